@@ -1,0 +1,5 @@
+import sys
+
+from keylatch.cli import main
+
+sys.exit(main())

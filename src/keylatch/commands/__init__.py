@@ -1,0 +1,11 @@
+"""One module per subcommand: `add_arguments(parser)` and `run(args) -> ExitCode`.
+
+Command modules import only light modules at top level; each imports what its work needs inside
+`run`, so `keylatch staged` never pays for GitPython or detect-secrets.
+"""
+
+# The order is the order of `keylatch --help`.
+COMMAND_MODULES: tuple[str, ...] = (
+    "scan",
+    "plugin_path",
+)

@@ -1,0 +1,224 @@
+"""Chunks x rules -> findings. Pure: no I/O, no global state beyond compiled constants.
+
+The hot loop is a literal `find` of each rule's keywords in the raw bytes; only a window around a
+hit is decoded and given to the regex. Bytes are decoded as latin-1 so that one byte is one
+character: offsets and columns stay byte-exact and the ASCII-only patterns cannot be fooled by
+multi-byte sequences.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from keylatch.model import Chunk, Finding, Location, Secret
+from keylatch.rules import DEFAULT_RULES, Rule
+from keylatch.rules.synthetic import MARKER
+
+# A match starts at most this far before its keyword and ends at most this far after it.
+_REACH = 640
+# The marker as it appears after base64-encoding, at each of the three byte alignments.
+# With p bytes before it, the marker covers bits [8p, 8p+64): keep the characters whose six bits
+# all lie inside it.
+BASE64_MARKERS: tuple[bytes, ...] = tuple(
+    base64.b64encode(b"\0" * p + MARKER.encode())[-(-8 * p // 6) : (8 * p + 64) // 6] for p in range(3)
+)
+_B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
+_B64_SPAN_LIMIT = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    """Either bytes (decoded lazily, latin-1) or text; offsets are the same in both views."""
+
+    raw: bytes | str
+
+    def find_all(self, needle: str, start: int = 0, end: int | None = None) -> Iterator[int]:
+        raw = self.raw
+        stop = len(raw) if end is None else end
+        if isinstance(raw, bytes):
+            nb = needle.encode("ascii")
+            i = raw.find(nb, start, stop)
+            while i >= 0:
+                yield i
+                i = raw.find(nb, i + 1, stop)
+        else:
+            i = raw.find(needle, start, stop)
+            while i >= 0:
+                yield i
+                i = raw.find(needle, i + 1, stop)
+
+    def contains(self, needle: str) -> bool:
+        raw = self.raw
+        return (needle.encode("ascii") in raw) if isinstance(raw, bytes) else (needle in raw)
+
+    def text(self, start: int = 0, end: int | None = None) -> str:
+        raw = self.raw
+        part = raw[start:end]
+        return part.decode("latin-1") if isinstance(part, bytes) else part
+
+    def line_bounds(self, pos: int) -> tuple[int, int]:
+        raw = self.raw
+        nl: bytes | str = b"\n" if isinstance(raw, bytes) else "\n"
+        start = raw.rfind(nl, 0, pos) + 1  # type: ignore[arg-type]
+        end = raw.find(nl, pos)  # type: ignore[arg-type]
+        return start, (len(raw) if end < 0 else end)
+
+    def line_no(self, pos: int) -> int:
+        raw = self.raw
+        return raw.count(b"\n" if isinstance(raw, bytes) else "\n", 0, pos) + 1  # type: ignore[arg-type]
+
+
+def _windows(doc: _Doc, rule: Rule) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    size = len(doc.raw)
+    for kw in rule.keywords:
+        for pos in doc.find_all(kw):
+            spans.append((max(0, pos - _REACH), min(size, pos + len(kw) + _REACH)))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _matches(doc: _Doc, rule: Rule, full: list[str]) -> Iterator[tuple[int, str]]:
+    """Yield (absolute start, key) for each accepted match of `rule` in `doc`."""
+    if not any(doc.contains(kw) for kw in rule.keywords):
+        return
+    if rule.anchored:
+        for a, b in _windows(doc, rule):
+            # A window that starts mid-data must not invent a left boundary: widen by one byte
+            # and only accept matches that start past it.
+            lead = 1 if a > 0 else 0
+            text = doc.text(a - lead, b)
+            for m in rule.pattern.finditer(text, lead):
+                key = rule.validate(m) if rule.validate else m.group("key")
+                if key:
+                    yield a - lead + m.start("key"), key
+        return
+    if not full:
+        full.append(doc.text())
+    text = full[0]
+    if rule.file_context is not None and not rule.file_context.search(text):
+        return
+    for m in rule.pattern.finditer(text):
+        key = rule.validate(m) if rule.validate else m.group("key")
+        if not key:
+            continue
+        start = m.start("key")
+        if rule.line_context is not None or rule.line_exclude is not None:
+            ls, le = doc.line_bounds(start)
+            before = text[ls:start]
+            line = text[ls:le]
+            if rule.line_context is not None and not rule.line_context.search(line):
+                continue
+            if rule.line_exclude is not None and rule.line_exclude.search(before):
+                continue
+        yield start, key
+
+
+def _location(doc: _Doc, chunk: Chunk, pos: int) -> Location:
+    ls, _ = doc.line_bounds(pos)
+    return Location(
+        path=chunk.path,
+        line=chunk.first_line + doc.line_no(pos) - 1,
+        column=pos - ls + 1,
+        commit=chunk.commit,
+        blob=chunk.blob,
+    )
+
+
+def _b64_candidates(doc: _Doc) -> Iterator[tuple[int, bytes]]:
+    """Yield (offset of the encoded value, decoded bytes) around each encoded-marker hit."""
+    raw = doc.raw if isinstance(doc.raw, bytes) else doc.raw.encode("latin-1", "replace")
+    seen: set[tuple[int, int]] = set()
+    for marker in BASE64_MARKERS:
+        i = raw.find(marker)
+        while i >= 0:
+            a = i
+            lo = max(0, i - _B64_SPAN_LIMIT)
+            while a > lo and raw[a - 1] in _B64_CHARS:
+                a -= 1
+            b = i + len(marker)
+            hi = min(len(raw), b + _B64_SPAN_LIMIT)
+            while b < hi and raw[b] in _B64_CHARS:
+                b += 1
+            if (a, b) not in seen:
+                seen.add((a, b))
+                token = raw[a:b].rstrip(b"=")
+                alt = b"-_" if (b"-" in token or b"_" in token) else None
+                # The value may be preceded by text that happens to be base64 letters
+                # ("data:"), so try every 4-character alignment.
+                for shift in range(4):
+                    part = token[shift:]
+                    if len(part) % 4 == 1:  # a lone trailing character encodes no byte
+                        part = part[:-1]
+                    padded = part + b"=" * (-len(part) % 4)
+                    try:
+                        yield a, base64.b64decode(padded, altchars=alt, validate=False)
+                    except (binascii.Error, ValueError):
+                        continue
+            i = raw.find(marker, i + 1)
+
+
+def _scan_doc(doc: _Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
+    claimed: dict[int, Finding] = {}
+    full: list[str] = []
+    for rule in rules:
+        for start, key in _matches(doc, rule, full):
+            if start in claimed:
+                continue
+            claimed[start] = Finding(
+                rule_id=rule.id,
+                severity=rule.severity,
+                secret=_secret(rule, key),
+                location=_location(doc, chunk, start),
+                span=(start, start + len(key)),
+            )
+    findings = list(claimed.values())
+    b64_rules = [r for r in rules if r.base64]
+    if b64_rules and any(doc.contains(m.decode()) for m in BASE64_MARKERS):
+        seen = {f.secret.value for f in findings}
+        for pos, decoded in _b64_candidates(doc):
+            inner = _Doc(decoded)
+            for rule in b64_rules:
+                for _, key in _matches(inner, rule, []):
+                    if key not in seen:
+                        seen.add(key)
+                        findings.append(
+                            Finding(
+                                rule_id=rule.id,
+                                severity=rule.severity,
+                                secret=_secret(rule, key),
+                                location=_location(doc, chunk, pos),
+                                span=(pos, pos),
+                                encoding="base64",
+                            )
+                        )
+    return sorted(findings, key=lambda f: (f.span, f.rule_id, f.secret.fingerprint))
+
+
+def _secret(rule: Rule, key: str) -> Secret:
+    return Secret(key, rule.prefix(key))
+
+
+def scan_chunk(chunk: Chunk, rules: Sequence[Rule] = DEFAULT_RULES) -> list[Finding]:
+    return _scan_doc(_Doc(chunk.data), chunk, rules)
+
+
+def scan(chunks: Iterable[Chunk], rules: Sequence[Rule] = DEFAULT_RULES) -> Iterator[Finding]:
+    for chunk in chunks:
+        yield from scan_chunk(chunk, rules)
+
+
+def scan_text(text: str, rules: Sequence[Rule] = DEFAULT_RULES, path: str = "<text>") -> list[Finding]:
+    """Scan a str; spans and columns count characters (used by the detect-secrets adapter)."""
+    return _scan_doc(_Doc(text), Chunk(b"", path), rules)
+

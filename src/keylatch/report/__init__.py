@@ -1,0 +1,20 @@
+"""Renderers: findings in, text out. Redacted unless the cli passes reveal=True."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from keylatch.model import Finding
+
+FORMATS = ("text", "json")
+
+
+def render(fmt: str, findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False) -> str:
+    # Imported on demand: the hook path renders text only.
+    if fmt == "json":
+        from keylatch.report import json_report
+
+        return json_report.render(findings, reveal=reveal)
+    from keylatch.report import text
+
+    return text.render(findings, colour=colour, reveal=reveal)

@@ -1,0 +1,1 @@
+"""Sources read bytes (files, the index, commits, blobs) and yield Chunks. They never match."""

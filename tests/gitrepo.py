@@ -1,0 +1,78 @@
+"""Real git repositories for tests, built in tmp_path with a hermetic git configuration."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+AUTHORS = {
+    "alice": ("Alice Example", "alice@example.test"),
+    "bob": ("Bob Example", "bob@example.test"),
+}
+
+
+def git_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    gitconfig = home / ".gitconfig"
+    if not gitconfig.exists():
+        gitconfig.write_text(
+            "[user]\n\tname = Test User\n\temail = test@example.test\n"
+            "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"
+            "[protocol \"file\"]\n\tallow = always\n"
+        )
+    env.update(
+        HOME=str(home),
+        GIT_CONFIG_GLOBAL=str(gitconfig),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_TERMINAL_PROMPT="0",
+        LC_ALL="C",
+    )
+    return env
+
+
+@dataclass
+class GitRepo:
+    path: Path
+    env: dict[str, str]
+
+    @classmethod
+    def init(cls, path: Path, home: Path, *args: str) -> "GitRepo":
+        path.mkdir(parents=True, exist_ok=True)
+        repo = cls(path, git_env(home))
+        repo.git("init", "-q", *args)
+        return repo
+
+    def git(self, *args: str, input: str | None = None, check: bool = True) -> str:
+        proc = subprocess.run(
+            ["git", *args], cwd=self.path, env=self.env, input=input,
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if check and proc.returncode != 0:
+            raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")
+        return proc.stdout.strip()
+
+    def write(self, rel: str, content: str | bytes) -> Path:
+        p = self.path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content)
+        return p
+
+    def commit(self, message: str, author: str = "alice", date: str = "2024-01-01T12:00:00Z", add: bool = True) -> str:
+        name, email = AUTHORS[author]
+        if add:
+            self.git("add", "-A")
+        env = dict(self.env)
+        env.update(
+            GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email, GIT_AUTHOR_DATE=date,
+            GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email, GIT_COMMITTER_DATE=date,
+        )  # fmt: skip
+        subprocess.run(
+            ["git", "commit", "-q", "--allow-empty", "-m", message],
+            cwd=self.path, env=env, check=True, capture_output=True,
+        )  # fmt: skip
+        return self.git("rev-parse", "HEAD")
