@@ -19,6 +19,8 @@ class Result:
     err: str
 
 
+SRC = Path(__file__).resolve().parents[1] / "src"
+
 # Every full key a test hands to keylatch is recorded here, so the redaction test can check that
 # none of them was printed.
 RunKeylatch = Callable[..., Result]
@@ -45,6 +47,8 @@ def keylatch(home: Path) -> Iterator[RunKeylatch]:
 
     def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None) -> Result:
         full_env = git_env(home)
+        # Run the code of this checkout, whatever is installed.
+        full_env["PYTHONPATH"] = str(SRC)
         full_env.pop("NO_COLOR", None)
         full_env.pop("CI", None)
         if env:
