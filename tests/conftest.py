@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.gitrepo import GitRepo, git_env
+from tests.redaction import assert_redacted
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,10 @@ def keylatch(home: Path) -> Iterator[RunKeylatch]:
             [sys.executable, "-m", "keylatch", *args],
             cwd=cwd, env=full_env, input=input, capture_output=True, text=True, check=False,
         )  # fmt: skip
-        return Result(proc.returncode, proc.stdout, proc.stderr)
+        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        if "--show-secrets" not in args:
+            # Every CLI run in the suite doubles as a redaction test.
+            assert_redacted(result.out, result.err)
+        return result
 
     yield run
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    os.environ.setdefault("HYPOTHESIS_PROFILE", "default")
