@@ -1,0 +1,68 @@
+"""`keylatch staged [FILES...]`: the pre-commit hook. Scans what is being committed (the index).
+
+Without FILES it scans every file the commit adds or changes; with FILES (as the pre-commit
+framework passes them, also under `pre-commit run --files/--all-files`) it scans exactly the
+staged content of those files. Keys only in unstaged edits are a warning, not a block.
+Runs on every commit: everything beyond argparse is imported inside `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TextIO
+
+from keylatch.errors import ExitCode
+
+HELP = "scan what is staged for commit (the pre-commit hook)"
+
+
+class Args(argparse.Namespace):
+    files: list[str]
+    format: str
+    no_color: bool
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="scan the staged content of exactly these files (default: every file the commit changes)",
+    )
+    parser.add_argument("--format", "-f", choices=("text", "json"), default="text", help="report format")
+    parser.add_argument("--no-color", action="store_true", help="never colour the report")
+
+
+def run(args: Args) -> ExitCode:
+    from keylatch.engine import scan
+    from keylatch.report import hook_text
+    from keylatch.sources import staged as src
+    from keylatch.sources.gitcmd import Git
+
+    git = Git(None)  # the hook's own directory: GIT_INDEX_FILE may be relative to it
+    plan = src.staged_paths(git, args.files) if args.files else src.staged_changes(git)
+    blobs = src.staged_blobs(git, plan)
+    chunks = list(src.staged_chunks(plan, blobs))
+    findings = list(scan(chunks))
+    # Keys in the working tree but not in what is committed: warn, never block.
+    worktree = list(src.worktree_chunks(git, plan, blobs, unstaged_files=not args.files))
+    committed = {f.fingerprint for f in findings}
+    unstaged = [f for f in scan(worktree) if f.fingerprint not in committed]
+    if unstaged:
+        sys.stderr.write(hook_text.unstaged_warning(unstaged, colour=_colour(args, sys.stderr)))
+    if args.format == "json":
+        from keylatch.report import render
+
+        sys.stdout.write(render("json", findings))
+    elif findings:
+        known = src.committed_before(git, plan, findings)
+        sys.stdout.write(hook_text.staged_block(findings, known, colour=_colour(args, sys.stdout)))
+    else:
+        sys.stderr.write(hook_text.clean_line(len(chunks), sum(len(c.data) for c in chunks)))
+    return ExitCode.LEAKS if findings else ExitCode.CLEAN
+
+
+def _colour(args: Args, stream: TextIO) -> bool:
+    return not args.no_color and "NO_COLOR" not in os.environ and stream.isatty()

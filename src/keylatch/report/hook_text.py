@@ -1,0 +1,102 @@
+"""Hook messages: short, fit a terminal, say where, what kind, and what to do next. Redacted only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from keylatch.model import Finding
+
+_RED = "\033[1;31m"
+_YELLOW = "\033[33m"
+_RESET = "\033[0m"
+ROTATE_URL = "https://platform.openai.com/api-keys"
+
+
+def _paint(text: str, code: str, colour: bool) -> str:
+    return f"{code}{text}{_RESET}" if colour else text
+
+
+def _kind(f: Finding) -> str:
+    from keylatch.rules import rule_by_id
+
+    try:
+        return rule_by_id(f.rule_id).description.split(" (")[0]
+    except KeyError:
+        return f.rule_id
+
+
+def _lines(findings: Sequence[Finding], notes: Mapping[Finding, str], with_commit: bool) -> list[str]:
+    rows = []
+    for f in findings:
+        loc = f.location
+        where = f"{loc.path}:{loc.line}"
+        if with_commit and loc.commit:
+            where = f"{loc.commit[:12]} {where}"
+        enc = " base64-encoded" if f.encoding else ""
+        rows.append((where, f"{f.secret.redacted}{enc}", _kind(f), notes.get(f, "")))
+    width = max(len(r[0]) for r in rows)
+    return [f"  {w.ljust(width)}  {s}  {k}" + (f"  [{n}]" if n else "") for w, s, k, n in rows]
+
+
+def _count(n: int) -> str:
+    return f"{n} OpenAI key" + ("" if n == 1 else "s")
+
+
+def staged_block(findings: Sequence[Finding], committed: Mapping[tuple[str, str], str], *, colour: bool) -> str:
+    """The message of a refused commit. `committed` maps (path, fingerprint) to HEAD/MERGE_HEAD."""
+    notes = {}
+    old_paths: list[str] = []
+    for f in findings:
+        ref = committed.get((f.location.path, f.fingerprint))
+        if ref:
+            notes[f] = f"already in {ref}"
+            old_paths.append(f.location.path)
+    new = [f for f in findings if f not in notes]
+    head = _paint("keylatch: commit blocked:", _RED, colour)
+    out = [f"{head} {_count(len(findings))} in staged files", *_lines(findings, notes, with_commit=False)]
+    if new:
+        first = new[0].location.path
+        out += [
+            "next:",
+            f"  - take the key out of the file and `git add` it again, or unstage it: git restore --staged {first}",
+            "  - read the key from an environment variable (OPENAI_API_KEY) or a secret store instead",
+            f"  - if the key was ever pushed or shared, revoke and rotate it: {ROTATE_URL}",
+        ]
+    if old_paths:
+        files = ", ".join(sorted(set(old_paths)))
+        out += [
+            f"already committed ({files}): this commit does not add it, but it is in the repository.",
+            "  - accept it (revoked or a test key): keylatch baseline create, or a `keylatch:allow` comment on its line",
+            f"  - or remove it now, revoke and rotate it ({ROTATE_URL}), and purge it from history if it was pushed",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def push_block(findings: Sequence[Finding], remote: str, *, colour: bool) -> str:
+    """The message of a refused push: the key is still only local, so say how to take it out."""
+    head = _paint("keylatch: push blocked:", _RED, colour)
+    commits = {f.location.commit for f in findings if f.location.commit}
+    out = [
+        f"{head} {_count(len(findings))} in {len(commits)} commit{'s' if len(commits) != 1 else ''} not yet on {remote}",
+        *_lines(findings, {}, with_commit=True),
+        "next:",
+        "  - rewrite those commits without the key: git rebase -i <base> (or git commit --amend for the last one)",
+        "  - read the key from an environment variable (OPENAI_API_KEY) or a secret store instead",
+        f"  - if the key was ever pushed or shared elsewhere, revoke and rotate it: {ROTATE_URL}",
+        "  - a revoked or test key: accept it with keylatch baseline create, or a `keylatch:allow` comment",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def unstaged_warning(findings: Sequence[Finding], *, colour: bool) -> str:
+    head = _paint("keylatch: warning:", _YELLOW, colour)
+    out = [f"{head} {_count(len(findings))} only in unstaged changes (not in this commit; do not stage it)"]
+    out += _lines(findings, {}, with_commit=False)
+    return "\n".join(out) + "\n"
+
+
+def clean_line(files: int, nbytes: int) -> str:
+    if not files:
+        return "keylatch: nothing staged to scan\n"
+    size = f"{nbytes / 1024:.0f} KiB" if nbytes >= 1024 else f"{nbytes} bytes"
+    return f"keylatch: no keys in {files} staged file{'s' if files != 1 else ''} ({size})\n"

@@ -1,0 +1,293 @@
+"""What a commit is about to record: index entries -> Chunks.
+
+The pre-commit stage scans the index, not the working tree, so that `git add -p`, `commit -a`
+and `commit <paths>` are judged on what will actually be committed. Git itself reads
+GIT_INDEX_FILE from the environment (gitcmd passes it through), which is how `git commit <paths>`
+hands hooks its temporary index. Git hands hooks a *relative* GIT_INDEX_FILE (`.git/index`) and
+runs them at the top of the work tree, so hooks must use `Git(None)` (the current directory);
+`Git(path)` adds `-C path`, which would resolve that relative name against another directory.
+
+Fast path (a clean commit): one `diff-index` and one `cat-file --batch`, nothing else. HEAD's
+versions are read only when a finding needs the "already committed" note.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from keylatch.errors import ScanError
+from keylatch.model import Chunk, Finding
+from keylatch.sources.gitcmd import Git
+
+_GITLINK = "160000"  # a submodule commit, not content
+_BATCH = 1000  # object names per cat-file process
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """One path as the index holds it. `head_blob` is HEAD's blob at this path when known."""
+
+    path: str
+    blob: str
+    head_blob: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """What to scan: index entries, plus the cases that have no index entry to read."""
+
+    files: tuple[StagedFile, ...]
+    # Given paths git does not track (scanned from disk: there is nothing else to scan).
+    untracked: tuple[str, ...] = ()
+    # Staged deletions and unmerged paths: nothing of theirs can be committed as it stands.
+    deleted: tuple[str, ...] = ()
+    unmerged: tuple[str, ...] = ()
+    # False on the first commit of a repository.
+    has_head: bool = True
+    # Paths are relative to the current directory (given paths) rather than to the top.
+    cwd_relative: bool = False
+
+
+def _literal(path: str) -> str:
+    # Hook arguments are file names, not patterns: `[a].py` must not match `a.py`.
+    return f":(literal){path}"
+
+
+def _split_z(out: bytes) -> list[str]:
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def _parse_raw(out: bytes) -> Iterator[tuple[str, str, str, str, str]]:
+    """`diff-index --raw -z --no-renames` -> (status, path, new_mode, new_blob, old_blob)."""
+    fields = _split_z(out)
+    for meta, path in zip(fields[0::2], fields[1::2]):
+        _old_mode, new_mode, old_blob, new_blob, status = meta.lstrip(":").split(" ")
+        yield status[:1], path, new_mode, new_blob, old_blob
+
+
+def _from_index(git: Git, pathspecs: Sequence[str]) -> tuple[list[StagedFile], list[str], set[str]]:
+    """Every index entry under `pathspecs`: files, unmerged paths, matched names.
+
+    Names are relative to the current directory, like the paths a user gives (`:/` gives all
+    entries, relative to the top).
+    """
+    full = ("--full-name",) if list(pathspecs) == [":/"] else ()
+    out = git.run("ls-files", "-s", "-z", *full, "--", *pathspecs)
+    files: list[StagedFile] = []
+    unmerged: list[str] = []
+    seen: set[str] = set()
+    for rec in _split_z(out):
+        meta, path = rec.split("\t", 1)
+        mode, blob, stage = meta.split(" ")
+        seen.add(path)
+        if stage != "0":
+            if path not in unmerged:
+                unmerged.append(path)
+        elif mode != _GITLINK:
+            files.append(StagedFile(path, blob))
+    return files, unmerged, seen
+
+
+def _head_exists(git: Git) -> bool:
+    return git.returncode("rev-parse", "--verify", "--quiet", "HEAD^{commit}") == 0
+
+
+def staged_changes(git: Git) -> Staged:
+    """The files a commit would add or change relative to HEAD (all of them on a first commit)."""
+    try:
+        out = git.run("diff-index", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "HEAD", "--")
+    except ScanError:
+        if _head_exists(git):
+            raise
+        # No HEAD: the first commit (or an orphan branch). Everything in the index is new; a
+        # failure here (not a repository at all) is the error to report.
+        every, conflicted, _ = _from_index(git, (":/",))
+        return Staged(tuple(every), unmerged=tuple(conflicted), has_head=False)
+    files: list[StagedFile] = []
+    deleted: list[str] = []
+    unmerged: list[str] = []
+    for status, path, new_mode, new_blob, old_blob in _parse_raw(out):
+        if status == "D":
+            deleted.append(path)
+        elif status == "U":
+            unmerged.append(path)
+        elif new_mode != _GITLINK:
+            known = old_blob if old_blob.strip("0") else None
+            files.append(StagedFile(path, new_blob, head_blob=known))
+    return Staged(tuple(files), deleted=tuple(deleted), unmerged=tuple(unmerged))
+
+
+def staged_paths(git: Git, paths: Sequence[str]) -> Staged:
+    """The index content of exactly `paths` (files or directories), e.g. from `pre-commit run --files`.
+
+    A path with no index entry is scanned from disk if it exists (it is what the user asked for),
+    reported as deleted if HEAD has it, and is otherwise a usage error: never zero bytes silently.
+    """
+    files, unmerged, seen = _from_index(git, [_literal(p) for p in paths])
+    untracked: list[str] = []
+    deleted: list[str] = []
+    missing: list[str] = []
+    for p in paths:
+        norm = os.path.normpath(p).replace(os.sep, "/")
+        if any(s == norm or s.startswith(norm.rstrip("/") + "/") for s in seen) or norm == ".":
+            continue
+        if os.path.isfile(p):
+            untracked.append(p)
+        else:
+            missing.append(p)
+    if missing:
+        in_head = _in_head(git, missing)
+        for p in missing:
+            if p not in in_head:
+                raise ScanError(f"{p}: not in the index, in HEAD or on disk: nothing to scan")
+            deleted.append(p)
+    return Staged(tuple(files), tuple(untracked), tuple(deleted), tuple(unmerged), cwd_relative=True)
+
+
+def _in_head(git: Git, paths: Sequence[str]) -> set[str]:
+    if not _head_exists(git):
+        return set()
+    out = git.run("ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *paths)
+    names = set(_split_z(out))
+    return {p for p in paths if any(n == p or n.startswith(p.rstrip("/") + "/") for n in names)}
+
+
+def read_objects(git: Git, names: Iterable[str]) -> dict[str, bytes | None]:
+    """Contents of object names (`<blob id>` or `HEAD:<path>`) via `cat-file --batch`.
+
+    A name git cannot resolve maps to None; the caller decides whether that is an error.
+    """
+    wanted = [n for n in dict.fromkeys(names) if "\n" not in n]
+    result: dict[str, bytes | None] = {}
+    for i in range(0, len(wanted), _BATCH):
+        part = wanted[i : i + _BATCH]
+        out = git.run("cat-file", "--batch", input="".join(f"{n}\n" for n in part).encode("utf-8", "surrogateescape"))
+        pos = 0
+        for name in part:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split(b" ")
+            pos = end + 1
+            if header[-1] in (b"missing", b"ambiguous") or len(header) != 3:
+                result[name] = None
+                continue
+            size = int(header[2])
+            result[name] = out[pos : pos + size]
+            pos += size + 1
+    return result
+
+
+def staged_blobs(git: Git, staged: Staged) -> dict[str, bytes]:
+    """Blob id -> content for every staged file; an unreadable blob is a ScanError."""
+    blobs = read_objects(git, (f.blob for f in staged.files))
+    out: dict[str, bytes] = {}
+    for f in staged.files:
+        data = blobs.get(f.blob)
+        if data is None:
+            raise ScanError(f"{f.path}: staged blob {f.blob[:12]} cannot be read")
+        out[f.blob] = data
+    return out
+
+
+def staged_chunks(staged: Staged, blobs: Mapping[str, bytes]) -> Iterator[Chunk]:
+    """Chunks of the staged blobs (Chunk.blob set) and of given untracked files (read from disk)."""
+    for f in staged.files:
+        yield Chunk(blobs[f.blob], f.path, blob=f.blob)
+    for p in staged.untracked:
+        yield Chunk(_read_file(p), p.replace(os.sep, "/"))
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise ScanError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def worktree_chunks(
+    git: Git, staged: Staged, blobs: Mapping[str, bytes], unstaged_files: bool
+) -> Iterator[Chunk]:
+    """Working-tree versions that differ from what is staged: keys here are not being committed.
+
+    Covers the staged paths, plus (with `unstaged_files`) files that have unstaged edits only. A
+    file that is gone from disk has no unstaged key to warn about.
+    """
+    staged_blob = {f.path: f.blob for f in staged.files}
+    top = "." if staged.cwd_relative else _toplevel(git)
+    others = _split_z(git.run("diff-files", "--name-only", "-z", "--")) if unstaged_files else []
+    for path in dict.fromkeys([*staged_blob, *others]):
+        full = os.path.join(top, path)
+        if not os.path.isfile(full) or os.path.islink(full):
+            continue
+        try:
+            with open(full, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            continue  # only a warning source; the staged content was scanned
+        if path in staged_blob and blobs.get(staged_blob[path]) == data:
+            continue
+        yield Chunk(data, path)
+
+
+def _toplevel(git: Git) -> str:
+    # Hooks run at the top of the work tree; asking git costs a process on every commit.
+    if git.repo is None and "GIT_WORK_TREE" not in os.environ and os.path.exists(".git"):
+        return "."
+    return git.run("rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").strip()
+
+
+def head_versions(git: Git, staged: Staged, paths: Iterable[str]) -> dict[str, bytes]:
+    """HEAD's content for each of `paths` (following a staged rename back to its source)."""
+    if not staged.has_head:
+        return {}
+    wanted = list(dict.fromkeys(paths))
+    by_path = {f.path: f for f in staged.files}
+    source = {p: p for p in wanted}
+    if any(by_path.get(p) is None or by_path[p].head_blob is None for p in wanted):
+        source.update(_rename_sources(git))
+    here = "./" if staged.cwd_relative else ""  # `HEAD:./x` is relative to the current directory
+    names: dict[str, str] = {}
+    for p in wanted:
+        known = by_path[p].head_blob if p in by_path else None
+        names[p] = known or f"HEAD:{here}{source.get(p, p)}"
+    objects = read_objects(git, names.values())
+    return {p: data for p, n in names.items() if (data := objects.get(n)) is not None}
+
+
+def _rename_sources(git: Git) -> dict[str, str]:
+    out = git.run("diff-index", "--cached", "-z", "--name-status", "-M", "HEAD", "--")
+    fields = _split_z(out)
+    renames: dict[str, str] = {}
+    i = 0
+    while i < len(fields):
+        status = fields[i]
+        if status[:1] in ("R", "C"):
+            renames[fields[i + 2]] = fields[i + 1]
+            i += 3
+        else:
+            i += 2
+    return renames
+
+
+def committed_before(git: Git, staged: Staged, findings: Sequence[Finding]) -> dict[tuple[str, str], str]:
+    """(path, fingerprint) -> the commit that already holds that key in that file.
+
+    "HEAD", or "MERGE_HEAD" for a key the branch being merged brings in. Such keys are not new in
+    this commit, so the message says how to accept or remove them instead of how to unstage them.
+    """
+    from keylatch.engine import scan_chunk
+
+    paths = sorted({f.location.path for f in findings})
+    where: dict[tuple[str, str], str] = {}
+    sources = [("HEAD", head_versions(git, staged, paths))]
+    if staged.has_head and git.returncode("rev-parse", "--verify", "--quiet", "MERGE_HEAD") == 0:
+        here = "./" if staged.cwd_relative else ""
+        merged = read_objects(git, (f"MERGE_HEAD:{here}{p}" for p in paths))
+        sources.append(("MERGE_HEAD", {p: d for p in paths if (d := merged.get(f"MERGE_HEAD:{here}{p}")) is not None}))
+    for name, versions in sources:
+        for path, data in versions.items():
+            for old in scan_chunk(Chunk(data, path)):
+                where.setdefault((path, old.fingerprint), name)
+    return where
