@@ -9,4 +9,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scan",
     "plugin_path",
     "staged",
+    "install_hook",
 )
