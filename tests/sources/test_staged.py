@@ -1,0 +1,182 @@
+"""sources/staged.py: index entries -> chunks, in real repositories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from keylatch.engine import scan
+from keylatch.errors import ScanError
+from keylatch.rules.synthetic import make_key
+from keylatch.sources import staged as src
+from keylatch.sources.gitcmd import Git
+from tests.gitrepo import GitRepo
+
+MakeRepo = Callable[..., GitRepo]
+
+
+@contextmanager
+def inside(repo: GitRepo) -> Iterator[Git]:
+    """Run as a hook does: in the work tree, with the repository's (hermetic) environment."""
+    old_cwd, old_env = os.getcwd(), dict(os.environ)
+    os.chdir(repo.path)
+    os.environ.clear()
+    os.environ.update(repo.env)
+    try:
+        yield Git(None)
+    finally:
+        os.chdir(old_cwd)
+        os.environ.clear()
+        os.environ.update(old_env)
+
+
+def paths_of(staged: src.Staged) -> list[str]:
+    return sorted(f.path for f in staged.files)
+
+
+def test_changes_lists_added_and_modified_not_deleted(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.write("keep.txt", "a\n")
+    repo.write("gone.txt", "b\n")
+    repo.write("edit.txt", "c\n")
+    repo.commit("init")
+    repo.write("edit.txt", "c2\n")
+    repo.write("new.txt", "d\n")
+    (repo.path / "gone.txt").unlink()
+    repo.git("add", "-A")
+    with inside(repo) as git:
+        staged = src.staged_changes(git)
+    assert paths_of(staged) == ["edit.txt", "new.txt"]
+    assert staged.deleted == ("gone.txt",)
+    edit = next(f for f in staged.files if f.path == "edit.txt")
+    assert edit.head_blob == repo.git("rev-parse", "HEAD:edit.txt")
+    assert edit.blob == repo.git("rev-parse", ":edit.txt")
+
+
+def test_first_commit_scans_every_index_entry(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.write("a.txt", "a\n")
+    repo.write("dir/b.txt", "b\n")
+    repo.git("add", "-A")
+    with inside(repo) as git:
+        staged = src.staged_changes(git)
+    assert not staged.has_head
+    assert paths_of(staged) == ["a.txt", "dir/b.txt"]
+
+
+def test_chunks_hold_the_index_not_the_working_tree(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    key = make_key("sk-proj-", seed=11)
+    repo.write("cfg.py", f'KEY = "{key}"\n')
+    repo.git("add", "cfg.py")
+    repo.write("cfg.py", "KEY = None\n")  # staged, then removed from disk: still committed
+    with inside(repo) as git:
+        staged = src.staged_changes(git)
+        blobs = src.staged_blobs(git, staged)
+        (finding,) = scan(src.staged_chunks(staged, blobs))
+        worktree = list(src.worktree_chunks(git, staged, blobs, unstaged_files=True))
+    assert finding.secret.value == key
+    assert (finding.location.path, finding.location.line) == ("cfg.py", 1)
+    assert [c.data for c in worktree] == [b"KEY = None\n"]
+
+
+def test_worktree_chunks_cover_unstaged_only_files(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.write("a.py", "x = 1\n")
+    repo.write("b.py", "y = 1\n")
+    repo.commit("init")
+    repo.write("a.py", "x = 2\n")
+    repo.git("add", "a.py")
+    repo.write("b.py", f"y = '{make_key('sk-', seed=2)}'\n")
+    with inside(repo) as git:
+        staged = src.staged_changes(git)
+        blobs = src.staged_blobs(git, staged)
+        assert [c.path for c in src.worktree_chunks(git, staged, blobs, unstaged_files=True)] == ["b.py"]
+        assert list(src.worktree_chunks(git, staged, blobs, unstaged_files=False)) == []
+
+
+def test_paths_read_exactly_the_given_files(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.write("a.py", "a\n")
+    repo.write("[a].py", "b\n")  # a glob that would match a.py
+    repo.write("sub/c.py", "c\n")
+    repo.commit("init")
+    with inside(repo) as git:
+        assert paths_of(src.staged_paths(git, ["[a].py"])) == ["[a].py"]
+        assert paths_of(src.staged_paths(git, ["sub"])) == ["sub/c.py"]
+
+
+def test_paths_untracked_deleted_and_missing(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.write("old.py", "o\n")
+    repo.commit("init")
+    repo.git("rm", "-q", "old.py")
+    repo.write("loose.py", "l\n")
+    with inside(repo) as git:
+        staged = src.staged_paths(git, ["loose.py", "old.py"])
+        assert staged.untracked == ("loose.py",)
+        assert staged.deleted == ("old.py",)
+        assert [c.data for c in src.staged_chunks(staged, {})] == [b"l\n"]
+        with pytest.raises(ScanError, match="nope.py: not in the index"):
+            src.staged_paths(git, ["nope.py"])
+
+
+def test_submodule_gitlinks_are_not_content(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    inner = make_repo("inner")
+    inner.write("x", "x\n")
+    sha = inner.commit("x")
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{sha},vendor")
+    repo.write("a.txt", "a\n")
+    repo.git("add", "a.txt")
+    with inside(repo) as git:
+        assert paths_of(src.staged_changes(git)) == ["a.txt"]
+
+
+def test_temporary_index_is_honoured(make_repo: MakeRepo, tmp_path: Path) -> None:
+    repo = make_repo()
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    repo.write("b.txt", "b\n")
+    other = tmp_path / "other-index"
+    repo.env["GIT_INDEX_FILE"] = str(other)
+    repo.git("read-tree", "HEAD")
+    repo.git("add", "b.txt")
+    with inside(repo) as git:
+        assert paths_of(src.staged_changes(git)) == ["b.txt"]
+    del repo.env["GIT_INDEX_FILE"]
+    with inside(repo) as git:
+        assert paths_of(src.staged_changes(git)) == []
+
+
+def test_not_a_repository_is_a_scan_error(tmp_path: Path, make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.path.joinpath(".git").rename(tmp_path / "moved")
+    with inside(repo) as git, pytest.raises(ScanError, match="not a git repository"):
+        src.staged_changes(git)
+
+
+def test_read_objects_reports_missing_as_none(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.write("a.txt", "hello\n")
+    repo.commit("init")
+    with inside(repo) as git:
+        got = src.read_objects(git, ["HEAD:a.txt", "HEAD:nope", "0" * 40])
+    assert got == {"HEAD:a.txt": b"hello\n", "HEAD:nope": None, "0" * 40: None}
+
+
+def test_committed_before_follows_renames_and_merge_head(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    key = make_key("sk-svcacct-", seed=4)
+    repo.write("old.py", f"K = '{key}'\n" + "pad\n" * 20)
+    repo.commit("key")
+    repo.git("mv", "old.py", "new.py")
+    with inside(repo) as git:
+        staged = src.staged_changes(git)
+        findings = list(scan(src.staged_chunks(staged, src.staged_blobs(git, staged))))
+        where = src.committed_before(git, staged, findings)
+    assert where == {("new.py", findings[0].fingerprint): "HEAD"}
