@@ -35,7 +35,23 @@ def _load(name: str) -> ModuleType:
     return importlib.import_module(f"keylatch.commands.{name}")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The subcommand argv names, if it names one before any top-level option but --debug.
+
+    Then only that command's module is imported: `keylatch staged` runs on every commit and must
+    not pay for every other command's imports. Anything else (help, version, a typo) builds the
+    full parser so help and errors list every command.
+    """
+    for arg in argv:
+        if arg == "--debug":
+            continue
+        if arg.startswith("-"):
+            return None
+        return arg if arg.replace("-", "_") in COMMAND_MODULES else None
+    return None
+
+
+def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     parser = _Parser(
         prog="keylatch",
         description="Find OpenAI API keys in files, staged changes, pushes and git history.",
@@ -47,6 +63,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     modules: dict[str, ModuleType] = {}
     for name in COMMAND_MODULES:
+        if only is not None and name != only.replace("-", "_"):
+            continue
         mod = _load(name)
         cmd = name.replace("_", "-")
         p = sub.add_parser(
@@ -60,7 +78,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, modules = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser, modules = build_parser(requested_command(argv))
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
     logging.basicConfig(
