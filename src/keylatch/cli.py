@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 from types import ModuleType
+
+# `typing` and `logging` cost the pre-commit hook ~10 ms of imports; mypy honours this constant.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 from keylatch import __version__
 from keylatch.commands import COMMAND_MODULES
 from keylatch.errors import ExitCode, KeylatchError
-
-log = logging.getLogger("keylatch")
 
 EPILOG = """exit codes:
   0    no keys found
@@ -23,6 +24,30 @@ EPILOG = """exit codes:
   3    the scan could not complete (unreadable path, git failure, ...): never "clean"
   130  interrupted
 """
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse builds a formatter for every add_argument; the stock one imports shutil (and
+    with it bz2, lzma, zlib) just to read the terminal width. Read it directly instead."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None) -> None:
+        if width is None:
+            width = _columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _columns() -> int:
+    # As shutil.get_terminal_size: $COLUMNS, else the terminal of stdout, else 80.
+    import os
+
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,11 +81,12 @@ def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict
         prog="keylatch",
         description="Find OpenAI API keys in files, staged changes, pushes and git history.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"keylatch {__version__}")
     parser.add_argument("--debug", action="store_true", help="verbose logs and tracebacks on errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # An explicit prog spares argparse a help formatter (and its shutil import) on every run.
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, prog=parser.prog)
     modules: dict[str, ModuleType] = {}
     for name in COMMAND_MODULES:
         if only is not None and name != only.replace("-", "_"):
@@ -69,7 +95,7 @@ def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict
         cmd = name.replace("_", "-")
         p = sub.add_parser(
             cmd, help=mod.HELP, description=mod.HELP, epilog=EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=_Formatter,
         )  # fmt: skip
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         mod.add_arguments(p)
@@ -77,16 +103,33 @@ def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict
     return parser, modules
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser, modules = build_parser(requested_command(argv))
-    args = parser.parse_args(argv)
-    debug = bool(getattr(args, "debug", False))
+def _setup_logging(debug: bool, command: ModuleType | None) -> None:
+    # Hook commands (HOT_PATH = True) run on every commit and log nothing unless --debug; they
+    # skip importing logging. A stray warning would still reach stderr through logging's
+    # last-resort handler, just without the "keylatch: LEVEL:" prefix.
+    if not debug and getattr(command, "HOT_PATH", False):
+        return
+    import logging
+
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="keylatch: %(levelname)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def _log_exception(message: str) -> None:
+    import logging
+
+    logging.getLogger("keylatch").exception(message)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser, modules = build_parser(requested_command(argv))
+    args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    _setup_logging(debug, modules.get(args.command))
     if not args.command:
         parser.print_usage(sys.stderr)
         print("keylatch: error: a command is required", file=sys.stderr)
@@ -95,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(modules[args.command].run(args))
     except KeylatchError as exc:
         if debug:
-            log.exception("failed")
+            _log_exception("failed")
         print(f"keylatch: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
@@ -106,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.SCAN_FAILED
     except Exception as exc:  # noqa: BLE001  -- fail closed with one line, never a traceback
         if debug:
-            log.exception("unexpected error")
+            _log_exception("unexpected error")
         print(f"keylatch: error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
         return ExitCode.SCAN_FAILED
 
