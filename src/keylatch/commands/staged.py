@@ -11,11 +11,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TextIO
+from collections.abc import Sequence
 
 from keylatch.errors import ExitCode
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~5 ms
+if TYPE_CHECKING:
+    from keylatch.model import Chunk, Finding
+
 HELP = "scan what is staged for commit (the pre-commit hook)"
+# Runs on every commit: cli skips setting up logging (see cli._setup_logging).
+HOT_PATH = True
 
 
 class Args(argparse.Namespace):
@@ -36,7 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: Args) -> ExitCode:
-    from keylatch.engine import scan
     from keylatch.report import hook_text
     from keylatch.sources import staged as src
     from keylatch.sources.gitcmd import Git
@@ -45,24 +50,35 @@ def run(args: Args) -> ExitCode:
     plan = src.staged_paths(git, args.files) if args.files else src.staged_changes(git)
     blobs = src.staged_blobs(git, plan)
     chunks = list(src.staged_chunks(plan, blobs))
-    findings = list(scan(chunks))
+    findings = _scan(chunks)
     # Keys in the working tree but not in what is committed: warn, never block.
     worktree = list(src.worktree_chunks(git, plan, blobs, unstaged_files=not args.files))
     committed = {f.fingerprint for f in findings}
-    unstaged = [f for f in scan(worktree) if f.fingerprint not in committed]
+    unstaged = [f for f in _scan(worktree) if f.fingerprint not in committed]
     if unstaged:
-        sys.stderr.write(hook_text.unstaged_warning(unstaged, colour=_colour(args, sys.stderr)))
+        sys.stderr.write(hook_text.unstaged_warning(unstaged, colour=_colour(args, sys.stderr.isatty())))
     if args.format == "json":
         from keylatch.report import render
 
         sys.stdout.write(render("json", findings))
     elif findings:
         known = src.committed_before(git, plan, findings)
-        sys.stdout.write(hook_text.staged_block(findings, known, colour=_colour(args, sys.stdout)))
+        sys.stdout.write(hook_text.staged_block(findings, known, colour=_colour(args, sys.stdout.isatty())))
     else:
         sys.stderr.write(hook_text.clean_line(len(chunks), sum(len(c.data) for c in chunks)))
     return ExitCode.LEAKS if findings else ExitCode.CLEAN
 
 
-def _colour(args: Args, stream: TextIO) -> bool:
-    return not args.no_color and "NO_COLOR" not in os.environ and stream.isatty()
+def _scan(chunks: Sequence[Chunk]) -> list[Finding]:
+    from keylatch.prefilter import any_may_hold_key
+
+    # Most commits hold no keyword at all: then importing and compiling the rules is not needed.
+    if not any_may_hold_key(c.data for c in chunks):
+        return []
+    from keylatch.engine import scan
+
+    return list(scan(chunks))
+
+
+def _colour(args: Args, tty: bool) -> bool:
+    return not args.no_color and "NO_COLOR" not in os.environ and tty
