@@ -78,7 +78,7 @@ def test_chunks_hold_the_index_not_the_working_tree(make_repo: MakeRepo) -> None
         staged = src.staged_changes(git)
         blobs = src.staged_blobs(git, staged)
         (finding,) = scan(src.staged_chunks(staged, blobs))
-        worktree = list(src.worktree_chunks(git, staged, blobs, unstaged_files=True))
+        worktree = list(src.worktree_chunks(git, staged, blobs, src.UnstagedFiles(git).result()))
     assert finding.secret.value == key
     assert (finding.location.path, finding.location.line) == ("cfg.py", 1)
     assert [c.data for c in worktree] == [b"KEY = None\n"]
@@ -95,8 +95,10 @@ def test_worktree_chunks_cover_unstaged_only_files(make_repo: MakeRepo) -> None:
     with inside(repo) as git:
         staged = src.staged_changes(git)
         blobs = src.staged_blobs(git, staged)
-        assert [c.path for c in src.worktree_chunks(git, staged, blobs, unstaged_files=True)] == ["b.py"]
-        assert list(src.worktree_chunks(git, staged, blobs, unstaged_files=False)) == []
+        unstaged = src.UnstagedFiles(git).result()
+        assert unstaged == ["b.py"]
+        assert [c.path for c in src.worktree_chunks(git, staged, blobs, unstaged)] == ["b.py"]
+        assert list(src.worktree_chunks(git, staged, blobs)) == []
 
 
 def test_paths_read_exactly_the_given_files(make_repo: MakeRepo) -> None:

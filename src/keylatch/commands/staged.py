@@ -47,12 +47,15 @@ def run(args: Args) -> ExitCode:
     from keylatch.sources.gitcmd import Git
 
     git = Git(None)  # the hook's own directory: GIT_INDEX_FILE may be relative to it
+    # Files with unstaged edits only matter for the warning; under pre-commit (FILES given) the
+    # framework has stashed unstaged edits already.
+    pending = None if args.files else src.UnstagedFiles(git)
     plan = src.staged_paths(git, args.files) if args.files else src.staged_changes(git)
     blobs = src.staged_blobs(git, plan)
     chunks = list(src.staged_chunks(plan, blobs))
     findings = _scan(chunks)
     # Keys in the working tree but not in what is committed: warn, never block.
-    worktree = list(src.worktree_chunks(git, plan, blobs, unstaged_files=not args.files))
+    worktree = list(src.worktree_chunks(git, plan, blobs, pending.result() if pending else ()))
     committed = {f.fingerprint for f in findings}
     unstaged = [f for f in _scan(worktree) if f.fingerprint not in committed]
     if unstaged:

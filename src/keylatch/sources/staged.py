@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from keylatch.errors import ScanError
 from keylatch.model import Chunk, Finding
-from keylatch.sources.gitcmd import Git
+from keylatch.sources.gitcmd import Git, first_line
 
 _GITLINK = "160000"  # a submodule commit, not content
 _BATCH = 1000  # object names per cat-file process
@@ -206,18 +206,32 @@ def _read_file(path: str) -> bytes:
         raise ScanError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def worktree_chunks(
-    git: Git, staged: Staged, blobs: Mapping[str, bytes], unstaged_files: bool
-) -> Iterator[Chunk]:
+class UnstagedFiles:
+    """`git diff-files` started in the background: it runs while the index is read.
+
+    Paths whose working-tree copy differs from the index (edits not staged); their keys are
+    warnings. Starting it first saves one process's latency on every commit.
+    """
+
+    def __init__(self, git: Git) -> None:
+        self._proc = git.popen("diff-files", "--name-only", "-z", "--")
+
+    def result(self) -> list[str]:
+        out, err = self._proc.communicate()
+        if self._proc.returncode != 0:
+            raise ScanError(f"git diff-files: {first_line(err)}")
+        return _split_z(out)
+
+
+def worktree_chunks(git: Git, staged: Staged, blobs: Mapping[str, bytes], unstaged: Sequence[str] = ()) -> Iterator[Chunk]:
     """Working-tree versions that differ from what is staged: keys here are not being committed.
 
-    Covers the staged paths, plus (with `unstaged_files`) files that have unstaged edits only. A
-    file that is gone from disk has no unstaged key to warn about.
+    Covers the staged paths plus `unstaged` (files with unstaged edits only, from
+    UnstagedFiles). A file that is gone from disk has no unstaged key to warn about.
     """
     staged_blob = {f.path: f.blob for f in staged.files}
     top = "." if staged.cwd_relative else _toplevel(git)
-    others = _split_z(git.run("diff-files", "--name-only", "-z", "--")) if unstaged_files else []
-    for path in dict.fromkeys([*staged_blob, *others]):
+    for path in dict.fromkeys([*staged_blob, *unstaged]):
         full = os.path.join(top, path)
         if not os.path.isfile(full) or os.path.islink(full):
             continue
