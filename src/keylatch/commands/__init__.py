@@ -8,6 +8,8 @@ Command modules import only light modules at top level; each imports what its wo
 COMMAND_MODULES: tuple[str, ...] = (
     "scan",
     "plugin_path",
+    "history",
     "staged",
+    "pre_push",
     "install_hook",
 )
