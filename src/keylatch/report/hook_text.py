@@ -72,13 +72,21 @@ def staged_block(findings: Sequence[Finding], committed: Mapping[tuple[str, str]
     return "\n".join(out) + "\n"
 
 
-def push_block(findings: Sequence[Finding], remote: str, *, colour: bool) -> str:
-    """The message of a refused push: the key is still only local, so say how to take it out."""
+def push_block(findings: Sequence[Finding], remote: str, *, exact: bool = True, colour: bool) -> str:
+    """The message of a refused push: the key is still only local, so say how to take it out.
+
+    `exact` is False when the pushed refs were unknown and every unpushed local commit was checked.
+    """
     head = _paint("keylatch: push blocked:", _RED, colour)
     commits = {f.location.commit for f in findings if f.location.commit}
     out = [
         f"{head} {_count(len(findings))} in {len(commits)} commit{'s' if len(commits) != 1 else ''} not yet on {remote}",
         *_lines(findings, {}, with_commit=True),
+        *(
+            []
+            if exact
+            else [f"(the refs of this push were not visible, so every local branch and tag not on {remote} was checked)"]
+        ),
         "next:",
         "  - rewrite those commits without the key: git rebase -i <base> (or git commit --amend for the last one)",
         "  - read the key from an environment variable (OPENAI_API_KEY) or a secret store instead",
