@@ -44,6 +44,12 @@ class Secret:
     def fingerprint(self) -> str:
         return hashlib.sha256(self.value.encode("utf-8")).hexdigest()
 
+    @property
+    def sha1(self) -> str:
+        # detect-secrets baselines store `hashed_secret` = SHA-1 of the secret; importing one
+        # matches on this. Never used to identify a key in keylatch's own files (sha256 is).
+        return hashlib.sha1(self.value.encode("utf-8")).hexdigest()
+
     def __repr__(self) -> str:
         return f"Secret({self.redacted!r})"
 
