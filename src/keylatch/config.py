@@ -79,10 +79,18 @@ def discover(start: Path) -> Config:
         if len(found) > 1:
             raise UsageError(f"keylatch is configured in both {found[0]} and {found[1]}; keep one")
         if found:
-            return load(found[0])
+            return load(_relative(found[0]))
         if (d / ".git").exists():
             break
     return Config()
+
+
+def _relative(path: Path) -> Path:
+    """`path` as seen from the current directory when it lies below it (for messages)."""
+    try:
+        return path.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
 
 
 def load(path: Path) -> Config:
