@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from keylatch.errors import ScanError
 
@@ -67,9 +68,13 @@ class Git:
     """Runs git in one repository (or in no repository when `repo` is None)."""
 
     repo: Path | None
+    # Extra `name=value` settings passed with -c after HARDENING (so they win over it), e.g. the
+    # protocol.*.allow=never set that keeps a partial clone from fetching (sources/history.py).
+    config: tuple[str, ...] = ()
 
     def argv(self, *args: str) -> list[str]:
-        return git_argv(self.repo, args)
+        extra = [a for c in self.config for a in ("-c", c)]
+        return git_argv(self.repo, (*extra, *args))
 
     def run(self, *args: str, input: bytes | None = None, ok_codes: tuple[int, ...] = (0,)) -> bytes:
         """Run git and return stdout; any other exit status raises ScanError with git's message."""
@@ -98,11 +103,17 @@ class Git:
             check=False,
         ).returncode
 
-    def popen(self, *args: str, stdin: int | None = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    def popen(
+        self,
+        *args: str,
+        stdin: int | None = subprocess.DEVNULL,
+        stdout: int | IO[bytes] = subprocess.PIPE,
+        stderr: int | IO[bytes] = subprocess.PIPE,
+    ) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             self.argv(*args),
             stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=stdout,
+            stderr=stderr,
             env=hardened_env(),
         )

@@ -1,0 +1,235 @@
+"""Blobs that hold keys -> the commits that introduced them, one KeyFinding per key.
+
+A commit introduces a key at a path when the key is in the commit's version of the path and in
+no parent's version of it (a key already in the parent's file is not new). For a merge, `git log
+-c` lists only paths that differ from every parent, so a key a merge merely carries over from a
+branch is not blamed on the merge, while a key typed into a conflict resolution is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import IO
+
+from keylatch.model import Finding
+from keylatch.sources.blobs import read_objects
+from keylatch.sources.gitcmd import Git
+from keylatch.sources.history import CommitInfo, KeyFinding, Occurrence
+from keylatch.sources.rawlog import GITLINK, ZERO, Change, CommitChanges, parse_log
+from keylatch.sources.repostate import RepoState
+from keylatch.sources.scanner import BlobScanner
+
+# Checking whether a branch tip still holds a key costs one ls-tree; beyond this many tips we
+# only check HEAD.
+_MAX_TIPS = 16
+_NO_COMMIT = CommitInfo("", "", "", "", "(in no commit: dangling blob)")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    findings: tuple[KeyFinding, ...]
+    commits: int
+    gitlinks: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Intro:
+    time: int
+    order: int  # position in git log's output: larger is older at equal time
+    sha: str
+    path: str
+    blob: str
+    finding: Finding
+
+    @property
+    def age(self) -> tuple[int, int]:
+        return (self.time, -self.order)
+
+
+def attribute(
+    git: Git,
+    state: RepoState,
+    log_out: IO[bytes],
+    scanner: BlobScanner,
+    missing: frozenset[bytes],
+    include_unreachable: bool,
+) -> Outcome:
+    keyed = scanner.found
+    kept: list[tuple[int, CommitChanges, Change]] = []
+    commits = 0
+    gitlinks: set[tuple[bytes, bytes]] = set()
+    for order, commit in enumerate(parse_log(log_out)):
+        commits += 1
+        for ch in commit.changes:
+            if ch.mode == GITLINK:
+                gitlinks.add((ch.path, ch.new))
+            elif ch.new in keyed or any(o in keyed for o in ch.olds):
+                kept.append((order, commit, ch))
+    # A range scan read only the blobs its commits added; their parents' versions of the files
+    # that now hold keys decide what is new, so read those too.
+    olds = {
+        o
+        for _, _, ch in kept
+        if ch.new in keyed
+        for o in ch.olds
+        if o != ZERO and o not in missing and not scanner.is_scanned(o)
+    }
+    if olds:
+        read_objects(git, sorted(olds), scanner.visit)
+    fps = {oid: frozenset(f.fingerprint for f in fs) for oid, fs in keyed.items()}
+    intros: dict[str, list[_Intro]] = defaultdict(list)
+    removed_in: dict[str, set[str]] = defaultdict(set)  # fingerprint -> parents that still had it
+    seen_blobs: set[bytes] = set()
+    for order, commit, ch in kept:
+        old_fps = frozenset().union(*(fps.get(o, frozenset()) for o in ch.olds))
+        new_fps = fps.get(ch.new, frozenset())
+        seen_blobs.add(ch.new)
+        sha = commit.sha.decode("ascii")
+        for f in keyed.get(ch.new, ()):
+            if f.fingerprint not in old_fps:
+                path = ch.path.decode("utf-8", "backslashreplace")
+                intros[f.fingerprint].append(
+                    _Intro(commit.time, order, sha, path, ch.new.decode("ascii"), f)
+                )
+        for parent, old in zip(commit.parents, ch.olds):
+            for fp in fps.get(old, frozenset()) - new_fps:
+                removed_in[fp].add(parent.decode("ascii"))
+    findings = _build(git, state, intros, removed_in, keyed)
+    if include_unreachable:
+        findings += _dangling(keyed, seen_blobs, set(intros))
+    findings.sort(key=_order)
+    return Outcome(tuple(findings), commits, len(gitlinks))
+
+
+def _order(k: KeyFinding) -> tuple[str, str, str, str]:
+    return (k.introduced.date, k.introduced.sha, k.rule_id, k.fingerprint)
+
+
+def _build(
+    git: Git,
+    state: RepoState,
+    intros: dict[str, list[_Intro]],
+    removed_in: dict[str, set[str]],
+    keyed: dict[bytes, tuple[Finding, ...]],
+) -> list[KeyFinding]:
+    if not intros:
+        return []
+    head_blobs = _tree_blobs(git, state.head, keyed) if state.head else frozenset()
+    refs_of = _refs(git, {fp: frozenset(i.sha for i in lst) for fp, lst in intros.items()})
+    tips = sorted({tip for rs in refs_of.values() for _, tip in rs})
+    tip_blobs = {t: _tree_blobs(git, t, keyed) for t in tips} if len(tips) <= _MAX_TIPS else {}
+    blob_fps = {oid.decode("ascii"): {f.fingerprint for f in fs} for oid, fs in keyed.items()}
+
+    def holds(blobs: frozenset[str], fp: str) -> bool:
+        return any(fp in blob_fps.get(b, ()) for b in blobs)
+
+    wanted: set[str] = set()
+    for fp, lst in intros.items():
+        wanted.update(i.sha for i in lst)
+        wanted.update(removed_in.get(fp, ()))
+    if state.head:
+        wanted.add(state.head)
+    wanted.update(tips)
+    meta = commit_info(git, wanted)
+    out = []
+    for fp, lst in intros.items():
+        first = min(lst, key=lambda i: i.age)
+        in_head = holds(head_blobs, fp)
+        candidates = {i.sha for i in lst} | removed_in.get(fp, set())
+        if in_head and state.head:
+            candidates.add(state.head)
+        my_tips = {tip for _, tip in refs_of[fp]}
+        candidates.update(t for t, blobs in tip_blobs.items() if t in my_tips and holds(blobs, fp))
+        last = max((c for c in candidates if c in meta), key=lambda c: (meta[c][1], c))
+        out.append(
+            KeyFinding(
+                rule_id=first.finding.rule_id,
+                severity=first.finding.severity,
+                secret=first.finding.secret,
+                introduced=meta[first.sha][0],
+                last_seen=meta[last][0],
+                locations=_locations(lst, meta),
+                in_head=in_head,
+                refs=tuple(sorted({r for r, _ in refs_of[fp]})),
+                encoding=first.finding.encoding,
+                at_shallow_boundary=first.sha in state.shallow,
+            )
+        )
+    return out
+
+
+def _locations(lst: list[_Intro], meta: dict[str, tuple[CommitInfo, int]]) -> tuple[Occurrence, ...]:
+    best: dict[tuple[str, int, int], _Intro] = {}
+    for i in sorted(lst, key=lambda i: i.age):
+        best.setdefault((i.path, i.finding.location.line, i.finding.location.column), i)
+    out = []
+    for (path, line, col), i in sorted(best.items()):
+        info = meta[i.sha][0]
+        out.append(Occurrence(i.sha, path, line, col, info.author_name, info.author_email, i.blob))
+    return tuple(out)
+
+
+def _dangling(keyed: dict[bytes, tuple[Finding, ...]], seen: set[bytes], known: set[str]) -> list[KeyFinding]:
+    """Keys in blobs no walked commit holds (staged then dropped, `git hash-object -w`)."""
+    by_fp: dict[str, list[tuple[str, Finding]]] = defaultdict(list)
+    for oid, fs in keyed.items():
+        if oid in seen:
+            continue
+        for f in fs:
+            if f.fingerprint not in known:
+                by_fp[f.fingerprint].append((oid.decode("ascii"), f))
+    out = []
+    for lst in by_fp.values():
+        lst.sort(key=lambda t: (t[0], t[1].location.line, t[1].location.column))
+        f = lst[0][1]
+        locs = tuple(Occurrence("", "", g.location.line, g.location.column, blob=oid) for oid, g in lst)
+        out.append(
+            KeyFinding(f.rule_id, f.severity, f.secret, _NO_COMMIT, _NO_COMMIT, locs, False, (), f.encoding)
+        )
+    return out
+
+
+def _tree_blobs(git: Git, commit: str, keyed: dict[bytes, tuple[Finding, ...]]) -> frozenset[str]:
+    """The key-holding blobs in `commit`'s tree."""
+    out = git.run("ls-tree", "-r", "-z", "--full-tree", commit)
+    found = set()
+    for entry in out.split(b"\0"):
+        meta = entry.split(b"\t", 1)[0].split(b" ")
+        if len(meta) == 3 and meta[1] == b"blob" and meta[2] in keyed:
+            found.add(meta[2].decode("ascii"))
+    return frozenset(found)
+
+
+def _refs(git: Git, shas_of: dict[str, frozenset[str]]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """For each fingerprint, (ref, tip commit) of every ref that reaches an introducing commit."""
+    memo: dict[frozenset[str], tuple[tuple[str, str], ...]] = {}
+    out = {}
+    for fp, shas in shas_of.items():
+        if shas not in memo:
+            args = ["for-each-ref", "--format=%(refname) %(objectname) %(*objectname)"]
+            args += [f"--contains={s}" for s in sorted(shas)]
+            rows = []
+            for line in git.run(*args).decode("utf-8", "backslashreplace").splitlines():
+                name, obj, peeled = (line.split(" ") + ["", ""])[:3]
+                rows.append((name, peeled or obj))
+            memo[shas] = tuple(rows)
+        out[fp] = memo[shas]
+    return out
+
+
+def commit_info(git: Git, shas: Iterable[str]) -> dict[str, tuple[CommitInfo, int]]:
+    """sha -> (CommitInfo, committer time), for all `shas` in one git call."""
+    todo = sorted(set(shas))
+    if not todo:
+        return {}
+    fmt = "--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%ct%x1f%s"
+    out = git.run("log", "--no-walk=unsorted", "--stdin", "-z", fmt, input="\n".join(todo).encode() + b"\n")
+    meta = {}
+    for rec in out.split(b"\0"):
+        parts = rec.lstrip(b"\n").decode("utf-8", "replace").split("\x1f", 5)
+        if len(parts) == 6:
+            sha, name, email, date, ct, summary = parts
+            meta[sha] = (CommitInfo(sha, name, email, date, summary), int(ct))
+    return meta

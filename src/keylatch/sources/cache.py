@@ -1,0 +1,91 @@
+"""The scanned-blob cache: ids of blobs already scanned and found clean, kept in the git dir.
+
+Only clean blobs are remembered (a blob with a key is rescanned every time, so no secret and no
+finding is ever stored). The file name carries a digest of the rules and keylatch's version, so
+changing either starts from scratch. Writing is best effort: a read-only git directory just means
+no cache. Blob ids never change meaning, so a stale entry cannot hide anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from keylatch import __version__
+from keylatch.engine import BASE64_MARKERS
+from keylatch.rules import Rule
+
+log = logging.getLogger(__name__)
+
+_DIR = "keylatch"
+
+
+def rules_digest(rules: Sequence[Rule]) -> str:
+    h = hashlib.sha256(__version__.encode())
+    for r in rules:
+        h.update(repr((r.id, r.pattern.pattern, r.keywords, r.anchored, r.base64)).encode())
+        for pat in (r.file_context, r.line_context, r.line_exclude):
+            h.update(b"\0" + (pat.pattern.encode() if pat is not None else b"-"))
+    h.update(b"".join(BASE64_MARKERS))
+    return h.hexdigest()[:16]
+
+
+@dataclass(slots=True)
+class BlobCache:
+    """Clean blob ids (ASCII hex bytes). Mutable, but local to one scan: never shared."""
+
+    path: Path
+    clean: set[bytes] = field(default_factory=set)
+    added: list[bytes] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, common_dir: Path, rules: Sequence[Rule]) -> BlobCache:
+        path = common_dir / _DIR / f"clean-blobs-{rules_digest(rules)}.bin"
+        cache = cls(path)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return cache
+        except OSError as exc:
+            log.debug("cache unreadable, scanning everything: %s", exc)
+            return cache
+        if len(raw) % 20:
+            log.debug("cache %s is damaged, ignoring it", path)
+            return cache
+        hexed = raw.hex().encode("ascii")
+        cache.clean = {hexed[i : i + 40] for i in range(0, len(hexed), 40)}
+        return cache
+
+    def __contains__(self, oid: bytes) -> bool:
+        return oid in self.clean
+
+    def add(self, oids: Iterable[bytes]) -> None:
+        self.added.extend(oids)
+
+    def save(self) -> None:
+        if not self.added:
+            return
+        everything = sorted(self.clean.union(self.added))
+        data = bytes.fromhex(b"".join(everything).decode("ascii"))
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            # Write then rename: a concurrent or interrupted scan never sees half a file.
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".clean-blobs-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, self.path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+            # Old digests belong to other rule sets or versions; drop them.
+            for old in self.path.parent.glob("clean-blobs-*.bin"):
+                if old != self.path:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:
+            log.debug("cache not written (%s): scanning still complete", exc)

@@ -1,0 +1,209 @@
+"""Every key in every commit of every ref: scan each unique blob once, then attribute.
+
+Pipeline: `git log --raw -c` (which commit put which blob at which path, merges included) runs
+into a temporary file while one `git cat-file --batch` process streams the blobs through the
+engine. Only the few blobs that hold a key are then traced back to commits (sources/attribute.py).
+
+For the whole history the blob stream is every object in the repository, in pack order (the
+fastest read git offers); unreachable blobs are scanned too but only reported with
+`include_unreachable`. For a range (`A..B`, `X --not --remotes=origin`) only the blobs those
+commits add are read, and a key counts only where the commit introduced it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from keylatch.errors import ScanError
+from keylatch.model import Secret, Severity
+from keylatch.rules import DEFAULT_RULES, Rule
+from keylatch.sources.blobs import read_objects
+from keylatch.sources.cache import BlobCache
+from keylatch.sources.gitcmd import Git, first_line
+from keylatch.sources.rawlog import GITLINK, ZERO, log_args, parse_log
+from keylatch.sources.repostate import (
+    NO_FETCH,
+    inspect,
+    missing_blobs,
+    unreachable_commits,
+)
+from keylatch.sources.scanner import BlobScanner, ProgressFn
+
+WHOLE_HISTORY: tuple[str, ...] = ("--all",)
+
+
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    sha: str
+    author_name: str
+    author_email: str
+    date: str  # author date, strict ISO-8601
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """A place where a commit introduced the key: that commit's version of `path`, 1-based."""
+
+    commit: str
+    path: str
+    line: int
+    column: int
+    author_name: str = ""
+    author_email: str = ""
+    blob: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFinding:
+    rule_id: str
+    severity: Severity
+    secret: Secret
+    introduced: CommitInfo  # the earliest commit (committer time) that introduced the key
+    last_seen: CommitInfo  # the newest commit known to contain it
+    locations: tuple[Occurrence, ...]  # sorted by path, line, column, commit
+    in_head: bool
+    refs: tuple[str, ...]  # refs from which an introducing commit is reachable
+    encoding: str = ""  # "base64" when found inside a base64 value
+    # True when the earliest introduction is a shallow clone's boundary commit: the key may be
+    # older, and that commit is not known to be its author.
+    at_shallow_boundary: bool = False
+
+    @property
+    def fingerprint(self) -> str:
+        return self.secret.fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryResult:
+    findings: tuple[KeyFinding, ...]
+    commits: int  # commits walked
+    blobs: int  # blobs read and scanned in this run
+    bytes: int  # bytes of those blobs
+    seconds: float
+    cached_blobs: int = 0  # blobs skipped because an earlier scan found them clean
+    missing_blobs: int = 0  # not present locally (partial clone, --allow-partial)
+    gitlinks: int = 0  # submodule commits referenced, not scanned (their objects live elsewhere)
+    lfs_pointers: int = 0  # LFS pointer files: the pointer was scanned, the content lives elsewhere
+    shallow_boundary: tuple[str, ...] = ()  # history before these commits is missing
+    unreachable_included: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return not (self.missing_blobs or self.shallow_boundary)
+
+
+def scan_history(
+    repo: Path,
+    revs: Sequence[str] = WHOLE_HISTORY,
+    *,
+    rules: Sequence[Rule] = DEFAULT_RULES,
+    include_unreachable: bool = False,
+    use_cache: bool = True,
+    allow_shallow: bool = False,
+    allow_partial: bool = False,
+    trust_owner: bool = False,
+    progress: ProgressFn | None = None,
+) -> HistoryResult:
+    """Scan the commits `revs` selects (git rev-list arguments) and return one finding per key.
+
+    Raises ScanError when the history cannot be read completely: shallow clones and partial
+    clones with missing blobs unless explicitly allowed, git failures, missing objects.
+    """
+    from keylatch.sources.attribute import attribute
+
+    started = time.monotonic()
+    state = inspect(repo, trust_owner)
+    if state.shallow and not allow_shallow:
+        raise ScanError(
+            f"history is incomplete: {repo} is a shallow clone cut at {_boundary(state.shallow)}; "
+            "run `git fetch --unshallow` or pass --allow-shallow"
+        )
+    config = (f"safe.directory={repo.resolve()}",) if trust_owner else ()
+    git = Git(repo, config=config + (NO_FETCH if state.partial else ()))
+    whole = tuple(revs) == WHOLE_HISTORY
+    walk = tuple(revs)
+    if include_unreachable:
+        walk += ("--reflog", *unreachable_commits(git))
+    missing = missing_blobs(git, walk) if state.partial else frozenset()
+    if missing and not allow_partial:
+        raise ScanError(
+            f"history is incomplete: {repo} is a partial clone and {len(missing)} blob(s) were "
+            "never downloaded; keylatch does not fetch them. Fetch them "
+            "(`git fetch --refetch` or a full clone) or pass --allow-partial"
+        )
+    cache = BlobCache.load(state.common_dir, rules) if use_cache else None
+    scanner = BlobScanner(rules, cache, progress, track=not whole)
+    with tempfile.TemporaryFile() as log_out, tempfile.TemporaryFile() as log_err:
+        proc = git.popen(*log_args(walk), stdout=log_out, stderr=log_err)
+        try:
+            if whole:
+                _scan_all(git, scanner, cache)
+        finally:
+            code = proc.wait()
+        if code != 0:
+            log_err.seek(0)
+            raise ScanError(f"git log: {first_line(log_err.read())}")
+        if not whole:
+            log_out.seek(0)
+            read_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit)
+        if scanner.missing - missing:
+            oid = min(scanner.missing - missing).decode()
+            raise ScanError(f"object {oid} is missing from {repo}: the repository is damaged")
+        log_out.seek(0)
+        outcome = attribute(git, state, log_out, scanner, missing, include_unreachable)
+    if cache is not None:
+        cache.save()
+    return HistoryResult(
+        findings=outcome.findings,
+        commits=outcome.commits,
+        blobs=scanner.blobs,
+        bytes=scanner.nbytes,
+        seconds=time.monotonic() - started,
+        cached_blobs=scanner.cached,
+        missing_blobs=len(missing),
+        gitlinks=outcome.gitlinks,
+        lfs_pointers=scanner.lfs_pointers,
+        shallow_boundary=state.shallow,
+        unreachable_included=include_unreachable,
+    )
+
+
+def _boundary(shallow: tuple[str, ...]) -> str:
+    more = f" (and {len(shallow) - 1} more)" if len(shallow) > 1 else ""
+    return f"{shallow[0][:12]}{more}"
+
+
+def _scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
+    if cache is None or not cache.clean:
+        read_objects(git, None, scanner.visit)
+        return
+    # A cached scan lists objects first (no content is inflated) and reads only new blobs.
+    out = git.run("cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)", "--unordered")
+    blobs = [line[:-5] for line in out.splitlines() if line.endswith(b" blob")]
+    todo = [oid for oid in blobs if oid not in cache]
+    scanner.cached += len(blobs) - len(todo)
+    read_objects(git, todo, scanner.visit)
+
+
+def cache_hit(scanner: BlobScanner, oid: bytes) -> bool:
+    return scanner.cache is not None and oid in scanner.cache
+
+
+def _added_blobs(log_out: IO[bytes], scanner: BlobScanner, missing: frozenset[bytes]) -> Iterator[bytes]:
+    seen: set[bytes] = set()
+    for commit in parse_log(log_out):
+        for ch in commit.changes:
+            oid = ch.new
+            if oid == ZERO or ch.mode == GITLINK or oid in seen or oid in missing:
+                continue
+            seen.add(oid)
+            if cache_hit(scanner, oid):
+                scanner.cached += 1
+            elif not scanner.is_scanned(oid):
+                yield oid

@@ -1,0 +1,92 @@
+"""What kind of repository we were given: its git dirs, shallow boundary, partial-clone status.
+
+Plumbing only (no GitPython): `scan_history` runs in the pre-push hook, which must stay light.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from keylatch.errors import ScanError
+from keylatch.sources.gitcmd import Git
+
+# Every transport git knows, refused: a partial clone must never fetch a missing blob behind
+# our back (git < 2.44 has no GIT_NO_LAZY_FETCH). Given with -c after HARDENING, so it wins.
+NO_FETCH: tuple[str, ...] = tuple(
+    f"protocol.{p}.allow=never" for p in ("file", "git", "ssh", "http", "https", "ext")
+) + ("protocol.allow=never",)
+
+
+@dataclass(frozen=True, slots=True)
+class RepoState:
+    git_dir: Path
+    common_dir: Path  # where objects, refs and our cache live (shared by linked worktrees)
+    bare: bool
+    shallow: tuple[str, ...]  # boundary commits of a shallow clone, sorted
+    partial: bool
+    head: str | None  # HEAD's commit, None in an empty repository
+
+
+def _owner_hint(repo: Path, message: str) -> ScanError:
+    return ScanError(
+        f"git refuses to read {repo}: it is owned by another user (git's 'dubious ownership' check). "
+        f"Run keylatch as the user who owns it, or, if you trust it, pass --trust-repo-owner "
+        f"(keylatch never runs a repository's hooks or drivers). git said: {message}"
+    )
+
+
+def inspect(repo: Path, trust_owner: bool = False) -> RepoState:
+    git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
+    try:
+        out = git.run(
+            "rev-parse", "--absolute-git-dir", "--git-common-dir",
+            "--is-bare-repository", "--is-shallow-repository",
+        )  # fmt: skip
+    except ScanError as exc:
+        msg = str(exc)
+        if "dubious ownership" in msg:
+            raise _owner_hint(repo, msg.removeprefix("git rev-parse: ")) from exc
+        if "not a git repository" in msg:
+            raise ScanError(f"not a git repository: {repo}") from exc
+        raise
+    lines = out.decode("utf-8", "surrogateescape").splitlines()
+    if len(lines) != 4:
+        raise ScanError(f"git rev-parse: unexpected output for {repo}")
+    git_dir = Path(lines[0])
+    common = Path(lines[1])
+    if not common.is_absolute():
+        common = (repo / common).resolve()
+    shallow: tuple[str, ...] = ()
+    if lines[3] == "true":
+        shallow_file = common / "shallow"
+        try:
+            shallow = tuple(sorted(shallow_file.read_text(encoding="ascii").split()))
+        except OSError as exc:
+            raise ScanError(f"shallow clone, but cannot read {shallow_file}: {exc.strerror}") from exc
+    promisor = git.run(
+        "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$", ok_codes=(0, 1)
+    )
+    partial = any(
+        line.split(b" ", 1)[0].lower() == b"extensions.partialclone" or line.endswith(b" true")
+        for line in promisor.splitlines()
+    )
+    head = git.run("rev-parse", "-q", "--verify", "HEAD^{commit}", ok_codes=(0, 1)).decode().strip()
+    return RepoState(git_dir, common, lines[2] == "true", shallow, partial, head or None)
+
+
+def missing_blobs(git: Git, revs: tuple[str, ...]) -> frozenset[bytes]:
+    """Objects the revisions need that are not present locally; `--missing=print` never fetches."""
+    out = git.run("rev-list", "--objects", "--missing=print", "--no-object-names", *revs, "--")
+    return frozenset(line[1:] for line in out.splitlines() if line.startswith(b"?"))
+
+
+def unreachable_commits(git: Git) -> tuple[str, ...]:
+    """Commits no ref reaches: dangling ones and those only a reflog remembers."""
+    out = git.run("fsck", "--unreachable", "--no-reflogs", "--no-progress", "--connectivity-only")
+    shas = [
+        line.split()[2].decode("ascii")
+        for line in out.splitlines()
+        if line.startswith(b"unreachable commit ")
+    ]
+    return tuple(sorted(shas))

@@ -1,0 +1,97 @@
+"""Blob bytes -> findings per blob. Each unique blob is scanned once, whatever its paths."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from keylatch.engine import BASE64_MARKERS, scan_chunk
+from keylatch.model import Chunk, Finding
+from keylatch.rules import Rule
+from keylatch.sources.blobs import LFS_POINTER, BlobHeader
+from keylatch.sources.cache import BlobCache
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    blobs: int
+    bytes: int
+    seconds: float
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def needles(rules: Sequence[Rule]) -> tuple[bytes, ...]:
+    """Every literal a rule needs: a blob without any of them cannot hold a key."""
+    out = {kw for r in rules for kw in r.keyword_bytes}
+    if any(r.base64 for r in rules):
+        out.update(BASE64_MARKERS)
+    return tuple(sorted(out))
+
+
+@dataclass(slots=True)
+class BlobScanner:
+    """Visitor for blobs.read_objects; its state belongs to one scan."""
+
+    rules: Sequence[Rule]
+    cache: BlobCache | None = None
+    progress: ProgressFn | None = None
+    track: bool = False  # remember every scanned id (range scans look up parents' blobs later)
+    found: dict[bytes, tuple[Finding, ...]] = field(default_factory=dict)
+    scanned: set[bytes] = field(default_factory=set)
+    missing: set[bytes] = field(default_factory=set)
+    lfs_pointers: int = 0
+    blobs: int = 0
+    nbytes: int = 0
+    cached: int = 0  # blobs skipped because the cache knows them clean
+    started: float = field(default_factory=time.monotonic)
+    _next_report: float = 0.0
+    _needles: tuple[bytes, ...] = ()
+
+    def __post_init__(self) -> None:
+        self._needles = needles(self.rules)
+
+    def visit(self, header: BlobHeader, chunks: Iterator[Chunk] | None) -> None:
+        if chunks is None:
+            if header.kind == b"missing":
+                self.missing.add(header.oid)
+            return
+        hits: list[Finding] = []
+        first = True
+        for chunk in chunks:
+            if first and chunk.data.startswith(LFS_POINTER):
+                self.lfs_pointers += 1
+            first = False
+            # One pass per distinct literal here, instead of one per rule in the engine.
+            if any(n in chunk.data for n in self._needles):
+                hits.extend(scan_chunk(chunk, self.rules))
+        self.blobs += 1
+        self.nbytes += header.size
+        if self.track:
+            self.scanned.add(header.oid)
+        if hits:
+            self.found[header.oid] = _dedup(hits)
+        elif self.cache is not None:
+            self.cache.added.append(header.oid)
+        if self.progress is not None:
+            now = time.monotonic()
+            if now >= self._next_report:
+                self._next_report = now + 0.25
+                self.progress(Progress(self.blobs, self.nbytes, now - self.started))
+
+    def is_scanned(self, oid: bytes) -> bool:
+        return (
+            oid in self.found
+            or oid in self.scanned
+            or (self.cache is not None and oid in self.cache)
+        )
+
+
+def _dedup(hits: list[Finding]) -> tuple[Finding, ...]:
+    # Overlapping blocks of a large blob can report the same key at the same place twice.
+    seen: dict[tuple[int, int, str], Finding] = {}
+    for f in hits:
+        seen.setdefault((f.location.line, f.location.column, f.fingerprint), f)
+    return tuple(sorted(seen.values(), key=lambda f: (f.location.line, f.location.column, f.rule_id)))
