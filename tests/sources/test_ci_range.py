@@ -12,6 +12,7 @@ import pytest
 from keylatch.errors import ScanError, UsageError
 from keylatch.sources.ci_range import RangePlan, detect, load_event, resolve
 from keylatch.sources.gitcmd import Git
+from keylatch.sources.repostate import inspect
 from tests.gitrepo import GitRepo
 
 ZERO = "0" * 40
@@ -53,7 +54,7 @@ def commits_of(repo: GitRepo, plan: RangePlan) -> set[str]:
 
 
 def plan_for(repo: GitRepo, env: dict[str, str], event: dict[str, Any] | None = None, **kw: str) -> RangePlan:
-    return resolve(detect(env, event, **kw), Git(repo.path))
+    return resolve(detect(env, event, **kw), Git(repo.path), inspect(repo.path).shallow)
 
 
 REPO = {"default_branch": "main", "full_name": "acme/app"}

@@ -23,8 +23,8 @@ from keylatch.commands.pipeline import (
     sort_key,
     without_baseline,
 )
-from keylatch.errors import ExitCode, ScanError
-from keylatch.model import Finding
+from keylatch.errors import ExitCode
+from keylatch.model import Finding, Location
 from keylatch.report import FORMATS
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ class Args(argparse.Namespace):
     baseline: Path | None
     no_baseline: bool
     fail_on: str | None
+    trust_repo_owner: bool
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--range", metavar="BASE..HEAD", help="scan these commits instead of the CI's range")
     which.add_argument("--since", metavar="REV", help="scan REV..HEAD instead of the CI's range")
+    parser.add_argument(
+        "--trust-repo-owner", action="store_true",
+        help="read the repository even if another user owns it (CI containers); keylatch never runs "
+        "a repository's hooks or drivers",
+    )  # fmt: skip
     add_config_arguments(parser)
     add_output_arguments(parser, FORMATS)
     parser.set_defaults(format=None)
@@ -63,29 +69,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: Args) -> ExitCode:
     from keylatch.sources.ci_range import detect, load_event, resolve
     from keylatch.sources.gitcmd import Git
+    from keylatch.sources.repostate import inspect
 
     env = os.environ
     cfg = settle(args, args.repo)
     event = load_event(env) if env.get("GITHUB_ACTIONS") == "true" and not (args.range or args.since) else None
     spec = detect(env, event, range_arg=args.range, since_arg=args.since)
-    git = Git(args.repo)
-    plan = resolve(spec, git)
+    state = inspect(args.repo, args.trust_repo_owner)
+    git = Git(args.repo, config=_trust(args))
+    plan = resolve(spec, git, state.shallow)
     noun = "commit" if plan.commits == 1 else "commits"
     print(f"keylatch: {plan.origin}: scanning {plan.commits} {noun} ({plan.description})", file=sys.stderr)
-    findings = _scan(git, args.repo, plan.revs, cfg) if plan.commits else []
+    findings = _scan(git, args, plan.revs, cfg) if plan.commits else []
     return finish(without_baseline(findings, cfg), cfg, args)
 
 
-def _scan(git: Git, repo: Path, revs: Sequence[str], cfg: Config) -> list[Finding]:
-    import importlib
+def _trust(args: Args) -> tuple[str, ...]:
+    return (f"safe.directory={args.repo.resolve()}",) if args.trust_repo_owner else ()
 
+
+def _scan(git: Git, args: Args, revs: Sequence[str], cfg: Config) -> list[Finding]:
+    """One Finding per place a commit of the range introduced a key, minus allowed ones."""
     from keylatch import allowlist
+    from keylatch.sources.history import scan_history
 
-    try:  # TODO(history merge): import scan_history directly
-        history = importlib.import_module("keylatch.sources.history")
-    except ImportError as exc:
-        raise ScanError("commit-range scanning is not available in this build (keylatch.sources.history)") from exc
-    found: list[Finding] = list(history.scan_history(repo, revs, rules=cfg.rules))
+    # resolve() has checked that the range stops short of any shallow boundary.
+    result = scan_history(
+        args.repo, revs, rules=cfg.rules, allow_shallow=True, trust_owner=args.trust_repo_owner
+    )
+    found = [
+        Finding(k.rule_id, k.severity, k.secret, Location(o.path, o.line, o.column, o.commit, o.blob or None),
+                encoding=k.encoding)
+        for k in result.findings
+        for o in k.locations
+    ]  # fmt: skip
     blobs = _blobs(git, {f.location.blob for f in found if f.location.blob})
 
     def lines_of(f: Finding) -> tuple[str, str] | None:

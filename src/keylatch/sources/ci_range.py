@@ -1,7 +1,7 @@
 """Which commits a CI job should scan: event payload / CI variables -> rev-list arguments.
 
     spec = detect(env, event, range_arg=None, since_arg=None)   # pure: what the CI says
-    plan = resolve(spec, Git(repo))                              # git: merge bases, shallow checks
+    plan = resolve(spec, Git(repo), inspect(repo).shallow)      # git: merge bases, shallow checks
 
 `detect` reads nothing itself: the caller passes the environment and the parsed GitHub event
 payload (`load_event(env)` reads GITHUB_EVENT_PATH). It understands
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,7 +98,7 @@ def detect(
     if env.get("GITLAB_CI") == "true":
         return _gitlab(env)
     raise UsageError(
-        "keylatch ci: not in GitHub Actions or GitLab CI; pass --range BASE..HEAD or --since REV"
+        "not in GitHub Actions or GitLab CI; pass --range BASE..HEAD or --since REV"
     )
 
 
@@ -139,7 +139,7 @@ def _github(name: str, event: Mapping[str, Any], env: Mapping[str, str]) -> Rang
             raise UsageError("GitHub merge_group event without base_sha / head_sha")
         return RangeSpec("GitHub merge_group", head=head, base=base, platform="github")
     raise UsageError(
-        f"keylatch ci: GitHub event {name or '(none)'!r} has no commit range; "
+        f"GitHub event {name or '(none)'!r} has no commit range; "
         "pass --range BASE..HEAD or --since REV (or run `keylatch history` for a full audit)"
     )
 
@@ -165,7 +165,7 @@ def _gitlab(env: Mapping[str, str]) -> RangeSpec:
             new_ref=True, platform="gitlab",
         )  # fmt: skip
     raise UsageError(
-        f"keylatch ci: GitLab pipeline source {source or '(none)'!r} has no commit range; "
+        f"GitLab pipeline source {source or '(none)'!r} has no commit range; "
         "pass --range BASE..HEAD or --since REV"
     )
 
@@ -199,22 +199,10 @@ def _default_ref(git: Git, branch: str) -> str | None:
     return None
 
 
-def _shallow_commits(git: Git) -> frozenset[str]:
-    if git.run("rev-parse", "--is-shallow-repository").strip() != b"true":
-        return frozenset()
-    shallow = Path(git.run("rev-parse", "--git-path", "shallow").decode().strip())
-    if git.repo is not None and not shallow.is_absolute():
-        shallow = git.repo / shallow
-    try:
-        return frozenset(shallow.read_text().split())
-    except OSError:
-        return frozenset()
-
-
-def resolve(spec: RangeSpec, git: Git) -> RangePlan:
+def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePlan:
+    """Check the range against the clone; `shallow` is its boundary (`repostate.inspect`)."""
     if spec.nothing:
         return RangePlan((), f"nothing ({spec.nothing})", 0, spec.origin)
-    shallow = _shallow_commits(git)
     note = " (the clone is shallow)" if shallow else ""
     if not _has_commit(git, spec.head):
         raise ScanError(f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_fix(spec.platform)}")
