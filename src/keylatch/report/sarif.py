@@ -18,7 +18,6 @@ from keylatch.model import Finding, Severity
 from keylatch.rules import DEFAULT_RULES, Rule, rule_by_id
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/keylatch/keylatch"
 FINGERPRINT = "keylatchKeyHash/v1"
 
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note"}
@@ -105,7 +104,6 @@ def render(findings: Sequence[Finding], *, reveal: bool = False) -> str:
                         "name": "keylatch",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": INFORMATION_URI,
                         "rules": [_rule(r) for r in DEFAULT_RULES],
                     }
                 },
