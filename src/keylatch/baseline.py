@@ -2,7 +2,7 @@
 
 API:
 
-    known = load(Path(".keylatch-baseline.json"))             # UsageError (exit 2) if malformed
+    known = load(Path(".keylatch-baseline.json"))              # UsageError (exit 2) if malformed
     new = subtract(findings, known, today=date.today())         # findings not in the baseline
     write(path, from_findings(findings, previous=known, reason="rotated", expires=date(...)))
     expired(known, today)                                        # entries past their expiry date
@@ -45,7 +45,6 @@ from keylatch.model import Finding
 
 VERSION = 1
 ANY_RULE = "*"
-DEFAULT_PATH = ".keylatch-baseline.json"
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SHA1 = re.compile(r"[0-9a-f]{40}")

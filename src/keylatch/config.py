@@ -35,6 +35,9 @@ from keylatch.report import FORMATS
 from keylatch.rules import DEFAULT_RULES, Rule
 
 YAML_NAMES = (".keylatch.yaml", ".keylatch.yml")
+# Used when no `baseline` is configured and this file exists next to the config (or in the
+# current directory); `keylatch baseline create` writes it.
+DEFAULT_BASELINE = ".keylatch-baseline.json"
 KEYS = ("exclude", "baseline", "enable", "disable", "fail-on", "format", "pragmas")
 
 

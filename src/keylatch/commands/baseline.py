@@ -55,9 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: Args) -> ExitCode:
     from keylatch import baseline
+    from keylatch.config import DEFAULT_BASELINE
 
     cfg = settle(args, Path("."))
-    path = args.file or cfg.baseline or Path(baseline.DEFAULT_PATH)
+    path = args.file or cfg.baseline or Path(DEFAULT_BASELINE)
     if args.action == "check":
         return _check(path)
     if args.action == "create" and path.exists():

@@ -11,7 +11,6 @@ Light at import time (the hook path imports command modules); the work imports i
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,8 @@ from keylatch.errors import ExitCode
 from keylatch.model import Finding, Severity
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from keylatch.config import Config
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, baseline: bool = True)
 
 
 def today() -> dt.date:
+    import datetime as dt
+
     return dt.datetime.now(dt.timezone.utc).date()
 
 
@@ -51,9 +54,7 @@ def settle(args: argparse.Namespace, start: Path) -> Config:
     cfg = config.load(args.config) if getattr(args, "config", None) else config.discover(start)
     if cfg.baseline is None:
         # `keylatch baseline create` writes this file; finding it is what makes it take effect.
-        from keylatch.baseline import DEFAULT_PATH
-
-        candidate = (cfg.source.parent if cfg.source else start) / DEFAULT_PATH
+        candidate = (cfg.source.parent if cfg.source else start) / config.DEFAULT_BASELINE
         if candidate.is_file():
             cfg = cfg.override(baseline=candidate)
     fail_on = getattr(args, "fail_on", None)
