@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from keylatch.rules.synthetic import make_key
 from tests.conftest import RunKeylatch
+from tests.gitrepo import GitRepo
 from tests.redaction import assert_files_redacted
 
 KEY = make_key("sk-proj-", seed=31)
@@ -87,3 +89,23 @@ def test_configured_baseline_path_and_detect_secrets_import(tmp_path: Path, keyl
     (entry,) = json.loads((tmp_path / "ci" / "keylatch-baseline.json").read_text())["entries"]
     assert entry["rule_id"] == "openai-project-key" and "imported from detect-secrets" in entry["reason"]
     assert keylatch("scan", cwd=tmp_path).code == 0
+
+
+def test_history_baseline_suppresses_a_deleted_key_in_ci(
+    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch
+) -> None:
+    repo = make_repo()
+    repo.write("README.md", "x\n")
+    base = repo.commit("initial")
+    repo.write("old.py", f'K = "{KEY}"\n')
+    repo.commit("add a key")
+    (repo.path / "old.py").unlink()
+    repo.commit("remove it again")
+    assert keylatch("baseline", "create", cwd=repo.path).out == ""  # the files hold no key now
+    r = keylatch("ci", "--range", f"{base}..HEAD", "--no-baseline", cwd=repo.path)
+    assert r.code == 1 and "old.py:1:6" in r.out
+    (repo.path / ".keylatch-baseline.json").unlink()
+    r = keylatch("baseline", "create", "--history", "--reason", "revoked", cwd=repo.path)
+    assert r.code == 0 and "1 entries (1 added" in r.err
+    assert json.loads((repo.path / ".keylatch-baseline.json").read_text())["entries"][0]["paths"] == ["old.py"]
+    assert keylatch("ci", "--range", f"{base}..HEAD", cwd=repo.path).code == 0

@@ -7,7 +7,13 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from keylatch.commands.pipeline import add_config_arguments, scan_files, settle, today
+from keylatch.commands.pipeline import (
+    add_config_arguments,
+    scan_commits,
+    scan_files,
+    settle,
+    today,
+)
 from keylatch.errors import ExitCode, UsageError
 
 HELP = "create, update or check a baseline of accepted findings (stored as hashes, never keys)"
@@ -24,6 +30,7 @@ class Args(argparse.Namespace):
     expires: dt.date | None
     prune: bool
     from_detect_secrets: Path | None
+    history: bool
 
 
 def _date(text: str) -> dt.date:
@@ -49,6 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--expires", type=_date, metavar="YYYY-MM-DD",
                         help="new entries stop suppressing after this day")  # fmt: skip
     parser.add_argument("--prune", action="store_true", help="update: drop entries whose key was not found")
+    parser.add_argument("--history", action="store_true",
+                        help="create/update from every commit of the repository in the current directory "
+                        "instead of the files in PATH (for `keylatch ci` and `keylatch history`)")  # fmt: skip
     parser.add_argument("--from-detect-secrets", type=Path, metavar="FILE",
                         help="also accept every secret of a detect-secrets .secrets.baseline")  # fmt: skip
 
@@ -66,7 +76,12 @@ def run(args: Args) -> ExitCode:
     previous = baseline.load(path) if args.action == "update" else baseline.Baseline()
     if args.from_detect_secrets is not None:
         previous = baseline.merge(previous, baseline.import_detect_secrets(args.from_detect_secrets))
-    findings = scan_files(args.paths, cfg)
+    if args.history:
+        from keylatch.sources.history import WHOLE_HISTORY
+
+        findings = scan_commits(Path("."), WHOLE_HISTORY, cfg)
+    else:
+        findings = scan_files(args.paths, cfg)
     new = baseline.from_findings(findings, previous, reason=args.reason, expires=args.expires, prune=args.prune)
     if args.action == "update" and new == previous and path.exists():
         print(f"keylatch: {path} unchanged ({len(new.entries)} entries)", file=sys.stderr)

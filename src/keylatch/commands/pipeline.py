@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from keylatch.config import Config
+    from keylatch.sources.gitcmd import Git
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,61 @@ def _dedup(findings: list[Finding]) -> list[Finding]:
             seen.add(k)
             out.append(f)
     return out
+
+
+def scan_commits(
+    repo: Path, revs: Sequence[str], cfg: Config, *, trust_owner: bool = False, allow_shallow: bool = False
+) -> list[Finding]:
+    """One Finding per place a commit of `revs` introduced a key, minus excluded and allowed ones.
+
+    Allow comments are read from the blob each key was found in (one `cat-file --batch`).
+    """
+    from keylatch import allowlist
+    from keylatch.model import Location
+    from keylatch.sources.gitcmd import Git
+    from keylatch.sources.history import scan_history
+
+    result = scan_history(repo, revs, rules=cfg.rules, allow_shallow=allow_shallow, trust_owner=trust_owner)
+    found = [
+        Finding(k.rule_id, k.severity, k.secret, Location(o.path, o.line, o.column, o.commit, o.blob or None),
+                encoding=k.encoding)
+        for k in result.findings
+        for o in k.locations
+    ]  # fmt: skip
+    git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
+    blobs = _blobs(git, {f.location.blob for f in found if f.location.blob})
+
+    def lines_of(f: Finding) -> tuple[str, str] | None:
+        data = blobs.get(f.location.blob or "")
+        return allowlist.lines_at(data, f.location.line) if data is not None else None
+
+    kept = []
+    for f, decision in allowlist.judge(found, cfg.allowlist, lines_of):  # path globs included
+        if decision.keep:
+            kept.append(f)
+        else:
+            log.info("%s:%d: %s", f.location.path, f.location.line, decision.reason)
+    return sorted(kept, key=sort_key)
+
+
+def _blobs(git: Git, ids: Iterable[str]) -> dict[str, bytes]:
+    """Contents of the blobs that hold findings, read with one `cat-file --batch`."""
+    wanted = sorted(ids)
+    if not wanted:
+        return {}
+    out = git.run("cat-file", "--batch", input="".join(f"{b}\n" for b in wanted).encode())
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for blob in wanted:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) < 3:  # "<id> missing": the allow comment cannot be checked; keep the finding
+            continue
+        size = int(header[2])
+        blobs[blob] = out[pos : pos + size]
+        pos += size + 1
+    return blobs
 
 
 def without_baseline(findings: list[Finding], cfg: Config) -> list[Finding]:
