@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import RunKeylatch
+from tests.conftest import SRC, RunKeylatch
 from tests.gitrepo import GitRepo
 from tests.redaction import assert_files_redacted
 
@@ -115,3 +119,34 @@ def test_show_secrets_warns_when_ci_is_set(
     env = {**github_env(tmp_path, "pull_request", pr_event(ids)), "CI": "true"}
     r = keylatch("ci", "--show-secrets", cwd=work.path, env=env)
     assert r.code == 1 and NEW in r.out and "full keys are printed in CI logs" in r.err
+
+
+def test_readme_gitlab_job_on_a_new_branch(
+    pr: tuple[GitRepo, dict[str, str]], tmp_path: Path, keylatch: RunKeylatch
+) -> None:
+    """The README's GitLab job script, run as GitLab would on a push of a new branch."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(r"### GitLab CI\n\n```yaml\n(.*?)```", readme, re.DOTALL)
+    assert block
+    job = yaml.safe_load(block.group(1))["keylatch"]
+    _, ids = pr
+    # GitLab's runner fetches only the pipeline's branch.
+    work = tmp_path / "gitlab"
+    subprocess.run(["git", "clone", "-q", "--single-branch", "--branch", "feature", f"file://{tmp_path / 'origin'}",
+                    str(work)], env=pr[0].env, check=True)  # fmt: skip
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "keylatch").write_text(f'#!/bin/sh\nPYTHONPATH="{SRC}" exec "{sys.executable}" -m keylatch "$@"\n')
+    (shim / "keylatch").chmod(0o755)
+    env = {**pr[0].env, **{k: str(v) for k, v in job["variables"].items()}}
+    env.update(PATH=f"{shim}:{env['PATH']}", GITLAB_CI="true", CI="true", CI_PIPELINE_SOURCE="push",
+               CI_COMMIT_BEFORE_SHA="0" * 40, CI_COMMIT_SHA=ids["head"], CI_COMMIT_BRANCH="feature",
+               CI_DEFAULT_BRANCH="main")  # fmt: skip
+    script = [line for line in job["script"] if not line.startswith("pip install")]
+    assert len(script) == len(job["script"]) - 1
+    without_fetch = subprocess.run(["bash", "-c", script[-1]], cwd=work, env=env, capture_output=True, text=True)
+    assert without_fetch.returncode == 3 and "`git fetch origin main`" in without_fetch.stderr
+    proc = subprocess.run(["bash", "-ec", "\n".join(script)], cwd=work, env=env, capture_output=True, text=True)
+    assert proc.returncode == 1 and "GitLab push (new ref): scanning 2 commits" in proc.stderr
+    report = json.loads((work / job["artifacts"]["paths"][0]).read_text())
+    assert [(f["path"], f["commit"]) for f in report["findings"]] == [("src/client.py", ids["leak"])]
