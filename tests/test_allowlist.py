@@ -23,7 +23,10 @@ SYNTAXES = {
 }
 
 
-def kept(text: str, allow: Allowlist = Allowlist(), path: str = "app/settings.py") -> list[int]:
+DEFAULT = Allowlist()
+
+
+def kept(text: str, allow: Allowlist = DEFAULT, path: str = "app/settings.py") -> list[int]:
     chunk = Chunk(text.encode(), path)
     return [f.location.line for f in apply(scan_chunk(chunk), allow, lines_in(chunk.data))]
 
