@@ -46,6 +46,8 @@ def test_baseline_survives_50_inserted_lines_and_a_new_key_on_the_line_is_report
 
 def test_create_refuses_to_overwrite_and_update_prunes(tmp_path: Path, keylatch: RunKeylatch) -> None:
     (tmp_path / "a.py").write_text(f'a = "{KEY}"\nb = "{NEW}"\n')
+    r = keylatch("baseline", "update", "--file", "fresh.json", cwd=tmp_path)  # update creates a missing file
+    assert r.code == 0 and "wrote fresh.json: 2 entries (2 added, 0 removed)" in r.err
     assert keylatch("baseline", "create", cwd=tmp_path).code == 0
     r = keylatch("baseline", "create", cwd=tmp_path)
     assert r.code == 2 and "already exists; use `keylatch baseline update`" in r.err

@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action", choices=("create", "update", "check"),
         help="create: a new baseline from the current findings; update: add new findings, keep reasons "
-        "(--prune drops entries no longer found); check: fail on expired entries",
+        "(--prune drops entries no longer found; creates the file if missing); check: fail on expired entries",
     )  # fmt: skip
     parser.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH",
                         help="what to scan for create/update (default: .)")  # fmt: skip
@@ -73,7 +73,8 @@ def run(args: Args) -> ExitCode:
         return _check(path)
     if args.action == "create" and path.exists():
         raise UsageError(f"{path} already exists; use `keylatch baseline update`")
-    previous = baseline.load(path) if args.action == "update" else baseline.Baseline()
+    # update of a missing file starts an empty one, so "keylatch baseline update" is always right.
+    previous = baseline.load(path) if args.action == "update" and path.exists() else baseline.Baseline()
     if args.from_detect_secrets is not None:
         previous = baseline.merge(previous, baseline.import_detect_secrets(args.from_detect_secrets))
     if args.history:
