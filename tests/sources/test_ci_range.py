@@ -183,6 +183,13 @@ def test_explicit_range_and_since_win_over_the_event(
     assert plan_for(work, {}, None, range_arg="HEAD~1..").revs == (ids["f4"], "^" + ids["f3"])
 
 
+def test_unknown_revision_in_range_is_a_usage_error(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    commit(repo, "c1")
+    with pytest.raises(UsageError, match="--range: 'nosuch' is not a commit in this repository"):
+        plan_for(repo, {}, None, range_arg="nosuch..HEAD")
+
+
 @pytest.mark.parametrize("bad", ["main", "a...b", "..HEAD"])
 def test_malformed_range_is_a_usage_error(bad: str) -> None:
     with pytest.raises(UsageError, match="BASE..HEAD"):

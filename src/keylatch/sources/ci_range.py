@@ -204,12 +204,16 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
     if spec.nothing:
         return RangePlan((), f"nothing ({spec.nothing})", 0, spec.origin)
     note = " (the clone is shallow)" if shallow else ""
+    for rev in (spec.head, spec.base):
+        if rev is not None and not spec.platform and not shallow and not _has_commit(git, rev):
+            # Given on the command line, in a complete clone: a typo, not missing history.
+            raise UsageError(f"{spec.origin}: {rev!r} is not a commit in this repository")
     if not _has_commit(git, spec.head):
         raise ScanError(f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_fix(spec.platform)}")
     head = _sha(git, spec.head)
     base = spec.base
     if base is not None and not _has_commit(git, base):
-        if shallow or spec.platform == "":
+        if shallow or not spec.platform:
             raise ScanError(
                 f"{spec.origin}: base commit {_short(base)} is not in this clone{note}; {_fix(spec.platform)}"
             )
