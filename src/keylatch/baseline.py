@@ -38,7 +38,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from keylatch.errors import UsageError
 from keylatch.model import Finding
@@ -164,8 +163,8 @@ def write(path: Path, baseline: Baseline) -> None:
         raise UsageError(f"cannot write baseline {path}: {exc.strerror or exc}") from exc
 
 
-def _entry_dict(e: Entry) -> dict[str, Any]:
-    out: dict[str, Any] = {"rule_id": e.rule_id}
+def _entry_dict(e: Entry) -> dict[str, object]:
+    out: dict[str, object] = {"rule_id": e.rule_id}
     if e.fingerprint is not None:
         out["fingerprint"] = e.fingerprint
     if e.sha1 is not None:
@@ -178,7 +177,7 @@ def _entry_dict(e: Entry) -> dict[str, Any]:
     return out
 
 
-def _read_json(path: Path, what: str) -> Any:
+def _read_json(path: Path, what: str) -> object:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

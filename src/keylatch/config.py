@@ -54,9 +54,24 @@ class Config:
     # Set only by flags (`--no-baseline`), never by a file.
     ignore_baseline: bool = False
 
-    def override(self, **flags: Any) -> Config:
-        """A copy with every flag that is not None applied (flags beat the file)."""
-        return replace(self, **{k: v for k, v in flags.items() if v is not None})
+    def override(
+        self,
+        *,
+        exclude: tuple[str, ...] | None = None,
+        baseline: Path | None = None,
+        fail_on: Severity | None = None,
+        format: str | None = None,
+        ignore_baseline: bool | None = None,
+    ) -> Config:
+        """A copy with every flag that was given (not None) applied: flags beat the file."""
+        return replace(
+            self,
+            exclude=self.exclude if exclude is None else exclude,
+            baseline=self.baseline if baseline is None else baseline,
+            fail_on=self.fail_on if fail_on is None else fail_on,
+            format=self.format if format is None else format,
+            ignore_baseline=self.ignore_baseline if ignore_baseline is None else ignore_baseline,
+        )
 
     @property
     def rules(self) -> tuple[Rule, ...]:

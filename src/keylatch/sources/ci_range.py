@@ -28,7 +28,6 @@ import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from keylatch.errors import ScanError, UsageError
 from keylatch.sources.gitcmd import Git
@@ -66,7 +65,7 @@ def _zero(sha: str | None) -> bool:
     return not sha or set(sha) == {"0"}
 
 
-def load_event(env: Mapping[str, str]) -> dict[str, Any] | None:
+def load_event(env: Mapping[str, str]) -> dict[str, object] | None:
     path = env.get("GITHUB_EVENT_PATH")
     if not path:
         return None
@@ -81,7 +80,7 @@ def load_event(env: Mapping[str, str]) -> dict[str, Any] | None:
 
 def detect(
     env: Mapping[str, str],
-    event: Mapping[str, Any] | None,
+    event: Mapping[str, object] | None,
     *,
     range_arg: str | None = None,
     since_arg: str | None = None,
@@ -102,26 +101,27 @@ def detect(
     )
 
 
-def _get(doc: Mapping[str, Any], *path: str) -> Any:
-    cur: Any = doc
+def _str(doc: Mapping[str, object], *path: str) -> str | None:
+    """The string at `path` in the payload, or None (payload fields are untrusted input)."""
+    cur: object = doc
     for key in path:
         if not isinstance(cur, Mapping):
             return None
         cur = cur.get(key)
-    return cur
+    return cur if isinstance(cur, str) else None
 
 
-def _github(name: str, event: Mapping[str, Any], env: Mapping[str, str]) -> RangeSpec:
-    default = _get(event, "repository", "default_branch")
+def _github(name: str, event: Mapping[str, object], env: Mapping[str, str]) -> RangeSpec:
+    default = _str(event, "repository", "default_branch")
     if name == "push":
-        before, after = _get(event, "before"), _get(event, "after") or env.get("GITHUB_SHA")
-        if not isinstance(after, str) or _zero(after):
-            if event.get("deleted"):
-                return RangeSpec("GitHub push", nothing=f"{event.get('ref', 'the ref')} was deleted")
+        before, after = _str(event, "before"), _str(event, "after") or env.get("GITHUB_SHA")
+        if after is None or _zero(after):
+            if event.get("deleted") is True:
+                return RangeSpec("GitHub push", nothing=f"{_str(event, 'ref') or 'the ref'} was deleted")
             raise UsageError("GitHub push event without an 'after' commit")
         if not _zero(before):
             return RangeSpec("GitHub push", head=after, base=before, default_branch=default, platform="github")
-        ref = str(event.get("ref", ""))
+        ref = _str(event, "ref")
         # The first push of the default branch itself has nothing to compare against: scan it all.
         on_default = ref == f"refs/heads/{default}"
         return RangeSpec(
@@ -129,13 +129,13 @@ def _github(name: str, event: Mapping[str, Any], env: Mapping[str, str]) -> Rang
             new_ref=True, platform="github",
         )  # fmt: skip
     if name in ("pull_request", "pull_request_target"):
-        base, head = _get(event, "pull_request", "base", "sha"), _get(event, "pull_request", "head", "sha")
-        if not (isinstance(base, str) and isinstance(head, str)):
+        base, head = _str(event, "pull_request", "base", "sha"), _str(event, "pull_request", "head", "sha")
+        if base is None or head is None:
             raise UsageError(f"GitHub {name} event without pull_request.base.sha / head.sha")
         return RangeSpec(f"GitHub {name}", head=head, base=base, from_merge_base=True, platform="github")
     if name == "merge_group":
-        base, head = _get(event, "merge_group", "base_sha"), _get(event, "merge_group", "head_sha")
-        if not (isinstance(base, str) and isinstance(head, str)):
+        base, head = _str(event, "merge_group", "base_sha"), _str(event, "merge_group", "head_sha")
+        if base is None or head is None:
             raise UsageError("GitHub merge_group event without base_sha / head_sha")
         return RangeSpec("GitHub merge_group", head=head, base=base, platform="github")
     raise UsageError(
