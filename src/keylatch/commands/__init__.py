@@ -10,4 +10,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ci",
     "baseline",
     "plugin_path",
+    "history",
 )

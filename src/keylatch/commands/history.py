@@ -1,0 +1,144 @@
+"""`keylatch history [REPO_OR_URL]`: every key ever committed, who introduced it, is it still there."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from keylatch.commands.output import add_output_arguments
+from keylatch.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from keylatch.sources.scanner import Progress
+
+HELP = "scan every commit of every ref (or a range) for keys, with who introduced them and where"
+
+
+class Args(argparse.Namespace):
+    target: str
+    range: str | None
+    since: str | None
+    branch: list[str]
+    include_unreachable: bool
+    no_cache: bool
+    allow_shallow: bool
+    allow_partial: bool
+    recurse_submodules: bool
+    trust_repo_owner: bool
+    format: str
+    output: Path | None
+    show_secrets: bool
+    no_color: bool
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "target", nargs="?", default=".", metavar="REPO_OR_URL",
+        help="repository path (default .) or https://, ssh://, file:// URL (cloned to a temp dir)",
+    )  # fmt: skip
+    scope = parser.add_argument_group("scope (default: every commit reachable from any ref)")
+    scope.add_argument("--range", metavar="A..B", help="only commits in this git range")
+    scope.add_argument("--since", metavar="REV", help="only commits not reachable from REV")
+    scope.add_argument("--branch", action="append", default=[], metavar="NAME", help="only this branch (repeatable)")
+    scope.add_argument(
+        "--include-unreachable", action="store_true",
+        help="also dangling commits, reflog-only commits and dangling blobs",
+    )  # fmt: skip
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the scanned-blob cache")
+    parser.add_argument("--allow-shallow", action="store_true", help="scan a shallow clone (history is incomplete)")
+    parser.add_argument(
+        "--allow-partial", action="store_true",
+        help="scan a partial clone without its missing blobs (they are never fetched)",
+    )  # fmt: skip
+    parser.add_argument("--recurse-submodules", action="store_true", help="also scan checked-out submodules")
+    parser.add_argument(
+        "--trust-repo-owner", action="store_true",
+        help="scan a repository owned by another user (keylatch never runs its hooks or drivers)",
+    )  # fmt: skip
+    add_output_arguments(parser)
+
+
+def revisions(args: Args, branch_ref: Sequence[str]) -> tuple[str, ...]:
+    if args.range and (args.since or args.branch):
+        raise UsageError("--range cannot be combined with --since or --branch")
+    if args.range:
+        if args.range.startswith("-"):
+            raise UsageError(f"not a range: {args.range}")
+        return (args.range,)
+    revs = tuple(branch_ref) or ("--all",)
+    if args.since:
+        if args.since.startswith("-"):
+            raise UsageError(f"not a revision: {args.since}")
+        revs += ("--not", args.since)
+    return revs
+
+
+def run(args: Args) -> ExitCode:
+    from keylatch.sources import clone
+
+    if clone.is_url(args.target):
+        with clone.mirror(args.target) as path:
+            return _scan(args, path)
+    return _scan(args, Path(args.target))
+
+
+def _scan(args: Args, path: Path) -> ExitCode:
+    from keylatch.report.history_report import render, summary
+    from keylatch.sources.discover import branch_ref, discover
+    from keylatch.sources.history import scan_history
+
+    if not path.exists():
+        raise UsageError(f"no such file or directory: {path}")
+    found = discover(path)
+    revs = revisions(args, [branch_ref(found.root, b) for b in args.branch])
+    scan = functools.partial(
+        scan_history,
+        include_unreachable=args.include_unreachable,
+        use_cache=not args.no_cache,
+        allow_shallow=args.allow_shallow,
+        allow_partial=args.allow_partial,
+        trust_owner=args.trust_repo_owner,
+        progress=_progress if sys.stderr.isatty() else None,
+    )
+    result = scan(found.root, revs)
+    if args.recurse_submodules and not found.bare:
+        from keylatch.sources.submodules import checked_out, combine
+
+        for sub in checked_out(found.root):
+            # A submodule has its own refs: its whole history is scanned, whatever the range.
+            inner = scan(found.root / sub)
+            result = combine(result, inner, prefix=f"{sub}/")
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    out = render(args.format, result, reveal=args.show_secrets)
+    _write(args, out)
+    if args.format == "json" or args.output is not None:
+        print(summary(result), file=sys.stderr)
+    return ExitCode.LEAKS if result.findings else ExitCode.CLEAN
+
+
+def _write(args: Args, out: str) -> None:
+    import logging
+    import os
+
+    if args.show_secrets:
+        logging.getLogger(__name__).warning(
+            "--show-secrets: full keys are printed%s", " in CI logs" if os.environ.get("CI") else ""
+        )
+    if args.output is None:
+        sys.stdout.write(out)
+        return
+    try:
+        args.output.write_text(out, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+
+
+def _progress(p: Progress) -> None:
+    rate = p.bytes / p.seconds / 1e6 if p.seconds > 0 else 0.0
+    sys.stderr.write(f"\r\033[Kscanning: {p.blobs} blobs, {p.bytes / 1e6:.0f} MB, {rate:.0f} MB/s")
+    sys.stderr.flush()

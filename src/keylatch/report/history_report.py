@@ -1,0 +1,134 @@
+"""History findings as text or JSON: same redaction rules and JSON conventions as `keylatch scan`.
+
+Full keys appear only when the cli passes reveal=True (`--show-secrets`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from keylatch import __version__
+from keylatch.rules import rule_by_id
+from keylatch.sources.history import CommitInfo, HistoryResult, KeyFinding
+
+SCHEMA_VERSION = 1
+
+
+def summary(result: HistoryResult) -> str:
+    n = len(result.findings)
+    keys = "no keys" if n == 0 else f"{n} key{'s' if n != 1 else ''}"
+    parts = [
+        f"keylatch: {keys} found in history; {result.commits} commits,",
+        f"{result.blobs} blobs ({result.bytes / 1e6:.1f} MB) scanned",
+    ]
+    if result.cached_blobs:
+        parts.append(f"+ {result.cached_blobs} cached clean")
+    parts.append(f"in {result.seconds:.1f}s")
+    return " ".join(parts) + "".join(f"; {note}" for note in notes(result))
+
+
+def notes(result: HistoryResult) -> list[str]:
+    """What was not scanned, in words: a report that omits these would overstate coverage."""
+    out = []
+    if result.shallow_boundary:
+        out.append(f"shallow clone: history before {', '.join(s[:12] for s in result.shallow_boundary)} is missing")
+    if result.missing_blobs:
+        out.append(f"partial clone: {result.missing_blobs} blobs not present locally, not scanned")
+    if result.gitlinks:
+        out.append(f"{result.gitlinks} submodule commits skipped (use --recurse-submodules for checked-out ones)")
+    if result.lfs_pointers:
+        out.append(f"{result.lfs_pointers} LFS pointer files: their content lives on the LFS server, not scanned")
+    return out
+
+
+def _commit_text(c: CommitInfo) -> str:
+    if not c.sha:
+        return c.summary
+    return f"{c.sha[:12]} {c.date} {c.author_name} <{c.author_email}>: {c.summary}"
+
+
+def render_text(result: HistoryResult, *, reveal: bool = False) -> str:
+    lines = []
+    for k in result.findings:
+        secret = k.secret.value if reveal else k.secret.redacted
+        enc = " (base64-encoded)" if k.encoding else ""
+        lines.append(f"{k.severity.value} {k.rule_id}{enc} {secret} sha256:{k.fingerprint[:12]}")
+        boundary = " (shallow boundary: may be older)" if k.at_shallow_boundary else ""
+        lines.append(f"  introduced {_commit_text(k.introduced)}{boundary}")
+        for o in k.locations:
+            where = f"{o.path}:{o.line}:{o.column}" if o.commit else f"blob {o.blob[:12]} line {o.line}"
+            by = f" {o.commit[:12]} {o.author_name}" if o.commit else ""
+            lines.append(f"  at {where}{by}")
+        if k.last_seen.sha:
+            lines.append(f"  last seen {_commit_text(k.last_seen)}")
+        lines.append(f"  in HEAD: {'yes' if k.in_head else 'no'}; refs: {', '.join(k.refs) or '(none)'}")
+    lines.append(summary(result))
+    return "\n".join(lines) + "\n"
+
+
+def _commit_dict(c: CommitInfo) -> dict[str, str] | None:
+    if not c.sha:
+        return None
+    return {
+        "sha": c.sha,
+        "author_name": c.author_name,
+        "author_email": c.author_email,
+        "date": c.date,
+        "summary": c.summary,
+    }
+
+
+def finding_dict(k: KeyFinding, reveal: bool = False) -> dict[str, Any]:
+    return {
+        "rule_id": k.rule_id,
+        "description": rule_by_id(k.rule_id).description,
+        "severity": k.severity.value,
+        "secret": k.secret.value if reveal else k.secret.redacted,
+        "fingerprint": k.fingerprint,
+        "encoding": k.encoding or None,
+        "introduced": _commit_dict(k.introduced),
+        "last_seen": _commit_dict(k.last_seen),
+        "locations": [
+            {
+                "commit": o.commit or None,
+                "path": o.path or None,
+                "line": o.line,
+                "column": o.column,
+                "author_name": o.author_name or None,
+                "author_email": o.author_email or None,
+                "blob": o.blob,
+            }
+            for o in k.locations
+        ],
+        "in_head": k.in_head,
+        "refs": list(k.refs),
+        "at_shallow_boundary": k.at_shallow_boundary,
+    }
+
+
+def render_json(result: HistoryResult, *, reveal: bool = False) -> str:
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "keylatch", "version": __version__},
+        "findings": [finding_dict(k, reveal) for k in result.findings],
+        "stats": {
+            "commits": result.commits,
+            "blobs": result.blobs,
+            "bytes": result.bytes,
+            "seconds": round(result.seconds, 3),
+            "cached_blobs": result.cached_blobs,
+            "missing_blobs": result.missing_blobs,
+            "gitlinks": result.gitlinks,
+            "lfs_pointers": result.lfs_pointers,
+            "shallow_boundary": list(result.shallow_boundary),
+            "unreachable_included": result.unreachable_included,
+            "complete": result.complete,
+        },
+        "notes": notes(result),
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def render(fmt: str, result: HistoryResult, *, reveal: bool = False) -> str:
+    return render_json(result, reveal=reveal) if fmt == "json" else render_text(result, reveal=reveal)
