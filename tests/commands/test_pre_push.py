@@ -126,3 +126,13 @@ def test_framework_variables_cover_refs_it_does_not_pass(pushing: GitRepo, keyla
     env = {"PRE_COMMIT_REMOTE_NAME": "origin", "PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": clean}
     res = keylatch("pre-push", cwd=pushing.path, env=env, input="")
     assert res.code == 1 and "l.py:1" in res.out
+
+
+def test_allow_comment_and_baseline_apply_to_pushed_commits(pushing: GitRepo, keylatch: RunKeylatch) -> None:
+    plant(pushing, "t.py", f"k = '{make_key('sk-proj-', seed=36)}'  # keylatch:allow test key\n", "allowed")
+    pushing.write("old.py", f"k = '{make_key('sk-proj-', seed=37)}'\n")
+    assert keylatch("baseline", "create", "--reason", "revoked", cwd=pushing.path).code == 0
+    sha = plant(pushing, "old.py", (pushing.path / "old.py").read_text(), "baselined")
+    res = git_run(pushing, "push", "origin", "main")
+    assert res.code == 0, res.out
+    assert on_remote(pushing, "main") == sha

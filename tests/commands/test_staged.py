@@ -220,3 +220,30 @@ def test_no_colour_when_piped(make_repo: MakeRepo, keylatch: RunKeylatch) -> Non
     repo.git("add", "-A")
     res = keylatch("staged", cwd=repo.path)
     assert res.code == 1 and "\033[" not in res.out + res.err
+
+
+def test_allow_comments_and_config_excludes_apply(hooked: GitRepo) -> None:
+    hooked.write("a.py", f"k = '{make_key('sk-proj-', seed=14)}'  # keylatch:allow test fixture\n")
+    hooked.write("b.py", f"k = '{make_key('sk-proj-', seed=15)}'  # pragma: allowlist secret\n")
+    hooked.write("fixtures/c.txt", f"{make_key('sk-proj-', seed=16)}\n")
+    hooked.write("pyproject.toml", '[tool.keylatch]\nexclude = ["fixtures/*"]\n')
+    hooked.git("add", "-A")
+    res = git_run(hooked, "commit", "-m", "allowed")
+    assert res.code == 0, res.out
+    hooked.write("d.py", f"k = '{make_key('sk-proj-', seed=17)}'\n")
+    hooked.git("add", "-A")
+    res = git_run(hooked, "commit", "-m", "not allowed")
+    assert res.code == 1 and "d.py:1" in res.out and "a.py" not in res.out
+
+
+def test_baselined_key_passes_and_a_new_one_does_not(hooked: GitRepo, keylatch: RunKeylatch) -> None:
+    hooked.write("legacy.py", f"k = '{make_key('sk-', seed=18)}'\n")
+    res = keylatch("baseline", "create", "--reason", "revoked", cwd=hooked.path)
+    assert res.code == 0, res.err
+    hooked.git("add", "-A")
+    res = git_run(hooked, "commit", "-m", "legacy key, revoked and baselined")
+    assert res.code == 0, res.out
+    hooked.write("legacy.py", f"k = '{make_key('sk-', seed=18)}'\nj = '{make_key('sk-', seed=19)}'\n")
+    hooked.git("add", "-A")
+    res = git_run(hooked, "commit", "-m", "a second key")
+    assert res.code == 1 and "legacy.py:2" in res.out and "legacy.py:1" not in res.out

@@ -11,13 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from keylatch.errors import ExitCode
-
-if TYPE_CHECKING:
-    from keylatch.model import Finding
-    from keylatch.sources.push import PushPlan
 
 HELP = "scan the commits a push would publish (the pre-push hook)"
 
@@ -50,30 +45,26 @@ def run(args: Args) -> ExitCode:
     if not push.has_commits(git, plan):
         print(f"keylatch: nothing new to push to {plan.remote}", file=sys.stderr)
         return ExitCode.CLEAN
-    findings = _scan(plan)
-    if not findings:
-        print(f"keylatch: no keys in the commits being pushed to {plan.remote}", file=sys.stderr)
-        return ExitCode.CLEAN
-    from keylatch.report import hook_text
-
-    colour = not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-    sys.stdout.write(hook_text.push_block(findings, plan.remote, exact=plan.exact, colour=colour))
-    return ExitCode.LEAKS
-
-
-def _scan(plan: PushPlan) -> list[Finding]:
-    """One finding per place a pushed commit introduces a key, sorted for stable output."""
     from pathlib import Path
 
-    from keylatch.model import Finding, Location
-    from keylatch.sources.history import scan_history
+    from keylatch.commands import hook_policy
+    from keylatch.commands.pipeline import scan_commits
+    from keylatch.report import hook_text
 
-    # A push from a shallow clone is fine: its new commits are all here, and the range stops at
-    # what the remote already has.
-    result = scan_history(Path("."), plan.revs, allow_shallow=True)
-    out = [
-        Finding(k.rule_id, k.severity, k.secret, Location(o.path, o.line, o.column, o.commit, o.blob or None), encoding=k.encoding)
-        for k in result.findings
-        for o in k.locations
-    ]
-    return sorted(out, key=lambda f: (f.location.commit or "", f.location.path, f.location.line, f.location.column))
+    cfg = hook_policy.settle(Path.cwd())
+    # Excluded paths, disabled rules and allow comments are applied as `keylatch ci` does. A push
+    # from a shallow clone is fine: its new commits are all here, and the range stops at what the
+    # remote already has.
+    found = scan_commits(Path("."), plan.revs, cfg, allow_shallow=True)
+    verdict = hook_policy.verdict(found, cfg)
+    order = lambda f: (f.location.commit or "", f.location.path, f.location.line, f.location.column)  # noqa: E731
+    if verdict.below:
+        below = sorted(verdict.below, key=order)
+        sys.stderr.write(hook_text.warning(below, "below the configured fail-on severity (not blocking)", colour=False))
+    if not verdict.blocking:
+        print(f"keylatch: no keys in the commits being pushed to {plan.remote}", file=sys.stderr)
+        return ExitCode.CLEAN
+    colour = not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    blocking = sorted(verdict.blocking, key=order)
+    sys.stdout.write(hook_text.push_block(blocking, plan.remote, exact=plan.exact, colour=colour))
+    return ExitCode.LEAKS

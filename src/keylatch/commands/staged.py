@@ -17,7 +17,7 @@ from keylatch.errors import ExitCode
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~5 ms
 if TYPE_CHECKING:
-    from keylatch.model import Chunk, Finding
+    from keylatch.model import Finding
 
 HELP = "scan what is staged for commit (the pre-commit hook)"
 # Runs on every commit: cli skips setting up logging (see cli._setup_logging).
@@ -42,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: Args) -> ExitCode:
+    from keylatch.prefilter import any_may_hold_key
     from keylatch.report import hook_text
     from keylatch.sources import staged as src
     from keylatch.sources.gitcmd import Git
@@ -53,34 +54,43 @@ def run(args: Args) -> ExitCode:
     plan = src.staged_paths(git, args.files) if args.files else src.staged_changes(git)
     blobs = src.staged_blobs(git, plan)
     chunks = list(src.staged_chunks(plan, blobs))
-    findings = _scan(chunks)
     # Keys in the working tree but not in what is committed: warn, never block.
     worktree = list(src.worktree_chunks(git, plan, blobs, pending.result() if pending else ()))
-    committed = {f.fingerprint for f in findings}
-    unstaged = [f for f in _scan(worktree) if f.fingerprint not in committed]
+    blocking: list[Finding] = []
+    below: list[Finding] = []
+    unstaged: list[Finding] = []
+    # Most commits hold no keyword at all: then the rules, config and baseline are not needed.
+    if any_may_hold_key(c.data for c in [*chunks, *worktree]):
+        from pathlib import Path
+
+        from keylatch.commands import hook_policy
+
+        cfg = hook_policy.settle(Path.cwd())
+        found = hook_policy.judge_chunks(chunks, cfg)
+        verdict = hook_policy.verdict(found, cfg)
+        blocking, below = _sorted(verdict.blocking), _sorted(verdict.below)
+        committed = {f.fingerprint for f in found}
+        later = [f for f in hook_policy.judge_chunks(worktree, cfg) if f.fingerprint not in committed]
+        unstaged = _sorted(hook_policy.verdict(later, cfg).blocking)
+    err_colour = _colour(args, sys.stderr.isatty())
     if unstaged:
-        sys.stderr.write(hook_text.unstaged_warning(unstaged, colour=_colour(args, sys.stderr.isatty())))
+        sys.stderr.write(hook_text.warning(unstaged, "only in unstaged changes (not in this commit; do not stage it)", colour=err_colour))
+    if below:
+        sys.stderr.write(hook_text.warning(below, "below the configured fail-on severity (not blocking)", colour=err_colour))
     if args.format == "json":
         from keylatch.report import render
 
-        sys.stdout.write(render("json", findings))
-    elif findings:
-        known = src.committed_before(git, plan, findings)
-        sys.stdout.write(hook_text.staged_block(findings, known, colour=_colour(args, sys.stdout.isatty())))
-    else:
+        sys.stdout.write(render("json", _sorted([*blocking, *below])))
+    elif blocking:
+        known = src.committed_before(git, plan, blocking)
+        sys.stdout.write(hook_text.staged_block(blocking, known, colour=_colour(args, sys.stdout.isatty())))
+    elif not below:
         sys.stderr.write(hook_text.clean_line(len(chunks), sum(len(c.data) for c in chunks)))
-    return ExitCode.LEAKS if findings else ExitCode.CLEAN
+    return ExitCode.LEAKS if blocking else ExitCode.CLEAN
 
 
-def _scan(chunks: Sequence[Chunk]) -> list[Finding]:
-    from keylatch.prefilter import any_may_hold_key
-
-    # Most commits hold no keyword at all: then importing and compiling the rules is not needed.
-    if not any_may_hold_key(c.data for c in chunks):
-        return []
-    from keylatch.engine import scan
-
-    return list(scan(chunks))
+def _sorted(findings: Sequence[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
 
 
 def _colour(args: Args, tty: bool) -> bool:

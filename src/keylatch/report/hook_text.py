@@ -66,7 +66,8 @@ def staged_block(findings: Sequence[Finding], committed: Mapping[tuple[str, str]
         files = ", ".join(sorted(set(old_paths)))
         out += [
             f"already committed ({files}): this commit does not add it, but it is in the repository.",
-            "  - accept it (revoked or a test key): keylatch baseline create, or a `keylatch:allow` comment on its line",
+            "  - accept it (revoked or a test key): keylatch baseline update --reason '...' && git add .keylatch-baseline.json",
+            "    or put a `keylatch:allow` comment on its line",
             f"  - or remove it now, revoke and rotate it ({ROTATE_URL}), and purge it from history if it was pushed",
         ]
     return "\n".join(out) + "\n"
@@ -91,14 +92,14 @@ def push_block(findings: Sequence[Finding], remote: str, *, exact: bool = True, 
         "  - rewrite those commits without the key: git rebase -i <base> (or git commit --amend for the last one)",
         "  - read the key from an environment variable (OPENAI_API_KEY) or a secret store instead",
         f"  - if the key was ever pushed or shared elsewhere, revoke and rotate it: {ROTATE_URL}",
-        "  - a revoked or test key: accept it with keylatch baseline create, or a `keylatch:allow` comment",
+        "  - a revoked or test key: accept it with keylatch baseline update (commit the baseline) or a `keylatch:allow` comment",
     ]
     return "\n".join(out) + "\n"
 
 
-def unstaged_warning(findings: Sequence[Finding], *, colour: bool) -> str:
+def warning(findings: Sequence[Finding], what: str, *, colour: bool) -> str:
     head = _paint("keylatch: warning:", _YELLOW, colour)
-    out = [f"{head} {_count(len(findings))} only in unstaged changes (not in this commit; do not stage it)"]
+    out = [f"{head} {_count(len(findings))} {what}"]
     out += _lines(findings, {}, with_commit=False)
     return "\n".join(out) + "\n"
 
