@@ -197,7 +197,7 @@ def test_by_hand_exit_codes_and_json(make_repo: MakeRepo, keylatch: RunKeylatch)
     res = keylatch("staged", cwd=repo.path)
     assert res.code == 1 and "a.py:1" in res.out
     res = keylatch("staged", "b.py", cwd=repo.path)
-    assert res.code == 0 and "no keys in 1 staged file" in res.err
+    assert res.code == 0 and "no keys in 1 staged file (2 bytes)" in res.err
     res = keylatch("staged", "--format", "json", "a.py", cwd=repo.path)
     assert res.code == 1 and '"path": "a.py"' in res.out and '"line": 1' in res.out
     res = keylatch("staged", "missing.py", cwd=repo.path)

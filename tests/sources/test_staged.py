@@ -77,8 +77,8 @@ def test_chunks_hold_the_index_not_the_working_tree(make_repo: MakeRepo) -> None
     with inside(repo) as git:
         staged = src.staged_changes(git)
         blobs = src.staged_blobs(git, staged)
-        (finding,) = scan(src.staged_chunks(staged, blobs))
-        worktree = list(src.worktree_chunks(git, staged, blobs, src.UnstagedFiles(git).result()))
+        (finding,) = scan(src.chunks(src.staged_contents(staged, blobs)))
+        worktree = src.chunks(src.worktree_changes(git, staged, blobs, src.UnstagedFiles(git).result()))
     assert finding.secret.value == key
     assert (finding.location.path, finding.location.line) == ("cfg.py", 1)
     assert [c.data for c in worktree] == [b"KEY = None\n"]
@@ -97,8 +97,8 @@ def test_worktree_chunks_cover_unstaged_only_files(make_repo: MakeRepo) -> None:
         blobs = src.staged_blobs(git, staged)
         unstaged = src.UnstagedFiles(git).result()
         assert unstaged == ["b.py"]
-        assert [c.path for c in src.worktree_chunks(git, staged, blobs, unstaged)] == ["b.py"]
-        assert list(src.worktree_chunks(git, staged, blobs)) == []
+        assert [c[0] for c in src.worktree_changes(git, staged, blobs, unstaged)] == ["b.py"]
+        assert src.worktree_changes(git, staged, blobs) == []
 
 
 def test_paths_read_exactly_the_given_files(make_repo: MakeRepo) -> None:
@@ -122,7 +122,7 @@ def test_paths_untracked_deleted_and_missing(make_repo: MakeRepo) -> None:
         staged = src.staged_paths(git, ["loose.py", "old.py"])
         assert staged.untracked == ("loose.py",)
         assert staged.deleted == ("old.py",)
-        assert [c.data for c in src.staged_chunks(staged, {})] == [b"l\n"]
+        assert src.staged_contents(staged, {}) == [("loose.py", b"l\n", None)]
         with pytest.raises(ScanError, match="nope.py: not in the index"):
             src.staged_paths(git, ["nope.py"])
 
@@ -179,6 +179,6 @@ def test_committed_before_follows_renames_and_merge_head(make_repo: MakeRepo) ->
     repo.git("mv", "old.py", "new.py")
     with inside(repo) as git:
         staged = src.staged_changes(git)
-        findings = list(scan(src.staged_chunks(staged, src.staged_blobs(git, staged))))
+        findings = list(scan(src.chunks(src.staged_contents(staged, src.staged_blobs(git, staged)))))
         where = src.committed_before(git, staged, findings)
     assert where == {("new.py", findings[0].fingerprint): "HEAD"}

@@ -43,35 +43,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: Args) -> ExitCode:
     from keylatch.prefilter import any_may_hold_key
-    from keylatch.report import hook_text
     from keylatch.sources import staged as src
     from keylatch.sources.gitcmd import Git
 
     git = Git(None)  # the hook's own directory: GIT_INDEX_FILE may be relative to it
-    # Files with unstaged edits only matter for the warning; under pre-commit (FILES given) the
-    # framework has stashed unstaged edits already.
+    # Started first, they run while the index is listed: files with unstaged edits (for the
+    # warning only; under pre-commit, FILES given, the framework has stashed those edits) and
+    # the cat-file that reads the staged blobs.
     pending = None if args.files else src.UnstagedFiles(git)
-    plan = src.staged_paths(git, args.files) if args.files else src.staged_changes(git)
-    blobs = src.staged_blobs(git, plan)
-    chunks = list(src.staged_chunks(plan, blobs))
+    reader = src.BlobReader(git)
+    try:
+        plan = src.staged_paths(git, args.files) if args.files else src.staged_changes(git)
+        blobs = src.staged_blobs(git, plan, reader)
+    finally:
+        reader.close()
+    contents = src.staged_contents(plan, blobs)
     # Keys in the working tree but not in what is committed: warn, never block.
-    worktree = list(src.worktree_chunks(git, plan, blobs, pending.result() if pending else ()))
+    worktree = src.worktree_changes(git, plan, blobs, pending.result() if pending else ())
     blocking: list[Finding] = []
     below: list[Finding] = []
     unstaged: list[Finding] = []
     # Most commits hold no keyword at all: then the rules, config and baseline are not needed.
-    if any_may_hold_key(c.data for c in [*chunks, *worktree]):
+    if any_may_hold_key(data for _, data, _ in [*contents, *worktree]):
         from pathlib import Path
 
         from keylatch.commands import hook_policy
 
         cfg = hook_policy.settle(Path.cwd())
-        found = hook_policy.judge_chunks(chunks, cfg)
+        found = hook_policy.judge_chunks(src.chunks(contents), cfg)
         verdict = hook_policy.verdict(found, cfg)
         blocking, below = _sorted(verdict.blocking), _sorted(verdict.below)
         committed = {f.fingerprint for f in found}
-        later = [f for f in hook_policy.judge_chunks(worktree, cfg) if f.fingerprint not in committed]
+        later = [f for f in hook_policy.judge_chunks(src.chunks(worktree), cfg) if f.fingerprint not in committed]
         unstaged = _sorted(hook_policy.verdict(later, cfg).blocking)
+    if not (blocking or below or unstaged or args.format == "json"):
+        # The common case, kept free of the report package (and keylatch.model behind it).
+        nbytes = sum(len(data) for _, data, _ in contents)
+        size = f"{nbytes / 1024:.0f} KiB" if nbytes >= 1024 else f"{nbytes} bytes"
+        what = f"{len(contents)} staged file{'s' if len(contents) != 1 else ''} ({size})" if contents else "nothing staged"
+        print(f"keylatch: no keys in {what}", file=sys.stderr)
+        return ExitCode.CLEAN
+    from keylatch.report import hook_text
+
     err_colour = _colour(args, sys.stderr.isatty())
     if unstaged:
         sys.stderr.write(hook_text.warning(unstaged, "only in unstaged changes (not in this commit; do not stage it)", colour=err_colour))
@@ -84,8 +97,6 @@ def run(args: Args) -> ExitCode:
     elif blocking:
         known = src.committed_before(git, plan, blocking)
         sys.stdout.write(hook_text.staged_block(blocking, known, colour=_colour(args, sys.stdout.isatty())))
-    elif not below:
-        sys.stderr.write(hook_text.clean_line(len(chunks), sum(len(c.data) for c in chunks)))
     return ExitCode.LEAKS if blocking else ExitCode.CLEAN
 
 

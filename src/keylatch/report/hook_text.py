@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from keylatch.model import Finding
+TYPE_CHECKING = False  # keylatch.model (and hashlib) stay off a clean commit's import path
+if TYPE_CHECKING:
+    from keylatch.model import Finding
 
 _RED = "\033[1;31m"
 _YELLOW = "\033[33m"
@@ -102,10 +104,3 @@ def warning(findings: Sequence[Finding], what: str, *, colour: bool) -> str:
     out = [f"{head} {_count(len(findings))} {what}"]
     out += _lines(findings, {}, with_commit=False)
     return "\n".join(out) + "\n"
-
-
-def clean_line(files: int, nbytes: int) -> str:
-    if not files:
-        return "keylatch: nothing staged to scan\n"
-    size = f"{nbytes / 1024:.0f} KiB" if nbytes >= 1024 else f"{nbytes} bytes"
-    return f"keylatch: no keys in {files} staged file{'s' if files != 1 else ''} ({size})\n"

@@ -18,8 +18,18 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from keylatch.errors import ScanError
-from keylatch.model import Chunk, Finding
 from keylatch.sources.gitcmd import Git, first_line
+
+# keylatch.model (and hashlib with it) is imported only once a keyword is present: a clean
+# commit is judged on raw bytes by keylatch.prefilter. (path, data, blob id or None) tuples
+# carry the content until then.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import subprocess
+
+    from keylatch.model import Chunk, Finding
+
+Content = tuple[str, bytes, "str | None"]
 
 _GITLINK = "160000"  # a submodule commit, not content
 _BATCH = 1000  # object names per cat-file process
@@ -154,33 +164,66 @@ def _in_head(git: Git, paths: Sequence[str]) -> set[str]:
     return {p for p in paths if any(n == p or n.startswith(p.rstrip("/") + "/") for n in names)}
 
 
-def read_objects(git: Git, names: Iterable[str]) -> dict[str, bytes | None]:
+def _parse_batch(out: bytes, names: Sequence[str], result: dict[str, bytes | None]) -> None:
+    pos = 0
+    for name in names:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split(b" ")
+        pos = end + 1
+        if header[-1] in (b"missing", b"ambiguous") or len(header) != 3:
+            result[name] = None
+            continue
+        size = int(header[2])
+        result[name] = out[pos : pos + size]
+        pos += size + 1
+
+
+def _batch_input(names: Sequence[str]) -> bytes:
+    return "".join(f"{n}\n" for n in names).encode("utf-8", "surrogateescape")
+
+
+def read_objects(git: Git, names: Iterable[str], reader: BlobReader | None = None) -> dict[str, bytes | None]:
     """Contents of object names (`<blob id>` or `HEAD:<path>`) via `cat-file --batch`.
 
-    A name git cannot resolve maps to None; the caller decides whether that is an error.
+    A name git cannot resolve maps to None; the caller decides whether that is an error. With a
+    `reader`, its already-running process serves the first batch.
     """
     wanted = [n for n in dict.fromkeys(names) if "\n" not in n]
     result: dict[str, bytes | None] = {}
-    for i in range(0, len(wanted), _BATCH):
+    first = wanted[:_BATCH]
+    if reader is not None:
+        _parse_batch(reader.communicate(_batch_input(first)), first, result)
+    elif first:
+        _parse_batch(git.run("cat-file", "--batch", input=_batch_input(first)), first, result)
+    for i in range(_BATCH, len(wanted), _BATCH):
         part = wanted[i : i + _BATCH]
-        out = git.run("cat-file", "--batch", input="".join(f"{n}\n" for n in part).encode("utf-8", "surrogateescape"))
-        pos = 0
-        for name in part:
-            end = out.index(b"\n", pos)
-            header = out[pos:end].split(b" ")
-            pos = end + 1
-            if header[-1] in (b"missing", b"ambiguous") or len(header) != 3:
-                result[name] = None
-                continue
-            size = int(header[2])
-            result[name] = out[pos : pos + size]
-            pos += size + 1
+        _parse_batch(git.run("cat-file", "--batch", input=_batch_input(part)), part, result)
     return result
 
 
-def staged_blobs(git: Git, staged: Staged) -> dict[str, bytes]:
+class BlobReader:
+    """A `cat-file --batch` started before the names are known, so its startup overlaps the
+    index listing (one process's latency less on every commit). Use it once."""
+
+    def __init__(self, git: Git) -> None:
+        import subprocess
+
+        self._proc: subprocess.Popen[bytes] = git.popen("cat-file", "--batch", stdin=subprocess.PIPE)
+
+    def communicate(self, data: bytes) -> bytes:
+        out, err = self._proc.communicate(data)
+        if self._proc.returncode != 0:
+            raise ScanError(f"git cat-file: {first_line(err)}")
+        return out
+
+    def close(self) -> None:
+        if self._proc.returncode is None:
+            self._proc.communicate(b"")
+
+
+def staged_blobs(git: Git, staged: Staged, reader: BlobReader | None = None) -> dict[str, bytes]:
     """Blob id -> content for every staged file; an unreadable blob is a ScanError."""
-    blobs = read_objects(git, (f.blob for f in staged.files))
+    blobs = read_objects(git, (f.blob for f in staged.files), reader)
     out: dict[str, bytes] = {}
     for f in staged.files:
         data = blobs.get(f.blob)
@@ -190,12 +233,17 @@ def staged_blobs(git: Git, staged: Staged) -> dict[str, bytes]:
     return out
 
 
-def staged_chunks(staged: Staged, blobs: Mapping[str, bytes]) -> Iterator[Chunk]:
-    """Chunks of the staged blobs (Chunk.blob set) and of given untracked files (read from disk)."""
-    for f in staged.files:
-        yield Chunk(blobs[f.blob], f.path, blob=f.blob)
-    for p in staged.untracked:
-        yield Chunk(_read_file(p), p.replace(os.sep, "/"))
+def staged_contents(staged: Staged, blobs: Mapping[str, bytes]) -> list[Content]:
+    """What is committed: the staged blobs, and given untracked files (read from disk)."""
+    out: list[Content] = [(f.path, blobs[f.blob], f.blob) for f in staged.files]
+    out += [(p.replace(os.sep, "/"), _read_file(p), None) for p in staged.untracked]
+    return out
+
+
+def chunks(contents: Iterable[Content]) -> list[Chunk]:
+    from keylatch.model import Chunk
+
+    return [Chunk(data, path, blob=blob) for path, data, blob in contents]
 
 
 def _read_file(path: str) -> bytes:
@@ -223,7 +271,7 @@ class UnstagedFiles:
         return _split_z(out)
 
 
-def worktree_chunks(git: Git, staged: Staged, blobs: Mapping[str, bytes], unstaged: Sequence[str] = ()) -> Iterator[Chunk]:
+def worktree_changes(git: Git, staged: Staged, blobs: Mapping[str, bytes], unstaged: Sequence[str] = ()) -> list[Content]:
     """Working-tree versions that differ from what is staged: keys here are not being committed.
 
     Covers the staged paths plus `unstaged` (files with unstaged edits only, from
@@ -231,6 +279,7 @@ def worktree_chunks(git: Git, staged: Staged, blobs: Mapping[str, bytes], unstag
     """
     staged_blob = {f.path: f.blob for f in staged.files}
     top = "." if staged.cwd_relative else _toplevel(git)
+    out: list[Content] = []
     for path in dict.fromkeys([*staged_blob, *unstaged]):
         full = os.path.join(top, path)
         if not os.path.isfile(full) or os.path.islink(full):
@@ -242,7 +291,8 @@ def worktree_chunks(git: Git, staged: Staged, blobs: Mapping[str, bytes], unstag
             continue  # only a warning source; the staged content was scanned
         if path in staged_blob and blobs.get(staged_blob[path]) == data:
             continue
-        yield Chunk(data, path)
+        out.append((path, data, None))
+    return out
 
 
 def _toplevel(git: Git) -> str:
@@ -292,6 +342,7 @@ def committed_before(git: Git, staged: Staged, findings: Sequence[Finding]) -> d
     this commit, so the message says how to accept or remove them instead of how to unstage them.
     """
     from keylatch.engine import scan_chunk
+    from keylatch.model import Chunk
 
     paths = sorted({f.location.path for f in findings})
     where: dict[tuple[str, str], str] = {}
