@@ -60,17 +60,18 @@ def staged_block(findings: Sequence[Finding], committed: Mapping[tuple[str, str]
         first = new[0].location.path
         out += [
             "next:",
-            f"  - take the key out of the file and `git add` it again, or unstage it: git restore --staged {first}",
-            "  - read the key from an environment variable (OPENAI_API_KEY) or a secret store instead",
-            f"  - if the key was ever pushed or shared, revoke and rotate it: {ROTATE_URL}",
+            f"  - remove it and `git add` again, or unstage: git restore --staged {first}",
+            "  - load the key from an environment variable (OPENAI_API_KEY) or a secret store",
+            "  - if it was ever pushed or shared, revoke and rotate it:",
+            f"    {ROTATE_URL}",
         ]
     if old_paths:
-        files = ", ".join(sorted(set(old_paths)))
         out += [
-            f"already committed ({files}): this commit does not add it, but it is in the repository.",
-            "  - accept it (revoked or a test key): keylatch baseline update --reason '...' && git add .keylatch-baseline.json",
-            "    or put a `keylatch:allow` comment on its line",
-            f"  - or remove it now, revoke and rotate it ({ROTATE_URL}), and purge it from history if it was pushed",
+            f"already committed ({', '.join(sorted(set(old_paths)))}): not added by this commit. Either",
+            "  - accept it (revoked or a test key): keylatch baseline update --reason '...'",
+            "    and commit .keylatch-baseline.json, or add a `keylatch:allow` comment on its line; or",
+            "  - remove it, revoke and rotate it, and purge it from history if it was pushed:",
+            f"    {ROTATE_URL}",
         ]
     return "\n".join(out) + "\n"
 
@@ -82,19 +83,17 @@ def push_block(findings: Sequence[Finding], remote: str, *, exact: bool = True, 
     """
     head = _paint("keylatch: push blocked:", _RED, colour)
     commits = {f.location.commit for f in findings if f.location.commit}
+    scope = [] if exact else [f"(refs of this push not visible: checked every local branch and tag not on {remote})"]
     out = [
         f"{head} {_count(len(findings))} in {len(commits)} commit{'s' if len(commits) != 1 else ''} not yet on {remote}",
         *_lines(findings, {}, with_commit=True),
-        *(
-            []
-            if exact
-            else [f"(the refs of this push were not visible, so every local branch and tag not on {remote} was checked)"]
-        ),
+        *scope,
         "next:",
-        "  - rewrite those commits without the key: git rebase -i <base> (or git commit --amend for the last one)",
-        "  - read the key from an environment variable (OPENAI_API_KEY) or a secret store instead",
-        f"  - if the key was ever pushed or shared elsewhere, revoke and rotate it: {ROTATE_URL}",
-        "  - a revoked or test key: accept it with keylatch baseline update (commit the baseline) or a `keylatch:allow` comment",
+        "  - rewrite those commits without it: git rebase -i <base> (git commit --amend for the last)",
+        "  - load the key from an environment variable (OPENAI_API_KEY) or a secret store",
+        "  - if it was ever pushed or shared, revoke and rotate it:",
+        f"    {ROTATE_URL}",
+        "  - revoked or a test key: keylatch baseline update (commit it) or a `keylatch:allow` comment",
     ]
     return "\n".join(out) + "\n"
 
