@@ -182,3 +182,23 @@ def test_committed_before_follows_renames_and_merge_head(make_repo: MakeRepo) ->
         findings = list(scan(src.chunks(src.staged_contents(staged, src.staged_blobs(git, staged)))))
         where = src.committed_before(git, staged, findings)
     assert where == {("new.py", findings[0].fingerprint): "HEAD"}
+
+
+def test_many_paths_match_like_few(make_repo: MakeRepo) -> None:
+    # Above _MANY_PATHS the index is listed once and matched here; the answer must not change.
+    repo = make_repo()
+    for i in range(80):
+        repo.write(f"d{i % 4}/f{i}.txt", f"{i}\n")
+    repo.write("[x].txt", "x\n")
+    repo.commit("init")
+    repo.write("loose.txt", "l\n")
+    given = [f"d0/f{i}.txt" for i in range(0, 80, 4)] + ["d1", "d2/", "[x].txt", "loose.txt"]
+    many = given + [f"d3/f{i}.txt" for i in range(3, 80, 4)] * 3  # repeats push it past the threshold
+    assert len(many) > src._MANY_PATHS >= len(given)
+    with inside(repo) as git:
+        few_result = src.staged_paths(git, given)
+        many_result = src.staged_paths(git, many)
+        assert paths_of(many_result) == sorted(paths_of(few_result) + [f"d3/f{i}.txt" for i in range(3, 80, 4)])
+        assert few_result.untracked == ("loose.txt",) and many_result.untracked == ("loose.txt",)
+        with pytest.raises(ScanError, match="nope"):
+            src.staged_paths(git, [*many, "nope"])

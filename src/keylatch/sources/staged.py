@@ -129,19 +129,48 @@ def staged_changes(git: Git) -> Staged:
     return Staged(tuple(files), deleted=tuple(deleted), unmerged=tuple(unmerged))
 
 
+# Above this many paths (`pre-commit run --all-files` passes thousands) git's pathspec matching
+# is quadratic; listing the index once and matching names here is linear.
+_MANY_PATHS = 64
+
+
+def _covering(names: set[str]) -> set[str]:
+    """Every name plus every directory above it: what a given path may equal to match."""
+    out = set(names)
+    for n in names:
+        i = n.rfind("/")
+        while i > 0 and n[:i] not in out:
+            out.add(n[:i])
+            i = n.rfind("/", 0, i)
+    return out
+
+
 def staged_paths(git: Git, paths: Sequence[str]) -> Staged:
     """The index content of exactly `paths` (files or directories), e.g. from `pre-commit run --files`.
 
     A path with no index entry is scanned from disk if it exists (it is what the user asked for),
-    reported as deleted if HEAD has it, and is otherwise a usage error: never zero bytes silently.
+    reported as deleted if HEAD has it, and is otherwise an error: never zero bytes silently.
     """
-    files, unmerged, seen = _from_index(git, [_literal(p) for p in paths])
+    norms = [os.path.normpath(p).replace(os.sep, "/") for p in paths]
+    inside = all(not (n == ".." or n.startswith(("../", "/"))) for n in norms)
+    if len(paths) > _MANY_PATHS and inside:
+        every, unmerged, names = _from_index(git, ())
+        wanted = set(norms)
+        below = tuple(n.rstrip("/") + "/" for n in wanted if n != ".")
+        if "." in wanted:
+            files, seen = every, names
+        else:
+            files = [f for f in every if f.path in wanted or (below and f.path.startswith(below))]
+            seen = {n for n in names if n in wanted or (below and n.startswith(below))}
+        unmerged = [u for u in unmerged if u in seen]
+    else:
+        files, unmerged, seen = _from_index(git, [_literal(p) for p in paths])
+    covered = _covering(seen)
     untracked: list[str] = []
     deleted: list[str] = []
     missing: list[str] = []
-    for p in paths:
-        norm = os.path.normpath(p).replace(os.sep, "/")
-        if any(s == norm or s.startswith(norm.rstrip("/") + "/") for s in seen) or norm == ".":
+    for p, norm in zip(paths, norms):
+        if norm in covered or norm == ".":
             continue
         if os.path.isfile(p):
             untracked.append(p)
