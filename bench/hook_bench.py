@@ -18,7 +18,6 @@ and prints the most expensive imports.
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import random
 import resource
@@ -92,7 +91,7 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str], expect: int = 0) -> t
     """Wall and CPU seconds (user+sys of the process and its children) of one run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != expect:
@@ -117,7 +116,7 @@ def medians(rows: list[tuple[str, list[str], dict[str, str], int]], cwd: Path, r
 
 def imported_modules(python: Path, cwd: Path, env: dict[str, str]) -> list[tuple[int, str]]:
     proc = subprocess.run(
-        [str(python), "-X", "importtime", "-c", HOOK, "staged"], cwd=cwd, env=env, capture_output=True, text=True
+        [str(python), "-X", "importtime", "-c", HOOK, "staged"], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
     out = []
     for line in proc.stderr.splitlines():

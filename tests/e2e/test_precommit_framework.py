@@ -13,12 +13,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from keylatch.rules.synthetic import make_key
 from tests.gitrepo import GitRepo, git_env

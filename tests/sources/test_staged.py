@@ -171,19 +171,6 @@ def test_read_objects_reports_missing_as_none(make_repo: MakeRepo) -> None:
     assert got == {"HEAD:a.txt": b"hello\n", "HEAD:nope": None, "0" * 40: None}
 
 
-def test_committed_before_follows_renames_and_merge_head(make_repo: MakeRepo) -> None:
-    repo = make_repo()
-    key = make_key("sk-svcacct-", seed=4)
-    repo.write("old.py", f"K = '{key}'\n" + "pad\n" * 20)
-    repo.commit("key")
-    repo.git("mv", "old.py", "new.py")
-    with inside(repo) as git:
-        staged = src.staged_changes(git)
-        findings = list(scan(src.chunks(src.staged_contents(staged, src.staged_blobs(git, staged)))))
-        where = src.committed_before(git, staged, findings)
-    assert where == {("new.py", findings[0].fingerprint): "HEAD"}
-
-
 def test_many_paths_match_like_few(make_repo: MakeRepo) -> None:
     # Above _MANY_PATHS the index is listed once and matched here; the answer must not change.
     repo = make_repo()

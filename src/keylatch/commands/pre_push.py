@@ -14,6 +14,10 @@ import sys
 
 from keylatch.errors import ExitCode
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.model import Finding
+
 HELP = "scan the commits a push would publish (the pre-push hook)"
 
 
@@ -57,14 +61,17 @@ def run(args: Args) -> ExitCode:
     # remote already has.
     found = scan_commits(Path("."), plan.revs, cfg, allow_shallow=True)
     verdict = hook_policy.verdict(found, cfg)
-    order = lambda f: (f.location.commit or "", f.location.path, f.location.line, f.location.column)  # noqa: E731
     if verdict.below:
-        below = sorted(verdict.below, key=order)
+        below = sorted(verdict.below, key=_order)
         sys.stderr.write(hook_text.warning(below, "below the configured fail-on severity (not blocking)", colour=False))
     if not verdict.blocking:
         print(f"keylatch: no keys in the commits being pushed to {plan.remote}", file=sys.stderr)
         return ExitCode.CLEAN
     colour = not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-    blocking = sorted(verdict.blocking, key=order)
+    blocking = sorted(verdict.blocking, key=_order)
     sys.stdout.write(hook_text.push_block(blocking, plan.remote, exact=plan.exact, colour=colour))
     return ExitCode.LEAKS
+
+
+def _order(f: Finding) -> tuple[str, str, int, int]:
+    return (f.location.commit or "", f.location.path, f.location.line, f.location.column)

@@ -95,7 +95,9 @@ def run(args: Args) -> ExitCode:
 
         sys.stdout.write(render("json", _sorted([*blocking, *below])))
     elif blocking:
-        known = src.committed_before(git, plan, blocking)
+        from keylatch.sources.prior import committed_before
+
+        known = committed_before(git, plan, blocking)
         sys.stdout.write(hook_text.staged_block(blocking, known, colour=_colour(args, sys.stdout.isatty())))
     return ExitCode.LEAKS if blocking else ExitCode.CLEAN
 

@@ -27,7 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
 
-    from keylatch.model import Chunk, Finding
+    from keylatch.model import Chunk
 
 Content = tuple[str, bytes, "str | None"]
 
@@ -65,13 +65,13 @@ def _literal(path: str) -> str:
     return f":(literal){path}"
 
 
-def _split_z(out: bytes) -> list[str]:
+def split_z(out: bytes) -> list[str]:
     return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
 def _parse_raw(out: bytes) -> Iterator[tuple[str, str, str, str, str]]:
     """`diff-index --raw -z --no-renames` -> (status, path, new_mode, new_blob, old_blob)."""
-    fields = _split_z(out)
+    fields = split_z(out)
     for meta, path in zip(fields[0::2], fields[1::2]):
         _old_mode, new_mode, old_blob, new_blob, status = meta.lstrip(":").split(" ")
         yield status[:1], path, new_mode, new_blob, old_blob
@@ -88,7 +88,7 @@ def _from_index(git: Git, pathspecs: Sequence[str]) -> tuple[list[StagedFile], l
     files: list[StagedFile] = []
     unmerged: list[str] = []
     seen: set[str] = set()
-    for rec in _split_z(out):
+    for rec in split_z(out):
         meta, path = rec.split("\t", 1)
         mode, blob, stage = meta.split(" ")
         seen.add(path)
@@ -189,7 +189,7 @@ def _in_head(git: Git, paths: Sequence[str]) -> set[str]:
     if not _head_exists(git):
         return set()
     out = git.run("ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *paths)
-    names = set(_split_z(out))
+    names = set(split_z(out))
     return {p for p in paths if any(n == p or n.startswith(p.rstrip("/") + "/") for n in names)}
 
 
@@ -297,7 +297,7 @@ class UnstagedFiles:
         out, err = self._proc.communicate()
         if self._proc.returncode != 0:
             raise ScanError(f"git diff-files: {first_line(err)}")
-        return _split_z(out)
+        return split_z(out)
 
 
 def worktree_changes(git: Git, staged: Staged, blobs: Mapping[str, bytes], unstaged: Sequence[str] = ()) -> list[Content]:
@@ -329,59 +329,3 @@ def _toplevel(git: Git) -> str:
     if git.repo is None and "GIT_WORK_TREE" not in os.environ and os.path.exists(".git"):
         return "."
     return git.run("rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").strip()
-
-
-def head_versions(git: Git, staged: Staged, paths: Iterable[str]) -> dict[str, bytes]:
-    """HEAD's content for each of `paths` (following a staged rename back to its source)."""
-    if not staged.has_head:
-        return {}
-    wanted = list(dict.fromkeys(paths))
-    by_path = {f.path: f for f in staged.files}
-    source = {p: p for p in wanted}
-    if any(by_path.get(p) is None or by_path[p].head_blob is None for p in wanted):
-        source.update(_rename_sources(git))
-    here = "./" if staged.cwd_relative else ""  # `HEAD:./x` is relative to the current directory
-    names: dict[str, str] = {}
-    for p in wanted:
-        known = by_path[p].head_blob if p in by_path else None
-        names[p] = known or f"HEAD:{here}{source.get(p, p)}"
-    objects = read_objects(git, names.values())
-    return {p: data for p, n in names.items() if (data := objects.get(n)) is not None}
-
-
-def _rename_sources(git: Git) -> dict[str, str]:
-    out = git.run("diff-index", "--cached", "-z", "--name-status", "-M", "HEAD", "--")
-    fields = _split_z(out)
-    renames: dict[str, str] = {}
-    i = 0
-    while i < len(fields):
-        status = fields[i]
-        if status[:1] in ("R", "C"):
-            renames[fields[i + 2]] = fields[i + 1]
-            i += 3
-        else:
-            i += 2
-    return renames
-
-
-def committed_before(git: Git, staged: Staged, findings: Sequence[Finding]) -> dict[tuple[str, str], str]:
-    """(path, fingerprint) -> the commit that already holds that key in that file.
-
-    "HEAD", or "MERGE_HEAD" for a key the branch being merged brings in. Such keys are not new in
-    this commit, so the message says how to accept or remove them instead of how to unstage them.
-    """
-    from keylatch.engine import scan_chunk
-    from keylatch.model import Chunk
-
-    paths = sorted({f.location.path for f in findings})
-    where: dict[tuple[str, str], str] = {}
-    sources = [("HEAD", head_versions(git, staged, paths))]
-    if staged.has_head and git.returncode("rev-parse", "--verify", "--quiet", "MERGE_HEAD") == 0:
-        here = "./" if staged.cwd_relative else ""
-        merged = read_objects(git, (f"MERGE_HEAD:{here}{p}" for p in paths))
-        sources.append(("MERGE_HEAD", {p: d for p in paths if (d := merged.get(f"MERGE_HEAD:{here}{p}")) is not None}))
-    for name, versions in sources:
-        for path, data in versions.items():
-            for old in scan_chunk(Chunk(data, path)):
-                where.setdefault((path, old.fingerprint), name)
-    return where
