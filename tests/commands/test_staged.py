@@ -247,3 +247,13 @@ def test_baselined_key_passes_and_a_new_one_does_not(hooked: GitRepo, keylatch: 
     hooked.git("add", "-A")
     res = git_run(hooked, "commit", "-m", "a second key")
     assert res.code == 1 and "legacy.py:2" in res.out and "legacy.py:1" not in res.out
+
+
+def test_many_keys_keep_the_message_short(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo = make_repo()
+    repo.write("keys.txt", "".join(f"{make_key('sk-proj-', seed=100 + i)}\n" for i in range(30)))
+    repo.git("add", "-A")
+    res = keylatch("staged", cwd=repo.path)
+    assert res.code == 1 and "30 OpenAI keys" in res.out
+    assert "keys.txt:20" in res.out and "keys.txt:21 " not in res.out and "and 10 more" in res.out
+    assert len(res.out.splitlines()) < 32

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from keylatch.rules.synthetic import make_key
 from tests.gitrepo import GitRepo, git_env
@@ -42,8 +41,18 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str], input: str | None = No
     return Ran(proc.returncode, out)
 
 
+def _dependencies(pyproject: str) -> list[str]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the list is simple enough to read directly
+        block = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+        return [line.strip().strip(",").strip('"') for line in block.splitlines() if line.strip()]
+    deps: list[str] = tomllib.loads(pyproject)["project"]["dependencies"]
+    return deps
+
+
 def _wheelhouse() -> Path:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    deps = _dependencies((ROOT / "pyproject.toml").read_text())
     # setuptools (and wheel) build keylatch itself inside pip's isolated build environment.
     wanted = sorted([*deps, "setuptools>=68", "wheel"])
     digest = hashlib.sha256("\n".join([sys.version, *wanted]).encode()).hexdigest()[:16]

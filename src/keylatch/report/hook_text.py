@@ -27,9 +27,15 @@ def _kind(f: Finding) -> str:
         return f.rule_id
 
 
-def _lines(findings: Sequence[Finding], notes: Mapping[Finding, str], with_commit: bool) -> list[str]:
+# A hook's message must fit a terminal; the full list is one `--format json` (or ci) away.
+MAX_LINES = 20
+
+
+def _lines(
+    findings: Sequence[Finding], notes: Mapping[Finding, str], with_commit: bool, more: str = "keylatch staged --format json"
+) -> list[str]:
     rows = []
-    for f in findings:
+    for f in findings[:MAX_LINES]:
         loc = f.location
         where = f"{loc.path}:{loc.line}"
         if with_commit and loc.commit:
@@ -37,7 +43,10 @@ def _lines(findings: Sequence[Finding], notes: Mapping[Finding, str], with_commi
         enc = " base64-encoded" if f.encoding else ""
         rows.append((where, f"{f.secret.redacted}{enc}", _kind(f), notes.get(f, "")))
     width = max(len(r[0]) for r in rows)
-    return [f"  {w.ljust(width)}  {s}  {k}" + (f"  [{n}]" if n else "") for w, s, k, n in rows]
+    out = [f"  {w.ljust(width)}  {s}  {k}" + (f"  [{n}]" if n else "") for w, s, k, n in rows]
+    if len(findings) > MAX_LINES:
+        out.append(f"  ... and {len(findings) - MAX_LINES} more ({more} lists all)")
+    return out
 
 
 def _count(n: int) -> str:
@@ -86,7 +95,7 @@ def push_block(findings: Sequence[Finding], remote: str, *, exact: bool = True, 
     scope = [] if exact else [f"(refs of this push not visible: checked every local branch and tag not on {remote})"]
     out = [
         f"{head} {_count(len(findings))} in {len(commits)} commit{'s' if len(commits) != 1 else ''} not yet on {remote}",
-        *_lines(findings, {}, with_commit=True),
+        *_lines(findings, {}, with_commit=True, more=f"keylatch history --range {remote}/<branch>..<branch>"),
         *scope,
         "next:",
         "  - rewrite those commits without it: git rebase -i <base> (git commit --amend for the last)",
