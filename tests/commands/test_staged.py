@@ -257,3 +257,14 @@ def test_many_keys_keep_the_message_short(make_repo: MakeRepo, keylatch: RunKeyl
     assert res.code == 1 and "30 OpenAI keys" in res.out
     assert "keys.txt:20" in res.out and "keys.txt:21 " not in res.out and "and 10 more" in res.out
     assert len(res.out.splitlines()) < 32
+
+
+def test_unreadable_staged_blob_blocks_with_exit_3(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo = make_repo()
+    repo.write("a.py", "a = 1\n")
+    repo.git("add", "a.py")
+    blob = repo.git("rev-parse", ":a.py")
+    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()  # a damaged repository
+    res = keylatch("staged", cwd=repo.path)
+    assert res.code == 3 and res.err.count("\n") == 1
+    assert "a.py" in res.err and "cannot be read" in res.err
