@@ -134,7 +134,10 @@ def _toml_table(path: Path) -> Mapping[str, object] | None:
     if "keylatch" not in text:  # most pyproject.toml files: skip parsing
         return None
     # tomllib is 3.11+; on 3.10 the identical tomli package (a dependency there).
-    toml: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    try:
+        toml: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    except ImportError:
+        raise UsageError(f"{path}: reading TOML on Python 3.10 needs tomli (`pip install tomli`)") from None
     try:
         doc = toml.loads(text)
     except ValueError as exc:  # TOMLDecodeError
