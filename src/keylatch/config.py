@@ -90,14 +90,14 @@ class Config:
 def discover(start: Path) -> Config:
     """Config from the nearest directory (from `start` up to the repository root) that has one."""
     for d in (start.resolve(), *start.resolve().parents):
-        found = [d / n for n in YAML_NAMES if (d / n).is_file()]
-        pyproject = d / "pyproject.toml"
+        found = [_relative(d / n) for n in YAML_NAMES if (d / n).is_file()]
+        pyproject = _relative(d / "pyproject.toml")
         if pyproject.is_file() and _toml_table(pyproject) is not None:
             found.append(pyproject)
         if len(found) > 1:
             raise UsageError(f"keylatch is configured in both {found[0]} and {found[1]}; keep one")
         if found:
-            return load(_relative(found[0]))
+            return load(found[0])
         if (d / ".git").exists():
             break
     return Config()
