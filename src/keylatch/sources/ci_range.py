@@ -46,7 +46,6 @@ class RangeSpec:
     from_merge_base: bool = False
     # New branch: exclude what this branch (name) already holds; None = scan all of head.
     default_branch: str | None = None
-    new_ref: bool = False
     platform: str = ""  # "github", "gitlab" or "": picks the wording of the shallow-clone fix
     nothing: str | None = None  # why there is nothing to scan (a deleted branch)
 
@@ -126,7 +125,7 @@ def _github(name: str, event: Mapping[str, object], env: Mapping[str, str]) -> R
         on_default = ref == f"refs/heads/{default}"
         return RangeSpec(
             "GitHub push (new ref)", head=after, default_branch=None if on_default else default,
-            new_ref=True, platform="github",
+            platform="github",
         )  # fmt: skip
     if name in ("pull_request", "pull_request_target"):
         base, head = _str(event, "pull_request", "base", "sha"), _str(event, "pull_request", "head", "sha")
@@ -162,7 +161,7 @@ def _gitlab(env: Mapping[str, str]) -> RangeSpec:
         on_default = env.get("CI_COMMIT_BRANCH") == default
         return RangeSpec(
             "GitLab push (new ref)", head=head, default_branch=None if on_default else default,
-            new_ref=True, platform="gitlab",
+            platform="gitlab",
         )  # fmt: skip
     raise UsageError(
         f"GitLab pipeline source {source or '(none)'!r} has no commit range; "
