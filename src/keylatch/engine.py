@@ -26,7 +26,9 @@ _REACH = 640
 BASE64_MARKERS: tuple[bytes, ...] = tuple(
     base64.b64encode(b"\0" * p + MARKER.encode())[-(-8 * p // 6) : (8 * p + 64) // 6] for p in range(3)
 )
-_B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
+# Line breaks are included because `base64` wraps its output at 76 columns; "=" is not, since it
+# only ends a value.
+_B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_\r\n")
 _B64_SPAN_LIMIT = 1 << 16
 
 
@@ -152,7 +154,7 @@ def _b64_candidates(doc: _Doc) -> Iterator[tuple[int, bytes]]:
                 b += 1
             if (a, b) not in seen:
                 seen.add((a, b))
-                token = raw[a:b].rstrip(b"=")
+                token = raw[a:b].replace(b"\n", b"").replace(b"\r", b"")
                 alt = b"-_" if (b"-" in token or b"_" in token) else None
                 # The value may be preceded by text that happens to be base64 letters
                 # ("data:"), so try every 4-character alignment.

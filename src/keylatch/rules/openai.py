@@ -42,21 +42,19 @@ def _diverse(part: str) -> bool:
 
 
 def _split_key(m: re.Match[str], alnum_only: bool) -> str | None:
-    """Accept `prefix + head + MARKER + tail` when head and tail have equal length.
+    """Accept `prefix + head + MARKER + tail` only when head and tail have equal length.
 
-    The regex takes the whole token after the marker; if it ran on into `-suffix` or `_suffix`
-    text, the tail is cut back to the head's length.
+    Equal halves are what makes a match precise without hard-coding one length: a truncated key,
+    or a key glued to more token characters, has unequal halves and is not reported.
     """
     head, tail = m.group("head"), m.group("tail")
-    if len(tail) > len(head) and tail[len(head)] in "-_":
-        tail = tail[: len(head)]
-    if len(head) != len(tail) or len(head) < 20:
+    if len(head) != len(tail):
         return None
     if alnum_only and not (head.isalnum() and tail.isalnum()):
         return None
     if not (_diverse(head) and _diverse(tail)):
         return None
-    return m.group("key")[: m.end("head") - m.start("key")] + MARKER + tail
+    return m.group("key")
 
 
 def _validate_current(m: re.Match[str]) -> str | None:
@@ -236,9 +234,12 @@ AZURE_OPENAI_KEY = Rule(
     description="Azure OpenAI / Azure AI services key (84 characters, self-identifying)",
     severity=Severity.HIGH,
     keywords=("JQQJ99",),
+    # Fixed offsets of JQQJ99 and ACOG make the shape self-identifying, so only letters and
+    # digits (not base64 punctuation) need to bound it.
     pattern=re.compile(
-        _LEFT + r"(?P<key>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9][A-L][A-Za-z0-9]{12}AAA[AB]ACOG"
-        r"[A-Za-z0-9]{4})(?![A-Za-z0-9+/=])"
+        r"(?:(?<![A-Za-z0-9])|(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4}))"
+        r"(?P<key>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9][A-L][A-Za-z0-9]{12}AAA[AB]ACOG"
+        r"[A-Za-z0-9]{4})(?![A-Za-z0-9])"
     ),
     anchored=True,
     examples=tuple(
@@ -262,7 +263,8 @@ _AZURE_EVIDENCE = re.compile(
 )
 # A key-ish name before the value, or an Azure OpenAI client call on the same line.
 _KEYISH_LINE = re.compile(
-    r"(?i)(?:api[_-]?key|[_.-]key\b|\bkey\b|secret|token|credential|password)"
+    r"(?i)(?:api[_-]?key|[_.-]key\b|\bkey\b|secret|token|credential|password|authorization|bearer)"
+    r"|(?-i:[a-z]Key\b)"
     r"|AzureOpenAI\w*\(|AzureChatOpenAI\("
 )
 # Other Azure services share the 32-hex shape; hashes and ids are 32-hex too.
