@@ -110,3 +110,19 @@ def test_unequal_halves_are_not_a_key() -> None:
     key = make_key("sk-proj-", seed=1, n=58)
     head, tail = key.split(MARKER)
     assert scan_text(head + MARKER + tail[:-6]) == []
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-16"])
+def test_keys_in_utf16_files_are_found(codec: str) -> None:
+    key = make_key("sk-proj-", 12)
+    data = f"# PowerShell profile\r\n$env:OPENAI_API_KEY = '{key}'\r\n".encode(codec)
+    (f,) = scan_chunk(Chunk(data, "profile.ps1"))
+    assert f.secret.value == key
+    assert (f.location.line, f.location.column, f.encoding) == (2, 24, "utf-16")
+
+
+def test_hash_names_near_azure_evidence_are_not_keys_but_shared_names_are() -> None:
+    evidence = 'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\n'
+    key = make_key("azure-classic", 21)
+    assert scan_text(evidence + f'git_sha = "{key}"\n') == []
+    assert [f.secret.value for f in scan_text(evidence + f'shared_key = "{key}"\n')] == [key]

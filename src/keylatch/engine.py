@@ -204,7 +204,45 @@ def _scan_doc(doc: _Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
                                 encoding="base64",
                             )
                         )
+    if isinstance(doc.raw, bytes) and _UTF16_MARKER in doc.raw:
+        findings.extend(_utf16_findings(doc.raw, chunk, rules, {f.secret.value for f in findings}))
     return sorted(findings, key=lambda f: (f.span, f.rule_id, f.secret.fingerprint))
+
+
+# Windows tools (PowerShell's Out-File, Notepad's "Unicode") write UTF-16, which puts a NUL
+# between the marker's letters in both byte orders.
+_UTF16_MARKER = "\0".join(MARKER).encode("ascii")
+
+
+def _utf16_findings(raw: bytes, chunk: Chunk, rules: Sequence[Rule], seen: set[str]) -> Iterator[Finding]:
+    pos = raw.find(_UTF16_MARKER)
+    # Little-endian text has the marker's first letter on an even offset, big-endian on an odd one.
+    for codec, start in (("utf-16-le", pos % 2), ("utf-16-be", (pos + 1) % 2)):
+        text = raw[start:].decode(codec, "replace")
+        doc = _Doc(text)
+        for rule in rules:
+            if not rule.anchored:
+                continue
+            for at, key in _matches(doc, rule, []):
+                if key in seen:
+                    continue
+                seen.add(key)
+                ls, _ = doc.line_bounds(at)
+                byte_at = start + 2 * at
+                yield Finding(
+                    rule_id=rule.id,
+                    severity=rule.severity,
+                    secret=_secret(rule, key),
+                    location=Location(
+                        path=chunk.path,
+                        line=chunk.first_line + doc.line_no(at) - 1,
+                        column=at - ls + 1,
+                        commit=chunk.commit,
+                        blob=chunk.blob,
+                    ),
+                    span=(byte_at, byte_at + 2 * len(key)),
+                    encoding="utf-16",
+                )
 
 
 def _secret(rule: Rule, key: str) -> Secret:

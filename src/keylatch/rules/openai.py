@@ -270,7 +270,7 @@ _KEYISH_LINE = re.compile(
 # Other Azure services share the 32-hex shape; hashes and ids are 32-hex too.
 _NOT_OPENAI_LINE = re.compile(
     r"(?i)speech|search|storage|translat|vision|cosmos|face|language|form_?recog|content_?safety"
-    r"|md5|sha|hash|checksum|digest|etag|commit|uuid|guid|fingerprint|integrity|cache|nonce|"
+    r"|md5|(?<![a-z])sha(?:\d|_|\b)|hash|checksum|digest|etag|commit|uuid|guid|fingerprint|integrity|cache|nonce|"
     r"tenant|subscription|client_?id|object_?id|trace|request_?id|session_?id"
 )
 
