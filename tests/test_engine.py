@@ -12,7 +12,6 @@ from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import MARKER, make_key
 from tests.contexts import cases, negatives
 
-
 CASES = cases()
 
 
@@ -41,7 +40,7 @@ def test_several_keys_on_one_line_each_found_with_its_column() -> None:
 
 def test_line_and_column_are_counted_in_bytes_across_crlf_and_non_ascii() -> None:
     key = make_key("sk-svcacct-", 4)
-    data = "héllo\r\nwörld\r\n  x = '{}'\r\n".format(key).encode("utf-8")
+    data = f"héllo\r\nwörld\r\n  x = '{key}'\r\n".encode()
     (f,) = scan_chunk(Chunk(data, "a.py", first_line=10))
     assert (f.location.line, f.location.column) == (12, 8)
     assert data[f.span[0] : f.span[1]] == key.encode()
