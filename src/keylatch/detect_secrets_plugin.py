@@ -285,7 +285,7 @@ def _audit(argv: Sequence[str], reveal: bool) -> int:
     from detect_secrets import main
     from detect_secrets.audit.common import get_baseline_from_file
     from detect_secrets.audit.report import SecretClassToPrint, generate_report
-    from detect_secrets.exceptions import InvalidBaselineError
+    from detect_secrets.exceptions import InvalidBaselineError, UnableToReadBaselineError
 
     args = _parse(main.parse_args, ["audit", *argv])
     if isinstance(args, int):
@@ -293,7 +293,7 @@ def _audit(argv: Sequence[str], reveal: bool) -> int:
     try:
         for name in args.filename:
             get_baseline_from_file(name)  # detect-secrets prints why a baseline is invalid
-    except InvalidBaselineError:
+    except (InvalidBaselineError, UnableToReadBaselineError):
         raise UsageError(f"not a valid detect-secrets baseline: {' '.join(args.filename)}") from None
     _configure(args)
     if args.report:

@@ -1,0 +1,284 @@
+"""Real detect-secrets CLIs with keylatch's plugin: stock `--plugin` and `keylatch detect-secrets`.
+
+Every run's output goes through the redaction check. detect-secrets prints hashes only, except
+`audit --report`, which keylatch redacts unless --show-secrets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from keylatch.engine import scan_text
+from keylatch.model import Secret
+from keylatch.rules import DEFAULT_RULES
+from keylatch.rules.synthetic import ALL_KINDS, make_key
+from tests.conftest import SRC, Result, RunKeylatch
+from tests.gitrepo import GitRepo, git_env
+from tests.redaction import assert_redacted
+
+pytestmark = pytest.mark.e2e
+
+OURS = "keylatch OpenAI key"
+NAME = "KeylatchOpenAIDetector"
+BASELINE = ".secrets.baseline"
+RECIPE_SCAN = ("detect-secrets", "scan", "--disable-plugin", "OpenAIDetector")
+
+
+def sha1(key: str) -> str:
+    return hashlib.sha1(key.encode()).hexdigest()
+
+
+def keys_file(seed: int) -> tuple[str, list[str]]:
+    """Every format once; the ones that need file evidence sit next to it."""
+    kinds = sorted(ALL_KINDS, key=lambda k: k not in ("azure-classic", "sess-", "whsec_"))
+    keys = [make_key(kind, seed=seed) for kind in kinds]
+    lines = ['AZURE_OPENAI_ENDPOINT = "https://contoso.openai.azure.com/"  # OpenAI']
+    lines += [f'{kind.strip("-_").replace("-", "_").upper()}_API_KEY = "{key}"' for kind, key in zip(kinds, keys)]
+    return "\n".join(lines) + "\n", keys
+
+
+def client_line(key: str) -> str:
+    return f'from openai import OpenAI\n\nclient = OpenAI(api_key="{key}")\n'
+
+
+def ours(baseline: dict[str, object]) -> set[str]:
+    results = baseline["results"]
+    assert isinstance(results, dict)
+    return {r["hashed_secret"] for rs in results.values() for r in rs if r["type"] == OURS}
+
+
+@pytest.fixture
+def project(make_repo: Callable[..., GitRepo]) -> tuple[GitRepo, list[str]]:
+    repo = make_repo("project")
+    text, keys = keys_file(seed=21)
+    repo.write("keys.py", text)
+    repo.commit("keys")
+    return repo, keys
+
+
+def run_ds(tool: str, *args: str, cwd: Path, home: Path, src: Path | None = SRC) -> Result:
+    """A stock detect-secrets console script; `src` is where the plugin can import keylatch."""
+    exe = shutil.which(tool)
+    assert exe, f"{tool} is not installed"
+    env = git_env(home)
+    env.pop("PYTHONPATH", None)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    proc = subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert_redacted(proc.stdout, proc.stderr)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def run_keylatch_from(src: Path, *args: str, cwd: Path, home: Path) -> Result:
+    """keylatch as installed somewhere else (another machine's site-packages)."""
+    env = git_env(home)
+    env["PYTHONPATH"] = str(src)
+    proc = subprocess.run(
+        [sys.executable, "-m", "keylatch", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    assert_redacted(proc.stdout, proc.stderr)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def copy_src(dest: Path) -> Path:
+    shutil.copytree(SRC, dest, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return dest
+
+
+def test_stock_scan_with_plugin_path_finds_every_format_whole(
+    keylatch: RunKeylatch, project: tuple[GitRepo, list[str]], home: Path
+) -> None:
+    repo, keys = project
+    plugin = keylatch("plugin-path").out.strip()
+    assert Path(plugin).is_file()
+    res = run_ds("detect-secrets", "scan", "--plugin", plugin, "keys.py", cwd=repo.path, home=home)
+    assert res.code == 0, res.err
+    baseline = json.loads(res.out)
+    # hashed_secret is SHA-1 of what the plugin reported: exactly the full keys, no fragments.
+    assert ours(baseline) == {sha1(k) for k in keys}
+    assert {"name": NAME, "path": f"file://{plugin}"} in baseline["plugins_used"]
+
+
+def test_recipe_baseline_records_our_plugin_and_no_machine_path(
+    keylatch: RunKeylatch, project: tuple[GitRepo, list[str]]
+) -> None:
+    repo, keys = project
+    res = keylatch(*RECIPE_SCAN, "keys.py", cwd=repo.path)
+    assert res.code == 0, res.err
+    baseline = json.loads(res.out)
+    assert ours(baseline) == {sha1(k) for k in keys}
+    assert {"name": NAME} in baseline["plugins_used"]
+    assert "OpenAIDetector" not in {p["name"] for p in baseline["plugins_used"]}
+    assert "file://" not in res.out and str(SRC) not in res.out
+    filters = {f["path"] for f in baseline["filters_used"]}
+    assert "keylatch.detect_secrets_plugin.is_indirect_reference" in filters
+    assert "detect_secrets.filters.heuristic.is_indirect_reference" not in filters
+
+
+def test_openai_client_line_is_caught_by_the_recipe_only(
+    keylatch: RunKeylatch, make_repo: Callable[..., GitRepo], home: Path
+) -> None:
+    repo = make_repo()
+    key = make_key("sk-proj-", seed=8)
+    repo.write("app.py", client_line(key))
+    repo.commit("app")
+    plugin = keylatch("plugin-path").out.strip()
+    stock = run_ds("detect-secrets", "scan", "--plugin", plugin, "app.py", cwd=repo.path, home=home)
+    assert ours(json.loads(stock.out)) == set()  # detect-secrets' is_indirect_reference drops it
+    recipe = keylatch(*RECIPE_SCAN, "app.py", cwd=repo.path)
+    assert ours(json.loads(recipe.out)) == {sha1(key)}
+    # The hook, with a baseline made before the line existed, blocks it.
+    repo.write("app.py", "from openai import OpenAI\n")
+    repo.commit("app")
+    repo.write(BASELINE, keylatch(*RECIPE_SCAN, "app.py", cwd=repo.path).out)
+    repo.write("app.py", client_line(key))
+    repo.git("add", "-A")
+    hook = keylatch("detect-secrets", "hook", "--baseline", BASELINE, "app.py", cwd=repo.path)
+    assert hook.code == 1
+    assert OURS in hook.out
+    assert "app.py:3" in hook.out
+
+
+@pytest.mark.parametrize("flavour", ["stock", "recipe"])
+def test_hook_blocks_a_new_key_and_passes_a_baselined_one(
+    flavour: str, keylatch: RunKeylatch, project: tuple[GitRepo, list[str]], home: Path
+) -> None:
+    repo, keys = project
+    if flavour == "stock":
+        plugin = keylatch("plugin-path").out.strip()
+        made = run_ds("detect-secrets", "scan", "--plugin", plugin, "keys.py", cwd=repo.path, home=home)
+
+        def hook(*files: str) -> Result:
+            return run_ds("detect-secrets-hook", "--baseline", BASELINE, *files, cwd=repo.path, home=home)
+
+    else:
+        made = keylatch(*RECIPE_SCAN, "keys.py", cwd=repo.path)
+
+        def hook(*files: str) -> Result:
+            return keylatch("detect-secrets", "hook", "--baseline", BASELINE, *files, cwd=repo.path)
+
+    repo.write(BASELINE, made.out)
+    repo.commit("baseline")
+    passed = hook("keys.py")
+    assert passed.code == 0, passed.out + passed.err
+    new = make_key("sk-admin-", seed=77)
+    repo.write("new.py", f'ADMIN = "{new}"\n')
+    repo.git("add", "-A")
+    blocked = hook("keys.py", "new.py")
+    assert blocked.code == 1
+    assert OURS in blocked.out and "new.py:1" in blocked.out
+    assert "keys.py" not in blocked.out
+
+
+def test_audit_report_lists_our_findings_redacted_unless_asked(
+    keylatch: RunKeylatch, project: tuple[GitRepo, list[str]], home: Path
+) -> None:
+    repo, keys = project
+    repo.write(BASELINE, keylatch(*RECIPE_SCAN, "keys.py", cwd=repo.path).out)
+    res = keylatch("detect-secrets", "audit", "--report", BASELINE, cwd=repo.path)  # checked redacted
+    assert res.code == 0, res.err
+    entries = [e for e in json.loads(res.out)["results"] if OURS in e["types"]]
+    assert len(entries) == len(keys)
+    # Keys that need file context are not recognised alone: they get the generic 4+4 form.
+    redacted = {hits[0].secret.redacted if (hits := scan_text(k)) else Secret(k).redacted for k in keys}
+    assert {e["secrets"] for e in entries} == redacted
+    shown = keylatch("detect-secrets", "audit", "--report", "--show-secrets", BASELINE, cwd=repo.path)
+    assert {e["secrets"] for e in json.loads(shown.out)["results"] if OURS in e["types"]} == set(keys)
+    # Stock audit crashes on a custom plugin's secret type (detect-secrets#611).
+    stock = run_ds("detect-secrets", "audit", "--report", BASELINE, cwd=repo.path, home=home)
+    assert stock.code != 0 and "TypeError" in stock.err
+
+
+def test_baselines_survive_a_move_to_another_machine(
+    tmp_path: Path, make_repo: Callable[..., GitRepo], home: Path
+) -> None:
+    # Machine A: keylatch installed in a/src; one baseline made by stock --plugin, one by the recipe.
+    src_a = copy_src(tmp_path / "a" / "src")
+    repo = make_repo("a/project")
+    text, keys = keys_file(seed=31)
+    repo.write("keys.py", text)
+    repo.commit("keys")
+    plugin_a = str(src_a / "keylatch" / "detect_secrets_plugin.py")
+    stock = run_ds("detect-secrets", "scan", "--plugin", plugin_a, "keys.py", cwd=repo.path, home=home, src=src_a)
+    repo.write("stock.baseline", stock.out)
+    recipe = run_keylatch_from(src_a, *RECIPE_SCAN, "keys.py", cwd=repo.path, home=home)
+    repo.write(BASELINE, recipe.out)
+    repo.commit("baselines")
+    # Machine B: the project and keylatch live elsewhere; machine A's paths are gone.
+    moved = tmp_path / "b" / "project"
+    shutil.copytree(repo.path, moved)
+    src_b = copy_src(tmp_path / "b" / "src")
+    shutil.rmtree(tmp_path / "a")
+    (moved / "new.py").write_text(f'K = "{make_key("sk-proj-", seed=78)}"\n')
+    GitRepo(moved, repo.env).git("add", "-A")
+    for name in (BASELINE, "stock.baseline"):
+        # One run: the baselined keys in keys.py pass, the new key is blocked.
+        res = run_keylatch_from(
+            src_b, "detect-secrets", "hook", "--baseline", name, "keys.py", "new.py", cwd=moved, home=home
+        )
+        assert res.code == 1 and "new.py:1" in res.out and "keys.py" not in res.out, (name, res.out, res.err)
+    # Stock detect-secrets-hook on machine B with the stock baseline: fails open (the trap).
+    trap = run_ds("detect-secrets-hook", "--baseline", "stock.baseline", "new.py", cwd=moved, home=home, src=src_b)
+    assert trap.code == 0 and "Failed to load" in trap.err
+    # Re-cataloguing through the recipe makes the stock baseline portable.
+    redo = run_keylatch_from(
+        src_b, *RECIPE_SCAN, "--baseline", "stock.baseline", "keys.py", cwd=moved, home=home
+    )
+    assert redo.code == 0, redo.err
+    rewritten = (moved / "stock.baseline").read_text()
+    assert "file://" not in rewritten and ours(json.loads(rewritten)) == {sha1(k) for k in keys}
+
+
+def test_hook_fails_when_our_plugin_cannot_be_loaded(
+    tmp_path: Path, keylatch: RunKeylatch, project: tuple[GitRepo, list[str]], home: Path
+) -> None:
+    repo, _ = project
+    repo.write(BASELINE, keylatch(*RECIPE_SCAN, "keys.py", cwd=repo.path).out)
+    repo.write("new.py", f'K = "{make_key("sk-", seed=79)}"\n')
+    repo.git("add", "-A")
+    broken = copy_src(tmp_path / "broken")
+    (broken / "keylatch" / "detect_secrets_plugin.py").unlink()
+    res = run_keylatch_from(broken, "detect-secrets", "hook", "--baseline", BASELINE, "new.py", cwd=repo.path, home=home)
+    assert res.code == 3
+    assert res.err.startswith("keylatch: error: cannot load keylatch's detect-secrets plugin")
+    # Even stock detect-secrets-hook cannot pass this baseline without keylatch: it has no path
+    # to load the plugin from, and detect-secrets errors out instead of scanning without it.
+    stock = run_ds("detect-secrets-hook", "--baseline", BASELINE, "new.py", cwd=repo.path, home=home, src=None)
+    assert stock.code != 0
+
+
+def test_unreadable_file_fails_the_hook(keylatch: RunKeylatch, project: tuple[GitRepo, list[str]]) -> None:
+    repo, _ = project
+    repo.write(BASELINE, keylatch(*RECIPE_SCAN, "keys.py", cwd=repo.path).out)
+    res = keylatch("detect-secrets", "hook", "--baseline", BASELINE, "missing.py", cwd=repo.path)
+    assert res.code == 3 and "missing.py" in res.err
+
+
+def test_negatives_give_nothing(keylatch: RunKeylatch, make_repo: Callable[..., GitRepo], home: Path) -> None:
+    repo = make_repo()
+    names = []
+    for i, text in enumerate(t for rule in DEFAULT_RULES for t in rule.counterexamples):
+        names.append(f"neg{i}.txt")
+        repo.write(names[-1], text + "\n")
+    repo.commit("negatives")
+    recipe = keylatch(*RECIPE_SCAN, *names, cwd=repo.path)
+    assert recipe.code == 0 and ours(json.loads(recipe.out)) == set()
+    plugin = keylatch("plugin-path").out.strip()
+    stock = run_ds("detect-secrets", "scan", "--plugin", plugin, *names, cwd=repo.path, home=home)
+    assert ours(json.loads(stock.out)) == set()
+
+
+def test_usage_errors_are_one_line_exit_2(keylatch: RunKeylatch, project: tuple[GitRepo, list[str]]) -> None:
+    repo, _ = project
+    res = keylatch("detect-secrets", "scan", "--disable-plugin", NAME, "keys.py", cwd=repo.path)
+    assert res.code == 2 and "cannot disable" in res.err
+    res = keylatch("detect-secrets", "audit", "--report", "keys.py", cwd=repo.path)
+    assert res.code == 2 and "not a valid detect-secrets baseline" in res.err
