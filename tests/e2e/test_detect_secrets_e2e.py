@@ -282,3 +282,80 @@ def test_usage_errors_are_one_line_exit_2(keylatch: RunKeylatch, project: tuple[
     assert res.code == 2 and "cannot disable" in res.err
     res = keylatch("detect-secrets", "audit", "--report", "keys.py", cwd=repo.path)
     assert res.code == 2 and "not a valid detect-secrets baseline" in res.err
+    # Interactive audit shows code lines with their keys: only at a terminal, never in CI logs.
+    repo.write(BASELINE, keylatch(*RECIPE_SCAN, "keys.py", cwd=repo.path).out)
+    res = keylatch("detect-secrets", "audit", BASELINE, cwd=repo.path, input="")
+    assert res.code == 2 and "needs a terminal" in res.err
+
+
+def test_scan_with_spawned_workers_finds_keys_in_every_file(
+    make_repo: Callable[..., GitRepo], home: Path
+) -> None:
+    # detect-secrets scans several files in a multiprocessing pool; with `spawn` (the macOS
+    # default) each worker rebuilds its plugin catalogue from settings alone.
+    repo = make_repo()
+    keys = [make_key("sk-proj-", seed=s) for s in range(3)]
+    for i, key in enumerate(keys):
+        repo.write(f"k{i}.py", f'KEY = "{key}"\n')
+    repo.commit("keys")
+    script = (
+        "import multiprocessing, sys\n"
+        "if __name__ == '__main__':\n"
+        "    multiprocessing.set_start_method('spawn')\n"
+        "    from keylatch.cli import main\n"
+        "    sys.exit(main(sys.argv[1:]))\n"
+    )
+    env = git_env(home)
+    env["PYTHONPATH"] = str(SRC)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *RECIPE_SCAN, "k0.py", "k1.py", "k2.py"],
+        cwd=repo.path, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert_redacted(proc.stdout, proc.stderr)
+    assert proc.returncode == 0, proc.stderr
+    assert ours(json.loads(proc.stdout)) == {sha1(k) for k in keys}
+    assert "file://" not in proc.stdout
+
+
+def test_pre_commit_runs_the_recipe_hook(
+    tmp_path: Path, project: tuple[GitRepo, list[str]], keylatch: RunKeylatch, home: Path
+) -> None:
+    repo, _ = project
+    repo.write(BASELINE, keylatch(*RECIPE_SCAN, "keys.py", cwd=repo.path).out)
+    repo.write(".pre-commit-config.yaml", PRE_COMMIT_CONFIG)
+    repo.commit("baseline and hook")
+    # `language: system` runs the installed `keylatch`; this one runs this checkout's.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "keylatch"
+    exe.write_text(f'#!/bin/sh\nPYTHONPATH="{SRC}" exec "{sys.executable}" -m keylatch "$@"\n')
+    exe.chmod(0o755)
+    env = git_env(home)
+    env.update(PATH=f"{bin_dir}:{env['PATH']}", PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+
+    def pre_commit(*files: str) -> Result:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pre_commit", "run", "--files", *files],
+            cwd=repo.path, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert_redacted(proc.stdout, proc.stderr)
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    ok = pre_commit("keys.py")
+    assert ok.code == 0, ok.out + ok.err
+    repo.write("new.py", client_line(make_key("sk-svcacct-", seed=80)))
+    repo.git("add", "-A")
+    blocked = pre_commit("keys.py", "new.py")
+    assert blocked.code == 1
+    assert "new.py:3" in blocked.out and "keys.py:" not in blocked.out
+
+
+PRE_COMMIT_CONFIG = """\
+repos:
+  - repo: local
+    hooks:
+      - id: detect-secrets
+        name: detect-secrets with keylatch
+        entry: keylatch detect-secrets hook --baseline .secrets.baseline
+        language: system
+"""
