@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from keylatch.errors import ExitCode, ScanError
 
@@ -39,6 +40,8 @@ def run(args: Args) -> ExitCode:
     reveal = args.show_secrets or "--show-secrets" in rest
     rest = [a for a in rest if a != "--show-secrets"]
     _harden_git_env()
+    # detect-secrets' parsers name the program after argv[0]; make its usage lines say ours.
+    sys.argv[0] = "keylatch detect-secrets" + (" hook" if args.action == "hook" else "")
     try:
         from keylatch import detect_secrets_plugin as adapter
     except Exception as exc:  # noqa: BLE001 -- without the plugin nothing may pass as clean
