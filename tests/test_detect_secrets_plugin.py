@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from detect_secrets import settings
 from detect_secrets.audit import common
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class, get_plugins_from_file
+from detect_secrets.core.plugins.util import (
+    get_mapping_from_secret_type_to_class,
+    get_plugins_from_file,
+)
 from detect_secrets.filters import heuristic
 from detect_secrets.util.code_snippet import get_code_snippet
 

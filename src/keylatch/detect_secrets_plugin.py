@@ -188,7 +188,7 @@ def _configure(args: argparse.Namespace) -> None:
     get_filters.cache_clear()
     try:
         loaded = get_plugins()
-    except Exception as exc:  # noqa: BLE001 -- any failure here means the scan cannot be trusted
+    except Exception as exc:  # any failure here means the scan cannot be trusted
         raise ScanError(f"detect-secrets cannot load its plugins: {exc}") from exc
     if not any(isinstance(p, KeylatchOpenAIDetector) for p in loaded):
         raise ScanError(f"detect-secrets did not load {_NAME}")
@@ -205,7 +205,10 @@ def _portable(baseline: dict[str, Any]) -> dict[str, Any]:
 def _scan(argv: Sequence[str]) -> int:
     from detect_secrets import main
     from detect_secrets.core import baseline
-    from detect_secrets.core.scan import get_files_to_scan, scan_for_allowlisted_secrets_in_file
+    from detect_secrets.core.scan import (
+        get_files_to_scan,
+        scan_for_allowlisted_secrets_in_file,
+    )
     from detect_secrets.core.secrets_collection import SecretsCollection
 
     args = _parse(main.parse_args, ["scan", *argv])
@@ -285,7 +288,10 @@ def _audit(argv: Sequence[str], reveal: bool) -> int:
     from detect_secrets import main
     from detect_secrets.audit.common import get_baseline_from_file
     from detect_secrets.audit.report import SecretClassToPrint, generate_report
-    from detect_secrets.exceptions import InvalidBaselineError, UnableToReadBaselineError
+    from detect_secrets.exceptions import (
+        InvalidBaselineError,
+        UnableToReadBaselineError,
+    )
 
     args = _parse(main.parse_args, ["audit", *argv])
     if isinstance(args, int):

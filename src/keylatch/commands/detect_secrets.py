@@ -44,7 +44,7 @@ def run(args: Args) -> ExitCode:
     sys.argv[0] = "keylatch detect-secrets" + (" hook" if args.action == "hook" else "")
     try:
         from keylatch import detect_secrets_plugin as adapter
-    except Exception as exc:  # noqa: BLE001 -- without the plugin nothing may pass as clean
+    except Exception as exc:  # without the plugin nothing may pass as clean
         raise ScanError(f"cannot load keylatch's detect-secrets plugin: {type(exc).__name__}: {exc}") from exc
     return ExitCode(adapter.run(args.action, rest, reveal=reveal))
 
@@ -55,11 +55,8 @@ def _harden_git_env() -> None:
     Append `core.fsmonitor=false` through git's environment config so that a repository's
     fsmonitor command never runs (the same hardening sources/gitcmd.py applies).
     """
+    # Appended last, so it wins over any earlier core.fsmonitor in the environment.
     n = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
-    for i in range(n):
-        if os.environ.get(f"GIT_CONFIG_KEY_{i}") == "core.fsmonitor":
-            if os.environ.get(f"GIT_CONFIG_VALUE_{i}") == "false":
-                return
     os.environ[f"GIT_CONFIG_KEY_{n}"] = "core.fsmonitor"
     os.environ[f"GIT_CONFIG_VALUE_{n}"] = "false"
     os.environ["GIT_CONFIG_COUNT"] = str(n + 1)
