@@ -144,6 +144,13 @@ def test_recipe_baseline_records_our_plugin_and_no_machine_path(prepared: Prepar
     assert "detect_secrets.filters.heuristic.is_indirect_reference" not in filters
 
 
+def test_recipe_accepts_the_stock_plugin_flag_too(keylatch: RunKeylatch, project: GitRepo, prepared: Prepared) -> None:
+    res = keylatch(*RECIPE_SCAN, "--plugin", prepared.plugin, "keys.py", cwd=project.path)
+    assert res.code == 0, res.err
+    assert ours(json.loads(res.out)) == {sha1(k) for k in prepared.keys}
+    assert "file://" not in res.out
+
+
 def test_openai_client_line_is_caught_by_the_recipe_only(
     keylatch: RunKeylatch, make_repo: Callable[..., GitRepo], home: Path, prepared: Prepared
 ) -> None:
