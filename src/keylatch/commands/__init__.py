@@ -8,4 +8,5 @@ Command modules import only light modules at top level; each imports what its wo
 COMMAND_MODULES: tuple[str, ...] = (
     "scan",
     "plugin_path",
+    "detect_secrets",
 )
