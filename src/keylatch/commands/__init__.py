@@ -11,4 +11,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "baseline",
     "plugin_path",
     "history",
+    "detect_secrets",
 )
