@@ -12,10 +12,11 @@ An entry matches a finding when its rule id is the finding's (or `*`) and its `f
 sha256 of the key (`Secret.fingerprint`) or its `sha1` is one of `Secret.sha1_hashes` (only for
 entries imported from detect-secrets, which hashes the whole key or, in its OpenAIDetector, the key
 cut 20 characters after the marker). A detect-secrets entry for a longer string that merely
-contains a key (`"Bearer sk-…"`) cannot be matched and the key is reported again. Matching ignores path and line, so the baseline
-is stable when lines move; a different key on a baselined line has a different hash and is still
-reported (gitleaks' positional `.gitleaksignore` entries would hide it). An entry past its
-`expires` date no longer matches.
+contains a key (`"Bearer sk-…"`) cannot be matched and the key is reported again.
+
+Matching ignores path and line, so the baseline is stable when lines move; a different key on a
+baselined line has a different hash and is still reported (gitleaks' positional `.gitleaksignore`
+entries would hide it). An entry past its `expires` date no longer matches.
 
 The file is JSON, sorted, with `/` paths and no timestamps, so it changes only when findings do:
 

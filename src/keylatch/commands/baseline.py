@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH",
                         help="what to scan for create/update (default: .)")  # fmt: skip
     parser.add_argument("--file", "-b", type=Path, metavar="FILE",
-                        help="the baseline file (default: the configured one, else .keylatch-baseline.json)")  # fmt: skip
+                        help="baseline file (default: the configured one, else .keylatch-baseline.json)")  # fmt: skip
     parser.add_argument("--exclude", "-x", action="append", default=[], metavar="GLOB", help="skip paths matching GLOB")
     add_config_arguments(parser, baseline=False)
     parser.add_argument("--reason", help="why these findings are accepted (stored on new entries)")

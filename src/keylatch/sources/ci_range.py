@@ -208,7 +208,9 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
             # Given on the command line, in a complete clone: a typo, not missing history.
             raise UsageError(f"{spec.origin}: {rev!r} is not a commit in this repository")
     if not _has_commit(git, spec.head):
-        raise ScanError(f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_fix(spec.platform)}")
+        raise ScanError(
+            f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_fix(spec.platform)}"
+        )
     head = _sha(git, spec.head)
     base = spec.base
     if base is not None and not _has_commit(git, base):
@@ -238,7 +240,8 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
         if ref is None:
             raise ScanError(
                 f"{spec.origin}: the default branch {spec.default_branch!r} is not in this clone, so the new "
-                f"commits cannot be told apart{note}; {_fix(spec.platform)}, or `git fetch origin {spec.default_branch}`"
+                f"commits cannot be told apart{note}; {_fix(spec.platform)}, "
+                f"or `git fetch origin {spec.default_branch}`"
             )
         revs = (head, f"^{ref}")
         description = f"{_short(head)} not on {ref.removeprefix('refs/remotes/').removeprefix('refs/heads/')}"
