@@ -73,14 +73,6 @@ class Entry:
 class Baseline:
     entries: tuple[Entry, ...] = ()
 
-    def match(self, finding: Finding, today: dt.date) -> Entry | None:
-        for e in self.entries:
-            if e.rule_id not in (finding.rule_id, ANY_RULE) or e.is_expired(today):
-                continue
-            if e.fingerprint == finding.fingerprint or (e.sha1 is not None and e.sha1 in finding.secret.sha1_hashes):
-                return e
-        return None
-
 
 def subtract(findings: Iterable[Finding], baseline: Baseline, today: dt.date) -> list[Finding]:
     """The findings no unexpired baseline entry matches, in their order."""
