@@ -31,12 +31,14 @@ log = logging.getLogger(__name__)
 SEVERITIES = tuple(s.value for s in Severity)
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, baseline: bool = True) -> None:
+def add_config_arguments(parser: argparse.ArgumentParser, baseline: bool = True, fail_on: bool = True) -> None:
     parser.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE instead of the "
                         "nearest pyproject.toml [tool.keylatch] or .keylatch.yaml")  # fmt: skip
     if baseline:
         parser.add_argument("--baseline", type=Path, metavar="FILE", help="suppress the known findings in FILE")
         parser.add_argument("--no-baseline", action="store_true", help="ignore the configured baseline")
+    if not fail_on:
+        return
     parser.add_argument(
         "--fail-on", choices=SEVERITIES, metavar="SEVERITY",
         help="exit 1 only for findings of SEVERITY or above (low, medium, high, critical; default: low)",
