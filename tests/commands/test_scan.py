@@ -177,3 +177,13 @@ def test_colour_only_on_a_tty_and_no_color_is_honoured(tmp_path: Path) -> None:
 
     assert "\033[" in run_on_tty({})
     assert "\033[" not in run_on_tty({"NO_COLOR": "1"})
+
+
+def test_allow_lines_from_the_config_suppress_matching_lines(tmp_path: Path, keylatch: RunKeylatch) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".keylatch.yaml").write_text("allow-lines: ['(?i)docs example']\n")
+    (tmp_path / "a.md").write_text(f"Docs example: `{make_key('sk-proj-', 30)}`\n")
+    (tmp_path / "b.env").write_text(f"OPENAI_API_KEY={make_key('sk-proj-', 31)}\n")
+    result = keylatch("scan", ".", cwd=tmp_path)
+    assert result.code == 1
+    assert [line.split(":")[0] for line in result.out.splitlines()[:-1]] == ["b.env"]
