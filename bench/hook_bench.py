@@ -99,7 +99,9 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str], expect: int = 0) -> t
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def medians(rows: list[tuple[str, list[str], dict[str, str], int]], cwd: Path, runs: int) -> dict[str, tuple[float, float]]:
+def medians(
+    rows: list[tuple[str, list[str], dict[str, str], int]], cwd: Path, runs: int
+) -> dict[str, tuple[float, float]]:
     """Median wall and CPU ms per row. Rows take turns run by run, so a shared machine's load
     changes hit them all alike; CPU time is the steadier number there, wall what a user waits."""
     samples: dict[str, list[tuple[float, float]]] = {label: [] for label, *_ in rows}
@@ -116,7 +118,12 @@ def medians(rows: list[tuple[str, list[str], dict[str, str], int]], cwd: Path, r
 
 def imported_modules(python: Path, cwd: Path, env: dict[str, str]) -> list[tuple[int, str]]:
     proc = subprocess.run(
-        [str(python), "-X", "importtime", "-c", HOOK, "staged"], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        [str(python), "-X", "importtime", "-c", HOOK, "staged"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     out = []
     for line in proc.stderr.splitlines():
@@ -155,11 +162,23 @@ def main() -> int:
             ("python -c pass", [str(python), "-c", "pass"], hook_env, 0),
             # What the design needs before keylatch runs a line: an argparse CLI, frozen
             # dataclass records and subprocess for git.
-            ("python: import argparse,dataclasses,subprocess", [str(python), "-c", "import argparse, dataclasses, subprocess"], hook_env, 0),
+            (
+                "python: import argparse,dataclasses,subprocess",
+                [str(python), "-c", "import argparse, dataclasses, subprocess"],
+                hook_env,
+                0,
+            ),
             ("keylatch staged", [str(python), "-c", HOOK, "staged"], hook_env, 0),
         ]
         if shutil.which("gitleaks"):
-            rows.append(("gitleaks git --pre-commit --staged", ["gitleaks", "git", "--pre-commit", "--staged", "--no-banner"], env, 0))
+            rows.append(
+                (
+                    "gitleaks git --pre-commit --staged",
+                    ["gitleaks", "git", "--pre-commit", "--staged", "--no-banner"],
+                    env,
+                    0,
+                )
+            )
         results = medians(rows, repo, args.runs)
         floor = results["git diff --cached (floor)"][0]
         bare = results["python -c pass"][0]

@@ -105,3 +105,21 @@ def test_pragma_names() -> None:
     assert allowlist.pragma("", "x // pragma: whitelist secret") == "pragma: allowlist secret"
     assert allowlist.pragma("<!-- pragma: allowlist nextline secret -->", "x") == "pragma: allowlist nextline secret"
     assert allowlist.pragma("", "x") is None
+
+
+def test_allow_lines_patterns_drop_keys_on_matching_lines_only() -> None:
+    allow = Allowlist(lines=(r"(?i)example[_ ]key",))
+    text = f'EXAMPLE_KEY = "{KEY}"\nREAL = "{OTHER}"\n'
+    assert kept(text, allow) == [2]
+    chunk = Chunk(text.encode(), "a.py")
+    reasons = [d.reason for _, d in judge(scan_chunk(chunk), allow, lines_in(chunk.data))]
+    assert reasons == ["line matches allow-lines pattern '(?i)example[_ ]key'", ""]
+
+
+def test_allow_lines_pattern_that_times_out_allows_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    # Catastrophic backtracking on a long line: the time limit stops it and the key is kept.
+    allow = Allowlist(lines=(r"(a|aa)+b",))
+    text = f'key = "{KEY}"  # ' + "a" * 60 + "\n"
+    assert kept(text, allow) == [1]
+    assert "timed out" in caplog.text
+    assert KEY not in caplog.text

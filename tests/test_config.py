@@ -106,3 +106,11 @@ def test_explicit_file_must_exist_and_have_the_table(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
     with pytest.raises(UsageError, match=r"no \[tool.keylatch\] table"):
         config.load(tmp_path / "pyproject.toml")
+
+
+def test_allow_lines_are_read_and_validated(tmp_path: Path) -> None:
+    (tmp_path / ".keylatch.yaml").write_text("allow-lines: ['(?i)dummy']\n")
+    assert config.discover(tmp_path).allowlist.lines == ("(?i)dummy",)
+    (tmp_path / ".keylatch.yaml").write_text("allow-lines: ['(unclosed']\n")
+    with pytest.raises(UsageError, match=r"'allow-lines' pattern '\(unclosed' is not a valid regex"):
+        config.discover(tmp_path)

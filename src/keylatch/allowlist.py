@@ -23,16 +23,27 @@ Recognised comments (in any of `#`, `//`, `/* */`, `--`, `<!-- -->`, `;`, `%`):
 
 A pragma must sit in a comment: the text `keylatch:allow` inside the key's string literal, with
 no comment marker before it, does not count.
+
+`Allowlist.lines` are user regexes (`allow-lines` in the config, like gitleaks' allowlist regexes
+with `regexTarget = "line"`): a key whose line matches one is dropped. They come from a config
+file and run on hostile content, so they run under the `regex` module with a time limit; a
+pattern that times out allows nothing (fail closed) and says so.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from keylatch.model import Finding
+
+log = logging.getLogger(__name__)
+
+# Seconds one user pattern may spend on one line before it is treated as "no match".
+LINE_PATTERN_TIMEOUT = 0.25
 
 # (previous line, line) around a finding, or None when unknown.
 LinesOf = Callable[[Finding], "tuple[str, str] | None"]
@@ -51,6 +62,8 @@ class Allowlist:
     paths: tuple[str, ...] = ()
     # Honour inline comments (on by default; `pragmas: false` in the config turns them off).
     pragmas: bool = True
+    # User regexes searched in the key's line (see the module docstring).
+    lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +94,30 @@ def pragma(previous: str, line: str) -> str | None:
     return None
 
 
+def line_pattern(patterns: Iterable[str], line: str) -> str | None:
+    """The first user pattern found in `line`, else None; a pattern that times out never allows."""
+    import regex  # only when the config has allow-lines: it costs ~20 ms to import
+
+    for pat in patterns:
+        try:
+            if regex.search(pat, line, timeout=LINE_PATTERN_TIMEOUT):
+                return pat
+        except TimeoutError:
+            log.warning("allow-lines pattern %r timed out; the key on that line is still reported", pat)
+    return None
+
+
+def compile_check(pattern: str) -> str | None:
+    """None when `pattern` compiles under the `regex` module, else the error message."""
+    import regex
+
+    try:
+        regex.compile(pattern)
+    except regex.error as exc:
+        return str(exc)
+    return None
+
+
 def decide(finding: Finding, allow: Allowlist, lines: tuple[str, str] | None) -> Decision:
     glob = path_excluded(finding.location.path, allow.paths)
     if glob is not None:
@@ -89,6 +126,10 @@ def decide(finding: Finding, allow: Allowlist, lines: tuple[str, str] | None) ->
         name = pragma(*lines)
         if name is not None:
             return Decision(False, f"allowed by `{name}` comment")
+    if allow.lines and lines is not None:
+        pat = line_pattern(allow.lines, lines[1])
+        if pat is not None:
+            return Decision(False, f"line matches allow-lines pattern {pat!r}")
     return KEEP
 
 

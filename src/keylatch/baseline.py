@@ -12,10 +12,11 @@ An entry matches a finding when its rule id is the finding's (or `*`) and its `f
 sha256 of the key (`Secret.fingerprint`) or its `sha1` is one of `Secret.sha1_hashes` (only for
 entries imported from detect-secrets, which hashes the whole key or, in its OpenAIDetector, the key
 cut 20 characters after the marker). A detect-secrets entry for a longer string that merely
-contains a key (`"Bearer sk-…"`) cannot be matched and the key is reported again. Matching ignores path and line, so the baseline
-is stable when lines move; a different key on a baselined line has a different hash and is still
-reported (gitleaks' positional `.gitleaksignore` entries would hide it). An entry past its
-`expires` date no longer matches.
+contains a key (`"Bearer sk-…"`) cannot be matched and the key is reported again.
+
+Matching ignores path and line, so the baseline is stable when lines move; a different key on a
+baselined line has a different hash and is still reported (gitleaks' positional `.gitleaksignore`
+entries would hide it). An entry past its `expires` date no longer matches.
 
 The file is JSON, sorted, with `/` paths and no timestamps, so it changes only when findings do:
 
@@ -71,14 +72,6 @@ class Entry:
 @dataclass(frozen=True, slots=True)
 class Baseline:
     entries: tuple[Entry, ...] = ()
-
-    def match(self, finding: Finding, today: dt.date) -> Entry | None:
-        for e in self.entries:
-            if e.rule_id not in (finding.rule_id, ANY_RULE) or e.is_expired(today):
-                continue
-            if e.fingerprint == finding.fingerprint or (e.sha1 is not None and e.sha1 in finding.secret.sha1_hashes):
-                return e
-        return None
 
 
 def subtract(findings: Iterable[Finding], baseline: Baseline, today: dt.date) -> list[Finding]:

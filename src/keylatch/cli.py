@@ -8,14 +8,14 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from keylatch import __version__
+from keylatch.commands import COMMAND_MODULES
+from keylatch.errors import ExitCode, KeylatchError
+
 # `typing` and `logging` cost the pre-commit hook ~10 ms of imports; mypy honours this constant.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn
-
-from keylatch import __version__
-from keylatch.commands import COMMAND_MODULES
-from keylatch.errors import ExitCode, KeylatchError
 
 EPILOG = """exit codes:
   0    no keys found
@@ -30,7 +30,9 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     """argparse builds a formatter for every add_argument; the stock one imports shutil (and
     with it bz2, lzma, zlib) just to read the terminal width. Read it directly instead."""
 
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None) -> None:
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ) -> None:
         if width is None:
             width = _columns() - 2
         super().__init__(prog, indent_increment, max_help_position, width)

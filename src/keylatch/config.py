@@ -13,6 +13,7 @@ Keys (all optional):
     fail-on = "high"                              # findings below this severity are reported, exit 0
     format = "sarif"                              # default report format
     pragmas = true                                # honour keylatch:allow / pragma: allowlist comments
+    allow-lines = ["EXAMPLE_KEY", "dummy"]        # regexes: a key whose line matches is not reported
 
 An unknown key, a wrong type or an unknown rule id is a UsageError (exit 2) naming the key and
 the file. The module reads files only; it never looks at environment variables.
@@ -28,7 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from keylatch.allowlist import Allowlist
+from keylatch.allowlist import Allowlist, compile_check
 from keylatch.errors import UsageError
 from keylatch.model import Severity
 from keylatch.report import FORMATS
@@ -38,7 +39,7 @@ YAML_NAMES = (".keylatch.yaml", ".keylatch.yml")
 # Used when no `baseline` is configured and this file exists next to the config (or in the
 # current directory); `keylatch baseline create` writes it.
 DEFAULT_BASELINE = ".keylatch-baseline.json"
-KEYS = ("exclude", "baseline", "enable", "disable", "fail-on", "format", "pragmas")
+KEYS = ("exclude", "baseline", "enable", "disable", "fail-on", "format", "pragmas", "allow-lines")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class Config:
     fail_on: Severity = Severity.LOW
     format: str | None = None
     pragmas: bool = True
+    allow_lines: tuple[str, ...] = ()
     # Set only by flags (`--no-baseline`), never by a file.
     ignore_baseline: bool = False
 
@@ -81,7 +83,7 @@ class Config:
 
     @property
     def allowlist(self) -> Allowlist:
-        return Allowlist(paths=self.exclude, pragmas=self.pragmas)
+        return Allowlist(paths=self.exclude, pragmas=self.pragmas, lines=self.allow_lines)
 
     def fails(self, severity: Severity) -> bool:
         return severity.rank >= self.fail_on.rank
@@ -90,14 +92,14 @@ class Config:
 def discover(start: Path) -> Config:
     """Config from the nearest directory (from `start` up to the repository root) that has one."""
     for d in (start.resolve(), *start.resolve().parents):
-        found = [d / n for n in YAML_NAMES if (d / n).is_file()]
-        pyproject = d / "pyproject.toml"
+        found = [_relative(d / n) for n in YAML_NAMES if (d / n).is_file()]
+        pyproject = _relative(d / "pyproject.toml")
         if pyproject.is_file() and _toml_table(pyproject) is not None:
             found.append(pyproject)
         if len(found) > 1:
             raise UsageError(f"keylatch is configured in both {found[0]} and {found[1]}; keep one")
         if found:
-            return load(_relative(found[0]))
+            return load(found[0])
         if (d / ".git").exists():
             break
     return Config()
@@ -134,7 +136,10 @@ def _toml_table(path: Path) -> Mapping[str, object] | None:
     if "keylatch" not in text:  # most pyproject.toml files: skip parsing
         return None
     # tomllib is 3.11+; on 3.10 the identical tomli package (a dependency there).
-    toml: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    try:
+        toml: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    except ImportError:
+        raise UsageError(f"{path}: reading TOML on Python 3.10 needs tomli (`pip install tomli`)") from None
     try:
         doc = toml.loads(text)
     except ValueError as exc:  # TOMLDecodeError
@@ -196,6 +201,11 @@ def parse(raw: Mapping[str, object], path: Path, where: str = "") -> Config:
     if not isinstance(pragmas, bool):
         raise UsageError(f"{path}: 'pragmas' must be true or false, not {_kind(pragmas)}")
     fail_on = choice("fail-on", tuple(s.value for s in Severity))
+    allow_lines = strings("allow-lines")
+    for pattern in allow_lines:
+        problem = compile_check(pattern)
+        if problem is not None:
+            raise UsageError(f"{path}: 'allow-lines' pattern {pattern!r} is not a valid regex: {problem}")
     return Config(
         source=path,
         exclude=strings("exclude"),
@@ -205,6 +215,7 @@ def parse(raw: Mapping[str, object], path: Path, where: str = "") -> Config:
         fail_on=Severity(fail_on) if fail_on else Severity.LOW,
         format=choice("format", FORMATS),
         pragmas=pragmas,
+        allow_lines=allow_lines,
     )
 
 

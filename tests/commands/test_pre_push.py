@@ -94,7 +94,10 @@ def test_chained_hook_gets_the_ref_lines_and_can_refuse(pushing: GitRepo, keylat
     assert res.code == 0 and "pre-push.pre-keylatch" in res.out
     sha = plant(pushing, "ok.py", "ok\n", "fine")
     assert git_run(pushing, "push", "origin", "main").code == 0
-    assert seen.read_text().splitlines() == ["origin", f"refs/heads/main {sha} refs/heads/main {pushing.git('rev-parse', 'main~1')}"]
+    assert seen.read_text().splitlines() == [
+        "origin",
+        f"refs/heads/main {sha} refs/heads/main {pushing.git('rev-parse', 'main~1')}",
+    ]
     plant(pushing, "ok.py", "ok2\n", "fine2")
     pushing.env["FAIL"] = "7"
     assert git_run(pushing, "push", "origin", "main").code != 0

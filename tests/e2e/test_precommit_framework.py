@@ -60,7 +60,17 @@ def _wheelhouse() -> Path:
     if not cache.is_dir():
         tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
         subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "-q", "--disable-pip-version-check", "--wheel-dir", str(tmp), *wanted],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "-q",
+                "--disable-pip-version-check",
+                "--wheel-dir",
+                str(tmp),
+                *wanted,
+            ],
             check=True,
             capture_output=True,
         )

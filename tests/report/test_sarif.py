@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ from keylatch.model import Chunk, Finding
 from keylatch.report import render
 from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import ALL_KINDS, make_key
-from tests.redaction import assert_redacted
+from tests.conftest import RunKeylatch
+from tests.gitrepo import GitRepo
+from tests.redaction import assert_files_redacted, assert_redacted
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "sarif-schema-2.1.0.json").read_text())
 
@@ -84,3 +87,22 @@ def test_keys_only_with_reveal(reveal: bool) -> None:
         assert all(f.secret.value in out for f in found)
     else:
         assert_redacted(out, keys=[f.secret.value for f in found])
+
+
+def test_history_range_to_a_sarif_file(make_repo: Callable[..., GitRepo], keylatch: RunKeylatch) -> None:
+    """The issue's example: keylatch history --range BASE..HEAD --format sarif --output keylatch.sarif."""
+    repo = make_repo()
+    repo.write("README.md", "x\n")
+    base = repo.commit("initial")
+    key = make_key("sk-admin-", seed=71)
+    repo.write("deploy/env.sh", f"export OPENAI_ADMIN_KEY={key}\n")
+    leak = repo.commit("deploy script")
+    r = keylatch("history", "--range", f"{base}..HEAD", "--format", "sarif", "--output", "keylatch.sarif",
+                 cwd=repo.path)  # fmt: skip
+    assert r.code == 1 and r.out == ""
+    doc = json.loads((repo.path / "keylatch.sarif").read_text())
+    jsonschema.validate(doc, SCHEMA)
+    (res,) = doc["runs"][0]["results"]
+    region = res["locations"][0]["physicalLocation"]["region"]
+    assert (res["ruleId"], res["properties"]["commit"], region["startLine"]) == ("openai-admin-key", leak, 1)
+    assert_files_redacted(repo.path / "keylatch.sarif", keys=[key])

@@ -11,6 +11,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "baseline",
     "plugin_path",
     "history",
+    "detect_secrets",
     "staged",
     "pre_push",
     "install_hook",

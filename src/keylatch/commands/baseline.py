@@ -25,7 +25,6 @@ class Args(argparse.Namespace):
     exclude: list[str]
     file: Path | None
     config: Path | None
-    fail_on: str | None
     reason: str | None
     expires: dt.date | None
     prune: bool
@@ -49,9 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH",
                         help="what to scan for create/update (default: .)")  # fmt: skip
     parser.add_argument("--file", "-b", type=Path, metavar="FILE",
-                        help="the baseline file (default: the configured one, else .keylatch-baseline.json)")  # fmt: skip
+                        help="baseline file (default: the configured one, else .keylatch-baseline.json)")  # fmt: skip
     parser.add_argument("--exclude", "-x", action="append", default=[], metavar="GLOB", help="skip paths matching GLOB")
-    add_config_arguments(parser, baseline=False)
+    add_config_arguments(parser, baseline=False, fail_on=False)
     parser.add_argument("--reason", help="why these findings are accepted (stored on new entries)")
     parser.add_argument("--expires", type=_date, metavar="YYYY-MM-DD",
                         help="new entries stop suppressing after this day")  # fmt: skip

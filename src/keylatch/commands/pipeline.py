@@ -24,18 +24,21 @@ if TYPE_CHECKING:
 
     from keylatch.config import Config
     from keylatch.sources.gitcmd import Git
+    from keylatch.sources.history import HistoryResult
 
 log = logging.getLogger(__name__)
 
 SEVERITIES = tuple(s.value for s in Severity)
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, baseline: bool = True) -> None:
+def add_config_arguments(parser: argparse.ArgumentParser, baseline: bool = True, fail_on: bool = True) -> None:
     parser.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE instead of the "
                         "nearest pyproject.toml [tool.keylatch] or .keylatch.yaml")  # fmt: skip
     if baseline:
         parser.add_argument("--baseline", type=Path, metavar="FILE", help="suppress the known findings in FILE")
         parser.add_argument("--no-baseline", action="store_true", help="ignore the configured baseline")
+    if not fail_on:
+        return
     parser.add_argument(
         "--fail-on", choices=SEVERITIES, metavar="SEVERITY",
         help="exit 1 only for findings of SEVERITY or above (low, medium, high, critical; default: low)",
@@ -101,6 +104,18 @@ def _dedup(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+def findings_of(result: HistoryResult) -> list[Finding]:
+    """One Finding per place a commit introduced a key (history reports one record per key)."""
+    from keylatch.model import Location
+
+    return [
+        Finding(k.rule_id, k.severity, k.secret, Location(o.path, o.line, o.column, o.commit, o.blob or None),
+                encoding=k.encoding)
+        for k in result.findings
+        for o in k.locations
+    ]  # fmt: skip
+
+
 def scan_commits(
     repo: Path, revs: Sequence[str], cfg: Config, *, trust_owner: bool = False, allow_shallow: bool = False
 ) -> list[Finding]:
@@ -109,17 +124,11 @@ def scan_commits(
     Allow comments are read from the blob each key was found in (one `cat-file --batch`).
     """
     from keylatch import allowlist
-    from keylatch.model import Location
     from keylatch.sources.gitcmd import Git
     from keylatch.sources.history import scan_history
 
     result = scan_history(repo, revs, rules=cfg.rules, allow_shallow=allow_shallow, trust_owner=trust_owner)
-    found = [
-        Finding(k.rule_id, k.severity, k.secret, Location(o.path, o.line, o.column, o.commit, o.blob or None),
-                encoding=k.encoding)
-        for k in result.findings
-        for o in k.locations
-    ]  # fmt: skip
+    found = findings_of(result)
     git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
     blobs = _blobs(git, {f.location.blob for f in found if f.location.blob})
 

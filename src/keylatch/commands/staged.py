@@ -80,16 +80,18 @@ def run(args: Args) -> ExitCode:
         # The common case, kept free of the report package (and keylatch.model behind it).
         nbytes = sum(len(data) for _, data, _ in contents)
         size = f"{nbytes / 1024:.0f} KiB" if nbytes >= 1024 else f"{nbytes} bytes"
-        what = f"{len(contents)} staged file{'s' if len(contents) != 1 else ''} ({size})" if contents else "nothing staged"
-        print(f"keylatch: no keys in {what}", file=sys.stderr)
+        files = f"{len(contents)} staged file{'s' if len(contents) != 1 else ''}"
+        print(f"keylatch: no keys in {files} ({size})" if contents else "keylatch: nothing staged", file=sys.stderr)
         return ExitCode.CLEAN
     from keylatch.report import hook_text
 
     err_colour = _colour(args, sys.stderr.isatty())
     if unstaged:
-        sys.stderr.write(hook_text.warning(unstaged, "only in unstaged changes (not in this commit; do not stage it)", colour=err_colour))
+        what = "only in unstaged changes (not in this commit; do not stage it)"
+        sys.stderr.write(hook_text.warning(unstaged, what, colour=err_colour))
     if below:
-        sys.stderr.write(hook_text.warning(below, "below the configured fail-on severity (not blocking)", colour=err_colour))
+        what = "below the configured fail-on severity (not blocking)"
+        sys.stderr.write(hook_text.warning(below, what, colour=err_colour))
     if args.format == "json":
         from keylatch.report import render
 

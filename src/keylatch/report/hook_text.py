@@ -32,7 +32,10 @@ MAX_LINES = 20
 
 
 def _lines(
-    findings: Sequence[Finding], notes: Mapping[Finding, str], with_commit: bool, more: str = "keylatch staged --format json"
+    findings: Sequence[Finding],
+    notes: Mapping[Finding, str],
+    with_commit: bool,
+    more: str = "keylatch staged --format json",
 ) -> list[str]:
     rows = []
     for f in findings[:MAX_LINES]:
@@ -93,8 +96,9 @@ def push_block(findings: Sequence[Finding], remote: str, *, exact: bool = True, 
     head = _paint("keylatch: push blocked:", _RED, colour)
     commits = {f.location.commit for f in findings if f.location.commit}
     scope = [] if exact else [f"(refs of this push not visible: checked every local branch and tag not on {remote})"]
+    n = len(commits)
     out = [
-        f"{head} {_count(len(findings))} in {len(commits)} commit{'s' if len(commits) != 1 else ''} not yet on {remote}",
+        f"{head} {_count(len(findings))} in {n} commit{'s' if n != 1 else ''} not yet on {remote}",
         *_lines(findings, {}, with_commit=True, more=f"keylatch history --range {remote}/<branch>..<branch>"),
         *scope,
         "next:",

@@ -107,7 +107,6 @@ def render(findings: Sequence[Finding], *, reveal: bool = False) -> str:
                         "rules": [_rule(r) for r in DEFAULT_RULES],
                     }
                 },
-                "columnKind": "unicodeCodePoints",
                 "results": [_result(f, index[f.rule_id], reveal) for f in ordered],
             }
         ],

@@ -46,7 +46,6 @@ class RangeSpec:
     from_merge_base: bool = False
     # New branch: exclude what this branch (name) already holds; None = scan all of head.
     default_branch: str | None = None
-    new_ref: bool = False
     platform: str = ""  # "github", "gitlab" or "": picks the wording of the shallow-clone fix
     nothing: str | None = None  # why there is nothing to scan (a deleted branch)
 
@@ -126,7 +125,7 @@ def _github(name: str, event: Mapping[str, object], env: Mapping[str, str]) -> R
         on_default = ref == f"refs/heads/{default}"
         return RangeSpec(
             "GitHub push (new ref)", head=after, default_branch=None if on_default else default,
-            new_ref=True, platform="github",
+            platform="github",
         )  # fmt: skip
     if name in ("pull_request", "pull_request_target"):
         base, head = _str(event, "pull_request", "base", "sha"), _str(event, "pull_request", "head", "sha")
@@ -162,7 +161,7 @@ def _gitlab(env: Mapping[str, str]) -> RangeSpec:
         on_default = env.get("CI_COMMIT_BRANCH") == default
         return RangeSpec(
             "GitLab push (new ref)", head=head, default_branch=None if on_default else default,
-            new_ref=True, platform="gitlab",
+            platform="gitlab",
         )  # fmt: skip
     raise UsageError(
         f"GitLab pipeline source {source or '(none)'!r} has no commit range; "
@@ -209,7 +208,9 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
             # Given on the command line, in a complete clone: a typo, not missing history.
             raise UsageError(f"{spec.origin}: {rev!r} is not a commit in this repository")
     if not _has_commit(git, spec.head):
-        raise ScanError(f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_fix(spec.platform)}")
+        raise ScanError(
+            f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_fix(spec.platform)}"
+        )
     head = _sha(git, spec.head)
     base = spec.base
     if base is not None and not _has_commit(git, base):
@@ -239,7 +240,8 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
         if ref is None:
             raise ScanError(
                 f"{spec.origin}: the default branch {spec.default_branch!r} is not in this clone, so the new "
-                f"commits cannot be told apart{note}; {_fix(spec.platform)}, or `git fetch origin {spec.default_branch}`"
+                f"commits cannot be told apart{note}; {_fix(spec.platform)}, "
+                f"or `git fetch origin {spec.default_branch}`"
             )
         revs = (head, f"^{ref}")
         description = f"{_short(head)} not on {ref.removeprefix('refs/remotes/').removeprefix('refs/heads/')}"

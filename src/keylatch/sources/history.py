@@ -12,6 +12,7 @@ commits add are read, and a key counts only where the commit introduced it.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -22,9 +23,10 @@ from typing import IO
 from keylatch.errors import ScanError
 from keylatch.model import Secret, Severity
 from keylatch.rules import DEFAULT_RULES, Rule
-from keylatch.sources.blobs import read_objects
+from keylatch.sources.blobs import LFS_POINTER, read_objects
 from keylatch.sources.cache import BlobCache
 from keylatch.sources.gitcmd import Git, first_line
+from keylatch.sources.grepfilter import candidates
 from keylatch.sources.rawlog import GITLINK, ZERO, log_args, parse_log
 from keylatch.sources.repostate import (
     NO_FETCH,
@@ -32,9 +34,10 @@ from keylatch.sources.repostate import (
     missing_blobs,
     unreachable_commits,
 )
-from keylatch.sources.scanner import BlobScanner, ProgressFn
+from keylatch.sources.scanner import BlobScanner, Progress, ProgressFn, needles
 
 WHOLE_HISTORY: tuple[str, ...] = ("--all",)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,15 +183,40 @@ def _boundary(shallow: tuple[str, ...]) -> str:
 
 
 def _scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
-    if cache is None or not cache.clean:
-        read_objects(git, None, scanner.visit)
+    """Every blob in the repository, in pack order, minus those the cache knows are clean."""
+    todo: list[tuple[bytes, int]] = []
+    with git.popen(
+        "cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname) %(objectsize)", "--unordered"
+    ) as proc:  # fmt: skip
+        assert proc.stdout is not None and proc.stderr is not None
+        for line in proc.stdout:
+            if line.startswith(b"blob "):
+                _, oid, size = line.split()
+                if cache is not None and oid in cache:
+                    scanner.cached += 1
+                else:
+                    todo.append((oid, int(size)))
+        err = proc.stderr.read()
+    if proc.returncode != 0:
+        raise ScanError(f"git cat-file: {first_line(err)}")
+    progress = scanner.progress
+
+    def report(blobs: int, nbytes: int) -> None:
+        if progress is not None:
+            progress(Progress(blobs, nbytes, time.monotonic() - scanner.started))
+
+    hits = candidates(git, todo, (*needles(scanner.rules), LFS_POINTER), report)
+    if hits is None:
+        log.debug("grep prefilter unavailable or out of step: scanning every blob in Python")
+        read_objects(git, [oid for oid, _ in todo], scanner.visit)
         return
-    # A cached scan lists objects first (no content is inflated) and reads only new blobs.
-    out = git.run("cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)", "--unordered")
-    blobs = [line[:-5] for line in out.splitlines() if line.endswith(b" blob")]
-    todo = [oid for oid in blobs if oid not in cache]
-    scanner.cached += len(blobs) - len(todo)
-    read_objects(git, todo, scanner.visit)
+    # Only blobs holding a needle are read again and given to the engine.
+    read_objects(git, [oid for oid, _ in todo if oid in hits], scanner.visit)
+    rest = [(oid, size) for oid, size in todo if oid not in hits]
+    scanner.blobs += len(rest)
+    scanner.nbytes += sum(size for _, size in rest)
+    if cache is not None:
+        cache.add(oid for oid, _ in rest)
 
 
 def cache_hit(scanner: BlobScanner, oid: bytes) -> bool:

@@ -71,7 +71,7 @@ def _known(git: Git, shas: Sequence[str]) -> list[str]:
         return []
     out = git.run("cat-file", "--batch-check", input="".join(f"{s}^{{commit}}\n" for s in shas).encode())
     lines = out.decode().splitlines()
-    return [s for s, line in zip(shas, lines) if line.split()[1:2] == ["commit"]]
+    return [s for s, line in zip(shas, lines, strict=True) if line.split()[1:2] == ["commit"]]
 
 
 def _remote_tracking(remote: str) -> str:
@@ -100,7 +100,8 @@ def unpushed(git: Git, remote: str, to_ref: str = "", from_ref: str = "") -> Pus
     if git.returncode("rev-parse", "--verify", "--quiet", "HEAD") == 0:
         tips.append("HEAD")
     olds = _known(git, [from_ref]) if from_ref else []
-    return PushPlan(remote, (*tips, "--not", *olds, _remote_tracking(remote)), ("local branches and tags",), exact=False)
+    revs = (*tips, "--not", *olds, _remote_tracking(remote))
+    return PushPlan(remote, revs, ("local branches and tags",), exact=False)
 
 
 def from_environment(git: Git, env: Mapping[str, str]) -> PushPlan:

@@ -72,7 +72,7 @@ def split_z(out: bytes) -> list[str]:
 def _parse_raw(out: bytes) -> Iterator[tuple[str, str, str, str, str]]:
     """`diff-index --raw -z --no-renames` -> (status, path, new_mode, new_blob, old_blob)."""
     fields = split_z(out)
-    for meta, path in zip(fields[0::2], fields[1::2]):
+    for meta, path in zip(fields[0::2], fields[1::2], strict=True):
         _old_mode, new_mode, old_blob, new_blob, status = meta.lstrip(":").split(" ")
         yield status[:1], path, new_mode, new_blob, old_blob
 
@@ -169,7 +169,7 @@ def staged_paths(git: Git, paths: Sequence[str]) -> Staged:
     untracked: list[str] = []
     deleted: list[str] = []
     missing: list[str] = []
-    for p, norm in zip(paths, norms):
+    for p, norm in zip(paths, norms, strict=True):
         if norm in covered or norm == ".":
             continue
         if os.path.isfile(p):
@@ -300,7 +300,9 @@ class UnstagedFiles:
         return split_z(out)
 
 
-def worktree_changes(git: Git, staged: Staged, blobs: Mapping[str, bytes], unstaged: Sequence[str] = ()) -> list[Content]:
+def worktree_changes(
+    git: Git, staged: Staged, blobs: Mapping[str, bytes], unstaged: Sequence[str] = ()
+) -> list[Content]:
     """Working-tree versions that differ from what is staged: keys here are not being committed.
 
     Covers the staged paths plus `unstaged` (files with unstaged edits only, from

@@ -1,0 +1,179 @@
+"""`keylatch history` as users run it: exit codes, what the report says, URLs, options."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from keylatch.rules.synthetic import make_key
+from tests.conftest import RunKeylatch
+from tests.gitrepo import GitRepo
+from tests.redaction import assert_files_redacted
+from tests.sources.test_history import day
+from tests.sources.test_history_hostile import hostile_repo
+
+MakeRepo = Callable[..., GitRepo]
+
+
+def leaky(make_repo: MakeRepo) -> tuple[GitRepo, str, str]:
+    repo = make_repo()
+    key = make_key("sk-proj-", seed=41)
+    repo.write("README", "x\n")
+    repo.commit("init", date=day(1))
+    repo.write("deploy/.env", f"# prod\nOPENAI_API_KEY={key}\n")
+    c = repo.commit("add deploy env", author="bob", date=day(2))
+    repo.git("rm", "-q", "deploy/.env")
+    repo.commit("remove env", date=day(3))
+    return repo, key, c
+
+
+def test_text_report_names_commit_author_path_and_summary(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo, key, c = leaky(make_repo)
+
+    r = keylatch("history", str(repo.path))
+
+    assert r.code == 1, r.err
+    lines = r.out.splitlines()
+    assert lines[0].startswith("high openai-project-key sk-proj-")
+    assert f"introduced {c[:12]} 2024-01-02T12:00:00+00:00 Bob Example <bob@example.test>: add deploy env" in r.out
+    assert f"  at deploy/.env:2:16 {c[:12]} Bob Example" in lines
+    assert "  in HEAD: no; refs: refs/heads/main" in lines
+    assert lines[-1].startswith("keylatch: 1 key found in history; 3 commits, 2 blobs (")
+    assert key not in r.out + r.err
+    assert r.err == ""  # no progress when stderr is not a terminal
+
+
+def test_json_report_and_show_secrets(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo, key, c = leaky(make_repo)
+
+    doc = json.loads(keylatch("history", str(repo.path), "--format", "json").out)
+    (f,) = doc["findings"]
+    assert (f["introduced"]["sha"], f["introduced"]["author_email"]) == (c, "bob@example.test")
+    assert f["locations"] == [
+        {"commit": c, "path": "deploy/.env", "line": 2, "column": 16, "author_name": "Bob Example",
+         "author_email": "bob@example.test", "blob": f["locations"][0]["blob"]},
+    ]  # fmt: skip
+    assert f["in_head"] is False and f["refs"] == ["refs/heads/main"]
+    assert doc["stats"]["commits"] == 3 and doc["stats"]["complete"] is True
+    assert f["secret"] != key
+
+    shown = keylatch("history", str(repo.path), "--format", "json", "--show-secrets")
+    assert json.loads(shown.out)["findings"][0]["secret"] == key
+
+
+def test_output_file_is_redacted(make_repo: MakeRepo, keylatch: RunKeylatch, tmp_path: Path) -> None:
+    repo, key, _ = leaky(make_repo)
+    out = tmp_path / "report.json"
+    r = keylatch("history", str(repo.path), "-f", "json", "-o", str(out))
+    assert r.code == 1 and r.out == ""
+    assert "keylatch: 1 key found in history" in r.err
+    assert_files_redacted(out, keys=[key])
+
+
+def test_empty_repository_exits_clean(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo = make_repo()
+    r = keylatch("history", str(repo.path))
+    assert r.code == 0
+    assert r.out.startswith("keylatch: no keys found in history; 0 commits, 0 blobs (0.0 MB) scanned in ")
+
+
+def test_scope_options(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo, _, c = leaky(make_repo)
+    repo.git("checkout", "-q", "-b", "topic", f"{c}~1")
+    repo.write("t.txt", make_key("sk-", seed=42) + "\n")
+    t = repo.commit("topic key", date=day(4))
+    repo.git("checkout", "-q", "main")
+
+    def intros(*args: str) -> list[str]:
+        doc = json.loads(keylatch("history", str(repo.path), "-f", "json", *args).out)
+        return [f["introduced"]["sha"] for f in doc["findings"]]
+
+    assert intros("--branch", "main") == [c]
+    assert intros("--since", "main") == [t]
+    assert intros("--range", f"{c}~1..{c}") == [c]
+    bad = keylatch("history", str(repo.path), "--branch", "nope")
+    assert (bad.code, bad.err) == (2, "keylatch: error: no such branch: nope\n")
+    both = keylatch("history", str(repo.path), "--range", "a..b", "--since", "x")
+    assert both.code == 2 and "cannot be combined" in both.err
+
+
+def test_file_url_is_cloned_to_a_temp_dir_that_is_removed(
+    make_repo: MakeRepo, keylatch: RunKeylatch, tmp_path: Path
+) -> None:
+    repo, _, c = leaky(make_repo)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+
+    r = keylatch("history", f"file://{repo.path}", "-f", "json", env={"TMPDIR": str(tmp)})
+
+    assert r.code == 1, r.err
+    assert json.loads(r.out)["findings"][0]["introduced"]["sha"] == c
+    assert list(tmp.iterdir()) == []
+    missing = keylatch("history", f"file://{tmp_path}/nope")
+    assert missing.code == 3 and missing.err.startswith(f"keylatch: error: cannot clone file://{tmp_path}/nope:")
+
+
+def test_not_a_repository_and_shallow_errors(make_repo: MakeRepo, keylatch: RunKeylatch, tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    r = keylatch("history", str(plain))
+    assert (r.code, r.err) == (2, f"keylatch: error: not a git repository: {plain}\n")
+    repo, _, _ = leaky(make_repo)
+    (repo.path / ".git" / "shallow").write_text(repo.git("rev-parse", "HEAD~1") + "\n")
+    r = keylatch("history", str(repo.path))
+    assert r.code == 3 and "history is incomplete" in r.err and r.out == ""
+    allowed = keylatch("history", str(repo.path), "--allow-shallow")
+    assert allowed.code == 1 and "(shallow boundary: may be older)" in allowed.out
+    assert allowed.out.rstrip().endswith("shallow clone: history before " + repo.git("rev-parse", "HEAD~1")[:12] + " is missing")
+
+
+def test_repository_owned_by_another_user(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo, _, _ = leaky(make_repo)
+    # git's own test switch for its ownership check (CI containers hit the real thing).
+    other = {"GIT_TEST_ASSUME_DIFFERENT_OWNER": "1"}
+
+    r = keylatch("history", str(repo.path), env=other)
+
+    assert r.code == 3 and r.out == ""
+    assert "owned by another user" in r.err and "--trust-repo-owner" in r.err
+    assert len(r.err.splitlines()) == 1
+    assert keylatch("history", str(repo.path), "--trust-repo-owner", env=other).code == 1
+
+
+def test_hostile_repository_through_the_cli(make_repo: MakeRepo, keylatch: RunKeylatch, tmp_path: Path) -> None:
+    repo = make_repo()
+    _, real, marker = hostile_repo(repo, tmp_path)
+
+    for args in (["--branch", "main", "--recurse-submodules"], ["--include-unreachable"]):
+        r = keylatch("history", str(repo.path), "-f", "json", *args)
+        assert r.code == 1, r.err
+        assert json.loads(r.out)["findings"][0]["introduced"]["sha"] == real
+    r = keylatch("history", f"file://{repo.path}")
+    assert r.code == 1, r.err
+    assert not marker.exists(), marker.read_text()
+
+
+def test_recurse_submodules(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    sub = make_repo("sub")
+    sub.write("k.txt", "\n" + make_key("sk-", seed=43) + "\n")
+    s = sub.commit("sub key", author="bob")
+    parent = make_repo("parent")
+    parent.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", f"file://{sub.path}", "vendor/sub")
+    parent.commit("add submodule")
+
+    skipped = keylatch("history", str(parent.path))
+    assert skipped.code == 0 and "1 submodule commits skipped" in skipped.out
+    r = keylatch("history", str(parent.path), "--recurse-submodules", "-f", "json")
+    (f,) = json.loads(r.out)["findings"]
+    assert (f["locations"][0]["commit"], f["locations"][0]["path"], f["locations"][0]["line"]) == (s, "vendor/sub/k.txt", 2)
+
+
+def test_cache_makes_no_difference_to_the_answer(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo, _, _ = leaky(make_repo)
+    first = json.loads(keylatch("history", str(repo.path), "-f", "json").out)
+    second = json.loads(keylatch("history", str(repo.path), "-f", "json").out)
+    assert first["findings"] == second["findings"]
+    assert second["stats"]["cached_blobs"] == 1 and second["stats"]["blobs"] == 1  # README; the key blob is always re-read
+    uncached = json.loads(keylatch("history", str(repo.path), "-f", "json", "--no-cache").out)
+    assert uncached["stats"]["cached_blobs"] == 0 and uncached["stats"]["blobs"] == 2

@@ -1,0 +1,61 @@
+"""The grep prefilter picks exactly the blobs holding a needle, and gives up rather than guess."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from keylatch.rules.synthetic import make_key
+from keylatch.sources.gitcmd import Git
+from keylatch.sources.grepfilter import MARK, candidates
+from keylatch.sources.history import scan_history
+from tests.gitrepo import GitRepo
+
+MakeRepo = Callable[..., GitRepo]
+
+
+def blob(repo: GitRepo, content: bytes) -> tuple[bytes, int]:
+    path = repo.write("tmp.bin", content)
+    return repo.git("hash-object", "-w", str(path)).encode(), len(content)
+
+
+def test_candidates_are_the_blobs_with_a_needle(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    plain = blob(repo, b"nothing here\n" * 1000)
+    hit = blob(repo, b"x" * 70000 + b"NEEDLE\n")
+    tricky = blob(repo, MARK + b"\n" + b"no needle, but our own marker\n")
+    binary = blob(repo, bytes(range(256)) * 100 + b"NEEDLE")
+
+    found = candidates(Git(repo.path), [plain, hit, tricky, binary], [b"NEEDLE"])
+
+    assert found == {hit[0], binary[0]}
+
+
+def test_out_of_step_stream_gives_up(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    real = blob(repo, b"NEEDLE\n")
+    gone = (b"0123456789abcdef0123456789abcdef01234567", 7)  # cat-file prints "missing"
+    assert candidates(Git(repo.path), [gone, real], [b"NEEDLE"]) is None
+
+
+def test_without_grep_the_answer_is_the_same(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo()
+    key = make_key("sk-", seed=51)
+    repo.write("a.txt", "a\n" * 100 + key + "\n")
+    c = repo.commit("key")
+    with_grep = scan_history(repo.path, use_cache=False)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    git = shutil.which("git")
+    assert git is not None
+    (bin_dir / "git").symlink_to(git)
+    monkeypatch.setenv("PATH", str(bin_dir))  # git only: the Python prefilter takes over
+    without = scan_history(repo.path, use_cache=False)
+    monkeypatch.undo()
+    assert without.findings == with_grep.findings
+    assert [(o.commit, o.path, o.line) for o in without.findings[0].locations] == [(c, "a.txt", 101)]
