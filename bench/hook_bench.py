@@ -60,7 +60,7 @@ def _source_file(rng: random.Random, n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_repo(path: Path, env: dict[str, str], files: int, changed: int) -> None:
+def build_repo(path: Path, env: dict[str, str], files: int, changed: int, key: str = "") -> None:
     rng = random.Random(7)
     subprocess.run(["git", "init", "-q", str(path)], env=env, check=True)
     for i in range(200):
@@ -72,6 +72,9 @@ def build_repo(path: Path, env: dict[str, str], files: int, changed: int) -> Non
     for i in range(changed):
         f = path / f"pkg{i % 10}" / f"mod{i}.py"
         f.write_text(f.read_text() + f"\nCHANGED_{i} = {i}\n")
+    if key:  # the slow path: rules, config and baseline are loaded and the message is built
+        f = path / "pkg0" / "mod0.py"
+        f.write_text(f.read_text() + f'OPENAI_API_KEY = "{key}"\n')
     subprocess.run(["git", "add", "-A"], cwd=path, env=env, check=True)
 
 
@@ -99,14 +102,15 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str], expect: int = 0) -> t
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def medians(
-    rows: list[tuple[str, list[str], dict[str, str], int]], cwd: Path, runs: int
-) -> dict[str, tuple[float, float]]:
+Row = tuple[str, list[str], dict[str, str], int, Path]  # label, argv, env, expected exit, cwd
+
+
+def medians(rows: list[Row], runs: int) -> dict[str, tuple[float, float]]:
     """Median wall and CPU ms per row. Rows take turns run by run, so a shared machine's load
     changes hit them all alike; CPU time is the steadier number there, wall what a user waits."""
     samples: dict[str, list[tuple[float, float]]] = {label: [] for label, *_ in rows}
     for i in range(runs + 2):
-        for label, argv, env, expect in rows:
+        for label, argv, env, expect, cwd in rows:
             sample = timed(argv, cwd, env, expect)
             if i >= 2:  # warm-up runs fill the page cache
                 samples[label].append(sample)
@@ -146,8 +150,13 @@ def main() -> int:
         home.mkdir(exist_ok=True)
         repo = tmp / "repo"
         env = _env(home)
+        keyed = tmp / "repo-key"
         if not repo.exists():
             build_repo(repo, env, 200, args.files)
+            sys.path.insert(0, str(ROOT / "src"))
+            from keylatch.rules.synthetic import make_key
+
+            build_repo(keyed, env, 200, args.files, key=make_key("sk-proj-", seed=1))
         python = make_venv(tmp / "venv") if not (tmp / "venv").exists() else tmp / "venv" / "bin" / "python"
         site = tmp / "site"
         if site.exists():
@@ -158,8 +167,8 @@ def main() -> int:
         names = {m for _, m in mods}
         bad = sorted(n for n in names if n.split(".")[0] in FORBIDDEN)
         rows = [
-            ("git diff --cached (floor)", ["git", "diff", "--cached"], env, 0),
-            ("python -c pass", [str(python), "-c", "pass"], hook_env, 0),
+            ("git diff --cached (floor)", ["git", "diff", "--cached"], env, 0, repo),
+            ("python -c pass", [str(python), "-c", "pass"], hook_env, 0, repo),
             # What the design needs before keylatch runs a line: an argparse CLI, frozen
             # dataclass records and subprocess for git.
             (
@@ -167,8 +176,10 @@ def main() -> int:
                 [str(python), "-c", "import argparse, dataclasses, subprocess"],
                 hook_env,
                 0,
+                repo,
             ),
-            ("keylatch staged", [str(python), "-c", HOOK, "staged"], hook_env, 0),
+            ("keylatch staged", [str(python), "-c", HOOK, "staged"], hook_env, 0, repo),
+            ("keylatch staged, one key staged (exit 1)", [str(python), "-c", HOOK, "staged"], hook_env, 1, keyed),
         ]
         if shutil.which("gitleaks"):
             rows.append(
@@ -177,9 +188,10 @@ def main() -> int:
                     ["gitleaks", "git", "--pre-commit", "--staged", "--no-banner"],
                     env,
                     0,
+                    repo,
                 )
             )
-        results = medians(rows, repo, args.runs)
+        results = medians(rows, args.runs)
         floor = results["git diff --cached (floor)"][0]
         bare = results["python -c pass"][0]
         print(f"hook benchmark: {args.files} modified files staged, {args.runs} runs each, medians")
