@@ -189,3 +189,27 @@ def test_many_paths_match_like_few(make_repo: MakeRepo) -> None:
         assert few_result.untracked == ("loose.txt",) and many_result.untracked == ("loose.txt",)
         with pytest.raises(ScanError, match="nope"):
             src.staged_paths(git, [*many, "nope"])
+
+
+def test_unresolved_conflicts_are_read_from_disk(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.write("c.py", "v = 0\n")
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "other")
+    repo.write("c.py", "v = 1\n")
+    repo.commit("other")
+    repo.git("checkout", "-q", "main")
+    repo.write("c.py", "v = 2\n")
+    repo.commit("main")
+    repo.git("merge", "-q", "other", check=False)
+    key = make_key("sk-proj-", seed=12)
+    repo.write("c.py", f"v = '{key}'\n")  # resolving, not yet added
+    (repo.path / "sub").mkdir()
+    with inside(repo) as git:
+        staged = src.staged_changes(git)
+        assert staged.unmerged == ("c.py",)
+        (finding,) = scan(src.chunks(src.staged_contents(staged, src.staged_blobs(git, staged))))
+        os.chdir("sub")  # names stay usable from a subdirectory
+        staged = src.staged_changes(git)
+        assert staged.unmerged == ("../c.py",)
+    assert finding.secret.value == key

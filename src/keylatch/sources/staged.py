@@ -51,8 +51,10 @@ class Staged:
     files: tuple[StagedFile, ...]
     # Given paths git does not track (scanned from disk: there is nothing else to scan).
     untracked: tuple[str, ...] = ()
-    # Staged deletions and unmerged paths: nothing of theirs can be committed as it stands.
+    # Staged deletions: nothing of theirs is committed.
     deleted: tuple[str, ...] = ()
+    # Paths in a merge conflict. git commits none until they are resolved and added, so their
+    # working-tree files (the resolution in progress) are scanned instead.
     unmerged: tuple[str, ...] = ()
     # False on the first commit of a repository.
     has_head: bool = True
@@ -114,6 +116,8 @@ def staged_changes(git: Git) -> Staged:
         # No HEAD: the first commit (or an orphan branch). Everything in the index is new; a
         # failure here (not a repository at all) is the error to report.
         every, conflicted, _ = _from_index(git, (":/",))
+        top = _toplevel(git) if conflicted else ""
+        conflicted = [os.path.relpath(os.path.join(top, u)) for u in conflicted]
         return Staged(tuple(every), unmerged=tuple(conflicted), has_head=False)
     files: list[StagedFile] = []
     deleted: list[str] = []
@@ -126,6 +130,9 @@ def staged_changes(git: Git) -> Staged:
         elif new_mode != _GITLINK:
             known = old_blob if old_blob.strip("0") else None
             files.append(StagedFile(path, new_blob, head_blob=known))
+    if unmerged:  # read from disk later: make the top-relative names usable from here
+        top = _toplevel(git)
+        unmerged = [os.path.relpath(os.path.join(top, u)) for u in unmerged]
     return Staged(tuple(files), deleted=tuple(deleted), unmerged=tuple(unmerged))
 
 
@@ -263,9 +270,11 @@ def staged_blobs(git: Git, staged: Staged, reader: BlobReader | None = None) -> 
 
 
 def staged_contents(staged: Staged, blobs: Mapping[str, bytes]) -> list[Content]:
-    """What is committed: the staged blobs, and given untracked files (read from disk)."""
+    """What is committed: the staged blobs, plus given untracked files and unresolved merge
+    conflicts, read from disk (what the user asked about, and what will be added)."""
     out: list[Content] = [(f.path, blobs[f.blob], f.blob) for f in staged.files]
     out += [(p.replace(os.sep, "/"), _read_file(p), None) for p in staged.untracked]
+    out += [(p.replace(os.sep, "/"), _read_file(p), None) for p in staged.unmerged if os.path.isfile(p)]
     return out
 
 
