@@ -268,3 +268,38 @@ def test_unreadable_staged_blob_blocks_with_exit_3(make_repo: MakeRepo, keylatch
     res = keylatch("staged", cwd=repo.path)
     assert res.code == 3 and res.err.count("\n") == 1
     assert "a.py" in res.err and "cannot be read" in res.err
+
+
+def test_colour_only_on_a_terminal(make_repo: MakeRepo) -> None:
+    import os
+    import pty
+    import sys
+
+    repo = make_repo()
+    repo.write("a.py", f"k = '{make_key('sk-proj-', seed=43)}'\n")
+    repo.git("add", "-A")
+    env = dict(repo.env, PYTHONPATH=str(SRC))
+    env.pop("NO_COLOR", None)
+    outputs = []
+    for extra in ([], ["--no-color"]):
+        master, slave = pty.openpty()
+        proc = subprocess.run(
+            [sys.executable, "-m", "keylatch", "staged", *extra],
+            cwd=repo.path, env=env, stdout=slave, stderr=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not data:
+                break
+            out += data
+        os.close(master)
+        assert proc.returncode == 1
+        outputs.append(out.decode())
+    assert_redacted(*outputs)
+    assert "\033[1;31mkeylatch: commit blocked:" in outputs[0]
+    assert "\033[" not in outputs[1] and "commit blocked" in outputs[1]
