@@ -38,6 +38,7 @@ from detect_secrets.util.code_snippet import CodeSnippet
 from keylatch.engine import scan_text
 from keylatch.errors import ScanError, UsageError
 from keylatch.model import Finding, Secret
+from keylatch.rules import DEFAULT_RULES
 
 
 class KeylatchOpenAIDetector(BasePlugin):
@@ -70,17 +71,28 @@ class KeylatchOpenAIDetector(BasePlugin):
         }
 
 
-def _line_findings(line: str, context: CodeSnippet | None) -> list[Finding]:
-    """Keys on `line`, judged with the snippet around it as file context.
+# Rules that need evidence elsewhere in the file (Azure classic keys, `sess-`, `whsec_`) get the
+# snippet around the line; the others identify themselves and need only the line.
+_ALONE = tuple(r for r in DEFAULT_RULES if r.file_context is None)
+_IN_CONTEXT = tuple(r for r in DEFAULT_RULES if r.file_context is not None)
 
-    detect-secrets is line-based, but some rules (Azure classic keys, `sess-`, `whsec_`) need
-    evidence elsewhere in the file; the snippet (5 lines either side) is the most it gives us.
+
+def _line_findings(line: str, context: CodeSnippet | None) -> list[Finding]:
+    """Keys on `line`; rules that need file evidence see the snippet around it.
+
+    detect-secrets is line-based: the snippet (5 lines either side) is the most file context it
+    gives a plugin. Scanning the snippet for every line is costly, so it is scanned only for rules
+    whose pattern matches on the line itself (a key on the line is a match on the line).
     """
+    found = scan_text(line, _ALONE)
+    rules = tuple(r for r in _IN_CONTEXT if r.pattern.search(line))
+    if not rules:
+        return found
     if context is None or not context.lines:
-        return scan_text(line)
+        return found + scan_text(line, rules)
     text = "\n".join(raw.rstrip("\r\n") for raw in context.lines)
     target = context.target_index + 1
-    return [f for f in scan_text(text) if f.location.line == target]
+    return found + [f for f in scan_text(text, rules) if f.location.line == target]
 
 
 def is_indirect_reference(line: str, context: CodeSnippet) -> bool:
