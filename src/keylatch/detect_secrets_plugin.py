@@ -35,7 +35,7 @@ from detect_secrets.filters import heuristic as _heuristic
 from detect_secrets.plugins.base import BasePlugin
 from detect_secrets.util.code_snippet import CodeSnippet
 
-from keylatch.engine import scan_text
+from keylatch.engine import BASE64_MARKERS, scan_text
 from keylatch.errors import ScanError, UsageError
 from keylatch.model import Finding, Secret
 from keylatch.rules import DEFAULT_RULES
@@ -75,6 +75,9 @@ class KeylatchOpenAIDetector(BasePlugin):
 # snippet around the line; the others identify themselves and need only the line.
 _ALONE = tuple(r for r in DEFAULT_RULES if r.file_context is None)
 _IN_CONTEXT = tuple(r for r in DEFAULT_RULES if r.file_context is not None)
+# The engine finds nothing for `_ALONE` rules in text without one of their keywords or an encoded
+# marker; checking that first saves the engine call on almost every line.
+_ALONE_GATE = tuple(sorted({k for r in _ALONE for k in r.keywords} | {m.decode() for m in BASE64_MARKERS}))
 
 
 def _line_findings(line: str, context: CodeSnippet | None) -> list[Finding]:
@@ -84,13 +87,17 @@ def _line_findings(line: str, context: CodeSnippet | None) -> list[Finding]:
     gives a plugin. Scanning the snippet for every line is costly, so it is scanned only for rules
     whose pattern matches on the line itself (a key on the line is a match on the line).
     """
-    found = scan_text(line, _ALONE)
-    rules = tuple(r for r in _IN_CONTEXT if r.pattern.search(line))
+    found = scan_text(line, _ALONE) if any(k in line for k in _ALONE_GATE) else []
+    lines = context.lines if context is not None and context.lines else [line]
+    # As in the engine: a rule runs only where one of its keywords is (here: in the snippet).
+    rules = tuple(
+        r for r in _IN_CONTEXT if any(k in raw for raw in lines for k in r.keywords) and r.pattern.search(line)
+    )
     if not rules:
         return found
     if context is None or not context.lines:
         return found + scan_text(line, rules)
-    text = "\n".join(raw.rstrip("\r\n") for raw in context.lines)
+    text = "\n".join(raw.rstrip("\r\n") for raw in lines)
     target = context.target_index + 1
     return found + [f for f in scan_text(text, rules) if f.location.line == target]
 
