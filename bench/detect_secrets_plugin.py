@@ -18,8 +18,8 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))
 
-from keylatch.engine import scan_text  # noqa: E402
-from keylatch.rules.synthetic import make_key  # noqa: E402
+from keylatch.engine import scan_text
+from keylatch.rules.synthetic import make_key
 
 
 def cpu() -> float:
