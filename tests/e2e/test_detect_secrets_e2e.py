@@ -6,6 +6,7 @@ Every run's output goes through the redaction check. detect-secrets prints hashe
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -381,3 +382,56 @@ def test_a_hostile_repos_fsmonitor_never_runs(tmp_path: Path, keylatch: RunKeyla
     hook = keylatch("detect-secrets", "hook", "--baseline", BASELINE, "keys.py", cwd=project.path)
     assert hook.code == 0, hook.out + hook.err
     assert not marker.exists()
+
+
+def context_files() -> tuple[dict[str, bytes], list[str]]:
+    """The issue's contexts, one file each (detect-secrets treats files by their extension).
+
+    Keys inside base64 are OpenAI ones: the engine looks for the encoded OpenAI marker.
+    """
+    sk_kinds = [k for k in ALL_KINDS if k.startswith("sk-")] + ["azure"]
+    keys: list[str] = []
+
+    def key(kind: str = "") -> str:
+        keys.append(make_key(kind or sk_kinds[len(keys) % len(sk_kinds)], seed=100 + len(keys)))
+        return keys[-1]
+
+    notebook = {"cells": [{"cell_type": "code", "source": [f'client = OpenAI(api_key="{key()}")\n']}]}
+    files = {
+        ".env": f"OPENAI_API_KEY={key()}\n",
+        "export.sh": f'export OPENAI_API_KEY="{key()}"\n',
+        "config.yaml": f"openai:\n  api_key: {key()}\n",
+        "config.toml": f'[openai]\napi_key = "{key()}"\n',
+        "config.json": json.dumps({"openai": {"api_key": key()}}) + "\n",
+        "notebook.ipynb": json.dumps(notebook, indent=1) + "\n",
+        "README.md": f"```sh\nexport OPENAI_API_KEY={key()}\n```\n",
+        "Dockerfile": f"FROM python:3.12\nENV OPENAI_API_KEY={key()}\n",
+        "curl.sh": f'curl -H "Authorization: Bearer {key()}" https://api.openai.com/v1/models\n',
+        "url.txt": f"https://example.test/v1?key={key()}&mode=x\n",
+        "urlencoded.txt": f"q=%22{key()}%22\n",
+        "escaped.txt": f'msg = "first\\n{key()}"\n',
+        "punctuation.txt": "".join(f"x({key()}{ch}\n" for ch in ",)]}><&|;"),
+        "crlf.env": f"A=1\r\nOPENAI_API_KEY={key()}\r\nB=2\r\n",
+        "no-newline.txt": key(),
+        "several.txt": f"{key()} {key()},{key()}\n",
+        "secret.yaml": "apiVersion: v1\nkind: Secret\ndata:\n  OPENAI_API_KEY: "
+        + base64.b64encode(key("sk-proj-").encode()).decode()
+        + "\n",
+        "env.b64": base64.b64encode(f"OPENAI_API_KEY={key()}\n".encode()).decode() + "\n",
+    }
+    return {name: text.encode() for name, text in files.items()}, keys
+
+
+def test_recipe_finds_full_keys_in_every_context(keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]) -> None:
+    repo = make_repo()
+    files, keys = context_files()
+    for name, data in files.items():
+        repo.write(name, data)
+    repo.commit("contexts")
+    res = keylatch(*RECIPE_SCAN, *files, cwd=repo.path)
+    assert res.code == 0, res.err
+    results = json.loads(res.out)["results"]
+    found = {r["hashed_secret"] for rs in results.values() for r in rs if r["type"] == OURS}
+    missed = [name for name, data in files.items() for k in keys if k.encode() in data and sha1(k) not in found]
+    assert not missed
+    assert found == {sha1(k) for k in keys}
