@@ -7,8 +7,8 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 from types import ModuleType
+from typing import NoReturn
 
 from keylatch import __version__
 from keylatch.commands import COMMAND_MODULES

@@ -189,7 +189,8 @@ def _configure(args: argparse.Namespace) -> None:
     if _NAME in (getattr(args, "disable_plugin", None) or ()):
         raise UsageError(f"keylatch detect-secrets cannot disable {_NAME}; use stock detect-secrets")
     settings = get_settings()
-    known = {c.__name__ for c in get_mapping_from_secret_type_to_class().values()}
+    classes: list[type] = list(get_mapping_from_secret_type_to_class().values())
+    known = {c.__name__ for c in classes}
     for name, config in list(settings.plugins.items()):
         if name in known or "path" not in config:
             continue
