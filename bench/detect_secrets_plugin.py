@@ -18,8 +18,8 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))
 
-from keylatch.engine import scan_text
-from keylatch.rules.synthetic import make_key
+from keylatch.engine import scan_text  # noqa: E402 -- after the sys.path line above
+from keylatch.rules.synthetic import make_key  # noqa: E402
 
 
 def cpu() -> float:
@@ -41,7 +41,8 @@ def main(n: int) -> None:
     plugin = str(SRC / "keylatch" / "detect_secrets_plugin.py")
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     runs = {
-        "detect-secrets scan (stock, OpenAIDetector off)": ["detect-secrets", "scan", "--disable-plugin", "OpenAIDetector"],
+        "detect-secrets scan (stock, OpenAIDetector off)": ["detect-secrets", "scan",
+                                                            "--disable-plugin", "OpenAIDetector"],
         "detect-secrets scan --plugin keylatch": ["detect-secrets", "scan", "--plugin", plugin],
         "keylatch detect-secrets scan (recipe)": [sys.executable, "-m", "keylatch", "detect-secrets", "scan",
                                                   "--disable-plugin", "OpenAIDetector"],

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Generator, Sequence
 from typing import Any
@@ -246,6 +247,7 @@ def _scan(argv: Sequence[str]) -> int:
                 secrets[secret.filename].add(secret)
         print(json.dumps(_portable(baseline.format_for_output(secrets)), indent=2))
         return 0
+    _require_git_for_directories(args)
     secrets = baseline.create(
         *args.path, should_scan_all_files=args.all_files, root=args.custom_root, num_processors=args.num_cores
     )
@@ -256,6 +258,19 @@ def _scan(argv: Sequence[str]) -> int:
     else:
         print(json.dumps(_portable(baseline.format_for_output(secrets, is_slim_mode=args.slim)), indent=2))
     return 0
+
+
+def _require_git_for_directories(args: argparse.Namespace) -> None:
+    """detect-secrets scans only git-tracked files in a directory; outside git it finds nothing
+    and writes an empty baseline with a warning. That is not a clean result: refuse instead."""
+    from detect_secrets.util import git
+
+    if args.all_files or not any(os.path.isdir(p) for p in args.path):
+        return
+    try:
+        git.get_root_directory(args.custom_root)
+    except (subprocess.CalledProcessError, OSError):
+        raise UsageError("not in a git repository: pass --all-files to scan every file") from None
 
 
 def _hook(argv: Sequence[str]) -> int:

@@ -44,7 +44,8 @@ def keys_file(seed: int) -> tuple[str, list[str]]:
     kinds = sorted(ALL_KINDS, key=lambda k: k not in ("azure-classic", "sess-", "whsec_"))
     keys = [make_key(kind, seed=seed) for kind in kinds]
     lines = ['AZURE_OPENAI_ENDPOINT = "https://contoso.openai.azure.com/"  # OpenAI']
-    lines += [f'{kind.strip("-_").replace("-", "_").upper()}_API_KEY = "{key}"' for kind, key in zip(kinds, keys)]
+    for kind, key in zip(kinds, keys, strict=True):
+        lines.append(f'{kind.strip("-_").replace("-", "_").upper()}_API_KEY = "{key}"')
     return "\n".join(lines) + "\n", keys
 
 
@@ -260,7 +261,8 @@ def test_hook_fails_when_our_plugin_cannot_be_loaded(tmp_path: Path, project: Gi
     repo.git("add", "-A")
     broken = copy_src(tmp_path / "broken")
     (broken / "keylatch" / "detect_secrets_plugin.py").unlink()
-    res = run_keylatch_from(broken, "detect-secrets", "hook", "--baseline", BASELINE, "new.py", cwd=repo.path, home=home)
+    hook = ("detect-secrets", "hook", "--baseline", BASELINE, "new.py")
+    res = run_keylatch_from(broken, *hook, cwd=repo.path, home=home)
     assert res.code == 3
     assert res.err.startswith("keylatch: error: cannot load keylatch's detect-secrets plugin")
     # Even stock detect-secrets-hook cannot pass this baseline without keylatch: it has no path
@@ -437,3 +439,14 @@ def test_recipe_finds_full_keys_in_every_context(keylatch: RunKeylatch, make_rep
     missed = [name for name, data in files.items() for k in keys if k.encode() in data and sha1(k) not in found]
     assert not missed
     assert found == {sha1(k) for k in keys}
+
+
+def test_scanning_a_directory_outside_git_is_refused(keylatch: RunKeylatch, tmp_path: Path) -> None:
+    # detect-secrets would list no files there and write an empty baseline.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "keys.py").write_text(f'K = "{make_key("sk-proj-", seed=81)}"\n')
+    refused = keylatch(*RECIPE_SCAN, cwd=plain)
+    assert refused.code == 2 and "--all-files" in refused.err
+    every = keylatch(*RECIPE_SCAN, "--all-files", cwd=plain)
+    assert every.code == 0 and ours(json.loads(every.out)) == {sha1(make_key("sk-proj-", seed=81))}
