@@ -36,10 +36,10 @@ from detect_secrets.filters import heuristic as _heuristic
 from detect_secrets.plugins.base import BasePlugin
 from detect_secrets.util.code_snippet import CodeSnippet
 
-from keylatch.engine import BASE64_MARKERS, scan_text
+from keylatch.engine import BASE64_MARKERS, scan_chunk, scan_text
 from keylatch.errors import ScanError, UsageError
-from keylatch.model import Finding, Secret
-from keylatch.rules import DEFAULT_RULES
+from keylatch.model import Chunk, Finding, Secret
+from keylatch.rules import DEFAULT_RULES, Rule
 
 
 class KeylatchOpenAIDetector(BasePlugin):
@@ -68,12 +68,12 @@ class KeylatchOpenAIDetector(BasePlugin):
                 secret=finding.secret.value,
                 line_number=line_number,
             )
-            for finding in _line_findings(line, context)
+            for finding in _line_findings(line, context, filename)
         }
 
 
-# Rules that need evidence elsewhere in the file (Azure classic keys, `sess-`, `whsec_`) get the
-# snippet around the line; the others identify themselves and need only the line.
+# Rules that need evidence elsewhere in the file (Azure classic keys, `sess-`, `whsec_`) look
+# around the line; the others identify themselves and need only the line.
 _ALONE = tuple(r for r in DEFAULT_RULES if r.file_context is None)
 _IN_CONTEXT = tuple(r for r in DEFAULT_RULES if r.file_context is not None)
 # The engine finds nothing for `_ALONE` rules in text without one of their keywords or an encoded
@@ -81,35 +81,46 @@ _IN_CONTEXT = tuple(r for r in DEFAULT_RULES if r.file_context is not None)
 _ALONE_GATE = tuple(sorted({k for r in _ALONE for k in r.keywords} | {m.decode() for m in BASE64_MARKERS}))
 
 
-def _line_findings(line: str, context: CodeSnippet | None) -> list[Finding]:
-    """Keys on `line`; rules that need file evidence see the snippet around it.
+def _line_findings(line: str, context: CodeSnippet | None, filename: str = "") -> list[Finding]:
+    """Keys on `line`; rules that need file evidence look at the snippet, then at the file.
 
-    detect-secrets is line-based: the snippet (5 lines either side) is the most file context it
-    gives a plugin. Scanning the snippet for every line is costly, so it is scanned only for rules
-    whose pattern matches on the line itself (a key on the line is a match on the line).
+    detect-secrets is line-based: it hands a plugin the line and 5 lines either side, after
+    transforming YAML and config files, which drops comments and parent keys (`openai:`). When
+    the snippet shows no evidence, the file on disk is read, as `keylatch scan` sees it. Both
+    run only for rules whose pattern and line condition match the line itself.
     """
     found = scan_text(line, _ALONE) if any(k in line for k in _ALONE_GATE) else []
-    lines = context.lines if context is not None and context.lines else [line]
-    # As in the engine: a rule runs only where one of its keywords is (here: in the snippet).
     rules = tuple(
-        r for r in _IN_CONTEXT if any(k in raw for raw in lines for k in r.keywords) and r.pattern.search(line)
+        r for r in _IN_CONTEXT if r.pattern.search(line) and (r.line_context is None or r.line_context.search(line))
     )
     if not rules:
         return found
-    if context is None or not context.lines:
-        return found + scan_text(line, rules)
+    has_snippet = context is not None and bool(context.lines)
+    lines = context.lines if context is not None and has_snippet else [line]
+    target = context.target_index + 1 if context is not None and has_snippet else 1
     text = "\n".join(raw.rstrip("\r\n") for raw in lines)
-    target = context.target_index + 1
-    return found + [f for f in scan_text(text, rules) if f.location.line == target]
+    near = [f for f in scan_text(text, rules) if f.location.line == target]
+    if near or not filename:
+        return found + near
+    return found + _in_file(filename, line, rules)
 
 
-def is_indirect_reference(line: str, context: CodeSnippet) -> bool:
+def _in_file(filename: str, line: str, rules: Sequence[Rule]) -> list[Finding]:
+    try:
+        with open(filename, "rb") as f:
+            data = f.read()
+    except OSError:  # an ad-hoc string or a diff: there is no file, only the snippet
+        return []
+    return [f for f in scan_chunk(Chunk(data, filename), rules) if f.secret.value in line]
+
+
+def is_indirect_reference(line: str, context: CodeSnippet, filename: str) -> bool:
     """detect-secrets' `is_indirect_reference`, except that a line holding a key is kept.
 
     The stock filter drops `x = f(...)`-shaped lines (`client = OpenAI(api_key="sk-...")`) for all
     plugins before any of them runs.
     """
-    return bool(_heuristic.is_indirect_reference(line)) and not _line_findings(line, context)
+    return bool(_heuristic.is_indirect_reference(line)) and not _line_findings(line, context, filename)
 
 
 # --- `keylatch detect-secrets`: detect-secrets' own entry points, with the plugin registered ---

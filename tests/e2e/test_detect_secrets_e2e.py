@@ -23,6 +23,7 @@ from keylatch.model import Secret
 from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import ALL_KINDS, make_key
 from tests.conftest import SRC, Result, RunKeylatch
+from tests.contexts import cases, negatives
 from tests.gitrepo import GitRepo, git_env
 from tests.redaction import assert_redacted
 
@@ -450,3 +451,28 @@ def test_scanning_a_directory_outside_git_is_refused(keylatch: RunKeylatch, tmp_
     assert refused.code == 2 and "--all-files" in refused.err
     every = keylatch(*RECIPE_SCAN, "--all-files", cwd=plain)
     assert every.code == 0 and ours(json.loads(every.out)) == {sha1(make_key("sk-proj-", seed=81))}
+
+
+# detect-secrets treats some files by extension (YAML, ini, ...): give each context its own.
+SUFFIX = {"yaml": ".yaml", "yaml-quoted": ".yaml", "toml": ".toml", "json": ".json", "notebook": ".ipynb",
+          "markdown": ".md", "dotenv": ".env", "dotenv-quoted": ".env", "xml": ".xml", "js": ".js",
+          "python-call": ".py", "export": ".sh", "curl": ".sh"}  # fmt: skip
+
+
+def test_recipe_matches_keylatch_scan_on_the_shared_contexts(
+    keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]
+) -> None:
+    repo = make_repo()
+    expected = set()
+    for i, (kind, context, text, key) in enumerate(cases()):
+        name = f"{i:03d}-{kind.strip('-_')}-{context}{SUFFIX.get(context, '.txt')}"
+        repo.write(name, text.encode())
+        expected.add((name, sha1(key)))
+    for name, text in negatives().items():
+        repo.write(f"neg-{name}.txt", text)
+    repo.commit("contexts")
+    res = keylatch(*RECIPE_SCAN, cwd=repo.path)
+    assert res.code == 0, res.err
+    results = json.loads(res.out)["results"]
+    found = {(path, r["hashed_secret"]) for path, rs in results.items() for r in rs if r["type"] == OURS}
+    assert sorted(path for path, _ in found ^ expected) == []
