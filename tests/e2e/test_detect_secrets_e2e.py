@@ -266,6 +266,8 @@ def test_hook_fails_when_our_plugin_cannot_be_loaded(tmp_path: Path, project: Gi
     res = run_keylatch_from(broken, *hook, cwd=repo.path, home=home)
     assert res.code == 3
     assert res.err.startswith("keylatch: error: cannot load keylatch's detect-secrets plugin")
+    path = run_keylatch_from(broken, "plugin-path", cwd=repo.path, home=home)
+    assert path.code == 3 and "plugin is missing" in path.err and not path.out
     # Even stock detect-secrets-hook cannot pass this baseline without keylatch: it has no path
     # to load the plugin from, and detect-secrets errors out instead of scanning without it.
     stock = run_ds("detect-secrets-hook", "--baseline", BASELINE, "new.py", cwd=repo.path, home=home, src=None)
