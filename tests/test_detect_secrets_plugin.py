@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from detect_secrets import settings
 from detect_secrets.audit import common
+from detect_secrets.constants import VerifiedResult
 from detect_secrets.core.plugins.util import (
     get_mapping_from_secret_type_to_class,
     get_plugins_from_file,
@@ -19,6 +20,7 @@ from detect_secrets.util.code_snippet import get_code_snippet
 import keylatch.detect_secrets_plugin as adapter
 from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import ALL_KINDS, make_key
+from tests.contexts import cases, negatives
 
 PLUGIN_FILE = Path(adapter.__file__).resolve()
 
@@ -74,6 +76,15 @@ def test_counterexamples_give_nothing(rule: object) -> None:
         assert _found(text) == {}, text
 
 
+def test_every_format_in_every_context_gives_exactly_the_full_key() -> None:
+    wrong = [(kind, ctx) for kind, ctx, text, key in cases() if set().union(*_found(text).values()) != {key}]
+    assert not wrong
+
+
+def test_negatives_give_nothing() -> None:
+    assert {name: found for name, text in negatives().items() if (found := _found(text))} == {}
+
+
 def test_every_format_in_one_file_reports_each_key_on_its_line() -> None:
     # Formats that need file evidence come first, within detect-secrets' 5-line snippet of it.
     kinds = sorted(ALL_KINDS, key=lambda k: k not in ("azure-classic", "sess-", "whsec_"))
@@ -86,19 +97,30 @@ def test_every_format_in_one_file_reports_each_key_on_its_line() -> None:
     assert found == {i + 2: {key} for i, key in enumerate(keys.values())}
 
 
-def test_file_context_comes_from_the_snippet_only() -> None:
-    # detect-secrets hands a plugin 5 lines either side; evidence further away is not seen.
+def test_file_evidence_comes_from_the_snippet_or_else_the_file(tmp_path: Path) -> None:
+    # detect-secrets hands a plugin 5 lines either side; evidence further away is read from the
+    # file, which detect-secrets may also have transformed (YAML loses comments and parent keys).
     key = make_key("azure-classic", seed=5)
     near = 'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\n' + "\n" * 3 + f'api_key = "{key}"\n'
     far = 'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\n' + "\n" * 8 + f'api_key = "{key}"\n'
-    assert _found(near) == {5: {key}}
-    assert _found(far) == {}
+    assert _found(near, filename=str(tmp_path / "absent.py")) == {5: {key}}
+    assert _found(far, filename=str(tmp_path / "absent.py")) == {}
+    (tmp_path / "far.py").write_text(far)
+    assert _found(far, filename=str(tmp_path / "far.py")) == {10: {key}}
+    whsec = make_key("whsec_", seed=5)
+    (tmp_path / "hooks.yaml").write_text(f"# OpenAI webhooks\nsigning:\n  secret: {whsec}\n")
+    transformed = f'secret: "{whsec}"\n'  # what detect-secrets' YAML transformer leaves
+    assert _found(transformed, filename=str(tmp_path / "hooks.yaml")) == {1: {whsec}}
+    (tmp_path / "stripe.yaml").write_text(f"signing:\n  secret: {whsec}\n")
+    assert _found(transformed, filename=str(tmp_path / "stripe.yaml")) == {}
 
 
 def test_analyze_string_accepts_detect_secrets_keywords() -> None:
     key = make_key("sk-svcacct-", seed=2)
     plugin = adapter.KeylatchOpenAIDetector()
     assert list(plugin.analyze_string(f"k={key}", enable_eager_search=True)) == [key]
+    # detect-secrets drops findings that verify() calls VERIFIED_FALSE; the plugin never checks.
+    assert plugin.verify(key) == VerifiedResult.UNVERIFIED
 
 
 def test_indirect_reference_filter_keeps_lines_with_a_key() -> None:
@@ -106,6 +128,6 @@ def test_indirect_reference_filter_keeps_lines_with_a_key() -> None:
     line = f'client = OpenAI(api_key="{key}")'
     snippet = get_code_snippet([line], 1)
     assert heuristic.is_indirect_reference(line)  # the stock filter drops the line
-    assert not adapter.is_indirect_reference(line, snippet)
+    assert not adapter.is_indirect_reference(line, snippet, "app.py")
     other = "secret = get_secret_key()"
-    assert adapter.is_indirect_reference(other, get_code_snippet([other], 1))
+    assert adapter.is_indirect_reference(other, get_code_snippet([other], 1), "app.py")

@@ -6,12 +6,14 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from keylatch.engine import scan_text
 from keylatch.rules.synthetic import make_key
 from keylatch.verify import Verdict, check
+from tests.conftest import RunKeylatch
 
 LIVE = make_key("sk-proj-", 1)
 BROKE = make_key("sk-svcacct-", 2)
@@ -119,3 +121,21 @@ def test_redirects_are_refused_so_the_key_is_not_resent(api: str) -> None:
         server.server_close()
     assert result[fp(LIVE)].verdict is Verdict.UNKNOWN
     assert [p for p, _ in FakeOpenAI.seen] == ["/v1/models"]
+
+
+
+def test_scan_verify_reports_the_verdict_per_key(api: str, tmp_path: Path, keylatch: RunKeylatch) -> None:
+    dead = make_key("sk-proj-", 9)
+    (tmp_path / ".env").write_text(f"A={LIVE}\nB={dead}\n")
+    result = keylatch("scan", ".", "--verify", "--verify-url", api, "-f", "json", cwd=tmp_path)
+    assert result.code == 1
+    verdicts = [(f["line"], f["verified"]) for f in json.loads(result.out)["findings"]]
+    assert verdicts == [(1, "valid"), (2, "invalid")]
+    text = keylatch("scan", ".", "--verify", "--verify-url", api, cwd=tmp_path).out
+    assert ".env:1:3: high openai-project-key" in text and text.splitlines()[0].endswith("verified:valid")
+
+
+def test_scan_without_verify_sends_nothing(api: str, tmp_path: Path, keylatch: RunKeylatch) -> None:
+    (tmp_path / "k.txt").write_text(LIVE)
+    result = keylatch("scan", "k.txt", cwd=tmp_path)
+    assert result.code == 1 and FakeOpenAI.seen == []

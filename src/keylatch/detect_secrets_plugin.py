@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Generator, Sequence
 from typing import Any
@@ -35,9 +36,10 @@ from detect_secrets.filters import heuristic as _heuristic
 from detect_secrets.plugins.base import BasePlugin
 from detect_secrets.util.code_snippet import CodeSnippet
 
-from keylatch.engine import scan_text
+from keylatch.engine import BASE64_MARKERS, scan_chunk, scan_text
 from keylatch.errors import ScanError, UsageError
-from keylatch.model import Finding, Secret
+from keylatch.model import Chunk, Finding, Secret
+from keylatch.rules import DEFAULT_RULES, Rule
 
 
 class KeylatchOpenAIDetector(BasePlugin):
@@ -66,30 +68,59 @@ class KeylatchOpenAIDetector(BasePlugin):
                 secret=finding.secret.value,
                 line_number=line_number,
             )
-            for finding in _line_findings(line, context)
+            for finding in _line_findings(line, context, filename)
         }
 
 
-def _line_findings(line: str, context: CodeSnippet | None) -> list[Finding]:
-    """Keys on `line`, judged with the snippet around it as file context.
+# Rules that need evidence elsewhere in the file (Azure classic keys, `sess-`, `whsec_`) look
+# around the line; the others identify themselves and need only the line.
+_ALONE = tuple(r for r in DEFAULT_RULES if r.file_context is None)
+_IN_CONTEXT = tuple(r for r in DEFAULT_RULES if r.file_context is not None)
+# The engine finds nothing for `_ALONE` rules in text without one of their keywords or an encoded
+# marker; checking that first saves the engine call on almost every line.
+_ALONE_GATE = tuple(sorted({k for r in _ALONE for k in r.keywords} | {m.decode() for m in BASE64_MARKERS}))
 
-    detect-secrets is line-based, but some rules (Azure classic keys, `sess-`, `whsec_`) need
-    evidence elsewhere in the file; the snippet (5 lines either side) is the most it gives us.
+
+def _line_findings(line: str, context: CodeSnippet | None, filename: str = "") -> list[Finding]:
+    """Keys on `line`; rules that need file evidence look at the snippet, then at the file.
+
+    detect-secrets is line-based: it hands a plugin the line and 5 lines either side, after
+    transforming YAML and config files, which drops comments and parent keys (`openai:`). When
+    the snippet shows no evidence, the file on disk is read, as `keylatch scan` sees it. Both
+    run only for rules whose pattern and line condition match the line itself.
     """
-    if context is None or not context.lines:
-        return scan_text(line)
-    text = "\n".join(raw.rstrip("\r\n") for raw in context.lines)
-    target = context.target_index + 1
-    return [f for f in scan_text(text) if f.location.line == target]
+    found = scan_text(line, _ALONE) if any(k in line for k in _ALONE_GATE) else []
+    rules = tuple(
+        r for r in _IN_CONTEXT if r.pattern.search(line) and (r.line_context is None or r.line_context.search(line))
+    )
+    if not rules:
+        return found
+    has_snippet = context is not None and bool(context.lines)
+    lines = context.lines if context is not None and has_snippet else [line]
+    target = context.target_index + 1 if context is not None and has_snippet else 1
+    text = "\n".join(raw.rstrip("\r\n") for raw in lines)
+    near = [f for f in scan_text(text, rules) if f.location.line == target]
+    if near or not filename:
+        return found + near
+    return found + _in_file(filename, line, rules)
 
 
-def is_indirect_reference(line: str, context: CodeSnippet) -> bool:
+def _in_file(filename: str, line: str, rules: Sequence[Rule]) -> list[Finding]:
+    try:
+        with open(filename, "rb") as f:
+            data = f.read()
+    except OSError:  # an ad-hoc string or a diff: there is no file, only the snippet
+        return []
+    return [f for f in scan_chunk(Chunk(data, filename), rules) if f.secret.value in line]
+
+
+def is_indirect_reference(line: str, context: CodeSnippet, filename: str) -> bool:
     """detect-secrets' `is_indirect_reference`, except that a line holding a key is kept.
 
     The stock filter drops `x = f(...)`-shaped lines (`client = OpenAI(api_key="sk-...")`) for all
     plugins before any of them runs.
     """
-    return bool(_heuristic.is_indirect_reference(line)) and not _line_findings(line, context)
+    return bool(_heuristic.is_indirect_reference(line)) and not _line_findings(line, context, filename)
 
 
 # --- `keylatch detect-secrets`: detect-secrets' own entry points, with the plugin registered ---
@@ -227,6 +258,7 @@ def _scan(argv: Sequence[str]) -> int:
                 secrets[secret.filename].add(secret)
         print(json.dumps(_portable(baseline.format_for_output(secrets)), indent=2))
         return 0
+    _require_git_for_directories(args)
     secrets = baseline.create(
         *args.path, should_scan_all_files=args.all_files, root=args.custom_root, num_processors=args.num_cores
     )
@@ -237,6 +269,19 @@ def _scan(argv: Sequence[str]) -> int:
     else:
         print(json.dumps(_portable(baseline.format_for_output(secrets, is_slim_mode=args.slim)), indent=2))
     return 0
+
+
+def _require_git_for_directories(args: argparse.Namespace) -> None:
+    """detect-secrets scans only git-tracked files in a directory; outside git it finds nothing
+    and writes an empty baseline with a warning. That is not a clean result: refuse instead."""
+    from detect_secrets.util import git
+
+    if args.all_files or not any(os.path.isdir(p) for p in args.path):
+        return
+    try:
+        git.get_root_directory(args.custom_root)
+    except (subprocess.CalledProcessError, OSError):
+        raise UsageError("not in a git repository: pass --all-files to scan every file") from None
 
 
 def _hook(argv: Sequence[str]) -> int:

@@ -101,6 +101,8 @@ class Finding:
     span: tuple[int, int] = (0, 0)
     # "" when found as written, "base64" when found inside a base64-encoded value.
     encoding: str = ""
+    # Set only by `--verify`: "valid", "invalid" or "unknown" (see verify.py).
+    verified: str | None = None
 
     @property
     def fingerprint(self) -> str:

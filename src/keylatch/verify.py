@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from keylatch.model import Finding
 
@@ -79,6 +79,13 @@ def _quota_error(exc: urllib.error.HTTPError) -> bool:
         return False
     error = body.get("error") if isinstance(body, dict) else None
     return isinstance(error, dict) and error.get("code") == "insufficient_quota"
+
+
+def annotate(findings: Iterable[Finding], *, base_url: str = DEFAULT_BASE_URL, timeout: float = 10.0) -> list[Finding]:
+    """The findings with `verified` set; each distinct key is checked once."""
+    found = list(findings)
+    result = check(found, base_url=base_url, timeout=timeout)
+    return [replace(f, verified=result[f.fingerprint].verdict.value) for f in found]
 
 
 def check(

@@ -6,6 +6,7 @@ Every run's output goes through the redaction check. detect-secrets prints hashe
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -22,6 +23,7 @@ from keylatch.model import Secret
 from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import ALL_KINDS, make_key
 from tests.conftest import SRC, Result, RunKeylatch
+from tests.contexts import cases, negatives
 from tests.gitrepo import GitRepo, git_env
 from tests.redaction import assert_redacted
 
@@ -43,7 +45,8 @@ def keys_file(seed: int) -> tuple[str, list[str]]:
     kinds = sorted(ALL_KINDS, key=lambda k: k not in ("azure-classic", "sess-", "whsec_"))
     keys = [make_key(kind, seed=seed) for kind in kinds]
     lines = ['AZURE_OPENAI_ENDPOINT = "https://contoso.openai.azure.com/"  # OpenAI']
-    lines += [f'{kind.strip("-_").replace("-", "_").upper()}_API_KEY = "{key}"' for kind, key in zip(kinds, keys)]
+    for kind, key in zip(kinds, keys, strict=True):
+        lines.append(f'{kind.strip("-_").replace("-", "_").upper()}_API_KEY = "{key}"')
     return "\n".join(lines) + "\n", keys
 
 
@@ -200,6 +203,8 @@ def test_audit_report_lists_our_findings_redacted_unless_asked(
     repo, keys = project, prepared.keys
     res = keylatch("detect-secrets", "audit", "--report", BASELINE, cwd=repo.path)  # checked redacted
     assert res.code == 0, res.err
+    # Also keys that need file context to be recognised (the fixture's check cannot see those).
+    assert_redacted(res.out, keys=keys)
     entries = [e for e in json.loads(res.out)["results"] if OURS in e["types"]]
     assert len(entries) == len(keys)
     # Keys that need file context are not recognised alone: they get the generic 4+4 form.
@@ -257,9 +262,12 @@ def test_hook_fails_when_our_plugin_cannot_be_loaded(tmp_path: Path, project: Gi
     repo.git("add", "-A")
     broken = copy_src(tmp_path / "broken")
     (broken / "keylatch" / "detect_secrets_plugin.py").unlink()
-    res = run_keylatch_from(broken, "detect-secrets", "hook", "--baseline", BASELINE, "new.py", cwd=repo.path, home=home)
+    hook = ("detect-secrets", "hook", "--baseline", BASELINE, "new.py")
+    res = run_keylatch_from(broken, *hook, cwd=repo.path, home=home)
     assert res.code == 3
     assert res.err.startswith("keylatch: error: cannot load keylatch's detect-secrets plugin")
+    path = run_keylatch_from(broken, "plugin-path", cwd=repo.path, home=home)
+    assert path.code == 3 and "plugin is missing" in path.err and not path.out
     # Even stock detect-secrets-hook cannot pass this baseline without keylatch: it has no path
     # to load the plugin from, and detect-secrets errors out instead of scanning without it.
     stock = run_ds("detect-secrets-hook", "--baseline", BASELINE, "new.py", cwd=repo.path, home=home, src=None)
@@ -381,3 +389,92 @@ def test_a_hostile_repos_fsmonitor_never_runs(tmp_path: Path, keylatch: RunKeyla
     hook = keylatch("detect-secrets", "hook", "--baseline", BASELINE, "keys.py", cwd=project.path)
     assert hook.code == 0, hook.out + hook.err
     assert not marker.exists()
+
+
+def context_files() -> tuple[dict[str, bytes], list[str]]:
+    """The issue's contexts, one file each (detect-secrets treats files by their extension).
+
+    Keys inside base64 are OpenAI ones: the engine looks for the encoded OpenAI marker.
+    """
+    sk_kinds = [k for k in ALL_KINDS if k.startswith("sk-")] + ["azure"]
+    keys: list[str] = []
+
+    def key(kind: str = "") -> str:
+        keys.append(make_key(kind or sk_kinds[len(keys) % len(sk_kinds)], seed=100 + len(keys)))
+        return keys[-1]
+
+    notebook = {"cells": [{"cell_type": "code", "source": [f'client = OpenAI(api_key="{key()}")\n']}]}
+    files = {
+        ".env": f"OPENAI_API_KEY={key()}\n",
+        "export.sh": f'export OPENAI_API_KEY="{key()}"\n',
+        "config.yaml": f"openai:\n  api_key: {key()}\n",
+        "config.toml": f'[openai]\napi_key = "{key()}"\n',
+        "config.json": json.dumps({"openai": {"api_key": key()}}) + "\n",
+        "notebook.ipynb": json.dumps(notebook, indent=1) + "\n",
+        "README.md": f"```sh\nexport OPENAI_API_KEY={key()}\n```\n",
+        "Dockerfile": f"FROM python:3.12\nENV OPENAI_API_KEY={key()}\n",
+        "curl.sh": f'curl -H "Authorization: Bearer {key()}" https://api.openai.com/v1/models\n',
+        "url.txt": f"https://example.test/v1?key={key()}&mode=x\n",
+        "urlencoded.txt": f"q=%22{key()}%22\n",
+        "escaped.txt": f'msg = "first\\n{key()}"\n',
+        "punctuation.txt": "".join(f"x({key()}{ch}\n" for ch in ",)]}><&|;"),
+        "crlf.env": f"A=1\r\nOPENAI_API_KEY={key()}\r\nB=2\r\n",
+        "no-newline.txt": key(),
+        "several.txt": f"{key()} {key()},{key()}\n",
+        "secret.yaml": "apiVersion: v1\nkind: Secret\ndata:\n  OPENAI_API_KEY: "
+        + base64.b64encode(key("sk-proj-").encode()).decode()
+        + "\n",
+        "env.b64": base64.b64encode(f"OPENAI_API_KEY={key()}\n".encode()).decode() + "\n",
+    }
+    return {name: text.encode() for name, text in files.items()}, keys
+
+
+def test_recipe_finds_full_keys_in_every_context(keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]) -> None:
+    repo = make_repo()
+    files, keys = context_files()
+    for name, data in files.items():
+        repo.write(name, data)
+    repo.commit("contexts")
+    res = keylatch(*RECIPE_SCAN, *files, cwd=repo.path)
+    assert res.code == 0, res.err
+    results = json.loads(res.out)["results"]
+    found = {r["hashed_secret"] for rs in results.values() for r in rs if r["type"] == OURS}
+    missed = [name for name, data in files.items() for k in keys if k.encode() in data and sha1(k) not in found]
+    assert not missed
+    assert found == {sha1(k) for k in keys}
+
+
+def test_scanning_a_directory_outside_git_is_refused(keylatch: RunKeylatch, tmp_path: Path) -> None:
+    # detect-secrets would list no files there and write an empty baseline.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "keys.py").write_text(f'K = "{make_key("sk-proj-", seed=81)}"\n')
+    refused = keylatch(*RECIPE_SCAN, cwd=plain)
+    assert refused.code == 2 and "--all-files" in refused.err
+    every = keylatch(*RECIPE_SCAN, "--all-files", cwd=plain)
+    assert every.code == 0 and ours(json.loads(every.out)) == {sha1(make_key("sk-proj-", seed=81))}
+
+
+# detect-secrets treats some files by extension (YAML, ini, ...): give each context its own.
+SUFFIX = {"yaml": ".yaml", "yaml-quoted": ".yaml", "toml": ".toml", "json": ".json", "notebook": ".ipynb",
+          "markdown": ".md", "dotenv": ".env", "dotenv-quoted": ".env", "xml": ".xml", "js": ".js",
+          "python-call": ".py", "export": ".sh", "curl": ".sh"}  # fmt: skip
+
+
+def test_recipe_matches_keylatch_scan_on_the_shared_contexts(
+    keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]
+) -> None:
+    repo = make_repo()
+    expected = set()
+    for i, (kind, context, text, key) in enumerate(cases()):
+        name = f"{i:03d}-{kind.strip('-_')}-{context}{SUFFIX.get(context, '.txt')}"
+        repo.write(name, text.encode())
+        expected.add((name, sha1(key)))
+    for name, text in negatives().items():
+        repo.write(f"neg-{name}.txt", text)
+    repo.commit("contexts")
+    res = keylatch(*RECIPE_SCAN, cwd=repo.path)
+    assert res.code == 0, res.err
+    results = json.loads(res.out)["results"]
+    found = {(path, r["hashed_secret"]) for path, rs in results.items() for r in rs if r["type"] == OURS}
+    assert sorted(path for path, _ in found ^ expected) == []

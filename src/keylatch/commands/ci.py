@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from keylatch.commands.output import add_output_arguments
+from keylatch.commands.output import add_output_arguments, add_verify_arguments
 from keylatch.commands.pipeline import (
     add_config_arguments,
     finish,
@@ -53,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     add_config_arguments(parser)
     add_output_arguments(parser, FORMATS)
+    add_verify_arguments(parser)
     parser.set_defaults(format=None)
 
 

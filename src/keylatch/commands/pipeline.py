@@ -185,6 +185,10 @@ def finish(findings: list[Finding], cfg: Config, args: argparse.Namespace) -> Ex
     """Render per the output options; exit 1 only if a finding reaches the fail-on severity."""
     from keylatch.commands.output import emit
 
+    if getattr(args, "verify", False) and findings:
+        from keylatch import verify
+
+        findings = verify.annotate(findings, base_url=args.verify_url)
     args.format = cfg.format or "text"
     code = emit(findings, args)
     if code == ExitCode.LEAKS and not any(cfg.fails(f.severity) for f in findings):

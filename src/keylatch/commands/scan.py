@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keylatch.commands.output import add_output_arguments
+from keylatch.commands.output import add_output_arguments, add_verify_arguments
 from keylatch.commands.pipeline import (
     add_config_arguments,
     finish,
@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_config_arguments(parser)
     add_output_arguments(parser, FORMATS)
+    add_verify_arguments(parser)
     # None = not given, so the configured format applies.
     parser.set_defaults(format=None)
 

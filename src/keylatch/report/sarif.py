@@ -84,6 +84,8 @@ def _result(f: Finding, index: int, reveal: bool) -> dict[str, Any]:
         props["commit"] = loc.commit
     if f.encoding:
         props["encoding"] = f.encoding
+    if f.verified:
+        props["verified"] = f.verified
     result["properties"] = props
     return result
 
