@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from keylatch.errors import ScanError
 from keylatch.sources.gitcmd import Git, first_line
@@ -35,8 +35,8 @@ _GITLINK = "160000"  # a submodule commit, not content
 _BATCH = 1000  # object names per cat-file process
 
 
-@dataclass(frozen=True, slots=True)
-class StagedFile:
+# NamedTuples, not dataclasses: the hook path must not import dataclasses (see gitcmd.Git).
+class StagedFile(NamedTuple):
     """One path as the index holds it. `head_blob` is HEAD's blob at this path when known."""
 
     path: str
@@ -44,8 +44,7 @@ class StagedFile:
     head_blob: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Staged:
+class Staged(NamedTuple):
     """What to scan: index entries, plus the cases that have no index entry to read."""
 
     files: tuple[StagedFile, ...]
