@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from keylatch.cli import requested_command
 from keylatch.commands import COMMAND_MODULES
 from tests.conftest import SRC, RunKeylatch
-from tests.gitrepo import git_env
+from tests.gitrepo import GitRepo, git_env
 
 
 def test_requested_command() -> None:
@@ -44,3 +45,23 @@ def test_hook_command_imports_no_other_command_and_no_logging(tmp_path: Path, ke
         [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
     )
     assert out.stdout.strip() == "['keylatch.commands.staged']", out.stdout + out.stderr
+
+
+def test_a_clean_commit_loads_nothing_heavy(make_repo: Callable[..., GitRepo]) -> None:
+    # The pre-commit hook runs on every commit: GitPython (~110 ms), detect-secrets (~170 ms),
+    # requests, regex and dataclasses (~10 ms: inspect, ast, dis) must stay off its path.
+    repo = make_repo()
+    for i in range(10):
+        repo.write(f"f{i}.py", f"value = {i}\n")
+    repo.git("add", "-A")
+    probe = (
+        "import sys; from keylatch.cli import main\n"
+        "code = main(['staged'])\n"
+        "heavy = ('git', 'detect_secrets', 'requests', 'regex', 'dataclasses', 'yaml', 'logging')\n"
+        "print(code, sorted(m for m in heavy if m in sys.modules))"
+    )
+    env = dict(repo.env, PYTHONPATH=str(SRC))
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, env=env, capture_output=True, text=True, check=False
+    )
+    assert out.stdout.strip() == "0 []", out.stdout + out.stderr
