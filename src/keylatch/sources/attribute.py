@@ -17,7 +17,7 @@ from keylatch.model import Finding
 from keylatch.sources.blobs import read_objects
 from keylatch.sources.gitcmd import Git
 from keylatch.sources.history import CommitInfo, KeyFinding, Occurrence
-from keylatch.sources.rawlog import GITLINK, ZERO, Change, CommitChanges, parse_log
+from keylatch.sources.rawlog import ZERO, digest
 from keylatch.sources.repostate import RepoState
 from keylatch.sources.scanner import BlobScanner
 
@@ -57,16 +57,8 @@ def attribute(
     include_unreachable: bool,
 ) -> Outcome:
     keyed = scanner.found
-    kept: list[tuple[int, CommitChanges, Change]] = []
-    commits = 0
-    gitlinks: set[tuple[bytes, bytes]] = set()
-    for order, commit in enumerate(parse_log(log_out)):
-        commits += 1
-        for ch in commit.changes:
-            if ch.mode == GITLINK:
-                gitlinks.add((ch.path, ch.new))
-            elif ch.new in keyed or any(o in keyed for o in ch.olds):
-                kept.append((order, commit, ch))
+    log = digest(log_out, keyed)
+    kept = log.changes
     # A range scan read only the blobs its commits added; their parents' versions of the files
     # that now hold keys decide what is new, so read those too.
     olds = {
@@ -100,7 +92,7 @@ def attribute(
     if include_unreachable:
         findings += _dangling(keyed, seen_blobs, set(intros))
     findings.sort(key=_order)
-    return Outcome(tuple(findings), commits, len(gitlinks))
+    return Outcome(tuple(findings), log.commits, log.gitlinks)
 
 
 def _order(k: KeyFinding) -> tuple[str, str, str, str]:
