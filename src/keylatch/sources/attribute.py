@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import IO
 
 from keylatch.model import Finding
 from keylatch.sources.blobs import read_objects
 from keylatch.sources.gitcmd import Git
 from keylatch.sources.history import CommitInfo, KeyFinding, Occurrence
-from keylatch.sources.rawlog import ZERO, digest
+from keylatch.sources.rawlog import ZERO, LogDigest
 from keylatch.sources.repostate import RepoState
 from keylatch.sources.scanner import BlobScanner
 
@@ -51,13 +50,12 @@ class _Intro:
 def attribute(
     git: Git,
     state: RepoState,
-    log_out: IO[bytes],
+    log: LogDigest,
     scanner: BlobScanner,
     missing: frozenset[bytes],
     include_unreachable: bool,
 ) -> Outcome:
     keyed = scanner.found
-    log = digest(log_out, keyed)
     kept = log.changes
     # A range scan read only the blobs its commits added; their parents' versions of the files
     # that now hold keys decide what is new, so read those too.

@@ -13,6 +13,7 @@ commits add are read, and a key counts only where the commit introduced it.
 from __future__ import annotations
 
 import logging
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -24,10 +25,11 @@ from keylatch.errors import ScanError
 from keylatch.model import Secret, Severity
 from keylatch.rules import DEFAULT_RULES, Rule
 from keylatch.sources.blobs import LFS_POINTER, read_objects
-from keylatch.sources.cache import BlobCache
+from keylatch.sources.cache import BlobCache, rules_digest
 from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.grepfilter import candidates
-from keylatch.sources.rawlog import GITLINK, ZERO, log_args, parse_log
+from keylatch.sources.logcache import LogCache
+from keylatch.sources.rawlog import GITLINK, ZERO, digest, log_args, parse_log
 from keylatch.sources.repostate import (
     NO_FETCH,
     inspect,
@@ -142,24 +144,34 @@ def scan_history(
         )
     cache = BlobCache.load(state.common_dir, rules) if use_cache else None
     scanner = BlobScanner(rules, cache, progress, track=not whole)
+    # Only whole-history scans keep an attribution cache: the hooks' range scans stay write-free.
+    log_cache = None
+    if use_cache and whole and not include_unreachable:
+        log_cache = LogCache.open(state.common_dir, git, rules_digest(rules), walk, state.shallow)
     with tempfile.TemporaryFile() as log_out, tempfile.TemporaryFile() as log_err:
-        proc = git.popen(*log_args(walk), stdout=log_out, stderr=log_err)
+        # The log runs while the blobs stream, unless the cache may make it unnecessary.
+        proc = None if log_cache is not None and log_cache.fresh() else _start_log(git, walk, log_out, log_err)
         try:
             if whole:
                 _scan_all(git, scanner, cache)
         finally:
-            code = proc.wait()
-        if code != 0:
-            log_err.seek(0)
-            raise ScanError(f"git log: {first_line(log_err.read())}")
+            if proc is not None:
+                _finish_log(proc, log_err)
         if not whole:
             log_out.seek(0)
             read_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit)
         if scanner.missing - missing:
             oid = min(scanner.missing - missing).decode()
             raise ScanError(f"object {oid} is missing from {repo}: the repository is damaged")
-        log_out.seek(0)
-        outcome = attribute(git, state, log_out, scanner, missing, include_unreachable)
+        keyed = frozenset(scanner.found)
+        digested = log_cache.load(keyed) if log_cache is not None and proc is None else None
+        if digested is None:
+            if proc is None:
+                _finish_log(_start_log(git, walk, log_out, log_err), log_err)
+            digested = digest(log_out, keyed)
+            if log_cache is not None:
+                log_cache.save(keyed, digested)
+        outcome = attribute(git, state, digested, scanner, missing, include_unreachable)
     if cache is not None:
         cache.save()
     return HistoryResult(
@@ -175,6 +187,16 @@ def scan_history(
         shallow_boundary=state.shallow,
         unreachable_included=include_unreachable,
     )
+
+
+def _start_log(git: Git, walk: Sequence[str], out: IO[bytes], err: IO[bytes]) -> subprocess.Popen[bytes]:
+    return git.popen(*log_args(walk), stdout=out, stderr=err)
+
+
+def _finish_log(proc: subprocess.Popen[bytes], err: IO[bytes]) -> None:
+    if proc.wait() != 0:
+        err.seek(0)
+        raise ScanError(f"git log: {first_line(err.read())}")
 
 
 def _boundary(shallow: tuple[str, ...]) -> str:
