@@ -177,3 +177,27 @@ def test_cache_makes_no_difference_to_the_answer(make_repo: MakeRepo, keylatch: 
     assert second["stats"]["cached_blobs"] == 1 and second["stats"]["blobs"] == 1  # README; the key blob is always re-read
     uncached = json.loads(keylatch("history", str(repo.path), "-f", "json", "--no-cache").out)
     assert uncached["stats"]["cached_blobs"] == 0 and uncached["stats"]["blobs"] == 2
+
+
+def test_progress_only_on_a_terminal(make_repo: MakeRepo, home: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.conftest import SRC
+    from tests.gitrepo import git_env
+
+    repo, _, _ = leaky(make_repo)
+    master, slave = pty.openpty()
+    env = {**git_env(home), "PYTHONPATH": str(SRC)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "keylatch", "history", str(repo.path), "--no-cache"],
+        stdout=subprocess.PIPE, stderr=slave, env=env, check=False,
+    )  # fmt: skip
+    os.close(slave)
+    err = os.read(master, 65536).decode()
+    os.close(master)
+    assert proc.returncode == 1
+    assert "scanning: 2 blobs" in err and "MB/s" in err
+    assert "scanning" not in proc.stdout.decode()

@@ -227,3 +227,17 @@ def test_bad_revision_is_a_scan_error(make_repo: MakeRepo) -> None:
     repo.commit("init")
     with pytest.raises(ScanError, match="git log: fatal: bad revision 'nope'"):
         scan_history(repo.path, ["nope"])
+
+
+def test_key_only_in_a_git_note(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    key = make_key("sk-proj-", seed=13)
+    repo.write("a.txt", "a\n")
+    c = repo.commit("init", date=day(1))
+    repo.git("notes", "add", "-m", f"deploy with {key}", c)
+    note = repo.git("rev-parse", "refs/notes/commits")
+
+    k = only(scan_history(repo.path))
+
+    assert where(k) == [(note, c, 1)]  # a note is a blob named after the commit it annotates
+    assert k.refs == ("refs/notes/commits",)

@@ -163,6 +163,8 @@ def scan_history(
         if scanner.missing - missing:
             oid = min(scanner.missing - missing).decode()
             raise ScanError(f"object {oid} is missing from {repo}: the repository is damaged")
+        if progress is not None:  # the final count, whatever the throttling showed last
+            progress(Progress(scanner.blobs, scanner.nbytes, time.monotonic() - scanner.started))
         keyed = frozenset(scanner.found)
         digested = log_cache.load(keyed) if log_cache is not None and proc is None else None
         if digested is None:
