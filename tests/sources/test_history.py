@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -241,3 +242,21 @@ def test_key_only_in_a_git_note(make_repo: MakeRepo) -> None:
 
     assert where(k) == [(note, c, 1)]  # a note is a blob named after the commit it annotates
     assert k.refs == ("refs/notes/commits",)
+
+
+def test_scan_history_never_imports_gitpython(make_repo: MakeRepo) -> None:
+    import subprocess
+    import sys
+
+    repo = make_repo()
+    repo.write("a", make_key("sk-", seed=14) + "\n")
+    repo.commit("k")
+    code = (
+        "import sys; from pathlib import Path; from keylatch.sources.history import scan_history; "
+        f"r = scan_history(Path({str(repo.path)!r}), ['HEAD']); "
+        "print(len(r.findings), 'git' in sys.modules)"
+    )
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**repo.env, "PYTHONPATH": src}).stdout  # fmt: skip
+    assert out.split() == ["1", "False"]  # the pre-push hook path stays light (~110 ms saved)
