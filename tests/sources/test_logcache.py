@@ -48,3 +48,12 @@ def test_unwritable_cache_location_still_scans(make_repo: MakeRepo) -> None:
     assert [[where(k) for k in r.findings] for r in results] == [[[(c, "a.txt", 1)]]] * 2
     assert results[1].cached_blobs == 0
     assert blocker.read_text() == "not a directory\n"
+
+
+def test_range_scans_write_nothing_into_the_git_dir(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.write("a.txt", make_key("sk-", seed=64) + "\n")
+    c = repo.commit("k")
+    result = scan_history(repo.path, ["HEAD", "--not", "--remotes=origin"])
+    assert [where(k) for k in result.findings] == [[(c, "a.txt", 1)]]
+    assert not (repo.path / ".git" / "keylatch").exists()

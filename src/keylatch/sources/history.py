@@ -142,9 +142,10 @@ def scan_history(
             "never downloaded; keylatch does not fetch them. Fetch them "
             "(`git fetch --refetch` or a full clone) or pass --allow-partial"
         )
-    cache = BlobCache.load(state.common_dir, rules) if use_cache else None
+    # Range scans (the hooks) neither read nor write caches: loading a big blob cache would cost
+    # more than the few blobs a push adds, and a hook should not write into the git dir.
+    cache = BlobCache.load(state.common_dir, rules) if use_cache and whole else None
     scanner = BlobScanner(rules, cache, progress, track=not whole)
-    # Only whole-history scans keep an attribution cache: the hooks' range scans stay write-free.
     log_cache = None
     if use_cache and whole and not include_unreachable:
         log_cache = LogCache.open(state.common_dir, git, rules_digest(rules), walk, state.shallow)
