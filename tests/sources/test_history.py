@@ -260,3 +260,19 @@ def test_scan_history_never_imports_gitpython(make_repo: MakeRepo) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**repo.env, "PYTHONPATH": src}).stdout  # fmt: skip
     assert out.split() == ["1", "False"]  # the pre-push hook path stays light (~110 ms saved)
+
+
+def test_dangling_blob_is_reported_only_with_include_unreachable(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    key = make_key("sk-proj-", seed=15)
+    path = repo.write("staged-then-dropped.txt", f"\n{key}\n")
+    oid = repo.git("hash-object", "-w", str(path))
+    path.unlink()
+
+    assert scan_history(repo.path).findings == ()
+    k = only(scan_history(repo.path, include_unreachable=True))
+
+    assert k.introduced.sha == "" and "dangling blob" in k.introduced.summary
+    assert [(o.blob, o.line) for o in k.locations] == [(oid, 2)]
