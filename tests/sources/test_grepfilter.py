@@ -59,3 +59,15 @@ def test_without_grep_the_answer_is_the_same(
     monkeypatch.undo()
     assert without.findings == with_grep.findings
     assert [(o.commit, o.path, o.line) for o in without.findings[0].locations] == [(c, "a.txt", 101)]
+
+
+def test_grep_needles_are_a_superset_filter() -> None:
+    from keylatch.rules import DEFAULT_RULES
+    from keylatch.sources.grepfilter import grep_needles
+    from keylatch.sources.scanner import needles
+
+    full = needles(DEFAULT_RULES)
+    cheap = grep_needles(full)
+    assert len(cheap) < len(full)
+    for n in full:  # wherever a rule literal occurs, some grep needle occurs inside it
+        assert any(c in n for c in cheap), n
