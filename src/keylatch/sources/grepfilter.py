@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from keylatch.errors import ScanError
-from keylatch.sources.blobs import PIPE_SIZE, _feed, _widen
+from keylatch.sources.blobs import PIPE_SIZE, feed, widen
 from keylatch.sources.gitcmd import Git, first_line
 
 MARK = b"KEYLATCH-OBJECT-HEADER"
@@ -75,9 +75,9 @@ def candidates(
         pats.flush()
         cat = git.popen("cat-file", _FORMAT, stdin=subprocess.PIPE)
         assert cat.stdin is not None and cat.stdout is not None
-        _widen(cat.stdout)
+        widen(cat.stdout)
         errors: list[BaseException] = []
-        feeder = threading.Thread(target=_feed, args=(cat.stdin, (o for o, _ in blobs), errors), daemon=True)
+        feeder = threading.Thread(target=feed, args=(cat.stdin, (o for o, _ in blobs), errors), daemon=True)
         feeder.start()
         # LC_ALL=C: bytes, not characters; nothing else from the environment.
         env = {"LC_ALL": "C", "PATH": os.environ.get("PATH", os.defpath)}
