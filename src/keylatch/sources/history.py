@@ -155,9 +155,13 @@ def scan_history(
         try:
             if whole:
                 _scan_all(git, scanner, cache)
-        finally:
-            if proc is not None:
-                _finish_log(proc, log_err)
+        except BaseException:
+            if proc is not None:  # the scan failed: its error is the one to report
+                proc.kill()
+                proc.wait()
+            raise
+        if proc is not None:
+            _finish_log(proc, log_err)
         if not whole:
             log_out.seek(0)
             read_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit)
