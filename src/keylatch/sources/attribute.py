@@ -86,15 +86,12 @@ def attribute(
         for parent, old in zip(commit.parents, ch.olds):
             for fp in fps.get(old, frozenset()) - new_fps:
                 removed_in[fp].add(parent.decode("ascii"))
-    findings = _build(git, state, intros, removed_in, keyed)
+    # Oldest introduction first (committer time: ISO dates in mixed time zones do not sort).
+    dated = sorted(_build(git, state, intros, removed_in, keyed), key=lambda t: t[0])
+    findings = [k for _, k in dated]
     if include_unreachable:
-        findings += _dangling(keyed, seen_blobs, set(intros))
-    findings.sort(key=_order)
+        findings += sorted(_dangling(keyed, seen_blobs, set(intros)), key=lambda k: k.fingerprint)
     return Outcome(tuple(findings), log.commits, log.gitlinks)
-
-
-def _order(k: KeyFinding) -> tuple[str, str, str, str]:
-    return (k.introduced.date, k.introduced.sha, k.rule_id, k.fingerprint)
 
 
 def _build(
@@ -103,7 +100,7 @@ def _build(
     intros: dict[str, list[_Intro]],
     removed_in: dict[str, set[str]],
     keyed: dict[bytes, tuple[Finding, ...]],
-) -> list[KeyFinding]:
+) -> list[tuple[tuple[int, str, str, str], KeyFinding]]:
     if not intros:
         return []
     head_blobs = _tree_blobs(git, state.head, keyed) if state.head else frozenset()
@@ -133,20 +130,19 @@ def _build(
         my_tips = {tip for _, tip in refs_of[fp]}
         candidates.update(t for t, blobs in tip_blobs.items() if t in my_tips and holds(blobs, fp))
         last = max((c for c in candidates if c in meta), key=lambda c: (meta[c][1], c))
-        out.append(
-            KeyFinding(
-                rule_id=first.finding.rule_id,
-                severity=first.finding.severity,
-                secret=first.finding.secret,
-                introduced=meta[first.sha][0],
-                last_seen=meta[last][0],
-                locations=_locations(lst, meta),
-                in_head=in_head,
-                refs=tuple(sorted({r for r, _ in refs_of[fp]})),
-                encoding=first.finding.encoding,
-                at_shallow_boundary=first.sha in state.shallow,
-            )
+        finding = KeyFinding(
+            rule_id=first.finding.rule_id,
+            severity=first.finding.severity,
+            secret=first.finding.secret,
+            introduced=meta[first.sha][0],
+            last_seen=meta[last][0],
+            locations=_locations(lst, meta),
+            in_head=in_head,
+            refs=tuple(sorted({r for r, _ in refs_of[fp]})),
+            encoding=first.finding.encoding,
+            at_shallow_boundary=first.sha in state.shallow,
         )
+        out.append(((first.time, first.sha, first.finding.rule_id, fp), finding))
     return out
 
 
