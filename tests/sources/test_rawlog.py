@@ -5,6 +5,8 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 
+import pytest
+
 from keylatch.sources.gitcmd import Git
 from keylatch.sources.rawlog import _digest_found, _digest_parsed, log_args
 from tests.gitrepo import GitRepo
@@ -13,13 +15,19 @@ from tests.sources.test_history import day
 MakeRepo = Callable[..., GitRepo]
 
 
-def test_fast_and_full_digest_agree(make_repo: MakeRepo) -> None:
+def test_fast_and_full_digest_agree(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     import mmap
 
+    from keylatch.sources import rawlog
+
+    # One-page windows, so that entries and commit headers straddle window boundaries.
+    monkeypatch.setattr(rawlog, "_WINDOW", mmap.PAGESIZE)
     sub = make_repo("sub")
     sub.commit("s")
     repo = make_repo()
     repo.write("a.txt", "a\n")
+    for i in range(120):
+        repo.write(f"filler/{i:03d}.txt", f"{i}\n")
     repo.commit("init", date=day(1))
     repo.git("checkout", "-q", "-b", "side")
     weird = "x\x01y \u00e9.txt"  # a path holding our header byte and a space
@@ -44,7 +52,9 @@ def test_fast_and_full_digest_agree(make_repo: MakeRepo) -> None:
         full = _digest_parsed(fh, blobs)
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             fast = _digest_found(mm, blobs)
+            size = len(mm)
 
+    assert size > 3 * mmap.PAGESIZE
     assert (fast.commits, fast.gitlinks) == (full.commits, full.gitlinks) == (6, 1)
     assert [c[1:] for c in fast.changes] == [c[1:] for c in full.changes]
     assert {ch.path for _, _, ch in full.changes} == {weird.encode(), b"a.txt"}

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from array import array
 from collections.abc import Callable, Sequence
 
 from keylatch.errors import ScanError
@@ -62,8 +63,9 @@ def candidates(
     grep = grep_program()
     if grep is None or not blobs:
         return None if grep is None else set()
-    starts: list[int] = []
-    marks: list[int] = []
+    # Compact arrays, not lists of ints: git.git has 260k blobs and RSS has a budget.
+    starts = array("q")
+    marks = array("q")
     off = 0
     for oid, size in blobs:
         starts.append(off)
@@ -86,17 +88,19 @@ def candidates(
             stdin=cat.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, bufsize=PIPE_SIZE,
         )  # fmt: skip
         cat.stdout.close()  # grep owns the read end now
-        seen_marks: set[int] = set()
+        matched = 0  # markers seen where predicted, in order (grep reports offsets in order)
         hits: set[int] = set()
         assert proc.stdout is not None
         try:
             for line in proc.stdout:
                 pos, _, match = line.rstrip(b"\n").partition(b":")
                 if match == MARK:
-                    seen_marks.add(int(pos))
-                    if on_progress is not None and len(seen_marks) % 2048 == 0:
-                        i = len(seen_marks)
-                        on_progress(i, starts[min(i, len(starts) - 1)])
+                    # A marker inside a blob's content is not predicted and simply skipped; a
+                    # predicted one that never shows up stops `matched` for good.
+                    if matched < len(marks) and int(pos) == marks[matched]:
+                        matched += 1
+                        if on_progress is not None and matched % 2048 == 0:
+                            on_progress(matched, starts[matched - 1])
                 else:
                     hits.add(int(pos))
         finally:
@@ -109,7 +113,7 @@ def candidates(
             cat_code = cat.returncode
     if cat_code != 0 or errors:
         raise ScanError(f"git cat-file: {first_line(cat_err)}")
-    if code not in (0, 1) or not seen_marks.issuperset(marks):
+    if code not in (0, 1) or matched != len(marks):
         if code not in (0, 1):
             import logging
 

@@ -119,6 +119,7 @@ class LogDigest:
 
 # Above this many key-holding blobs one parsing pass beats one `find` pass per blob.
 _FIND_LIMIT = 64
+_WINDOW = 16 << 20  # a multiple of the page size
 _COMMIT_START = re.compile(rb"(?:^|(?<=[\0\n]))\x01")
 _HEADER = re.compile(rb"\x01([0-9a-f]{40}) (\d+) ((?:[0-9a-f]{40} ?)*)\0")
 
@@ -151,14 +152,22 @@ def _digest_parsed(fh: IO[bytes], keyed: Collection[bytes]) -> LogDigest:
 def _digest_found(mm: mmap.mmap, keyed: Collection[bytes]) -> LogDigest:
     """Find each key blob's id in the raw log with `find` (C speed) and parse only around it."""
     entries: dict[int, tuple[CommitChanges, Change]] = {}
-    for needle in (*sorted(keyed), b"160000 "):
-        pos = mm.find(needle)
-        while pos >= 0:
-            found = _entry_at(mm, pos)
-            if found is not None:
-                entries.setdefault(found[0], found[1:])
-            pos = mm.find(needle, pos + 1)
-    commits = sum(1 for _ in _COMMIT_START.finditer(mm))
+    commits = 0
+    needles = (*sorted(keyed), b"160000 ")
+    for start in range(0, len(mm), _WINDOW):
+        # Window by window, dropping each from memory after use: a mapped page counts as our
+        # resident memory, and git.git's log alone is over 100 MB.
+        end = min(len(mm), start + _WINDOW)
+        for needle in needles:
+            pos = mm.find(needle, start, min(len(mm), end + len(needle) - 1))
+            while pos >= 0:
+                found = _entry_at(mm, pos)
+                if found is not None:
+                    entries.setdefault(found[0], found[1:])
+                pos = mm.find(needle, pos + 1, min(len(mm), end + len(needle) - 1))
+        commits += sum(1 for _ in _COMMIT_START.finditer(mm, start, end))
+        if hasattr(mmap, "MADV_DONTNEED"):
+            mm.madvise(mmap.MADV_DONTNEED, start, end - start)
     kept = tuple(
         (order, commit, ch) for order, (commit, ch) in sorted(entries.items()) if ch.mode != GITLINK
     )
