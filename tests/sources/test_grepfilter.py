@@ -71,3 +71,22 @@ def test_grep_needles_are_a_superset_filter() -> None:
     assert len(cheap) < len(full)
     for n in full:  # wherever a rule literal occurs, some grep needle occurs inside it
         assert any(c in n for c in cheap), n
+
+
+def test_a_failing_grep_falls_back_to_python(make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo()
+    repo.write("a.txt", make_key("sk-", seed=52) + "\n")
+    c = repo.commit("key")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    git = shutil.which("git")
+    assert git is not None
+    (bin_dir / "git").symlink_to(git)
+    broken = bin_dir / "grep"
+    broken.write_text("#!/bin/sh\nexit 2\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+    result = scan_history(repo.path, use_cache=False)
+
+    assert [(o.commit, o.path, o.line) for o in result.findings[0].locations] == [(c, "a.txt", 1)]

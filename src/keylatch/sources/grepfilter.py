@@ -15,6 +15,7 @@ mid-scan, a grep that behaves differently), the caller falls back to scanning in
 from __future__ import annotations
 
 import bisect
+import logging
 import os
 import shutil
 import subprocess
@@ -27,6 +28,7 @@ from keylatch.errors import ScanError
 from keylatch.sources.blobs import PIPE_SIZE, feed, widen
 from keylatch.sources.gitcmd import Git, first_line
 
+log = logging.getLogger(__name__)
 MARK = b"KEYLATCH-OBJECT-HEADER"
 _FORMAT = "--batch=%(objectname) %(objectsize) " + MARK.decode()
 
@@ -111,13 +113,13 @@ def candidates(
             with cat:
                 cat_err = cat.stderr.read() if cat.stderr else b""
             cat_code = cat.returncode
+    if code not in (0, 1):
+        # grep failed (and git may have died of the closed pipe): the caller scans in Python.
+        log.debug("grep failed (%s): %s", code, first_line(grep_err))
+        return None
     if cat_code != 0 or errors:
         raise ScanError(f"git cat-file: {first_line(cat_err)}")
-    if code not in (0, 1) or matched != len(marks):
-        if code not in (0, 1):
-            import logging
-
-            logging.getLogger(__name__).debug("grep failed: %s", first_line(grep_err))
+    if matched != len(marks):
         return None
     found = set()
     for at in hits:
