@@ -133,9 +133,12 @@ def scan_history(
     git = Git(repo, config=config + (NO_FETCH if state.partial else ()))
     whole = tuple(revs) == WHOLE_HISTORY
     walk = tuple(revs)
+    # Dangling commits can be thousands: they go to git on stdin, not on the command line.
+    extra: tuple[str, ...] = ()
     if include_unreachable:
-        walk += ("--reflog", *unreachable_commits(git))
-    missing = missing_blobs(git, walk) if state.partial else frozenset()
+        walk += ("--reflog",)
+        extra = unreachable_commits(git)
+    missing = missing_blobs(git, walk, extra) if state.partial else frozenset()
     if missing and not allow_partial:
         raise ScanError(
             f"history is incomplete: {repo} is a partial clone and {len(missing)} blob(s) were "
@@ -151,7 +154,7 @@ def scan_history(
         log_cache = LogCache.open(state.common_dir, git, rules_digest(rules), walk, state.shallow)
     with tempfile.TemporaryFile() as log_out, tempfile.TemporaryFile() as log_err:
         # The log runs while the blobs stream, unless the cache may make it unnecessary.
-        proc = None if log_cache is not None and log_cache.fresh() else _start_log(git, walk, log_out, log_err)
+        proc = None if log_cache is not None and log_cache.fresh() else _start_log(git, walk, extra, log_out, log_err)
         try:
             if whole:
                 _scan_all(git, scanner, cache)
@@ -174,7 +177,7 @@ def scan_history(
         digested = log_cache.load(keyed) if log_cache is not None and proc is None else None
         if digested is None:
             if proc is None:
-                _finish_log(_start_log(git, walk, log_out, log_err), log_err)
+                _finish_log(_start_log(git, walk, extra, log_out, log_err), log_err)
             digested = digest(log_out, keyed)
             if log_cache is not None:
                 log_cache.save(keyed, digested)
@@ -196,8 +199,16 @@ def scan_history(
     )
 
 
-def _start_log(git: Git, walk: Sequence[str], out: IO[bytes], err: IO[bytes]) -> subprocess.Popen[bytes]:
-    return git.popen(*log_args(walk), stdout=out, stderr=err)
+def _start_log(
+    git: Git, walk: Sequence[str], extra: Sequence[str], out: IO[bytes], err: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    if not extra:
+        return git.popen(*log_args(walk), stdout=out, stderr=err)
+    proc = git.popen(*log_args([*walk, "--stdin"]), stdin=subprocess.PIPE, stdout=out, stderr=err)
+    assert proc.stdin is not None
+    with proc.stdin:  # git's output goes to a file, so this cannot block on a full pipe
+        proc.stdin.write("".join(f"{sha}\n" for sha in extra).encode())
+    return proc
 
 
 def _finish_log(proc: subprocess.Popen[bytes], err: IO[bytes]) -> None:
