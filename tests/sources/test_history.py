@@ -276,3 +276,22 @@ def test_dangling_blob_is_reported_only_with_include_unreachable(make_repo: Make
 
     assert k.introduced.sha == "" and "dangling blob" in k.introduced.summary
     assert [(o.blob, o.line) for o in k.locations] == [(oid, 2)]
+
+
+def test_key_in_a_blob_or_tree_that_a_tag_points_at_directly(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    one, two = make_key("sk-", seed=16), make_key("sk-", seed=17)
+    blob = repo.git("hash-object", "-w", str(repo.write("x", f"{one}\n")))
+    repo.git("tag", "raw-blob", blob)
+    inner = repo.git("hash-object", "-w", str(repo.write("y", f"#\n{two}\n")))
+    tree = repo.git("mktree", input=f"100644 blob {inner}\ty.env\n")
+    repo.git("tag", "-a", "-m", "a tree", "raw-tree", tree)
+
+    found = {k.secret.value: k for k in scan_history(repo.path).findings}
+
+    assert found[one].refs == ("refs/tags/raw-blob",) and found[one].introduced.sha == ""
+    assert [(o.path, o.line, o.blob) for o in found[one].locations] == [("", 1, blob)]
+    assert found[two].refs == ("refs/tags/raw-tree",)
+    assert [(o.path, o.line) for o in found[two].locations] == [("y.env", 2)]

@@ -54,6 +54,7 @@ def attribute(
     scanner: BlobScanner,
     missing: frozenset[bytes],
     include_unreachable: bool,
+    whole: bool = False,
 ) -> Outcome:
     keyed = scanner.found
     kept = log.changes
@@ -89,6 +90,10 @@ def attribute(
     # Oldest introduction first (committer time: ISO dates in mixed time zones do not sort).
     dated = sorted(_build(git, state, intros, removed_in, keyed), key=lambda t: t[0])
     findings = [k for _, k in dated]
+    if whole:
+        tagged, tagged_blobs = _tagged(git, keyed, seen_blobs, set(intros))
+        findings += tagged
+        seen_blobs |= tagged_blobs
     if include_unreachable:
         findings += sorted(_dangling(keyed, seen_blobs, set(intros)), key=lambda k: k.fingerprint)
     return Outcome(tuple(findings), log.commits, log.gitlinks)
@@ -175,6 +180,44 @@ def _dangling(keyed: dict[bytes, tuple[Finding, ...]], seen: set[bytes], known: 
             KeyFinding(f.rule_id, f.severity, f.secret, _NO_COMMIT, _NO_COMMIT, locs, False, (), f.encoding)
         )
     return out
+
+
+def _tagged(
+    git: Git, keyed: dict[bytes, tuple[Finding, ...]], seen: set[bytes], known: set[str]
+) -> tuple[list[KeyFinding], set[bytes]]:
+    """Keys in blobs a ref reaches without any commit: a tag on a blob or on a tree."""
+    fmt = "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)"
+    places: dict[bytes, list[tuple[str, str]]] = defaultdict(list)  # blob -> (path, ref)
+    for line in git.run("for-each-ref", fmt).splitlines():
+        kind, oid, peeled_kind, peeled, ref = line.split(b" ", 4)
+        if peeled_kind:
+            kind, oid = peeled_kind, peeled
+        name = ref.decode("utf-8", "backslashreplace")
+        if kind == b"blob" and oid in keyed and oid not in seen:
+            places[oid].append(("", name))
+        elif kind == b"tree":
+            for entry in git.run("ls-tree", "-r", "-z", oid.decode("ascii")).split(b"\0"):
+                meta, _, path = entry.partition(b"\t")
+                blob = meta.split(b" ")[-1] if meta else b""
+                if blob in keyed and blob not in seen:
+                    places[blob].append((path.decode("utf-8", "backslashreplace"), name))
+    by_fp: dict[str, list[tuple[str, str, str, Finding]]] = defaultdict(list)
+    for oid, where in places.items():
+        for f in keyed[oid]:
+            if f.fingerprint not in known:
+                by_fp[f.fingerprint].extend((oid.decode("ascii"), path, ref, f) for path, ref in where)
+    out = []
+    for lst in by_fp.values():
+        lst.sort(key=lambda t: (t[2], t[1], t[3].location.line))
+        f = lst[0][3]
+        refs = tuple(sorted({ref for _, _, ref, _ in lst}))
+        info = CommitInfo("", "", "", "", f"(in no commit: reached directly by {refs[0]})")
+        locs = tuple(
+            sorted({Occurrence("", path, g.location.line, g.location.column, blob=oid) for oid, path, _, g in lst},
+                   key=lambda o: (o.path, o.line, o.column, o.blob))
+        )  # fmt: skip
+        out.append(KeyFinding(f.rule_id, f.severity, f.secret, info, info, locs, False, refs, f.encoding))
+    return sorted(out, key=lambda k: k.fingerprint), set(places)
 
 
 def _tree_blobs(git: Git, commit: str, keyed: dict[bytes, tuple[Finding, ...]]) -> frozenset[str]:

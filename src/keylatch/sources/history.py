@@ -181,7 +181,7 @@ def scan_history(
             digested = digest(log_out, keyed)
             if log_cache is not None:
                 log_cache.save(keyed, digested)
-        outcome = attribute(git, state, digested, scanner, missing, include_unreachable)
+        outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole)
     if cache is not None:
         cache.save()
     return HistoryResult(
