@@ -295,3 +295,21 @@ def test_key_in_a_blob_or_tree_that_a_tag_points_at_directly(make_repo: MakeRepo
     assert [(o.path, o.line, o.blob) for o in found[one].locations] == [("", 1, blob)]
     assert found[two].refs == ("refs/tags/raw-tree",)
     assert [(o.path, o.line) for o in found[two].locations] == [("y.env", 2)]
+
+
+def test_key_in_a_commit_message(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    key = make_key("sk-proj-", seed=18)
+    repo.write("a.txt", "a\n")
+    base = repo.commit("init", date=day(1))
+    repo.write("b.txt", "b\n")
+    c = repo.commit(f"deploy fix\n\nused OPENAI_API_KEY={key} to test", author="bob", date=day(2))
+    repo.write("c.env", f"KEY={key}\n")
+    later = repo.commit("env", date=day(3))
+
+    k = only(scan_history(repo.path))
+
+    assert where(k) == [(c, "(commit message)", 3), (later, "c.env", 1)]
+    assert k.introduced.sha == c and k.introduced.author_name == BOB[0]
+    assert k.locations[0].column == len("used OPENAI_API_KEY=") + 1
+    assert where(only(scan_history(repo.path, [f"{base}..{c}"]))) == [(c, "(commit message)", 3)]

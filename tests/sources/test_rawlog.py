@@ -45,6 +45,7 @@ def test_fast_and_full_digest_agree(make_repo: MakeRepo, monkeypatch: pytest.Mon
         repo.git("rev-parse", f"HEAD:{weird}").encode(),
         repo.git("rev-parse", "HEAD:a.txt").encode(),
         repo.git("rev-parse", "HEAD~1:a.txt").encode(),
+        repo.git("rev-parse", "HEAD~1").encode(),  # a commit: its message counts as a change
     }
     with tempfile.TemporaryFile() as fh:
         fh.write(Git(repo.path).run(*log_args(["--all"])))
@@ -57,4 +58,4 @@ def test_fast_and_full_digest_agree(make_repo: MakeRepo, monkeypatch: pytest.Mon
     assert size > 3 * mmap.PAGESIZE
     assert (fast.commits, fast.gitlinks) == (full.commits, full.gitlinks) == (6, 1)
     assert [c[1:] for c in fast.changes] == [c[1:] for c in full.changes]
-    assert {ch.path for _, _, ch in full.changes} == {weird.encode(), b"a.txt"}
+    assert {ch.path for _, _, ch in full.changes} == {weird.encode(), b"a.txt", b"(commit message)"}

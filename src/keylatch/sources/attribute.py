@@ -68,7 +68,7 @@ def attribute(
         if o != ZERO and o not in missing and not scanner.is_scanned(o)
     }
     if olds:
-        read_objects(git, sorted(olds), scanner.visit)
+        read_objects(git, sorted(olds), scanner.visit)  # blobs only: a message has no "old"
     fps = {oid: frozenset(f.fingerprint for f in fs) for oid, fs in keyed.items()}
     intros: dict[str, list[_Intro]] = defaultdict(list)
     removed_in: dict[str, set[str]] = defaultdict(set)  # fingerprint -> parents that still had it

@@ -39,6 +39,7 @@ from keylatch.sources.repostate import (
 from keylatch.sources.scanner import BlobScanner, Progress, ProgressFn, needles
 
 WHOLE_HISTORY: tuple[str, ...] = ("--all",)
+OBJECT_KINDS = (b"blob", b"commit")
 log = logging.getLogger(__name__)
 
 
@@ -167,7 +168,7 @@ def scan_history(
             _finish_log(proc, log_err)
         if not whole:
             log_out.seek(0)
-            read_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit)
+            read_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit, OBJECT_KINDS)
         if scanner.missing - missing:
             oid = min(scanner.missing - missing).decode()
             raise ScanError(f"object {oid} is missing from {repo}: the repository is damaged")
@@ -223,19 +224,23 @@ def _boundary(shallow: tuple[str, ...]) -> str:
 
 
 def _scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
-    """Every blob in the repository, in pack order, minus those the cache knows are clean."""
+    """Every blob and commit object in the repository, in pack order, minus those the cache
+    knows are clean (a commit object is read for its message)."""
     todo: list[tuple[bytes, int]] = []
+    is_commit = bytearray()
     with git.popen(
         "cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname) %(objectsize)", "--unordered"
     ) as proc:  # fmt: skip
         assert proc.stdout is not None and proc.stderr is not None
         for line in proc.stdout:
-            if line.startswith(b"blob "):
-                _, oid, size = line.split()
-                if cache is not None and oid in cache:
-                    scanner.cached += 1
-                else:
-                    todo.append((oid, int(size)))
+            kind, oid, size = line.split()
+            if kind not in OBJECT_KINDS:
+                continue
+            if cache is not None and oid in cache:
+                scanner.cached += kind == b"blob"
+            else:
+                todo.append((oid, int(size)))
+                is_commit.append(kind == b"commit")
         err = proc.stderr.read()
     if proc.returncode != 0:
         raise ScanError(f"git cat-file: {first_line(err)}")
@@ -248,15 +253,15 @@ def _scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
     hits = candidates(git, todo, (*needles(scanner.rules), LFS_POINTER), report)
     if hits is None:
         log.debug("grep prefilter unavailable or out of step: scanning every blob in Python")
-        read_objects(git, [oid for oid, _ in todo], scanner.visit)
+        read_objects(git, [oid for oid, _ in todo], scanner.visit, OBJECT_KINDS)
         return
-    # Only blobs holding a needle are read again and given to the engine.
-    read_objects(git, [oid for oid, _ in todo if oid in hits], scanner.visit)
-    rest = [(oid, size) for oid, size in todo if oid not in hits]
-    scanner.blobs += len(rest)
-    scanner.nbytes += sum(size for _, size in rest)
+    # Only objects holding a needle are read again and given to the engine.
+    read_objects(git, [oid for oid, _ in todo if oid in hits], scanner.visit, OBJECT_KINDS)
+    rest = [i for i, (oid, _) in enumerate(todo) if oid not in hits]
+    scanner.blobs += sum(1 for i in rest if not is_commit[i])
+    scanner.nbytes += sum(todo[i][1] for i in rest if not is_commit[i])
     if cache is not None:
-        cache.add(oid for oid, _ in rest)
+        cache.add(todo[i][0] for i in rest)
 
 
 def cache_hit(scanner: BlobScanner, oid: bytes) -> bool:
@@ -266,6 +271,8 @@ def cache_hit(scanner: BlobScanner, oid: bytes) -> bool:
 def _added_blobs(log_out: IO[bytes], scanner: BlobScanner, missing: frozenset[bytes]) -> Iterator[bytes]:
     seen: set[bytes] = set()
     for commit in parse_log(log_out):
+        if not scanner.is_scanned(commit.sha):
+            yield commit.sha  # for its message
         for ch in commit.changes:
             oid = ch.new
             if oid == ZERO or ch.mode == GITLINK or oid in seen or oid in missing:

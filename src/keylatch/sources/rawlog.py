@@ -22,6 +22,10 @@ from keylatch.errors import ScanError
 
 ZERO = b"0" * 40
 GITLINK = b"160000"
+# A commit message holding a key is recorded as a change of this pseudo mode and path, whose
+# "blob" is the commit object itself (scanner.py scans the message part of it).
+MESSAGE = b"message"
+MESSAGE_PATH = b"(commit message)"
 # %x01 marks a commit header; what follows -z output cannot be confused with it because paths
 # are read positionally (the token after a change line is always a path).
 LOG_FORMAT = "--format=%x01%H %ct %P"
@@ -141,11 +145,14 @@ def _digest_parsed(fh: IO[bytes], keyed: Collection[bytes]) -> LogDigest:
     links: set[tuple[bytes, bytes]] = set()
     for order, commit in enumerate(parse_log(fh)):
         commits += 1
+        bare = CommitChanges(commit.sha, commit.time, commit.parents, ())
+        if commit.sha in keyed:
+            kept.append((order, bare, Change(MESSAGE_PATH, MESSAGE, commit.sha, ())))
         for ch in commit.changes:
             if ch.mode == GITLINK:
                 links.add((ch.path, ch.new))
             elif ch.new in keyed or any(o in keyed for o in ch.olds):
-                kept.append((order, CommitChanges(commit.sha, commit.time, commit.parents, ()), ch))
+                kept.append((order, bare, ch))
     return LogDigest(commits, len(links), tuple(kept))
 
 
@@ -177,6 +184,11 @@ def _digest_found(mm: mmap.mmap, keyed: Collection[bytes]) -> LogDigest:
 
 def _entry_at(mm: mmap.mmap, pos: int) -> tuple[int, CommitChanges, Change] | None:
     """The change line containing `pos` and its commit, or None if `pos` is not in a change line."""
+    if pos > 0 and mm[pos - 1 : pos] == b"\x01":  # a commit id in its own header: its message
+        m = _HEADER.match(mm, pos - 1)
+        if m is not None:
+            commit = CommitChanges(m.group(1), int(m.group(2)), tuple(m.group(3).split()), ())
+            return pos - 1, commit, Change(MESSAGE_PATH, MESSAGE, m.group(1), ())
     start = mm.rfind(b"\0", 0, pos) + 1
     end = mm.find(b"\0", pos)
     meta = mm[start:end].lstrip(b"\n")
