@@ -312,4 +312,5 @@ def test_key_in_a_commit_message(make_repo: MakeRepo) -> None:
     assert where(k) == [(c, "(commit message)", 3), (later, "c.env", 1)]
     assert k.introduced.sha == c and k.introduced.author_name == BOB[0]
     assert k.locations[0].column == len("used OPENAI_API_KEY=") + 1
+    assert k.locations[0].blob == ""  # no blob to read allow comments from
     assert where(only(scan_history(repo.path, [f"{base}..{c}"]))) == [(c, "(commit message)", 3)]

@@ -16,7 +16,7 @@ from keylatch.model import Finding
 from keylatch.sources.blobs import read_objects
 from keylatch.sources.gitcmd import Git
 from keylatch.sources.history import CommitInfo, KeyFinding, Occurrence
-from keylatch.sources.rawlog import ZERO, LogDigest
+from keylatch.sources.rawlog import MESSAGE, ZERO, LogDigest
 from keylatch.sources.repostate import RepoState
 from keylatch.sources.scanner import BlobScanner
 
@@ -81,9 +81,9 @@ def attribute(
         for f in keyed.get(ch.new, ()):
             if f.fingerprint not in old_fps:
                 path = ch.path.decode("utf-8", "backslashreplace")
-                intros[f.fingerprint].append(
-                    _Intro(commit.time, order, sha, path, ch.new.decode("ascii"), f)
-                )
+                # A message's "blob" is the commit object: no blob id to read lines from.
+                blob = "" if ch.mode == MESSAGE else ch.new.decode("ascii")
+                intros[f.fingerprint].append(_Intro(commit.time, order, sha, path, blob, f))
         for parent, old in zip(commit.parents, ch.olds):
             for fp in fps.get(old, frozenset()) - new_fps:
                 removed_in[fp].add(parent.decode("ascii"))
