@@ -78,7 +78,8 @@ def main() -> None:
         copy = tmp / "repo.git"
         subprocess.run(["git", "clone", "-q", "--mirror", str(a.repo), str(copy)], check=True, env=env())
         commits = subprocess.run(
-            ["git", "-C", str(copy), "rev-list", "--all", "--count"], capture_output=True, text=True, env=env(), check=True
+            ["git", "-C", str(copy), "rev-list", "--all", "--count"],
+            capture_output=True, text=True, env=env(), check=True,  # fmt: skip
         ).stdout.strip()
         floor(copy)  # warm the page cache so both sides read from memory
         best: dict[str, float] = {}
@@ -100,8 +101,10 @@ def main() -> None:
         print(f"repository: {a.repo} ({commits} commits, {stats['blobs']} blobs, {mb:.0f} MB of blobs)")
         print(f"keys found: {len(doc['findings'])}  (load average {os.getloadavg()[0]:.1f})")  # type: ignore[arg-type]
         print(f"floor (cat-file --batch-all-objects --batch):  {best['floor']:.2f} s")
-        print(f"keylatch history, cold cache:                  {best['cold']:.2f} s  = {best['cold'] / best['floor']:.2f}x floor, {mb / best['cold']:.0f} MB/s")
-        print(f"keylatch history, warm cache:                  {best['warm']:.2f} s  = {best['warm'] / best['cold']:.1%} of cold")
+        cold, warm, flo = best["cold"], best["warm"], best["floor"]
+        ratio = f"{cold / flo:.2f}x floor, {mb / cold:.0f} MB/s"
+        print(f"keylatch history, cold cache:                  {cold:.2f} s  = {ratio}")
+        print(f"keylatch history, warm cache:                  {warm:.2f} s  = {warm / cold:.1%} of cold")
         print(f"peak RSS of keylatch's own process:            {rss / 1024:.0f} MB")
         if a.keep_copy:
             print(f"copy kept at {copy}")

@@ -38,7 +38,7 @@ class GitRepo:
     env: dict[str, str]
 
     @classmethod
-    def init(cls, path: Path, home: Path, *args: str) -> "GitRepo":
+    def init(cls, path: Path, home: Path, *args: str) -> GitRepo:
         path.mkdir(parents=True, exist_ok=True)
         repo = cls(path, git_env(home))
         repo.git("init", "-q", *args)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 from types import ModuleType
 
 from keylatch import __version__
 from keylatch.commands import COMMAND_MODULES
 from keylatch.errors import ExitCode, KeylatchError
 
-log = logging.getLogger("keylatch")
+# `typing` and `logging` cost the pre-commit hook ~10 ms of imports; mypy honours this constant.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 EPILOG = """exit codes:
   0    no keys found
@@ -23,6 +24,32 @@ EPILOG = """exit codes:
   3    the scan could not complete (unreadable path, git failure, ...): never "clean"
   130  interrupted
 """
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse builds a formatter for every add_argument; the stock one imports shutil (and
+    with it bz2, lzma, zlib) just to read the terminal width. Read it directly instead."""
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ) -> None:
+        if width is None:
+            width = _columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _columns() -> int:
+    # As shutil.get_terminal_size: $COLUMNS, else the terminal of stdout, else 80.
+    import os
+
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,23 +62,42 @@ def _load(name: str) -> ModuleType:
     return importlib.import_module(f"keylatch.commands.{name}")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The subcommand argv names, if it names one before any top-level option but --debug.
+
+    Then only that command's module is imported: `keylatch staged` runs on every commit and must
+    not pay for every other command's imports. Anything else (help, version, a typo) builds the
+    full parser so help and errors list every command.
+    """
+    for arg in argv:
+        if arg == "--debug":
+            continue
+        if arg.startswith("-"):
+            return None
+        return arg if arg.replace("-", "_") in COMMAND_MODULES else None
+    return None
+
+
+def build_parser(only: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     parser = _Parser(
         prog="keylatch",
         description="Find OpenAI API keys in files, staged changes, pushes and git history.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"keylatch {__version__}")
     parser.add_argument("--debug", action="store_true", help="verbose logs and tracebacks on errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # An explicit prog spares argparse a help formatter (and its shutil import) on every run.
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, prog=parser.prog)
     modules: dict[str, ModuleType] = {}
     for name in COMMAND_MODULES:
+        if only is not None and name != only.replace("-", "_"):
+            continue
         mod = _load(name)
         cmd = name.replace("_", "-")
         p = sub.add_parser(
             cmd, help=mod.HELP, description=mod.HELP, epilog=EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=_Formatter,
         )  # fmt: skip
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         mod.add_arguments(p)
@@ -59,15 +105,33 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     return parser, modules
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser, modules = build_parser()
-    args = parser.parse_args(argv)
-    debug = bool(getattr(args, "debug", False))
+def _setup_logging(debug: bool, command: ModuleType | None) -> None:
+    # Hook commands (HOT_PATH = True) run on every commit and log nothing unless --debug; they
+    # skip importing logging. A stray warning would still reach stderr through logging's
+    # last-resort handler, just without the "keylatch: LEVEL:" prefix.
+    if not debug and getattr(command, "HOT_PATH", False):
+        return
+    import logging
+
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="keylatch: %(levelname)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def _log_exception(message: str) -> None:
+    import logging
+
+    logging.getLogger("keylatch").exception(message)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser, modules = build_parser(requested_command(argv))
+    args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    _setup_logging(debug, modules.get(args.command))
     if not args.command:
         parser.print_usage(sys.stderr)
         print("keylatch: error: a command is required", file=sys.stderr)
@@ -76,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(modules[args.command].run(args))
     except KeylatchError as exc:
         if debug:
-            log.exception("failed")
+            _log_exception("failed")
         print(f"keylatch: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
@@ -87,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.SCAN_FAILED
     except Exception as exc:  # noqa: BLE001  -- fail closed with one line, never a traceback
         if debug:
-            log.exception("unexpected error")
+            _log_exception("unexpected error")
         print(f"keylatch: error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
         return ExitCode.SCAN_FAILED
 

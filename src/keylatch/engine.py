@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -26,7 +25,9 @@ _REACH = 640
 BASE64_MARKERS: tuple[bytes, ...] = tuple(
     base64.b64encode(b"\0" * p + MARKER.encode())[-(-8 * p // 6) : (8 * p + 64) // 6] for p in range(3)
 )
-_B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
+# Line breaks are included because `base64` wraps its output at 76 columns; "=" is not, since it
+# only ends a value.
+_B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_\r\n")
 _B64_SPAN_LIMIT = 1 << 16
 
 
@@ -72,6 +73,28 @@ class _Doc:
         return raw.count(b"\n" if isinstance(raw, bytes) else "\n", 0, pos) + 1  # type: ignore[arg-type]
 
 
+class _Presence:
+    """Which keywords a document contains, each searched for at most once.
+
+    Each search is one pass over the data, so rules that share a keyword share the pass.
+    """
+
+    __slots__ = ("_doc", "_seen")
+
+    def __init__(self, doc: _Doc) -> None:
+        self._doc = doc
+        self._seen: dict[str, bool] = {}
+
+    def __call__(self, keyword: str) -> bool:
+        hit = self._seen.get(keyword)
+        if hit is None:
+            hit = self._seen[keyword] = self._doc.contains(keyword)
+        return hit
+
+    def any(self, rule: Rule) -> bool:
+        return any(self(k) for k in rule.keywords)
+
+
 def _windows(doc: _Doc, rule: Rule) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     size = len(doc.raw)
@@ -89,9 +112,10 @@ def _windows(doc: _Doc, rule: Rule) -> list[tuple[int, int]]:
 
 
 def _matches(doc: _Doc, rule: Rule, full: list[str]) -> Iterator[tuple[int, str]]:
-    """Yield (absolute start, key) for each accepted match of `rule` in `doc`."""
-    if not any(doc.contains(kw) for kw in rule.keywords):
-        return
+    """Yield (absolute start, key) for each accepted match of `rule` in `doc`.
+
+    The caller has checked that `doc` contains one of the rule's keywords.
+    """
     if rule.anchored:
         for a, b in _windows(doc, rule):
             # A window that starts mid-data must not invent a left boundary: widen by one byte
@@ -124,15 +148,28 @@ def _matches(doc: _Doc, rule: Rule, full: list[str]) -> Iterator[tuple[int, str]
         yield start, key
 
 
-def _location(doc: _Doc, chunk: Chunk, pos: int) -> Location:
-    ls, _ = doc.line_bounds(pos)
-    return Location(
-        path=chunk.path,
-        line=chunk.first_line + doc.line_no(pos) - 1,
-        column=pos - ls + 1,
-        commit=chunk.commit,
-        blob=chunk.blob,
-    )
+class _Lines:
+    """Line numbers for increasing offsets, counting each newline once (not from 0 each time)."""
+
+    __slots__ = ("_doc", "_pos", "_line")
+
+    def __init__(self, doc: _Doc) -> None:
+        self._doc, self._pos, self._line = doc, 0, 1
+
+    def location(self, chunk: Chunk, pos: int) -> Location:
+        raw = self._doc.raw
+        if pos < self._pos:
+            self._pos, self._line = 0, 1
+        self._line += raw.count(b"\n" if isinstance(raw, bytes) else "\n", self._pos, pos)  # type: ignore[arg-type]
+        self._pos = pos
+        ls, _ = self._doc.line_bounds(pos)
+        return Location(
+            path=chunk.path,
+            line=chunk.first_line + self._line - 1,
+            column=pos - ls + 1,
+            commit=chunk.commit,
+            blob=chunk.blob,
+        )
 
 
 def _b64_candidates(doc: _Doc) -> Iterator[tuple[int, bytes]]:
@@ -152,7 +189,7 @@ def _b64_candidates(doc: _Doc) -> Iterator[tuple[int, bytes]]:
                 b += 1
             if (a, b) not in seen:
                 seen.add((a, b))
-                token = raw[a:b].rstrip(b"=")
+                token = raw[a:b].replace(b"\n", b"").replace(b"\r", b"")
                 alt = b"-_" if (b"-" in token or b"_" in token) else None
                 # The value may be preceded by text that happens to be base64 letters
                 # ("data:"), so try every 4-character alignment.
@@ -168,41 +205,90 @@ def _b64_candidates(doc: _Doc) -> Iterator[tuple[int, bytes]]:
             i = raw.find(marker, i + 1)
 
 
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    at: int
+    rule: Rule
+    key: str
+    encoding: str = ""
+
+
 def _scan_doc(doc: _Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
-    claimed: dict[int, Finding] = {}
+    present = _Presence(doc)
+    plain: dict[int, _Hit] = {}  # the first rule to claim an offset keeps it
     full: list[str] = []
     for rule in rules:
-        for start, key in _matches(doc, rule, full):
-            if start in claimed:
-                continue
-            claimed[start] = Finding(
-                rule_id=rule.id,
-                severity=rule.severity,
-                secret=_secret(rule, key),
-                location=_location(doc, chunk, start),
-                span=(start, start + len(key)),
-            )
-    findings = list(claimed.values())
+        if present.any(rule):
+            for start, key in _matches(doc, rule, full):
+                plain.setdefault(start, _Hit(start, rule, key))
+    hits = list(plain.values())
     b64_rules = [r for r in rules if r.base64]
-    if b64_rules and any(doc.contains(m.decode()) for m in BASE64_MARKERS):
-        seen = {f.secret.value for f in findings}
+    if b64_rules and any(present(m.decode()) for m in BASE64_MARKERS):
+        seen = {h.key for h in hits}
         for pos, decoded in _b64_candidates(doc):
             inner = _Doc(decoded)
+            inner_present = _Presence(inner)
             for rule in b64_rules:
-                for _, key in _matches(inner, rule, []):
-                    if key not in seen:
-                        seen.add(key)
-                        findings.append(
-                            Finding(
-                                rule_id=rule.id,
-                                severity=rule.severity,
-                                secret=_secret(rule, key),
-                                location=_location(doc, chunk, pos),
-                                span=(pos, pos),
-                                encoding="base64",
-                            )
-                        )
+                if inner_present.any(rule):
+                    for _, key in _matches(inner, rule, []):
+                        if key not in seen:
+                            seen.add(key)
+                            hits.append(_Hit(pos, rule, key, "base64"))
+    hits.sort(key=lambda h: h.at)
+    lines = _Lines(doc)
+    findings = [
+        Finding(
+            rule_id=h.rule.id,
+            severity=h.rule.severity,
+            secret=_secret(h.rule, h.key),
+            location=lines.location(chunk, h.at),
+            span=(h.at, h.at if h.encoding else h.at + len(h.key)),
+            encoding=h.encoding,
+        )
+        for h in hits
+    ]
+    raw = doc.raw
+    # UTF-16 text has NUL bytes; the NUL test is a memchr, far cheaper than the marker search.
+    if isinstance(raw, bytes) and b"\0" in raw and _UTF16_MARKER in raw:
+        findings.extend(_utf16_findings(raw, chunk, rules, {f.secret.value for f in findings}))
     return sorted(findings, key=lambda f: (f.span, f.rule_id, f.secret.fingerprint))
+
+
+# Windows tools (PowerShell's Out-File, Notepad's "Unicode") write UTF-16, which puts a NUL
+# between the marker's letters in both byte orders.
+_UTF16_MARKER = "\0".join(MARKER).encode("ascii")
+
+
+def _utf16_findings(raw: bytes, chunk: Chunk, rules: Sequence[Rule], seen: set[str]) -> Iterator[Finding]:
+    pos = raw.find(_UTF16_MARKER)
+    # Little-endian text has the marker's first letter on an even offset, big-endian on an odd one.
+    for codec, start in (("utf-16-le", pos % 2), ("utf-16-be", (pos + 1) % 2)):
+        text = raw[start:].decode(codec, "replace")
+        doc = _Doc(text)
+        present = _Presence(doc)
+        for rule in rules:
+            if not (rule.anchored and present.any(rule)):
+                continue
+            for at, key in _matches(doc, rule, []):
+                if key in seen:
+                    continue
+                seen.add(key)
+                ls, _ = doc.line_bounds(at)
+                byte_at = start + 2 * at
+                yield Finding(
+                    rule_id=rule.id,
+                    severity=rule.severity,
+                    secret=_secret(rule, key),
+                    location=Location(
+                        path=chunk.path,
+                        line=chunk.first_line + doc.line_no(at) - 1,
+                        column=at - ls + 1,
+                        commit=chunk.commit,
+                        blob=chunk.blob,
+                    ),
+                    span=(byte_at, byte_at + 2 * len(key)),
+                    encoding="utf-16",
+                )
 
 
 def _secret(rule: Rule, key: str) -> Secret:

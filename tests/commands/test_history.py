@@ -125,7 +125,8 @@ def test_not_a_repository_and_shallow_errors(make_repo: MakeRepo, keylatch: RunK
     assert r.code == 3 and "history is incomplete" in r.err and r.out == ""
     allowed = keylatch("history", str(repo.path), "--allow-shallow")
     assert allowed.code == 1 and "(shallow boundary: may be older)" in allowed.out
-    assert allowed.out.rstrip().endswith("shallow clone: history before " + repo.git("rev-parse", "HEAD~1")[:12] + " is missing")
+    boundary = repo.git("rev-parse", "HEAD~1")[:12]
+    assert allowed.out.rstrip().endswith(f"shallow clone: history before {boundary} is missing")
 
 
 def test_repository_owned_by_another_user(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
@@ -166,7 +167,8 @@ def test_recurse_submodules(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
     assert skipped.code == 0 and "1 submodule commits skipped" in skipped.out
     r = keylatch("history", str(parent.path), "--recurse-submodules", "-f", "json")
     (f,) = json.loads(r.out)["findings"]
-    assert (f["locations"][0]["commit"], f["locations"][0]["path"], f["locations"][0]["line"]) == (s, "vendor/sub/k.txt", 2)
+    loc = f["locations"][0]
+    assert (loc["commit"], loc["path"], loc["line"]) == (s, "vendor/sub/k.txt", 2)
 
 
 def test_cache_makes_no_difference_to_the_answer(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
@@ -174,7 +176,8 @@ def test_cache_makes_no_difference_to_the_answer(make_repo: MakeRepo, keylatch: 
     first = json.loads(keylatch("history", str(repo.path), "-f", "json").out)
     second = json.loads(keylatch("history", str(repo.path), "-f", "json").out)
     assert first["findings"] == second["findings"]
-    assert second["stats"]["cached_blobs"] == 1 and second["stats"]["blobs"] == 1  # README; the key blob is always re-read
+    # README comes from the cache; the key blob is always read again
+    assert second["stats"]["cached_blobs"] == 1 and second["stats"]["blobs"] == 1
     uncached = json.loads(keylatch("history", str(repo.path), "-f", "json", "--no-cache").out)
     assert uncached["stats"]["cached_blobs"] == 0 and uncached["stats"]["blobs"] == 2
 

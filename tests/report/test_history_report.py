@@ -32,7 +32,8 @@ def result(**kw: object) -> HistoryResult:
 
 
 def test_text_lines_and_summary_notes() -> None:
-    out = render("text", result(gitlinks=2, lfs_pointers=1, missing_blobs=4, shallow_boundary=("c" * 40,), boundary=True))
+    skipped = {"gitlinks": 2, "lfs_pointers": 1, "missing_blobs": 4, "shallow_boundary": ("c" * 40,)}
+    out = render("text", result(**skipped, boundary=True))
     lines = out.splitlines()
     assert lines[0] == f"high openai-project-key {Secret(KEY, 8).redacted} sha256:{Secret(KEY).fingerprint[:12]}"
     assert lines[1] == (

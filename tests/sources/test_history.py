@@ -314,3 +314,20 @@ def test_key_in_a_commit_message(make_repo: MakeRepo) -> None:
     assert k.locations[0].column == len("used OPENAI_API_KEY=") + 1
     assert k.locations[0].blob == ""  # no blob to read allow comments from
     assert where(only(scan_history(repo.path, [f"{base}..{c}"]))) == [(c, "(commit message)", 3)]
+
+
+def test_utf16_encoded_key_in_a_blob(make_repo: MakeRepo) -> None:
+    from keylatch.prefilter import KEYWORDS
+    from keylatch.rules import DEFAULT_RULES
+    from keylatch.sources.scanner import needles
+
+    assert set(needles(DEFAULT_RULES)) == set(KEYWORDS)  # the hook's prefilter, proven there
+    repo = make_repo()
+    key = make_key("sk-proj-", seed=19)
+    repo.write("notes.txt", f"first\nKEY={key}\n".encode("utf-16-le"))
+    c = repo.commit("utf-16 file")
+
+    k = only(scan_history(repo.path))
+
+    assert (k.secret.value, k.encoding) == (key, "utf-16")
+    assert [(o.commit, o.path) for o in k.locations] == [(c, "notes.txt")]

@@ -7,6 +7,12 @@ Command modules import only light modules at top level; each imports what its wo
 # The order is the order of `keylatch --help`.
 COMMAND_MODULES: tuple[str, ...] = (
     "scan",
+    "ci",
+    "baseline",
     "plugin_path",
     "history",
+    "detect_secrets",
+    "staged",
+    "pre_push",
+    "install_hook",
 )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from keylatch.commands.output import add_output_arguments
 from keylatch.errors import ExitCode, UsageError
+from keylatch.report import FORMATS
 
 if TYPE_CHECKING:
     from keylatch.sources.scanner import Progress
@@ -59,7 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--trust-repo-owner", action="store_true",
         help="scan a repository owned by another user (keylatch never runs its hooks or drivers)",
     )  # fmt: skip
-    add_output_arguments(parser)
+    # sarif/github render one result per place a key was introduced (report/sarif.py, github.py).
+    add_output_arguments(parser, FORMATS)
 
 
 def revisions(args: Args, branch_ref: Sequence[str]) -> tuple[str, ...]:
@@ -114,7 +116,13 @@ def _scan(args: Args, path: Path) -> ExitCode:
             result = combine(result, inner, prefix=f"{sub}/")
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
-    out = render(args.format, result, reveal=args.show_secrets)
+    if args.format in ("sarif", "github"):
+        from keylatch.commands.pipeline import findings_of
+        from keylatch.report import render as render_findings
+
+        out = render_findings(args.format, findings_of(result), reveal=args.show_secrets)
+    else:
+        out = render(args.format, result, reveal=args.show_secrets)
     _write(args, out)
     if args.format == "json" or args.output is not None:
         print(summary(result), file=sys.stderr)

@@ -26,6 +26,20 @@ def add_output_arguments(parser: argparse.ArgumentParser, formats: Sequence[str]
     parser.add_argument("--no-color", action="store_true", help="never colour the text report")
 
 
+def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="ask the OpenAI API whether each key is live (one read-only request per key; off by default)",
+    )
+    parser.add_argument(
+        "--verify-url",
+        default="https://api.openai.com",
+        metavar="URL",
+        help="API base URL for --verify (default: https://api.openai.com)",
+    )
+
+
 def use_colour(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keylatch.errors import ExitCode
+from keylatch.errors import ExitCode, ScanError
 
-HELP = "print the path of keylatch's detect-secrets plugin file"
+HELP = "print the path of keylatch's detect-secrets plugin file (for detect-secrets --plugin)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,5 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> ExitCode:
     import keylatch
 
-    print(Path(keylatch.__file__).resolve().parent / "detect_secrets_plugin.py")
+    # Not imported: that would import detect-secrets, which this command does not need.
+    path = Path(keylatch.__file__).resolve().parent / "detect_secrets_plugin.py"
+    if not path.is_file():
+        raise ScanError(f"keylatch's detect-secrets plugin is missing from this install: {path}")
+    print(path)
     return ExitCode.CLEAN

@@ -5,9 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keylatch.commands.output import add_output_arguments, emit
+from keylatch.commands.output import add_output_arguments, add_verify_arguments
+from keylatch.commands.pipeline import (
+    add_config_arguments,
+    finish,
+    scan_files,
+    settle,
+    without_baseline,
+)
 from keylatch.errors import ExitCode
-from keylatch.model import Finding
+from keylatch.report import FORMATS
 
 HELP = "scan files and directories (default: .)"
 
@@ -15,10 +22,14 @@ HELP = "scan files and directories (default: .)"
 class Args(argparse.Namespace):
     paths: list[Path]
     exclude: list[str]
-    format: str
+    format: str | None
     output: Path | None
     show_secrets: bool
     no_color: bool
+    config: Path | None
+    baseline: Path | None
+    no_baseline: bool
+    fail_on: str | None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,30 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="GLOB",
-        help="skip paths matching GLOB (repeatable); nothing else is skipped",
+        help="skip paths matching GLOB (repeatable, added to the configured excludes); nothing else is skipped",
     )
-    add_output_arguments(parser)
+    add_config_arguments(parser)
+    add_output_arguments(parser, FORMATS)
+    add_verify_arguments(parser)
+    # None = not given, so the configured format applies.
+    parser.set_defaults(format=None)
 
 
 def run(args: Args) -> ExitCode:
-    from keylatch.engine import scan
-    from keylatch.sources.files import file_chunks
-
-    findings = sorted(
-        set(scan(file_chunks(args.paths, args.exclude))),
-        key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id),
-    )
-    return emit(_dedup(findings), args)
-
-
-def _dedup(findings: list[Finding]) -> list[Finding]:
-    # Overlapping blocks of a large file can report the same key twice.
-    seen: set[tuple[str, int, int, str]] = set()
-    out = []
-    for f in findings:
-        k = (f.location.path, f.location.line, f.location.column, f.fingerprint)
-        if k not in seen:
-            seen.add(k)
-            out.append(f)
-    return out
-
+    cfg = settle(args, Path("."))
+    return finish(without_baseline(scan_files(args.paths, cfg), cfg), cfg, args)

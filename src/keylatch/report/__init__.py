@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from keylatch.model import Finding
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github")
 
 
 def render(fmt: str, findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False) -> str:
@@ -15,6 +15,14 @@ def render(fmt: str, findings: Sequence[Finding], *, colour: bool = False, revea
         from keylatch.report import json_report
 
         return json_report.render(findings, reveal=reveal)
+    if fmt == "sarif":
+        from keylatch.report import sarif
+
+        return sarif.render(findings, reveal=reveal)
+    if fmt == "github":
+        from keylatch.report import github
+
+        return github.render(findings, reveal=reveal)
     from keylatch.report import text
 
     return text.render(findings, colour=colour, reveal=reveal)

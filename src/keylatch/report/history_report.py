@@ -52,7 +52,7 @@ def render_text(result: HistoryResult, *, reveal: bool = False) -> str:
     lines = []
     for k in result.findings:
         secret = k.secret.value if reveal else k.secret.redacted
-        enc = " (base64-encoded)" if k.encoding else ""
+        enc = f" ({k.encoding}-encoded)" if k.encoding else ""
         lines.append(f"{k.severity.value} {k.rule_id}{enc} {secret} sha256:{k.fingerprint[:12]}")
         boundary = " (shallow boundary: may be older)" if k.at_shallow_boundary else ""
         lines.append(f"  introduced {_commit_text(k.introduced)}{boundary}")

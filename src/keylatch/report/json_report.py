@@ -26,6 +26,7 @@ def finding_dict(f: Finding, reveal: bool = False) -> dict[str, Any]:
         "secret": f.secret.value if reveal else f.secret.redacted,
         "fingerprint": f.fingerprint,
         "encoding": f.encoding or None,
+        "verified": f.verified,
     }
     return out
 

@@ -29,8 +29,11 @@ def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = 
         sev = f.severity.value
         if colour:
             sev = f"{_COLOURS[f.severity]}{sev}{_RESET}"
-        enc = " (base64-encoded)" if f.encoding else ""
-        lines.append(f"{where}: {sev} {f.rule_id}{enc} {secret_text(f, reveal)} sha256:{f.fingerprint[:12]}")
+        enc = f" ({f.encoding}-encoded)" if f.encoding else ""
+        checked = f" verified:{f.verified}" if f.verified else ""
+        lines.append(
+            f"{where}: {sev} {f.rule_id}{enc} {secret_text(f, reveal)} sha256:{f.fingerprint[:12]}{checked}"
+        )
     files = len({f.location.path for f in findings})
     if findings:
         noun = "key" if len(findings) == 1 else "keys"

@@ -37,26 +37,24 @@ def _diverse(part: str) -> bool:
     """False for placeholders: repeated (`XXXX`) or sequential (`abcd1234`) characters."""
     if len(set(part)) < min(8, len(part) // 2):
         return False
-    steps = sum(1 for a, b in zip(part, part[1:]) if ord(b) - ord(a) in (0, 1, -1))
+    steps = sum(1 for a, b in zip(part, part[1:], strict=False) if ord(b) - ord(a) in (0, 1, -1))
     return steps * 2 < len(part)
 
 
 def _split_key(m: re.Match[str], alnum_only: bool) -> str | None:
-    """Accept `prefix + head + MARKER + tail` when head and tail have equal length.
+    """Accept `prefix + head + MARKER + tail` only when head and tail have equal length.
 
-    The regex takes the whole token after the marker; if it ran on into `-suffix` or `_suffix`
-    text, the tail is cut back to the head's length.
+    Equal halves are what makes a match precise without hard-coding one length: a truncated key,
+    or a key glued to more token characters, has unequal halves and is not reported.
     """
     head, tail = m.group("head"), m.group("tail")
-    if len(tail) > len(head) and tail[len(head)] in "-_":
-        tail = tail[: len(head)]
-    if len(head) != len(tail) or len(head) < 20:
+    if len(head) != len(tail):
         return None
     if alnum_only and not (head.isalnum() and tail.isalnum()):
         return None
     if not (_diverse(head) and _diverse(tail)):
         return None
-    return m.group("key")[: m.end("head") - m.start("key")] + MARKER + tail
+    return m.group("key")
 
 
 def _validate_current(m: re.Match[str]) -> str | None:
@@ -236,9 +234,12 @@ AZURE_OPENAI_KEY = Rule(
     description="Azure OpenAI / Azure AI services key (84 characters, self-identifying)",
     severity=Severity.HIGH,
     keywords=("JQQJ99",),
+    # Fixed offsets of JQQJ99 and ACOG make the shape self-identifying, so only letters and
+    # digits (not base64 punctuation) need to bound it.
     pattern=re.compile(
-        _LEFT + r"(?P<key>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9][A-L][A-Za-z0-9]{12}AAA[AB]ACOG"
-        r"[A-Za-z0-9]{4})(?![A-Za-z0-9+/=])"
+        r"(?:(?<![A-Za-z0-9])|(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4}))"
+        r"(?P<key>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9][A-L][A-Za-z0-9]{12}AAA[AB]ACOG"
+        r"[A-Za-z0-9]{4})(?![A-Za-z0-9])"
     ),
     anchored=True,
     examples=tuple(
@@ -262,13 +263,14 @@ _AZURE_EVIDENCE = re.compile(
 )
 # A key-ish name before the value, or an Azure OpenAI client call on the same line.
 _KEYISH_LINE = re.compile(
-    r"(?i)(?:api[_-]?key|[_.-]key\b|\bkey\b|secret|token|credential|password)"
+    r"(?i)(?:api[_-]?key|[_.-]key\b|\bkey\b|secret|token|credential|password|authorization|bearer)"
+    r"|(?-i:[a-z]Key\b)"
     r"|AzureOpenAI\w*\(|AzureChatOpenAI\("
 )
 # Other Azure services share the 32-hex shape; hashes and ids are 32-hex too.
 _NOT_OPENAI_LINE = re.compile(
     r"(?i)speech|search|storage|translat|vision|cosmos|face|language|form_?recog|content_?safety"
-    r"|md5|sha|hash|checksum|digest|etag|commit|uuid|guid|fingerprint|integrity|cache|nonce|"
+    r"|md5|(?<![a-z])sha(?:\d|_|\b)|hash|checksum|digest|etag|commit|uuid|guid|fingerprint|integrity|cache|nonce|"
     r"tenant|subscription|client_?id|object_?id|trace|request_?id|session_?id"
 )
 
@@ -290,7 +292,8 @@ AZURE_OPENAI_CLASSIC_KEY = Rule(
     id="azure-openai-classic-key",
     description="Azure OpenAI key (32 hex characters) next to Azure OpenAI configuration",
     severity=Severity.HIGH,
-    keywords=("azure", "Azure", "AZURE"),
+    # "zure" covers "azure" and "Azure" in one pass over the bytes; the evidence regex decides.
+    keywords=("zure", "ZURE"),
     pattern=re.compile(_LEFT + r"(?P<key>[0-9a-f]{32})(?![A-Za-z0-9_-])"),
     anchored=False,
     examples=_classic_examples(),

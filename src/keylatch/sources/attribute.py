@@ -84,7 +84,8 @@ def attribute(
                 # A message's "blob" is the commit object: no blob id to read lines from.
                 blob = "" if ch.mode == MESSAGE else ch.new.decode("ascii")
                 intros[f.fingerprint].append(_Intro(commit.time, order, sha, path, blob, f))
-        for parent, old in zip(commit.parents, ch.olds):
+        # A root commit has no parent but one "old" (all zeros): zip stops at the shorter.
+        for parent, old in zip(commit.parents, ch.olds, strict=False):
             for fp in fps.get(old, frozenset()) - new_fps:
                 removed_in[fp].add(parent.decode("ascii"))
     # Oldest introduction first (committer time: ISO dates in mixed time zones do not sort).

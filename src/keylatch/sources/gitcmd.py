@@ -12,10 +12,13 @@ import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO
 
 from keylatch.errors import ScanError
+
+TYPE_CHECKING = False  # pathlib and typing cost the pre-commit hook ~8 ms of imports
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import IO
 
 # Settings given with -c outrank .git/config, so a hostile repository cannot turn these back on.
 HARDENING: tuple[str, ...] = (

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from keylatch.engine import _UTF16_MARKER as UTF16_MARKER
 from keylatch.engine import BASE64_MARKERS, scan_chunk
 from keylatch.model import Chunk, Finding
 from keylatch.rules import Rule
@@ -28,6 +29,8 @@ def needles(rules: Sequence[Rule]) -> tuple[bytes, ...]:
     out = {kw for r in rules for kw in r.keyword_bytes}
     if any(r.base64 for r in rules):
         out.update(BASE64_MARKERS)
+    # The engine also decodes UTF-16 around this marker, whatever the rules (engine.py).
+    out.add(UTF16_MARKER)
     return tuple(sorted(out))
 
 

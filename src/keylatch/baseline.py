@@ -1,0 +1,264 @@
+"""Known findings, stored by the key's content hash: never the secret, never a line number.
+
+API:
+
+    known = load(Path(".keylatch-baseline.json"))              # UsageError (exit 2) if malformed
+    new = subtract(findings, known, today=date.today())         # findings not in the baseline
+    write(path, from_findings(findings, previous=known, reason="rotated", expires=date(...)))
+    expired(known, today)                                        # entries past their expiry date
+    known = import_detect_secrets(Path(".secrets.baseline"))    # hashed_secret = SHA-1 of the key
+
+An entry matches a finding when its rule id is the finding's (or `*`) and its `fingerprint` is the
+sha256 of the key (`Secret.fingerprint`) or its `sha1` is one of `Secret.sha1_hashes` (only for
+entries imported from detect-secrets, which hashes the whole key or, in its OpenAIDetector, the key
+cut 20 characters after the marker). A detect-secrets entry for a longer string that merely
+contains a key (`"Bearer sk-…"`) cannot be matched and the key is reported again.
+
+Matching ignores path and line, so the baseline is stable when lines move; a different key on a
+baselined line has a different hash and is still reported (gitleaks' positional `.gitleaksignore`
+entries would hide it). An entry past its `expires` date no longer matches.
+
+The file is JSON, sorted, with `/` paths and no timestamps, so it changes only when findings do:
+
+    {
+      "version": 1,
+      "entries": [
+        {"rule_id": "openai-project-key", "fingerprint": "<sha256 hex>", "paths": ["app/settings.py"],
+         "reason": "revoked 2024-05-01", "expires": "2025-01-31"}
+      ]
+    }
+
+`paths` records where the key was seen, for reviewers; it is not used to match.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from keylatch.errors import UsageError
+from keylatch.model import Finding
+
+VERSION = 1
+ANY_RULE = "*"
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHA1 = re.compile(r"[0-9a-f]{40}")
+_ENTRY_KEYS = ("rule_id", "fingerprint", "sha1", "paths", "reason", "expires")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    rule_id: str
+    fingerprint: str | None = None  # sha256 hex of the key
+    sha1: str | None = None  # SHA-1 hex of the key (detect-secrets' hashed_secret)
+    paths: tuple[str, ...] = ()
+    reason: str | None = None
+    # Last day on which the entry suppresses its finding.
+    expires: dt.date | None = None
+
+    def is_expired(self, today: dt.date) -> bool:
+        return self.expires is not None and today > self.expires
+
+    @property
+    def sort_key(self) -> tuple[str, str, str]:
+        return (self.rule_id, self.fingerprint or "", self.sha1 or "")
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    entries: tuple[Entry, ...] = ()
+
+
+def subtract(findings: Iterable[Finding], baseline: Baseline, today: dt.date) -> list[Finding]:
+    """The findings no unexpired baseline entry matches, in their order."""
+    if not baseline.entries:
+        return list(findings)
+    by_sha256 = {(e.rule_id, e.fingerprint) for e in baseline.entries if e.fingerprint and not e.is_expired(today)}
+    by_sha1 = {(e.rule_id, e.sha1) for e in baseline.entries if e.sha1 and not e.is_expired(today)}
+    out = []
+    for f in findings:
+        keys256 = {(f.rule_id, f.fingerprint), (ANY_RULE, f.fingerprint)}
+        if keys256 & by_sha256:
+            continue
+        if by_sha1 and any({(f.rule_id, h), (ANY_RULE, h)} & by_sha1 for h in f.secret.sha1_hashes):
+            continue
+        out.append(f)
+    return out
+
+
+def expired(baseline: Baseline, today: dt.date) -> tuple[Entry, ...]:
+    return tuple(e for e in baseline.entries if e.is_expired(today))
+
+
+def from_findings(
+    findings: Iterable[Finding],
+    previous: Baseline | None = None,
+    *,
+    reason: str | None = None,
+    expires: dt.date | None = None,
+    prune: bool = False,
+) -> Baseline:
+    """A baseline holding every finding; entries of `previous` keep their reason and expiry.
+
+    Entries of `previous` that no finding matches stay unless `prune` (a scan of part of the
+    tree must not forget the rest). An imported SHA-1 entry that matches a finding is replaced by
+    a sha256 entry carrying its reason.
+    """
+    old = previous.entries if previous is not None else ()
+    groups: dict[tuple[str, str], set[str]] = {}
+    sha1_of: dict[tuple[str, str], tuple[str, ...]] = {}
+    for f in findings:
+        k = (f.rule_id, f.fingerprint)
+        groups.setdefault(k, set()).add(f.location.path)
+        sha1_of[k] = f.secret.sha1_hashes
+    used: set[Entry] = set()
+    entries: dict[tuple[str, str, str], Entry] = {}
+    for (rule_id, fp), paths in groups.items():
+        prior = _prior(old, rule_id, fp, sha1_of[(rule_id, fp)])
+        if prior is None:
+            entry = Entry(rule_id, fp, None, tuple(sorted(paths)), reason, expires)
+        else:
+            used.add(prior)
+            if prior.fingerprint is not None and not prune:
+                paths |= set(prior.paths)
+            # A SHA-1 entry (rule `*`) becomes a sha256 entry of the rule that found the key.
+            kept_rule = prior.rule_id if prior.fingerprint is not None else rule_id
+            entry = Entry(kept_rule, fp, None, tuple(sorted(paths)), prior.reason, prior.expires)
+        entries[entry.sort_key] = entry
+    if not prune:
+        for e in old:
+            if e not in used and e.sort_key not in entries:
+                entries[e.sort_key] = e
+    return Baseline(tuple(entries[k] for k in sorted(entries)))
+
+
+def _prior(old: Iterable[Entry], rule_id: str, fp: str, sha1s: tuple[str, ...]) -> Entry | None:
+    candidates = [e for e in old if e.rule_id in (rule_id, ANY_RULE)]
+    return next((e for e in candidates if e.fingerprint == fp), None) or next(
+        (e for e in candidates if e.sha1 in sha1s), None
+    )
+
+
+def dumps(baseline: Baseline) -> str:
+    doc = {"version": VERSION, "entries": [_entry_dict(e) for e in sorted(baseline.entries, key=lambda e: e.sort_key)]}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def write(path: Path, baseline: Baseline) -> None:
+    try:
+        path.write_text(dumps(baseline), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write baseline {path}: {exc.strerror or exc}") from exc
+
+
+def _entry_dict(e: Entry) -> dict[str, object]:
+    out: dict[str, object] = {"rule_id": e.rule_id}
+    if e.fingerprint is not None:
+        out["fingerprint"] = e.fingerprint
+    if e.sha1 is not None:
+        out["sha1"] = e.sha1
+    out["paths"] = list(e.paths)
+    if e.reason is not None:
+        out["reason"] = e.reason
+    if e.expires is not None:
+        out["expires"] = e.expires.isoformat()
+    return out
+
+
+def _read_json(path: Path, what: str) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{what} {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {what} {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno})") from exc
+
+
+def load(path: Path) -> Baseline:
+    doc = _read_json(path, "baseline")
+    if not isinstance(doc, dict):
+        raise UsageError(f"{path}: a baseline is a JSON object with 'version' and 'entries'")
+    unknown = sorted(set(doc) - {"version", "entries"})
+    if unknown:
+        raise UsageError(f"{path}: unknown key {unknown[0]!r}")
+    if doc.get("version") != VERSION:
+        raise UsageError(f"{path}: unsupported baseline version {doc.get('version')!r} (expected {VERSION})")
+    raw = doc.get("entries", [])
+    if not isinstance(raw, list):
+        raise UsageError(f"{path}: 'entries' must be a list")
+    return Baseline(tuple(sorted((_parse_entry(path, i, e) for i, e in enumerate(raw)), key=lambda e: e.sort_key)))
+
+
+def _parse_entry(path: Path, i: int, raw: object) -> Entry:
+    where = f"{path}: entries[{i}]"
+    if not isinstance(raw, dict):
+        raise UsageError(f"{where}: must be an object")
+    unknown = sorted(set(raw) - set(_ENTRY_KEYS))
+    if unknown:
+        raise UsageError(f"{where}: unknown key {unknown[0]!r}")
+    rule_id = _opt_str(raw, "rule_id", where)
+    if rule_id is None:
+        raise UsageError(f"{where}: 'rule_id' is required")
+    fp, sha1 = _opt_str(raw, "fingerprint", where), _opt_str(raw, "sha1", where)
+    if fp is None and sha1 is None:
+        raise UsageError(f"{where}: needs 'fingerprint' (sha256 of the key) or 'sha1'")
+    if fp is not None and not _SHA256.fullmatch(fp):
+        raise UsageError(f"{where}: 'fingerprint' must be 64 lowercase hex digits")
+    if sha1 is not None and not _SHA1.fullmatch(sha1):
+        raise UsageError(f"{where}: 'sha1' must be 40 lowercase hex digits")
+    paths = raw.get("paths", [])
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise UsageError(f"{where}: 'paths' must be a list of strings")
+    expires_s = _opt_str(raw, "expires", where)
+    expires = None
+    if expires_s is not None:
+        try:
+            expires = dt.date.fromisoformat(expires_s)
+        except ValueError:
+            raise UsageError(f"{where}: 'expires' must be a date like 2025-01-31, not {expires_s!r}") from None
+    return Entry(rule_id, fp, sha1, tuple(sorted(set(paths))), _opt_str(raw, "reason", where), expires)
+
+
+def _opt_str(raw: Mapping[str, object], key: str, where: str) -> str | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise UsageError(f"{where}: {key!r} must be a string")
+    return value
+
+
+def import_detect_secrets(path: Path) -> Baseline:
+    """Entries for every secret of a detect-secrets `.secrets.baseline` (matched by SHA-1)."""
+    doc = _read_json(path, "detect-secrets baseline")
+    results = doc.get("results") if isinstance(doc, dict) else None
+    if not isinstance(results, dict):
+        raise UsageError(f"{path}: not a detect-secrets baseline (no 'results' object)")
+    seen: dict[str, tuple[set[str], set[str]]] = {}
+    for filename, secrets in results.items():
+        if not isinstance(secrets, list):
+            raise UsageError(f"{path}: results[{filename!r}] must be a list")
+        for s in secrets:
+            hashed = s.get("hashed_secret") if isinstance(s, dict) else None
+            if not isinstance(hashed, str) or not _SHA1.fullmatch(hashed):
+                raise UsageError(f"{path}: results[{filename!r}]: an entry lacks a SHA-1 'hashed_secret'")
+            paths, types = seen.setdefault(hashed, (set(), set()))
+            paths.add(str(filename).replace("\\", "/"))
+            types.add(str(s.get("type", "unknown type")))
+    entries = (
+        Entry(ANY_RULE, None, h, tuple(sorted(p)), f"imported from detect-secrets ({', '.join(sorted(t))})")
+        for h, (p, t) in seen.items()
+    )
+    return Baseline(tuple(sorted(entries, key=lambda e: e.sort_key)))
+
+
+def merge(*baselines: Baseline) -> Baseline:
+    entries = {e.sort_key: e for b in baselines for e in b.entries}
+    return Baseline(tuple(entries[k] for k in sorted(entries)))

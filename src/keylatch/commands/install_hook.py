@@ -1,0 +1,119 @@
+"""`keylatch install-hook`: plain git hooks (no pre-commit framework) that chain an existing hook.
+
+A hook that is already there is kept as `<hook>.pre-keylatch` and runs first, with the same
+arguments and stdin; keylatch runs only if it passes. Reinstalling updates keylatch's script in
+place and never moves the chained hook twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from keylatch.errors import ExitCode, UsageError
+
+HELP = "install plain git pre-commit and pre-push hooks that run keylatch (chaining existing hooks)"
+
+MARKER = "# installed by keylatch install-hook"
+CHAINED_SUFFIX = ".pre-keylatch"
+COMMANDS = {"pre-commit": "staged", "pre-push": "pre-push"}
+
+# pre-push reads its ref lines from stdin and both hooks in the chain need them: save them once.
+_SCRIPT = """#!/bin/sh
+{marker}
+# The hook that was here before is kept as {name}{suffix} and runs first.
+# Remove keylatch: delete this file and rename {name}{suffix} back to {name}.
+python={python}
+if [ ! -x "$python" ]; then
+    echo "keylatch: error: $python is gone; reinstall with: keylatch install-hook" >&2
+    exit 3
+fi
+chained="$(dirname "$0")/{name}{suffix}"
+# Not `python -m keylatch`: that puts the current directory (the repository, which may be
+# hostile) first on sys.path, so a `keylatch/` directory there would run instead.
+run='import sys; del sys.path[0]; from keylatch.cli import main; sys.exit(main())'
+{body}"""
+_PLAIN = """if [ -x "$chained" ]; then
+    "$chained" "$@" || exit $?
+fi
+exec "$python" -c "$run" {command} "$@"
+"""
+_WITH_STDIN = """input=$(mktemp "${{TMPDIR:-/tmp}}/keylatch.XXXXXX") || exit 3
+trap 'rm -f "$input"' EXIT
+cat > "$input"
+if [ -x "$chained" ]; then
+    "$chained" "$@" < "$input" || exit $?
+fi
+"$python" -c "$run" {command} "$@" < "$input"
+"""
+
+
+class Args(argparse.Namespace):
+    hook: list[str]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--hook",
+        action="append",
+        choices=sorted(COMMANDS),
+        help="which hook to install (repeatable; default: both)",
+    )
+
+
+def script(name: str, python: str) -> str:
+    body = (_WITH_STDIN if name == "pre-push" else _PLAIN).format(command=COMMANDS[name])
+    return _SCRIPT.format(marker=MARKER, name=name, suffix=CHAINED_SUFFIX, python=shlex.quote(python), body=body)
+
+
+def hooks_dir(repo: Path | None) -> Path:
+    """Where git looks for this repository's hooks (core.hooksPath, else <common dir>/hooks)."""
+    from keylatch.sources.gitcmd import Git
+
+    git = Git(repo)
+    # The runner overrides core.hooksPath on its command line, so read the files themselves.
+    top = Path(git.run("rev-parse", "--show-toplevel").decode().strip())
+    common = Path(git.run("rev-parse", "--path-format=absolute", "--git-common-dir").decode().strip())
+    local = git.run("config", "--file", str(common / "config"), "--get", "core.hooksPath", ok_codes=(0, 1))
+    if local.strip():
+        return top / os.path.expanduser(local.decode().strip())
+    user_config = os.environ.get("GIT_CONFIG_GLOBAL") or os.path.expanduser("~/.gitconfig")
+    if os.path.isfile(user_config):
+        glob = git.run("config", "--file", user_config, "--get", "core.hooksPath", ok_codes=(0, 1)).decode().strip()
+        if glob:
+            raise UsageError(
+                f"core.hooksPath is set in {user_config} ({glob}), so git ignores this repository's hooks; "
+                "run `git config core.hooksPath .git/hooks` here first, or call keylatch from that directory"
+            )
+    return common / "hooks"
+
+
+def install(directory: Path, name: str, python: str) -> str:
+    """Write the hook; returns what happened, for the one-line report."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    chained = directory / f"{name}{CHAINED_SUFFIX}"
+    note = "installed"
+    if path.exists() or path.is_symlink():
+        ours = MARKER in path.read_text(errors="replace") if path.is_file() else False
+        if ours:
+            note = "updated"
+        elif chained.exists() or chained.is_symlink():
+            raise UsageError(f"{path} exists and so does {chained.name}: move one of them away first")
+        else:
+            path.rename(chained)
+            note = f"installed (existing hook kept as {chained.name}, runs first)"
+    path.write_text(script(name, python))
+    path.chmod(0o755)
+    return note
+
+
+def run(args: Args) -> ExitCode:
+    directory = hooks_dir(None)
+    for name in args.hook or sorted(COMMANDS):
+        note = install(directory, name, sys.executable)
+        print(f"keylatch: {name} hook {note}: {directory / name}")
+    return ExitCode.CLEAN

@@ -1,0 +1,77 @@
+"""`keylatch pre-push [REMOTE [URL]]`: the pre-push hook. Scans every commit the push publishes.
+
+As a plain git hook it reads git's ref lines from stdin (every ref of the push). Under the
+pre-commit framework, which consumes those lines and passes only the first ref, it scans every
+local branch and tag not yet on the remote (see sources/push.py). By hand (stdin a terminal) it
+does the same for REMOTE (default: origin).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from keylatch.errors import ExitCode
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.model import Finding
+
+HELP = "scan the commits a push would publish (the pre-push hook)"
+
+
+class Args(argparse.Namespace):
+    remote: str | None
+    url: str | None
+    no_color: bool
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("remote", nargs="?", help="remote name, as git passes it to pre-push (default: origin)")
+    parser.add_argument("url", nargs="?", help="remote URL, as git passes it (informational)")
+    parser.add_argument("--no-color", action="store_true", help="never colour the report")
+
+
+def run(args: Args) -> ExitCode:
+    from keylatch.sources import push
+    from keylatch.sources.gitcmd import Git
+
+    git = Git(None)  # the hook's own directory, as git runs it
+    if os.environ.get("PRE_COMMIT_REMOTE_NAME") and not args.remote:
+        plan = push.from_environment(git, os.environ)
+    else:
+        remote = args.remote or "origin"
+        lines = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+        refs = push.parse_ref_lines(lines)
+        # No ref lines at all (not run by git): assume everything local that the remote lacks.
+        plan = push.from_ref_lines(git, remote, refs) if refs else push.unpushed(git, remote)
+    if not push.has_commits(git, plan):
+        print(f"keylatch: nothing new to push to {plan.remote}", file=sys.stderr)
+        return ExitCode.CLEAN
+    from pathlib import Path
+
+    from keylatch.commands import hook_policy
+    from keylatch.commands.pipeline import scan_commits
+    from keylatch.report import hook_text
+
+    cfg = hook_policy.settle(Path.cwd())
+    # Excluded paths, disabled rules and allow comments are applied as `keylatch ci` does. A push
+    # from a shallow clone is fine: its new commits are all here, and the range stops at what the
+    # remote already has.
+    found = scan_commits(Path("."), plan.revs, cfg, allow_shallow=True)
+    verdict = hook_policy.verdict(found, cfg)
+    if verdict.below:
+        below = sorted(verdict.below, key=_order)
+        sys.stderr.write(hook_text.warning(below, "below the configured fail-on severity (not blocking)", colour=False))
+    if not verdict.blocking:
+        print(f"keylatch: no keys in the commits being pushed to {plan.remote}", file=sys.stderr)
+        return ExitCode.CLEAN
+    colour = not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    blocking = sorted(verdict.blocking, key=_order)
+    sys.stdout.write(hook_text.push_block(blocking, plan.remote, exact=plan.exact, colour=colour))
+    return ExitCode.LEAKS
+
+
+def _order(f: Finding) -> tuple[str, str, int, int]:
+    return (f.location.commit or "", f.location.path, f.location.line, f.location.column)

@@ -1,0 +1,112 @@
+"""`keylatch staged [FILES...]`: the pre-commit hook. Scans what is being committed (the index).
+
+Without FILES it scans every file the commit adds or changes; with FILES (as the pre-commit
+framework passes them, also under `pre-commit run --files/--all-files`) it scans exactly the
+staged content of those files. Keys only in unstaged edits are a warning, not a block.
+Runs on every commit: everything beyond argparse is imported inside `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from keylatch.errors import ExitCode
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~5 ms
+if TYPE_CHECKING:
+    from keylatch.model import Finding
+
+HELP = "scan what is staged for commit (the pre-commit hook)"
+# Runs on every commit: cli skips setting up logging (see cli._setup_logging).
+HOT_PATH = True
+
+
+class Args(argparse.Namespace):
+    files: list[str]
+    format: str
+    no_color: bool
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="scan the staged content of exactly these files (default: every file the commit changes)",
+    )
+    parser.add_argument("--format", "-f", choices=("text", "json"), default="text", help="report format")
+    parser.add_argument("--no-color", action="store_true", help="never colour the report")
+
+
+def run(args: Args) -> ExitCode:
+    from keylatch.prefilter import any_may_hold_key
+    from keylatch.sources import staged as src
+    from keylatch.sources.gitcmd import Git
+
+    git = Git(None)  # the hook's own directory: GIT_INDEX_FILE may be relative to it
+    # Started first, they run while the index is listed: files with unstaged edits (for the
+    # warning only; under pre-commit, FILES given, the framework has stashed those edits) and
+    # the cat-file that reads the staged blobs.
+    pending = None if args.files else src.UnstagedFiles(git)
+    reader = src.BlobReader(git)
+    try:
+        plan = src.staged_paths(git, args.files) if args.files else src.staged_changes(git)
+        blobs = src.staged_blobs(git, plan, reader)
+    finally:
+        reader.close()
+    contents = src.staged_contents(plan, blobs)
+    # Keys in the working tree but not in what is committed: warn, never block.
+    worktree = src.worktree_changes(git, plan, blobs, pending.result() if pending else ())
+    blocking: list[Finding] = []
+    below: list[Finding] = []
+    unstaged: list[Finding] = []
+    # Most commits hold no keyword at all: then the rules, config and baseline are not needed.
+    if any_may_hold_key(data for _, data, _ in [*contents, *worktree]):
+        from pathlib import Path
+
+        from keylatch.commands import hook_policy
+
+        cfg = hook_policy.settle(Path.cwd())
+        found = hook_policy.judge_chunks(src.chunks(contents), cfg)
+        verdict = hook_policy.verdict(found, cfg)
+        blocking, below = _sorted(verdict.blocking), _sorted(verdict.below)
+        committed = {f.fingerprint for f in found}
+        later = [f for f in hook_policy.judge_chunks(src.chunks(worktree), cfg) if f.fingerprint not in committed]
+        unstaged = _sorted(hook_policy.verdict(later, cfg).blocking)
+    if not (blocking or below or unstaged or args.format == "json"):
+        # The common case, kept free of the report package (and keylatch.model behind it).
+        nbytes = sum(len(data) for _, data, _ in contents)
+        size = f"{nbytes / 1024:.0f} KiB" if nbytes >= 1024 else f"{nbytes} bytes"
+        files = f"{len(contents)} staged file{'s' if len(contents) != 1 else ''}"
+        print(f"keylatch: no keys in {files} ({size})" if contents else "keylatch: nothing staged", file=sys.stderr)
+        return ExitCode.CLEAN
+    from keylatch.report import hook_text
+
+    err_colour = _colour(args, sys.stderr.isatty())
+    if unstaged:
+        what = "only in unstaged changes (not in this commit; do not stage it)"
+        sys.stderr.write(hook_text.warning(unstaged, what, colour=err_colour))
+    if below:
+        what = "below the configured fail-on severity (not blocking)"
+        sys.stderr.write(hook_text.warning(below, what, colour=err_colour))
+    if args.format == "json":
+        from keylatch.report import render
+
+        sys.stdout.write(render("json", _sorted([*blocking, *below])))
+    elif blocking:
+        from keylatch.sources.prior import committed_before
+
+        known = committed_before(git, plan, blocking)
+        sys.stdout.write(hook_text.staged_block(blocking, known, colour=_colour(args, sys.stdout.isatty())))
+    return ExitCode.LEAKS if blocking else ExitCode.CLEAN
+
+
+def _sorted(findings: Sequence[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
+
+
+def _colour(args: Args, tty: bool) -> bool:
+    return not args.no_color and "NO_COLOR" not in os.environ and tty

@@ -1,0 +1,34 @@
+"""The engine's literal prefilter, importable without the rules: can these bytes hold a key?
+
+`engine.scan` with the default rules finds nothing in data that contains none of these bytes:
+every rule needs one of its keywords, base64 decoding starts only at an encoded marker, and
+UTF-16 decoding only at the marker with NULs between its letters. The pre-commit hook checks this first, so a clean
+commit never pays for importing and compiling the rules (about half of the hook's startup).
+tests/test_prefilter.py proves the list equals the rules' keywords plus engine.BASE64_MARKERS and
+the UTF-16 marker, and that whatever the engine finds passes this test.
+Custom rule sets must not use this shortcut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+KEYWORDS: tuple[bytes, ...] = (
+    b"T3BlbkFJ",  # OpenAI keys: base64("OpenAI")
+    b"JQQJ99",  # Azure OpenAI 84-character keys
+    b"zure", b"ZURE",  # Azure OpenAI classic keys need Azure (or AZURE) context
+    b"sess-",
+    b"whsec_",
+    # engine.BASE64_MARKERS: the marker inside a base64-encoded value, at each alignment
+    b"VDNCbGJrRk", b"QzQmxia0ZK", b"UM0JsYmtGS",
+    # engine._UTF16_MARKER: the marker as UTF-16 (either byte order) writes it
+    b"T\0" b"3\0" b"B\0" b"l\0" b"b\0" b"k\0" b"F\0" b"J",
+)  # fmt: skip
+
+
+def may_hold_key(data: bytes) -> bool:
+    return any(k in data for k in KEYWORDS)
+
+
+def any_may_hold_key(blobs: Iterable[bytes]) -> bool:
+    return any(may_hold_key(b) for b in blobs)

@@ -1,0 +1,40 @@
+"""GitHub Actions workflow commands: one `::error file=…,line=…::…` annotation per finding.
+
+Escaping follows the runner's rules (actions/toolkit `command.ts`): data escapes `%`, CR and LF;
+property values also escape `:` and `,`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from keylatch.model import Finding, Severity
+
+_COMMAND = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice"}
+
+
+def _data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(s: str) -> str:
+    return _data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(findings: Sequence[Finding], *, reveal: bool = False) -> str:
+    lines = []
+    ordered = sorted(findings, key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
+    for f in ordered:
+        loc = f.location
+        shown = f.secret.value if reveal else f.secret.redacted
+        where = f" in commit {loc.commit[:12]}" if loc.commit else ""
+        enc = " (base64-encoded)" if f.encoding else ""
+        props = f"file={_prop(loc.path)},line={loc.line},col={loc.column},title={_prop(f'keylatch {f.rule_id}')}"
+        message = (
+            f"{f.severity.value} {f.rule_id}{enc}: {shown} (sha256:{f.fingerprint[:12]}){where}. "
+            "Revoke the key, then remove it; see the keylatch README for baselines and allow comments."
+        )
+        lines.append(f"::{_COMMAND[f.severity]} {props}::{_data(message)}")
+    n = len(findings)
+    lines.append(f"keylatch: {n} key{'s' if n != 1 else ''} found" if n else "keylatch: no keys found")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,259 @@
+"""Which commits a CI job should scan: event payload / CI variables -> rev-list arguments.
+
+    spec = detect(env, event, range_arg=None, since_arg=None)   # pure: what the CI says
+    plan = resolve(spec, Git(repo), inspect(repo).shallow)      # git: merge bases, shallow checks
+
+`detect` reads nothing itself: the caller passes the environment and the parsed GitHub event
+payload (`load_event(env)` reads GITHUB_EVENT_PATH). It understands
+
+- GitHub Actions `push`: `before..after`; a new branch or tag (`before` is all zeros): the
+  commits not on the default branch (`repository.default_branch`); a deleted ref: nothing;
+- GitHub `pull_request` / `pull_request_target`: merge-base(base.sha, head.sha)..head.sha;
+- GitHub `merge_group`: base_sha..head_sha;
+- GitLab merge request pipelines: CI_MERGE_REQUEST_DIFF_BASE_SHA..head, where head is
+  CI_MERGE_REQUEST_SOURCE_BRANCH_SHA in merged-results pipelines, else CI_COMMIT_SHA;
+- GitLab push pipelines: CI_COMMIT_BEFORE_SHA..CI_COMMIT_SHA, or for a new branch the commits
+  not on CI_DEFAULT_BRANCH;
+- `--range A..B` / `--since REV` (REV..HEAD), which win over all of the above.
+
+`resolve` fails closed: a base that is not in the clone, or a range that runs into the shallow
+boundary, is a ScanError (exit 3) whose message names the fix (`fetch-depth: 0` on
+actions/checkout, `GIT_DEPTH: 0` on GitLab, or `git fetch --deepen`/`--unshallow`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from keylatch.errors import ScanError, UsageError
+from keylatch.sources.gitcmd import Git
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSpec:
+    """What the CI asked for, before git is consulted."""
+
+    origin: str  # e.g. "GitHub push", shown to the user
+    head: str = "HEAD"
+    base: str | None = None  # exclusive base commit
+    # PR: scan from the merge base of `base` and `head` rather than from `base` itself.
+    from_merge_base: bool = False
+    # New branch: exclude what this branch (name) already holds; None = scan all of head.
+    default_branch: str | None = None
+    platform: str = ""  # "github", "gitlab" or "": picks the wording of the shallow-clone fix
+    nothing: str | None = None  # why there is nothing to scan (a deleted branch)
+
+
+@dataclass(frozen=True, slots=True)
+class RangePlan:
+    """What to scan: `rev-list` arguments, a description for the log, and the commit count."""
+
+    revs: tuple[str, ...]
+    description: str
+    commits: int
+    origin: str
+
+
+def _zero(sha: str | None) -> bool:
+    return not sha or set(sha) == {"0"}
+
+
+def load_event(env: Mapping[str, str]) -> dict[str, object] | None:
+    path = env.get("GITHUB_EVENT_PATH")
+    if not path:
+        return None
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the GitHub event payload {path}: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise UsageError(f"the GitHub event payload {path} is not a JSON object")
+    return doc
+
+
+def detect(
+    env: Mapping[str, str],
+    event: Mapping[str, object] | None,
+    *,
+    range_arg: str | None = None,
+    since_arg: str | None = None,
+) -> RangeSpec:
+    if range_arg:
+        base, sep, head = range_arg.partition("..")
+        if not sep or head.startswith(".") or not base:
+            raise UsageError(f"--range must look like BASE..HEAD, not {range_arg!r}")
+        return RangeSpec("--range", head=head or "HEAD", base=base)
+    if since_arg:
+        return RangeSpec("--since", head="HEAD", base=since_arg)
+    if env.get("GITHUB_ACTIONS") == "true":
+        return _github(env.get("GITHUB_EVENT_NAME", ""), event or {}, env)
+    if env.get("GITLAB_CI") == "true":
+        return _gitlab(env)
+    raise UsageError(
+        "not in GitHub Actions or GitLab CI; pass --range BASE..HEAD or --since REV"
+    )
+
+
+def _str(doc: Mapping[str, object], *path: str) -> str | None:
+    """The string at `path` in the payload, or None (payload fields are untrusted input)."""
+    cur: object = doc
+    for key in path:
+        if not isinstance(cur, Mapping):
+            return None
+        cur = cur.get(key)
+    return cur if isinstance(cur, str) else None
+
+
+def _github(name: str, event: Mapping[str, object], env: Mapping[str, str]) -> RangeSpec:
+    default = _str(event, "repository", "default_branch")
+    if name == "push":
+        before, after = _str(event, "before"), _str(event, "after") or env.get("GITHUB_SHA")
+        if after is None or _zero(after):
+            if event.get("deleted") is True:
+                return RangeSpec("GitHub push", nothing=f"{_str(event, 'ref') or 'the ref'} was deleted")
+            raise UsageError("GitHub push event without an 'after' commit")
+        if not _zero(before):
+            return RangeSpec("GitHub push", head=after, base=before, default_branch=default, platform="github")
+        ref = _str(event, "ref")
+        # The first push of the default branch itself has nothing to compare against: scan it all.
+        on_default = ref == f"refs/heads/{default}"
+        return RangeSpec(
+            "GitHub push (new ref)", head=after, default_branch=None if on_default else default,
+            platform="github",
+        )  # fmt: skip
+    if name in ("pull_request", "pull_request_target"):
+        base, head = _str(event, "pull_request", "base", "sha"), _str(event, "pull_request", "head", "sha")
+        if base is None or head is None:
+            raise UsageError(f"GitHub {name} event without pull_request.base.sha / head.sha")
+        return RangeSpec(f"GitHub {name}", head=head, base=base, from_merge_base=True, platform="github")
+    if name == "merge_group":
+        base, head = _str(event, "merge_group", "base_sha"), _str(event, "merge_group", "head_sha")
+        if base is None or head is None:
+            raise UsageError("GitHub merge_group event without base_sha / head_sha")
+        return RangeSpec("GitHub merge_group", head=head, base=base, platform="github")
+    raise UsageError(
+        f"GitHub event {name or '(none)'!r} has no commit range; "
+        "pass --range BASE..HEAD or --since REV (or run `keylatch history` for a full audit)"
+    )
+
+
+def _gitlab(env: Mapping[str, str]) -> RangeSpec:
+    source = env.get("CI_PIPELINE_SOURCE", "")
+    head = env.get("CI_COMMIT_SHA") or "HEAD"
+    default = env.get("CI_DEFAULT_BRANCH") or None
+    if source in ("merge_request_event",) or env.get("CI_MERGE_REQUEST_IID"):
+        base = env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA")
+        if not base:
+            raise UsageError("GitLab merge request pipeline without CI_MERGE_REQUEST_DIFF_BASE_SHA")
+        # Merged-results pipelines run on a merge commit; the MR's own commits end at the source SHA.
+        mr_head = env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA") or head
+        return RangeSpec("GitLab merge request", head=mr_head, base=base, from_merge_base=True, platform="gitlab")
+    if source == "push":
+        before = env.get("CI_COMMIT_BEFORE_SHA")
+        if not _zero(before):
+            return RangeSpec("GitLab push", head=head, base=before, default_branch=default, platform="gitlab")
+        on_default = env.get("CI_COMMIT_BRANCH") == default
+        return RangeSpec(
+            "GitLab push (new ref)", head=head, default_branch=None if on_default else default,
+            platform="gitlab",
+        )  # fmt: skip
+    raise UsageError(
+        f"GitLab pipeline source {source or '(none)'!r} has no commit range; "
+        "pass --range BASE..HEAD or --since REV"
+    )
+
+
+def _fix(platform: str) -> str:
+    if platform == "github":
+        first = "set `fetch-depth: 0` on actions/checkout"
+    elif platform == "gitlab":
+        first = "set `GIT_DEPTH: 0` in the job's variables"
+    else:
+        first = "clone with full history"
+    return f"{first}, or run `git fetch --deepen=100` (or `git fetch --unshallow`) before keylatch"
+
+
+def _has_commit(git: Git, rev: str) -> bool:
+    return git.returncode("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}") == 0
+
+
+def _sha(git: Git, rev: str) -> str:
+    return git.run("rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}").decode().strip()
+
+
+def _short(rev: str) -> str:
+    return rev[:12] if len(rev) >= 40 else rev
+
+
+def _default_ref(git: Git, branch: str) -> str | None:
+    for ref in (f"refs/remotes/origin/{branch}", f"refs/heads/{branch}"):
+        if _has_commit(git, ref):
+            return ref
+    return None
+
+
+def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePlan:
+    """Check the range against the clone; `shallow` is its boundary (`repostate.inspect`)."""
+    if spec.nothing:
+        return RangePlan((), f"nothing ({spec.nothing})", 0, spec.origin)
+    note = " (the clone is shallow)" if shallow else ""
+    for rev in (spec.head, spec.base):
+        if rev is not None and not spec.platform and not shallow and not _has_commit(git, rev):
+            # Given on the command line, in a complete clone: a typo, not missing history.
+            raise UsageError(f"{spec.origin}: {rev!r} is not a commit in this repository")
+    if not _has_commit(git, spec.head):
+        raise ScanError(
+            f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_fix(spec.platform)}"
+        )
+    head = _sha(git, spec.head)
+    base = spec.base
+    if base is not None and not _has_commit(git, base):
+        if shallow or not spec.platform:
+            raise ScanError(
+                f"{spec.origin}: base commit {_short(base)} is not in this clone{note}; {_fix(spec.platform)}"
+            )
+        # A force push leaves `before` unreachable and unfetched: fall back to the new-branch rule.
+        log.warning("%s: before commit %s is not in this clone (force push?); scanning the commits "
+                    "not on the default branch", spec.origin, _short(base))  # fmt: skip
+        base = None
+    if base is not None:
+        base = _sha(git, base)
+    if base is not None and spec.from_merge_base:
+        out = git.run("merge-base", base, head, ok_codes=(0, 1)).strip()
+        if not out:
+            raise ScanError(
+                f"{spec.origin}: {_short(base)} and {_short(spec.head)} have no common ancestor in this clone"
+                f"{note}; {_fix(spec.platform)}"
+            )
+        base = out.decode()
+    if base is not None:
+        revs: tuple[str, ...] = (head, f"^{base}")
+        description = f"{_short(base)}..{_short(head)}"
+    elif spec.default_branch is not None:
+        ref = _default_ref(git, spec.default_branch)
+        if ref is None:
+            raise ScanError(
+                f"{spec.origin}: the default branch {spec.default_branch!r} is not in this clone, so the new "
+                f"commits cannot be told apart{note}; {_fix(spec.platform)}, "
+                f"or `git fetch origin {spec.default_branch}`"
+            )
+        revs = (head, f"^{ref}")
+        description = f"{_short(head)} not on {ref.removeprefix('refs/remotes/').removeprefix('refs/heads/')}"
+    else:
+        revs = (head,)
+        description = f"all of {_short(head)}"
+    commits = git.run("rev-list", *revs, "--").split()
+    if shallow:
+        cut = [c.decode() for c in commits if c.decode() in shallow]
+        if cut:
+            raise ScanError(
+                f"{spec.origin}: the range {description} reaches the shallow clone's boundary at "
+                f"{_short(cut[0])}, so part of it is missing; {_fix(spec.platform)}"
+            )
+    return RangePlan(revs, description, len(commits), spec.origin)

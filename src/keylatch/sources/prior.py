@@ -1,0 +1,72 @@
+"""What HEAD (or the branch being merged) already holds: tells a new key from a committed one.
+
+Read only when the pre-commit hook found a key: a key that was already committed is not added by
+this commit, so the message says how to accept or remove it instead of how to unstage it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from keylatch.sources.gitcmd import Git
+from keylatch.sources.staged import Staged, read_objects, split_z
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.model import Finding
+
+
+def head_versions(git: Git, staged: Staged, paths: Iterable[str]) -> dict[str, bytes]:
+    """HEAD's content for each of `paths` (following a staged rename back to its source)."""
+    if not staged.has_head:
+        return {}
+    wanted = list(dict.fromkeys(paths))
+    by_path = {f.path: f for f in staged.files}
+    source = {p: p for p in wanted}
+    if any(by_path.get(p) is None or by_path[p].head_blob is None for p in wanted):
+        source.update(_rename_sources(git))
+    here = "./" if staged.cwd_relative else ""  # `HEAD:./x` is relative to the current directory
+    names: dict[str, str] = {}
+    for p in wanted:
+        known = by_path[p].head_blob if p in by_path else None
+        names[p] = known or f"HEAD:{here}{source.get(p, p)}"
+    objects = read_objects(git, names.values())
+    return {p: data for p, n in names.items() if (data := objects.get(n)) is not None}
+
+
+def _rename_sources(git: Git) -> dict[str, str]:
+    out = git.run("diff-index", "--cached", "-z", "--name-status", "-M", "HEAD", "--")
+    fields = split_z(out)
+    renames: dict[str, str] = {}
+    i = 0
+    while i < len(fields):
+        status = fields[i]
+        if status[:1] in ("R", "C"):
+            renames[fields[i + 2]] = fields[i + 1]
+            i += 3
+        else:
+            i += 2
+    return renames
+
+
+def committed_before(git: Git, staged: Staged, findings: Sequence[Finding]) -> dict[tuple[str, str], str]:
+    """(path, fingerprint) -> the commit that already holds that key in that file.
+
+    "HEAD", or "MERGE_HEAD" for a key the branch being merged brings in. Such keys are not new in
+    this commit, so the message says how to accept or remove them instead of how to unstage them.
+    """
+    from keylatch.engine import scan_chunk
+    from keylatch.model import Chunk
+
+    paths = sorted({f.location.path for f in findings})
+    where: dict[tuple[str, str], str] = {}
+    sources = [("HEAD", head_versions(git, staged, paths))]
+    if staged.has_head and git.returncode("rev-parse", "--verify", "--quiet", "MERGE_HEAD") == 0:
+        here = "./" if staged.cwd_relative else ""
+        merged = read_objects(git, (f"MERGE_HEAD:{here}{p}" for p in paths))
+        sources.append(("MERGE_HEAD", {p: d for p in paths if (d := merged.get(f"MERGE_HEAD:{here}{p}")) is not None}))
+    for name, versions in sources:
+        for path, data in versions.items():
+            for old in scan_chunk(Chunk(data, path)):
+                where.setdefault((path, old.fingerprint), name)
+    return where

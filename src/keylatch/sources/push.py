@@ -1,0 +1,119 @@
+"""Which commits a push publishes, as git rev-list arguments for the history scanner.
+
+Plain git hook: git writes one line per ref to the hook's stdin,
+`<local ref> <local sha> <remote ref> <remote sha>`. Every ref counts: the commits of each local
+sha that neither the remote's old value of that ref nor any of the remote's tracking refs
+already reach. A new branch (remote sha all zeros) is therefore scanned down to wherever it
+meets the remote, however many commits that is; a deletion (local sha all zeros) publishes
+nothing.
+
+pre-commit framework: it reads that stdin itself and passes only the first ref with new commits
+(`PRE_COMMIT_FROM_REF`/`TO_REF`), and neither variable on a push that includes a root commit.
+Trusting them let `git push origin clean leak` publish a key. So without the ref lines keylatch
+scans every local branch and tag (plus HEAD and TO_REF) that is not yet on the remote: a
+superset of any push to that remote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from keylatch.errors import ScanError
+from keylatch.sources.gitcmd import Git
+
+
+@dataclass(frozen=True, slots=True)
+class PushedRef:
+    local_ref: str
+    local_sha: str
+    remote_ref: str
+    remote_sha: str
+
+    @property
+    def deletion(self) -> bool:
+        return not self.local_sha.strip("0")
+
+    @property
+    def new_on_remote(self) -> bool:
+        return not self.remote_sha.strip("0")
+
+
+@dataclass(frozen=True, slots=True)
+class PushPlan:
+    remote: str
+    # rev-list arguments selecting the commits to scan; empty when the push publishes nothing.
+    revs: tuple[str, ...]
+    refs: tuple[str, ...]  # what is being pushed, for messages
+    # False when keylatch had to assume every local branch and tag (no ref lines available).
+    exact: bool = True
+
+
+def parse_ref_lines(text: str) -> tuple[PushedRef, ...]:
+    refs = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.rsplit(maxsplit=3)
+        if len(parts) != 4 or not all(_is_sha(p) for p in (parts[1], parts[3])):
+            raise ScanError(f"cannot read the refs being pushed: stdin line {n} is not '<ref> <sha> <ref> <sha>'")
+        refs.append(PushedRef(*parts))
+    return tuple(refs)
+
+
+def _is_sha(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
+
+
+def _known(git: Git, shas: Sequence[str]) -> list[str]:
+    """The commits among `shas` that exist here (a remote sha we never fetched does not)."""
+    if not shas:
+        return []
+    out = git.run("cat-file", "--batch-check", input="".join(f"{s}^{{commit}}\n" for s in shas).encode())
+    lines = out.decode().splitlines()
+    return [s for s, line in zip(shas, lines, strict=True) if line.split()[1:2] == ["commit"]]
+
+
+def _remote_tracking(remote: str) -> str:
+    # `--remotes=origin` means refs/remotes/origin/*; a URL matches nothing, so all is scanned.
+    return f"--remotes={remote}"
+
+
+def from_ref_lines(git: Git, remote: str, refs: Sequence[PushedRef]) -> PushPlan:
+    pushed = [r for r in refs if not r.deletion]
+    names = tuple(r.local_ref for r in pushed)
+    if not pushed:
+        return PushPlan(remote, (), names)
+    olds = _known(git, [r.remote_sha for r in pushed if not r.new_on_remote])
+    tips = list(dict.fromkeys(r.local_sha for r in pushed))
+    return PushPlan(remote, (*tips, "--not", *olds, _remote_tracking(remote)), names)
+
+
+def unpushed(git: Git, remote: str, to_ref: str = "", from_ref: str = "") -> PushPlan:
+    """Every local branch and tag (and HEAD, and `to_ref`) not yet on `remote`.
+
+    Used when the pushed refs are unknown: under the pre-commit framework, or by hand.
+    """
+    tips = ["--branches", "--tags"]
+    if to_ref:
+        tips.append(to_ref)
+    if git.returncode("rev-parse", "--verify", "--quiet", "HEAD") == 0:
+        tips.append("HEAD")
+    olds = _known(git, [from_ref]) if from_ref else []
+    revs = (*tips, "--not", *olds, _remote_tracking(remote))
+    return PushPlan(remote, revs, ("local branches and tags",), exact=False)
+
+
+def from_environment(git: Git, env: Mapping[str, str]) -> PushPlan:
+    """Under the pre-commit framework, which passes the remote and (at most) the first ref."""
+    remote = env.get("PRE_COMMIT_REMOTE_NAME", "")
+    if not remote:
+        raise ScanError("cannot tell which remote the push goes to (PRE_COMMIT_REMOTE_NAME is empty)")
+    return unpushed(git, remote, env.get("PRE_COMMIT_TO_REF", ""), env.get("PRE_COMMIT_FROM_REF", ""))
+
+
+def has_commits(git: Git, plan: PushPlan) -> bool:
+    """Whether the plan selects any commit (a fast answer for pushes of already-published work)."""
+    if not plan.revs:
+        return False
+    return bool(git.run("rev-list", "--max-count=1", *plan.revs, "--").strip())

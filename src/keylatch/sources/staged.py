@@ -1,0 +1,342 @@
+"""What a commit is about to record: index entries -> Chunks.
+
+The pre-commit stage scans the index, not the working tree, so that `git add -p`, `commit -a`
+and `commit <paths>` are judged on what will actually be committed. Git itself reads
+GIT_INDEX_FILE from the environment (gitcmd passes it through), which is how `git commit <paths>`
+hands hooks its temporary index. Git hands hooks a *relative* GIT_INDEX_FILE (`.git/index`) and
+runs them at the top of the work tree, so hooks must use `Git(None)` (the current directory);
+`Git(path)` adds `-C path`, which would resolve that relative name against another directory.
+
+Fast path (a clean commit): one `diff-index` and one `cat-file --batch`, nothing else. HEAD's
+versions are read only when a finding needs the "already committed" note.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from keylatch.errors import ScanError
+from keylatch.sources.gitcmd import Git, first_line
+
+# keylatch.model (and hashlib with it) is imported only once a keyword is present: a clean
+# commit is judged on raw bytes by keylatch.prefilter. (path, data, blob id or None) tuples
+# carry the content until then.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import subprocess
+
+    from keylatch.model import Chunk
+
+Content = tuple[str, bytes, "str | None"]
+
+_GITLINK = "160000"  # a submodule commit, not content
+_BATCH = 1000  # object names per cat-file process
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """One path as the index holds it. `head_blob` is HEAD's blob at this path when known."""
+
+    path: str
+    blob: str
+    head_blob: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """What to scan: index entries, plus the cases that have no index entry to read."""
+
+    files: tuple[StagedFile, ...]
+    # Given paths git does not track (scanned from disk: there is nothing else to scan).
+    untracked: tuple[str, ...] = ()
+    # Staged deletions: nothing of theirs is committed.
+    deleted: tuple[str, ...] = ()
+    # Paths in a merge conflict. git commits none until they are resolved and added, so their
+    # working-tree files (the resolution in progress) are scanned instead.
+    unmerged: tuple[str, ...] = ()
+    # False on the first commit of a repository.
+    has_head: bool = True
+    # Paths are relative to the current directory (given paths) rather than to the top.
+    cwd_relative: bool = False
+
+
+def _literal(path: str) -> str:
+    # Hook arguments are file names, not patterns: `[a].py` must not match `a.py`.
+    return f":(literal){path}"
+
+
+def split_z(out: bytes) -> list[str]:
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def _parse_raw(out: bytes) -> Iterator[tuple[str, str, str, str, str]]:
+    """`diff-index --raw -z --no-renames` -> (status, path, new_mode, new_blob, old_blob)."""
+    fields = split_z(out)
+    for meta, path in zip(fields[0::2], fields[1::2], strict=True):
+        _old_mode, new_mode, old_blob, new_blob, status = meta.lstrip(":").split(" ")
+        yield status[:1], path, new_mode, new_blob, old_blob
+
+
+def _from_index(git: Git, pathspecs: Sequence[str]) -> tuple[list[StagedFile], list[str], set[str]]:
+    """Every index entry under `pathspecs`: files, unmerged paths, matched names.
+
+    Names are relative to the current directory, like the paths a user gives (`:/` gives all
+    entries, relative to the top).
+    """
+    full = ("--full-name",) if list(pathspecs) == [":/"] else ()
+    out = git.run("ls-files", "-s", "-z", *full, "--", *pathspecs)
+    files: list[StagedFile] = []
+    unmerged: list[str] = []
+    seen: set[str] = set()
+    for rec in split_z(out):
+        meta, path = rec.split("\t", 1)
+        mode, blob, stage = meta.split(" ")
+        seen.add(path)
+        if stage != "0":
+            if path not in unmerged:
+                unmerged.append(path)
+        elif mode != _GITLINK:
+            files.append(StagedFile(path, blob))
+    return files, unmerged, seen
+
+
+def _head_exists(git: Git) -> bool:
+    return git.returncode("rev-parse", "--verify", "--quiet", "HEAD^{commit}") == 0
+
+
+def staged_changes(git: Git) -> Staged:
+    """The files a commit would add or change relative to HEAD (all of them on a first commit)."""
+    try:
+        out = git.run("diff-index", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "HEAD", "--")
+    except ScanError:
+        if _head_exists(git):
+            raise
+        # No HEAD: the first commit (or an orphan branch). Everything in the index is new; a
+        # failure here (not a repository at all) is the error to report.
+        every, conflicted, _ = _from_index(git, (":/",))
+        top = _toplevel(git) if conflicted else ""
+        conflicted = [os.path.relpath(os.path.join(top, u)) for u in conflicted]
+        return Staged(tuple(every), unmerged=tuple(conflicted), has_head=False)
+    files: list[StagedFile] = []
+    deleted: list[str] = []
+    unmerged: list[str] = []
+    for status, path, new_mode, new_blob, old_blob in _parse_raw(out):
+        if status == "D":
+            deleted.append(path)
+        elif status == "U":
+            unmerged.append(path)
+        elif new_mode != _GITLINK:
+            known = old_blob if old_blob.strip("0") else None
+            files.append(StagedFile(path, new_blob, head_blob=known))
+    if unmerged:  # read from disk later: make the top-relative names usable from here
+        top = _toplevel(git)
+        unmerged = [os.path.relpath(os.path.join(top, u)) for u in unmerged]
+    return Staged(tuple(files), deleted=tuple(deleted), unmerged=tuple(unmerged))
+
+
+# Above this many paths (`pre-commit run --all-files` passes thousands) git's pathspec matching
+# is quadratic; listing the index once and matching names here is linear.
+_MANY_PATHS = 64
+
+
+def _covering(names: set[str]) -> set[str]:
+    """Every name plus every directory above it: what a given path may equal to match."""
+    out = set(names)
+    for n in names:
+        i = n.rfind("/")
+        while i > 0 and n[:i] not in out:
+            out.add(n[:i])
+            i = n.rfind("/", 0, i)
+    return out
+
+
+def staged_paths(git: Git, paths: Sequence[str]) -> Staged:
+    """The index content of exactly `paths` (files or directories), e.g. from `pre-commit run --files`.
+
+    A path with no index entry is scanned from disk if it exists (it is what the user asked for),
+    reported as deleted if HEAD has it, and is otherwise an error: never zero bytes silently.
+    """
+    norms = [os.path.normpath(p).replace(os.sep, "/") for p in paths]
+    inside = all(not (n == ".." or n.startswith(("../", "/"))) for n in norms)
+    if len(paths) > _MANY_PATHS and inside:
+        every, unmerged, names = _from_index(git, ())
+        wanted = set(norms)
+        below = tuple(n.rstrip("/") + "/" for n in wanted if n != ".")
+        if "." in wanted:
+            files, seen = every, names
+        else:
+            files = [f for f in every if f.path in wanted or (below and f.path.startswith(below))]
+            seen = {n for n in names if n in wanted or (below and n.startswith(below))}
+        unmerged = [u for u in unmerged if u in seen]
+    else:
+        files, unmerged, seen = _from_index(git, [_literal(p) for p in paths])
+    covered = _covering(seen)
+    untracked: list[str] = []
+    deleted: list[str] = []
+    missing: list[str] = []
+    for p, norm in zip(paths, norms, strict=True):
+        if norm in covered or norm == ".":
+            continue
+        if os.path.isfile(p):
+            untracked.append(p)
+        else:
+            missing.append(p)
+    if missing:
+        in_head = _in_head(git, missing)
+        for p in missing:
+            if p not in in_head:
+                raise ScanError(f"{p}: not in the index, in HEAD or on disk: nothing to scan")
+            deleted.append(p)
+    return Staged(tuple(files), tuple(untracked), tuple(deleted), tuple(unmerged), cwd_relative=True)
+
+
+def _in_head(git: Git, paths: Sequence[str]) -> set[str]:
+    if not _head_exists(git):
+        return set()
+    out = git.run("ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *paths)
+    names = set(split_z(out))
+    return {p for p in paths if any(n == p or n.startswith(p.rstrip("/") + "/") for n in names)}
+
+
+def _parse_batch(out: bytes, names: Sequence[str], result: dict[str, bytes | None]) -> None:
+    pos = 0
+    for name in names:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split(b" ")
+        pos = end + 1
+        if header[-1] in (b"missing", b"ambiguous") or len(header) != 3:
+            result[name] = None
+            continue
+        size = int(header[2])
+        result[name] = out[pos : pos + size]
+        pos += size + 1
+
+
+def _batch_input(names: Sequence[str]) -> bytes:
+    return "".join(f"{n}\n" for n in names).encode("utf-8", "surrogateescape")
+
+
+def read_objects(git: Git, names: Iterable[str], reader: BlobReader | None = None) -> dict[str, bytes | None]:
+    """Contents of object names (`<blob id>` or `HEAD:<path>`) via `cat-file --batch`.
+
+    A name git cannot resolve maps to None; the caller decides whether that is an error. With a
+    `reader`, its already-running process serves the first batch.
+    """
+    wanted = [n for n in dict.fromkeys(names) if "\n" not in n]
+    result: dict[str, bytes | None] = {}
+    first = wanted[:_BATCH]
+    if reader is not None:
+        _parse_batch(reader.communicate(_batch_input(first)), first, result)
+    elif first:
+        _parse_batch(git.run("cat-file", "--batch", input=_batch_input(first)), first, result)
+    for i in range(_BATCH, len(wanted), _BATCH):
+        part = wanted[i : i + _BATCH]
+        _parse_batch(git.run("cat-file", "--batch", input=_batch_input(part)), part, result)
+    return result
+
+
+class BlobReader:
+    """A `cat-file --batch` started before the names are known, so its startup overlaps the
+    index listing (one process's latency less on every commit). Use it once."""
+
+    def __init__(self, git: Git) -> None:
+        import subprocess
+
+        self._proc: subprocess.Popen[bytes] = git.popen("cat-file", "--batch", stdin=subprocess.PIPE)
+
+    def communicate(self, data: bytes) -> bytes:
+        out, err = self._proc.communicate(data)
+        if self._proc.returncode != 0:
+            raise ScanError(f"git cat-file: {first_line(err)}")
+        return out
+
+    def close(self) -> None:
+        if self._proc.returncode is None:
+            self._proc.communicate(b"")
+
+
+def staged_blobs(git: Git, staged: Staged, reader: BlobReader | None = None) -> dict[str, bytes]:
+    """Blob id -> content for every staged file; an unreadable blob is a ScanError."""
+    blobs = read_objects(git, (f.blob for f in staged.files), reader)
+    out: dict[str, bytes] = {}
+    for f in staged.files:
+        data = blobs.get(f.blob)
+        if data is None:
+            raise ScanError(f"{f.path}: staged blob {f.blob[:12]} cannot be read")
+        out[f.blob] = data
+    return out
+
+
+def staged_contents(staged: Staged, blobs: Mapping[str, bytes]) -> list[Content]:
+    """What is committed: the staged blobs, plus given untracked files and unresolved merge
+    conflicts, read from disk (what the user asked about, and what will be added)."""
+    out: list[Content] = [(f.path, blobs[f.blob], f.blob) for f in staged.files]
+    out += [(p.replace(os.sep, "/"), _read_file(p), None) for p in staged.untracked]
+    out += [(p.replace(os.sep, "/"), _read_file(p), None) for p in staged.unmerged if os.path.isfile(p)]
+    return out
+
+
+def chunks(contents: Iterable[Content]) -> list[Chunk]:
+    from keylatch.model import Chunk
+
+    return [Chunk(data, path, blob=blob) for path, data, blob in contents]
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise ScanError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+class UnstagedFiles:
+    """`git diff-files` started in the background: it runs while the index is read.
+
+    Paths whose working-tree copy differs from the index (edits not staged); their keys are
+    warnings. Starting it first saves one process's latency on every commit.
+    """
+
+    def __init__(self, git: Git) -> None:
+        self._proc = git.popen("diff-files", "--name-only", "-z", "--")
+
+    def result(self) -> list[str]:
+        out, err = self._proc.communicate()
+        if self._proc.returncode != 0:
+            raise ScanError(f"git diff-files: {first_line(err)}")
+        return split_z(out)
+
+
+def worktree_changes(
+    git: Git, staged: Staged, blobs: Mapping[str, bytes], unstaged: Sequence[str] = ()
+) -> list[Content]:
+    """Working-tree versions that differ from what is staged: keys here are not being committed.
+
+    Covers the staged paths plus `unstaged` (files with unstaged edits only, from
+    UnstagedFiles). A file that is gone from disk has no unstaged key to warn about.
+    """
+    staged_blob = {f.path: f.blob for f in staged.files}
+    top = "." if staged.cwd_relative else _toplevel(git)
+    out: list[Content] = []
+    for path in dict.fromkeys([*staged_blob, *unstaged]):
+        full = os.path.join(top, path)
+        if not os.path.isfile(full) or os.path.islink(full):
+            continue
+        try:
+            with open(full, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            continue  # only a warning source; the staged content was scanned
+        if path in staged_blob and blobs.get(staged_blob[path]) == data:
+            continue
+        out.append((path, data, None))
+    return out
+
+
+def _toplevel(git: Git) -> str:
+    # Hooks run at the top of the work tree; asking git costs a process on every commit.
+    if git.repo is None and "GIT_WORK_TREE" not in os.environ and os.path.exists(".git"):
+        return "."
+    return git.run("rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").strip()

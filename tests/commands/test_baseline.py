@@ -1,0 +1,113 @@
+"""`keylatch baseline create|update|check`, driven through the real CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from keylatch.rules.synthetic import make_key
+from tests.conftest import RunKeylatch
+from tests.gitrepo import GitRepo
+from tests.redaction import assert_files_redacted
+
+KEY = make_key("sk-proj-", seed=31)
+NEW = make_key("sk-proj-", seed=32)
+
+
+def test_baseline_survives_50_inserted_lines_and_a_new_key_on_the_line_is_reported(
+    tmp_path: Path, keylatch: RunKeylatch
+) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "settings.py").write_text(f'OPENAI_API_KEY = "{KEY}"\n')
+    r = keylatch("baseline", "create", "--reason", "revoked 2024-05", cwd=tmp_path)
+    assert r.code == 0 and "wrote .keylatch-baseline.json: 1 entries (1 added, 0 removed)" in r.err
+    baseline = tmp_path / ".keylatch-baseline.json"
+    written = baseline.read_bytes()
+    assert_files_redacted(baseline, keys=[KEY])
+    assert json.loads(written)["entries"][0]["paths"] == ["app/settings.py"]
+
+    (app / "settings.py").write_text("# padding\n" * 50 + f'OPENAI_API_KEY = "{KEY}"\n')
+    r = keylatch("baseline", "update", cwd=tmp_path)
+    assert r.code == 0 and "unchanged (1 entries)" in r.err
+    assert baseline.read_bytes() == written
+    r = keylatch("scan", ".", cwd=tmp_path)
+    assert (r.code, r.out) == (0, "keylatch: no keys found\n")
+
+    # Another key on the very line the baselined one was on: reported.
+    (app / "settings.py").write_text("# padding\n" * 50 + f'OPENAI_API_KEY = "{NEW}"\n')
+    r = keylatch("scan", ".", cwd=tmp_path)
+    assert r.code == 1 and "app/settings.py:51:19: high openai-project-key" in r.out
+    assert keylatch("scan", ".", "--no-baseline", cwd=tmp_path).code == 1
+
+
+def test_create_refuses_to_overwrite_and_update_prunes(tmp_path: Path, keylatch: RunKeylatch) -> None:
+    (tmp_path / "a.py").write_text(f'a = "{KEY}"\nb = "{NEW}"\n')
+    r = keylatch("baseline", "update", "--file", "fresh.json", cwd=tmp_path)  # update creates a missing file
+    assert r.code == 0 and "wrote fresh.json: 2 entries (2 added, 0 removed)" in r.err
+    assert keylatch("baseline", "create", cwd=tmp_path).code == 0
+    r = keylatch("baseline", "create", cwd=tmp_path)
+    assert r.code == 2 and "already exists; use `keylatch baseline update`" in r.err
+    (tmp_path / "a.py").write_text(f'a = "{KEY}"\n')
+    assert keylatch("baseline", "update", cwd=tmp_path).code == 0
+    assert len(json.loads((tmp_path / ".keylatch-baseline.json").read_text())["entries"]) == 2
+    r = keylatch("baseline", "update", "--prune", cwd=tmp_path)
+    assert r.code == 0 and "(0 added, 1 removed)" in r.err
+
+
+def test_check_fails_on_expired_entries(tmp_path: Path, keylatch: RunKeylatch) -> None:
+    (tmp_path / "a.py").write_text(f'a = "{KEY}"\n')
+    yesterday = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
+    r = keylatch("baseline", "create", "--expires", yesterday, "--reason", "rotate by then", cwd=tmp_path)
+    assert r.code == 0
+    r = keylatch("baseline", "check", cwd=tmp_path)
+    assert r.code == 1
+    assert "openai-project-key sha256:" in r.out and f"in a.py expired on {yesterday}: rotate by then" in r.out
+    # Expired entries stop suppressing.
+    assert keylatch("scan", cwd=tmp_path).code == 1
+    r = keylatch("baseline", "create", "--file", "b.json", "--expires", "2999-01-01", cwd=tmp_path)
+    assert r.code == 0 and keylatch("baseline", "check", "--file", "b.json", cwd=tmp_path).code == 0
+
+
+def test_bad_expiry_and_bad_baseline_are_usage_errors(tmp_path: Path, keylatch: RunKeylatch) -> None:
+    r = keylatch("baseline", "create", "--expires", "next week", cwd=tmp_path)
+    assert r.code == 2 and "expected a date like 2025-01-31" in r.err
+    (tmp_path / ".keylatch-baseline.json").write_text('{"version": 1, "entries": [{"rule_id": "x"}]}')
+    r = keylatch("scan", cwd=tmp_path)
+    assert r.code == 2 and r.err.startswith("keylatch: error: .keylatch-baseline.json: entries[0]")
+
+
+def test_configured_baseline_path_and_detect_secrets_import(tmp_path: Path, keylatch: RunKeylatch) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.keylatch]\nbaseline = "ci/keylatch-baseline.json"\n')
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "keys.py").write_text(f'a = "{KEY}"\n')
+    ds = subprocess.run(["detect-secrets", "scan", "keys.py"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    (tmp_path / ".secrets.baseline").write_text(ds.stdout)
+    r = keylatch("baseline", "create", "--from-detect-secrets", ".secrets.baseline", cwd=tmp_path)
+    assert r.code == 0 and "wrote ci/keylatch-baseline.json" in r.err
+    (entry,) = json.loads((tmp_path / "ci" / "keylatch-baseline.json").read_text())["entries"]
+    assert entry["rule_id"] == "openai-project-key" and "imported from detect-secrets" in entry["reason"]
+    assert keylatch("scan", cwd=tmp_path).code == 0
+
+
+def test_history_baseline_suppresses_a_deleted_key_in_ci(
+    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch
+) -> None:
+    repo = make_repo()
+    repo.write("README.md", "x\n")
+    base = repo.commit("initial")
+    repo.write("old.py", f'K = "{KEY}"\n')
+    repo.commit("add a key")
+    (repo.path / "old.py").unlink()
+    repo.commit("remove it again")
+    assert keylatch("baseline", "create", cwd=repo.path).out == ""  # the files hold no key now
+    r = keylatch("ci", "--range", f"{base}..HEAD", "--no-baseline", cwd=repo.path)
+    assert r.code == 1 and "old.py:1:6" in r.out
+    (repo.path / ".keylatch-baseline.json").unlink()
+    r = keylatch("baseline", "create", "--history", "--reason", "revoked", cwd=repo.path)
+    assert r.code == 0 and "1 entries (1 added" in r.err
+    assert json.loads((repo.path / ".keylatch-baseline.json").read_text())["entries"][0]["paths"] == ["old.py"]
+    assert keylatch("ci", "--range", f"{base}..HEAD", cwd=repo.path).code == 0

@@ -1,0 +1,141 @@
+"""`keylatch pre-push`: as the plain git hook under real `git push` to a bare remote, and by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from keylatch.rules.synthetic import make_key
+from tests.commands.test_staged import git_run
+from tests.conftest import SRC, RunKeylatch
+from tests.gitrepo import GitRepo
+
+MakeRepo = Callable[..., GitRepo]
+
+
+@pytest.fixture
+def pushing(make_repo: MakeRepo, keylatch: RunKeylatch) -> GitRepo:
+    """A clone whose `main` is on its bare origin, with keylatch's plain pre-push hook."""
+    origin = make_repo("origin.git", "--bare")
+    repo = make_repo("work")
+    repo.env["PYTHONPATH"] = str(SRC)
+    repo.git("remote", "add", "origin", str(origin.path))
+    repo.write("README", "hi\n")
+    repo.commit("base")
+    repo.git("push", "-q", "origin", "main")
+    assert keylatch("install-hook", "--hook", "pre-push", cwd=repo.path).code == 0
+    return repo
+
+
+def plant(repo: GitRepo, path: str, content: str, message: str) -> str:
+    repo.write(path, content)
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", message)  # no pre-commit hook installed here
+    return repo.git("rev-parse", "HEAD")
+
+
+def on_remote(repo: GitRepo, branch: str) -> str:
+    return repo.git("ls-remote", "origin", f"refs/heads/{branch}").split("\t")[0]
+
+
+def test_push_of_a_key_is_refused(pushing: GitRepo) -> None:
+    before = on_remote(pushing, "main")
+    sha = plant(pushing, "conf.py", f"KEY = '{make_key('sk-proj-', seed=31)}'\n", "key")
+    plant(pushing, "conf.py", "KEY = None\n", "and gone again")
+    res = git_run(pushing, "push", "origin", "main")
+    assert res.code != 0
+    assert "push blocked" in res.out and f"{sha[:12]} conf.py:1" in res.out
+    assert "OpenAI project API key" in res.out and "git rebase -i" in res.out
+    assert on_remote(pushing, "main") == before
+
+
+def test_clean_push_passes(pushing: GitRepo) -> None:
+    sha = plant(pushing, "ok.py", "ok = 1\n", "fine")
+    res = git_run(pushing, "push", "origin", "main")
+    assert res.code == 0, res.out
+    assert on_remote(pushing, "main") == sha
+
+
+def test_new_branch_with_a_key_three_commits_deep(pushing: GitRepo) -> None:
+    pushing.git("checkout", "-q", "-b", "feature")
+    deep = plant(pushing, "f.py", f"k = '{make_key('sk-svcacct-', seed=32)}'\n", "one")
+    plant(pushing, "f.py", "k = None\n", "two")
+    plant(pushing, "g.py", "g\n", "three")
+    res = git_run(pushing, "push", "origin", "feature")
+    assert res.code != 0 and f"{deep[:12]} f.py:1" in res.out
+    assert on_remote(pushing, "feature") == ""
+
+
+def test_every_ref_of_a_multi_ref_push(pushing: GitRepo) -> None:
+    pushing.git("checkout", "-q", "-b", "clean")
+    plant(pushing, "c.py", "c\n", "clean")
+    pushing.git("checkout", "-q", "-b", "leak", "main")
+    plant(pushing, "l.py", f"k = '{make_key('sk-', seed=33)}'\n", "leak")
+    res = git_run(pushing, "push", "origin", "clean", "leak")
+    assert res.code != 0 and "l.py:1" in res.out
+    assert on_remote(pushing, "leak") == "" and on_remote(pushing, "clean") == ""
+
+
+def test_branch_deletion_passes(pushing: GitRepo) -> None:
+    pushing.git("push", "-q", "--no-verify", "origin", "main:old")
+    res = git_run(pushing, "push", "origin", "--delete", "old")
+    assert res.code == 0, res.out
+    assert on_remote(pushing, "old") == ""
+
+
+def test_chained_hook_gets_the_ref_lines_and_can_refuse(pushing: GitRepo, keylatch: RunKeylatch) -> None:
+    hooks = pushing.path / ".git" / "hooks"
+    (hooks / "pre-push").unlink()
+    seen = pushing.path / "seen.txt"
+    (hooks / "pre-push").write_text(f'#!/bin/sh\necho "$1" > {seen}\ncat >> {seen}\nexit "${{FAIL:-0}}"\n')
+    (hooks / "pre-push").chmod(0o755)
+    res = keylatch("install-hook", "--hook", "pre-push", cwd=pushing.path)
+    assert res.code == 0 and "pre-push.pre-keylatch" in res.out
+    sha = plant(pushing, "ok.py", "ok\n", "fine")
+    assert git_run(pushing, "push", "origin", "main").code == 0
+    assert seen.read_text().splitlines() == [
+        "origin",
+        f"refs/heads/main {sha} refs/heads/main {pushing.git('rev-parse', 'main~1')}",
+    ]
+    plant(pushing, "ok.py", "ok2\n", "fine2")
+    pushing.env["FAIL"] = "7"
+    assert git_run(pushing, "push", "origin", "main").code != 0
+    assert on_remote(pushing, "main") == sha
+
+
+def test_by_hand_without_ref_lines_checks_all_unpushed_work(pushing: GitRepo, keylatch: RunKeylatch) -> None:
+    res = keylatch("pre-push", "origin", cwd=pushing.path, input="")
+    assert res.code == 0 and "nothing new to push to origin" in res.err
+    pushing.git("checkout", "-q", "-b", "side")
+    plant(pushing, "s.py", f"k = '{make_key('sk-admin-', seed=34)}'\n", "side")
+    pushing.git("checkout", "-q", "main")
+    res = keylatch("pre-push", "origin", cwd=pushing.path, input="")
+    assert res.code == 1 and "s.py:1" in res.out and "every local branch and tag" in res.out
+
+
+def test_unreadable_ref_lines_fail_closed(pushing: GitRepo, keylatch: RunKeylatch) -> None:
+    res = keylatch("pre-push", "origin", cwd=pushing.path, input="garbage\n")
+    assert res.code == 3 and res.err.count("\n") == 1 and "stdin line 1" in res.err
+
+
+def test_framework_variables_cover_refs_it_does_not_pass(pushing: GitRepo, keylatch: RunKeylatch) -> None:
+    # As pre-commit runs the hook for `git push origin clean leak`: only the first ref is passed.
+    base = pushing.git("rev-parse", "main")
+    pushing.git("checkout", "-q", "-b", "clean")
+    clean = plant(pushing, "c.py", "c\n", "clean")
+    pushing.git("checkout", "-q", "-b", "leak", "main")
+    plant(pushing, "l.py", f"k = '{make_key('sk-proj-', seed=35)}'\n", "leak")
+    env = {"PRE_COMMIT_REMOTE_NAME": "origin", "PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": clean}
+    res = keylatch("pre-push", cwd=pushing.path, env=env, input="")
+    assert res.code == 1 and "l.py:1" in res.out
+
+
+def test_allow_comment_and_baseline_apply_to_pushed_commits(pushing: GitRepo, keylatch: RunKeylatch) -> None:
+    plant(pushing, "t.py", f"k = '{make_key('sk-proj-', seed=36)}'  # keylatch:allow test key\n", "allowed")
+    pushing.write("old.py", f"k = '{make_key('sk-proj-', seed=37)}'\n")
+    assert keylatch("baseline", "create", "--reason", "revoked", cwd=pushing.path).code == 0
+    sha = plant(pushing, "old.py", (pushing.path / "old.py").read_text(), "baselined")
+    res = git_run(pushing, "push", "origin", "main")
+    assert res.code == 0, res.out
+    assert on_remote(pushing, "main") == sha

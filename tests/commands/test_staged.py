@@ -1,0 +1,305 @@
+"""`keylatch staged`: by hand, and as the plain pre-commit hook under real `git commit`."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from keylatch.rules.synthetic import make_key
+from tests.conftest import SRC, RunKeylatch
+from tests.gitrepo import GitRepo
+from tests.redaction import assert_redacted
+
+MakeRepo = Callable[..., GitRepo]
+PAD = "".join(f"line {i}\n" for i in range(30))  # keeps hunks apart for `git add -p`
+
+
+@dataclass(frozen=True)
+class Git:
+    code: int
+    out: str
+
+
+def git_run(repo: GitRepo, *args: str, input: str | None = None) -> Git:
+    """A git command whose hooks may refuse it: exit code and everything it printed."""
+    proc = subprocess.run(
+        ["git", *args], cwd=repo.path, env=repo.env, input=input, capture_output=True, text=True, check=False
+    )
+    assert_redacted(proc.stdout, proc.stderr)
+    return Git(proc.returncode, proc.stdout + proc.stderr)
+
+
+@pytest.fixture
+def hooked(make_repo: MakeRepo, keylatch: RunKeylatch) -> GitRepo:
+    """A repository with keylatch's plain pre-commit hook installed (running this checkout)."""
+    repo = make_repo()
+    repo.env["PYTHONPATH"] = str(SRC)
+    assert keylatch("install-hook", "--hook", "pre-commit", cwd=repo.path).code == 0
+    return repo
+
+
+def commit_unchecked(repo: GitRepo, message: str) -> None:
+    """Commit bypassing the hook: how a key got into history before keylatch was installed."""
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--no-verify", "-m", message)
+
+
+def committed(repo: GitRepo) -> int:
+    return int(repo.git("rev-list", "--count", "--all") or 0)
+
+
+def test_commit_with_key_is_refused_with_where_what_and_next(hooked: GitRepo) -> None:
+    hooked.write("README", "hi\n")
+    hooked.commit("init")
+    hooked.write("app/settings.py", f'X = 1\nOPENAI_API_KEY = "{make_key("sk-proj-", seed=1)}"\n')
+    hooked.git("add", "-A")
+    res = git_run(hooked, "commit", "-m", "settings")
+    assert res.code == 1
+    assert "commit blocked" in res.out
+    assert "app/settings.py:2" in res.out
+    assert "sk-proj-" in res.out and "OpenAI project API key" in res.out
+    assert "git restore --staged app/settings.py" in res.out
+    assert "environment variable" in res.out and "revoke and rotate" in res.out
+    assert committed(hooked) == 1
+
+
+def test_clean_commit_passes(hooked: GitRepo) -> None:
+    hooked.write("a.py", "print('hi')\n")
+    hooked.git("add", "-A")
+    res = git_run(hooked, "commit", "-m", "clean")
+    assert res.code == 0, res.out
+    assert committed(hooked) == 1
+
+
+def test_first_commit_with_key_is_refused(hooked: GitRepo) -> None:
+    hooked.write("a.py", f"k = '{make_key('sk-', seed=5)}'\n")
+    hooked.git("add", "-A")
+    res = git_run(hooked, "commit", "-m", "first")
+    assert res.code == 1 and "a.py:1" in res.out
+    assert hooked.git("rev-parse", "--verify", "-q", "HEAD", check=False) == ""
+
+
+def test_partial_staging_key_left_unstaged_warns_and_passes(hooked: GitRepo) -> None:
+    hooked.write("a.py", "top = 1\n" + PAD + "bottom = 1\n")
+    hooked.commit("init")
+    key = make_key("sk-admin-", seed=2)
+    hooked.write("a.py", "top = 2\n" + PAD + f"bottom = '{key}'\n")
+    hooked.git("add", "-p", "a.py", input="y\nn\n")  # stage the first hunk only
+    assert key not in hooked.git("show", ":a.py")
+    res = git_run(hooked, "commit", "-m", "top")
+    assert res.code == 0, res.out
+    assert "warning" in res.out and "only in unstaged changes" in res.out and "a.py:32" in res.out
+    assert key not in hooked.git("show", "HEAD:a.py")
+
+
+def test_partial_staging_key_staged_is_refused(hooked: GitRepo) -> None:
+    hooked.write("a.py", "top = 1\n" + PAD + "bottom = 1\n")
+    hooked.commit("init")
+    hooked.write("a.py", f"top = '{make_key('sk-proj-', seed=3)}'\n" + PAD + "bottom = 2\n")
+    hooked.git("add", "-p", "a.py", input="y\nn\n")
+    res = git_run(hooked, "commit", "-m", "top")
+    assert res.code == 1 and "a.py:1" in res.out
+
+
+def test_key_staged_then_deleted_from_disk_is_refused(hooked: GitRepo) -> None:
+    hooked.write("a.py", "a = 1\n")
+    hooked.commit("init")
+    hooked.write("a.py", f"a = '{make_key('sk-proj-', seed=4)}'\n")
+    hooked.git("add", "a.py")
+    (hooked.path / "a.py").unlink()
+    res = git_run(hooked, "commit", "-m", "x")
+    assert res.code == 1 and "a.py:1" in res.out
+
+
+def test_commit_all_scans_tracked_edits(hooked: GitRepo) -> None:
+    hooked.write("a.py", "a = 1\n")
+    hooked.commit("init")
+    hooked.write("a.py", f"a = '{make_key('sk-None-', seed=1)}'\n")
+    res = git_run(hooked, "commit", "-a", "-m", "x")
+    assert res.code == 1 and "a.py:1" in res.out
+
+
+def test_commit_paths_uses_the_temporary_index(hooked: GitRepo) -> None:
+    hooked.write("clean.py", "c = 1\n")
+    hooked.write("leak.py", "l = 1\n")
+    hooked.commit("init")
+    # The key is staged in leak.py, but `git commit clean.py` records only clean.py.
+    hooked.write("leak.py", f"l = '{make_key('sk-proj-', seed=6)}'\n")
+    hooked.git("add", "leak.py")
+    hooked.write("clean.py", "c = 2\n")
+    res = git_run(hooked, "commit", "-m", "only clean", "clean.py")
+    assert res.code == 0, res.out
+    # And the other way round: the key is only in the working tree of the path committed.
+    hooked.git("reset", "-q", "leak.py")
+    res = git_run(hooked, "commit", "-m", "leak", "leak.py")
+    assert res.code == 1 and "leak.py:1" in res.out
+
+
+def test_rename_of_a_committed_key_says_already_in_head(hooked: GitRepo) -> None:
+    key = make_key("sk-svcacct-", seed=7)
+    hooked.write("old.py", f"K = '{key}'\n" + PAD)
+    commit_unchecked(hooked, "legacy")
+    hooked.git("mv", "old.py", "new.py")
+    res = git_run(hooked, "commit", "-m", "rename")
+    assert res.code == 1
+    assert "new.py:1" in res.out and "already in HEAD" in res.out
+    assert "keylatch baseline" in res.out and "keylatch:allow" in res.out
+
+
+def test_deleting_a_file_with_a_key_passes(hooked: GitRepo) -> None:
+    hooked.write("old.py", f"K = '{make_key('sk-', seed=8)}'\n")
+    hooked.write("other.py", "o\n")
+    commit_unchecked(hooked, "legacy")
+    hooked.git("rm", "-q", "old.py")
+    res = git_run(hooked, "commit", "-m", "remove the key")
+    assert res.code == 0, res.out
+
+
+def test_key_introduced_in_a_conflict_resolution_is_refused(hooked: GitRepo) -> None:
+    hooked.write("conf.py", "value = 0\n")
+    hooked.commit("base")
+    hooked.git("checkout", "-q", "-b", "other")
+    hooked.write("conf.py", "value = 1\n")
+    hooked.commit("other")
+    hooked.git("checkout", "-q", "main")
+    hooked.write("conf.py", "value = 2\n")
+    hooked.commit("main")
+    assert git_run(hooked, "merge", "other").code != 0  # conflict
+    hooked.write("conf.py", f"value = '{make_key('sk-proj-', seed=9)}'\n")
+    hooked.git("add", "conf.py")
+    res = git_run(hooked, "commit", "--no-edit")
+    assert res.code == 1 and "conf.py:1" in res.out
+    assert "already in" not in res.out  # neither side had it: new in the resolution
+    hooked.write("conf.py", "value = 3\n")
+    hooked.git("add", "conf.py")
+    assert git_run(hooked, "commit", "--no-edit").code == 0
+
+
+def test_amend_that_adds_a_key_is_refused(hooked: GitRepo) -> None:
+    hooked.write("a.py", "a = 1\n")
+    hooked.commit("init")
+    before = hooked.git("rev-parse", "HEAD")
+    hooked.write("a.py", f"a = '{make_key('sk-proj-', seed=10)}'\n")
+    hooked.git("add", "a.py")
+    res = git_run(hooked, "commit", "--amend", "--no-edit")
+    assert res.code == 1 and "a.py:1" in res.out
+    assert hooked.git("rev-parse", "HEAD") == before
+
+
+def test_by_hand_exit_codes_and_json(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo = make_repo()
+    repo.write("a.py", f"k = '{make_key('sk-proj-', seed=12)}'\n")
+    repo.write("b.py", "b\n")
+    repo.git("add", "-A")
+    res = keylatch("staged", cwd=repo.path)
+    assert res.code == 1 and "a.py:1" in res.out
+    res = keylatch("staged", "b.py", cwd=repo.path)
+    assert res.code == 0 and "no keys in 1 staged file (2 bytes)" in res.err
+    res = keylatch("staged", "--format", "json", "a.py", cwd=repo.path)
+    assert res.code == 1 and '"path": "a.py"' in res.out and '"line": 1' in res.out
+    res = keylatch("staged", "missing.py", cwd=repo.path)
+    assert res.code == 3 and res.err.count("\n") == 1 and "missing.py" in res.err
+
+
+def test_outside_a_repository_fails_closed(tmp_path: object, keylatch: RunKeylatch, home: object) -> None:
+    from pathlib import Path
+
+    empty = Path(str(tmp_path)) / "empty"
+    empty.mkdir()
+    res = keylatch("staged", cwd=empty, env={"GIT_CEILING_DIRECTORIES": str(Path(str(tmp_path)))})
+    assert res.code == 3
+    assert res.err.startswith("keylatch: error: ") and res.err.count("\n") == 1
+
+
+def test_no_colour_when_piped(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo = make_repo()
+    repo.write("a.py", f"k = '{make_key('sk-proj-', seed=13)}'\n")
+    repo.git("add", "-A")
+    res = keylatch("staged", cwd=repo.path)
+    assert res.code == 1 and "\033[" not in res.out + res.err
+
+
+def test_allow_comments_and_config_excludes_apply(hooked: GitRepo) -> None:
+    hooked.write("a.py", f"k = '{make_key('sk-proj-', seed=14)}'  # keylatch:allow test fixture\n")
+    hooked.write("b.py", f"k = '{make_key('sk-proj-', seed=15)}'  # pragma: allowlist secret\n")
+    hooked.write("fixtures/c.txt", f"{make_key('sk-proj-', seed=16)}\n")
+    hooked.write("pyproject.toml", '[tool.keylatch]\nexclude = ["fixtures/*"]\n')
+    hooked.git("add", "-A")
+    res = git_run(hooked, "commit", "-m", "allowed")
+    assert res.code == 0, res.out
+    hooked.write("d.py", f"k = '{make_key('sk-proj-', seed=17)}'\n")
+    hooked.git("add", "-A")
+    res = git_run(hooked, "commit", "-m", "not allowed")
+    assert res.code == 1 and "d.py:1" in res.out and "a.py" not in res.out
+
+
+def test_baselined_key_passes_and_a_new_one_does_not(hooked: GitRepo, keylatch: RunKeylatch) -> None:
+    hooked.write("legacy.py", f"k = '{make_key('sk-', seed=18)}'\n")
+    res = keylatch("baseline", "create", "--reason", "revoked", cwd=hooked.path)
+    assert res.code == 0, res.err
+    hooked.git("add", "-A")
+    res = git_run(hooked, "commit", "-m", "legacy key, revoked and baselined")
+    assert res.code == 0, res.out
+    hooked.write("legacy.py", f"k = '{make_key('sk-', seed=18)}'\nj = '{make_key('sk-', seed=19)}'\n")
+    hooked.git("add", "-A")
+    res = git_run(hooked, "commit", "-m", "a second key")
+    assert res.code == 1 and "legacy.py:2" in res.out and "legacy.py:1" not in res.out
+
+
+def test_many_keys_keep_the_message_short(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo = make_repo()
+    repo.write("keys.txt", "".join(f"{make_key('sk-proj-', seed=100 + i)}\n" for i in range(30)))
+    repo.git("add", "-A")
+    res = keylatch("staged", cwd=repo.path)
+    assert res.code == 1 and "30 OpenAI keys" in res.out
+    assert "keys.txt:20" in res.out and "keys.txt:21 " not in res.out and "and 10 more" in res.out
+    assert len(res.out.splitlines()) < 32
+
+
+def test_unreadable_staged_blob_blocks_with_exit_3(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo = make_repo()
+    repo.write("a.py", "a = 1\n")
+    repo.git("add", "a.py")
+    blob = repo.git("rev-parse", ":a.py")
+    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()  # a damaged repository
+    res = keylatch("staged", cwd=repo.path)
+    assert res.code == 3 and res.err.count("\n") == 1
+    assert "a.py" in res.err and "cannot be read" in res.err
+
+
+def test_colour_only_on_a_terminal(make_repo: MakeRepo) -> None:
+    import os
+    import pty
+    import sys
+
+    repo = make_repo()
+    repo.write("a.py", f"k = '{make_key('sk-proj-', seed=43)}'\n")
+    repo.git("add", "-A")
+    env = dict(repo.env, PYTHONPATH=str(SRC))
+    env.pop("NO_COLOR", None)
+    outputs = []
+    for extra in ([], ["--no-color"]):
+        master, slave = pty.openpty()
+        proc = subprocess.run(
+            [sys.executable, "-m", "keylatch", "staged", *extra],
+            cwd=repo.path, env=env, stdout=slave, stderr=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not data:
+                break
+            out += data
+        os.close(master)
+        assert proc.returncode == 1
+        outputs.append(out.decode())
+    assert_redacted(*outputs)
+    assert "\033[1;31mkeylatch: commit blocked:" in outputs[0]
+    assert "\033[" not in outputs[1] and "commit blocked" in outputs[1]

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from keylatch.engine import scan_chunk
+from keylatch.model import Chunk, Finding
+from keylatch.report import render
+from keylatch.rules import DEFAULT_RULES
+from keylatch.rules.synthetic import ALL_KINDS, make_key
+from tests.conftest import RunKeylatch
+from tests.gitrepo import GitRepo
+from tests.redaction import assert_files_redacted, assert_redacted
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "sarif-schema-2.1.0.json").read_text())
+
+
+def every_kind() -> list[Finding]:
+    text = 'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\nopenai\n' + "".join(
+        f'api_key_{i} = "{make_key(kind, seed=i)}"\n' for i, kind in enumerate(ALL_KINDS)
+    )
+    plain = scan_chunk(Chunk(text.encode(), "app/my settings.py"))
+    committed = scan_chunk(Chunk(f'x = "{make_key("sk-admin-", 3)}"\n'.encode(), "old/x.py", 7, commit="a" * 40))
+    return plain + committed
+
+
+def sarif(findings: list[Finding], reveal: bool = False) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(render("sarif", findings, reveal=reveal))
+    return doc
+
+
+def test_validates_against_the_oasis_schema() -> None:
+    found = every_kind()
+    assert {f.rule_id for f in found} == {r.id for r in DEFAULT_RULES}
+    jsonschema.validate(sarif(found), SCHEMA)
+    jsonschema.validate(sarif([]), SCHEMA)
+
+
+def test_what_github_code_scanning_reads() -> None:
+    found = every_kind()
+    (run,) = sarif(found)["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == [r.id for r in DEFAULT_RULES]
+    for r in rules:
+        assert r["shortDescription"]["text"] and r["fullDescription"]["text"] and "Revoke" in r["help"]["text"]
+        assert float(r["properties"]["security-severity"]) > 0
+    assert len(run["results"]) == len(found)
+    for res in run["results"]:
+        assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
+        loc = res["locations"][0]["physicalLocation"]
+        assert loc["artifactLocation"]["uri"] in ("app/my%20settings.py", "old/x.py")
+        assert loc["region"]["startLine"] >= 3
+        assert res["message"]["text"]
+    by_fp = {f.fingerprint: f for f in found}
+    assert {res["partialFingerprints"]["keylatchKeyHash/v1"] for res in run["results"]} == set(by_fp)
+    committed = [r for r in run["results"] if r["ruleId"] == "openai-admin-key" and "commit" in r["properties"]]
+    assert committed[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 7
+    assert "in commit aaaaaaaaaaaa" in committed[0]["message"]["text"]
+
+
+def test_region_covers_the_key() -> None:
+    key = make_key("sk-proj-", seed=5)
+    (f,) = scan_chunk(Chunk(f'api_key = "{key}"\n'.encode(), "a.py"))
+    region = sarif([f])["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    line = f'api_key = "{key}"'
+    assert line[region["startColumn"] - 1 : region["endColumn"] - 1] == key
+
+
+def test_fingerprint_is_stable_when_the_line_moves() -> None:
+    key = make_key("sk-svcacct-", seed=5)
+    (a,) = scan_chunk(Chunk(f'k = "{key}"\n'.encode(), "a.py"))
+    (b,) = scan_chunk(Chunk(("\n" * 30 + f'k = "{key}"\n').encode(), "a.py"))
+    fa, fb = (sarif([x])["runs"][0]["results"][0]["partialFingerprints"] for x in (a, b))
+    assert fa == fb
+
+
+@pytest.mark.parametrize("reveal", [False, True])
+def test_keys_only_with_reveal(reveal: bool) -> None:
+    found = every_kind()
+    out = render("sarif", found, reveal=reveal)
+    if reveal:
+        assert all(f.secret.value in out for f in found)
+    else:
+        assert_redacted(out, keys=[f.secret.value for f in found])
+
+
+def test_history_range_to_a_sarif_file(make_repo: Callable[..., GitRepo], keylatch: RunKeylatch) -> None:
+    """The issue's example: keylatch history --range BASE..HEAD --format sarif --output keylatch.sarif."""
+    repo = make_repo()
+    repo.write("README.md", "x\n")
+    base = repo.commit("initial")
+    key = make_key("sk-admin-", seed=71)
+    repo.write("deploy/env.sh", f"export OPENAI_ADMIN_KEY={key}\n")
+    leak = repo.commit("deploy script")
+    r = keylatch("history", "--range", f"{base}..HEAD", "--format", "sarif", "--output", "keylatch.sarif",
+                 cwd=repo.path)  # fmt: skip
+    assert r.code == 1 and r.out == ""
+    doc = json.loads((repo.path / "keylatch.sarif").read_text())
+    jsonschema.validate(doc, SCHEMA)
+    (res,) = doc["runs"][0]["results"]
+    region = res["locations"][0]["physicalLocation"]["region"]
+    assert (res["ruleId"], res["properties"]["commit"], region["startLine"]) == ("openai-admin-key", leak, 1)
+    assert_files_redacted(repo.path / "keylatch.sarif", keys=[key])

@@ -1,0 +1,67 @@
+"""Property tests: exact spans between arbitrary non-key characters; near misses never match."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keylatch.engine import scan_text
+from keylatch.rules.synthetic import CURRENT_KINDS, MARKER, make_key
+
+SK_KINDS = ("sk-", "sk-proj-early", "sk-None-early", "sk-named", *CURRENT_KINDS)
+# Anything that cannot continue a key: includes non-ASCII letters, which \w would have matched.
+_KEY_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+noise = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)).filter(lambda c: c not in _KEY_CHARS),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(SK_KINDS), seed=st.integers(0, 2**32), left=noise, right=noise)
+def test_exact_span(kind: str, seed: int, left: str, right: str) -> None:
+    key = make_key(kind, seed=seed)
+    (hit,) = scan_text(left + key + right)
+    assert hit.span == (len(left), len(left) + len(key))
+    assert hit.secret.value == key
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32), left=noise, right=noise)
+def test_azure_key_exact_span(seed: int, left: str, right: str) -> None:
+    key = make_key("azure", seed=seed)
+    (hit,) = scan_text(left + key + right)
+    assert hit.span == (len(left), len(left) + len(key))
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(SK_KINDS), seed=st.integers(0, 2**32), pos=st.integers(0, 7), data=st.data())
+def test_mutated_marker_is_not_found(kind: str, seed: int, pos: int, data: st.DataObject) -> None:
+    key = make_key(kind, seed=seed)
+    replacement = data.draw(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"))
+    mutated_marker = MARKER[:pos] + replacement + MARKER[pos + 1 :]
+    if mutated_marker == MARKER:
+        return
+    assert scan_text("k=" + key.replace(MARKER, mutated_marker) + "\n") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(SK_KINDS), seed=st.integers(0, 2**32), cut=st.integers(1, 12), front=st.booleans())
+def test_truncated_key_is_not_found(kind: str, seed: int, cut: int, front: bool) -> None:
+    key = make_key(kind, seed=seed)
+    head, tail = key.split(MARKER)
+    truncated = head + MARKER + tail[:-cut] if not front else head[: len(head) - cut] + MARKER + tail
+    if front and len(head) - cut < len(head.rstrip("-")) - 20:
+        return
+    assert [f.secret.value for f in scan_text("k=" + truncated + "\n")] == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(kind=st.sampled_from(SK_KINDS), seed=st.integers(0, 2**32))
+def test_rendered_output_never_contains_the_key(kind: str, seed: int) -> None:
+    from keylatch.report import json_report, text
+
+    key = make_key(kind, seed=seed)
+    findings = scan_text(f"OPENAI_API_KEY={key}\n")
+    assert findings
+    assert key not in text.render(findings) + json_report.render(findings)

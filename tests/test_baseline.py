@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from keylatch import baseline
+from keylatch.baseline import Baseline, Entry, from_findings, subtract
+from keylatch.engine import scan_chunk
+from keylatch.errors import UsageError
+from keylatch.model import Chunk, Finding
+from keylatch.rules.synthetic import make_key
+from tests.redaction import assert_files_redacted
+
+TODAY = dt.date(2025, 6, 1)
+KEY = make_key("sk-proj-", seed=21)
+OTHER = make_key("sk-proj-", seed=22)
+
+
+def findings(text: str, path: str = "app/settings.py") -> list[Finding]:
+    return scan_chunk(Chunk(text.encode(), path))
+
+
+def test_file_holds_hashes_sorted_without_secrets_or_lines(tmp_path: Path) -> None:
+    found = findings(f'b = "{OTHER}"\na = "{KEY}"\n') + findings(f'x = "{KEY}"\n', "sub\\win.py".replace("\\", "/"))
+    path = tmp_path / "baseline.json"
+    baseline.write(path, from_findings(found, reason="rotated"))
+    doc = json.loads(path.read_text())
+    assert doc["version"] == 1
+    entries = doc["entries"]
+    assert [e["fingerprint"] for e in entries] == sorted(f.fingerprint for f in found[:2])
+    by_fp = {e["fingerprint"]: e for e in entries}
+    assert by_fp[found[1].fingerprint]["paths"] == ["app/settings.py", "sub/win.py"]
+    assert all(e["reason"] == "rotated" and "line" not in json.dumps(e) for e in entries)
+    assert_files_redacted(path, keys=[KEY, OTHER])
+    assert baseline.load(path) == from_findings(found, reason="rotated")
+
+
+def test_stable_when_lines_move_and_a_new_key_on_the_same_line_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    before = findings(f'key = "{KEY}"\n')
+    baseline.write(path, from_findings(before))
+    written = path.read_bytes()
+    moved = findings("# filler\n" * 50 + f'key = "{KEY}"\n')
+    assert moved[0].location.line == 51
+    known = baseline.load(path)
+    assert subtract(moved, known, TODAY) == []
+    baseline.write(path, from_findings(moved, known))
+    assert path.read_bytes() == written
+    replaced = findings(f'key = "{OTHER}"\n')  # the same line now holds another key
+    assert [f.secret for f in subtract(replaced, known, TODAY)] == [replaced[0].secret]
+
+
+def test_expired_entries_stop_suppressing() -> None:
+    found = findings(f'key = "{KEY}"\n')
+    known = from_findings(found, expires=dt.date(2025, 5, 31))
+    assert subtract(found, known, dt.date(2025, 5, 31)) == []
+    assert subtract(found, known, TODAY) == found
+    assert baseline.expired(known, TODAY) == known.entries
+
+
+def test_rule_id_is_part_of_the_key() -> None:
+    (f,) = findings(f'key = "{KEY}"\n')
+    other_rule = Baseline((Entry("openai-user-key", f.fingerprint),))
+    any_rule = Baseline((Entry("*", f.fingerprint),))
+    assert subtract([f], other_rule, TODAY) == [f]
+    assert subtract([f], any_rule, TODAY) == []
+
+
+def test_update_keeps_reasons_and_entries_not_seen_unless_pruned() -> None:
+    a, b = findings(f'a = "{KEY}"\nb = "{OTHER}"\n')
+    known = from_findings([a, b], reason="accepted in review")
+    updated = from_findings([a], known, reason="new reason")
+    assert updated == known
+    pruned = from_findings([a], known, prune=True)
+    assert [e.fingerprint for e in pruned.entries] == [a.fingerprint]
+    assert pruned.entries[0].reason == "accepted in review"
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ("{", "not valid JSON"),
+        ('{"version": 2, "entries": []}', "unsupported baseline version 2"),
+        ('{"version": 1, "entries": [], "extra": 1}', "unknown key 'extra'"),
+        ('{"version": 1, "entries": [{"rule_id": "x", "fingerprint": "ab"}]}', "64 lowercase hex"),
+        ('{"version": 1, "entries": [{"rule_id": "x"}]}', "needs 'fingerprint'"),
+        ('{"version": 1, "entries": [{"rule_id": "x", "sha1": "' + "a" * 40 + '", "expires": "soon"}]}',
+         "entries[0]: 'expires' must be a date"),
+        ('{"version": 1, "entries": [{"rule_id": "x", "sha1": "' + "a" * 40 + '", "line": 3}]}',
+         "entries[0]: unknown key 'line'"),
+    ],
+)  # fmt: skip
+def test_malformed_baseline_is_a_usage_error_naming_the_file(tmp_path: Path, doc: str, message: str) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(doc)
+    with pytest.raises(UsageError, match=re.escape(message)) as info:
+        baseline.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_baseline_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="does not exist"):
+        baseline.load(tmp_path / "nope.json")
+
+
+@pytest.mark.e2e
+def test_import_real_detect_secrets_baseline(tmp_path: Path) -> None:
+    # Every kind of key, quoted and unquoted: detect-secrets hashes the whole key or (its
+    # OpenAIDetector, on unquoted values) the key cut after the marker.
+    kinds = ("sk-", "sk-proj-", "sk-svcacct-", "sk-None-", "sk-admin-", "sk-named", "azure")
+    lines = [f'K{i} = "{make_key(k, seed=i)}"' for i, k in enumerate(kinds)]
+    # Unquoted current keys: only the OpenAIDetector sees them, and only when the 20 characters
+    # after the marker are alphanumeric; it hashes the key cut there.
+    lines += [f"U{i}={make_key('sk-proj-', seed=40 + i)}" for i in range(6)]
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "config.env").write_text("\n".join(lines) + "\n")
+    proc = subprocess.run(
+        ["detect-secrets", "scan", "config.env"], cwd=src, capture_output=True, text=True, check=True
+    )
+    ds_baseline = tmp_path / ".secrets.baseline"
+    ds_baseline.write_text(proc.stdout)
+    listed = {r["line_number"] for r in json.loads(proc.stdout)["results"]["config.env"]}
+    found = findings((src / "config.env").read_text(), "config.env")
+    assert len(found) == len(lines)
+    assert {n for n in listed if n > len(kinds)}, "no unquoted key was listed: pick other seeds"
+    imported = baseline.import_detect_secrets(ds_baseline)
+    assert all(e.rule_id == "*" and e.sha1 and e.paths == ("config.env",) for e in imported.entries)
+    # Every key detect-secrets listed is suppressed; the ones it missed are still reported.
+    reported = subtract(found, imported, TODAY)
+    assert {f.location.line for f in reported} == {f.location.line for f in found} - listed
+    # A key detect-secrets never saw is still reported.
+    (fresh,) = findings(f'N = "{make_key("sk-proj-", seed=99)}"\n', "config.env")
+    assert subtract([fresh], imported, TODAY) == [fresh]
+    # Updating from current findings turns the SHA-1 entries into sha256 ones, keeping the reason.
+    seen = [f for f in found if f.location.line in listed]
+    upgraded = from_findings(seen, imported, prune=True)
+    assert {e.fingerprint for e in upgraded.entries} == {f.fingerprint for f in seen}
+    assert all(e.sha1 is None and e.reason and "detect-secrets" in e.reason for e in upgraded.entries)
+
+
+def test_import_rejects_a_file_that_is_not_a_detect_secrets_baseline(tmp_path: Path) -> None:
+    path = tmp_path / ".secrets.baseline"
+    path.write_text('{"version": 1, "entries": []}')
+    with pytest.raises(UsageError, match="not a detect-secrets baseline"):
+        baseline.import_detect_secrets(path)

@@ -1,0 +1,133 @@
+"""The adapter against the real detect-secrets library, in-process (e2e/ runs the CLIs)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from detect_secrets import settings
+from detect_secrets.audit import common
+from detect_secrets.constants import VerifiedResult
+from detect_secrets.core.plugins.util import (
+    get_mapping_from_secret_type_to_class,
+    get_plugins_from_file,
+)
+from detect_secrets.filters import heuristic
+from detect_secrets.util.code_snippet import get_code_snippet
+
+import keylatch.detect_secrets_plugin as adapter
+from keylatch.rules import DEFAULT_RULES
+from keylatch.rules.synthetic import ALL_KINDS, make_key
+from tests.contexts import cases, negatives
+
+PLUGIN_FILE = Path(adapter.__file__).resolve()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_detect_secrets() -> Iterator[None]:
+    """detect-secrets keeps settings and its plugin catalogue in process-wide caches."""
+
+    def clear() -> None:
+        for cache in (settings.get_settings, settings.get_plugins, settings.get_filters):
+            cache.cache_clear()
+        get_mapping_from_secret_type_to_class.cache_clear()
+        common.open_file.cache_clear()
+
+    clear()
+    yield
+    clear()
+
+
+def _found(text: str, filename: str = "f.py") -> dict[int, set[str]]:
+    """line number -> secrets the plugin reports, line by line with detect-secrets' snippet."""
+    plugin = adapter.KeylatchOpenAIDetector()
+    lines = text.splitlines()
+    out: dict[int, set[str]] = {}
+    for n, line in enumerate(lines, start=1):
+        hits = plugin.analyze_line(filename, line, n, get_code_snippet(lines, n))
+        if hits:
+            assert {h.type for h in hits} == {"keylatch OpenAI key"}
+            assert {h.secret_hash for h in hits} == {hashlib.sha1(h.secret_value.encode()).hexdigest() for h in hits}  # type: ignore[union-attr]
+            out[n] = {str(h.secret_value) for h in hits}
+    return out
+
+
+def test_the_file_registers_exactly_one_plugin_distinct_from_stock_ones() -> None:
+    stock = get_mapping_from_secret_type_to_class()
+    (cls,) = get_plugins_from_file(str(PLUGIN_FILE))  # how `--plugin` loads it: by path
+    assert cls.__name__ == "KeylatchOpenAIDetector"
+    assert cls.secret_type == "keylatch OpenAI key"  # type: ignore[attr-defined]
+    assert cls.secret_type not in stock  # type: ignore[attr-defined]
+    assert cls.__name__ not in {c.__name__ for c in stock.values()}
+
+
+@pytest.mark.parametrize("rule", DEFAULT_RULES, ids=lambda r: r.id)
+def test_every_rule_example_gives_the_full_key(rule: object) -> None:
+    for example in rule.examples:  # type: ignore[attr-defined]
+        found = set().union(*_found(example.text).values())
+        assert found == {example.key}, example.text
+
+
+@pytest.mark.parametrize("rule", DEFAULT_RULES, ids=lambda r: r.id)
+def test_counterexamples_give_nothing(rule: object) -> None:
+    for text in rule.counterexamples:  # type: ignore[attr-defined]
+        assert _found(text) == {}, text
+
+
+def test_every_format_in_every_context_gives_exactly_the_full_key() -> None:
+    wrong = [(kind, ctx) for kind, ctx, text, key in cases() if set().union(*_found(text).values()) != {key}]
+    assert not wrong
+
+
+def test_negatives_give_nothing() -> None:
+    assert {name: found for name, text in negatives().items() if (found := _found(text))} == {}
+
+
+def test_every_format_in_one_file_reports_each_key_on_its_line() -> None:
+    # Formats that need file evidence come first, within detect-secrets' 5-line snippet of it.
+    kinds = sorted(ALL_KINDS, key=lambda k: k not in ("azure-classic", "sess-", "whsec_"))
+    keys = {kind: make_key(kind, seed=11) for kind in kinds}
+    lines = [
+        'AZURE_OPENAI_ENDPOINT = "https://contoso.openai.azure.com/"  # OpenAI',
+        *(f'{kind.strip("-_").replace("-", "_").upper()}_API_KEY = "{key}"' for kind, key in keys.items()),
+    ]
+    found = _found("\n".join(lines) + "\n")
+    assert found == {i + 2: {key} for i, key in enumerate(keys.values())}
+
+
+def test_file_evidence_comes_from_the_snippet_or_else_the_file(tmp_path: Path) -> None:
+    # detect-secrets hands a plugin 5 lines either side; evidence further away is read from the
+    # file, which detect-secrets may also have transformed (YAML loses comments and parent keys).
+    key = make_key("azure-classic", seed=5)
+    near = 'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\n' + "\n" * 3 + f'api_key = "{key}"\n'
+    far = 'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\n' + "\n" * 8 + f'api_key = "{key}"\n'
+    assert _found(near, filename=str(tmp_path / "absent.py")) == {5: {key}}
+    assert _found(far, filename=str(tmp_path / "absent.py")) == {}
+    (tmp_path / "far.py").write_text(far)
+    assert _found(far, filename=str(tmp_path / "far.py")) == {10: {key}}
+    whsec = make_key("whsec_", seed=5)
+    (tmp_path / "hooks.yaml").write_text(f"# OpenAI webhooks\nsigning:\n  secret: {whsec}\n")
+    transformed = f'secret: "{whsec}"\n'  # what detect-secrets' YAML transformer leaves
+    assert _found(transformed, filename=str(tmp_path / "hooks.yaml")) == {1: {whsec}}
+    (tmp_path / "stripe.yaml").write_text(f"signing:\n  secret: {whsec}\n")
+    assert _found(transformed, filename=str(tmp_path / "stripe.yaml")) == {}
+
+
+def test_analyze_string_accepts_detect_secrets_keywords() -> None:
+    key = make_key("sk-svcacct-", seed=2)
+    plugin = adapter.KeylatchOpenAIDetector()
+    assert list(plugin.analyze_string(f"k={key}", enable_eager_search=True)) == [key]
+    # detect-secrets drops findings that verify() calls VERIFIED_FALSE; the plugin never checks.
+    assert plugin.verify(key) == VerifiedResult.UNVERIFIED
+
+
+def test_indirect_reference_filter_keeps_lines_with_a_key() -> None:
+    key = make_key("sk-proj-", seed=4)
+    line = f'client = OpenAI(api_key="{key}")'
+    snippet = get_code_snippet([line], 1)
+    assert heuristic.is_indirect_reference(line)  # the stock filter drops the line
+    assert not adapter.is_indirect_reference(line, snippet, "app.py")
+    other = "secret = get_secret_key()"
+    assert adapter.is_indirect_reference(other, get_code_snippet([other], 1), "app.py")

@@ -1,0 +1,127 @@
+"""engine.scan_*: every format in every context is found whole; the negatives give nothing."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from keylatch.engine import BASE64_MARKERS, scan_chunk, scan_text
+from keylatch.model import Chunk
+from keylatch.rules import DEFAULT_RULES
+from keylatch.rules.synthetic import MARKER, make_key
+from tests.contexts import cases, negatives
+
+CASES = cases()
+
+
+@pytest.mark.parametrize(("kind", "context", "text", "key"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_every_format_in_every_context_is_found_whole(kind: str, context: str, text: str, key: str) -> None:
+    found = {f.secret.value for f in scan_text(text)}
+    assert found == {key}
+
+
+@pytest.mark.parametrize(("name", "text"), sorted(negatives().items()))
+def test_negatives_report_nothing(name: str, text: str) -> None:
+    assert scan_text(text) == []
+
+
+def test_several_keys_on_one_line_each_found_with_its_column() -> None:
+    a, b, c = make_key("sk-proj-", 1), make_key("sk-", 2), make_key("sk-admin-", 3)
+    line = f"keys={a},{b};{c}\n"
+    findings = scan_chunk(Chunk(line.encode(), "k.txt"))
+    assert [(f.secret.value, f.location.column) for f in findings] == [
+        (a, 6),
+        (b, 7 + len(a)),
+        (c, 8 + len(a) + len(b)),
+    ]
+    assert [f.rule_id for f in findings] == ["openai-project-key", "openai-user-key", "openai-admin-key"]
+
+
+def test_line_and_column_are_counted_in_bytes_across_crlf_and_non_ascii() -> None:
+    key = make_key("sk-svcacct-", 4)
+    data = f"héllo\r\nwörld\r\n  x = '{key}'\r\n".encode()
+    (f,) = scan_chunk(Chunk(data, "a.py", first_line=10))
+    assert (f.location.line, f.location.column) == (12, 8)
+    assert data[f.span[0] : f.span[1]] == key.encode()
+
+
+def test_binary_content_is_scanned() -> None:
+    key = make_key("sk-proj-", 5)
+    data = bytes(range(256)) * 40 + key.encode() + b"\x00\xff" * 100
+    (f,) = scan_chunk(Chunk(data, "blob.bin"))
+    assert f.secret.value == key
+
+
+@pytest.mark.parametrize("kind", ["sk-", "sk-proj-", "sk-svcacct-", "sk-admin-", "sk-None-", "sk-named"])
+@pytest.mark.parametrize("shift", [0, 1, 2])
+def test_keys_inside_base64_values_are_found(kind: str, shift: int) -> None:
+    key = make_key(kind, seed=shift)
+    env = ("#" * shift + f"OPENAI_API_KEY={key}\nMODEL=gpt-4o\n").encode()
+    manifest = f"apiVersion: v1\nkind: Secret\ndata:\n  .env: {base64.b64encode(env).decode()}\n"
+    (f,) = scan_text(manifest)
+    assert f.secret.value == key
+    assert f.encoding == "base64"
+    assert (f.location.line, f.location.column) == (4, 9)
+
+
+def test_key_inside_wrapped_base64_file_is_found() -> None:
+    # `base64 .env` wraps at 76 columns, so the encoded marker may straddle a line break.
+    key = make_key("sk-proj-", 11)
+    encoded = base64.b64encode(f"OPENAI_API_KEY={key}\n".encode()).decode()
+    wrapped = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+    assert {f.secret.value for f in scan_text(wrapped)} == {key}
+
+
+def test_base64_markers_are_the_three_alignments_of_the_marker() -> None:
+    for pad in range(3):
+        encoded = base64.b64encode(b"x" * pad + MARKER.encode() + b"tail")
+        assert BASE64_MARKERS[pad] in encoded
+
+
+def test_a_key_written_twice_is_reported_twice_with_one_fingerprint() -> None:
+    key = make_key("sk-proj-", 6)
+    findings = scan_text(f"a={key}\nb={key}\n")
+    assert [f.location.line for f in findings] == [1, 2]
+    assert len({f.fingerprint for f in findings}) == 1
+
+
+def test_rules_have_unique_kebab_case_ids_and_cite_a_source() -> None:
+    ids = [r.id for r in DEFAULT_RULES]
+    assert len(ids) == len(set(ids))
+    for rule in DEFAULT_RULES:
+        assert rule.id == rule.id.lower() and " " not in rule.id and "_" not in rule.id
+        assert rule.references and rule.description and rule.keywords
+
+
+def test_admin_keys_are_critical() -> None:
+    (f,) = scan_text(make_key("sk-admin-", 1))
+    assert f.severity.value == "critical"
+
+
+@pytest.mark.parametrize("n", [20, 46, 58, 74, 90])
+def test_current_key_lengths_are_not_hard_coded(n: int) -> None:
+    key = make_key("sk-proj-", seed=n, n=n)
+    assert [f.secret.value for f in scan_text(f"k={key}\n")] == [key]
+
+
+def test_unequal_halves_are_not_a_key() -> None:
+    key = make_key("sk-proj-", seed=1, n=58)
+    head, tail = key.split(MARKER)
+    assert scan_text(head + MARKER + tail[:-6]) == []
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-16"])
+def test_keys_in_utf16_files_are_found(codec: str) -> None:
+    key = make_key("sk-proj-", 12)
+    data = f"# PowerShell profile\r\n$env:OPENAI_API_KEY = '{key}'\r\n".encode(codec)
+    (f,) = scan_chunk(Chunk(data, "profile.ps1"))
+    assert f.secret.value == key
+    assert (f.location.line, f.location.column, f.encoding) == (2, 24, "utf-16")
+
+
+def test_hash_names_near_azure_evidence_are_not_keys_but_shared_names_are() -> None:
+    evidence = 'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\n'
+    key = make_key("azure-classic", 21)
+    assert scan_text(evidence + f'git_sha = "{key}"\n') == []
+    assert [f.secret.value for f in scan_text(evidence + f'shared_key = "{key}"\n')] == [key]

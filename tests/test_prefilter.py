@@ -1,0 +1,50 @@
+"""prefilter.py must stay exactly the engine's prefilter for the default rules."""
+
+from __future__ import annotations
+
+import base64
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from keylatch import engine
+from keylatch.engine import BASE64_MARKERS, scan_chunk
+from keylatch.model import Chunk
+from keylatch.prefilter import KEYWORDS, may_hold_key
+from keylatch.rules import DEFAULT_RULES
+from keylatch.rules.synthetic import ALL_KINDS, make_key
+
+
+def test_keywords_are_the_engines_gates() -> None:
+    expected = {kw for rule in DEFAULT_RULES for kw in rule.keyword_bytes}
+    expected |= set(BASE64_MARKERS) | {engine._UTF16_MARKER}
+    assert set(KEYWORDS) == expected
+
+
+def test_every_rule_example_passes_the_prefilter() -> None:
+    for rule in DEFAULT_RULES:
+        for example in rule.examples:
+            assert may_hold_key(example.text.encode("latin-1")), rule.id
+
+
+ENCODINGS = {
+    "utf-8": lambda t: t.encode(),
+    "utf-16-le": lambda t: t.encode("utf-16-le"),
+    "utf-16": lambda t: t.encode("utf-16"),
+    "base64": lambda t: b"data: " + base64.b64encode(t.encode()),
+}
+
+
+@given(
+    st.binary(max_size=200),
+    st.sampled_from(ALL_KINDS),
+    st.integers(0, 1000),
+    st.sampled_from(sorted(ENCODINGS)),
+    st.sampled_from(["", "OPENAI_API_KEY=", "azure_endpoint = 'x.openai.azure.com'\napi_key = "]),
+)
+def test_whatever_the_engine_finds_passes_the_prefilter(
+    noise: bytes, kind: str, seed: int, encoding: str, context: str
+) -> None:
+    data = noise + ENCODINGS[encoding](context + make_key(kind, seed) + "\n") + noise
+    if scan_chunk(Chunk(data, "x")):
+        assert may_hold_key(data)
