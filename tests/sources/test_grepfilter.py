@@ -10,7 +10,7 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.grepfilter import MARK, candidates
+from keylatch.sources.grepfilter import MARK, Objects, candidates
 from keylatch.sources.history import scan_history
 from tests.gitrepo import GitRepo
 
@@ -29,16 +29,21 @@ def test_candidates_are_the_blobs_with_a_needle(make_repo: MakeRepo) -> None:
     tricky = blob(repo, MARK + b"\n" + b"no needle, but our own marker\n")
     binary = blob(repo, bytes(range(256)) * 100 + b"NEEDLE")
 
-    found = candidates(Git(repo.path), [plain, hit, tricky, binary], [b"NEEDLE"])
+    objs = Objects()
+    for oid, size in (plain, hit, tricky, binary):
+        objs.add(oid, size, commit=False)
 
-    assert found == {hit[0], binary[0]}
+    assert candidates(Git(repo.path), objs, [b"NEEDLE"]) == {1, 3}
 
 
 def test_out_of_step_stream_gives_up(make_repo: MakeRepo) -> None:
     repo = make_repo()
     real = blob(repo, b"NEEDLE\n")
     gone = (b"0123456789abcdef0123456789abcdef01234567", 7)  # cat-file prints "missing"
-    assert candidates(Git(repo.path), [gone, real], [b"NEEDLE"]) is None
+    objs = Objects()
+    for oid, size in (gone, real):
+        objs.add(oid, size, commit=False)
+    assert candidates(Git(repo.path), objs, [b"NEEDLE"]) is None
 
 
 def test_without_grep_the_answer_is_the_same(

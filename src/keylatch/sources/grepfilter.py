@@ -23,6 +23,7 @@ import tempfile
 import threading
 from array import array
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from keylatch.errors import ScanError
 from keylatch.sources.blobs import PIPE_SIZE, feed, widen
@@ -55,23 +56,46 @@ def grep_program() -> str | None:
     return shutil.which("grep")
 
 
+@dataclass(slots=True)
+class Objects:
+    """Object ids (packed, 20 bytes each), sizes and kinds: about 30 bytes an object where a
+    list of (id, size) tuples takes 150; git.git has 470k blobs and commits, and RSS a budget."""
+
+    ids: bytearray = field(default_factory=bytearray)
+    sizes: array[int] = field(default_factory=lambda: array("q"))
+    commits: bytearray = field(default_factory=bytearray)  # 1 where the object is a commit
+
+    def add(self, oid: bytes, size: int, commit: bool) -> None:
+        self.ids += bytes.fromhex(oid.decode("ascii"))
+        self.sizes.append(size)
+        self.commits.append(commit)
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    def oid(self, i: int) -> bytes:
+        return self.ids[20 * i : 20 * i + 20].hex().encode("ascii")
+
+    def packed(self, i: int) -> bytes:
+        return bytes(self.ids[20 * i : 20 * i + 20])
+
+
 def candidates(
     git: Git,
-    blobs: Sequence[tuple[bytes, int]],
+    objs: Objects,
     needles: Sequence[bytes],
     on_progress: Callable[[int, int], None] | None = None,
-) -> set[bytes] | None:
-    """Ids of the `blobs` (id, size) that contain a needle, or None if the check did not hold."""
+) -> set[int] | None:
+    """Indices of the objects that contain a needle, or None if the check did not hold."""
     grep = grep_program()
-    if grep is None or not blobs:
+    if grep is None or not objs:
         return None if grep is None else set()
-    # Compact arrays, not lists of ints: git.git has 260k blobs and RSS has a budget.
     starts = array("q")
     marks = array("q")
     off = 0
-    for oid, size in blobs:
+    for i, size in enumerate(objs.sizes):
         starts.append(off)
-        head = b"%s %d " % (oid, size)
+        head = b"%s %d " % (objs.oid(i), size)
         marks.append(off + len(head))
         off += len(head) + len(MARK) + 1 + size + 1
     with tempfile.NamedTemporaryFile(prefix="keylatch-needles-") as pats:
@@ -81,7 +105,8 @@ def candidates(
         assert cat.stdin is not None and cat.stdout is not None
         widen(cat.stdout)
         errors: list[BaseException] = []
-        feeder = threading.Thread(target=feed, args=(cat.stdin, (o for o, _ in blobs), errors), daemon=True)
+        ids = (objs.oid(i) for i in range(len(objs)))
+        feeder = threading.Thread(target=feed, args=(cat.stdin, ids, errors), daemon=True)
         feeder.start()
         # LC_ALL=C: bytes, not characters; nothing else from the environment.
         env = {"LC_ALL": "C", "PATH": os.environ.get("PATH", os.defpath)}
@@ -125,5 +150,5 @@ def candidates(
     for at in hits:
         i = bisect.bisect_right(starts, at) - 1
         if i >= 0:
-            found.add(blobs[i][0])
+            found.add(i)
     return found

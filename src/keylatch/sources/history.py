@@ -27,7 +27,7 @@ from keylatch.rules import DEFAULT_RULES, Rule
 from keylatch.sources.blobs import LFS_POINTER, read_objects
 from keylatch.sources.cache import BlobCache, rules_digest
 from keylatch.sources.gitcmd import Git, first_line
-from keylatch.sources.grepfilter import candidates
+from keylatch.sources.grepfilter import Objects, candidates
 from keylatch.sources.logcache import LogCache
 from keylatch.sources.rawlog import GITLINK, ZERO, digest, log_args, parse_log
 from keylatch.sources.repostate import (
@@ -226,8 +226,7 @@ def _boundary(shallow: tuple[str, ...]) -> str:
 def _scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
     """Every blob and commit object in the repository, in pack order, minus those the cache
     knows are clean (a commit object is read for its message)."""
-    todo: list[tuple[bytes, int]] = []
-    is_commit = bytearray()
+    todo = Objects()
     with git.popen(
         "cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname) %(objectsize)", "--unordered"
     ) as proc:  # fmt: skip
@@ -239,8 +238,7 @@ def _scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
             if cache is not None and oid in cache:
                 scanner.cached += kind == b"blob"
             else:
-                todo.append((oid, int(size)))
-                is_commit.append(kind == b"commit")
+                todo.add(oid, int(size), kind == b"commit")
         err = proc.stderr.read()
     if proc.returncode != 0:
         raise ScanError(f"git cat-file: {first_line(err)}")
@@ -252,16 +250,19 @@ def _scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
 
     hits = candidates(git, todo, (*needles(scanner.rules), LFS_POINTER), report)
     if hits is None:
-        log.debug("grep prefilter unavailable or out of step: scanning every blob in Python")
-        read_objects(git, [oid for oid, _ in todo], scanner.visit, OBJECT_KINDS)
+        log.debug("grep prefilter unavailable or out of step: scanning every object in Python")
+        read_objects(git, (todo.oid(i) for i in range(len(todo))), scanner.visit, OBJECT_KINDS)
         return
     # Only objects holding a needle are read again and given to the engine.
-    read_objects(git, [oid for oid, _ in todo if oid in hits], scanner.visit, OBJECT_KINDS)
-    rest = [i for i, (oid, _) in enumerate(todo) if oid not in hits]
-    scanner.blobs += sum(1 for i in rest if not is_commit[i])
-    scanner.nbytes += sum(todo[i][1] for i in rest if not is_commit[i])
-    if cache is not None:
-        cache.add(todo[i][0] for i in rest)
+    read_objects(git, [todo.oid(i) for i in sorted(hits)], scanner.visit, OBJECT_KINDS)
+    for i in range(len(todo)):
+        if i in hits:
+            continue
+        if not todo.commits[i]:
+            scanner.blobs += 1
+            scanner.nbytes += todo.sizes[i]
+        if cache is not None:
+            cache.add_packed(todo.packed(i))
 
 
 def cache_hit(scanner: BlobScanner, oid: bytes) -> bool:

@@ -83,7 +83,7 @@ class BlobScanner:
             if header.kind == b"commit":
                 self.messages.add(header.oid)
         elif self.cache is not None:
-            self.cache.added.append(header.oid)
+            self.cache.add((header.oid,))
         if self.progress is not None:
             now = time.monotonic()
             if now >= self._next_report:
