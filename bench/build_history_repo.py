@@ -58,12 +58,14 @@ def build(out: Path, commits: int, files: int, huge_mb: int, seed: int) -> None:
             i = keys_at[n - commits // 20]
             w(f"D config/keys{i}.py\n".encode())
         if huge_mb and n == commits // 2:
+            # Ends with a key, so the engine (not just the prefilter) has to stream all of it.
             line = b"0123456789abcdef" * 6 + b"\n"
             count = huge_mb * (1 << 20) // len(line)
-            w(b"M 100644 inline data/huge.txt\ndata %d\n" % (count * len(line)))
+            tail = f"OPENAI_API_KEY={make_key('sk-proj-', seed=999)}\n".encode()
+            w(b"M 100644 inline data/huge.txt\ndata %d\n" % (count * len(line) + len(tail)))
             for _ in range(count // 1024):
                 w(line * 1024)
-            w(line * (count % 1024))
+            w(line * (count % 1024) + tail)
         w(b"\n")
         tips[branch] = n
         mark = n

@@ -125,7 +125,8 @@ def test_not_a_repository_and_shallow_errors(make_repo: MakeRepo, keylatch: RunK
     assert r.code == 3 and "history is incomplete" in r.err and r.out == ""
     allowed = keylatch("history", str(repo.path), "--allow-shallow")
     assert allowed.code == 1 and "(shallow boundary: may be older)" in allowed.out
-    assert allowed.out.rstrip().endswith("shallow clone: history before " + repo.git("rev-parse", "HEAD~1")[:12] + " is missing")
+    boundary = repo.git("rev-parse", "HEAD~1")[:12]
+    assert allowed.out.rstrip().endswith(f"shallow clone: history before {boundary} is missing")
 
 
 def test_repository_owned_by_another_user(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
@@ -166,7 +167,8 @@ def test_recurse_submodules(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
     assert skipped.code == 0 and "1 submodule commits skipped" in skipped.out
     r = keylatch("history", str(parent.path), "--recurse-submodules", "-f", "json")
     (f,) = json.loads(r.out)["findings"]
-    assert (f["locations"][0]["commit"], f["locations"][0]["path"], f["locations"][0]["line"]) == (s, "vendor/sub/k.txt", 2)
+    loc = f["locations"][0]
+    assert (loc["commit"], loc["path"], loc["line"]) == (s, "vendor/sub/k.txt", 2)
 
 
 def test_cache_makes_no_difference_to_the_answer(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
@@ -174,6 +176,31 @@ def test_cache_makes_no_difference_to_the_answer(make_repo: MakeRepo, keylatch: 
     first = json.loads(keylatch("history", str(repo.path), "-f", "json").out)
     second = json.loads(keylatch("history", str(repo.path), "-f", "json").out)
     assert first["findings"] == second["findings"]
-    assert second["stats"]["cached_blobs"] == 1 and second["stats"]["blobs"] == 1  # README; the key blob is always re-read
+    # README comes from the cache; the key blob is always read again
+    assert second["stats"]["cached_blobs"] == 1 and second["stats"]["blobs"] == 1
     uncached = json.loads(keylatch("history", str(repo.path), "-f", "json", "--no-cache").out)
     assert uncached["stats"]["cached_blobs"] == 0 and uncached["stats"]["blobs"] == 2
+
+
+def test_progress_only_on_a_terminal(make_repo: MakeRepo, home: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.conftest import SRC
+    from tests.gitrepo import git_env
+
+    repo, _, _ = leaky(make_repo)
+    master, slave = pty.openpty()
+    env = {**git_env(home), "PYTHONPATH": str(SRC)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "keylatch", "history", str(repo.path), "--no-cache"],
+        stdout=subprocess.PIPE, stderr=slave, env=env, check=False,
+    )  # fmt: skip
+    os.close(slave)
+    err = os.read(master, 65536).decode()
+    os.close(master)
+    assert proc.returncode == 1
+    assert "scanning: 2 blobs" in err and "MB/s" in err
+    assert "scanning" not in proc.stdout.decode()

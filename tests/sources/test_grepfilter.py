@@ -10,7 +10,7 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.grepfilter import MARK, candidates
+from keylatch.sources.grepfilter import MARK, Objects, candidates
 from keylatch.sources.history import scan_history
 from tests.gitrepo import GitRepo
 
@@ -29,16 +29,21 @@ def test_candidates_are_the_blobs_with_a_needle(make_repo: MakeRepo) -> None:
     tricky = blob(repo, MARK + b"\n" + b"no needle, but our own marker\n")
     binary = blob(repo, bytes(range(256)) * 100 + b"NEEDLE")
 
-    found = candidates(Git(repo.path), [plain, hit, tricky, binary], [b"NEEDLE"])
+    objs = Objects()
+    for oid, size in (plain, hit, tricky, binary):
+        objs.add(oid, size, commit=False)
 
-    assert found == {hit[0], binary[0]}
+    assert candidates(Git(repo.path), objs, [b"NEEDLE"]) == {1, 3}
 
 
 def test_out_of_step_stream_gives_up(make_repo: MakeRepo) -> None:
     repo = make_repo()
     real = blob(repo, b"NEEDLE\n")
     gone = (b"0123456789abcdef0123456789abcdef01234567", 7)  # cat-file prints "missing"
-    assert candidates(Git(repo.path), [gone, real], [b"NEEDLE"]) is None
+    objs = Objects()
+    for oid, size in (gone, real):
+        objs.add(oid, size, commit=False)
+    assert candidates(Git(repo.path), objs, [b"NEEDLE"]) is None
 
 
 def test_without_grep_the_answer_is_the_same(
@@ -59,3 +64,36 @@ def test_without_grep_the_answer_is_the_same(
     monkeypatch.undo()
     assert without.findings == with_grep.findings
     assert [(o.commit, o.path, o.line) for o in without.findings[0].locations] == [(c, "a.txt", 101)]
+
+
+def test_grep_needles_are_a_superset_filter() -> None:
+    from keylatch.rules import DEFAULT_RULES
+    from keylatch.sources.grepfilter import grep_needles
+    from keylatch.sources.scanner import needles
+
+    assert grep_needles((b"azure", b"Azure", b"AZURE", b"T3BlbkFJ")) == (b"T3BlbkFJ", b"ZURE", b"zure")
+    full = needles(DEFAULT_RULES)
+    cheap = grep_needles(full)
+    for n in full:  # wherever a rule literal occurs, some grep needle occurs inside it
+        assert any(c in n for c in cheap), n
+
+
+def test_a_failing_grep_falls_back_to_python(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo()
+    repo.write("a.txt", make_key("sk-", seed=52) + "\n")
+    c = repo.commit("key")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    git = shutil.which("git")
+    assert git is not None
+    (bin_dir / "git").symlink_to(git)
+    broken = bin_dir / "grep"
+    broken.write_text("#!/bin/sh\nexit 2\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+    result = scan_history(repo.path, use_cache=False)
+
+    assert [(o.commit, o.path, o.line) for o in result.findings[0].locations] == [(c, "a.txt", 1)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -227,3 +228,106 @@ def test_bad_revision_is_a_scan_error(make_repo: MakeRepo) -> None:
     repo.commit("init")
     with pytest.raises(ScanError, match="git log: fatal: bad revision 'nope'"):
         scan_history(repo.path, ["nope"])
+
+
+def test_key_only_in_a_git_note(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    key = make_key("sk-proj-", seed=13)
+    repo.write("a.txt", "a\n")
+    c = repo.commit("init", date=day(1))
+    repo.git("notes", "add", "-m", f"deploy with {key}", c)
+    note = repo.git("rev-parse", "refs/notes/commits")
+
+    k = only(scan_history(repo.path))
+
+    assert where(k) == [(note, c, 1)]  # a note is a blob named after the commit it annotates
+    assert k.refs == ("refs/notes/commits",)
+
+
+def test_scan_history_never_imports_gitpython(make_repo: MakeRepo) -> None:
+    import subprocess
+    import sys
+
+    repo = make_repo()
+    repo.write("a", make_key("sk-", seed=14) + "\n")
+    repo.commit("k")
+    code = (
+        "import sys; from pathlib import Path; from keylatch.sources.history import scan_history; "
+        f"r = scan_history(Path({str(repo.path)!r}), ['HEAD']); "
+        "print(len(r.findings), 'git' in sys.modules)"
+    )
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**repo.env, "PYTHONPATH": src}).stdout  # fmt: skip
+    assert out.split() == ["1", "False"]  # the pre-push hook path stays light (~110 ms saved)
+
+
+def test_dangling_blob_is_reported_only_with_include_unreachable(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    key = make_key("sk-proj-", seed=15)
+    path = repo.write("staged-then-dropped.txt", f"\n{key}\n")
+    oid = repo.git("hash-object", "-w", str(path))
+    path.unlink()
+
+    assert scan_history(repo.path).findings == ()
+    k = only(scan_history(repo.path, include_unreachable=True))
+
+    assert k.introduced.sha == "" and "dangling blob" in k.introduced.summary
+    assert [(o.blob, o.line) for o in k.locations] == [(oid, 2)]
+
+
+def test_key_in_a_blob_or_tree_that_a_tag_points_at_directly(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    one, two = make_key("sk-", seed=16), make_key("sk-", seed=17)
+    blob = repo.git("hash-object", "-w", str(repo.write("x", f"{one}\n")))
+    repo.git("tag", "raw-blob", blob)
+    inner = repo.git("hash-object", "-w", str(repo.write("y", f"#\n{two}\n")))
+    tree = repo.git("mktree", input=f"100644 blob {inner}\ty.env\n")
+    repo.git("tag", "-a", "-m", "a tree", "raw-tree", tree)
+
+    found = {k.secret.value: k for k in scan_history(repo.path).findings}
+
+    assert found[one].refs == ("refs/tags/raw-blob",) and found[one].introduced.sha == ""
+    assert [(o.path, o.line, o.blob) for o in found[one].locations] == [("", 1, blob)]
+    assert found[two].refs == ("refs/tags/raw-tree",)
+    assert [(o.path, o.line) for o in found[two].locations] == [("y.env", 2)]
+
+
+def test_key_in_a_commit_message(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    key = make_key("sk-proj-", seed=18)
+    repo.write("a.txt", "a\n")
+    base = repo.commit("init", date=day(1))
+    repo.write("b.txt", "b\n")
+    c = repo.commit(f"deploy fix\n\nused OPENAI_API_KEY={key} to test", author="bob", date=day(2))
+    repo.write("c.env", f"KEY={key}\n")
+    later = repo.commit("env", date=day(3))
+
+    k = only(scan_history(repo.path))
+
+    assert where(k) == [(c, "(commit message)", 3), (later, "c.env", 1)]
+    assert k.introduced.sha == c and k.introduced.author_name == BOB[0]
+    assert k.locations[0].column == len("used OPENAI_API_KEY=") + 1
+    assert k.locations[0].blob == ""  # no blob to read allow comments from
+    assert where(only(scan_history(repo.path, [f"{base}..{c}"]))) == [(c, "(commit message)", 3)]
+
+
+def test_utf16_encoded_key_in_a_blob(make_repo: MakeRepo) -> None:
+    from keylatch.prefilter import KEYWORDS
+    from keylatch.rules import DEFAULT_RULES
+    from keylatch.sources.scanner import needles
+
+    assert set(needles(DEFAULT_RULES)) == set(KEYWORDS)  # the hook's prefilter, proven there
+    repo = make_repo()
+    key = make_key("sk-proj-", seed=19)
+    repo.write("notes.txt", f"first\nKEY={key}\n".encode("utf-16-le"))
+    c = repo.commit("utf-16 file")
+
+    k = only(scan_history(repo.path))
+
+    assert (k.secret.value, k.encoding) == (key, "utf-16")
+    assert [(o.commit, o.path) for o in k.locations] == [(c, "notes.txt")]

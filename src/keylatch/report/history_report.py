@@ -52,13 +52,13 @@ def render_text(result: HistoryResult, *, reveal: bool = False) -> str:
     lines = []
     for k in result.findings:
         secret = k.secret.value if reveal else k.secret.redacted
-        enc = " (base64-encoded)" if k.encoding else ""
+        enc = f" ({k.encoding}-encoded)" if k.encoding else ""
         lines.append(f"{k.severity.value} {k.rule_id}{enc} {secret} sha256:{k.fingerprint[:12]}")
         boundary = " (shallow boundary: may be older)" if k.at_shallow_boundary else ""
         lines.append(f"  introduced {_commit_text(k.introduced)}{boundary}")
         for o in k.locations:
-            where = f"{o.path}:{o.line}:{o.column}" if o.commit else f"blob {o.blob[:12]} line {o.line}"
-            by = f" {o.commit[:12]} {o.author_name}" if o.commit else ""
+            where = f"{o.path}:{o.line}:{o.column}" if o.path else f"line {o.line}:{o.column}"
+            by = f" {o.commit[:12]} {o.author_name}" if o.commit else f" (blob {o.blob[:12]}, in no commit)"
             lines.append(f"  at {where}{by}")
         if k.last_seen.sha:
             lines.append(f"  last seen {_commit_text(k.last_seen)}")

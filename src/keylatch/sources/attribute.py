@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import IO
 
 from keylatch.model import Finding
 from keylatch.sources.blobs import read_objects
 from keylatch.sources.gitcmd import Git
 from keylatch.sources.history import CommitInfo, KeyFinding, Occurrence
-from keylatch.sources.rawlog import GITLINK, ZERO, Change, CommitChanges, parse_log
+from keylatch.sources.rawlog import MESSAGE, ZERO, LogDigest
 from keylatch.sources.repostate import RepoState
 from keylatch.sources.scanner import BlobScanner
 
@@ -51,22 +50,14 @@ class _Intro:
 def attribute(
     git: Git,
     state: RepoState,
-    log_out: IO[bytes],
+    log: LogDigest,
     scanner: BlobScanner,
     missing: frozenset[bytes],
     include_unreachable: bool,
+    whole: bool = False,
 ) -> Outcome:
     keyed = scanner.found
-    kept: list[tuple[int, CommitChanges, Change]] = []
-    commits = 0
-    gitlinks: set[tuple[bytes, bytes]] = set()
-    for order, commit in enumerate(parse_log(log_out)):
-        commits += 1
-        for ch in commit.changes:
-            if ch.mode == GITLINK:
-                gitlinks.add((ch.path, ch.new))
-            elif ch.new in keyed or any(o in keyed for o in ch.olds):
-                kept.append((order, commit, ch))
+    kept = log.changes
     # A range scan read only the blobs its commits added; their parents' versions of the files
     # that now hold keys decide what is new, so read those too.
     olds = {
@@ -77,7 +68,7 @@ def attribute(
         if o != ZERO and o not in missing and not scanner.is_scanned(o)
     }
     if olds:
-        read_objects(git, sorted(olds), scanner.visit)
+        read_objects(git, sorted(olds), scanner.visit)  # blobs only: a message has no "old"
     fps = {oid: frozenset(f.fingerprint for f in fs) for oid, fs in keyed.items()}
     intros: dict[str, list[_Intro]] = defaultdict(list)
     removed_in: dict[str, set[str]] = defaultdict(set)  # fingerprint -> parents that still had it
@@ -90,21 +81,23 @@ def attribute(
         for f in keyed.get(ch.new, ()):
             if f.fingerprint not in old_fps:
                 path = ch.path.decode("utf-8", "backslashreplace")
-                intros[f.fingerprint].append(
-                    _Intro(commit.time, order, sha, path, ch.new.decode("ascii"), f)
-                )
-        for parent, old in zip(commit.parents, ch.olds):
+                # A message's "blob" is the commit object: no blob id to read lines from.
+                blob = "" if ch.mode == MESSAGE else ch.new.decode("ascii")
+                intros[f.fingerprint].append(_Intro(commit.time, order, sha, path, blob, f))
+        # A root commit has no parent but one "old" (all zeros): zip stops at the shorter.
+        for parent, old in zip(commit.parents, ch.olds, strict=False):
             for fp in fps.get(old, frozenset()) - new_fps:
                 removed_in[fp].add(parent.decode("ascii"))
-    findings = _build(git, state, intros, removed_in, keyed)
+    # Oldest introduction first (committer time: ISO dates in mixed time zones do not sort).
+    dated = sorted(_build(git, state, intros, removed_in, keyed), key=lambda t: t[0])
+    findings = [k for _, k in dated]
+    if whole:
+        tagged, tagged_blobs = _tagged(git, keyed, seen_blobs, set(intros))
+        findings += tagged
+        seen_blobs |= tagged_blobs
     if include_unreachable:
-        findings += _dangling(keyed, seen_blobs, set(intros))
-    findings.sort(key=_order)
-    return Outcome(tuple(findings), commits, len(gitlinks))
-
-
-def _order(k: KeyFinding) -> tuple[str, str, str, str]:
-    return (k.introduced.date, k.introduced.sha, k.rule_id, k.fingerprint)
+        findings += sorted(_dangling(keyed, seen_blobs, set(intros)), key=lambda k: k.fingerprint)
+    return Outcome(tuple(findings), log.commits, log.gitlinks)
 
 
 def _build(
@@ -113,7 +106,7 @@ def _build(
     intros: dict[str, list[_Intro]],
     removed_in: dict[str, set[str]],
     keyed: dict[bytes, tuple[Finding, ...]],
-) -> list[KeyFinding]:
+) -> list[tuple[tuple[int, str, str, str], KeyFinding]]:
     if not intros:
         return []
     head_blobs = _tree_blobs(git, state.head, keyed) if state.head else frozenset()
@@ -143,20 +136,19 @@ def _build(
         my_tips = {tip for _, tip in refs_of[fp]}
         candidates.update(t for t, blobs in tip_blobs.items() if t in my_tips and holds(blobs, fp))
         last = max((c for c in candidates if c in meta), key=lambda c: (meta[c][1], c))
-        out.append(
-            KeyFinding(
-                rule_id=first.finding.rule_id,
-                severity=first.finding.severity,
-                secret=first.finding.secret,
-                introduced=meta[first.sha][0],
-                last_seen=meta[last][0],
-                locations=_locations(lst, meta),
-                in_head=in_head,
-                refs=tuple(sorted({r for r, _ in refs_of[fp]})),
-                encoding=first.finding.encoding,
-                at_shallow_boundary=first.sha in state.shallow,
-            )
+        finding = KeyFinding(
+            rule_id=first.finding.rule_id,
+            severity=first.finding.severity,
+            secret=first.finding.secret,
+            introduced=meta[first.sha][0],
+            last_seen=meta[last][0],
+            locations=_locations(lst, meta),
+            in_head=in_head,
+            refs=tuple(sorted({r for r, _ in refs_of[fp]})),
+            encoding=first.finding.encoding,
+            at_shallow_boundary=first.sha in state.shallow,
         )
+        out.append(((first.time, first.sha, first.finding.rule_id, fp), finding))
     return out
 
 
@@ -189,6 +181,44 @@ def _dangling(keyed: dict[bytes, tuple[Finding, ...]], seen: set[bytes], known: 
             KeyFinding(f.rule_id, f.severity, f.secret, _NO_COMMIT, _NO_COMMIT, locs, False, (), f.encoding)
         )
     return out
+
+
+def _tagged(
+    git: Git, keyed: dict[bytes, tuple[Finding, ...]], seen: set[bytes], known: set[str]
+) -> tuple[list[KeyFinding], set[bytes]]:
+    """Keys in blobs a ref reaches without any commit: a tag on a blob or on a tree."""
+    fmt = "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)"
+    places: dict[bytes, list[tuple[str, str]]] = defaultdict(list)  # blob -> (path, ref)
+    for line in git.run("for-each-ref", fmt).splitlines():
+        kind, oid, peeled_kind, peeled, ref = line.split(b" ", 4)
+        if peeled_kind:
+            kind, oid = peeled_kind, peeled
+        name = ref.decode("utf-8", "backslashreplace")
+        if kind == b"blob" and oid in keyed and oid not in seen:
+            places[oid].append(("", name))
+        elif kind == b"tree":
+            for entry in git.run("ls-tree", "-r", "-z", oid.decode("ascii")).split(b"\0"):
+                meta, _, path = entry.partition(b"\t")
+                blob = meta.split(b" ")[-1] if meta else b""
+                if blob in keyed and blob not in seen:
+                    places[blob].append((path.decode("utf-8", "backslashreplace"), name))
+    by_fp: dict[str, list[tuple[str, str, str, Finding]]] = defaultdict(list)
+    for oid, where in places.items():
+        for f in keyed[oid]:
+            if f.fingerprint not in known:
+                by_fp[f.fingerprint].extend((oid.decode("ascii"), path, ref, f) for path, ref in where)
+    out = []
+    for lst in by_fp.values():
+        lst.sort(key=lambda t: (t[2], t[1], t[3].location.line))
+        f = lst[0][3]
+        refs = tuple(sorted({ref for _, _, ref, _ in lst}))
+        info = CommitInfo("", "", "", "", f"(in no commit: reached directly by {refs[0]})")
+        locs = tuple(
+            sorted({Occurrence("", path, g.location.line, g.location.column, blob=oid) for oid, path, _, g in lst},
+                   key=lambda o: (o.path, o.line, o.column, o.blob))
+        )  # fmt: skip
+        out.append(KeyFinding(f.rule_id, f.severity, f.secret, info, info, locs, False, refs, f.encoding))
+    return sorted(out, key=lambda k: k.fingerprint), set(places)
 
 
 def _tree_blobs(git: Git, commit: str, keyed: dict[bytes, tuple[Finding, ...]]) -> frozenset[str]:

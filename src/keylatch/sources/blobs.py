@@ -60,7 +60,7 @@ def _skip(stream: IO[bytes], size: int) -> None:
         size -= got
 
 
-def _widen(pipe: IO[bytes]) -> None:
+def widen(pipe: IO[bytes]) -> None:
     """Ask for a 1 MiB pipe: with the default 64 KiB, git and we take turns every 64 KiB, and the
     context switches cost more than the copying (measured: bench/history_bench.py)."""
     try:
@@ -69,7 +69,7 @@ def _widen(pipe: IO[bytes]) -> None:
         pass  # not Linux, or above /proc/sys/fs/pipe-max-size: the default still works
 
 
-def _feed(stdin: IO[bytes], oids: Iterable[bytes], errors: list[BaseException]) -> None:
+def feed(stdin: IO[bytes], oids: Iterable[bytes], errors: list[BaseException]) -> None:
     # A separate thread writes the requests so that git never blocks on a full stdout pipe
     # while we block on a full stdin pipe.
     try:
@@ -102,12 +102,12 @@ def read_objects(
         args += ["--batch-all-objects", "--unordered"]
     proc = git.popen(*args, stdin=None if oids is None else subprocess.PIPE)
     assert proc.stdout is not None
-    _widen(proc.stdout)
+    widen(proc.stdout)
     errors: list[BaseException] = []
     feeder = None
     if oids is not None:
         assert proc.stdin is not None
-        feeder = threading.Thread(target=_feed, args=(proc.stdin, oids, errors), daemon=True)
+        feeder = threading.Thread(target=feed, args=(proc.stdin, oids, errors), daemon=True)
         feeder.start()
     assert proc.stdout is not None
     try:

@@ -37,11 +37,12 @@ def rules_digest(rules: Sequence[Rule]) -> str:
 
 @dataclass(slots=True)
 class BlobCache:
-    """Clean blob ids (ASCII hex bytes). Mutable, but local to one scan: never shared."""
+    """Clean object ids, kept as 20 raw bytes (git.git has ~470k: memory has a budget).
+    Mutable, but local to one scan: never shared."""
 
     path: Path
     clean: set[bytes] = field(default_factory=set)
-    added: list[bytes] = field(default_factory=list)
+    added: bytearray = field(default_factory=bytearray)  # packed 20-byte ids
 
     @classmethod
     def load(cls, common_dir: Path, rules: Sequence[Rule]) -> BlobCache:
@@ -57,21 +58,26 @@ class BlobCache:
         if len(raw) % 20:
             log.debug("cache %s is damaged, ignoring it", path)
             return cache
-        hexed = raw.hex().encode("ascii")
-        cache.clean = {hexed[i : i + 40] for i in range(0, len(hexed), 40)}
+        cache.clean = {raw[i : i + 20] for i in range(0, len(raw), 20)}
         return cache
 
     def __contains__(self, oid: bytes) -> bool:
-        return oid in self.clean
+        """`oid` in ASCII hex, as git prints it."""
+        return bytes.fromhex(oid.decode("ascii")) in self.clean
 
     def add(self, oids: Iterable[bytes]) -> None:
-        self.added.extend(oids)
+        for oid in oids:
+            self.added += bytes.fromhex(oid.decode("ascii"))
+
+    def add_packed(self, ids: bytes) -> None:
+        self.added += ids
 
     def save(self) -> None:
         if not self.added:
             return
-        everything = sorted(self.clean.union(self.added))
-        data = bytes.fromhex(b"".join(everything).decode("ascii"))
+        added = bytes(self.added)
+        everything = sorted(self.clean.union(added[i : i + 20] for i in range(0, len(added), 20)))
+        data = b"".join(everything)
         try:
             self.path.parent.mkdir(exist_ok=True)
             # Write then rename: a concurrent or interrupted scan never sees half a file.

@@ -15,51 +15,98 @@ mid-scan, a grep that behaves differently), the caller falls back to scanning in
 from __future__ import annotations
 
 import bisect
+import logging
 import os
 import shutil
 import subprocess
 import tempfile
 import threading
+from array import array
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from keylatch.errors import ScanError
-from keylatch.sources.blobs import PIPE_SIZE, _feed, _widen
+from keylatch.sources.blobs import PIPE_SIZE, feed, widen
 from keylatch.sources.gitcmd import Git, first_line
 
+log = logging.getLogger(__name__)
 MARK = b"KEYLATCH-OBJECT-HEADER"
 _FORMAT = "--batch=%(objectname) %(objectsize) " + MARK.decode()
+
+
+def grep_needles(needles: Sequence[bytes]) -> tuple[bytes, ...]:
+    """A cheaper set for grep that still matches wherever a needle does (a superset filter).
+
+    Case variants of one word (`azure`, `Azure`, `AZURE`) become their tails after the first
+    letter (`zure`, `ZURE`): grep -F ran 30% faster with them on sqlalchemy's blobs.
+    """
+    groups: dict[bytes, list[bytes]] = {}
+    for n in needles:
+        groups.setdefault(n.lower(), []).append(n)
+    out: set[bytes] = set()
+    for variants in groups.values():
+        if len(variants) > 1 and min(len(v) for v in variants) >= 5:
+            out.update(v[1:] for v in variants)
+        else:
+            out.update(variants)
+    return tuple(sorted(out))
 
 
 def grep_program() -> str | None:
     return shutil.which("grep")
 
 
+@dataclass(slots=True)
+class Objects:
+    """Object ids (packed, 20 bytes each), sizes and kinds: about 30 bytes an object where a
+    list of (id, size) tuples takes 150; git.git has 470k blobs and commits, and RSS a budget."""
+
+    ids: bytearray = field(default_factory=bytearray)
+    sizes: array[int] = field(default_factory=lambda: array("q"))
+    commits: bytearray = field(default_factory=bytearray)  # 1 where the object is a commit
+
+    def add(self, oid: bytes, size: int, commit: bool) -> None:
+        self.ids += bytes.fromhex(oid.decode("ascii"))
+        self.sizes.append(size)
+        self.commits.append(commit)
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    def oid(self, i: int) -> bytes:
+        return self.ids[20 * i : 20 * i + 20].hex().encode("ascii")
+
+    def packed(self, i: int) -> bytes:
+        return bytes(self.ids[20 * i : 20 * i + 20])
+
+
 def candidates(
     git: Git,
-    blobs: Sequence[tuple[bytes, int]],
+    objs: Objects,
     needles: Sequence[bytes],
     on_progress: Callable[[int, int], None] | None = None,
-) -> set[bytes] | None:
-    """Ids of the `blobs` (id, size) that contain a needle, or None if the check did not hold."""
+) -> set[int] | None:
+    """Indices of the objects that contain a needle, or None if the check did not hold."""
     grep = grep_program()
-    if grep is None or not blobs:
+    if grep is None or not objs:
         return None if grep is None else set()
-    starts: list[int] = []
-    marks: list[int] = []
+    starts = array("q")
+    marks = array("q")
     off = 0
-    for oid, size in blobs:
+    for i, size in enumerate(objs.sizes):
         starts.append(off)
-        head = b"%s %d " % (oid, size)
+        head = b"%s %d " % (objs.oid(i), size)
         marks.append(off + len(head))
         off += len(head) + len(MARK) + 1 + size + 1
     with tempfile.NamedTemporaryFile(prefix="keylatch-needles-") as pats:
-        pats.write(b"\n".join((MARK, *needles)) + b"\n")
+        pats.write(b"\n".join((MARK, *grep_needles(needles))) + b"\n")
         pats.flush()
         cat = git.popen("cat-file", _FORMAT, stdin=subprocess.PIPE)
         assert cat.stdin is not None and cat.stdout is not None
-        _widen(cat.stdout)
+        widen(cat.stdout)
         errors: list[BaseException] = []
-        feeder = threading.Thread(target=_feed, args=(cat.stdin, (o for o, _ in blobs), errors), daemon=True)
+        ids = (objs.oid(i) for i in range(len(objs)))
+        feeder = threading.Thread(target=feed, args=(cat.stdin, ids, errors), daemon=True)
         feeder.start()
         # LC_ALL=C: bytes, not characters; nothing else from the environment.
         env = {"LC_ALL": "C", "PATH": os.environ.get("PATH", os.defpath)}
@@ -68,17 +115,19 @@ def candidates(
             stdin=cat.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, bufsize=PIPE_SIZE,
         )  # fmt: skip
         cat.stdout.close()  # grep owns the read end now
-        seen_marks: set[int] = set()
+        matched = 0  # markers seen where predicted, in order (grep reports offsets in order)
         hits: set[int] = set()
         assert proc.stdout is not None
         try:
             for line in proc.stdout:
                 pos, _, match = line.rstrip(b"\n").partition(b":")
                 if match == MARK:
-                    seen_marks.add(int(pos))
-                    if on_progress is not None and len(seen_marks) % 2048 == 0:
-                        i = len(seen_marks)
-                        on_progress(i, starts[min(i, len(starts) - 1)])
+                    # A marker inside a blob's content is not predicted and simply skipped; a
+                    # predicted one that never shows up stops `matched` for good.
+                    if matched < len(marks) and int(pos) == marks[matched]:
+                        matched += 1
+                        if on_progress is not None and matched % 2048 == 0:
+                            on_progress(matched, starts[matched - 1])
                 else:
                     hits.add(int(pos))
         finally:
@@ -89,17 +138,17 @@ def candidates(
             with cat:
                 cat_err = cat.stderr.read() if cat.stderr else b""
             cat_code = cat.returncode
+    if code not in (0, 1):
+        # grep failed (and git may have died of the closed pipe): the caller scans in Python.
+        log.debug("grep failed (%s): %s", code, first_line(grep_err))
+        return None
     if cat_code != 0 or errors:
         raise ScanError(f"git cat-file: {first_line(cat_err)}")
-    if code not in (0, 1) or not seen_marks.issuperset(marks):
-        if code not in (0, 1):
-            import logging
-
-            logging.getLogger(__name__).debug("grep failed: %s", first_line(grep_err))
+    if matched != len(marks):
         return None
     found = set()
     for at in hits:
         i = bisect.bisect_right(starts, at) - 1
         if i >= 0:
-            found.add(blobs[i][0])
+            found.add(i)
     return found

@@ -13,6 +13,7 @@ commits add are read, and a key counts only where the commit introduced it.
 from __future__ import annotations
 
 import logging
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -24,10 +25,11 @@ from keylatch.errors import ScanError
 from keylatch.model import Secret, Severity
 from keylatch.rules import DEFAULT_RULES, Rule
 from keylatch.sources.blobs import LFS_POINTER, read_objects
-from keylatch.sources.cache import BlobCache
+from keylatch.sources.cache import BlobCache, rules_digest
 from keylatch.sources.gitcmd import Git, first_line
-from keylatch.sources.grepfilter import candidates
-from keylatch.sources.rawlog import GITLINK, ZERO, log_args, parse_log
+from keylatch.sources.grepfilter import Objects, candidates
+from keylatch.sources.logcache import LogCache
+from keylatch.sources.rawlog import GITLINK, ZERO, digest, log_args, parse_log
 from keylatch.sources.repostate import (
     NO_FETCH,
     inspect,
@@ -37,6 +39,7 @@ from keylatch.sources.repostate import (
 from keylatch.sources.scanner import BlobScanner, Progress, ProgressFn, needles
 
 WHOLE_HISTORY: tuple[str, ...] = ("--all",)
+OBJECT_KINDS = (b"blob", b"commit")
 log = logging.getLogger(__name__)
 
 
@@ -131,35 +134,55 @@ def scan_history(
     git = Git(repo, config=config + (NO_FETCH if state.partial else ()))
     whole = tuple(revs) == WHOLE_HISTORY
     walk = tuple(revs)
+    # Dangling commits can be thousands: they go to git on stdin, not on the command line.
+    extra: tuple[str, ...] = ()
     if include_unreachable:
-        walk += ("--reflog", *unreachable_commits(git))
-    missing = missing_blobs(git, walk) if state.partial else frozenset()
+        walk += ("--reflog",)
+        extra = unreachable_commits(git)
+    missing = missing_blobs(git, walk, extra) if state.partial else frozenset()
     if missing and not allow_partial:
         raise ScanError(
             f"history is incomplete: {repo} is a partial clone and {len(missing)} blob(s) were "
             "never downloaded; keylatch does not fetch them. Fetch them "
             "(`git fetch --refetch` or a full clone) or pass --allow-partial"
         )
-    cache = BlobCache.load(state.common_dir, rules) if use_cache else None
+    # Range scans (the hooks) neither read nor write caches: loading a big blob cache would cost
+    # more than the few blobs a push adds, and a hook should not write into the git dir.
+    cache = BlobCache.load(state.common_dir, rules) if use_cache and whole else None
     scanner = BlobScanner(rules, cache, progress, track=not whole)
+    log_cache = None
+    if use_cache and whole and not include_unreachable:
+        log_cache = LogCache.open(state.common_dir, git, rules_digest(rules), walk, state.shallow)
     with tempfile.TemporaryFile() as log_out, tempfile.TemporaryFile() as log_err:
-        proc = git.popen(*log_args(walk), stdout=log_out, stderr=log_err)
+        # The log runs while the blobs stream, unless the cache may make it unnecessary.
+        proc = None if log_cache is not None and log_cache.fresh() else _start_log(git, walk, extra, log_out, log_err)
         try:
             if whole:
                 _scan_all(git, scanner, cache)
-        finally:
-            code = proc.wait()
-        if code != 0:
-            log_err.seek(0)
-            raise ScanError(f"git log: {first_line(log_err.read())}")
+        except BaseException:
+            if proc is not None:  # the scan failed: its error is the one to report
+                proc.kill()
+                proc.wait()
+            raise
+        if proc is not None:
+            _finish_log(proc, log_err)
         if not whole:
             log_out.seek(0)
-            read_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit)
+            read_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit, OBJECT_KINDS)
         if scanner.missing - missing:
             oid = min(scanner.missing - missing).decode()
             raise ScanError(f"object {oid} is missing from {repo}: the repository is damaged")
-        log_out.seek(0)
-        outcome = attribute(git, state, log_out, scanner, missing, include_unreachable)
+        if progress is not None:  # the final count, whatever the throttling showed last
+            progress(Progress(scanner.blobs, scanner.nbytes, time.monotonic() - scanner.started))
+        keyed = frozenset(scanner.found)
+        digested = log_cache.load(keyed) if log_cache is not None and proc is None else None
+        if digested is None:
+            if proc is None:
+                _finish_log(_start_log(git, walk, extra, log_out, log_err), log_err)
+            digested = digest(log_out, keyed)
+            if log_cache is not None:
+                log_cache.save(keyed, digested)
+        outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole)
     if cache is not None:
         cache.save()
     return HistoryResult(
@@ -177,25 +200,45 @@ def scan_history(
     )
 
 
+def _start_log(
+    git: Git, walk: Sequence[str], extra: Sequence[str], out: IO[bytes], err: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    if not extra:
+        return git.popen(*log_args(walk), stdout=out, stderr=err)
+    proc = git.popen(*log_args([*walk, "--stdin"]), stdin=subprocess.PIPE, stdout=out, stderr=err)
+    assert proc.stdin is not None
+    with proc.stdin:  # git's output goes to a file, so this cannot block on a full pipe
+        proc.stdin.write("".join(f"{sha}\n" for sha in extra).encode())
+    return proc
+
+
+def _finish_log(proc: subprocess.Popen[bytes], err: IO[bytes]) -> None:
+    if proc.wait() != 0:
+        err.seek(0)
+        raise ScanError(f"git log: {first_line(err.read())}")
+
+
 def _boundary(shallow: tuple[str, ...]) -> str:
     more = f" (and {len(shallow) - 1} more)" if len(shallow) > 1 else ""
     return f"{shallow[0][:12]}{more}"
 
 
 def _scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
-    """Every blob in the repository, in pack order, minus those the cache knows are clean."""
-    todo: list[tuple[bytes, int]] = []
+    """Every blob and commit object in the repository, in pack order, minus those the cache
+    knows are clean (a commit object is read for its message)."""
+    todo = Objects()
     with git.popen(
         "cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname) %(objectsize)", "--unordered"
     ) as proc:  # fmt: skip
         assert proc.stdout is not None and proc.stderr is not None
         for line in proc.stdout:
-            if line.startswith(b"blob "):
-                _, oid, size = line.split()
-                if cache is not None and oid in cache:
-                    scanner.cached += 1
-                else:
-                    todo.append((oid, int(size)))
+            kind, oid, size = line.split()
+            if kind not in OBJECT_KINDS:
+                continue
+            if cache is not None and oid in cache:
+                scanner.cached += kind == b"blob"
+            else:
+                todo.add(oid, int(size), kind == b"commit")
         err = proc.stderr.read()
     if proc.returncode != 0:
         raise ScanError(f"git cat-file: {first_line(err)}")
@@ -207,16 +250,19 @@ def _scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
 
     hits = candidates(git, todo, (*needles(scanner.rules), LFS_POINTER), report)
     if hits is None:
-        log.debug("grep prefilter unavailable or out of step: scanning every blob in Python")
-        read_objects(git, [oid for oid, _ in todo], scanner.visit)
+        log.debug("grep prefilter unavailable or out of step: scanning every object in Python")
+        read_objects(git, (todo.oid(i) for i in range(len(todo))), scanner.visit, OBJECT_KINDS)
         return
-    # Only blobs holding a needle are read again and given to the engine.
-    read_objects(git, [oid for oid, _ in todo if oid in hits], scanner.visit)
-    rest = [(oid, size) for oid, size in todo if oid not in hits]
-    scanner.blobs += len(rest)
-    scanner.nbytes += sum(size for _, size in rest)
-    if cache is not None:
-        cache.add(oid for oid, _ in rest)
+    # Only objects holding a needle are read again and given to the engine.
+    read_objects(git, [todo.oid(i) for i in sorted(hits)], scanner.visit, OBJECT_KINDS)
+    for i in range(len(todo)):
+        if i in hits:
+            continue
+        if not todo.commits[i]:
+            scanner.blobs += 1
+            scanner.nbytes += todo.sizes[i]
+        if cache is not None:
+            cache.add_packed(todo.packed(i))
 
 
 def cache_hit(scanner: BlobScanner, oid: bytes) -> bool:
@@ -226,6 +272,8 @@ def cache_hit(scanner: BlobScanner, oid: bytes) -> bool:
 def _added_blobs(log_out: IO[bytes], scanner: BlobScanner, missing: frozenset[bytes]) -> Iterator[bytes]:
     seen: set[bytes] = set()
     for commit in parse_log(log_out):
+        if not scanner.is_scanned(commit.sha):
+            yield commit.sha  # for its message
         for ch in commit.changes:
             oid = ch.new
             if oid == ZERO or ch.mode == GITLINK or oid in seen or oid in missing:

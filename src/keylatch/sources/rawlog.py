@@ -11,7 +11,10 @@ The log is written by git to a temporary file while the blobs are being scanned,
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import mmap
+import os
+import re
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -19,6 +22,10 @@ from keylatch.errors import ScanError
 
 ZERO = b"0" * 40
 GITLINK = b"160000"
+# A commit message holding a key is recorded as a change of this pseudo mode and path, whose
+# "blob" is the commit object itself (scanner.py scans the message part of it).
+MESSAGE = b"message"
+MESSAGE_PATH = b"(commit message)"
 # %x01 marks a commit header; what follows -z output cannot be confused with it because paths
 # are read positionally (the token after a change line is always a path).
 LOG_FORMAT = "--format=%x01%H %ct %P"
@@ -100,3 +107,100 @@ def _commit(head: list[bytes], changes: list[Change]) -> CommitChanges:
         raise ScanError("git log: unexpected commit header")
     parents = tuple(p for p in head[2:] if p)
     return CommitChanges(head[0], int(head[1]), parents, tuple(changes))
+
+
+@dataclass(frozen=True, slots=True)
+class LogDigest:
+    """What attribution needs from the log: the changes that touch a key-holding blob.
+
+    `order` is a position in git log's output (larger is older at equal commit time).
+    """
+
+    commits: int
+    gitlinks: int  # distinct (path, commit id) submodule entries
+    changes: tuple[tuple[int, CommitChanges, Change], ...]
+
+
+# Above this many key-holding blobs one parsing pass beats one `find` pass per blob.
+_FIND_LIMIT = 64
+_WINDOW = 16 << 20  # a multiple of the page size
+_COMMIT_START = re.compile(rb"(?:^|(?<=[\0\n]))\x01")
+_HEADER = re.compile(rb"\x01([0-9a-f]{40}) (\d+) ((?:[0-9a-f]{40} ?)*)\0")
+
+
+def digest(fh: IO[bytes], keyed: Collection[bytes]) -> LogDigest:
+    fh.seek(0, os.SEEK_END)
+    if fh.tell() == 0:
+        return LogDigest(0, 0, ())
+    fh.seek(0)
+    if len(keyed) > _FIND_LIMIT:
+        return _digest_parsed(fh, keyed)
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return _digest_found(mm, keyed)
+
+
+def _digest_parsed(fh: IO[bytes], keyed: Collection[bytes]) -> LogDigest:
+    kept = []
+    commits = 0
+    links: set[tuple[bytes, bytes]] = set()
+    for order, commit in enumerate(parse_log(fh)):
+        commits += 1
+        bare = CommitChanges(commit.sha, commit.time, commit.parents, ())
+        if commit.sha in keyed:
+            kept.append((order, bare, Change(MESSAGE_PATH, MESSAGE, commit.sha, ())))
+        for ch in commit.changes:
+            if ch.mode == GITLINK:
+                links.add((ch.path, ch.new))
+            elif ch.new in keyed or any(o in keyed for o in ch.olds):
+                kept.append((order, bare, ch))
+    return LogDigest(commits, len(links), tuple(kept))
+
+
+def _digest_found(mm: mmap.mmap, keyed: Collection[bytes]) -> LogDigest:
+    """Find each key blob's id in the raw log with `find` (C speed) and parse only around it."""
+    entries: dict[int, tuple[CommitChanges, Change]] = {}
+    commits = 0
+    needles = (*sorted(keyed), b"160000 ")
+    for start in range(0, len(mm), _WINDOW):
+        # Window by window, dropping each from memory after use: a mapped page counts as our
+        # resident memory, and git.git's log alone is over 100 MB.
+        end = min(len(mm), start + _WINDOW)
+        for needle in needles:
+            pos = mm.find(needle, start, min(len(mm), end + len(needle) - 1))
+            while pos >= 0:
+                found = _entry_at(mm, pos)
+                if found is not None:
+                    entries.setdefault(found[0], found[1:])
+                pos = mm.find(needle, pos + 1, min(len(mm), end + len(needle) - 1))
+        commits += sum(1 for _ in _COMMIT_START.finditer(mm, start, end))
+        if hasattr(mmap, "MADV_DONTNEED"):
+            mm.madvise(mmap.MADV_DONTNEED, start, end - start)
+    kept = tuple(
+        (order, commit, ch) for order, (commit, ch) in sorted(entries.items()) if ch.mode != GITLINK
+    )
+    links = {(ch.path, ch.new) for commit, ch in entries.values() if ch.mode == GITLINK}
+    return LogDigest(commits, len(links), kept)
+
+
+def _entry_at(mm: mmap.mmap, pos: int) -> tuple[int, CommitChanges, Change] | None:
+    """The change line containing `pos` and its commit, or None if `pos` is not in a change line."""
+    if pos > 0 and mm[pos - 1 : pos] == b"\x01":  # a commit id in its own header: its message
+        m = _HEADER.match(mm, pos - 1)
+        if m is not None:
+            commit = CommitChanges(m.group(1), int(m.group(2)), tuple(m.group(3).split()), ())
+            return pos - 1, commit, Change(MESSAGE_PATH, MESSAGE, m.group(1), ())
+    start = mm.rfind(b"\0", 0, pos) + 1
+    end = mm.find(b"\0", pos)
+    meta = mm[start:end].lstrip(b"\n")
+    if not meta.startswith(b":") or end < 0:
+        return None  # inside a path or a header
+    path_end = mm.find(b"\0", end + 1)
+    ch = _change(meta, mm[end + 1 : path_end if path_end >= 0 else len(mm)])
+    head = mm.rfind(b"\x01", 0, start)
+    while head >= 0:
+        m = _HEADER.match(mm, head)
+        if m is not None:
+            parents = tuple(m.group(3).split())
+            return start, CommitChanges(m.group(1), int(m.group(2)), parents, ()), ch
+        head = mm.rfind(b"\x01", 0, head)  # a \x01 inside a path name
+    raise ScanError("git log: change line without a commit")

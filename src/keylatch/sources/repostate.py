@@ -75,9 +75,13 @@ def inspect(repo: Path, trust_owner: bool = False) -> RepoState:
     return RepoState(git_dir, common, lines[2] == "true", shallow, partial, head or None)
 
 
-def missing_blobs(git: Git, revs: tuple[str, ...]) -> frozenset[bytes]:
-    """Objects the revisions need that are not present locally; `--missing=print` never fetches."""
-    out = git.run("rev-list", "--objects", "--missing=print", "--no-object-names", *revs, "--")
+def missing_blobs(git: Git, revs: tuple[str, ...], extra: tuple[str, ...] = ()) -> frozenset[bytes]:
+    """Objects the revisions (plus `extra` commits, given on stdin) need that are not present
+    locally; `--missing=print` never fetches."""
+    args = ["rev-list", "--objects", "--missing=print", "--no-object-names", *revs]
+    if extra:
+        args.append("--stdin")
+    out = git.run(*args, "--", input="".join(f"{sha}\n" for sha in extra).encode() if extra else None)
     return frozenset(line[1:] for line in out.splitlines() if line.startswith(b"?"))
 
 

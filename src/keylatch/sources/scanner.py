@@ -6,10 +6,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from keylatch.engine import _UTF16_MARKER as UTF16_MARKER
 from keylatch.engine import BASE64_MARKERS, scan_chunk
 from keylatch.model import Chunk, Finding
 from keylatch.rules import Rule
-from keylatch.sources.blobs import LFS_POINTER, BlobHeader
+from keylatch.sources.blobs import BLOCK, LFS_POINTER, BlobHeader
 from keylatch.sources.cache import BlobCache
 
 
@@ -28,6 +29,8 @@ def needles(rules: Sequence[Rule]) -> tuple[bytes, ...]:
     out = {kw for r in rules for kw in r.keyword_bytes}
     if any(r.base64 for r in rules):
         out.update(BASE64_MARKERS)
+    # The engine also decodes UTF-16 around this marker, whatever the rules (engine.py).
+    out.add(UTF16_MARKER)
     return tuple(sorted(out))
 
 
@@ -42,6 +45,7 @@ class BlobScanner:
     found: dict[bytes, tuple[Finding, ...]] = field(default_factory=dict)
     scanned: set[bytes] = field(default_factory=set)
     missing: set[bytes] = field(default_factory=set)
+    messages: set[bytes] = field(default_factory=set)  # commits whose message holds a key
     lfs_pointers: int = 0
     blobs: int = 0
     nbytes: int = 0
@@ -60,6 +64,8 @@ class BlobScanner:
             return
         hits: list[Finding] = []
         first = True
+        if header.kind == b"commit":
+            chunks = _message(header, chunks)
         for chunk in chunks:
             if first and chunk.data.startswith(LFS_POINTER):
                 self.lfs_pointers += 1
@@ -67,14 +73,17 @@ class BlobScanner:
             # One pass per distinct literal here, instead of one per rule in the engine.
             if any(n in chunk.data for n in self._needles):
                 hits.extend(scan_chunk(chunk, self.rules))
-        self.blobs += 1
-        self.nbytes += header.size
+        if header.kind == b"blob":  # the stats count blobs; commit messages come free
+            self.blobs += 1
+            self.nbytes += header.size
         if self.track:
             self.scanned.add(header.oid)
         if hits:
             self.found[header.oid] = _dedup(hits)
+            if header.kind == b"commit":
+                self.messages.add(header.oid)
         elif self.cache is not None:
-            self.cache.added.append(header.oid)
+            self.cache.add((header.oid,))
         if self.progress is not None:
             now = time.monotonic()
             if now >= self._next_report:
@@ -87,6 +96,16 @@ class BlobScanner:
             or oid in self.scanned
             or (self.cache is not None and oid in self.cache)
         )
+
+
+def _message(header: BlobHeader, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+    """A commit object's message (after the first blank line), lines counted from its first."""
+    if header.size > BLOCK:  # a giant (hostile) commit object: scan it raw, in blocks
+        yield from chunks
+        return
+    data = b"".join(c.data for c in chunks)  # one block
+    cut = data.find(b"\n\n")
+    yield Chunk(data[cut + 2 :] if cut >= 0 else b"", "", first_line=1, blob=header.oid.decode("ascii"))
 
 
 def _dedup(hits: list[Finding]) -> tuple[Finding, ...]:

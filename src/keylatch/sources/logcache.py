@@ -1,0 +1,83 @@
+"""The attribution cache: what `git log --raw` said about the key-holding blobs, per ref state.
+
+A second whole-history scan of an unchanged repository needs no `git log` at all: if every ref
+(and every worktree's HEAD) points where it did, the reachable commits are the same, and if the
+same blobs hold keys, the same log lines matter. The entry stores commit ids, paths and blob
+ids, never a secret; it lives next to the blob cache in the git dir and is best effort.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from keylatch.sources.gitcmd import Git
+from keylatch.sources.rawlog import Change, CommitChanges, LogDigest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LogCache:
+    path: Path
+    key: str
+
+    @classmethod
+    def open(cls, common_dir: Path, git: Git, rules_id: str, walk: Sequence[str], shallow: Sequence[str]) -> LogCache:
+        h = hashlib.sha256(repr((rules_id, tuple(walk), tuple(shallow))).encode())
+        h.update(git.run("for-each-ref", "--format=%(objectname) %(refname)"))
+        h.update(git.run("worktree", "list", "--porcelain"))
+        return cls(common_dir / "keylatch" / f"log-{rules_id}.json", h.hexdigest())
+
+    def _doc(self) -> dict[str, Any] | None:
+        try:
+            doc = json.loads(self.path.read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            return None
+        return doc if isinstance(doc, dict) and doc.get("key") == self.key else None
+
+    def fresh(self) -> bool:
+        """True when an entry for this exact ref state exists (the log can probably be skipped)."""
+        return self._doc() is not None
+
+    def load(self, keyed: Collection[bytes]) -> LogDigest | None:
+        doc = self._doc()
+        if doc is None or doc.get("keyed") != sorted(k.decode() for k in keyed):
+            return None
+        changes = tuple(
+            (
+                order,
+                CommitChanges(sha.encode(), when, tuple(p.encode() for p in parents), ()),
+                Change(bytes.fromhex(path), mode.encode(), new.encode(), tuple(o.encode() for o in olds)),
+            )
+            for order, sha, when, parents, path, mode, new, olds in doc["changes"]
+        )
+        return LogDigest(doc["commits"], doc["gitlinks"], changes)
+
+    def save(self, keyed: Collection[bytes], digest: LogDigest) -> None:
+        doc = {
+            "key": self.key,
+            "keyed": sorted(k.decode() for k in keyed),
+            "commits": digest.commits,
+            "gitlinks": digest.gitlinks,
+            "changes": [
+                [order, c.sha.decode(), c.time, [p.decode() for p in c.parents], ch.path.hex(),
+                 ch.mode.decode(), ch.new.decode(), [o.decode() for o in ch.olds]]
+                for order, c, ch in digest.changes
+            ],
+        }  # fmt: skip
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".log-")
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                json.dump(doc, fh)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.debug("attribution cache not written (%s)", exc)

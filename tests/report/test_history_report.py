@@ -1,0 +1,67 @@
+"""History reports: what each line says, what the summary admits was skipped, never a full key."""
+
+from __future__ import annotations
+
+import json
+
+from keylatch.model import Secret, Severity
+from keylatch.report.history_report import render
+from keylatch.rules.synthetic import make_key
+from keylatch.sources.history import CommitInfo, HistoryResult, KeyFinding, Occurrence
+from tests.redaction import assert_redacted
+
+C1 = CommitInfo("a" * 40, "Alice Example", "alice@example.test", "2024-01-02T12:00:00+00:00", "add key")
+KEY = make_key("sk-proj-", seed=71)
+
+
+def result(**kw: object) -> HistoryResult:
+    k = KeyFinding(
+        rule_id="openai-project-key",
+        severity=Severity.HIGH,
+        secret=Secret(KEY, len("sk-proj-")),
+        introduced=C1,
+        last_seen=C1,
+        locations=(Occurrence(C1.sha, "app/settings.py", 3, 9, C1.author_name, C1.author_email, "b" * 40),),
+        in_head=True,
+        refs=("refs/heads/main",),
+        at_shallow_boundary=bool(kw.pop("boundary", False)),
+    )
+    base: dict[str, object] = {"findings": (k,), "commits": 12, "blobs": 30, "bytes": 2_500_000, "seconds": 1.25}
+    base.update(kw)
+    return HistoryResult(**base)  # type: ignore[arg-type]
+
+
+def test_text_lines_and_summary_notes() -> None:
+    skipped = {"gitlinks": 2, "lfs_pointers": 1, "missing_blobs": 4, "shallow_boundary": ("c" * 40,)}
+    out = render("text", result(**skipped, boundary=True))
+    lines = out.splitlines()
+    assert lines[0] == f"high openai-project-key {Secret(KEY, 8).redacted} sha256:{Secret(KEY).fingerprint[:12]}"
+    assert lines[1] == (
+        "  introduced aaaaaaaaaaaa 2024-01-02T12:00:00+00:00 Alice Example <alice@example.test>: add key"
+        " (shallow boundary: may be older)"
+    )
+    assert lines[2] == "  at app/settings.py:3:9 aaaaaaaaaaaa Alice Example"
+    assert lines[4] == "  in HEAD: yes; refs: refs/heads/main"
+    assert lines[-1] == (
+        "keylatch: 1 key found in history; 12 commits, 30 blobs (2.5 MB) scanned in 1.2s"
+        "; shallow clone: history before cccccccccccc is missing"
+        "; partial clone: 4 blobs not present locally, not scanned"
+        "; 2 submodule commits skipped (use --recurse-submodules for checked-out ones)"
+        "; 1 LFS pointer files: their content lives on the LFS server, not scanned"
+    )
+    assert_redacted(out, keys=[KEY])
+
+
+def test_json_shape_and_reveal() -> None:
+    doc = json.loads(render("json", result()))
+    (f,) = doc["findings"]
+    assert f["introduced"]["sha"] == C1.sha and f["locations"][0]["path"] == "app/settings.py"
+    assert doc["stats"]["complete"] is True and doc["notes"] == []
+    assert f["secret"] != KEY
+    assert json.loads(render("json", result(), reveal=True))["findings"][0]["secret"] == KEY
+
+
+def test_clean_summary() -> None:
+    assert render("text", result(findings=())) == (
+        "keylatch: no keys found in history; 12 commits, 30 blobs (2.5 MB) scanned in 1.2s\n"
+    )

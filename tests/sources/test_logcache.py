@@ -1,0 +1,59 @@
+"""The caches never change the answer: unchanged refs reuse the log digest, any change redoes it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from keylatch.rules.synthetic import make_key
+from keylatch.sources.history import scan_history
+from tests.gitrepo import GitRepo
+from tests.sources.test_history import day, where
+
+MakeRepo = Callable[..., GitRepo]
+
+
+def test_second_scan_reuses_caches_and_a_new_commit_invalidates_them(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    one, two = make_key("sk-", seed=61), make_key("sk-", seed=62)
+    repo.write("a.txt", "x\n" + one + "\n")
+    repo.write("b.txt", "clean\n")
+    c1 = repo.commit("one", date=day(1))
+
+    first = scan_history(repo.path)
+    (log_file,) = (repo.path / ".git" / "keylatch").glob("log-*.json")
+    assert json.loads(log_file.read_text())["commits"] == 1
+    second = scan_history(repo.path)
+    assert second.findings == first.findings
+    assert (second.blobs, second.cached_blobs) == (1, 1)  # only the key blob is read again
+
+    repo.write("c.txt", two + "\n")
+    c2 = repo.commit("two", author="bob", date=day(2))
+    third = scan_history(repo.path)
+    assert [where(k) for k in third.findings] == [[(c1, "a.txt", 2)], [(c2, "c.txt", 1)]]
+    assert third.commits == 2
+
+
+def test_unwritable_cache_location_still_scans(make_repo: MakeRepo) -> None:
+    # Tests run as root here, where chmod cannot make a directory unwritable; a file where the
+    # cache directory should be makes every cache write fail the same way (an OSError).
+    repo = make_repo()
+    repo.write("a.txt", make_key("sk-proj-", seed=63) + "\n")
+    c = repo.commit("k")
+    blocker = repo.path / ".git" / "keylatch"
+    blocker.write_text("not a directory\n")
+
+    results = [scan_history(repo.path) for _ in range(2)]
+
+    assert [[where(k) for k in r.findings] for r in results] == [[[(c, "a.txt", 1)]]] * 2
+    assert results[1].cached_blobs == 0
+    assert blocker.read_text() == "not a directory\n"
+
+
+def test_range_scans_write_nothing_into_the_git_dir(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.write("a.txt", make_key("sk-", seed=64) + "\n")
+    c = repo.commit("k")
+    result = scan_history(repo.path, ["HEAD", "--not", "--remotes=origin"])
+    assert [where(k) for k in result.findings] == [[(c, "a.txt", 1)]]
+    assert not (repo.path / ".git" / "keylatch").exists()
