@@ -125,3 +125,17 @@ def test_hash_names_near_azure_evidence_are_not_keys_but_shared_names_are() -> N
     key = make_key("azure-classic", 21)
     assert scan_text(evidence + f'git_sha = "{key}"\n') == []
     assert [f.secret.value for f in scan_text(evidence + f'shared_key = "{key}"\n')] == [key]
+
+
+@pytest.mark.parametrize("before", ["%22", "\\x22", "\\n", '"', "="])
+def test_azure_hex_key_after_an_escape_that_ends_in_hex_digits(before: str) -> None:
+    key = make_key("azure-classic", 40)
+    text = f'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\napi_key={before}{key}%22\n'
+    assert [f.secret.value for f in scan_text(text)] == [key]
+
+
+def test_azure_evidence_far_from_the_key_still_counts_and_hex_runs_longer_than_32_do_not() -> None:
+    key = make_key("azure-classic", 41)
+    filler = "x = 1\n" * 5000
+    text = f"from openai import AzureOpenAI\n{filler}api_key = '{key}'\nsha = '{key}{key}'\n"
+    assert [(f.secret.value, f.location.line) for f in scan_text(text)] == [(key, 5002)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -117,6 +118,8 @@ def _matches(doc: _Doc, rule: Rule, full: list[str]) -> Iterator[tuple[int, str]
     The caller has checked that `doc` contains one of the rule's keywords.
     """
     if rule.anchored:
+        if not _has_evidence(doc, rule, full):
+            return
         for a, b in _windows(doc, rule):
             # A window that starts mid-data must not invent a left boundary: widen by one byte
             # and only accept matches that start past it.
@@ -127,12 +130,12 @@ def _matches(doc: _Doc, rule: Rule, full: list[str]) -> Iterator[tuple[int, str]
                 if key:
                     yield a - lead + m.start("key"), key
         return
+    if not _has_evidence(doc, rule, full):
+        return
     if not full:
         full.append(doc.text())
     text = full[0]
-    if rule.file_context is not None and not rule.file_context.search(text):
-        return
-    for m in rule.pattern.finditer(text):
+    for m in _candidates(doc, rule, text):
         key = rule.validate(m) if rule.validate else m.group("key")
         if not key:
             continue
@@ -146,6 +149,53 @@ def _matches(doc: _Doc, rule: Rule, full: list[str]) -> Iterator[tuple[int, str]
             if rule.line_exclude is not None and rule.line_exclude.search(before):
                 continue
         yield start, key
+
+
+_CONTEXT_REACH = 64
+
+
+def _has_evidence(doc: _Doc, rule: Rule, full: list[str]) -> bool:
+    if rule.file_context is None:
+        return True
+    if rule.context_near_keyword:
+        for kw in rule.keywords:
+            for pos in doc.find_all(kw):
+                lo = max(0, pos - _CONTEXT_REACH)
+                if rule.file_context.search(doc.text(lo, pos + len(kw) + _CONTEXT_REACH)):
+                    return True
+        return False
+    if not full:
+        full.append(doc.text())
+    return rule.file_context.search(full[0]) is not None
+
+
+def _candidates(doc: _Doc, rule: Rule, text: str) -> Iterator[re.Match[str]]:
+    """Matches of a non-anchored rule: everywhere, or only where a run of its characters is."""
+    if not rule.run_chars:
+        yield from rule.pattern.finditer(text)
+        return
+    raw = doc.raw
+    data = raw if isinstance(raw, bytes) else raw.encode("latin-1", "replace")  # one byte per char
+    table = _run_table(rule.run_chars)
+    runs = data.translate(table)
+    needle = b"\1" * rule.run_length
+    pos = runs.find(needle)
+    while pos >= 0:
+        end = runs.find(b"\0", pos)
+        end = len(runs) if end < 0 else end
+        # The key is the whole run, or its tail when an escape ("%22", "\x22") ends in run chars.
+        for start in sorted({pos, end - rule.run_length}):
+            m = rule.pattern.match(text, start)
+            if m is not None:
+                yield m
+        pos = runs.find(needle, end)
+
+
+def _run_table(chars: str) -> bytes:
+    table = bytearray(256)
+    for c in chars.encode("ascii"):
+        table[c] = 1
+    return bytes(table)
 
 
 class _Lines:

@@ -296,6 +296,9 @@ AZURE_OPENAI_CLASSIC_KEY = Rule(
     keywords=("zure", "ZURE"),
     pattern=re.compile(_LEFT + r"(?P<key>[0-9a-f]{32})(?![A-Za-z0-9_-])"),
     anchored=False,
+    context_near_keyword=True,
+    run_chars="0123456789abcdef",
+    run_length=32,
     examples=_classic_examples(),
     counterexamples=(
         # no Azure OpenAI evidence in the file
@@ -324,7 +327,7 @@ OPENAI_SESSION_KEY = Rule(
     severity=Severity.HIGH,
     keywords=("sess-",),
     pattern=re.compile(_LEFT + r"(?P<key>sess-[A-Za-z0-9]{40})(?![A-Za-z0-9_-])"),
-    anchored=False,
+    anchored=True,
     examples=(
         Example(f'OPENAI_SESSION="{make_key("sess-", 1)}"\n', make_key("sess-", 1)),
         Example(f"openai:\n  session: {make_key('sess-', 2)}\n", make_key("sess-", 2)),
@@ -345,7 +348,7 @@ OPENAI_WEBHOOK_SECRET = Rule(
     severity=Severity.MEDIUM,
     keywords=("whsec_",),
     pattern=re.compile(_LEFT + r"(?P<key>whsec_[A-Za-z0-9+/]{32,88}={0,2})(?![A-Za-z0-9+/=_-])"),
-    anchored=False,
+    anchored=True,
     examples=(
         Example(f'OPENAI_WEBHOOK_SECRET="{make_key("whsec_", 1)}"\n', make_key("whsec_", 1)),
         Example(

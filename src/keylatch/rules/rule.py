@@ -45,6 +45,14 @@ class Rule:
     line_exclude: re.Pattern[str] | None = None
     # Look for this rule's keys inside base64-encoded values too.
     base64: bool = False
+    # The file_context evidence contains a keyword (e.g. "azure" in `openai.azure.com`), so the
+    # engine only tests it in a small window around each keyword hit, never over the whole chunk.
+    context_near_keyword: bool = False
+    # For a key that is a fixed-length run of these characters (the 32-hex Azure key): the engine
+    # finds runs with bytes.translate + find and tries `pattern` only there, because scanning a
+    # whole chunk with a character-class regex runs at about 10 MB/s.
+    run_chars: str = ""
+    run_length: int = 0
 
     @property
     def keyword_bytes(self) -> tuple[bytes, ...]:
