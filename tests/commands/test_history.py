@@ -204,3 +204,24 @@ def test_progress_only_on_a_terminal(make_repo: MakeRepo, home: Path) -> None:
     assert proc.returncode == 1
     assert "scanning: 2 blobs" in err and "MB/s" in err
     assert "scanning" not in proc.stdout.decode()
+
+
+def test_history_honours_the_baseline_excludes_and_rules_of_the_repository(
+    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch
+) -> None:
+    repo = make_repo()
+    accepted, excluded, fresh = make_key("sk-proj-", 50), make_key("sk-", 51), make_key("sk-admin-", 52)
+    repo.write("old.env", f"OPENAI_API_KEY={accepted}\n")
+    repo.write("vendor/lib.py", f"KEY = '{excluded}'\n")
+    repo.write("app.py", f"ADMIN = '{fresh}'\n")
+    repo.commit("three keys")
+    every = json.loads(keylatch("history", ".", "-f", "json", cwd=repo.path).out)["findings"]
+    assert len(every) == 3
+    # Accept the old key in a baseline, exclude vendor/ in the config.
+    keylatch("baseline", "create", "old.env", cwd=repo.path)
+    repo.write(".keylatch.yaml", "exclude: ['vendor']\n")
+    result = keylatch("history", ".", "-f", "json", cwd=repo.path)
+    assert result.code == 1
+    (left,) = json.loads(result.out)["findings"]
+    assert left["rule_id"] == "openai-admin-key"
+    assert keylatch("history", ".", "--no-baseline", "-f", "json", cwd=repo.path).out.count('"rule_id"') == 2

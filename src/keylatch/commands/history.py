@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keylatch.commands.output import add_output_arguments
+from keylatch.commands.pipeline import add_config_arguments
 from keylatch.errors import ExitCode, UsageError
 from keylatch.report import FORMATS
 
 if TYPE_CHECKING:
+    from keylatch.config import Config
+    from keylatch.sources.history import HistoryResult
     from keylatch.sources.scanner import Progress
 
 HELP = "scan every commit of every ref (or a range) for keys, with who introduced them and where"
@@ -34,6 +37,9 @@ class Args(argparse.Namespace):
     output: Path | None
     show_secrets: bool
     no_color: bool
+    config: Path | None
+    baseline: Path | None
+    no_baseline: bool
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--trust-repo-owner", action="store_true",
         help="scan a repository owned by another user (keylatch never runs its hooks or drivers)",
     )  # fmt: skip
+    add_config_arguments(parser, fail_on=False)
     # sarif/github render one result per place a key was introduced (report/sarif.py, github.py).
     add_output_arguments(parser, FORMATS)
 
@@ -89,6 +96,7 @@ def run(args: Args) -> ExitCode:
 
 
 def _scan(args: Args, path: Path) -> ExitCode:
+    from keylatch.commands.pipeline import settle
     from keylatch.report.history_report import render, summary
     from keylatch.sources.discover import branch_ref, discover
     from keylatch.sources.history import scan_history
@@ -97,8 +105,11 @@ def _scan(args: Args, path: Path) -> ExitCode:
         raise UsageError(f"no such file or directory: {path}")
     found = discover(path)
     revs = revisions(args, [branch_ref(found.root, b) for b in args.branch])
+    # The scanned repository's own config (rules, excludes, baseline) applies, as in scan and ci.
+    cfg = settle(args, found.root)
     scan = functools.partial(
         scan_history,
+        rules=cfg.rules,
         include_unreachable=args.include_unreachable,
         use_cache=not args.no_cache,
         allow_shallow=args.allow_shallow,
@@ -116,6 +127,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
             result = combine(result, inner, prefix=f"{sub}/")
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
+    result = _suppress(result, cfg)
     if args.format in ("sarif", "github"):
         from keylatch.commands.pipeline import findings_of
         from keylatch.report import render as render_findings
@@ -127,6 +139,30 @@ def _scan(args: Args, path: Path) -> ExitCode:
     if args.format == "json" or args.output is not None:
         print(summary(result), file=sys.stderr)
     return ExitCode.LEAKS if result.findings else ExitCode.CLEAN
+
+
+def _suppress(result: HistoryResult, cfg: Config) -> HistoryResult:
+    """Drop keys the baseline accepts and places the configured excludes cover.
+
+    A key stays if any place it was introduced is not excluded. Allow comments are not applied
+    here: they belong to one version of one file, and a key's history spans many.
+    """
+    import dataclasses
+
+    from keylatch.allowlist import path_excluded
+    from keylatch.commands.pipeline import without_baseline
+    from keylatch.model import Finding, Location
+
+    kept = []
+    for key in result.findings:
+        places = tuple(o for o in key.locations if path_excluded(o.path, cfg.exclude) is None)
+        if key.locations and not places:
+            continue
+        kept.append(dataclasses.replace(key, locations=places))
+    # The baseline matches keys (rule and hash), not places: one stand-in finding per key.
+    stand_ins = [Finding(k.rule_id, k.severity, k.secret, Location("", 0, 0)) for k in kept]
+    accepted = {f.fingerprint for f in without_baseline(stand_ins, cfg)}
+    return dataclasses.replace(result, findings=tuple(k for k in kept if k.fingerprint in accepted))
 
 
 def _write(args: Args, out: str) -> None:
