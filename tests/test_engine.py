@@ -139,3 +139,14 @@ def test_azure_evidence_far_from_the_key_still_counts_and_hex_runs_longer_than_3
     filler = "x = 1\n" * 5000
     text = f"from openai import AzureOpenAI\n{filler}api_key = '{key}'\nsha = '{key}{key}'\n"
     assert [(f.secret.value, f.location.line) for f in scan_text(text)] == [(key, 5002)]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_wrapped_base64_file_is_found_wherever_the_line_breaks_fall(seed: int) -> None:
+    # `base64 .env` output: the encoded marker straddles a line break for some keys.
+    key = make_key("sk-proj-", seed)
+    env = f"# {'prod' * seed}\nOPENAI_API_KEY={key}\nMODEL=gpt-4o\n".encode()
+    encoded = base64.b64encode(env).decode()
+    wrapped = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + "\n"
+    findings = scan_chunk(Chunk(wrapped.encode(), "env.b64"))
+    assert [(f.secret.value, f.encoding) for f in findings] == [(key, "base64")]

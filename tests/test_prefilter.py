@@ -48,3 +48,19 @@ def test_whatever_the_engine_finds_passes_the_prefilter(
     data = noise + ENCODINGS[encoding](context + make_key(kind, seed) + "\n") + noise
     if scan_chunk(Chunk(data, "x")):
         assert may_hold_key(data)
+
+
+def test_wrapped_base64_files_pass_the_prefilter_even_when_the_marker_straddles_a_break() -> None:
+    import base64
+
+    from keylatch.engine import scan_chunk
+    from keylatch.model import Chunk
+    from keylatch.prefilter import may_hold_key
+    from keylatch.rules.synthetic import make_key
+
+    for seed in range(12):
+        env = f"# {'prod' * seed}\nOPENAI_API_KEY={make_key('sk-proj-', seed)}\n".encode()
+        encoded = base64.b64encode(env)
+        wrapped = b"\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + b"\n"
+        assert scan_chunk(Chunk(wrapped, "env.b64"))
+        assert may_hold_key(wrapped)

@@ -255,6 +255,34 @@ def _b64_candidates(doc: _Doc) -> Iterator[tuple[int, bytes]]:
             i = raw.find(marker, i + 1)
 
 
+_B64_LINE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+
+
+def _wrapped_block(doc: _Doc) -> bytes | None:
+    """A file that is wrapped base64 (`base64 .env` wraps at 76 columns), joined into one line.
+
+    The encoded marker straddles a line break in about one wrapped file in eight, where the
+    literal search cannot see it; only the leading block of full-width lines is joined.
+    """
+    raw = doc.raw
+    if not isinstance(raw, bytes):
+        return None
+    end = raw.find(b"\n")
+    width = len(raw[:end].rstrip(b"\r")) if end >= 0 else 0
+    if not 60 <= width <= 120:
+        return None
+    lines = raw[: 1 << 20].split(b"\n")
+    block = []
+    for line in lines:
+        line = line.rstrip(b"\r")
+        if not line or len(line) > width or not _B64_LINE.issuperset(line):
+            break
+        block.append(line)
+        if len(line) < width:  # the short last line ends the value
+            break
+    return b"".join(block) if len(block) > 1 else None
+
+
 @dataclass(frozen=True, slots=True)
 class _Hit:
     at: int
@@ -273,17 +301,24 @@ def _scan_doc(doc: _Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
                 plain.setdefault(start, _Hit(start, rule, key))
     hits = list(plain.values())
     b64_rules = [r for r in rules if r.base64]
-    if b64_rules and any(present(m.decode()) for m in BASE64_MARKERS):
+    if b64_rules:
+        encoded: list[tuple[_Doc, int]] = []  # (where to look, offset reported for its hits)
+        if any(present(m.decode()) for m in BASE64_MARKERS):
+            encoded.append((doc, -1))
+        block = _wrapped_block(doc)
+        if block is not None and any(m in block for m in BASE64_MARKERS):
+            encoded.append((_Doc(block), 0))
         seen = {h.key for h in hits}
-        for pos, decoded in _b64_candidates(doc):
-            inner = _Doc(decoded)
-            inner_present = _Presence(inner)
-            for rule in b64_rules:
-                if inner_present.any(rule):
-                    for _, key in _matches(inner, rule, []):
-                        if key not in seen:
-                            seen.add(key)
-                            hits.append(_Hit(pos, rule, key, "base64"))
+        for where, fixed in encoded:
+            for pos, decoded in _b64_candidates(where):
+                inner = _Doc(decoded)
+                inner_present = _Presence(inner)
+                for rule in b64_rules:
+                    if inner_present.any(rule):
+                        for _, key in _matches(inner, rule, []):
+                            if key not in seen:
+                                seen.add(key)
+                                hits.append(_Hit(pos if fixed < 0 else fixed, rule, key, "base64"))
     hits.sort(key=lambda h: h.at)
     lines = _Lines(doc)
     findings = [

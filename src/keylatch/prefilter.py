@@ -2,7 +2,8 @@
 
 `engine.scan` with the default rules finds nothing in data that contains none of these bytes:
 every rule needs one of its keywords, base64 decoding starts only at an encoded marker, and
-UTF-16 decoding only at the marker with NULs between its letters. The pre-commit hook checks this first, so a clean
+UTF-16 decoding only at the marker with NULs between its letters; a file that is wrapped base64
+(its first line 60-120 base64 characters) is always passed on. The pre-commit hook checks this first, so a clean
 commit never pays for importing and compiling the rules (about half of the hook's startup).
 tests/test_prefilter.py proves the list equals the rules' keywords plus engine.BASE64_MARKERS and
 the UTF-16 marker, and that whatever the engine finds passes this test.
@@ -26,8 +27,18 @@ KEYWORDS: tuple[bytes, ...] = (
 )  # fmt: skip
 
 
+_BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+
+
 def may_hold_key(data: bytes) -> bool:
-    return any(k in data for k in KEYWORDS)
+    return any(k in data for k in KEYWORDS) or _wrapped_base64(data)
+
+
+def _wrapped_base64(data: bytes) -> bool:
+    """A wrapped base64 file (engine._wrapped_block): its marker may straddle a line break."""
+    end = data.find(b"\n", 0, 130)
+    first = data[:end].rstrip(b"\r") if end >= 0 else b""
+    return 60 <= len(first) <= 120 and not first.translate(None, _BASE64)
 
 
 def any_may_hold_key(blobs: Iterable[bytes]) -> bool:
