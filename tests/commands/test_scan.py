@@ -187,3 +187,12 @@ def test_allow_lines_from_the_config_suppress_matching_lines(tmp_path: Path, key
     result = keylatch("scan", ".", cwd=tmp_path)
     assert result.code == 1
     assert [line.split(":")[0] for line in result.out.splitlines()[:-1]] == ["b.env"]
+
+
+def test_dash_scans_standard_input(keylatch: RunKeylatch) -> None:
+    key = make_key("sk-svcacct-", 32)
+    diff = f"+++ b/app.py\n@@ -1 +1,2 @@\n+OPENAI_API_KEY = '{key}'\n"
+    result = keylatch("scan", "-", input=diff)
+    assert result.code == 1
+    assert result.out.startswith("<stdin>:3:20: high openai-service-account-key sk-svcacct-")
+    assert keylatch("scan", "-", input="nothing here\n").code == 0

@@ -86,6 +86,24 @@ def read_chunks(path: Path) -> Iterator[Chunk]:
         raise ScanError(f"cannot read {name}: {exc.strerror or exc}") from exc
 
 
+STDIN = Path("-")
+
+
 def file_chunks(paths: Sequence[Path], excludes: Sequence[str] = ()) -> Iterator[Chunk]:
-    for path in iter_files(paths, excludes):
-        yield from read_chunks(path)
+    """Chunks of every file under `paths`; `-` is standard input (`git diff | keylatch scan -`)."""
+    for root in paths:
+        if root == STDIN:
+            yield from _stdin_chunks()
+        else:
+            for path in iter_files([root], excludes):
+                yield from read_chunks(path)
+
+
+def _stdin_chunks() -> Iterator[Chunk]:
+    import sys
+
+    try:
+        data = sys.stdin.buffer.read()
+    except (OSError, AttributeError, ValueError) as exc:
+        raise ScanError(f"cannot read standard input: {exc}") from exc
+    yield Chunk(data, "<stdin>")
