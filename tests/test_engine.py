@@ -150,3 +150,10 @@ def test_wrapped_base64_file_is_found_wherever_the_line_breaks_fall(seed: int) -
     wrapped = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + "\n"
     findings = scan_chunk(Chunk(wrapped.encode(), "env.b64"))
     assert [(f.secret.value, f.encoding) for f in findings] == [(key, "base64")]
+
+
+@pytest.mark.parametrize("kind", ["sk-", "sk-named", "sk-proj-early", "sk-None-early"])
+@pytest.mark.parametrize("template", ["_{k}_", "__{k}__", "{k}_old", "{k}-backup", "*{k}*"])
+def test_alphanumeric_keys_end_at_underscore_or_dash(kind: str, template: str) -> None:
+    key = make_key(kind, 60)
+    assert [f.secret.value for f in scan_text(template.format(k=key))] == [key]

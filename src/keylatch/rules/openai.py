@@ -41,6 +41,9 @@ def _diverse(part: str) -> bool:
     return steps * 2 < len(part)
 
 
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
+
+
 def _split_key(m: re.Match[str], alnum_only: bool) -> str | None:
     """Accept `prefix + head + MARKER + tail` only when head and tail have equal length.
 
@@ -48,13 +51,20 @@ def _split_key(m: re.Match[str], alnum_only: bool) -> str | None:
     or a key glued to more token characters, has unequal halves and is not reported.
     """
     head, tail = m.group("head"), m.group("tail")
-    if len(head) != len(tail):
-        return None
+    key = m.group("key")
+    if len(tail) > len(head) == 20 and head.isalnum():
+        # The 20+20 formats are alphanumeric: a `_` or `-` after the tail ends the key, so
+        # `_sk-…_` (Markdown emphasis) or `sk-…_old` still yield the whole key.
+        cut = _ALNUM_RUN.match(tail)
+        if cut and len(cut.group()) == 20:
+            key, tail = key[: len(key) - (len(tail) - 20)], cut.group()
     if alnum_only and not (head.isalnum() and tail.isalnum()):
+        return None
+    if len(head) != len(tail):
         return None
     if not (_diverse(head) and _diverse(tail)):
         return None
-    return m.group("key")
+    return key
 
 
 def _validate_current(m: re.Match[str]) -> str | None:
@@ -200,9 +210,10 @@ OPENAI_SERVICE_ACCOUNT_KEY = _sk_rule(
     "openai-service-account-key",
     "OpenAI service account API key (sk-svcacct- or sk-<name>-)",
     Severity.HIGH,
-    rf"(?P<key>sk-(?:svcacct-(?P<head>{_B}{{20,{_MAX}}}){MARKER}(?P<tail>{_B}{{20,{_MAX}}})"
+    rf"(?P<key>sk-(?:svcacct-(?P<head>{_B}{{20,{_MAX}}}){MARKER}(?P<tail>{_B}{{20,{_MAX}}}){_TOKEN_END}"
     rf"|(?!(?:proj|svcacct|admin|None|ant)-)[a-z0-9]+(?:-[a-z0-9]+)*-"
-    rf"(?P<nhead>{_A}{{20,{_MAX}}}){MARKER}(?P<ntail>{_A}{{20,{_MAX}}}))){_TOKEN_END}",
+    # Named keys are alphanumeric, so `_` or `-` right after one ends it (`_sk-…_` in Markdown).
+    rf"(?P<nhead>{_A}{{20,{_MAX}}}){MARKER}(?P<ntail>{_A}{{20,{_MAX}}})(?![A-Za-z0-9])))",
     _validate_service,
     ("sk-svcacct-", "sk-named"),
     (_mutate_marker(make_key("sk-svcacct-", seed=1)), make_key("sk-named", seed=2)[:-1]),
