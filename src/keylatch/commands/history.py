@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keylatch.commands.output import add_output_arguments
+from keylatch.commands.output import add_output_arguments, write
 from keylatch.commands.pipeline import add_config_arguments
 from keylatch.errors import ExitCode, UsageError
 from keylatch.report import FORMATS
@@ -135,7 +135,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
         out = render_findings(args.format, findings_of(result), reveal=args.show_secrets)
     else:
         out = render(args.format, result, reveal=args.show_secrets)
-    _write(args, out)
+    write(out, args)
     if args.format == "json" or args.output is not None:
         print(summary(result), file=sys.stderr)
     return ExitCode.LEAKS if result.findings else ExitCode.CLEAN
@@ -163,23 +163,6 @@ def _suppress(result: HistoryResult, cfg: Config) -> HistoryResult:
     stand_ins = [Finding(k.rule_id, k.severity, k.secret, Location("", 0, 0)) for k in kept]
     accepted = {f.fingerprint for f in without_baseline(stand_ins, cfg)}
     return dataclasses.replace(result, findings=tuple(k for k in kept if k.fingerprint in accepted))
-
-
-def _write(args: Args, out: str) -> None:
-    import logging
-    import os
-
-    if args.show_secrets:
-        logging.getLogger(__name__).warning(
-            "--show-secrets: full keys are printed%s", " in CI logs" if os.environ.get("CI") else ""
-        )
-    if args.output is None:
-        sys.stdout.write(out)
-        return
-    try:
-        args.output.write_text(out, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
 
 
 def _progress(p: Progress) -> None:

@@ -48,17 +48,22 @@ def emit(findings: Sequence[Finding], args: argparse.Namespace) -> ExitCode:
     """Render findings per the output options, write them, and return the exit code."""
     from keylatch.report import render
 
-    if args.show_secrets:
-        log.warning("--show-secrets: full keys are printed%s", " in CI logs" if os.environ.get("CI") else "")
     colour = args.output is None and use_colour(args.no_color)
     out = render(args.format, findings, colour=colour, reveal=args.show_secrets)
-    if args.output is not None:
-        try:
-            args.output.write_text(out, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-        summary = f"keylatch: {len(findings)} key(s) found; report written to {args.output}"
-        print(summary, file=sys.stderr)
-    else:
-        sys.stdout.write(out)
+    if write(out, args):
+        print(f"keylatch: {len(findings)} key(s) found; report written to {args.output}", file=sys.stderr)
     return ExitCode.LEAKS if findings else ExitCode.CLEAN
+
+
+def write(report: str, args: argparse.Namespace) -> bool:
+    """Write a rendered report to --output (True) or stdout (False); warn about --show-secrets."""
+    if args.show_secrets:
+        log.warning("--show-secrets: full keys are printed%s", " in CI logs" if os.environ.get("CI") else "")
+    if args.output is None:
+        sys.stdout.write(report)
+        return False
+    try:
+        args.output.write_text(report, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+    return True
