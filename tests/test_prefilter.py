@@ -7,7 +7,7 @@ import base64
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keylatch import engine
+from keylatch import encoded
 from keylatch.engine import BASE64_MARKERS, scan_chunk
 from keylatch.model import Chunk
 from keylatch.prefilter import KEYWORDS, may_hold_key
@@ -17,7 +17,7 @@ from keylatch.rules.synthetic import ALL_KINDS, make_key
 
 def test_keywords_are_the_engines_gates() -> None:
     expected = {kw for rule in DEFAULT_RULES for kw in rule.keyword_bytes}
-    expected |= set(BASE64_MARKERS) | {engine._UTF16_MARKER}
+    expected |= set(BASE64_MARKERS) | {encoded.UTF16_MARKER}
     assert set(KEYWORDS) == expected
 
 

@@ -8,30 +8,16 @@ multi-byte sequences.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from keylatch.encoded import BASE64_MARKERS, UTF16_MARKER, base64_payloads, utf16_texts, wrapped_block
 from keylatch.model import Chunk, Finding, Location, Secret
 from keylatch.rules import DEFAULT_RULES, Rule
-from keylatch.rules.synthetic import MARKER
 
 # A match starts at most this far before its keyword and ends at most this far after it.
 _REACH = 640
-# The marker as it appears after base64-encoding, at each of the three byte alignments.
-# With p bytes before it, the marker covers bits [8p, 8p+64): keep the characters whose six bits
-# all lie inside it.
-BASE64_MARKERS: tuple[bytes, ...] = tuple(
-    base64.b64encode(b"\0" * p + MARKER.encode())[-(-8 * p // 6) : (8 * p + 64) // 6] for p in range(3)
-)
-# Line breaks are included because `base64` wraps its output at 76 columns; "=" is not, since it
-# only ends a value.
-_B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_\r\n")
-_B64_SPAN_LIMIT = 1 << 16
-
-
 @dataclass(frozen=True, slots=True)
 class _Doc:
     """Either bytes (decoded lazily, latin-1) or text; offsets are the same in both views."""
@@ -222,67 +208,6 @@ class _Lines:
         )
 
 
-def _b64_candidates(doc: _Doc) -> Iterator[tuple[int, bytes]]:
-    """Yield (offset of the encoded value, decoded bytes) around each encoded-marker hit."""
-    raw = doc.raw if isinstance(doc.raw, bytes) else doc.raw.encode("latin-1", "replace")
-    seen: set[tuple[int, int]] = set()
-    for marker in BASE64_MARKERS:
-        i = raw.find(marker)
-        while i >= 0:
-            a = i
-            lo = max(0, i - _B64_SPAN_LIMIT)
-            while a > lo and raw[a - 1] in _B64_CHARS:
-                a -= 1
-            b = i + len(marker)
-            hi = min(len(raw), b + _B64_SPAN_LIMIT)
-            while b < hi and raw[b] in _B64_CHARS:
-                b += 1
-            if (a, b) not in seen:
-                seen.add((a, b))
-                token = raw[a:b].replace(b"\n", b"").replace(b"\r", b"")
-                alt = b"-_" if (b"-" in token or b"_" in token) else None
-                # The value may be preceded by text that happens to be base64 letters
-                # ("data:"), so try every 4-character alignment.
-                for shift in range(4):
-                    part = token[shift:]
-                    if len(part) % 4 == 1:  # a lone trailing character encodes no byte
-                        part = part[:-1]
-                    padded = part + b"=" * (-len(part) % 4)
-                    try:
-                        yield a, base64.b64decode(padded, altchars=alt, validate=False)
-                    except (binascii.Error, ValueError):
-                        continue
-            i = raw.find(marker, i + 1)
-
-
-_B64_LINE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
-
-
-def _wrapped_block(doc: _Doc) -> bytes | None:
-    """A file that is wrapped base64 (`base64 .env` wraps at 76 columns), joined into one line.
-
-    The encoded marker straddles a line break in about one wrapped file in eight, where the
-    literal search cannot see it; only the leading block of full-width lines is joined.
-    """
-    raw = doc.raw
-    if not isinstance(raw, bytes):
-        return None
-    end = raw.find(b"\n")
-    width = len(raw[:end].rstrip(b"\r")) if end >= 0 else 0
-    if not 60 <= width <= 120:
-        return None
-    lines = raw[: 1 << 20].split(b"\n")
-    block = []
-    for line in lines:
-        line = line.rstrip(b"\r")
-        if not line or len(line) > width or not _B64_LINE.issuperset(line):
-            break
-        block.append(line)
-        if len(line) < width:  # the short last line ends the value
-            break
-    return b"".join(block) if len(block) > 1 else None
-
-
 @dataclass(frozen=True, slots=True)
 class _Hit:
     at: int
@@ -305,12 +230,13 @@ def _scan_doc(doc: _Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
         encoded: list[tuple[_Doc, int]] = []  # (where to look, offset reported for its hits)
         if any(present(m.decode()) for m in BASE64_MARKERS):
             encoded.append((doc, -1))
-        block = _wrapped_block(doc)
+        block = wrapped_block(doc.raw) if isinstance(doc.raw, bytes) else None
         if block is not None and any(m in block for m in BASE64_MARKERS):
             encoded.append((_Doc(block), 0))
         seen = {h.key for h in hits}
         for where, fixed in encoded:
-            for pos, decoded in _b64_candidates(where):
+            data = where.raw if isinstance(where.raw, bytes) else where.raw.encode("latin-1", "replace")
+            for pos, decoded in base64_payloads(data):
                 inner = _Doc(decoded)
                 inner_present = _Presence(inner)
                 for rule in b64_rules:
@@ -334,21 +260,13 @@ def _scan_doc(doc: _Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
     ]
     raw = doc.raw
     # UTF-16 text has NUL bytes; the NUL test is a memchr, far cheaper than the marker search.
-    if isinstance(raw, bytes) and b"\0" in raw and _UTF16_MARKER in raw:
+    if isinstance(raw, bytes) and b"\0" in raw and UTF16_MARKER in raw:
         findings.extend(_utf16_findings(raw, chunk, rules, {f.secret.value for f in findings}))
     return sorted(findings, key=lambda f: (f.span, f.rule_id, f.secret.fingerprint))
 
 
-# Windows tools (PowerShell's Out-File, Notepad's "Unicode") write UTF-16, which puts a NUL
-# between the marker's letters in both byte orders.
-_UTF16_MARKER = "\0".join(MARKER).encode("ascii")
-
-
 def _utf16_findings(raw: bytes, chunk: Chunk, rules: Sequence[Rule], seen: set[str]) -> Iterator[Finding]:
-    pos = raw.find(_UTF16_MARKER)
-    # Little-endian text has the marker's first letter on an even offset, big-endian on an odd one.
-    for codec, start in (("utf-16-le", pos % 2), ("utf-16-be", (pos + 1) % 2)):
-        text = raw[start:].decode(codec, "replace")
+    for start, text in utf16_texts(raw):
         doc = _Doc(text)
         present = _Presence(doc)
         for rule in rules:
@@ -393,3 +311,6 @@ def scan_text(text: str, rules: Sequence[Rule] = DEFAULT_RULES, path: str = "<te
     """Scan a str; spans and columns count characters (used by the detect-secrets adapter)."""
     return _scan_doc(_Doc(text), Chunk(b"", path), rules)
 
+
+
+__all__ = ["BASE64_MARKERS", "scan", "scan_chunk", "scan_text"]  # BASE64_MARKERS: from encoded

@@ -22,7 +22,7 @@ KEYWORDS: tuple[bytes, ...] = (
     b"whsec_",
     # engine.BASE64_MARKERS: the marker inside a base64-encoded value, at each alignment
     b"VDNCbGJrRk", b"QzQmxia0ZK", b"UM0JsYmtGS",
-    # engine._UTF16_MARKER: the marker as UTF-16 (either byte order) writes it
+    # encoded.UTF16_MARKER: the marker as UTF-16 (either byte order) writes it
     b"T\0" b"3\0" b"B\0" b"l\0" b"b\0" b"k\0" b"F\0" b"J",
 )  # fmt: skip
 
@@ -35,7 +35,7 @@ def may_hold_key(data: bytes) -> bool:
 
 
 def _wrapped_base64(data: bytes) -> bool:
-    """A wrapped base64 file (engine._wrapped_block): its marker may straddle a line break."""
+    """A wrapped base64 file (encoded.wrapped_block): its marker may straddle a line break."""
     end = data.find(b"\n", 0, 130)
     first = data[:end].rstrip(b"\r") if end >= 0 else b""
     return 60 <= len(first) <= 120 and not first.translate(None, _BASE64)

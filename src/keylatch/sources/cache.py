@@ -34,10 +34,10 @@ def rules_digest(rules: Sequence[Rule]) -> str:
     h.update(b"".join(BASE64_MARKERS))
     # Validators and engine logic decide too, and they are code: any edit to these files (a
     # development install between releases) must invalidate what an older scan called clean.
-    from keylatch import engine
+    from keylatch import encoded, engine
     from keylatch.rules import openai, rule
 
-    for module in (engine, openai, rule):
+    for module in (engine, encoded, openai, rule):
         if module.__file__:
             h.update(Path(module.__file__).read_bytes())
     return h.hexdigest()[:16]

@@ -17,7 +17,7 @@ from keylatch.errors import ScanError, UsageError
 from keylatch.model import Chunk
 
 # Large files are read in blocks; consecutive blocks overlap by more than the longest match
-# (an encoded value is followed at most 64 KiB, see engine._B64_SPAN_LIMIT).
+# (an encoded value is followed at most 64 KiB, see encoded._B64_SPAN_LIMIT).
 BLOCK = 32 << 20
 OVERLAP = 160 << 10
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from keylatch.engine import _UTF16_MARKER as UTF16_MARKER
+from keylatch.encoded import UTF16_MARKER
 from keylatch.engine import BASE64_MARKERS, scan_chunk
 from keylatch.model import Chunk, Finding
 from keylatch.rules import Rule
