@@ -9,6 +9,7 @@ import base64
 import binascii
 from collections.abc import Iterator
 
+from keylatch.prefilter import wrapped_base64_width
 from keylatch.rules.synthetic import MARKER
 
 # The marker as it appears after base64-encoding, at each of the three byte alignments.
@@ -69,9 +70,8 @@ def wrapped_block(raw: bytes) -> bytes | None:
     The encoded marker straddles a line break in about one wrapped file in eight, where the
     literal search cannot see it; only the leading block of full-width lines is joined.
     """
-    end = raw.find(b"\n")
-    width = len(raw[:end].rstrip(b"\r")) if end >= 0 else 0
-    if not 60 <= width <= 120:
+    width = wrapped_base64_width(raw)
+    if not width:
         return None
     lines = raw[: 1 << 20].split(b"\n")
     block = []

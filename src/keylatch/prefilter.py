@@ -31,14 +31,17 @@ _BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 
 
 def may_hold_key(data: bytes) -> bool:
-    return any(k in data for k in KEYWORDS) or _wrapped_base64(data)
+    return any(k in data for k in KEYWORDS) or wrapped_base64_width(data) > 0
 
 
-def _wrapped_base64(data: bytes) -> bool:
-    """A wrapped base64 file (encoded.wrapped_block): its marker may straddle a line break."""
+def wrapped_base64_width(data: bytes) -> int:
+    """The line width when `data` starts as a wrapped base64 file (`base64 .env`: 76), else 0.
+
+    Such a file's encoded marker may straddle a line break; encoded.wrapped_block joins it.
+    """
     end = data.find(b"\n", 0, 130)
     first = data[:end].rstrip(b"\r") if end >= 0 else b""
-    return 60 <= len(first) <= 120 and not first.translate(None, _BASE64)
+    return len(first) if 60 <= len(first) <= 120 and not first.translate(None, _BASE64) else 0
 
 
 def any_may_hold_key(blobs: Iterable[bytes]) -> bool:
