@@ -12,8 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from keylatch.commands.output import add_output_arguments, add_verify_arguments
+from keylatch.commands.output import OutputArgs, add_output_arguments, add_verify_arguments
 from keylatch.commands.pipeline import (
+    ConfigArgs,
     add_config_arguments,
     finish,
     scan_commits,
@@ -26,17 +27,11 @@ from keylatch.report import FORMATS
 HELP = "scan the commits of this CI push / pull request / merge request (GitHub Actions, GitLab CI)"
 
 
-class Args(argparse.Namespace):
+class Args(OutputArgs, ConfigArgs):
     repo: Path
     range: str | None
     since: str | None
     format: str | None
-    output: Path | None
-    show_secrets: bool
-    no_color: bool
-    config: Path | None
-    baseline: Path | None
-    no_baseline: bool
     fail_on: str | None
     trust_repo_owner: bool
 

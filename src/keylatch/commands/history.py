@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keylatch.commands.output import add_output_arguments, write
-from keylatch.commands.pipeline import add_config_arguments
+from keylatch.commands.output import OutputArgs, add_output_arguments, write
+from keylatch.commands.pipeline import ConfigArgs, add_config_arguments
 from keylatch.errors import ExitCode, UsageError
 from keylatch.report import FORMATS
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 HELP = "scan every commit of every ref (or a range) for keys, with who introduced them and where"
 
 
-class Args(argparse.Namespace):
+class Args(OutputArgs, ConfigArgs):
     target: str
     range: str | None
     since: str | None
@@ -34,12 +34,6 @@ class Args(argparse.Namespace):
     recurse_submodules: bool
     trust_repo_owner: bool
     format: str
-    output: Path | None
-    show_secrets: bool
-    no_color: bool
-    config: Path | None
-    baseline: Path | None
-    no_baseline: bool
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

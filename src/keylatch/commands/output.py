@@ -15,6 +15,14 @@ from keylatch.model import Finding
 log = logging.getLogger(__name__)
 
 
+class OutputArgs(argparse.Namespace):
+    """The options add_output_arguments adds (`--format` is typed by each command)."""
+
+    output: Path | None
+    show_secrets: bool
+    no_color: bool
+
+
 def add_output_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] = ("text", "json")) -> None:
     parser.add_argument("--format", "-f", choices=formats, default="text", help="report format (default: text)")
     parser.add_argument("--output", "-o", type=Path, help="write the report to FILE instead of stdout")

@@ -31,6 +31,14 @@ log = logging.getLogger(__name__)
 SEVERITIES = tuple(s.value for s in Severity)
 
 
+class ConfigArgs(argparse.Namespace):
+    """The options add_config_arguments adds (`--fail-on` only where a command has it)."""
+
+    config: Path | None
+    baseline: Path | None
+    no_baseline: bool
+
+
 def add_config_arguments(parser: argparse.ArgumentParser, baseline: bool = True, fail_on: bool = True) -> None:
     parser.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE instead of the "
                         "nearest pyproject.toml [tool.keylatch] or .keylatch.yaml")  # fmt: skip

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keylatch.commands.output import add_output_arguments, add_verify_arguments
+from keylatch.commands.output import OutputArgs, add_output_arguments, add_verify_arguments
 from keylatch.commands.pipeline import (
+    ConfigArgs,
     add_config_arguments,
     finish,
     scan_files,
@@ -19,16 +20,10 @@ from keylatch.report import FORMATS
 HELP = "scan files and directories (default: .)"
 
 
-class Args(argparse.Namespace):
+class Args(OutputArgs, ConfigArgs):
     paths: list[Path]
     exclude: list[str]
     format: str | None
-    output: Path | None
-    show_secrets: bool
-    no_color: bool
-    config: Path | None
-    baseline: Path | None
-    no_baseline: bool
     fail_on: str | None
 
 
