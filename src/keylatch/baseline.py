@@ -177,6 +177,10 @@ def _read_json(path: Path, what: str) -> object:
         raise UsageError(f"{what} {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {what} {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+    return _parse_json(text, path)
+
+
+def _parse_json(text: str, path: Path) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -184,7 +188,19 @@ def _read_json(path: Path, what: str) -> object:
 
 
 def load(path: Path) -> Baseline:
-    doc = _read_json(path, "baseline")
+    return _from_doc(_read_json(path, "baseline"), path)
+
+
+def load_bytes(data: bytes, path: Path) -> Baseline:
+    """A baseline from bytes read elsewhere (e.g. `git show BASE:file`); `path` names it in errors."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot read baseline {path}: {exc}") from exc
+    return _from_doc(_parse_json(text, path), path)
+
+
+def _from_doc(doc: object, path: Path) -> Baseline:
     if not isinstance(doc, dict):
         raise UsageError(f"{path}: a baseline is a JSON object with 'version' and 'entries'")
     unknown = sorted(set(doc) - {"version", "entries"})

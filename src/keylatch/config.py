@@ -114,12 +114,26 @@ def _relative(path: Path) -> Path:
 
 
 def load(path: Path) -> Config:
+    return load_text(_read(path), path)
+
+
+def load_bytes(data: bytes, path: Path) -> Config:
+    """A config from bytes read elsewhere (e.g. `git show BASE:.keylatch.yaml`); `path` is where
+    the file lives (its name picks the format; relative paths in it resolve against its parent)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot read config file {path}: {exc}") from exc
+    return load_text(text, path)
+
+
+def load_text(text: str, path: Path) -> Config:
     if path.name.endswith(".toml"):
-        table = _toml_table(path)
+        table = _toml_table(path, text)
         if table is None:
             raise UsageError(f"{path}: no [tool.keylatch] table")
         return parse(table, path, "[tool.keylatch] ")
-    return parse(_yaml_doc(path), path, "")
+    return parse(_yaml_doc(path, text), path, "")
 
 
 def _read(path: Path) -> str:
@@ -131,8 +145,9 @@ def _read(path: Path) -> str:
         raise UsageError(f"cannot read config file {path}: {getattr(exc, 'strerror', None) or exc}") from exc
 
 
-def _toml_table(path: Path) -> Mapping[str, object] | None:
-    text = _read(path)
+def _toml_table(path: Path, text: str | None = None) -> Mapping[str, object] | None:
+    if text is None:
+        text = _read(path)
     if "keylatch" not in text:  # most pyproject.toml files: skip parsing
         return None
     # tomllib is 3.11+; on 3.10 the identical tomli package (a dependency there).
@@ -152,8 +167,7 @@ def _toml_table(path: Path) -> Mapping[str, object] | None:
     return table
 
 
-def _yaml_doc(path: Path) -> Mapping[str, object]:
-    text = _read(path)
+def _yaml_doc(path: Path, text: str) -> Mapping[str, object]:
     import yaml  # only when a YAML config exists
 
     try:
