@@ -14,6 +14,7 @@ On the hook path (`keylatch staged` imports this only when git failed): stdlib o
 
 from __future__ import annotations
 
+import os
 import re
 
 from keylatch.errors import KeylatchError, ScanError, UsageError
@@ -53,7 +54,8 @@ def where(git: Git, path: Path) -> tuple[Path, str, bool]:
     if bare:
         return Path(git_dir), "", True
     prefix, cdup = (lines[2], lines[3]) if len(lines) >= 4 else ("", "")
-    return (path / cdup).resolve(), prefix, False
+    # Lexical, as the user spells paths: symbolic links in the working tree are not followed.
+    return Path(os.path.normpath(os.path.abspath(path / cdup))), prefix, False
 
 
 def is_commit(git: Git, rev: str) -> bool:
