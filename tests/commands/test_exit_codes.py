@@ -87,6 +87,7 @@ CASES: list[tuple[str, Callable[[Setup], Path], tuple[str, ...], int, str]] = [
     ("bad revision", in_repo, ("ci", "--range", "HEAD..nope"), 2, "'nope' is not a commit"),
     ("bad revision", in_repo, ("ci", "--since", "nope"), 2, "'nope' is not a commit"),
     ("bad revision", in_repo, ("ci", "--range", "nope"), 2, "--range must look like BASE..HEAD"),
+    ("bad revision", in_repo, ("ci", "--since", "2024-01-01"), 2, "for a date use `keylatch history --since`"),
     ("bad branch", in_repo, ("history", "--branch", "nope"), 2, "no such branch: nope"),
     ("missing path", in_repo, ("scan", "missing"), 2, "no such file or directory: missing"),
     ("missing path", in_repo, ("history", "missing"), 2, "no such file or directory: missing"),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from keylatch.commands.output import OutputArgs, add_output_arguments, add_verify_arguments
 from keylatch.commands.pipeline import ConfigArgs, add_config_arguments, finish
-from keylatch.errors import ExitCode, ScanError
+from keylatch.errors import ExitCode, ScanError, UsageError
 from keylatch.report import FORMATS
 
 TYPE_CHECKING = False
@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo", type=Path, default=Path("."), metavar="DIR", help="the repository (default: .)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--range", metavar="BASE..HEAD", help="scan these commits instead of the CI's range")
-    which.add_argument("--since", metavar="REV", help="scan REV..HEAD instead of the CI's range")
+    which.add_argument("--since", metavar="REV", help="scan REV..HEAD instead of the CI's range (REV is a commit)")
     parser.add_argument(
         "--trust-repo-owner", action="store_true",
         help="read the repository even if another user owns it (CI containers); keylatch never runs "
@@ -51,6 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_output_arguments(parser, FORMATS)
     add_verify_arguments(parser)
     parser.set_defaults(format=None)
+    parser.description = (
+        f"{parser.description}\n\nThe configuration and baseline are read from the range's base commit, so\n"
+        "a change cannot approve itself; changes the range makes to them are named in the report."
+    )
 
 
 def run(args: Args) -> ExitCode:
@@ -71,7 +75,14 @@ def run(args: Args) -> ExitCode:
     event = load_event(env) if env.get("GITHUB_ACTIONS") == "true" and not (args.range or args.since) else None
     spec = detect(env, event, range_arg=args.range, since_arg=args.since)
     state = inspect(args.repo, args.trust_repo_owner)
-    plan = resolve(spec, git, state.shallow)
+    try:
+        plan = resolve(spec, git, state.shallow)
+    except UsageError as exc:
+        from keylatch.sources.revs import date
+
+        if args.since and date(args.since) is not None:  # `history --since` takes dates; ci's is a commit
+            raise UsageError(f"{exc} (ci --since takes a commit; for a date use `keylatch history --since`)") from exc
+        raise
     noun = "commit" if plan.commits == 1 else "commits"
     print(f"keylatch: {plan.origin}: scanning {plan.commits} {noun} ({plan.description})", file=sys.stderr)
     if not plan.head:  # nothing to scan (a deleted branch): the settings do not matter
