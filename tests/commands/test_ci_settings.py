@@ -144,6 +144,13 @@ def test_unrelated_pyproject_changes_are_not_named(make_repo: MakeRepo, keylatch
     assert r.code == 1 and "warning" not in r.err and ": pyproject.toml, no baseline" in r.err
 
 
+def test_a_pyproject_that_only_mentions_keylatch_is_not_a_config(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    pyproject = '[project]\nname = "app"\ndependencies = ["keylatch"]\n'
+    repo, base, head = build(make_repo, {"pyproject.toml": pyproject, ".keylatch.yaml": 'exclude: ["src/*"]\n'}, {})
+    r = ci(keylatch, repo, base, head)
+    assert r.code == 0 and ": .keylatch.yaml, no baseline" in r.err, r.err
+
+
 def test_a_range_that_breaks_the_config_is_a_usage_error(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
     repo, base, head = build(make_repo, {}, {".keylatch.yaml": "fail_on: high\n"})
     r = ci(keylatch, repo, base, head)
@@ -159,7 +166,7 @@ def test_a_broken_base_config_does_not_block_its_repair(make_repo: MakeRepo, key
     r = ci(keylatch, repo, base, head)
     # The base's file is not applied (strictest settings), the repair is named, the key reported.
     assert r.code == 1 and "src/app.py:1:" in r.out
-    assert "unknown key 'fail_on'" in r.err and "not applied; judged with keylatch's defaults" in r.err
+    assert "unknown key 'fail_on'" in r.err and "not applied; keylatch's defaults stand in for it" in r.err
     assert "this range changes keylatch's configuration .keylatch.yaml" in r.err
 
 
@@ -193,6 +200,22 @@ def test_no_base_means_defaults(make_repo: MakeRepo, keylatch: RunKeylatch, tmp_
     assert r.code == 1 and "src/app.py:1:" in r.out
     assert "no base commit to compare with" in r.err and "judged with keylatch's defaults" in r.err
     assert "this range adds keylatch's configuration .keylatch.yaml" in r.err
+
+
+def test_no_base_still_honours_a_config_from_outside_the_repository(
+    make_repo: MakeRepo, keylatch: RunKeylatch, tmp_path: Path
+) -> None:
+    repo = make_repo()
+    repo.write("src/app.py", KEY_LINE)
+    head = repo.commit("first commit")
+    org = tmp_path / "org.yaml"
+    org.write_text('exclude: ["src/*"]\n')
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"ref": "refs/heads/main", "before": "0" * 40, "after": head,
+                                 "repository": {"default_branch": "main"}}))  # fmt: skip
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(event)}
+    r = keylatch("ci", "--config", str(org), cwd=repo.path, env=env)
+    assert r.code == 0 and "no base commit to compare with" in r.err and f"{org} (from disk)" in r.err
 
 
 def test_a_new_branch_is_judged_with_the_settings_it_forked_from(
@@ -243,15 +266,25 @@ def test_explicit_config_the_repository_tracks_is_read_at_the_base(make_repo: Ma
 def test_a_symlink_in_the_checkout_cannot_redirect_the_base_baseline(
     make_repo: MakeRepo, keylatch: RunKeylatch
 ) -> None:
-    """The base names ci/accepted.json; the range moves `ci` to a symlink at a directory whose
-    accepted.json accepts the key. Paths are read from the base commit, never through the disk."""
-    before = {".keylatch.yaml": "baseline: ci/accepted.json\n", "ci/accepted.json": '{"version": 1, "entries": []}'}
-    repo, base, head = build(make_repo, before, {"evil/accepted.json": baseline_for(KEY)})
+    """The base names ci/accepted.json (empty) and also holds evil/accepted.json, which accepts the
+    key. The range turns `ci` into a symlink to `evil`. Read through the disk, the base's baseline
+    would become evil/accepted.json; read from the commit, it stays ci/accepted.json."""
+    before = {
+        ".keylatch.yaml": "baseline: ci/accepted.json\n",
+        "ci/accepted.json": '{"version": 1, "entries": []}',
+        "evil/accepted.json": baseline_for(KEY),
+    }
+    repo, base, head = build(make_repo, before, {})
     repo.git("rm", "-q", "-r", "ci")
     (repo.path / "ci").symlink_to("evil")
     head = repo.commit("ci -> evil")
     r = ci(keylatch, repo, base, head)
-    assert r.code == 1 and "src/app.py:1:" in r.out
+    # The range's own baseline path now leads nowhere in git: a broken configuration, exit 2.
+    assert r.code == 2 and "baseline ci/accepted.json does not exist (in " in r.err, r.err
+    repo.git("rm", "-q", ".keylatch.yaml")
+    head = repo.commit("no config")
+    r = ci(keylatch, repo, base, head)
+    assert r.code == 1 and "src/app.py:1:" in r.out, r.err
 
 
 def run_formats(keylatch: RunKeylatch, make_repo: MakeRepo) -> tuple[GitRepo, str, str, dict[str, Result]]:

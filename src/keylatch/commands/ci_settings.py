@@ -144,7 +144,7 @@ def settle_range(args: ConfigArgs, git: Git, where: Where, base: str | None, hea
     reader.want([*_candidates(where.prefix), *(p for p in explicit if p)])
     # A file the command line names is repository content when git tracks it at either end.
     tracked = [p is not None and any(reader.entry(c, p) for c in (base, head)) for p in explicit]
-    at_base = _side(args, reader, where, base, tracked) if base else _Side()
+    at_base = _side(args, reader, where, base, tracked)  # no base: only what the command line names
     at_head = _side(args, reader, where, head, tracked)
     if at_head.problem:
         # The range leaves keylatch's configuration broken: fix it before it merges (exit 2).
@@ -152,8 +152,8 @@ def settle_range(args: ConfigArgs, git: Git, where: Where, base: str | None, hea
     notices = [_judged_with(base, at_base, args.no_baseline)]
     if at_base.problem:
         notices.append(Notice(SETTINGS_INVALID, "warning", safe(
-            f"{at_base.problem} (in the base commit {(base or '')[:12]}): not applied; judged with "
-            "keylatch's defaults, the strictest settings"), commit=base or ""))  # fmt: skip
+            f"{at_base.problem} (in the base commit {(base or '')[:12]}): not applied; keylatch's defaults "
+            "stand in for it"), commit=base or ""))  # fmt: skip
     watched = [*_candidates(where.prefix), *(p for p in explicit if p)]
     notices += _changes(reader, base, head, watched, (at_base.baseline_path, at_head.baseline_path))
     cfg = at_base.cfg.override(
@@ -164,8 +164,9 @@ def settle_range(args: ConfigArgs, git: Git, where: Where, base: str | None, hea
     return Judged(cfg, None if args.no_baseline else at_base.known, at_base.baseline_label, tuple(notices))
 
 
-def _side(args: ConfigArgs, reader: _Reader, where: Where, commit: str, tracked: Sequence[bool]) -> _Side:
-    """What `commit` says keylatch's settings are (with --config/--baseline applied)."""
+def _side(args: ConfigArgs, reader: _Reader, where: Where, commit: str | None, tracked: Sequence[bool]) -> _Side:
+    """What `commit` says keylatch's settings are (with --config/--baseline applied); for None,
+    an empty commit: defaults, unless the command line names a file from disk."""
     from keylatch import baseline
 
     try:
@@ -196,7 +197,9 @@ def _side(args: ConfigArgs, reader: _Reader, where: Where, commit: str, tracked:
         if data is None:
             if reader.entry(commit, path) is not None:
                 raise UsageError(f"baseline {path} is not a regular file")
-            return at  # a baseline the commit lacks suppresses nothing
+            if configured and commit is not None:  # as baseline.load on disk
+                raise UsageError(f"baseline {path} does not exist")
+            return at  # no default baseline: nothing is suppressed
         known = baseline.load_bytes(data, where.top / path)
     except UsageError as exc:
         return replace(at, problem=str(exc))
@@ -204,7 +207,7 @@ def _side(args: ConfigArgs, reader: _Reader, where: Where, commit: str, tracked:
 
 
 def _config(
-    args: ConfigArgs, reader: _Reader, where: Where, commit: str, tracked: bool
+    args: ConfigArgs, reader: _Reader, where: Where, commit: str | None, tracked: bool
 ) -> tuple[Config, str | None, str]:
     if args.config is not None and not tracked:
         return load(args.config), None, f"{args.config} (from disk)"  # not repository content
@@ -238,13 +241,13 @@ def _is_link(entry: Entry | None) -> bool:
 
 
 def _judged_with(base: str | None, at_base: _Side, no_baseline: bool) -> Notice:
+    known = "no baseline (--no-baseline)" if no_baseline else at_base.baseline_label
     if base is None:
         text = (
             "no base commit to compare with (a first push, or a branch with no history in common with "
-            "the default branch): judged with keylatch's defaults and no baseline"
+            f"the default branch): judged with {at_base.config_label}, {known}"
         )
-        return Notice(JUDGED_WITH, "note", text)
-    known = "no baseline (--no-baseline)" if no_baseline else at_base.baseline_label
+        return Notice(JUDGED_WITH, "note", safe(text))
     text = f"judged with the settings of the base commit {base[:12]}: {at_base.config_label}, {known}"
     return Notice(JUDGED_WITH, "note", safe(text), commit=base)
 
