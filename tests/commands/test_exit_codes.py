@@ -150,20 +150,3 @@ def test_every_command_is_in_the_matrix() -> None:
     covered = {argv[0] for _, _, argv, _, _ in CASES}
     # plugin-path takes no input; detect-secrets passes through detect-secrets' own codes.
     assert covered == {c.replace("_", "-") for c in COMMAND_MODULES} - {"plugin-path", "detect-secrets"}
-
-
-def test_history_since_takes_a_date_or_a_revision(setup: Setup, keylatch: RunKeylatch) -> None:
-    def introduced(*args: str) -> int:
-        r = keylatch("history", *args, "-f", "json", cwd=setup.repo.path)
-        assert r.code in (0, 1), r.err
-        return r.code
-
-    # Both commits are dated 2024-01-01T12:00:00Z (tests/gitrepo.py).
-    assert introduced("--since", "2023-12-31") == 1
-    assert introduced("--since", "2024-01-02") == 0
-    assert introduced("--since", "2024-01-01T11:00:00Z") == 1
-    assert introduced("--since", "1.day.ago") == 0
-    assert introduced("--since", setup.base) == 1  # a revision: commits not reachable from it
-    assert introduced("--since", setup.head) == 0
-    setup.repo.git("tag", "2023-01-01", setup.head)  # a revision wins over a date, as in git
-    assert introduced("--since", "2023-01-01") == 0

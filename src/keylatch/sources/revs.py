@@ -125,4 +125,5 @@ def date(text: str) -> str | None:
         dt.date.fromisoformat(m.group(1))
     except ValueError:  # 2024-02-30
         return None
-    return text
+    # git's approxidate gives a bare date the current time of day; a reader means its start.
+    return f"{text} 00:00:00" if text == m.group(1) else text
