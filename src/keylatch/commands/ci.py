@@ -110,7 +110,7 @@ def _allowed(found: tuple[Finding, str]) -> Notice:
     f, comment = found
     loc = f.location
     commit = loc.commit or ""
-    text = f"{loc.path}:{loc.line} in {commit[:12]}: a {f.rule_id} not reported, allowed by a `{comment}` comment"
+    text = f"{loc.path}:{loc.line} in {commit[:12]}: {f.rule_id} key not reported, allowed by a `{comment}` comment"
     return Notice(ALLOWED_BY_COMMENT, "warning", safe(text), path=safe(loc.path), line=loc.line, commit=commit)
 
 
