@@ -110,4 +110,11 @@ def test_history_baseline_suppresses_a_deleted_key_in_ci(
     r = keylatch("baseline", "create", "--history", "--reason", "revoked", cwd=repo.path)
     assert r.code == 0 and "1 entries (1 added" in r.err
     assert json.loads((repo.path / ".keylatch-baseline.json").read_text())["entries"][0]["paths"] == ["old.py"]
-    assert keylatch("ci", "--range", f"{base}..HEAD", cwd=repo.path).code == 0
+    accepted = repo.commit("accept the revoked key")
+    # ci judges a range with its base's baseline: the range that adds the baseline is not covered by it ...
+    r = keylatch("ci", "--range", f"{base}..HEAD", cwd=repo.path)
+    assert r.code == 1 and "this range adds keylatch's baseline .keylatch-baseline.json" in r.err
+    # ... a range after it is: the key comes back and is accepted.
+    repo.write("old.py", f'K = "{KEY}"\n')
+    repo.commit("bring it back")
+    assert keylatch("ci", "--range", f"{accepted}..HEAD", cwd=repo.path).code == 0

@@ -62,9 +62,7 @@ def test_github_pull_request(pr: tuple[GitRepo, dict[str, str]], tmp_path: Path,
     assert lines[1:] == ["keylatch: 1 key found in 1 file"]
 
 
-def test_gitlab_merge_request_with_sarif_output(
-    pr: tuple[GitRepo, dict[str, str]], keylatch: RunKeylatch
-) -> None:
+def test_gitlab_merge_request_with_sarif_output(pr: tuple[GitRepo, dict[str, str]], keylatch: RunKeylatch) -> None:
     work, ids = pr
     env = {"GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "9",
            "CI_MERGE_REQUEST_DIFF_BASE_SHA": ids["base"], "CI_COMMIT_SHA": ids["head"]}  # fmt: skip
@@ -79,9 +77,15 @@ def test_gitlab_merge_request_with_sarif_output(
 def test_baseline_and_fail_on_apply(pr: tuple[GitRepo, dict[str, str]], tmp_path: Path, keylatch: RunKeylatch) -> None:
     work, ids = pr
     env = github_env(tmp_path, "pull_request", pr_event(ids))
-    assert keylatch("baseline", "create", "src", "--reason", "revoked", cwd=work.path).code == 0
-    r = keylatch("ci", cwd=work.path, env=env)
+    # A baseline outside the repository, named on the command line (ci_settings: read from disk).
+    accepted = tmp_path / "accepted.json"
+    created = keylatch("baseline", "create", "src", "--file", str(accepted), "--reason", "revoked", cwd=work.path)
+    assert created.code == 0
+    r = keylatch("ci", "--baseline", str(accepted), cwd=work.path, env=env)
     assert (r.code, r.out) == (0, "keylatch: no keys found\n")
+    # The same file left untracked in the checkout is not the base's baseline: not applied.
+    accepted.rename(work.path / ".keylatch-baseline.json")
+    assert keylatch("ci", cwd=work.path, env=env).code == 1
     assert keylatch("ci", "--no-baseline", "--fail-on", "critical", cwd=work.path, env=env).code == 0
     assert keylatch("ci", "--no-baseline", "--fail-on", "high", cwd=work.path, env=env).code == 1
 

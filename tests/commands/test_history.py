@@ -98,6 +98,25 @@ def test_scope_options(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
     assert both.code == 2 and "cannot be combined" in both.err
 
 
+def test_since_takes_a_revision_or_a_date(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo, _, c = leaky(make_repo)  # the key is introduced by c, dated day(2)
+
+    def intros(since: str) -> list[str]:
+        r = keylatch("history", str(repo.path), "-f", "json", "--since", since)
+        assert r.code in (0, 1), r.err
+        return [f["introduced"]["sha"] for f in json.loads(r.out)["findings"]]
+
+    assert intros(f"{c}~1") == [c]  # a revision: commits not reachable from it
+    assert intros(c) == []
+    assert intros(day(2)[:10]) == [c]  # a date, as `git log --since`: commits made on or after it
+    assert intros(day(3)) == []
+    assert intros("1.day.ago") == [] and intros("1000 weeks ago") == [c]
+    repo.git("tag", day(2)[:10], c)  # a revision wins over a date, as in git
+    assert intros(day(2)[:10]) == []
+    bad = keylatch("history", str(repo.path), "--since", "2024-02-30")
+    assert bad.code == 2 and "is neither a commit in this repository nor a date" in bad.err
+
+
 def test_file_url_is_cloned_to_a_temp_dir_that_is_removed(
     make_repo: MakeRepo, keylatch: RunKeylatch, tmp_path: Path
 ) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from keylatch.engine import scan
-from keylatch.errors import ScanError
+from keylatch.errors import ScanError, UsageError
 from keylatch.rules.synthetic import make_key
 from keylatch.sources import staged as src
 from keylatch.sources.gitcmd import Git
@@ -123,7 +123,7 @@ def test_paths_untracked_deleted_and_missing(make_repo: MakeRepo) -> None:
         assert staged.untracked == ("loose.py",)
         assert staged.deleted == ("old.py",)
         assert src.staged_contents(staged, {}) == [("loose.py", b"l\n", None)]
-        with pytest.raises(ScanError, match="nope.py: not in the index"):
+        with pytest.raises(UsageError, match="nope.py: not in the index"):
             src.staged_paths(git, ["nope.py"])
 
 
@@ -187,7 +187,7 @@ def test_many_paths_match_like_few(make_repo: MakeRepo) -> None:
         many_result = src.staged_paths(git, many)
         assert paths_of(many_result) == sorted(paths_of(few_result) + [f"d3/f{i}.txt" for i in range(3, 80, 4)])
         assert few_result.untracked == ("loose.txt",) and many_result.untracked == ("loose.txt",)
-        with pytest.raises(ScanError, match="nope"):
+        with pytest.raises(UsageError, match="nope"):
             src.staged_paths(git, [*many, "nope"])
 
 

@@ -2,7 +2,10 @@
 
 The range comes from the CI (GitHub Actions event payload, GitLab predefined variables) or from
 --range/--since; see keylatch.sources.ci_range. The commits are scanned by the history walker,
-then path excludes, allow comments and the baseline apply as in `keylatch scan`.
+then path excludes, allow comments and the baseline apply as in `keylatch scan`, with one
+difference: the configuration and baseline are those of the range's base commit, so a change
+cannot approve itself (commands/ci_settings.py). Changes the range makes to them, and keys an
+allow comment in the range suppressed, are named in every report format.
 """
 
 from __future__ import annotations
@@ -13,16 +16,14 @@ import sys
 from pathlib import Path
 
 from keylatch.commands.output import OutputArgs, add_output_arguments, add_verify_arguments
-from keylatch.commands.pipeline import (
-    ConfigArgs,
-    add_config_arguments,
-    finish,
-    scan_commits,
-    settle,
-    without_baseline,
-)
-from keylatch.errors import ExitCode
+from keylatch.commands.pipeline import ConfigArgs, add_config_arguments, finish
+from keylatch.errors import ExitCode, ScanError, UsageError
 from keylatch.report import FORMATS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.model import Finding
+    from keylatch.report.notice import Notice
 
 HELP = "scan the commits of this CI push / pull request / merge request (GitHub Actions, GitLab CI)"
 
@@ -40,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo", type=Path, default=Path("."), metavar="DIR", help="the repository (default: .)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--range", metavar="BASE..HEAD", help="scan these commits instead of the CI's range")
-    which.add_argument("--since", metavar="REV", help="scan REV..HEAD instead of the CI's range")
+    which.add_argument("--since", metavar="REV", help="scan REV..HEAD instead of the CI's range (REV is a commit)")
     parser.add_argument(
         "--trust-repo-owner", action="store_true",
         help="read the repository even if another user owns it (CI containers); keylatch never runs "
@@ -50,28 +51,67 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_output_arguments(parser, FORMATS)
     add_verify_arguments(parser)
     parser.set_defaults(format=None)
+    parser.description = (
+        f"{parser.description}\n\nThe configuration and baseline are read from the range's base commit, so\n"
+        "a change cannot approve itself; changes the range makes to them are named in the report."
+    )
 
 
 def run(args: Args) -> ExitCode:
+    from keylatch.commands.ci_settings import Where, settle_range
+    from keylatch.commands.pipeline import apply_baseline, judge_commits
     from keylatch.sources.ci_range import detect, load_event, resolve
     from keylatch.sources.gitcmd import Git
     from keylatch.sources.repostate import inspect
+    from keylatch.sources.revs import where
 
     env = os.environ
-    cfg = settle(args, args.repo)
+    git = Git(args.repo, config=_trust(args))
+    try:
+        top, prefix, _ = where(git, args.repo)  # no such directory, not a repository: exit 2
+    except ScanError:
+        inspect(args.repo, args.trust_repo_owner)  # says why git refuses it (dubious ownership, ...)
+        raise
     event = load_event(env) if env.get("GITHUB_ACTIONS") == "true" and not (args.range or args.since) else None
     spec = detect(env, event, range_arg=args.range, since_arg=args.since)
     state = inspect(args.repo, args.trust_repo_owner)
-    plan = resolve(spec, Git(args.repo, config=_trust(args)), state.shallow)
+    try:
+        plan = resolve(spec, git, state.shallow)
+    except UsageError as exc:
+        from keylatch.sources.revs import date
+
+        if args.since and date(args.since) is not None:  # `history --since` takes dates; ci's is a commit
+            raise UsageError(f"{exc} (ci --since takes a commit; for a date use `keylatch history --since`)") from exc
+        raise
     noun = "commit" if plan.commits == 1 else "commits"
     print(f"keylatch: {plan.origin}: scanning {plan.commits} {noun} ({plan.description})", file=sys.stderr)
+    if not plan.head:  # nothing to scan (a deleted branch): the settings do not matter
+        from keylatch.config import Config
+
+        return finish([], Config().override(format=args.format), args)
+    # The range is judged with its base's configuration and baseline (commands/ci_settings.py).
+    judged = settle_range(args, git, Where(top, prefix), plan.base, plan.head)
+    cfg = judged.cfg
     # resolve() has checked that the range stops short of any shallow boundary.
-    findings = (
-        scan_commits(args.repo, plan.revs, cfg, trust_owner=args.trust_repo_owner, allow_shallow=True)
+    findings, by_comment = (
+        judge_commits(args.repo, plan.revs, cfg, trust_owner=args.trust_repo_owner, allow_shallow=True)
         if plan.commits
-        else []
+        else ([], [])
     )
-    return finish(without_baseline(findings, cfg), cfg, args)
+    if judged.known is not None:
+        findings = apply_baseline(findings, judged.known, judged.baseline_label)
+    return finish(findings, cfg, args, (*judged.notices, *map(_allowed, by_comment)))
+
+
+def _allowed(found: tuple[Finding, str]) -> Notice:
+    """An allow comment in the range kept this key out of the report: a reviewer should see it."""
+    from keylatch.report.notice import ALLOWED_BY_COMMENT, Notice, safe
+
+    f, comment = found
+    loc = f.location
+    commit = loc.commit or ""
+    text = f"{loc.path}:{loc.line} in {commit[:12]}: {f.rule_id} key not reported, allowed by a `{comment}` comment"
+    return Notice(ALLOWED_BY_COMMENT, "warning", safe(text), path=safe(loc.path), line=loc.line, commit=commit)
 
 
 def _trust(args: Args) -> tuple[str, ...]:

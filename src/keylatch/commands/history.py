@@ -16,6 +16,7 @@ from keylatch.report import FORMATS
 
 if TYPE_CHECKING:
     from keylatch.config import Config
+    from keylatch.sources.gitcmd import Git
     from keylatch.sources.history import HistoryResult
     from keylatch.sources.scanner import Progress
 
@@ -43,7 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     scope = parser.add_argument_group("scope (default: every commit reachable from any ref)")
     scope.add_argument("--range", metavar="A..B", help="only commits in this git range")
-    scope.add_argument("--since", metavar="REV", help="only commits not reachable from REV")
+    scope.add_argument(
+        "--since", metavar="REV|DATE",
+        help="only commits not reachable from REV, or (a date: 2024-01-31, '2 weeks ago') committed after DATE",
+    )  # fmt: skip
     scope.add_argument("--branch", action="append", default=[], metavar="NAME", help="only this branch (repeatable)")
     scope.add_argument(
         "--include-unreachable", action="store_true",
@@ -65,18 +69,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_output_arguments(parser, FORMATS)
 
 
-def revisions(args: Args, branch_ref: Sequence[str]) -> tuple[str, ...]:
+def revisions(args: Args, branch_ref: Sequence[str], git: Git) -> tuple[str, ...]:
+    """rev-list arguments for the scope options; every revision is checked first, so a typo is a
+    usage error (exit 2) rather than a git failure (exit 3)."""
+    from keylatch.sources import revs as rv
+
     if args.range and (args.since or args.branch):
         raise UsageError("--range cannot be combined with --since or --branch")
     if args.range:
-        if args.range.startswith("-"):
-            raise UsageError(f"not a range: {args.range}")
+        for rev in rv.split_range(args.range, "--range"):
+            rv.commit(git, rev, "--range")
         return (args.range,)
     revs = tuple(branch_ref) or ("--all",)
     if args.since:
-        if args.since.startswith("-"):
-            raise UsageError(f"not a revision: {args.since}")
-        revs += ("--not", args.since)
+        # A revision if it names one (as before), else a date as `git log --since` reads it.
+        if rv.is_commit(git, args.since) or args.since.startswith("-"):
+            revs += ("--not", rv.commit(git, args.since, "--since"))
+        elif (when := rv.date(args.since)) is not None:
+            revs += (f"--since={when}",)
+        else:
+            raise UsageError(
+                f"--since: {args.since!r} is neither a commit in this repository nor a date "
+                "(2024-01-31, 2024-01-31T12:00:00Z, '2 weeks ago')"
+            )
     return revs
 
 
@@ -93,12 +108,17 @@ def _scan(args: Args, path: Path) -> ExitCode:
     from keylatch.commands.pipeline import settle
     from keylatch.report.history_report import render, summary
     from keylatch.sources.discover import branch_ref, discover
+    from keylatch.sources.gitcmd import Git
     from keylatch.sources.history import scan_history
+    from keylatch.sources.repostate import inspect
 
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
     found = discover(path)
-    revs = revisions(args, [branch_ref(found.root, b) for b in args.branch])
+    git = Git(found.root, config=(f"safe.directory={found.root.resolve()}",) if args.trust_repo_owner else ())
+    if args.range or args.since:
+        inspect(found.root, args.trust_repo_owner)  # an unreadable repository says why before a revision is judged
+    revs = revisions(args, [branch_ref(found.root, b) for b in args.branch], git)
     # The scanned repository's own config (rules, excludes, baseline) applies, as in scan and ci.
     cfg = settle(args, found.root)
     scan = functools.partial(

@@ -13,7 +13,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from keylatch.errors import ExitCode, UsageError
+from keylatch.errors import ExitCode, ScanError, UsageError
 
 HELP = "install plain git pre-commit and pre-push hooks that run keylatch (chaining existing hooks)"
 
@@ -112,7 +112,12 @@ def install(directory: Path, name: str, python: str) -> str:
 
 
 def run(args: Args) -> ExitCode:
-    directory = hooks_dir(None)
+    from keylatch.sources.revs import not_a_repo
+
+    try:
+        directory = hooks_dir(None)
+    except ScanError as exc:
+        raise not_a_repo(exc, Path.cwd()) from exc  # outside a repository: exit 2, as everywhere
     for name in args.hook or sorted(COMMANDS):
         note = install(directory, name, sys.executable)
         print(f"keylatch: {name} hook {note}: {directory / name}")

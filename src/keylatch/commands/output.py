@@ -12,6 +12,10 @@ from pathlib import Path
 from keylatch.errors import ExitCode, UsageError
 from keylatch.model import Finding
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.report.notice import Notice
+
 log = logging.getLogger(__name__)
 
 
@@ -52,12 +56,13 @@ def use_colour(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def emit(findings: Sequence[Finding], args: argparse.Namespace) -> ExitCode:
-    """Render findings per the output options, write them, and return the exit code."""
+def emit(findings: Sequence[Finding], args: argparse.Namespace, notices: Sequence[Notice] = ()) -> ExitCode:
+    """Render findings (and notices, report/notice.py) per the output options, write them, and
+    return the exit code."""
     from keylatch.report import render
 
     colour = args.output is None and use_colour(args.no_color)
-    out = render(args.format, findings, colour=colour, reveal=args.show_secrets)
+    out = render(args.format, findings, colour=colour, reveal=args.show_secrets, notices=notices)
     if write(out, args):
         print(f"keylatch: {len(findings)} key(s) found; report written to {args.output}", file=sys.stderr)
     return ExitCode.LEAKS if findings else ExitCode.CLEAN

@@ -22,7 +22,9 @@ from keylatch.model import Finding, Severity
 if TYPE_CHECKING:
     import datetime as dt
 
+    from keylatch.baseline import Baseline
     from keylatch.config import Config
+    from keylatch.report.notice import Notice
     from keylatch.sources.gitcmd import Git
     from keylatch.sources.history import HistoryResult
 
@@ -131,6 +133,14 @@ def scan_commits(
 
     Allow comments are read from the blob each key was found in (one `cat-file --batch`).
     """
+    return judge_commits(repo, revs, cfg, trust_owner=trust_owner, allow_shallow=allow_shallow)[0]
+
+
+def judge_commits(
+    repo: Path, revs: Sequence[str], cfg: Config, *, trust_owner: bool = False, allow_shallow: bool = False
+) -> tuple[list[Finding], list[tuple[Finding, str]]]:
+    """As scan_commits, plus each finding an allow comment on its line suppressed, with the
+    comment's name (`keylatch ci` names them: a comment is part of the change it approves)."""
     from keylatch import allowlist
     from keylatch.sources.gitcmd import Git
     from keylatch.sources.history import scan_history
@@ -145,12 +155,17 @@ def scan_commits(
         return allowlist.lines_at(data, f.location.line) if data is not None else None
 
     kept = []
+    by_comment = []
     for f, decision in allowlist.judge(found, cfg.allowlist, lines_of):  # path globs included
         if decision.keep:
             kept.append(f)
-        else:
-            log.info("%s:%d: %s", f.location.path, f.location.line, decision.reason)
-    return sorted(kept, key=sort_key)
+            continue
+        log.info("%s:%d: %s", f.location.path, f.location.line, decision.reason)
+        lines = lines_of(f)
+        comment = allowlist.pragma(*lines) if lines is not None and cfg.pragmas else None
+        if comment is not None and allowlist.path_excluded(f.location.path, cfg.exclude) is None:
+            by_comment.append((f, comment))
+    return sorted(kept, key=sort_key), sorted(by_comment, key=lambda fc: sort_key(fc[0]))
 
 
 def _blobs(git: Git, ids: Iterable[str]) -> dict[str, bytes]:
@@ -178,19 +193,28 @@ def without_baseline(findings: list[Finding], cfg: Config) -> list[Finding]:
         return findings
     from keylatch import baseline
 
-    known = baseline.load(cfg.baseline)
+    return apply_baseline(findings, baseline.load(cfg.baseline), str(cfg.baseline))
+
+
+def apply_baseline(findings: list[Finding], known: Baseline, label: str) -> list[Finding]:
+    """`findings` minus those `known` (read from `label`) accepts on this day."""
+    from keylatch import baseline
+
     kept = baseline.subtract(findings, known, today())
     if len(kept) != len(findings):
-        log.info("baseline %s suppressed %d finding(s)", cfg.baseline, len(findings) - len(kept))
+        log.info("baseline %s suppressed %d finding(s)", label, len(findings) - len(kept))
     stale = baseline.expired(known, today())
     if stale:
-        log.warning("baseline %s: %d expired entr%s no longer suppress%s their keys", cfg.baseline,
+        log.warning("baseline %s: %d expired entr%s no longer suppress%s their keys", label,
                     len(stale), "ies" if len(stale) != 1 else "y", "" if len(stale) != 1 else "es")  # fmt: skip
     return kept
 
 
-def finish(findings: list[Finding], cfg: Config, args: argparse.Namespace) -> ExitCode:
-    """Render per the output options; exit 1 only if a finding reaches the fail-on severity."""
+def finish(findings: list[Finding], cfg: Config, args: argparse.Namespace, notices: Sequence[Notice] = ()) -> ExitCode:
+    """Render per the output options; exit 1 only if a finding reaches the fail-on severity.
+
+    `notices` (report/notice.py) go into the report, and on stderr unless the report itself is
+    on stdout in a format that carries them."""
     from keylatch.commands.output import emit
 
     if getattr(args, "verify", False) and findings:
@@ -198,7 +222,13 @@ def finish(findings: list[Finding], cfg: Config, args: argparse.Namespace) -> Ex
 
         findings = verify.annotate(findings, base_url=args.verify_url)
     args.format = cfg.format or "text"
-    code = emit(findings, args)
+    if notices and (args.format == "text" or args.output is not None):
+        import sys
+
+        from keylatch.report.notice import text_lines
+
+        sys.stderr.write(text_lines(notices))
+    code = emit(findings, args, notices)
     if code == ExitCode.LEAKS and not any(cfg.fails(f.severity) for f in findings):
         log.warning("%d finding(s) below fail-on=%s: not failing", len(findings), cfg.fail_on.value)
         return ExitCode.CLEAN

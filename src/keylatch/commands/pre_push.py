@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from keylatch.errors import ExitCode
+from keylatch.errors import ExitCode, ScanError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,15 +38,21 @@ def run(args: Args) -> ExitCode:
     from keylatch.sources.gitcmd import Git
 
     git = Git(None)  # the hook's own directory, as git runs it
-    if os.environ.get("PRE_COMMIT_REMOTE_NAME") and not args.remote:
-        plan = push.from_environment(git, os.environ)
-    else:
-        remote = args.remote or "origin"
-        lines = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
-        refs = push.parse_ref_lines(lines)
-        # No ref lines at all (not run by git): assume everything local that the remote lacks.
-        plan = push.from_ref_lines(git, remote, refs) if refs else push.unpushed(git, remote)
-    if not push.has_commits(git, plan):
+    try:
+        if os.environ.get("PRE_COMMIT_REMOTE_NAME") and not args.remote:
+            plan = push.from_environment(git, os.environ)
+        else:
+            remote = args.remote or "origin"
+            lines = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+            refs = push.parse_ref_lines(lines)
+            # No ref lines at all (not run by git): assume everything local that the remote lacks.
+            plan = push.from_ref_lines(git, remote, refs) if refs else push.unpushed(git, remote)
+        new = push.has_commits(git, plan)
+    except ScanError as exc:
+        from keylatch.sources.revs import not_a_repo
+
+        raise not_a_repo(exc, os.getcwd()) from exc  # run outside a repository: exit 2, as everywhere
+    if not new:
         print(f"keylatch: nothing new to push to {plan.remote}", file=sys.stderr)
         return ExitCode.CLEAN
     from pathlib import Path

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from keylatch.errors import ExitCode
+from keylatch.errors import ExitCode, ScanError
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~5 ms
 if TYPE_CHECKING:
@@ -55,6 +55,10 @@ def run(args: Args) -> ExitCode:
     try:
         plan = src.staged_paths(git, args.files) if args.files else src.staged_changes(git)
         blobs = src.staged_blobs(git, plan, reader)
+    except ScanError as exc:
+        from keylatch.sources.revs import not_a_repo
+
+        raise not_a_repo(exc, os.getcwd()) from exc  # run outside a repository: exit 2, as everywhere
     finally:
         reader.close()
     contents = src.staged_contents(plan, blobs)

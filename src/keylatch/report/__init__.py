@@ -6,23 +6,32 @@ from collections.abc import Sequence
 
 from keylatch.model import Finding
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.report.notice import Notice
+
 FORMATS = ("text", "json", "sarif", "github")
 
 
-def render(fmt: str, findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False) -> str:
+def render(
+    fmt: str, findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False,
+    notices: Sequence[Notice] = (),
+) -> str:  # fmt: skip
+    """`notices` (report/notice.py) go into json, sarif and github; the text report leaves them to
+    the caller, which prints them on stderr."""
     # Imported on demand: the hook path renders text only.
     if fmt == "json":
         from keylatch.report import json_report
 
-        return json_report.render(findings, reveal=reveal)
+        return json_report.render(findings, reveal=reveal, notices=notices)
     if fmt == "sarif":
         from keylatch.report import sarif
 
-        return sarif.render(findings, reveal=reveal)
+        return sarif.render(findings, reveal=reveal, notices=notices)
     if fmt == "github":
         from keylatch.report import github
 
-        return github.render(findings, reveal=reveal)
+        return github.render(findings, reveal=reveal, notices=notices)
     from keylatch.report import text
 
     return text.render(findings, colour=colour, reveal=reveal)

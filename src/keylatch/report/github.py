@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from keylatch.model import Finding, Severity
+from keylatch.report.notice import Notice
 
 _COMMAND = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice"}
 
@@ -21,8 +22,17 @@ def _prop(s: str) -> str:
     return _data(s).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(findings: Sequence[Finding], *, reveal: bool = False) -> str:
-    lines = []
+def _notice(n: Notice) -> str:
+    props = [f"file={_prop(n.path)}"] if n.path else []
+    if n.path and n.line:
+        props.append(f"line={n.line}")
+    props.append(f"title={_prop('keylatch ' + n.kind)}")
+    return f"::{'warning' if n.level == 'warning' else 'notice'} {','.join(props)}::{_data(n.message)}"
+
+
+def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequence[Notice] = ()) -> str:
+    # Notices first: "this range changes keylatch's settings" is read before the findings.
+    lines = [_notice(n) for n in notices]
     ordered = sorted(findings, key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
     for f in ordered:
         loc = f.location

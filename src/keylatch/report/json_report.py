@@ -8,6 +8,7 @@ from typing import Any
 
 from keylatch import __version__
 from keylatch.model import Finding
+from keylatch.report.notice import Notice
 from keylatch.rules import rule_by_id
 
 SCHEMA_VERSION = 1
@@ -31,10 +32,12 @@ def finding_dict(f: Finding, reveal: bool = False) -> dict[str, Any]:
     return out
 
 
-def render(findings: Sequence[Finding], *, reveal: bool = False) -> str:
-    doc = {
+def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequence[Notice] = ()) -> str:
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "keylatch", "version": __version__},
         "findings": [finding_dict(f, reveal) for f in findings],
     }
+    if notices:  # `keylatch ci`: the settings it judged with, changes to them, allowed keys
+        doc["notices"] = [n.as_dict() for n in notices]
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"

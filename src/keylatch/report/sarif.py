@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from keylatch import __version__
 from keylatch.model import Finding, Severity
+from keylatch.report.notice import ALLOWED_BY_COMMENT, Notice
 from keylatch.rules import DEFAULT_RULES, Rule, rule_by_id
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -90,13 +91,39 @@ def _result(f: Finding, index: int, reveal: bool) -> dict[str, Any]:
     return result
 
 
-def render(findings: Sequence[Finding], *, reveal: bool = False) -> str:
+def _notification(n: Notice) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "descriptor": {"id": n.kind},
+        "level": "warning" if n.level == "warning" else "note",
+        "message": {"text": n.message},
+    }
+    if n.path:
+        loc: dict[str, Any] = {"artifactLocation": {"uri": quote(n.path, safe="/"), "uriBaseId": "%SRCROOT%"}}
+        if n.line:
+            loc["region"] = {"startLine": n.line}
+        out["locations"] = [{"physicalLocation": loc}]
+    return out
+
+
+def _invocation(notices: Sequence[Notice]) -> dict[str, Any]:
+    """Settings notices are configuration notifications; allowed keys are execution ones."""
+    config = [_notification(n) for n in notices if n.kind != ALLOWED_BY_COMMENT]
+    execution = [_notification(n) for n in notices if n.kind == ALLOWED_BY_COMMENT]
+    out: dict[str, Any] = {"executionSuccessful": True}
+    if config:
+        out["toolConfigurationNotifications"] = config
+    if execution:
+        out["toolExecutionNotifications"] = execution
+    return out
+
+
+def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequence[Notice] = ()) -> str:
     index = {r.id: i for i, r in enumerate(DEFAULT_RULES)}
     ordered = sorted(
         findings,
         key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id, f.location.commit or ""),
     )
-    doc = {
+    doc: dict[str, Any] = {
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -113,4 +140,8 @@ def render(findings: Sequence[Finding], *, reveal: bool = False) -> str:
             }
         ],
     }
+    if notices:
+        run = doc["runs"][0]
+        run["invocations"] = [_invocation(notices)]
+        run["properties"] = {"keylatchNotices": [n.as_dict() for n in notices]}
     return json.dumps(doc, indent=2) + "\n"

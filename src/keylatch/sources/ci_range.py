@@ -31,6 +31,7 @@ from pathlib import Path
 
 from keylatch.errors import ScanError, UsageError
 from keylatch.sources.gitcmd import Git
+from keylatch.sources.revs import commit
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,11 @@ class RangePlan:
     description: str
     commits: int
     origin: str
+    head: str = ""  # the range's head commit id ("" when there is nothing to scan)
+    # The commit the range is judged against: its configuration and baseline are what the
+    # protected branch already accepted (commands/ci_settings.py). None: there is none (a first
+    # push, or a new branch that shares no history with the default branch).
+    base: str | None = None
 
 
 def _zero(sha: str | None) -> bool:
@@ -95,9 +101,7 @@ def detect(
         return _github(env.get("GITHUB_EVENT_NAME", ""), event or {}, env)
     if env.get("GITLAB_CI") == "true":
         return _gitlab(env)
-    raise UsageError(
-        "not in GitHub Actions or GitLab CI; pass --range BASE..HEAD or --since REV"
-    )
+    raise UsageError("not in GitHub Actions or GitLab CI; pass --range BASE..HEAD or --since REV")
 
 
 def _str(doc: Mapping[str, object], *path: str) -> str | None:
@@ -164,8 +168,7 @@ def _gitlab(env: Mapping[str, str]) -> RangeSpec:
             platform="gitlab",
         )  # fmt: skip
     raise UsageError(
-        f"GitLab pipeline source {source or '(none)'!r} has no commit range; "
-        "pass --range BASE..HEAD or --since REV"
+        f"GitLab pipeline source {source or '(none)'!r} has no commit range; pass --range BASE..HEAD or --since REV"
     )
 
 
@@ -203,10 +206,12 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
     if spec.nothing:
         return RangePlan((), f"nothing ({spec.nothing})", 0, spec.origin)
     note = " (the clone is shallow)" if shallow else ""
-    for rev in (spec.head, spec.base):
-        if rev is not None and not spec.platform and not shallow and not _has_commit(git, rev):
-            # Given on the command line, in a complete clone: a typo, not missing history.
-            raise UsageError(f"{spec.origin}: {rev!r} is not a commit in this repository")
+    if not spec.platform:
+        # Given on the command line: a name that resolves to nothing is a typo (exit 2); an object
+        # id a shallow clone lacks may be missing history (exit 3). See sources/revs.py.
+        for rev in (spec.head, spec.base):
+            if rev is not None:
+                commit(git, rev, spec.origin, shallow=bool(shallow) or None, fix=_fix(spec.platform))
     if not _has_commit(git, spec.head):
         raise ScanError(
             f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_fix(spec.platform)}"
@@ -245,6 +250,8 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
             )
         revs = (head, f"^{ref}")
         description = f"{_short(head)} not on {ref.removeprefix('refs/remotes/').removeprefix('refs/heads/')}"
+        # Judged with the settings of the commit the branch forked from.
+        base = git.run("merge-base", head, ref, ok_codes=(0, 1)).decode().strip() or None
     else:
         revs = (head,)
         description = f"all of {_short(head)}"
@@ -256,4 +263,4 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
                 f"{spec.origin}: the range {description} reaches the shallow clone's boundary at "
                 f"{_short(cut[0])}, so part of it is missing; {_fix(spec.platform)}"
             )
-    return RangePlan(revs, description, len(commits), spec.origin)
+    return RangePlan(revs, description, len(commits), spec.origin, head=head, base=base)

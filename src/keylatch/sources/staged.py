@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
-from keylatch.errors import ScanError
+from keylatch.errors import ScanError, UsageError
 from keylatch.sources.gitcmd import Git, first_line
 
 # keylatch.model (and hashlib with it) is imported only once a keyword is present: a clean
@@ -186,7 +186,8 @@ def staged_paths(git: Git, paths: Sequence[str]) -> Staged:
         in_head = _in_head(git, missing)
         for p in missing:
             if p not in in_head:
-                raise ScanError(f"{p}: not in the index, in HEAD or on disk: nothing to scan")
+                # A path the user (or pre-commit) named that exists nowhere: a usage error, exit 2.
+                raise UsageError(f"{p}: not in the index, in HEAD or on disk: nothing to scan")
             deleted.append(p)
     return Staged(tuple(files), tuple(untracked), tuple(deleted), tuple(unmerged), cwd_relative=True)
 

@@ -1,0 +1,129 @@
+"""Repositories and revisions the user names -> what git holds, under one rule for errors.
+
+The rule (README, "Exit codes"): something the user named that does not exist or is not what
+the command needs (a path, a repository, a revision, a branch, a config file) is a UsageError,
+exit 2. Something that exists but cannot be read completely (a damaged object, a shallow or
+partial clone that lacks what the range needs, a git failure) is a ScanError, exit 3.
+
+    top = where(git, Path("."))         # UsageError: no such directory / not a git repository
+    sha = commit(git, "v1.2", "--range")  # UsageError: names nothing; ScanError: a shallow clone lacks it
+    raise not_a_repo(exc, Path.cwd())   # git's "not a git repository" failure, as the usage error it is
+
+On the hook path (`keylatch staged` imports this only when git failed): stdlib only at import.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from keylatch.errors import KeylatchError, ScanError, UsageError
+from keylatch.sources.gitcmd import Git
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# An object id, full or abbreviated: in a shallow or partial clone one may name history that
+# exists upstream but was never fetched.
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{7,64}")
+
+
+def not_a_repo(exc: ScanError, where: object) -> KeylatchError:
+    """git's "not a git repository" failure as the UsageError it is; any other failure unchanged."""
+    if "not a git repository" in str(exc):
+        return UsageError(f"not a git repository: {where}")
+    return exc
+
+
+def where(git: Git, path: Path) -> tuple[Path, str, bool]:
+    """(top, prefix, bare): the working tree's top directory (a bare repository's git dir),
+    `path` relative to it as git spells it (`sub/dir/` or ""), and whether the repository is bare."""
+    from pathlib import Path
+
+    if not path.exists():
+        raise UsageError(f"no such file or directory: {path}")
+    if not path.is_dir():
+        raise UsageError(f"not a directory: {path}")
+    try:
+        out = git.run("rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-prefix", "--show-cdup")
+    except ScanError as exc:
+        raise not_a_repo(exc, path) from exc
+    lines = out.decode("utf-8", "surrogateescape").split("\n")
+    bare, git_dir = lines[0] == "true", lines[1]
+    if bare:
+        return Path(git_dir), "", True
+    prefix, cdup = (lines[2], lines[3]) if len(lines) >= 4 else ("", "")
+    # Lexical, as the user spells paths: symbolic links in the working tree are not followed.
+    return Path(os.path.normpath(os.path.abspath(path / cdup))), prefix, False
+
+
+def is_commit(git: Git, rev: str) -> bool:
+    return git.returncode("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}") == 0
+
+
+def commit(
+    git: Git, rev: str, what: str, *, shallow: bool | None = None, fix: str = "run `git fetch --unshallow`"
+) -> str:
+    """The commit id `rev` names. `what` names the option in messages (`--range`).
+
+    A name that resolves to nothing, or to something that is not a commit, is the user's
+    mistake (UsageError), except an object id in a shallow or partial clone: that may be history
+    the clone never fetched (ScanError, whose message ends with `fix`). `shallow` is None to ask git.
+    """
+    if rev.startswith("-"):
+        raise UsageError(f"{what}: not a revision: {rev!r}")
+    # Exit 1: `rev` names no commit. Anything else (dubious ownership, ...) raises with git's message.
+    out = git.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", ok_codes=(0, 1))
+    sha = out.decode("ascii", "replace").strip()
+    if sha:
+        return sha
+    if _OBJECT_ID.fullmatch(rev) and (_incomplete(git) if shallow is None else shallow):
+        raise ScanError(f"{what}: commit {rev[:12]} is not in this clone (the clone is shallow or partial); {fix}")
+    if git.returncode("rev-parse", "--verify", "--quiet", "--end-of-options", rev) == 0:
+        raise UsageError(f"{what}: {rev!r} is not a commit")
+    raise UsageError(f"{what}: {rev!r} is not a commit in this repository")
+
+
+def _incomplete(git: Git) -> bool:
+    """A shallow or partial clone: an object id missing from it may exist upstream."""
+    shallow = git.run("rev-parse", "--is-shallow-repository").strip() == b"true"
+    partial = git.run("config", "--get", "extensions.partialclone", ok_codes=(0, 1)).strip() != b""
+    return shallow or partial
+
+
+def split_range(text: str, what: str) -> tuple[str, ...]:
+    """The revisions of `A..B`, `A...B` (an empty side means HEAD, as in git) or a single `REV`."""
+    if text.startswith("-"):
+        raise UsageError(f"{what}: not a range: {text!r}")
+    for sep in ("...", ".."):
+        left, found, right = text.partition(sep)
+        if found:
+            if right.startswith(".") or (not left and not right):
+                raise UsageError(f"{what} must look like A..B, not {text!r}")
+            return left or "HEAD", right or "HEAD"
+    return (text,)
+
+
+# What `--since` may be besides a revision: an ISO 8601 date or time (2024-01-31,
+# 2024-01-31T12:00:00Z, 2024-01-31 12:00+02:00) or git's relative form ("2 weeks ago",
+# "2.weeks.ago"). Both mean the same to git's approxidate as to a reader.
+_ISO = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2})?)?(?:Z|[+-]\d{2}:?\d{2})?")
+_RELATIVE = re.compile(r"\d+[. ](?:second|minute|hour|day|week|month|year)s?[. ]ago")
+
+
+def date(text: str) -> str | None:
+    """`text` when git's `--since=` would read it as the date a reader means, else None."""
+    import datetime as dt
+
+    if _RELATIVE.fullmatch(text):
+        return text
+    m = _ISO.fullmatch(text)
+    if m is None:
+        return None
+    try:
+        dt.date.fromisoformat(m.group(1))
+    except ValueError:  # 2024-02-30
+        return None
+    # git's approxidate gives a bare date the current time of day; a reader means its start.
+    return f"{text} 00:00:00" if text == m.group(1) else text
