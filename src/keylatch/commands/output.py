@@ -12,6 +12,10 @@ from pathlib import Path
 from keylatch.errors import ExitCode, UsageError
 from keylatch.model import Finding
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.verify.context import Context
+
 log = logging.getLogger(__name__)
 
 
@@ -34,18 +38,95 @@ def add_output_arguments(parser: argparse.ArgumentParser, formats: Sequence[str]
     parser.add_argument("--no-color", action="store_true", help="never colour the text report")
 
 
+class VerifyArgs(argparse.Namespace):
+    """The options add_verify_arguments adds."""
+
+    verify: bool
+    verify_url: str
+    verify_azure_url: str | None
+    no_verify_cache: bool
+    fail_on_verdict: str
+
+
 def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    group = parser.add_argument_group("verification (off by default; the only network use)")
+    group.add_argument(
         "--verify",
         action="store_true",
-        help="ask the OpenAI API whether each key is live (one read-only request per key; off by default)",
+        help="ask the OpenAI API (or the key's Azure endpoint) whether each key is live: one read-only "
+        "request per distinct key; verdicts: live, live-restricted, live-no-credit, live-ip-restricted, "
+        "inactive-owner, unknown, revoked",
     )
-    parser.add_argument(
+    group.add_argument(
         "--verify-url",
         default="https://api.openai.com",
         metavar="URL",
-        help="API base URL for --verify (default: https://api.openai.com)",
+        help="OpenAI API base URL for --verify (https; plain http only to loopback; default: https://api.openai.com)",
     )
+    # Tests point Azure checks at a local server; a real run builds https://<resource host>.
+    group.add_argument("--verify-azure-url", metavar="URL", help=argparse.SUPPRESS)
+    group.add_argument(
+        "--no-verify-cache",
+        action="store_true",
+        help="ask again even if a verdict from the last 24 h is cached ($XDG_CACHE_HOME/keylatch/verdicts.json)",
+    )
+    group.add_argument(
+        "--fail-on-verdict",
+        choices=("any", "live"),
+        default="any",
+        help="any (default): exit 1 for every key found; live: not for keys --verify found revoked or "
+        "never valid (live, restricted, no-credit, IP-restricted, inactive-owner and unknown keys still fail)",
+    )
+
+
+def verify_findings(
+    findings: Sequence[Finding], args: argparse.Namespace, context: Context | None = None
+) -> list[Finding]:
+    """`findings` with verdicts when --verify was given (else unchanged); never drops one.
+
+    `context` finds an Azure key's endpoint (keylatch.verify.context); by default the file on disk,
+    or the commit's files when the command scanned a repository (`args.repo`).
+    """
+    fail_on_verdict = getattr(args, "fail_on_verdict", "any")
+    if not getattr(args, "verify", False):
+        if fail_on_verdict != "any":
+            raise UsageError(f"--fail-on-verdict {fail_on_verdict} needs --verify")
+        return list(findings)
+    if not findings:
+        return []
+    from keylatch import verify
+    from keylatch.verify import cache
+    from keylatch.verify import context as ctx
+    from keylatch.verify.transport import check_base_url
+
+    options = verify.Options(
+        base_url=check_base_url(args.verify_url),
+        azure_url=check_base_url(args.verify_azure_url, "--verify-azure-url") if args.verify_azure_url else None,
+        cache=None if args.no_verify_cache else cache.default_path(),
+    )
+    if context is None:
+        repo = getattr(args, "repo", None)
+        if repo is not None:
+            from keylatch.sources.gitcmd import Git
+
+            trust = (f"safe.directory={Path(repo).resolve()}",) if getattr(args, "trust_repo_owner", False) else ()
+            context = ctx.Commits(Git(Path(repo), config=trust))
+        else:
+            context = ctx.files
+    return verify.annotate(findings, options, context)
+
+
+def blocking(findings: Sequence[Finding], args: argparse.Namespace) -> list[Finding]:
+    """The findings that fail the run under --fail-on-verdict (severity is judged separately)."""
+    if getattr(args, "fail_on_verdict", "any") != "live":
+        return list(findings)
+    from keylatch.model import Verdict
+
+    kept = [f for f in findings if f.verified is None or f.verified.verdict is not Verdict.REVOKED]
+    if len(kept) < len(findings):
+        log.warning("%d key(s) revoked or never valid: reported, not failing (--fail-on-verdict live)",
+                    len({f.fingerprint for f in findings} - {f.fingerprint for f in kept}))  # fmt: skip
+    return kept
 
 
 def use_colour(no_color: bool) -> bool:

@@ -191,15 +191,14 @@ def without_baseline(findings: list[Finding], cfg: Config) -> list[Finding]:
 
 def finish(findings: list[Finding], cfg: Config, args: argparse.Namespace) -> ExitCode:
     """Render per the output options; exit 1 only if a finding reaches the fail-on severity."""
-    from keylatch.commands.output import emit
+    from keylatch.commands.output import blocking, emit, verify_findings
 
-    if getattr(args, "verify", False) and findings:
-        from keylatch import verify
-
-        findings = verify.annotate(findings, base_url=args.verify_url)
+    findings = verify_findings(findings, args)  # unchanged without --verify
     args.format = cfg.format or "text"
     code = emit(findings, args)
-    if code == ExitCode.LEAKS and not any(cfg.fails(f.severity) for f in findings):
-        log.warning("%d finding(s) below fail-on=%s: not failing", len(findings), cfg.fail_on.value)
+    block = blocking(findings, args)  # all of them unless --fail-on-verdict live
+    if code == ExitCode.LEAKS and not any(cfg.fails(f.severity) for f in block):
+        if block:
+            log.warning("%d finding(s) below fail-on=%s: not failing", len(block), cfg.fail_on.value)
         return ExitCode.CLEAN
     return code

@@ -6,13 +6,20 @@ Full keys appear only when the cli passes reveal=True (`--show-secrets`).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from keylatch import __version__
+from keylatch.model import KeyCheck
+from keylatch.report.json_report import verification_dict
+from keylatch.report.text import verdict_text
 from keylatch.rules import rule_by_id
 from keylatch.sources.history import CommitInfo, HistoryResult, KeyFinding
 
 SCHEMA_VERSION = 1
+Verdicts = Mapping[str, KeyCheck]
+_NONE: Verdicts = MappingProxyType({})
 
 
 def summary(result: HistoryResult) -> str:
@@ -48,12 +55,14 @@ def _commit_text(c: CommitInfo) -> str:
     return f"{c.sha[:12]} {c.date} {c.author_name} <{c.author_email}>: {c.summary}"
 
 
-def render_text(result: HistoryResult, *, reveal: bool = False) -> str:
+def render_text(result: HistoryResult, *, reveal: bool = False, verdicts: Verdicts = _NONE) -> str:
     lines = []
-    for k in result.findings:
+    # Live keys first when --verify ran (stable: the walk's order within a verdict).
+    for k in sorted(result.findings, key=lambda k: v.verdict.rank if (v := verdicts.get(k.fingerprint)) else 0):
         secret = k.secret.value if reveal else k.secret.redacted
         enc = f" ({k.encoding}-encoded)" if k.encoding else ""
-        lines.append(f"{k.severity.value} {k.rule_id}{enc} {secret} sha256:{k.fingerprint[:12]}")
+        checked = verdict_text(verdicts.get(k.fingerprint))
+        lines.append(f"{k.severity.value} {k.rule_id}{enc} {secret} sha256:{k.fingerprint[:12]}{checked}")
         boundary = " (shallow boundary: may be older)" if k.at_shallow_boundary else ""
         lines.append(f"  introduced {_commit_text(k.introduced)}{boundary}")
         for o in k.locations:
@@ -79,7 +88,7 @@ def _commit_dict(c: CommitInfo) -> dict[str, str] | None:
     }
 
 
-def finding_dict(k: KeyFinding, reveal: bool = False) -> dict[str, Any]:
+def finding_dict(k: KeyFinding, reveal: bool = False, verdicts: Verdicts = _NONE) -> dict[str, Any]:
     return {
         "rule_id": k.rule_id,
         "description": rule_by_id(k.rule_id).description,
@@ -104,14 +113,15 @@ def finding_dict(k: KeyFinding, reveal: bool = False) -> dict[str, Any]:
         "in_head": k.in_head,
         "refs": list(k.refs),
         "at_shallow_boundary": k.at_shallow_boundary,
+        "verification": verification_dict(verdicts.get(k.fingerprint)),
     }
 
 
-def render_json(result: HistoryResult, *, reveal: bool = False) -> str:
+def render_json(result: HistoryResult, *, reveal: bool = False, verdicts: Verdicts = _NONE) -> str:
     doc = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "keylatch", "version": __version__},
-        "findings": [finding_dict(k, reveal) for k in result.findings],
+        "findings": [finding_dict(k, reveal, verdicts) for k in result.findings],
         "stats": {
             "commits": result.commits,
             "blobs": result.blobs,
@@ -130,5 +140,8 @@ def render_json(result: HistoryResult, *, reveal: bool = False) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
-def render(fmt: str, result: HistoryResult, *, reveal: bool = False) -> str:
-    return render_json(result, reveal=reveal) if fmt == "json" else render_text(result, reveal=reveal)
+def render(fmt: str, result: HistoryResult, *, reveal: bool = False, verdicts: Verdicts = _NONE) -> str:
+    """`verdicts` (fingerprint -> KeyCheck) come from --verify; keys without one were not checked."""
+    if fmt == "json":
+        return render_json(result, reveal=reveal, verdicts=verdicts)
+    return render_text(result, reveal=reveal, verdicts=verdicts)

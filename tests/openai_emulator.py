@@ -1,0 +1,201 @@
+"""A local stand-in for the OpenAI API, its Admin API and an Azure OpenAI endpoint.
+
+A real `http.server` on 127.0.0.1 in a thread. It records every request (method, path,
+headers) and answers with the bodies and headers the real services send, so keylatch is tested
+against the wire format and not against its own assumptions. Sources of the bodies:
+
+- 401 invalid_api_key, 401 no_organization, 429 insufficient_quota, 403 unsupported region:
+  copied from answers quoted in public issue threads (openai-python users, OpenHands #2562,
+  home-assistant #120072, chatanywhere #229); the key in "Incorrect API key provided" is masked
+  the way the API masks it.
+- 401 "Missing scopes": OpenAI community threads quoting the API (restricted and admin keys).
+- 401 "IP not authorized": the wording of platform.openai.com/docs/guides/error-codes; the
+  error code of that answer is not documented, so it is null here and keylatch must not need it.
+- Azure 401: the body Azure OpenAI returns (microsoft/semantic-kernel #10337, BotSharp #386).
+- Admin API lists and deletes: the shapes of the API reference (list: object, data, first_id,
+  last_id, has_more; cursor `after`; delete: {object: "...deleted", id, deleted: true}).
+
+Behaviour per key is set with `answer(key, scenario)`; unknown keys get 401 invalid_api_key.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+ORG = "org-EmulatedOrg000000000000"
+PROJECT = "proj_Emulated00000000000000"
+
+_SCOPES = (
+    "You have insufficient permissions for this operation. Missing scopes: api.model.read. Check that you "
+    "have the correct role in your organization (Reader, Writer, Owner) and project (Viewer, Member, Owner), "
+    "and if you're using a restricted API key, that it has the necessary scopes."
+)
+_NO_ORG = (
+    "You must be a member of an organization to use the API. Please contact us through our help center at "
+    "help.openai.com."
+)
+_QUOTA = (
+    "You exceeded your current quota, please check your plan and billing details. For more information on "
+    "this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors."
+)
+_AZURE_401 = (
+    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
+    "for an active subscription and use a correct regional API endpoint for your resource."
+)
+
+
+def _err(message: str, kind: str, code: str | None) -> dict[str, object]:
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+def masked(key: str) -> str:
+    """How the API shows a key in "Incorrect API key provided": head, stars, last four."""
+    return key[:8] + "*" * (len(key) - 12) + key[-4:]
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case names
+
+    @property
+    def key(self) -> str:
+        auth = self.headers.get("authorization", "")
+        return auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else self.headers.get("api-key", "")
+
+
+@dataclass
+class Reply:
+    status: int
+    body: object = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+def scenario(name: str, key: str = "", **kw: str) -> Reply:
+    """A canned answer, as the real service gives it."""
+    ids = {"openai-organization": ORG, "openai-project": PROJECT, "x-request-id": "req_emulated"}
+    models = {"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model", "created": 1721172741,
+                                          "owned_by": "system"}]}  # fmt: skip
+    if name == "live":
+        return Reply(200, models, ids)
+    if name == "admin-live":
+        return Reply(200, {"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False}, ids)
+    if name == "revoked":
+        message = (
+            f"Incorrect API key provided: {masked(key)}. You can find your API key at "
+            "https://platform.openai.com/account/api-keys."
+        )
+        return Reply(401, _err(message, "invalid_request_error", "invalid_api_key"))
+    if name == "restricted":
+        return Reply(int(kw.get("status", "401")), _err(_SCOPES, "invalid_request_error", None), ids)
+    if name == "restricted-admin":  # admin endpoints have answered with a bare string
+        return Reply(401, {"error": _SCOPES.replace("api.model.read", "api.management.read")})
+    if name == "ip":
+        return Reply(401, _err("IP not authorized", "invalid_request_error", None))
+    if name == "no-org":
+        return Reply(401, _err(_NO_ORG, "invalid_request_error", "no_organization"))
+    if name == "no-credit":
+        return Reply(429, _err(_QUOTA, "insufficient_quota", "insufficient_quota"), ids)
+    if name == "rate-limited":
+        message = "Rate limit reached for requests. Please try again later."
+        return Reply(429, _err(message, "requests", "rate_limit_exceeded"), dict(kw))
+    if name == "region":
+        body = {"error": {"code": "unsupported_country_region_territory",
+                          "message": "Country, region, or territory not supported", "param": None,
+                          "type": "request_forbidden"}}  # fmt: skip
+        return Reply(403, body)
+    if name == "server-error":
+        message = "The server had an error while processing your request. Sorry about that!"
+        return Reply(int(kw.get("status", "500")), _err(message, "server_error", None))
+    if name == "redirect":
+        return Reply(302, None, {"Location": kw["location"]})
+    if name == "slow":
+        return Reply(200, models, ids, delay=float(kw.get("delay", "3")))
+    if name == "azure-live":
+        return Reply(200, {"data": [{"id": "gpt-4o", "object": "model", "status": "succeeded"}], "object": "list"},
+                     {"apim-request-id": "emulated"})  # fmt: skip
+    if name == "azure-denied":
+        return Reply(401, {"error": {"code": "401", "message": _AZURE_401}}, {"apim-request-id": "emulated"})
+    raise ValueError(f"no scenario {name}")
+
+
+class Emulator:
+    """Start with `with emulator() as api:`; `api.url` is its base URL."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self._answers: dict[str, list[Reply]] = {}
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def answer(self, key: str, *replies: Reply | str) -> None:
+        """Answer requests made with `key` with these replies in turn (the last one repeats)."""
+        self._answers[key] = [scenario(r, key) if isinstance(r, str) else r for r in replies]
+
+    def seen(self, key: str | None = None) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if key is None or r.key == key]
+
+    def _reply(self, req: Request) -> Reply:
+        with self._lock:
+            self.requests.append(req)
+            queue = self._answers.get(req.key)
+            if not queue:
+                return scenario("revoked", req.key)
+            return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        emulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                reply = emulator._reply(Request(self.command, self.path, headers))
+                if reply.delay:
+                    time.sleep(reply.delay)
+                data = b"" if reply.body is None else json.dumps(reply.body).encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for k, v in reply.headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout tests)
+
+            do_GET = do_DELETE = do_POST = _serve  # noqa: N815 (http.server API)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def query(self, req: Request) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(req.path).query)
+
+
+@contextmanager
+def emulator() -> Iterator[Emulator]:
+    api = Emulator()
+    thread = threading.Thread(target=api.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield api
+    finally:
+        api.server.shutdown()
+        api.server.server_close()
