@@ -446,3 +446,91 @@ def test_hooks_never_load_the_network_code(make_repo: Callable[..., GitRepo]) ->
     env = dict(repo.env, PYTHONPATH=str(SRC))
     out = subprocess.run([sys.executable, "-c", probe], cwd=repo.path, env=env, capture_output=True, text=True)
     assert out.stdout.strip().splitlines()[-1] == "1 []", out.stdout + out.stderr
+
+
+# --- configuration and the hooks ------------------------------------------------------------------
+
+POLICY = "verify: true\nfail-on-verdict: live\n"
+
+
+def hook_env(api: Emulator, tmp_path: Path) -> dict[str, str]:
+    return {"KEYLATCH_VERIFY_URL": api.url, "XDG_CACHE_HOME": str(tmp_path / "xdg-cache")}
+
+
+def test_the_pre_commit_hook_verifies_when_configured(
+    api: Emulator, make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, tmp_path: Path
+) -> None:
+    repo = make_repo()
+    repo.write(".keylatch.yaml", POLICY)
+    dead, live = make_key("sk-proj-", 9), PROJ
+    api.answer(live, "live")
+    repo.write("old.env", f"K={dead}\n")
+    repo.git("add", "-A")
+    allowed = keylatch("staged", cwd=repo.path, env=hook_env(api, tmp_path))
+    assert allowed.code == 0 and "old.env:1" in allowed.err and "revoked or never valid" in allowed.err
+    repo.write("new.env", f"K={live}\n")
+    repo.git("add", "-A")
+    blocked = keylatch("staged", cwd=repo.path, env=hook_env(api, tmp_path))
+    assert blocked.code == 1 and "commit blocked" in blocked.out
+    assert "new.env:1" in blocked.out and "[live]" in blocked.out
+    assert len(api.seen(dead)) == 1 and len(api.seen(live)) == 1  # the second run used the cache
+
+
+def test_without_the_setting_the_hook_sends_nothing(
+    api: Emulator, make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, tmp_path: Path
+) -> None:
+    repo = make_repo()
+    repo.write("k.env", f"K={PROJ}\n")
+    repo.git("add", "-A")
+    assert keylatch("staged", cwd=repo.path, env=hook_env(api, tmp_path)).code == 1
+    assert api.seen() == []
+
+
+def test_the_pre_push_hook_lets_a_revoked_key_through_when_configured(
+    api: Emulator, make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, tmp_path: Path
+) -> None:
+    origin = make_repo("origin.git", "--bare")
+    repo = make_repo("work")
+    repo.git("remote", "add", "origin", str(origin.path))
+    repo.write(".keylatch.yaml", POLICY)
+    repo.commit("base")
+    repo.git("push", "-q", "origin", "main")
+    repo.write("k.env", f"K={make_key('sk-proj-', 9)}\n")
+    repo.commit("a revoked key")
+    res = keylatch("pre-push", "origin", cwd=repo.path, env=hook_env(api, tmp_path))
+    assert res.code == 0 and "revoked or never valid (fail-on-verdict live: not blocking)" in res.err
+    repo.write("k.env", f"K={PROJ}\n")
+    repo.commit("a live key")
+    api.answer(PROJ, "live")
+    res = keylatch("pre-push", "origin", cwd=repo.path, env=hook_env(api, tmp_path))
+    assert res.code == 1 and "push blocked" in res.out and "[live]" in res.out
+
+
+def test_scan_and_ci_read_verify_from_the_config_history_does_not(
+    api: Emulator, make_repo: Callable[..., GitRepo], run: RunKeylatch
+) -> None:
+    repo = make_repo()
+    repo.write(".keylatch.yaml", POLICY)
+    repo.write("k.env", f"K={make_key('sk-proj-', 9)}\n")
+    repo.commit("revoked key")
+    scan = run("scan", ".", "--verify-url", api.url, cwd=repo.path)
+    assert scan.code == 0 and "verdict:revoked" in scan.out
+    # A repository being audited (perhaps a stranger's) cannot switch the network on.
+    history = run("history", ".", cwd=repo.path)
+    assert history.code == 1 and "verdict:" not in history.out and len(api.seen()) == 1
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ("verify: yes please\n", "'verify' must be true or false"),
+        ("fail-on-verdict: live\n", "'fail-on-verdict' needs 'verify = true'"),
+        ("verify: true\nfail-on-verdict: dead\n", "'fail-on-verdict' must be one of any, live"),
+        ("verify-url: http://evil.test\n", "unknown key 'verify-url'"),
+    ],
+)
+def test_bad_verify_settings_are_usage_errors(config: str, words: str, tmp_path: Path, run: RunKeylatch) -> None:
+    (tmp_path / ".keylatch.yaml").write_text(config)
+    (tmp_path / "k.env").write_text("nothing\n")
+    result = run("scan", "k.env")
+    assert result.code == 2 and words in result.err, result.err

@@ -14,6 +14,7 @@ from keylatch.model import Finding
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from keylatch.config import Config
     from keylatch.verify.context import Context
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class VerifyArgs(argparse.Namespace):
     verify_url: str
     verify_azure_url: str | None
     no_verify_cache: bool
-    fail_on_verdict: str
+    fail_on_verdict: str | None
 
 
 def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,9 +60,9 @@ def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--verify-url",
-        default="https://api.openai.com",
         metavar="URL",
-        help="OpenAI API base URL for --verify (https; plain http only to loopback; default: https://api.openai.com)",
+        help="OpenAI API base URL for --verify (https; plain http only to loopback; default: $KEYLATCH_VERIFY_URL, "
+        "else https://api.openai.com)",
     )
     # Tests point Azure checks at a local server; a real run builds https://<resource host>.
     group.add_argument("--verify-azure-url", metavar="URL", help=argparse.SUPPRESS)
@@ -73,36 +74,50 @@ def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--fail-on-verdict",
         choices=("any", "live"),
-        default="any",
         help="any (default): exit 1 for every key found; live: not for keys --verify found revoked or "
         "never valid (live, restricted, no-credit, IP-restricted, inactive-owner and unknown keys still fail)",
     )
 
 
+def _policy(args: argparse.Namespace, cfg: Config | None) -> tuple[bool, str]:
+    """(verify?, fail-on-verdict): flags win; the config's `verify` / `fail-on-verdict` otherwise.
+
+    `history` passes no config: a repository it audits (perhaps a stranger's clone) cannot turn
+    on network use; there only --verify does.
+    """
+    verify = bool(getattr(args, "verify", False)) or (cfg is not None and cfg.verify)
+    policy = getattr(args, "fail_on_verdict", None) or (cfg.fail_on_verdict if cfg is not None else "any")
+    if policy != "any" and not verify:
+        raise UsageError(f"--fail-on-verdict {policy} needs --verify")
+    return verify, policy
+
+
 def verify_findings(
-    findings: Sequence[Finding], args: argparse.Namespace, context: Context | None = None
+    findings: Sequence[Finding], args: argparse.Namespace, context: Context | None = None, cfg: Config | None = None
 ) -> list[Finding]:
     """`findings` with verdicts when --verify was given (else unchanged); never drops one.
 
     `context` finds an Azure key's endpoint (keylatch.verify.context); by default the file on disk,
     or the commit's files when the command scanned a repository (`args.repo`).
     """
-    fail_on_verdict = getattr(args, "fail_on_verdict", "any")
-    if not getattr(args, "verify", False):
-        if fail_on_verdict != "any":
-            raise UsageError(f"--fail-on-verdict {fail_on_verdict} needs --verify")
+    verify_on, _ = _policy(args, cfg)
+    if not verify_on or not findings:
         return list(findings)
-    if not findings:
-        return []
     from keylatch import verify
     from keylatch.verify import cache
     from keylatch.verify import context as ctx
     from keylatch.verify.transport import check_base_url
 
+    # The user's environment (never a scanned repository) may move the API, e.g. for the hooks,
+    # which have no --verify-url: KEYLATCH_VERIFY_URL (a gateway; tests' local server).
+    base_url = getattr(args, "verify_url", None) or os.environ.get("KEYLATCH_VERIFY_URL") or verify.DEFAULT_BASE_URL
+    azure_url = getattr(args, "verify_azure_url", None) or os.environ.get("KEYLATCH_VERIFY_AZURE_URL")
     options = verify.Options(
-        base_url=check_base_url(args.verify_url),
-        azure_url=check_base_url(args.verify_azure_url, "--verify-azure-url") if args.verify_azure_url else None,
-        cache=None if args.no_verify_cache else cache.default_path(),
+        base_url=check_base_url(
+            base_url, "--verify-url" if getattr(args, "verify_url", None) else "KEYLATCH_VERIFY_URL"
+        ),
+        azure_url=check_base_url(azure_url, "--verify-azure-url") if azure_url else None,
+        cache=None if getattr(args, "no_verify_cache", False) else cache.default_path(),
     )
     if context is None:
         repo = getattr(args, "repo", None)
@@ -116,15 +131,15 @@ def verify_findings(
     return verify.annotate(findings, options, context)
 
 
-def blocking(findings: Sequence[Finding], args: argparse.Namespace) -> list[Finding]:
-    """The findings that fail the run under --fail-on-verdict (severity is judged separately)."""
-    if getattr(args, "fail_on_verdict", "any") != "live":
+def blocking(findings: Sequence[Finding], args: argparse.Namespace, cfg: Config | None = None) -> list[Finding]:
+    """The findings that fail the run under fail-on-verdict (severity is judged separately)."""
+    if _policy(args, cfg)[1] != "live":
         return list(findings)
     from keylatch.model import Verdict
 
     kept = [f for f in findings if f.verified is None or f.verified.verdict is not Verdict.REVOKED]
     if len(kept) < len(findings):
-        log.warning("%d key(s) revoked or never valid: reported, not failing (--fail-on-verdict live)",
+        log.warning("%d key(s) revoked or never valid: reported, not failing (fail-on-verdict live)",
                     len({f.fingerprint for f in findings} - {f.fingerprint for f in kept}))  # fmt: skip
     return kept
 

@@ -193,10 +193,10 @@ def finish(findings: list[Finding], cfg: Config, args: argparse.Namespace) -> Ex
     """Render per the output options; exit 1 only if a finding reaches the fail-on severity."""
     from keylatch.commands.output import blocking, emit, verify_findings
 
-    findings = verify_findings(findings, args)  # unchanged without --verify
+    findings = verify_findings(findings, args, cfg=cfg)  # unchanged without --verify / verify = true
     args.format = cfg.format or "text"
     code = emit(findings, args)
-    block = blocking(findings, args)  # all of them unless --fail-on-verdict live
+    block = blocking(findings, args, cfg)  # all of them unless fail-on-verdict live
     if code == ExitCode.LEAKS and not any(cfg.fails(f.severity) for f in block):
         if block:
             log.warning("%d finding(s) below fail-on=%s: not failing", len(block), cfg.fail_on.value)
