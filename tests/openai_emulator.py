@@ -128,12 +128,68 @@ def scenario(name: str, key: str = "", **kw: str) -> Reply:
     raise ValueError(f"no scenario {name}")
 
 
+def redact(key: str, style: str = "prefix") -> str:
+    """A `redacted_value` as the Admin API might show it. The reference's example is
+    "sk-abc...def"; the dashboard shows the prefix and the last four. Tests try each style."""
+    kind = key[: key.index("-", 3) + 1] if key.count("-") >= 2 else "sk-"
+    if style == "prefix":
+        return f"{kind}...{key[-4:]}"
+    if style == "head":
+        return f"{key[:6]}...{key[-4:]}"
+    if style == "stars":
+        return f"{key[:10]}{'*' * 20}{key[-4:]}"
+    raise ValueError(style)
+
+
+def user(name: str, email: str) -> dict[str, object]:
+    who = {"object": "organization.project.user", "id": f"user_{name.lower()}", "name": name, "email": email,
+           "role": "owner", "added_at": 1704067200}  # fmt: skip
+    return {"type": "user", "user": who}
+
+
+def service_account(name: str) -> dict[str, object]:
+    return {"type": "service_account", "service_account": {"object": "organization.project.service_account",
+            "id": f"svc_acct_{name}", "name": name, "role": "member", "created_at": 1704067200}}  # fmt: skip
+
+
+def api_key(id: str, key: str, created_at: int, *, name: str = "", owner: dict[str, object] | None = None,
+            style: str = "prefix", admin: bool = False) -> dict[str, object]:  # fmt: skip
+    """A listed key. Only its redacted form is derived from `key`: the value is never listed."""
+    return {
+        "object": "organization.admin_api_key" if admin else "organization.project.api_key",
+        "id": id,
+        "name": name or id,
+        "redacted_value": redact(key, style),
+        "created_at": created_at,
+        "last_used_at": created_at + 3600,
+        "owner": owner or user("Alice", "alice@example.test"),
+    }
+
+
+@dataclass
+class Org:
+    """The organisation the Admin API shows to `admin_key`."""
+
+    admin_key: str
+    projects: list[dict[str, object]] = field(default_factory=list)
+    keys: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # project id -> keys
+    admin_keys: list[dict[str, object]] = field(default_factory=list)
+    page_size: int = 2  # the server's own page limit: small, so pagination is exercised
+    deleted: list[str] = field(default_factory=list)
+
+    def project(self, pid: str, name: str, *keys: dict[str, object]) -> None:
+        self.projects.append({"object": "organization.project", "id": pid, "name": name,
+                              "created_at": 1704067200, "archived_at": None, "status": "active"})  # fmt: skip
+        self.keys[pid] = list(keys)
+
+
 class Emulator:
     """Start with `with emulator() as api:`; `api.url` is its base URL."""
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self._answers: dict[str, list[Reply]] = {}
+        self.org: Org | None = None
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -150,10 +206,41 @@ class Emulator:
     def _reply(self, req: Request) -> Reply:
         with self._lock:
             self.requests.append(req)
+            if self.org is not None and urlsplit(req.path).path.startswith("/v1/organization/"):
+                return self._admin(req, self.org)
             queue = self._answers.get(req.key)
             if not queue:
                 return scenario("revoked", req.key)
             return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    def _admin(self, req: Request, org: Org) -> Reply:
+        if req.key != org.admin_key:
+            return scenario("revoked", req.key)
+        parts = urlsplit(req.path)
+        path = parts.path.removeprefix("/v1/organization/").split("/")
+        query = parse_qs(parts.query)
+        if req.method == "GET" and path == ["projects"]:
+            return _page(org.projects, query, org.page_size)
+        if req.method == "GET" and len(path) == 3 and path[0] == "projects" and path[2] == "api_keys":
+            if path[1] not in org.keys:
+                return Reply(404, _err(f"No such project: {path[1]}", "invalid_request_error", None))
+            return _page(org.keys[path[1]], query, org.page_size)
+        if req.method == "GET" and path == ["admin_api_keys"]:
+            return _page(org.admin_keys, query, org.page_size)
+        if req.method == "DELETE":
+            if len(path) == 4 and path[0] == "projects" and path[2] == "api_keys":
+                pool, kind = org.keys.get(path[1], []), "organization.project.api_key.deleted"
+            elif len(path) == 2 and path[0] == "admin_api_keys":
+                pool, kind = org.admin_keys, "organization.admin_api_key.deleted"
+            else:
+                pool, kind = [], ""
+            for item in pool:
+                if item["id"] == path[-1]:
+                    pool.remove(item)
+                    org.deleted.append(path[-1])
+                    return Reply(200, {"object": kind, "id": path[-1], "deleted": True})
+            return Reply(404, _err(f"No such API key: {path[-1]}", "invalid_request_error", None))
+        return Reply(404, _err("Not found", "invalid_request_error", None))
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         emulator = self
@@ -187,6 +274,18 @@ class Emulator:
 
     def query(self, req: Request) -> dict[str, list[str]]:
         return parse_qs(urlsplit(req.path).query)
+
+
+def _page(items: list[dict[str, object]], query: dict[str, list[str]], page_size: int) -> Reply:
+    """One page of a list, cursor `after`, as the Admin API pages."""
+    limit = min(int(query.get("limit", ["20"])[0]), page_size)
+    after = query.get("after", [""])[0]
+    ids = [str(i["id"]) for i in items]
+    start = ids.index(after) + 1 if after in ids else 0
+    data = items[start : start + limit]
+    body = {"object": "list", "data": data, "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None, "has_more": start + limit < len(items)}  # fmt: skip
+    return Reply(200, body)
 
 
 @contextmanager

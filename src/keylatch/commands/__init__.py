@@ -11,6 +11,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "baseline",
     "plugin_path",
     "history",
+    "revoke",
     "detect_secrets",
     "staged",
     "pre_push",

@@ -41,7 +41,7 @@ def safe(text: str, limit: int = 80) -> str:
     return _SAFE.sub("", text)[:limit]
 
 
-def _error(body: bytes) -> tuple[str, str, str]:
+def error_fields(body: bytes) -> tuple[str, str, str]:
     """(code, type, message) of an OpenAI-style error body; empty strings when absent."""
     try:
         doc = json.loads(body[: 1 << 16].decode("utf-8", "replace"))
@@ -57,7 +57,7 @@ def _error(body: bytes) -> tuple[str, str, str]:
 
 def classify(answer: Answer, *, service: str = "openai") -> KeyCheck | RateLimited:
     status = answer.status
-    code, kind, message = _error(answer.body) if status >= 300 else ("", "", "")
+    code, kind, message = error_fields(answer.body) if status >= 300 else ("", "", "")
     text = message.lower()
     org = safe(answer.headers.get("openai-organization", ""), 64)
     project = safe(answer.headers.get("openai-project", ""), 64)

@@ -1,4 +1,4 @@
-"""One GET, with keylatch's rules for where a key may go.
+"""One request, with keylatch's rules for where a key may go.
 
 - HTTPS only, with certificate checks; plain http only to a loopback host (test servers).
 - Redirects are refused: a 3xx is an answer, and the key is never re-sent to its Location.
@@ -66,10 +66,11 @@ def _opener(url: str) -> urllib.request.OpenerDirector:
     )
 
 
-def get(url: str, headers: Mapping[str, str], timeout: float) -> Answer:
-    """GET `url` once. Any HTTP status is an Answer; no answer at all raises Unreachable."""
+def get(url: str, headers: Mapping[str, str], timeout: float, method: str = "GET") -> Answer:
+    """One request (GET unless `method` says, e.g. DELETE for `keylatch revoke`). Any HTTP status
+    is an Answer; no answer at all raises Unreachable."""
     check_base_url(url)  # the last guard: nothing reaches the network that the policy refuses
-    request = urllib.request.Request(url, headers={**headers, "User-Agent": USER_AGENT}, method="GET")
+    request = urllib.request.Request(url, headers={**headers, "User-Agent": USER_AGENT}, method=method)
     try:
         with _opener(url).open(request, timeout=timeout) as response:
             return Answer(response.status, response.read(_MAX_BODY), _lower(response.headers))
