@@ -64,7 +64,7 @@ TABLE = [
     # scenario, verdict, words the reason must contain
     ("live", Verdict.LIVE, "HTTP 200"),
     ("revoked", Verdict.REVOKED, "invalid_api_key"),
-    (scenario("restricted", status="401"), Verdict.LIVE_RESTRICTED, "api.model.read"),
+    (scenario("restricted", status="401"), Verdict.LIVE_RESTRICTED, "restricted (missing api.model.read)"),
     (scenario("restricted", status="403"), Verdict.LIVE_RESTRICTED, "HTTP 403"),
     ("ip", Verdict.LIVE_IP_RESTRICTED, "allow-list"),
     ("no-org", Verdict.INACTIVE_OWNER, "still purge it"),
@@ -534,3 +534,12 @@ def test_bad_verify_settings_are_usage_errors(config: str, words: str, tmp_path:
     (tmp_path / "k.env").write_text("nothing\n")
     result = run("scan", "k.env")
     assert result.code == 2 and words in result.err, result.err
+
+
+def test_an_unwritable_cache_is_a_warning_not_a_failure(api: Emulator, tmp_path: Path, keylatch: RunKeylatch) -> None:
+    (tmp_path / "not-a-dir").write_text("")
+    (tmp_path / "k.env").write_text(f"K={PROJ}\n")
+    api.answer(PROJ, "live")
+    env = {"XDG_CACHE_HOME": str(tmp_path / "not-a-dir")}
+    result = keylatch("scan", "k.env", "--verify", "--verify-url", api.url, cwd=tmp_path, env=env)
+    assert result.code == 1 and "verdict:live" in result.out and "cannot write the verdict cache" in result.err

@@ -90,11 +90,14 @@ class VerdictCache:
 
     def save(self) -> None:
         doc = {"version": _VERSION, "entries": self.entries}
+        tmp = ""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".verdicts-")  # created 0600
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(doc, fh, indent=1, sort_keys=True)
-            os.replace(tmp, self.path)
+            os.replace(tmp, self.path)  # atomic: a concurrent run reads the old or the new file
         except OSError as exc:
             log.warning("cannot write the verdict cache %s: %s", self.path, exc.strerror or exc)
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)

@@ -19,7 +19,7 @@ from keylatch.model import KeyCheck, Verdict
 
 # What a reason may quote from an answer: scope names, error codes, organisation/project ids.
 _SAFE = re.compile(r"[^A-Za-z0-9_.:,\- ]")
-_SCOPES = re.compile(r"missing scopes?:\s*([A-Za-z0-9_., ]{1,200})", re.IGNORECASE)
+_SCOPES = re.compile(r"missing scopes?:\s*([A-Za-z0-9_.]+(?:,\s*[A-Za-z0-9_.]+)*)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
