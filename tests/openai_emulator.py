@@ -267,6 +267,16 @@ class Emulator:
 
             do_GET = do_DELETE = do_POST = _serve  # noqa: N815 (http.server API)
 
+            def do_CONNECT(self) -> None:  # noqa: N802
+                # Playing an HTTPS proxy: record the tunnel asked for, then refuse it.
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with emulator._lock:
+                    emulator.requests.append(Request("CONNECT", self.path, headers))
+                self.send_response(502)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                self.close_connection = True
+
             def log_message(self, *args: object) -> None:
                 pass
 

@@ -543,3 +543,23 @@ def test_an_unwritable_cache_is_a_warning_not_a_failure(api: Emulator, tmp_path:
     env = {"XDG_CACHE_HOME": str(tmp_path / "not-a-dir")}
     result = keylatch("scan", "k.env", "--verify", "--verify-url", api.url, cwd=tmp_path, env=env)
     assert result.code == 1 and "verdict:live" in result.out and "cannot write the verdict cache" in result.err
+
+
+def test_standard_proxy_variables_are_honoured_and_see_no_key(
+    api: Emulator, tmp_path: Path, keylatch: RunKeylatch
+) -> None:
+    (tmp_path / "k.env").write_text(f"K={PROJ}\n")
+    with emulator() as proxy:
+        env = {"XDG_CACHE_HOME": str(tmp_path / "c"), "HTTPS_PROXY": proxy.url, "NO_PROXY": ""}
+        # An https API goes through the proxy as a CONNECT tunnel: the proxy learns the host only.
+        # (This proxy refuses the tunnel, so nothing goes further: the verdict is unknown.)
+        result = keylatch("scan", "k.env", "--verify", "--verify-url", "https://api.openai.test", cwd=tmp_path, env=env)
+        assert "verdict:unknown (no answer from api.openai.test" in result.out
+        (tunnel,) = proxy.seen()
+        assert (tunnel.method, tunnel.path) == ("CONNECT", "api.openai.test:443")
+        assert PROJ not in json.dumps(tunnel.headers)
+        # Loopback never goes through a proxy.
+        api.answer(PROJ, "live")
+        env["HTTP_PROXY"] = proxy.url
+        result = keylatch("scan", "k.env", "--verify", "--verify-url", api.url, cwd=tmp_path, env=env)
+        assert "verdict:live" in result.out and len(proxy.seen()) == 1 and len(api.seen()) == 1
