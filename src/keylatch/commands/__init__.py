@@ -12,6 +12,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "plugin_path",
     "history",
     "revoke",
+    "remediate",
     "detect_secrets",
     "staged",
     "pre_push",
