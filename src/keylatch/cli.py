@@ -54,7 +54,12 @@ def _columns() -> int:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        # One line, exit 2, like every other usage error.
+        # One line, exit 2, like every other usage error. argparse quotes the offending argument:
+        # a key passed by mistake (`revoke --admin-key sk-admin-…`) is shown redacted.
+        from keylatch.engine import scan_text
+
+        for f in scan_text(message):
+            message = message.replace(f.secret.value, f.secret.redacted)
         self.exit(ExitCode.USAGE, f"keylatch: error: {message}\n")
 
 

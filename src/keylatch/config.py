@@ -14,6 +14,8 @@ Keys (all optional):
     format = "sarif"                              # default report format
     pragmas = true                                # honour keylatch:allow / pragma: allowlist comments
     allow-lines = ["EXAMPLE_KEY", "dummy"]        # regexes: a key whose line matches is not reported
+    verify = true                                 # --verify: ask the API about each key (hooks too)
+    fail-on-verdict = "live"                      # keys found revoked do not fail (needs verify)
 
 An unknown key, a wrong type or an unknown rule id is a UsageError (exit 2) naming the key and
 the file. The module reads files only; it never looks at environment variables.
@@ -39,7 +41,12 @@ YAML_NAMES = (".keylatch.yaml", ".keylatch.yml")
 # Used when no `baseline` is configured and this file exists next to the config (or in the
 # current directory); `keylatch baseline create` writes it.
 DEFAULT_BASELINE = ".keylatch-baseline.json"
-KEYS = ("exclude", "baseline", "enable", "disable", "fail-on", "format", "pragmas", "allow-lines")
+KEYS = (
+    "exclude", "baseline", "enable", "disable", "fail-on", "format", "pragmas", "allow-lines",
+    "verify", "fail-on-verdict",
+)  # fmt: skip
+# No verify URL here: a repository's own config must not choose where its keys are sent.
+VERDICT_POLICIES = ("any", "live")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,8 @@ class Config:
     format: str | None = None
     pragmas: bool = True
     allow_lines: tuple[str, ...] = ()
+    verify: bool = False
+    fail_on_verdict: str = "any"  # VERDICT_POLICIES
     # Set only by flags (`--no-baseline`), never by a file.
     ignore_baseline: bool = False
 
@@ -215,6 +224,12 @@ def parse(raw: Mapping[str, object], path: Path, where: str = "") -> Config:
     if not isinstance(pragmas, bool):
         raise UsageError(f"{path}: 'pragmas' must be true or false, not {_kind(pragmas)}")
     fail_on = choice("fail-on", tuple(s.value for s in Severity))
+    verify = raw.get("verify", False)
+    if not isinstance(verify, bool):
+        raise UsageError(f"{path}: 'verify' must be true or false, not {_kind(verify)}")
+    fail_on_verdict = choice("fail-on-verdict", VERDICT_POLICIES) or "any"
+    if fail_on_verdict != "any" and not verify:
+        raise UsageError(f"{path}: 'fail-on-verdict' needs 'verify = true'")
     allow_lines = strings("allow-lines")
     for pattern in allow_lines:
         problem = compile_check(pattern)
@@ -230,6 +245,8 @@ def parse(raw: Mapping[str, object], path: Path, where: str = "") -> Config:
         format=choice("format", FORMATS),
         pragmas=pragmas,
         allow_lines=allow_lines,
+        verify=verify,
+        fail_on_verdict=fail_on_verdict,
     )
 
 

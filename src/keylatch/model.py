@@ -70,6 +70,54 @@ class Secret:
         return self.redacted
 
 
+class Verdict(str, enum.Enum):
+    """What `--verify` concluded about a key. Only REVOKED says the key is harmless."""
+
+    LIVE = "live"
+    LIVE_RESTRICTED = "live-restricted"  # authenticated; lacks a scope for the probe
+    LIVE_NO_CREDIT = "live-no-credit"  # authenticated; the account is out of quota
+    LIVE_IP_RESTRICTED = "live-ip-restricted"  # refused from this IP by an allow-list
+    INACTIVE_OWNER = "inactive-owner"  # its owner left every organisation; may come back
+    UNKNOWN = "unknown"  # no usable answer: never read as "dead"
+    REVOKED = "revoked"  # invalid_api_key: revoked or never valid
+
+    @property
+    def label(self) -> str:
+        return _VERDICT_LABELS[self]
+
+    @property
+    def rank(self) -> int:
+        """Urgency, 0 first: reports list live keys before unknown and revoked ones."""
+        return _VERDICT_ORDER.index(self)
+
+    @property
+    def live(self) -> bool:
+        return self in (Verdict.LIVE, Verdict.LIVE_RESTRICTED, Verdict.LIVE_NO_CREDIT, Verdict.LIVE_IP_RESTRICTED)
+
+
+_VERDICT_ORDER = tuple(Verdict)
+_VERDICT_LABELS = {
+    Verdict.LIVE: "live",
+    Verdict.LIVE_RESTRICTED: "live, restricted",
+    Verdict.LIVE_NO_CREDIT: "live, no credit",
+    Verdict.LIVE_IP_RESTRICTED: "live, IP-restricted (not usable from here)",
+    Verdict.INACTIVE_OWNER: "inactive owner",
+    Verdict.UNKNOWN: "unknown",
+    Verdict.REVOKED: "revoked or never valid",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCheck:
+    """The verdict on one key and why, in keylatch's own words; never holds the key."""
+
+    verdict: Verdict
+    reason: str
+    # From the answer's `openai-organization` / `openai-project` headers, when it names them.
+    organization: str = ""
+    project: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
     """Bytes to scan and where they came from. `first_line` is the line number of data[0]."""
@@ -101,8 +149,8 @@ class Finding:
     span: tuple[int, int] = (0, 0)
     # "" when found as written, "base64" when found inside a base64-encoded value.
     encoding: str = ""
-    # Set only by `--verify`: "valid", "invalid" or "unknown" (see verify.py).
-    verified: str | None = None
+    # Set only by `--verify` (keylatch.verify): what the service said about the key.
+    verified: KeyCheck | None = None
 
     @property
     def fingerprint(self) -> str:

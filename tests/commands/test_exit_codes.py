@@ -95,6 +95,8 @@ CASES: list[tuple[str, Callable[[Setup], Path], tuple[str, ...], int, str]] = [
     ("missing path", in_repo, ("baseline", "create", "missing"), 2, "no such file or directory: missing"),
     ("missing path", in_repo, ("baseline", "check", "--file", "missing.json"), 2, "missing.json does not exist"),
     ("missing path", in_repo, ("staged", "missing.py"), 2, "missing.py: not in the index"),
+    ("missing path", in_repo, ("remediate", "missing.json"), 2, "cannot read missing.json"),
+    ("missing path", in_repo, ("revoke", "missing.json"), 2, "OPENAI_ADMIN_KEY"),
     ("missing path", in_repo, ("scan", "--config", "missing.yaml"), 2, "missing.yaml does not exist"),
     ("missing path", in_repo, ("history", "--config", "missing.yaml"), 2, "missing.yaml does not exist"),
     ("missing path", in_repo, ("ci", "--config", "missing.yaml", "--range", RANGE), 2, "missing.yaml does not exist"),

@@ -71,7 +71,7 @@ def test_json_output_file_is_redacted_and_still_exits_1(tmp_path: Path, keylatch
     assert finding["rule_id"] == "openai-service-account-key"
     assert (finding["path"], finding["line"], finding["column"]) == ("k.yaml", 2, 8)
     assert finding["fingerprint"] == hashlib.sha256(key.encode()).hexdigest()
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == 2
     assert_files_redacted(tmp_path / "report.json", keys=[key])
 
 

@@ -11,6 +11,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "baseline",
     "plugin_path",
     "history",
+    "revoke",
+    "remediate",
     "detect_secrets",
     "staged",
     "pre_push",

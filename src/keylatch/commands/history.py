@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keylatch.commands.output import OutputArgs, add_output_arguments, write
+from keylatch.commands.output import OutputArgs, VerifyArgs, add_output_arguments, add_verify_arguments, write
 from keylatch.commands.pipeline import ConfigArgs, add_config_arguments
 from keylatch.errors import ExitCode, UsageError
 from keylatch.report import FORMATS
@@ -19,11 +19,12 @@ if TYPE_CHECKING:
     from keylatch.sources.gitcmd import Git
     from keylatch.sources.history import HistoryResult
     from keylatch.sources.scanner import Progress
+    from keylatch.verify.context import Context
 
 HELP = "scan every commit of every ref (or a range) for keys, with who introduced them and where"
 
 
-class Args(OutputArgs, ConfigArgs):
+class Args(OutputArgs, ConfigArgs, VerifyArgs):
     target: str
     range: str | None
     since: str | None
@@ -67,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser, fail_on=False)
     # sarif/github render one result per place a key was introduced (report/sarif.py, github.py).
     add_output_arguments(parser, FORMATS)
+    add_verify_arguments(parser)
 
 
 def revisions(args: Args, branch_ref: Sequence[str], git: Git) -> tuple[str, ...]:
@@ -142,17 +144,33 @@ def _scan(args: Args, path: Path) -> ExitCode:
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
     result = _suppress(result, cfg)
+    from keylatch.commands.output import blocking, verify_findings
+    from keylatch.commands.pipeline import findings_of
+
+    # One finding per place; --verify asks once per key and finds Azure endpoints in the commits.
+    places = verify_findings(findings_of(result), args, _endpoint_context(args, found.root))
+    verdicts = {f.fingerprint: f.verified for f in places if f.verified}
     if args.format in ("sarif", "github"):
-        from keylatch.commands.pipeline import findings_of
         from keylatch.report import render as render_findings
 
-        out = render_findings(args.format, findings_of(result), reveal=args.show_secrets)
+        out = render_findings(args.format, places, reveal=args.show_secrets)
     else:
-        out = render(args.format, result, reveal=args.show_secrets)
+        out = render(args.format, result, reveal=args.show_secrets, verdicts=verdicts)
     write(out, args)
     if args.format == "json" or args.output is not None:
         print(summary(result), file=sys.stderr)
-    return ExitCode.LEAKS if result.findings else ExitCode.CLEAN
+    # --fail-on-verdict live: keys found revoked do not fail the run; every other key does.
+    dead = {f.fingerprint for f in places} - {f.fingerprint for f in blocking(places, args)}
+    return ExitCode.LEAKS if any(k.fingerprint not in dead for k in result.findings) else ExitCode.CLEAN
+
+
+def _endpoint_context(args: Args, root: Path) -> Context | None:
+    if not args.verify:
+        return None
+    from keylatch.sources.gitcmd import Git
+    from keylatch.verify.context import Commits
+
+    return Commits(Git(root, config=(f"safe.directory={root.resolve()}",) if args.trust_repo_owner else ()))
 
 
 def _suppress(result: HistoryResult, cfg: Config) -> HistoryResult:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 class Verdict:
     blocking: tuple[Finding, ...]  # at or above fail-on: the hook refuses
     below: tuple[Finding, ...] = ()  # reported, but below fail-on
+    # `verify = true` with `fail-on-verdict = "live"`: keys the API called revoked, reported only.
+    dead: tuple[Finding, ...] = ()
 
 
 def settle(start: Path) -> Config:
@@ -48,7 +50,20 @@ def verdict(findings: Sequence[Finding], cfg: Config) -> Verdict:
     from keylatch.commands.pipeline import without_baseline
 
     reported = without_baseline(list(findings), cfg)
+    if cfg.verify and reported:
+        # Only with `verify = true` in the config: the network code loads only then.
+        from keylatch.commands.output import blocking, verify_findings
+
+        # Pushed findings carry commits: an Azure key's endpoint is looked for in its commit.
+        args = argparse.Namespace(repo=Path(".") if any(f.location.commit for f in reported) else None)
+        reported = verify_findings(reported, args, cfg=cfg)
+        alive = {id(f) for f in blocking(reported, args, cfg)}
+        dead = tuple(f for f in reported if id(f) not in alive)
+        reported = [f for f in reported if id(f) in alive]
+    else:
+        dead = ()
     return Verdict(
         tuple(f for f in reported if cfg.fails(f.severity)),
         tuple(f for f in reported if not cfg.fails(f.severity)),
+        dead,
     )

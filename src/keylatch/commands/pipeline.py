@@ -215,12 +215,9 @@ def finish(findings: list[Finding], cfg: Config, args: argparse.Namespace, notic
 
     `notices` (report/notice.py) go into the report, and on stderr unless the report itself is
     on stdout in a format that carries them."""
-    from keylatch.commands.output import emit
+    from keylatch.commands.output import blocking, emit, verify_findings
 
-    if getattr(args, "verify", False) and findings:
-        from keylatch import verify
-
-        findings = verify.annotate(findings, base_url=args.verify_url)
+    findings = verify_findings(findings, args, cfg=cfg)  # unchanged without --verify / verify = true
     args.format = cfg.format or "text"
     if notices and (args.format == "text" or args.output is not None):
         import sys
@@ -229,7 +226,9 @@ def finish(findings: list[Finding], cfg: Config, args: argparse.Namespace, notic
 
         sys.stderr.write(text_lines(notices))
     code = emit(findings, args, notices)
-    if code == ExitCode.LEAKS and not any(cfg.fails(f.severity) for f in findings):
-        log.warning("%d finding(s) below fail-on=%s: not failing", len(findings), cfg.fail_on.value)
+    block = blocking(findings, args, cfg)  # all of them unless fail-on-verdict live
+    if code == ExitCode.LEAKS and not any(cfg.fails(f.severity) for f in block):
+        if block:
+            log.warning("%d finding(s) below fail-on=%s: not failing", len(block), cfg.fail_on.value)
         return ExitCode.CLEAN
     return code

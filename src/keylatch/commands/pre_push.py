@@ -70,6 +70,9 @@ def run(args: Args) -> ExitCode:
     if verdict.below:
         below = sorted(verdict.below, key=_order)
         sys.stderr.write(hook_text.warning(below, "below the configured fail-on severity (not blocking)", colour=False))
+    if verdict.dead:
+        what = "revoked or never valid (fail-on-verdict live: not blocking)"
+        sys.stderr.write(hook_text.warning(sorted(verdict.dead, key=_order), what, colour=False))
     if not verdict.blocking:
         print(f"keylatch: no keys in the commits being pushed to {plan.remote}", file=sys.stderr)
         return ExitCode.CLEAN

@@ -76,7 +76,7 @@ def run(args: Args) -> ExitCode:
         cfg = hook_policy.settle(Path.cwd())
         found = hook_policy.judge_chunks(src.chunks(contents), cfg)
         verdict = hook_policy.verdict(found, cfg)
-        blocking, below = _sorted(verdict.blocking), _sorted(verdict.below)
+        blocking, below = _sorted(verdict.blocking), _sorted([*verdict.below, *verdict.dead])
         committed = {f.fingerprint for f in found}
         later = [f for f in hook_policy.judge_chunks(src.chunks(worktree), cfg) if f.fingerprint not in committed]
         unstaged = _sorted(hook_policy.verdict(later, cfg).blocking)
@@ -94,7 +94,7 @@ def run(args: Args) -> ExitCode:
         what = "only in unstaged changes (not in this commit; do not stage it)"
         sys.stderr.write(hook_text.warning(unstaged, what, colour=err_colour))
     if below:
-        what = "below the configured fail-on severity (not blocking)"
+        what = "below the configured fail-on severity, or revoked (fail-on-verdict live): not blocking"
         sys.stderr.write(hook_text.warning(below, what, colour=err_colour))
     if args.format == "json":
         from keylatch.report import render

@@ -40,8 +40,9 @@ def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequen
         where = f" in commit {loc.commit[:12]}" if loc.commit else ""
         enc = " (base64-encoded)" if f.encoding else ""
         props = f"file={_prop(loc.path)},line={loc.line},col={loc.column},title={_prop(f'keylatch {f.rule_id}')}"
+        verdict = f" Verdict: {f.verified.verdict.label} ({f.verified.reason})." if f.verified else ""
         message = (
-            f"{f.severity.value} {f.rule_id}{enc}: {shown} (sha256:{f.fingerprint[:12]}){where}. "
+            f"{f.severity.value} {f.rule_id}{enc}: {shown} (sha256:{f.fingerprint[:12]}){where}.{verdict} "
             "Revoke the key, then remove it; see the keylatch README for baselines and allow comments."
         )
         lines.append(f"::{_COMMAND[f.severity]} {props}::{_data(message)}")

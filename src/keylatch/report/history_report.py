@@ -5,14 +5,24 @@ Full keys appear only when the cli passes reveal=True (`--show-secrets`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from keylatch import __version__
+from keylatch.model import KeyCheck
+from keylatch.report.exposure import as_dict, by_urgency, expose, exposures
+from keylatch.report.exposure import text_lines as exposure_lines
+from keylatch.report.json_report import verification_dict
+from keylatch.report.text import verdict_text
 from keylatch.rules import rule_by_id
 from keylatch.sources.history import CommitInfo, HistoryResult, KeyFinding
 
 SCHEMA_VERSION = 1
+Verdicts = Mapping[str, KeyCheck]
+_NONE: Verdicts = MappingProxyType({})
 
 
 def summary(result: HistoryResult) -> str:
@@ -48,12 +58,17 @@ def _commit_text(c: CommitInfo) -> str:
     return f"{c.sha[:12]} {c.date} {c.author_name} <{c.author_email}>: {c.summary}"
 
 
-def render_text(result: HistoryResult, *, reveal: bool = False) -> str:
+def render_text(
+    result: HistoryResult, *, reveal: bool = False, verdicts: Verdicts = _NONE, now: dt.datetime | None = None
+) -> str:
     lines = []
-    for k in result.findings:
+    ex = exposures(result.findings, now or dt.datetime.now(dt.timezone.utc))
+    # Most urgent first: live admin keys, live published, live local, unknown, revoked.
+    for k in by_urgency(result.findings, verdicts, ex):
         secret = k.secret.value if reveal else k.secret.redacted
         enc = f" ({k.encoding}-encoded)" if k.encoding else ""
-        lines.append(f"{k.severity.value} {k.rule_id}{enc} {secret} sha256:{k.fingerprint[:12]}")
+        checked = verdict_text(verdicts.get(k.fingerprint))
+        lines.append(f"{k.severity.value} {k.rule_id}{enc} {secret} sha256:{k.fingerprint[:12]}{checked}")
         boundary = " (shallow boundary: may be older)" if k.at_shallow_boundary else ""
         lines.append(f"  introduced {_commit_text(k.introduced)}{boundary}")
         for o in k.locations:
@@ -63,6 +78,8 @@ def render_text(result: HistoryResult, *, reveal: bool = False) -> str:
         if k.last_seen.sha:
             lines.append(f"  last seen {_commit_text(k.last_seen)}")
         lines.append(f"  in HEAD: {'yes' if k.in_head else 'no'}; refs: {', '.join(k.refs) or '(none)'}")
+        if k.fingerprint in ex:
+            lines += exposure_lines(ex[k.fingerprint])
     lines.append(summary(result))
     return "\n".join(lines) + "\n"
 
@@ -79,7 +96,10 @@ def _commit_dict(c: CommitInfo) -> dict[str, str] | None:
     }
 
 
-def finding_dict(k: KeyFinding, reveal: bool = False) -> dict[str, Any]:
+def finding_dict(
+    k: KeyFinding, reveal: bool = False, verdicts: Verdicts = _NONE, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    exposure = expose(k, now or dt.datetime.now(dt.timezone.utc)) if k.introduced.sha else None
     return {
         "rule_id": k.rule_id,
         "description": rule_by_id(k.rule_id).description,
@@ -104,14 +124,17 @@ def finding_dict(k: KeyFinding, reveal: bool = False) -> dict[str, Any]:
         "in_head": k.in_head,
         "refs": list(k.refs),
         "at_shallow_boundary": k.at_shallow_boundary,
+        "verification": verification_dict(verdicts.get(k.fingerprint)),
+        "exposure": as_dict(exposure) if exposure else None,
     }
 
 
-def render_json(result: HistoryResult, *, reveal: bool = False) -> str:
+def render_json(result: HistoryResult, *, reveal: bool = False, verdicts: Verdicts = _NONE) -> str:
+    now = dt.datetime.now(dt.timezone.utc)
     doc = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "keylatch", "version": __version__},
-        "findings": [finding_dict(k, reveal) for k in result.findings],
+        "findings": [finding_dict(k, reveal, verdicts, now) for k in result.findings],
         "stats": {
             "commits": result.commits,
             "blobs": result.blobs,
@@ -130,5 +153,8 @@ def render_json(result: HistoryResult, *, reveal: bool = False) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
-def render(fmt: str, result: HistoryResult, *, reveal: bool = False) -> str:
-    return render_json(result, reveal=reveal) if fmt == "json" else render_text(result, reveal=reveal)
+def render(fmt: str, result: HistoryResult, *, reveal: bool = False, verdicts: Verdicts = _NONE) -> str:
+    """`verdicts` (fingerprint -> KeyCheck) come from --verify; keys without one were not checked."""
+    if fmt == "json":
+        return render_json(result, reveal=reveal, verdicts=verdicts)
+    return render_text(result, reveal=reveal, verdicts=verdicts)

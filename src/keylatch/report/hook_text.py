@@ -44,7 +44,9 @@ def _lines(
         if with_commit and loc.commit:
             where = f"{loc.commit[:12]} {where}"
         enc = " base64-encoded" if f.encoding else ""
-        rows.append((where, f"{f.secret.redacted}{enc}", _kind(f), notes.get(f, "")))
+        # With `verify = true` the verdict shows beside the key (`[live; already in HEAD]`).
+        note = "; ".join(n for n in (f.verified.verdict.label if f.verified else "", notes.get(f, "")) if n)
+        rows.append((where, f"{f.secret.redacted}{enc}", _kind(f), note))
     width = max(len(r[0]) for r in rows)
     out = [f"  {w.ljust(width)}  {s}  {k}" + (f"  [{n}]" if n else "") for w, s, k, n in rows]
     if len(findings) > MAX_LINES:

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from keylatch import __version__
-from keylatch.model import Finding
+from keylatch.model import Finding, KeyCheck
 from keylatch.report.notice import Notice
 from keylatch.rules import rule_by_id
 
-SCHEMA_VERSION = 1
+# 2: `verified` (valid/invalid/unknown) became `verification` (verdict, reason, organization, project).
+SCHEMA_VERSION = 2
 
 
 def finding_dict(f: Finding, reveal: bool = False) -> dict[str, Any]:
@@ -27,9 +28,22 @@ def finding_dict(f: Finding, reveal: bool = False) -> dict[str, Any]:
         "secret": f.secret.value if reveal else f.secret.redacted,
         "fingerprint": f.fingerprint,
         "encoding": f.encoding or None,
-        "verified": f.verified,
+        "verification": verification_dict(f.verified),
     }
     return out
+
+
+def verification_dict(check: KeyCheck | None) -> dict[str, str | None] | None:
+    """What --verify concluded (None when it did not run); never the key."""
+    if check is None:
+        return None
+    return {
+        "verdict": check.verdict.value,
+        "label": check.verdict.label,
+        "reason": check.reason,
+        "organization": check.organization or None,
+        "project": check.project or None,
+    }
 
 
 def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequence[Notice] = ()) -> str:

@@ -61,6 +61,8 @@ def _result(f: Finding, index: int, reveal: bool) -> dict[str, Any]:
     shown = f.secret.value if reveal else f.secret.redacted
     where = f" in commit {loc.commit[:12]}" if loc.commit else ""
     enc = " (base64-encoded)" if f.encoding else ""
+    verdict = f". Verdict: {f.verified.verdict.label} ({f.verified.reason})" if f.verified else ""
+    text = f"{rule_by_id(f.rule_id).description}{enc}: {shown} (sha256:{f.fingerprint[:12]}){where}{verdict}"
     region: dict[str, Any] = {"startLine": loc.line, "startColumn": loc.column}
     if not f.encoding and f.span[1] > f.span[0]:
         region["endLine"] = loc.line
@@ -69,7 +71,7 @@ def _result(f: Finding, index: int, reveal: bool) -> dict[str, Any]:
         "ruleId": f.rule_id,
         "ruleIndex": index,
         "level": _LEVEL[f.severity],
-        "message": {"text": f"{rule_by_id(f.rule_id).description}{enc}: {shown} (sha256:{f.fingerprint[:12]}){where}"},
+        "message": {"text": text},
         "locations": [
             {
                 "physicalLocation": {
@@ -86,7 +88,8 @@ def _result(f: Finding, index: int, reveal: bool) -> dict[str, Any]:
     if f.encoding:
         props["encoding"] = f.encoding
     if f.verified:
-        props["verified"] = f.verified
+        props["verdict"] = f.verified.verdict.value
+        props["verdictReason"] = f.verified.reason
     result["properties"] = props
     return result
 

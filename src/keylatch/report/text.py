@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from keylatch.model import Finding, Severity
+from keylatch.model import Finding, KeyCheck, Severity
 
 _COLOURS = {
     Severity.CRITICAL: "\033[1;35m",
@@ -19,9 +19,22 @@ def secret_text(finding: Finding, reveal: bool) -> str:
     return finding.secret.value if reveal else finding.secret.redacted
 
 
+def verdict_text(check: KeyCheck | None) -> str:
+    """` verdict:live (why) org:… project:…`, or "" when the key was not checked."""
+    if check is None:
+        return ""
+    where = "".join(f" {k}:{v}" for k, v in (("org", check.organization), ("project", check.project)) if v)
+    return f" verdict:{check.verdict.value} ({check.reason}){where}"
+
+
+def by_urgency(findings: Sequence[Finding]) -> list[Finding]:
+    """Live keys first, then unknown, then revoked; the given order within each verdict."""
+    return sorted(findings, key=lambda f: f.verified.verdict.rank if f.verified else 0)
+
+
 def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False) -> str:
     lines = []
-    for f in findings:
+    for f in by_urgency(findings):
         loc = f.location
         where = f"{loc.path}:{loc.line}:{loc.column}"
         if loc.commit:
@@ -30,9 +43,9 @@ def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = 
         if colour:
             sev = f"{_COLOURS[f.severity]}{sev}{_RESET}"
         enc = f" ({f.encoding}-encoded)" if f.encoding else ""
-        checked = f" verified:{f.verified}" if f.verified else ""
         lines.append(
-            f"{where}: {sev} {f.rule_id}{enc} {secret_text(f, reveal)} sha256:{f.fingerprint[:12]}{checked}"
+            f"{where}: {sev} {f.rule_id}{enc} {secret_text(f, reveal)} sha256:{f.fingerprint[:12]}"
+            + verdict_text(f.verified)
         )
     files = len({f.location.path for f in findings})
     if findings:

@@ -72,6 +72,7 @@ def attribute(
     fps = {oid: frozenset(f.fingerprint for f in fs) for oid, fs in keyed.items()}
     intros: dict[str, list[_Intro]] = defaultdict(list)
     removed_in: dict[str, set[str]] = defaultdict(set)  # fingerprint -> parents that still had it
+    removed_by: dict[str, set[str]] = defaultdict(set)  # fingerprint -> commits that took it out of a file
     seen_blobs: set[bytes] = set()
     for order, commit, ch in kept:
         old_fps = frozenset().union(*(fps.get(o, frozenset()) for o in ch.olds))
@@ -88,8 +89,9 @@ def attribute(
         for parent, old in zip(commit.parents, ch.olds, strict=False):
             for fp in fps.get(old, frozenset()) - new_fps:
                 removed_in[fp].add(parent.decode("ascii"))
+                removed_by[fp].add(sha)
     # Oldest introduction first (committer time: ISO dates in mixed time zones do not sort).
-    dated = sorted(_build(git, state, intros, removed_in, keyed), key=lambda t: t[0])
+    dated = sorted(_build(git, state, intros, removed_in, removed_by, keyed), key=lambda t: t[0])
     findings = [k for _, k in dated]
     if whole:
         tagged, tagged_blobs = _tagged(git, keyed, seen_blobs, set(intros))
@@ -105,6 +107,7 @@ def _build(
     state: RepoState,
     intros: dict[str, list[_Intro]],
     removed_in: dict[str, set[str]],
+    removed_by: dict[str, set[str]],
     keyed: dict[bytes, tuple[Finding, ...]],
 ) -> list[tuple[tuple[int, str, str, str], KeyFinding]]:
     if not intros:
@@ -122,6 +125,7 @@ def _build(
     for fp, lst in intros.items():
         wanted.update(i.sha for i in lst)
         wanted.update(removed_in.get(fp, ()))
+        wanted.update(removed_by.get(fp, ()))
     if state.head:
         wanted.add(state.head)
     wanted.update(tips)
@@ -136,6 +140,13 @@ def _build(
         my_tips = {tip for _, tip in refs_of[fp]}
         candidates.update(t for t, blobs in tip_blobs.items() if t in my_tips and holds(blobs, fp))
         last = max((c for c in candidates if c in meta), key=lambda c: (meta[c][1], c))
+        # Gone from HEAD and from every ref tip (known only when the tips were read): the newest
+        # commit that took it out of a file ended its exposure.
+        present = (
+            in_head or len(tips) > _MAX_TIPS or any(holds(blobs, fp) for t, blobs in tip_blobs.items() if t in my_tips)
+        )
+        gone = [c for c in removed_by.get(fp, ()) if c in meta]
+        removed = None if present or not gone else meta[max(gone, key=lambda c: (meta[c][1], c))][0]
         finding = KeyFinding(
             rule_id=first.finding.rule_id,
             severity=first.finding.severity,
@@ -147,6 +158,7 @@ def _build(
             refs=tuple(sorted({r for r, _ in refs_of[fp]})),
             encoding=first.finding.encoding,
             at_shallow_boundary=first.sha in state.shallow,
+            removed=removed,
         )
         out.append(((first.time, first.sha, first.finding.rule_id, fp), finding))
     return out

@@ -79,6 +79,9 @@ class KeyFinding:
     # True when the earliest introduction is a shallow clone's boundary commit: the key may be
     # older, and that commit is not known to be its author.
     at_shallow_boundary: bool = False
+    # The newest commit that took the key out of a file, set only when neither HEAD nor any ref
+    # tip holds it any more: its exposure ended there (report/exposure.py).
+    removed: CommitInfo | None = None
 
     @property
     def fingerprint(self) -> str:

@@ -1,0 +1,250 @@
+"""`keylatch remediate REPORT.json`: what to do about each key, most urgent first.
+
+Per key: revoke it (the `keylatch revoke` or `az` command), replace it in code (the environment
+variable the OpenAI and Azure SDKs read), purge it from history (`git filter-repo
+--replace-text`, with the caveats that no rewrite reaches), and a short incident note to paste.
+Nothing is changed and nothing is sent anywhere. The replacements file for filter-repo holds the
+keys themselves, so it is written only when asked (`--write-replacements FILE`), with mode 0600,
+never over an existing file, and with a warning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from keylatch.errors import ExitCode, UsageError
+
+HELP = "print a remediation plan for the keys in a keylatch JSON report: revoke, replace, purge, incident note"
+
+# What the SDKs read when no key is passed in code (openai-python, Azure OpenAI quickstarts).
+ENV_VAR = {
+    "openai-project-key": "OPENAI_API_KEY",
+    "openai-service-account-key": "OPENAI_API_KEY",
+    "openai-user-key": "OPENAI_API_KEY",
+    "openai-admin-key": "OPENAI_ADMIN_KEY",
+    "azure-openai-key": "AZURE_OPENAI_API_KEY",
+    "azure-openai-classic-key": "AZURE_OPENAI_API_KEY",
+    "openai-webhook-secret": "OPENAI_WEBHOOK_SECRET",
+}
+REPLACEMENT = "***REMOVED-BY-KEYLATCH***"
+CAVEATS = (
+    "Rewriting history does not make a leaked key safe: revoke it first. A rewrite does not reach:",
+    "  - forks and existing clones (every collaborator must re-clone; old clones still hold the key),",
+    "  - pull-request refs (refs/pull/*, merge request refs) and cached views on the hosting service:",
+    "    GitHub and GitLab remove those only through their support,",
+    "  - CI caches and artifacts, package builds, container images, backups, search engines and mirrors.",
+    "Coordinate first: after `git filter-repo` every branch must be force-pushed and every clone replaced.",
+)
+
+
+class Args(argparse.Namespace):
+    report: Path
+    write_replacements: Path | None
+    repo: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    rule_id: str
+    fingerprint: str
+    redacted: str
+    places: tuple[str, ...]
+    value: str | None = field(default=None, repr=False)
+    verdict: str = ""  # "" when not verified
+    reason: str = ""
+    authors: tuple[str, ...] = ()
+    first: str = ""
+    days: int | None = None
+    published: bool | None = None
+    shared: bool = False
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("report", type=Path, metavar="REPORT.json", help="keylatch scan|ci|history --format json")
+    parser.add_argument(
+        "--write-replacements", type=Path, metavar="FILE",
+        help="write the git filter-repo --replace-text file (mode 0600; it holds the keys themselves)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--repo", type=Path, default=Path("."), metavar="DIR",
+        help="with --write-replacements: the repository whose history holds the keys (default: .)",
+    )  # fmt: skip
+
+
+def run(args: Args) -> ExitCode:
+    items = sorted(load(args.report), key=_urgency)
+    out = sys.stdout
+    print(f"keylatch remediate: {len(items)} key(s) in {args.report}, most urgent first", file=out)
+    for n, item in enumerate(items, 1):
+        _plan(n, item, args.report, out)
+    _purge(items, args, out)
+    print("\nIncident note (paste it where your team tracks incidents):\n", file=out)
+    print(incident_note(items), file=out)
+    return ExitCode.CLEAN
+
+
+def _urgency(i: Item) -> tuple[int, int]:
+    """As `keylatch history` orders keys: live admin, live published, live local, unknown, revoked."""
+    if i.verdict.startswith("live"):
+        group = 0 if i.rule_id == "openai-admin-key" else 1 if i.published else 2
+    else:
+        group = 4 if i.verdict == "revoked" else 3
+    return group, 0 if i.published else 1
+
+
+def _plan(n: int, i: Item, report: Path, out: Any) -> None:
+    facts = [f"[{i.verdict}]" if i.verdict else "[not verified]"]
+    if i.published is not None:
+        facts.append("published" if i.published else "local only")
+    if i.shared:
+        facts.append(f"shared key ({len(i.authors)} people)")
+    if i.days is not None:
+        facts.append(f"exposed {i.days} days")
+    print(f"\n{n}. {i.redacted}  {i.rule_id}  sha256:{i.fingerprint[:12]}  {'; '.join(facts)}", file=out)
+    for place in i.places[:5]:
+        print(f"   at {place}", file=out)
+    if len(i.places) > 5:
+        print(f"   ... and {len(i.places) - 5} more places", file=out)
+    print(f"   1) revoke:  {_revoke_step(i, report)}", file=out)
+    var = ENV_VAR.get(i.rule_id)
+    if var:
+        print(f"   2) replace: read it from the environment ({var}; the SDK reads it when no key is passed),",
+              file=out)  # fmt: skip
+        print("      and keep the value in a secret store, not in the repository", file=out)
+    else:
+        print("   2) replace: do not store this secret in code at all", file=out)
+    print("   3) purge:   from history with git filter-repo (below), after revoking", file=out)
+
+
+def _revoke_step(i: Item, report: Path) -> str:
+    if i.rule_id in ("openai-project-key", "openai-service-account-key", "openai-user-key", "openai-admin-key"):
+        return f"OPENAI_ADMIN_KEY=... keylatch revoke --yes {report}   (a dry run without --yes)"
+    if i.rule_id.startswith("azure-"):
+        return (
+            "az cognitiveservices account keys regenerate --name <resource> --resource-group <resource-group> "
+            "--key-name key1|key2   (`keylatch revoke` names the resource when the endpoint is next to the key)"
+        )
+    return "rotate it where it was issued (webhook secrets: the webhook's settings; session keys: sign out everywhere)"
+
+
+def _purge(items: Sequence[Item], args: Args, out: Any) -> None:
+    print("\nPurge from history (after every key above is revoked):\n", file=out)
+    target = args.write_replacements or Path("replacements.txt")
+    if args.write_replacements is None:
+        print(f"  keylatch remediate {args.report} --write-replacements {target}   # mode 0600: holds the keys",
+              file=out)  # fmt: skip
+    else:
+        n = write_replacements(items, args.write_replacements, args.repo)
+        print(f"  wrote {target} ({n} key(s), mode 0600)", file=out)
+    print(f"  git filter-repo --sensitive-data-removal --replace-text {target}   # filter-repo 2.47+", file=out)
+    print("  git push --force --all origin && git push --force --tags origin", file=out)
+    print(f"  shred -u {target}   # or delete it: it holds the keys", file=out)
+    print("", file=out)
+    for line in CAVEATS:
+        print(f"  {line}", file=out)
+
+
+def write_replacements(items: Sequence[Item], path: Path, repo: Path) -> int:
+    """Write `key==>REPLACEMENT` lines (git filter-repo --replace-text) with mode 0600."""
+    values = {i.fingerprint: i.value for i in items if i.value}
+    missing = {i.fingerprint for i in items} - set(values)
+    if missing:
+        values.update(_recover(missing, repo))
+    missing -= set(values)
+    if missing:
+        example = sorted(missing)[0][:12]
+        raise UsageError(
+            f"{len(missing)} key(s) of the report are not in {repo}'s history (e.g. sha256:{example}); "
+            "run remediate in the repository the report came from, or give --repo"
+        )
+    lines = "".join(f"{v}==>{REPLACEMENT}\n" for v in sorted(values.values()))
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise UsageError(f"{path} exists: not overwriting a file that may hold keys; pick another name") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(lines)
+    print(f"keylatch: warning: {path} holds {len(values)} full key(s): keep it out of every repository and "
+          "delete it after git filter-repo", file=sys.stderr)  # fmt: skip
+    return len(values)
+
+
+def _recover(fingerprints: set[str], repo: Path) -> Mapping[str, str]:
+    """The keys with these fingerprints, found again in `repo`'s history (never printed)."""
+    from keylatch.sources.history import scan_history
+
+    result = scan_history(repo)
+    return {k.fingerprint: k.secret.value for k in result.findings if k.fingerprint in fingerprints}
+
+
+def incident_note(items: Sequence[Item]) -> str:
+    live = sum(i.verdict.startswith("live") for i in items)
+    lines = [f"Secret exposure: {len(items)} OpenAI/Azure credential(s) found committed to the repository by keylatch."]
+    if any(i.verdict for i in items):
+        lines.append(f"Verified: {live} live, {sum(i.verdict == 'revoked' for i in items)} revoked or never valid, "
+                     f"{sum(i.verdict not in ('', 'revoked') and not i.verdict.startswith('live') for i in items)} "
+                     "other or unknown.")  # fmt: skip
+    for i in items:
+        parts = [f"- {i.redacted} ({i.rule_id}, sha256:{i.fingerprint[:12]})"]
+        if i.first:
+            parts.append(f"first committed {i.first[:10]}")
+        if i.authors:
+            parts.append(f"by {', '.join(i.authors)}")
+        if i.days is not None:
+            parts.append(f"exposed {i.days} days")
+        if i.published is not None:
+            parts.append("published to a remote" if i.published else "local only")
+        if i.verdict:
+            parts.append(f"verdict: {i.verdict}")
+        lines.append("; ".join(parts))
+    lines += [
+        "Actions: [ ] revoke/rotate each key  [ ] replace with environment variables  "
+        "[ ] purge history (git filter-repo) and force-push  [ ] check usage logs for the exposure window",
+    ]
+    return "\n".join(lines)
+
+
+def load(path: Path) -> list[Item]:
+    """Items of a keylatch JSON report (scan, ci or history), one per key."""
+    from keylatch.commands.revoke import _redact, _where, from_report
+
+    from_report(path)  # the same validation as `keylatch revoke`
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    items: dict[str, Item] = {}
+    places: dict[str, list[str]] = {}
+    for f in doc["findings"]:
+        fp, secret, rule = str(f["fingerprint"]), str(f.get("secret", "")), str(f.get("rule_id", ""))
+        value = secret if hashlib.sha256(secret.encode()).hexdigest() == fp else None
+        locs = f.get("locations")
+        here = [f"{o.get('path')}:{o.get('line')} ({str(o.get('commit') or '')[:12]})" for o in locs
+                if isinstance(o, dict)] if isinstance(locs, list) else [_where(f)]  # fmt: skip
+        places.setdefault(fp, []).extend(here)
+        if fp in items:
+            continue
+        check = f.get("verification") if isinstance(f.get("verification"), dict) else {}
+        exposure = f.get("exposure") if isinstance(f.get("exposure"), dict) else {}
+        items[fp] = Item(
+            rule_id=rule,
+            fingerprint=fp,
+            redacted=_redact(secret, rule) if value else secret,
+            places=(),
+            value=value,
+            verdict=str(check.get("verdict") or ""),
+            reason=str(check.get("reason") or ""),
+            authors=tuple(str(a) for a in exposure.get("authors", [])),
+            first=str(exposure.get("first_commit") or ""),
+            days=exposure.get("days_exposed") if isinstance(exposure.get("days_exposed"), int) else None,
+            published=exposure.get("published") if isinstance(exposure.get("published"), bool) else None,
+            shared=bool(exposure.get("shared")),
+        )
+    return [replace(i, places=tuple(dict.fromkeys(places[i.fingerprint]))) for i in items.values()]

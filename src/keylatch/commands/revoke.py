@@ -1,0 +1,274 @@
+"""`keylatch revoke [REPORT.json | PATH ...]`: find each leaked OpenAI key in the organisation and
+delete it through the Admin API. A dry run unless `--yes`.
+
+    export OPENAI_ADMIN_KEY=...        # only from the environment: never a file or an argument
+    keylatch history -f json -o leaks.json && keylatch revoke leaks.json
+    keylatch revoke --yes leaks.json
+
+The organisation's keys are listed (projects, their user and service-account keys, admin keys)
+and each found key is matched locally: its redacted form (prefix and last characters) against
+each listed key's, and the listed key's creation time not after the found key's first commit
+(when the report knows it: `keylatch history` reports do). Only a key with exactly one match is
+deleted; several or none are reported with the dashboard link. The found key is never sent to
+the Admin API. Azure keys get the `az` command that regenerates them, never run.
+
+Exit status: 0 every key found has exactly one match (deleted with --yes); 1 some key is left to
+do by hand; 2 usage (no admin key, not a report); 3 the Admin API failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from keylatch.commands.pipeline import ConfigArgs, add_config_arguments
+from keylatch.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from keylatch.verify.admin import AdminClient, ApiKey
+    from keylatch.verify.context import Context
+
+HELP = "revoke found OpenAI keys through the Admin API (a dry run unless --yes; admin key from OPENAI_ADMIN_KEY)"
+DASHBOARD = "https://platform.openai.com/settings/organization/api-keys"
+ADMIN_DASHBOARD = "https://platform.openai.com/settings/organization/admin-keys"
+_OPENAI = {"openai-project-key", "openai-service-account-key", "openai-user-key", "openai-admin-key"}
+_AZURE = {"azure-openai-key", "azure-openai-classic-key"}
+
+
+class Args(ConfigArgs):
+    sources: list[Path]
+    yes: bool
+    admin_url: str
+    exclude: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    rule_id: str
+    fingerprint: str
+    redacted: str
+    where: str  # path:line or commit, for the user
+    value: str | None = field(default=None, repr=False)  # only when found here (or --show-secrets)
+    first_seen: int | None = None  # unix time of the first commit that has it
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "sources", nargs="*", type=Path, default=[Path(".")], metavar="REPORT.json|PATH",
+        help="a keylatch JSON report (scan, ci or history), or files and directories to scan (default: .)",
+    )  # fmt: skip
+    parser.add_argument("--yes", action="store_true", help="delete each key that has exactly one match")
+    parser.add_argument(
+        "--admin-url", default="https://api.openai.com", metavar="URL",
+        help="Admin API base URL (https; plain http only to loopback)",
+    )  # fmt: skip
+    parser.add_argument("--exclude", "-x", action="append", default=[], metavar="GLOB", help="when scanning: skip")
+    add_config_arguments(parser, fail_on=False)
+
+
+def run(args: Args) -> ExitCode:
+    from keylatch.verify.admin import AdminClient
+
+    admin_key = os.environ.get("OPENAI_ADMIN_KEY", "").strip()
+    if not admin_key:
+        raise UsageError(
+            "keylatch revoke needs an OpenAI admin key in OPENAI_ADMIN_KEY (from the environment only: "
+            f"never a file or an argument); create one at {ADMIN_DASHBOARD}"
+        )
+    found = _load(args)
+    out = sys.stdout
+    mode = "deleting keys with exactly one match" if args.yes else "dry run: nothing is deleted (--yes deletes)"
+    print(f"keylatch revoke: {len(found)} key(s); {mode}", file=out)
+    openai = [f for f in found if f.rule_id in _OPENAI]
+    client = AdminClient(args.admin_url, admin_key)
+    listed = (
+        client.keys(
+            admin=any(f.rule_id == "openai-admin-key" for f in openai),
+            project=any(f.rule_id != "openai-admin-key" for f in openai),
+        )
+        if openai
+        else []
+    )
+    done = 0
+    # Admin keys first: they manage the whole organisation.
+    for f in sorted(openai, key=lambda f: f.rule_id != "openai-admin-key"):
+        done += _revoke(f, listed, client if args.yes else None, out)
+    for f in found:
+        if f.rule_id in _AZURE:
+            _azure(f, out)
+        elif f.rule_id not in _OPENAI:
+            print(f"{f.redacted} ({f.rule_id}) at {f.where}: not an API key the Admin API lists; rotate it by hand",
+                  file=out)  # fmt: skip
+    left = len(found) - done
+    print(f"keylatch revoke: {done} {'deleted' if args.yes else 'to delete'}, {left} left to do by hand", file=out)
+    return ExitCode.CLEAN if left == 0 else ExitCode.LEAKS
+
+
+def _revoke(f: Found, listed: Sequence[ApiKey], client: AdminClient | None, out: Any) -> int:
+    from keylatch.verify.admin import Wanted, match
+
+    admin = f.rule_id == "openai-admin-key"
+    wanted = Wanted(f.redacted, admin, f.value, f.first_seen)
+    candidates = match(wanted, listed)
+    since = (
+        f", first committed {_date(f.first_seen)}"
+        if f.first_seen
+        else " (first commit unknown: creation time not checked)"
+    )
+    print(f"{f.redacted} ({f.rule_id}, sha256:{f.fingerprint[:12]}) at {f.where}{since}", file=out)
+    link = ADMIN_DASHBOARD if admin else DASHBOARD
+    if not candidates:
+        print(f"  no key of this organisation matches (another organisation's, or already deleted); see {link}",
+              file=out)  # fmt: skip
+        return 0
+    for c in candidates:
+        print(f"  {'match' if len(candidates) == 1 else 'candidate'}: {_describe(c)}", file=out)
+    if len(candidates) > 1:
+        print(f"  {len(candidates)} keys match: not deleting any; delete the right one at {link}", file=out)
+        return 0
+    (key,) = candidates
+    if client is None:
+        print(f"  would delete: DELETE {key.path}", file=out)
+        return 1
+    client.delete(key)
+    print(f"  deleted: {_show(key.id)}", file=out)
+    return 1
+
+
+def _describe(k: ApiKey) -> str:
+    where = f"project '{_show(k.project_name)}' ({_show(k.project_id)})" if k.project_id else "admin key"
+    used = _date(k.last_used_at) if k.last_used_at else "never"
+    return (
+        f"{where}, key '{_show(k.name)}' ({_show(k.id)}, {_show(k.redacted)}), owner {_show(k.owner) or '?'}, "
+        f"created {_date(k.created_at)}, last used {used}"
+    )
+
+
+def _show(text: str) -> str:
+    """Text from the Admin API, safe for a terminal: control characters escaped, length capped."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text[:120])
+
+
+def _date(t: int | None) -> str:
+    return dt.datetime.fromtimestamp(t or 0, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _azure(f: Found, out: Any) -> None:
+    from keylatch.verify import azure
+    from keylatch.verify.context import files
+
+    host = azure.nearest(_texts(f, files))
+    resource = host.split(".", 1)[0] if host else "<resource>"
+    slot = "key2" if "key2" in _line(f).lower() else "key1"
+    print(f"{f.redacted} ({f.rule_id}) at {f.where}: Azure keys are regenerated, not deleted. Run:", file=out)
+    print(f"  az cognitiveservices account keys regenerate --name {resource} --resource-group <resource-group> "
+          f"--key-name {slot}", file=out)  # fmt: skip
+    if not host:
+        print("  (no Azure endpoint next to the key: fill in the resource name)", file=out)
+    if slot == "key1":
+        print("  (key1 unless this key is the resource's key2: `az cognitiveservices account keys list` shows both)",
+              file=out)  # fmt: skip
+
+
+def _texts(f: Found, context: Context) -> Iterator[tuple[bytes, int]]:
+    from keylatch.model import Finding, Location, Secret, Severity
+
+    path, _, line = f.where.rpartition(":")
+    if not path or not line.isdigit():
+        return iter(())
+    return context(Finding(f.rule_id, Severity.HIGH, Secret(""), Location(path, int(line), 1)))
+
+
+def _line(f: Found) -> str:
+    from keylatch.verify.context import files
+
+    for data, line in _texts(f, files):
+        lines = data.split(b"\n")
+        if 0 < line <= len(lines):
+            return lines[line - 1].decode("utf-8", "replace")
+    return ""
+
+
+# --- what to revoke: a keylatch JSON report, or a scan ------------------------------------------
+
+
+def _load(args: Args) -> list[Found]:
+    if len(args.sources) == 1 and args.sources[0].suffix == ".json" and args.sources[0].is_file():
+        return from_report(args.sources[0])
+    from keylatch.commands.pipeline import scan_files, settle, without_baseline
+
+    cfg = settle(args, Path("."))
+    found = without_baseline(scan_files(args.sources, cfg), cfg)
+    keys: dict[str, Found] = {}
+    for f in found:
+        keys.setdefault(
+            f.fingerprint,
+            Found(f.rule_id, f.fingerprint, f.secret.redacted, f"{f.location.path}:{f.location.line}", f.secret.value),
+        )
+    return list(keys.values())
+
+
+def from_report(path: Path) -> list[Found]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"cannot read {path} as a JSON report: {exc}") from exc
+    if not (isinstance(doc, dict) and isinstance(doc.get("tool"), dict) and doc["tool"].get("name") == "keylatch"
+            and isinstance(doc.get("findings"), list)):  # fmt: skip
+        raise UsageError(f"{path} is not a keylatch JSON report (keylatch scan|ci|history --format json)")
+    keys: dict[str, Found] = {}
+    for item in doc["findings"]:
+        if not isinstance(item, dict) or not isinstance(item.get("fingerprint"), str):
+            raise UsageError(f"{path}: a finding without a fingerprint")
+        fp, secret = item["fingerprint"], str(item.get("secret", ""))
+        # A report written with --show-secrets holds the key itself: use it, locally, when it is one.
+        value = secret if hashlib.sha256(secret.encode()).hexdigest() == fp else None
+        redacted = _redact(secret, str(item.get("rule_id", ""))) if value else secret
+        first = _time((item.get("introduced") or {}).get("date")) if isinstance(item.get("introduced"), dict) else None
+        where = _where(item)
+        old = keys.get(fp)
+        if old is None or (first is not None and (old.first_seen is None or first < old.first_seen)):
+            keys[fp] = Found(str(item.get("rule_id", "")), fp, redacted, where, value, first)
+    return list(keys.values())
+
+
+def _redact(value: str, rule_id: str) -> str:
+    from keylatch.engine import scan_text
+
+    for f in scan_text(value):
+        if f.secret.value == value:
+            return f.secret.redacted
+    return value[:3] + "****"
+
+
+def _where(item: dict[str, Any]) -> str:
+    if item.get("path"):
+        return f"{item['path']}:{item.get('line', 0)}"
+    locations = item.get("locations")
+    if isinstance(locations, list) and locations and isinstance(locations[0], dict):
+        first = locations[0]
+        commit = str(first.get("commit") or "")[:12]
+        return f"{first.get('path')}:{first.get('line', 0)}" + (f" ({commit})" if commit else "")
+    return "?"
+
+
+def _time(text: object) -> int | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return int(when.timestamp())

@@ -1,0 +1,127 @@
+"""How exposed each key in a history is: who committed it, for how long, and whether it was published.
+
+Computed from a KeyFinding alone (no I/O), so every history format says the same thing:
+
+- authors: the distinct people (by e-mail) whose commits introduced the key; two or more is a
+  *shared key*, against OpenAI's advice of one key per person (production best practices).
+- exposed: from its first commit until the commit that removed it, or until today while HEAD or
+  any ref still holds it (or when that is not known: the longer answer).
+- published: a remote-tracking ref (refs/remotes/...) reaches a commit that introduced it, so a
+  remote has it; otherwise it is only local (still: anyone with this clone has it).
+
+`urgency` orders keys for the text report: live admin keys, live published keys, live local
+keys, then unknown (or unchecked), then revoked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from keylatch.model import KeyCheck, Verdict
+from keylatch.sources.history import KeyFinding
+
+_REMOTE = "refs/remotes/"
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    authors: tuple[str, ...]  # "Name <email>", first introducer first
+    first: str  # author date of the first commit that has it (ISO 8601)
+    last_seen: str  # the newest commit known to hold it
+    removed: str  # ISO date of the commit that removed it; "" while present
+    removed_sha: str
+    days: int
+    in_head: bool
+    published: bool
+    refs: tuple[str, ...]
+
+    @property
+    def shared(self) -> bool:
+        return len(self.authors) > 1
+
+
+def _when(iso: str) -> dt.datetime | None:
+    try:
+        when = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
+def expose(k: KeyFinding, now: dt.datetime) -> Exposure:
+    authors: dict[str, str] = {}
+    people = [(k.introduced.author_name, k.introduced.author_email)]
+    people += [(o.author_name, o.author_email) for o in k.locations]
+    for name, email in people:
+        if name or email:
+            authors.setdefault((email or name).lower(), f"{name} <{email}>" if email else name)
+    first = _when(k.introduced.date)
+    removed = k.removed.date if k.removed else ""
+    end = _when(removed) if removed else now
+    days = max(0, (end - first).days) if first and end else 0
+    return Exposure(
+        authors=tuple(authors.values()),
+        first=k.introduced.date,
+        last_seen=k.last_seen.date,
+        removed=removed,
+        removed_sha=k.removed.sha if k.removed else "",
+        days=days,
+        in_head=k.in_head,
+        published=any(r.startswith(_REMOTE) for r in k.refs),
+        refs=k.refs,
+    )
+
+
+def urgency(k: KeyFinding, e: Exposure | None, check: KeyCheck | None) -> tuple[int, int]:
+    """Sort key, most urgent first (keys never checked count as unknown)."""
+    verdict = check.verdict if check else Verdict.UNKNOWN
+    published = e is not None and e.published
+    if verdict.live:
+        group = 0 if k.rule_id == "openai-admin-key" else 1 if published else 2
+    else:
+        group = 4 if verdict is Verdict.REVOKED else 3
+    return group, 0 if published else 1
+
+
+def by_urgency(
+    findings: tuple[KeyFinding, ...], verdicts: Mapping[str, KeyCheck], ex: Mapping[str, Exposure]
+) -> list[KeyFinding]:
+    """Stable: the walk's order (oldest first) within one level of urgency."""
+    return sorted(findings, key=lambda k: urgency(k, ex.get(k.fingerprint), verdicts.get(k.fingerprint)))
+
+
+def text_lines(e: Exposure) -> list[str]:
+    who = ", ".join(e.authors) or "(unknown)"
+    if e.shared:
+        who += f": shared key ({len(e.authors)} people committed it; OpenAI advises one key per person)"
+    if e.removed:
+        span = f"until it was removed in {e.removed_sha[:12]} ({e.removed[:10]})"
+    else:
+        span = "and still present" if e.in_head else "and still in a ref (or removal unknown)"
+    where = (
+        f"published: {', '.join(r for r in e.refs if r.startswith(_REMOTE))}"
+        if e.published
+        else "local only: no remote-tracking ref reaches it"
+    )
+    return [f"  committed by {who}", f"  exposed {e.days} days: since {e.first[:10]} {span}; {where}"]
+
+
+def as_dict(e: Exposure) -> dict[str, Any]:
+    return {
+        "authors": list(e.authors),
+        "shared": e.shared,
+        "first_commit": e.first or None,
+        "last_seen": e.last_seen or None,
+        "removed": {"sha": e.removed_sha, "date": e.removed} if e.removed else None,
+        "days_exposed": e.days,
+        "in_head": e.in_head,
+        "published": e.published,
+        "refs": list(e.refs),
+    }
+
+
+def exposures(findings: tuple[KeyFinding, ...], now: dt.datetime) -> Mapping[str, Exposure]:
+    return {k.fingerprint: expose(k, now) for k in findings if k.introduced.sha}

@@ -1,0 +1,109 @@
+"""One request, with keylatch's rules for where a key may go.
+
+- HTTPS only, with certificate checks; plain http only to a loopback host (test servers).
+- Redirects are refused: a 3xx is an answer, and the key is never re-sent to its Location.
+- Proxies: the standard `HTTPS_PROXY` / `https_proxy` and `NO_PROXY` variables apply, as in
+  curl (urllib reads them); through a proxy the request is a CONNECT tunnel, so the proxy sees
+  the host name but not the key. Loopback URLs never go through a proxy.
+- A timeout bounds connect and each read; the body read is capped.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from keylatch.errors import UsageError
+from keylatch.verify.classify import Answer
+
+USER_AGENT = "keylatch-verify"
+_MAX_BODY = 1 << 16
+
+
+class Unreachable(Exception):
+    """No HTTP answer; `args[0]` says why in a few words (never the key)."""
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str, option: str = "--verify-url") -> str:
+    """`url` if keys may be sent there (https, or http to loopback); else a UsageError."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return url.rstrip("/")
+    if parts.scheme == "http" and is_loopback(host):
+        return url.rstrip("/")
+    raise UsageError(f"{option} must be an https:// URL (plain http only to a loopback address): {url}")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def _opener(url: str) -> urllib.request.OpenerDirector:
+    host = urlsplit(url).hostname or ""
+    # {} disables proxies; None lets urllib read HTTPS_PROXY / NO_PROXY from the environment.
+    proxies: dict[str, str] | None = {} if is_loopback(host) else None
+    return urllib.request.build_opener(
+        _NoRedirect,
+        urllib.request.ProxyHandler(proxies),
+        urllib.request.HTTPSHandler(context=ssl.create_default_context()),
+    )
+
+
+def get(url: str, headers: Mapping[str, str], timeout: float, method: str = "GET") -> Answer:
+    """One request (GET unless `method` says, e.g. DELETE for `keylatch revoke`). Any HTTP status
+    is an Answer; no answer at all raises Unreachable."""
+    check_base_url(url)  # the last guard: nothing reaches the network that the policy refuses
+    request = urllib.request.Request(url, headers={**headers, "User-Agent": USER_AGENT}, method=method)
+    try:
+        with _opener(url).open(request, timeout=timeout) as response:
+            return Answer(response.status, response.read(_MAX_BODY), _lower(response.headers))
+    except urllib.error.HTTPError as exc:
+        try:
+            body = exc.read(_MAX_BODY)
+        except (OSError, http.client.HTTPException):
+            body = b""
+        return Answer(exc.code, body, _lower(exc.headers))
+    except urllib.error.URLError as exc:
+        raise Unreachable(_why(exc.reason)) from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise Unreachable(_why(exc)) from None
+
+
+def _lower(headers: object) -> dict[str, str]:
+    items = getattr(headers, "items", None)
+    return {str(k).lower(): str(v) for k, v in items()} if callable(items) else {}
+
+
+def _why(reason: object) -> str:
+    if isinstance(reason, socket.gaierror):
+        return "DNS lookup failed"
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return "TLS certificate not trusted"
+    if isinstance(reason, ssl.SSLError):
+        return "TLS handshake failed"
+    if isinstance(reason, (TimeoutError, socket.timeout)):
+        return "timed out"
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(reason, ConnectionError):
+        return "connection lost"
+    if isinstance(reason, http.client.HTTPException):
+        return f"bad HTTP answer ({type(reason).__name__})"
+    return f"no answer ({type(reason).__name__})"
