@@ -53,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: Args) -> ExitCode:
+    from keylatch.report.untrusted import for_terminal
     from keylatch.sources.ci_range import detect, load_event, resolve
     from keylatch.sources.gitcmd import Git
     from keylatch.sources.repostate import inspect
@@ -64,7 +65,9 @@ def run(args: Args) -> ExitCode:
     state = inspect(args.repo, args.trust_repo_owner)
     plan = resolve(spec, Git(args.repo, config=_trust(args)), state.shallow)
     noun = "commit" if plan.commits == 1 else "commits"
-    print(f"keylatch: {plan.origin}: scanning {plan.commits} {noun} ({plan.description})", file=sys.stderr)
+    # Branch names in the description come from the pull request: attacker text (report/untrusted.py).
+    about = for_terminal(f"{plan.origin}: scanning {plan.commits} {noun} ({plan.description})")
+    print(f"keylatch: {about}", file=sys.stderr)
     # resolve() has checked that the range stops short of any shallow boundary.
     findings = (
         scan_commits(args.repo, plan.revs, cfg, trust_owner=args.trust_repo_owner, allow_shallow=True)

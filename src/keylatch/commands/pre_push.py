@@ -47,7 +47,9 @@ def run(args: Args) -> ExitCode:
         # No ref lines at all (not run by git): assume everything local that the remote lacks.
         plan = push.from_ref_lines(git, remote, refs) if refs else push.unpushed(git, remote)
     if not push.has_commits(git, plan):
-        print(f"keylatch: nothing new to push to {plan.remote}", file=sys.stderr)
+        from keylatch.report.untrusted import for_terminal
+
+        print(f"keylatch: nothing new to push to {for_terminal(plan.remote)}", file=sys.stderr)
         return ExitCode.CLEAN
     from pathlib import Path
 
@@ -65,7 +67,9 @@ def run(args: Args) -> ExitCode:
         below = sorted(verdict.below, key=_order)
         sys.stderr.write(hook_text.warning(below, "below the configured fail-on severity (not blocking)", colour=False))
     if not verdict.blocking:
-        print(f"keylatch: no keys in the commits being pushed to {plan.remote}", file=sys.stderr)
+        from keylatch.report.untrusted import for_terminal
+
+        print(f"keylatch: no keys in the commits being pushed to {for_terminal(plan.remote)}", file=sys.stderr)
         return ExitCode.CLEAN
     colour = not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
     blocking = sorted(verdict.blocking, key=_order)
