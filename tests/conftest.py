@@ -43,10 +43,14 @@ RunKeylatch = Callable[..., Result]
 # each `keylatch` run's stdout and stderr, and the files those runs created or changed under
 # tmp_path (git's own internals excepted). A hit turns the test's teardown into an error.
 #
-# Opt out: `@pytest.mark.prints_secrets("reason")`, for tests whose point is printing a key.
+# Opt out: `@pytest.mark.prints_secrets("reason")`, for tests whose point is printing a key. It
+# exempts what that test's `keylatch ... --show-secrets` runs print and write, nothing else: its
+# other runs, its own output and its logs are still checked. A marker without a reason, or on a
+# test that never ran --show-secrets, is an error, so opt-outs stay explained and current.
 
 PLANTED = pytest.StashKey[Planted]()
 SEEN = pytest.StashKey[list[tuple[str, str]]]()
+REVEALED = pytest.StashKey[bool]()
 _ORIGINAL = synthetic.make_key
 
 
@@ -115,23 +119,37 @@ def pytest_runtest_makereport(
     report = yield
     if call.when != "teardown":
         return report
-    marker = item.get_closest_marker("prints_secrets")
-    if marker is not None:
-        if not (marker.args and isinstance(marker.args[0], str) and marker.args[0].strip()):
-            report.outcome = "failed"
-            report.longrepr = "@pytest.mark.prints_secrets needs a reason: prints_secrets('why this test prints a key')"
+    if report.outcome != "passed":
         return report
+    problem = _marker_problem(item) or _leaks(item, report)
+    if problem:
+        report.outcome = "failed"
+        report.longrepr = problem
+    return report
+
+
+def _marker_problem(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("prints_secrets")
+    if marker is None:
+        return ""
+    if not (marker.args and isinstance(marker.args[0], str) and marker.args[0].strip()):
+        return "@pytest.mark.prints_secrets needs a reason: prints_secrets('why this test prints a key')"
+    if not item.stash.get(REVEALED, False):
+        return "@pytest.mark.prints_secrets, but the test ran no `keylatch ... --show-secrets`: remove the marker"
+    return ""
+
+
+def _leaks(item: pytest.Item, report: pytest.TestReport) -> str:
     texts = [(title, content) for title, content in report.sections]
     texts += item.stash.get(SEEN, [])
     found = leaks(item.config.stash[PLANTED], texts)
-    if found and report.outcome == "passed":
-        report.outcome = "failed"
-        report.longrepr = (
-            "leak check: a full synthetic key reached what users see (tests/redaction.py)\n"
-            + "\n".join(f"  {line}" for line in found)
-            + "\nRedact it, or mark a test whose point is printing a key @pytest.mark.prints_secrets('reason')."
-        )
-    return report
+    if not found:
+        return ""
+    return (
+        "leak check: a full synthetic key reached what users see (tests/redaction.py)\n"
+        + "\n".join(f"  {line}" for line in found)
+        + "\nRedact it; a test whose point is `--show-secrets` is marked @pytest.mark.prints_secrets('reason')."
+    )
 
 
 @pytest.fixture
@@ -153,6 +171,7 @@ def make_repo(tmp_path: Path, home: Path) -> Callable[..., GitRepo]:
 def keylatch(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RunKeylatch]:
     """Run the real CLI in a subprocess (as users and hooks do) with a hermetic git config."""
     seen = request.node.stash.setdefault(SEEN, [])
+    may_reveal = request.node.get_closest_marker("prints_secrets") is not None
 
     def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None) -> Result:
         from keylatch.report.untrusted import for_terminal
@@ -170,9 +189,13 @@ def keylatch(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
             cwd=cwd, env=full_env, input=input, capture_output=True, text=True, check=False,
         )  # fmt: skip
         result = Result(proc.returncode, proc.stdout, proc.stderr)
-        # For the leak check at teardown: what this run printed and wrote.
-        label = for_terminal(" ".join(("keylatch", *args)), limit=200)
-        seen.extend([(f"{label}: stdout", result.out), (f"{label}: stderr", result.err), *written(tmp_path, before)])
+        if may_reveal and "--show-secrets" in args:
+            request.node.stash[REVEALED] = True
+        else:
+            # For the leak check at teardown: what this run printed and wrote.
+            label = for_terminal(" ".join(("keylatch", *args)), limit=200)
+            seen.extend([(f"{label}: stdout", result.out), (f"{label}: stderr", result.err)])
+            seen.extend(written(tmp_path, before))
         if "--show-secrets" not in args:
             # Every CLI run in the suite doubles as a redaction test.
             assert_redacted(result.out, result.err)

@@ -67,11 +67,17 @@ class Planted:
         return hits
 
 
+def shown(key: str) -> str:
+    """A planted key as a leak report names it: redacted, as keylatch would show it."""
+    found = scan_text(key)
+    return found[0].secret.redacted if len(found) == 1 else f"{key[:4]}...{key[-4:]}"
+
+
 def leaks(planted: Planted, texts: Iterable[tuple[str, str]]) -> list[str]:
-    """One line per (where, key) a planted key appears in: `where` names the text, never the key."""
+    """One line per (where, key) a planted key appears in; the report of a leak is no leak."""
     found = []
     for where, text in texts:
-        found += [f"{where}: full key {key[:12]}... (from make_key)" for key in sorted(planted.found_in(text))]
+        found += [f"{where}: full key {shown(key)} (from make_key)" for key in sorted(planted.found_in(text))]
     return found
 
 

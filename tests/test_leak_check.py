@@ -18,7 +18,7 @@ from keylatch.model import Secret
 from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import make_key
 from tests.conftest import PLANTED
-from tests.redaction import Planted, leaks, snapshot, written
+from tests.redaction import Planted, leaks, shown, snapshot, written
 
 ROOT = Path(__file__).resolve().parents[1]
 AT_IMPORT = make_key("sk-proj-", seed=9001)  # made while pytest imported this module
@@ -46,8 +46,8 @@ def test_checker_finds_a_key_in_any_surrounding(template: str) -> None:
         planted.add(key)
     for key in keys:
         (hit,) = leaks(planted, [("stdout", template.format(k=key))])
-        assert hit == f"stdout: full key {key[:12]}... (from make_key)"
-        assert key not in hit  # the report of a leak is no leak itself
+        assert hit == f"stdout: full key {shown(key)} (from make_key)"
+        assert key[4:-4] not in hit  # the report of a leak is no leak itself
 
 
 def test_checker_ignores_redacted_and_partial_keys() -> None:
@@ -117,12 +117,27 @@ def test_redacted_is_fine(keylatch, tmp_path):
 
 
 @pytest.mark.prints_secrets("its point is printing the key")
-def test_opted_out():
+def test_opted_out(keylatch, tmp_path):
+    (tmp_path / "k.txt").write_text(f"k = '{KEY}'\\n")
+    assert KEY in keylatch("scan", "k.txt", "--show-secrets", cwd=tmp_path).out
+    keylatch("scan", "k.txt", "--show-secrets", "--output", "report.txt", cwd=tmp_path)
+
+
+@pytest.mark.prints_secrets("exempts its --show-secrets runs only")
+def test_opted_out_but_prints_it_itself(keylatch, tmp_path):
+    (tmp_path / "k.txt").write_text(f"k = '{KEY}'\\n")
+    keylatch("scan", "k.txt", "--show-secrets", cwd=tmp_path)
     print(KEY)
 
 
 @pytest.mark.prints_secrets
-def test_opt_out_without_reason():
+def test_opt_out_without_reason(keylatch, tmp_path):
+    (tmp_path / "k.txt").write_text(f"k = '{KEY}'\\n")
+    keylatch("scan", "k.txt", "--show-secrets", cwd=tmp_path)
+
+
+@pytest.mark.prints_secrets("stale")
+def test_opt_out_that_shows_nothing():
     pass
 """
 
@@ -152,10 +167,13 @@ def test_the_check_flags_each_channel_in_a_real_session(tmp_path: Path) -> None:
         "test_written_by_keylatch": "error",
         "test_redacted_is_fine": "passed",
         "test_opted_out": "passed",
+        "test_opted_out_but_prints_it_itself": "error",
         "test_opt_out_without_reason": "error",
+        "test_opt_out_that_shows_nothing": "error",
     }, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "file report.txt written by keylatch" in proc.stdout
     assert "prints_secrets needs a reason" in proc.stdout
+    assert "ran no `keylatch ... --show-secrets`: remove the marker" in proc.stdout
 
 
 def _outcomes(junit: Path) -> dict[str, str]:
