@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+from _pytest.capture import CaptureFixture, CaptureResult
 
+import keylatch.rules.synthetic as synthetic
 from tests.gitrepo import GitRepo, git_env
-from tests.redaction import assert_redacted
+from tests.redaction import Planted, assert_redacted, leaks, snapshot, written
 
 
 @dataclass(frozen=True)
@@ -21,9 +25,131 @@ class Result:
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
-# Every full key a test hands to keylatch is recorded here, so the redaction test can check that
-# none of them was printed.
 RunKeylatch = Callable[..., Result]
+
+# --- The suite-wide leak check (tests/redaction.py; proven by tests/test_leak_check.py) ---------
+#
+# Which keys: every key `make_key` returns anywhere in the session (at import, in fixtures,
+# in hypothesis examples), plus every rule example's key. Recorded, not guessed: the session
+# replaces `synthetic.make_key` with a recording wrapper in pytest_configure, before any test
+# module is imported, so `from keylatch.rules.synthetic import make_key` binds the wrapper. Modules
+# imported earlier (conftest's own helpers, keylatch.rules.openai for its examples) hold the
+# original; every loaded `tests.*` module is swept at collection and rebound, and the examples
+# are registered directly. A key any test made is a secret in every test's output: keys are
+# seeded, so two tests planting `make_key("sk-proj-", seed=3)` plant the same key.
+#
+# Where: after each test, the captured stdout, stderr and log records of its setup, call and
+# teardown (pytest's report sections), everything capsys/capfd handed the test (readouterr),
+# each `keylatch` run's stdout and stderr, and the files those runs created or changed under
+# tmp_path (git's own internals excepted). A hit turns the test's teardown into an error.
+#
+# Opt out: `@pytest.mark.prints_secrets("reason")`, for tests whose point is printing a key. It
+# exempts what that test's `keylatch ... --show-secrets` runs print and write, nothing else: its
+# other runs, its own output and its logs are still checked. A marker without a reason, or on a
+# test that never ran --show-secrets, is an error, so opt-outs stay explained and current.
+
+PLANTED = pytest.StashKey[Planted]()
+SEEN = pytest.StashKey[list[tuple[str, str]]]()
+REVEALED = pytest.StashKey[bool]()
+_ORIGINAL = synthetic.make_key
+
+
+def _recording(planted: Planted) -> Callable[..., str]:
+    @functools.wraps(_ORIGINAL)
+    def make_key(kind: str, seed: int = 0, n: int | None = None) -> str:
+        key = _ORIGINAL(kind, seed, n)
+        planted.add(key)
+        return key
+
+    return make_key
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from keylatch.rules import DEFAULT_RULES
+
+    planted = config.stash[PLANTED] = Planted()
+    for rule in DEFAULT_RULES:  # made by the original make_key when keylatch.rules was imported
+        for ex in rule.examples:
+            planted.add(ex.key)
+    wrapper = _recording(planted)
+    synthetic.make_key = wrapper  # type: ignore[assignment]
+    config.add_cleanup(functools.partial(setattr, synthetic, "make_key", _ORIGINAL))
+    _rebind_test_modules(wrapper)
+
+    readouterr = CaptureFixture.readouterr
+
+    def recorded(self: CaptureFixture[str], /) -> CaptureResult[str]:
+        res = readouterr(self)
+        seen = self.request.node.stash.get(SEEN, None)
+        if seen is not None:
+            for name, text in (("stdout", res.out), ("stderr", res.err)):
+                seen.append((f"{name} read through readouterr", _text(text)))
+        return res
+
+    CaptureFixture.readouterr = recorded  # type: ignore[method-assign]
+    config.add_cleanup(functools.partial(setattr, CaptureFixture, "readouterr", readouterr))
+
+
+def _rebind_test_modules(wrapper: Callable[..., str]) -> None:
+    here = sys.modules[__name__]  # holds _ORIGINAL itself
+    for name, mod in list(sys.modules.items()):
+        if (name == "tests" or name.startswith("tests.")) and isinstance(mod, ModuleType) and mod is not here:
+            for attr, value in list(vars(mod).items()):
+                if value is _ORIGINAL:
+                    setattr(mod, attr, wrapper)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _rebind_test_modules(synthetic.make_key)
+
+
+def _text(data: str | bytes) -> str:
+    return data.decode("latin-1") if isinstance(data, bytes) else data
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[SEEN] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if call.when != "teardown":
+        return report
+    if report.outcome != "passed":
+        return report
+    problem = _marker_problem(item) or _leaks(item, report)
+    if problem:
+        report.outcome = "failed"
+        report.longrepr = problem
+    return report
+
+
+def _marker_problem(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("prints_secrets")
+    if marker is None:
+        return ""
+    if not (marker.args and isinstance(marker.args[0], str) and marker.args[0].strip()):
+        return "@pytest.mark.prints_secrets needs a reason: prints_secrets('why this test prints a key')"
+    if not item.stash.get(REVEALED, False):
+        return "@pytest.mark.prints_secrets, but the test ran no `keylatch ... --show-secrets`: remove the marker"
+    return ""
+
+
+def _leaks(item: pytest.Item, report: pytest.TestReport) -> str:
+    texts = [(title, content) for title, content in report.sections]
+    texts += item.stash.get(SEEN, [])
+    found = leaks(item.config.stash[PLANTED], texts)
+    if not found:
+        return ""
+    return (
+        "leak check: a full synthetic key reached what users see (tests/redaction.py)\n"
+        + "\n".join(f"  {line}" for line in found)
+        + "\nRedact it; a test whose point is `--show-secrets` is marked @pytest.mark.prints_secrets('reason')."
+    )
 
 
 @pytest.fixture
@@ -42,10 +168,14 @@ def make_repo(tmp_path: Path, home: Path) -> Callable[..., GitRepo]:
 
 
 @pytest.fixture
-def keylatch(home: Path) -> Iterator[RunKeylatch]:
+def keylatch(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RunKeylatch]:
     """Run the real CLI in a subprocess (as users and hooks do) with a hermetic git config."""
+    seen = request.node.stash.setdefault(SEEN, [])
+    may_reveal = request.node.get_closest_marker("prints_secrets") is not None
 
     def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+        from keylatch.report.untrusted import for_terminal
+
         full_env = git_env(home)
         # Run the code of this checkout, whatever is installed.
         full_env["PYTHONPATH"] = str(SRC)
@@ -53,11 +183,19 @@ def keylatch(home: Path) -> Iterator[RunKeylatch]:
         full_env.pop("CI", None)
         if env:
             full_env.update(env)
+        before = snapshot(tmp_path)
         proc = subprocess.run(
             [sys.executable, "-m", "keylatch", *args],
             cwd=cwd, env=full_env, input=input, capture_output=True, text=True, check=False,
         )  # fmt: skip
         result = Result(proc.returncode, proc.stdout, proc.stderr)
+        if may_reveal and "--show-secrets" in args:
+            request.node.stash[REVEALED] = True
+        else:
+            # For the leak check at teardown: what this run printed and wrote.
+            label = for_terminal(" ".join(("keylatch", *args)), limit=200)
+            seen.extend([(f"{label}: stdout", result.out), (f"{label}: stderr", result.err)])
+            seen.extend(written(tmp_path, before))
         if "--show-secrets" not in args:
             # Every CLI run in the suite doubles as a redaction test.
             assert_redacted(result.out, result.err)

@@ -118,11 +118,37 @@ def _setup_logging(debug: bool, command: ModuleType | None) -> None:
         return
     import logging
 
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="keylatch: %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+    class Untrusted(logging.Formatter):
+        """Log messages quote paths, refs and git's stderr: redact and escape them (report/untrusted.py).
+
+        The engine behind redaction is imported at the first message, not by every command."""
+
+        def formatMessage(self, record: logging.LogRecord) -> str:
+            from keylatch.report.untrusted import for_terminal
+
+            record.message = for_terminal(record.message, limit=MESSAGE_LIMIT)
+            return super().formatMessage(record)
+
+        def formatException(self, ei: logging._SysExcInfoType) -> str:
+            from keylatch.report.untrusted import for_terminal
+
+            lines = super().formatException(ei).splitlines()
+            return "\n".join(for_terminal(line, limit=MESSAGE_LIMIT) for line in lines)
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(Untrusted("keylatch: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler])
+
+
+# An error or log message is one line; what it quotes from the repository is bounded within it.
+MESSAGE_LIMIT = 4096
+
+
+def _error(message: str) -> None:
+    """`keylatch: error: ...` with whatever the message quotes from scanned content made safe."""
+    from keylatch.report.untrusted import for_terminal
+
+    print(f"keylatch: error: {for_terminal(message, limit=MESSAGE_LIMIT)}", file=sys.stderr)
 
 
 def _log_exception(message: str) -> None:
@@ -146,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeylatchError as exc:
         if debug:
             _log_exception("failed")
-        print(f"keylatch: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("keylatch: interrupted", file=sys.stderr)
@@ -157,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001  -- fail closed with one line, never a traceback
         if debug:
             _log_exception("unexpected error")
-        print(f"keylatch: error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        _error(f"unexpected {type(exc).__name__}: {exc}")
         return ExitCode.SCAN_FAILED
 
 

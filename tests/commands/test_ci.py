@@ -116,6 +116,7 @@ def test_outside_ci_is_a_usage_error(pr: tuple[GitRepo, dict[str, str]], keylatc
     assert r.code == 2 and "not in GitHub Actions or GitLab CI; pass --range BASE..HEAD or --since REV" in r.err
 
 
+@pytest.mark.prints_secrets("--show-secrets in CI: the key is printed, with a warning")
 def test_show_secrets_warns_when_ci_is_set(
     pr: tuple[GitRepo, dict[str, str]], tmp_path: Path, keylatch: RunKeylatch
 ) -> None:

@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from keylatch.rules.synthetic import make_key
 from tests.conftest import RunKeylatch
 from tests.gitrepo import GitRepo
@@ -44,6 +46,7 @@ def test_text_report_names_commit_author_path_and_summary(make_repo: MakeRepo, k
     assert r.err == ""  # no progress when stderr is not a terminal
 
 
+@pytest.mark.prints_secrets("--show-secrets puts the full key in the JSON secret field")
 def test_json_report_and_show_secrets(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
     repo, key, c = leaky(make_repo)
 

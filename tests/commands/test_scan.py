@@ -48,6 +48,7 @@ def test_text_report_shows_location_rule_and_redacted_key(tmp_path: Path, keylat
     assert "\033[" not in result.out  # not a TTY: no colour
 
 
+@pytest.mark.prints_secrets("--show-secrets prints the full key")
 def test_show_secrets_prints_the_full_key(tmp_path: Path, keylatch: RunKeylatch) -> None:
     key = make_key("sk-proj-", 2)
     (tmp_path / "k.txt").write_text(key)
@@ -55,6 +56,7 @@ def test_show_secrets_prints_the_full_key(tmp_path: Path, keylatch: RunKeylatch)
     assert result.code == 1 and key in result.out
 
 
+@pytest.mark.prints_secrets("--show-secrets in CI: the key is printed, with a warning")
 def test_show_secrets_warns_in_ci(tmp_path: Path, keylatch: RunKeylatch) -> None:
     (tmp_path / "k.txt").write_text(make_key("sk-proj-", 2))
     result = keylatch("scan", "k.txt", "--show-secrets", cwd=tmp_path, env={"CI": "true"})

@@ -89,6 +89,7 @@ def test_output_file_still_exits_1_and_is_redacted(tmp_path: Path, keylatch: Run
     assert_files_redacted(tmp_path / "report.out", keys=[KEY])
 
 
+@pytest.mark.prints_secrets("--show-secrets in a GitHub annotation, with a warning")
 def test_show_secrets_warns_in_ci(tmp_path: Path, keylatch: RunKeylatch) -> None:
     (tmp_path / "app.py").write_text(f'k = "{KEY}"\n')
     r = keylatch("scan", "--show-secrets", "--format", "github", cwd=tmp_path, env={"CI": "true"})

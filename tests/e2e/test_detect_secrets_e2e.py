@@ -197,6 +197,7 @@ def test_hook_blocks_a_new_key_and_passes_a_baselined_one(
     assert "keys.py" not in blocked.out
 
 
+@pytest.mark.prints_secrets("audit --report --show-secrets lists the full keys")
 def test_audit_report_lists_our_findings_redacted_unless_asked(
     keylatch: RunKeylatch, project: GitRepo, prepared: Prepared
 ) -> None:

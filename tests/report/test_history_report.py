@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from keylatch.model import Secret, Severity
@@ -65,3 +66,51 @@ def test_clean_summary() -> None:
     assert render("text", result(findings=())) == (
         "keylatch: no keys found in history; 12 commits, 30 blobs (2.5 MB) scanned in 1.2s\n"
     )
+
+
+ESC = "\x1b]0;pwn\x07"
+PLANTED = {
+    field: make_key("sk-proj-", seed=seed) for seed, field in enumerate(("summary", "name", "email", "path", "ref"), 72)
+}
+
+
+def hostile() -> HistoryResult:
+    """Each string the repository controls holds a key and a terminal escape (issue 8)."""
+    p = PLANTED
+    c = CommitInfo(
+        "a" * 40,
+        f"Eve {p['name']}{ESC}",
+        f"e+{p['email']}@x",
+        "2024-01-02T12:00:00+00:00",
+        f"add {p['summary']}\r{ESC}",
+    )
+    occ = Occurrence(c.sha, f"conf/{ESC}{p['path']}.env", 3, 9, c.author_name, c.author_email, "b" * 40)
+    return dataclasses.replace(
+        result(),
+        findings=(
+            dataclasses.replace(
+                result().findings[0], introduced=c, last_seen=c, locations=(occ,), refs=(f"refs/heads/{p['ref']}",)
+            ),
+        ),
+    )
+
+
+def test_strings_from_the_repository_are_redacted_and_escaped() -> None:
+    text = render("text", hostile())
+    assert_redacted(text, keys=[KEY, *PLANTED.values()])
+    assert "\x1b" not in text and "\r" not in text and "\x07" not in text
+    red = {f: Secret(k, 8).redacted for f, k in PLANTED.items()}
+    assert f": add {red['summary']}\\r\\x1b]0;pwn\\x07\n" in text
+    assert f"Eve {red['name']}\\x1b]0;pwn\\x07 <e+{red['email']}@x>" in text
+    assert f"  at conf/\\x1b]0;pwn\\x07{red['path']}.env:3:9 " in text
+    assert f"refs: refs/heads/{red['ref']}\n" in text
+
+    raw = render("json", hostile())
+    assert_redacted(raw, keys=[KEY, *PLANTED.values()])
+    (f,) = json.loads(raw)["findings"]
+    # JSON keeps the characters (escaped by json itself) and only redacts.
+    assert f["introduced"]["summary"] == f"add {red['summary']}\r{ESC}"
+    assert f["locations"][0]["path"] == f"conf/{ESC}{red['path']}.env"
+    assert f["refs"] == [f"refs/heads/{red['ref']}"]
+    # --show-secrets reveals the reported key, not keys in other strings.
+    assert PLANTED["summary"] not in render("json", hostile(), reveal=True)

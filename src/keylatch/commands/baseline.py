@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
@@ -15,6 +16,9 @@ from keylatch.commands.pipeline import (
     today,
 )
 from keylatch.errors import ExitCode, UsageError
+from keylatch.model import Finding
+from keylatch.report.untrusted import for_data
+from keylatch.report.untrusted import for_terminal as shown
 
 HELP = "create, update or check a baseline of accepted findings (stored as hashes, never keys)"
 
@@ -85,34 +89,44 @@ def run(args: Args) -> ExitCode:
         findings = scan_commits(Path("."), WHOLE_HISTORY, cfg)
     else:
         findings = scan_files(args.paths, cfg)
-    new = baseline.from_findings(findings, previous, reason=args.reason, expires=args.expires, prune=args.prune)
+    # The file is committed and shown in diffs: it stores no key, not even one in a path or reason.
+    findings = [_path_redacted(f) for f in findings]
+    reason = for_data(args.reason) if args.reason else args.reason
+    new = baseline.from_findings(findings, previous, reason=reason, expires=args.expires, prune=args.prune)
     if args.action == "update" and new == previous and path.exists():
-        print(f"keylatch: {path} unchanged ({len(new.entries)} entries)", file=sys.stderr)
+        print(f"keylatch: {shown(str(path))} unchanged ({len(new.entries)} entries)", file=sys.stderr)
         return ExitCode.CLEAN
     baseline.write(path, new)
     before = {e.sort_key for e in previous.entries}
     after = {e.sort_key for e in new.entries}
     print(
-        f"keylatch: wrote {path}: {len(new.entries)} entries "
+        f"keylatch: wrote {shown(str(path))}: {len(new.entries)} entries "
         f"({len(after - before)} added, {len(before - after)} removed)",
         file=sys.stderr,
     )
     return ExitCode.CLEAN
 
 
+def _path_redacted(f: Finding) -> Finding:
+    path = for_data(f.location.path)
+    return f if path == f.location.path else dataclasses.replace(f, location=dataclasses.replace(f.location, path=path))
+
+
 def _check(path: Path) -> ExitCode:
     from keylatch import baseline
 
+    # The baseline is repository content: its paths and reasons are shown as untrusted text.
+    name = shown(str(path))
     known = baseline.load(path)
     stale = baseline.expired(known, today())
     for e in stale:
         ident = f"sha256:{e.fingerprint[:12]}" if e.fingerprint else f"sha1:{(e.sha1 or '')[:12]}"
-        where = ", ".join(e.paths) or "?"
-        why = f": {e.reason}" if e.reason else ""
-        print(f"{path}: {e.rule_id} {ident} in {where} expired on {e.expires}{why}")
+        where = ", ".join(map(shown, e.paths)) or "?"
+        why = f": {shown(e.reason)}" if e.reason else ""
+        print(f"{name}: {shown(e.rule_id)} {ident} in {where} expired on {e.expires}{why}")
     if stale:
         print(f"keylatch: {len(stale)} of {len(known.entries)} baseline entries expired; "
               "rotate those keys, then `keylatch baseline update --prune`", file=sys.stderr)  # fmt: skip
         return ExitCode.LEAKS
-    print(f"keylatch: {path}: {len(known.entries)} entries, none expired", file=sys.stderr)
+    print(f"keylatch: {name}: {len(known.entries)} entries, none expired", file=sys.stderr)
     return ExitCode.CLEAN

@@ -60,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: Args) -> ExitCode:
     from keylatch.commands.ci_settings import Where, settle_range
     from keylatch.commands.pipeline import apply_baseline, judge_commits
+    from keylatch.report.untrusted import for_terminal
     from keylatch.sources.ci_range import detect, load_event, resolve
     from keylatch.sources.gitcmd import Git
     from keylatch.sources.repostate import inspect
@@ -84,7 +85,9 @@ def run(args: Args) -> ExitCode:
             raise UsageError(f"{exc} (ci --since takes a commit; for a date use `keylatch history --since`)") from exc
         raise
     noun = "commit" if plan.commits == 1 else "commits"
-    print(f"keylatch: {plan.origin}: scanning {plan.commits} {noun} ({plan.description})", file=sys.stderr)
+    # Branch names in the description come from the pull request: attacker text (report/untrusted.py).
+    about = for_terminal(f"{plan.origin}: scanning {plan.commits} {noun} ({plan.description})")
+    print(f"keylatch: {about}", file=sys.stderr)
     if not plan.head:  # nothing to scan (a deleted branch): the settings do not matter
         from keylatch.config import Config
 

@@ -53,7 +53,9 @@ def run(args: Args) -> ExitCode:
 
         raise not_a_repo(exc, os.getcwd()) from exc  # run outside a repository: exit 2, as everywhere
     if not new:
-        print(f"keylatch: nothing new to push to {plan.remote}", file=sys.stderr)
+        from keylatch.report.untrusted import for_terminal
+
+        print(f"keylatch: nothing new to push to {for_terminal(plan.remote)}", file=sys.stderr)
         return ExitCode.CLEAN
     from pathlib import Path
 
@@ -74,7 +76,9 @@ def run(args: Args) -> ExitCode:
         what = "revoked or never valid (fail-on-verdict live: not blocking)"
         sys.stderr.write(hook_text.warning(sorted(verdict.dead, key=_order), what, colour=False))
     if not verdict.blocking:
-        print(f"keylatch: no keys in the commits being pushed to {plan.remote}", file=sys.stderr)
+        from keylatch.report.untrusted import for_terminal
+
+        print(f"keylatch: no keys in the commits being pushed to {for_terminal(plan.remote)}", file=sys.stderr)
         return ExitCode.CLEAN
     colour = not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
     blocking = sorted(verdict.blocking, key=_order)

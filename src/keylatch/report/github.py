@@ -1,7 +1,8 @@
 """GitHub Actions workflow commands: one `::error file=…,line=…::…` annotation per finding.
 
 Escaping follows the runner's rules (actions/toolkit `command.ts`): data escapes `%`, CR and LF;
-property values also escape `:` and `,`.
+property values also escape `:` and `,`. Paths are redacted and their control characters
+escaped first (report/untrusted.py): the log view shows a line the runner did not parse as is.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 
 from keylatch.model import Finding, Severity
 from keylatch.report.notice import Notice
+from keylatch.report.untrusted import for_terminal
 
 _COMMAND = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice"}
 
@@ -39,7 +41,8 @@ def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequen
         shown = f.secret.value if reveal else f.secret.redacted
         where = f" in commit {loc.commit[:12]}" if loc.commit else ""
         enc = " (base64-encoded)" if f.encoding else ""
-        props = f"file={_prop(loc.path)},line={loc.line},col={loc.column},title={_prop(f'keylatch {f.rule_id}')}"
+        path = _prop(for_terminal(loc.path))
+        props = f"file={path},line={loc.line},col={loc.column},title={_prop(f'keylatch {f.rule_id}')}"
         verdict = f" Verdict: {f.verified.verdict.label} ({f.verified.reason})." if f.verified else ""
         message = (
             f"{f.severity.value} {f.rule_id}{enc}: {shown} (sha256:{f.fingerprint[:12]}){where}.{verdict} "

@@ -1,6 +1,8 @@
 """History findings as text or JSON: same redaction rules and JSON conventions as `keylatch scan`.
 
-Full keys appear only when the cli passes reveal=True (`--show-secrets`).
+Full keys appear only when the cli passes reveal=True (`--show-secrets`). Summaries, paths, ref
+and author names come from the repository: they are shown through report.untrusted, redacted
+even with --show-secrets (which reveals the reported keys, not whatever else a string holds).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from keylatch.report.exposure import as_dict, by_urgency, expose, exposures
 from keylatch.report.exposure import text_lines as exposure_lines
 from keylatch.report.json_report import verification_dict
 from keylatch.report.text import verdict_text
+from keylatch.report.untrusted import for_data, for_terminal
 from keylatch.rules import rule_by_id
 from keylatch.sources.history import CommitInfo, HistoryResult, KeyFinding
 
@@ -53,9 +56,10 @@ def notes(result: HistoryResult) -> list[str]:
 
 
 def _commit_text(c: CommitInfo) -> str:
+    t = for_terminal
     if not c.sha:
-        return c.summary
-    return f"{c.sha[:12]} {c.date} {c.author_name} <{c.author_email}>: {c.summary}"
+        return t(c.summary)
+    return f"{c.sha[:12]} {t(c.date)} {t(c.author_name)} <{t(c.author_email)}>: {t(c.summary)}"
 
 
 def render_text(
@@ -72,12 +76,14 @@ def render_text(
         boundary = " (shallow boundary: may be older)" if k.at_shallow_boundary else ""
         lines.append(f"  introduced {_commit_text(k.introduced)}{boundary}")
         for o in k.locations:
-            where = f"{o.path}:{o.line}:{o.column}" if o.path else f"line {o.line}:{o.column}"
-            by = f" {o.commit[:12]} {o.author_name}" if o.commit else f" (blob {o.blob[:12]}, in no commit)"
+            where = f"{for_terminal(o.path)}:{o.line}:{o.column}" if o.path else f"line {o.line}:{o.column}"
+            author = for_terminal(o.author_name)
+            by = f" {o.commit[:12]} {author}" if o.commit else f" (blob {o.blob[:12]}, in no commit)"
             lines.append(f"  at {where}{by}")
         if k.last_seen.sha:
             lines.append(f"  last seen {_commit_text(k.last_seen)}")
-        lines.append(f"  in HEAD: {'yes' if k.in_head else 'no'}; refs: {', '.join(k.refs) or '(none)'}")
+        refs = ", ".join(map(for_terminal, k.refs)) or "(none)"
+        lines.append(f"  in HEAD: {'yes' if k.in_head else 'no'}; refs: {refs}")
         if k.fingerprint in ex:
             lines += exposure_lines(ex[k.fingerprint])
     lines.append(summary(result))
@@ -89,10 +95,10 @@ def _commit_dict(c: CommitInfo) -> dict[str, str] | None:
         return None
     return {
         "sha": c.sha,
-        "author_name": c.author_name,
-        "author_email": c.author_email,
-        "date": c.date,
-        "summary": c.summary,
+        "author_name": for_data(c.author_name),
+        "author_email": for_data(c.author_email),
+        "date": for_data(c.date),
+        "summary": for_data(c.summary),
     }
 
 
@@ -112,17 +118,17 @@ def finding_dict(
         "locations": [
             {
                 "commit": o.commit or None,
-                "path": o.path or None,
+                "path": for_data(o.path) or None,
                 "line": o.line,
                 "column": o.column,
-                "author_name": o.author_name or None,
-                "author_email": o.author_email or None,
+                "author_name": for_data(o.author_name) or None,
+                "author_email": for_data(o.author_email) or None,
                 "blob": o.blob,
             }
             for o in k.locations
         ],
         "in_head": k.in_head,
-        "refs": list(k.refs),
+        "refs": [for_data(r) for r in k.refs],
         "at_shallow_boundary": k.at_shallow_boundary,
         "verification": verification_dict(verdicts.get(k.fingerprint)),
         "exposure": as_dict(exposure) if exposure else None,

@@ -18,6 +18,13 @@ def _paint(text: str, code: str, colour: bool) -> str:
     return f"{code}{text}{_RESET}" if colour else text
 
 
+def _shown(text: str) -> str:
+    """A path or remote name as the terminal may show it (report/untrusted.py)."""
+    from keylatch.report.untrusted import for_terminal
+
+    return for_terminal(text)
+
+
 def _kind(f: Finding) -> str:
     from keylatch.rules import rule_by_id
 
@@ -40,7 +47,7 @@ def _lines(
     rows = []
     for f in findings[:MAX_LINES]:
         loc = f.location
-        where = f"{loc.path}:{loc.line}"
+        where = f"{_shown(loc.path)}:{loc.line}"
         if with_commit and loc.commit:
             where = f"{loc.commit[:12]} {where}"
         enc = " base64-encoded" if f.encoding else ""
@@ -71,7 +78,7 @@ def staged_block(findings: Sequence[Finding], committed: Mapping[tuple[str, str]
     head = _paint("keylatch: commit blocked:", _RED, colour)
     out = [f"{head} {_count(len(findings))} in staged files", *_lines(findings, notes, with_commit=False)]
     if new:
-        first = new[0].location.path
+        first = _shown(new[0].location.path)
         out += [
             "next:",
             f"  - remove it and `git add` again, or unstage: git restore --staged {first}",
@@ -81,7 +88,7 @@ def staged_block(findings: Sequence[Finding], committed: Mapping[tuple[str, str]
         ]
     if old_paths:
         out += [
-            f"already committed ({', '.join(sorted(set(old_paths)))}): not added by this commit. Either",
+            f"already committed ({', '.join(sorted(set(map(_shown, old_paths))))}): not added by this commit. Either",
             "  - accept it (revoked or a test key): keylatch baseline update --reason '...'",
             "    and commit .keylatch-baseline.json, or add a `keylatch:allow` comment on its line; or",
             "  - remove it, revoke and rotate it, and purge it from history if it was pushed:",
@@ -96,6 +103,7 @@ def push_block(findings: Sequence[Finding], remote: str, *, exact: bool = True, 
     `exact` is False when the pushed refs were unknown and every unpushed local commit was checked.
     """
     head = _paint("keylatch: push blocked:", _RED, colour)
+    remote = _shown(remote)
     commits = {f.location.commit for f in findings if f.location.commit}
     scope = [] if exact else [f"(refs of this push not visible: checked every local branch and tag not on {remote})"]
     n = len(commits)
