@@ -75,9 +75,15 @@ class LogCache:
         }  # fmt: skip
         try:
             self.path.parent.mkdir(exist_ok=True)
+            # Write then rename, and never leave the temporary file: an interrupted or failed
+            # write must neither show half a document nor litter the git dir.
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".log-")
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                json.dump(doc, fh)
-            os.replace(tmp, self.path)
+            try:
+                with os.fdopen(fd, "w", encoding="ascii") as fh:
+                    json.dump(doc, fh)
+                os.replace(tmp, self.path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
         except OSError as exc:
             log.debug("attribution cache not written (%s)", exc)
