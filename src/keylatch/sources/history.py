@@ -5,14 +5,16 @@ into a temporary file while one `git cat-file --batch` process streams the blobs
 engine. Only the few blobs that hold a key are then traced back to commits (sources/attribute.py).
 
 For the whole history the blob stream is every object in the repository, in pack order (the
-fastest read git offers); unreachable blobs are scanned too but only reported with
-`include_unreachable`. For a range (`A..B`, `X --not --remotes=origin`) only the blobs those
-commits add are read, and a key counts only where the commit introduced it.
+fastest read git offers: sources/allobjects.py); unreachable blobs are scanned too but only
+reported with `include_unreachable`. Since that stream never asks for an object the store lacks,
+the log's blob ids are then checked for presence (sources/damage.py).
+
+For a range (`A..B`, `X --not --remotes=origin`) only the blobs those commits add are read (a
+missing one is damage too), and a key counts only where the commit introduced it.
 """
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import tempfile
 import time
@@ -24,12 +26,13 @@ from typing import IO
 from keylatch.errors import ScanError
 from keylatch.model import Secret, Severity
 from keylatch.rules import DEFAULT_RULES, Rule
-from keylatch.sources.blobs import LFS_POINTER, absent, read_objects
+from keylatch.sources.allobjects import scan_all
+from keylatch.sources.blobs import read_objects
 from keylatch.sources.cache import BlobCache, rules_digest
+from keylatch.sources.damage import check_present, damage_named, no_missing
 from keylatch.sources.gitcmd import Git, first_line
-from keylatch.sources.grepfilter import Objects, candidates
 from keylatch.sources.logcache import LogCache
-from keylatch.sources.rawlog import GITLINK, ZERO, blob_ids, digest, log_args, parse_log
+from keylatch.sources.rawlog import GITLINK, ZERO, digest, log_args, parse_log
 from keylatch.sources.reaping import reaped
 from keylatch.sources.repostate import (
     NO_FETCH,
@@ -37,12 +40,9 @@ from keylatch.sources.repostate import (
     missing_blobs,
     unreachable_commits,
 )
-from keylatch.sources.scanner import BlobScanner, Progress, ProgressFn, needles
+from keylatch.sources.scanner import OBJECT_KINDS, BlobScanner, Progress, ProgressFn
 
 WHOLE_HISTORY: tuple[str, ...] = ("--all",)
-OBJECT_KINDS = (b"blob", b"commit")
-BLOB_NEEDED = "blob that its commits need"
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,33 +161,33 @@ def scan_history(
         # Whatever fails first (or an interrupt) kills the log: it must not outlive the scan.
         with reaped(proc):
             if whole:
-                _scan_all(git, scanner, cache)
+                scan_all(git, scanner, cache)
             if proc is not None:
-                _finish_log(proc, log_err)
+                _finish_log(proc, log_err, repo)
         # The whole-history stream reads what the object store lists, so a lost blob is never
         # asked for: check that every blob the log names is there (a partial clone's missing
         # blobs were counted above, without fetching).
         check = whole and not state.partial
         if proc is not None and check:
-            _check_present(git, repo, log_out)
+            check_present(git, repo, log_out)
         if not whole:
             log_out.seek(0)
             read_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit, OBJECT_KINDS)
-        _no_missing(repo, scanner, missing)
+        no_missing(repo, scanner.missing, missing)
         if progress is not None:  # the final count, whatever the throttling showed last
             progress(Progress(scanner.blobs, scanner.nbytes, time.monotonic() - scanner.started))
         keyed = frozenset(scanner.found)
         digested = log_cache.load(keyed) if log_cache is not None and proc is None else None
         if digested is None:
             if proc is None:
-                _run_log(git, walk, extra, log_out, log_err)
+                _run_log(git, repo, (walk, extra), log_out, log_err)
                 if check:
-                    _check_present(git, repo, log_out)
+                    check_present(git, repo, log_out)
             digested = digest(log_out, keyed)
             if log_cache is not None:
                 log_cache.save(keyed, digested)
         outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole)
-        _no_missing(repo, scanner, missing)  # attribution read the parents' versions too
+        no_missing(repo, scanner.missing, missing)  # attribution read the parents' versions too
     if cache is not None:
         cache.save()
     return HistoryResult(
@@ -217,122 +217,23 @@ def _start_log(
     return proc
 
 
-def _finish_log(proc: subprocess.Popen[bytes], err: IO[bytes]) -> None:
+def _finish_log(proc: subprocess.Popen[bytes], err: IO[bytes], repo: Path) -> None:
     if proc.wait() != 0:
         err.seek(0)
-        raise damage_named(f"git log: {first_line(err.read())}")
+        raise damage_named(repo, f"git log: {first_line(err.read())}")
 
 
-def _run_log(git: Git, walk: Sequence[str], extra: Sequence[str], out: IO[bytes], err: IO[bytes]) -> None:
-    proc = _start_log(git, walk, extra, out, err)
+def _run_log(
+    git: Git, repo: Path, revs: tuple[Sequence[str], Sequence[str]], out: IO[bytes], err: IO[bytes]
+) -> None:
+    proc = _start_log(git, *revs, out, err)
     with reaped(proc):
-        _finish_log(proc, err)
-
-
-def _check_present(git: Git, repo: Path, log_out: IO[bytes]) -> None:
-    log_out.seek(0)
-    count, first = absent(git, blob_ids(log_out))
-    if count:
-        raise _damaged(repo, count, BLOB_NEEDED, "missing or unreadable", first)
-
-
-def _no_missing(repo: Path, scanner: BlobScanner, expected: frozenset[bytes]) -> None:
-    """Blobs asked for by id that git could not give: missing, or unreadable (corrupt)."""
-    lost = scanner.missing - expected
-    if lost:
-        raise _damaged(repo, len(lost), BLOB_NEEDED, "missing or unreadable", min(lost))
-
-
-def _damaged(repo: Path, count: int, what: str, state: str, first: bytes | None) -> ScanError:
-    """`what` is a noun phrase whose first word takes the plural: "blob that its commits need"."""
-    noun, _, rest = what.partition(" ")
-    noun += "" if count == 1 else "s"
-    verb = "is" if count == 1 else "are"
-    first_id = first.decode("ascii", "replace") if first else "?"
-    return ScanError(
-        f"repository {repo} is damaged: {count} {noun}{' ' + rest if rest else ''} {verb} {state} "
-        f"(first: {first_id}); `git fsck` lists every damaged object"
-    )
-
-
-# git's words for an object it needs and cannot read (git 2.39 .. 2.47).
-_DAMAGE = (
-    (r"unable to read tree \(?([0-9a-f]{40,64})", "tree"),
-    (r"[Cc]ould not read ([0-9a-f]{40,64})", "commit"),
-    (r"bad object (refs/\S+)", "the object of ref"),
-)
-
-
-def damage_named(message: str) -> ScanError:
-    """git's first error line, reworded when it says an object is missing: that is damage,
-    not a git failure, and `git fsck` is where to look next."""
-    import re
-
-    for pattern, kind in _DAMAGE:
-        m = re.search(pattern, message)
-        if m is not None:
-            return ScanError(
-                f"the repository is damaged: {kind} {m.group(1)} is missing or unreadable ({message}); "
-                "`git fsck` lists every damaged object"
-            )
-    return ScanError(message)
+        _finish_log(proc, err, repo)
 
 
 def _boundary(shallow: tuple[str, ...]) -> str:
     more = f" (and {len(shallow) - 1} more)" if len(shallow) > 1 else ""
     return f"{shallow[0][:12]}{more}"
-
-
-def _scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
-    """Every blob and commit object in the repository, in pack order, minus those the cache
-    knows are clean (a commit object is read for its message)."""
-    todo = Objects()
-    unreadable: list[bytes] = []
-    with git.popen(
-        "cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname) %(objectsize)", "--unordered"
-    ) as proc:  # fmt: skip
-        assert proc.stdout is not None and proc.stderr is not None
-        for line in proc.stdout:
-            parts = line.split()
-            if len(parts) != 3:
-                # The object store lists it, but git cannot read its header: a corrupt object.
-                if parts[1:] != [b"missing"]:
-                    raise ScanError(f"git cat-file: unexpected output {line[:80]!r}")
-                unreadable.append(parts[0])
-                continue
-            kind, oid, size = parts
-            if kind not in OBJECT_KINDS:
-                continue
-            if cache is not None and oid in cache:
-                scanner.cached += kind == b"blob"
-            else:
-                todo.add(oid, int(size), kind == b"commit")
-        err = proc.stderr.read()
-    if proc.returncode != 0:
-        raise ScanError(f"git cat-file: {first_line(err)}")
-    if unreadable:
-        raise _damaged(git.repo or Path("."), len(unreadable), "object", "unreadable", min(unreadable))
-    progress = scanner.progress
-
-    def report(blobs: int, nbytes: int) -> None:
-        if progress is not None:
-            progress(Progress(blobs, nbytes, time.monotonic() - scanner.started))
-
-    hits = candidates(git, todo, (*needles(scanner.rules), LFS_POINTER), report)
-    if hits is None:
-        log.debug("grep prefilter unavailable or out of step: scanning every object in Python")
-        read_objects(git, (todo.oid(i) for i in range(len(todo))), scanner.visit, OBJECT_KINDS)
-        return
-    # Only objects holding a needle are read again and given to the engine.
-    read_objects(git, [todo.oid(i) for i in sorted(hits)], scanner.visit, OBJECT_KINDS)
-    for i in range(len(todo)):
-        if i in hits:
-            continue
-        if not todo.commits[i]:
-            scanner.blobs += 1
-            scanner.nbytes += todo.sizes[i]
-        if cache is not None:
-            cache.add_packed(todo.packed(i))
 
 
 def cache_hit(scanner: BlobScanner, oid: bytes) -> bool:
