@@ -58,7 +58,7 @@ def _listing(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> Objects
     unreadable: list[bytes] = []
     proc = git.popen("cat-file", "--batch-all-objects", _LISTING, "--unordered")
     assert proc.stdout is not None and proc.stderr is not None
-    with reaped(proc), proc:
+    with proc, reaped(proc):  # killed first, then its pipes closed
         for line in proc.stdout:
             parts = line.split()
             if len(parts) != 3:
