@@ -102,6 +102,20 @@ def still_running(procs: dict[int, str]) -> list[str]:
     return left
 
 
+def running_in(repo: Path) -> list[str]:
+    """Live processes whose command line names `repo` (every git child gets `-C <repo>`)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if str(repo) in cmd and state != "Z":
+            out.append(cmd[:120])
+    return out
+
+
 @dataclass
 class Run:
     proc: subprocess.Popen[bytes]
@@ -204,6 +218,7 @@ def test_a_signal_stops_the_scan_and_cleans_up(
     assert latency < 3, f"{sig.name} took {latency:.1f} s"
     assert err.startswith("keylatch: interrupted") and "Traceback" not in err
     assert still_running(run.seen) == []
+    assert running_in(repo) == []  # children started after the last look, too
     assert list(run.tmpdir.iterdir()) == []
     cache_files_valid(repo)
     # The rerun (from whatever the interrupted run left) is complete and correct.
