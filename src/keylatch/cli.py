@@ -157,6 +157,56 @@ def _log_exception(message: str) -> None:
     logging.getLogger("keylatch").exception(message)
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGINT and SIGTERM both unwind the stack as KeyboardInterrupt, so the sources kill their
+    git children and remove their temporary files (sources/reaping.py) before we exit 130."""
+    import signal
+
+    # Cleanup is short and bounded; a second signal must not cut it off half way.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _catch_signals() -> dict[int, object]:
+    """Install `_interrupted`; return the handlers it replaced, for main() to put back."""
+    import signal  # subprocess imports it already: free on the hook path
+
+    previous: dict[int, object] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        old = signal.getsignal(sig)
+        # A signal the parent ignores stays ignored (`nohup`, background jobs of scripts).
+        if old is signal.SIG_IGN or old is None:
+            continue
+        try:
+            signal.signal(sig, _interrupted)
+        except ValueError:  # main() called from a thread other than the main one
+            break
+        previous[sig] = old
+    return previous
+
+
+def _restore_signals(previous: dict[int, object]) -> None:
+    import signal
+
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)  # type: ignore[arg-type]  # what getsignal returned
+
+
+def _stdout_gone() -> None:
+    # The reader went away (`keylatch history | head -1`): point stdout at /dev/null so the
+    # interpreter's final flush does not print a second BrokenPipeError.
+    import os
+
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # not a real file (a test's StringIO): nothing will flush
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser, modules = build_parser(requested_command(argv))
@@ -167,18 +217,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("keylatch: error: a command is required", file=sys.stderr)
         return ExitCode.USAGE
+    previous = _catch_signals()
     try:
-        return int(modules[args.command].run(args))
+        return _run(modules[args.command], args, debug)
+    finally:
+        _restore_signals(previous)
+
+
+def _run(command: ModuleType, args: argparse.Namespace, debug: bool) -> int:
+    try:
+        return int(command.run(args))
     except KeylatchError as exc:
         if debug:
             _log_exception("failed")
         _error(str(exc))
         return int(exc.exit_code)
-    except KeyboardInterrupt:
-        print("keylatch: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        how = f" ({exc.args[0]})" if exc.args and exc.args[0] != "SIGINT" else ""
+        print(f"keylatch: interrupted{how}", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        # The reader went away (e.g. `| head`); nothing more to say, but it was not a clean scan.
+        # Nothing more to say, but the report was not delivered: not a clean scan.
+        _stdout_gone()
         return ExitCode.SCAN_FAILED
     except Exception as exc:  # noqa: BLE001  -- fail closed with one line, never a traceback
         if debug:

@@ -8,6 +8,7 @@ decoding each one would cost more than the comparison.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import subprocess
 import threading
@@ -19,6 +20,7 @@ from keylatch.errors import ScanError
 from keylatch.model import Chunk
 from keylatch.sources.files import OVERLAP
 from keylatch.sources.gitcmd import Git, first_line
+from keylatch.sources.reaping import kill
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 PIPE_SIZE = 1 << 20
@@ -75,11 +77,13 @@ def feed(stdin: IO[bytes], oids: Iterable[bytes], errors: list[BaseException]) -
     try:
         for oid in oids:
             stdin.write(oid + b"\n")
-        stdin.close()
     except BrokenPipeError:
-        pass
+        pass  # git exited (or was killed): its exit status says why
     except BaseException as exc:  # noqa: BLE001 -- re-raised by the reader
         errors.append(exc)
+    finally:
+        with contextlib.suppress(OSError):  # flushing into a closed pipe
+            stdin.close()
 
 
 Visitor = Callable[[BlobHeader, Iterator[Chunk] | None], None]
@@ -101,32 +105,76 @@ def read_objects(
     if oids is None:
         args += ["--batch-all-objects", "--unordered"]
     proc = git.popen(*args, stdin=None if oids is None else subprocess.PIPE)
-    assert proc.stdout is not None
+    assert proc.stdout is not None and proc.stderr is not None
     widen(proc.stdout)
     errors: list[BaseException] = []
-    feeder = None
-    if oids is not None:
-        assert proc.stdin is not None
-        feeder = threading.Thread(target=feed, args=(proc.stdin, oids, errors), daemon=True)
-        feeder.start()
-    assert proc.stdout is not None
+    feeder = None if oids is None else _start_feeder(proc, oids, errors)
     try:
         _read_all(proc.stdout, visit, kinds)
+        code, err = _finish(proc, feeder)
     except BaseException:
-        proc.kill()
-        raise
-    finally:
+        # Kill before joining: the feeder may be blocked on a full pipe to a git that is
+        # blocked writing to us (an interrupt, or a visitor that raised).
+        kill(proc)
         if feeder is not None:
             feeder.join()
+        raise
+    finally:
         proc.stdout.close()
-        err = proc.stderr.read() if proc.stderr else b""
-        if proc.stderr:
-            proc.stderr.close()
-        code = proc.wait()
+        proc.stderr.close()
     if errors:
         raise ScanError(f"git cat-file: could not send object ids: {errors[0]}")
     if code != 0:
         raise ScanError(f"git cat-file: {first_line(err)}")
+
+
+def absent(git: Git, oids: Iterable[bytes]) -> tuple[int, bytes | None]:
+    """How many of `oids` (repeats counted) the repository lacks, and the first of them.
+
+    `%(objectname)` alone asks git for no object info, so each id costs an index lookup and no
+    read: on the synthetic bench repository this check adds about 1% to a whole-history scan.
+    A corrupt loose object passes here; reading it fails later, in the listing or the scan.
+    """
+    proc = git.popen("cat-file", "--batch-check=%(objectname)", "--buffer", stdin=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    widen(proc.stdout)
+    errors: list[BaseException] = []
+    feeder = _start_feeder(proc, oids, errors)
+    count, first = 0, None
+    try:
+        for line in proc.stdout:
+            if line.endswith(b" missing\n"):
+                count += 1
+                first = first or line.split(b" ", 1)[0]
+        code, err = _finish(proc, feeder)
+    except BaseException:
+        kill(proc)
+        feeder.join()
+        raise
+    finally:
+        proc.stdout.close()
+        proc.stderr.close()
+    if errors or code != 0:
+        raise ScanError(f"git cat-file: {errors[0] if errors else first_line(err)}")
+    return count, first
+
+
+def _start_feeder(
+    proc: subprocess.Popen[bytes], oids: Iterable[bytes], errors: list[BaseException]
+) -> threading.Thread:
+    assert proc.stdin is not None
+    feeder = threading.Thread(target=feed, args=(proc.stdin, oids, errors), daemon=True)
+    feeder.start()
+    return feeder
+
+
+def _finish(proc: subprocess.Popen[bytes], feeder: threading.Thread | None) -> tuple[int, bytes]:
+    """After stdout ended: the feeder is done or failing on the closed pipe; git has exited."""
+    if feeder is not None:
+        feeder.join()
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    return proc.wait(), err
 
 
 def _read_all(stdout: IO[bytes], visit: Visitor, kinds: Sequence[bytes]) -> None:

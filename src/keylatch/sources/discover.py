@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keylatch.errors import UsageError
-from keylatch.sources.gitcmd import HARDENING, hardened_env
+from keylatch.sources.gitcmd import HARDENING, Git, hardened_env
 
 if TYPE_CHECKING:
     import git
@@ -40,10 +40,17 @@ def open_repo(path: Path) -> git.Repo:
         raise UsageError(f"not a git repository: {path}") from exc
 
 
+def _bare_to_git(git_dir: Path) -> bool:
+    """GitPython reads core.bare from the config file; without one it takes a bare repository's
+    parent for its working tree. git decides from the layout. (If git refuses, e.g. another
+    user's repository, GitPython's answer stands and the scan reports the refusal.)"""
+    return Git(git_dir).run("rev-parse", "--is-bare-repository", ok_codes=(0, 128)).strip() == b"true"
+
+
 def discover(path: Path) -> Found:
     repo = open_repo(path)
     try:
-        if repo.bare:
+        if repo.bare or _bare_to_git(Path(repo.git_dir)):
             return Found(Path(repo.git_dir), True)
         return Found(Path(str(repo.working_tree_dir)), False)
     finally:

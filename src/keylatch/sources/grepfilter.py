@@ -15,11 +15,11 @@ mid-scan, a grep that behaves differently), the caller falls back to scanning in
 from __future__ import annotations
 
 import bisect
+import contextlib
 import logging
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 from array import array
 from collections.abc import Callable, Sequence
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from keylatch.errors import ScanError
 from keylatch.sources.blobs import PIPE_SIZE, feed, widen
 from keylatch.sources.gitcmd import Git, first_line
+from keylatch.sources.reaping import kill
 
 log = logging.getLogger(__name__)
 MARK = b"KEYLATCH-OBJECT-HEADER"
@@ -98,46 +99,76 @@ def candidates(
         head = b"%s %d " % (objs.oid(i), size)
         marks.append(off + len(head))
         off += len(head) + len(MARK) + 1 + size + 1
-    with tempfile.NamedTemporaryFile(prefix="keylatch-needles-") as pats:
-        pats.write(b"\n".join((MARK, *grep_needles(needles))) + b"\n")
-        pats.flush()
-        cat = git.popen("cat-file", _FORMAT, stdin=subprocess.PIPE)
-        assert cat.stdin is not None and cat.stdout is not None
+    # The patterns reach grep through a pipe, not a temporary file that a kill could leave
+    # behind; not as arguments either, since the UTF-16 needles hold NUL bytes.
+    patterns = b"\n".join((MARK, *grep_needles(needles))) + b"\n"
+    pat_r, pat_w = os.pipe()
+    with open(pat_w, "wb") as w:
+        w.write(patterns)  # a few hundred bytes: fits the pipe buffer, never blocks
+    try:
+        return _grep(git, grep, pat_r, objs, marks, starts, on_progress)
+    finally:
+        os.close(pat_r)
+
+
+def _grep(
+    git: Git,
+    grep: str,
+    pat_r: int,
+    objs: Objects,
+    marks: array[int],
+    starts: array[int],
+    on_progress: Callable[[int, int], None] | None,
+) -> set[int] | None:
+    cat = git.popen("cat-file", _FORMAT, stdin=subprocess.PIPE)
+    assert cat.stdin is not None and cat.stdout is not None and cat.stderr is not None
+    proc: subprocess.Popen[bytes] | None = None
+    feeder: threading.Thread | None = None
+    errors: list[BaseException] = []
+    matched = 0  # markers seen where predicted, in order (grep reports offsets in order)
+    hits: set[int] = set()
+    try:
         widen(cat.stdout)
-        errors: list[BaseException] = []
         ids = (objs.oid(i) for i in range(len(objs)))
         feeder = threading.Thread(target=feed, args=(cat.stdin, ids, errors), daemon=True)
         feeder.start()
         # LC_ALL=C: bytes, not characters; nothing else from the environment.
         env = {"LC_ALL": "C", "PATH": os.environ.get("PATH", os.defpath)}
         proc = subprocess.Popen(
-            [grep, "-a", "-b", "-o", "-F", "-f", pats.name],
+            [grep, "-a", "-b", "-o", "-F", "-f", f"/dev/fd/{pat_r}"], pass_fds=(pat_r,),
             stdin=cat.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, bufsize=PIPE_SIZE,
         )  # fmt: skip
         cat.stdout.close()  # grep owns the read end now
-        matched = 0  # markers seen where predicted, in order (grep reports offsets in order)
-        hits: set[int] = set()
-        assert proc.stdout is not None
-        try:
-            for line in proc.stdout:
-                pos, _, match = line.rstrip(b"\n").partition(b":")
-                if match == MARK:
-                    # A marker inside a blob's content is not predicted and simply skipped; a
-                    # predicted one that never shows up stops `matched` for good.
-                    if matched < len(marks) and int(pos) == marks[matched]:
-                        matched += 1
-                        if on_progress is not None and matched % 2048 == 0:
-                            on_progress(matched, starts[matched - 1])
-                else:
-                    hits.add(int(pos))
-        finally:
+        assert proc.stdout is not None and proc.stderr is not None
+        for line in proc.stdout:
+            pos, _, match = line.rstrip(b"\n").partition(b":")
+            if match == MARK:
+                # A marker inside a blob's content is not predicted and simply skipped; a
+                # predicted one that never shows up stops `matched` for good.
+                if matched < len(marks) and int(pos) == marks[matched]:
+                    matched += 1
+                    if on_progress is not None and matched % 2048 == 0:
+                        on_progress(matched, starts[matched - 1])
+            else:
+                hits.add(int(pos))
+        feeder.join()
+        grep_err = proc.stderr.read()
+        code = proc.wait()
+        cat_err = cat.stderr.read()
+        cat_code = cat.wait()
+    except BaseException:
+        # Interrupted or failed: cat-file may be blocked writing to grep, grep writing to us,
+        # and the feeder writing to cat-file. Kill both, then the feeder's write fails at once.
+        kill(proc, cat)
+        if feeder is not None:
             feeder.join()
-            with proc:
-                grep_err = proc.stderr.read() if proc.stderr else b""
-            code = proc.returncode
-            with cat:
-                cat_err = cat.stderr.read() if cat.stderr else b""
-            cat_code = cat.returncode
+        raise
+    finally:
+        pipes = (cat.stdin, cat.stdout, cat.stderr) + ((proc.stdout, proc.stderr) if proc is not None else ())
+        for pipe in pipes:
+            if pipe is not None:
+                with contextlib.suppress(OSError):  # flushing into a dead process
+                    pipe.close()
     if code not in (0, 1):
         # grep failed (and git may have died of the closed pipe): the caller scans in Python.
         log.debug("grep failed (%s): %s", code, first_line(grep_err))

@@ -5,14 +5,16 @@ into a temporary file while one `git cat-file --batch` process streams the blobs
 engine. Only the few blobs that hold a key are then traced back to commits (sources/attribute.py).
 
 For the whole history the blob stream is every object in the repository, in pack order (the
-fastest read git offers); unreachable blobs are scanned too but only reported with
-`include_unreachable`. For a range (`A..B`, `X --not --remotes=origin`) only the blobs those
-commits add are read, and a key counts only where the commit introduced it.
+fastest read git offers: sources/allobjects.py); unreachable blobs are scanned too but only
+reported with `include_unreachable`. Since that stream never asks for an object the store lacks,
+the log's blob ids are then checked for presence (sources/damage.py).
+
+For a range (`A..B`, `X --not --remotes=origin`) only the blobs those commits add are read (a
+missing one is damage too), and a key counts only where the commit introduced it.
 """
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import tempfile
 import time
@@ -24,23 +26,23 @@ from typing import IO
 from keylatch.errors import ScanError
 from keylatch.model import Secret, Severity
 from keylatch.rules import DEFAULT_RULES, Rule
-from keylatch.sources.blobs import LFS_POINTER, read_objects
+from keylatch.sources.allobjects import scan_all
+from keylatch.sources.blobs import read_objects
 from keylatch.sources.cache import BlobCache, rules_digest
+from keylatch.sources.damage import check_present, damage_named, no_missing
 from keylatch.sources.gitcmd import Git, first_line
-from keylatch.sources.grepfilter import Objects, candidates
 from keylatch.sources.logcache import LogCache
 from keylatch.sources.rawlog import GITLINK, ZERO, digest, log_args, parse_log
+from keylatch.sources.reaping import reaped
 from keylatch.sources.repostate import (
     NO_FETCH,
     inspect,
     missing_blobs,
     unreachable_commits,
 )
-from keylatch.sources.scanner import BlobScanner, Progress, ProgressFn, needles
+from keylatch.sources.scanner import OBJECT_KINDS, BlobScanner, Progress, ProgressFn
 
 WHOLE_HISTORY: tuple[str, ...] = ("--all",)
-OBJECT_KINDS = (b"blob", b"commit")
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,33 +161,36 @@ def scan_history(
     with tempfile.TemporaryFile() as log_out, tempfile.TemporaryFile() as log_err:
         # The log runs while the blobs stream, unless the cache may make it unnecessary.
         proc = None if log_cache is not None and log_cache.fresh() else _start_log(git, walk, extra, log_out, log_err)
-        try:
+        # Whatever fails first (or an interrupt) kills the log: it must not outlive the scan.
+        with reaped(proc):
             if whole:
-                _scan_all(git, scanner, cache)
-        except BaseException:
-            if proc is not None:  # the scan failed: its error is the one to report
-                proc.kill()
-                proc.wait()
-            raise
-        if proc is not None:
-            _finish_log(proc, log_err)
+                scan_all(git, scanner, cache)
+            if proc is not None:
+                _finish_log(proc, log_err, repo)
+        # The whole-history stream reads what the object store lists, so a lost blob is never
+        # asked for: check that every blob the log names is there (a partial clone's missing
+        # blobs were counted above, without fetching).
+        check = whole and not state.partial
+        if proc is not None and check:
+            check_present(git, repo, log_out)
         if not whole:
             log_out.seek(0)
             read_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit, OBJECT_KINDS)
-        if scanner.missing - missing:
-            oid = min(scanner.missing - missing).decode()
-            raise ScanError(f"object {oid} is missing from {repo}: the repository is damaged")
+        no_missing(repo, scanner.missing, missing)
         if progress is not None:  # the final count, whatever the throttling showed last
             progress(Progress(scanner.blobs, scanner.nbytes, time.monotonic() - scanner.started))
         keyed = frozenset(scanner.found)
         digested = log_cache.load(keyed) if log_cache is not None and proc is None else None
         if digested is None:
             if proc is None:
-                _finish_log(_start_log(git, walk, extra, log_out, log_err), log_err)
+                _run_log(git, repo, (walk, extra), log_out, log_err)
+                if check:
+                    check_present(git, repo, log_out)
             digested = digest(log_out, keyed)
             if log_cache is not None:
                 log_cache.save(keyed, digested)
         outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole)
+        no_missing(repo, scanner.missing, missing)  # attribution read the parents' versions too
     if cache is not None:
         cache.save()
     return HistoryResult(
@@ -215,57 +220,23 @@ def _start_log(
     return proc
 
 
-def _finish_log(proc: subprocess.Popen[bytes], err: IO[bytes]) -> None:
+def _finish_log(proc: subprocess.Popen[bytes], err: IO[bytes], repo: Path) -> None:
     if proc.wait() != 0:
         err.seek(0)
-        raise ScanError(f"git log: {first_line(err.read())}")
+        raise damage_named(repo, f"git log: {first_line(err.read())}")
+
+
+def _run_log(
+    git: Git, repo: Path, revs: tuple[Sequence[str], Sequence[str]], out: IO[bytes], err: IO[bytes]
+) -> None:
+    proc = _start_log(git, *revs, out, err)
+    with reaped(proc):
+        _finish_log(proc, err, repo)
 
 
 def _boundary(shallow: tuple[str, ...]) -> str:
     more = f" (and {len(shallow) - 1} more)" if len(shallow) > 1 else ""
     return f"{shallow[0][:12]}{more}"
-
-
-def _scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
-    """Every blob and commit object in the repository, in pack order, minus those the cache
-    knows are clean (a commit object is read for its message)."""
-    todo = Objects()
-    with git.popen(
-        "cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname) %(objectsize)", "--unordered"
-    ) as proc:  # fmt: skip
-        assert proc.stdout is not None and proc.stderr is not None
-        for line in proc.stdout:
-            kind, oid, size = line.split()
-            if kind not in OBJECT_KINDS:
-                continue
-            if cache is not None and oid in cache:
-                scanner.cached += kind == b"blob"
-            else:
-                todo.add(oid, int(size), kind == b"commit")
-        err = proc.stderr.read()
-    if proc.returncode != 0:
-        raise ScanError(f"git cat-file: {first_line(err)}")
-    progress = scanner.progress
-
-    def report(blobs: int, nbytes: int) -> None:
-        if progress is not None:
-            progress(Progress(blobs, nbytes, time.monotonic() - scanner.started))
-
-    hits = candidates(git, todo, (*needles(scanner.rules), LFS_POINTER), report)
-    if hits is None:
-        log.debug("grep prefilter unavailable or out of step: scanning every object in Python")
-        read_objects(git, (todo.oid(i) for i in range(len(todo))), scanner.visit, OBJECT_KINDS)
-        return
-    # Only objects holding a needle are read again and given to the engine.
-    read_objects(git, [todo.oid(i) for i in sorted(hits)], scanner.visit, OBJECT_KINDS)
-    for i in range(len(todo)):
-        if i in hits:
-            continue
-        if not todo.commits[i]:
-            scanner.blobs += 1
-            scanner.nbytes += todo.sizes[i]
-        if cache is not None:
-            cache.add_packed(todo.packed(i))
 
 
 def cache_hit(scanner: BlobScanner, oid: bytes) -> bool:

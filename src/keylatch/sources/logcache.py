@@ -22,6 +22,9 @@ from keylatch.sources.gitcmd import Git
 from keylatch.sources.rawlog import Change, CommitChanges, LogDigest
 
 log = logging.getLogger(__name__)
+# 2: an entry is saved only after every blob the log names was found present (history.py), so
+# entries written before that check existed must not let a damaged repository skip it.
+_FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +34,7 @@ class LogCache:
 
     @classmethod
     def open(cls, common_dir: Path, git: Git, rules_id: str, walk: Sequence[str], shallow: Sequence[str]) -> LogCache:
-        h = hashlib.sha256(repr((rules_id, tuple(walk), tuple(shallow))).encode())
+        h = hashlib.sha256(repr((_FORMAT, rules_id, tuple(walk), tuple(shallow))).encode())
         h.update(git.run("for-each-ref", "--format=%(objectname) %(refname)"))
         h.update(git.run("worktree", "list", "--porcelain"))
         return cls(common_dir / "keylatch" / f"log-{rules_id}.json", h.hexdigest())
@@ -75,9 +78,15 @@ class LogCache:
         }  # fmt: skip
         try:
             self.path.parent.mkdir(exist_ok=True)
+            # Write then rename, and never leave the temporary file: an interrupted or failed
+            # write must neither show half a document nor litter the git dir.
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".log-")
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                json.dump(doc, fh)
-            os.replace(tmp, self.path)
+            try:
+                with os.fdopen(fd, "w", encoding="ascii") as fh:
+                    json.dump(doc, fh)
+                os.replace(tmp, self.path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
         except OSError as exc:
             log.debug("attribution cache not written (%s)", exc)

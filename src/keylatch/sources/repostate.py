@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from keylatch.errors import ScanError
+from keylatch.errors import ScanError, UsageError
 from keylatch.sources.gitcmd import Git
 
 # Every transport git knows, refused: a partial clone must never fetch a missing blob behind
@@ -48,7 +48,8 @@ def inspect(repo: Path, trust_owner: bool = False) -> RepoState:
         if "dubious ownership" in msg:
             raise _owner_hint(repo, msg.removeprefix("git rev-parse: ")) from exc
         if "not a git repository" in msg:
-            raise ScanError(f"not a git repository: {repo}") from exc
+            # The user pointed keylatch at the wrong place: a usage error (2), not a failed scan.
+            raise UsageError(f"not a git repository: {repo}") from exc
         raise
     lines = out.decode("utf-8", "surrogateescape").splitlines()
     if len(lines) != 4:

@@ -13,6 +13,9 @@ from keylatch.rules import Rule
 from keylatch.sources.blobs import BLOCK, LFS_POINTER, BlobHeader
 from keylatch.sources.cache import BlobCache
 
+# The objects the walk reads: blobs for their content, commits for their message.
+OBJECT_KINDS = (b"blob", b"commit")
+
 
 @dataclass(frozen=True, slots=True)
 class Progress:

@@ -1,0 +1,245 @@
+"""Interrupting `keylatch history` mid-scan: it stops within seconds, leaves no git, grep or
+temporary file behind, no half-written cache, and a rerun finds what it should.
+
+The repository is big enough (15,000 blobs, ~150 MB) that the blob stream is still running
+when the signal arrives: the test waits until keylatch's `grep` child exists. Before the fix,
+SIGINT there hung for ever (the main thread joined a feeder blocked on a full pipe to
+`cat-file`, itself blocked on `grep`, blocked on us) and SIGTERM left git running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from keylatch.rules.synthetic import make_key
+from tests.conftest import SRC
+from tests.gitrepo import git_env
+
+pytestmark = pytest.mark.e2e
+
+BLOBS = 15_000
+KEYS = (make_key("sk-proj-", seed=91), make_key("sk-proj-", seed=92))
+
+
+@dataclass(frozen=True)
+class Big:
+    path: Path
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Big:
+    """A bare repository of 15,000 distinct ~10 KB blobs over 150 commits, two keys in it."""
+    root = tmp_path_factory.mktemp("interrupts")
+    home = root / "home"
+    home.mkdir()
+    env = git_env(home)
+    repo = root / "big.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(repo)], env=env, check=True)
+    rng = random.Random(7)
+    lines = [rng.randbytes(32).hex().encode() + b"\n" for _ in range(30_000)]
+    proc = subprocess.Popen(["git", "-C", str(repo), "fast-import", "--quiet"], stdin=subprocess.PIPE, env=env)
+    assert proc.stdin is not None
+    w = proc.stdin.write
+    per = 100
+    for c in range(BLOBS // per):
+        w(b"commit refs/heads/main\ncommitter A <a@example.test> %d +0000\ndata 2\nc\n" % (1_700_000_000 + c))
+        for f in range(per):
+            start = rng.randrange(len(lines) - 160)
+            body = b"blob %d %d\n" % (c, f) + b"".join(lines[start : start + 155])
+            if (c, f) in ((10, 3), (120, 7)):
+                body += f"OPENAI_API_KEY={KEYS[c > 100]}\n".encode()
+            w(b"M 100644 inline d%d/f%d.txt\ndata %d\n" % (f % 10, f, len(body)) + body + b"\n")
+    proc.stdin.close()
+    assert proc.wait() == 0
+    return Big(repo, env)
+
+
+def copy_of(big: Big, tmp_path: Path) -> Path:
+    """A private copy (hard links), so each test starts with no keylatch cache."""
+    dst = tmp_path / "copy.git"
+    subprocess.run(["git", "clone", "-q", "--mirror", str(big.path), str(dst)], env=big.env, check=True)
+    return dst
+
+
+def children(pid: int) -> dict[int, str]:
+    """Live child processes of `pid`: process id -> start time (to tell a reused id apart)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out[int(entry.name)] = fields[19]
+    return out
+
+
+def still_running(procs: dict[int, str]) -> list[str]:
+    left = []
+    for pid, started in procs.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if fields[19] == started and fields[0] != "Z":
+            left.append(cmd[:120])
+    return left
+
+
+def running_in(repo: Path) -> list[str]:
+    """Live processes whose command line names `repo` (every git child gets `-C <repo>`)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if str(repo) in cmd and state != "Z":
+            out.append(cmd[:120])
+    return out
+
+
+@dataclass
+class Run:
+    proc: subprocess.Popen[bytes]
+    tmpdir: Path
+    seen: dict[int, str]
+
+
+StartHistory = Callable[..., Run]
+
+
+@pytest.fixture
+def start(tmp_path: Path, big: Big) -> Iterator[StartHistory]:
+    runs: list[Run] = []
+
+    def start_history(*args: str) -> Run:
+        tmpdir = tmp_path / "tmp"
+        tmpdir.mkdir(exist_ok=True)
+        env = dict(big.env, PYTHONPATH=str(SRC), TMPDIR=str(tmpdir))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "keylatch", "history", *args],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        run = Run(proc, tmpdir, {})
+        runs.append(run)
+        return run
+
+    yield start_history
+    for run in runs:  # a failed assertion must not leave a scan running
+        if run.proc.poll() is None:
+            run.proc.kill()
+            run.proc.wait()
+        for pipe in (run.proc.stdout, run.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def wait_for_child(run: Run, needle: str, timeout: float = 60.0) -> None:
+    """Until a child whose command line holds `needle` runs; collects every child seen."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert run.proc.poll() is None, "the scan finished before it could be interrupted"
+        kids = children(run.proc.pid)
+        run.seen.update(kids)
+        for pid in kids:
+            try:
+                if needle in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                    return
+            except OSError:
+                continue
+        time.sleep(0.01)
+    raise AssertionError(f"no {needle!r} child within {timeout} s")
+
+
+def cache_files_valid(repo: Path) -> None:
+    cache = repo / "keylatch"
+    if not cache.exists():
+        return
+    for f in cache.iterdir():
+        assert not f.name.startswith("."), f"temporary cache file left: {f.name}"
+        if f.suffix == ".bin":
+            assert f.stat().st_size % 20 == 0
+        else:
+            json.loads(f.read_text())
+
+
+def findings(repo: Path, env: dict[str, str]) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "keylatch", "history", "--format", "json", str(repo)],
+        env=dict(env, PYTHONPATH=str(SRC)), capture_output=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    return {f["fingerprint"] for f in doc["findings"]}
+
+
+@pytest.mark.parametrize("child", ["grep", "git"], ids=["during-grep", "first-child"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_the_scan_and_cleans_up(
+    start: StartHistory,
+    big: Big,
+    tmp_path: Path,
+    sig: signal.Signals,
+    child: str,
+) -> None:
+    repo = copy_of(big, tmp_path)
+    run = start(str(repo))
+    wait_for_child(run, child)
+
+    sent = time.monotonic()
+    run.proc.send_signal(sig)
+    try:
+        code = run.proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running 20 s after {sig.name}")
+    latency = time.monotonic() - sent
+    assert run.proc.stderr is not None
+    err = run.proc.stderr.read().decode()
+
+    assert code == 130, err
+    assert latency < 3, f"{sig.name} took {latency:.1f} s"
+    assert err.startswith("keylatch: interrupted") and "Traceback" not in err
+    assert still_running(run.seen) == []
+    assert running_in(repo) == []  # children started after the last look, too
+    assert list(run.tmpdir.iterdir()) == []
+    cache_files_valid(repo)
+    # The rerun (from whatever the interrupted run left) is complete and correct.
+    keys = findings(repo, big.env)
+    cache_files_valid(repo)
+    assert len(keys) == len(KEYS)
+    assert findings(repo, big.env) == keys  # and again, from the caches the rerun wrote
+
+
+def test_stdout_closed_by_the_reader_ends_cleanly(big: Big, tmp_path: Path) -> None:
+    """`keylatch history | head -1`, with head already gone: no traceback, no child left."""
+    repo = copy_of(big, tmp_path)
+    r, w = os.pipe()
+    os.close(r)
+    env = dict(big.env, PYTHONPATH=str(SRC), TMPDIR=str(tmp_path))
+    proc = subprocess.run(
+        [sys.executable, "-m", "keylatch", "history", str(repo)],
+        env=env, stdout=w, stderr=subprocess.PIPE, timeout=120, check=False,
+    )  # fmt: skip
+    os.close(w)
+    err = proc.stderr.decode()
+    assert proc.returncode == 3, err  # the report was not delivered: not a verdict
+    assert "Traceback" not in err and "Exception ignored" not in err and "BrokenPipe" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.git"]

@@ -1,0 +1,104 @@
+"""Damaged repositories, built for real in tmp_path: the ways a clone loses or breaks objects.
+
+Each builder starts from `history_with_key` (three commits; the second adds a key in
+`conf.env` and a subdirectory) and damages one thing. The shas are recorded before the damage,
+since afterwards git may not be able to compute them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from keylatch.rules.synthetic import make_key
+from tests.gitrepo import GitRepo, git_env
+
+MakeRepo = Callable[..., GitRepo]
+
+
+@dataclass(frozen=True)
+class Planted:
+    repo: GitRepo
+    key: str
+    commits: tuple[str, str, str]  # base, key, third: oldest first
+    key_blob: str  # conf.env as the key commit added it
+    subtree: str  # the key commit's tree `d`
+    clean_blob: str  # d/x.txt, added with the key
+
+
+def history_with_key(repo: GitRepo) -> Planted:
+    key = make_key("sk-proj-", seed=81)
+    repo.write("a.txt", "hello\n")
+    base = repo.commit("base", date="2024-01-01T12:00:00Z")
+    repo.write("conf.env", f"OPENAI_API_KEY={key}\n")
+    repo.write("d/x.txt", "x\n")
+    keyed = repo.commit("add settings", author="bob", date="2024-01-02T12:00:00Z")
+    repo.write("b.txt", "b\n")
+    third = repo.commit("third", date="2024-01-03T12:00:00Z")
+    return Planted(
+        repo, key, (base, keyed, third),
+        repo.git("rev-parse", f"{keyed}:conf.env"), repo.git("rev-parse", f"{keyed}:d"),
+        repo.git("rev-parse", f"{keyed}:d/x.txt"),
+    )  # fmt: skip
+
+
+def loose_path(repo: GitRepo, oid: str) -> Path:
+    return repo.path / ".git" / "objects" / oid[:2] / oid[2:]
+
+
+def drop_loose(repo: GitRepo, oid: str) -> None:
+    """Delete a loose object, as a bad disk or a careless `rm` would."""
+    path = loose_path(repo, oid)
+    path.chmod(0o644)
+    path.unlink()
+
+
+def corrupt_loose(repo: GitRepo, oid: str) -> None:
+    path = loose_path(repo, oid)
+    path.chmod(0o644)
+    path.write_bytes(b"this is not zlib data")
+
+
+def drop_from_pack(repo: GitRepo, oid: str) -> None:
+    """Pack everything, then rebuild the pack without `oid` (nothing loose is left)."""
+    repo.git("repack", "-adq")
+    repo.git("prune-packed")
+    pack_dir = repo.path / ".git" / "objects" / "pack"
+    old = list(pack_dir.glob("pack-*"))
+    listing = repo.git("rev-list", "--objects", "--all").splitlines()
+    keep = [line.split()[0] for line in listing if not line.startswith(oid)]
+    assert len(keep) == len(listing) - 1
+    repo.git("pack-objects", "-q", str(pack_dir / "pack"), input="\n".join(keep) + "\n")
+    for p in old:
+        p.chmod(0o644)
+        p.unlink()
+
+
+def clone(home: Path, *args: str) -> None:
+    subprocess.run(["git", "clone", "-q", *args], env=git_env(home), check=True, capture_output=True)
+
+
+def partial_clone(make_repo: MakeRepo, home: Path, tmp_path: Path, name: str) -> Planted:
+    """A blob:none clone of a history_with_key repository: every blob but HEAD's is missing
+    (`--no-checkout` keeps even those out)."""
+    src = history_with_key(make_repo(f"{name}-src"))
+    src.repo.git("config", "uploadpack.allowFilter", "true")
+    dst = tmp_path / name
+    clone(home, "--filter=blob:none", "--no-checkout", f"file://{src.repo.path}", str(dst))
+    repo = GitRepo(dst, src.repo.env)
+    return Planted(repo, src.key, src.commits, src.key_blob, src.subtree, src.clean_blob)
+
+
+def forget_promisor(repo: GitRepo) -> None:
+    """Keep the `.promisor` packs but drop the config that makes the clone partial: git no longer
+    treats the missing blobs as fetchable, so they are damage."""
+    for name in ("remote.origin.promisor", "extensions.partialClone", "remote.origin.partialclonefilter"):
+        repo.git("config", "--unset", name, check=False)
+    assert list((repo.path / ".git" / "objects" / "pack").glob("*.promisor"))
+
+
+def missing_count(repo: GitRepo) -> int:
+    out = repo.git("rev-list", "--objects", "--all", "--missing=print")
+    return sum(1 for line in out.splitlines() if line.startswith("?"))

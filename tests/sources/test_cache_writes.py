@@ -1,0 +1,66 @@
+"""Cache writes are all or nothing: an interrupt in the middle leaves the previous file whole and
+no temporary file in the git dir (a rerun then reads a valid cache or none)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from keylatch.rules.synthetic import make_key
+from keylatch.sources.history import scan_history
+from tests.gitrepo import GitRepo
+
+MakeRepo = Callable[..., GitRepo]
+
+
+def interrupted_while_writing(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch, target: str, stand_in: Callable[..., None], **scan: bool
+) -> None:
+    """Scan, commit, scan again with `target` replaced by `stand_in` (which raises
+    KeyboardInterrupt), then check the cache dir is as the first scan left it."""
+    repo.write("a.txt", make_key("sk-proj-", seed=71) + "\n")
+    repo.write("b.txt", "clean\n")
+    repo.commit("one")
+    first = scan_history(repo.path)
+    cache_dir = repo.path / ".git" / "keylatch"
+    before = {p.name: p.read_bytes() for p in cache_dir.iterdir()}
+    repo.write("c.txt", "more\n")
+    repo.commit("two")
+    monkeypatch.setattr(target, stand_in)
+    with pytest.raises(KeyboardInterrupt):
+        scan_history(repo.path, **scan)
+    monkeypatch.undo()
+
+    assert {p.name: p.read_bytes() for p in cache_dir.iterdir()} == before  # whole; no temp file
+
+    def intros(findings: Any) -> list[tuple[str, str, Any]]:
+        return [(k.fingerprint, k.introduced.sha, k.locations) for k in findings]
+
+    assert intros(scan_history(repo.path).findings) == intros(first.findings)
+    for f in cache_dir.glob("log-*.json"):
+        json.loads(f.read_text())
+
+
+def test_an_interrupted_log_cache_write_leaves_the_old_one(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def half_then_interrupt(doc: Any, fh: Any, **kw: Any) -> None:
+        fh.write(json.dumps(doc)[:10])
+        raise KeyboardInterrupt
+
+    interrupted_while_writing(make_repo(), monkeypatch, "keylatch.sources.logcache.json.dump", half_then_interrupt)
+
+
+def test_an_interrupted_blob_cache_write_leaves_the_old_one(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_rename(src: str, dst: str) -> None:
+        raise KeyboardInterrupt
+
+    # --include-unreachable writes no log cache: only the blob cache's write is interrupted.
+    interrupted_while_writing(
+        make_repo(), monkeypatch, "keylatch.sources.cache.os.replace", no_rename, include_unreachable=True
+    )
