@@ -157,11 +157,19 @@ def _log_exception(message: str) -> None:
     logging.getLogger("keylatch").exception(message)
 
 
-def _interrupted(signum: int, frame: object) -> None:
+def _interrupted(owner: int, signum: int) -> None:
     """SIGINT and SIGTERM both unwind the stack as KeyboardInterrupt, so the sources kill their
     git children and remove their temporary files (sources/reaping.py) before we exit 130."""
+    import os
     import signal
 
+    if os.getpid() != owner:
+        # A forked child inherited the handler (detect-secrets' multiprocessing pool workers):
+        # Pool.terminate() sends them SIGTERM and joins them, so they must die as if no handler
+        # were installed. Unwinding a worker as KeyboardInterrupt hung the pool for ever.
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     # Cleanup is short and bounded; a second signal must not cut it off half way.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
@@ -170,7 +178,13 @@ def _interrupted(signum: int, frame: object) -> None:
 
 def _catch_signals() -> dict[int, object]:
     """Install `_interrupted`; return the handlers it replaced, for main() to put back."""
+    import os
     import signal  # subprocess imports it already: free on the hook path
+
+    owner = os.getpid()
+
+    def handler(signum: int, frame: object) -> None:
+        _interrupted(owner, signum)
 
     previous: dict[int, object] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -179,7 +193,7 @@ def _catch_signals() -> dict[int, object]:
         if old is signal.SIG_IGN or old is None:
             continue
         try:
-            signal.signal(sig, _interrupted)
+            signal.signal(sig, handler)
         except ValueError:  # main() called from a thread other than the main one
             break
         previous[sig] = old

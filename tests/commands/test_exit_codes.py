@@ -107,9 +107,9 @@ CASES: list[tuple[str, Callable[[Setup], Path], tuple[str, ...], int, str]] = [
     ("bad config", bad_config, ("staged",), 2, "unknown key 'bogus'"),
     ("bad config", bad_config, ("pre-push",), 2, "unknown key 'bogus'"),
     ("bad config", bad_config, ("baseline", "create"), 2, "unknown key 'bogus'"),
-    ("could not read", damaged, ("history", "--range", RANGE), 3, "the repository is damaged"),
-    ("could not read", damaged, ("ci", "--range", RANGE), 3, "the repository is damaged"),
-    ("could not read", damaged, ("pre-push",), 3, "the repository is damaged"),
+    ("could not read", damaged, ("history", "--range", RANGE), 3, "is damaged"),
+    ("could not read", damaged, ("ci", "--range", RANGE), 3, "is damaged"),
+    ("could not read", damaged, ("pre-push",), 3, "is damaged"),
     ("could not read", damaged, ("staged",), 3, "cannot be read"),
 ]
 

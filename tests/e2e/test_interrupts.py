@@ -243,3 +243,28 @@ def test_stdout_closed_by_the_reader_ends_cleanly(big: Big, tmp_path: Path) -> N
     assert proc.returncode == 3, err  # the report was not delivered: not a verdict
     assert "Traceback" not in err and "Exception ignored" not in err and "BrokenPipe" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.git"]
+
+
+def test_a_forked_child_dies_of_sigterm_as_if_keylatch_had_no_handler(tmp_path: Path) -> None:
+    """detect-secrets' multiprocessing pool forks workers that inherit keylatch's handlers, then
+    terminates them with SIGTERM and joins them. A worker that unwound as KeyboardInterrupt
+    instead of dying hung `keylatch detect-secrets scan` for ever (seen in the suite)."""
+    probe = (
+        "import os, signal, sys, time\n"
+        "from keylatch import cli\n"
+        "cli._catch_signals()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    try:\n"
+        "        time.sleep(30)\n"
+        "    except BaseException:\n"
+        "        os._exit(7)\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.3)\n"
+        "os.kill(pid, signal.SIGTERM)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "print(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=20)
+    assert out.stdout.strip() == "True", out.stderr
