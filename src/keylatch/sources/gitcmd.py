@@ -57,6 +57,7 @@ SETTINGS: tuple[tuple[str, str], ...] = (
     ("gpg.x509.program", "false"),
     ("gpg.ssh.program", "false"),
     ("gpg.ssh.defaultKeyCommand", "false"),
+    ("advice.graftFileDeprecated", "false"),  # GIT_GRAFT_FILE=/dev/null below: no hint about it
     ("gc.auto", "0"),  # a scan never repacks the repository it reads
     ("maintenance.auto", "false"),
     ("protocol.allow", "never"),
@@ -135,10 +136,13 @@ def git_argv(repo: Path | None, args: Sequence[str]) -> list[str]:
 
 
 def first_line(stderr: bytes) -> str:
-    for line in stderr.decode("utf-8", "replace").splitlines():
-        if line.strip():
-            return line.strip()
-    return "git failed with no message"
+    """git's reason for failing: its first fatal/error line, not a hint or warning before it."""
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    for prefixes in (("fatal:", "error:"), ("",)):
+        for line in lines:
+            if line.startswith(prefixes) and not line.startswith(("hint:", "warning:")):
+                return line
+    return lines[0] if lines else "git failed with no message"
 
 
 def neutralising(names: Sequence[str]) -> Overrides:
