@@ -265,3 +265,15 @@ def test_a_broken_config_is_a_scan_error(make_repo: MakeRepo) -> None:
     (repo.path / ".git" / "config").write_text("[core\n")
     with pytest.raises(ScanError, match="bad config line"):
         Git(repo.path).run("rev-parse", "HEAD")
+
+
+def test_the_error_reported_is_git_s_reason_not_a_hint_before_it() -> None:
+    from keylatch.sources.gitcmd import first_line
+
+    assert first_line(b"hint: Support for <GIT_DIR>/info/grafts is deprecated\nfatal: bad object x\n") == (
+        "fatal: bad object x"
+    )
+    assert first_line(b"warning: promisor remotes\nerror: unable to read\nfatal: died\n") == "error: unable to read"
+    assert first_line(b"\nusage: git rev-list\n") == "usage: git rev-list"
+    assert first_line(b"warning: only this\n") == "warning: only this"
+    assert first_line(b"") == "git failed with no message"

@@ -105,7 +105,10 @@ def _base_env(base: Mapping[str, str] | None) -> dict[str, str]:
         GIT_CONFIG_GLOBAL=os.devnull,
         GIT_TERMINAL_PROMPT="0",
         GIT_NO_REPLACE_OBJECTS="1",
-        GIT_GRAFT_FILE=os.devnull,  # info/grafts could cut a key's commit out of the history
+        # info/grafts could cut a key's commit out of the history. Ignored without a warning:
+        # ignoring grafts (like replace refs) can only show more commits, never fewer, and each
+        # finding names a real commit that `git show` displays.
+        GIT_GRAFT_FILE=os.devnull,
         GIT_NO_LAZY_FETCH="1",  # git >= 2.39.4; older ones are stopped by protocol.allow=never
         GIT_PAGER="cat",
         PAGER="cat",
