@@ -277,3 +277,25 @@ def test_the_error_reported_is_git_s_reason_not_a_hint_before_it() -> None:
     assert first_line(b"\nusage: git rev-list\n") == "usage: git rev-list"
     assert first_line(b"warning: only this\n") == "warning: only this"
     assert first_line(b"") == "git failed with no message"
+
+
+def test_no_credential_helper_or_askpass_runs_whatever_url_it_is_scoped_to(make_repo: MakeRepo, tmp_path: Path) -> None:
+    evil, marker = payload(tmp_path)
+    repo = base_repo(make_repo)
+    repo.git("config", "core.askPass", str(evil))
+    repo.git("config", "credential.helper", f"!{evil}")
+    repo.git("config", "credential.https://git.invalid.helper", f"!{evil}")
+    ask = "protocol=https\nhost=git.invalid\n\n"
+    before = subprocess.run(
+        ["git", "credential", "fill"], cwd=repo.path, env=repo.env, input=ask, capture_output=True, text=True
+    )
+    assert marker.exists(), before.stderr
+    marker.unlink()
+
+    proc = subprocess.run(
+        ["git", "credential", "fill"], cwd=repo.path, env=hardened_env(repo.env, repo.path),
+        input=ask, capture_output=True, text=True,
+    )  # fmt: skip
+
+    assert proc.returncode != 0  # nothing to ask, and no prompt: it fails
+    assert not marker.exists(), marker.read_text()
