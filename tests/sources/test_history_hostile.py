@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from keylatch.rules.synthetic import make_key
-from keylatch.sources.history import scan_history
+from keylatch.sources.history import WHOLE_HISTORY, scan_history
 from tests.gitrepo import GitRepo
 from tests.sources.test_history import day, only, where
 
@@ -97,3 +97,23 @@ def test_gitpython_discovery_is_hardened_too(make_repo: MakeRepo, tmp_path: Path
     assert discover(sub).root == repo.path
     assert branch_ref(repo.path, "main") == "refs/heads/main"
     assert not marker.exists()
+
+
+def test_grafts_hide_no_key(make_repo: MakeRepo) -> None:
+    """`.git/info/grafts` can cut the commit that added a key out of the history git shows;
+    keylatch reads the real parents (GIT_GRAFT_FILE=/dev/null), in whole and range scans."""
+    repo = make_repo()
+    key = make_key("sk-proj-", seed=32)
+    repo.write("README", "hi\n")
+    base = repo.commit("init", date=day(1))
+    repo.write("settings.py", f"KEY = '{key}'\n")
+    real = repo.commit("settings", author="bob", date=day(2))
+    repo.write("settings.py", "KEY = None\n")
+    head = repo.commit("rotate", date=day(3))
+    (repo.path / ".git" / "info" / "grafts").write_text(f"{head} {base}\n")
+    assert key not in repo.git("log", "-p")  # plain git is fooled
+
+    for revs in (WHOLE_HISTORY, (f"{base}..{head}",)):
+        k = only(scan_history(repo.path, revs, use_cache=False))
+        assert where(k) == [(real, "settings.py", 1)]
+        assert k.introduced.author_name == "Bob Example"

@@ -1,7 +1,9 @@
 """A repository given as a URL is cloned as a mirror into a temporary directory, then removed.
 
 The clone goes through the hardened runner like every git call: no hooks, no templates from
-the system (an empty --template), no credential prompts (GIT_TERMINAL_PROMPT=0).
+the system (an empty --template), no credential prompts (GIT_TERMINAL_PROMPT=0). It is the one
+git call that may use the network: it re-allows the transports a URL of ours can name (never
+`ext::`), and runs in the new empty directory, so no repository's config is in play.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from pathlib import Path
 
 from keylatch.errors import ScanError
 from keylatch.sources.gitcmd import Git
+
+# Given after the hardening's protocol.*.allow=never, so they win; `ext` stays refused.
+ALLOW: tuple[str, ...] = tuple(f"protocol.{p}.allow=always" for p in ("file", "git", "ssh", "http", "https"))
 
 _URL = re.compile(r"^(?:https?|ssh|git|file)://", re.IGNORECASE)
 
@@ -30,7 +35,7 @@ def mirror(url: str) -> Iterator[Path]:
     try:
         dest = tmp / "repo.git"
         try:
-            Git(None).run("clone", "--mirror", "--quiet", "--template=", "--", url, str(dest))
+            Git(tmp, config=ALLOW).run("clone", "--mirror", "--quiet", "--template=", "--", url, str(dest))
         except ScanError as exc:
             raise ScanError(f"cannot clone {url}: {str(exc).removeprefix('git clone: ')}") from exc
         yield dest

@@ -1,8 +1,9 @@
 """Repository discovery and ref lookup with GitPython, hardened like every other git call.
 
 Only `keylatch history` imports this module (GitPython costs ~110 ms to import; the hook path
-never pays it). GitPython's git calls get the same -c overrides and environment as
-sources/gitcmd.py, so a hostile repository's hooks, fsmonitor or drivers never run.
+never pays it). GitPython's git calls get the same -c overrides and environment (with the repository's own
+driver names neutralised) as sources/gitcmd.py, so a hostile repository's hooks, fsmonitor or
+drivers never run. GitPython reads config files itself in Python; that runs nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ class Found:
 def _hardened(repo: git.Repo) -> git.Repo:
     configs = [HARDENING[i + 1] for i, a in enumerate(HARDENING) if a == "-c"]
     repo.git.set_persistent_git_options(c=configs, no_replace_objects=True)
-    repo.git.update_environment(**hardened_env())
+    # GitPython runs git in the working tree (or the git dir of a bare repository): list the
+    # program settings of the repository git will see there.
+    repo.git.update_environment(**hardened_env(repo=Path(repo.working_dir)))
     return repo
 
 

@@ -1,9 +1,21 @@
 """The one git runner. Every git process keylatch starts goes through here.
 
-Scanned repositories are hostile: their config can name hooks, an fsmonitor, external diff,
-textconv and filter drivers and a pager, all of which run code. Each call therefore ignores
-system and global config, disables those settings on the command line (which outranks the
-repository's config), and never lets git prompt or page.
+Scanned repositories are hostile: their config (and whatever it includes, including a `.git`
+file's target and worktree config) can name hooks, an fsmonitor, filter, diff and merge drivers,
+a pager, an askpass, gpg programs, remote upload-pack commands and aliases, all of which run
+code. Settings given on git's command line outrank every config file, so each call
+
+- ignores system and global config and never prompts, pages or fetches (SETTINGS, env below);
+- overrides each program setting with a fixed name (SETTINGS, as `-c` and in the environment);
+- overrides each program setting whose middle name the repository chose (`filter.<n>.clean`,
+  ...): one `git config --get-regexp` per Git instance lists the names git itself sees, with
+  includes, and each is neutralised through GIT_CONFIG_KEY_n (git >= 2.31), which unlike `-c`
+  takes names holding `=`. git treats an empty filter command as "no filter" and an empty diff,
+  merge or tool command as an error, never as a program (tests/sources/test_gitcmd.py);
+- reads the real object graph: no replace refs, no `info/grafts`.
+
+`hardened_env()` exports all of it, so the git processes a child tool starts (detect-secrets'
+`git ls-files`, `git diff`) are hardened too.
 """
 
 from __future__ import annotations
@@ -11,7 +23,6 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
 
 from keylatch.errors import ScanError
 
@@ -20,37 +31,105 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import IO
 
+# Every transport git knows. A scan never fetches (a partial clone's lazy fetch runs the
+# repository's remote.<n>.uploadpack or, through remote.<n>.vcs, an alias); only `clone` of a
+# URL the user gave re-allows them (sources/clone.py).
+PROTOCOLS: tuple[str, ...] = ("file", "git", "ssh", "http", "https", "ext")
+
+# (name, value): given as -c, which outranks the repository's config and anything it includes.
+SETTINGS: tuple[tuple[str, str], ...] = (
+    ("core.fsmonitor", "false"),  # even `git diff --cached` ran a repo's fsmonitor
+    ("core.hooksPath", os.devnull),
+    ("core.pager", "cat"),
+    ("core.askPass", ""),  # empty: no askpass (and GIT_TERMINAL_PROMPT=0: no prompt)
+    ("core.sshCommand", "ssh"),
+    ("core.alternateRefsCommand", ""),  # empty: "cannot run", never a program
+    ("core.editor", "false"),
+    ("core.untrackedCache", "false"),
+    ("diff.external", ""),
+    ("diff.submodule", "short"),  # `diff=diff` would run git diff inside submodules
+    ("diff.ignoreSubmodules", "dirty"),  # porcelain diff/status: never `git status` in a submodule
+    ("submodule.recurse", "false"),
+    ("credential.helper", ""),  # empty, given last: clears every helper, URL-scoped ones too
+    ("log.showSignature", "false"),  # `git log` would run gpg.program on signed commits
+    ("gpg.program", "false"),
+    ("gpg.openpgp.program", "false"),
+    ("gpg.x509.program", "false"),
+    ("gpg.ssh.program", "false"),
+    ("gpg.ssh.defaultKeyCommand", "false"),
+    ("advice.graftFileDeprecated", "false"),  # GIT_GRAFT_FILE=/dev/null below: no hint about it
+    ("gc.auto", "0"),  # a scan never repacks the repository it reads
+    ("maintenance.auto", "false"),
+    ("protocol.allow", "never"),
+    *((f"protocol.{p}.allow", "never") for p in PROTOCOLS),
+)
+
 # Settings given with -c outrank .git/config, so a hostile repository cannot turn these back on.
 HARDENING: tuple[str, ...] = (
-    "-c", "core.fsmonitor=false",  # even `git diff --cached` ran a repo's fsmonitor
-    "-c", "core.hooksPath=/dev/null",
-    "-c", "core.pager=cat",
-    "-c", "diff.external=",
-    "-c", "core.untrackedCache=false",
-    "-c", "protocol.ext.allow=never",
-    "-c", "protocol.file.allow=always",
-    "-c", "core.sshCommand=ssh",
-    "-c", "credential.helper=",
+    *(arg for name, value in SETTINGS for arg in ("-c", f"{name}={value}")),
     "--no-replace-objects",  # refs/replace/ could hide a key from rev-list
-)  # fmt: skip
+)
 
 # Flags every diff-producing command (diff, log -p, show) must carry: no external diff, no textconv.
 NO_DRIVERS: tuple[str, ...] = ("--no-ext-diff", "--no-textconv")
 
+# Program settings under a name the repository chooses: section -> (variable, neutral value).
+# A `filter.<n>` whose command is emptied must also stop being required, or git dies instead
+# of reading the file unfiltered.
+NAMED: dict[str, tuple[tuple[str, str], ...]] = {
+    "filter": (("clean", ""), ("smudge", ""), ("process", ""), ("required", "false")),
+    "diff": (("textconv", ""), ("command", "")),
+    "merge": (("driver", ""),),
+    "difftool": (("cmd", ""),),
+    "mergetool": (("cmd", ""),),
+    "remote": (("uploadpack", "git-upload-pack"), ("receivepack", "git-receive-pack")),
+    "submodule": (("update", "none"),),  # `update = !cmd` runs cmd on `git submodule update`
+}
+# `git <name>` resolves to an alias when no git command has that name: remote helpers do.
+_NAMED_QUERY = r"^(alias|" + "|".join(NAMED) + r")\."
+# Beyond this many driver names the overrides would not fit in an environment: refuse.
+MAX_NAMED = 2000
 
-def hardened_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+Overrides = tuple[tuple[str, str], ...]
+
+
+def _base_env(base: Mapping[str, str] | None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
-    for name in ("GIT_EXTERNAL_DIFF", "GIT_PAGER", "PAGER", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_SSH_COMMAND"):
+    for name in (
+        "GIT_EXTERNAL_DIFF", "GIT_PAGER", "PAGER", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_SSH_COMMAND",
+        "GIT_CONFIG",  # would make `git config` read only that file: the driver names would be missed
+    ):  # fmt: skip
         env.pop(name, None)
     env.update(
         GIT_CONFIG_NOSYSTEM="1",
         GIT_CONFIG_GLOBAL=os.devnull,
         GIT_TERMINAL_PROMPT="0",
         GIT_NO_REPLACE_OBJECTS="1",
+        # info/grafts could cut a key's commit out of the history. Ignored without a warning:
+        # ignoring grafts (like replace refs) can only show more commits, never fewer, and each
+        # finding names a real commit that `git show` displays.
+        GIT_GRAFT_FILE=os.devnull,
+        GIT_NO_LAZY_FETCH="1",  # git >= 2.39.4; older ones are stopped by protocol.allow=never
         GIT_PAGER="cat",
         PAGER="cat",
         LC_ALL="C",
     )
+    return env
+
+
+def _with_config(env: dict[str, str], settings: Overrides) -> dict[str, str]:
+    """Append `settings` to GIT_CONFIG_COUNT/KEY_n/VALUE_n, after any the environment holds, so
+    they win over those (git reads them in order, after every config file)."""
+    if not settings:
+        return env
+    try:
+        n = int(env.get("GIT_CONFIG_COUNT") or 0)
+    except ValueError:
+        raise ScanError("GIT_CONFIG_COUNT in the environment is not a number") from None
+    for i, (key, value) in enumerate(settings, n):
+        env[f"GIT_CONFIG_KEY_{i}"] = key
+        env[f"GIT_CONFIG_VALUE_{i}"] = value
+    env["GIT_CONFIG_COUNT"] = str(n + len(settings))
     return env
 
 
@@ -60,36 +139,112 @@ def git_argv(repo: Path | None, args: Sequence[str]) -> list[str]:
 
 
 def first_line(stderr: bytes) -> str:
-    for line in stderr.decode("utf-8", "replace").splitlines():
-        if line.strip():
-            return line.strip()
-    return "git failed with no message"
+    """git's reason for failing: its first fatal/error line, not a hint or warning before it."""
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    for prefixes in (("fatal:", "error:"), ("",)):
+        for line in lines:
+            if line.startswith(prefixes) and not line.startswith(("hint:", "warning:")):
+                return line
+    return lines[0] if lines else "git failed with no message"
 
 
-# A NamedTuple rather than a frozen dataclass: this module is on the pre-commit hook's path, and
-# importing dataclasses (which pulls inspect, ast and dis) costs about three times as much as
-# typing (bench/hook_bench.py). It is just as immutable.
-class Git(NamedTuple):
-    """Runs git in one repository (or in no repository when `repo` is None)."""
+def neutralising(names: Sequence[str]) -> Overrides:
+    """The overrides that disarm every program setting among config `names` (`section.sub.var`)."""
+    out: dict[str, str] = {}
+    for name in names:
+        section, _, rest = name.partition(".")
+        if section == "alias":
+            out[name] = ""  # an empty alias is an error, never a command
+            continue
+        sub, dot, var = rest.rpartition(".")
+        if not dot:
+            continue  # no middle name (`diff.external`): SETTINGS has it
+        settings = dict(NAMED.get(section, ()))
+        if var.lower() in settings:
+            out[f"{section}.{sub}.{var}"] = settings[var.lower()]
+            if section == "filter":
+                out[f"filter.{sub}.required"] = "false"
+    if len(out) > MAX_NAMED:
+        raise ScanError(f"the repository's config names {len(out)} drivers, aliases or remotes; refusing to run git")
+    return tuple(sorted(out.items()))
 
-    repo: Path | None
-    # Extra `name=value` settings passed with -c after HARDENING (so they win over it), e.g. the
-    # protocol.*.allow=never set that keeps a partial clone from fetching (sources/history.py).
-    config: tuple[str, ...] = ()
+
+def configured_programs(repo: Path | None, config: Sequence[str] = ()) -> Overrides:
+    """Overrides for every program setting under a chosen name that git sees in `repo` (None:
+    the current directory), from its config, included files, a `.git` file's target and
+    worktree config alike: git lists them itself, so nothing is missed by parsing them here.
+
+    Raises FileNotFoundError without git, ScanError when git cannot read the config.
+    """
+    argv = git_argv(repo, [*(a for c in config for a in ("-c", c)), "config", "-z", "--name-only"])
+    proc = subprocess.run(
+        [*argv, "--get-regexp", _NAMED_QUERY],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=_base_env(None),
+        check=False,
+    )
+    if proc.returncode not in (0, 1):  # 1: no such setting
+        raise ScanError(f"git config: {first_line(proc.stderr)}")
+    names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return neutralising([n for n in names if n])
+
+
+def hardened_env(base: Mapping[str, str] | None = None, repo: Path | None = None) -> dict[str, str]:
+    """The environment for a git process another tool starts in `repo` (None: the current
+    directory): SETTINGS and that repository's program overrides as GIT_CONFIG_KEY_n entries,
+    which git passes on to every git it starts. Another repository's driver names are not
+    covered: pass the one the tool runs git in. Costs one `git config` process; without git
+    installed there is no git to harden and only the fixed part is returned."""
+    try:
+        named = configured_programs(repo)
+    except FileNotFoundError:
+        named = ()
+    return _with_config(_base_env(base), (*SETTINGS, *named))
+
+
+class Git:
+    """Runs git in one repository (or in the current directory when `repo` is None).
+
+    Not a record: it remembers the repository's program overrides after its first call (one
+    `git config` process per instance), so create one per command and pass it along.
+    """
+
+    __slots__ = ("_named", "config", "repo")
+
+    def __init__(self, repo: Path | None, config: tuple[str, ...] = ()) -> None:
+        self.repo = repo
+        # Extra `name=value` settings passed with -c after HARDENING (so they win over it), e.g.
+        # safe.directory, or the protocol.*.allow=always that `clone` needs.
+        self.config = config
+        self._named: Overrides | None = None
+
+    def __repr__(self) -> str:
+        return f"Git({self.repo!r}, config={self.config!r})"
 
     def argv(self, *args: str) -> list[str]:
         extra = [a for c in self.config for a in ("-c", c)]
         return git_argv(self.repo, (*extra, *args))
 
+    def env(self) -> dict[str, str]:
+        """The process environment: hardened, with this repository's program overrides."""
+        if self._named is None:
+            try:
+                self._named = configured_programs(self.repo, self.config)
+            except FileNotFoundError as exc:
+                raise ScanError("git is not installed or not on PATH") from exc
+        return _with_config(_base_env(None), self._named)
+
     def run(self, *args: str, input: bytes | None = None, ok_codes: tuple[int, ...] = (0,)) -> bytes:
         """Run git and return stdout; any other exit status raises ScanError with git's message."""
+        env = self.env()
         try:
             proc = subprocess.run(
                 self.argv(*args),
                 input=input,
                 stdin=None if input is not None else subprocess.DEVNULL,
                 capture_output=True,
-                env=hardened_env(),
+                env=env,
                 check=False,
             )
         except FileNotFoundError as exc:
@@ -100,11 +255,12 @@ class Git(NamedTuple):
 
     def returncode(self, *args: str) -> int:
         """Exit status of a git query whose answer is its status (e.g. `merge-base --is-ancestor`)."""
+        env = self.env()
         return subprocess.run(
             self.argv(*args),
             stdin=subprocess.DEVNULL,
             capture_output=True,
-            env=hardened_env(),
+            env=env,
             check=False,
         ).returncode
 
@@ -115,10 +271,11 @@ class Git(NamedTuple):
         stdout: int | IO[bytes] = subprocess.PIPE,
         stderr: int | IO[bytes] = subprocess.PIPE,
     ) -> subprocess.Popen[bytes]:
+        env = self.env()
         return subprocess.Popen(
             self.argv(*args),
             stdin=stdin,
             stdout=stdout,
             stderr=stderr,
-            env=hardened_env(),
+            env=env,
         )

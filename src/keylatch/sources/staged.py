@@ -300,7 +300,9 @@ class UnstagedFiles:
     """
 
     def __init__(self, git: Git) -> None:
-        self._proc = git.popen("diff-files", "--name-only", "-z", "--")
+        # Never look inside submodules: git would run `git status` there, under the submodule's
+        # own config, whose driver names the hardening has not listed (test_hostile_matrix.py).
+        self._proc = git.popen("diff-files", "--name-only", "-z", "--ignore-submodules=all", "--")
 
     def result(self) -> list[str]:
         out, err = self._proc.communicate()
