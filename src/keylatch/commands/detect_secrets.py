@@ -43,10 +43,10 @@ def run(args: Args) -> ExitCode:
     # detect-secrets' parsers name the program after argv[0]; make its usage lines say ours.
     sys.argv[0] = "keylatch detect-secrets" + (" hook" if args.action == "hook" else "")
     try:
-        from keylatch import detect_secrets_plugin as adapter
+        from keylatch import detect_secrets_runner as runner
     except Exception as exc:  # without the plugin nothing may pass as clean
         raise ScanError(f"cannot load keylatch's detect-secrets plugin: {type(exc).__name__}: {exc}") from exc
-    return ExitCode(adapter.run(args.action, rest, reveal=reveal))
+    return ExitCode(runner.run(args.action, rest, reveal=reveal))
 
 
 def _harden_git_env() -> None:

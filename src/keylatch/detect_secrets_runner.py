@@ -1,0 +1,285 @@
+"""`keylatch detect-secrets`: detect-secrets' own scan, hook and audit, in-process, with keylatch's plugin.
+
+Compared with stock detect-secrets plus `--plugin`: (1) baselines record no machine-specific
+`file://` path for the plugin, (2) the hook fails (exit 3) instead of passing when the plugin
+cannot be loaded, and (3) audit finds the plugin by its secret type (stock audit crashes on custom
+plugins: detect-secrets#611).
+
+detect-secrets keeps its settings in process-wide caches; `run` clears them on entry, and this
+module holds no state of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from keylatch.detect_secrets_plugin import KeylatchOpenAIDetector, plugin_file
+from keylatch.engine import scan_text
+from keylatch.errors import ScanError, UsageError
+from keylatch.model import Secret
+
+ACTIONS = ("scan", "hook", "audit")
+_NAME = KeylatchOpenAIDetector.__name__
+_STOCK_FILTER = "detect_secrets.filters.heuristic.is_indirect_reference"
+# Recorded in baselines by module path (portable), not by file path.
+_OUR_FILTER = "keylatch.detect_secrets_plugin.is_indirect_reference"
+
+
+def run(action: str, argv: Sequence[str], reveal: bool = False) -> int:
+    """Run detect-secrets' `action` with argv (its own options); return its exit code.
+
+    Raises UsageError for bad arguments or baselines and ScanError when a plugin cannot load.
+    """
+    _reset_detect_secrets()
+    _register()
+    if action == "scan":
+        return _scan(argv)
+    if action == "hook":
+        return _hook(argv)
+    if action == "audit":
+        return _audit(argv, reveal)
+    raise UsageError(f"unknown detect-secrets action {action!r} (choose from {', '.join(ACTIONS)})")
+
+
+def _reset_detect_secrets() -> None:
+    from detect_secrets import settings
+    from detect_secrets.audit import common
+    from detect_secrets.core.plugins import util
+
+    for cache in (settings.get_settings, settings.get_plugins, settings.get_filters):
+        cache.cache_clear()
+    util.get_mapping_from_secret_type_to_class.cache_clear()
+    common.open_file.cache_clear()
+
+
+def _register() -> None:
+    """Put our class in detect-secrets' type -> class catalogue, as `--plugin` would.
+
+    The catalogue is built once per process and read by scan, hook and audit alike. Built here,
+    before any baseline is read, it never loads our plugin from a baseline's recorded path, so
+    a path from another machine is harmless.
+    """
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    catalogue: dict[str, Any] = get_mapping_from_secret_type_to_class()
+    clash = [c for c in catalogue.values() if c.__name__ == _NAME]
+    if clash:  # a stock plugin of the same name would silently shadow ours
+        raise ScanError(f"detect-secrets already has a plugin named {_NAME}")
+    catalogue[KeylatchOpenAIDetector.secret_type] = KeylatchOpenAIDetector
+
+
+def _parse(parse: Callable[[list[str]], argparse.Namespace], argv: Sequence[str]) -> argparse.Namespace | int:
+    """detect-secrets' own parsing (it loads the baseline into its settings), or an exit code."""
+    try:
+        return parse(list(argv))
+    except SystemExit as exc:  # help, version, or a usage error detect-secrets already printed
+        if exc.code in (0, None):
+            return 0
+        raise UsageError("invalid detect-secrets arguments (see above)") from None
+    except ValueError:  # the hook's "baseline file is unstaged", already printed
+        return 1
+
+
+def _configure(args: argparse.Namespace) -> None:
+    """After detect-secrets parsed argv and baseline: enable our plugin and filter, load others."""
+    from detect_secrets.core.plugins.initialize import from_file
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.exceptions import InvalidFile
+    from detect_secrets.settings import get_filters, get_plugins, get_settings
+
+    if _NAME in (getattr(args, "disable_plugin", None) or ()):
+        raise UsageError(f"keylatch detect-secrets cannot disable {_NAME}; use stock detect-secrets")
+    settings = get_settings()
+    classes: list[type] = list(get_mapping_from_secret_type_to_class().values())
+    known = {c.__name__ for c in classes}
+    for name, config in list(settings.plugins.items()):
+        if name in known or "path" not in config:
+            continue
+        path = str(config["path"]).removeprefix("file://")
+        try:
+            from_file(path)  # other custom plugins: fail closed, where stock logs and passes
+        except (OSError, InvalidFile) as exc:
+            raise ScanError(f"cannot load detect-secrets plugin {name} from {path}: {exc}") from exc
+    # The path is for multiprocessing children started with `spawn` (macOS), which rebuild the
+    # catalogue from settings; `_portable` keeps it out of every baseline written.
+    settings.plugins[_NAME] = {"path": f"file://{plugin_file()}"}
+    if settings.filters.pop(_STOCK_FILTER, None) is not None:
+        settings.filters[_OUR_FILTER] = {}
+    get_plugins.cache_clear()
+    get_filters.cache_clear()
+    try:
+        loaded = get_plugins()
+    except Exception as exc:  # any failure here means the scan cannot be trusted
+        raise ScanError(f"detect-secrets cannot load its plugins: {exc}") from exc
+    # By type, not class: `--plugin <this file>` loads a second copy of the class.
+    if not any(p.secret_type == KeylatchOpenAIDetector.secret_type for p in loaded):
+        raise ScanError(f"detect-secrets did not load {_NAME}")
+
+
+def _portable(baseline: dict[str, Any]) -> dict[str, Any]:
+    """The baseline without our plugin's absolute path, so it works on any machine."""
+    for plugin in baseline.get("plugins_used", ()):
+        if plugin.get("name") == _NAME:
+            plugin.pop("path", None)
+    return baseline
+
+
+def _scan(argv: Sequence[str]) -> int:
+    from detect_secrets import main
+    from detect_secrets.core import baseline
+    from detect_secrets.core.scan import (
+        get_files_to_scan,
+        scan_for_allowlisted_secrets_in_file,
+    )
+    from detect_secrets.core.secrets_collection import SecretsCollection
+
+    args = _parse(main.parse_args, ["scan", *argv])
+    if isinstance(args, int):
+        return args
+    _configure(args)
+    if args.list_all_plugins or args.string:  # print no baseline
+        main.handle_scan_action(args)
+        return 0
+    if args.only_allowlisted:
+        secrets = SecretsCollection(root=args.custom_root)
+        for name in get_files_to_scan(*args.path, should_scan_all_files=args.all_files, root=args.custom_root):
+            for secret in scan_for_allowlisted_secrets_in_file(name):
+                secrets[secret.filename].add(secret)
+        print(json.dumps(_portable(baseline.format_for_output(secrets)), indent=2))
+        return 0
+    _require_git_for_directories(args)
+    secrets = baseline.create(
+        *args.path, should_scan_all_files=args.all_files, root=args.custom_root, num_processors=args.num_cores
+    )
+    if args.baseline is not None:
+        # As stock `scan --baseline`: re-catalogue, keeping the audit labels of known secrets.
+        secrets.merge(args.baseline)
+        baseline.save_to_file(_portable(baseline.format_for_output(secrets)), args.baseline_filename)
+    else:
+        print(json.dumps(_portable(baseline.format_for_output(secrets, is_slim_mode=args.slim)), indent=2))
+    return 0
+
+
+def _require_git_for_directories(args: argparse.Namespace) -> None:
+    """detect-secrets scans only git-tracked files in a directory; outside git it finds nothing
+    and writes an empty baseline with a warning. That is not a clean result: refuse instead."""
+    from detect_secrets.util import git
+
+    if args.all_files or not any(os.path.isdir(p) for p in args.path):
+        return
+    try:
+        git.get_root_directory(args.custom_root)
+    except (subprocess.CalledProcessError, OSError):
+        raise UsageError("not in a git repository: pass --all-files to scan every file") from None
+
+
+def _hook(argv: Sequence[str]) -> int:
+    """detect_secrets.pre_commit_hook.main, with our plugin, and failing on unreadable files."""
+    from detect_secrets import pre_commit_hook as hook
+    from detect_secrets.__version__ import VERSION
+    from detect_secrets.core import baseline
+    from detect_secrets.core.secrets_collection import SecretsCollection
+
+    args = _parse(hook.parse_args, argv)
+    if isinstance(args, int):
+        return args
+    _configure(args)
+    secrets = SecretsCollection()
+    for name in args.filenames:
+        try:
+            with open(name, "rb"):
+                pass  # detect-secrets logs a warning and skips files it cannot open
+        except OSError as exc:
+            raise ScanError(f"cannot read {name}: {exc.strerror or exc}") from exc
+        secrets.scan_file(name)
+    new = secrets - args.baseline if args.baseline else secrets
+    if new:
+        if args.json:
+            print(json.dumps(_portable(baseline.format_for_output(new)), indent=2))
+        else:
+            hook.pretty_print_diagnostics(new)
+        return 1
+    if not args.baseline:
+        return 0
+    if not hook.should_update_baseline(
+        args.baseline, scanned_results=secrets, filelist=args.filenames, baseline_version=args.baseline_version
+    ):
+        return 0
+    if args.baseline_version != VERSION:
+        with open(args.baseline_filename, encoding="utf-8") as f:
+            old = json.load(f)
+        old["results"] = args.baseline.json()
+        updated = baseline.upgrade(old)
+    else:
+        updated = baseline.format_for_output(args.baseline)
+    baseline.save_to_file(_portable(updated), filename=args.baseline_filename)
+    print(
+        "The baseline file was updated.\nProbably to keep line numbers of secrets up-to-date.\n"
+        f"Please `git add {args.baseline_filename}`, thank you.\n"
+    )
+    return 3
+
+
+def _audit(argv: Sequence[str], reveal: bool) -> int:
+    from detect_secrets import main
+    from detect_secrets.audit.common import get_baseline_from_file
+    from detect_secrets.audit.report import SecretClassToPrint, generate_report
+    from detect_secrets.exceptions import (
+        InvalidBaselineError,
+        UnableToReadBaselineError,
+    )
+
+    args = _parse(main.parse_args, ["audit", *argv])
+    if isinstance(args, int):
+        return args
+    try:
+        for name in args.filename:
+            get_baseline_from_file(name)  # detect-secrets prints why a baseline is invalid
+    except (InvalidBaselineError, UnableToReadBaselineError):
+        raise UsageError(f"not a valid detect-secrets baseline: {' '.join(args.filename)}") from None
+    _configure(args)
+    if args.report:
+        only = (
+            SecretClassToPrint.REAL_SECRET
+            if args.only_real
+            else SecretClassToPrint.FALSE_POSITIVE
+            if args.only_false
+            else None
+        )
+        report = generate_report(args.filename[0], only)  # type: ignore[arg-type]  # None = all
+        print(json.dumps(report if reveal else _redact_report(report), indent=4, sort_keys=True))
+        return 0
+    if not args.stats and not sys.stdin.isatty():
+        raise UsageError("interactive audit needs a terminal; use --report or --stats")
+    main.handle_audit_action(args)
+    return 0
+
+
+def _redact_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The audit report with every secret (and every key on a shown line) redacted."""
+    results = report.get("results", [])
+    values = sorted({str(r["secrets"]) for r in results if r.get("secrets")}, key=len, reverse=True)
+    for entry in results:
+        if entry.get("secrets"):
+            entry["secrets"] = _redacted(str(entry["secrets"]))
+        entry["lines"] = {n: _redact_line(str(line), values) for n, line in entry.get("lines", {}).items()}
+    return report
+
+
+def _redacted(value: str) -> str:
+    whole = [f for f in scan_text(value) if f.secret.value == value]
+    return whole[0].secret.redacted if whole else Secret(value).redacted
+
+
+def _redact_line(line: str, values: Sequence[str]) -> str:
+    for key in sorted({f.secret.value for f in scan_text(line)}, key=len, reverse=True):
+        line = line.replace(key, _redacted(key))
+    for value in values:
+        line = line.replace(value, _redacted(value))
+    return line
