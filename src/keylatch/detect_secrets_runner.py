@@ -5,8 +5,10 @@ Compared with stock detect-secrets plus `--plugin`: (1) baselines record no mach
 cannot be loaded, and (3) audit finds the plugin by its secret type (stock audit crashes on custom
 plugins: detect-secrets#611).
 
-detect-secrets keeps its settings in process-wide caches; `run` clears them on entry, and this
-module holds no state of its own.
+A baseline is repository content: before detect-secrets reads one, detect_secrets_baseline.py
+checks it names no code to load, and keylatch's findings do not go through the filters a baseline
+(or the command line) configures. detect-secrets keeps its settings in process-wide caches; `run`
+clears them on entry, and this module holds no state of its own.
 """
 
 from __future__ import annotations
@@ -16,9 +18,17 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from keylatch.detect_secrets_baseline import (
+    OUR_FILTER,
+    Trusted,
+    check_baseline,
+    check_result_files,
+    check_settings,
+)
 from keylatch.detect_secrets_plugin import KeylatchOpenAIDetector, plugin_file
 from keylatch.engine import scan_text
 from keylatch.errors import ScanError, UsageError
@@ -27,8 +37,14 @@ from keylatch.model import Secret
 ACTIONS = ("scan", "hook", "audit")
 _NAME = KeylatchOpenAIDetector.__name__
 _STOCK_FILTER = "detect_secrets.filters.heuristic.is_indirect_reference"
-# Recorded in baselines by module path (portable), not by file path.
-_OUR_FILTER = "keylatch.detect_secrets_plugin.is_indirect_reference"
+# The only filters keylatch's findings go through (see `_keylatch_only`): skipping files that are
+# gone or not text, as detect-secrets always does, and the `pragma: allowlist secret` comment,
+# which sits on the line itself and so shows in the change that adds it.
+_OWN_FILTERS = (
+    "detect_secrets.filters.common.is_invalid_file",
+    "detect_secrets.filters.heuristic.is_non_text_file",
+    "detect_secrets.filters.allowlist.is_line_allowlisted",
+)
 
 
 def run(action: str, argv: Sequence[str], reveal: bool = False) -> int:
@@ -36,15 +52,17 @@ def run(action: str, argv: Sequence[str], reveal: bool = False) -> int:
 
     Raises UsageError for bad arguments or baselines and ScanError when a plugin cannot load.
     """
+    if action not in ACTIONS:
+        raise UsageError(f"unknown detect-secrets action {action!r} (choose from {', '.join(ACTIONS)})")
     _reset_detect_secrets()
-    _register()
+    trusted = _check_baselines(action, argv, _register())
+    if isinstance(trusted, int):
+        return trusted
     if action == "scan":
-        return _scan(argv)
+        return _scan(argv, trusted)
     if action == "hook":
-        return _hook(argv)
-    if action == "audit":
-        return _audit(argv, reveal)
-    raise UsageError(f"unknown detect-secrets action {action!r} (choose from {', '.join(ACTIONS)})")
+        return _hook(argv, trusted)
+    return _audit(argv, trusted, reveal)
 
 
 def _reset_detect_secrets() -> None:
@@ -58,12 +76,13 @@ def _reset_detect_secrets() -> None:
     common.open_file.cache_clear()
 
 
-def _register() -> None:
-    """Put our class in detect-secrets' type -> class catalogue, as `--plugin` would.
+def _register() -> frozenset[str]:
+    """Put our class in detect-secrets' type -> class catalogue, as `--plugin` would; return the
+    names of the plugins in it.
 
     The catalogue is built once per process and read by scan, hook and audit alike. Built here,
-    before any baseline is read, it never loads our plugin from a baseline's recorded path, so
-    a path from another machine is harmless.
+    before any baseline is read, it never loads a plugin from a baseline's recorded path (ours
+    included, so a path from another machine is harmless).
     """
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
@@ -72,6 +91,44 @@ def _register() -> None:
     if clash:  # a stock plugin of the same name would silently shadow ours
         raise ScanError(f"detect-secrets already has a plugin named {_NAME}")
     catalogue[KeylatchOpenAIDetector.secret_type] = KeylatchOpenAIDetector
+    return frozenset(c.__name__ for c in catalogue.values())
+
+
+def _check_baselines(action: str, argv: Sequence[str], builtin: frozenset[str]) -> Trusted | int:
+    """Check every baseline detect-secrets is about to read, before it reads one.
+
+    detect-secrets loads a baseline while it parses argv (and may import what it names then), so
+    argv is first parsed by its bare argparse parser, without the steps that load anything: the
+    same options, abbreviations and errors, so the baselines checked are the ones it will read.
+    """
+    from detect_secrets.core.usage import ParserBuilder
+
+    builder = ParserBuilder()
+    builder = builder.add_pre_commit_arguments() if action == "hook" else builder.add_console_use_arguments()
+    full = list(argv) if action == "hook" else [action, *argv]
+    # `_parser` is private; detect-secrets is pinned to 1.5 and the hostile-baseline tests fail
+    # loudly (a marker file appears) if it stops being what this reads.
+    raw = _parse(builder._parser.parse_args, full)
+    if isinstance(raw, int):
+        return raw
+    trusted = Trusted.of(
+        builtin,
+        (p for group in getattr(raw, "plugin", None) or () for p in group),
+        (f for group in getattr(raw, "filter", None) or () for f in group),
+    )
+    names = raw.filename if action == "audit" else (raw.baseline or [])
+    for name in names:
+        try:
+            with open(name, "rb") as f:
+                data = json.loads(f.read())
+        except (OSError, ValueError):
+            continue  # detect-secrets reports an unreadable baseline in its own words
+        except RecursionError:
+            raise UsageError(f"{name}: baseline nested too deeply") from None
+        check_baseline(name, data, trusted)
+        if action == "audit":  # audit reads every file the baseline lists
+            check_result_files(name, data)
+    return trusted
 
 
 def _parse(parse: Callable[[list[str]], argparse.Namespace], argv: Sequence[str]) -> argparse.Namespace | int:
@@ -84,33 +141,29 @@ def _parse(parse: Callable[[list[str]], argparse.Namespace], argv: Sequence[str]
         raise UsageError("invalid detect-secrets arguments (see above)") from None
     except ValueError:  # the hook's "baseline file is unstaged", already printed
         return 1
+    except ImportError as exc:  # a baseline filter that needs a package detect-secrets lacks
+        raise UsageError(f"detect-secrets cannot load a filter the baseline names: {exc}") from None
 
 
-def _configure(args: argparse.Namespace) -> None:
-    """After detect-secrets parsed argv and baseline: enable our plugin and filter, load others."""
-    from detect_secrets.core.plugins.initialize import from_file
-    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-    from detect_secrets.exceptions import InvalidFile
+def _configure(args: argparse.Namespace, trusted: Trusted, source: str) -> None:
+    """After detect-secrets parsed argv and baseline: check what it would load, enable our
+    plugin and filter.
+
+    `check_settings` repeats the baseline check on what detect-secrets actually holds now (a
+    `--plugin` class replaces a baseline entry of the same name); nothing was imported from the
+    baseline before this point.
+    """
     from detect_secrets.settings import get_filters, get_plugins, get_settings
 
     if _NAME in (getattr(args, "disable_plugin", None) or ()):
         raise UsageError(f"keylatch detect-secrets cannot disable {_NAME}; use stock detect-secrets")
     settings = get_settings()
-    classes: list[type] = list(get_mapping_from_secret_type_to_class().values())
-    known = {c.__name__ for c in classes}
-    for name, config in list(settings.plugins.items()):
-        if name in known or "path" not in config:
-            continue
-        path = str(config["path"]).removeprefix("file://")
-        try:
-            from_file(path)  # other custom plugins: fail closed, where stock logs and passes
-        except (OSError, InvalidFile) as exc:
-            raise ScanError(f"cannot load detect-secrets plugin {name} from {path}: {exc}") from exc
+    check_settings(settings.plugins, settings.filters, trusted, source)
     # The path is for multiprocessing children started with `spawn` (macOS), which rebuild the
     # catalogue from settings; `_portable` keeps it out of every baseline written.
     settings.plugins[_NAME] = {"path": f"file://{plugin_file()}"}
     if settings.filters.pop(_STOCK_FILTER, None) is not None:
-        settings.filters[_OUR_FILTER] = {}
+        settings.filters[OUR_FILTER] = {}
     get_plugins.cache_clear()
     get_filters.cache_clear()
     try:
@@ -130,7 +183,40 @@ def _portable(baseline: dict[str, Any]) -> dict[str, Any]:
     return baseline
 
 
-def _scan(argv: Sequence[str]) -> int:
+@contextmanager
+def _keylatch_only() -> Iterator[None]:
+    """Within: detect-secrets runs keylatch's plugin alone, through `_OWN_FILTERS` alone.
+
+    Everything else a baseline or the command line configures (exclude-lines, -files and
+    -secrets regexes, word list, gibberish, verification policy, custom filters, the skip of
+    any file named like the baseline) can drop keylatch's findings in detect-secrets' own pass:
+    a baseline with `should_exclude_line: .*` would make the hook pass every key. A second pass
+    in here finds them again; only an exact baseline entry or an allowlist pragma lets one pass.
+    """
+    from detect_secrets.settings import get_filters, get_plugins, get_settings
+
+    settings = get_settings()
+    saved = settings.plugins, settings.filters
+    # The path again for `spawn` workers, which rebuild their catalogue from these settings.
+    settings.plugins = {_NAME: {"path": f"file://{plugin_file()}"}}
+    settings.filters = {path: {} for path in _OWN_FILTERS}
+    get_plugins.cache_clear()
+    get_filters.cache_clear()
+    try:
+        yield
+    finally:
+        settings.plugins, settings.filters = saved
+        get_plugins.cache_clear()
+        get_filters.cache_clear()
+
+
+def _add(secrets: Any, more: Any) -> None:
+    """Add the SecretsCollection `more` to `secrets`; a secret found by both passes stays once."""
+    for filename, secret in more:
+        secrets[filename].add(secret)
+
+
+def _scan(argv: Sequence[str], trusted: Trusted) -> int:
     from detect_secrets import main
     from detect_secrets.core import baseline
     from detect_secrets.core.scan import (
@@ -142,7 +228,7 @@ def _scan(argv: Sequence[str]) -> int:
     args = _parse(main.parse_args, ["scan", *argv])
     if isinstance(args, int):
         return args
-    _configure(args)
+    _configure(args, trusted, args.baseline_filename if args.baseline is not None else "command line")
     if args.list_all_plugins or args.string:  # print no baseline
         main.handle_scan_action(args)
         return 0
@@ -154,9 +240,15 @@ def _scan(argv: Sequence[str]) -> int:
         print(json.dumps(_portable(baseline.format_for_output(secrets)), indent=2))
         return 0
     _require_git_for_directories(args)
-    secrets = baseline.create(
-        *args.path, should_scan_all_files=args.all_files, root=args.custom_root, num_processors=args.num_cores
-    )
+
+    def create() -> Any:
+        return baseline.create(
+            *args.path, should_scan_all_files=args.all_files, root=args.custom_root, num_processors=args.num_cores
+        )
+
+    secrets = create()
+    with _keylatch_only():  # so that the catalogue holds every key the hook will block
+        _add(secrets, create())
     if args.baseline is not None:
         # As stock `scan --baseline`: re-catalogue, keeping the audit labels of known secrets.
         secrets.merge(args.baseline)
@@ -179,8 +271,11 @@ def _require_git_for_directories(args: argparse.Namespace) -> None:
         raise UsageError("not in a git repository: pass --all-files to scan every file") from None
 
 
-def _hook(argv: Sequence[str]) -> int:
-    """detect_secrets.pre_commit_hook.main, with our plugin, and failing on unreadable files."""
+def _hook(argv: Sequence[str], trusted: Trusted) -> int:
+    """detect_secrets.pre_commit_hook.main, with our plugin, failing on unreadable files, and
+    exiting 1, not 3, when it rewrote the baseline: 3 is keylatch's "could not scan", and a CI
+    script that lets detect-secrets' 3 pass ("only line numbers moved") must not let that pass.
+    """
     from detect_secrets import pre_commit_hook as hook
     from detect_secrets.__version__ import VERSION
     from detect_secrets.core import baseline
@@ -189,7 +284,7 @@ def _hook(argv: Sequence[str]) -> int:
     args = _parse(hook.parse_args, argv)
     if isinstance(args, int):
         return args
-    _configure(args)
+    _configure(args, trusted, args.baseline_filename if args.baseline else "command line")
     secrets = SecretsCollection()
     for name in args.filenames:
         try:
@@ -198,6 +293,11 @@ def _hook(argv: Sequence[str]) -> int:
         except OSError as exc:
             raise ScanError(f"cannot read {name}: {exc.strerror or exc}") from exc
         secrets.scan_file(name)
+    with _keylatch_only():
+        ours = SecretsCollection()
+        for name in args.filenames:
+            ours.scan_file(name)
+    _add(secrets, ours)
     new = secrets - args.baseline if args.baseline else secrets
     if new:
         if args.json:
@@ -223,10 +323,10 @@ def _hook(argv: Sequence[str]) -> int:
         "The baseline file was updated.\nProbably to keep line numbers of secrets up-to-date.\n"
         f"Please `git add {args.baseline_filename}`, thank you.\n"
     )
-    return 3
+    return 1
 
 
-def _audit(argv: Sequence[str], reveal: bool) -> int:
+def _audit(argv: Sequence[str], trusted: Trusted, reveal: bool) -> int:
     from detect_secrets import main
     from detect_secrets.audit.common import get_baseline_from_file
     from detect_secrets.audit.report import SecretClassToPrint, generate_report
@@ -243,7 +343,7 @@ def _audit(argv: Sequence[str], reveal: bool) -> int:
             get_baseline_from_file(name)  # detect-secrets prints why a baseline is invalid
     except (InvalidBaselineError, UnableToReadBaselineError):
         raise UsageError(f"not a valid detect-secrets baseline: {' '.join(args.filename)}") from None
-    _configure(args)
+    _configure(args, trusted, args.filename[-1])
     if args.report:
         only = (
             SecretClassToPrint.REAL_SECRET
