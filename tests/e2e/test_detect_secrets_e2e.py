@@ -376,21 +376,6 @@ repos:
 """
 
 
-def test_a_hostile_repos_fsmonitor_never_runs(tmp_path: Path, keylatch: RunKeylatch, project: GitRepo) -> None:
-    # detect-secrets runs `git ls-files` (scan) and `git diff` (hook) itself; both would run it.
-    marker = tmp_path / "fsmonitor-ran"
-    script = tmp_path / "fsmonitor.sh"
-    script.write_text(f"#!/bin/sh\ntouch '{marker}'\nexit 1\n")
-    script.chmod(0o755)
-    project.git("config", "core.fsmonitor", str(script))
-    project.write("keys.py", project.path.joinpath("keys.py").read_text() + "# changed\n")
-    scan = keylatch(*RECIPE_SCAN, cwd=project.path)  # a directory: tracked files via git
-    assert scan.code == 0 and "keys.py" in json.loads(scan.out)["results"], scan.err
-    hook = keylatch("detect-secrets", "hook", "--baseline", BASELINE, "keys.py", cwd=project.path)
-    assert hook.code == 0, hook.out + hook.err
-    assert not marker.exists()
-
-
 def context_files() -> tuple[dict[str, bytes], list[str]]:
     """The issue's contexts, one file each (detect-secrets treats files by their extension).
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -442,3 +443,70 @@ def test_hook_exit_codes_tell_a_rewritten_baseline_from_a_failed_scan(keylatch: 
     assert failed.code == 3 and failed.out == ""
     assert failed.err.startswith("keylatch: error: cannot read gone.py")
     assert (project.path / BASELINE).read_text() == before
+
+
+# --- detect-secrets' own git calls (rev-parse, ls-files, diff --name-only) run hardened ---
+
+NEEDS_T_GIT = pytest.mark.xfail(
+    strict=True,
+    reason="needs keylatch.sources.gitcmd.hardened_env() to carry the -c hardening as GIT_CONFIG_* (branch t-git)",
+)
+
+
+def hostile_fsmonitor(project: Project, tmp_path: Path, how: str) -> Path:
+    # A changed, staged file first: git's own `add` here would run the fsmonitor too.
+    project.repo.write("keys.py", (project.path / "keys.py").read_text() + "# changed\n")
+    project.repo.git("add", "-A")
+    marker = tmp_path / "FSMONITOR"
+    script = tmp_path / "fsmonitor.sh"
+    script.write_text(f"#!/bin/sh\ntouch '{marker}'\nexit 1\n")
+    script.chmod(0o755)
+    included = tmp_path / "included.gitconfig"
+    included.write_text(f"[core]\n\tfsmonitor = {script}\n")
+    if how == "config":
+        project.repo.git("config", "core.fsmonitor", str(script))
+    elif how == "include.path":
+        project.repo.git("config", "include.path", str(included))
+    else:
+        project.repo.git("config", f"includeIf.gitdir:{project.path}/.git.path", str(included))
+    return marker
+
+
+@NEEDS_T_GIT
+@pytest.mark.parametrize("how", ["config", "include.path", "includeIf"])
+def test_scan_never_runs_the_repositorys_fsmonitor(
+    keylatch: RunKeylatch, project: Project, tmp_path: Path, how: str
+) -> None:
+    marker = hostile_fsmonitor(project, tmp_path, how)
+    res = keylatch(*RECIPE_SCAN, cwd=project.path)  # a directory: detect-secrets lists it with git
+    assert res.code == 0 and "keys.py" in json.loads(res.out)["results"], res.err
+    assert not marker.exists()
+
+
+@NEEDS_T_GIT
+@pytest.mark.parametrize("how", ["config", "include.path", "includeIf"])
+def test_hook_never_runs_the_repositorys_fsmonitor(
+    keylatch: RunKeylatch, project: Project, tmp_path: Path, how: str
+) -> None:
+    marker = hostile_fsmonitor(project, tmp_path, how)
+    res = run_action(keylatch, project, "hook")
+    assert res.code == 0, (res.out, res.err)
+    assert not marker.exists()
+
+
+@NEEDS_T_GIT
+def test_hook_never_runs_the_repositorys_clean_filter(keylatch: RunKeylatch, project: Project, tmp_path: Path) -> None:
+    # `git diff --name-only` (the hook's "is the baseline staged?") re-hashes racily clean files
+    # through their clean filter.
+    marker = tmp_path / "FILTER"
+    project.repo.git("config", "filter.x.clean", f"touch '{marker}'; cat")
+    project.repo.git("config", "core.checkStat", "minimal")
+    project.repo.git("config", "core.trustctime", "false")
+    (project.path / ".git" / "info").mkdir(exist_ok=True)
+    (project.path / ".git" / "info" / "attributes").write_text("* filter=x\n")
+    marker.unlink(missing_ok=True)
+    index = project.path / ".git" / "index"
+    os.utime(index, (1_000_000_000, 1_000_000_000))
+    res = run_action(keylatch, project, "hook")
+    assert res.code == 0, (res.out, res.err)
+    assert not marker.exists()
