@@ -16,10 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from keylatch.detect_secrets_baseline import (
@@ -28,23 +28,16 @@ from keylatch.detect_secrets_baseline import (
     check_baseline,
     check_result_files,
     check_settings,
+    shown,
 )
 from keylatch.detect_secrets_plugin import KeylatchOpenAIDetector, plugin_file
-from keylatch.engine import scan_text
+from keylatch.engine import scan_chunk, scan_text
 from keylatch.errors import ScanError, UsageError
-from keylatch.model import Secret
+from keylatch.model import Chunk, Secret
 
 ACTIONS = ("scan", "hook", "audit")
 _NAME = KeylatchOpenAIDetector.__name__
 _STOCK_FILTER = "detect_secrets.filters.heuristic.is_indirect_reference"
-# The only filters keylatch's findings go through (see `_keylatch_only`): skipping files that are
-# gone or not text, as detect-secrets always does, and the `pragma: allowlist secret` comment,
-# which sits on the line itself and so shows in the change that adds it.
-_OWN_FILTERS = (
-    "detect_secrets.filters.common.is_invalid_file",
-    "detect_secrets.filters.heuristic.is_non_text_file",
-    "detect_secrets.filters.allowlist.is_line_allowlisted",
-)
 
 
 def run(action: str, argv: Sequence[str], reveal: bool = False) -> int:
@@ -183,37 +176,65 @@ def _portable(baseline: dict[str, Any]) -> dict[str, Any]:
     return baseline
 
 
-@contextmanager
-def _keylatch_only() -> Iterator[None]:
-    """Within: detect-secrets runs keylatch's plugin alone, through `_OWN_FILTERS` alone.
+def _keylatch_pass(secrets: Any, filenames: Iterable[str], root: str = "") -> None:
+    """Add to `secrets` every key keylatch's engine finds in the files, through no filter but
+    detect-secrets' `pragma: allowlist secret` comment.
 
-    Everything else a baseline or the command line configures (exclude-lines, -files and
-    -secrets regexes, word list, gibberish, verification policy, custom filters, the skip of
-    any file named like the baseline) can drop keylatch's findings in detect-secrets' own pass:
-    a baseline with `should_exclude_line: .*` would make the hook pass every key. A second pass
-    in here finds them again; only an exact baseline entry or an allowlist pragma lets one pass.
+    detect-secrets' own pass puts keylatch's plugin through every filter the baseline or the
+    command line configures: exclude-lines, -files and -secrets regexes, word list, gibberish,
+    verification policy, custom filters, and the skip of any file named like the baseline. So a
+    baseline with `should_exclude_line: [".*"]` made the hook pass every key. Here the engine
+    reads each file whole (as `keylatch scan` does, and at its speed: no second detect-secrets
+    pass), so only the pragma, which shows on the line in review, or the baseline's entry for
+    that exact secret lets a key through. Files detect-secrets never reads as text (missing, not
+    regular, a binary extension, not UTF-8) are skipped as it skips them.
     """
-    from detect_secrets.settings import get_filters, get_plugins, get_settings
+    from detect_secrets.core.potential_secret import PotentialSecret
+    from detect_secrets.filters.allowlist import is_line_allowlisted
+    from detect_secrets.filters.heuristic import is_non_text_file
+    from detect_secrets.util.code_snippet import get_code_snippet
 
-    settings = get_settings()
-    saved = settings.plugins, settings.filters
-    # The path again for `spawn` workers, which rebuild their catalogue from these settings.
-    settings.plugins = {_NAME: {"path": f"file://{plugin_file()}"}}
-    settings.filters = {path: {} for path in _OWN_FILTERS}
-    get_plugins.cache_clear()
-    get_filters.cache_clear()
+    for name in filenames:
+        path = os.path.join(root, name)
+        if is_non_text_file(path) or not _regular(path):
+            continue
+        data = _read(path)
+        try:
+            lines = data.decode("utf-8").split("\n")  # the engine counts lines by "\n"
+        except UnicodeDecodeError:
+            continue
+        for finding in scan_chunk(Chunk(data, name)):
+            n = finding.location.line
+            if is_line_allowlisted(name, lines[n - 1], get_code_snippet(lines, n)):
+                continue
+            secrets[name].add(
+                PotentialSecret(
+                    type=KeylatchOpenAIDetector.secret_type, filename=name, secret=finding.secret.value, line_number=n
+                )
+            )
+
+
+def _regular(path: str) -> bool:
+    """A regular file (through symlinks); False when missing. Never opens it: a FIFO would block."""
     try:
-        yield
-    finally:
-        settings.plugins, settings.filters = saved
-        get_plugins.cache_clear()
-        get_filters.cache_clear()
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise ScanError(f"cannot read {_escaped(path)}: {exc.strerror or exc}") from exc
 
 
-def _add(secrets: Any, more: Any) -> None:
-    """Add the SecretsCollection `more` to `secrets`; a secret found by both passes stays once."""
-    for filename, secret in more:
-        secrets[filename].add(secret)
+def _escaped(path: str) -> str:
+    """A path from the repository, on one line: control characters escaped, keys redacted."""
+    return shown(path, limit=200)[1:-1]
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise ScanError(f"cannot read {_escaped(path)}: {exc.strerror or exc}") from exc
 
 
 def _scan(argv: Sequence[str], trusted: Trusted) -> int:
@@ -241,14 +262,12 @@ def _scan(argv: Sequence[str], trusted: Trusted) -> int:
         return 0
     _require_git_for_directories(args)
 
-    def create() -> Any:
-        return baseline.create(
-            *args.path, should_scan_all_files=args.all_files, root=args.custom_root, num_processors=args.num_cores
-        )
-
-    secrets = create()
-    with _keylatch_only():  # so that the catalogue holds every key the hook will block
-        _add(secrets, create())
+    # baseline.create, with the file list kept for keylatch's pass: the catalogue must hold every
+    # key the hook will block.
+    files = list(get_files_to_scan(*args.path, should_scan_all_files=args.all_files, root=args.custom_root))
+    secrets = SecretsCollection(root=args.custom_root)
+    secrets.scan_files(*files, **({"num_processors": args.num_cores} if args.num_cores else {}))
+    _keylatch_pass(secrets, files, args.custom_root)
     if args.baseline is not None:
         # As stock `scan --baseline`: re-catalogue, keeping the audit labels of known secrets.
         secrets.merge(args.baseline)
@@ -287,17 +306,17 @@ def _hook(argv: Sequence[str], trusted: Trusted) -> int:
     _configure(args, trusted, args.baseline_filename if args.baseline else "command line")
     secrets = SecretsCollection()
     for name in args.filenames:
+        # detect-secrets logs a warning and skips a file it cannot open; a FIFO would block it.
+        if not _regular(name):
+            why = "not a regular file" if os.path.lexists(name) else "no such file"
+            raise ScanError(f"cannot read {_escaped(name)}: {why}")
         try:
             with open(name, "rb"):
-                pass  # detect-secrets logs a warning and skips files it cannot open
+                pass
         except OSError as exc:
-            raise ScanError(f"cannot read {name}: {exc.strerror or exc}") from exc
+            raise ScanError(f"cannot read {_escaped(name)}: {exc.strerror or exc}") from exc
         secrets.scan_file(name)
-    with _keylatch_only():
-        ours = SecretsCollection()
-        for name in args.filenames:
-            ours.scan_file(name)
-    _add(secrets, ours)
+    _keylatch_pass(secrets, args.filenames)
     new = secrets - args.baseline if args.baseline else secrets
     if new:
         if args.json:

@@ -423,6 +423,28 @@ def test_an_unavailable_filter_feature_is_a_configuration_error(keylatch: RunKey
     assert "ahocorasick" in res.err
 
 
+def test_each_key_is_catalogued_once_per_file(keylatch: RunKeylatch, project: Project) -> None:
+    # detect-secrets' pass and keylatch's find the same keys; several files go through workers.
+    keys = [make_key("sk-proj-", seed=67), make_key("sk-admin-", seed=68)]
+    for i, key in enumerate(keys):
+        project.repo.write(f"d/k{i}.py", f'A = "{key}"\nB = "{key}"\n')
+    project.repo.commit("more keys")
+    res = keylatch(*RECIPE_SCAN, cwd=project.path)
+    assert res.code == 0, res.err
+    entries = [
+        (f, r["hashed_secret"]) for f, rs in json.loads(res.out)["results"].items() for r in rs if r["type"] == OURS
+    ]
+    assert sorted(entries) == sorted(
+        {("keys.py", sha1(project.key))} | {(f"d/k{i}.py", sha1(k)) for i, k in enumerate(keys)}
+    )
+
+
+def test_a_fifo_given_to_the_hook_fails_it_without_blocking(keylatch: RunKeylatch, project: Project) -> None:
+    os.mkfifo(project.path / "pipe.py")
+    res = keylatch("detect-secrets", "hook", "--baseline", BASELINE, "keys.py", "pipe.py", cwd=project.path)
+    assert res.code == 3 and res.err == "keylatch: error: cannot read pipe.py: not a regular file\n"
+
+
 # --- exit codes ---
 
 
