@@ -97,7 +97,7 @@ def check_baseline(filename: str, data: object, trusted: Trusted) -> None:
     """
     where = shown(filename)[1:-1]
     if not isinstance(data, dict):
-        raise UsageError(f"{where}: not a detect-secrets baseline (not a JSON object)")
+        raise UsageError(f"not a valid detect-secrets baseline: {where} (not a JSON object)")
     version = data.get("version", "")
     if not isinstance(version, str) or not _VERSION.fullmatch(version):
         raise UsageError(f"{where}: version {shown(version)} is not a detect-secrets version (like 1.5.0)")

@@ -111,13 +111,21 @@ def _check_baselines(action: str, argv: Sequence[str], builtin: frozenset[str]) 
     )
     names = raw.filename if action == "audit" else (raw.baseline or [])
     for name in names:
+        where = shown(name)[1:-1]
+        # Read as detect-secrets reads it (text, default encoding); what cannot be checked is not
+        # handed on.
+        if not _regular(name):
+            why = "not a regular file" if os.path.lexists(name) else "no such file"
+            raise UsageError(f"not a valid detect-secrets baseline: {where} ({why})")
         try:
-            with open(name, "rb") as f:
+            with open(name) as f:
                 data = json.loads(f.read())
-        except (OSError, ValueError):
-            continue  # detect-secrets reports an unreadable baseline in its own words
+        except OSError as exc:
+            raise UsageError(f"cannot read baseline {where}: {exc.strerror or exc}") from None
+        except ValueError as exc:  # JSON or text decoding; neither message quotes the content
+            raise UsageError(f"not a valid detect-secrets baseline: {where} ({str(exc)[:100]})") from None
         except RecursionError:
-            raise UsageError(f"{name}: baseline nested too deeply") from None
+            raise UsageError(f"not a valid detect-secrets baseline: {where} (nested too deeply)") from None
         check_baseline(name, data, trusted)
         if action == "audit":  # audit reads every file the baseline lists
             check_result_files(name, data)

@@ -258,6 +258,22 @@ def test_a_malformed_plugin_list_is_a_configuration_error(
     assert res.code == 2 and len(res.err.splitlines()) == 1, (res.out, res.err)
 
 
+@pytest.mark.parametrize("action", ["hook", "audit"])
+@pytest.mark.parametrize(
+    "content",
+    [b"[" * 100_000 + b"]" * 100_000, b"\xff\xfe\x00{", b"not json", b"[]"],
+    ids=["deep", "binary", "text", "list"],
+)
+def test_an_unreadable_baseline_is_one_line_exit_2(
+    keylatch: RunKeylatch, project: Project, action: str, content: bytes
+) -> None:
+    project.repo.write(BASELINE, content)
+    project.repo.git("add", "-A")
+    res = run_action(keylatch, project, action)
+    assert res.code == 2 and res.err.startswith("keylatch: error: not a valid detect-secrets baseline: "), res.err
+    assert len(res.err.splitlines()) == 1
+
+
 def test_unknown_plugin_names_and_bad_filter_settings_are_configuration_errors(
     keylatch: RunKeylatch, project: Project
 ) -> None:
