@@ -20,6 +20,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from keylatch.detect_secrets_baseline import (
@@ -33,7 +34,7 @@ from keylatch.detect_secrets_baseline import (
 from keylatch.detect_secrets_plugin import KeylatchOpenAIDetector, plugin_file
 from keylatch.engine import scan_chunk, scan_text
 from keylatch.errors import ScanError, UsageError
-from keylatch.model import Chunk, Secret
+from keylatch.model import Secret
 
 ACTIONS = ("scan", "hook", "audit")
 _NAME = KeylatchOpenAIDetector.__name__
@@ -191,35 +192,36 @@ def _keylatch_pass(secrets: Any, filenames: Iterable[str], root: str = "") -> No
     detect-secrets' own pass puts keylatch's plugin through every filter the baseline or the
     command line configures: exclude-lines, -files and -secrets regexes, word list, gibberish,
     verification policy, custom filters, and the skip of any file named like the baseline. So a
-    baseline with `should_exclude_line: [".*"]` made the hook pass every key. Here the engine
-    reads each file whole (as `keylatch scan` does, and at its speed: no second detect-secrets
-    pass), so only the pragma, which shows on the line in review, or the baseline's entry for
-    that exact secret lets a key through. Files detect-secrets never reads as text (missing, not
-    regular, a binary extension, not UTF-8) are skipped as it skips them.
+    baseline with `should_exclude_line: [".*"]` made the hook pass every key. It also never
+    reads a file with a "binary" extension (.css, .map, .lock, .svg ...) or one byte that is not
+    UTF-8. Here the engine reads every regular file as `keylatch scan` does (in blocks, at its
+    speed: no second detect-secrets pass), so only the pragma, which shows on the line in
+    review, or the baseline's entry for that exact secret lets a key through.
     """
     from detect_secrets.core.potential_secret import PotentialSecret
     from detect_secrets.filters.allowlist import is_line_allowlisted
-    from detect_secrets.filters.heuristic import is_non_text_file
     from detect_secrets.util.code_snippet import get_code_snippet
+
+    from keylatch.sources.files import read_chunks
 
     for name in filenames:
         path = os.path.join(root, name)
-        if is_non_text_file(path) or not _regular(path):
+        if not _regular(path):  # gone (as detect-secrets skips it) or not a file to read
             continue
-        data = _read(path)
-        try:
-            lines = data.decode("utf-8").split("\n")  # the engine counts lines by "\n"
-        except UnicodeDecodeError:
-            continue
-        for finding in scan_chunk(Chunk(data, name)):
-            n = finding.location.line
-            if is_line_allowlisted(name, lines[n - 1], get_code_snippet(lines, n)):
-                continue
-            secrets[name].add(
-                PotentialSecret(
-                    type=KeylatchOpenAIDetector.secret_type, filename=name, secret=finding.secret.value, line_number=n
+        for chunk in read_chunks(Path(path)):
+            lines = chunk.data.split(b"\n")
+            for finding in scan_chunk(chunk):
+                n = finding.location.line
+                i = n - chunk.first_line
+                near = [line.decode("utf-8", "replace") for line in lines[max(i - 1, 0) : i + 1]]
+                if is_line_allowlisted(name, near[-1], get_code_snippet(near, len(near))):
+                    continue
+                secret = finding.secret.value
+                secrets[name].add(
+                    PotentialSecret(
+                        type=KeylatchOpenAIDetector.secret_type, filename=name, secret=secret, line_number=n
+                    )
                 )
-            )
 
 
 def _regular(path: str) -> bool:
@@ -235,14 +237,6 @@ def _regular(path: str) -> bool:
 def _escaped(path: str) -> str:
     """A path from the repository, on one line: control characters escaped, keys redacted."""
     return shown(path, limit=200)[1:-1]
-
-
-def _read(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as exc:
-        raise ScanError(f"cannot read {_escaped(path)}: {exc.strerror or exc}") from exc
 
 
 def _scan(argv: Sequence[str], trusted: Trusted) -> int:

@@ -406,11 +406,30 @@ def test_a_key_in_a_file_named_like_the_baseline_is_found(keylatch: RunKeylatch,
 def test_the_allowlist_pragma_and_the_exact_baseline_entry_still_let_a_key_pass(
     keylatch: RunKeylatch, project: Project
 ) -> None:
-    new = make_key("sk-proj-", seed=66)
-    project.repo.write("new.py", f'NEW = "{new}"  # pragma: allowlist secret\n')
+    first, second = make_key("sk-proj-", seed=66), make_key("sk-proj-", seed=69)
+    project.repo.write(
+        "new.py",
+        f'NEW = "{first}"  # pragma: allowlist secret\n# pragma: allowlist nextline secret\nB = "{second}"\n',
+    )
     project.repo.git("add", "-A")
     res = keylatch("detect-secrets", "hook", "--baseline", BASELINE, "keys.py", "new.py", cwd=project.path)
     assert res.code == 0, (res.out, res.err)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("style.css", b"a { }\n/* %s */\n"), ("app.js.map", b'{"x": 1}\n"%s"\n'), ("latin1.py", b"# caf\xe9\nK = '%s'\n")],
+)
+def test_keys_in_files_detect_secrets_never_reads_block_the_hook(
+    keylatch: RunKeylatch, project: Project, name: str, content: bytes
+) -> None:
+    # detect-secrets skips "binary" extensions (.css, .map, .lock ...) and any file that is not
+    # all UTF-8; `keylatch scan` reads them, and so does keylatch's pass in the hook.
+    new = make_key("sk-proj-", seed=71)
+    project.repo.write(name, content % new.encode())
+    project.repo.git("add", "-A")
+    res = keylatch("detect-secrets", "hook", "--baseline", BASELINE, name, cwd=project.path)
+    assert res.code == 1 and f"{name}:2" in res.out, (res.out, res.err)
 
 
 def test_an_unavailable_filter_feature_is_a_configuration_error(keylatch: RunKeylatch, project: Project) -> None:
