@@ -248,9 +248,7 @@ def test_baselines_survive_a_move_to_another_machine(
     trap = run_ds("detect-secrets-hook", "--baseline", "stock.baseline", "new.py", cwd=moved, home=home, src=src_b)
     assert trap.code == 0 and "Failed to load" in trap.err
     # Re-cataloguing through the recipe makes the stock baseline portable.
-    redo = run_keylatch_from(
-        src_b, *RECIPE_SCAN, "--baseline", "stock.baseline", "keys.py", cwd=moved, home=home
-    )
+    redo = run_keylatch_from(src_b, *RECIPE_SCAN, "--baseline", "stock.baseline", "keys.py", cwd=moved, home=home)
     assert redo.code == 0, redo.err
     rewritten = (moved / "stock.baseline").read_text()
     assert "file://" not in rewritten and ours(json.loads(rewritten)) == {sha1(k) for k in keys}
@@ -306,9 +304,7 @@ def test_usage_errors_are_one_line_exit_2(keylatch: RunKeylatch, project: GitRep
     assert res.code == 2 and "needs a terminal" in res.err
 
 
-def test_scan_with_spawned_workers_finds_keys_in_every_file(
-    make_repo: Callable[..., GitRepo], home: Path
-) -> None:
+def test_scan_with_spawned_workers_finds_keys_in_every_file(make_repo: Callable[..., GitRepo], home: Path) -> None:
     # detect-secrets scans several files in a multiprocessing pool; with `spawn` (the macOS
     # default) each worker rebuilds its plugin catalogue from settings alone.
     repo = make_repo()
