@@ -52,12 +52,12 @@ def use_colour(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def emit(findings: Sequence[Finding], args: argparse.Namespace) -> ExitCode:
+def emit(findings: Sequence[Finding], args: argparse.Namespace, skipped: int = 0) -> ExitCode:
     """Render findings per the output options, write them, and return the exit code."""
     from keylatch.report import render
 
     colour = args.output is None and use_colour(args.no_color)
-    out = render(args.format, findings, colour=colour, reveal=args.show_secrets)
+    out = render(args.format, findings, colour=colour, reveal=args.show_secrets, skipped=skipped)
     if write(out, args):
         print(f"keylatch: {len(findings)} key(s) found; report written to {args.output}", file=sys.stderr)
     return ExitCode.LEAKS if findings else ExitCode.CLEAN

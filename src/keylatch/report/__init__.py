@@ -9,7 +9,10 @@ from keylatch.model import Finding
 FORMATS = ("text", "json", "sarif", "github")
 
 
-def render(fmt: str, findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False) -> str:
+def render(
+    fmt: str, findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False, skipped: int = 0
+) -> str:
+    """`skipped`: entries not scanned because they are not regular files (the text summary says so)."""
     # Imported on demand: the hook path renders text only.
     if fmt == "json":
         from keylatch.report import json_report
@@ -25,4 +28,4 @@ def render(fmt: str, findings: Sequence[Finding], *, colour: bool = False, revea
         return github.render(findings, reveal=reveal)
     from keylatch.report import text
 
-    return text.render(findings, colour=colour, reveal=reveal)
+    return text.render(findings, colour=colour, reveal=reveal, skipped=skipped)

@@ -19,7 +19,7 @@ def secret_text(finding: Finding, reveal: bool) -> str:
     return finding.secret.value if reveal else finding.secret.redacted
 
 
-def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False) -> str:
+def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False, skipped: int = 0) -> str:
     lines = []
     for f in findings:
         loc = f.location
@@ -37,7 +37,10 @@ def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = 
     files = len({f.location.path for f in findings})
     if findings:
         noun = "key" if len(findings) == 1 else "keys"
-        lines.append(f"keylatch: {len(findings)} {noun} found in {files} file{'s' if files != 1 else ''}")
+        summary = f"keylatch: {len(findings)} {noun} found in {files} file{'s' if files != 1 else ''}"
     else:
-        lines.append("keylatch: no keys found")
+        summary = "keylatch: no keys found"
+    if skipped:  # FIFOs, sockets, devices, symlinks in a walked directory: not opened
+        summary += f"; skipped {skipped} non-regular entr{'ies' if skipped != 1 else 'y'}"
+    lines.append(summary)
     return "\n".join(lines) + "\n"
