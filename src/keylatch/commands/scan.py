@@ -38,7 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="GLOB",
-        help="skip paths matching GLOB (repeatable, added to the configured excludes); nothing else is skipped",
+        help="skip paths matching GLOB, relative to PATH as typed (repeatable, added to the configured excludes, "
+        "which are relative to the config file); nothing else is skipped but FIFOs, sockets, devices and symlinks "
+        "inside directories",
     )
     add_config_arguments(parser)
     add_output_arguments(parser, FORMATS)
