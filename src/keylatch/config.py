@@ -45,7 +45,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from keylatch.allowlist import Allowlist, compile_check, line_pattern, path_excluded
+from keylatch.allowlist import LINE_PATTERN_TIMEOUT, Allowlist, compile_check, path_excluded
 from keylatch.errors import UsageError, printable
 from keylatch.model import Severity
 from keylatch.report import FORMATS
@@ -331,18 +331,29 @@ def parse(raw: Mapping[str, object], path: Path, where: str = "") -> Config:
     return cfg
 
 
+_NONE = "so no key would be reported"
+
+
 def _detection_off(cfg: Config, has_enable: bool) -> str | None:
     """Why `cfg` would report no key at all, or None. See the module docstring."""
     if has_enable and not cfg.enable:
         return "'enable' is empty, so no rule would run (leave it out to run every rule)"
     if not cfg.rules:
-        return "no rule is left enabled by 'enable' and 'disable', so no key would be reported"
+        return f"no rule is left enabled by 'enable' and 'disable', {_NONE}"
     if cfg.allow_lines:
-        covering = _covering(cfg.allow_lines, _probe_lines(), lambda pat, line: line_pattern((pat,), line) is not None)
+        probes = _probe_lines()
+        matched = _lines_matched(cfg.allow_lines, ("", *probes))  # line 0: the empty line
+        covering = _covering({p: hits - {0} for p, hits in matched.items()}, len(probes))
         if covering:
-            return f"{_patterns(covering)}, so no key would be reported"
+            if len(covering) > 1:
+                names = ", ".join(_shown(p) for p in covering)
+                return f"'allow-lines' patterns {names} together match every line that holds a key, {_NONE}"
+            # Matching an empty line means matching anywhere in any line (search, not match).
+            every = "every line" if 0 in matched[covering[0]] else "every line that holds a key"
+            return f"'allow-lines' pattern {_shown(covering[0])} matches {every}, {_NONE}"
     if cfg.exclude:
-        covering = _covering(cfg.exclude, PROBE_PATHS, lambda glob, p: path_excluded(p, (glob,)) is not None)
+        paths = {g: {i + 1 for i, p in enumerate(PROBE_PATHS) if path_excluded(p, (g,))} for g in cfg.exclude}
+        covering = _covering(paths, len(PROBE_PATHS))
         if covering:
             names = ", ".join(_shown(g) for g in covering)
             which = f"glob {names} matches" if len(covering) == 1 else f"globs {names} together match"
@@ -350,22 +361,31 @@ def _detection_off(cfg: Config, has_enable: bool) -> str | None:
     return None
 
 
-def _covering(items: tuple[str, ...], probes: tuple[str, ...], hit: Any) -> tuple[str, ...]:
-    """The items that between them match every probe (those that match any), or () if some
-    probe is matched by none."""
-    used = tuple(i for i in items if any(hit(i, p) for p in probes))
-    if all(any(hit(i, p) for i in used) for p in probes):
-        return used
-    return ()
+def _lines_matched(patterns: tuple[str, ...], lines: tuple[str, ...]) -> dict[str, set[int]]:
+    """For each pattern, the indexes of the lines it is found in, searched as allowlist does.
+    A pattern that times out (allowlist.LINE_PATTERN_TIMEOUT) on a line allows nothing there;
+    it is not tried further, so each costs at most one timeout."""
+    import regex
+
+    matched: dict[str, set[int]] = {}
+    for pat in dict.fromkeys(patterns):
+        hits = matched.setdefault(pat, set())
+        for i, line in enumerate(lines):
+            try:
+                if regex.search(pat, line, timeout=LINE_PATTERN_TIMEOUT):
+                    hits.add(i)
+            except TimeoutError:
+                hits.clear()
+                break
+    return matched
 
 
-def _patterns(patterns: tuple[str, ...]) -> str:
-    if len(patterns) > 1:
-        names = ", ".join(_shown(p) for p in patterns)
-        return f"'allow-lines' patterns {names} together match every line that holds a key"
-    # Matching an empty line means matching anywhere in any line (search, not match).
-    every = "every line" if line_pattern(patterns, "") is not None else "every line that holds a key"
-    return f"'allow-lines' pattern {_shown(patterns[0])} matches {every}"
+def _covering(hits: dict[str, set[int]], probes: int) -> tuple[str, ...]:
+    """The items that between them match all `probes` (numbered 1..probes) — those that match
+    any — or () if some probe is matched by none."""
+    used = tuple(item for item, found in hits.items() if found)
+    covered = set().union(*(hits[item] for item in used))
+    return used if probes and covered >= set(range(1, probes + 1)) else ()
 
 
 def _probe_lines() -> tuple[str, ...]:

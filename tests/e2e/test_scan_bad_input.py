@@ -33,6 +33,7 @@ from keylatch.rules.synthetic import make_key
 from tests.conftest import SRC
 from tests.gitrepo import git_env
 from tests.redaction import assert_redacted
+from tests.sources.test_files import make_deep, remove_flat
 
 pytestmark = pytest.mark.e2e
 
@@ -215,20 +216,11 @@ def test_non_regular_entries_in_a_tree_are_skipped_unopened_and_counted(tmp_path
 
 def test_a_directory_tree_2000_levels_deep_is_scanned(tmp_path: Path, home: Path) -> None:
     depth = 2000
-    # Opened relative to the parent at each level: the full path is longer than PATH_MAX.
-    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    make_deep(tmp_path, "deep-dir", depth, "k.env", f"OPENAI_API_KEY={KEY}\n".encode())
     try:
-        for _ in range(depth):
-            os.mkdir("deep-dir", dir_fd=fd)
-            child = os.open("deep-dir", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
-            os.close(fd)
-            fd = child
-        out = os.open("k.env", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
-        os.write(out, f"OPENAI_API_KEY={KEY}\n".encode())
-        os.close(out)
+        r = scan("deep-dir", cwd=tmp_path, home=home)
     finally:
-        os.close(fd)
-    r = scan("deep-dir", cwd=tmp_path, home=home)
+        remove_flat(tmp_path, "deep-dir")
     assert r.code == 1, r
     assert r.out.startswith("deep-dir/" * depth + "k.env:1:16: high openai-project-key")
 
@@ -240,7 +232,10 @@ def test_a_200_mb_line_is_read_in_bounded_memory(tmp_path: Path, home: Path) -> 
         for _ in range(size >> 20):
             fh.write(block)
         fh.write(f" k={KEY}".encode())
-    r = scan("one-line.txt", cwd=tmp_path, home=home)
+    try:
+        r = scan("one-line.txt", cwd=tmp_path, home=home)
+    finally:
+        (tmp_path / "one-line.txt").unlink()  # pytest keeps the last runs' temporary directories
     assert r.code == 1, r
     assert r.out.startswith("one-line.txt:1:") and "openai-project-key" in r.out
     assert r.max_rss_kb * 1024 < size, f"peak RSS {r.max_rss_kb} KB for a {size >> 20} MB file"

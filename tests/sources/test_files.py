@@ -24,6 +24,48 @@ def no_hang() -> Iterator[None]:
     signal.signal(signal.SIGALRM, old)
 
 
+def remove_flat(top: Path, name: str) -> None:
+    """Delete TOP/NAME however deep, without recursion (shutil.rmtree, and so pytest's cleanup of
+    old temporary directories, recurses and fails on a 2,000-level tree): each subdirectory is
+    moved up to TOP before its parent is removed."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        queue, n = [name], 0
+        while queue:
+            current = queue.pop()
+            sub = os.open(current, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            try:
+                for entry in os.listdir(sub):
+                    if os.stat(entry, dir_fd=sub, follow_symlinks=False).st_mode & 0o170000 == 0o040000:
+                        n += 1
+                        os.rename(entry, f".flat-{n}", src_dir_fd=sub, dst_dir_fd=fd)
+                        queue.append(f".flat-{n}")
+                    else:
+                        os.unlink(entry, dir_fd=sub)
+            finally:
+                os.close(sub)
+            os.rmdir(current, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def make_deep(top: Path, name: str, depth: int, file: str, content: bytes) -> None:
+    """TOP/NAME/NAME/... (`depth` levels) holding `file`, built relative to each parent: the full
+    path may be longer than PATH_MAX."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(depth):
+            os.mkdir(name, dir_fd=fd)
+            child = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        out = os.open(file, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, content)
+        os.close(out)
+    finally:
+        os.close(fd)
+
+
 def walked(paths: Sequence[Path], excludes: Excludes | None = None) -> list[str]:
     """Display paths of the files read, and `skip:KIND:PATH` for skipped entries, in walk order."""
     out: list[str] = []
@@ -77,19 +119,15 @@ def test_an_entry_that_turns_into_a_fifo_after_listing_is_skipped_not_waited_on(
 
 
 def test_a_deep_tree_is_walked_without_recursion_or_long_paths(tmp_path: Path) -> None:
-    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
-    for _ in range(3000):  # 3000 * len("d/") + the tmp path: longer than PATH_MAX
-        os.mkdir("d", dir_fd=fd)
-        child = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
-        os.close(fd)
-        fd = child
-    os.close(os.open("f", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
-    os.close(fd)
-    before = len(os.listdir("/proc/self/fd")) if Path("/proc/self/fd").is_dir() else 0
-    items = list(walk([tmp_path / "d"]))
-    assert [c.path for c in items if isinstance(c, Chunk)] == [str(tmp_path / "d") + "/d" * 2999 + "/f"]
-    if before:
-        assert len(os.listdir("/proc/self/fd")) == before  # every directory descriptor closed
+    make_deep(tmp_path, "d", 3000, "f", b"x")  # 3000 * len("d/"): longer than PATH_MAX
+    try:
+        before = len(os.listdir("/proc/self/fd")) if Path("/proc/self/fd").is_dir() else 0
+        items = list(walk([tmp_path / "d"]))
+        assert [c.path for c in items if isinstance(c, Chunk)] == [str(tmp_path / "d") + "/d" * 2999 + "/f"]
+        if before:
+            assert len(os.listdir("/proc/self/fd")) == before  # every directory descriptor closed
+    finally:
+        remove_flat(tmp_path, "d")
 
 
 def test_a_walk_stopped_early_closes_its_descriptors(tmp_path: Path) -> None:
