@@ -217,7 +217,7 @@ def _yaml_doc(path: Path, text: str) -> Mapping[str, object]:
     import yaml  # only when a YAML config exists
 
     try:
-        doc = yaml.load(text, Loader=_strict_loader())  # noqa: S506 (a SafeLoader, see below)
+        doc = yaml.load(text, Loader=_strict_loader())  # a SafeLoader subclass: no Python objects
     except yaml.MarkedYAMLError as exc:
         line = f" (line {exc.problem_mark.line + 1})" if exc.problem_mark else ""
         what = "" if exc.context == _REFUSED else "not valid YAML: "

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -202,16 +203,24 @@ def test_non_regular_entries_in_a_tree_are_skipped_unopened_and_counted(tmp_path
     (tree / "zero").symlink_to("/dev/zero")
     (tree / "loop").symlink_to("loop")
     (tree / "up").symlink_to("..")
+    skipped = 6
+    try:  # a real device node (/dev/zero's numbers), where the container allows mknod
+        os.mknod(tree / "zero-device", 0o666 | stat.S_IFCHR, os.makedev(1, 5))
+        skipped += 1
+    except OSError:
+        pass
     with bound_socket(tree / "sock"):
         r = scan("tree", cwd=tmp_path, home=home)
+        clean = scan("tree", "--exclude", "app.py", "--exclude", "sock", cwd=tmp_path, home=home)
+        as_json = scan("tree", "--format", "json", cwd=tmp_path, home=home)
     assert r.code == 1, r
-    assert r.out.splitlines() == [
-        r.out.splitlines()[0],
-        "keylatch: 1 key found in 1 file; skipped 6 non-regular entries",
-    ]
     assert r.out.startswith("tree/sub/app.py:1:6: high openai-project-key")
-    clean = scan("tree", "--exclude", "app.py", "--exclude", "sock", cwd=tmp_path, home=home)
-    assert clean.out == "keylatch: no keys found; skipped 5 non-regular entries\n"
+    assert r.out.splitlines()[1:] == [f"keylatch: 1 key found in 1 file; skipped {skipped} non-regular entries"]
+    assert clean.out == f"keylatch: no keys found; skipped {skipped - 1} non-regular entries\n"
+    assert as_json.code == 1 and as_json.out.startswith("{")  # stdout is the report only
+    assert as_json.err == (
+        f"keylatch: WARNING: skipped {skipped} non-regular entries (FIFOs, sockets, devices, symlinks)\n"
+    )
 
 
 def test_a_directory_tree_2000_levels_deep_is_scanned(tmp_path: Path, home: Path) -> None:

@@ -173,6 +173,13 @@ def test_config_excludes_do_not_match_relative_to_another_directory(tmp_path: Pa
     assert walked([tmp_path / "tests"], excl) == [f"{tmp_path}/tests/fixtures/x.py"]
 
 
+def test_outside_the_config_directory_config_globs_match_as_displayed(tmp_path: Path) -> None:
+    make_tree(tmp_path, ("repo/x", "other/app.min.js", "other/fixtures/y.py", "other/z.py"))
+    excl = Excludes(config=("*.min.js", "fixtures/*"), base=str(tmp_path / "repo"))
+    # `*.min.js` matches a component anywhere; `fixtures/*` is anchored at the config's directory.
+    assert walked([tmp_path / "other"], excl) == [f"{tmp_path}/other/z.py", f"{tmp_path}/other/fixtures/y.py"]
+
+
 def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no such file or directory"):
         list(walk([tmp_path / "nope"]))

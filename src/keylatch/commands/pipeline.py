@@ -99,6 +99,7 @@ def scan_paths(paths: Sequence[Path], cfg: Config) -> tuple[list[Finding], tuple
 
     from keylatch import allowlist
     from keylatch.engine import scan_chunk
+    from keylatch.errors import printable
     from keylatch.sources.files import Excludes, Skipped, walk
 
     rules = cfg.rules
@@ -112,7 +113,7 @@ def scan_paths(paths: Sequence[Path], cfg: Config) -> tuple[list[Finding], tuple
     skipped: list[str] = []
     for chunk in walk(paths, excludes):
         if isinstance(chunk, Skipped):
-            log.info("%s: skipped: a %s, not a regular file", chunk.path, chunk.kind)
+            log.info("%s: skipped: a %s, not a regular file", printable(chunk.path), chunk.kind)
             skipped.append(chunk.path)
             continue
         for f, decision in allowlist.judge(scan_chunk(chunk, rules), allow, allowlist.lines_in(chunk.data)):
