@@ -11,7 +11,8 @@ import pytest
 from keylatch.errors import ScanError, UsageError
 from keylatch.model import Chunk
 from keylatch.sources import files
-from keylatch.sources.files import BLOCK, OVERLAP, Excludes, Skipped, read_chunks, read_small, walk
+from keylatch.sources.excludes import Excludes
+from keylatch.sources.files import BLOCK, OVERLAP, Skipped, read_chunks, read_small, walk
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +70,7 @@ def make_deep(top: Path, name: str, depth: int, file: str, content: bytes) -> No
 def walked(paths: Sequence[Path], excludes: Excludes | None = None) -> list[str]:
     """Display paths of the files read, and `skip:KIND:PATH` for skipped entries, in walk order."""
     out: list[str] = []
-    for item in walk(paths, excludes or Excludes()):
+    for item in walk(paths, excludes):
         if isinstance(item, Skipped):
             out.append(f"skip:{item.kind}:{item.path}")
         elif not out or out[-1] != item.path:

@@ -100,7 +100,8 @@ def scan_paths(paths: Sequence[Path], cfg: Config) -> tuple[list[Finding], tuple
     from keylatch import allowlist
     from keylatch.engine import scan_chunk
     from keylatch.errors import printable
-    from keylatch.sources.files import Excludes, Skipped, walk
+    from keylatch.sources.excludes import Excludes
+    from keylatch.sources.files import Skipped, walk
 
     rules = cfg.rules
     # The walk applies the path globs, each relative to where it was written (the config file's

@@ -27,19 +27,14 @@ Nothing else is skipped (no .gitignore, no binary detection: the keyword prefilt
 files cheap) but explicit excludes and `.git/objects`, whose zlib-compressed content cannot hold a
 readable key (`keylatch history` scans those objects properly).
 
-Excludes are globs matched against a whole path and against each of its components, so `vendor`
-and `*.min.js` match anywhere. Configuration globs are relative to the configuration file's
-directory (`base`), wherever keylatch runs and whatever PATH it is given; command-line globs are
-relative to the PATH as typed (and to the current directory). A file outside `base` is matched as
-displayed.
+Explicit excludes (sources/excludes.py) are applied on the way down: an excluded directory is
+never entered.
 """
 
 from __future__ import annotations
 
 import errno
-import fnmatch
 import os
-import re
 import stat
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
@@ -47,6 +42,7 @@ from pathlib import Path
 
 from keylatch.errors import KeylatchError, ScanError, UsageError, printable
 from keylatch.model import Chunk
+from keylatch.sources.excludes import Excludes, Matcher
 
 # Files are read in blocks; consecutive blocks overlap by more than the longest match (an encoded
 # value is followed at most 64 KiB, see encoded._B64_SPAN_LIMIT). Memory is bounded by the block
@@ -72,20 +68,13 @@ class Skipped:
     kind: str  # "symlink", "FIFO", "socket", "character device", "block device"
 
 
-@dataclass(frozen=True, slots=True)
-class Excludes:
-    config: tuple[str, ...] = ()  # relative to `base`
-    base: str | None = None  # absolute, symlinks resolved: the configuration file's directory
-    typed: tuple[str, ...] = ()  # from the command line: relative to the PATH as typed
-
-
-def walk(paths: Sequence[Path], excludes: Excludes = Excludes()) -> Iterator[Chunk | Skipped]:
+def walk(paths: Sequence[Path], excludes: Excludes | None = None) -> Iterator[Chunk | Skipped]:
     """Chunks of every file under `paths` (sorted per directory), and the entries skipped."""
     for root in paths:
         if root == STDIN:
             yield from _chunks(0, "<stdin>")
         else:
-            yield from _named(root, excludes)
+            yield from _named(root, excludes or Excludes())
 
 
 def display_path(path: Path) -> str:
@@ -129,7 +118,7 @@ def _named(root: Path, excludes: Excludes) -> Iterator[Chunk | Skipped]:
         mode = os.stat(root).st_mode  # follows links: the user named this path
     except OSError as exc:
         raise _not_found(root, shown, exc) from exc
-    m = _Matcher.of(root, shown, excludes)
+    m = Matcher.of(root, shown, excludes)
     if m.root_excluded():
         return
     if stat.S_ISDIR(mode):
@@ -178,7 +167,7 @@ def _is_anonymous_pipe(path: Path) -> bool:
         return False
 
 
-def _tree(top: int, m: _Matcher, top_name: str) -> Iterator[Chunk | Skipped]:
+def _tree(top: int, m: Matcher, top_name: str) -> Iterator[Chunk | Skipped]:
     """Every entry below the open directory `top` (closed here): each directory's entries by
     name, then its subdirectories, depth first."""
     fd, rel, name = top, "", top_name
@@ -213,7 +202,7 @@ def _tree(top: int, m: _Matcher, top_name: str) -> Iterator[Chunk | Skipped]:
             os.close(parent)
 
 
-def _directory(fd: int, rel: str, dir_name: str, m: _Matcher) -> Generator[Chunk | Skipped, None, list[str]]:
+def _directory(fd: int, rel: str, dir_name: str, m: Matcher) -> Generator[Chunk | Skipped, None, list[str]]:
     """Read the files of the open directory `fd`; return the subdirectories to enter."""
     try:
         with os.scandir(fd) as it:
@@ -301,61 +290,6 @@ def _fill(fd: int, n: int, expected: int) -> tuple[bytes, bool]:
         if 0 < left == len(piece):
             return b"".join(parts), True
     return b"".join(parts), False
-
-
-@dataclass(frozen=True, slots=True)
-class _Matcher:
-    """The excludes as they apply below one PATH given on the command line."""
-
-    shown_root: str  # the PATH as displayed
-    config: re.Pattern[str] | None  # configuration globs
-    config_prefix: str  # the PATH relative to their base, with a trailing `/` ("" for the base)
-    typed: re.Pattern[str] | None  # command-line globs
-
-    @classmethod
-    def of(cls, root: Path, shown: str, excludes: Excludes) -> _Matcher:
-        shown_root = "" if shown == "." else shown
-        if excludes.base is None:  # no configuration file: globs are matched as typed ones
-            return cls(shown_root, None, "", _compile((*excludes.typed, *excludes.config)))
-        prefix = _prefix(shown_root)  # outside the configuration's directory: as displayed
-        if excludes.config:
-            real, base = os.path.realpath(root), excludes.base.rstrip("/")
-            if real == (base or "/"):
-                prefix = ""
-            elif real.startswith(base + "/"):
-                prefix = real[len(base) + 1 :] + "/"
-        return cls(shown_root, _compile(excludes.config), prefix, _compile(excludes.typed))
-
-    def shown(self, rel: str) -> str:
-        return f"{_prefix(self.shown_root)}{rel}"
-
-    def excluded(self, rel: str, name: str) -> bool:
-        """Whether the entry `rel` (below the PATH) is excluded. Its directories were checked on
-        the way down, so of its components only `name` is left to check."""
-        c, t = self.config, self.typed
-        return bool(
-            (c is not None and (c.match(name) or c.match(self.config_prefix + rel)))
-            or (t is not None and (t.match(name) or t.match(rel) or t.match(self.shown(rel))))
-        )
-
-    def root_excluded(self) -> bool:
-        c, t = self.config, self.typed
-        path = self.config_prefix.rstrip("/")
-        if c is not None and path and any(c.match(p) for p in (path, *path.split("/"))):
-            return True
-        root = self.shown_root
-        return t is not None and bool(root) and any(t.match(p) for p in (root, *root.split("/")))
-
-
-def _prefix(path: str) -> str:
-    return "" if not path else path if path.endswith("/") else path + "/"
-
-
-def _compile(globs: Sequence[str]) -> re.Pattern[str] | None:
-    # One alternation: a file costs one match per glob group, not one per glob (fnmatchcase).
-    if not globs:
-        return None
-    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
 
 
 def _kind(mode: int) -> str:
