@@ -205,11 +205,13 @@ Q = '"' + "x" * 5000 + '\\e[2J"'  # LONG as a YAML double-quoted scalar (`\e` is
         (f'allow-lines: ["({Q[1:]}]\n', "'allow-lines' pattern '(xxx"),
         (f"baseline:\n  ? {Q}\n  : 1\n", "'baseline' must be a path string, not dict of 1 item"),
         (f"pragmas: {Q}\n", "'pragmas' must be true or false, not str 'xxx"),
+        ("fail-on: 2024-01-01\n", "'fail-on' must be one of low, medium, high, critical, not date datetime.date("),
+        (f"format: !!binary {'A' * 8000}\n", "'format' must be one of text, json, sarif, github, not bytes b'"),
         (f"exclude: [a\n'{LONG}'", "not valid YAML"),
         ("exclude: [a]\x1b[2J\n", "not valid YAML"),
     ],
     ids=["key", "exclude", "exclude-nested", "fail-on", "format", "disable", "allow-lines", "baseline",
-         "pragmas", "yaml-error", "yaml-control"],
+         "pragmas", "date", "binary", "yaml-error", "yaml-control"],
 )  # fmt: skip
 def test_errors_never_echo_values_whole_or_control_characters(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / ".keylatch.yaml").write_text(text)

@@ -402,7 +402,9 @@ def _kind(value: object) -> str:
     if isinstance(value, (list, tuple, dict, set)):
         n = len(value)
         return f"{type(value).__name__} of {n} item{'s' if n != 1 else ''}"
-    return f"{type(value).__name__} {_shown(value)}"
+    if isinstance(value, (str, int, float)) or value is None:  # bool is an int
+        return f"{type(value).__name__} {_shown(value)}"
+    return _shown(value)  # a date, bytes...: says its type
 
 
 def _shown(value: object) -> str:
@@ -414,4 +416,6 @@ def _shown(value: object) -> str:
         return repr(value)
     if isinstance(value, int):
         return printable(str(value) if value.bit_length() < 200 else "a very large integer", 60)
-    return _kind(value)
+    if isinstance(value, (list, tuple, dict, set)):
+        return _kind(value)
+    return f"{type(value).__name__} {printable(repr(value), 60)}"
