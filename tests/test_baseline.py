@@ -149,3 +149,83 @@ def test_import_rejects_a_file_that_is_not_a_detect_secrets_baseline(tmp_path: P
     path.write_text('{"version": 1, "entries": []}')
     with pytest.raises(UsageError, match="not a detect-secrets baseline"):
         baseline.import_detect_secrets(path)
+
+
+# --- hostile baselines: a baseline comes from the scanned repository ---------------------------
+
+SHA1 = "a" * 40
+
+
+@pytest.mark.parametrize(
+    "doc",
+    ["[" * 100_000 + "]" * 100_000, '{"version": 1, "entries": ' + "[" * 100_000 + "]" * 100_000 + "}"],
+    ids=["top", "entries"],
+)
+def test_a_deeply_nested_baseline_is_a_one_line_error(tmp_path: Path, doc: str) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(doc)
+    for load in (lambda: baseline.load(path), lambda: baseline.load_bytes(doc.encode(), path)):
+        with pytest.raises(UsageError, match="nested too deeply") as info:
+            load()
+        assert str(info.value) == f"{path}: not valid JSON: nested too deeply"
+
+
+def test_baseline_size_is_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    entry = '{"rule_id": "x", "sha1": "' + SHA1 + '"}'
+    doc = '{"version": 1, "entries": [' + ", ".join([entry] * (baseline.MAX_BYTES // len(entry) + 1)) + "]}"
+    path.write_text(doc)
+    with pytest.raises(UsageError, match=r"b\.json: larger than 32 MiB"):
+        baseline.load(path)
+    with pytest.raises(UsageError, match=r"larger than 32 MiB"):
+        baseline.load_bytes(doc.encode(), path)
+
+
+def test_a_baseline_that_is_not_a_regular_file_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "fifo.json")
+    with pytest.raises(UsageError, match="cannot read baseline .*fifo.json: not a regular file"):
+        baseline.load(tmp_path / "fifo.json")
+
+
+LONG = "x" * 5000 + "\x1b[2J"
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"version": LONG, "entries": []}, "unsupported baseline version 'xxx"),
+        ({"version": [[1] * 9000], "entries": []}, "unsupported baseline version list of 1 item"),
+        ({"version": 1, "entries": [], LONG: 1}, "unknown key 'xxx"),
+        ({"version": 1, "entries": [{"rule_id": "x", "sha1": SHA1, LONG: 1}]}, "entries[0]: unknown key 'xxx"),
+        ({"version": 1, "entries": [{"rule_id": "x", "sha1": SHA1, "expires": LONG}]},
+         "entries[0]: 'expires' must be a date like 2025-01-31, not 'xxx"),
+        ({"version": 1, "entries": [1e999]}, "entries[0]: must be an object"),
+    ],
+    ids=["version", "version-list", "key", "entry-key", "expires", "number"],
+)  # fmt: skip
+def test_errors_never_echo_values_whole_or_control_characters(tmp_path: Path, doc: object, message: str) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(UsageError, match=re.escape(message)) as info:
+        baseline.load(path)
+    assert "\x1b" not in str(info.value) and len(str(info.value)) < len(str(path)) + 200
+
+
+def test_a_huge_number_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    path.write_text('{"version": ' + "1" * 10_000 + ', "entries": []}')
+    with pytest.raises(UsageError, match="not valid JSON"):
+        baseline.load(path)
+
+
+def test_detect_secrets_import_does_not_echo_or_store_hostile_values(tmp_path: Path) -> None:
+    path = tmp_path / ".secrets.baseline"
+    path.write_text(json.dumps({"results": {LONG: [{"hashed_secret": "zz"}]}}))
+    with pytest.raises(UsageError, match=re.escape("results['xxxx")) as info:
+        baseline.import_detect_secrets(path)
+    assert "\x1b" not in str(info.value) and len(str(info.value)) < len(str(path)) + 200
+    path.write_text(json.dumps({"results": {"a.py": [{"hashed_secret": SHA1, "type": [[LONG] * 10] * 10}]}}))
+    (entry,) = baseline.import_detect_secrets(path).entries
+    assert entry.reason == "imported from detect-secrets (unknown type)"

@@ -29,6 +29,11 @@ The file is JSON, sorted, with `/` paths and no timestamps, so it changes only w
     }
 
 `paths` records where the key was seen, for reviewers; it is not used to match.
+
+A baseline comes from the repository being scanned, so it is read as hostile input: at most
+32 MiB (MAX_BYTES, about 100,000 entries), never from a FIFO or device; nesting too deep for the
+JSON parser is a one-line error; messages quote at most 60 characters of a value, control
+characters escaped.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from keylatch.errors import UsageError
+from keylatch.errors import UsageError, printable
 from keylatch.model import Finding
 
 VERSION = 1
@@ -49,6 +54,7 @@ ANY_RULE = "*"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _ENTRY_KEYS = ("rule_id", "fingerprint", "sha1", "paths", "reason", "expires")
+MAX_BYTES = 32 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,20 +177,32 @@ def _entry_dict(e: Entry) -> dict[str, object]:
 
 
 def _read_json(path: Path, what: str) -> object:
+    from keylatch.sources.files import read_small
+
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_small(path, MAX_BYTES)
     except FileNotFoundError:
         raise UsageError(f"{what} {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {what} {path}: {getattr(exc, 'strerror', None) or exc}") from exc
-    return _parse_json(text, path)
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    return _parse_json(data, path, what)
 
 
-def _parse_json(text: str, path: Path) -> object:
+def _parse_json(data: bytes, path: Path, what: str = "baseline") -> object:
+    if len(data) > MAX_BYTES:
+        raise UsageError(f"{path}: larger than {MAX_BYTES >> 20} MiB; not a {what}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc}") from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno})") from exc
+    except RecursionError:
+        raise UsageError(f"{path}: not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer too long to convert
+        raise UsageError(f"{path}: not valid JSON: {printable(str(exc), 120)}") from exc
 
 
 def load(path: Path) -> Baseline:
@@ -193,11 +211,7 @@ def load(path: Path) -> Baseline:
 
 def load_bytes(data: bytes, path: Path) -> Baseline:
     """A baseline from bytes read elsewhere (e.g. `git show BASE:file`); `path` names it in errors."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"cannot read baseline {path}: {exc}") from exc
-    return _from_doc(_parse_json(text, path), path)
+    return _from_doc(_parse_json(data, path), path)
 
 
 def _from_doc(doc: object, path: Path) -> Baseline:
@@ -205,9 +219,9 @@ def _from_doc(doc: object, path: Path) -> Baseline:
         raise UsageError(f"{path}: a baseline is a JSON object with 'version' and 'entries'")
     unknown = sorted(set(doc) - {"version", "entries"})
     if unknown:
-        raise UsageError(f"{path}: unknown key {unknown[0]!r}")
+        raise UsageError(f"{path}: unknown key {_shown(unknown[0])}")
     if doc.get("version") != VERSION:
-        raise UsageError(f"{path}: unsupported baseline version {doc.get('version')!r} (expected {VERSION})")
+        raise UsageError(f"{path}: unsupported baseline version {_shown(doc.get('version'))} (expected {VERSION})")
     raw = doc.get("entries", [])
     if not isinstance(raw, list):
         raise UsageError(f"{path}: 'entries' must be a list")
@@ -220,7 +234,7 @@ def _parse_entry(path: Path, i: int, raw: object) -> Entry:
         raise UsageError(f"{where}: must be an object")
     unknown = sorted(set(raw) - set(_ENTRY_KEYS))
     if unknown:
-        raise UsageError(f"{where}: unknown key {unknown[0]!r}")
+        raise UsageError(f"{where}: unknown key {_shown(unknown[0])}")
     rule_id = _opt_str(raw, "rule_id", where)
     if rule_id is None:
         raise UsageError(f"{where}: 'rule_id' is required")
@@ -240,7 +254,7 @@ def _parse_entry(path: Path, i: int, raw: object) -> Entry:
         try:
             expires = dt.date.fromisoformat(expires_s)
         except ValueError:
-            raise UsageError(f"{where}: 'expires' must be a date like 2025-01-31, not {expires_s!r}") from None
+            raise UsageError(f"{where}: 'expires' must be a date like 2025-01-31, not {_shown(expires_s)}") from None
     return Entry(rule_id, fp, sha1, tuple(sorted(set(paths))), _opt_str(raw, "reason", where), expires)
 
 
@@ -249,6 +263,16 @@ def _opt_str(raw: Mapping[str, object], key: str, where: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise UsageError(f"{where}: {key!r} must be a string")
     return value
+
+
+def _shown(value: object) -> str:
+    """A value from the file quoted for a message: 60 characters at most, control characters
+    escaped, containers by size only (a hostile file must not make keylatch print megabytes)."""
+    if isinstance(value, str):
+        return f"'{printable(value, 60)}'"
+    if isinstance(value, (list, dict)):
+        return f"{type(value).__name__} of {len(value)} item{'s' if len(value) != 1 else ''}"
+    return printable(repr(value) if not isinstance(value, int) or value.bit_length() < 200 else "(large int)", 60)
 
 
 def import_detect_secrets(path: Path) -> Baseline:
@@ -260,14 +284,15 @@ def import_detect_secrets(path: Path) -> Baseline:
     seen: dict[str, tuple[set[str], set[str]]] = {}
     for filename, secrets in results.items():
         if not isinstance(secrets, list):
-            raise UsageError(f"{path}: results[{filename!r}] must be a list")
+            raise UsageError(f"{path}: results[{_shown(filename)}] must be a list")
         for s in secrets:
             hashed = s.get("hashed_secret") if isinstance(s, dict) else None
             if not isinstance(hashed, str) or not _SHA1.fullmatch(hashed):
-                raise UsageError(f"{path}: results[{filename!r}]: an entry lacks a SHA-1 'hashed_secret'")
+                raise UsageError(f"{path}: results[{_shown(filename)}]: an entry lacks a SHA-1 'hashed_secret'")
             paths, types = seen.setdefault(hashed, (set(), set()))
             paths.add(str(filename).replace("\\", "/"))
-            types.add(str(s.get("type", "unknown type")))
+            kind = s.get("type")
+            types.add(printable(kind, 100) if isinstance(kind, str) else "unknown type")
     entries = (
         Entry(ANY_RULE, None, h, tuple(sorted(p)), f"imported from detect-secrets ({', '.join(sorted(t))})")
         for h, (p, t) in seen.items()

@@ -504,12 +504,6 @@ def test_hook_exit_codes_tell_a_rewritten_baseline_from_a_failed_scan(keylatch: 
 
 # --- detect-secrets' own git calls (rev-parse, ls-files, diff --name-only) run hardened ---
 
-NEEDS_T_GIT = pytest.mark.xfail(
-    strict=True,
-    reason="needs keylatch.sources.gitcmd.hardened_env() to carry the -c hardening as GIT_CONFIG_* (branch t-git)",
-)
-
-
 def hostile_fsmonitor(project: Project, tmp_path: Path, how: str) -> Path:
     # A changed, staged file first: git's own `add` here would run the fsmonitor too.
     project.repo.write("keys.py", (project.path / "keys.py").read_text() + "# changed\n")
@@ -529,7 +523,6 @@ def hostile_fsmonitor(project: Project, tmp_path: Path, how: str) -> Path:
     return marker
 
 
-@NEEDS_T_GIT
 @pytest.mark.parametrize("how", ["config", "include.path", "includeIf"])
 def test_scan_never_runs_the_repositorys_fsmonitor(
     keylatch: RunKeylatch, project: Project, tmp_path: Path, how: str
@@ -540,7 +533,6 @@ def test_scan_never_runs_the_repositorys_fsmonitor(
     assert not marker.exists()
 
 
-@NEEDS_T_GIT
 @pytest.mark.parametrize("how", ["config", "include.path", "includeIf"])
 def test_hook_never_runs_the_repositorys_fsmonitor(
     keylatch: RunKeylatch, project: Project, tmp_path: Path, how: str
@@ -551,7 +543,6 @@ def test_hook_never_runs_the_repositorys_fsmonitor(
     assert not marker.exists()
 
 
-@NEEDS_T_GIT
 def test_hook_never_runs_the_repositorys_clean_filter(keylatch: RunKeylatch, project: Project, tmp_path: Path) -> None:
     # `git diff --name-only` (the hook's "is the baseline staged?") re-hashes racily clean files
     # through their clean filter.

@@ -149,13 +149,15 @@ def use_colour(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def emit(findings: Sequence[Finding], args: argparse.Namespace, notices: Sequence[Notice] = ()) -> ExitCode:
+def emit(
+    findings: Sequence[Finding], args: argparse.Namespace, notices: Sequence[Notice] = (), skipped: int = 0
+) -> ExitCode:
     """Render findings (and notices, report/notice.py) per the output options, write them, and
-    return the exit code."""
+    return the exit code. `skipped`: entries not scanned because they are not regular files."""
     from keylatch.report import render
 
     colour = args.output is None and use_colour(args.no_color)
-    out = render(args.format, findings, colour=colour, reveal=args.show_secrets, notices=notices)
+    out = render(args.format, findings, colour=colour, reveal=args.show_secrets, notices=notices, skipped=skipped)
     if write(out, args):
         print(f"keylatch: {len(findings)} key(s) found; report written to {args.output}", file=sys.stderr)
     return ExitCode.LEAKS if findings else ExitCode.CLEAN

@@ -62,40 +62,69 @@ def today() -> dt.date:
 
 
 def settle(args: argparse.Namespace, start: Path) -> Config:
-    """The config file's settings with every given flag applied over them."""
+    """The config file's settings with every given flag applied over them.
+
+    Paths in the file are relative to the file (config.py); `.keylatch-baseline.json` is used if
+    it lies next to the file or, with no file, in the nearest directory from `start` up to the
+    repository root, so a run from a subdirectory sees the same baseline as one from the root.
+    """
     from keylatch import config
 
     cfg = config.load(args.config) if getattr(args, "config", None) else config.discover(start)
     if cfg.baseline is None:
         # `keylatch baseline create` writes this file; finding it is what makes it take effect.
-        candidate = (cfg.source.parent if cfg.source else start) / config.DEFAULT_BASELINE
-        if candidate.is_file():
+        if cfg.source is not None:
+            candidate: Path | None = cfg.source.parent / config.DEFAULT_BASELINE
+        else:
+            candidate = config.discover_baseline(start)
+        if candidate is not None and candidate.is_file():
             cfg = cfg.override(baseline=candidate)
     fail_on = getattr(args, "fail_on", None)
     return cfg.override(
         fail_on=Severity(fail_on) if fail_on else None,
         format=getattr(args, "format", None),
         baseline=getattr(args, "baseline", None),
-        exclude=(*cfg.exclude, *getattr(args, "exclude", ())) if getattr(args, "exclude", None) else None,
+        flag_exclude=tuple(getattr(args, "exclude", None) or ()) or None,
         ignore_baseline=True if getattr(args, "no_baseline", False) else None,
     )
 
 
 def scan_files(paths: Sequence[Path], cfg: Config) -> list[Finding]:
+    return scan_paths(paths, cfg)[0]
+
+
+def scan_paths(paths: Sequence[Path], cfg: Config) -> tuple[list[Finding], tuple[str, ...]]:
+    """Findings in the files under `paths` (engine + path excludes + allow comments), and the
+    entries skipped because they are not regular files (FIFOs, sockets, devices, symlinks)."""
+    import dataclasses
+    import os
+
     from keylatch import allowlist
     from keylatch.engine import scan_chunk
-    from keylatch.sources.files import file_chunks
+    from keylatch.errors import printable
+    from keylatch.sources.excludes import Excludes
+    from keylatch.sources.files import Skipped, walk
 
     rules = cfg.rules
-    allow = cfg.allowlist
+    # The walk applies the path globs, each relative to where it was written (the config file's
+    # directory, or the paths as typed); matching them again against displayed paths could drop
+    # a finding by a glob meant for another directory.
+    allow = dataclasses.replace(cfg.allowlist, paths=())
+    base = os.path.realpath(cfg.source.parent) if cfg.source is not None else None
+    excludes = Excludes(config=cfg.exclude, base=base, typed=cfg.flag_exclude)
     found: set[Finding] = set()
-    for chunk in file_chunks(paths, cfg.exclude):
+    skipped: list[str] = []
+    for chunk in walk(paths, excludes):
+        if isinstance(chunk, Skipped):
+            log.info("%s: skipped: a %s, not a regular file", printable(chunk.path), chunk.kind)
+            skipped.append(chunk.path)
+            continue
         for f, decision in allowlist.judge(scan_chunk(chunk, rules), allow, allowlist.lines_in(chunk.data)):
             if decision.keep:
                 found.add(f)
             else:
                 log.info("%s:%d: %s", f.location.path, f.location.line, decision.reason)
-    return _dedup(sorted(found, key=sort_key))
+    return _dedup(sorted(found, key=sort_key)), tuple(skipped)
 
 
 def sort_key(f: Finding) -> tuple[str, int, int, str, str]:
@@ -210,11 +239,14 @@ def apply_baseline(findings: list[Finding], known: Baseline, label: str) -> list
     return kept
 
 
-def finish(findings: list[Finding], cfg: Config, args: argparse.Namespace, notices: Sequence[Notice] = ()) -> ExitCode:
+def finish(
+    findings: list[Finding], cfg: Config, args: argparse.Namespace, notices: Sequence[Notice] = (), skipped: int = 0
+) -> ExitCode:
     """Render per the output options; exit 1 only if a finding reaches the fail-on severity.
 
     `notices` (report/notice.py) go into the report, and on stderr unless the report itself is
-    on stdout in a format that carries them."""
+    on stdout in a format that carries them. `skipped`: entries not scanned because they are not
+    regular files (the summary says so)."""
     from keylatch.commands.output import blocking, emit, verify_findings
 
     findings = verify_findings(findings, args, cfg=cfg)  # unchanged without --verify / verify = true
@@ -225,7 +257,7 @@ def finish(findings: list[Finding], cfg: Config, args: argparse.Namespace, notic
         from keylatch.report.notice import text_lines
 
         sys.stderr.write(text_lines(notices))
-    code = emit(findings, args, notices)
+    code = emit(findings, args, notices, skipped=skipped)
     block = blocking(findings, args, cfg)  # all of them unless fail-on-verdict live
     if code == ExitCode.LEAKS and not any(cfg.fails(f.severity) for f in block):
         if block:

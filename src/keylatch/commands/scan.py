@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from keylatch.commands.output import OutputArgs, add_output_arguments, add_verify_arguments
@@ -10,12 +11,14 @@ from keylatch.commands.pipeline import (
     ConfigArgs,
     add_config_arguments,
     finish,
-    scan_files,
+    scan_paths,
     settle,
     without_baseline,
 )
 from keylatch.errors import ExitCode
 from keylatch.report import FORMATS
+
+log = logging.getLogger(__name__)
 
 HELP = "scan files and directories (default: .)"
 
@@ -35,7 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="GLOB",
-        help="skip paths matching GLOB (repeatable, added to the configured excludes); nothing else is skipped",
+        help="skip paths matching GLOB, relative to PATH as typed (repeatable, added to the configured excludes, "
+        "which are relative to the config file); nothing else is skipped but FIFOs, sockets, devices and symlinks "
+        "inside directories",
     )
     add_config_arguments(parser)
     add_output_arguments(parser, FORMATS)
@@ -46,4 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: Args) -> ExitCode:
     cfg = settle(args, Path("."))
-    return finish(without_baseline(scan_files(args.paths, cfg), cfg), cfg, args)
+    found, skipped = scan_paths(args.paths, cfg)
+    if skipped and (cfg.format or "text") != "text":  # the text summary line counts them
+        log.warning("skipped %d non-regular entries (FIFOs, sockets, devices, symlinks)", len(skipped))
+    return finish(without_baseline(found, cfg), cfg, args, skipped=len(skipped))

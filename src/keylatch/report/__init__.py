@@ -15,10 +15,11 @@ FORMATS = ("text", "json", "sarif", "github")
 
 def render(
     fmt: str, findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False,
-    notices: Sequence[Notice] = (),
+    notices: Sequence[Notice] = (), skipped: int = 0,
 ) -> str:  # fmt: skip
     """`notices` (report/notice.py) go into json, sarif and github; the text report leaves them to
-    the caller, which prints them on stderr."""
+    the caller, which prints them on stderr. `skipped`: entries not scanned because they are not
+    regular files (the text summary says so)."""
     # Imported on demand: the hook path renders text only.
     if fmt == "json":
         from keylatch.report import json_report
@@ -34,4 +35,4 @@ def render(
         return github.render(findings, reveal=reveal, notices=notices)
     from keylatch.report import text
 
-    return text.render(findings, colour=colour, reveal=reveal)
+    return text.render(findings, colour=colour, reveal=reveal, skipped=skipped)

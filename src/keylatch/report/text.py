@@ -33,7 +33,7 @@ def by_urgency(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: f.verified.verdict.rank if f.verified else 0)
 
 
-def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False) -> str:
+def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False, skipped: int = 0) -> str:
     lines = []
     for f in by_urgency(findings):
         loc = f.location
@@ -51,7 +51,10 @@ def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = 
     files = len({f.location.path for f in findings})
     if findings:
         noun = "key" if len(findings) == 1 else "keys"
-        lines.append(f"keylatch: {len(findings)} {noun} found in {files} file{'s' if files != 1 else ''}")
+        summary = f"keylatch: {len(findings)} {noun} found in {files} file{'s' if files != 1 else ''}"
     else:
-        lines.append("keylatch: no keys found")
+        summary = "keylatch: no keys found"
+    if skipped:  # FIFOs, sockets, devices, symlinks in a walked directory: not opened
+        summary += f"; skipped {skipped} non-regular entr{'ies' if skipped != 1 else 'y'}"
+    lines.append(summary)
     return "\n".join(lines) + "\n"

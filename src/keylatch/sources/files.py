@@ -1,66 +1,80 @@
 """Files and directories on disk -> Chunks.
 
-Nothing is skipped but explicit excludes: no .gitignore, no binary detection (the keyword
-prefilter makes binary files cheap). The one exception is `.git/objects`, whose zlib-compressed
-content cannot hold a readable key; `keylatch history` scans those objects properly.
-Symlinks are not followed, so a link cannot lead the walk out of the tree or into a loop.
+    for item in walk([Path("src"), Path("-")], Excludes(config=("tests/fixtures/*",), base="/repo")):
+        ...  # a Chunk of a file's bytes, or Skipped(path, kind): an entry that was not opened
+
+What a PATH named on the command line may be:
+- a regular file, or a directory (walked);
+- a FIFO or a pipe (`<(cmd)` is `/dev/fd/63`), or `-` for standard input: read to its end in
+  blocks. A FIFO nobody has open for writing is a ScanError (exit 3), never a wait: it is opened
+  with O_NONBLOCK and one non-blocking read tells "no writer" (end of file at once) from "a
+  writer that has not written yet" (EAGAIN); then reads block as usual. A pipe (`pipe:[N]`) that
+  is already at its end is empty content, not an error: its writer came and went;
+- anything else (a device, a socket, a symbolic link loop, a broken link) names nothing to scan:
+  UsageError (exit 2), like a missing path. A device is never opened (`/dev/zero` never ends).
+
+Inside a directory only regular files are read. FIFOs, sockets, devices and symbolic links are
+yielded as Skipped without being opened (a FIFO would block for ever, a device never ends, a link
+could lead out of the tree or into a loop). A file is opened with O_NOFOLLOW|O_NONBLOCK and checked
+with fstat, so an entry swapped for a link or FIFO after the listing is skipped too, not waited on.
+That is one open and one fstat per file (the listing's d_type answers "is it a regular file").
+
+The walk is iterative and opens each directory relative to its parent's descriptor, so neither the
+Python stack nor PATH_MAX limits depth; a directory's descriptor is closed once its last
+subdirectory is entered, so a deep chain holds one or two.
+
+Nothing else is skipped (no .gitignore, no binary detection: the keyword prefilter makes binary
+files cheap) but explicit excludes and `.git/objects`, whose zlib-compressed content cannot hold a
+readable key (`keylatch history` scans those objects properly).
+
+Explicit excludes (sources/excludes.py) are applied on the way down: an excluded directory is
+never entered.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import errno
 import os
-from collections.abc import Iterator, Sequence
+import stat
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from keylatch.errors import ScanError, UsageError
+from keylatch.errors import KeylatchError, ScanError, UsageError, printable
 from keylatch.model import Chunk
+from keylatch.sources.excludes import Excludes, Matcher
 
-# Large files are read in blocks; consecutive blocks overlap by more than the longest match
-# (an encoded value is followed at most 64 KiB, see encoded._B64_SPAN_LIMIT).
+# Files are read in blocks; consecutive blocks overlap by more than the longest match (an encoded
+# value is followed at most 64 KiB, see encoded._B64_SPAN_LIMIT). Memory is bounded by the block
+# size whatever the file's size or line length.
 BLOCK = 32 << 20
 OVERLAP = 160 << 10
+# A read of a pipe, or of a file of unknown size, asks for this much (a pipe's buffer).
+_PIPE_READ = 64 << 10
+
+STDIN = Path("-")
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_OPEN_ENTRY = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
+_OPEN_SUBDIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
+_OPEN_NAMED = os.O_RDONLY | os.O_NONBLOCK | _CLOEXEC  # a named PATH: links followed, FIFOs never wait
 
 
-def _excluded(rel: str, excludes: Sequence[str]) -> bool:
-    parts = rel.split("/")
-    return any(
-        fnmatch.fnmatchcase(rel, pat) or any(fnmatch.fnmatchcase(p, pat) for p in parts) for pat in excludes
-    )
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A directory entry that is not a regular file, left unopened."""
+
+    path: str  # as displayed
+    kind: str  # "symlink", "FIFO", "socket", "character device", "block device"
 
 
-def iter_files(paths: Sequence[Path], excludes: Sequence[str] = ()) -> Iterator[Path]:
-    """Every regular file under `paths`, sorted per directory so output is stable."""
+def walk(paths: Sequence[Path], excludes: Excludes | None = None) -> Iterator[Chunk | Skipped]:
+    """Chunks of every file under `paths` (sorted per directory), and the entries skipped."""
     for root in paths:
-        if not root.exists() and not root.is_symlink():
-            raise UsageError(f"no such file or directory: {root}")
-        if root.is_file():
-            yield root
-            continue
-        if not root.is_dir():
-            continue
-        for dirpath, dirnames, filenames in os.walk(root, onerror=_raise):
-            base = Path(dirpath)
-            rel_dir = base.relative_to(root).as_posix()
-            keep = []
-            for d in sorted(dirnames):
-                rel = d if rel_dir == "." else f"{rel_dir}/{d}"
-                if (base / d).is_symlink() or _excluded(rel, excludes):
-                    continue
-                if d == "objects" and base.name == ".git":
-                    continue
-                keep.append(d)
-            dirnames[:] = keep
-            for name in sorted(filenames):
-                path = base / name
-                rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-                if path.is_symlink() or _excluded(rel, excludes):
-                    continue
-                yield path
-
-
-def _raise(exc: OSError) -> None:
-    raise ScanError(f"cannot read {exc.filename}: {exc.strerror}")
+        if root == STDIN:
+            yield from _chunks(0, "<stdin>")
+        else:
+            yield from _named(root, excludes or Excludes())
 
 
 def display_path(path: Path) -> str:
@@ -69,41 +83,253 @@ def display_path(path: Path) -> str:
 
 
 def read_chunks(path: Path) -> Iterator[Chunk]:
+    """The Chunks of one file, whatever it is (no type checks: for callers that know)."""
     name = display_path(path)
     try:
-        with path.open("rb") as fh:
-            data = fh.read(BLOCK)
-            line = 1
-            while True:
-                yield Chunk(data, name, first_line=line)
-                more = fh.read(BLOCK - OVERLAP)
-                if not more:
-                    return
-                keep = data[-OVERLAP:]
-                line += data.count(b"\n", 0, len(data) - len(keep))
-                data = keep + more
+        fd = os.open(path, _OPEN_NAMED)
     except OSError as exc:
-        raise ScanError(f"cannot read {name}: {exc.strerror or exc}") from exc
-
-
-STDIN = Path("-")
-
-
-def file_chunks(paths: Sequence[Path], excludes: Sequence[str] = ()) -> Iterator[Chunk]:
-    """Chunks of every file under `paths`; `-` is standard input (`git diff | keylatch scan -`)."""
-    for root in paths:
-        if root == STDIN:
-            yield from _stdin_chunks()
-        else:
-            for path in iter_files([root], excludes):
-                yield from read_chunks(path)
-
-
-def _stdin_chunks() -> Iterator[Chunk]:
-    import sys
-
+        raise _cannot_read(name, exc) from exc
     try:
-        data = sys.stdin.buffer.read()
-    except (OSError, AttributeError, ValueError) as exc:
-        raise ScanError(f"cannot read standard input: {exc}") from exc
-    yield Chunk(data, "<stdin>")
+        yield from _chunks(fd, name, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+
+
+def read_small(path: Path, limit: int) -> bytes:
+    """At most `limit + 1` bytes of the regular file `path` (more than `limit`: the caller says
+    "too large"). Anything else raises OSError without being read: a FIFO would block, a device
+    never ends. For configuration and baseline files, which come from the scanned repository."""
+    if not stat.S_ISREG(os.stat(path).st_mode):  # before open: opening a device can act
+        raise OSError(errno.EINVAL, "not a regular file")
+    fd = os.open(path, _OPEN_NAMED)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        data, _ = _fill(fd, limit + 1, st.st_size)
+        return data
+    finally:
+        os.close(fd)
+
+
+def _named(root: Path, excludes: Excludes) -> Iterator[Chunk | Skipped]:
+    shown = display_path(root)
+    try:
+        mode = os.stat(root).st_mode  # follows links: the user named this path
+    except OSError as exc:
+        raise _not_found(root, shown, exc) from exc
+    m = Matcher.of(root, shown, excludes)
+    if m.root_excluded():
+        return
+    if stat.S_ISDIR(mode):
+        try:
+            fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
+        except OSError as exc:
+            raise _cannot_read(shown, exc) from exc
+        yield from _tree(fd, m, root.name)
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        raise UsageError(f"not a file or directory: {printable(shown)} ({_kind(mode)})")
+    try:
+        fd = os.open(root, _OPEN_NAMED)
+    except OSError as exc:
+        raise _cannot_read(shown, exc) from exc
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode):
+            yield from _chunks(fd, shown, st.st_size)
+        elif stat.S_ISFIFO(st.st_mode):
+            yield from _pipe(fd, root, shown)
+        else:  # replaced since the stat above
+            raise ScanError(f"cannot read {printable(shown)}: it changed during the scan")
+    finally:
+        os.close(fd)
+
+
+def _pipe(fd: int, root: Path, shown: str) -> Iterator[Chunk]:
+    try:
+        first: bytes | None = os.read(fd, _PIPE_READ)
+    except BlockingIOError:
+        first = None  # a writer, nothing written yet
+    except OSError as exc:
+        raise _cannot_read(shown, exc) from exc
+    if first == b"" and not _is_anonymous_pipe(root):
+        raise ScanError(f"cannot read {printable(shown)}: no process is writing to this FIFO")
+    os.set_blocking(fd, True)
+    yield from _chunks(fd, shown, 0, first or b"")
+
+
+def _is_anonymous_pipe(path: Path) -> bool:
+    # /dev/fd/N and /proc/self/fd/N are links to "pipe:[inode]" for `<(cmd)`.
+    try:
+        return os.readlink(path).startswith("pipe:")
+    except OSError:
+        return False
+
+
+def _tree(top: int, m: Matcher, top_name: str) -> Iterator[Chunk | Skipped]:
+    """Every entry below the open directory `top` (closed here): each directory's entries by
+    name, then its subdirectories, depth first."""
+    fd, rel, name = top, "", top_name
+    # Directories with subdirectories still to enter: (fd, rel path, names reversed).
+    stack: list[tuple[int, str, list[str]]] = []
+    try:
+        while True:
+            subdirs = yield from _directory(fd, rel, name, m)
+            if subdirs:
+                subdirs.reverse()
+                stack.append((fd, rel, subdirs))
+            else:
+                os.close(fd)
+            fd = -1
+            if not stack:
+                return
+            parent, parent_rel, pending = stack[-1]
+            name = pending.pop()
+            rel = f"{parent_rel}/{name}" if parent_rel else name
+            try:
+                fd = os.open(name, _OPEN_SUBDIR, dir_fd=parent)
+            except OSError as exc:
+                raise _cannot_read(m.shown(rel), exc) from exc
+            finally:
+                if not pending:  # its last subdirectory: a deep chain holds no ancestors open
+                    stack.pop()
+                    os.close(parent)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        for parent, _, _ in stack:
+            os.close(parent)
+
+
+def _directory(fd: int, rel: str, dir_name: str, m: Matcher) -> Generator[Chunk | Skipped, None, list[str]]:
+    """Read the files of the open directory `fd`; return the subdirectories to enter."""
+    try:
+        with os.scandir(fd) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise _cannot_read(m.shown(rel), exc) from exc
+    subdirs = []
+    for entry in entries:
+        name = entry.name
+        path = f"{rel}/{name}" if rel else name
+        if m.excluded(path, name):
+            continue
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)  # d_type: no system call
+            is_file = not is_dir and entry.is_file(follow_symlinks=False)
+        except OSError as exc:
+            raise _cannot_read(m.shown(path), exc) from exc
+        if is_dir:
+            if not (name == "objects" and dir_name == ".git"):
+                subdirs.append(name)
+        elif is_file:
+            yield from _entry(fd, name, m.shown(path))
+        else:
+            yield Skipped(m.shown(path), _entry_kind(entry))
+    return subdirs
+
+
+def _entry(dir_fd: int, name: str, shown: str) -> Iterator[Chunk | Skipped]:
+    """A directory entry listed as a regular file: read it if it still is one."""
+    try:
+        fd = os.open(name, _OPEN_ENTRY, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW: it is a symbolic link now
+            yield Skipped(shown, "symlink")
+            return
+        raise _cannot_read(shown, exc) from exc
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode):
+            yield from _chunks(fd, shown, st.st_size)
+        else:
+            yield Skipped(shown, _kind(st.st_mode))
+    finally:
+        os.close(fd)
+
+
+def _chunks(fd: int, name: str, size: int = 0, first: bytes = b"") -> Iterator[Chunk]:
+    """Overlapping blocks of what `fd` reads from here to its end (`first`: bytes already read)."""
+    try:
+        data, end = _fill(fd, BLOCK - len(first), size - len(first))
+        data = first + data if first else data
+        offset = len(data)
+        line = 1
+        while True:
+            yield Chunk(data, name, first_line=line)
+            if end:
+                return
+            more, end = _fill(fd, BLOCK - OVERLAP, size - offset)
+            if not more:
+                return
+            offset += len(more)
+            keep = data[-OVERLAP:]
+            line += data.count(b"\n", 0, len(data) - len(keep))
+            data = keep + more
+    except OSError as exc:
+        raise _cannot_read(name, exc) from exc
+
+
+def _fill(fd: int, n: int, expected: int) -> tuple[bytes, bool]:
+    """Up to `n` bytes, reading until there are `n` or the end; and whether the end was reached.
+
+    `expected` is what fstat said is left (st_size; 0 or less: unknown, as for a pipe). A file
+    read up to that size is at its end: a small file costs one read. Otherwise the end is a read
+    that returns nothing; a pipe is asked for 64 KiB at a time (os.read allocates what it asks).
+    """
+    parts: list[bytes] = []
+    got = 0
+    while got < n:
+        left = expected - got
+        piece = os.read(fd, min(n - got, left + 1 if left > 0 else _PIPE_READ))
+        if not piece:
+            return b"".join(parts), True
+        parts.append(piece)
+        got += len(piece)
+        if 0 < left == len(piece):
+            return b"".join(parts), True
+    return b"".join(parts), False
+
+
+def _kind(mode: int) -> str:
+    for test, kind in _KINDS:
+        if test(mode):
+            return kind
+    return "special file"
+
+
+_KINDS = (
+    (stat.S_ISLNK, "symlink"),
+    (stat.S_ISFIFO, "FIFO"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISDIR, "directory"),
+)
+
+
+def _entry_kind(entry: os.DirEntry[str]) -> str:
+    if entry.is_symlink():
+        return "symlink"
+    try:
+        return _kind(entry.stat(follow_symlinks=False).st_mode)
+    except OSError:
+        return "special file"
+
+
+def _not_found(root: Path, shown: str, exc: OSError) -> KeylatchError:
+    """A PATH that names nothing (exit 2), or one that exists but cannot be reached (exit 3)."""
+    where = printable(shown)
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        broken = exc.errno == errno.ENOENT and os.path.islink(root)
+        return UsageError(f"no such file or directory: {where}" + (" (a broken symbolic link)" if broken else ""))
+    if exc.errno == errno.ELOOP:
+        return UsageError(f"symbolic link loop: {where}")
+    if exc.errno == errno.ENAMETOOLONG:
+        return UsageError(f"file name too long: {where}")
+    return _cannot_read(shown, exc)
+
+
+def _cannot_read(shown: str, exc: OSError) -> ScanError:
+    return ScanError(f"cannot read {printable(shown)}: {exc.strerror or exc}")

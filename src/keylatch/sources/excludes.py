@@ -1,0 +1,81 @@
+"""Path excludes for the walk of `keylatch scan` (sources/files.py).
+
+Excludes are globs (fnmatch: `*` also matches `/`) matched against a whole path and against each
+of its components, so `vendor` and `*.min.js` match anywhere. Configuration globs are relative
+to the configuration file's directory (`base`), wherever keylatch runs and whatever PATH it is
+given: `tests/fixtures/*` in /repo/.keylatch.yaml excludes /repo/tests/fixtures/x from /repo,
+from /repo/tests, and for `keylatch scan /repo/tests/fixtures`. A file outside `base` is matched
+as displayed. Command-line globs are relative to the PATH as typed (and so to the current
+directory for a relative PATH).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Excludes:
+    config: tuple[str, ...] = ()  # relative to `base`
+    base: str | None = None  # absolute, symlinks resolved: the configuration file's directory
+    typed: tuple[str, ...] = ()  # from the command line: relative to the PATH as typed
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """The excludes as they apply below one PATH given on the command line (internal to sources)."""
+
+    shown_root: str  # the PATH as displayed
+    config: re.Pattern[str] | None  # configuration globs
+    config_prefix: str  # the PATH relative to their base, with a trailing `/` ("" for the base)
+    typed: re.Pattern[str] | None  # command-line globs
+
+    @classmethod
+    def of(cls, root: Path, shown: str, excludes: Excludes) -> Matcher:
+        shown_root = "" if shown == "." else shown
+        if excludes.base is None:  # no configuration file: globs are matched as typed ones
+            return cls(shown_root, None, "", _compile((*excludes.typed, *excludes.config)))
+        prefix = _prefix(shown_root)  # outside the configuration's directory: as displayed
+        if excludes.config:
+            real, base = os.path.realpath(root), excludes.base.rstrip("/")
+            if real == (base or "/"):
+                prefix = ""
+            elif real.startswith(base + "/"):
+                prefix = real[len(base) + 1 :] + "/"
+        return cls(shown_root, _compile(excludes.config), prefix, _compile(excludes.typed))
+
+    def shown(self, rel: str) -> str:
+        return f"{_prefix(self.shown_root)}{rel}"
+
+    def excluded(self, rel: str, name: str) -> bool:
+        """Whether the entry `rel` (below the PATH) is excluded. Its directories were checked on
+        the way down, so of its components only `name` is left to check."""
+        c, t = self.config, self.typed
+        return bool(
+            (c is not None and (c.match(name) or c.match(self.config_prefix + rel)))
+            or (t is not None and (t.match(name) or t.match(rel) or t.match(self.shown(rel))))
+        )
+
+    def root_excluded(self) -> bool:
+        c, t = self.config, self.typed
+        path = self.config_prefix.rstrip("/")
+        if c is not None and path and any(c.match(p) for p in (path, *path.split("/"))):
+            return True
+        root = self.shown_root
+        return t is not None and bool(root) and any(t.match(p) for p in (root, *root.split("/")))
+
+
+def _prefix(path: str) -> str:
+    return "" if not path else path if path.endswith("/") else path + "/"
+
+
+def _compile(globs: Sequence[str]) -> re.Pattern[str] | None:
+    # One alternation: a file costs one match per glob group, not one per glob (fnmatchcase).
+    if not globs:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
