@@ -135,7 +135,7 @@ def _marker_problem(item: pytest.Item) -> str:
     if not (marker.args and isinstance(marker.args[0], str) and marker.args[0].strip()):
         return "@pytest.mark.prints_secrets needs a reason: prints_secrets('why this test prints a key')"
     if not item.stash.get(REVEALED, False):
-        return "@pytest.mark.prints_secrets, but the test ran no `keylatch ... --show-secrets`: remove the marker"
+        return "@pytest.mark.prints_secrets, but the test ran no revealing `keylatch` run (REVEALING): remove the marker"
     return ""
 
 
@@ -150,6 +150,11 @@ def _leaks(item: pytest.Item, report: pytest.TestReport) -> str:
         + "\n".join(f"  {line}" for line in found)
         + "\nRedact it; a test whose point is `--show-secrets` is marked @pytest.mark.prints_secrets('reason')."
     )
+
+
+# The flags with which a user explicitly asks keylatch for full keys: on screen, or in the
+# replacements file `git filter-repo --replace-text` needs (`keylatch remediate`).
+REVEALING = ("--show-secrets", "--write-replacements")
 
 
 @pytest.fixture
@@ -189,14 +194,14 @@ def keylatch(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
             cwd=cwd, env=full_env, input=input, capture_output=True, text=True, check=False,
         )  # fmt: skip
         result = Result(proc.returncode, proc.stdout, proc.stderr)
-        if may_reveal and "--show-secrets" in args:
+        if may_reveal and any(a in REVEALING for a in args):
             request.node.stash[REVEALED] = True
         else:
             # For the leak check at teardown: what this run printed and wrote.
             label = for_terminal(" ".join(("keylatch", *args)), limit=200)
             seen.extend([(f"{label}: stdout", result.out), (f"{label}: stderr", result.err)])
             seen.extend(written(tmp_path, before))
-        if "--show-secrets" not in args:
+        if not any(a in REVEALING for a in args):
             # Every CLI run in the suite doubles as a redaction test.
             assert_redacted(result.out, result.err)
         return result

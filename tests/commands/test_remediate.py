@@ -7,6 +7,8 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from keylatch.rules.synthetic import make_key
 from tests.conftest import RunKeylatch
 from tests.gitrepo import GitRepo
@@ -52,6 +54,7 @@ def test_the_plan_is_ordered_by_urgency_and_says_each_step(
     assert not (tmp_path / "replacements.txt").exists()  # written only when asked
 
 
+@pytest.mark.prints_secrets("the replacements file holds the keys by design (--write-replacements)")
 def test_the_replacements_file_is_written_only_when_asked_with_mode_0600(
     make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, tmp_path: Path
 ) -> None:

@@ -145,6 +145,7 @@ def test_a_history_report_matches_by_redacted_form_and_first_commit(
     never_sent(api, TARGET)
 
 
+@pytest.mark.prints_secrets("a --show-secrets report is the input being tested")
 def test_a_report_with_full_keys_is_matched_on_the_key_locally(
     api: Emulator, tmp_path: Path, keylatch: RunKeylatch, revoke: Revoke
 ) -> None:

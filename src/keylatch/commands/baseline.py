@@ -17,7 +17,7 @@ from keylatch.commands.pipeline import (
 )
 from keylatch.errors import ExitCode, UsageError
 from keylatch.model import Finding
-from keylatch.report.untrusted import for_data
+from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.report.untrusted import for_terminal as shown
 
 HELP = "create, update or check a baseline of accepted findings (stored as hashes, never keys)"
@@ -108,7 +108,7 @@ def run(args: Args) -> ExitCode:
 
 
 def _path_redacted(f: Finding) -> Finding:
-    path = for_data(f.location.path)
+    path = for_data(f.location.path, PATH_LIMIT)
     return f if path == f.location.path else dataclasses.replace(f, location=dataclasses.replace(f.location, path=path))
 
 

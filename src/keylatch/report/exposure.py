@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keylatch.model import KeyCheck, Verdict
+from keylatch.report.untrusted import for_data, for_terminal
 from keylatch.sources.history import KeyFinding
 
 _REMOTE = "refs/remotes/"
@@ -94,7 +95,8 @@ def by_urgency(
 
 
 def text_lines(e: Exposure) -> list[str]:
-    who = ", ".join(e.authors) or "(unknown)"
+    # Author names and ref names are the repository's text (report/untrusted.py).
+    who = ", ".join(map(for_terminal, e.authors)) or "(unknown)"
     if e.shared:
         who += f": shared key ({len(e.authors)} people committed it; OpenAI advises one key per person)"
     if e.removed:
@@ -102,7 +104,7 @@ def text_lines(e: Exposure) -> list[str]:
     else:
         span = "and still present" if e.in_head else "and still in a ref (or removal unknown)"
     where = (
-        f"published: {', '.join(r for r in e.refs if r.startswith(_REMOTE))}"
+        f"published: {', '.join(for_terminal(r) for r in e.refs if r.startswith(_REMOTE))}"
         if e.published
         else "local only: no remote-tracking ref reaches it"
     )
@@ -111,7 +113,7 @@ def text_lines(e: Exposure) -> list[str]:
 
 def as_dict(e: Exposure) -> dict[str, Any]:
     return {
-        "authors": list(e.authors),
+        "authors": [for_data(a) for a in e.authors],
         "shared": e.shared,
         "first_commit": e.first or None,
         "last_seen": e.last_seen or None,
@@ -119,7 +121,7 @@ def as_dict(e: Exposure) -> dict[str, Any]:
         "days_exposed": e.days,
         "in_head": e.in_head,
         "published": e.published,
-        "refs": list(e.refs),
+        "refs": [for_data(r) for r in e.refs],
     }
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from keylatch.model import Finding, Severity
 from keylatch.report.notice import Notice
-from keylatch.report.untrusted import for_terminal
+from keylatch.report.untrusted import PATH_LIMIT, for_terminal
 
 _COMMAND = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice"}
 
@@ -41,7 +41,7 @@ def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequen
         shown = f.secret.value if reveal else f.secret.redacted
         where = f" in commit {loc.commit[:12]}" if loc.commit else ""
         enc = " (base64-encoded)" if f.encoding else ""
-        path = _prop(for_terminal(loc.path))
+        path = _prop(for_terminal(loc.path, PATH_LIMIT))
         props = f"file={path},line={loc.line},col={loc.column},title={_prop(f'keylatch {f.rule_id}')}"
         verdict = f" Verdict: {f.verified.verdict.label} ({f.verified.reason})." if f.verified else ""
         message = (

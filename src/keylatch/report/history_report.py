@@ -19,7 +19,7 @@ from keylatch.report.exposure import as_dict, by_urgency, expose, exposures
 from keylatch.report.exposure import text_lines as exposure_lines
 from keylatch.report.json_report import verification_dict
 from keylatch.report.text import verdict_text
-from keylatch.report.untrusted import for_data, for_terminal
+from keylatch.report.untrusted import PATH_LIMIT, for_data, for_terminal
 from keylatch.rules import rule_by_id
 from keylatch.sources.history import CommitInfo, HistoryResult, KeyFinding
 
@@ -76,7 +76,7 @@ def render_text(
         boundary = " (shallow boundary: may be older)" if k.at_shallow_boundary else ""
         lines.append(f"  introduced {_commit_text(k.introduced)}{boundary}")
         for o in k.locations:
-            where = f"{for_terminal(o.path)}:{o.line}:{o.column}" if o.path else f"line {o.line}:{o.column}"
+            where = f"{for_terminal(o.path, PATH_LIMIT)}:{o.line}:{o.column}" if o.path else f"line {o.line}:{o.column}"
             author = for_terminal(o.author_name)
             by = f" {o.commit[:12]} {author}" if o.commit else f" (blob {o.blob[:12]}, in no commit)"
             lines.append(f"  at {where}{by}")
@@ -118,7 +118,7 @@ def finding_dict(
         "locations": [
             {
                 "commit": o.commit or None,
-                "path": for_data(o.path) or None,
+                "path": for_data(o.path, PATH_LIMIT) or None,
                 "line": o.line,
                 "column": o.column,
                 "author_name": for_data(o.author_name) or None,

@@ -20,9 +20,9 @@ def _paint(text: str, code: str, colour: bool) -> str:
 
 def _shown(text: str) -> str:
     """A path or remote name as the terminal may show it (report/untrusted.py)."""
-    from keylatch.report.untrusted import for_terminal
+    from keylatch.report.untrusted import PATH_LIMIT, for_terminal
 
-    return for_terminal(text)
+    return for_terminal(text, PATH_LIMIT)
 
 
 def _kind(f: Finding) -> str:

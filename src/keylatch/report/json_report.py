@@ -9,7 +9,7 @@ from typing import Any
 from keylatch import __version__
 from keylatch.model import Finding, KeyCheck
 from keylatch.report.notice import Notice
-from keylatch.report.untrusted import for_data
+from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.rules import rule_by_id
 
 # 2: `verified` (valid/invalid/unknown) became `verification` (verdict, reason, organization, project).
@@ -22,7 +22,7 @@ def finding_dict(f: Finding, reveal: bool = False) -> dict[str, Any]:
         "rule_id": f.rule_id,
         "description": rule_by_id(f.rule_id).description,
         "severity": f.severity.value,
-        "path": for_data(loc.path),
+        "path": for_data(loc.path, PATH_LIMIT),
         "line": loc.line,
         "column": loc.column,
         "commit": loc.commit,

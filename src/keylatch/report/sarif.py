@@ -16,7 +16,7 @@ from urllib.parse import quote
 from keylatch import __version__
 from keylatch.model import Finding, Severity
 from keylatch.report.notice import ALLOWED_BY_COMMENT, Notice
-from keylatch.report.untrusted import for_data
+from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.rules import DEFAULT_RULES, Rule, rule_by_id
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -76,7 +76,10 @@ def _result(f: Finding, index: int, reveal: bool) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": quote(for_data(loc.path), safe="/"), "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": {
+                        "uri": quote(for_data(loc.path, PATH_LIMIT), safe="/"),
+                        "uriBaseId": "%SRCROOT%",
+                    },
                     "region": region,
                 }
             }

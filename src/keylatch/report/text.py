@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from keylatch.model import Finding, KeyCheck, Severity
-from keylatch.report.untrusted import for_terminal
+from keylatch.report.untrusted import PATH_LIMIT, for_terminal
 
 _COLOURS = {
     Severity.CRITICAL: "\033[1;35m",
@@ -37,7 +37,7 @@ def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = 
     lines = []
     for f in by_urgency(findings):
         loc = f.location
-        where = f"{for_terminal(loc.path)}:{loc.line}:{loc.column}"
+        where = f"{for_terminal(loc.path, PATH_LIMIT)}:{loc.line}:{loc.column}"
         if loc.commit:
             where = f"{loc.commit[:12]}:{where}"
         sev = f.severity.value

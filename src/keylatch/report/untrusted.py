@@ -23,8 +23,11 @@ from keylatch.encoded import BASE64_MARKERS
 from keylatch.engine import scan_text
 from keylatch.rules import DEFAULT_RULES
 
-# Shown characters of one untrusted string. Real paths, summaries and names are far shorter.
+# Shown characters of one untrusted string. Real summaries and names are far shorter.
 LIMIT = 1024
+# A path is where the user must go to remove the key, so it is bounded only against abuse:
+# a tree 2,000 directories deep has real paths of 18,000 characters (tests/e2e/test_scan_bad_input.py).
+PATH_LIMIT = 1 << 16
 
 # A str document holds a key for the engine only if it contains one of these (the engine's
 # keyword and base64-marker prefilter; wrapped-base64 and UTF-16 detection apply to bytes only).
