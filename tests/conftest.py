@@ -135,7 +135,7 @@ def _marker_problem(item: pytest.Item) -> str:
     if not (marker.args and isinstance(marker.args[0], str) and marker.args[0].strip()):
         return "@pytest.mark.prints_secrets needs a reason: prints_secrets('why this test prints a key')"
     if not item.stash.get(REVEALED, False):
-        return "@pytest.mark.prints_secrets, but the test ran no revealing `keylatch` run (REVEALING): remove the marker"
+        return "@pytest.mark.prints_secrets, no revealing `keylatch` run (REVEALING): remove the marker"
     return ""
 
 
