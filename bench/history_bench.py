@@ -79,7 +79,10 @@ def main() -> None:
         subprocess.run(["git", "clone", "-q", "--mirror", str(a.repo), str(copy)], check=True, env=env())
         commits = subprocess.run(
             ["git", "-C", str(copy), "rev-list", "--all", "--count"],
-            capture_output=True, text=True, env=env(), check=True,  # fmt: skip
+            capture_output=True,
+            text=True,
+            env=env(),
+            check=True,  # fmt: skip
         ).stdout.strip()
         floor(copy)  # warm the page cache so both sides read from memory
         best: dict[str, float] = {}

@@ -20,7 +20,7 @@ def git_env(home: Path) -> dict[str, str]:
         gitconfig.write_text(
             "[user]\n\tname = Test User\n\temail = test@example.test\n"
             "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"
-            "[protocol \"file\"]\n\tallow = always\n"
+            '[protocol "file"]\n\tallow = always\n'
         )
     env.update(
         HOME=str(home),

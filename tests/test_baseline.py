@@ -120,9 +120,7 @@ def test_import_real_detect_secrets_baseline(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     (src / "config.env").write_text("\n".join(lines) + "\n")
-    proc = subprocess.run(
-        ["detect-secrets", "scan", "config.env"], cwd=src, capture_output=True, text=True, check=True
-    )
+    proc = subprocess.run(["detect-secrets", "scan", "config.env"], cwd=src, capture_output=True, text=True, check=True)
     ds_baseline = tmp_path / ".secrets.baseline"
     ds_baseline.write_text(proc.stdout)
     listed = {r["line_number"] for r in json.loads(proc.stdout)["results"]["config.env"]}

@@ -63,7 +63,7 @@ COMMENTED = {
     "app.js": f'const key = "{KEY}"; // pragma: allowlist secret\n',
     "q.sql": f"-- pragma: allowlist nextline secret\nSELECT '{KEY}';\n",
     "app.c": f'char *k = "{KEY}"; /* keylatch:allow */\n',
-    "page.html": f"<!-- pragma: allowlist nextline secret -->\n<meta content=\"{KEY}\">\n",
+    "page.html": f'<!-- pragma: allowlist nextline secret -->\n<meta content="{KEY}">\n',
     "conf.ini": f"key = {KEY} ; keylatch:allow\n",
     "doc.tex": f"\\def\\key{{{KEY}}} % pragma: allowlist secret\n",
 }

@@ -504,6 +504,7 @@ def test_hook_exit_codes_tell_a_rewritten_baseline_from_a_failed_scan(keylatch: 
 
 # --- detect-secrets' own git calls (rev-parse, ls-files, diff --name-only) run hardened ---
 
+
 def hostile_fsmonitor(project: Project, tmp_path: Path, how: str) -> Path:
     # A changed, staged file first: git's own `add` here would run the fsmonitor too.
     project.repo.write("keys.py", (project.path / "keys.py").read_text() + "# changed\n")

@@ -103,9 +103,7 @@ def test_github_deleted_branch_scans_nothing(tmp_path: Path, make_repo: MakeRepo
     assert plan.revs == () and plan.commits == 0 and "refs/heads/gone was deleted" in plan.description
 
 
-def test_github_pull_request_scans_from_the_merge_base(
-    forked: tuple[GitRepo, dict[str, str]], tmp_path: Path
-) -> None:
+def test_github_pull_request_scans_from_the_merge_base(forked: tuple[GitRepo, dict[str, str]], tmp_path: Path) -> None:
     origin, ids = forked
     work = clone(origin, tmp_path, branch="feature")
     env, event = github(tmp_path, "pull_request", {
@@ -170,9 +168,7 @@ def test_gitlab_push_and_new_branch(forked: tuple[GitRepo, dict[str, str]], tmp_
     assert new.revs == (ids["f4"], "^refs/remotes/origin/main") and new.commits == 2
 
 
-def test_explicit_range_and_since_win_over_the_event(
-    forked: tuple[GitRepo, dict[str, str]], tmp_path: Path
-) -> None:
+def test_explicit_range_and_since_win_over_the_event(forked: tuple[GitRepo, dict[str, str]], tmp_path: Path) -> None:
     origin, ids = forked
     work = clone(origin, tmp_path, branch="feature")
     env, event = github(tmp_path, "push", {"before": ids["c1"], "after": ids["f4"], "repository": REPO})
@@ -204,9 +200,7 @@ def test_no_ci_and_no_range_is_a_usage_error(tmp_path: Path) -> None:
         detect(env, event)
 
 
-def test_shallow_clone_missing_the_base_names_the_fix(
-    forked: tuple[GitRepo, dict[str, str]], tmp_path: Path
-) -> None:
+def test_shallow_clone_missing_the_base_names_the_fix(forked: tuple[GitRepo, dict[str, str]], tmp_path: Path) -> None:
     origin, ids = forked
     work = clone(origin, tmp_path, "--depth", "1", branch="feature")
     env, event = github(tmp_path, "push", {"ref": "refs/heads/feature", "before": ids["c2"], "after": ids["f4"],

@@ -77,7 +77,7 @@ def test_key_only_on_a_non_default_branch(make_repo: MakeRepo) -> None:
     repo.write("README", "x\n")
     repo.commit("init", date=day(1))
     repo.git("checkout", "-q", "-b", "feature/keys")
-    repo.write("settings.toml", f"[openai]\nkey = \"{key}\"\n")
+    repo.write("settings.toml", f'[openai]\nkey = "{key}"\n')
     c = repo.commit("wip", author="bob", date=day(2))
     repo.git("checkout", "-q", "main")
 

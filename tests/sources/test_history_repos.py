@@ -60,9 +60,7 @@ def missing_count(repo: Path, home: Path) -> int:
     return sum(1 for line in out.splitlines() if line.startswith("?"))
 
 
-def test_partial_clone_reports_missing_blobs_and_never_fetches(
-    make_repo: MakeRepo, home: Path, tmp_path: Path
-) -> None:
+def test_partial_clone_reports_missing_blobs_and_never_fetches(make_repo: MakeRepo, home: Path, tmp_path: Path) -> None:
     src = make_repo("src")
     three_commits(src)
     src.git("config", "uploadpack.allowFilter", "true")

@@ -189,9 +189,7 @@ def _dangling(keyed: dict[bytes, tuple[Finding, ...]], seen: set[bytes], known: 
         lst.sort(key=lambda t: (t[0], t[1].location.line, t[1].location.column))
         f = lst[0][1]
         locs = tuple(Occurrence("", "", g.location.line, g.location.column, blob=oid) for oid, g in lst)
-        out.append(
-            KeyFinding(f.rule_id, f.severity, f.secret, _NO_COMMIT, _NO_COMMIT, locs, False, (), f.encoding)
-        )
+        out.append(KeyFinding(f.rule_id, f.severity, f.secret, _NO_COMMIT, _NO_COMMIT, locs, False, (), f.encoding))
     return out
 
 

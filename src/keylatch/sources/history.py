@@ -226,9 +226,7 @@ def _finish_log(proc: subprocess.Popen[bytes], err: IO[bytes], repo: Path) -> No
         raise damage_named(repo, f"git log: {first_line(err.read())}")
 
 
-def _run_log(
-    git: Git, repo: Path, revs: tuple[Sequence[str], Sequence[str]], out: IO[bytes], err: IO[bytes]
-) -> None:
+def _run_log(git: Git, repo: Path, revs: tuple[Sequence[str], Sequence[str]], out: IO[bytes], err: IO[bytes]) -> None:
     proc = _start_log(git, *revs, out, err)
     with reaped(proc):
         _finish_log(proc, err, repo)

@@ -193,9 +193,7 @@ def _digest_found(mm: mmap.mmap, keyed: Collection[bytes]) -> LogDigest:
         commits += sum(1 for _ in _COMMIT_START.finditer(mm, start, end))
         if hasattr(mmap, "MADV_DONTNEED"):
             mm.madvise(mmap.MADV_DONTNEED, start, end - start)
-    kept = tuple(
-        (order, commit, ch) for order, (commit, ch) in sorted(entries.items()) if ch.mode != GITLINK
-    )
+    kept = tuple((order, commit, ch) for order, (commit, ch) in sorted(entries.items()) if ch.mode != GITLINK)
     links = {(ch.path, ch.new) for commit, ch in entries.values() if ch.mode == GITLINK}
     return LogDigest(commits, len(links), kept)
 

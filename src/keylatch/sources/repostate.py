@@ -65,9 +65,7 @@ def inspect(repo: Path, trust_owner: bool = False) -> RepoState:
             shallow = tuple(sorted(shallow_file.read_text(encoding="ascii").split()))
         except OSError as exc:
             raise ScanError(f"shallow clone, but cannot read {shallow_file}: {exc.strerror}") from exc
-    promisor = git.run(
-        "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$", ok_codes=(0, 1)
-    )
+    promisor = git.run("config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$", ok_codes=(0, 1))
     partial = any(
         line.split(b" ", 1)[0].lower() == b"extensions.partialclone" or line.endswith(b" true")
         for line in promisor.splitlines()
@@ -89,9 +87,5 @@ def missing_blobs(git: Git, revs: tuple[str, ...], extra: tuple[str, ...] = ()) 
 def unreachable_commits(git: Git) -> tuple[str, ...]:
     """Commits no ref reaches: dangling ones and those only a reflog remembers."""
     out = git.run("fsck", "--unreachable", "--no-reflogs", "--no-progress", "--connectivity-only")
-    shas = [
-        line.split()[2].decode("ascii")
-        for line in out.splitlines()
-        if line.startswith(b"unreachable commit ")
-    ]
+    shas = [line.split()[2].decode("ascii") for line in out.splitlines() if line.startswith(b"unreachable commit ")]
     return tuple(sorted(shas))

@@ -94,11 +94,7 @@ class BlobScanner:
                 self.progress(Progress(self.blobs, self.nbytes, now - self.started))
 
     def is_scanned(self, oid: bytes) -> bool:
-        return (
-            oid in self.found
-            or oid in self.scanned
-            or (self.cache is not None and oid in self.cache)
-        )
+        return oid in self.found or oid in self.scanned or (self.cache is not None and oid in self.cache)
 
 
 def _message(header: BlobHeader, chunks: Iterator[Chunk]) -> Iterator[Chunk]:

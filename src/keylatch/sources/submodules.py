@@ -29,9 +29,7 @@ def checked_out(root: Path) -> list[str]:
 
 def combine(outer: HistoryResult, inner: HistoryResult, prefix: str) -> HistoryResult:
     moved = tuple(
-        dataclasses.replace(
-            k, locations=tuple(dataclasses.replace(o, path=prefix + o.path) for o in k.locations)
-        )
+        dataclasses.replace(k, locations=tuple(dataclasses.replace(o, path=prefix + o.path) for o in k.locations))
         for k in inner.findings
     )
     return dataclasses.replace(
