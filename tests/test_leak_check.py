@@ -173,7 +173,7 @@ def test_the_check_flags_each_channel_in_a_real_session(tmp_path: Path) -> None:
     }, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "file report.txt written by keylatch" in proc.stdout
     assert "prints_secrets needs a reason" in proc.stdout
-    assert "ran no `keylatch ... --show-secrets`: remove the marker" in proc.stdout
+    assert "no revealing `keylatch` run (REVEALING): remove the marker" in proc.stdout
 
 
 def _outcomes(junit: Path) -> dict[str, str]:
