@@ -126,12 +126,12 @@ def test_show_secrets_warns_when_ci_is_set(
     assert r.code == 1 and NEW in r.out and "full keys are printed in CI logs" in r.err
 
 
-def test_readme_gitlab_job_on_a_new_branch(
+def test_docs_gitlab_job_on_a_new_branch(
     pr: tuple[GitRepo, dict[str, str]], tmp_path: Path, keylatch: RunKeylatch
 ) -> None:
-    """The README's GitLab job script, run as GitLab would on a push of a new branch."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    block = re.search(r"### GitLab CI\n\n```yaml\n(.*?)```", readme, re.DOTALL)
+    """docs/ci.md's GitLab job script, run as GitLab would on a push of a new branch."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ci.md").read_text()
+    block = re.search(r"## GitLab CI\n\n```yaml\n(.*?)```", doc, re.DOTALL)
     assert block
     job = yaml.safe_load(block.group(1))["keylatch"]
     _, ids = pr
