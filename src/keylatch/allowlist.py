@@ -70,6 +70,7 @@ class Allowlist:
 class Decision:
     keep: bool
     reason: str = ""
+    comment: str = ""  # the allow comment that dropped the key ("" for any other reason)
 
 
 KEEP = Decision(True)
@@ -119,13 +120,19 @@ def compile_check(pattern: str) -> str | None:
 
 
 def decide(finding: Finding, allow: Allowlist, lines: tuple[str, str] | None) -> Decision:
-    glob = path_excluded(finding.location.path, allow.paths)
+    return decide_at(finding.location.path, allow, lines)
+
+
+def decide_at(path: str, allow: Allowlist, lines: tuple[str, str] | None) -> Decision:
+    """The decision on a key at `path` whose line (and the one before) are `lines`: a finding's
+    place, or one place where a commit introduced a key (keylatch.policy.judge_keys)."""
+    glob = path_excluded(path, allow.paths)
     if glob is not None:
         return Decision(False, f"path matches exclude {glob!r}")
     if allow.pragmas and lines is not None:
         name = pragma(*lines)
         if name is not None:
-            return Decision(False, f"allowed by `{name}` comment")
+            return Decision(False, f"allowed by `{name}` comment", name)
     if allow.lines and lines is not None:
         pat = line_pattern(allow.lines, lines[1])
         if pat is not None:

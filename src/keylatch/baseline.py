@@ -3,7 +3,7 @@
 API:
 
     known = load(Path(".keylatch-baseline.json"))              # UsageError (exit 2) if malformed
-    new = subtract(findings, known, today=date.today())         # findings not in the baseline
+    new = subtract(findings, known, today())                    # findings not in the baseline
     write(path, from_findings(findings, previous=known, reason="rotated", expires=date(...)))
     expired(known, today)                                        # entries past their expiry date
     known = import_detect_secrets(Path(".secrets.baseline"))    # hashed_secret = SHA-1 of the key
@@ -44,9 +44,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from keylatch.errors import UsageError, printable
-from keylatch.model import Finding
+from keylatch.model import Finding, Keyed
 
 VERSION = 1
 ANY_RULE = "*"
@@ -55,6 +56,8 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _ENTRY_KEYS = ("rule_id", "fingerprint", "sha1", "paths", "reason", "expires")
 MAX_BYTES = 32 << 20
+
+K = TypeVar("K", bound=Keyed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +83,13 @@ class Baseline:
     entries: tuple[Entry, ...] = ()
 
 
-def subtract(findings: Iterable[Finding], baseline: Baseline, today: dt.date) -> list[Finding]:
-    """The findings no unexpired baseline entry matches, in their order."""
+def today() -> dt.date:
+    """The day expiry dates are judged on (UTC, so every CI runner agrees)."""
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def subtract(findings: Iterable[K], baseline: Baseline, today: dt.date) -> list[K]:
+    """The keys (findings, or history's keys) no unexpired baseline entry matches, in their order."""
     if not baseline.entries:
         return list(findings)
     by_sha256 = {(e.rule_id, e.fingerprint) for e in baseline.entries if e.fingerprint and not e.is_expired(today)}

@@ -9,6 +9,7 @@ import enum
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 class Severity(str, enum.Enum):
@@ -116,6 +117,23 @@ class KeyCheck:
     # From the answer's `openai-organization` / `openai-project` headers, when it names them.
     organization: str = ""
     project: str = ""
+
+
+class Keyed(Protocol):
+    """A key as baselines and policy see it: which rule found it, and the key (for its hashes).
+
+    A Finding (one place) and history's record of a key (every place it was introduced) both
+    are, so neither has to stand in for the other.
+    """
+
+    @property
+    def rule_id(self) -> str: ...
+
+    @property
+    def secret(self) -> Secret: ...
+
+    @property
+    def fingerprint(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

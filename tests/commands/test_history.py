@@ -247,3 +247,63 @@ def test_history_honours_the_baseline_excludes_and_rules_of_the_repository(
     (left,) = json.loads(result.out)["findings"]
     assert left["rule_id"] == "openai-admin-key"
     assert keylatch("history", ".", "--no-baseline", "-f", "json", cwd=repo.path).out.count('"rule_id"') == 2
+
+
+# --- the same policy as scan and ci: fail-on, and allow comments where the key was introduced ---
+
+
+@pytest.mark.parametrize(
+    ("config", "flags", "code"),
+    [
+        ("", [], 1),
+        ("", ["--fail-on", "critical"], 0),
+        ("fail-on: critical\n", [], 0),
+        ("fail-on: critical\n", ["--fail-on", "high"], 1),
+        ("fail-on: high\n", [], 1),
+    ],
+)
+def test_history_fails_only_at_or_above_fail_on(
+    make_repo: MakeRepo, keylatch: RunKeylatch, config: str, flags: list[str], code: int
+) -> None:
+    repo, key, c = leaky(make_repo)  # a project key: high
+    if config:
+        repo.write(".keylatch.yaml", config)
+    r = keylatch("history", ".", *flags, cwd=repo.path)
+    assert r.code == code, r
+    assert f"introduced {c[:12]}" in r.out  # reported either way
+    assert ("1 finding(s) below fail-on=critical: not failing" in r.err) == (code == 0)
+
+
+def test_history_fails_on_a_key_at_fail_on_among_keys_below_it(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo = make_repo()
+    repo.write("a.py", f'P = "{make_key("sk-proj-", seed=70)}"\nA = "{make_key("sk-admin-", seed=71)}"\n')
+    repo.commit("two keys")
+    assert keylatch("history", ".", "--fail-on", "critical", cwd=repo.path).code == 1  # the admin key
+
+
+ALLOW = {name: make_key("sk-proj-", seed=80 + i) for i, name in enumerate(("same", "next", "twice", "plain"))}
+
+
+@pytest.mark.parametrize("pragmas", [True, False], ids=["pragmas", "pragmas-false"])
+@pytest.mark.parametrize("command", ["history", "ci"])
+def test_allow_comments_count_where_a_commit_introduced_the_key_in_history_and_ci(
+    make_repo: MakeRepo, keylatch: RunKeylatch, command: str, pragmas: bool
+) -> None:
+    repo = make_repo()
+    repo.write(".keylatch.yaml", "pragmas: true\n" if pragmas else "pragmas: false\n")
+    base = repo.commit("config")
+    repo.write("same.py", f'K = "{ALLOW["same"]}"  # keylatch:allow test double\n')
+    repo.write("next.py", f'# pragma: allowlist nextline secret\nK = "{ALLOW["next"]}"\n')
+    repo.write("fake.py", f'K = "{ALLOW["twice"]}"  # keylatch:allow\n')
+    repo.write("real.py", f'K = "{ALLOW["twice"]}"\n')  # the same key, not allowed here
+    repo.write("plain.py", f'K = "{ALLOW["plain"]}"\n')
+    repo.commit("keys")
+    argv = ["history", "."] if command == "history" else ["ci", "--range", f"{base}..HEAD"]
+    r = keylatch(*argv, "-f", "json", cwd=repo.path)
+    assert r.code == 1, r
+    found = json.loads(r.out)["findings"]
+    paths = sorted(o["path"] for f in found for o in f.get("locations", [f]))
+    if pragmas:
+        assert paths == ["plain.py", "real.py"]
+    else:
+        assert paths == ["fake.py", "next.py", "plain.py", "real.py", "same.py"]

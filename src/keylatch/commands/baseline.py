@@ -8,13 +8,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from keylatch.commands.pipeline import (
-    add_config_arguments,
-    scan_commits,
-    scan_files,
-    settle,
-    today,
-)
+from keylatch.commands.options import ConfigArgs, add_config_arguments, config_flags
 from keylatch.errors import ExitCode, UsageError
 from keylatch.model import Finding
 from keylatch.report.untrusted import PATH_LIMIT, for_data
@@ -23,12 +17,11 @@ from keylatch.report.untrusted import for_terminal as shown
 HELP = "create, update or check a baseline of accepted findings (stored as hashes, never keys)"
 
 
-class Args(argparse.Namespace):
+class Args(ConfigArgs):
     action: str
     paths: list[Path]
     exclude: list[str]
     file: Path | None
-    config: Path | None
     reason: str | None
     expires: dt.date | None
     prune: bool
@@ -68,9 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: Args) -> ExitCode:
     from keylatch import baseline
+    from keylatch.commands.scanning import in_commits, in_files
+    from keylatch.commands.settings import policy_of, settle
     from keylatch.config import DEFAULT_BASELINE
 
-    cfg = settle(args, Path("."))
+    cfg = settle(config_flags(args, exclude=args.exclude), Path("."))
     path = args.file or cfg.baseline or Path(DEFAULT_BASELINE)
     if args.action == "check":
         return _check(path)
@@ -86,9 +81,9 @@ def run(args: Args) -> ExitCode:
         from keylatch.sources.revs import where
 
         where(Git(Path(".")), Path("."))  # not a repository: a usage error (exit 2), as everywhere
-        findings = scan_commits(Path("."), WHOLE_HISTORY, cfg)
+        findings = list(in_commits(Path("."), WHOLE_HISTORY, cfg, policy_of(cfg)).kept)
     else:
-        findings = scan_files(args.paths, cfg)
+        findings = in_files(args.paths, cfg, policy_of(cfg))[0]
     # The file is committed and shown in diffs: it stores no key, not even one in a path or reason.
     findings = [_path_redacted(f) for f in findings]
     reason = for_data(args.reason) if args.reason else args.reason
@@ -118,7 +113,7 @@ def _check(path: Path) -> ExitCode:
     # The baseline is repository content: its paths and reasons are shown as untrusted text.
     name = shown(str(path))
     known = baseline.load(path)
-    stale = baseline.expired(known, today())
+    stale = baseline.expired(known, baseline.today())
     for e in stale:
         ident = f"sha256:{e.fingerprint[:12]}" if e.fingerprint else f"sha1:{(e.sha1 or '')[:12]}"
         where = ", ".join(map(shown, e.paths)) or "?"

@@ -15,8 +15,16 @@ import os
 import sys
 from pathlib import Path
 
-from keylatch.commands.output import OutputArgs, add_output_arguments, add_verify_arguments
-from keylatch.commands.pipeline import ConfigArgs, add_config_arguments, finish
+from keylatch.commands.options import (
+    ConfigArgs,
+    OutputArgs,
+    VerifyArgs,
+    add_config_arguments,
+    add_output_arguments,
+    add_verify_arguments,
+    config_flags,
+    verify_flags,
+)
 from keylatch.errors import ExitCode, ScanError, UsageError
 from keylatch.report import FORMATS
 
@@ -28,12 +36,11 @@ if TYPE_CHECKING:
 HELP = "scan the commits of this CI push / pull request / merge request (GitHub Actions, GitLab CI)"
 
 
-class Args(OutputArgs, ConfigArgs):
+class Args(OutputArgs, ConfigArgs, VerifyArgs):
     repo: Path
     range: str | None
     since: str | None
     format: str | None
-    fail_on: str | None
     trust_repo_owner: bool
 
 
@@ -58,8 +65,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: Args) -> ExitCode:
+    from keylatch import policy
     from keylatch.commands.ci_settings import Where, settle_range
-    from keylatch.commands.pipeline import apply_baseline, judge_commits
+    from keylatch.commands.output import finish
+    from keylatch.commands.scanning import in_commits
     from keylatch.report.untrusted import for_terminal
     from keylatch.sources.ci_range import detect, load_event, resolve
     from keylatch.sources.gitcmd import Git
@@ -88,22 +97,27 @@ def run(args: Args) -> ExitCode:
     # Branch names in the description come from the pull request: attacker text (report/untrusted.py).
     about = for_terminal(f"{plan.origin}: scanning {plan.commits} {noun} ({plan.description})")
     print(f"keylatch: {about}", file=sys.stderr)
+    verifying = verify_flags(args)
+    commits = Git(args.repo, config=_trust(args))  # where verification finds Azure endpoints
     if not plan.head:  # nothing to scan (a deleted branch): the settings do not matter
         from keylatch.config import Config
 
-        return finish([], Config().override(format=args.format), args)
+        return finish([], Config().override(format=args.format), policy.Policy(), args, verifying, repo=commits)
     # The range is judged with its base's configuration and baseline (commands/ci_settings.py).
-    judged = settle_range(args, git, Where(top, prefix), plan.base, plan.head)
+    flags = config_flags(args, format=args.format)
+    judged = settle_range(flags, git, Where(top, prefix), plan.base, plan.head)
     cfg = judged.cfg
+    pol = policy.Policy(allow=cfg.allowlist, known=judged.known, baseline_label=judged.baseline_label,
+                        fail_on=cfg.fail_on)  # fmt: skip
     # resolve() has checked that the range stops short of any shallow boundary.
-    findings, by_comment = (
-        judge_commits(args.repo, plan.revs, cfg, trust_owner=args.trust_repo_owner, allow_shallow=True)
+    found = (
+        in_commits(args.repo, plan.revs, cfg, pol, trust_owner=args.trust_repo_owner, allow_shallow=True)
         if plan.commits
-        else ([], [])
+        else policy.Allowed(())
     )
-    if judged.known is not None:
-        findings = apply_baseline(findings, judged.known, judged.baseline_label)
-    return finish(findings, cfg, args, (*judged.notices, *map(_allowed, by_comment)))
+    reported = policy.known(found.kept, pol)
+    notices = (*judged.notices, *map(_allowed, found.by_comment))
+    return finish(reported, cfg, pol, args, verifying, notices=notices, repo=commits)
 
 
 def _allowed(found: tuple[Finding, str]) -> Notice:

@@ -6,7 +6,7 @@ So a range is judged with the settings its base commit holds (what the protected
 accepted), read from git, and every change the range makes to them is named in the report.
 The range's head is read too, only to check it: a configuration the range breaks is exit 2.
 
-    judged = settle_range(args, Git(top), Where(top, prefix, cwd), plan.base, plan.head)
+    judged = settle_range(config_flags(args), Git(top), Where(top, prefix), plan.base, plan.head)
     judged.cfg, judged.known, judged.notices
 
 Which files: as config.discover on disk: `.keylatch.yaml`, `.keylatch.yml` or a pyproject.toml
@@ -32,13 +32,12 @@ from typing import TYPE_CHECKING
 
 from keylatch.config import DEFAULT_BASELINE, YAML_NAMES, Config, load, load_bytes
 from keylatch.errors import UsageError
-from keylatch.model import Severity
 from keylatch.report.notice import JUDGED_WITH, SETTINGS_CHANGED, SETTINGS_INVALID, Notice, safe
 from keylatch.sources.commit_files import Entry, entries_at, read_blobs
 
 if TYPE_CHECKING:
     from keylatch.baseline import Baseline
-    from keylatch.commands.pipeline import ConfigArgs
+    from keylatch.commands.options import ConfigFlags
     from keylatch.sources.gitcmd import Git
 
 PYPROJECT = "pyproject.toml"
@@ -137,19 +136,19 @@ class _Reader:
         return self.blobs.get(e.oid) if e is not None and e.regular else None
 
 
-def settle_range(args: ConfigArgs, git: Git, where: Where, base: str | None, head: str) -> Judged:
+def settle_range(flags: ConfigFlags, git: Git, where: Where, base: str | None, head: str) -> Judged:
     """The settings of `base` (None: defaults) with the flags over them, and the notices."""
     reader = _Reader(git, [base, head])
-    explicit = [_inside(where.top, p) if p is not None else None for p in (args.config, args.baseline)]
+    explicit = [_inside(where.top, p) if p is not None else None for p in (flags.config, flags.baseline)]
     reader.want([*_candidates(where.prefix), *(p for p in explicit if p)])
     # A file the command line names is repository content when git tracks it at either end.
     tracked = [p is not None and any(reader.entry(c, p) for c in (base, head)) for p in explicit]
-    at_base = _side(args, reader, where, base, tracked)  # no base: only what the command line names
-    at_head = _side(args, reader, where, head, tracked)
+    at_base = _side(flags, reader, where, base, tracked)  # no base: only what the command line names
+    at_head = _side(flags, reader, where, head, tracked)
     if at_head.problem:
         # The range leaves keylatch's configuration broken: fix it before it merges (exit 2).
         raise UsageError(f"{at_head.problem} (in {head[:12]}, the head of the range)")
-    notices = [_judged_with(base, at_base, args.no_baseline)]
+    notices = [_judged_with(base, at_base, flags.no_baseline)]
     if at_base.problem:
         notices.append(Notice(SETTINGS_INVALID, "warning", safe(
             f"{at_base.problem} (in the base commit {(base or '')[:12]}): not applied; keylatch's defaults "
@@ -157,34 +156,34 @@ def settle_range(args: ConfigArgs, git: Git, where: Where, base: str | None, hea
     watched = [*_candidates(where.prefix), *(p for p in explicit if p)]
     notices += _changes(reader, base, head, watched, (at_base.baseline_path, at_head.baseline_path))
     cfg = at_base.cfg.override(
-        fail_on=Severity(args.fail_on) if getattr(args, "fail_on", None) else None,
-        format=getattr(args, "format", None),
-        ignore_baseline=True if args.no_baseline else None,
+        fail_on=flags.fail_on,
+        format=flags.format,
+        ignore_baseline=True if flags.no_baseline else None,
     )
-    return Judged(cfg, None if args.no_baseline else at_base.known, at_base.baseline_label, tuple(notices))
+    return Judged(cfg, None if flags.no_baseline else at_base.known, at_base.baseline_label, tuple(notices))
 
 
-def _side(args: ConfigArgs, reader: _Reader, where: Where, commit: str | None, tracked: Sequence[bool]) -> _Side:
+def _side(flags: ConfigFlags, reader: _Reader, where: Where, commit: str | None, tracked: Sequence[bool]) -> _Side:
     """What `commit` says keylatch's settings are (with --config/--baseline applied); for None,
     an empty commit: defaults, unless the command line names a file from disk."""
     from keylatch import baseline
 
     try:
-        cfg, config_path, config_label = _config(args, reader, where, commit, tracked[0])
+        cfg, config_path, config_label = _config(flags, reader, where, commit, tracked[0])
     except UsageError as exc:
         return _Side(problem=str(exc))
     at = _Side(cfg, config_path, config_label)
-    if args.no_baseline:
+    if flags.no_baseline:
         return at
     try:
-        if args.baseline is not None and not tracked[1]:
-            return replace(at, known=baseline.load(args.baseline), baseline_label=f"{args.baseline} (from disk)")
-        if args.baseline is not None:
-            wanted, configured = args.baseline, True
+        if flags.baseline is not None and not tracked[1]:
+            return replace(at, known=baseline.load(flags.baseline), baseline_label=f"{flags.baseline} (from disk)")
+        if flags.baseline is not None:
+            wanted, configured = flags.baseline, True
         elif cfg.baseline is not None:
             wanted, configured = cfg.baseline, True
         else:
-            # As pipeline.settle: next to the config file, else where ci runs.
+            # As settings.settle: next to the config file, else where ci runs.
             near = cfg.source.parent if cfg.source is not None else where.top / where.prefix
             wanted, configured = near / DEFAULT_BASELINE, False
         path = _inside(where.top, wanted)
@@ -207,12 +206,12 @@ def _side(args: ConfigArgs, reader: _Reader, where: Where, commit: str | None, t
 
 
 def _config(
-    args: ConfigArgs, reader: _Reader, where: Where, commit: str | None, tracked: bool
+    flags: ConfigFlags, reader: _Reader, where: Where, commit: str | None, tracked: bool
 ) -> tuple[Config, str | None, str]:
-    if args.config is not None and not tracked:
-        return load(args.config), None, f"{args.config} (from disk)"  # not repository content
-    if args.config is not None:
-        path = _inside(where.top, args.config)
+    if flags.config is not None and not tracked:
+        return load(flags.config), None, f"{flags.config} (from disk)"  # not repository content
+    if flags.config is not None:
+        path = _inside(where.top, flags.config)
         assert path is not None
         data = reader.data(commit, path)
         if data is None:

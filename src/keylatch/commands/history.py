@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keylatch.commands.output import OutputArgs, VerifyArgs, add_output_arguments, add_verify_arguments, write
-from keylatch.commands.pipeline import ConfigArgs, add_config_arguments
+from keylatch.commands.options import (
+    ConfigArgs,
+    OutputArgs,
+    VerifyArgs,
+    add_config_arguments,
+    add_output_arguments,
+    add_verify_arguments,
+    config_flags,
+    output_flags,
+    verify_flags,
+)
 from keylatch.errors import ExitCode, UsageError
 from keylatch.report import FORMATS
 
 if TYPE_CHECKING:
-    from keylatch.config import Config
+    from keylatch.policy import Policy
     from keylatch.sources.gitcmd import Git
     from keylatch.sources.history import HistoryResult
     from keylatch.sources.scanner import Progress
-    from keylatch.verify.context import Context
 
 HELP = "scan every commit of every ref (or a range) for keys, with who introduced them and where"
 
@@ -65,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--trust-repo-owner", action="store_true",
         help="scan a repository owned by another user (keylatch never runs its hooks or drivers)",
     )  # fmt: skip
-    add_config_arguments(parser, fail_on=False)
+    add_config_arguments(parser)
     # sarif/github render one result per place a key was introduced (report/sarif.py, github.py).
     add_output_arguments(parser, FORMATS)
     add_verify_arguments(parser)
@@ -107,22 +116,26 @@ def run(args: Args) -> ExitCode:
 
 
 def _scan(args: Args, path: Path) -> ExitCode:
-    from keylatch.commands.pipeline import settle
+    from keylatch import policy
+    from keylatch.commands.output import verification, verify_findings, write
+    from keylatch.commands.scanning import places
+    from keylatch.commands.settings import policy_of, settle
     from keylatch.report.history_report import render, summary
     from keylatch.sources.discover import branch_ref, discover
-    from keylatch.sources.gitcmd import Git
     from keylatch.sources.history import scan_history
     from keylatch.sources.repostate import inspect
 
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
     found = discover(path)
-    git = Git(found.root, config=(f"safe.directory={found.root.resolve()}",) if args.trust_repo_owner else ())
+    git = _git(found.root, args.trust_repo_owner)
     if args.range or args.since:
         inspect(found.root, args.trust_repo_owner)  # an unreadable repository says why before a revision is judged
     revs = revisions(args, [branch_ref(found.root, b) for b in args.branch], git)
-    # The scanned repository's own config (rules, excludes, baseline) applies, as in scan and ci.
-    cfg = settle(args, found.root)
+    # The scanned repository's own config (rules, excludes, allow comments, baseline, fail-on)
+    # applies, as in scan and ci.
+    cfg = settle(config_flags(args, format=args.format), found.root)
+    pol = policy_of(cfg)
     scan = functools.partial(
         scan_history,
         rules=cfg.rules,
@@ -134,6 +147,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
         progress=_progress if sys.stderr.isatty() else None,
     )
     result = scan(found.root, revs)
+    gits = [git]
     if args.recurse_submodules and not found.bare:
         from keylatch.sources.submodules import checked_out, combine
 
@@ -141,60 +155,49 @@ def _scan(args: Args, path: Path) -> ExitCode:
             # A submodule has its own refs: its whole history is scanned, whatever the range.
             inner = scan(found.root / sub)
             result = combine(result, inner, prefix=f"{sub}/")
+            gits.append(_git(found.root / sub, args.trust_repo_owner))
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
-    result = _suppress(result, cfg)
-    from keylatch.commands.output import blocking, verify_findings
-    from keylatch.commands.pipeline import findings_of
-
+    result = _judged(result, pol, gits)
     # One finding per place; --verify asks once per key and finds Azure endpoints in the commits.
-    places = verify_findings(findings_of(result), args, _endpoint_context(args, found.root))
-    verdicts = {f.fingerprint: f.verified for f in places if f.verified}
+    # Only the flags turn verification on: a repository history audits cannot (output.verification).
+    verifying = verify_flags(args)
+    reported = verify_findings(places(result), verifying, None, git)
+    verdicts = {f.fingerprint: f.verified for f in reported if f.verified}
+    out = output_flags(args, args.format)
     if args.format in ("sarif", "github"):
         from keylatch.report import render as render_findings
 
-        out = render_findings(args.format, places, reveal=args.show_secrets)
+        text = render_findings(args.format, reported, reveal=args.show_secrets)
     else:
-        out = render(args.format, result, reveal=args.show_secrets, verdicts=verdicts)
-    write(out, args)
+        text = render(args.format, result, reveal=args.show_secrets, verdicts=verdicts)
+    write(text, out)
     if args.format == "json" or args.output is not None:
         print(summary(result), file=sys.stderr)
-    # --fail-on-verdict live: keys found revoked do not fail the run; every other key does.
-    dead = {f.fingerprint for f in places} - {f.fingerprint for f in blocking(places, args)}
-    return ExitCode.LEAKS if any(k.fingerprint not in dead for k in result.findings) else ExitCode.CLEAN
+    # --fail-on-verdict live: keys found revoked do not fail the run; every other key at or
+    # above fail-on does.
+    pol = dataclasses.replace(pol, fail_on_verdict=verification(verifying, None)[1])
+    dead = {f.fingerprint for f in reported} - {f.fingerprint for f in policy.alive(reported, pol)}
+    return ExitCode.LEAKS if policy.failing(result.findings, dead, pol) else ExitCode.CLEAN
 
 
-def _endpoint_context(args: Args, root: Path) -> Context | None:
-    if not args.verify:
-        return None
+def _git(root: Path, trust_owner: bool) -> Git:
     from keylatch.sources.gitcmd import Git
-    from keylatch.verify.context import Commits
 
-    return Commits(Git(root, config=(f"safe.directory={root.resolve()}",) if args.trust_repo_owner else ()))
+    return Git(root, config=(f"safe.directory={root.resolve()}",) if trust_owner else ())
 
 
-def _suppress(result: HistoryResult, cfg: Config) -> HistoryResult:
-    """Drop keys the baseline accepts and places the configured excludes cover.
+def _judged(result: HistoryResult, pol: Policy, gits: Sequence[Git]) -> HistoryResult:
+    """The keys the policy reports: places under excludes, allow comments or allow-lines taken
+    out (each read from the version of the file the introducing commit wrote, as ci reads it),
+    keys with no place left or accepted by the baseline dropped."""
+    from keylatch import policy
+    from keylatch.commands.scanning import blob_lines
 
-    A key stays if any place it was introduced is not excluded. Allow comments are not applied
-    here: they belong to one version of one file, and a key's history spans many.
-    """
-    import dataclasses
-
-    from keylatch.allowlist import path_excluded
-    from keylatch.commands.pipeline import without_baseline
-    from keylatch.model import Finding, Location
-
-    kept = []
-    for key in result.findings:
-        places = tuple(o for o in key.locations if path_excluded(o.path, cfg.exclude) is None)
-        if key.locations and not places:
-            continue
-        kept.append(dataclasses.replace(key, locations=places))
-    # The baseline matches keys (rule and hash), not places: one stand-in finding per key.
-    stand_ins = [Finding(k.rule_id, k.severity, k.secret, Location("", 0, 0)) for k in kept]
-    accepted = {f.fingerprint for f in without_baseline(stand_ins, cfg)}
-    return dataclasses.replace(result, findings=tuple(k for k in kept if k.fingerprint in accepted))
+    lines_at = None
+    if pol.allow.pragmas or pol.allow.lines:
+        lines_at = blob_lines(gits, (o.blob for k in result.findings for o in k.locations if o.blob))
+    return dataclasses.replace(result, findings=tuple(policy.judge_keys(result.findings, pol, lines_at)))
 
 
 def _progress(p: Progress) -> None:

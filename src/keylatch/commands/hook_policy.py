@@ -7,9 +7,7 @@ the default rules find nothing needs none of it, and the hook stays fast.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from keylatch.model import Chunk, Finding
@@ -17,53 +15,42 @@ from keylatch.model import Chunk, Finding
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keylatch.config import Config
+    from keylatch.policy import Outcome, Policy
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    blocking: tuple[Finding, ...]  # at or above fail-on: the hook refuses
-    below: tuple[Finding, ...] = ()  # reported, but below fail-on
-    # `verify = true` with `fail-on-verdict = "live"`: keys the API called revoked, reported only.
-    dead: tuple[Finding, ...] = ()
+def settle(start: Path) -> tuple[Config, Policy]:
+    """The repository's keylatch config (and its default baseline file), as `keylatch scan` reads
+    it with no flags, and the policy it makes (fail-on-verdict only with `verify = true`)."""
+    from keylatch.commands.options import ConfigFlags
+    from keylatch.commands.settings import policy_of
+    from keylatch.commands.settings import settle as settle_flags
+
+    cfg = settle_flags(ConfigFlags(), start)
+    return cfg, policy_of(cfg, cfg.fail_on_verdict if cfg.verify else "any")
 
 
-def settle(start: Path) -> Config:
-    """The repository's keylatch config (and its default baseline file), as `keylatch ci` reads it."""
-    from keylatch.commands.pipeline import settle as settle_args
-
-    return settle_args(argparse.Namespace(), start)
-
-
-def judge_chunks(chunks: Sequence[Chunk], cfg: Config) -> list[Finding]:
+def judge_chunks(chunks: Sequence[Chunk], cfg: Config, pol: Policy) -> list[Finding]:
     """Findings of the configured rules in `chunks`, minus excluded paths and allow comments."""
-    from keylatch import allowlist
+    from keylatch import allowlist, policy
     from keylatch.engine import scan_chunk
 
     kept: list[Finding] = []
     for chunk in chunks:
-        found = scan_chunk(chunk, cfg.rules)
-        kept += allowlist.apply(found, cfg.allowlist, allowlist.lines_in(chunk.data))
+        kept += policy.allowed(scan_chunk(chunk, cfg.rules), pol, allowlist.lines_in(chunk.data)).kept
     return kept
 
 
-def verdict(findings: Sequence[Finding], cfg: Config) -> Verdict:
-    from keylatch.commands.pipeline import without_baseline
+def verdict(findings: Sequence[Finding], cfg: Config, pol: Policy) -> Outcome:
+    from keylatch import policy
 
-    reported = without_baseline(list(findings), cfg)
+    reported = policy.known(findings, pol)
     if cfg.verify and reported:
         # Only with `verify = true` in the config: the network code loads only then.
-        from keylatch.commands.output import blocking, verify_findings
+        from keylatch.commands.options import VerifyFlags
+        from keylatch.commands.output import verify_findings
+        from keylatch.sources.gitcmd import Git
 
         # Pushed findings carry commits: an Azure key's endpoint is looked for in its commit.
-        args = argparse.Namespace(repo=Path(".") if any(f.location.commit for f in reported) else None)
-        reported = verify_findings(reported, args, cfg=cfg)
-        alive = {id(f) for f in blocking(reported, args, cfg)}
-        dead = tuple(f for f in reported if id(f) not in alive)
-        reported = [f for f in reported if id(f) in alive]
-    else:
-        dead = ()
-    return Verdict(
-        tuple(f for f in reported if cfg.fails(f.severity)),
-        tuple(f for f in reported if not cfg.fails(f.severity)),
-        dead,
-    )
+        repo = Git(Path(".")) if any(f.location.commit for f in reported) else None
+        reported = verify_findings(reported, VerifyFlags(), cfg, repo)
+    return policy.judge(reported, pol)

@@ -60,15 +60,15 @@ def run(args: Args) -> ExitCode:
     from pathlib import Path
 
     from keylatch.commands import hook_policy
-    from keylatch.commands.pipeline import scan_commits
+    from keylatch.commands.scanning import in_commits
     from keylatch.report import hook_text
 
-    cfg = hook_policy.settle(Path.cwd())
+    cfg, pol = hook_policy.settle(Path.cwd())
     # Excluded paths, disabled rules and allow comments are applied as `keylatch ci` does. A push
     # from a shallow clone is fine: its new commits are all here, and the range stops at what the
     # remote already has.
-    found = scan_commits(Path("."), plan.revs, cfg, allow_shallow=True)
-    verdict = hook_policy.verdict(found, cfg)
+    found = in_commits(Path("."), plan.revs, cfg, pol, allow_shallow=True).kept
+    verdict = hook_policy.verdict(found, cfg, pol)
     if verdict.below:
         below = sorted(verdict.below, key=_order)
         sys.stderr.write(hook_text.warning(below, "below the configured fail-on severity (not blocking)", colour=False))

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from keylatch.commands.pipeline import ConfigArgs, add_config_arguments
+from keylatch.commands.options import ConfigArgs, add_config_arguments, config_flags
 from keylatch.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -205,10 +205,13 @@ def _line(f: Found) -> str:
 def _load(args: Args) -> list[Found]:
     if len(args.sources) == 1 and args.sources[0].suffix == ".json" and args.sources[0].is_file():
         return from_report(args.sources[0])
-    from keylatch.commands.pipeline import scan_files, settle, without_baseline
+    from keylatch import policy
+    from keylatch.commands.scanning import in_files
+    from keylatch.commands.settings import policy_of, settle
 
-    cfg = settle(args, Path("."))
-    found = without_baseline(scan_files(args.sources, cfg), cfg)
+    cfg = settle(config_flags(args, exclude=args.exclude), Path("."))
+    pol = policy_of(cfg)
+    found = policy.known(in_files(args.sources, cfg, pol)[0], pol)
     keys: dict[str, Found] = {}
     for f in found:
         keys.setdefault(

@@ -6,14 +6,15 @@ import argparse
 import logging
 from pathlib import Path
 
-from keylatch.commands.output import OutputArgs, add_output_arguments, add_verify_arguments
-from keylatch.commands.pipeline import (
+from keylatch.commands.options import (
     ConfigArgs,
+    OutputArgs,
+    VerifyArgs,
     add_config_arguments,
-    finish,
-    scan_paths,
-    settle,
-    without_baseline,
+    add_output_arguments,
+    add_verify_arguments,
+    config_flags,
+    verify_flags,
 )
 from keylatch.errors import ExitCode
 from keylatch.report import FORMATS
@@ -23,11 +24,10 @@ log = logging.getLogger(__name__)
 HELP = "scan files and directories (default: .)"
 
 
-class Args(OutputArgs, ConfigArgs):
+class Args(OutputArgs, ConfigArgs, VerifyArgs):
     paths: list[Path]
     exclude: list[str]
     format: str | None
-    fail_on: str | None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,8 +50,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: Args) -> ExitCode:
-    cfg = settle(args, Path("."))
-    found, skipped = scan_paths(args.paths, cfg)
+    from keylatch import policy
+    from keylatch.commands.output import finish
+    from keylatch.commands.scanning import in_files
+    from keylatch.commands.settings import policy_of, settle
+
+    cfg = settle(config_flags(args, format=args.format, exclude=args.exclude), Path("."))
+    pol = policy_of(cfg)
+    found, skipped = in_files(args.paths, cfg, pol)
     if skipped and (cfg.format or "text") != "text":  # the text summary line counts them
         log.warning("skipped %d non-regular entries (FIFOs, sockets, devices, symlinks)", len(skipped))
-    return finish(without_baseline(found, cfg), cfg, args, skipped=len(skipped))
+    reported = policy.known(found, pol)
+    return finish(reported, cfg, pol, args, verify_flags(args), skipped=len(skipped))

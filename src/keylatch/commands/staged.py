@@ -73,13 +73,13 @@ def run(args: Args) -> ExitCode:
 
         from keylatch.commands import hook_policy
 
-        cfg = hook_policy.settle(Path.cwd())
-        found = hook_policy.judge_chunks(src.chunks(contents), cfg)
-        verdict = hook_policy.verdict(found, cfg)
+        cfg, pol = hook_policy.settle(Path.cwd())
+        found = hook_policy.judge_chunks(src.chunks(contents), cfg, pol)
+        verdict = hook_policy.verdict(found, cfg, pol)
         blocking, below = _sorted(verdict.blocking), _sorted([*verdict.below, *verdict.dead])
         committed = {f.fingerprint for f in found}
-        later = [f for f in hook_policy.judge_chunks(src.chunks(worktree), cfg) if f.fingerprint not in committed]
-        unstaged = _sorted(hook_policy.verdict(later, cfg).blocking)
+        later = [f for f in hook_policy.judge_chunks(src.chunks(worktree), cfg, pol) if f.fingerprint not in committed]
+        unstaged = _sorted(hook_policy.verdict(later, cfg, pol).blocking)
     if not (blocking or below or unstaged or args.format == "json"):
         # The common case, kept free of the report package (and keylatch.model behind it).
         nbytes = sum(len(data) for _, data, _ in contents)

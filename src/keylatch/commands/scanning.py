@@ -1,0 +1,151 @@
+"""Findings in files on disk and in commits, judged by the policy: what scan, ci, baseline,
+revoke and pre-push report before the baseline.
+
+    found, skipped = in_files(paths, cfg, pol)            # engine + path excludes + allow comments
+    judged = in_commits(repo, revs, cfg, pol)             # the same, per place a commit introduced a key
+    lines_at = blob_lines([git], blob_ids)                # allow comments as the commits wrote them
+
+Light at import time (command modules import it); the work imports inside.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from keylatch.model import Finding
+
+if TYPE_CHECKING:
+    from keylatch.config import Config
+    from keylatch.policy import Allowed, LinesAt, Policy
+    from keylatch.sources.gitcmd import Git
+    from keylatch.sources.history import HistoryResult
+
+log = logging.getLogger(__name__)
+
+
+def in_files(paths: Sequence[Path], cfg: Config, pol: Policy) -> tuple[list[Finding], tuple[str, ...]]:
+    """Findings in the files under `paths` (engine + path excludes + allow comments), and the
+    entries skipped because they are not regular files (FIFOs, sockets, devices, symlinks)."""
+    import dataclasses
+    import os
+
+    from keylatch import allowlist, policy
+    from keylatch.engine import scan_chunk
+    from keylatch.errors import printable
+    from keylatch.sources.excludes import Excludes
+    from keylatch.sources.files import Skipped, walk
+
+    rules = cfg.rules
+    # The walk applies the path globs, each relative to where it was written (the config file's
+    # directory, or the paths as typed); matching them again against displayed paths could drop
+    # a finding by a glob meant for another directory.
+    pol = dataclasses.replace(pol, allow=dataclasses.replace(pol.allow, paths=()))
+    base = os.path.realpath(cfg.source.parent) if cfg.source is not None else None
+    excludes = Excludes(config=cfg.exclude, base=base, typed=cfg.flag_exclude)
+    found: set[Finding] = set()
+    skipped: list[str] = []
+    for chunk in walk(paths, excludes):
+        if isinstance(chunk, Skipped):
+            log.info("%s: skipped: a %s, not a regular file", printable(chunk.path), chunk.kind)
+            skipped.append(chunk.path)
+            continue
+        found.update(policy.allowed(scan_chunk(chunk, rules), pol, allowlist.lines_in(chunk.data)).kept)
+    return _dedup(sorted(found, key=sort_key)), tuple(skipped)
+
+
+def sort_key(f: Finding) -> tuple[str, int, int, str, str]:
+    return (f.location.path, f.location.line, f.location.column, f.rule_id, f.location.commit or "")
+
+
+def _dedup(findings: list[Finding]) -> list[Finding]:
+    # Overlapping blocks of a large file can report the same key twice.
+    seen: set[tuple[str, int, int, str, str | None]] = set()
+    out = []
+    for f in findings:
+        k = (f.location.path, f.location.line, f.location.column, f.fingerprint, f.location.commit)
+        if k not in seen:
+            seen.add(k)
+            out.append(f)
+    return out
+
+
+def places(result: HistoryResult) -> list[Finding]:
+    """One Finding per place a commit introduced a key (history keeps one record per key; the
+    reports of ci and pre-push, SARIF and --verify work per place)."""
+    from keylatch.model import Location
+
+    return [
+        Finding(k.rule_id, k.severity, k.secret, Location(o.path, o.line, o.column, o.commit, o.blob or None),
+                encoding=k.encoding)
+        for k in result.findings
+        for o in k.locations
+    ]  # fmt: skip
+
+
+def in_commits(
+    repo: Path,
+    revs: Sequence[str],
+    cfg: Config,
+    pol: Policy,
+    *,
+    trust_owner: bool = False,
+    allow_shallow: bool = False,
+) -> Allowed:
+    """One Finding per place a commit of `revs` introduced a key, minus excluded and allowed ones
+    (sorted), and those an allow comment dropped, with the comment's name.
+
+    Allow comments are read from the blob each key was found in (one `cat-file --batch`).
+    """
+    from keylatch import policy
+    from keylatch.sources.gitcmd import Git
+    from keylatch.sources.history import scan_history
+
+    result = scan_history(repo, revs, rules=cfg.rules, allow_shallow=allow_shallow, trust_owner=trust_owner)
+    found = places(result)
+    git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
+    lines_at = blob_lines([git], (f.location.blob for f in found if f.location.blob))
+    judged = policy.allowed(found, pol, lambda f: lines_at(f.location.blob or "", f.location.line))
+    return policy.Allowed(
+        tuple(sorted(judged.kept, key=sort_key)), tuple(sorted(judged.by_comment, key=lambda fc: sort_key(fc[0])))
+    )
+
+
+def blob_lines(gits: Sequence[Git], ids: Iterable[str]) -> LinesAt:
+    """(previous line, line) of the blobs `ids`, read with one `cat-file --batch` per repository
+    (the first that has a blob wins: a submodule's blobs are in its own repository); None for a
+    blob none has, so its allow comment cannot be checked and the key stays."""
+    from keylatch import allowlist
+
+    wanted = set(ids)
+    blobs: dict[str, bytes] = {}
+    for git in gits:
+        blobs.update(_blobs(git, wanted - set(blobs)))
+
+    def lines_at(blob: str, line: int) -> tuple[str, str] | None:
+        data = blobs.get(blob)
+        return allowlist.lines_at(data, line) if data is not None else None
+
+    return lines_at
+
+
+def _blobs(git: Git, ids: Iterable[str]) -> dict[str, bytes]:
+    """Contents of the blobs that hold findings, read with one `cat-file --batch`."""
+    wanted = sorted(ids)
+    if not wanted:
+        return {}
+    out = git.run("cat-file", "--batch", input="".join(f"{b}\n" for b in wanted).encode())
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for blob in wanted:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) < 3:  # "<id> missing": the allow comment cannot be checked; keep the finding
+            continue
+        size = int(header[2])
+        blobs[blob] = out[pos : pos + size]
+        pos += size + 1
+    return blobs

@@ -1,0 +1,188 @@
+"""The one judge: which findings every command reports, and which of them fail the run.
+
+    pol = Policy(allow=cfg.allowlist, baseline_file=cfg.baseline, fail_on=cfg.fail_on)
+    kept = allowed(findings, pol, lines_of)        # path excludes, allow comments, allow-lines
+    reported = known(kept.kept, pol)               # minus unexpired baseline entries
+    outcome = judge(verified(reported), pol)       # blocking / below fail-on / revoked
+    code = LEAKS if blocks(outcome, pol) else CLEAN
+    keys = judge_keys(result.findings, pol, lines_at)  # history: one record per key, same rules
+
+Disabled rules are applied before this (the engine runs only the configured rules). scan, ci,
+baseline, history and the hooks all build a Policy from their Config (commands/settings.py; ci
+from its base commit, commands/ci_settings.py) and judge with these functions, so an exclude,
+an allow comment, a baseline entry or a fail-on means the same thing in every command.
+
+Allow comments are judged where a key was written: the line of the file a chunk holds, or, in
+history and ci, the line of the version of the file that the introducing commit wrote (one
+place of a key). A key with several places is dropped only when every place is.
+
+The policy reads nothing but the baseline file it is given, and that only when first needed, so
+a scan that fails reports its own error first, as it always has.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from keylatch import allowlist, baseline
+from keylatch.allowlist import Allowlist
+from keylatch.baseline import Baseline
+from keylatch.model import Finding, Keyed, Severity, Verdict
+
+if TYPE_CHECKING:
+    from keylatch.sources.history import KeyFinding, Occurrence
+
+log = logging.getLogger(__name__)
+
+K = TypeVar("K", bound=Keyed)
+
+
+class Rated(Keyed, Protocol):
+    """A key with the severity of the rule that found it (a Finding, or history's key)."""
+
+    @property
+    def severity(self) -> Severity: ...
+
+
+R = TypeVar("R", bound=Rated)
+
+# (blob id, 1-based line) -> (previous line, line) of that blob, or None when it is not at hand.
+LinesAt = Callable[[str, int], "tuple[str, str] | None"]
+
+ANY = "any"  # fail-on-verdict: every key found fails the run
+LIVE = "live"  # fail-on-verdict: keys --verify found revoked are reported, not failing
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    allow: Allowlist = Allowlist()  # path excludes, allow comments, allow-lines
+    known: Baseline | None = None  # a baseline already read (ci reads its base commit's)
+    baseline_file: Path | None = None  # else one to read when first needed
+    baseline_label: str = ""  # where the baseline came from, for messages
+    fail_on: Severity = Severity.LOW
+    fail_on_verdict: str = ANY
+    today: dt.date = field(default_factory=baseline.today)  # baseline entries expire by it
+
+    def fails(self, severity: Severity) -> bool:
+        return severity.rank >= self.fail_on.rank
+
+
+@dataclass(frozen=True, slots=True)
+class Allowed:
+    kept: tuple[Finding, ...]
+    # Each finding an allow comment dropped, with the comment's name (`keylatch ci` names them:
+    # a comment is part of the change it approves).
+    by_comment: tuple[tuple[Finding, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    blocking: tuple[Finding, ...]  # at or above fail-on: the run fails
+    below: tuple[Finding, ...] = ()  # reported, but below fail-on
+    dead: tuple[Finding, ...] = ()  # fail-on-verdict live: keys --verify found revoked, reported only
+
+
+def allowed(findings: Iterable[Finding], pol: Policy, lines_of: allowlist.LinesOf | None = None) -> Allowed:
+    """The findings no path exclude, allow comment or allow-lines pattern drops, in their order."""
+    kept: list[Finding] = []
+    by_comment: list[tuple[Finding, str]] = []
+    for f, decision in allowlist.judge(findings, pol.allow, lines_of):
+        if decision.keep:
+            kept.append(f)
+            continue
+        log.info("%s:%d: %s", f.location.path, f.location.line, decision.reason)
+        if decision.comment:
+            by_comment.append((f, decision.comment))
+    return Allowed(tuple(kept), tuple(by_comment))
+
+
+def known(found: Sequence[K], pol: Policy) -> list[K]:
+    """`found` minus the keys the baseline accepts on `pol.today` (findings or history's keys)."""
+    accepted = pol.known
+    if accepted is None and pol.baseline_file is not None:
+        accepted = baseline.load(pol.baseline_file)
+    if accepted is None:
+        return list(found)
+    label = pol.baseline_label or str(pol.baseline_file)
+    kept = baseline.subtract(found, accepted, pol.today)
+    if len(kept) != len(found):
+        log.info("baseline %s suppressed %d finding(s)", label, len(found) - len(kept))
+    stale = baseline.expired(accepted, pol.today)
+    if stale:
+        log.warning("baseline %s: %d expired entr%s no longer suppress%s their keys", label,
+                    len(stale), "ies" if len(stale) != 1 else "y", "" if len(stale) != 1 else "es")  # fmt: skip
+    return kept
+
+
+def alive(findings: Sequence[Finding], pol: Policy) -> list[Finding]:
+    """The findings that fail the run under fail-on-verdict (severity is judged separately)."""
+    if pol.fail_on_verdict != LIVE:
+        return list(findings)
+    kept = [f for f in findings if f.verified is None or f.verified.verdict is not Verdict.REVOKED]
+    if len(kept) < len(findings):
+        log.warning("%d key(s) revoked or never valid: reported, not failing (fail-on-verdict live)",
+                    len({f.fingerprint for f in findings} - {f.fingerprint for f in kept}))  # fmt: skip
+    return kept
+
+
+def judge(findings: Sequence[Finding], pol: Policy) -> Outcome:
+    """Which reported findings fail the run: alive under fail-on-verdict, at or above fail-on."""
+    live = alive(findings, pol)
+    ids = {id(f) for f in live}
+    return Outcome(
+        tuple(f for f in live if pol.fails(f.severity)),
+        tuple(f for f in live if not pol.fails(f.severity)),
+        tuple(f for f in findings if id(f) not in ids),
+    )
+
+
+def judge_keys(keys: Sequence[KeyFinding], pol: Policy, lines_at: LinesAt | None = None) -> list[KeyFinding]:
+    """History's keys with the places the policy drops taken out, minus those it drops whole.
+
+    A place is dropped as a finding there would be (path exclude, allow comment or allow-lines
+    on the introducing commit's line); a key is dropped when every place is, or when the
+    baseline accepts it (the baseline matches keys, not places).
+    """
+    kept = []
+    for key in keys:
+        places = tuple(o for o in key.locations if _place_kept(o, pol, lines_at))
+        if key.locations and not places:
+            continue
+        kept.append(dataclasses.replace(key, locations=places))
+    return known(kept, pol)
+
+
+def _place_kept(o: Occurrence, pol: Policy, lines_at: LinesAt | None) -> bool:
+    lines = lines_at(o.blob, o.line) if lines_at is not None and o.blob else None
+    decision = allowlist.decide_at(o.path, pol.allow, lines)
+    if not decision.keep:
+        log.info("%s:%d in %s: %s", o.path, o.line, o.commit[:12], decision.reason)
+    return decision.keep
+
+
+def blocks(outcome: Outcome, pol: Policy) -> bool:
+    """Whether the run fails; when only findings below fail-on are left, a warning says so."""
+    if not outcome.blocking and outcome.below:
+        _below(len(outcome.below), pol)
+    return bool(outcome.blocking)
+
+
+def failing(keys: Sequence[R], dead: Iterable[str], pol: Policy) -> list[R]:
+    """History's keys that fail the run: not found revoked (`dead`: fingerprints, under
+    fail-on-verdict live), at or above fail-on; the rest are reported, as `blocks` says."""
+    gone = set(dead)
+    live = [k for k in keys if k.fingerprint not in gone]
+    block = [k for k in live if pol.fails(k.severity)]
+    if live and not block:
+        _below(len(live), pol)
+    return block
+
+
+def _below(n: int, pol: Policy) -> None:
+    log.warning("%d finding(s) below fail-on=%s: not failing", n, pol.fail_on.value)
