@@ -16,9 +16,8 @@ from keylatch.report import FORMATS
 
 if TYPE_CHECKING:
     from keylatch.config import Config
+    from keylatch.history import HistoryResult, Progress
     from keylatch.sources.gitcmd import Git
-    from keylatch.sources.history import HistoryResult
-    from keylatch.sources.scanner import Progress
     from keylatch.verify.context import Context
 
 HELP = "scan every commit of every ref (or a range) for keys, with who introduced them and where"
@@ -108,11 +107,11 @@ def run(args: Args) -> ExitCode:
 
 def _scan(args: Args, path: Path) -> ExitCode:
     from keylatch.commands.pipeline import settle
+    from keylatch.history import scan_history
     from keylatch.report.history_report import render, summary
     from keylatch.sources.discover import branch_ref, discover
     from keylatch.sources.gitcmd import Git
-    from keylatch.sources.history import scan_history
-    from keylatch.sources.repostate import inspect
+    from keylatch.sources.repo import inspect
 
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
@@ -135,7 +134,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
     )
     result = scan(found.root, revs)
     if args.recurse_submodules and not found.bare:
-        from keylatch.sources.submodules import checked_out, combine
+        from keylatch.history.submodules import checked_out, combine
 
         for sub in checked_out(found.root):
             # A submodule has its own refs: its whole history is scanned, whatever the range.

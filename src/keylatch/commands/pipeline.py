@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
     from keylatch.baseline import Baseline
     from keylatch.config import Config
+    from keylatch.history import HistoryResult
     from keylatch.report.notice import Notice
     from keylatch.sources.gitcmd import Git
-    from keylatch.sources.history import HistoryResult
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +171,8 @@ def judge_commits(
     """As scan_commits, plus each finding an allow comment on its line suppressed, with the
     comment's name (`keylatch ci` names them: a comment is part of the change it approves)."""
     from keylatch import allowlist
+    from keylatch.history import scan_history
     from keylatch.sources.gitcmd import Git
-    from keylatch.sources.history import scan_history
 
     result = scan_history(repo, revs, rules=cfg.rules, allow_shallow=allow_shallow, trust_owner=trust_owner)
     found = findings_of(result)

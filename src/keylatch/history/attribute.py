@@ -12,13 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from keylatch.history.blobscan import BlobScanner
+from keylatch.history.model import CommitInfo, KeyFinding, Occurrence
+from keylatch.history.rawlog import MESSAGE, ZERO, LogDigest
 from keylatch.model import Finding
-from keylatch.sources.blobs import read_objects
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.history import CommitInfo, KeyFinding, Occurrence
-from keylatch.sources.rawlog import MESSAGE, ZERO, LogDigest
-from keylatch.sources.repostate import RepoState
-from keylatch.sources.scanner import BlobScanner
+from keylatch.sources.objects import read_objects
+from keylatch.sources.repo import RepoState
 
 # Checking whether a branch tip still holds a key costs one ls-tree; beyond this many tips we
 # only check HEAD.

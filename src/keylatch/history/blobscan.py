@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from keylatch.encoded import UTF16_MARKER
 from keylatch.engine import BASE64_MARKERS, scan_chunk
+from keylatch.history.cache import BlobCache
 from keylatch.model import Chunk, Finding
 from keylatch.rules import Rule
-from keylatch.sources.blobs import BLOCK, LFS_POINTER, BlobHeader
-from keylatch.sources.cache import BlobCache
+from keylatch.sources.objects import BLOCK, LFS_POINTER, BlobHeader
 
 # The objects the walk reads: blobs for their content, commits for their message.
 OBJECT_KINDS = (b"blob", b"commit")
