@@ -199,22 +199,10 @@ def judge_commits(
 
 def _blobs(git: Git, ids: Iterable[str]) -> dict[str, bytes]:
     """Contents of the blobs that hold findings, read with one `cat-file --batch`."""
-    wanted = sorted(ids)
-    if not wanted:
-        return {}
-    out = git.run("cat-file", "--batch", input="".join(f"{b}\n" for b in wanted).encode())
-    blobs: dict[str, bytes] = {}
-    pos = 0
-    for blob in wanted:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split()
-        pos = end + 1
-        if len(header) < 3:  # "<id> missing": the allow comment cannot be checked; keep the finding
-            continue
-        size = int(header[2])
-        blobs[blob] = out[pos : pos + size]
-        pos += size + 1
-    return blobs
+    from keylatch.sources.objects import read_objects
+
+    # A missing one: the allow comment cannot be checked; keep the finding.
+    return {blob: data for blob, data in read_objects(git, sorted(ids)).items() if data is not None}
 
 
 def without_baseline(findings: list[Finding], cfg: Config) -> list[Finding]:

@@ -19,7 +19,7 @@ from keylatch.history.cache import BlobCache
 from keylatch.history.damage import damaged
 from keylatch.history.grepfilter import Objects, candidates
 from keylatch.sources.gitcmd import Git, first_line
-from keylatch.sources.objects import LFS_POINTER, read_objects
+from keylatch.sources.objects import LFS_POINTER, stream_objects
 from keylatch.sources.reaping import reaped
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,10 @@ def scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
     hits = candidates(git, todo, (*needles(scanner.rules), LFS_POINTER), report)
     if hits is None:
         log.debug("grep prefilter unavailable or out of step: scanning every object in Python")
-        read_objects(git, (todo.oid(i) for i in range(len(todo))), scanner.visit, OBJECT_KINDS)
+        stream_objects(git, (todo.oid(i) for i in range(len(todo))), scanner.visit, OBJECT_KINDS)
         return
     # Only objects holding a needle are read again and given to the engine.
-    read_objects(git, [todo.oid(i) for i in sorted(hits)], scanner.visit, OBJECT_KINDS)
+    stream_objects(git, [todo.oid(i) for i in sorted(hits)], scanner.visit, OBJECT_KINDS)
     for i in range(len(todo)):
         if i in hits:
             continue

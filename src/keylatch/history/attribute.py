@@ -17,7 +17,7 @@ from keylatch.history.model import CommitInfo, KeyFinding, Occurrence
 from keylatch.history.rawlog import MESSAGE, ZERO, LogDigest
 from keylatch.model import Finding
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.objects import read_objects
+from keylatch.sources.objects import stream_objects
 from keylatch.sources.repo import RepoState
 
 # Checking whether a branch tip still holds a key costs one ls-tree; beyond this many tips we
@@ -68,7 +68,7 @@ def attribute(
         if o != ZERO and o not in missing and not scanner.is_scanned(o)
     }
     if olds:
-        read_objects(git, sorted(olds), scanner.visit)  # blobs only: a message has no "old"
+        stream_objects(git, sorted(olds), scanner.visit)  # blobs only: a message has no "old"
     fps = {oid: frozenset(f.fingerprint for f in fs) for oid, fs in keyed.items()}
     intros: dict[str, list[_Intro]] = defaultdict(list)
     removed_in: dict[str, set[str]] = defaultdict(set)  # fingerprint -> parents that still had it

@@ -39,7 +39,7 @@ def needles(rules: Sequence[Rule]) -> tuple[bytes, ...]:
 
 @dataclass(slots=True)
 class BlobScanner:
-    """Visitor for blobs.read_objects; its state belongs to one scan."""
+    """Visitor for objects.stream_objects; its state belongs to one scan."""
 
     rules: Sequence[Rule]
     cache: BlobCache | None = None

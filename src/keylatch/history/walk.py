@@ -32,7 +32,7 @@ from keylatch.history.model import WHOLE_HISTORY, HistoryResult
 from keylatch.history.rawlog import GITLINK, ZERO, digest, log_args, parse_log
 from keylatch.rules import DEFAULT_RULES, Rule
 from keylatch.sources.gitcmd import Git, first_line
-from keylatch.sources.objects import read_objects
+from keylatch.sources.objects import stream_objects
 from keylatch.sources.reaping import reaped
 from keylatch.sources.repo import NO_FETCH, inspect, missing_blobs, unreachable_commits
 
@@ -103,7 +103,7 @@ def scan_history(
             check_present(git, repo, log_out)
         if not whole:
             log_out.seek(0)
-            read_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit, OBJECT_KINDS)
+            stream_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit, OBJECT_KINDS)
         no_missing(repo, scanner.missing, missing)
         if progress is not None:  # the final count, whatever the throttling showed last
             progress(Progress(scanner.blobs, scanner.nbytes, time.monotonic() - scanner.started))

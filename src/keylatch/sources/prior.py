@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.staged import Staged, read_objects, split_z
+from keylatch.sources.objects import read_objects
+from keylatch.sources.staged import Staged, split_z
 
 
 def head_versions(git: Git, staged: Staged, paths: Iterable[str]) -> dict[str, bytes]:
