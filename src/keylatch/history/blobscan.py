@@ -104,7 +104,7 @@ def _message(header: BlobHeader, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
         return
     data = b"".join(c.data for c in chunks)  # one block
     cut = data.find(b"\n\n")
-    yield Chunk(data[cut + 2 :] if cut >= 0 else b"", "", first_line=1, blob=header.oid.decode("ascii"))
+    yield Chunk(data[cut + 2 :] if cut >= 0 else b"", "", first_line=1)
 
 
 def _dedup(hits: list[Finding]) -> tuple[Finding, ...]:

@@ -108,8 +108,9 @@ class BlobReader:
             self._proc.communicate(b"")
 
 
-def _chunks(stream: IO[bytes], oid: str, size: int) -> Iterator[Chunk]:
-    """Read exactly `size` bytes as overlapping Chunks (sources/blocks.py)."""
+def _chunks(stream: IO[bytes], oid: bytes, size: int) -> Iterator[Chunk]:
+    """Read exactly `size` bytes as overlapping Chunks (sources/blocks.py). They carry no object
+    id: the visitor has it, as bytes, in the header."""
     from keylatch.sources.blocks import blocks
 
     left = size
@@ -119,10 +120,10 @@ def _chunks(stream: IO[bytes], oid: str, size: int) -> Iterator[Chunk]:
         data = stream.read(min(left, n))
         left -= len(data)
         if left > 0 and not data:
-            raise ScanError(f"git cat-file: object {oid} ended early")
+            raise ScanError(f"git cat-file: object {oid.decode('ascii', 'replace')} ended early")
         return data, left <= 0
 
-    return blocks(fill, BLOCK, "", oid)
+    return blocks(fill, BLOCK, "")
 
 
 def _skip(stream: IO[bytes], size: int) -> None:
@@ -264,7 +265,7 @@ def _read_all(stdout: IO[bytes], visit: Visitor, kinds: Sequence[bytes]) -> None
             raise ScanError(f"git cat-file: unexpected output {head[:80]!r}")
         header = BlobHeader(parts[0], parts[1], int(parts[2]))
         if header.kind in kinds:
-            chunks = _chunks(stdout, header.oid.decode("ascii"), header.size)
+            chunks = _chunks(stdout, header.oid, header.size)
             visit(header, chunks)
             for _ in chunks:  # whatever the visitor left unread
                 pass
