@@ -16,10 +16,10 @@ from keylatch.commands.settings import policy_of
 from keylatch.config import Config
 from keylatch.engine import scan_chunk
 from keylatch.errors import UsageError
+from keylatch.history.model import CommitInfo, KeyFinding, Occurrence
 from keylatch.model import Chunk, Finding, KeyCheck, Location, Secret, Severity, Verdict
 from keylatch.policy import Policy
 from keylatch.rules.synthetic import make_key
-from keylatch.sources.history import CommitInfo, KeyFinding, Occurrence
 
 TODAY = dt.date(2025, 6, 1)
 KEYS = [make_key("sk-proj-", seed=s) for s in range(60, 64)]

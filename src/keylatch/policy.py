@@ -36,7 +36,7 @@ from keylatch.baseline import Baseline
 from keylatch.model import Finding, Keyed, Severity, Verdict
 
 if TYPE_CHECKING:
-    from keylatch.sources.history import KeyFinding, Occurrence
+    from keylatch.history.model import KeyFinding, Occurrence
 
 log = logging.getLogger(__name__)
 

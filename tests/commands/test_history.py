@@ -11,9 +11,9 @@ import pytest
 from keylatch.rules.synthetic import make_key
 from tests.conftest import RunKeylatch
 from tests.gitrepo import GitRepo
+from tests.history.test_history import day
+from tests.history.test_history_hostile import hostile_repo
 from tests.redaction import assert_files_redacted
-from tests.sources.test_history import day
-from tests.sources.test_history_hostile import hostile_repo
 
 MakeRepo = Callable[..., GitRepo]
 

@@ -88,7 +88,7 @@ def partial(make_repo: MakeRepo, home: Path, tmp_path: Path) -> Damaged:
 def promisor_without_config(make_repo: MakeRepo, home: Path, tmp_path: Path) -> Damaged:
     p = partial_clone(make_repo, home, tmp_path, "promisor")
     forget_promisor(p.repo)
-    # A range needs fewer of them than the whole history (tests/sources/test_history_damaged.py).
+    # A range needs fewer of them than the whole history (tests/history/test_history_damaged.py).
     assert missing_count(p.repo) > 1
     return Damaged(p, r"damaged: \d+ blobs that its commits need are missing")
 

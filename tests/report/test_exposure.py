@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from keylatch.history.model import CommitInfo, KeyFinding, Occurrence
 from keylatch.model import KeyCheck, Secret, Severity, Verdict
 from keylatch.report.exposure import by_urgency, expose
 from keylatch.rules.synthetic import make_key
-from keylatch.sources.history import CommitInfo, KeyFinding, Occurrence
 from tests.conftest import RunKeylatch
 from tests.gitrepo import GitRepo
 from tests.openai_emulator import Emulator, emulator

@@ -12,7 +12,7 @@ import pytest
 from keylatch.errors import ScanError, UsageError
 from keylatch.sources.ci_range import RangePlan, detect, load_event, resolve
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.repostate import inspect
+from keylatch.sources.repo import inspect
 from tests.gitrepo import GitRepo
 
 ZERO = "0" * 40

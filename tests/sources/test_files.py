@@ -11,8 +11,9 @@ import pytest
 from keylatch.errors import ScanError, UsageError
 from keylatch.model import Chunk
 from keylatch.sources import files
+from keylatch.sources.blocks import OVERLAP
 from keylatch.sources.excludes import Excludes
-from keylatch.sources.files import BLOCK, OVERLAP, Skipped, read_chunks, read_small, walk
+from keylatch.sources.files import BLOCK, Skipped, read_chunks, read_small, walk
 
 
 @pytest.fixture(autouse=True)

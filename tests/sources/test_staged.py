@@ -162,15 +162,6 @@ def test_not_a_repository_is_a_scan_error(tmp_path: Path, make_repo: MakeRepo) -
         src.staged_changes(git)
 
 
-def test_read_objects_reports_missing_as_none(make_repo: MakeRepo) -> None:
-    repo = make_repo()
-    repo.write("a.txt", "hello\n")
-    repo.commit("init")
-    with inside(repo) as git:
-        got = src.read_objects(git, ["HEAD:a.txt", "HEAD:nope", "0" * 40])
-    assert got == {"HEAD:a.txt": b"hello\n", "HEAD:nope": None, "0" * 40: None}
-
-
 def test_many_paths_match_like_few(make_repo: MakeRepo) -> None:
     # Above _MANY_PATHS the index is listed once and matched here; the answer must not change.
     repo = make_repo()

@@ -76,8 +76,8 @@ def run(args: Args) -> ExitCode:
     if args.from_detect_secrets is not None:
         previous = baseline.merge(previous, baseline.import_detect_secrets(args.from_detect_secrets))
     if args.history:
+        from keylatch.history import WHOLE_HISTORY
         from keylatch.sources.gitcmd import Git
-        from keylatch.sources.history import WHOLE_HISTORY
         from keylatch.sources.revs import where
 
         where(Git(Path(".")), Path("."))  # not a repository: a usage error (exit 2), as everywhere

@@ -72,7 +72,7 @@ def run(args: Args) -> ExitCode:
     from keylatch.report.untrusted import for_terminal
     from keylatch.sources.ci_range import detect, load_event, resolve
     from keylatch.sources.gitcmd import Git
-    from keylatch.sources.repostate import inspect
+    from keylatch.sources.repo import inspect
     from keylatch.sources.revs import where
 
     env = os.environ

@@ -25,10 +25,9 @@ from keylatch.errors import ExitCode, UsageError
 from keylatch.report import FORMATS
 
 if TYPE_CHECKING:
+    from keylatch.history import HistoryResult, Progress
     from keylatch.policy import Policy
     from keylatch.sources.gitcmd import Git
-    from keylatch.sources.history import HistoryResult
-    from keylatch.sources.scanner import Progress
 
 HELP = "scan every commit of every ref (or a range) for keys, with who introduced them and where"
 
@@ -120,10 +119,10 @@ def _scan(args: Args, path: Path) -> ExitCode:
     from keylatch.commands.output import verification, verify_findings, write
     from keylatch.commands.scanning import places
     from keylatch.commands.settings import policy_of, settle
+    from keylatch.history import scan_history
     from keylatch.report.history_report import render, summary
     from keylatch.sources.discover import branch_ref, discover
-    from keylatch.sources.history import scan_history
-    from keylatch.sources.repostate import inspect
+    from keylatch.sources.repo import inspect
 
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
@@ -149,7 +148,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
     result = scan(found.root, revs)
     gits = [git]
     if args.recurse_submodules and not found.bare:
-        from keylatch.sources.submodules import checked_out, combine
+        from keylatch.history.submodules import checked_out, combine
 
         for sub in checked_out(found.root):
             # A submodule has its own refs: its whole history is scanned, whatever the range.

@@ -181,7 +181,7 @@ def write_replacements(items: Sequence[Item], path: Path, repo: Path) -> int:
 
 def _recover(fingerprints: set[str], repo: Path) -> Mapping[str, str]:
     """The keys with these fingerprints, found again in `repo`'s history (never printed)."""
-    from keylatch.sources.history import scan_history
+    from keylatch.history import scan_history
 
     result = scan_history(repo)
     return {k.fingerprint: k.secret.value for k in result.findings if k.fingerprint in fingerprints}

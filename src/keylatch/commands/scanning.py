@@ -19,9 +19,9 @@ from keylatch.model import Finding
 
 if TYPE_CHECKING:
     from keylatch.config import Config
+    from keylatch.history import HistoryResult
     from keylatch.policy import Allowed, LinesAt, Policy
     from keylatch.sources.gitcmd import Git
-    from keylatch.sources.history import HistoryResult
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +100,8 @@ def in_commits(
     Allow comments are read from the blob each key was found in (one `cat-file --batch`).
     """
     from keylatch import policy
+    from keylatch.history import scan_history
     from keylatch.sources.gitcmd import Git
-    from keylatch.sources.history import scan_history
 
     result = scan_history(repo, revs, rules=cfg.rules, allow_shallow=allow_shallow, trust_owner=trust_owner)
     found = places(result)
@@ -133,19 +133,7 @@ def blob_lines(gits: Sequence[Git], ids: Iterable[str]) -> LinesAt:
 
 def _blobs(git: Git, ids: Iterable[str]) -> dict[str, bytes]:
     """Contents of the blobs that hold findings, read with one `cat-file --batch`."""
-    wanted = sorted(ids)
-    if not wanted:
-        return {}
-    out = git.run("cat-file", "--batch", input="".join(f"{b}\n" for b in wanted).encode())
-    blobs: dict[str, bytes] = {}
-    pos = 0
-    for blob in wanted:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split()
-        pos = end + 1
-        if len(header) < 3:  # "<id> missing": the allow comment cannot be checked; keep the finding
-            continue
-        size = int(header[2])
-        blobs[blob] = out[pos : pos + size]
-        pos += size + 1
-    return blobs
+    from keylatch.sources.objects import read_objects
+
+    # A missing one: the allow comment cannot be checked; keep the finding.
+    return {blob: data for blob, data in read_objects(git, sorted(ids)).items() if data is not None}

@@ -101,7 +101,7 @@ def run(args: Args) -> ExitCode:
 
         sys.stdout.write(render("json", _sorted([*blocking, *below])))
     elif blocking:
-        from keylatch.sources.prior import committed_before
+        from keylatch.history.prior import committed_before
 
         known = committed_before(git, plan, blocking)
         sys.stdout.write(hook_text.staged_block(blocking, known, colour=_colour(args, sys.stdout.isatty())))

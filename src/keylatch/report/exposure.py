@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from keylatch.history.model import KeyFinding
 from keylatch.model import KeyCheck, Verdict
 from keylatch.report.untrusted import for_data, for_terminal
-from keylatch.sources.history import KeyFinding
 
 _REMOTE = "refs/remotes/"
 

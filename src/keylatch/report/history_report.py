@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from keylatch import __version__
+from keylatch.history.model import CommitInfo, HistoryResult, KeyFinding
 from keylatch.model import KeyCheck
 from keylatch.report.exposure import as_dict, by_urgency, expose, exposures
 from keylatch.report.exposure import text_lines as exposure_lines
@@ -21,7 +22,6 @@ from keylatch.report.json_report import verification_dict
 from keylatch.report.text import verdict_text
 from keylatch.report.untrusted import PATH_LIMIT, for_data, for_terminal
 from keylatch.rules import rule_by_id
-from keylatch.sources.history import CommitInfo, HistoryResult, KeyFinding
 
 SCHEMA_VERSION = 1
 Verdicts = Mapping[str, KeyCheck]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from keylatch.errors import ScanError, UsageError
 from keylatch.sources.gitcmd import Git
+from keylatch.sources.objects import read_batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +55,9 @@ def entries_at(git: Git, commit: str, paths: Sequence[str]) -> dict[str, Entry]:
 def read_blobs(git: Git, oids: Iterable[str]) -> dict[str, bytes]:
     """Contents of the blobs `oids`, read with one `cat-file --batch`; a missing one is a
     ScanError (the repository is damaged: its tree names it)."""
-    wanted = sorted(set(oids))
-    if not wanted:
-        return {}
-    out = git.run("cat-file", "--batch", input="".join(f"{b}\n" for b in wanted).encode())
     blobs: dict[str, bytes] = {}
-    pos = 0
-    for oid in wanted:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split()
-        pos = end + 1
-        if len(header) < 3 or header[1] != b"blob":
+    for oid, obj in read_batch(git, sorted(set(oids))).items():
+        if obj is None or obj.kind != b"blob":
             raise ScanError(f"object {oid} is missing or not a file: the repository is damaged")
-        size = int(header[2])
-        blobs[oid] = out[pos : pos + size]
-        pos += size + 1
+        blobs[oid] = obj.data
     return blobs

@@ -42,13 +42,11 @@ from pathlib import Path
 
 from keylatch.errors import KeylatchError, ScanError, UsageError, printable
 from keylatch.model import Chunk
+from keylatch.sources.blocks import blocks
 from keylatch.sources.excludes import Excludes, Matcher
 
-# Files are read in blocks; consecutive blocks overlap by more than the longest match (an encoded
-# value is followed at most 64 KiB, see encoded._B64_SPAN_LIMIT). Memory is bounded by the block
-# size whatever the file's size or line length.
+# Files are read in overlapping blocks of this size (sources/blocks.py).
 BLOCK = 32 << 20
-OVERLAP = 160 << 10
 # A read of a pipe, or of a file of unknown size, asks for this much (a pipe's buffer).
 _PIPE_READ = 64 << 10
 
@@ -251,22 +249,20 @@ def _entry(dir_fd: int, name: str, shown: str) -> Iterator[Chunk | Skipped]:
 
 def _chunks(fd: int, name: str, size: int = 0, first: bytes = b"") -> Iterator[Chunk]:
     """Overlapping blocks of what `fd` reads from here to its end (`first`: bytes already read)."""
+    offset = 0
+
+    def fill(n: int) -> tuple[bytes, bool]:
+        nonlocal offset, first
+        if first:
+            data, end = _fill(fd, n - len(first), size - len(first))
+            data, first = first + data, b""
+        else:
+            data, end = _fill(fd, n, size - offset)
+        offset += len(data)
+        return data, end
+
     try:
-        data, end = _fill(fd, BLOCK - len(first), size - len(first))
-        data = first + data if first else data
-        offset = len(data)
-        line = 1
-        while True:
-            yield Chunk(data, name, first_line=line)
-            if end:
-                return
-            more, end = _fill(fd, BLOCK - OVERLAP, size - offset)
-            if not more:
-                return
-            offset += len(more)
-            keep = data[-OVERLAP:]
-            line += data.count(b"\n", 0, len(data) - len(keep))
-            data = keep + more
+        yield from blocks(fill, BLOCK, name)
     except OSError as exc:
         raise _cannot_read(name, exc) from exc
 

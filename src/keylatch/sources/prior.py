@@ -1,19 +1,16 @@
-"""What HEAD (or the branch being merged) already holds: tells a new key from a committed one.
+"""What HEAD (or the branch being merged) holds at the staged paths, as bytes.
 
-Read only when the pre-commit hook found a key: a key that was already committed is not added by
-this commit, so the message says how to accept or remove it instead of how to unstage it.
+Read only when the pre-commit hook found a key (history/prior.py matches these versions): a key
+that was already committed is not added by this commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.staged import Staged, read_objects, split_z
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from keylatch.model import Finding
+from keylatch.sources.objects import read_objects
+from keylatch.sources.staged import Staged, split_z
 
 
 def head_versions(git: Git, staged: Staged, paths: Iterable[str]) -> dict[str, bytes]:
@@ -49,24 +46,13 @@ def _rename_sources(git: Git) -> dict[str, str]:
     return renames
 
 
-def committed_before(git: Git, staged: Staged, findings: Sequence[Finding]) -> dict[tuple[str, str], str]:
-    """(path, fingerprint) -> the commit that already holds that key in that file.
-
-    "HEAD", or "MERGE_HEAD" for a key the branch being merged brings in. Such keys are not new in
-    this commit, so the message says how to accept or remove them instead of how to unstage them.
-    """
-    from keylatch.engine import scan_chunk
-    from keylatch.model import Chunk
-
-    paths = sorted({f.location.path for f in findings})
-    where: dict[tuple[str, str], str] = {}
-    sources = [("HEAD", head_versions(git, staged, paths))]
+def prior_versions(git: Git, staged: Staged, paths: Iterable[str]) -> list[tuple[str, dict[str, bytes]]]:
+    """("HEAD", path -> content), then ("MERGE_HEAD", ...) while a merge is in progress: the
+    committed versions a staged key may already be in. Bytes only; the caller matches."""
+    wanted = list(dict.fromkeys(paths))
+    out = [("HEAD", head_versions(git, staged, wanted))]
     if staged.has_head and git.returncode("rev-parse", "--verify", "--quiet", "MERGE_HEAD") == 0:
         here = "./" if staged.cwd_relative else ""
-        merged = read_objects(git, (f"MERGE_HEAD:{here}{p}" for p in paths))
-        sources.append(("MERGE_HEAD", {p: d for p in paths if (d := merged.get(f"MERGE_HEAD:{here}{p}")) is not None}))
-    for name, versions in sources:
-        for path, data in versions.items():
-            for old in scan_chunk(Chunk(data, path)):
-                where.setdefault((path, old.fingerprint), name)
-    return where
+        merged = read_objects(git, (f"MERGE_HEAD:{here}{p}" for p in wanted))
+        out.append(("MERGE_HEAD", {p: d for p in wanted if (d := merged.get(f"MERGE_HEAD:{here}{p}")) is not None}))
+    return out

@@ -19,20 +19,19 @@ from typing import NamedTuple
 
 from keylatch.errors import ScanError, UsageError
 from keylatch.sources.gitcmd import Git, first_line
+from keylatch.sources.objects import BlobReader as BlobReader  # commands/staged.py starts it early
+from keylatch.sources.objects import read_objects
 
 # keylatch.model (and hashlib with it) is imported only once a keyword is present: a clean
 # commit is judged on raw bytes by keylatch.prefilter. (path, data, blob id or None) tuples
 # carry the content until then.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import subprocess
-
     from keylatch.model import Chunk
 
 Content = tuple[str, bytes, "str | None"]
 
 _GITLINK = "160000"  # a submodule commit, not content
-_BATCH = 1000  # object names per cat-file process
 
 
 # NamedTuples, not dataclasses: the hook path must not import dataclasses (see gitcmd.Git).
@@ -198,63 +197,6 @@ def _in_head(git: Git, paths: Sequence[str]) -> set[str]:
     out = git.run("ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *paths)
     names = set(split_z(out))
     return {p for p in paths if any(n == p or n.startswith(p.rstrip("/") + "/") for n in names)}
-
-
-def _parse_batch(out: bytes, names: Sequence[str], result: dict[str, bytes | None]) -> None:
-    pos = 0
-    for name in names:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split(b" ")
-        pos = end + 1
-        if header[-1] in (b"missing", b"ambiguous") or len(header) != 3:
-            result[name] = None
-            continue
-        size = int(header[2])
-        result[name] = out[pos : pos + size]
-        pos += size + 1
-
-
-def _batch_input(names: Sequence[str]) -> bytes:
-    return "".join(f"{n}\n" for n in names).encode("utf-8", "surrogateescape")
-
-
-def read_objects(git: Git, names: Iterable[str], reader: BlobReader | None = None) -> dict[str, bytes | None]:
-    """Contents of object names (`<blob id>` or `HEAD:<path>`) via `cat-file --batch`.
-
-    A name git cannot resolve maps to None; the caller decides whether that is an error. With a
-    `reader`, its already-running process serves the first batch.
-    """
-    wanted = [n for n in dict.fromkeys(names) if "\n" not in n]
-    result: dict[str, bytes | None] = {}
-    first = wanted[:_BATCH]
-    if reader is not None:
-        _parse_batch(reader.communicate(_batch_input(first)), first, result)
-    elif first:
-        _parse_batch(git.run("cat-file", "--batch", input=_batch_input(first)), first, result)
-    for i in range(_BATCH, len(wanted), _BATCH):
-        part = wanted[i : i + _BATCH]
-        _parse_batch(git.run("cat-file", "--batch", input=_batch_input(part)), part, result)
-    return result
-
-
-class BlobReader:
-    """A `cat-file --batch` started before the names are known, so its startup overlaps the
-    index listing (one process's latency less on every commit). Use it once."""
-
-    def __init__(self, git: Git) -> None:
-        import subprocess
-
-        self._proc: subprocess.Popen[bytes] = git.popen("cat-file", "--batch", stdin=subprocess.PIPE)
-
-    def communicate(self, data: bytes) -> bytes:
-        out, err = self._proc.communicate(data)
-        if self._proc.returncode != 0:
-            raise ScanError(f"git cat-file: {first_line(err)}")
-        return out
-
-    def close(self) -> None:
-        if self._proc.returncode is None:
-            self._proc.communicate(b"")
 
 
 def staged_blobs(git: Git, staged: Staged, reader: BlobReader | None = None) -> dict[str, bytes]:

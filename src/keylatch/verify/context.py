@@ -13,6 +13,7 @@ from pathlib import Path
 from keylatch.errors import ScanError
 from keylatch.model import Finding
 from keylatch.sources.gitcmd import Git
+from keylatch.sources.objects import read_objects
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +84,8 @@ class Commits:
                 small.append(fields[0].decode("ascii"))
         if not small:
             return
-        out = self._git.run("cat-file", "--batch", input="".join(f"{b}\n" for b in small).encode())
-        pos = 0
-        for _ in small:
-            end = out.index(b"\n", pos)
-            size = int(out[pos:end].split()[2])
-            pos = end + 1
-            yield out[pos : pos + size]
-            pos += size + 1
+        got = read_objects(self._git, small)
+        for blob in small:
+            data = got.get(blob)
+            if data is not None:
+                yield data

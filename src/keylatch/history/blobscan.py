@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from keylatch.encoded import UTF16_MARKER
 from keylatch.engine import BASE64_MARKERS, scan_chunk
+from keylatch.history.cache import BlobCache
 from keylatch.model import Chunk, Finding
 from keylatch.rules import Rule
-from keylatch.sources.blobs import BLOCK, LFS_POINTER, BlobHeader
-from keylatch.sources.cache import BlobCache
+from keylatch.sources.objects import BLOCK, LFS_POINTER, BlobHeader
 
 # The objects the walk reads: blobs for their content, commits for their message.
 OBJECT_KINDS = (b"blob", b"commit")
@@ -39,7 +39,7 @@ def needles(rules: Sequence[Rule]) -> tuple[bytes, ...]:
 
 @dataclass(slots=True)
 class BlobScanner:
-    """Visitor for blobs.read_objects; its state belongs to one scan."""
+    """Visitor for objects.stream_objects; its state belongs to one scan."""
 
     rules: Sequence[Rule]
     cache: BlobCache | None = None
@@ -104,7 +104,7 @@ def _message(header: BlobHeader, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
         return
     data = b"".join(c.data for c in chunks)  # one block
     cut = data.find(b"\n\n")
-    yield Chunk(data[cut + 2 :] if cut >= 0 else b"", "", first_line=1, blob=header.oid.decode("ascii"))
+    yield Chunk(data[cut + 2 :] if cut >= 0 else b"", "", first_line=1)
 
 
 def _dedup(hits: list[Finding]) -> tuple[Finding, ...]:

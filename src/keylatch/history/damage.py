@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import IO
 
 from keylatch.errors import ScanError
-from keylatch.sources.blobs import absent
+from keylatch.history.rawlog import blob_ids
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.rawlog import blob_ids
+from keylatch.sources.objects import absent
 
 BLOB_NEEDED = "blob that its commits need"
 _FSCK = "`git fsck` lists every damaged object"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from keylatch.history import scan_history
+from keylatch.history.grepfilter import MARK, Objects, candidates
 from keylatch.rules.synthetic import make_key
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.grepfilter import MARK, Objects, candidates
-from keylatch.sources.history import scan_history
 from tests.gitrepo import GitRepo
 
 MakeRepo = Callable[..., GitRepo]
@@ -67,9 +67,9 @@ def test_without_grep_the_answer_is_the_same(
 
 
 def test_grep_needles_are_a_superset_filter() -> None:
+    from keylatch.history.blobscan import needles
+    from keylatch.history.grepfilter import grep_needles
     from keylatch.rules import DEFAULT_RULES
-    from keylatch.sources.grepfilter import grep_needles
-    from keylatch.sources.scanner import needles
 
     assert grep_needles((b"azure", b"Azure", b"AZURE", b"T3BlbkFJ")) == (b"T3BlbkFJ", b"ZURE", b"zure")
     full = needles(DEFAULT_RULES)

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from keylatch.errors import ScanError, UsageError
-from keylatch.sources.history import WHOLE_HISTORY, scan_history
-from keylatch.sources.repostate import inspect
+from keylatch.history import WHOLE_HISTORY, scan_history
+from keylatch.sources.repo import inspect
 from tests.gitrepo import GitRepo
+from tests.history.test_history import only, where
 from tests.sources.damaged import (
     Planted,
     corrupt_loose,
@@ -25,7 +26,6 @@ from tests.sources.damaged import (
     missing_count,
     partial_clone,
 )
-from tests.sources.test_history import only, where
 
 MakeRepo = Callable[..., GitRepo]
 

@@ -2,12 +2,12 @@
 
 Pipeline: `git log --raw -c` (which commit put which blob at which path, merges included) runs
 into a temporary file while one `git cat-file --batch` process streams the blobs through the
-engine. Only the few blobs that hold a key are then traced back to commits (sources/attribute.py).
+engine. Only the few blobs that hold a key are then traced back to commits (history/attribute.py).
 
 For the whole history the blob stream is every object in the repository, in pack order (the
-fastest read git offers: sources/allobjects.py); unreachable blobs are scanned too but only
+fastest read git offers: history/allobjects.py); unreachable blobs are scanned too but only
 reported with `include_unreachable`. Since that stream never asks for an object the store lacks,
-the log's blob ids are then checked for presence (sources/damage.py).
+the log's blob ids are then checked for presence (history/damage.py).
 
 For a range (`A..B`, `X --not --remotes=origin`) only the blobs those commits add are read (a
 missing one is damage too), and a key counts only where the commit introduced it.
@@ -19,94 +19,22 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from keylatch.errors import ScanError
-from keylatch.model import Secret, Severity
+from keylatch.history.allobjects import scan_all
+from keylatch.history.blobscan import OBJECT_KINDS, BlobScanner, Progress, ProgressFn
+from keylatch.history.cache import BlobCache, rules_digest
+from keylatch.history.damage import check_present, damage_named, no_missing
+from keylatch.history.logcache import LogCache
+from keylatch.history.model import WHOLE_HISTORY, HistoryResult
+from keylatch.history.rawlog import GITLINK, ZERO, digest, log_args, parse_log
 from keylatch.rules import DEFAULT_RULES, Rule
-from keylatch.sources.allobjects import scan_all
-from keylatch.sources.blobs import read_objects
-from keylatch.sources.cache import BlobCache, rules_digest
-from keylatch.sources.damage import check_present, damage_named, no_missing
 from keylatch.sources.gitcmd import Git, first_line
-from keylatch.sources.logcache import LogCache
-from keylatch.sources.rawlog import GITLINK, ZERO, digest, log_args, parse_log
+from keylatch.sources.objects import stream_objects
 from keylatch.sources.reaping import reaped
-from keylatch.sources.repostate import (
-    NO_FETCH,
-    inspect,
-    missing_blobs,
-    unreachable_commits,
-)
-from keylatch.sources.scanner import OBJECT_KINDS, BlobScanner, Progress, ProgressFn
-
-WHOLE_HISTORY: tuple[str, ...] = ("--all",)
-
-
-@dataclass(frozen=True, slots=True)
-class CommitInfo:
-    sha: str
-    author_name: str
-    author_email: str
-    date: str  # author date, strict ISO-8601
-    summary: str
-
-
-@dataclass(frozen=True, slots=True)
-class Occurrence:
-    """A place where a commit introduced the key: that commit's version of `path`, 1-based."""
-
-    commit: str
-    path: str
-    line: int
-    column: int
-    author_name: str = ""
-    author_email: str = ""
-    blob: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class KeyFinding:
-    rule_id: str
-    severity: Severity
-    secret: Secret
-    introduced: CommitInfo  # the earliest commit (committer time) that introduced the key
-    last_seen: CommitInfo  # the newest commit known to contain it
-    locations: tuple[Occurrence, ...]  # sorted by path, line, column, commit
-    in_head: bool
-    refs: tuple[str, ...]  # refs from which an introducing commit is reachable
-    encoding: str = ""  # "base64" when found inside a base64 value
-    # True when the earliest introduction is a shallow clone's boundary commit: the key may be
-    # older, and that commit is not known to be its author.
-    at_shallow_boundary: bool = False
-    # The newest commit that took the key out of a file, set only when neither HEAD nor any ref
-    # tip holds it any more: its exposure ended there (report/exposure.py).
-    removed: CommitInfo | None = None
-
-    @property
-    def fingerprint(self) -> str:
-        return self.secret.fingerprint
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryResult:
-    findings: tuple[KeyFinding, ...]
-    commits: int  # commits walked
-    blobs: int  # blobs read and scanned in this run
-    bytes: int  # bytes of those blobs
-    seconds: float
-    cached_blobs: int = 0  # blobs skipped because an earlier scan found them clean
-    missing_blobs: int = 0  # not present locally (partial clone, --allow-partial)
-    gitlinks: int = 0  # submodule commits referenced, not scanned (their objects live elsewhere)
-    lfs_pointers: int = 0  # LFS pointer files: the pointer was scanned, the content lives elsewhere
-    shallow_boundary: tuple[str, ...] = ()  # history before these commits is missing
-    unreachable_included: bool = False
-
-    @property
-    def complete(self) -> bool:
-        return not (self.missing_blobs or self.shallow_boundary)
+from keylatch.sources.repo import NO_FETCH, inspect, missing_blobs, unreachable_commits
 
 
 def scan_history(
@@ -126,7 +54,7 @@ def scan_history(
     Raises ScanError when the history cannot be read completely: shallow clones and partial
     clones with missing blobs unless explicitly allowed, git failures, missing objects.
     """
-    from keylatch.sources.attribute import attribute
+    from keylatch.history.attribute import attribute
 
     started = time.monotonic()
     state = inspect(repo, trust_owner)
@@ -175,7 +103,7 @@ def scan_history(
             check_present(git, repo, log_out)
         if not whole:
             log_out.seek(0)
-            read_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit, OBJECT_KINDS)
+            stream_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit, OBJECT_KINDS)
         no_missing(repo, scanner.missing, missing)
         if progress is not None:  # the final count, whatever the throttling showed last
             progress(Progress(scanner.blobs, scanner.nbytes, time.monotonic() - scanner.started))

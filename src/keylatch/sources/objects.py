@@ -1,57 +1,129 @@
-"""Blob contents in bulk: one `git cat-file --batch` process, never one process per object.
+"""The one `git cat-file --batch` reader: object contents in bulk, never one process per object.
 
-Objects are read straight off the pipe. A blob larger than `BLOCK` is handed to the engine in
-overlapping blocks (the same scheme as sources/files.py), so memory stays bounded whatever the
-blob size. Object ids are ASCII hex `bytes` here: they are compared by the million, and
-decoding each one would cost more than the comparison.
+Two shapes of the same protocol:
+- `read_objects(git, names)`: a few named objects (`<id>`, `HEAD:<path>`) read into memory, for
+  the hooks, ci and allow comments. On the pre-commit hook's path, so this module imports no
+  dataclasses and no keylatch.model (NamedTuples, as in gitcmd.Git).
+- `stream_objects(git, oids, visit)`: every object of a history scan, straight off the pipe. An
+  object larger than `BLOCK` is handed on in overlapping blocks (sources/blocks.py, the splitter
+  files use too), so memory stays bounded whatever its size. Object ids are ASCII hex `bytes`
+  there: they are compared by the million, and decoding each one would cost more than the
+  comparison.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 from keylatch.errors import ScanError
-from keylatch.model import Chunk
-from keylatch.sources.files import OVERLAP
 from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.reaping import kill
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.model import Chunk
+
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 PIPE_SIZE = 1 << 20
-# Blobs are handed to the engine in blocks of at most this size; smaller than files.BLOCK to keep
-# the history walker's peak memory low (it holds a block, its overlap and the pipe buffer).
+# Objects are streamed in blocks of at most this size; smaller than files.BLOCK to keep the
+# history walker's peak memory low (it holds a block, its overlap and the pipe buffer).
 BLOCK = 8 << 20
+_BATCH = 1000  # object names per in-memory cat-file process
 
 
-@dataclass(frozen=True, slots=True)
-class BlobHeader:
+class BlobHeader(NamedTuple):
     oid: bytes
     kind: bytes  # b"blob", b"tree", b"commit", b"tag" or b"missing"
     size: int
 
 
-def _chunks(stream: IO[bytes], oid: str, size: int) -> Iterator[Chunk]:
-    """Read exactly `size` bytes as overlapping Chunks (line numbers carried across blocks)."""
-    data = stream.read(min(size, BLOCK))
-    left = size - len(data)
-    line = 1
-    while True:
-        yield Chunk(data, "", first_line=line, blob=oid)
-        if left <= 0:
-            return
-        more = stream.read(min(left, BLOCK - OVERLAP))
-        if not more:
-            raise ScanError(f"git cat-file: object {oid} ended early")
-        left -= len(more)
-        keep = data[-OVERLAP:]
-        line += data.count(b"\n", 0, len(data) - len(keep))
-        data = keep + more
+class Object(NamedTuple):
+    kind: bytes  # b"blob", b"tree", b"commit" or b"tag"
+    data: bytes
+
+
+def parse_batch(out: bytes, names: Sequence[str]) -> Iterator[tuple[str, Object | None]]:
+    """`cat-file --batch` output for `names`, in order: each name with its object, or None for a
+    name git could not resolve (`missing`, `ambiguous`)."""
+    pos = 0
+    for name in names:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split(b" ")
+        pos = end + 1
+        if header[-1] in (b"missing", b"ambiguous") or len(header) != 3:
+            yield name, None
+            continue
+        size = int(header[2])
+        yield name, Object(header[1], out[pos : pos + size])
+        pos += size + 1
+
+
+def _batch_input(names: Sequence[str]) -> bytes:
+    return "".join(f"{n}\n" for n in names).encode("utf-8", "surrogateescape")
+
+
+def read_batch(git: Git, names: Iterable[str], reader: BlobReader | None = None) -> dict[str, Object | None]:
+    """Objects by name (`<id>` or `HEAD:<path>`), read with `cat-file --batch`.
+
+    A name git cannot resolve maps to None; the caller decides whether that is an error. With a
+    `reader`, its already-running process serves the first batch.
+    """
+    wanted = [n for n in dict.fromkeys(names) if "\n" not in n]
+    result: dict[str, Object | None] = {}
+    first = wanted[:_BATCH]
+    if reader is not None:
+        result.update(parse_batch(reader.communicate(_batch_input(first)), first))
+    elif first:
+        result.update(parse_batch(git.run("cat-file", "--batch", input=_batch_input(first)), first))
+    for i in range(_BATCH, len(wanted), _BATCH):
+        part = wanted[i : i + _BATCH]
+        result.update(parse_batch(git.run("cat-file", "--batch", input=_batch_input(part)), part))
+    return result
+
+
+def read_objects(git: Git, names: Iterable[str], reader: BlobReader | None = None) -> dict[str, bytes | None]:
+    """As read_batch, contents only."""
+    return {n: None if o is None else o.data for n, o in read_batch(git, names, reader).items()}
+
+
+class BlobReader:
+    """A `cat-file --batch` started before the names are known, so its startup overlaps the
+    index listing (one process's latency less on every commit). Use it once."""
+
+    def __init__(self, git: Git) -> None:
+        self._proc: subprocess.Popen[bytes] = git.popen("cat-file", "--batch", stdin=subprocess.PIPE)
+
+    def communicate(self, data: bytes) -> bytes:
+        out, err = self._proc.communicate(data)
+        if self._proc.returncode != 0:
+            raise ScanError(f"git cat-file: {first_line(err)}")
+        return out
+
+    def close(self) -> None:
+        if self._proc.returncode is None:
+            self._proc.communicate(b"")
+
+
+def _chunks(stream: IO[bytes], oid: bytes, size: int) -> Iterator[Chunk]:
+    """Read exactly `size` bytes as overlapping Chunks (sources/blocks.py). They carry no object
+    id: the visitor has it, as bytes, in the header."""
+    from keylatch.sources.blocks import blocks
+
+    left = size
+
+    def fill(n: int) -> tuple[bytes, bool]:
+        nonlocal left
+        data = stream.read(min(left, n))
+        left -= len(data)
+        if left > 0 and not data:
+            raise ScanError(f"git cat-file: object {oid.decode('ascii', 'replace')} ended early")
+        return data, left <= 0
+
+    return blocks(fill, BLOCK, "")
 
 
 def _skip(stream: IO[bytes], size: int) -> None:
@@ -65,6 +137,8 @@ def _skip(stream: IO[bytes], size: int) -> None:
 def widen(pipe: IO[bytes]) -> None:
     """Ask for a 1 MiB pipe: with the default 64 KiB, git and we take turns every 64 KiB, and the
     context switches cost more than the copying (measured: bench/history_bench.py)."""
+    import fcntl
+
     try:
         fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
     except OSError:
@@ -86,10 +160,11 @@ def feed(stdin: IO[bytes], oids: Iterable[bytes], errors: list[BaseException]) -
             stdin.close()
 
 
-Visitor = Callable[[BlobHeader, Iterator[Chunk] | None], None]
+# The chunks are Chunks (keylatch.model, imported only by the stream).
+Visitor = Callable[[BlobHeader, "Iterator[Chunk] | None"], None]
 
 
-def read_objects(
+def stream_objects(
     git: Git,
     oids: Iterable[bytes] | None,
     visit: Visitor,
@@ -190,7 +265,7 @@ def _read_all(stdout: IO[bytes], visit: Visitor, kinds: Sequence[bytes]) -> None
             raise ScanError(f"git cat-file: unexpected output {head[:80]!r}")
         header = BlobHeader(parts[0], parts[1], int(parts[2]))
         if header.kind in kinds:
-            chunks = _chunks(stdout, header.oid.decode("ascii"), header.size)
+            chunks = _chunks(stdout, header.oid, header.size)
             visit(header, chunks)
             for _ in chunks:  # whatever the visitor left unread
                 pass

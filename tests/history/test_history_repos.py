@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from keylatch.errors import ScanError
+from keylatch.history import scan_history
 from keylatch.rules.synthetic import make_key
-from keylatch.sources.history import scan_history
 from tests.gitrepo import GitRepo, git_env
-from tests.sources.test_history import day, only, where
+from tests.history.test_history import day, only, where
 
 MakeRepo = Callable[..., GitRepo]
 
@@ -152,7 +152,7 @@ def test_non_utf8_path_and_content(make_repo: MakeRepo) -> None:
 
 
 def test_huge_blob_is_streamed_with_lines_across_blocks(make_repo: MakeRepo) -> None:
-    from keylatch.sources.blobs import BLOCK
+    from keylatch.sources.objects import BLOCK
 
     repo = make_repo()
     key = make_key("sk-", seed=25)

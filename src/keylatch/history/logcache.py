@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keylatch.history.rawlog import Change, CommitChanges, LogDigest
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.rawlog import Change, CommitChanges, LogDigest
 
 log = logging.getLogger(__name__)
 # 2: an entry is saved only after every blob the log names was found present (history.py), so

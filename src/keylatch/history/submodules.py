@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from keylatch.history.model import HistoryResult
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.history import HistoryResult
 
 
 def checked_out(root: Path) -> list[str]:

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
+from keylatch.history.rawlog import _digest_found, _digest_parsed, log_args
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.rawlog import _digest_found, _digest_parsed, log_args
 from tests.gitrepo import GitRepo
-from tests.sources.test_history import day
+from tests.history.test_history import day
 
 MakeRepo = Callable[..., GitRepo]
 
@@ -18,7 +18,7 @@ MakeRepo = Callable[..., GitRepo]
 def test_fast_and_full_digest_agree(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     import mmap
 
-    from keylatch.sources import rawlog
+    from keylatch.history import rawlog
 
     # One-page windows, so that entries and commit headers straddle window boundaries.
     monkeypatch.setattr(rawlog, "_WINDOW", mmap.PAGESIZE)

@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from keylatch.errors import ScanError
-from keylatch.sources.blobs import PIPE_SIZE, feed, widen
 from keylatch.sources.gitcmd import Git, first_line
+from keylatch.sources.objects import PIPE_SIZE, feed, widen
 from keylatch.sources.reaping import kill
 
 log = logging.getLogger(__name__)

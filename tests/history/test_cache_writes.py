@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from keylatch.history import scan_history
 from keylatch.rules.synthetic import make_key
-from keylatch.sources.history import scan_history
 from tests.gitrepo import GitRepo
 
 MakeRepo = Callable[..., GitRepo]
@@ -51,7 +51,7 @@ def test_an_interrupted_log_cache_write_leaves_the_old_one(
         fh.write(json.dumps(doc)[:10])
         raise KeyboardInterrupt
 
-    interrupted_while_writing(make_repo(), monkeypatch, "keylatch.sources.logcache.json.dump", half_then_interrupt)
+    interrupted_while_writing(make_repo(), monkeypatch, "keylatch.history.logcache.json.dump", half_then_interrupt)
 
 
 def test_an_interrupted_blob_cache_write_leaves_the_old_one(
@@ -62,5 +62,5 @@ def test_an_interrupted_blob_cache_write_leaves_the_old_one(
 
     # --include-unreachable writes no log cache: only the blob cache's write is interrupted.
     interrupted_while_writing(
-        make_repo(), monkeypatch, "keylatch.sources.cache.os.replace", no_rename, include_unreachable=True
+        make_repo(), monkeypatch, "keylatch.history.cache.os.replace", no_rename, include_unreachable=True
     )

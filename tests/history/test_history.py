@@ -1,4 +1,4 @@
-"""keylatch.sources.history on real repositories: who introduced each key, where, and is it still there."""
+"""keylatch.history.walk on real repositories: who introduced each key, where, and is it still there."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from keylatch.errors import ScanError
+from keylatch.history import HistoryResult, KeyFinding, scan_history
 from keylatch.rules.synthetic import make_key
-from keylatch.sources.history import HistoryResult, KeyFinding, scan_history
 from tests.gitrepo import GitRepo
 
 MakeRepo = Callable[..., GitRepo]
@@ -252,7 +252,7 @@ def test_scan_history_never_imports_gitpython(make_repo: MakeRepo) -> None:
     repo.write("a", make_key("sk-", seed=14) + "\n")
     repo.commit("k")
     code = (
-        "import sys; from pathlib import Path; from keylatch.sources.history import scan_history; "
+        "import sys; from pathlib import Path; from keylatch.history import scan_history; "
         f"r = scan_history(Path({str(repo.path)!r}), ['HEAD']); "
         "print(len(r.findings), 'git' in sys.modules)"
     )
@@ -317,9 +317,9 @@ def test_key_in_a_commit_message(make_repo: MakeRepo) -> None:
 
 
 def test_utf16_encoded_key_in_a_blob(make_repo: MakeRepo) -> None:
+    from keylatch.history.blobscan import needles
     from keylatch.prefilter import KEYWORDS
     from keylatch.rules import DEFAULT_RULES
-    from keylatch.sources.scanner import needles
 
     assert set(needles(DEFAULT_RULES)) == set(KEYWORDS)  # the hook's prefilter, proven there
     repo = make_repo()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from keylatch.history import scan_history
 from keylatch.rules.synthetic import make_key
-from keylatch.sources.history import scan_history
 from tests.gitrepo import GitRepo
-from tests.sources.test_history import day, where
+from tests.history.test_history import day, where
 
 MakeRepo = Callable[..., GitRepo]
 

@@ -1,13 +1,13 @@
-"""sources/prior.py: keys HEAD (or MERGE_HEAD) already holds."""
+"""history/prior.py (reading sources/prior.py): keys HEAD (or MERGE_HEAD) already holds."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from keylatch.engine import scan
+from keylatch.history.prior import committed_before
 from keylatch.rules.synthetic import make_key
 from keylatch.sources import staged as src
-from keylatch.sources.prior import committed_before
 from tests.gitrepo import GitRepo
 from tests.sources.test_staged import inside
 

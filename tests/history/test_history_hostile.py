@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from keylatch.history import WHOLE_HISTORY, scan_history
 from keylatch.rules.synthetic import make_key
-from keylatch.sources.history import WHOLE_HISTORY, scan_history
 from tests.gitrepo import GitRepo
-from tests.sources.test_history import day, only, where
+from tests.history.test_history import day, only, where
 
 MakeRepo = Callable[..., GitRepo]
 

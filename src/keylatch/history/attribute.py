@@ -1,5 +1,7 @@
 """Blobs that hold keys -> the commits that introduced them, one KeyFinding per key.
 
+Object ids stay the `bytes` git printed until a record for the report is built (Occurrence.blob).
+
 A commit introduces a key at a path when the key is in the commit's version of the path and in
 no parent's version of it (a key already in the parent's file is not new). For a merge, `git log
 -c` lists only paths that differ from every parent, so a key a merge merely carries over from a
@@ -12,13 +14,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from keylatch.history.blobscan import BlobScanner
+from keylatch.history.model import CommitInfo, KeyFinding, Occurrence
+from keylatch.history.rawlog import MESSAGE, ZERO, LogDigest
 from keylatch.model import Finding
-from keylatch.sources.blobs import read_objects
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.history import CommitInfo, KeyFinding, Occurrence
-from keylatch.sources.rawlog import MESSAGE, ZERO, LogDigest
-from keylatch.sources.repostate import RepoState
-from keylatch.sources.scanner import BlobScanner
+from keylatch.sources.objects import stream_objects
+from keylatch.sources.repo import RepoState
 
 # Checking whether a branch tip still holds a key costs one ls-tree; beyond this many tips we
 # only check HEAD.
@@ -39,7 +41,7 @@ class _Intro:
     order: int  # position in git log's output: larger is older at equal time
     sha: str
     path: str
-    blob: str
+    blob: bytes  # b"" for a commit message
     finding: Finding
 
     @property
@@ -68,7 +70,7 @@ def attribute(
         if o != ZERO and o not in missing and not scanner.is_scanned(o)
     }
     if olds:
-        read_objects(git, sorted(olds), scanner.visit)  # blobs only: a message has no "old"
+        stream_objects(git, sorted(olds), scanner.visit)  # blobs only: a message has no "old"
     fps = {oid: frozenset(f.fingerprint for f in fs) for oid, fs in keyed.items()}
     intros: dict[str, list[_Intro]] = defaultdict(list)
     removed_in: dict[str, set[str]] = defaultdict(set)  # fingerprint -> parents that still had it
@@ -83,7 +85,7 @@ def attribute(
             if f.fingerprint not in old_fps:
                 path = ch.path.decode("utf-8", "backslashreplace")
                 # A message's "blob" is the commit object: no blob id to read lines from.
-                blob = "" if ch.mode == MESSAGE else ch.new.decode("ascii")
+                blob = b"" if ch.mode == MESSAGE else ch.new
                 intros[f.fingerprint].append(_Intro(commit.time, order, sha, path, blob, f))
         # A root commit has no parent but one "old" (all zeros): zip stops at the shorter.
         for parent, old in zip(commit.parents, ch.olds, strict=False):
@@ -116,9 +118,9 @@ def _build(
     refs_of = _refs(git, {fp: frozenset(i.sha for i in lst) for fp, lst in intros.items()})
     tips = sorted({tip for rs in refs_of.values() for _, tip in rs})
     tip_blobs = {t: _tree_blobs(git, t, keyed) for t in tips} if len(tips) <= _MAX_TIPS else {}
-    blob_fps = {oid.decode("ascii"): {f.fingerprint for f in fs} for oid, fs in keyed.items()}
+    blob_fps = {oid: {f.fingerprint for f in fs} for oid, fs in keyed.items()}
 
-    def holds(blobs: frozenset[str], fp: str) -> bool:
+    def holds(blobs: frozenset[bytes], fp: str) -> bool:
         return any(fp in blob_fps.get(b, ()) for b in blobs)
 
     wanted: set[str] = set()
@@ -171,24 +173,24 @@ def _locations(lst: list[_Intro], meta: dict[str, tuple[CommitInfo, int]]) -> tu
     out = []
     for (path, line, col), i in sorted(best.items()):
         info = meta[i.sha][0]
-        out.append(Occurrence(i.sha, path, line, col, info.author_name, info.author_email, i.blob))
+        out.append(Occurrence(i.sha, path, line, col, info.author_name, info.author_email, i.blob.decode("ascii")))
     return tuple(out)
 
 
 def _dangling(keyed: dict[bytes, tuple[Finding, ...]], seen: set[bytes], known: set[str]) -> list[KeyFinding]:
     """Keys in blobs no walked commit holds (staged then dropped, `git hash-object -w`)."""
-    by_fp: dict[str, list[tuple[str, Finding]]] = defaultdict(list)
+    by_fp: dict[str, list[tuple[bytes, Finding]]] = defaultdict(list)
     for oid, fs in keyed.items():
         if oid in seen:
             continue
         for f in fs:
             if f.fingerprint not in known:
-                by_fp[f.fingerprint].append((oid.decode("ascii"), f))
+                by_fp[f.fingerprint].append((oid, f))
     out = []
     for lst in by_fp.values():
         lst.sort(key=lambda t: (t[0], t[1].location.line, t[1].location.column))
         f = lst[0][1]
-        locs = tuple(Occurrence("", "", g.location.line, g.location.column, blob=oid) for oid, g in lst)
+        locs = tuple(Occurrence("", "", g.location.line, g.location.column, blob=oid.decode("ascii")) for oid, g in lst)
         out.append(KeyFinding(f.rule_id, f.severity, f.secret, _NO_COMMIT, _NO_COMMIT, locs, False, (), f.encoding))
     return out
 
@@ -212,11 +214,11 @@ def _tagged(
                 blob = meta.split(b" ")[-1] if meta else b""
                 if blob in keyed and blob not in seen:
                     places[blob].append((path.decode("utf-8", "backslashreplace"), name))
-    by_fp: dict[str, list[tuple[str, str, str, Finding]]] = defaultdict(list)
+    by_fp: dict[str, list[tuple[bytes, str, str, Finding]]] = defaultdict(list)
     for oid, where in places.items():
         for f in keyed[oid]:
             if f.fingerprint not in known:
-                by_fp[f.fingerprint].extend((oid.decode("ascii"), path, ref, f) for path, ref in where)
+                by_fp[f.fingerprint].extend((oid, path, ref, f) for path, ref in where)
     out = []
     for lst in by_fp.values():
         lst.sort(key=lambda t: (t[2], t[1], t[3].location.line))
@@ -224,21 +226,22 @@ def _tagged(
         refs = tuple(sorted({ref for _, _, ref, _ in lst}))
         info = CommitInfo("", "", "", "", f"(in no commit: reached directly by {refs[0]})")
         locs = tuple(
-            sorted({Occurrence("", path, g.location.line, g.location.column, blob=oid) for oid, path, _, g in lst},
+            sorted({Occurrence("", path, g.location.line, g.location.column, blob=oid.decode("ascii"))
+                    for oid, path, _, g in lst},
                    key=lambda o: (o.path, o.line, o.column, o.blob))
         )  # fmt: skip
         out.append(KeyFinding(f.rule_id, f.severity, f.secret, info, info, locs, False, refs, f.encoding))
     return sorted(out, key=lambda k: k.fingerprint), set(places)
 
 
-def _tree_blobs(git: Git, commit: str, keyed: dict[bytes, tuple[Finding, ...]]) -> frozenset[str]:
+def _tree_blobs(git: Git, commit: str, keyed: dict[bytes, tuple[Finding, ...]]) -> frozenset[bytes]:
     """The key-holding blobs in `commit`'s tree."""
     out = git.run("ls-tree", "-r", "-z", "--full-tree", commit)
     found = set()
     for entry in out.split(b"\0"):
         meta = entry.split(b"\t", 1)[0].split(b" ")
         if len(meta) == 3 and meta[1] == b"blob" and meta[2] in keyed:
-            found.add(meta[2].decode("ascii"))
+            found.add(meta[2])
     return frozenset(found)
 
 

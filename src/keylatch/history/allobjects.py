@@ -1,10 +1,10 @@
 """The whole-history blob stream: every blob and commit object the repository stores, in pack
-order (the fastest read git offers), through the grep prefilter (sources/grepfilter.py).
+order (the fastest read git offers), through the grep prefilter (history/grepfilter.py).
 
 Objects the blob cache knows are clean are skipped; only objects holding a needle are read
 again and handed to the engine. What the store lists but cannot read (a corrupt loose object
 lists as "<id> missing") is damage, named here; what it does not list at all is checked
-against the log afterwards (sources/damage.py).
+against the log afterwards (history/damage.py).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 from keylatch.errors import ScanError
-from keylatch.sources.blobs import LFS_POINTER, read_objects
-from keylatch.sources.cache import BlobCache
-from keylatch.sources.damage import damaged
+from keylatch.history.blobscan import OBJECT_KINDS, BlobScanner, Progress, needles
+from keylatch.history.cache import BlobCache
+from keylatch.history.damage import damaged
+from keylatch.history.grepfilter import Objects, candidates
 from keylatch.sources.gitcmd import Git, first_line
-from keylatch.sources.grepfilter import Objects, candidates
+from keylatch.sources.objects import LFS_POINTER, stream_objects
 from keylatch.sources.reaping import reaped
-from keylatch.sources.scanner import OBJECT_KINDS, BlobScanner, Progress, needles
 
 log = logging.getLogger(__name__)
 _LISTING = "--batch-check=%(objecttype) %(objectname) %(objectsize)"
@@ -39,10 +39,10 @@ def scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
     hits = candidates(git, todo, (*needles(scanner.rules), LFS_POINTER), report)
     if hits is None:
         log.debug("grep prefilter unavailable or out of step: scanning every object in Python")
-        read_objects(git, (todo.oid(i) for i in range(len(todo))), scanner.visit, OBJECT_KINDS)
+        stream_objects(git, (todo.oid(i) for i in range(len(todo))), scanner.visit, OBJECT_KINDS)
         return
     # Only objects holding a needle are read again and given to the engine.
-    read_objects(git, [todo.oid(i) for i in sorted(hits)], scanner.visit, OBJECT_KINDS)
+    stream_objects(git, [todo.oid(i) for i in sorted(hits)], scanner.visit, OBJECT_KINDS)
     for i in range(len(todo)):
         if i in hits:
             continue

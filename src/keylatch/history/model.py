@@ -1,0 +1,76 @@
+"""The history walker's records: one per key found in history, and one per scan.
+
+Built once by the walker (history/attribute.py) and rendered by report/; nothing here reads git.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from keylatch.model import Secret, Severity
+
+WHOLE_HISTORY: tuple[str, ...] = ("--all",)
+
+
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    sha: str
+    author_name: str
+    author_email: str
+    date: str  # author date, strict ISO-8601
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """A place where a commit introduced the key: that commit's version of `path`, 1-based."""
+
+    commit: str
+    path: str
+    line: int
+    column: int
+    author_name: str = ""
+    author_email: str = ""
+    blob: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFinding:
+    rule_id: str
+    severity: Severity
+    secret: Secret
+    introduced: CommitInfo  # the earliest commit (committer time) that introduced the key
+    last_seen: CommitInfo  # the newest commit known to contain it
+    locations: tuple[Occurrence, ...]  # sorted by path, line, column, commit
+    in_head: bool
+    refs: tuple[str, ...]  # refs from which an introducing commit is reachable
+    encoding: str = ""  # "base64" when found inside a base64 value
+    # True when the earliest introduction is a shallow clone's boundary commit: the key may be
+    # older, and that commit is not known to be its author.
+    at_shallow_boundary: bool = False
+    # The newest commit that took the key out of a file, set only when neither HEAD nor any ref
+    # tip holds it any more: its exposure ended there (report/exposure.py).
+    removed: CommitInfo | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return self.secret.fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryResult:
+    findings: tuple[KeyFinding, ...]
+    commits: int  # commits walked
+    blobs: int  # blobs read and scanned in this run
+    bytes: int  # bytes of those blobs
+    seconds: float
+    cached_blobs: int = 0  # blobs skipped because an earlier scan found them clean
+    missing_blobs: int = 0  # not present locally (partial clone, --allow-partial)
+    gitlinks: int = 0  # submodule commits referenced, not scanned (their objects live elsewhere)
+    lfs_pointers: int = 0  # LFS pointer files: the pointer was scanned, the content lives elsewhere
+    shallow_boundary: tuple[str, ...] = ()  # history before these commits is missing
+    unreachable_included: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return not (self.missing_blobs or self.shallow_boundary)
