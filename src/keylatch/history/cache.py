@@ -19,10 +19,12 @@ from pathlib import Path
 from keylatch import __version__
 from keylatch.engine import BASE64_MARKERS
 from keylatch.rules import Rule
+from keylatch.sources import cachekey
 
 log = logging.getLogger(__name__)
 
 _DIR = "keylatch"
+_PURPOSE = "clean-blobs"
 
 
 def rules_digest(rules: Sequence[Rule]) -> str:
@@ -63,10 +65,14 @@ class BlobCache:
         except OSError as exc:
             log.debug("cache unreadable, scanning everything: %s", exc)
             return cache
-        if len(raw) % 20:
-            log.debug("cache %s is damaged, ignoring it", path)
+        # The file is the MAC under this user's key, then the ids (sources/cachekey.py): a cache
+        # that arrived with the git dir (a tarball, a restored CI cache) is not believed.
+        key = cachekey.load_key(create=False)
+        tag, ids = raw[: cachekey.MAC_SIZE], raw[cachekey.MAC_SIZE :]
+        if key is None or len(ids) % 20 or not cachekey.verify(key, _PURPOSE, ids, tag):
+            log.debug("cache %s is damaged or was not written by this user, ignoring it", path)
             return cache
-        cache.clean = {raw[i : i + 20] for i in range(0, len(raw), 20)}
+        cache.clean = {ids[i : i + 20] for i in range(0, len(ids), 20)}
         return cache
 
     def __contains__(self, oid: bytes) -> bool:
@@ -86,6 +92,11 @@ class BlobCache:
         added = bytes(self.added)
         everything = sorted(self.clean.union(added[i : i + 20] for i in range(0, len(added), 20)))
         data = b"".join(everything)
+        key = cachekey.load_key()
+        if key is None:
+            log.debug("no cache key (see sources/cachekey.py): cache not written, scanning still complete")
+            return
+        data = cachekey.mac(key, _PURPOSE, data) + data
         try:
             self.path.parent.mkdir(exist_ok=True)
             # Write then rename: a concurrent or interrupted scan never sees half a file.

@@ -19,12 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from keylatch.history.rawlog import Change, CommitChanges, LogDigest
+from keylatch.sources import cachekey
 from keylatch.sources.gitcmd import Git
 
 log = logging.getLogger(__name__)
 # 2: an entry is saved only after every blob the log names was found present (history.py), so
 # entries written before that check existed must not let a damaged repository skip it.
-_FORMAT = 2
+# 3: an entry carries a MAC under this user's key (sources/cachekey.py).
+_FORMAT = 3
+_PURPOSE = "log"
+
+
+def _signed(doc: dict[str, Any]) -> bytes:
+    return json.dumps({k: v for k, v in doc.items() if k != "mac"}, sort_keys=True, separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +51,15 @@ class LogCache:
             doc = json.loads(self.path.read_text(encoding="ascii"))
         except (OSError, ValueError):
             return None
-        return doc if isinstance(doc, dict) and doc.get("key") == self.key else None
+        if not isinstance(doc, dict) or doc.get("key") != self.key or not isinstance(doc.get("mac"), str):
+            return None
+        # Written by this user's keylatch, or not believed: a forged entry could hide attribution.
+        key = cachekey.load_key(create=False)
+        try:
+            tag = bytes.fromhex(doc["mac"])
+        except ValueError:
+            return None
+        return doc if key is not None and cachekey.verify(key, _PURPOSE, _signed(doc), tag) else None
 
     def fresh(self) -> bool:
         """True when an entry for this exact ref state exists (the log can probably be skipped)."""
@@ -76,6 +91,10 @@ class LogCache:
                 for order, c, ch in digest.changes
             ],
         }  # fmt: skip
+        key = cachekey.load_key()
+        if key is None:
+            return
+        doc["mac"] = cachekey.mac(key, _PURPOSE, _signed(doc)).hex()
         try:
             self.path.parent.mkdir(exist_ok=True)
             # Write then rename, and never leave the temporary file: an interrupted or failed
