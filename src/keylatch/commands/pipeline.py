@@ -139,11 +139,7 @@ def scan_commits(
     found = findings_of(result)
     git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
     blobs = _blobs(git, {f.location.blob for f in found if f.location.blob})
-
-    def lines_of(f: Finding) -> tuple[str, str] | None:
-        data = blobs.get(f.location.blob or "")
-        return allowlist.lines_at(data, f.location.line) if data is not None else None
-
+    lines_of = allowlist.lines_by_blob(blobs)  # one line index per blob, shared by its findings
     kept = []
     for f, decision in allowlist.judge(found, cfg.allowlist, lines_of):  # path globs included
         if decision.keep:
