@@ -183,20 +183,20 @@ def apply(findings: Iterable[Finding], allow: Allowlist, lines_of: LinesOf | Non
             yield f
 
 
-# SourceLines keeps one checkpoint per block of this many bytes.
-_BLOCK = 4096
+# SourceLines keeps one checkpoint per block of this many bytes: a look-up reads about a block.
+_BLOCK = 512
 
 
 class SourceLines:
     """The lines of one chunk or blob, looked up by offset or by line number, in any order.
 
     Built on first use with one C-level pass over the data (a newline count and the nearest
-    newlines per block of _BLOCK bytes); a look-up then searches at most one block plus the line
+    newlines per block of _BLOCK bytes); a look-up then searches about one block plus the line
     itself, and each distinct line is decoded once (latin-1, as in the engine: one byte per
     character, pragmas are ASCII). The index belongs to its caller: nothing outlives it.
     """
 
-    __slots__ = ("_data", "_nl", "_counts", "_prev", "_next", "_seen")
+    __slots__ = ("_data", "_nl", "_counts", "_prev", "_next", "_seen", "_last")
 
     def __init__(self, data: bytes | str) -> None:
         self._data = data
@@ -205,6 +205,7 @@ class SourceLines:
         self._prev: list[int] = []  # the last newline before each block, or -1
         self._next: list[int] = []  # the first newline at or after each block, or len(data)
         self._seen: dict[int, tuple[str, str]] = {}  # line start -> (previous line, line)
+        self._last = (0, -1, ("", ""))  # the last line looked up: start, end, lines
 
     def _build(self) -> None:
         data, nl, size = self._data, self._nl, len(self._data)
@@ -250,14 +251,18 @@ class SourceLines:
         """(previous line, line) of the line that holds offset `pos`, or None past the end."""
         if pos > len(self._data):
             return None
+        start, end, last = self._last
+        if start <= pos <= end:  # findings come in order: most look-ups hit the line before
+            return last
         if not self._counts:
             self._build()
-        start = self._start(pos)
+        start, end = self._start(pos), self._end(pos)
         found = self._seen.get(start)
         if found is None:
-            line = self._text(start, self._end(pos))
+            line = self._text(start, end)
             previous = self._text(self._start(start - 1), start - 1) if start > 0 else ""
             found = self._seen[start] = (previous, line)
+        self._last = (start, end, found)
         return found
 
     def at_line(self, line_no: int, first_line: int = 1) -> tuple[str, str] | None:
@@ -269,17 +274,17 @@ class SourceLines:
             return None
         if i == 0:
             return self.around(0)
-        # The block that holds the i-th newline, then a binary search of counts inside it.
+        # The block that holds the i-th newline, then halve it: each byte of it is counted once.
         k = bisect.bisect_left(self._counts, i) - 1
-        lo = k * _BLOCK
-        want = i - self._counts[k]
-        a, b = lo, min(len(self._data), lo + _BLOCK)
-        while b - a > 1:  # count(lo, a) < want <= count(lo, b)
+        want = i - self._counts[k]  # the want-th newline at or after a
+        a, b = k * _BLOCK, min(len(self._data), (k + 1) * _BLOCK)
+        while b - a > 1:
             mid = (a + b) // 2
-            if self._data.count(self._nl, lo, mid) >= want:  # type: ignore[arg-type]
+            crossed = self._data.count(self._nl, a, mid)  # type: ignore[arg-type]
+            if crossed >= want:
                 b = mid
             else:
-                a = mid
+                a, want = mid, want - crossed
         return self.around(b)
 
 

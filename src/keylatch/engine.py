@@ -284,7 +284,10 @@ class _LineTest:
 
     def __init__(self, rule: Rule, scan: _Scan, text: str) -> None:
         self._rule, self._scan, self._text = rule, scan, text
-        self._words = re.compile("|".join(map(re.escape, rule.line_words))) if rule.line_words else None
+        # ASCII lower-casing finds the words exactly as line_context's IGNORECASE would in bytes
+        # (latin-1) and ASCII text; other text may spell them with "ſ" or "K" (Kelvin sign).
+        exact = isinstance(scan.doc.raw, bytes) or text.isascii()
+        self._words = re.compile("|".join(map(re.escape, rule.line_words))) if rule.line_words and exact else None
         self._start, self._end, self._exclude_end = 0, -1, -1
         self._ok: bool | None = None  # line_context, once asked
 
