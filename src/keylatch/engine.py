@@ -65,7 +65,7 @@ class _Doc:
 class _Window:
     """A merged window of the document: its text, and which characters belong to runs of a class."""
 
-    __slots__ = ("base", "lead", "text", "_data", "_runs")
+    __slots__ = ("base", "lead", "text", "_runs")
 
     def __init__(self, doc: _Doc, a: int, b: int) -> None:
         # A window that starts mid-data must not invent a left boundary: it carries one more
@@ -73,14 +73,13 @@ class _Window:
         self.lead = 1 if a > 0 else 0
         self.base = a - self.lead
         self.text = doc.text(self.base, b)
-        self._data = doc.data(self.base, b) if isinstance(doc.raw, bytes) else b""
         self._runs: dict[str, bytes] = {}
 
     def runs(self, chars: str) -> bytes:
         """b"\\1" where the character is one of `chars`, else b"\\0" (one translate, cached)."""
         runs = self._runs.get(chars)
         if runs is None:
-            data = self._data or self.text.encode("latin-1", "replace")
+            data = self.text.encode("latin-1", "replace")  # the window's bytes again, for translate
             table = bytearray(256)
             for c in chars.encode("ascii"):
                 table[c] = 1
@@ -244,7 +243,7 @@ def _loose_matches(scan: _Scan, rule: Rule) -> Iterator[tuple[int, str]]:
 
     For a run rule the candidates (each run's start, and its end minus the key length when an
     escape such as "%22" ends in run characters) come from one translate and C-level finds;
-    the line tests run before the pattern, once per line.
+    the line tests run once per line.
     """
     text = scan.full()
     line_ok = _LineTest(rule, scan, text)
@@ -266,10 +265,13 @@ def _loose_matches(scan: _Scan, rule: Rule) -> Iterator[tuple[int, str]]:
         end = runs.find(b"\0", pos)
         end = len(runs) if end < 0 else end
         for start in (pos, end - length) if end - length > pos else (pos,):
-            hit = match(text, start) if line_ok(start) else None
-            key = (validate(hit) if validate else hit.group("key")) if hit is not None else None
-            if key:
-                yield start, key
+            # The pattern first (a run longer than a key fails it at once), then the line,
+            # then the validator, the dearest.
+            hit = match(text, start)
+            if hit is not None and line_ok(start):
+                key = validate(hit) if validate else hit.group("key")
+                if key:
+                    yield start, key
         pos = runs.find(needle, end)
 
 
@@ -320,41 +322,30 @@ class _LineTest:
 
 
 class _Lines:
-    """Line number and line bounds of non-decreasing offsets, counting each newline once.
+    """Line and column of non-decreasing offsets, counting each newline once.
 
-    Every search is bounded by the previous offset or by the current line, so locating any
-    number of findings costs one pass over the document.
+    Every search is bounded by the previous offset, so locating any number of findings costs one
+    pass over the document.
     """
 
-    __slots__ = ("_raw", "_nl", "_pos", "_line", "_start", "_end")
+    __slots__ = ("_raw", "_nl", "_pos", "_line", "_start")
 
     def __init__(self, raw: bytes | str) -> None:
         self._raw = raw
         self._nl: bytes | str = b"\n" if isinstance(raw, bytes) else "\n"
-        self._pos, self._line, self._start, self._end = 0, 1, 0, -1
+        self._pos, self._line, self._start = 0, 1, 0
 
-    def _seek(self, pos: int) -> None:
+    def locate(self, pos: int) -> tuple[int, int]:
+        """(1-based line, 1-based column) of `pos`."""
         raw, nl = self._raw, self._nl
         if pos < self._pos:  # callers go forward; going back starts over
-            self._pos, self._line, self._start, self._end = 0, 1, 0, -1
+            self._pos, self._line, self._start = 0, 1, 0
         crossed = raw.count(nl, self._pos, pos)  # type: ignore[arg-type]
         if crossed:
             self._line += crossed
             self._start = raw.rfind(nl, self._pos, pos) + 1  # type: ignore[arg-type]
-            self._end = -1
         self._pos = pos
-
-    def locate(self, pos: int) -> tuple[int, int]:
-        """(1-based line, 1-based column) of `pos`."""
-        self._seek(pos)
         return self._line, pos - self._start + 1
-
-    def bounds(self, pos: int) -> tuple[int, int]:
-        self._seek(pos)
-        if self._end < 0:
-            end = self._raw.find(self._nl, pos)  # type: ignore[arg-type]
-            self._end = len(self._raw) if end < 0 else end
-        return self._start, self._end
 
 
 # (offset, rule, key, encoding): a match before it becomes a Finding.
