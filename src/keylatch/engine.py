@@ -241,9 +241,9 @@ def _run_matches(w: _Window, rule: Rule) -> Iterator[re.Match[str]]:
 def _loose_matches(scan: _Scan, rule: Rule) -> Iterator[tuple[int, str]]:
     """Matches of a non-anchored rule: everywhere, or only where a run of its characters is.
 
-    For a run rule the candidates (each run's start, and its end minus the key length when an
-    escape such as "%22" ends in run characters) come from one translate and C-level finds;
-    the line tests run once per line.
+    For a run rule a key is a whole run, or the end of a longer one after an escape such as
+    "%22" that ends in run characters: one candidate per run, found with one translate and
+    C-level finds. The line tests run once per line, the validator last.
     """
     text = scan.full()
     line_ok = _LineTest(rule, scan, text)
@@ -264,14 +264,16 @@ def _loose_matches(scan: _Scan, rule: Rule) -> Iterator[tuple[int, str]]:
     while pos >= 0:
         end = runs.find(b"\0", pos)
         end = len(runs) if end < 0 else end
-        for start in (pos, end - length) if end - length > pos else (pos,):
-            # The pattern first (a run longer than a key fails it at once), then the line,
-            # then the validator, the dearest.
+        if end - pos == length:  # the key is the whole run: its line first, the cheaper test
+            start = pos
+            hit = match(text, start) if line_ok(start) else None
+        else:  # a longer run ends in a key only after an escape ("%22", "\x22"): the pattern first
+            start = end - length
             hit = match(text, start)
-            if hit is not None and line_ok(start):
-                key = validate(hit) if validate else hit.group("key")
-                if key:
-                    yield start, key
+            hit = hit if hit is not None and line_ok(start) else None
+        key = (validate(hit) if validate else hit.group("key")) if hit is not None else None
+        if key:
+            yield start, key
         pos = runs.find(needle, end)
 
 
