@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from keylatch import allowlist
 from keylatch.allowlist import Allowlist, apply, judge, lines_at, lines_in
 from keylatch.engine import scan_chunk
-from keylatch.model import Chunk
+from keylatch.model import Chunk, Finding, Location
 from keylatch.rules.synthetic import make_key
+from tests.work import Counting
 
 KEY = make_key("sk-proj-", seed=11)
 OTHER = make_key("sk-", seed=12)
@@ -123,3 +129,86 @@ def test_allow_lines_pattern_that_times_out_allows_nothing(caplog: pytest.LogCap
     assert kept(text, allow) == [1]
     assert "timed out" in caplog.text
     assert KEY not in caplog.text
+
+
+def _azure(i: int) -> str:
+    return make_key("azure", seed=i)
+
+
+# Chunks with `count` findings, shaped so that a per-finding pass over the chunk or over the
+# key's line would show (a whole-chunk decode per finding took 71.8 s for 8 MB of keys).
+ALLOW_SHAPES: dict[str, Callable[[int], str]] = {
+    "a key per line": lambda count: "".join(f"k{i} = {_azure(i)}\n" for i in range(count)),
+    "keys on one line": lambda count: " ".join(_azure(i) for i in range(count)) + "\n",
+    "keys between long blank runs": lambda count: "".join(f"{_azure(i)}\n" + "\n" * 300 for i in range(count)),
+    "keys under a pragma line each": lambda count: "".join(
+        f"# pragma: allowlist nextline secret\n{_azure(i)}\n" for i in range(count)
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(ALLOW_SHAPES))
+def test_allow_comments_cost_linear_in_the_chunk_whatever_the_number_of_findings(shape: str) -> None:
+    # No clock: the bytes of the chunk read to find each finding's lines (tests/work.py).
+    reads = []
+    for count in (150, 300):
+        data = Counting(ALLOW_SHAPES[shape](count).encode())
+        findings = scan_chunk(Chunk(bytes(data), "a.txt"))
+        assert len(findings) == count
+        decisions = list(judge(findings, Allowlist(), lines_in(data)))
+        assert all(d.keep for _, d in decisions) is (shape != "keys under a pragma line each")
+        assert data.read <= 8 * len(data)
+        reads.append(data.read)
+    assert reads[1] <= 2.5 * reads[0]
+
+
+def test_history_reads_each_blob_once_whatever_the_number_or_order_of_findings() -> None:
+    text = "".join(f"# keylatch:allow\nk = 1  # keylatch:allow\n{_azure(i)}\n\n" for i in range(400))
+    data = Counting(text.encode())
+    found = scan_chunk(Chunk(bytes(data), "a.txt", blob="b1"))
+    random.Random(1).shuffle(found)
+    lines_of = allowlist.lines_by_blob({"b1": data})
+    assert all(lines_of(f) == ("k = 1  # keylatch:allow", f.secret.value) for f in found)
+    assert data.read <= 8 * len(data)
+    other = Finding("r", found[0].severity, found[0].secret, Location("a.txt", 3, 1, blob="gone"))
+    assert lines_of(other) is None
+
+
+def test_each_distinct_line_is_judged_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = allowlist.pragma
+
+    def counting(previous: str, line: str) -> str | None:
+        calls.append(line)
+        return real(previous, line)
+
+    monkeypatch.setattr(allowlist, "pragma", counting)
+    line = " ".join(_azure(i) for i in range(200)) + "  # keylatch:allow"
+    chunk = Chunk(f"{line}\nb = {_azure(300)}\n".encode(), "a.txt")
+    decisions = [d.keep for _, d in judge(scan_chunk(chunk), Allowlist(), lines_in(chunk.data))]
+    assert decisions == [False] * 200 + [True]
+    assert len(calls) == 2
+
+
+@given(st.lists(st.sampled_from([b"a", b"b", b"\n", b"\r", b"\xe9"]), max_size=60), st.randoms())
+def test_line_lookups_in_any_order_match_splitting_the_text(parts: list[bytes], rnd: random.Random) -> None:
+    data = b"".join(parts)
+    text = data.decode("latin-1")
+    rows = text.split("\n")
+
+    def naive(i: int) -> tuple[str, str]:
+        return (rows[i - 1] if i else "").rstrip("\r"), rows[i].rstrip("\r")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(allowlist, "_BLOCK", 7)  # small blocks: every look-up crosses block edges
+        index = allowlist.SourceLines(data)
+        positions = list(range(len(data) + 1))
+        rnd.shuffle(positions)
+        for pos in positions:
+            assert index.around(pos) == naive(text.count("\n", 0, pos))
+        assert index.around(len(data) + 1) is None
+        for first in (1, 5):
+            for line_no in range(first - 1, first + len(rows) + 1):
+                want = naive(line_no - first) if 0 <= line_no - first < len(rows) else None
+                assert index.at_line(line_no, first) == want
+                assert lines_at(data, line_no, first) == want

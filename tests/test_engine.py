@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 import pytest
 
-from keylatch.engine import BASE64_MARKERS, scan_chunk, scan_text
+from keylatch.encoded import UTF16_MARKER
+from keylatch.engine import _REACH, BASE64_MARKERS, scan_chunk, scan_text
 from keylatch.model import Chunk
-from keylatch.rules import DEFAULT_RULES
-from keylatch.rules.synthetic import MARKER, make_key
+from keylatch.rules import DEFAULT_RULES, Rule
+from keylatch.rules.synthetic import ALL_KINDS, MARKER, make_key
 from tests.contexts import cases, negatives
+from tests.work import Counting
 
 CASES = cases()
 
@@ -157,3 +160,106 @@ def test_wrapped_base64_file_is_found_wherever_the_line_breaks_fall(seed: int) -
 def test_alphanumeric_keys_end_at_underscore_or_dash(kind: str, template: str) -> None:
     key = make_key(kind, 60)
     assert [f.secret.value for f in scan_text(template.format(k=key))] == [key]
+
+
+# Adversarial shapes for the engine (bench/complexity_bench.py times the same classes).
+def _fill(n: int, unit: bytes, head: bytes = b"") -> bytes:
+    return (head + unit * (n // len(unit) + 1))[:n]
+
+
+def _joined(n: int, unit: Callable[[int], bytes], head: bytes = b"") -> bytes:
+    parts, size, i = [head], len(head), 0
+    while size < n:
+        parts.append(unit(i))
+        size += len(parts[-1])
+        i += 1
+    return b"".join(parts)[:n]
+
+
+def _hex(i: int) -> bytes:
+    return make_key("azure-classic", seed=i).encode()
+
+
+_M = MARKER.encode()
+_AZURE = b"AZURE_OPENAI_ENDPOINT=https://x.openai.azure.com/\n"
+SHAPES: dict[str, Callable[[int], bytes]] = {
+    "marker repeated": lambda n: _fill(n, _M),
+    "marker on every line": lambda n: _fill(n, _M + b"\n"),
+    "key without its tail on every line": lambda n: _joined(
+        n, lambda i: make_key("sk-proj-", i)[:-74].encode() + b"\n"
+    ),
+    "prefix and marker repeated in one token": lambda n: _fill(n, b"sk-proj-" + _M),
+    "sess- repeated": lambda n: _fill(n, b"sess-", b"openai\n"),
+    "whsec_ repeated": lambda n: _fill(n, b"whsec_", b"openai\n"),
+    "azure repeated": lambda n: _fill(n, b"azure "),
+    "azure evidence repeated": lambda n: _fill(n, b"AZURE_OPENAI "),
+    "hex values on one line": lambda n: _joined(n, lambda i: b"api_key=" + _hex(i) + b" ", _AZURE),
+    "hash lines": lambda n: _joined(n, lambda i: b"hash = " + _hex(i) + b"\n", _AZURE),
+    "JQQJ99 repeated": lambda n: _fill(n, b"JQQJ99"),
+    "encoded markers in one base64 run": lambda n: _fill(n, b"".join(BASE64_MARKERS) + b"AA"),
+    "base64 of the marker repeated": lambda n: base64.b64encode(_fill(n * 3 // 4, _M))[:n],
+    "UTF-16 marker repeated": lambda n: _fill(n, UTF16_MARKER + b"\0"),
+    "keys on one line": lambda n: _fill(n, b" ".join(make_key("sk-", seed=i).encode() for i in range(64)) + b" "),
+    "a key per line": lambda n: _joined(n, lambda i: make_key("azure", seed=i).encode() + b"\n"),
+    "a hex key per line": lambda n: _joined(n, lambda i: b"api_key = " + _hex(i) + b"\n", _AZURE),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_scan_work_is_linear_in_the_input_whatever_its_shape(shape: str) -> None:
+    # No clock: the bytes of the chunk that searches, slices and conversions read, and how many
+    # such operations there were, at 16 and 32 KiB. A whole-line search per key or a per-byte
+    # walk per hit grows 4x per doubling; a Python step per keyword hit shows in the calls.
+    n = 1 << 14
+    small, large = Counting(SHAPES[shape](n)), Counting(SHAPES[shape](2 * n))
+    found = len(scan_chunk(Chunk(small, "x")))
+    scan_chunk(Chunk(large, "x"))
+    assert large.read <= 2.5 * small.read
+    assert small.read <= 32 * n
+    assert small.calls <= 16 * n // 1024 + 8 * found
+
+
+@pytest.mark.parametrize("rule", [r for r in DEFAULT_RULES if r.token_chars], ids=lambda r: r.id)
+def test_token_rules_keep_their_keys_within_their_declared_runs(rule: Rule) -> None:
+    # The engine only searches the last key_len[1] characters of a run of token_chars.
+    shortest, longest = rule.key_len
+    assert 0 < shortest <= longest <= _REACH
+    for example in rule.examples:
+        assert set(example.key) <= set(rule.token_chars)
+        assert shortest <= len(example.key) <= longest
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_keys_after_long_tokens_and_dense_keywords_are_found(kind: str) -> None:
+    key = make_key(kind, seed=70)
+    context = "openai azure_openai api_key = " if kind in ("azure-classic", "sess-", "whsec_") else ""
+    for noise in ("x" * 3000, MARKER * 300, "sk-proj-" * 300, "JQQJ99" * 300, "sess-" * 300):
+        text = f"{context}{noise} {key}\n{noise}\n"
+        assert [f.secret.value for f in scan_text(text)] == [key], noise[:12]
+
+
+def test_many_keys_on_one_line_keep_their_columns() -> None:
+    keys = [make_key(kind, seed=i) for i in range(40) for kind in ("sk-proj-", "sk-", "azure", "sk-svcacct-")]
+    line = " ".join(keys)
+    found = scan_chunk(Chunk(f"x\n{line}\n".encode(), "k.txt"))
+    assert [f.secret.value for f in found] == keys
+    assert [f.location.column for f in found] == [line.index(k) + 1 for k in keys]
+    assert {f.location.line for f in found} == {2}
+
+
+def test_many_base64_values_and_a_long_base64_run_are_all_decoded() -> None:
+    keys = [make_key("sk-proj-", seed=i) for i in range(30)]
+    values = [base64.b64encode(f"OPENAI_API_KEY={k}\n".encode()).decode() for k in keys]
+    assert {f.secret.value for f in scan_text("\n".join(f"v{i}: {v}" for i, v in enumerate(values)))} == set(keys)
+    # One run longer than a decoding piece (64 KiB), keys near its start, middle and end.
+    filler = base64.b64encode(b"\x00" * 30000)
+    run = filler + base64.b64encode(f"a={keys[0]}".encode()) + filler * 2 + base64.b64encode(b"b=" + keys[1].encode())
+    found = scan_chunk(Chunk(run + filler + base64.b64encode(keys[2].encode()), "big.b64"))
+    assert {f.secret.value for f in found} == set(keys[:3])
+
+
+def test_a_key_before_an_excluded_word_on_its_line_is_still_found() -> None:
+    # rule.py: line_exclude drops a key only when the line's first match ends before the key.
+    key, other = make_key("azure-classic", 50), make_key("azure-classic", 51)
+    text = f"azure_openai_endpoint = x\napi_key = {key}  # not the hash {other}\n"
+    assert [f.secret.value for f in scan_text(text)] == [key]

@@ -10,8 +10,13 @@ and commits):
 
 `lines_of(finding)` returns `(previous_line, line)` of the finding's first character, or None
 when the source is not at hand (then only path globs apply). `lines_in(data)` builds it from the
-bytes a chunk's findings were found in (it uses `Finding.span`); `lines_at(data, line_no)`
-serves callers that only have a blob and a line number.
+bytes a chunk's findings were found in (it uses `Finding.span`); `lines_by_blob(blobs)` serves
+callers that only have blobs and line numbers (history), and `lines_at(data, line_no)` a single
+look-up.
+
+Cost is linear in the data whatever the number of findings: each chunk (or blob) gets one
+`SourceLines` index, a look-up touches one block of it plus the line itself, each distinct line
+is decoded once, and `judge` decides each distinct line and each path once.
 
 Recognised comments (in any of `#`, `//`, `/* */`, `--`, `<!-- -->`, `;`, `%`):
 
@@ -32,10 +37,11 @@ pattern that times out allows nothing (fail closed) and says so.
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from keylatch.model import Finding
@@ -128,7 +134,15 @@ def decide_at(path: str, allow: Allowlist, lines: tuple[str, str] | None) -> Dec
     place, or one place where a commit introduced a key (keylatch.policy.judge_keys)."""
     glob = path_excluded(path, allow.paths)
     if glob is not None:
-        return Decision(False, f"path matches exclude {glob!r}")
+        return _excluded(glob)
+    return _line_decision(allow, lines)
+
+
+def _excluded(glob: str) -> Decision:
+    return Decision(False, f"path matches exclude {glob!r}")
+
+
+def _line_decision(allow: Allowlist, lines: tuple[str, str] | None) -> Decision:
     if allow.pragmas and lines is not None:
         name = pragma(*lines)
         if name is not None:
@@ -143,8 +157,30 @@ def decide_at(path: str, allow: Allowlist, lines: tuple[str, str] | None) -> Dec
 def judge(
     findings: Iterable[Finding], allow: Allowlist, lines_of: LinesOf | None = None
 ) -> Iterator[tuple[Finding, Decision]]:
+    """Each finding with its decision, as `decide` gives it.
+
+    Each path and each distinct (previous line, line) is decided once: many keys on one long
+    line cost one pragma search of it, not one per key.
+    """
+    by_path: dict[str, Decision | None] = {}
+    by_lines: dict[tuple[str, str], Decision] = {}
     for f in findings:
-        yield f, decide(f, allow, lines_of(f) if lines_of is not None else None)
+        path = f.location.path
+        if path not in by_path:
+            glob = path_excluded(path, allow.paths)
+            by_path[path] = _excluded(glob) if glob is not None else None
+        excluded = by_path[path]
+        if excluded is not None:
+            yield f, excluded
+            continue
+        lines = lines_of(f) if lines_of is not None else None
+        if lines is None:
+            yield f, _line_decision(allow, None)
+            continue
+        decision = by_lines.get(lines)
+        if decision is None:
+            decision = by_lines[lines] = _line_decision(allow, lines)
+        yield f, decision
 
 
 def apply(findings: Iterable[Finding], allow: Allowlist, lines_of: LinesOf | None = None) -> Iterator[Finding]:
@@ -154,37 +190,138 @@ def apply(findings: Iterable[Finding], allow: Allowlist, lines_of: LinesOf | Non
             yield f
 
 
-def _around(data: bytes | str, pos: int) -> tuple[str, str]:
-    if isinstance(data, bytes):
-        # latin-1 as in the engine: one byte per character, pragmas are ASCII.
-        text = data.decode("latin-1")
-    else:
-        text = data
-    start = text.rfind("\n", 0, pos) + 1
-    end = text.find("\n", pos)
-    line = text[start : len(text) if end < 0 else end]
-    prev_start = text.rfind("\n", 0, max(0, start - 1)) + 1 if start > 0 else 0
-    previous = text[prev_start : start - 1] if start > 0 else ""
-    return previous.rstrip("\r"), line.rstrip("\r")
+# SourceLines keeps one checkpoint per block of this many bytes: a look-up reads about a block.
+_BLOCK = 512
+
+
+class SourceLines:
+    """The lines of one chunk or blob, looked up by offset or by line number, in any order.
+
+    Built on first use with one C-level pass over the data (a newline count and the nearest
+    newlines per block of _BLOCK bytes); a look-up then searches about one block plus the line
+    itself, and each distinct line is decoded once (latin-1, as in the engine: one byte per
+    character, pragmas are ASCII). The index belongs to its caller: nothing outlives it.
+    """
+
+    __slots__ = ("_data", "_nl", "_counts", "_prev", "_next", "_seen", "_last")
+
+    def __init__(self, data: bytes | str) -> None:
+        self._data = data
+        self._nl: bytes | str = b"\n" if isinstance(data, bytes) else "\n"
+        self._counts: list[int] = []  # newlines before each block
+        self._prev: list[int] = []  # the last newline before each block, or -1
+        self._next: list[int] = []  # the first newline at or after each block, or len(data)
+        self._seen: dict[int, tuple[str, str]] = {}  # line start -> (previous line, line)
+        self._last = (0, -1, ("", ""))  # the last line looked up: start, end, lines
+
+    def _build(self) -> None:
+        data, nl, size = self._data, self._nl, len(self._data)
+        blocks = size // _BLOCK + 1
+        total, last = 0, -1
+        for k in range(blocks):
+            lo = k * _BLOCK
+            self._counts.append(total)
+            self._prev.append(last)
+            crossed = data.count(nl, lo, lo + _BLOCK)  # type: ignore[arg-type]
+            if crossed:
+                total += crossed
+                last = data.rfind(nl, lo, lo + _BLOCK)  # type: ignore[arg-type]
+        self._counts.append(total)
+        self._prev.append(last)
+        following = size
+        nxt = [size] * (blocks + 1)
+        for k in range(blocks - 1, -1, -1):
+            first = data.find(nl, k * _BLOCK, (k + 1) * _BLOCK)  # type: ignore[arg-type]
+            if first >= 0:
+                following = first
+            nxt[k] = following
+        self._next = nxt
+
+    def _start(self, pos: int) -> int:
+        """Offset of the first character of the line that holds `pos`."""
+        k = pos // _BLOCK
+        r = self._data.rfind(self._nl, k * _BLOCK, pos)  # type: ignore[arg-type]
+        return r + 1 if r >= 0 else self._prev[k] + 1
+
+    def _end(self, pos: int) -> int:
+        """Offset of the newline (or the end) that ends the line holding `pos`."""
+        k = pos // _BLOCK
+        r = self._data.find(self._nl, pos, (k + 1) * _BLOCK)  # type: ignore[arg-type]
+        return r if r >= 0 else self._next[k + 1]
+
+    def _text(self, start: int, end: int) -> str:
+        part = self._data[start:end]
+        text = part.decode("latin-1") if isinstance(part, bytes) else part
+        return text.rstrip("\r")
+
+    def around(self, pos: int) -> tuple[str, str] | None:
+        """(previous line, line) of the line that holds offset `pos`, or None past the end."""
+        if pos > len(self._data):
+            return None
+        start, end, last = self._last
+        if start <= pos <= end:  # findings come in order: most look-ups hit the line before
+            return last
+        if not self._counts:
+            self._build()
+        start, end = self._start(pos), self._end(pos)
+        found = self._seen.get(start)
+        if found is None:
+            line = self._text(start, end)
+            previous = self._text(self._start(start - 1), start - 1) if start > 0 else ""
+            found = self._seen[start] = (previous, line)
+        self._last = (start, end, found)
+        return found
+
+    def at_line(self, line_no: int, first_line: int = 1) -> tuple[str, str] | None:
+        """(previous line, line) for 1-based `line_no` of data whose first line is `first_line`."""
+        if not self._counts:
+            self._build()
+        i = line_no - first_line  # how many newlines come before the line
+        if not 0 <= i <= self._counts[-1]:
+            return None
+        if i == 0:
+            return self.around(0)
+        # The block that holds the i-th newline, then halve it: each byte of it is counted once.
+        k = bisect.bisect_left(self._counts, i) - 1
+        want = i - self._counts[k]  # the want-th newline at or after a
+        a, b = k * _BLOCK, min(len(self._data), (k + 1) * _BLOCK)
+        while b - a > 1:
+            mid = (a + b) // 2
+            crossed = self._data.count(self._nl, a, mid)  # type: ignore[arg-type]
+            if crossed >= want:
+                b = mid
+            else:
+                a, want = mid, want - crossed
+        return self.around(b)
 
 
 def lines_in(data: bytes | str) -> LinesOf:
     """Lines around each finding of ONE chunk, located by `Finding.span` in that chunk's data."""
+    index = SourceLines(data)
 
     def lines_of(f: Finding) -> tuple[str, str] | None:
-        if f.span[0] > len(data):
+        return index.around(f.span[0])
+
+    return lines_of
+
+
+def lines_by_blob(blobs: Mapping[str, bytes]) -> LinesOf:
+    """Lines around each finding by its `Location.blob` and line; each blob is indexed once."""
+    indexes: dict[str, SourceLines] = {}
+
+    def lines_of(f: Finding) -> tuple[str, str] | None:
+        blob = f.location.blob or ""
+        data = blobs.get(blob)
+        if data is None:
             return None
-        return _around(data, f.span[0])
+        index = indexes.get(blob)
+        if index is None:
+            index = indexes[blob] = SourceLines(data)
+        return index.at_line(f.location.line)
 
     return lines_of
 
 
 def lines_at(data: bytes | str, line_no: int, first_line: int = 1) -> tuple[str, str] | None:
     """(previous line, line) for 1-based `line_no` of `data` whose first line is `first_line`."""
-    text = data.decode("latin-1") if isinstance(data, bytes) else data
-    lines = text.split("\n")
-    i = line_no - first_line
-    if not 0 <= i < len(lines):
-        return None
-    previous = lines[i - 1] if i > 0 else ""
-    return previous.rstrip("\r"), lines[i].rstrip("\r")
+    return SourceLines(data).at_line(line_no, first_line)

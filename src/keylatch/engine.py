@@ -4,10 +4,16 @@ The hot loop is a literal `find` of each rule's keywords in the raw bytes; only 
 hit is decoded and given to the regex. Bytes are decoded as latin-1 so that one byte is one
 character: offsets and columns stay byte-exact and the ASCII-only patterns cannot be fooled by
 multi-byte sequences.
+
+Cost is linear in the input whatever its shape (bench/complexity_bench.py measures each shape
+against clean text): overlapping windows are merged while they are found, a keyword repeated
+densely is crossed a window at a time, a rule whose keys end a run of key characters is tried
+once per run, and line numbers come from one cursor that counts each newline once.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -16,78 +22,157 @@ from keylatch.encoded import BASE64_MARKERS, UTF16_MARKER, base64_payloads, utf1
 from keylatch.model import Chunk, Finding, Location, Secret
 from keylatch.rules import DEFAULT_RULES, Rule
 
-# A match starts at most this far before its keyword and ends at most this far after it.
+# A match starts at most this far before its keyword and ends at most this far after it
+# (tests/test_engine.py checks every rule's key_len against it).
 _REACH = 640
+# How far from a keyword a rule's file_context evidence may be (context_near_keyword).
+_CONTEXT_REACH = 64
+
+
 @dataclass(frozen=True, slots=True)
 class _Doc:
     """Either bytes (decoded lazily, latin-1) or text; offsets are the same in both views."""
 
     raw: bytes | str
 
-    def find_all(self, needle: str, start: int = 0, end: int | None = None) -> Iterator[int]:
+    def find(self, needle: str, start: int = 0, end: int | None = None) -> int:
         raw = self.raw
         stop = len(raw) if end is None else end
         if isinstance(raw, bytes):
-            nb = needle.encode("ascii")
-            i = raw.find(nb, start, stop)
-            while i >= 0:
-                yield i
-                i = raw.find(nb, i + 1, stop)
-        else:
-            i = raw.find(needle, start, stop)
-            while i >= 0:
-                yield i
-                i = raw.find(needle, i + 1, stop)
+            return raw.find(needle.encode("ascii"), start, stop)
+        return raw.find(needle, start, stop)
+
+    def rfind(self, needle: str, start: int, end: int) -> int:
+        raw = self.raw
+        if isinstance(raw, bytes):
+            return raw.rfind(needle.encode("ascii"), start, end)
+        return raw.rfind(needle, start, end)
 
     def contains(self, needle: str) -> bool:
         raw = self.raw
         return (needle.encode("ascii") in raw) if isinstance(raw, bytes) else (needle in raw)
 
     def text(self, start: int = 0, end: int | None = None) -> str:
-        raw = self.raw
-        part = raw[start:end]
+        part = self.raw[start:end]
         return part.decode("latin-1") if isinstance(part, bytes) else part
 
-    def line_bounds(self, pos: int) -> tuple[int, int]:
-        raw = self.raw
-        nl: bytes | str = b"\n" if isinstance(raw, bytes) else "\n"
-        start = raw.rfind(nl, 0, pos) + 1  # type: ignore[arg-type]
-        end = raw.find(nl, pos)  # type: ignore[arg-type]
-        return start, (len(raw) if end < 0 else end)
-
-    def line_no(self, pos: int) -> int:
-        raw = self.raw
-        return raw.count(b"\n" if isinstance(raw, bytes) else "\n", 0, pos) + 1  # type: ignore[arg-type]
+    def data(self, start: int, end: int) -> bytes:
+        """One byte per character: the bytes themselves, or text with non-latin-1 as `?`."""
+        part = self.raw[start:end]
+        return part if isinstance(part, bytes) else part.encode("latin-1", "replace")
 
 
-class _Presence:
-    """Which keywords a document contains, each searched for at most once.
+class _Window:
+    """A merged window of the document: its text, and which characters belong to runs of a class."""
 
-    Each search is one pass over the data, so rules that share a keyword share the pass.
+    __slots__ = ("base", "lead", "text", "_runs")
+
+    def __init__(self, doc: _Doc, a: int, b: int) -> None:
+        # A window that starts mid-data must not invent a left boundary: it carries one more
+        # character on the left, and matches may only start past it.
+        self.lead = 1 if a > 0 else 0
+        self.base = a - self.lead
+        self.text = doc.text(self.base, b)
+        self._runs: dict[str, bytes] = {}
+
+    def runs(self, chars: str) -> bytes:
+        """b"\\1" where the character is one of `chars`, else b"\\0" (one translate, cached)."""
+        runs = self._runs.get(chars)
+        if runs is None:
+            data = self.text.encode("latin-1", "replace")  # the window's bytes again, for translate
+            table = bytearray(256)
+            for c in chars.encode("ascii"):
+                table[c] = 1
+            runs = self._runs[chars] = data.translate(table)
+        return runs
+
+
+class _Scan:
+    """What a scan of one document computes once and shares between its rules.
+
+    Each keyword is searched for at most once, the windows around a keyword's hits are built once
+    for every rule that shares it, and the whole text is decoded at most once.
     """
 
-    __slots__ = ("_doc", "_seen")
+    __slots__ = ("doc", "_seen", "_windows", "_full", "_lower", "_evidence")
 
     def __init__(self, doc: _Doc) -> None:
-        self._doc = doc
+        self.doc = doc
         self._seen: dict[str, bool] = {}
+        self._windows: dict[tuple[tuple[str, ...], int], list[_Window]] = {}
+        self._full: str | None = None
+        self._lower: str | None = None
+        self._evidence: dict[tuple[re.Pattern[str], tuple[str, ...] | None], bool] = {}
 
-    def __call__(self, keyword: str) -> bool:
+    def has(self, keyword: str) -> bool:
         hit = self._seen.get(keyword)
         if hit is None:
-            hit = self._seen[keyword] = self._doc.contains(keyword)
+            hit = self._seen[keyword] = self.doc.contains(keyword)
         return hit
 
     def any(self, rule: Rule) -> bool:
-        return any(self(k) for k in rule.keywords)
+        return any(self.has(k) for k in rule.keywords)
+
+    def full(self) -> str:
+        if self._full is None:
+            self._full = self.doc.text()
+        return self._full
+
+    def lower(self) -> str:
+        """The text with ASCII letters lower-cased; offsets are those of the text."""
+        if self._lower is None:
+            self._lower = self.doc.data(0, len(self.doc.raw)).lower().decode("latin-1")
+        return self._lower
+
+    def windows(self, keywords: tuple[str, ...], reach: int) -> list[_Window]:
+        key = (keywords, reach)
+        found = self._windows.get(key)
+        if found is None:
+            spans = [s for kw in keywords if self.has(kw) for s in _spans(self.doc, kw, reach)]
+            found = self._windows[key] = [_Window(self.doc, a, b) for a, b in _merge(spans)]
+        return found
+
+    def evidence(self, rule: Rule) -> bool:
+        """Whether the file_context evidence is in the document (or near a keyword)."""
+        context = rule.file_context
+        if context is None:
+            return True
+        near = rule.keywords if rule.context_near_keyword else None
+        key = (context, near)
+        seen = self._evidence.get(key)
+        if seen is None:
+            # file_context is written in lower case and searched in lower-cased text: an
+            # IGNORECASE regex runs at a fraction of the speed (rule.py).
+            if near is not None:
+                seen = any(context.search(w.text.lower()) for w in self.windows(near, _CONTEXT_REACH))
+            else:
+                seen = context.search(self.lower()) is not None
+            self._evidence[key] = seen
+        return seen
 
 
-def _windows(doc: _Doc, rule: Rule) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    size = len(doc.raw)
-    for kw in rule.keywords:
-        for pos in doc.find_all(kw):
-            spans.append((max(0, pos - _REACH), min(size, pos + len(kw) + _REACH)))
+def _spans(doc: _Doc, kw: str, reach: int) -> Iterator[tuple[int, int]]:
+    """[hit - reach, hit + len + reach] around the hits of `kw`, overlapping ones merged as found.
+
+    A run of overlapping hits is crossed with one `rfind` per `reach` bytes (the last hit whose
+    window still touches the current one), so a keyword repeated densely costs no more than a
+    keyword found once per window.
+    """
+    size, k = len(doc.raw), len(kw)
+    touch = k + 2 * reach  # a hit at most this far after `last` has a window touching last's
+    i = doc.find(kw)
+    while i >= 0:
+        last = i
+        while True:
+            j = doc.rfind(kw, last + 1, last + touch + k)
+            if j < 0:
+                break
+            last = j
+        yield max(0, i - reach), min(size, last + k + reach)
+        i = doc.find(kw, last + touch + 1)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     spans.sort()
     merged: list[tuple[int, int]] = []
     for a, b in spans:
@@ -98,204 +183,258 @@ def _windows(doc: _Doc, rule: Rule) -> list[tuple[int, int]]:
     return merged
 
 
-def _matches(doc: _Doc, rule: Rule, full: list[str]) -> Iterator[tuple[int, str]]:
-    """Yield (absolute start, key) for each accepted match of `rule` in `doc`.
+def _matches(scan: _Scan, rule: Rule) -> Iterator[tuple[int, str]]:
+    """Yield (absolute start, key) for each accepted match of `rule`, in increasing order per window.
 
-    The caller has checked that `doc` contains one of the rule's keywords.
+    The caller has checked that the document contains one of the rule's keywords.
     """
-    if rule.anchored:
-        if not _has_evidence(doc, rule, full):
-            return
-        for a, b in _windows(doc, rule):
-            # A window that starts mid-data must not invent a left boundary: widen by one byte
-            # and only accept matches that start past it.
-            lead = 1 if a > 0 else 0
-            text = doc.text(a - lead, b)
-            for m in rule.pattern.finditer(text, lead):
-                key = rule.validate(m) if rule.validate else m.group("key")
-                if key:
-                    yield a - lead + m.start("key"), key
+    if not scan.evidence(rule):
         return
-    if not _has_evidence(doc, rule, full):
+    if not rule.anchored:
+        yield from _loose_matches(scan, rule)
         return
-    if not full:
-        full.append(doc.text())
-    text = full[0]
-    for m in _candidates(doc, rule, text):
-        key = rule.validate(m) if rule.validate else m.group("key")
-        if not key:
-            continue
-        start = m.start("key")
-        if rule.line_context is not None or rule.line_exclude is not None:
-            ls, le = doc.line_bounds(start)
-            before = text[ls:start]
-            line = text[ls:le]
-            if rule.line_context is not None and not rule.line_context.search(line):
-                continue
-            if rule.line_exclude is not None and rule.line_exclude.search(before):
-                continue
-        yield start, key
+    pattern, validate = rule.pattern, rule.validate
+    for w in scan.windows(rule.keywords, _REACH):
+        for m in _run_matches(w, rule) if rule.token_chars else pattern.finditer(w.text, w.lead):
+            key = validate(m) if validate else m.group("key")
+            if key:
+                yield w.base + m.start("key"), key
 
 
-_CONTEXT_REACH = 64
+def _run_matches(w: _Window, rule: Rule) -> Iterator[re.Match[str]]:
+    """Matches of a rule whose keys lie at the end of a run of `rule.token_chars` (rule.py).
+
+    A run longer than the longest key can hold a match only in its last `key_len[1]`
+    characters, so its head is skipped; everything else is searched by one `finditer` per
+    stretch, in C. A key of fixed length is tried only at the end of each run that is long enough
+    (found in C too). A long token, or a prefix repeated inside one, costs one attempt, not one
+    per position.
+    """
+    shortest, longest = rule.key_len
+    text, runs = w.text, w.runs(rule.token_chars)
+    if shortest == longest:
+        need = b"\1" * shortest
+        p = runs.find(need, w.lead)
+        while p >= 0:
+            end = runs.find(b"\0", p + shortest)
+            end = len(text) if end < 0 else end
+            # endpos one past the run: the end-of-token lookahead must see what ends it.
+            m = rule.pattern.match(text, end - shortest, end + 1)
+            if m is not None:
+                yield m
+            p = runs.find(need, end)
+        return
+    finditer = rule.pattern.finditer
+    need = b"\1" * (longest + 1)
+    pos = w.lead
+    p = runs.find(need, pos)
+    while p >= 0:
+        end = runs.find(b"\0", p + longest)
+        end = len(text) if end < 0 else end
+        if p > pos:  # the stretch before this run: endpos at the run, which no match reaches
+            yield from finditer(text, pos, p)
+        pos = max(pos, end - longest)
+        p = runs.find(need, end)
+    yield from finditer(text, pos)
 
 
-def _has_evidence(doc: _Doc, rule: Rule, full: list[str]) -> bool:
-    if rule.file_context is None:
-        return True
-    if rule.context_near_keyword:
-        for kw in rule.keywords:
-            for pos in doc.find_all(kw):
-                lo = max(0, pos - _CONTEXT_REACH)
-                if rule.file_context.search(doc.text(lo, pos + len(kw) + _CONTEXT_REACH)):
-                    return True
-        return False
-    if not full:
-        full.append(doc.text())
-    return rule.file_context.search(full[0]) is not None
+def _loose_matches(scan: _Scan, rule: Rule) -> Iterator[tuple[int, str]]:
+    """Matches of a non-anchored rule: everywhere, or only where a run of its characters is.
 
-
-def _candidates(doc: _Doc, rule: Rule, text: str) -> Iterator[re.Match[str]]:
-    """Matches of a non-anchored rule: everywhere, or only where a run of its characters is."""
+    For a run rule a key is a whole run, or the end of a longer one after an escape such as
+    "%22" that ends in run characters: one candidate per run, found with one translate and
+    C-level finds. The line tests run once per line, the validator last.
+    """
+    text = scan.full()
+    line_ok = _LineTest(rule, scan, text)
+    validate, match = rule.validate, rule.pattern.match
     if not rule.run_chars:
-        yield from rule.pattern.finditer(text)
+        for m in rule.pattern.finditer(text):
+            key = validate(m) if validate else m.group("key")
+            if key and line_ok(m.start("key")):
+                yield m.start("key"), key
         return
-    raw = doc.raw
-    data = raw if isinstance(raw, bytes) else raw.encode("latin-1", "replace")  # one byte per char
-    table = _run_table(rule.run_chars)
-    runs = data.translate(table)
-    needle = b"\1" * rule.run_length
+    table = bytearray(256)
+    for c in rule.run_chars.encode("ascii"):
+        table[c] = 1
+    runs = scan.doc.data(0, len(text)).translate(table)
+    length = rule.run_length
+    needle = b"\1" * length
     pos = runs.find(needle)
     while pos >= 0:
         end = runs.find(b"\0", pos)
         end = len(runs) if end < 0 else end
-        # The key is the whole run, or its tail when an escape ("%22", "\x22") ends in run chars.
-        for start in sorted({pos, end - rule.run_length}):
-            m = rule.pattern.match(text, start)
-            if m is not None:
-                yield m
+        if end - pos == length:  # the key is the whole run: its line first, the cheaper test
+            start = pos
+            hit = match(text, start) if line_ok(start) else None
+        else:  # a longer run ends in a key only after an escape ("%22", "\x22"): the pattern first
+            start = end - length
+            hit = match(text, start)
+            hit = hit if hit is not None and line_ok(start) else None
+        key = (validate(hit) if validate else hit.group("key")) if hit is not None else None
+        if key:
+            yield start, key
         pos = runs.find(needle, end)
 
 
-def _run_table(chars: str) -> bytes:
-    table = bytearray(256)
-    for c in chars.encode("ascii"):
-        table[c] = 1
-    return bytes(table)
+class _LineTest:
+    """A rule's line_context / line_exclude for increasing offsets, each searched once per line.
+
+    Line bounds are found from the previous line's end, and the cheap lower-case searches run
+    before line_context, which runs only when they leave the key in.
+    """
+
+    __slots__ = ("_rule", "_scan", "_text", "_words", "_start", "_end", "_ok", "_exclude_end")
+
+    def __init__(self, rule: Rule, scan: _Scan, text: str) -> None:
+        self._rule, self._scan, self._text = rule, scan, text
+        # ASCII lower-casing finds the words exactly as line_context's IGNORECASE would in bytes
+        # (latin-1) and ASCII text; other text may spell them with "ſ" or "K" (Kelvin sign).
+        exact = isinstance(scan.doc.raw, bytes) or text.isascii()
+        self._words = re.compile("|".join(map(re.escape, rule.line_words))) if rule.line_words and exact else None
+        self._start, self._end, self._exclude_end = 0, -1, -1
+        self._ok: bool | None = None  # line_context, once asked
+
+    def __call__(self, pos: int) -> bool:
+        rule = self._rule
+        if rule.line_context is None and rule.line_exclude is None:
+            return True
+        if not self._start <= pos <= self._end:
+            text = self._text
+            # Offsets only grow, so the previous line's end bounds the search back.
+            start = self._start = text.rfind("\n", max(0, self._end) if pos > self._end else 0, pos) + 1
+            end = text.find("\n", pos)
+            end = self._end = len(text) if end < 0 else end
+            self._ok = None
+            self._exclude_end = -1
+            if rule.line_exclude is not None:
+                # Searched in place (pos/endpos) rather than in a copy of the line.
+                first = rule.line_exclude.search(self._scan.lower(), start, end)
+                self._exclude_end = first.end() if first is not None else -1
+        # rule.py: a key is dropped when the first line_exclude match of its line ends before it.
+        if 0 <= self._exclude_end <= pos:
+            return False
+        if self._ok is None:
+            context, start, end = rule.line_context, self._start, self._end
+            self._ok = context is None or (
+                (self._words is None or self._words.search(self._scan.lower(), start, end) is not None)
+                and context.search(self._text, start, end) is not None
+            )
+        return self._ok
 
 
 class _Lines:
-    """Line numbers for increasing offsets, counting each newline once (not from 0 each time)."""
+    """Line and column of non-decreasing offsets, counting each newline once.
 
-    __slots__ = ("_doc", "_pos", "_line")
+    Every search is bounded by the previous offset, so locating any number of findings costs one
+    pass over the document.
+    """
 
-    def __init__(self, doc: _Doc) -> None:
-        self._doc, self._pos, self._line = doc, 0, 1
+    __slots__ = ("_raw", "_nl", "_pos", "_line", "_start")
 
-    def location(self, chunk: Chunk, pos: int) -> Location:
-        raw = self._doc.raw
-        if pos < self._pos:
-            self._pos, self._line = 0, 1
-        self._line += raw.count(b"\n" if isinstance(raw, bytes) else "\n", self._pos, pos)  # type: ignore[arg-type]
+    def __init__(self, raw: bytes | str) -> None:
+        self._raw = raw
+        self._nl: bytes | str = b"\n" if isinstance(raw, bytes) else "\n"
+        self._pos, self._line, self._start = 0, 1, 0
+
+    def locate(self, pos: int) -> tuple[int, int]:
+        """(1-based line, 1-based column) of `pos`."""
+        raw, nl = self._raw, self._nl
+        if pos < self._pos:  # callers go forward; going back starts over
+            self._pos, self._line, self._start = 0, 1, 0
+        crossed = raw.count(nl, self._pos, pos)  # type: ignore[arg-type]
+        if crossed:
+            self._line += crossed
+            self._start = raw.rfind(nl, self._pos, pos) + 1  # type: ignore[arg-type]
         self._pos = pos
-        ls, _ = self._doc.line_bounds(pos)
-        return Location(
-            path=chunk.path,
-            line=chunk.first_line + self._line - 1,
-            column=pos - ls + 1,
-            commit=chunk.commit,
-            blob=chunk.blob,
+        return self._line, pos - self._start + 1
+
+
+# (offset, rule, key, encoding): a match before it becomes a Finding.
+_Hit = tuple[int, Rule, str, str]
+
+
+def _findings(chunk: Chunk, lines: _Lines, hits: list[_Hit], scale: int = 1, base: int = 0) -> Iterator[Finding]:
+    """Findings for `hits` in increasing offset order; offsets are scaled (UTF-16) into the chunk."""
+    for at, rule, key, encoding in hits:
+        line, column = lines.locate(at)
+        start = base + scale * at
+        yield Finding(
+            rule.id,
+            rule.severity,
+            Secret(key, rule.prefix(key)),
+            Location(chunk.path, chunk.first_line + line - 1, column, chunk.commit, chunk.blob),
+            (start, start if encoding == "base64" else start + scale * len(key)),
+            encoding,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    at: int
-    rule: Rule
-    key: str
-    encoding: str = ""
 
 
 def _scan_doc(doc: _Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
-    present = _Presence(doc)
+    scan = _Scan(doc)
     plain: dict[int, _Hit] = {}  # the first rule to claim an offset keeps it
-    full: list[str] = []
     for rule in rules:
-        if present.any(rule):
-            for start, key in _matches(doc, rule, full):
-                plain.setdefault(start, _Hit(start, rule, key))
+        if scan.any(rule):
+            for start, key in _matches(scan, rule):
+                if start not in plain:
+                    plain[start] = (start, rule, key, "")
     hits = list(plain.values())
     b64_rules = [r for r in rules if r.base64]
     if b64_rules:
-        encoded: list[tuple[_Doc, int]] = []  # (where to look, offset reported for its hits)
-        if any(present(m.decode()) for m in BASE64_MARKERS):
-            encoded.append((doc, -1))
-        block = wrapped_block(doc.raw) if isinstance(doc.raw, bytes) else None
-        if block is not None and any(m in block for m in BASE64_MARKERS):
-            encoded.append((_Doc(block), 0))
-        seen = {h.key for h in hits}
-        for where, fixed in encoded:
-            data = where.raw if isinstance(where.raw, bytes) else where.raw.encode("latin-1", "replace")
-            for pos, decoded in base64_payloads(data):
-                inner = _Doc(decoded)
-                inner_present = _Presence(inner)
-                for rule in b64_rules:
-                    if inner_present.any(rule):
-                        for _, key in _matches(inner, rule, []):
-                            if key not in seen:
-                                seen.add(key)
-                                hits.append(_Hit(pos if fixed < 0 else fixed, rule, key, "base64"))
-    hits.sort(key=lambda h: h.at)
-    lines = _Lines(doc)
-    findings = [
-        Finding(
-            rule_id=h.rule.id,
-            severity=h.rule.severity,
-            secret=_secret(h.rule, h.key),
-            location=lines.location(chunk, h.at),
-            span=(h.at, h.at if h.encoding else h.at + len(h.key)),
-            encoding=h.encoding,
-        )
-        for h in hits
-    ]
+        hits += _base64_hits(scan, b64_rules, {h[2] for h in hits})
+    hits.sort(key=lambda h: h[0])
+    findings = list(_findings(chunk, _Lines(doc.raw), hits))
     raw = doc.raw
     # UTF-16 text has NUL bytes; the NUL test is a memchr, far cheaper than the marker search.
     if isinstance(raw, bytes) and b"\0" in raw and UTF16_MARKER in raw:
         findings.extend(_utf16_findings(raw, chunk, rules, {f.secret.value for f in findings}))
-    return sorted(findings, key=lambda f: (f.span, f.rule_id, f.secret.fingerprint))
+    # Ties (several keys in one base64 value share its offset) are broken by the key itself.
+    return sorted(findings, key=lambda f: (f.span, f.rule_id, f.secret.value))
+
+
+def _base64_hits(scan: _Scan, rules: Sequence[Rule], seen: set[str]) -> list[_Hit]:
+    """Keys inside base64 values, each reported once, at the offset of the value that holds it.
+
+    Every value is decoded once and the decoded values are scanned as one document (joined by
+    line breaks, which no key crosses), so many small values cost one scan, not one each.
+    """
+    raw = scan.doc.raw
+    data = raw if isinstance(raw, bytes) else raw.encode("latin-1", "replace")
+    payloads: list[tuple[int, bytes]] = []
+    if any(scan.has(m.decode()) for m in BASE64_MARKERS):
+        payloads += base64_payloads(data)
+    block = wrapped_block(data) if isinstance(raw, bytes) else None
+    if block is not None and any(m in block for m in BASE64_MARKERS):
+        payloads += ((0, decoded) for _, decoded in base64_payloads(block))
+    if not payloads:
+        return []
+    starts, pos = [], 0
+    for _, decoded in payloads:
+        starts.append(pos)
+        pos += len(decoded) + 1
+    inner = _Scan(_Doc(b"\n".join(decoded for _, decoded in payloads)))
+    hits: list[_Hit] = []
+    for at, rule, key, _ in _sorted_hits(inner, rules):
+        if key not in seen:
+            seen.add(key)
+            hits.append((payloads[bisect.bisect_right(starts, at) - 1][0], rule, key, "base64"))
+    return hits
+
+
+def _sorted_hits(scan: _Scan, rules: Sequence[Rule]) -> list[_Hit]:
+    hits = [(at, rule, key, "") for rule in rules if scan.any(rule) for at, key in _matches(scan, rule)]
+    hits.sort(key=lambda h: h[0])  # stable: the first rule still wins a tie
+    return hits
 
 
 def _utf16_findings(raw: bytes, chunk: Chunk, rules: Sequence[Rule], seen: set[str]) -> Iterator[Finding]:
+    anchored = [r for r in rules if r.anchored]
     for start, text in utf16_texts(raw):
-        doc = _Doc(text)
-        present = _Presence(doc)
-        for rule in rules:
-            if not (rule.anchored and present.any(rule)):
-                continue
-            for at, key in _matches(doc, rule, []):
-                if key in seen:
-                    continue
+        hits: list[_Hit] = []
+        for at, rule, key, _ in _sorted_hits(_Scan(_Doc(text)), anchored):
+            if key not in seen:
                 seen.add(key)
-                ls, _ = doc.line_bounds(at)
-                byte_at = start + 2 * at
-                yield Finding(
-                    rule_id=rule.id,
-                    severity=rule.severity,
-                    secret=_secret(rule, key),
-                    location=Location(
-                        path=chunk.path,
-                        line=chunk.first_line + doc.line_no(at) - 1,
-                        column=at - ls + 1,
-                        commit=chunk.commit,
-                        blob=chunk.blob,
-                    ),
-                    span=(byte_at, byte_at + 2 * len(key)),
-                    encoding="utf-16",
-                )
-
-
-def _secret(rule: Rule, key: str) -> Secret:
-    return Secret(key, rule.prefix(key))
+                hits.append((at, rule, key, "utf-16"))
+        yield from _findings(chunk, _Lines(text), hits, scale=2, base=start)
 
 
 def scan_chunk(chunk: Chunk, rules: Sequence[Rule] = DEFAULT_RULES) -> list[Finding]:
@@ -310,7 +449,6 @@ def scan(chunks: Iterable[Chunk], rules: Sequence[Rule] = DEFAULT_RULES) -> Iter
 def scan_text(text: str, rules: Sequence[Rule] = DEFAULT_RULES, path: str = "<text>") -> list[Finding]:
     """Scan a str; spans and columns count characters (used by the detect-secrets adapter)."""
     return _scan_doc(_Doc(text), Chunk(b"", path), rules)
-
 
 
 __all__ = ["BASE64_MARKERS", "scan", "scan_chunk", "scan_text"]  # BASE64_MARKERS: from encoded

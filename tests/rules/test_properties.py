@@ -6,6 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keylatch.engine import scan_text
+from keylatch.rules import DEFAULT_RULES
+from keylatch.rules.openai import rule_by_id
 from keylatch.rules.synthetic import CURRENT_KINDS, MARKER, make_key
 
 SK_KINDS = ("sk-", "sk-proj-early", "sk-None-early", "sk-named", *CURRENT_KINDS)
@@ -65,3 +67,42 @@ def test_rendered_output_never_contains_the_key(kind: str, seed: int) -> None:
     findings = scan_text(f"OPENAI_API_KEY={key}\n")
     assert findings
     assert key not in text.render(findings) + json_report.render(findings)
+
+
+_CLASSIC = rule_by_id("azure-openai-classic-key")
+# Pieces of lines around a 32-hex key: its context words, excluded words in any case, escapes.
+_LINE_PARTS = st.lists(
+    st.sampled_from(
+        ["api_key", "KEY", "apiKey", "monkey", "Token", "SECRET", "bearer", "AzureOpenAI(", "x", " ", "=", '"',
+         "%22", "\\n", "\\x22", "\\u0022", "SHA", "sha1", "_sha", "Hash", "md5", "commit", "session_id", "ſecret",
+         "CACHE", "form_recog", "trace", "1", "a"]
+    ),
+    max_size=8,
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(before=_LINE_PARTS, after=_LINE_PARTS, seed=st.integers(0, 2**16))
+def test_a_hex_key_line_is_judged_as_the_text_before_the_key(before: list[str], after: list[str], seed: int) -> None:
+    # rule.py: the key's line must match line_context, and no line_exclude match (searched in
+    # the lower-cased line) may end before the key, i.e. lie in the text before it.
+    key = make_key("azure-classic", seed=seed)
+    line = "".join(before) + " " + key + " " + "".join(after)
+    assert _CLASSIC.line_context is not None and _CLASSIC.line_exclude is not None
+    want = bool(_CLASSIC.line_context.search(line)) and not _CLASSIC.line_exclude.search(
+        line[: line.index(key)].encode("latin-1", "replace").lower().decode("latin-1")
+    )
+    found = [f.secret.value for f in scan_text("azure_openai_endpoint = x\n" + line + "\n")]
+    assert found == ([key] if want else [])
+
+
+@settings(max_examples=400, deadline=None)
+@given(parts=_LINE_PARTS)
+def test_line_words_hold_whenever_line_context_matches(parts: list[str]) -> None:
+    # The engine skips line_context on a line without any of line_words (rule.py), in bytes
+    # and ASCII text; other text may spell a word with a letter such as "ſ".
+    line = "".join(parts)
+    for rule in DEFAULT_RULES:
+        if rule.line_context is not None and rule.line_words and line.isascii():
+            if rule.line_context.search(line):
+                assert any(w in line.lower() for w in rule.line_words), line

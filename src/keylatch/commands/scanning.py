@@ -124,9 +124,18 @@ def blob_lines(gits: Sequence[Git], ids: Iterable[str]) -> LinesAt:
     for git in gits:
         blobs.update(_blobs(git, wanted - set(blobs)))
 
+    # One line index per blob, shared by all its findings: a blob with a key on every line would
+    # otherwise be decoded once per finding (quadratic; tests/test_allowlist.py counts the work).
+    indexes: dict[str, allowlist.SourceLines] = {}
+
     def lines_at(blob: str, line: int) -> tuple[str, str] | None:
         data = blobs.get(blob)
-        return allowlist.lines_at(data, line) if data is not None else None
+        if data is None:
+            return None
+        index = indexes.get(blob)
+        if index is None:
+            index = indexes[blob] = allowlist.SourceLines(data)
+        return index.at_line(line)
 
     return lines_at
 

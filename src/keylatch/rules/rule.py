@@ -38,11 +38,19 @@ class Rule:
     # Length of the public prefix shown in redacted output (e.g. len("sk-proj-")).
     prefix: Callable[[str], int]
     validate: Validator | None = None
-    # Evidence the whole chunk must show (e.g. an Azure OpenAI endpoint) for a non-self-identifying key.
+    # Evidence the whole chunk must show (e.g. an Azure OpenAI endpoint) for a non-self-identifying
+    # key. Case-insensitive: it is searched in the lower-cased text, so write it in lower case
+    # (an IGNORECASE regex runs at a fraction of the speed on text full of near misses).
     file_context: re.Pattern[str] | None = None
-    # The key's line must match line_context and must not match line_exclude.
+    # The key's line must match line_context (searched in the line as written), and the first
+    # line_exclude match on its line must not end before the key (searched in the line with ASCII
+    # letters lower-cased, so write it in lower case). Each runs once per line, however many keys
+    # the line holds.
     line_context: re.Pattern[str] | None = None
     line_exclude: re.Pattern[str] | None = None
+    # Lower-case words of which a line that matches line_context holds one (case-insensitively):
+    # a line without any is rejected without running line_context (tests/rules check the words).
+    line_words: tuple[str, ...] = ()
     # Look for this rule's keys inside base64-encoded values too.
     base64: bool = False
     # The file_context evidence contains a keyword (e.g. "azure" in `openai.azure.com`), so the
@@ -53,6 +61,14 @@ class Rule:
     # whole chunk with a character-class regex runs at about 10 MB/s.
     run_chars: str = ""
     run_length: int = 0
+    # For an anchored rule whose every match is key_len[0]..key_len[1] characters of a run of
+    # these characters, within the run's last key_len[1] (the key runs to the end of its token,
+    # or nearly), and ends where the run ends when the two lengths are equal: the engine skips the
+    # head of a longer run, and tries a fixed-length key only at the end of each run long enough
+    # for it. A long token, or a prefix repeated inside one, then costs one attempt instead of
+    # one per position. key_len[1] must not exceed the engine's window reach (test_engine.py).
+    token_chars: str = ""
+    key_len: tuple[int, int] = (0, 0)
 
     @property
     def keyword_bytes(self) -> tuple[bytes, ...]:
