@@ -4,7 +4,6 @@ import functools
 import subprocess
 import sys
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -12,22 +11,11 @@ import pytest
 from _pytest.capture import CaptureFixture, CaptureResult
 
 import keylatch.rules.synthetic as synthetic
-from tests.gitrepo import GitRepo, git_env
-from tests.redaction import Planted, assert_redacted, leaks, snapshot, written
+from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.redaction import Planted, assert_redacted, leaks, snapshot, written
+from tests.helpers.run import SRC, Result, RunKeylatch
 
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-SRC = Path(__file__).resolve().parents[1] / "src"
-
-RunKeylatch = Callable[..., Result]
-
-# --- The suite-wide leak check (tests/redaction.py; proven by tests/test_leak_check.py) ---------
+# --- The suite-wide leak check (tests/helpers/redaction.py; proven by tests/test_leak_check.py) ---------
 #
 # Which keys: every key `make_key` returns anywhere in the session (at import, in fixtures,
 # in hypothesis examples), plus every rule example's key. Recorded, not guessed: the session
@@ -146,7 +134,7 @@ def _leaks(item: pytest.Item, report: pytest.TestReport) -> str:
     if not found:
         return ""
     return (
-        "leak check: a full synthetic key reached what users see (tests/redaction.py)\n"
+        "leak check: a full synthetic key reached what users see (tests/helpers/redaction.py)\n"
         + "\n".join(f"  {line}" for line in found)
         + "\nRedact it; a test whose point is `--show-secrets` is marked @pytest.mark.prints_secrets('reason')."
     )

@@ -22,9 +22,9 @@ import pytest
 import yaml
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import SRC
-from tests.gitrepo import GitRepo
-from tests.redaction import assert_redacted
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.redaction import assert_redacted
+from tests.helpers.run import SRC
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())

@@ -14,7 +14,7 @@ from keylatch.engine import scan_chunk
 from keylatch.errors import UsageError
 from keylatch.model import Chunk, Finding
 from keylatch.rules.synthetic import make_key
-from tests.redaction import assert_files_redacted
+from tests.helpers.redaction import assert_files_redacted
 
 TODAY = dt.date(2025, 6, 1)
 KEY = make_key("sk-proj-", seed=21)

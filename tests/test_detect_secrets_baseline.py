@@ -25,7 +25,7 @@ from keylatch.detect_secrets_baseline import (
 )
 from keylatch.errors import UsageError
 from keylatch.rules.synthetic import make_key
-from tests.redaction import assert_redacted
+from tests.helpers.redaction import assert_redacted
 
 STOCK = frozenset(c.__name__ for c in get_mapping_from_secret_type_to_class().values()) | {OUR_PLUGIN}
 TRUSTED = Trusted.of(STOCK, (), ())

@@ -20,7 +20,7 @@ from detect_secrets.util.code_snippet import get_code_snippet
 import keylatch.detect_secrets_plugin as adapter
 from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import ALL_KINDS, make_key
-from tests.contexts import cases, negatives
+from tests.helpers.contexts import cases, negatives
 
 PLUGIN_FILE = Path(adapter.__file__).resolve()
 

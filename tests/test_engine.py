@@ -10,7 +10,7 @@ from keylatch.engine import BASE64_MARKERS, scan_chunk, scan_text
 from keylatch.model import Chunk
 from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import MARKER, make_key
-from tests.contexts import cases, negatives
+from tests.helpers.contexts import cases, negatives
 
 CASES = cases()
 

@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import SRC, RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.redaction import assert_files_redacted
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.redaction import assert_files_redacted
+from tests.helpers.run import SRC, RunKeylatch
 
 OLD = make_key("sk-proj-", seed=61)  # committed before the range: not this push's doing
 NEW = make_key("sk-svcacct-", seed=62)

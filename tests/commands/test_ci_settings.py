@@ -16,8 +16,8 @@ import jsonschema
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import Result, RunKeylatch
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.run import Result, RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 KEY = make_key("sk-proj-", seed=71)  # openai-project-key, severity high

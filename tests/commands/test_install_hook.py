@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from keylatch.rules.synthetic import make_key
-from tests.commands.test_staged import git_run
-from tests.conftest import SRC, RunKeylatch
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.hooks import git_run
+from tests.helpers.run import SRC, RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 

@@ -4,32 +4,17 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import SRC, RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.redaction import assert_redacted
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.hooks import git_run
+from tests.helpers.redaction import assert_redacted
+from tests.helpers.run import SRC, RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 PAD = "".join(f"line {i}\n" for i in range(30))  # keeps hunks apart for `git add -p`
-
-
-@dataclass(frozen=True)
-class Git:
-    code: int
-    out: str
-
-
-def git_run(repo: GitRepo, *args: str, input: str | None = None) -> Git:
-    """A git command whose hooks may refuse it: exit code and everything it printed."""
-    proc = subprocess.run(
-        ["git", *args], cwd=repo.path, env=repo.env, input=input, capture_output=True, text=True, check=False
-    )
-    assert_redacted(proc.stdout, proc.stderr)
-    return Git(proc.returncode, proc.stdout + proc.stderr)
 
 
 @pytest.fixture

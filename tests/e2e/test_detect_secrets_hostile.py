@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import SRC, Result, RunKeylatch
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.run import SRC, Result, RunKeylatch
 
 pytestmark = pytest.mark.e2e
 

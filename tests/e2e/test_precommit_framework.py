@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.gitrepo import GitRepo, git_env
-from tests.redaction import assert_redacted
+from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.redaction import assert_redacted
 
 pytestmark = pytest.mark.e2e
 

@@ -19,9 +19,9 @@ import pytest
 
 from keylatch.model import Secret
 from keylatch.rules.synthetic import make_key
-from tests.conftest import Result, RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.redaction import assert_redacted
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.redaction import assert_redacted
+from tests.helpers.run import Result, RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 

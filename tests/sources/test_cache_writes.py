@@ -11,7 +11,7 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from keylatch.sources.history import scan_history
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 
 MakeRepo = Callable[..., GitRepo]
 

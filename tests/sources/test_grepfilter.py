@@ -12,7 +12,7 @@ from keylatch.rules.synthetic import make_key
 from keylatch.sources.gitcmd import Git
 from keylatch.sources.grepfilter import MARK, Objects, candidates
 from keylatch.sources.history import scan_history
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 
 MakeRepo = Callable[..., GitRepo]
 

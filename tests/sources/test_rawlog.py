@@ -9,8 +9,8 @@ import pytest
 
 from keylatch.sources.gitcmd import Git
 from keylatch.sources.rawlog import _digest_found, _digest_parsed, log_args
-from tests.gitrepo import GitRepo
-from tests.sources.test_history import day
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.history import day
 
 MakeRepo = Callable[..., GitRepo]
 
