@@ -60,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
         for ex in rule.examples:
             planted.add(ex.key)
     wrapper = _recording(planted)
-    synthetic.make_key = wrapper  # type: ignore[assignment]
+    synthetic.make_key = wrapper
     config.add_cleanup(functools.partial(setattr, synthetic, "make_key", _ORIGINAL))
     _rebind_test_modules(wrapper)
 
@@ -74,7 +74,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 seen.append((f"{name} read through readouterr", _text(text)))
         return res
 
-    CaptureFixture.readouterr = recorded  # type: ignore[method-assign]
+    # The fixture is generic in AnyStr; the recorder handles both (_text), so str stands for either.
+    CaptureFixture.readouterr = recorded  # type: ignore[method-assign, assignment]
     config.add_cleanup(functools.partial(setattr, CaptureFixture, "readouterr", readouterr))
 
 
@@ -129,7 +130,8 @@ def _marker_problem(item: pytest.Item) -> str:
 
 def _leaks(item: pytest.Item, report: pytest.TestReport) -> str:
     texts = [(title, content) for title, content in report.sections]
-    texts += item.stash.get(SEEN, [])
+    seen: list[tuple[str, str]] = item.stash.get(SEEN, [])
+    texts += seen
     found = leaks(item.config.stash[PLANTED], texts)
     if not found:
         return ""

@@ -225,12 +225,12 @@ def test_baselined_key_passes_and_a_new_one_does_not(hooked: GitRepo, keylatch: 
     res = keylatch("baseline", "create", "--reason", "revoked", cwd=hooked.path)
     assert res.code == 0, res.err
     hooked.git("add", "-A")
-    res = git_run(hooked, "commit", "-m", "legacy key, revoked and baselined")
-    assert res.code == 0, res.out
+    hook = git_run(hooked, "commit", "-m", "legacy key, revoked and baselined")
+    assert hook.code == 0, hook.out
     hooked.write("legacy.py", f"k = '{make_key('sk-', seed=18)}'\nj = '{make_key('sk-', seed=19)}'\n")
     hooked.git("add", "-A")
-    res = git_run(hooked, "commit", "-m", "a second key")
-    assert res.code == 1 and "legacy.py:2" in res.out and "legacy.py:1" not in res.out
+    hook = git_run(hooked, "commit", "-m", "a second key")
+    assert hook.code == 1 and "legacy.py:2" in hook.out and "legacy.py:1" not in hook.out
 
 
 def test_many_keys_keep_the_message_short(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:

@@ -5,6 +5,7 @@ import signal
 import socket
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import GeneratorType
 
 import pytest
 
@@ -97,6 +98,7 @@ def test_a_walk_stopped_early_closes_its_descriptors(tmp_path: Path) -> None:
     before = len(os.listdir("/proc/self/fd"))
     it = walk([tmp_path])
     next(it)
+    assert isinstance(it, GeneratorType)
     it.close()  # generator closed mid-walk
     assert len(os.listdir("/proc/self/fd")) == before
 
