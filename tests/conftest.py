@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import functools
-import subprocess
 import sys
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from types import ModuleType
 
@@ -13,7 +12,7 @@ from _pytest.capture import CaptureFixture, CaptureResult
 import keylatch.rules.synthetic as synthetic
 from tests.helpers.gitrepo import GitRepo, git_env
 from tests.helpers.redaction import Planted, assert_redacted, leaks, snapshot, written
-from tests.helpers.run import SRC, Result, RunKeylatch
+from tests.helpers.run import SRC, Result, RunKeylatch, in_process, in_subprocess
 
 # --- The suite-wide leak check (tests/helpers/redaction.py; proven by tests/test_leak_check.py) ---------
 #
@@ -162,9 +161,12 @@ def make_repo(tmp_path: Path, home: Path) -> Callable[..., GitRepo]:
     return make
 
 
-@pytest.fixture
-def keylatch(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RunKeylatch]:
-    """Run the real CLI in a subprocess (as users and hooks do) with a hermetic git config."""
+# Commands that always run as a child process, whoever asks: detect-secrets keeps its settings in
+# a module-level singleton and may fork a worker pool, neither of which a test process should share.
+OWN_PROCESS = ("detect-secrets",)
+
+
+def _runner(home: Path, tmp_path: Path, request: pytest.FixtureRequest, process: bool) -> RunKeylatch:
     seen = request.node.stash.setdefault(SEEN, [])
     may_reveal = request.node.get_closest_marker("prints_secrets") is not None
 
@@ -179,11 +181,8 @@ def keylatch(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
         if env:
             full_env.update(env)
         before = snapshot(tmp_path)
-        proc = subprocess.run(
-            [sys.executable, "-m", "keylatch", *args],
-            cwd=cwd, env=full_env, input=input, capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        how = in_subprocess if process or (args and args[0] in OWN_PROCESS) else in_process
+        result = how(args, cwd, full_env, input)
         if may_reveal and any(a in REVEALING for a in args):
             request.node.stash[REVEALED] = True
         else:
@@ -196,4 +195,19 @@ def keylatch(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
             assert_redacted(result.out, result.err)
         return result
 
-    yield run
+    return run
+
+
+@pytest.fixture
+def keylatch(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> RunKeylatch:
+    """Run the CLI as a user would, with a hermetic git config: `keylatch.cli.main(argv)` in this
+    process, with the child's environment, cwd, stdin and pipes (tests/helpers/run.py), since
+    starting an interpreter per run was most of the suite's CPU time."""
+    return _runner(home, tmp_path, request, process=False)
+
+
+@pytest.fixture
+def keylatch_process(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> RunKeylatch:
+    """`python -m keylatch` in a child process: for tests whose subject is the process itself
+    (what it imports, how it exits, its signals, what reaches a real pipe)."""
+    return _runner(home, tmp_path, request, process=True)
