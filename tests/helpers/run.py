@@ -135,12 +135,15 @@ def _as_at_exit() -> Iterator[None]:
 def _streams(stdin: io.TextIOWrapper, stdout: io.TextIOWrapper, stderr: io.TextIOWrapper) -> Iterator[None]:
     # sys.__stdout__ too: cli reads the terminal width from it, and a child's stdout is a pipe.
     saved = (sys.stdin, sys.stdout, sys.stderr, sys.__stdout__)
+    # sys.argv too: `keylatch detect-secrets` renames argv[0] for detect-secrets' usage lines.
+    argv = sys.argv[:]
     # typeshed declares sys.__stdout__ Final: it is, for programs; a test stands in for the process.
     sys.stdin, sys.stdout, sys.stderr, sys.__stdout__ = stdin, stdout, stderr, stdout  # type: ignore[misc]
     try:
         yield
     finally:
         sys.stdin, sys.stdout, sys.stderr, sys.__stdout__ = saved  # type: ignore[misc]
+        sys.argv[:] = argv
 
 
 @contextmanager
