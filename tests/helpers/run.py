@@ -42,7 +42,7 @@ def in_subprocess(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str],
 def in_process(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str], input: str | None) -> Result:
     """`keylatch.cli.main(argv)` with what a child process would have had: exactly `env` as its
     environment (git and keylatch's own children inherit it), `cwd`, `input` on stdin, and pipes
-    for stdout and stderr. What it returns is what `in_subprocess` would (tests/test_cli.py
+    for stdout and stderr. What it returns is what `in_subprocess` would (tests/test_in_process.py
     compares the two).
 
     Python in the C locale that git_env sets writes stdout with surrogateescape and stderr with
