@@ -212,7 +212,8 @@ def _row(name: str, times: list[float | None], clean: list[float]) -> str:
         if t is None:
             cells.append(f"{'-':>18}")
             continue
-        growth = f"x{t / times[i - 1]:.1f}" if i and times[i - 1] else "    "
+        prev = times[i - 1] if i else None
+        growth = f"x{t / prev:.1f}" if prev else "    "
         cells.append(f"{t:7.3f}s {t / clean[i]:5.1f}x {growth:>5}")
     return f"{name:<18}" + " ".join(cells)
 

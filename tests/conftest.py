@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import functools
-import subprocess
 import sys
-from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator
 from pathlib import Path
 from types import ModuleType
 
@@ -12,22 +10,11 @@ import pytest
 from _pytest.capture import CaptureFixture, CaptureResult
 
 import keylatch.rules.synthetic as synthetic
-from tests.gitrepo import GitRepo, git_env
-from tests.redaction import Planted, assert_redacted, leaks, snapshot, written
+from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.redaction import Planted, assert_redacted, leaks, snapshot, written
+from tests.helpers.run import SRC, Result, RunKeylatch, in_process, in_subprocess
 
-
-@dataclass(frozen=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-SRC = Path(__file__).resolve().parents[1] / "src"
-
-RunKeylatch = Callable[..., Result]
-
-# --- The suite-wide leak check (tests/redaction.py; proven by tests/test_leak_check.py) ---------
+# --- The suite-wide leak check (tests/helpers/redaction.py; proven by tests/test_leak_check.py) ---------
 #
 # Which keys: every key `make_key` returns anywhere in the session (at import, in fixtures,
 # in hypothesis examples), plus every rule example's key. Recorded, not guessed: the session
@@ -72,7 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
         for ex in rule.examples:
             planted.add(ex.key)
     wrapper = _recording(planted)
-    synthetic.make_key = wrapper  # type: ignore[assignment]
+    synthetic.make_key = wrapper
     config.add_cleanup(functools.partial(setattr, synthetic, "make_key", _ORIGINAL))
     _rebind_test_modules(wrapper)
 
@@ -86,7 +73,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 seen.append((f"{name} read through readouterr", _text(text)))
         return res
 
-    CaptureFixture.readouterr = recorded  # type: ignore[method-assign]
+    # The fixture is generic in AnyStr; the recorder handles both (_text), so str stands for either.
+    CaptureFixture.readouterr = recorded  # type: ignore[method-assign, assignment]
     config.add_cleanup(functools.partial(setattr, CaptureFixture, "readouterr", readouterr))
 
 
@@ -141,12 +129,13 @@ def _marker_problem(item: pytest.Item) -> str:
 
 def _leaks(item: pytest.Item, report: pytest.TestReport) -> str:
     texts = [(title, content) for title, content in report.sections]
-    texts += item.stash.get(SEEN, [])
+    seen: list[tuple[str, str]] = item.stash.get(SEEN, [])
+    texts += seen
     found = leaks(item.config.stash[PLANTED], texts)
     if not found:
         return ""
     return (
-        "leak check: a full synthetic key reached what users see (tests/redaction.py)\n"
+        "leak check: a full synthetic key reached what users see (tests/helpers/redaction.py)\n"
         + "\n".join(f"  {line}" for line in found)
         + "\nRedact it; a test whose point is `--show-secrets` is marked @pytest.mark.prints_secrets('reason')."
     )
@@ -172,9 +161,14 @@ def make_repo(tmp_path: Path, home: Path) -> Callable[..., GitRepo]:
     return make
 
 
-@pytest.fixture
-def keylatch(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RunKeylatch]:
-    """Run the real CLI in a subprocess (as users and hooks do) with a hermetic git config."""
+# Commands that always run as a child process, whoever asks: detect-secrets scans with a
+# multiprocessing pool, and a pool forked from the test process deadlocked (a worker blocked on
+# the pool's queue lock; seen in test_detect_secrets_hostile.py). Its settings singleton is
+# module-level state the test process should not carry either.
+OWN_PROCESS = ("detect-secrets",)
+
+
+def _runner(home: Path, tmp_path: Path, request: pytest.FixtureRequest, process: bool) -> RunKeylatch:
     seen = request.node.stash.setdefault(SEEN, [])
     may_reveal = request.node.get_closest_marker("prints_secrets") is not None
 
@@ -189,11 +183,8 @@ def keylatch(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
         if env:
             full_env.update(env)
         before = snapshot(tmp_path)
-        proc = subprocess.run(
-            [sys.executable, "-m", "keylatch", *args],
-            cwd=cwd, env=full_env, input=input, capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        how = in_subprocess if process or (args and args[0] in OWN_PROCESS) else in_process
+        result = how(args, cwd, full_env, input)
         if may_reveal and any(a in REVEALING for a in args):
             request.node.stash[REVEALED] = True
         else:
@@ -206,4 +197,19 @@ def keylatch(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
             assert_redacted(result.out, result.err)
         return result
 
-    yield run
+    return run
+
+
+@pytest.fixture
+def keylatch(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> RunKeylatch:
+    """Run the CLI as a user would, with a hermetic git config: `keylatch.cli.main(argv)` in this
+    process, with the child's environment, cwd, stdin and pipes (tests/helpers/run.py), since
+    starting an interpreter per run was most of the suite's CPU time."""
+    return _runner(home, tmp_path, request, process=False)
+
+
+@pytest.fixture
+def keylatch_process(home: Path, tmp_path: Path, request: pytest.FixtureRequest) -> RunKeylatch:
+    """`python -m keylatch` in a child process: for tests whose subject is the process itself
+    (what it imports, how it exits, its signals, what reaches a real pipe)."""
+    return _runner(home, tmp_path, request, process=True)

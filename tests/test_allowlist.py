@@ -12,7 +12,7 @@ from keylatch.allowlist import Allowlist, apply, judge, lines_at, lines_in
 from keylatch.engine import scan_chunk
 from keylatch.model import Chunk, Finding, Location
 from keylatch.rules.synthetic import make_key
-from tests.work import Counting
+from tests.helpers.work import Counting
 
 KEY = make_key("sk-proj-", seed=11)
 OTHER = make_key("sk-", seed=12)

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from keylatch.engine import scan_chunk
 from keylatch.errors import UsageError
 from keylatch.model import Chunk, Finding
 from keylatch.rules.synthetic import make_key
-from tests.redaction import assert_files_redacted
+from tests.helpers.redaction import assert_files_redacted
 
 TODAY = dt.date(2025, 6, 1)
 KEY = make_key("sk-proj-", seed=21)
@@ -162,7 +163,11 @@ SHA1 = "a" * 40
 def test_a_deeply_nested_baseline_is_a_one_line_error(tmp_path: Path, doc: str) -> None:
     path = tmp_path / "b.json"
     path.write_text(doc)
-    for load in (lambda: baseline.load(path), lambda: baseline.load_bytes(doc.encode(), path)):
+    loaders: tuple[Callable[[], Baseline], ...] = (
+        lambda: baseline.load(path),
+        lambda: baseline.load_bytes(doc.encode(), path),
+    )
+    for load in loaders:
         with pytest.raises(UsageError, match="nested too deeply") as info:
             load()
         assert str(info.value) == f"{path}: not valid JSON: nested too deeply"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from keylatch.cli import requested_command
 from keylatch.commands import COMMAND_MODULES
-from tests.conftest import SRC, RunKeylatch
-from tests.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.run import SRC, RunKeylatch
 
 
 def test_requested_command() -> None:

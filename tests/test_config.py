@@ -9,6 +9,7 @@ from keylatch import config
 from keylatch.config import Config
 from keylatch.errors import UsageError
 from keylatch.model import Severity
+from keylatch.rules import DEFAULT_RULES
 
 PYPROJECT = """[project]
 name = "demo"
@@ -240,7 +241,7 @@ OFF = [
     ("enable: []\n", "'enable' is empty, so no rule would run (leave it out to run every rule)"),
     ("enable: [openai-user-key]\ndisable: [openai-user-key]\n", "no rule is left enabled"),
 ]  # fmt: skip
-ALL_RULES = "disable: [" + ", ".join(r.id for r in config.DEFAULT_RULES) + "]\n"
+ALL_RULES = "disable: [" + ", ".join(r.id for r in DEFAULT_RULES) + "]\n"
 
 
 @pytest.mark.parametrize(("text", "message"), [*OFF, (ALL_RULES, "no rule is left enabled")])

@@ -25,9 +25,10 @@ from keylatch.detect_secrets_baseline import (
 )
 from keylatch.errors import UsageError
 from keylatch.rules.synthetic import make_key
-from tests.redaction import assert_redacted
+from tests.helpers.redaction import assert_redacted
 
-STOCK = frozenset(c.__name__ for c in get_mapping_from_secret_type_to_class().values()) | {OUR_PLUGIN}
+_STOCK: dict[str, Any] = get_mapping_from_secret_type_to_class()  # typed with an unbound TypeVar (type[Never])
+STOCK = frozenset(c.__name__ for c in _STOCK.values()) | {OUR_PLUGIN}
 TRUSTED = Trusted.of(STOCK, (), ())
 VERIFICATION = "detect_secrets.filters.common.is_ignored_due_to_verification_policies"
 

@@ -12,8 +12,8 @@ from keylatch.engine import _REACH, BASE64_MARKERS, scan_chunk, scan_text
 from keylatch.model import Chunk
 from keylatch.rules import DEFAULT_RULES, Rule
 from keylatch.rules.synthetic import ALL_KINDS, MARKER, make_key
-from tests.contexts import cases, negatives
-from tests.work import Counting
+from tests.helpers.contexts import cases, negatives
+from tests.helpers.work import Counting
 
 CASES = cases()
 

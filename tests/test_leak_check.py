@@ -1,4 +1,4 @@
-"""The suite-wide leak check (tests/conftest.py, tests/redaction.py) finds what it must.
+"""The suite-wide leak check (tests/conftest.py, tests/helpers/redaction.py) finds what it must.
 
 A check that cannot fail proves nothing: these tests plant keys, leak them through each channel
 the check watches, and assert that it flags exactly the leaks.
@@ -18,7 +18,7 @@ from keylatch.model import Secret
 from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import make_key
 from tests.conftest import PLANTED
-from tests.redaction import Planted, leaks, shown, snapshot, written
+from tests.helpers.redaction import Planted, leaks, shown, snapshot, written
 
 ROOT = Path(__file__).resolve().parents[1]
 AT_IMPORT = make_key("sk-proj-", seed=9001)  # made while pytest imported this module

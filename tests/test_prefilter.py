@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,7 +28,7 @@ def test_every_rule_example_passes_the_prefilter() -> None:
             assert may_hold_key(example.text.encode("latin-1")), rule.id
 
 
-ENCODINGS = {
+ENCODINGS: dict[str, Callable[[str], bytes]] = {
     "utf-8": lambda t: t.encode(),
     "utf-16-le": lambda t: t.encode("utf-16-le"),
     "utf-16": lambda t: t.encode("utf-16"),

@@ -1,4 +1,4 @@
-"""--verify against tests/openai_emulator.py: a real HTTP server on 127.0.0.1 answering like the
+"""--verify against tests/helpers/openai_emulator.py: a real HTTP server on 127.0.0.1 answering like the
 OpenAI API and an Azure OpenAI resource. No test here reaches the internet: every URL keylatch is
 given is a loopback one, and the Azure resource host is only ever a name in a file."""
 
@@ -22,9 +22,9 @@ from keylatch.verify import Options, check
 from keylatch.verify.cache import VerdictCache, entry_key
 from keylatch.verify.context import files
 from keylatch.verify.transport import _why
-from tests.conftest import SRC, Result, RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.openai_emulator import ORG, PROJECT, Emulator, Reply, emulator, scenario
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.openai_emulator import ORG, PROJECT, Emulator, Reply, emulator, scenario
+from tests.helpers.run import SRC, Result, RunKeylatch
 
 PROJ = make_key("sk-proj-", 1)
 ADMIN = make_key("sk-admin-", 3)

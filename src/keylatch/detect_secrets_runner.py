@@ -268,7 +268,12 @@ def _scan(argv: Sequence[str], trusted: Trusted) -> int:
     # key the hook will block.
     files = list(get_files_to_scan(*args.path, should_scan_all_files=args.all_files, root=args.custom_root))
     secrets = SecretsCollection(root=args.custom_root)
-    secrets.scan_files(*files, **({"num_processors": args.num_cores} if args.num_cores else {}))
+    # One process, file by file (as detect-secrets' own hook does): `scan_files` forks a
+    # multiprocessing pool whose `with` exit terminates workers that can be blocked on the
+    # queue's lock, and `keylatch detect-secrets scan` hung for ever that way (seen twice in the
+    # suite). `--num-cores` is accepted and has no effect. keylatch's own pass reads every file anyway.
+    for name in files:
+        secrets.scan_file(name)
     _keylatch_pass(secrets, files, args.custom_root)
     if args.baseline is not None:
         # As stock `scan --baseline`: re-catalogue, keeping the audit labels of known secrets.

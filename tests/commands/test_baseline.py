@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.redaction import assert_files_redacted
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.redaction import assert_files_redacted
+from tests.helpers.run import RunKeylatch
 
 KEY = make_key("sk-proj-", seed=31)
 NEW = make_key("sk-proj-", seed=32)

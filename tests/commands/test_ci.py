@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import SRC, RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.redaction import assert_files_redacted
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.redaction import assert_files_redacted
+from tests.helpers.run import SRC, RunKeylatch
 
 OLD = make_key("sk-proj-", seed=61)  # committed before the range: not this push's doing
 NEW = make_key("sk-svcacct-", seed=62)
@@ -149,10 +149,13 @@ def test_docs_gitlab_job_on_a_new_branch(
                CI_DEFAULT_BRANCH="main")  # fmt: skip
     script = [line for line in job["script"] if not line.startswith("pip install")]
     assert len(script) == len(job["script"]) - 1
-    run = {"cwd": work, "env": env, "capture_output": True, "text": True, "check": False}
-    without_fetch = subprocess.run(["bash", "-c", script[-1]], **run)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, cwd=work, env=env, capture_output=True, text=True, check=False)
+
+    without_fetch = run("bash", "-c", script[-1])
     assert without_fetch.returncode == 3 and "`git fetch origin main`" in without_fetch.stderr
-    proc = subprocess.run(["bash", "-ec", "\n".join(script)], **run)
+    proc = run("bash", "-ec", "\n".join(script))
     assert proc.returncode == 1 and "GitLab push (new ref): scanning 2 commits" in proc.stderr
     report = json.loads((work / job["artifacts"]["paths"][0]).read_text())
     assert [(f["path"], f["commit"]) for f in report["findings"]] == [("src/client.py", ids["leak"])]

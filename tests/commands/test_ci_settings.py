@@ -16,8 +16,8 @@ import jsonschema
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import Result, RunKeylatch
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.run import Result, RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 KEY = make_key("sk-proj-", seed=71)  # openai-project-key, severity high
@@ -41,11 +41,11 @@ def build(
     for path, text in base.items():
         repo.write(path, text)
     first = repo.commit("base")
-    for path, text in change.items():
-        if text is None:
+    for path, new in change.items():
+        if new is None:
             (repo.path / path).unlink()
         else:
-            repo.write(path, text)
+            repo.write(path, new)
     if key_at is not None:
         repo.write(key_at, KEY_LINE)
     head = repo.commit("add the client, and settings that hide its key")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import Result, RunKeylatch
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.run import Result, RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 KEY = make_key("sk-proj-", seed=81)

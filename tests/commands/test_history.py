@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.history.test_history import day
-from tests.history.test_history_hostile import hostile_repo
-from tests.redaction import assert_files_redacted
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.history import day
+from tests.helpers.hostile import hostile_repo
+from tests.helpers.redaction import assert_files_redacted
+from tests.helpers.run import RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 
@@ -210,8 +210,8 @@ def test_progress_only_on_a_terminal(make_repo: MakeRepo, home: Path) -> None:
     import subprocess
     import sys
 
-    from tests.conftest import SRC
-    from tests.gitrepo import git_env
+    from tests.helpers.gitrepo import git_env
+    from tests.helpers.run import SRC
 
     repo, _, _ = leaky(make_repo)
     master, slave = pty.openpty()

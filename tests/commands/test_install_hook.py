@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from keylatch.rules.synthetic import make_key
-from tests.commands.test_staged import git_run
-from tests.conftest import SRC, RunKeylatch
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.hooks import git_run
+from tests.helpers.run import SRC, RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 
@@ -33,12 +33,12 @@ def test_existing_hook_is_kept_runs_first_and_can_refuse(make_repo: MakeRepo, ke
     assert mark.read_text() == "ran\n"
     repo.write("b.py", f"b = '{make_key('sk-proj-', seed=41)}'\n")
     repo.git("add", "-A")
-    res = git_run(repo, "commit", "-m", "key")
-    assert res.code == 1 and "b.py:1" in res.out  # keylatch runs after the chained hook passed
+    hook = git_run(repo, "commit", "-m", "key")
+    assert hook.code == 1 and "b.py:1" in hook.out  # keylatch runs after the chained hook passed
     repo.env["FAIL"] = "5"
     repo.git("reset", "-q", "b.py")
-    res = git_run(repo, "commit", "--allow-empty", "-m", "chained hook refuses")
-    assert res.code != 0 and mark.read_text() == "ran\nran\nran\n"
+    hook = git_run(repo, "commit", "--allow-empty", "-m", "chained hook refuses")
+    assert hook.code != 0 and mark.read_text() == "ran\nran\nran\n"
 
 
 def test_reinstall_updates_in_place(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.commands.test_staged import git_run
-from tests.conftest import SRC, RunKeylatch
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.hooks import git_run
+from tests.helpers.run import SRC, RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 

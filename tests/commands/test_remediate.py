@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.openai_emulator import emulator
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.openai_emulator import emulator
+from tests.helpers.run import RunKeylatch
 
 LIVE_ADMIN, DEAD, LOCAL = make_key("sk-admin-", 90), make_key("sk-proj-", 91), make_key("sk-proj-", 92)
 

@@ -1,4 +1,4 @@
-"""`keylatch revoke` against the Admin API of tests/openai_emulator.py (a real server on 127.0.0.1)."""
+"""`keylatch revoke` against the Admin API of tests/helpers/openai_emulator.py (a real server on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import Result, RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.openai_emulator import Emulator, Org, api_key, emulator, service_account
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.openai_emulator import Emulator, Org, api_key, emulator, service_account
+from tests.helpers.run import Result, RunKeylatch
 
 Revoke = Callable[..., Result]
 ADMIN = make_key("sk-admin-", 50)  # the operator's admin key, from the environment

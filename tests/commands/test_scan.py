@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import RunKeylatch
-from tests.contexts import cases, negatives
-from tests.redaction import assert_files_redacted
+from tests.helpers.contexts import cases, negatives
+from tests.helpers.redaction import assert_files_redacted
+from tests.helpers.run import RunKeylatch
 
 
 def test_every_format_in_every_context_through_the_cli(tmp_path: Path, keylatch: RunKeylatch) -> None:
@@ -159,7 +159,7 @@ def test_colour_only_on_a_tty_and_no_color_is_honoured(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from tests.conftest import SRC
+    from tests.helpers.run import SRC
 
     (tmp_path / "k.txt").write_text(make_key("sk-proj-", 8))
 

@@ -10,9 +10,9 @@ import pytest
 
 from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import make_key
-from tests.conftest import RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.redaction import assert_files_redacted
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.redaction import assert_files_redacted
+from tests.helpers.run import RunKeylatch
 
 KEY = make_key("sk-proj-", seed=41)
 HOOK = make_key("whsec_", seed=42)

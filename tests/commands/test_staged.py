@@ -4,32 +4,17 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import SRC, RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.redaction import assert_redacted
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.hooks import git_run
+from tests.helpers.redaction import assert_redacted
+from tests.helpers.run import SRC, RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 PAD = "".join(f"line {i}\n" for i in range(30))  # keeps hunks apart for `git add -p`
-
-
-@dataclass(frozen=True)
-class Git:
-    code: int
-    out: str
-
-
-def git_run(repo: GitRepo, *args: str, input: str | None = None) -> Git:
-    """A git command whose hooks may refuse it: exit code and everything it printed."""
-    proc = subprocess.run(
-        ["git", *args], cwd=repo.path, env=repo.env, input=input, capture_output=True, text=True, check=False
-    )
-    assert_redacted(proc.stdout, proc.stderr)
-    return Git(proc.returncode, proc.stdout + proc.stderr)
 
 
 @pytest.fixture
@@ -240,12 +225,12 @@ def test_baselined_key_passes_and_a_new_one_does_not(hooked: GitRepo, keylatch: 
     res = keylatch("baseline", "create", "--reason", "revoked", cwd=hooked.path)
     assert res.code == 0, res.err
     hooked.git("add", "-A")
-    res = git_run(hooked, "commit", "-m", "legacy key, revoked and baselined")
-    assert res.code == 0, res.out
+    hook = git_run(hooked, "commit", "-m", "legacy key, revoked and baselined")
+    assert hook.code == 0, hook.out
     hooked.write("legacy.py", f"k = '{make_key('sk-', seed=18)}'\nj = '{make_key('sk-', seed=19)}'\n")
     hooked.git("add", "-A")
-    res = git_run(hooked, "commit", "-m", "a second key")
-    assert res.code == 1 and "legacy.py:2" in res.out and "legacy.py:1" not in res.out
+    hook = git_run(hooked, "commit", "-m", "a second key")
+    assert hook.code == 1 and "legacy.py:2" in hook.out and "legacy.py:1" not in hook.out
 
 
 def test_many_keys_keep_the_message_short(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:

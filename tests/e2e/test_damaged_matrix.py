@@ -16,9 +16,7 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import Result, RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.sources.damaged import (
+from tests.helpers.damaged import (
     Planted,
     clone,
     corrupt_loose,
@@ -29,6 +27,8 @@ from tests.sources.damaged import (
     missing_count,
     partial_clone,
 )
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.run import Result, RunKeylatch
 
 pytestmark = pytest.mark.e2e
 MakeRepo = Callable[..., GitRepo]

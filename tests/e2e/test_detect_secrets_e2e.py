@@ -22,10 +22,10 @@ from keylatch.engine import scan_text
 from keylatch.model import Secret
 from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import ALL_KINDS, make_key
-from tests.conftest import SRC, Result, RunKeylatch
-from tests.contexts import cases, negatives
-from tests.gitrepo import GitRepo, git_env
-from tests.redaction import assert_redacted
+from tests.helpers.contexts import cases, negatives
+from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.redaction import assert_redacted
+from tests.helpers.run import SRC, Result, RunKeylatch
 
 pytestmark = pytest.mark.e2e
 

@@ -10,6 +10,7 @@ secret` on its line, lets the hook pass.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -21,8 +22,8 @@ from typing import Any
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import SRC, Result, RunKeylatch
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.run import SRC, Result, RunKeylatch
 
 pytestmark = pytest.mark.e2e
 
@@ -435,11 +436,7 @@ def test_keys_in_files_detect_secrets_never_reads_block_the_hook(
 def test_an_unavailable_filter_feature_is_a_configuration_error(keylatch: RunKeylatch, project: Project) -> None:
     # The word list and gibberish filters need packages detect-secrets does not install.
     pytest.importorskip("detect_secrets")
-    try:
-        import ahocorasick  # noqa: F401
-    except ImportError:
-        pass
-    else:
+    if importlib.util.find_spec("ahocorasick") is not None:
         pytest.skip("pyahocorasick is installed here")
     words = project.path / "words.txt"
     words.write_text("proj\n")

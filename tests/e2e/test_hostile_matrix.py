@@ -28,8 +28,8 @@ import pytest
 
 from keylatch.engine import scan_text
 from keylatch.rules.synthetic import make_key
-from tests.conftest import SRC, RunKeylatch
-from tests.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.run import SRC, RunKeylatch
 
 pytestmark = pytest.mark.e2e
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import SRC
-from tests.gitrepo import git_env
+from tests.helpers.gitrepo import git_env
+from tests.helpers.run import SRC
 
 pytestmark = pytest.mark.e2e
 

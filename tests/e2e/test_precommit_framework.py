@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.gitrepo import GitRepo, git_env
-from tests.redaction import assert_redacted
+from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.redaction import assert_redacted
 
 pytestmark = pytest.mark.e2e
 
@@ -42,13 +42,14 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str], input: str | None = No
 
 
 def _dependencies(pyproject: str) -> list[str]:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10: the list is simple enough to read directly
-        block = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
-        return [line.strip().strip(",").strip('"') for line in block.splitlines() if line.strip()]
-    deps: list[str] = tomllib.loads(pyproject)["project"]["dependencies"]
-    return deps
+
+        deps: list[str] = tomllib.loads(pyproject)["project"]["dependencies"]
+        return deps
+    # Python 3.10 has no tomllib: the list is simple enough to read directly.
+    block = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    return [line.strip().strip(",").strip('"') for line in block.splitlines() if line.strip()]
 
 
 def _wheelhouse() -> Path:

@@ -31,10 +31,10 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.conftest import SRC
-from tests.gitrepo import git_env
-from tests.redaction import assert_redacted
-from tests.sources.test_files import make_deep, remove_flat
+from tests.helpers.deep import make_deep, remove_flat
+from tests.helpers.gitrepo import git_env
+from tests.helpers.redaction import assert_redacted
+from tests.helpers.run import SRC
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ import pytest
 from keylatch.history import scan_history
 from keylatch.rules.synthetic import make_key
 from keylatch.sources import cachekey
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 
 MakeRepo = Callable[..., GitRepo]
 KEY = make_key("sk-proj-", seed=77)

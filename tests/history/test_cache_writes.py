@@ -11,13 +11,17 @@ import pytest
 
 from keylatch.history import scan_history
 from keylatch.rules.synthetic import make_key
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 
 MakeRepo = Callable[..., GitRepo]
 
 
 def interrupted_while_writing(
-    repo: GitRepo, monkeypatch: pytest.MonkeyPatch, target: str, stand_in: Callable[..., None], **scan: bool
+    repo: GitRepo,
+    monkeypatch: pytest.MonkeyPatch,
+    target: str,
+    stand_in: Callable[..., None],
+    include_unreachable: bool = False,
 ) -> None:
     """Scan, commit, scan again with `target` replaced by `stand_in` (which raises
     KeyboardInterrupt), then check the cache dir is as the first scan left it."""
@@ -31,7 +35,7 @@ def interrupted_while_writing(
     repo.commit("two")
     monkeypatch.setattr(target, stand_in)
     with pytest.raises(KeyboardInterrupt):
-        scan_history(repo.path, **scan)
+        scan_history(repo.path, include_unreachable=include_unreachable)
     monkeypatch.undo()
 
     assert {p.name: p.read_bytes() for p in cache_dir.iterdir()} == before  # whole; no temp file

@@ -12,7 +12,7 @@ from keylatch.history import scan_history
 from keylatch.history.grepfilter import MARK, Objects, candidates
 from keylatch.rules.synthetic import make_key
 from keylatch.sources.gitcmd import Git
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 
 MakeRepo = Callable[..., GitRepo]
 

@@ -8,26 +8,14 @@ from pathlib import Path
 import pytest
 
 from keylatch.errors import ScanError
-from keylatch.history import HistoryResult, KeyFinding, scan_history
+from keylatch.history import scan_history
 from keylatch.rules.synthetic import make_key
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.history import day, only, where
 
 MakeRepo = Callable[..., GitRepo]
 ALICE = ("Alice Example", "alice@example.test")
 BOB = ("Bob Example", "bob@example.test")
-
-
-def day(n: int) -> str:
-    return f"2024-01-{n:02d}T12:00:00Z"
-
-
-def only(result: HistoryResult) -> KeyFinding:
-    assert len(result.findings) == 1, result.findings
-    return result.findings[0]
-
-
-def where(k: KeyFinding) -> list[tuple[str, str, int]]:
-    return [(o.commit, o.path, o.line) for o in k.locations]
 
 
 def test_key_added_then_deleted_is_found_with_its_commit_and_author(make_repo: MakeRepo) -> None:

@@ -14,9 +14,7 @@ import pytest
 from keylatch.errors import ScanError, UsageError
 from keylatch.history import WHOLE_HISTORY, scan_history
 from keylatch.sources.repo import inspect
-from tests.gitrepo import GitRepo
-from tests.history.test_history import only, where
-from tests.sources.damaged import (
+from tests.helpers.damaged import (
     Planted,
     corrupt_loose,
     drop_from_pack,
@@ -26,6 +24,8 @@ from tests.sources.damaged import (
     missing_count,
     partial_clone,
 )
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.history import only, where
 
 MakeRepo = Callable[..., GitRepo]
 
@@ -142,7 +142,7 @@ def test_a_tree_two_thousand_levels_deep_is_scanned(make_repo: MakeRepo) -> None
 def test_a_bare_repository_without_config_is_still_a_repository(
     make_repo: MakeRepo, home: Path, tmp_path: Path
 ) -> None:
-    from tests.sources.damaged import clone
+    from tests.helpers.damaged import clone
 
     p = history_with_key(make_repo())
     bare = tmp_path / "bare.git"

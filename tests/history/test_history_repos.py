@@ -12,8 +12,8 @@ import pytest
 from keylatch.errors import ScanError
 from keylatch.history import scan_history
 from keylatch.rules.synthetic import make_key
-from tests.gitrepo import GitRepo, git_env
-from tests.history.test_history import day, only, where
+from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.history import day, only, where
 
 MakeRepo = Callable[..., GitRepo]
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from keylatch.history import scan_history
 from keylatch.rules.synthetic import make_key
-from tests.gitrepo import GitRepo
-from tests.history.test_history import day, where
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.history import day, where
 
 MakeRepo = Callable[..., GitRepo]
 

@@ -8,8 +8,8 @@ from keylatch.engine import scan
 from keylatch.history.prior import committed_before
 from keylatch.rules.synthetic import make_key
 from keylatch.sources import staged as src
-from tests.gitrepo import GitRepo
-from tests.sources.test_staged import inside
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.inside import inside
 
 MakeRepo = Callable[..., GitRepo]
 

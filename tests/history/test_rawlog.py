@@ -9,8 +9,8 @@ import pytest
 
 from keylatch.history.rawlog import _digest_found, _digest_parsed, log_args
 from keylatch.sources.gitcmd import Git
-from tests.gitrepo import GitRepo
-from tests.history.test_history import day
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.history import day
 
 MakeRepo = Callable[..., GitRepo]
 

@@ -13,9 +13,9 @@ from keylatch.history.model import CommitInfo, KeyFinding, Occurrence
 from keylatch.model import KeyCheck, Secret, Severity, Verdict
 from keylatch.report.exposure import by_urgency, expose
 from keylatch.rules.synthetic import make_key
-from tests.conftest import RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.openai_emulator import Emulator, emulator
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.openai_emulator import Emulator, emulator
+from tests.helpers.run import RunKeylatch
 
 NOW = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
 ALICE = CommitInfo("a" * 40, "Alice", "alice@example.test", "2024-01-01T00:00:00+00:00", "add")

@@ -6,7 +6,7 @@ from keylatch.engine import scan_chunk
 from keylatch.model import Chunk
 from keylatch.report import render
 from keylatch.rules.synthetic import make_key
-from tests.redaction import assert_redacted
+from tests.helpers.redaction import assert_redacted
 
 ANNOTATION = re.compile(r"^::(error|warning|notice) file=([^,]*),line=(\d+),col=(\d+),title=([^:]*)::(.*)$")
 

@@ -9,7 +9,7 @@ from keylatch.history.model import CommitInfo, HistoryResult, KeyFinding, Occurr
 from keylatch.model import Secret, Severity
 from keylatch.report.history_report import render
 from keylatch.rules.synthetic import make_key
-from tests.redaction import assert_redacted
+from tests.helpers.redaction import assert_redacted
 
 C1 = CommitInfo("a" * 40, "Alice Example", "alice@example.test", "2024-01-02T12:00:00+00:00", "add key")
 KEY = make_key("sk-proj-", seed=71)

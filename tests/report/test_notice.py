@@ -11,7 +11,7 @@ import pytest
 from keylatch.report import render
 from keylatch.report.notice import ALLOWED_BY_COMMENT, JUDGED_WITH, SETTINGS_CHANGED, Notice, safe
 from keylatch.rules.synthetic import make_key
-from tests.redaction import assert_redacted
+from tests.helpers.redaction import assert_redacted
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "sarif-schema-2.1.0.json").read_text())
 KEY = make_key("sk-proj-", seed=91)

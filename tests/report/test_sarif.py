@@ -13,9 +13,9 @@ from keylatch.model import Chunk, Finding
 from keylatch.report import render
 from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import ALL_KINDS, make_key
-from tests.conftest import RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.redaction import assert_files_redacted, assert_redacted
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.redaction import assert_files_redacted, assert_redacted
+from tests.helpers.run import RunKeylatch
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "sarif-schema-2.1.0.json").read_text())
 

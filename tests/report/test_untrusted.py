@@ -12,7 +12,7 @@ from keylatch.engine import scan_text
 from keylatch.report.untrusted import LIMIT, escape, for_data, for_terminal, redact
 from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import CURRENT_KINDS, make_key
-from tests.redaction import assert_redacted
+from tests.helpers.redaction import assert_redacted
 
 KEYS = [make_key(kind, seed=41) for kind in (*CURRENT_KINDS, "sk-", "sk-named", "azure")]
 

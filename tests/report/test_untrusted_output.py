@@ -19,9 +19,9 @@ import pytest
 
 from keylatch.model import Secret
 from keylatch.rules.synthetic import make_key
-from tests.conftest import Result, RunKeylatch
-from tests.gitrepo import GitRepo
-from tests.redaction import assert_redacted
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.redaction import assert_redacted
+from tests.helpers.run import Result, RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 
@@ -206,8 +206,10 @@ def test_baseline_messages(hostile: Hostile, keylatch: RunKeylatch) -> None:
     assert f"rotated {redacted(KEY_REASON)}\\x1b]0;pwn\\x07" in r.out
 
 
-def test_errors_and_logs_are_escaped(hostile: Hostile, keylatch: RunKeylatch, tmp_path: Path) -> None:
-    # A git error quoting the attacker's ref name, and a log line naming a path.
+def test_errors_and_logs_are_escaped(hostile: Hostile, keylatch_process: RunKeylatch, tmp_path: Path) -> None:
+    # A git error quoting the attacker's ref name, and a log line naming a path: what reaches a
+    # real process's stderr through the logging cli configures (so a child process, not main()).
+    keylatch = keylatch_process
     r = keylatch("history", "--range", f"feat/{KEY_REF}{ESC}..HEAD", str(hostile.repo.path))
     assert r.code in (2, 3), r.err
     check(r, text=False)

@@ -14,7 +14,7 @@ SK_KINDS = ("sk-", "sk-proj-early", "sk-None-early", "sk-named", *CURRENT_KINDS)
 # Anything that cannot continue a key: includes non-ASCII letters, which \w would have matched.
 _KEY_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 noise = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)).filter(lambda c: c not in _KEY_CHARS),
+    alphabet=st.characters(blacklist_categories=["Cs"]).filter(lambda c: c not in _KEY_CHARS),
     max_size=40,
 )
 

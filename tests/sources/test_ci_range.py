@@ -13,7 +13,7 @@ from keylatch.errors import ScanError, UsageError
 from keylatch.sources.ci_range import RangePlan, detect, load_event, resolve
 from keylatch.sources.gitcmd import Git
 from keylatch.sources.repo import inspect
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 
 ZERO = "0" * 40
 MakeRepo = Callable[..., GitRepo]

@@ -5,6 +5,7 @@ import signal
 import socket
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import GeneratorType
 
 import pytest
 
@@ -14,6 +15,7 @@ from keylatch.sources import files
 from keylatch.sources.blocks import OVERLAP
 from keylatch.sources.excludes import Excludes
 from keylatch.sources.files import BLOCK, Skipped, read_chunks, read_small, walk
+from tests.helpers.deep import make_deep, remove_flat
 
 
 @pytest.fixture(autouse=True)
@@ -24,48 +26,6 @@ def no_hang() -> Iterator[None]:
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, old)
-
-
-def remove_flat(top: Path, name: str) -> None:
-    """Delete TOP/NAME however deep, without recursion (shutil.rmtree, and so pytest's cleanup of
-    old temporary directories, recurses and fails on a 2,000-level tree): each subdirectory is
-    moved up to TOP before its parent is removed."""
-    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        queue, n = [name], 0
-        while queue:
-            current = queue.pop()
-            sub = os.open(current, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
-            try:
-                for entry in os.listdir(sub):
-                    if os.stat(entry, dir_fd=sub, follow_symlinks=False).st_mode & 0o170000 == 0o040000:
-                        n += 1
-                        os.rename(entry, f".flat-{n}", src_dir_fd=sub, dst_dir_fd=fd)
-                        queue.append(f".flat-{n}")
-                    else:
-                        os.unlink(entry, dir_fd=sub)
-            finally:
-                os.close(sub)
-            os.rmdir(current, dir_fd=fd)
-    finally:
-        os.close(fd)
-
-
-def make_deep(top: Path, name: str, depth: int, file: str, content: bytes) -> None:
-    """TOP/NAME/NAME/... (`depth` levels) holding `file`, built relative to each parent: the full
-    path may be longer than PATH_MAX."""
-    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        for _ in range(depth):
-            os.mkdir(name, dir_fd=fd)
-            child = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
-            os.close(fd)
-            fd = child
-        out = os.open(file, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
-        os.write(out, content)
-        os.close(out)
-    finally:
-        os.close(fd)
 
 
 def walked(paths: Sequence[Path], excludes: Excludes | None = None) -> list[str]:
@@ -139,6 +99,7 @@ def test_a_walk_stopped_early_closes_its_descriptors(tmp_path: Path) -> None:
     before = len(os.listdir("/proc/self/fd"))
     it = walk([tmp_path])
     next(it)
+    assert isinstance(it, GeneratorType)
     it.close()  # generator closed mid-walk
     assert len(os.listdir("/proc/self/fd")) == before
 

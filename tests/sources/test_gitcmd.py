@@ -16,7 +16,7 @@ import pytest
 
 from keylatch.errors import ScanError
 from keylatch.sources.gitcmd import MAX_NAMED, Git, hardened_env, neutralising
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 
 MakeRepo = Callable[..., GitRepo]
 

@@ -11,7 +11,7 @@ from keylatch.sources.blocks import OVERLAP, blocks
 from keylatch.sources.commit_files import read_blobs
 from keylatch.sources.gitcmd import Git
 from keylatch.sources.objects import read_batch, read_objects
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 
 MakeRepo = Callable[..., GitRepo]
 

@@ -9,7 +9,7 @@ import pytest
 from keylatch.errors import ScanError
 from keylatch.sources import push
 from keylatch.sources.gitcmd import Git
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
 
 MakeRepo = Callable[..., GitRepo]
 Z = "0" * 40

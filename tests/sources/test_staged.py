@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,25 +12,10 @@ from keylatch.engine import scan
 from keylatch.errors import ScanError, UsageError
 from keylatch.rules.synthetic import make_key
 from keylatch.sources import staged as src
-from keylatch.sources.gitcmd import Git
-from tests.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.inside import inside
 
 MakeRepo = Callable[..., GitRepo]
-
-
-@contextmanager
-def inside(repo: GitRepo) -> Iterator[Git]:
-    """Run as a hook does: in the work tree, with the repository's (hermetic) environment."""
-    old_cwd, old_env = os.getcwd(), dict(os.environ)
-    os.chdir(repo.path)
-    os.environ.clear()
-    os.environ.update(repo.env)
-    try:
-        yield Git(None)
-    finally:
-        os.chdir(old_cwd)
-        os.environ.clear()
-        os.environ.update(old_env)
 
 
 def paths_of(staged: src.Staged) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keylatch.rules.synthetic import make_key
-from tests.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, git_env
 
 MakeRepo = Callable[..., GitRepo]
 

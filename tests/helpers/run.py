@@ -1,0 +1,163 @@
+"""Running the `keylatch` CLI for a test: in this process (`keylatch.cli.main`), or as a child
+process when the process boundary is what the test is about. Both return what a user sees."""
+
+from __future__ import annotations
+
+import gc
+import io
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+# Runs and hooks use this checkout's code, whatever is installed (PYTHONPATH=SRC).
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+RunKeylatch = Callable[..., Result]
+
+
+def in_subprocess(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str], input: str | None) -> Result:
+    proc = subprocess.run(
+        [sys.executable, "-m", "keylatch", *argv],
+        cwd=cwd, env=dict(env), input=input, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def in_process(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str], input: str | None) -> Result:
+    """`keylatch.cli.main(argv)` with what a child process would have had: exactly `env` as its
+    environment (git and keylatch's own children inherit it), `cwd`, `input` on stdin, and pipes
+    for stdout and stderr. What it returns is what `in_subprocess` would (tests/test_in_process.py
+    compares the two).
+
+    Python in the C locale that git_env sets writes stdout with surrogateescape and stderr with
+    backslashreplace; the parent's text mode then decodes UTF-8 and folds \\r\\n and \\r to \\n."""
+    from keylatch import cli
+
+    out, err = io.BytesIO(), io.BytesIO()
+    stdout = io.TextIOWrapper(out, encoding="utf-8", errors="surrogateescape", line_buffering=True)
+    stderr = io.TextIOWrapper(err, encoding="utf-8", errors="backslashreplace", line_buffering=True)
+    with _environment(env), _cwd(cwd), _stdin((input or "").encode()) as stdin, _streams(stdin, stdout, stderr):
+        with _own_logging(), _as_at_exit():
+            try:
+                code = cli.main(list(argv))
+            except SystemExit as exc:  # argparse: --help, --version, usage errors
+                code = _exit_status(exc.code, stderr)
+            except Exception:  # noqa: BLE001  -- as the interpreter would: a traceback and exit 1
+                traceback.print_exc(file=stderr)
+                code = 1
+        stdout.flush()
+        stderr.flush()
+    return Result(code, _text(out.getvalue()), _text(err.getvalue()))
+
+
+def _exit_status(code: object, stderr: io.TextIOWrapper) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=stderr)
+    return 1
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
+@contextmanager
+def _environment(env: Mapping[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextmanager
+def _cwd(cwd: Path | None) -> Iterator[None]:
+    saved = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        yield
+    finally:
+        os.chdir(saved)
+
+
+@contextmanager
+def _stdin(data: bytes) -> Iterator[io.TextIOWrapper]:
+    """`data` on file descriptor 0 itself (`scan -` reads the descriptor), and sys.stdin over it."""
+    with tempfile.TemporaryFile() as feed:
+        feed.write(data)
+        feed.seek(0)
+        saved = os.dup(0)
+        os.dup2(feed.fileno(), 0)
+        try:
+            yield io.TextIOWrapper(io.FileIO(0, closefd=False), encoding="utf-8", errors="surrogateescape")
+        finally:
+            os.dup2(saved, 0)
+            os.close(saved)
+
+
+@contextmanager
+def _as_at_exit() -> Iterator[None]:
+    """Drop what the run left behind with ResourceWarning ignored, as a child process's exit would
+    (Python's default filters ignore it): a git child not waited for, a pipe not closed. Under
+    filterwarnings=error they would fail this test, or an unrelated later one at a collection.
+    The run's frames are gone once main() returns; a young-generation pass catches their cycles."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            yield
+        finally:
+            gc.collect(0)
+
+
+@contextmanager
+def _streams(stdin: io.TextIOWrapper, stdout: io.TextIOWrapper, stderr: io.TextIOWrapper) -> Iterator[None]:
+    # sys.__stdout__ too: cli reads the terminal width from it, and a child's stdout is a pipe.
+    saved = (sys.stdin, sys.stdout, sys.stderr, sys.__stdout__)
+    # sys.argv too: `keylatch detect-secrets` renames argv[0] for detect-secrets' usage lines.
+    argv = sys.argv[:]
+    # typeshed declares sys.__stdout__ Final: it is, for programs; a test stands in for the process.
+    sys.stdin, sys.stdout, sys.stderr, sys.__stdout__ = stdin, stdout, stderr, stdout  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        sys.stdin, sys.stdout, sys.stderr, sys.__stdout__ = saved  # type: ignore[misc]
+        sys.argv[:] = argv
+
+
+@contextmanager
+def _own_logging() -> Iterator[None]:
+    """cli configures the root logger as the only one to do so in a fresh process: give it an
+    unconfigured one (pytest's capture handlers set aside), and take back what it added."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    root.handlers = []
+    try:
+        yield
+    finally:
+        for handler in root.handlers:
+            if handler not in handlers:
+                handler.close()
+        root.handlers = handlers
+        root.setLevel(level)

@@ -1,0 +1,73 @@
+"""The suite runs the CLI in-process (tests/helpers/run.py) because an interpreter per run was most
+of its CPU time. That is only sound if a user would see the same thing: each case here runs both
+ways and must give the same exit code, stdout and stderr, byte for byte. (detect-secrets commands
+always run in a child: tests/conftest.py, OWN_PROCESS.)"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+
+from keylatch.rules.synthetic import make_key
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.run import Result, RunKeylatch
+
+MakeRepo = Callable[..., GitRepo]
+
+KEY = make_key("sk-proj-", seed=4242)
+
+CASES: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "help": (("--help",), None),
+    "version": (("--version",), None),
+    "no command": ((), None),
+    "unknown command": (("stagd",), None),
+    "usage error on the hook path": (("staged", "--bogus"), None),
+    "keys found, text": (("scan", "src", "--no-color"), None),
+    "keys found, json": (("scan", "src", "--format", "json"), None),
+    "keys found, sarif": (("scan", "src", "--format", "sarif"), None),
+    "standard input": (("scan", "-"), f"token = '{KEY}'\n"),
+    "unreadable path": (("scan", "missing"), None),
+    "staged": (("staged", "--no-color"), None),
+    "history": (("history", ".", "--no-cache"), None),  # the first run's cache would serve the second
+    "pre-push from standard input": (("pre-push", "origin", "file:///nowhere"), "PUSH"),
+    "ci range that does not resolve": (("ci", "--range", "nope..HEAD"), None),
+    "--debug on an error": (("--debug", "scan", "missing"), None),
+}
+
+
+def untimed(r: Result) -> Result:
+    """history's summary line says how long the scan took: the one thing two runs may differ in."""
+    return Result(r.code, re.sub(r" in [0-9.]+s$", " in Ns", r.out, flags=re.M), r.err)
+
+
+@pytest.fixture
+def repo(make_repo: MakeRepo) -> GitRepo:
+    repo = make_repo()
+    repo.write("README", "hello\n")
+    repo.commit("init")
+    repo.write("src/settings.py", f"OPENAI_API_KEY = '{KEY}'\n")
+    repo.commit("settings")
+    repo.write("src/staged.py", f"TOKEN = '{KEY}'\n")
+    repo.git("add", "-A")
+    return repo
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_in_process_matches_a_child_process(
+    case: str, repo: GitRepo, keylatch: RunKeylatch, keylatch_process: RunKeylatch
+) -> None:
+    argv, stdin = CASES[case]
+    if stdin == "PUSH":
+        stdin = f"refs/heads/main {repo.git('rev-parse', 'HEAD')} refs/heads/main {'0' * 40}\n"
+    child = keylatch_process(*argv, cwd=repo.path, input=stdin)
+    here = keylatch(*argv, cwd=repo.path, input=stdin)
+    assert untimed(here) == untimed(child)
+    assert child.code in (0, 1, 2, 3)  # and the case ran something: no traceback's exit 1
+
+
+@pytest.mark.prints_secrets("compares what --show-secrets prints, both ways")
+def test_show_secrets_matches_too(repo: GitRepo, keylatch: RunKeylatch, keylatch_process: RunKeylatch) -> None:
+    argv = ("scan", "src", "--show-secrets", "--no-color")
+    assert keylatch(*argv, cwd=repo.path) == keylatch_process(*argv, cwd=repo.path)
