@@ -126,6 +126,11 @@ class Run:
 StartHistory = Callable[..., Run]
 
 
+def _default_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.fixture
 def start(tmp_path: Path, big: Big) -> Iterator[StartHistory]:
     runs: list[Run] = []
@@ -137,6 +142,9 @@ def start(tmp_path: Path, big: Big) -> Iterator[StartHistory]:
         proc = subprocess.Popen(
             [sys.executable, "-m", "keylatch", "history", *args],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            # As a user's shell starts it: with SIGINT at its default, even when this suite runs
+            # as a background job (which ignores SIGINT, and keylatch rightly keeps it ignored).
+            preexec_fn=_default_signals,
         )  # fmt: skip
         run = Run(proc, tmpdir, {})
         runs.append(run)
