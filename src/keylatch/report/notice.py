@@ -48,14 +48,12 @@ def _escape(m: re.Match[str]) -> str:
 
 
 def safe(text: str) -> str:
-    """`text` from scanned content (a path, a ref name) made printable: control and bidi
-    characters escaped, any key in it redacted."""
-    from keylatch.engine import scan_text
+    """`text` from scanned content (a path, a ref name) made printable: any key in it redacted
+    (report/untrusted.py, the redaction every report uses), then control and bidi characters
+    escaped in the `\\xNN` spelling notices have always used."""
+    from keylatch.report.untrusted import redact
 
-    out = _CONTROL.sub(_escape, text)
-    for f in sorted(scan_text(out), key=lambda f: f.span[0], reverse=True):
-        out = out[: f.span[0]] + f.secret.redacted + out[f.span[1] :]
-    return out
+    return _CONTROL.sub(_escape, redact(text))
 
 
 def text_lines(notices: Sequence[Notice]) -> str:
