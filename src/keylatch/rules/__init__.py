@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 
-from keylatch.rules.azure import AZURE_OPENAI_CLASSIC_KEY, AZURE_OPENAI_KEY
+from keylatch.rules.azure import AZURE_AI_SERVICES_KEY, AZURE_OPENAI_CLASSIC_KEY, AZURE_OPENAI_KEY
 from keylatch.rules.context import OPENAI_SESSION_KEY, OPENAI_WEBHOOK_SECRET
 from keylatch.rules.openai import OPENAI_ADMIN_KEY, OPENAI_PROJECT_KEY, OPENAI_SERVICE_ACCOUNT_KEY, OPENAI_USER_KEY
 from keylatch.rules.rule import Example, Rule
@@ -27,6 +27,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     AZURE_OPENAI_CLASSIC_KEY,
     OPENAI_SESSION_KEY,
     OPENAI_WEBHOOK_SECRET,
+    AZURE_AI_SERVICES_KEY,
 )
 
 
