@@ -12,7 +12,7 @@ import base64
 from collections.abc import Sequence
 
 from keylatch.rules.azure import AZURE_AI_SERVICES_KEY, AZURE_OPENAI_CLASSIC_KEY, AZURE_OPENAI_KEY
-from keylatch.rules.context import OPENAI_SESSION_KEY, OPENAI_WEBHOOK_SECRET
+from keylatch.rules.context import OPENAI_EPHEMERAL_KEY, OPENAI_SESSION_KEY, OPENAI_WEBHOOK_SECRET
 from keylatch.rules.openai import OPENAI_ADMIN_KEY, OPENAI_PROJECT_KEY, OPENAI_SERVICE_ACCOUNT_KEY, OPENAI_USER_KEY
 from keylatch.rules.rule import Example, Rule
 from keylatch.rules.synthetic import MARKER
@@ -28,6 +28,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     OPENAI_SESSION_KEY,
     OPENAI_WEBHOOK_SECRET,
     AZURE_AI_SERVICES_KEY,
+    OPENAI_EPHEMERAL_KEY,
 )
 
 

@@ -2,7 +2,8 @@
 
 Format sources (public): session keys (`sess-`) and webhook secrets (`whsec_`, Standard
 Webhooks): OpenAI dashboard and webhooks docs; both prefixes are shared with other vendors
-(Stripe's webhook secrets start with `whsec_` too), hence the context requirement.
+(Stripe's webhook secrets start with `whsec_` too), hence the context requirement. Realtime
+ephemeral client secrets (`ek_` + 32 hex): OpenAI Realtime API reference, "Client secrets".
 """
 
 from __future__ import annotations
@@ -63,4 +64,32 @@ OPENAI_WEBHOOK_SECRET = Rule(
     file_context=_OPENAI_EVIDENCE,
     token_chars=B_CHARS + "+/=",
     key_len=(len("whsec_") + 32, len("whsec_") + 88 + 2),
+)
+
+OPENAI_EPHEMERAL_KEY = Rule(
+    id="openai-realtime-client-secret",
+    description="OpenAI Realtime ephemeral client secret (ek_, short-lived) in a file that mentions OpenAI",
+    # It expires within minutes to hours of being minted: worth a look, not an emergency.
+    severity=Severity.LOW,
+    keywords=("ek_",),
+    pattern=re.compile(r"(?P<key>ek_" + left_of("ek_") + r"[0-9a-f]{32})(?![A-Za-z0-9_-])"),
+    anchored=True,
+    examples=(
+        Example(f'{{"client_secret": {{"value": "{make_key("ek_", 1)}"}}}}  // openai realtime\n', make_key("ek_", 1)),
+        Example(f"const openai = new OpenAI({{ apiKey: '{make_key('ek_', 2)}' }});\n", make_key("ek_", 2)),
+        Example(f"# OpenAI realtime\nEPHEMERAL_KEY={make_key('ek_', 3)}\n", make_key("ek_", 3)),
+    ),
+    counterexamples=(
+        f'EPHEMERAL="{make_key("ek_", 4)}"\n',  # no OpenAI context
+        "openai\nek_" + "0" * 32 + "\n",  # placeholder
+        f"openai\nweek_{make_key('ek_', 5)[3:]}\n",  # inside a longer word
+        f"openai\nek_{make_key('ek_', 6)[3:-1]}\n",  # truncated
+        "openai\nek_live_" + "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6\n",
+    ),
+    references=("https://platform.openai.com/docs/api-reference/realtime-sessions",),
+    prefix=dash_prefix,
+    validate=validate_diverse,
+    file_context=_OPENAI_EVIDENCE,
+    token_chars=B_CHARS,
+    key_len=(35, 35),
 )

@@ -60,5 +60,5 @@ def dash_prefix(key: str) -> int:
 
 def validate_diverse(m: re.Match[str]) -> str | None:
     key = m.group("key")
-    body = key[dash_prefix(key) :] if key.startswith(("sess-", "whsec_")) else key
+    body = key[dash_prefix(key) :] if key.startswith(("sess-", "whsec_", "ek_")) else key
     return key if diverse(body) else None
