@@ -29,6 +29,9 @@ _BODY = rf"(?=(?P<body>{B}{{{_BODY_MIN},{_BODY_MAX}}}))(?P=body)"
 _NAME = r"[a-z0-9]+(?:-[a-z0-9]+){0,7}"
 
 _ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
+# Half-lengths of the formats seen (legacy 20, current 46, 58 and 74): used only to split a key
+# glued to its neighbours in binary data (_glued).
+_SEEN_HALVES = frozenset((20, 46, 58, 74))
 
 
 def _halves(body: str) -> tuple[str, str] | None:
@@ -37,6 +40,22 @@ def _halves(body: str) -> tuple[str, str] | None:
     if odd or body[half : half + len(MARKER)] != MARKER:
         return None
     return body[:half], body[half + len(MARKER) :]
+
+
+def _glued(body: str) -> tuple[str, str] | None:
+    """(head, tail) of a key that neighbouring bytes of a binary file lengthen on the right.
+
+    A `.pyc` constant is followed by the next object's type byte (`N`, `T`, `i` ...) and SQLite
+    stores a row's columns back to back, so the token runs on past the key and the halves look
+    unequal. The head ends at the first marker; the key ends where the tail reaches the head's
+    length. Only in data with a NUL byte (binary, never text): in text, a longer tail means a
+    different or damaged token, which stays unreported. And only for the half-lengths keys are
+    seen with, so that a truncated head does not pass for a shorter key.
+    """
+    half = body.find(MARKER, 20)
+    if half not in _SEEN_HALVES or len(body) - half - len(MARKER) <= half:
+        return None
+    return body[:half], body[half + len(MARKER) : 2 * half + len(MARKER)]
 
 
 def _split_key(m: re.Match[str], alnum_only: bool) -> str | None:
@@ -51,10 +70,13 @@ def _split_key(m: re.Match[str], alnum_only: bool) -> str | None:
         # The 20+20 formats are alphanumeric: a `_` or `-` after the tail ends the key, so
         # `_sk-…_` (Markdown emphasis) or `sk-…_old` still yield the whole key.
         cut = _ALNUM_RUN.match(body, 20 + len(MARKER))
-        if not (body[20 : 20 + len(MARKER)] == MARKER and body[:20].isalnum() and cut and cut.end() == _BODY_MIN):
+        if body[20 : 20 + len(MARKER)] == MARKER and body[:20].isalnum() and cut and cut.end() == _BODY_MIN:
+            halves = body[:20], cut.group()
+        elif "\0" in m.string:
+            halves = _glued(body)
+        if halves is None:
             return None
-        halves = body[:20], cut.group()
-        key = key[: len(key) - (len(body) - _BODY_MIN)]
+        key = key[: len(key) - (len(body) - len(MARKER) - 2 * len(halves[0]))]
     head, tail = halves
     if alnum_only and not (head.isalnum() and tail.isalnum()):
         return None
