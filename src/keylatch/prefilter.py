@@ -20,7 +20,6 @@ KEYWORDS: tuple[bytes, ...] = (
     b"zure", b"ZURE",  # Azure OpenAI classic keys need Azure (or AZURE) context
     b"sess-",
     b"whsec_",
-    b"ek_",  # Realtime ephemeral client secrets
     # engine.BASE64_MARKERS: the marker inside a base64-encoded value, at each alignment
     b"VDNCbGJrRk", b"QzQmxia0ZK", b"UM0JsYmtGS",
     # encoded.UTF16_MARKER: the marker as UTF-16 (either byte order) writes it

@@ -12,7 +12,7 @@ from keylatch.engine import scan_chunk
 from keylatch.model import Chunk, Finding
 from keylatch.report import render
 from keylatch.rules import DEFAULT_RULES
-from keylatch.rules.synthetic import ALL_KINDS, EXTRA_KINDS, make_key
+from keylatch.rules.synthetic import ALL_KINDS, make_key
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.redaction import assert_files_redacted, assert_redacted
 from tests.helpers.run import RunKeylatch
@@ -26,7 +26,6 @@ def every_kind() -> list[Finding]:
     )
     # Rules whose key shape another rule shares: named as their kind of resource names it.
     text += f'AZURE_AI_SERVICES_KEY = "{make_key("azure-classic", seed=99)}"\n'
-    text += "".join(f'x_{kind} = "{make_key(kind, seed=1)}"\n' for kind in EXTRA_KINDS)
     plain = scan_chunk(Chunk(text.encode(), "app/my settings.py"))
     committed = scan_chunk(Chunk(f'x = "{make_key("sk-admin-", 3)}"\n'.encode(), "old/x.py", 7, commit="a" * 40))
     return plain + committed
