@@ -20,7 +20,7 @@ from tests.helpers.run import SRC, Result, RunKeylatch, in_process, in_subproces
 # in hypothesis examples), plus every rule example's key. Recorded, not guessed: the session
 # replaces `synthetic.make_key` with a recording wrapper in pytest_configure, before any test
 # module is imported, so `from keylatch.rules.synthetic import make_key` binds the wrapper. Modules
-# imported earlier (conftest's own helpers, keylatch.rules.openai for its examples) hold the
+# imported earlier (conftest's own helpers, keylatch.rules for its examples) hold the
 # original; every loaded `tests.*` module is swept at collection and rebound, and the examples
 # are registered directly. A key any test made is a secret in every test's output: keys are
 # seeded, so two tests planting `make_key("sk-proj-", seed=3)` plant the same key.

@@ -12,14 +12,19 @@ from keylatch import encoded
 from keylatch.engine import BASE64_MARKERS, scan_chunk
 from keylatch.model import Chunk
 from keylatch.prefilter import KEYWORDS, may_hold_key
-from keylatch.rules import DEFAULT_RULES
-from keylatch.rules.synthetic import ALL_KINDS, make_key
+from keylatch.rules import DEFAULT_RULES, base64_spellings, needles
+from keylatch.rules.synthetic import ALL_KINDS, MARKER, make_key
 
 
-def test_keywords_are_the_engines_gates() -> None:
+def test_keywords_are_the_rules_needles() -> None:
+    assert tuple(sorted(KEYWORDS)) == needles(DEFAULT_RULES)
+
+
+def test_the_rules_needles_are_the_engines_gates() -> None:
     expected = {kw for rule in DEFAULT_RULES for kw in rule.keyword_bytes}
     expected |= set(BASE64_MARKERS) | {encoded.UTF16_MARKER}
-    assert set(KEYWORDS) == expected
+    assert set(needles(DEFAULT_RULES)) == expected
+    assert base64_spellings(MARKER.encode()) == BASE64_MARKERS
 
 
 def test_every_rule_example_passes_the_prefilter() -> None:

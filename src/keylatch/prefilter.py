@@ -5,8 +5,8 @@ every rule needs one of its keywords, base64 decoding starts only at an encoded 
 UTF-16 decoding only at the marker with NULs between its letters; a file that is wrapped base64
 (its first line 60-120 base64 characters) is always passed on. The pre-commit hook checks this first, so a clean
 commit never pays for importing and compiling the rules (about half of the hook's startup).
-tests/test_prefilter.py proves the list equals the rules' keywords plus engine.BASE64_MARKERS and
-the UTF-16 marker, and that whatever the engine finds passes this test.
+tests/test_prefilter.py proves the list equals `keylatch.rules.needles()` (the rules' keywords plus
+engine.BASE64_MARKERS and the UTF-16 marker), and that whatever the engine finds passes this test.
 Custom rule sets must not use this shortcut.
 """
 

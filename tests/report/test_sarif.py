@@ -24,6 +24,8 @@ def every_kind() -> list[Finding]:
     text = 'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\nopenai\n' + "".join(
         f'api_key_{i} = "{make_key(kind, seed=i)}"\n' for i, kind in enumerate(ALL_KINDS)
     )
+    # Rules whose key shape another rule shares: named as their kind of resource names it.
+    text += f'AZURE_AI_SERVICES_KEY = "{make_key("azure-classic", seed=99)}"\n'
     plain = scan_chunk(Chunk(text.encode(), "app/my settings.py"))
     committed = scan_chunk(Chunk(f'x = "{make_key("sk-admin-", 3)}"\n'.encode(), "old/x.py", 7, commit="a" * 40))
     return plain + committed

@@ -6,8 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keylatch.engine import scan_text
-from keylatch.rules import DEFAULT_RULES
-from keylatch.rules.openai import rule_by_id
+from keylatch.rules import DEFAULT_RULES, rule_by_id
 from keylatch.rules.synthetic import CURRENT_KINDS, MARKER, make_key
 
 SK_KINDS = ("sk-", "sk-proj-early", "sk-None-early", "sk-named", *CURRENT_KINDS)

@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from keylatch.encoded import UTF16_MARKER
-from keylatch.engine import BASE64_MARKERS, scan_chunk
+from keylatch.engine import scan_chunk
 from keylatch.history.cache import BlobCache
 from keylatch.model import Chunk, Finding
 from keylatch.rules import Rule
+from keylatch.rules import needles as rule_needles
 from keylatch.sources.objects import BLOCK, LFS_POINTER, BlobHeader
 
 # The objects the walk reads: blobs for their content, commits for their message.
@@ -28,13 +28,8 @@ ProgressFn = Callable[[Progress], None]
 
 
 def needles(rules: Sequence[Rule]) -> tuple[bytes, ...]:
-    """Every literal a rule needs: a blob without any of them cannot hold a key."""
-    out = {kw for r in rules for kw in r.keyword_bytes}
-    if any(r.base64 for r in rules):
-        out.update(BASE64_MARKERS)
-    # The engine also decodes UTF-16 around this marker, whatever the rules (engine.py).
-    out.add(UTF16_MARKER)
-    return tuple(sorted(out))
+    """Every literal a rule needs: a blob without any of them cannot hold a key (rules.needles)."""
+    return rule_needles(rules)
 
 
 @dataclass(slots=True)

@@ -1,6 +1,85 @@
-"""Key formats as data. `DEFAULT_RULES` is the ordered tuple the engine uses."""
+"""Key formats as data. `DEFAULT_RULES` is the ordered tuple the engine uses; `needles` the
+literals a text must hold for any of them to match.
 
-from keylatch.rules.openai import DEFAULT_RULES, rule_by_id
+One module per family: openai.py (`sk-` keys), azure.py (Azure OpenAI keys), context.py (prefixes
+shared with other vendors, reported next to OpenAI evidence); rule.py is the record, shape.py the
+shared token shapes, examples.py the shared example texts, synthetic.py the generated keys.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+from keylatch.rules.azure import AZURE_AI_SERVICES_KEY, AZURE_OPENAI_CLASSIC_KEY, AZURE_OPENAI_KEY
+from keylatch.rules.context import OPENAI_EPHEMERAL_KEY, OPENAI_SESSION_KEY, OPENAI_WEBHOOK_SECRET
+from keylatch.rules.openai import OPENAI_ADMIN_KEY, OPENAI_PROJECT_KEY, OPENAI_SERVICE_ACCOUNT_KEY, OPENAI_USER_KEY
 from keylatch.rules.rule import Example, Rule
+from keylatch.rules.synthetic import MARKER
 
-__all__ = ["DEFAULT_RULES", "Example", "Rule", "rule_by_id"]
+# Order matters only for ties: the first rule to claim a span wins.
+DEFAULT_RULES: tuple[Rule, ...] = (
+    OPENAI_ADMIN_KEY,
+    OPENAI_PROJECT_KEY,
+    OPENAI_SERVICE_ACCOUNT_KEY,
+    OPENAI_USER_KEY,
+    AZURE_OPENAI_KEY,
+    AZURE_OPENAI_CLASSIC_KEY,
+    OPENAI_SESSION_KEY,
+    OPENAI_WEBHOOK_SECRET,
+    AZURE_AI_SERVICES_KEY,
+)
+# Proven like the defaults (tests/rules) but off by default: each keyword costs a pass over every
+# scanned byte (about +17 % on bench/engine_bench.py clean text for `ek_`), over issue 11's 10 %
+# budget until the engine finds all keywords in one pass.
+OPTIONAL_RULES: tuple[Rule, ...] = (OPENAI_EPHEMERAL_KEY,)
+ALL_RULES: tuple[Rule, ...] = DEFAULT_RULES + OPTIONAL_RULES
+
+
+def rule_by_id(rule_id: str) -> Rule:
+    for rule in ALL_RULES:
+        if rule.id == rule_id:
+            return rule
+    raise KeyError(rule_id)
+
+
+def base64_spellings(literal: bytes) -> tuple[bytes, ...]:
+    """`literal` as it appears inside a base64-encoded value, at each of the three byte alignments.
+
+    With p bytes before it, the literal covers bits [8p, 8p+8n): keep the characters whose six
+    bits all lie inside it (equal to encoded.BASE64_MARKERS for the marker; tests/test_prefilter.py).
+    """
+    n = 8 * len(literal)
+    return tuple(base64.b64encode(b"\0" * p + literal)[-(-8 * p // 6) : (8 * p + n) // 6] for p in range(3))
+
+
+def utf16_spelling(literal: bytes) -> bytes:
+    """`literal` as UTF-16 writes it in either byte order, without the outer NULs."""
+    return b"\0".join(literal[i : i + 1] for i in range(len(literal)))
+
+
+def needles(rules: Sequence[Rule] = DEFAULT_RULES) -> tuple[bytes, ...]:
+    """Every literal a rule needs, sorted: a text without any of them cannot hold a key.
+
+    The rules' keywords, their base64 spellings for rules that are looked for in base64, and the
+    marker as UTF-16 (the engine decodes UTF-16 around it whatever the rules).
+    """
+    out = {kw for r in rules for kw in r.keyword_bytes}
+    for r in rules:
+        if r.base64:
+            out.update(s for kw in r.keyword_bytes for s in base64_spellings(kw))
+    out.add(utf16_spelling(MARKER.encode("ascii")))
+    return tuple(sorted(out))
+
+
+__all__ = [
+    "ALL_RULES",
+    "DEFAULT_RULES",
+    "OPTIONAL_RULES",
+    "Example",
+    "Rule",
+    "base64_spellings",
+    "needles",
+    "rule_by_id",
+    "utf16_spelling",
+]

@@ -33,6 +33,9 @@ ALL_KINDS = (
     "sess-",
     "whsec_",
 )
+# Understood by make_key too, but not in ALL_KINDS (whose every kind the shared test contexts
+# plant): Realtime ephemeral client secrets.
+EXTRA_KINDS = ("ek_",)
 
 
 def _pick(rng: random.Random, alphabet: str, n: int) -> str:
@@ -72,4 +75,6 @@ def make_key(kind: str, seed: int = 0, n: int | None = None) -> str:
         return "sess-" + _pick(rng, _ALNUM, 40)
     if kind == "whsec_":
         return "whsec_" + _pick(rng, _ALNUM + "+/", 43) + "="
+    if kind == "ek_":
+        return "ek_" + _pick(rng, _HEX, 32)
     raise ValueError(f"unknown key kind: {kind}")

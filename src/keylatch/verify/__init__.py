@@ -47,7 +47,7 @@ _OPENAI_PATHS = {
     "openai-service-account-key": "/v1/models",
     "openai-user-key": "/v1/models",
 }
-_AZURE_RULES = frozenset({"azure-openai-key", "azure-openai-classic-key"})
+_AZURE_RULES = frozenset({"azure-openai-key", "azure-openai-classic-key", "azure-ai-services-key"})
 NEEDS_ENDPOINT = "needs its endpoint: no Azure OpenAI host (*.openai.azure.com, *.cognitiveservices.azure.com, *.services.ai.azure.com) next to it"  # noqa: E501
 
 

@@ -1,0 +1,165 @@
+"""Azure OpenAI keys: the self-identifying 84-character key and the classic 32-hex key.
+
+Format sources (public):
+- Azure OpenAI 84-character keys (`JQQJ99` ... `ACOG` signature): Microsoft "Azure AI services
+  keys" format note, as used by gitleaks' and Microsoft Security DevOps' rules.
+- 32-hex keys: Azure OpenAI REST reference (`api-key` header); the shape is shared by every
+  Azure AI service and by hashes, hence the evidence the file and the line must show.
+"""
+
+from __future__ import annotations
+
+import re
+
+from keylatch.model import Severity
+from keylatch.rules.examples import AZURE_AI_SERVICES_TEXTS, AZURE_OPENAI_TEXTS, AZURE_OTHER_TEXTS, contexts, fill
+from keylatch.rules.owner import OTHER_SERVICES, owner
+from keylatch.rules.rule import Example, Rule, Validator
+from keylatch.rules.shape import A_CHARS, LEFT, diverse, no_prefix, validate_diverse
+from keylatch.rules.synthetic import make_key
+
+
+def _validate_azure(m: re.Match[str]) -> str | None:
+    key = m.group("key")
+    return key if diverse(key[:52]) else None
+
+
+AZURE_OPENAI_KEY = Rule(
+    id="azure-openai-key",
+    description="Azure OpenAI / Azure AI services key (84 characters, self-identifying)",
+    severity=Severity.HIGH,
+    keywords=("JQQJ99",),
+    # Fixed offsets of JQQJ99 and ACOG make the shape self-identifying, so only letters and
+    # digits (not base64 punctuation) need to bound it.
+    pattern=re.compile(
+        r"(?:(?<![A-Za-z0-9])|(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4}))"
+        r"(?P<key>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9][A-L][A-Za-z0-9]{12}AAA[AB]ACOG"
+        r"[A-Za-z0-9]{4})(?![A-Za-z0-9])"
+    ),
+    anchored=True,
+    examples=tuple(
+        Example(text, key) for i in range(2) for key in (make_key("azure", seed=i),) for text in contexts(key)
+    ),
+    counterexamples=(
+        make_key("azure", seed=5).replace("JQQJ99", "JQQJ98"),
+        "A" * 52 + "JQQJ99" + "0A" + "B" * 12 + "AAABACOG" + "CCCC",
+    ),
+    references=("https://learn.microsoft.com/azure/ai-services/authentication",),
+    prefix=no_prefix,
+    validate=_validate_azure,
+    token_chars=A_CHARS,
+    key_len=(84, 84),
+)
+
+# Lower case: Rule.file_context is searched in lower-cased text, near "azure" (context_near_keyword).
+# Endpoints beyond openai.azure.com: a Cognitive Services endpoint's `/openai/` path, an AI Foundry
+# (`*.services.ai.azure.com`) resource, a multi-service AI services resource by name.
+_AZURE_EVIDENCE = re.compile(
+    r"azure(?:[_ .-]?openai|_endpoint|_deployment|chatopenai|[_ .-]?ai[_ .-]?services)|openai\.azure\.com"
+    r"|services\.ai\.azure\.com|cognitiveservices\.azure\.com/openai"
+)
+# A key-ish name before the value, or an Azure OpenAI client call on the same line; `key1`/`key2`
+# (`az cognitiveservices account keys list`), and a JSON `"value"` whose object names the key
+# (ARM and Terraform outputs; owner.py reads the object's name).
+_KEYISH_LINE = re.compile(
+    r"(?i)(?:api[_-]?key|[_.-]key\b|\bkey[12]?\b|secret|token|credential|password|authorization|bearer)"
+    r"|(?-i:[a-z]Key\b)"
+    r"|AzureOpenAI\w*\(|AzureChatOpenAI\("
+    r'|"value"\s*:'
+)
+# A line that _KEYISH_LINE matches holds one of these, case-insensitively (tests/rules check it).
+_KEYISH_WORDS = tuple(
+    "key secret token credential password authorization bearer azureopenai azurechatopenai value".split()
+)
+# Other Azure services share the 32-hex shape; hashes and ids are 32-hex too.
+# Lower case (Rule.line_exclude is searched in the lower-cased line), and every alternative starts
+# with a letter, so that the regex jumps from one candidate letter to the next.
+_NOT_OPENAI_LINE = re.compile(
+    r"face|" + OTHER_SERVICES + r"|md5|sha(?<![a-z]sha)(?:\d|_|\b)|hash|checksum|digest|etag|commit|uuid|guid"
+    r"|fingerprint|integrity|cache|nonce|tenant|subscription|client_?id|object_?id|trace|request_?id|session_?id"
+)
+
+
+def _validate_classic(m: re.Match[str]) -> str | None:
+    key = validate_diverse(m)
+    return key if key and owner(m.string, m.start("key"), m.end("key")) in (None, "openai") else None
+
+
+def _validate_ai_services(m: re.Match[str]) -> str | None:
+    key = validate_diverse(m)
+    return key if key and owner(m.string, m.start("key"), m.end("key")) == "ai-services" else None
+
+
+def _classic_examples() -> tuple[Example, ...]:
+    key = make_key("azure-classic", seed=1)
+    endpoint = 'AZURE_OPENAI_ENDPOINT="https://contoso.openai.azure.com/"\n'
+    return (
+        Example(endpoint + f'AZURE_OPENAI_API_KEY="{key}"\n', key),
+        Example(
+            "from openai import AzureOpenAI\n"
+            f'client = AzureOpenAI(api_key="{key}", azure_endpoint="https://x.openai.azure.com")\n',
+            key,
+        ),
+    ) + _filled(AZURE_OPENAI_TEXTS, 10)
+
+
+def _filled(texts: tuple[str, ...], seed: int) -> tuple[Example, ...]:
+    return tuple(
+        Example(fill(t, key, seed + i), key)
+        for i, t in enumerate(texts)
+        for key in (make_key("azure-classic", seed=seed + i),)
+    )
+
+
+def _hex_rule(rule_id: str, description: str, validate: Validator, examples: tuple[Example, ...]) -> Rule:
+    """A 32-hex key rule: the same candidates, evidence and line tests; `validate` says whose."""
+    return Rule(
+        id=rule_id,
+        description=description,
+        severity=Severity.HIGH,
+        # "zure" covers "azure" and "Azure" in one pass over the bytes; the evidence regex decides.
+        keywords=("zure", "ZURE"),
+        pattern=re.compile(LEFT + r"(?P<key>[0-9a-f]{32})(?![A-Za-z0-9_-])"),
+        anchored=False,
+        context_near_keyword=True,
+        run_chars="0123456789abcdef",
+        run_length=32,
+        examples=examples,
+        counterexamples=(
+            # no Azure OpenAI evidence in the file
+            f'API_KEY="{make_key("azure-classic", seed=2)}"\n',
+            # evidence, but a Speech key
+            'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\n'
+            f'AZURE_SPEECH_KEY="{make_key("azure-classic", seed=3)}"\n',
+            # evidence, but a hash
+            f'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\nmd5 = "{make_key("azure-classic", seed=4)}"\n',
+            'azure_endpoint = "https://c.openai.azure.com/"\napi_key = "' + "0" * 32 + '"\n',
+            # other services' keys beside Azure OpenAI settings
+            *(fill(t, "", 40 + i) for i, t in enumerate(AZURE_OTHER_TEXTS)),
+        ),
+        references=(
+            "https://learn.microsoft.com/azure/ai-services/openai/reference",
+            "https://learn.microsoft.com/azure/ai-services/multi-service-resource",
+        ),
+        prefix=no_prefix,
+        validate=validate,
+        file_context=_AZURE_EVIDENCE,
+        line_context=_KEYISH_LINE,
+        line_words=_KEYISH_WORDS,
+        line_exclude=_NOT_OPENAI_LINE,
+    )
+
+
+AZURE_OPENAI_CLASSIC_KEY = _hex_rule(
+    "azure-openai-classic-key",
+    "Azure OpenAI key (32 hex characters) next to Azure OpenAI configuration",
+    _validate_classic,
+    _classic_examples(),
+)
+
+AZURE_AI_SERVICES_KEY = _hex_rule(
+    "azure-ai-services-key",
+    "Azure AI services multi-service key (32 hex characters): also authenticates Azure OpenAI",
+    _validate_ai_services,
+    _filled(AZURE_AI_SERVICES_TEXTS, 30),
+)

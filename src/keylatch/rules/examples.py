@@ -1,0 +1,97 @@
+"""Shared example material: the texts a key must be found in, and the decoys it must not be.
+
+Every rule's `examples` and `counterexamples` are built from these and from `synthetic.make_key`,
+so no key-shaped literal is ever committed.
+"""
+
+from __future__ import annotations
+
+from keylatch.rules.synthetic import MARKER, make_key
+
+
+def contexts(key: str) -> tuple[str, ...]:
+    """Texts in which `key` must be found whole; shared by rule examples and the tests."""
+    return (
+        key,
+        f'OPENAI_API_KEY="{key}"',
+        f"export OPENAI_API_KEY={key}",
+        f'curl -H "Authorization: Bearer {key}" https://api.openai.com/v1/models',
+        f"https://example.test/v1?key={key}&mode=x",
+        f"%22{key}%22",
+        f'"source": ["x = \\"{key}\\"\\n"]',
+        f"[{key}]",
+    )
+
+
+def mutate_marker(key: str) -> str:
+    return key.replace(MARKER, "T3BlbkFj")
+
+
+PLACEHOLDERS = (
+    "sk-...",
+    "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "sk-your-key-here",
+    "sk-proj-" + "X" * 74 + MARKER + "X" * 74,
+    "sk-" + "x" * 20 + MARKER + "x" * 20,
+    "sk-abcdefghijklmnopqrst" + MARKER + "abcdefghijklmnopqrst",
+    "sk-...abcd",
+    "sk-no-key-required",
+    "sk-1234",
+    "EMPTY",
+    "org-" + "A1b2C3d4E5f6G7h8I9j0K1l2",
+    "proj_" + "A1b2C3d4E5f6G7h8I9j0K1l2",
+)
+
+
+# Azure configurations in which a 32-hex key `{k}` must be found, and the keys of other services
+# `{o}` in the same text must not (fill() puts a different key in each). Each is a class seen in
+# the wild: a retrieval-augmented `.env`, SDK clients called across lines, `az cognitiveservices
+# account keys list`, ARM and Terraform outputs, appsettings.json, Spring application.yml and
+# properties, a Cognitive Services endpoint with the `/openai/` path.
+_EP = "https://contoso.openai.azure.com/"
+AZURE_OPENAI_TEXTS = (
+    f"AZURE_OPENAI_ENDPOINT={_EP}\nAZURE_OPENAI_API_KEY={{k}}\nAZURE_DOCUMENT_INTELLIGENCE_KEY={{o}}\n"
+    "ANOMALY_DETECTOR_KEY={o}\nCONTENT_MODERATOR_SUBSCRIPTION_KEY={o}\nLUIS_AUTHORING_KEY={o}\n"
+    "PERSONALIZER_API_KEY={o}\nAZURE_MAPS_KEY={o}\nAZURE_TRANSLATOR_KEY={o}\nAZURE_SEARCH_ADMIN_KEY={o}\n"
+    "AZURE_SPEECH_KEY={o}\nFORM_RECOGNIZER_KEY={o}\n",
+    "from openai import AzureOpenAI\nfrom azure.ai.documentintelligence import DocumentIntelligenceClient\n"
+    "di = DocumentIntelligenceClient(\n    endpoint='https://fr.cognitiveservices.azure.com/',\n"
+    f"    credential=AzureKeyCredential('{{o}}'),\n)\noai = AzureOpenAI(\n    azure_endpoint='{_EP}',\n"
+    "    api_key='{k}',\n)\n",
+    "$ az cognitiveservices account show -n oai -g rg --query properties.endpoint\n"
+    f'"{_EP}"\n$ az cognitiveservices account keys list -n oai -g rg\n{{\n  "key1": "{{k}}",\n',
+    f'"endpoint": "{_EP}",\n"key2": "{{k}}"\n',
+    f'{{"outputs": {{\n  "endpoint": {{"type": "String", "value": "{_EP}"}},\n'
+    '  "openAiKey": {\n    "type": "String",\n    "value": "{k}"\n  }\n}}\n',
+    f'{{\n  "openai_endpoint": {{"type": "string", "value": "{_EP}"}},\n'
+    '  "primary_access_key": {\n    "sensitive": true,\n    "type": "string",\n    "value": "{k}"\n  }\n}\n',
+    f'{{\n  "AzureOpenAI": {{\n    "Endpoint": "{_EP}",\n    "Key": "{{k}}"\n  }},\n'
+    '  "DocumentIntelligence": {\n    "Endpoint": "https://fr.cognitiveservices.azure.com/",\n    "Key": "{o}"\n  },\n'
+    '  "Search": {\n    "Endpoint": "https://s.search.windows.net",\n    "ApiKey": "{o}"\n  }\n}\n',
+    f"spring:\n  ai:\n    azure:\n      openai:\n        api-key: {{k}}\n        endpoint: {_EP}\n",
+    f"spring.ai.azure.openai.api-key={{k}}\nspring.ai.azure.openai.endpoint={_EP}\n",
+    "ENDPOINT=https://res.cognitiveservices.azure.com/openai/deployments/gpt-4o\nAPI_KEY={k}\n",
+)
+# A multi-service Azure AI services key (it authenticates Azure OpenAI too) in the same settings.
+AZURE_AI_SERVICES_TEXTS = (
+    f"AZURE_OPENAI_ENDPOINT={_EP}\nAZURE_AI_SERVICES_KEY={{k}}\nAZURE_SPEECH_KEY={{o}}\n",
+    "AZURE_AI_ENDPOINT=https://proj.services.ai.azure.com/\nAZURE_AI_KEY={k}\n",
+    f"azure_endpoint = '{_EP}'\ncognitive_services_key = '{{k}}'\n",
+)
+# Other services' keys beside Azure OpenAI configuration, and 32-hex values that are not keys.
+AZURE_OTHER_TEXTS = (
+    AZURE_OPENAI_TEXTS[0].replace("AZURE_OPENAI_API_KEY={k}\n", ""),
+    AZURE_OPENAI_TEXTS[1].replace("    api_key='{k}',\n", ""),
+    AZURE_OPENAI_TEXTS[6].replace('    "Key": "{k}"\n', '    "Deployment": "gpt-4o"\n'),
+    "ENDPOINT=https://speech1.cognitiveservices.azure.com/\nSPEECH_KEY={o}\nkey={o}\n",
+    "ENDPOINT=https://res.cognitiveservices.azure.com/\nAPI_KEY={o}\n",
+    f'{{"outputs": {{\n  "endpoint": {{"value": "{_EP}"}},\n  "deploymentHash": {{\n    "value": "{{o}}"\n  }}\n}}}}\n',
+    f"AZURE_OPENAI_ENDPOINT={_EP}\n\n# Maps\nAZURE_MAPS_CLIENT=web\nkey={{o}}\n",
+)
+
+
+def fill(template: str, key: str, seed: int) -> str:
+    """`template` with `{k}` as `key` and each `{o}` as another synthetic 32-hex key."""
+    parts = template.replace("{k}", key).split("{o}")
+    others = (make_key("azure-classic", seed=1000 * seed + i) for i in range(1, len(parts)))
+    return "".join(p + o for p, o in zip(parts, others, strict=False)) + parts[-1]

@@ -1,0 +1,95 @@
+"""Whose key is a 32-hex value: Azure OpenAI, a multi-service Azure AI services resource, or
+another service.
+
+Every Azure AI service (Speech, Search, Document Intelligence, Translator, Maps ...) issues
+32-hex keys, and a retrieval-augmented app configures several of them in the file that also
+configures Azure OpenAI. The file says "Azure OpenAI is here"; which key belongs to it is said
+by the key's own name, and for a generic name (`key`, `key1`, `api_key`, `"value"`,
+`AzureKeyCredential(...)`) by the nearest client, section or endpoint before it in its
+paragraph (or, failing that, after it).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Owner = Literal["openai", "ai-services", "other"]
+
+# Other Azure AI services (and Azure services whose keys are 32-hex), as they are named in
+# variables, sections, SDK clients and hosts. Lower case: searched in lower-cased text. Each
+# alternative starts with a letter, so the regex jumps between candidate letters.
+OTHER_SERVICES = (
+    r"speech|search|storage|translat|vision|cosmos|(?<![a-z0-9])face|language|form_?recog|content_?safety"
+    r"|document_?(?:intel|analysis)|docintel|anomaly|moderator|luis|personali[sz]er|maps|text_?analytics|immersive"
+    r"|bing|qna|video_?indexer|metrics_?advisor|health_?insights"
+)
+# Names of a multi-service Azure AI services resource: its keys authenticate Azure OpenAI too.
+AI_SERVICES = r"ai[_ -]?services|cognitive[_ -]?services[_ -]?(?:key|api|account_?key)|services\.ai\.azure\.com"
+_OPENAI = r"openai|aoai"
+
+_CLUE = re.compile(rf"(?P<openai>{_OPENAI})|(?P<ais>{AI_SERVICES})|(?P<other>{OTHER_SERVICES})")
+# The name of a JSON object whose "value" holds the key (ARM deployment and Terraform outputs).
+_OBJECT_NAME = re.compile(r'"([^"\n]{1,80})"\s*:\s*\{[^{}\n]*$')
+_VALUE_NAME = re.compile(r'"value"\s*:\s*"?$')
+_KEYISH_NAME = re.compile(r"key|secret|token|credential|password")
+# How far a generic name looks for its owner: its paragraph, at most this many characters.
+_BACK = 800
+_AHEAD = 400
+_AHEAD_LINES = 2
+
+
+# Random tokens (other keys, hashes) are not names: a clue word inside one (`maps`, `luis`) says
+# nothing. A name has no digit in a run of 20 token characters; a random token almost always has.
+_TOKEN = re.compile(r"[a-z0-9+/=_-]{20,}")
+
+
+def _names(text: str) -> str:
+    return _TOKEN.sub(lambda m: m.group() if not any(c.isdigit() for c in m.group()) else " ", text)
+
+
+def _last_clue(text: str) -> Owner | None:
+    return _kind(max(_CLUE.finditer(_names(text)), key=lambda m: m.start(), default=None))
+
+
+def _kind(m: re.Match[str] | None) -> Owner | None:
+    if m is None:
+        return None
+    return "openai" if m.group("openai") else "ai-services" if m.group("ais") else "other"
+
+
+def owner(text: str, pos: int, end: int) -> Owner | None:
+    """Who the 32-hex key at text[pos:end] belongs to; None when nothing near it says.
+
+    The key's own name (the text before it on its line) decides first; a JSON `"value"` takes
+    its object's name; a generic name looks back through its paragraph for the nearest clue,
+    then at the next two lines of its block.
+    """
+    line_start = text.rfind("\n", 0, pos) + 1
+    prefix = text[line_start:pos].lower()
+    if _VALUE_NAME.search(prefix) and not _KEYISH_NAME.search(prefix[: prefix.rfind('"value"')]):
+        # The object's name, up to three lines back: `"openAiKey": {` / `"primary_key": {`.
+        above = text[max(0, line_start - 240) : line_start].lower().split("\n")[-4:]
+        name = next((m.group(1) for ln in reversed(above) for m in (_OBJECT_NAME.search(ln),) if m), None)
+        if name is None or not _KEYISH_NAME.search(name):
+            return "other"
+        prefix = name
+    own = _last_clue(prefix)
+    if own is not None:
+        return own
+    # A generic name: the nearest clue in its paragraph (a blank line ends one).
+    lower = text[max(0, line_start - _BACK) : line_start].lower()
+    para = lower.rfind("\n\n")
+    found = _last_clue(lower[para + 1 :] if para >= 0 else lower)
+    if found is not None:
+        return found
+    # Ahead, only the next lines of its block that name no other key (`"Endpoint": ...` after
+    # `"Key": ...`): a later key's name says whose that key is, not this one.
+    for ln in text[end : end + _AHEAD].lower().split("\n")[1 : 1 + _AHEAD_LINES]:
+        if not ln.strip():
+            break
+        if not _KEYISH_NAME.search(ln):
+            found = _kind(_CLUE.search(_names(ln)))
+            if found is not None:
+                return found
+    return None

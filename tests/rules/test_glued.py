@@ -1,0 +1,54 @@
+"""Keys glued to neighbouring bytes in binary files (.pyc constants, SQLite rows)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keylatch.engine import scan_chunk
+from keylatch.model import Chunk
+from keylatch.rules.synthetic import CURRENT_KINDS, MARKER, make_key
+
+KINDS = ("sk-", "sk-proj-early", *CURRENT_KINDS)
+glue = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=40)
+binary = st.binary(max_size=30).map(lambda b: b + b"\0")
+
+
+def _found(data: bytes) -> list[str]:
+    return [f.secret.value for f in scan_chunk(Chunk(data, "cache.pyc"))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(KINDS), seed=st.integers(0, 2**32), right=glue, left=binary, end=binary)
+def test_a_key_glued_on_the_right_in_binary_data_is_found_whole(
+    kind: str, seed: int, right: str, left: bytes, end: bytes
+) -> None:
+    key = make_key(kind, seed=seed)
+    # marshal: the type byte and length before the constant, the next object's type byte after it
+    assert _found(left + b"\xa4" + key.encode() + right.encode() + end) == [key]
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(KINDS), seed=st.integers(0, 2**32), right=glue)
+def test_the_same_bytes_in_text_stay_unreported(kind: str, seed: int, right: str) -> None:
+    # In text a longer tail is a different or damaged token: precision first. (A `_` or `-`
+    # after a 20+20 key ends it, as before: test_rules' contexts.)
+    key = make_key(kind, seed=seed)
+    right = "x" + right
+    assert _found(f"k = {key}{right}\n".encode()) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(KINDS), seed=st.integers(0, 2**32), cut=st.integers(1, 11), right=glue)
+def test_a_truncated_key_glued_in_binary_data_is_not_found(kind: str, seed: int, cut: int, right: str) -> None:
+    key = make_key(kind, seed=seed)
+    head, tail = key.split(MARKER)
+    short_head = head[: len(head) - cut]
+    assert _found(b"\0\xa4" + f"{short_head}{MARKER}{tail}{right}".encode() + b"\0") == []
+    assert _found(b"\0\xa4" + f"{head}{MARKER}{tail[: len(tail) - cut]}".encode() + b"\0") == []
+
+
+def test_sqlite_rows_back_to_back() -> None:
+    keys = [make_key("sk-proj-", seed=i) for i in range(3)]
+    page = b"\0\0\x0d\x01" + b"".join(b"\x03\x17\x81\x49" + k.encode() + b"active2024" for k in keys) + b"\0" * 64
+    assert _found(page) == keys
