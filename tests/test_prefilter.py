@@ -18,7 +18,7 @@ from keylatch.rules.synthetic import ALL_KINDS, make_key
 
 def test_keywords_are_the_engines_gates() -> None:
     expected = {kw for rule in DEFAULT_RULES for kw in rule.keyword_bytes}
-    expected |= set(BASE64_MARKERS) | {encoded.UTF16_MARKER}
+    expected |= set(BASE64_MARKERS) | set(encoded.UTF16_NEEDLES)
     assert set(KEYWORDS) == expected
 
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from keylatch.encoded import UTF16_MARKER
+from keylatch.encoded import utf16_needles
 from keylatch.engine import BASE64_MARKERS, scan_chunk
 from keylatch.history.cache import BlobCache
 from keylatch.model import Chunk, Finding
@@ -32,8 +32,8 @@ def needles(rules: Sequence[Rule]) -> tuple[bytes, ...]:
     out = {kw for r in rules for kw in r.keyword_bytes}
     if any(r.base64 for r in rules):
         out.update(BASE64_MARKERS)
-    # The engine also decodes UTF-16 around this marker, whatever the rules (engine.py).
-    out.add(UTF16_MARKER)
+    # The engine decodes UTF-16 where a keyword is spelled with NULs between its letters.
+    out.update(utf16_needles(kw for r in rules for kw in r.keywords))
     return tuple(sorted(out))
 
 
