@@ -39,9 +39,11 @@ def rules_digest(rules: Sequence[Rule]) -> str:
     from keylatch import encoded, engine
     from keylatch.rules import openai, rule
 
-    for module in (engine, encoded, openai, rule):
+    for module in (encoded, openai, rule):
         if module.__file__:
             h.update(Path(module.__file__).read_bytes())
+    for path in sorted(Path(engine.__file__ or ".").parent.glob("*.py")):  # the engine package
+        h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
