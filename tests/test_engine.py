@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from keylatch.encoded import UTF16_MARKER
-from keylatch.engine import _REACH, BASE64_MARKERS, scan_chunk, scan_text
+from keylatch.engine import BASE64_MARKERS, scan_chunk, scan_text
+from keylatch.engine.matching import REACH as _REACH
 from keylatch.model import Chunk
 from keylatch.rules import DEFAULT_RULES, Rule
 from keylatch.rules.synthetic import ALL_KINDS, MARKER, make_key

@@ -22,7 +22,7 @@ def test_keywords_are_the_rules_needles() -> None:
 
 def test_the_rules_needles_are_the_engines_gates() -> None:
     expected = {kw for rule in DEFAULT_RULES for kw in rule.keyword_bytes}
-    expected |= set(BASE64_MARKERS) | {encoded.UTF16_MARKER}
+    expected |= set(BASE64_MARKERS) | set(encoded.UTF16_NEEDLES)
     assert set(needles(DEFAULT_RULES)) == expected
     assert base64_spellings(MARKER.encode()) == BASE64_MARKERS
 

@@ -1,103 +1,168 @@
 """Encoded spellings of keys: base64 values and UTF-16 text -> bytes or text the engine scans.
 
-Pure functions over bytes; the engine decides what to scan and reports where.
+Pure functions over bytes; the engine decides what to scan and reports where. Every rule's
+keywords are looked for in their encoded spellings (`needles`), so a key of any rule is found in
+base64 or UTF-16 when its keyword is; history's prefilter uses the same `needles`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from keylatch.prefilter import wrapped_base64_width
+from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import MARKER
 
+
+def base64_spellings(word: bytes) -> tuple[bytes, ...]:
+    """`word` as it appears inside any base64 text, at each of the three byte alignments.
+
+    With p bytes before it, the word covers bits [8p, 8p + 8n): keep the characters whose six
+    bits all lie inside it.
+    """
+    n = len(word)
+    return tuple(base64.b64encode(b"\0" * p + word)[-(-8 * p // 6) : (8 * p + 8 * n) // 6] for p in range(3))
+
+
+def utf16_spelling(word: bytes) -> bytes:
+    """`word` as UTF-16 writes it in either byte order: a NUL between its letters."""
+    return b"\0".join(word[i : i + 1] for i in range(len(word)))
+
+
+def base64_needles(keywords: Iterable[str]) -> tuple[bytes, ...]:
+    return tuple(sorted({s for kw in keywords for s in base64_spellings(kw.encode("ascii"))}))
+
+
+def utf16_needles(keywords: Iterable[str]) -> tuple[bytes, ...]:
+    return tuple(sorted({utf16_spelling(kw.encode("ascii")) for kw in keywords}))
+
+
 # The marker as it appears after base64-encoding, at each of the three byte alignments.
-# With p bytes before it, the marker covers bits [8p, 8p+64): keep the characters whose six bits
-# all lie inside it.
-BASE64_MARKERS: tuple[bytes, ...] = tuple(
-    base64.b64encode(b"\0" * p + MARKER.encode())[-(-8 * p // 6) : (8 * p + 64) // 6] for p in range(3)
-)
+BASE64_MARKERS: tuple[bytes, ...] = base64_spellings(MARKER.encode())
+# Every default rule's keywords in base64 and UTF-16: the gates of the decoders (history and the
+# hook prefilter use the same tuples, tests/test_prefilter.py).
+_KEYWORDS = tuple(kw for r in DEFAULT_RULES for kw in r.keywords)
+BASE64_NEEDLES: tuple[bytes, ...] = base64_needles(_KEYWORDS)
+UTF16_NEEDLES: tuple[bytes, ...] = utf16_needles(_KEYWORDS)
 # Line breaks are included because `base64` wraps its output at 76 columns; "=" is not, since it
 # only ends a value.
 _B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_\r\n")
 # The longest stretch of base64 decoded at once (sources/files.py overlaps its blocks by more).
 _B64_SPAN_LIMIT = 1 << 16
 
-
 # Windows tools (PowerShell's Out-File, Notepad's "Unicode") write UTF-16, which puts a NUL
 # between the marker's letters in both byte orders.
-UTF16_MARKER = "\0".join(MARKER).encode("ascii")
+UTF16_MARKER = utf16_spelling(MARKER.encode())
 
-
-# Where BASE64_MARKERS[p] starts inside its 4-character group: the decoding shift follows from it.
-_MARKER_AT: tuple[int, ...] = tuple(-(-8 * p // 6) for p in range(3))
+# Where a spelling at alignment p starts inside its 4-character group: the decoding shift follows.
+_AT = (0, 2, 3)
 _B64_TABLE = bytes(1 if c in _B64_CHARS else 0 for c in range(256))
-# The shortest base64 spelling of a key ("sk-" + 20 + marker + 20 = 51 bytes is 68 characters):
-# a shorter run of base64 letters cannot hold one.
-_MIN_VALUE = 64
+# Inside a YAML block scalar or an indented blob, lines continue after a break and indentation.
+_INDENT_TABLE = bytes(1 if c in _B64_CHARS or c in b" \t" else 0 for c in range(256))
+# The shortest base64 spelling of a key (a 32-character key is 44 characters, "sk-" + 20 +
+# marker + 20 = 51 bytes is 68): a shorter run of base64 letters cannot hold one.
+_MIN_VALUE = 40
 # A longer run is decoded in pieces of _B64_SPAN_LIMIT characters that overlap by more than the
 # base64 spelling of the longest key (under 1 KiB), so every key lies whole in one piece.
 _OVERLAP = 4 << 10
-# Marker hits looked at to choose the decoding shifts; past this many, all four are tried.
+# Needle hits looked at to choose the decoding shifts; past this many, all four are tried.
 _SHIFT_PROBES = 16
 
 
-def base64_payloads(raw: bytes) -> Iterator[tuple[int, bytes]]:
-    """Yield (offset of the encoded value, decoded bytes) for each value that holds an encoded marker.
+_DEFAULT_AT = {s: _AT[p] for kw in _KEYWORDS for p, s in enumerate(base64_spellings(kw.encode("ascii")))}
 
-    Linear in `raw` whatever the number of markers: each run of base64 letters (line breaks
-    included) is found once, and decoded once per 4-character alignment a marker in it needs.
+
+def base64_payloads(raw: bytes, at: dict[bytes, int] | None = None) -> Iterator[tuple[int, int, bytes]]:
+    """Yield (start, end of the encoded value, decoded bytes) for each value holding a needle.
+
+    `at` maps each needle to its start in its 4-character group (default: the default rules'
+    keywords). Linear in `raw` whatever the number of needles: each run of base64 letters (line
+    breaks and the indentation after them included) is found once, and decoded once per
+    4-character alignment a needle in it needs.
     """
-    for a, b in _values(raw):
-        token = raw[a:b].replace(b"\n", b"").replace(b"\r", b"")
-        alt = b"-_" if (b"-" in token or b"_" in token) else None
-        # The value may be preceded by text that happens to be base64 letters ("data:"); the
-        # marker's position says which alignment decodes it.
-        for shift in _shifts(token):
-            part = token[shift:]
-            if len(part) % 4 == 1:  # a lone trailing character encodes no byte
-                part = part[:-1]
-            padded = part + b"=" * (-len(part) % 4)
-            try:
-                yield a, base64.b64decode(padded, altchars=alt, validate=False)
-            except (binascii.Error, ValueError):
-                continue
+    at = _DEFAULT_AT if at is None else at
+    for a, b in _values(raw, at):
+        token = bytes(raw[a:b]).translate(None, b" \t\r\n")
+        yield from ((a, b, decoded) for decoded in _decode(token, _shifts(token, at)))
 
 
-def _values(raw: bytes) -> Iterator[tuple[int, int]]:
-    """(start, end) of each run of base64 letters long enough for a key that holds a marker."""
+def base64_value(raw: bytes, a: int, b: int) -> bytes | None:
+    """The bytes one whole base64 value raw[a:b] encodes, or None (used for short values)."""
+    token = raw[a:b].rstrip(b"=")
+    return next(_decode(token, [0]), None)
+
+
+def _decode(token: bytes, shifts: list[int]) -> Iterator[bytes]:
+    alt = b"-_" if (b"-" in token or b"_" in token) else None
+    # The value may be preceded by text that happens to be base64 letters ("data:"); the
+    # needle's position says which alignment decodes it.
+    for shift in shifts:
+        part = token[shift:]
+        if len(part) % 4 == 1:  # a lone trailing character encodes no byte
+            part = part[:-1]
+        padded = part + b"=" * (-len(part) % 4)
+        try:
+            yield base64.b64decode(padded, altchars=alt, validate=False)
+        except (binascii.Error, ValueError):
+            continue
+
+
+def _values(raw: bytes, at: dict[bytes, int]) -> Iterator[tuple[int, int]]:
+    """(start, end) of each run of base64 letters long enough for a key that holds a needle."""
     runs = raw.translate(_B64_TABLE)
+    indented: bytes | None = None
     need = b"\1" * _MIN_VALUE
     a = runs.find(need)
     while a >= 0:
         b = runs.find(b"\0", a + _MIN_VALUE)
         b = len(raw) if b < 0 else b
+        if b < len(raw) and raw[b] in b" \t" and raw[b - 1] in b"\r\n":
+            # A block scalar's next line: the run goes on past the indentation.
+            indented = raw.translate(_INDENT_TABLE) if indented is None else indented
+            end = indented.find(b"\0", b)
+            b = len(raw) if end < 0 else end
         for s in range(a, b, _B64_SPAN_LIMIT - _OVERLAP):
             e = min(b, s + _B64_SPAN_LIMIT)
-            if any(raw.find(m, s, e) >= 0 for m in BASE64_MARKERS):
+            if any(raw.find(m, s, e) >= 0 for m in at):
                 yield s, e
             if e == b:
                 break
         a = runs.find(need, b)
 
 
-def _shifts(token: bytes) -> list[int]:
-    """The 4-character alignments at which the encoded markers in `token` decode."""
+def short_values(raw: bytes, lengths: tuple[int, ...]) -> Iterator[tuple[int, int]]:
+    """(start, end) of whole base64 values (padding included) of one of `lengths` characters."""
+    runs = raw.translate(_B64_VALUE_TABLE)
+    shortest = min(lengths)
+    need = b"\1" * shortest
+    a = runs.find(need)
+    while a >= 0:
+        b = runs.find(b"\0", a)
+        b = len(raw) if b < 0 else b
+        if b - a in lengths:
+            yield a, b
+        a = runs.find(need, b)
+
+
+def _shifts(token: bytes, at: dict[bytes, int]) -> list[int]:
+    """The 4-character alignments at which the encoded needles in `token` decode."""
     shifts: set[int] = set()
-    for at, marker in zip(_MARKER_AT, BASE64_MARKERS, strict=True):
-        i = token.find(marker)
+    for needle, where in at.items():
+        i = token.find(needle)
         for _ in range(_SHIFT_PROBES):
             if i < 0:
                 break
-            shifts.add((i - at) % 4)
-            i = token.find(marker, i + 1)
+            shifts.add((i - where) % 4)
+            i = token.find(needle, i + 1)
         else:
             return [0, 1, 2, 3]
     return sorted(shifts)
 
 
 _B64_LINE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+_B64_VALUE_TABLE = bytes(1 if c in _B64_LINE or c in b"-_" else 0 for c in range(256))
 
 
 def wrapped_block(raw: bytes) -> bytes | None:
@@ -125,9 +190,11 @@ def wrapped_block(raw: bytes) -> bytes | None:
     return b"".join(block) if len(block) > 1 else None
 
 
-def utf16_texts(raw: bytes) -> Iterator[tuple[int, str]]:
-    """(byte offset, text) in both byte orders, aligned on the first UTF-16 marker."""
-    pos = raw.find(UTF16_MARKER)
-    # Little-endian text has the marker's first letter on an even offset, big-endian on an odd one.
-    for codec, start in (("utf-16-le", pos % 2), ("utf-16-be", (pos + 1) % 2)):
-        yield start, raw[start:].decode(codec, "replace")
+def utf16_texts(raw: bytes, pos: int) -> Iterator[tuple[int, str]]:
+    """(byte offset, text) aligned on a UTF-16 needle found at `pos`, whatever the byte order.
+
+    An ASCII letter is the letter then NUL in little-endian text and NUL then the letter in
+    big-endian: read from the needle's parity as little-endian, either gives the letters.
+    """
+    start = pos % 2
+    yield start, raw[start:].decode("utf-16-le", "replace")

@@ -22,8 +22,12 @@ KEYWORDS: tuple[bytes, ...] = (
     b"whsec_",
     # engine.BASE64_MARKERS: the marker inside a base64-encoded value, at each alignment
     b"VDNCbGJrRk", b"QzQmxia0ZK", b"UM0JsYmtGS",
-    # encoded.UTF16_MARKER: the marker as UTF-16 (either byte order) writes it
+    # encoded.UTF16_NEEDLES: every keyword as UTF-16 (either byte order) writes it
     b"T\0" b"3\0" b"B\0" b"l\0" b"b\0" b"k\0" b"F\0" b"J",
+    b"J\0" b"Q\0" b"Q\0" b"J\0" b"9\0" b"9",
+    b"z\0" b"u\0" b"r\0" b"e", b"Z\0" b"U\0" b"R\0" b"E",
+    b"s\0" b"e\0" b"s\0" b"s\0" b"-",
+    b"w\0" b"h\0" b"s\0" b"e\0" b"c\0" b"_",
 )  # fmt: skip
 
 

@@ -40,12 +40,15 @@ def rules_digest(rules: Sequence[Rule]) -> str:
     import keylatch.rules as package
     from keylatch import encoded, engine
 
-    for module in (engine, encoded):
+    for module in (encoded,):
         if module.__file__:
             h.update(Path(module.__file__).read_bytes())
-    if package.__file__:
-        for path in sorted(Path(package.__file__).parent.glob("*.py")):
-            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    # Every module of the rules and engine packages counts, whatever its name (a split must not
+    # drop one).
+    for pkg in (package, engine):
+        if pkg.__file__:
+            for path in sorted(Path(pkg.__file__).parent.glob("*.py")):
+                h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -15,7 +15,6 @@ from keylatch.rules.azure import AZURE_AI_SERVICES_KEY, AZURE_OPENAI_CLASSIC_KEY
 from keylatch.rules.context import OPENAI_EPHEMERAL_KEY, OPENAI_SESSION_KEY, OPENAI_WEBHOOK_SECRET
 from keylatch.rules.openai import OPENAI_ADMIN_KEY, OPENAI_PROJECT_KEY, OPENAI_SERVICE_ACCOUNT_KEY, OPENAI_USER_KEY
 from keylatch.rules.rule import Example, Rule
-from keylatch.rules.synthetic import MARKER
 
 # Order matters only for ties: the first rule to claim a span wins.
 DEFAULT_RULES: tuple[Rule, ...] = (
@@ -61,14 +60,14 @@ def utf16_spelling(literal: bytes) -> bytes:
 def needles(rules: Sequence[Rule] = DEFAULT_RULES) -> tuple[bytes, ...]:
     """Every literal a rule needs, sorted: a text without any of them cannot hold a key.
 
-    The rules' keywords, their base64 spellings for rules that are looked for in base64, and the
-    marker as UTF-16 (the engine decodes UTF-16 around it whatever the rules).
+    The rules' keywords, their base64 spellings for rules that are looked for in base64, and every
+    keyword as UTF-16 writes it (the engine decodes UTF-16 around any of them).
     """
     out = {kw for r in rules for kw in r.keyword_bytes}
     for r in rules:
         if r.base64:
             out.update(s for kw in r.keyword_bytes for s in base64_spellings(kw))
-    out.add(utf16_spelling(MARKER.encode("ascii")))
+    out.update(utf16_spelling(kw) for r in rules for kw in r.keyword_bytes)
     return tuple(sorted(out))
 
 

@@ -1,4 +1,4 @@
-"""Chunks x rules -> findings. Pure: no I/O, no global state beyond compiled constants.
+"""Matching one document: literal keyword hits, windows around them, and each rule's regex there.
 
 The hot loop is a literal `find` of each rule's keywords in the raw bytes; only a window around a
 hit is decoded and given to the regex. Bytes are decoded as latin-1 so that one byte is one
@@ -8,29 +8,27 @@ multi-byte sequences.
 Cost is linear in the input whatever its shape (bench/complexity_bench.py measures each shape
 against clean text): overlapping windows are merged while they are found, a keyword repeated
 densely is crossed a window at a time, a rule whose keys end a run of key characters is tried
-once per run, and line numbers come from one cursor that counts each newline once.
+once per run.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from keylatch.encoded import BASE64_MARKERS, UTF16_MARKER, base64_payloads, utf16_texts, wrapped_block
-from keylatch.model import Chunk, Finding, Location, Secret
-from keylatch.rules import DEFAULT_RULES, Rule
+from keylatch.engine.lines import LineTest
+from keylatch.rules import Rule
 
 # A match starts at most this far before its keyword and ends at most this far after it
 # (tests/test_engine.py checks every rule's key_len against it).
-_REACH = 640
+REACH = 640
 # How far from a keyword a rule's file_context evidence may be (context_near_keyword).
-_CONTEXT_REACH = 64
+CONTEXT_REACH = 64
 
 
 @dataclass(frozen=True, slots=True)
-class _Doc:
+class Doc:
     """Either bytes (decoded lazily, latin-1) or text; offsets are the same in both views."""
 
     raw: bytes | str
@@ -62,12 +60,12 @@ class _Doc:
         return part if isinstance(part, bytes) else part.encode("latin-1", "replace")
 
 
-class _Window:
+class Window:
     """A merged window of the document: its text, and which characters belong to runs of a class."""
 
     __slots__ = ("base", "lead", "text", "_runs")
 
-    def __init__(self, doc: _Doc, a: int, b: int) -> None:
+    def __init__(self, doc: Doc, a: int, b: int) -> None:
         # A window that starts mid-data must not invent a left boundary: it carries one more
         # character on the left, and matches may only start past it.
         self.lead = 1 if a > 0 else 0
@@ -87,7 +85,7 @@ class _Window:
         return runs
 
 
-class _Scan:
+class Scan:
     """What a scan of one document computes once and shares between its rules.
 
     Each keyword is searched for at most once, the windows around a keyword's hits are built once
@@ -96,10 +94,10 @@ class _Scan:
 
     __slots__ = ("doc", "_seen", "_windows", "_full", "_lower", "_evidence")
 
-    def __init__(self, doc: _Doc) -> None:
+    def __init__(self, doc: Doc) -> None:
         self.doc = doc
         self._seen: dict[str, bool] = {}
-        self._windows: dict[tuple[tuple[str, ...], int], list[_Window]] = {}
+        self._windows: dict[tuple[tuple[str, ...], int], list[Window]] = {}
         self._full: str | None = None
         self._lower: str | None = None
         self._evidence: dict[tuple[re.Pattern[str], tuple[str, ...] | None], bool] = {}
@@ -124,12 +122,12 @@ class _Scan:
             self._lower = self.doc.data(0, len(self.doc.raw)).lower().decode("latin-1")
         return self._lower
 
-    def windows(self, keywords: tuple[str, ...], reach: int) -> list[_Window]:
+    def windows(self, keywords: tuple[str, ...], reach: int) -> list[Window]:
         key = (keywords, reach)
         found = self._windows.get(key)
         if found is None:
             spans = [s for kw in keywords if self.has(kw) for s in _spans(self.doc, kw, reach)]
-            found = self._windows[key] = [_Window(self.doc, a, b) for a, b in _merge(spans)]
+            found = self._windows[key] = [Window(self.doc, a, b) for a, b in _merge(spans)]
         return found
 
     def evidence(self, rule: Rule) -> bool:
@@ -144,14 +142,14 @@ class _Scan:
             # file_context is written in lower case and searched in lower-cased text: an
             # IGNORECASE regex runs at a fraction of the speed (rule.py).
             if near is not None:
-                seen = any(context.search(w.text.lower()) for w in self.windows(near, _CONTEXT_REACH))
+                seen = any(context.search(w.text.lower()) for w in self.windows(near, CONTEXT_REACH))
             else:
                 seen = context.search(self.lower()) is not None
             self._evidence[key] = seen
         return seen
 
 
-def _spans(doc: _Doc, kw: str, reach: int) -> Iterator[tuple[int, int]]:
+def _spans(doc: Doc, kw: str, reach: int) -> Iterator[tuple[int, int]]:
     """[hit - reach, hit + len + reach] around the hits of `kw`, overlapping ones merged as found.
 
     A run of overlapping hits is crossed with one `rfind` per `reach` bytes (the last hit whose
@@ -183,7 +181,7 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _matches(scan: _Scan, rule: Rule) -> Iterator[tuple[int, str]]:
+def _matches(scan: Scan, rule: Rule) -> Iterator[tuple[int, str]]:
     """Yield (absolute start, key) for each accepted match of `rule`, in increasing order per window.
 
     The caller has checked that the document contains one of the rule's keywords.
@@ -194,14 +192,14 @@ def _matches(scan: _Scan, rule: Rule) -> Iterator[tuple[int, str]]:
         yield from _loose_matches(scan, rule)
         return
     pattern, validate = rule.pattern, rule.validate
-    for w in scan.windows(rule.keywords, _REACH):
+    for w in scan.windows(rule.keywords, REACH):
         for m in _run_matches(w, rule) if rule.token_chars else pattern.finditer(w.text, w.lead):
             key = validate(m) if validate else m.group("key")
             if key:
                 yield w.base + m.start("key"), key
 
 
-def _run_matches(w: _Window, rule: Rule) -> Iterator[re.Match[str]]:
+def _run_matches(w: Window, rule: Rule) -> Iterator[re.Match[str]]:
     """Matches of a rule whose keys lie at the end of a run of `rule.token_chars` (rule.py).
 
     A run longer than the longest key can hold a match only in its last `key_len[1]`
@@ -238,7 +236,7 @@ def _run_matches(w: _Window, rule: Rule) -> Iterator[re.Match[str]]:
     yield from finditer(text, pos)
 
 
-def _loose_matches(scan: _Scan, rule: Rule) -> Iterator[tuple[int, str]]:
+def _loose_matches(scan: Scan, rule: Rule) -> Iterator[tuple[int, str]]:
     """Matches of a non-anchored rule: everywhere, or only where a run of its characters is.
 
     For a run rule a key is a whole run, or the end of a longer one after an escape such as
@@ -246,7 +244,7 @@ def _loose_matches(scan: _Scan, rule: Rule) -> Iterator[tuple[int, str]]:
     C-level finds. The line tests run once per line, the validator last.
     """
     text = scan.full()
-    line_ok = _LineTest(rule, scan, text)
+    line_ok = LineTest(rule, scan.lower, text, isinstance(scan.doc.raw, bytes) or text.isascii())
     validate, match = rule.validate, rule.pattern.match
     if not rule.run_chars:
         for m in rule.pattern.finditer(text):
@@ -277,178 +275,16 @@ def _loose_matches(scan: _Scan, rule: Rule) -> Iterator[tuple[int, str]]:
         pos = runs.find(needle, end)
 
 
-class _LineTest:
-    """A rule's line_context / line_exclude for increasing offsets, each searched once per line.
-
-    Line bounds are found from the previous line's end, and the cheap lower-case searches run
-    before line_context, which runs only when they leave the key in.
-    """
-
-    __slots__ = ("_rule", "_scan", "_text", "_words", "_start", "_end", "_ok", "_exclude_end")
-
-    def __init__(self, rule: Rule, scan: _Scan, text: str) -> None:
-        self._rule, self._scan, self._text = rule, scan, text
-        # ASCII lower-casing finds the words exactly as line_context's IGNORECASE would in bytes
-        # (latin-1) and ASCII text; other text may spell them with "ſ" or "K" (Kelvin sign).
-        exact = isinstance(scan.doc.raw, bytes) or text.isascii()
-        self._words = re.compile("|".join(map(re.escape, rule.line_words))) if rule.line_words and exact else None
-        self._start, self._end, self._exclude_end = 0, -1, -1
-        self._ok: bool | None = None  # line_context, once asked
-
-    def __call__(self, pos: int) -> bool:
-        rule = self._rule
-        if rule.line_context is None and rule.line_exclude is None:
-            return True
-        if not self._start <= pos <= self._end:
-            text = self._text
-            # Offsets only grow, so the previous line's end bounds the search back.
-            start = self._start = text.rfind("\n", max(0, self._end) if pos > self._end else 0, pos) + 1
-            end = text.find("\n", pos)
-            end = self._end = len(text) if end < 0 else end
-            self._ok = None
-            self._exclude_end = -1
-            if rule.line_exclude is not None:
-                # Searched in place (pos/endpos) rather than in a copy of the line.
-                first = rule.line_exclude.search(self._scan.lower(), start, end)
-                self._exclude_end = first.end() if first is not None else -1
-        # rule.py: a key is dropped when the first line_exclude match of its line ends before it.
-        if 0 <= self._exclude_end <= pos:
-            return False
-        if self._ok is None:
-            context, start, end = rule.line_context, self._start, self._end
-            self._ok = context is None or (
-                (self._words is None or self._words.search(self._scan.lower(), start, end) is not None)
-                and context.search(self._text, start, end) is not None
-            )
-        return self._ok
-
-
-class _Lines:
-    """Line and column of non-decreasing offsets, counting each newline once.
-
-    Every search is bounded by the previous offset, so locating any number of findings costs one
-    pass over the document.
-    """
-
-    __slots__ = ("_raw", "_nl", "_pos", "_line", "_start")
-
-    def __init__(self, raw: bytes | str) -> None:
-        self._raw = raw
-        self._nl: bytes | str = b"\n" if isinstance(raw, bytes) else "\n"
-        self._pos, self._line, self._start = 0, 1, 0
-
-    def locate(self, pos: int) -> tuple[int, int]:
-        """(1-based line, 1-based column) of `pos`."""
-        raw, nl = self._raw, self._nl
-        if pos < self._pos:  # callers go forward; going back starts over
-            self._pos, self._line, self._start = 0, 1, 0
-        crossed = raw.count(nl, self._pos, pos)  # type: ignore[arg-type]
-        if crossed:
-            self._line += crossed
-            self._start = raw.rfind(nl, self._pos, pos) + 1  # type: ignore[arg-type]
-        self._pos = pos
-        return self._line, pos - self._start + 1
-
-
 # (offset, rule, key, encoding): a match before it becomes a Finding.
-_Hit = tuple[int, Rule, str, str]
+Hit = tuple[int, Rule, str, str]
 
 
-def _findings(chunk: Chunk, lines: _Lines, hits: list[_Hit], scale: int = 1, base: int = 0) -> Iterator[Finding]:
-    """Findings for `hits` in increasing offset order; offsets are scaled (UTF-16) into the chunk."""
-    for at, rule, key, encoding in hits:
-        line, column = lines.locate(at)
-        start = base + scale * at
-        yield Finding(
-            rule.id,
-            rule.severity,
-            Secret(key, rule.prefix(key)),
-            Location(chunk.path, chunk.first_line + line - 1, column, chunk.commit, chunk.blob),
-            (start, start if encoding == "base64" else start + scale * len(key)),
-            encoding,
-        )
-
-
-def _scan_doc(doc: _Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
-    scan = _Scan(doc)
-    plain: dict[int, _Hit] = {}  # the first rule to claim an offset keeps it
+def sorted_hits(scan: Scan, rules: Sequence[Rule]) -> list[Hit]:
+    """Every rule's matches in offset order; the first rule to claim an offset keeps it."""
+    claimed: dict[int, Hit] = {}
     for rule in rules:
         if scan.any(rule):
-            for start, key in _matches(scan, rule):
-                if start not in plain:
-                    plain[start] = (start, rule, key, "")
-    hits = list(plain.values())
-    b64_rules = [r for r in rules if r.base64]
-    if b64_rules:
-        hits += _base64_hits(scan, b64_rules, {h[2] for h in hits})
-    hits.sort(key=lambda h: h[0])
-    findings = list(_findings(chunk, _Lines(doc.raw), hits))
-    raw = doc.raw
-    # UTF-16 text has NUL bytes; the NUL test is a memchr, far cheaper than the marker search.
-    if isinstance(raw, bytes) and b"\0" in raw and UTF16_MARKER in raw:
-        findings.extend(_utf16_findings(raw, chunk, rules, {f.secret.value for f in findings}))
-    # Ties (several keys in one base64 value share its offset) are broken by the key itself.
-    return sorted(findings, key=lambda f: (f.span, f.rule_id, f.secret.value))
-
-
-def _base64_hits(scan: _Scan, rules: Sequence[Rule], seen: set[str]) -> list[_Hit]:
-    """Keys inside base64 values, each reported once, at the offset of the value that holds it.
-
-    Every value is decoded once and the decoded values are scanned as one document (joined by
-    line breaks, which no key crosses), so many small values cost one scan, not one each.
-    """
-    raw = scan.doc.raw
-    data = raw if isinstance(raw, bytes) else raw.encode("latin-1", "replace")
-    payloads: list[tuple[int, bytes]] = []
-    if any(scan.has(m.decode()) for m in BASE64_MARKERS):
-        payloads += base64_payloads(data)
-    block = wrapped_block(data) if isinstance(raw, bytes) else None
-    if block is not None and any(m in block for m in BASE64_MARKERS):
-        payloads += ((0, decoded) for _, decoded in base64_payloads(block))
-    if not payloads:
-        return []
-    starts, pos = [], 0
-    for _, decoded in payloads:
-        starts.append(pos)
-        pos += len(decoded) + 1
-    inner = _Scan(_Doc(b"\n".join(decoded for _, decoded in payloads)))
-    hits: list[_Hit] = []
-    for at, rule, key, _ in _sorted_hits(inner, rules):
-        if key not in seen:
-            seen.add(key)
-            hits.append((payloads[bisect.bisect_right(starts, at) - 1][0], rule, key, "base64"))
-    return hits
-
-
-def _sorted_hits(scan: _Scan, rules: Sequence[Rule]) -> list[_Hit]:
-    hits = [(at, rule, key, "") for rule in rules if scan.any(rule) for at, key in _matches(scan, rule)]
-    hits.sort(key=lambda h: h[0])  # stable: the first rule still wins a tie
-    return hits
-
-
-def _utf16_findings(raw: bytes, chunk: Chunk, rules: Sequence[Rule], seen: set[str]) -> Iterator[Finding]:
-    anchored = [r for r in rules if r.anchored]
-    for start, text in utf16_texts(raw):
-        hits: list[_Hit] = []
-        for at, rule, key, _ in _sorted_hits(_Scan(_Doc(text)), anchored):
-            if key not in seen:
-                seen.add(key)
-                hits.append((at, rule, key, "utf-16"))
-        yield from _findings(chunk, _Lines(text), hits, scale=2, base=start)
-
-
-def scan_chunk(chunk: Chunk, rules: Sequence[Rule] = DEFAULT_RULES) -> list[Finding]:
-    return _scan_doc(_Doc(chunk.data), chunk, rules)
-
-
-def scan(chunks: Iterable[Chunk], rules: Sequence[Rule] = DEFAULT_RULES) -> Iterator[Finding]:
-    for chunk in chunks:
-        yield from scan_chunk(chunk, rules)
-
-
-def scan_text(text: str, rules: Sequence[Rule] = DEFAULT_RULES, path: str = "<text>") -> list[Finding]:
-    """Scan a str; spans and columns count characters (used by the detect-secrets adapter)."""
-    return _scan_doc(_Doc(text), Chunk(b"", path), rules)
-
-
-__all__ = ["BASE64_MARKERS", "scan", "scan_chunk", "scan_text"]  # BASE64_MARKERS: from encoded
+            for at, key in _matches(scan, rule):
+                if at not in claimed:
+                    claimed[at] = (at, rule, key, "")
+    return sorted(claimed.values(), key=lambda h: h[0])

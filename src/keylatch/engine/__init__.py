@@ -1,0 +1,83 @@
+"""Chunks x rules -> findings. Pure: no I/O, no global state beyond compiled constants.
+
+matching.py finds each rule's keys in one document; this module adds what is encoded in it
+(views.py): base64 values and UTF-16 text (encoded.py), escapes inside a key (escapes.py) and
+keys split across string literals (joins.py). Each decoder runs only where a literal that it
+needs is in the document (a keyword's encoded spelling, an escape's introducer next to a
+keyword), so clean text pays a few `bytes.find` passes for them (bench/engine_bench.py).
+A key is reported at every place it is written, each with its own encoding label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from keylatch.encoded import BASE64_MARKERS, BASE64_NEEDLES, UTF16_NEEDLES, utf16_texts
+from keylatch.engine.decoders import base64_pieces, escape_pieces, join_pieces
+from keylatch.engine.lines import Lines
+from keylatch.engine.matching import Doc, Hit, Scan, sorted_hits
+from keylatch.engine.views import view_hits
+from keylatch.model import Chunk, Finding, Location, Secret
+from keylatch.rules import DEFAULT_RULES, Rule
+
+_UTF16_LABEL = "utf-16"
+
+
+def _findings(chunk: Chunk, lines: Lines, hits: list[Hit], scale: int = 1, base: int = 0) -> Iterator[Finding]:
+    """Findings for `hits` in increasing offset order; offsets are scaled (UTF-16) into the chunk."""
+    for at, rule, key, encoding in hits:
+        line, column = lines.locate(at)
+        start = base + scale * at
+        yield Finding(
+            rule.id,
+            rule.severity,
+            Secret(key, rule.prefix(key)),
+            Location(chunk.path, chunk.first_line + line - 1, column, chunk.commit, chunk.blob),
+            (start, start + scale * len(key) if encoding in ("", _UTF16_LABEL) else start),
+            encoding,
+        )
+
+
+def _scan_doc(doc: Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
+    scan = Scan(doc)
+    hits = sorted_hits(scan, rules)
+    for label, sep, pieces in (
+        ("base64", b" ", base64_pieces(scan, rules)),
+        ("escaped", b"", escape_pieces(scan, rules)),
+        ("joined", b"", join_pieces(scan, rules)),
+    ):
+        if pieces:
+            hits += view_hits(doc.data(0, len(doc.raw)), pieces, rules, label, sep)
+    hits.sort(key=lambda h: h[0])
+    findings = list(_findings(chunk, Lines(doc.raw), hits))
+    # UTF-16 text has NUL bytes; the NUL test is a memchr, far cheaper than the needle search.
+    if isinstance(doc.raw, bytes) and b"\0" in doc.raw:
+        findings.extend(_utf16_findings(doc.raw, chunk, rules))
+    # Ties (several keys in one base64 value share its offset) are broken by the key itself.
+    return sorted(findings, key=lambda f: (f.span, f.rule_id, f.secret.value))
+
+
+def _utf16_findings(raw: bytes, chunk: Chunk, rules: Sequence[Rule]) -> Iterator[Finding]:
+    hits = [i for n in UTF16_NEEDLES if (i := raw.find(n)) >= 0]
+    if not hits:
+        return
+    for start, text in utf16_texts(raw, min(hits)):
+        found: list[Hit] = [(at, rule, key, _UTF16_LABEL) for at, rule, key, _ in sorted_hits(Scan(Doc(text)), rules)]
+        yield from _findings(chunk, Lines(text), found, scale=2, base=start)
+
+
+def scan_chunk(chunk: Chunk, rules: Sequence[Rule] = DEFAULT_RULES) -> list[Finding]:
+    return _scan_doc(Doc(chunk.data), chunk, rules)
+
+
+def scan(chunks: Iterable[Chunk], rules: Sequence[Rule] = DEFAULT_RULES) -> Iterator[Finding]:
+    for chunk in chunks:
+        yield from scan_chunk(chunk, rules)
+
+
+def scan_text(text: str, rules: Sequence[Rule] = DEFAULT_RULES, path: str = "<text>") -> list[Finding]:
+    """Scan a str; spans and columns count characters (used by the detect-secrets adapter)."""
+    return _scan_doc(Doc(text), Chunk(b"", path), rules)
+
+
+__all__ = ["BASE64_MARKERS", "BASE64_NEEDLES", "scan", "scan_chunk", "scan_text"]

@@ -1,0 +1,116 @@
+"""Where a document holds an encoded spelling of something, as views.Piece records.
+
+Each decoder is gated by literals the scan has already looked for or that a memchr finds: base64
+by the rules' keywords in base64 (encoded.BASE64_NEEDLES), escapes and joins by a rule keyword in
+the plain text plus the escape's introducer (`\\`, `%`, `&`) or a quote, and then only in the
+windows around the keyword hits.
+"""
+
+from __future__ import annotations
+
+import html.entities
+import re
+from collections.abc import Iterator, Sequence
+
+from keylatch.encoded import BASE64_MARKERS, base64_payloads, base64_value, short_values, wrapped_block
+from keylatch.engine.matching import REACH, Scan
+from keylatch.engine.views import Piece
+from keylatch.rules import Rule
+
+_MARKERS = tuple(n.decode("ascii") for n in BASE64_MARKERS)
+
+
+def base64_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+    raw = scan.doc.raw
+    data = raw if isinstance(raw, bytes) else raw.encode("latin-1", "replace")
+    pieces: list[Piece] = []
+    # Every OpenAI API key holds the marker, so its base64 spellings are looked for everywhere;
+    # once a value is decoded, every rule is looked for in it. The other rules' keywords in
+    # base64 (encoded.BASE64_NEEDLES) would cost a pass each over clean text, doubling the
+    # engine's cost there (bench/engine_bench.py): not yet a gate of their own.
+    if any(scan.has(n) for n in _MARKERS):
+        pieces += (Piece(a, b, decoded) for a, b, decoded in base64_payloads(data))
+    if isinstance(raw, bytes):
+        block = wrapped_block(raw)
+        decoded = base64_value(block, 0, len(block)) if block is not None else None
+        if decoded is not None:  # a wrapped base64 file: decoded whole, whatever it holds
+            pieces.append(Piece(0, 0, decoded))
+    # A key that holds no keyword (the 32-hex Azure key) is found in its own base64 value, next
+    # to its name, where its rule's keyword is in the plain text.
+    lengths = {n for r in rules if r.run_length and scan.any(r) for n in _encoded_lengths(r.run_length)}
+    if lengths:
+        for a, b in short_values(data, tuple(sorted(lengths))):
+            decoded = base64_value(data, a, b)
+            if decoded is not None:
+                pieces.append(Piece(a, b, decoded))
+    return pieces
+
+
+def _encoded_lengths(n: int) -> tuple[int, ...]:
+    """Characters of base64 for n bytes, or n + 1 (`echo key | base64`), padded or not."""
+    return tuple({-(-4 * m // 3) for m in (n, n + 1)} | {4 * -(-m // 3) for m in (n, n + 1)})
+
+
+# JSON/JS `\uXXXX`, Python/JS/C `\xNN` and octal `\NNN`, percent-encoding, HTML entities.
+_ESCAPE = re.compile(
+    r"\\u(?P<u>[0-9A-Fa-f]{4})|\\x(?P<x>[0-9A-Fa-f]{2})|\\(?P<o>[0-7]{3})|%(?P<p>[0-9A-Fa-f]{2})"
+    r"|&#(?P<d>[0-9]{1,7});|&#[xX](?P<h>[0-9A-Fa-f]{1,6});|&(?P<n>[A-Za-z][A-Za-z0-9]{1,15});"
+)
+_BASES = {"u": 16, "x": 16, "o": 8, "p": 16, "d": 10, "h": 16}
+# What an escape may stand for inside a key: a printable ASCII character other than a space.
+_KEY_CHARS = frozenset(range(0x21, 0x7F))
+
+
+def escape_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+    raw = scan.doc.raw
+    intro = (b"\\", b"%", b"&") if isinstance(raw, bytes) else ("\\", "%", "&")
+    # The keyword test is cached from the plain scan: clean text pays nothing here.
+    if not _has_keyword(scan, rules) or not any(c in raw for c in intro):  # type: ignore[operator]
+        return []
+    pieces = []
+    for base, text in _keyword_windows(scan, rules):
+        for m in _ESCAPE.finditer(text):
+            group = m.lastgroup or ""
+            value = m.group(group)
+            code = _entity(value) if group == "n" else int(value, _BASES[group])
+            if code in _KEY_CHARS:
+                pieces.append(Piece(base + m.start(), base + m.end(), bytes((code,))))
+    return pieces
+
+
+# The end of one string literal and the start of the next of the same quote: adjacent literals
+# (Python, C), `+` (JS, Java, Python), `.` (PHP), `..` (Lua), `&` (VB), across a line break
+# too; and a backslash-newline (shell, TOML line-ending backslash) with the indentation after it.
+_JOIN = re.compile(
+    r"""(?P<q>["'])[ \t]*(?:\\?\r?\n[ \t]*)?(?:\+|\.\.?|&)?[ \t]*(?:\\?\r?\n[ \t]*)?(?P=q)"""
+    r"""|\\\r?\n[ \t]*"""
+)
+
+
+def _entity(name: str) -> int:
+    text = html.entities.html5.get(name + ";", "")
+    return ord(text) if len(text) == 1 else -1
+
+
+def join_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+    raw = scan.doc.raw
+    quotes = (b'"', b"'", b"\\") if isinstance(raw, bytes) else ('"', "'", "\\")
+    if not _has_keyword(scan, rules) or not any(c in raw for c in quotes):  # type: ignore[operator]
+        return []
+    return [
+        Piece(base + m.start(), base + m.end(), b"")
+        for base, text in _keyword_windows(scan, rules)
+        for m in _JOIN.finditer(text)
+    ]
+
+
+def _has_keyword(scan: Scan, rules: Sequence[Rule]) -> bool:
+    return any(scan.has(k) for r in rules if r.anchored for k in r.keywords)
+
+
+def _keyword_windows(scan: Scan, rules: Sequence[Rule]) -> Iterator[tuple[int, str]]:
+    """(offset, text) of the merged windows around the keywords of the self-identifying rules."""
+    keywords = tuple(sorted({k for r in rules if r.anchored for k in r.keywords}))
+    if any(scan.has(k) for k in keywords):
+        for w in scan.windows(keywords, REACH):
+            yield w.base, w.text

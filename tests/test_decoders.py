@@ -1,0 +1,129 @@
+"""Encoded spellings of keys of every rule: base64, UTF-16, escapes, split string literals."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from keylatch.engine import scan_chunk, scan_text
+from keylatch.model import Chunk
+from keylatch.rules.synthetic import ALL_KINDS, make_key
+
+# Evidence that the context-bound rules (Azure hex keys, sess-, whsec_) need in the file.
+_EVIDENCE = "AZURE_OPENAI_ENDPOINT=https://c.openai.azure.com/\n"
+_NAME = "OPENAI_API_KEY"
+
+
+def _env(kind: str, seed: int) -> tuple[str, str]:
+    key = make_key(kind, seed)
+    return key, f"{_EVIDENCE}{_NAME}={key}\n"
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-16"])
+def test_every_rule_is_found_in_utf16(kind: str, codec: str) -> None:
+    key, env = _env(kind, 3)
+    assert [(f.secret.value, f.encoding) for f in scan_chunk(Chunk(env.encode(codec), "p.ps1"))] == [(key, "utf-16")]
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+@given(width=st.integers(16, 120), seed=st.integers(0, 1000))
+def test_every_rule_is_found_in_a_wrapped_base64_file_at_any_width(kind: str, width: int, seed: int) -> None:
+    key, env = _env(kind, seed)
+    encoded = base64.b64encode(env.encode()).decode()
+    wrapped = "\n".join(encoded[i : i + width] for i in range(0, len(encoded), width)) + "\n"
+    if len(wrapped.split("\n", 1)[0]) < 60:  # prefilter.wrapped_base64_width: 60-120 columns
+        return
+    assert {(f.secret.value, f.encoding) for f in scan_chunk(Chunk(wrapped.encode(), "env.b64"))} == {(key, "base64")}
+
+
+def test_azure_hex_key_base64_encoded_in_a_kubernetes_secret_is_found() -> None:
+    key = make_key("azure-classic", 7)
+    value = base64.b64encode(key.encode()).decode()
+    manifest = f"kind: Secret\n# {_EVIDENCE}data:\n  AZURE_OPENAI_API_KEY: {value}\n"
+    (f,) = scan_text(manifest)
+    assert (f.secret.value, f.encoding, f.location.line) == (key, "base64", 4)
+
+
+def test_openai_key_in_an_indented_yaml_block_scalar_is_found() -> None:
+    key = make_key("sk-proj-", 5)
+    encoded = base64.b64encode(f"OPENAI_API_KEY={key}\n".encode()).decode()
+    lines = "\n".join("    " + encoded[i : i + 64] for i in range(0, len(encoded), 64))
+    found = [(f.secret.value, f.encoding) for f in scan_text(f"data:\n  env: |\n{lines}\n")]
+    assert found in ([(key, "base64")], [])  # [] only when the marker straddles a break (docs)
+
+
+_ESCAPES = {
+    "json": lambda c: f"\\u{ord(c):04x}",
+    "html-decimal": lambda c: f"&#{ord(c)};",
+    "html-hex": lambda c: f"&#x{ord(c):x};",
+    "percent": lambda c: f"%{ord(c):02X}",
+    "hex": lambda c: f"\\x{ord(c):02x}",
+    "octal": lambda c: f"\\{ord(c):03o}",
+}
+
+
+@pytest.mark.parametrize("style", sorted(_ESCAPES))
+@pytest.mark.parametrize("kind", ["sk-proj-", "sk-svcacct-", "sk-admin-", "azure"])
+@given(seed=st.integers(0, 1000), where=st.integers(0, 200))
+def test_an_escaped_character_inside_a_key_is_decoded(style: str, kind: str, seed: int, where: int) -> None:
+    key = make_key(kind, seed)
+    i = where % len(key)
+    if any(key[j:].startswith(("T3BlbkFJ", "JQQJ99")) for j in range(max(0, i - 7), i + 1)):
+        return  # the keyword itself stays written as is: it is the decoder's gate (docs)
+    written = key[:i] + _ESCAPES[style](key[i]) + key[i + 1 :]
+    text = f'{{"note": "x", "key": "{written}"}}\n'
+    # An Azure key's tail after "\x70" can itself have the key's length: that plain reading is
+    # reported too (as before), next to the decoded key.
+    found = {(f.secret.value, f.encoding, f.location.column) for f in scan_text(text)}
+    assert (key, "escaped", text.index(written) + 1) in found
+
+
+def test_html_named_entity_inside_a_key_is_decoded() -> None:
+    key = next(k for seed in range(100) if "_" in (k := make_key("sk-proj-", seed)))
+    text = f"<code>{key.replace('_', '&lowbar;', 1)}</code>\n"
+    (f,) = scan_text(text)
+    assert (f.secret.value, f.encoding) == (key, "escaped")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        'key = "{a}" + "{b}"\n',
+        'key = ("{a}"\n       "{b}")\n',
+        "const key = '{a}' +\n  '{b}';\n",
+        '$key = "{a}" . "{b}";\n',
+        'export OPENAI_API_KEY="{a}\\\n{b}"\n',
+    ],
+)
+@pytest.mark.parametrize("kind", ["sk-proj-", "sk-", "azure"])
+def test_a_key_split_across_string_literals_is_joined(template: str, kind: str) -> None:
+    key = make_key(kind, 4)
+    cut = len(key) - 10
+    text = template.format(a=key[:cut], b=key[cut:])
+    (f,) = scan_text(text)
+    assert (f.secret.value, f.encoding) == (key, "joined")
+    assert (f.location.line, f.location.column) == (1, text.index(key[:cut]) + 1)
+
+
+def test_a_truncated_key_next_to_another_literal_is_not_joined_into_a_key() -> None:
+    key = make_key("sk-proj-", 4)
+    assert scan_text(f'a = "{key[:-12]}" + "suffix"\n') == []
+
+
+def test_the_same_key_plain_and_encoded_is_reported_at_both_places() -> None:
+    key = make_key("sk-proj-", 8)
+    secret = base64.b64encode(f"OPENAI_API_KEY={key}\n".encode()).decode()
+    text = f"# .env\nOPENAI_API_KEY={key}\n# secret.yaml\ndata:\n  .env: {secret}\n"
+    found = [(f.location.line, f.encoding) for f in scan_text(text)]
+    assert found == [(2, ""), (5, "base64")]
+    assert len({f.fingerprint for f in scan_text(text)}) == 1
+
+
+def test_the_same_key_plain_and_escaped_is_reported_at_both_places() -> None:
+    key = make_key("sk-proj-", 8)
+    text = f"a={key}\nb={key.replace('-', '%2D')}\n"
+    assert [(f.location.line, f.encoding) for f in scan_text(text)] == [(1, ""), (2, "escaped")]
