@@ -317,5 +317,5 @@ def test_utf16_encoded_key_in_a_blob(make_repo: MakeRepo) -> None:
 
     k = only(scan_history(repo.path))
 
-    assert (k.secret.value, k.encoding) == (key, "utf-16")
-    assert [(o.commit, o.path) for o in k.locations] == [(c, "notes.txt")]
+    assert k.secret.value == key
+    assert [(o.commit, o.path, o.encoding) for o in k.locations] == [(c, "notes.txt", "utf-16")]

@@ -78,8 +78,8 @@ def places(result: HistoryResult) -> list[Finding]:
     from keylatch.model import Location
 
     return [
-        Finding(k.rule_id, k.severity, k.secret, Location(o.path, o.line, o.column, o.commit, o.blob or None),
-                encoding=k.encoding)
+        Finding(k.rule_id, k.severity, k.secret,
+                Location(o.path, o.line, o.column, o.commit, o.blob or None, o.ref or None), encoding=o.encoding)
         for k in result.findings
         for o in k.locations
     ]  # fmt: skip
