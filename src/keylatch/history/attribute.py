@@ -83,7 +83,9 @@ def attribute(
         sha = commit.sha.decode("ascii")
         for f in keyed.get(ch.new, ()):
             if f.fingerprint not in old_fps:
-                path = ch.path.decode("utf-8", "backslashreplace")
+                # A message is in no file: an empty path, which every report names as the
+                # commit's message (report/labels.py), never a file called "(commit message)".
+                path = "" if ch.mode == MESSAGE else ch.path.decode("utf-8", "backslashreplace")
                 # A message's "blob" is the commit object: no blob id to read lines from.
                 blob = b"" if ch.mode == MESSAGE else ch.new
                 intros[f.fingerprint].append(_Intro(commit.time, order, sha, path, blob, f))
