@@ -389,3 +389,17 @@ def test_keys_in_no_file_have_a_place_in_sarif_and_github(make_repo: MakeRepo, k
     assert f"in the message of commit {c[:12]}, line 3." in gh
     assert f"in the blob {blob[:12]} reached by refs/tags/stash-of-keys, line 1." in gh
     assert gh.splitlines()[-1] == "keylatch: 2 keys found in 1 commit message and 1 blob"
+
+
+def test_progress_goes_on_across_repositories(capsys: pytest.CaptureFixture[str]) -> None:
+    """--recurse-submodules scans several repositories in one run: the counts never go back to 0."""
+    from keylatch.commands.history import _Shown
+    from keylatch.history import HistoryResult, Progress
+
+    shown = _Shown()
+    shown(Progress(464_896, 2_000_000_000, 10.0))
+    shown.carry(HistoryResult((), 10, 464_896, 2_000_000_000, 10.0))
+    shown(Progress(0, 0, 0.0))
+    shown(Progress(12, 1_000_000, 1.0))
+    counts = [int(part.split(" blobs")[0]) for part in capsys.readouterr().err.split("scanning: ")[1:]]
+    assert counts == [464_896, 464_896, 464_908]
