@@ -146,6 +146,13 @@ def _leaks(item: pytest.Item, report: pytest.TestReport) -> str:
 REVEALING = ("--show-secrets", "--write-replacements")
 
 
+@pytest.fixture(autouse=True)
+def own_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """keylatch's caches (history's per-repository caches, the cache key, verdicts) go to this
+    test's own directory: nothing in the real user's cache, nothing shared between tests."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home" / ".cache"))
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     h = tmp_path / "home"

@@ -155,6 +155,8 @@ class Location:
     column: int
     commit: str | None = None
     blob: str | None = None
+    # A key in no commit and no file: the ref that reaches its blob (history, a tag on a blob).
+    ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ def test_json_report_and_show_secrets(make_repo: MakeRepo, keylatch: RunKeylatch
     assert (f["introduced"]["sha"], f["introduced"]["author_email"]) == (c, "bob@example.test")
     assert f["locations"] == [
         {"commit": c, "path": "deploy/.env", "line": 2, "column": 16, "author_name": "Bob Example",
-         "author_email": "bob@example.test", "blob": f["locations"][0]["blob"]},
+         "author_email": "bob@example.test", "blob": f["locations"][0]["blob"], "encoding": None, "ref": None},
     ]  # fmt: skip
     assert f["in_head"] is False and f["refs"] == ["refs/heads/main"]
     assert doc["stats"]["commits"] == 3 and doc["stats"]["complete"] is True
@@ -307,3 +307,99 @@ def test_allow_comments_count_where_a_commit_introduced_the_key_in_history_and_c
         assert paths == ["plain.py", "real.py"]
     else:
         assert paths == ["fake.py", "next.py", "plain.py", "real.py", "same.py"]
+
+
+def test_each_place_says_how_the_key_is_written_there(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    """One key, plain in .env, base64 in a Kubernetes secret, UTF-16 in notes: each place has
+    its own label in every format (history used to put the first place's on the whole key)."""
+    import base64
+
+    repo = make_repo()
+    key = make_key("sk-proj-", seed=44)
+    repo.write(".env", f"OPENAI_API_KEY={key}\n")
+    repo.write("k8s.yaml", f"data:\n  key: {base64.b64encode(key.encode()).decode()}\n")
+    repo.write("notes.txt", f"KEY={key}\n".encode("utf-16-le"))
+    repo.commit("three spellings")
+
+    doc = json.loads(keylatch("history", str(repo.path), "--format", "json").out)
+    (f,) = doc["findings"]
+    assert "encoding" not in f and doc["schema_version"] == 2
+    assert [(o["path"], o["encoding"]) for o in f["locations"]] == [
+        (".env", None), ("k8s.yaml", "base64"), ("notes.txt", "utf-16"),
+    ]  # fmt: skip
+    text = keylatch("history", str(repo.path)).out
+    assert ".env:1:16 " in text and "k8s.yaml:2:8 (base64-encoded) " in text
+    assert "notes.txt:1:5 (UTF-16-encoded) " in text
+    gh = keylatch("history", str(repo.path), "--format", "github").out.splitlines()
+    labels = {line.split("file=")[1].split(",")[0]: line for line in gh if line.startswith("::")}
+    assert "encoded" not in labels[".env"] and "(base64-encoded)" in labels["k8s.yaml"]
+    assert "(UTF-16-encoded)" in labels["notes.txt"]
+    assert gh[-1] == "keylatch: 1 distinct key found at 3 places in 3 files"
+    sarif = json.loads(keylatch("history", str(repo.path), "--format", "sarif").out)
+    encodings = sorted(r["properties"].get("encoding", "") for r in sarif["runs"][0]["results"])
+    assert encodings == ["", "base64", "utf-16"]
+
+
+@pytest.mark.parametrize("later", range(4))
+def test_last_seen_is_the_newest_commit_holding_the_key(make_repo: MakeRepo, keylatch: RunKeylatch, later: int) -> None:
+    """Commits made within one second: the date cannot order them, the graph does. In HEAD ->
+    last seen is HEAD; removed -> the last commit before the removal."""
+    repo = make_repo()
+    key = make_key("sk-proj-", seed=45 + later)
+    repo.write("app.env", f"OPENAI_API_KEY={key}\n")
+    shas = [repo.commit("add")]
+    for i in range(later + 1):
+        repo.write("app.env", f"# edit {i}\nOPENAI_API_KEY={key}\n")
+        shas.append(repo.commit(f"edit {i}"))
+    repo.write("other.txt", "x\n")
+    head = repo.commit("unrelated")
+    (f,) = json.loads(keylatch("history", str(repo.path), "--format", "json").out)["findings"]
+    assert (f["in_head"], f["last_seen"]["sha"]) == (True, head)
+
+    repo.git("rm", "-q", "app.env")
+    repo.commit("remove")
+    (f,) = json.loads(keylatch("history", str(repo.path), "--format", "json").out)["findings"]
+    assert (f["in_head"], f["last_seen"]["sha"]) == (False, head)
+
+
+def test_keys_in_no_file_have_a_place_in_sarif_and_github(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    """A key in a commit message, and one in a blob only a tag reaches: never `"uri": ""` or
+    `file=,`; the commit or the tag is named instead."""
+    import jsonschema
+
+    repo = make_repo()
+    in_message, tagged = make_key("sk-proj-", seed=50), make_key("sk-admin-", seed=51)
+    repo.write("README", "x\n")
+    c = repo.commit(f"oops\n\nOPENAI_API_KEY={in_message}\n")
+    blob = repo.git("hash-object", "-w", "--stdin", input=f"KEY={tagged}\n").strip()
+    repo.git("tag", "stash-of-keys", blob)
+
+    r = keylatch("history", str(repo.path), "--format", "sarif")
+    doc = json.loads(r.out)
+    schema = Path(__file__).resolve().parents[2] / "fixtures" / "sarif-schema-2.1.0.json"
+    jsonschema.validate(doc, json.loads(schema.read_text()))
+    assert '"uri": ""' not in r.out
+    places = {res["ruleId"]: res["locations"][0] for res in doc["runs"][0]["results"]}
+    assert places["openai-project-key"]["logicalLocations"][0]["fullyQualifiedName"] == f"commit/{c}/message"
+    assert places["openai-admin-key"]["logicalLocations"][0]["name"] == "refs/tags/stash-of-keys"
+    assert "physicalLocation" not in places["openai-admin-key"]
+
+    gh = keylatch("history", str(repo.path), "--format", "github").out
+    assert "file=," not in gh and "file=" not in gh
+    assert f"in the message of commit {c[:12]}, line 3." in gh
+    assert f"in the blob {blob[:12]} reached by refs/tags/stash-of-keys, line 1." in gh
+    assert gh.splitlines()[-1] == "keylatch: 2 keys found in 1 commit message and 1 blob"
+
+
+def test_progress_goes_on_across_repositories(capsys: pytest.CaptureFixture[str]) -> None:
+    """--recurse-submodules scans several repositories in one run: the counts never go back to 0."""
+    from keylatch.commands.history import _Shown
+    from keylatch.history import HistoryResult, Progress
+
+    shown = _Shown()
+    shown(Progress(464_896, 2_000_000_000, 10.0))
+    shown.carry(HistoryResult((), 10, 464_896, 2_000_000_000, 10.0))
+    shown(Progress(0, 0, 0.0))
+    shown(Progress(12, 1_000_000, 1.0))
+    counts = [int(part.split(" blobs")[0]) for part in capsys.readouterr().err.split("scanning: ")[1:]]
+    assert counts == [464_896, 464_896, 464_908]

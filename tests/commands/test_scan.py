@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,33 @@ def test_dash_scans_standard_input(keylatch: RunKeylatch) -> None:
     assert result.code == 1
     assert result.out.startswith("<stdin>:3:20: high openai-service-account-key sk-svcacct-")
     assert keylatch("scan", "-", input="nothing here\n").code == 0
+
+
+SUMMARY = re.compile(r"keylatch: scanned (\d+) files? \((\d+\.\d) MB\) in \d+\.\ds(;.*)?\n")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_every_scan_ends_with_what_it_read_on_stderr(tmp_path: Path, keylatch: RunKeylatch, fmt: str) -> None:
+    """ "no keys found" is seen to come from a scan that read files; stdout stays the report."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "a.py").write_bytes(b"x = 1\n" * 100_000)  # 600 kB: several overlapping blocks
+    (tmp_path / "tree" / "b.py").write_text("y = 2\n")
+    for where, files, mb in (("empty", "0", "0.0"), ("tree", "2", "0.6")):
+        r = keylatch("scan", where, "--format", fmt, cwd=tmp_path)
+        m = SUMMARY.fullmatch(r.err)
+        assert r.code == 0 and m is not None and m.group(1, 2) == (files, mb), r.err
+        assert "scanned" not in r.out
+    text = keylatch("scan", "empty", cwd=tmp_path)
+    assert text.out == "keylatch: no keys found\n"
+
+
+def test_a_key_counted_once_however_often_it_is_written(tmp_path: Path, keylatch: RunKeylatch) -> None:
+    key, other = make_key("sk-proj-", 31), make_key("sk-proj-", 32)
+    for i in range(3):
+        (tmp_path / f"f{i}.env").write_text(f"OPENAI_API_KEY={key}\nOTHER={key}\n")
+    (tmp_path / "g.env").write_text(f"OPENAI_API_KEY={other}\n")
+    out = keylatch("scan", ".", cwd=tmp_path).out.splitlines()
+    assert out[-1] == "keylatch: 2 distinct keys found at 7 places in 4 files"
+    gh = keylatch("scan", ".", "--format", "github", cwd=tmp_path).out.splitlines()
+    assert gh[-1] == out[-1]

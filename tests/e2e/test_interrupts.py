@@ -178,8 +178,10 @@ def wait_for_child(run: Run, needle: str, timeout: float = 60.0) -> None:
     raise AssertionError(f"no {needle!r} child within {timeout} s")
 
 
-def cache_files_valid(repo: Path) -> None:
-    cache = repo / "keylatch"
+def cache_files_valid(repo: Path, env: dict[str, str]) -> None:
+    from keylatch.history.cache import history_dir
+
+    cache = history_dir(repo, env)
     if not cache.exists():
         return
     for f in cache.iterdir():
@@ -229,10 +231,10 @@ def test_a_signal_stops_the_scan_and_cleans_up(
     assert still_running(run.seen) == []
     assert running_in(repo) == []  # children started after the last look, too
     assert list(run.tmpdir.iterdir()) == []
-    cache_files_valid(repo)
+    cache_files_valid(repo, big.env)
     # The rerun (from whatever the interrupted run left) is complete and correct.
     keys = findings(repo, big.env)
-    cache_files_valid(repo)
+    cache_files_valid(repo, big.env)
     assert len(keys) == len(KEYS)
     assert findings(repo, big.env) == keys  # and again, from the caches the rerun wrote
 

@@ -1,7 +1,8 @@
-"""A cache in the git dir that this user's keylatch did not write is not believed.
+"""A history cache file that this user's keylatch did not write is not believed.
 
-A git directory can arrive whole (a tarball, a shared disk, a restored CI cache). Its
-`keylatch/clean-blobs-*.bin` could list the blob that holds a key as clean and hide it; its log
+The caches live in the user's cache directory (history/cache.py: history_dir), but a cache
+directory can be restored or shared too (a CI cache, a copied home). A forged
+`clean-blobs-*.bin` could list the blob that holds a key as clean and hide it; a forged log
 cache could rewrite attribution. Both carry a MAC under a per-user key (sources/cachekey.py).
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from keylatch.history import scan_history
+from keylatch.history.cache import history_dir
 from keylatch.rules.synthetic import make_key
 from keylatch.sources import cachekey
 from tests.helpers.gitrepo import GitRepo
@@ -24,7 +26,7 @@ KEY = make_key("sk-proj-", seed=77)
 
 def _forge_clean_blobs(repo: GitRepo, mac_key: bytes) -> None:
     """Rewrite the clean-blob cache so that it also lists the blob holding KEY, signed with `mac_key`."""
-    (cache,) = (repo.path / ".git" / "keylatch").glob("clean-blobs-*.bin")
+    (cache,) = history_dir(repo.path / ".git").glob("clean-blobs-*.bin")
     ids = cache.read_bytes()[cachekey.MAC_SIZE :]
     leaked = bytes.fromhex(repo.git("rev-parse", "HEAD:app.py"))
     ids = b"".join(sorted({ids[i : i + 20] for i in range(0, len(ids), 20)} | {leaked}))
@@ -58,7 +60,7 @@ def test_the_same_forgery_under_this_users_key_would_hide_the_key(repo: GitRepo)
 
 
 def test_a_log_cache_without_this_users_mac_is_ignored(repo: GitRepo) -> None:
-    (log_file,) = (repo.path / ".git" / "keylatch").glob("log-*.json")
+    (log_file,) = history_dir(repo.path / ".git").glob("log-*.json")
     doc = json.loads(log_file.read_text())
     doc["changes"] = []  # no commit introduced anything: the key would have no place
     doc["mac"] = "00" * 32

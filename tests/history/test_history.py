@@ -297,11 +297,11 @@ def test_key_in_a_commit_message(make_repo: MakeRepo) -> None:
 
     k = only(scan_history(repo.path))
 
-    assert where(k) == [(c, "(commit message)", 3), (later, "c.env", 1)]
+    assert where(k) == [(c, "", 3), (later, "c.env", 1)]
     assert k.introduced.sha == c and k.introduced.author_name == BOB[0]
     assert k.locations[0].column == len("used OPENAI_API_KEY=") + 1
     assert k.locations[0].blob == ""  # no blob to read allow comments from
-    assert where(only(scan_history(repo.path, [f"{base}..{c}"]))) == [(c, "(commit message)", 3)]
+    assert where(only(scan_history(repo.path, [f"{base}..{c}"]))) == [(c, "", 3)]
 
 
 def test_utf16_encoded_key_in_a_blob(make_repo: MakeRepo) -> None:
@@ -317,5 +317,5 @@ def test_utf16_encoded_key_in_a_blob(make_repo: MakeRepo) -> None:
 
     k = only(scan_history(repo.path))
 
-    assert (k.secret.value, k.encoding) == (key, "utf-16")
-    assert [(o.commit, o.path) for o in k.locations] == [(c, "notes.txt")]
+    assert k.secret.value == key
+    assert [(o.commit, o.path, o.encoding) for o in k.locations] == [(c, "notes.txt", "utf-16")]

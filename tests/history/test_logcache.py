@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 
 from keylatch.history import scan_history
+from keylatch.history.cache import history_dir
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.history import day, where
 
 MakeRepo = Callable[..., GitRepo]
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
 
 
 def test_second_scan_reuses_caches_and_a_new_commit_invalidates_them(make_repo: MakeRepo) -> None:
@@ -21,7 +30,7 @@ def test_second_scan_reuses_caches_and_a_new_commit_invalidates_them(make_repo: 
     c1 = repo.commit("one", date=day(1))
 
     first = scan_history(repo.path)
-    (log_file,) = (repo.path / ".git" / "keylatch").glob("log-*.json")
+    (log_file,) = history_dir(repo.path / ".git").glob("log-*.json")
     assert json.loads(log_file.read_text())["commits"] == 1
     second = scan_history(repo.path)
     assert second.findings == first.findings
@@ -40,7 +49,8 @@ def test_unwritable_cache_location_still_scans(make_repo: MakeRepo) -> None:
     repo = make_repo()
     repo.write("a.txt", make_key("sk-proj-", seed=63) + "\n")
     c = repo.commit("k")
-    blocker = repo.path / ".git" / "keylatch"
+    blocker = history_dir(repo.path / ".git").parent
+    blocker.parent.mkdir(parents=True)
     blocker.write_text("not a directory\n")
 
     results = [scan_history(repo.path) for _ in range(2)]
@@ -50,10 +60,11 @@ def test_unwritable_cache_location_still_scans(make_repo: MakeRepo) -> None:
     assert blocker.read_text() == "not a directory\n"
 
 
-def test_range_scans_write_nothing_into_the_git_dir(make_repo: MakeRepo) -> None:
+def test_range_scans_write_no_cache(make_repo: MakeRepo) -> None:
     repo = make_repo()
     repo.write("a.txt", make_key("sk-", seed=64) + "\n")
     c = repo.commit("k")
     result = scan_history(repo.path, ["HEAD", "--not", "--remotes=origin"])
     assert [where(k) for k in result.findings] == [[(c, "a.txt", 1)]]
     assert not (repo.path / ".git" / "keylatch").exists()
+    assert not history_dir(repo.path / ".git").exists()

@@ -16,7 +16,7 @@ def test_one_annotation_per_finding_with_file_and_line() -> None:
     findings = scan_chunk(Chunk(f'a = "{key}"\n\nb = "{other}"\n'.encode(), "src/app,v1.py", commit="b" * 40))
     out = render("github", findings)
     lines = out.splitlines()
-    assert lines[-1] == "keylatch: 2 keys found"
+    assert lines[-1] == "keylatch: 2 keys found in 1 file"
     parsed = [ANNOTATION.match(line) for line in lines[:-1]]
     assert all(parsed)
     assert [(m.group(1), m.group(2), m.group(3)) for m in parsed if m] == [

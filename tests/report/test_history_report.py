@@ -114,3 +114,22 @@ def test_strings_from_the_repository_are_redacted_and_escaped() -> None:
     assert f["refs"] == [f"refs/heads/{red['ref']}"]
     # --show-secrets reveals the reported key, not keys in other strings.
     assert PLANTED["summary"] not in render("json", hostile(), reveal=True)
+
+
+def test_recursing_into_submodules_does_not_suggest_recursing() -> None:
+    plain = render("text", result(gitlinks=3)).splitlines()[-1]
+    assert "use --recurse-submodules" in plain
+    recursed = render("text", result(gitlinks=3, submodules=("vendor/lib", "ext"))).splitlines()[-1]
+    assert "--recurse-submodules" not in recursed
+    assert recursed.endswith(
+        "; 3 submodule commits recorded; checked-out submodules scanned as repositories of their own "
+        "(vendor/lib, ext), others not scanned"
+    )
+
+
+def test_summary_counts_distinct_keys_and_places() -> None:
+    one = result()
+    (k,) = one.findings
+    twice = dataclasses.replace(k, locations=(*k.locations, dataclasses.replace(k.locations[0], path="b.env")))
+    out = render("text", dataclasses.replace(one, findings=(twice,))).splitlines()[-1]
+    assert out.startswith("keylatch: 1 distinct key at 2 places, found in history; 12 commits")

@@ -65,12 +65,53 @@ def test_what_github_code_scanning_reads() -> None:
     assert "in commit aaaaaaaaaaaa" in committed[0]["message"]["text"]
 
 
-def test_region_covers_the_key() -> None:
+# Before the key: nothing, 2-byte UTF-8 (é), 3-byte (€), 4-byte (an emoji: 2 UTF-16 units), a
+# mix, and bytes that are not UTF-8 at all.
+PREFIXES = ["", "é", "€ € ", "\U0001f511 ", "naïve 🔑 €", b"\xff\xfe".decode("latin-1")]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_region_covers_the_key_in_utf16_code_units(prefix: str) -> None:
+    """GitHub reads columns as UTF-16 code units (columnKind): multi-byte text before the key
+    must not move the region off it."""
     key = make_key("sk-proj-", seed=5)
-    (f,) = scan_chunk(Chunk(f'api_key = "{key}"\n'.encode(), "a.py"))
-    region = sarif([f])["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
-    line = f'api_key = "{key}"'
-    assert line[region["startColumn"] - 1 : region["endColumn"] - 1] == key
+    line = f'{prefix}api_key = "{key}"'
+    raw = line.encode("latin-1" if prefix.startswith("\xff") else "utf-8")
+    (f,) = scan_chunk(Chunk(raw + b"\n", "a.py"))
+    doc = json.loads(render("sarif", [f], line_of=lambda _: raw))
+    jsonschema.validate(doc, SCHEMA)
+    (run,) = doc["runs"]
+    assert run["columnKind"] == "utf16CodeUnits"
+    region = run["results"][0]["locations"][0]["physicalLocation"]["region"]
+    shown = raw.decode("utf-8", "replace").encode("utf-16-le")
+    start, end = (region["startColumn"] - 1) * 2, (region["endColumn"] - 1) * 2
+    assert shown[start:end].decode("utf-16-le") == key
+
+
+def test_region_without_the_line_names_the_line_only() -> None:
+    """Standard input cannot be read again, and a file may have changed since: no column is
+    better than a wrong one."""
+    key = make_key("sk-proj-", seed=5)
+    (f,) = scan_chunk(Chunk(f'€ api_key = "{key}"\n'.encode(), "a.py", 4))
+    for line_of in (None, lambda _: None, lambda _: b"changed since"):
+        region = sarif_with([f], line_of)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+        assert region == {"startLine": 4}
+
+
+def sarif_with(findings: list[Finding], line_of: Callable[[Finding], bytes | None] | None) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(render("sarif", findings, line_of=line_of))
+    jsonschema.validate(doc, SCHEMA)
+    return doc
+
+
+def test_scan_reads_the_line_again_for_columns(tmp_path: Path, keylatch: RunKeylatch) -> None:
+    key = make_key("sk-proj-", seed=6)
+    (tmp_path / "é.env").write_text(f'# clé 🔑\nOPENAI_API_KEY="ééé{key}"\n', encoding="utf-8")
+    r = keylatch("scan", ".", "--format", "sarif", cwd=tmp_path)
+    doc = json.loads(r.out)
+    jsonschema.validate(doc, SCHEMA)
+    region = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    assert (r.code, region) == (1, {"startLine": 2, "startColumn": 20, "endLine": 2, "endColumn": 20 + len(key)})
 
 
 def test_fingerprint_is_stable_when_the_line_moves() -> None:

@@ -143,16 +143,18 @@ def _scan(args: Args, path: Path) -> ExitCode:
         allow_shallow=args.allow_shallow,
         allow_partial=args.allow_partial,
         trust_owner=args.trust_repo_owner,
-        progress=_progress if sys.stderr.isatty() else None,
     )
-    result = scan(found.root, revs)
+    shown = _Shown() if sys.stderr.isatty() else None
+    result = scan(found.root, revs, progress=shown)
     gits = [git]
     if args.recurse_submodules and not found.bare:
         from keylatch.history.submodules import checked_out, combine
 
         for sub in checked_out(found.root):
             # A submodule has its own refs: its whole history is scanned, whatever the range.
-            inner = scan(found.root / sub)
+            if shown is not None:  # its counts continue the parent's, never start from 0 again
+                shown.carry(result)
+            inner = scan(found.root / sub, progress=shown)
             result = combine(result, inner, prefix=f"{sub}/")
             gits.append(_git(found.root / sub, args.trust_repo_owner))
     if sys.stderr.isatty():
@@ -165,9 +167,11 @@ def _scan(args: Args, path: Path) -> ExitCode:
     verdicts = {f.fingerprint: f.verified for f in reported if f.verified}
     out = output_flags(args, args.format)
     if args.format in ("sarif", "github"):
+        from keylatch.commands.output import lines_of
         from keylatch.report import render as render_findings
 
-        text = render_findings(args.format, reported, reveal=args.show_secrets)
+        line_of = lines_of(reported, gits) if args.format == "sarif" else None
+        text = render_findings(args.format, reported, reveal=args.show_secrets, line_of=line_of)
     else:
         text = render(args.format, result, reveal=args.show_secrets, verdicts=verdicts)
     write(text, out)
@@ -199,7 +203,19 @@ def _judged(result: HistoryResult, pol: Policy, gits: Sequence[Git]) -> HistoryR
     return dataclasses.replace(result, findings=tuple(policy.judge_keys(result.findings, pol, lines_at)))
 
 
-def _progress(p: Progress) -> None:
-    rate = p.bytes / p.seconds / 1e6 if p.seconds > 0 else 0.0
-    sys.stderr.write(f"\r\033[Kscanning: {p.blobs} blobs, {p.bytes / 1e6:.0f} MB, {rate:.0f} MB/s")
-    sys.stderr.flush()
+class _Shown:
+    """The progress line on a terminal. One run may scan several repositories (the submodules
+    of --recurse-submodules): counts and time go on from the earlier ones, never back to 0."""
+
+    def __init__(self) -> None:
+        self.blobs = self.bytes = 0
+        self.seconds = 0.0
+
+    def carry(self, done: HistoryResult) -> None:
+        self.blobs, self.bytes, self.seconds = done.blobs, done.bytes, done.seconds
+
+    def __call__(self, p: Progress) -> None:
+        blobs, size, seconds = self.blobs + p.blobs, self.bytes + p.bytes, self.seconds + p.seconds
+        rate = size / seconds / 1e6 if seconds > 0 else 0.0
+        sys.stderr.write(f"\r\033[Kscanning: {blobs} blobs, {size / 1e6:.0f} MB, {rate:.0f} MB/s")
+        sys.stderr.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from keylatch.commands.options import Output, OutputArgs, VerifyFlags, output_flags
 from keylatch.errors import ExitCode, UsageError
@@ -96,7 +96,7 @@ def finish(
         from keylatch.report.notice import text_lines
 
         sys.stderr.write(text_lines(notices))
-    code = emit(findings, out, notices, skipped=skipped)
+    code = emit(findings, out, notices, skipped=skipped, gits=(repo,) if repo is not None else ())
     pol = dataclasses.replace(pol, fail_on_verdict=verification(verifying, cfg)[1])
     if not policy.blocks(policy.judge(findings, pol), pol):
         return ExitCode.CLEAN
@@ -107,16 +107,75 @@ def use_colour(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def emit(findings: Sequence[Finding], args: Output, notices: Sequence[Notice] = (), skipped: int = 0) -> ExitCode:
+def emit(
+    findings: Sequence[Finding],
+    args: Output,
+    notices: Sequence[Notice] = (),
+    skipped: int = 0,
+    gits: Sequence[Git] = (),
+) -> ExitCode:
     """Render findings (and notices, report/notice.py) per the output options, write them, and
-    return the exit code. `skipped`: entries not scanned because they are not regular files."""
+    return the exit code. `skipped`: entries not scanned because they are not regular files.
+    `gits`: the repositories whose blobs the findings were read from (SARIF's columns)."""
     from keylatch.report import render
 
     colour = args.output is None and use_colour(args.no_color)
-    out = render(args.format, findings, colour=colour, reveal=args.show_secrets, notices=notices, skipped=skipped)
+    line_of = lines_of(findings, gits) if args.format == "sarif" else None
+    out = render(
+        args.format, findings, colour=colour, reveal=args.show_secrets, notices=notices, skipped=skipped,
+        line_of=line_of,
+    )  # fmt: skip
     if write(out, args):
-        print(f"keylatch: {len(findings)} key(s) found; report written to {args.output}", file=sys.stderr)
+        print(f"keylatch: {_keys(findings)} found; report written to {args.output}", file=sys.stderr)
     return ExitCode.LEAKS if findings else ExitCode.CLEAN
+
+
+def _keys(findings: Sequence[Finding]) -> str:
+    keys = len({f.fingerprint for f in findings})
+    return f"{keys} key{'s' if keys != 1 else ''} at {len(findings)} place{'s' if len(findings) != 1 else ''}"
+
+
+def lines_of(findings: Sequence[Finding], gits: Sequence[Git]) -> Callable[[Finding], bytes | None]:
+    """A finding's line, read again for SARIF's UTF-16 columns: from the blob it was found in
+    (one `cat-file --batch` per repository), or from the file on disk. None when neither can be
+    read (standard input); report/sarif.py also checks the line still holds the key."""
+    from pathlib import Path
+
+    blobs: dict[str, bytes] = {}
+    wanted = {f.location.blob for f in findings if f.location.blob}
+    if wanted and gits:
+        from keylatch.sources.objects import read_objects
+
+        for git in gits:
+            todo = wanted - set(blobs)
+            if todo:
+                blobs.update((k, v) for k, v in read_objects(git, sorted(todo)).items() if v is not None)
+    files: dict[str, bytes | None] = {}
+
+    def data_of(f: Finding) -> bytes | None:
+        loc = f.location
+        if loc.blob:
+            return blobs.get(loc.blob)
+        if loc.commit or not loc.path:
+            return None
+        if loc.path not in files:
+            try:
+                files[loc.path] = Path(loc.path).read_bytes()
+            except OSError:  # gone since, or standard input
+                files[loc.path] = None
+        return files[loc.path]
+
+    split: dict[tuple[str | None, str], list[bytes]] = {}  # each file split once, however many keys
+
+    def line_of(f: Finding) -> bytes | None:
+        where = (f.location.blob, f.location.path)
+        if where not in split:
+            data = data_of(f)
+            split[where] = [] if data is None else data.split(b"\n")
+        lines = split[where]
+        return lines[f.location.line - 1] if 0 < f.location.line <= len(lines) else None
+
+    return line_of
 
 
 def write(report: str, args: Output) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from keylatch.commands.options import (
@@ -17,6 +18,7 @@ from keylatch.commands.options import (
     verify_flags,
 )
 from keylatch.errors import ExitCode
+from keylatch.model import Chunk
 from keylatch.report import FORMATS
 
 log = logging.getLogger(__name__)
@@ -50,15 +52,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: Args) -> ExitCode:
+    import time
+
     from keylatch import policy
     from keylatch.commands.output import finish
     from keylatch.commands.scanning import in_files
     from keylatch.commands.settings import policy_of, settle
 
+    started = time.monotonic()
     cfg = settle(config_flags(args, format=args.format, exclude=args.exclude), Path("."))
     pol = policy_of(cfg)
-    found, skipped = in_files(args.paths, cfg, pol)
-    if skipped and (cfg.format or "text") != "text":  # the text summary line counts them
-        log.warning("skipped %d non-regular entries (FIFOs, sockets, devices, symlinks)", len(skipped))
+    read = Read()
+    found, skipped = in_files(args.paths, cfg, pol, read)
     reported = policy.known(found, pol)
-    return finish(reported, cfg, pol, args, verify_flags(args), skipped=len(skipped))
+    code = finish(reported, cfg, pol, args, verify_flags(args), skipped=len(skipped))
+    # On stderr, whatever the format: "no keys found" is seen to come from a scan that read
+    # something (an empty directory or an exclude that matched everything reads 0 files).
+    print(read.summary(len(skipped), time.monotonic() - started), file=sys.stderr)
+    return code
+
+
+class Read:
+    """What the scan read: files, and bytes (a large file comes in blocks that overlap)."""
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.bytes = 0
+        self._last = ""
+
+    def __call__(self, chunk: Chunk) -> None:
+        from keylatch.sources.blocks import OVERLAP
+
+        if chunk.path != self._last or not self.files:
+            self.files += 1
+            self.bytes += len(chunk.data)
+        else:  # the next block of the same file starts with the previous block's last OVERLAP bytes
+            self.bytes += len(chunk.data) - OVERLAP
+        self._last = chunk.path
+
+    def summary(self, skipped: int, seconds: float) -> str:
+        files = f"{self.files} file{'s' if self.files != 1 else ''}"
+        out = f"keylatch: scanned {files} ({self.bytes / 1e6:.1f} MB) in {seconds:.1f}s"
+        if skipped:
+            entries = f"{skipped} entr{'ies' if skipped != 1 else 'y'}"
+            out += f"; skipped {entries} that are not regular files (FIFOs, sockets, devices, symlinks: not opened)"
+        return out

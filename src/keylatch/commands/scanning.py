@@ -11,11 +11,11 @@ Light at import time (command modules import it); the work imports inside.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keylatch.model import Finding
+from keylatch.model import Chunk, Finding
 
 if TYPE_CHECKING:
     from keylatch.config import Config
@@ -26,9 +26,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def in_files(paths: Sequence[Path], cfg: Config, pol: Policy) -> tuple[list[Finding], tuple[str, ...]]:
+def in_files(
+    paths: Sequence[Path], cfg: Config, pol: Policy, read: Callable[[Chunk], None] | None = None
+) -> tuple[list[Finding], tuple[str, ...]]:
     """Findings in the files under `paths` (engine + path excludes + allow comments), and the
-    entries skipped because they are not regular files (FIFOs, sockets, devices, symlinks)."""
+    entries skipped because they are not regular files (FIFOs, sockets, devices, symlinks).
+    `read` sees every chunk read (scan's summary counts files and bytes)."""
     import dataclasses
     import os
 
@@ -52,6 +55,8 @@ def in_files(paths: Sequence[Path], cfg: Config, pol: Policy) -> tuple[list[Find
             log.info("%s: skipped: a %s, not a regular file", printable(chunk.path), chunk.kind)
             skipped.append(chunk.path)
             continue
+        if read is not None:
+            read(chunk)
         found.update(policy.allowed(scan_chunk(chunk, rules), pol, allowlist.lines_in(chunk.data)).kept)
     return _dedup(sorted(found, key=sort_key)), tuple(skipped)
 
@@ -78,8 +83,8 @@ def places(result: HistoryResult) -> list[Finding]:
     from keylatch.model import Location
 
     return [
-        Finding(k.rule_id, k.severity, k.secret, Location(o.path, o.line, o.column, o.commit, o.blob or None),
-                encoding=k.encoding)
+        Finding(k.rule_id, k.severity, k.secret,
+                Location(o.path, o.line, o.column, o.commit, o.blob or None, o.ref or None), encoding=o.encoding)
         for k in result.findings
         for o in k.locations
     ]  # fmt: skip

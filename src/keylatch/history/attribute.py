@@ -83,7 +83,9 @@ def attribute(
         sha = commit.sha.decode("ascii")
         for f in keyed.get(ch.new, ()):
             if f.fingerprint not in old_fps:
-                path = ch.path.decode("utf-8", "backslashreplace")
+                # A message is in no file: an empty path, which every report names as the
+                # commit's message (report/labels.py), never a file called "(commit message)".
+                path = "" if ch.mode == MESSAGE else ch.path.decode("utf-8", "backslashreplace")
                 # A message's "blob" is the commit object: no blob id to read lines from.
                 blob = b"" if ch.mode == MESSAGE else ch.new
                 intros[f.fingerprint].append(_Intro(commit.time, order, sha, path, blob, f))
@@ -132,16 +134,19 @@ def _build(
         wanted.add(state.head)
     wanted.update(tips)
     meta = commit_info(git, wanted)
+    memo: dict[frozenset[str], str] = {}
     out = []
     for fp, lst in intros.items():
         first = min(lst, key=lambda i: i.age)
         in_head = holds(head_blobs, fp)
-        candidates = {i.sha for i in lst} | removed_in.get(fp, set())
-        if in_head and state.head:
-            candidates.add(state.head)
         my_tips = {tip for _, tip in refs_of[fp]}
-        candidates.update(t for t, blobs in tip_blobs.items() if t in my_tips and holds(blobs, fp))
-        last = max((c for c in candidates if c in meta), key=lambda c: (meta[c][1], c))
+        if in_head and state.head:
+            # "in HEAD: yes" and "last seen" must name the same state: HEAD still holds it.
+            last = state.head
+        else:
+            candidates = {i.sha for i in lst} | removed_in.get(fp, set())
+            candidates.update(t for t, blobs in tip_blobs.items() if t in my_tips and holds(blobs, fp))
+            last = _newest(git, candidates, meta, memo)
         # Gone from HEAD and from every ref tip (known only when the tips were read): the newest
         # commit that took it out of a file ended its exposure.
         present = (
@@ -158,12 +163,26 @@ def _build(
             locations=_locations(lst, meta),
             in_head=in_head,
             refs=tuple(sorted({r for r, _ in refs_of[fp]})),
-            encoding=first.finding.encoding,
             at_shallow_boundary=first.sha in state.shallow,
             removed=removed,
         )
         out.append(((first.time, first.sha, first.finding.rule_id, fp), finding))
     return out
+
+
+def _newest(
+    git: Git, candidates: set[str], meta: dict[str, tuple[CommitInfo, int]], memo: dict[frozenset[str], str]
+) -> str:
+    """The newest of commits that hold a key. A commit that is an ancestor of another candidate
+    is older whatever its date (commits made within one second, clocks that disagree), so only
+    the candidates no other one descends from are compared by committer time."""
+    known = frozenset(c for c in candidates if c in meta)
+    if known not in memo:
+        heads = set(known)
+        if len(known) > 1:
+            heads = set(git.run("merge-base", "--independent", *sorted(known)).decode("ascii").split()) & known
+        memo[known] = max(heads or known, key=lambda c: (meta[c][1], c))
+    return memo[known]
 
 
 def _locations(lst: list[_Intro], meta: dict[str, tuple[CommitInfo, int]]) -> tuple[Occurrence, ...]:
@@ -173,7 +192,9 @@ def _locations(lst: list[_Intro], meta: dict[str, tuple[CommitInfo, int]]) -> tu
     out = []
     for (path, line, col), i in sorted(best.items()):
         info = meta[i.sha][0]
-        out.append(Occurrence(i.sha, path, line, col, info.author_name, info.author_email, i.blob.decode("ascii")))
+        blob = i.blob.decode("ascii")
+        enc = i.finding.encoding
+        out.append(Occurrence(i.sha, path, line, col, info.author_name, info.author_email, blob, enc))
     return tuple(out)
 
 
@@ -190,8 +211,11 @@ def _dangling(keyed: dict[bytes, tuple[Finding, ...]], seen: set[bytes], known: 
     for lst in by_fp.values():
         lst.sort(key=lambda t: (t[0], t[1].location.line, t[1].location.column))
         f = lst[0][1]
-        locs = tuple(Occurrence("", "", g.location.line, g.location.column, blob=oid.decode("ascii")) for oid, g in lst)
-        out.append(KeyFinding(f.rule_id, f.severity, f.secret, _NO_COMMIT, _NO_COMMIT, locs, False, (), f.encoding))
+        locs = tuple(
+            Occurrence("", "", g.location.line, g.location.column, blob=oid.decode("ascii"), encoding=g.encoding)
+            for oid, g in lst
+        )
+        out.append(KeyFinding(f.rule_id, f.severity, f.secret, _NO_COMMIT, _NO_COMMIT, locs, False, ()))
     return out
 
 
@@ -226,11 +250,12 @@ def _tagged(
         refs = tuple(sorted({ref for _, _, ref, _ in lst}))
         info = CommitInfo("", "", "", "", f"(in no commit: reached directly by {refs[0]})")
         locs = tuple(
-            sorted({Occurrence("", path, g.location.line, g.location.column, blob=oid.decode("ascii"))
-                    for oid, path, _, g in lst},
-                   key=lambda o: (o.path, o.line, o.column, o.blob))
+            sorted({Occurrence("", path, g.location.line, g.location.column, blob=oid.decode("ascii"),
+                               encoding=g.encoding, ref=ref)
+                    for oid, path, ref, g in lst},
+                   key=lambda o: (o.path, o.line, o.column, o.blob, o.ref))
         )  # fmt: skip
-        out.append(KeyFinding(f.rule_id, f.severity, f.secret, info, info, locs, False, refs, f.encoding))
+        out.append(KeyFinding(f.rule_id, f.severity, f.secret, info, info, locs, False, refs))
     return sorted(out, key=lambda k: k.fingerprint), set(places)
 
 

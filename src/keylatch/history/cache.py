@@ -1,9 +1,12 @@
-"""The scanned-blob cache: ids of blobs already scanned and found clean, kept in the git dir.
+"""The scanned-blob cache: ids of blobs already scanned and found clean, kept in the user's
+cache directory, one directory per repository (`history_dir`).
 
 Only clean blobs are remembered (a blob with a key is rescanned every time, so no secret and no
 finding is ever stored). The file name carries a digest of the rules and keylatch's version, so
-changing either starts from scratch. Writing is best effort: a read-only git directory just means
-no cache. Blob ids never change meaning, so a stale entry cannot hide anything.
+changing either starts from scratch. Writing is best effort: a read-only or absent cache
+directory just means no cache. Blob ids never change meaning, so a stale entry cannot hide
+anything. Nothing is written into the scanned repository: auditing someone else's clone leaves
+it as it was (tests/history/test_cache_writes.py).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,8 +26,20 @@ from keylatch.sources import cachekey
 
 log = logging.getLogger(__name__)
 
-_DIR = "keylatch"
 _PURPOSE = "clean-blobs"
+
+
+def history_dir(common_dir: Path, env: Mapping[str, str] | None = None) -> Path:
+    """`$XDG_CACHE_HOME/keylatch/history/<repository>/`, next to the key that signs its files
+    (sources/cachekey.py). A repository is its git directory's real path: two worktrees of one
+    repository share the cache, two clones do not."""
+    real = os.fsencode(os.path.realpath(common_dir))
+    return cachekey.key_path(env).parent / "history" / hashlib.sha256(real).hexdigest()[:32]
+
+
+def make_dir(path: Path) -> None:
+    """Create a cache directory private to this user (OSError when it cannot be)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
 def rules_digest(rules: Sequence[Rule]) -> str:
@@ -63,7 +78,7 @@ class BlobCache:
 
     @classmethod
     def load(cls, common_dir: Path, rules: Sequence[Rule]) -> BlobCache:
-        path = common_dir / _DIR / f"clean-blobs-{rules_digest(rules)}.bin"
+        path = history_dir(common_dir) / f"clean-blobs-{rules_digest(rules)}.bin"
         cache = cls(path)
         try:
             raw = path.read_bytes()
@@ -73,7 +88,7 @@ class BlobCache:
             log.debug("cache unreadable, scanning everything: %s", exc)
             return cache
         # The file is the MAC under this user's key, then the ids (sources/cachekey.py): a cache
-        # that arrived with the git dir (a tarball, a restored CI cache) is not believed.
+        # file this user's keylatch did not write (copied in, a restored CI cache) is not believed.
         key = cachekey.load_key(create=False)
         tag, ids = raw[: cachekey.MAC_SIZE], raw[cachekey.MAC_SIZE :]
         if key is None or len(ids) % 20 or not cachekey.verify(key, _PURPOSE, ids, tag):
@@ -105,7 +120,7 @@ class BlobCache:
             return
         data = cachekey.mac(key, _PURPOSE, data) + data
         try:
-            self.path.parent.mkdir(exist_ok=True)
+            make_dir(self.path.parent)
             # Write then rename: a concurrent or interrupted scan never sees half a file.
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".clean-blobs-")
             try:

@@ -3,7 +3,8 @@
 A second whole-history scan of an unchanged repository needs no `git log` at all: if every ref
 (and every worktree's HEAD) points where it did, the reachable commits are the same, and if the
 same blobs hold keys, the same log lines matter. The entry stores commit ids, paths and blob
-ids, never a secret; it lives next to the blob cache in the git dir and is best effort.
+ids, never a secret; it lives next to the blob cache in the user's cache directory
+(history/cache.py: history_dir) and is best effort.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keylatch.history.cache import history_dir, make_dir
 from keylatch.history.rawlog import Change, CommitChanges, LogDigest
 from keylatch.sources import cachekey
 from keylatch.sources.gitcmd import Git
@@ -44,7 +46,7 @@ class LogCache:
         h = hashlib.sha256(repr((_FORMAT, rules_id, tuple(walk), tuple(shallow))).encode())
         h.update(git.run("for-each-ref", "--format=%(objectname) %(refname)"))
         h.update(git.run("worktree", "list", "--porcelain"))
-        return cls(common_dir / "keylatch" / f"log-{rules_id}.json", h.hexdigest())
+        return cls(history_dir(common_dir) / f"log-{rules_id}.json", h.hexdigest())
 
     def _doc(self) -> dict[str, Any] | None:
         try:
@@ -96,9 +98,9 @@ class LogCache:
             return
         doc["mac"] = cachekey.mac(key, _PURPOSE, _signed(doc)).hex()
         try:
-            self.path.parent.mkdir(exist_ok=True)
+            make_dir(self.path.parent)
             # Write then rename, and never leave the temporary file: an interrupted or failed
-            # write must neither show half a document nor litter the git dir.
+            # write must neither show half a document nor litter the cache directory.
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".log-")
             try:
                 with os.fdopen(fd, "w", encoding="ascii") as fh:

@@ -32,6 +32,11 @@ class Occurrence:
     author_name: str = ""
     author_email: str = ""
     blob: str = ""
+    # How the key is written here: "" as is, "base64", "utf-16" (engine.py). Per place: the same
+    # key can be plain in one file and encoded in another.
+    encoding: str = ""
+    # For a key in no commit, the ref that reaches its blob or tree directly (a tag on a blob).
+    ref: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +45,12 @@ class KeyFinding:
     severity: Severity
     secret: Secret
     introduced: CommitInfo  # the earliest commit (committer time) that introduced the key
-    last_seen: CommitInfo  # the newest commit known to contain it
+    # The newest commit that still contains it: HEAD when the key is in HEAD, else the newest of
+    # the ref tips holding it and the last commits before each removal.
+    last_seen: CommitInfo
     locations: tuple[Occurrence, ...]  # sorted by path, line, column, commit
     in_head: bool
     refs: tuple[str, ...]  # refs from which an introducing commit is reachable
-    encoding: str = ""  # "base64" when found inside a base64 value
     # True when the earliest introduction is a shallow clone's boundary commit: the key may be
     # older, and that commit is not known to be its author.
     at_shallow_boundary: bool = False
@@ -55,6 +61,11 @@ class KeyFinding:
     @property
     def fingerprint(self) -> str:
         return self.secret.fingerprint
+
+    @property
+    def encodings(self) -> tuple[str, ...]:
+        """The encodings its places use ("" for as written), sorted."""
+        return tuple(sorted({o.encoding for o in self.locations}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +81,8 @@ class HistoryResult:
     lfs_pointers: int = 0  # LFS pointer files: the pointer was scanned, the content lives elsewhere
     shallow_boundary: tuple[str, ...] = ()  # history before these commits is missing
     unreachable_included: bool = False
+    # Checked-out submodules scanned as repositories of their own (--recurse-submodules).
+    submodules: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:

@@ -29,7 +29,9 @@ def checked_out(root: Path) -> list[str]:
 
 def combine(outer: HistoryResult, inner: HistoryResult, prefix: str) -> HistoryResult:
     moved = tuple(
-        dataclasses.replace(k, locations=tuple(dataclasses.replace(o, path=prefix + o.path) for o in k.locations))
+        dataclasses.replace(
+            k, locations=tuple(dataclasses.replace(o, path=prefix + o.path if o.path else o.path) for o in k.locations)
+        )
         for k in inner.findings
     )
     return dataclasses.replace(
@@ -44,4 +46,5 @@ def combine(outer: HistoryResult, inner: HistoryResult, prefix: str) -> HistoryR
         gitlinks=outer.gitlinks + inner.gitlinks,
         lfs_pointers=outer.lfs_pointers + inner.lfs_pointers,
         shallow_boundary=outer.shallow_boundary + inner.shallow_boundary,
+        submodules=(*outer.submodules, prefix.rstrip("/"), *inner.submodules),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from keylatch.model import Finding
 
@@ -15,11 +15,12 @@ FORMATS = ("text", "json", "sarif", "github")
 
 def render(
     fmt: str, findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False,
-    notices: Sequence[Notice] = (), skipped: int = 0,
+    notices: Sequence[Notice] = (), skipped: int = 0, line_of: Callable[[Finding], bytes | None] | None = None,
 ) -> str:  # fmt: skip
     """`notices` (report/notice.py) go into json, sarif and github; the text report leaves them to
     the caller, which prints them on stderr. `skipped`: entries not scanned because they are not
-    regular files (the text summary says so)."""
+    regular files (the text summary says so). `line_of`: a finding's line read again, for SARIF's
+    UTF-16 columns (report/sarif.py)."""
     # Imported on demand: the hook path renders text only.
     if fmt == "json":
         from keylatch.report import json_report
@@ -28,7 +29,7 @@ def render(
     if fmt == "sarif":
         from keylatch.report import sarif
 
-        return sarif.render(findings, reveal=reveal, notices=notices)
+        return sarif.render(findings, reveal=reveal, notices=notices, line_of=line_of)
     if fmt == "github":
         from keylatch.report import github
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from keylatch.model import Finding, Severity
+from keylatch.report.labels import encoding_label, no_file_place
 from keylatch.report.notice import Notice
+from keylatch.report.text import summary_line
 from keylatch.report.untrusted import PATH_LIMIT, for_terminal
 
 _COMMAND = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice"}
@@ -39,16 +41,22 @@ def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequen
     for f in ordered:
         loc = f.location
         shown = f.secret.value if reveal else f.secret.redacted
-        where = f" in commit {loc.commit[:12]}" if loc.commit else ""
-        enc = " (base64-encoded)" if f.encoding else ""
-        path = _prop(for_terminal(loc.path, PATH_LIMIT))
-        props = f"file={path},line={loc.line},col={loc.column},title={_prop(f'keylatch {f.rule_id}')}"
+        enc = f" ({encoding_label(f.encoding)})" if f.encoding else ""
+        title = _prop(f"keylatch {f.rule_id}")
+        if loc.path:
+            where = f" in commit {loc.commit[:12]}" if loc.commit else ""
+            path = _prop(for_terminal(loc.path, PATH_LIMIT))
+            props = f"file={path},line={loc.line},col={loc.column},title={title}"
+        else:
+            # In no file (a commit message, a tagged blob): an annotation without `file=` shows
+            # on the run's summary; an empty `file=` would point at nothing.
+            where = f" in the {for_terminal(no_file_place(loc.commit, loc.blob, loc.ref))}, line {loc.line}"
+            props = f"title={title}"
         verdict = f" Verdict: {f.verified.verdict.label} ({f.verified.reason})." if f.verified else ""
         message = (
             f"{f.severity.value} {f.rule_id}{enc}: {shown} (sha256:{f.fingerprint[:12]}){where}.{verdict} "
             "Revoke the key, then remove it; see the keylatch README for baselines and allow comments."
         )
         lines.append(f"::{_COMMAND[f.severity]} {props}::{_data(message)}")
-    n = len(findings)
-    lines.append(f"keylatch: {n} key{'s' if n != 1 else ''} found" if n else "keylatch: no keys found")
+    lines.append(summary_line(findings))
     return "\n".join(lines) + "\n"

@@ -19,18 +19,27 @@ from keylatch.model import KeyCheck
 from keylatch.report.exposure import as_dict, by_urgency, expose, exposures
 from keylatch.report.exposure import text_lines as exposure_lines
 from keylatch.report.json_report import verification_dict
+from keylatch.report.labels import counted, encoding_label, no_file_place
 from keylatch.report.text import verdict_text
 from keylatch.report.untrusted import PATH_LIMIT, for_data, for_terminal
 from keylatch.rules import rule_by_id
 
-SCHEMA_VERSION = 1
+# 2: `encoding` moved from the key to each of its `locations` (one key can be plain in one place
+# and encoded in another); locations gained `ref` (a key reached by a tag, in no commit).
+SCHEMA_VERSION = 2
 Verdicts = Mapping[str, KeyCheck]
 _NONE: Verdicts = MappingProxyType({})
 
 
 def summary(result: HistoryResult) -> str:
     n = len(result.findings)
-    keys = "no keys" if n == 0 else f"{n} key{'s' if n != 1 else ''}"
+    places = sum(len(k.locations) for k in result.findings)
+    if n == 0:
+        keys = "no keys"
+    elif places == n:
+        keys = counted(n, "key")
+    else:  # distinct keys, and the places commits put them
+        keys = f"{counted(n, 'distinct key')} at {places} places,"
     parts = [
         f"keylatch: {keys} found in history; {result.commits} commits,",
         f"{result.blobs} blobs ({result.bytes / 1e6:.1f} MB) scanned",
@@ -48,7 +57,12 @@ def notes(result: HistoryResult) -> list[str]:
         out.append(f"shallow clone: history before {', '.join(s[:12] for s in result.shallow_boundary)} is missing")
     if result.missing_blobs:
         out.append(f"partial clone: {result.missing_blobs} blobs not present locally, not scanned")
-    if result.gitlinks:
+    if result.gitlinks and result.submodules:
+        out.append(
+            f"{result.gitlinks} submodule commits recorded; checked-out submodules scanned as repositories of their "
+            f"own ({', '.join(map(for_terminal, result.submodules))}), others not scanned"
+        )
+    elif result.gitlinks:
         out.append(f"{result.gitlinks} submodule commits skipped (use --recurse-submodules for checked-out ones)")
     if result.lfs_pointers:
         out.append(f"{result.lfs_pointers} LFS pointer files: their content lives on the LFS server, not scanned")
@@ -70,16 +84,22 @@ def render_text(
     # Most urgent first: live admin keys, live published, live local, unknown, revoked.
     for k in by_urgency(result.findings, verdicts, ex):
         secret = k.secret.value if reveal else k.secret.redacted
-        enc = f" ({k.encoding}-encoded)" if k.encoding else ""
         checked = verdict_text(verdicts.get(k.fingerprint))
-        lines.append(f"{k.severity.value} {k.rule_id}{enc} {secret} sha256:{k.fingerprint[:12]}{checked}")
+        lines.append(f"{k.severity.value} {k.rule_id} {secret} sha256:{k.fingerprint[:12]}{checked}")
         boundary = " (shallow boundary: may be older)" if k.at_shallow_boundary else ""
         lines.append(f"  introduced {_commit_text(k.introduced)}{boundary}")
         for o in k.locations:
-            where = f"{for_terminal(o.path, PATH_LIMIT)}:{o.line}:{o.column}" if o.path else f"line {o.line}:{o.column}"
+            enc = f" ({encoding_label(o.encoding)})" if o.encoding else ""
+            if o.path:
+                where = f"{for_terminal(o.path, PATH_LIMIT)}:{o.line}:{o.column}"
+            else:
+                where = f"{for_terminal(no_file_place(o.commit, o.blob, o.ref))} line {o.line}:{o.column}"
             author = for_terminal(o.author_name)
-            by = f" {o.commit[:12]} {author}" if o.commit else f" (blob {o.blob[:12]}, in no commit)"
-            lines.append(f"  at {where}{by}")
+            if o.commit:
+                by = f" {o.commit[:12]} {author}"
+            else:
+                by = f" (blob {o.blob[:12]}, in no commit)" if o.path else ""
+            lines.append(f"  at {where}{enc}{by}")
         if k.last_seen.sha:
             lines.append(f"  last seen {_commit_text(k.last_seen)}")
         refs = ", ".join(map(for_terminal, k.refs)) or "(none)"
@@ -112,7 +132,6 @@ def finding_dict(
         "severity": k.severity.value,
         "secret": k.secret.value if reveal else k.secret.redacted,
         "fingerprint": k.fingerprint,
-        "encoding": k.encoding or None,
         "introduced": _commit_dict(k.introduced),
         "last_seen": _commit_dict(k.last_seen),
         "locations": [
@@ -124,6 +143,8 @@ def finding_dict(
                 "author_name": for_data(o.author_name) or None,
                 "author_email": for_data(o.author_email) or None,
                 "blob": o.blob,
+                "encoding": o.encoding or None,
+                "ref": for_data(o.ref) or None,
             }
             for o in k.locations
         ],

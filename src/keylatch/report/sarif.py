@@ -8,19 +8,28 @@ docs.github.com "SARIF support for code scanning"; tests validate against the OA
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
 from keylatch import __version__
-from keylatch.model import Finding, Severity
+from keylatch.model import Finding, Location, Severity
+from keylatch.report.labels import encoding_label, no_file_place
 from keylatch.report.notice import ALLOWED_BY_COMMENT, Notice
 from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.rules import DEFAULT_RULES, Rule, rule_by_id
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT = "keylatchKeyHash/v1"
+# GitHub code scanning counts columns in UTF-16 code units (its default `columnKind`), and so
+# do the regions here: a line with `é` or an emoji before the key moves the column.
+COLUMN_KIND = "utf16CodeUnits"
+
+# The bytes of the line a finding is on (without its newline), or None when the command cannot
+# read it again (standard input): the region then gives the line only.
+LineOf = Callable[[Finding], bytes | None]
 
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note"}
 # GitHub maps security-severity to critical (>= 9.0), high (>= 7.0), medium (>= 4.0), low.
@@ -57,38 +66,80 @@ def _rule(rule: Rule) -> dict[str, Any]:
     return out
 
 
-def _result(f: Finding, index: int, reveal: bool) -> dict[str, Any]:
+def _units(prefix: bytes) -> int:
+    """UTF-16 code units of `prefix`, decoded as the engine reads text (UTF-8, bad bytes one each)."""
+    return len(prefix.decode("utf-8", "replace").encode("utf-16-le")) // 2
+
+
+def _region(f: Finding, line_of: LineOf | None) -> dict[str, Any]:
+    """startLine, and the columns in UTF-16 code units when they are known for sure."""
+    loc = f.location
+    region: dict[str, Any] = {"startLine": loc.line}
+    if f.encoding == "utf-16":
+        # Found in UTF-16 text: the engine counted its column in characters of the decoded line.
+        region.update(startColumn=loc.column, endLine=loc.line, endColumn=loc.column + (f.span[1] - f.span[0]) // 2)
+        return region
+    raw = line_of(f) if line_of is not None else None
+    start = loc.column - 1  # a byte offset into the line
+    if raw is None or start > len(raw):
+        return region
+    column = _units(raw[:start]) + 1
+    if f.encoding:  # the column of the encoded value: its end is not the key's
+        region["startColumn"] = column
+        return region
+    key = raw[start : start + f.span[1] - f.span[0]]
+    if hashlib.sha256(key).hexdigest() != f.fingerprint:  # the file changed since the scan
+        return region
+    region.update(startColumn=column, endLine=loc.line, endColumn=column + _units(key))
+    return region
+
+
+def _place(loc: Location, region: dict[str, Any]) -> dict[str, Any]:
+    """A file's physical location; a key in no file (a commit's message, a blob a tag reaches)
+    gets a logical location naming the commit or the ref instead of an empty `uri`."""
+    if loc.path:
+        return {
+            "physicalLocation": {
+                "artifactLocation": {"uri": quote(for_data(loc.path, PATH_LIMIT), safe="/"), "uriBaseId": "%SRCROOT%"},
+                "region": region,
+            }
+        }
+    if loc.commit:
+        logical = {"name": "message", "fullyQualifiedName": f"commit/{loc.commit}/message", "kind": "object"}
+    else:
+        name = for_data(loc.ref) if loc.ref else f"blob/{loc.blob or ''}"
+        logical = {"name": name, "fullyQualifiedName": f"{name}/{loc.blob or ''}", "kind": "resource"}
+    return {
+        "logicalLocations": [logical],
+        "message": {"text": f"{for_data(no_file_place(loc.commit, loc.blob, loc.ref))}, line {loc.line}"},
+    }
+
+
+def _result(f: Finding, index: int, reveal: bool, line_of: LineOf | None) -> dict[str, Any]:
     loc = f.location
     shown = f.secret.value if reveal else f.secret.redacted
-    where = f" in commit {loc.commit[:12]}" if loc.commit else ""
-    enc = " (base64-encoded)" if f.encoding else ""
+    if loc.path:
+        where = f" in commit {loc.commit[:12]}" if loc.commit else ""
+    else:
+        where = f" in the {for_data(no_file_place(loc.commit, loc.blob, loc.ref))}, line {loc.line}"
+    enc = f" ({encoding_label(f.encoding)})" if f.encoding else ""
     verdict = f". Verdict: {f.verified.verdict.label} ({f.verified.reason})" if f.verified else ""
     text = f"{rule_by_id(f.rule_id).description}{enc}: {shown} (sha256:{f.fingerprint[:12]}){where}{verdict}"
-    region: dict[str, Any] = {"startLine": loc.line, "startColumn": loc.column}
-    if not f.encoding and f.span[1] > f.span[0]:
-        region["endLine"] = loc.line
-        region["endColumn"] = loc.column + f.span[1] - f.span[0]
     result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": index,
         "level": _LEVEL[f.severity],
         "message": {"text": text},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {
-                        "uri": quote(for_data(loc.path, PATH_LIMIT), safe="/"),
-                        "uriBaseId": "%SRCROOT%",
-                    },
-                    "region": region,
-                }
-            }
-        ],
+        "locations": [_place(loc, _region(f, line_of))],
         "partialFingerprints": {FINGERPRINT: f.fingerprint},
     }
     props: dict[str, Any] = {"severity": f.severity.value}
     if loc.commit:
         props["commit"] = loc.commit
+    if loc.ref:
+        props["ref"] = for_data(loc.ref)
+    if loc.blob and not loc.path:
+        props["blob"] = loc.blob
     if f.encoding:
         props["encoding"] = f.encoding
     if f.verified:
@@ -124,7 +175,11 @@ def _invocation(notices: Sequence[Notice]) -> dict[str, Any]:
     return out
 
 
-def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequence[Notice] = ()) -> str:
+def render(
+    findings: Sequence[Finding], *, reveal: bool = False, notices: Sequence[Notice] = (), line_of: LineOf | None = None
+) -> str:
+    """`line_of` reads a finding's line again, for its columns (COLUMN_KIND); without it, or
+    when the line no longer holds the key, a region names the line only."""
     index = {r.id: i for i, r in enumerate(DEFAULT_RULES)}
     ordered = sorted(
         findings,
@@ -143,7 +198,8 @@ def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequen
                         "rules": [_rule(r) for r in DEFAULT_RULES],
                     }
                 },
-                "results": [_result(f, index[f.rule_id], reveal) for f in ordered],
+                "columnKind": COLUMN_KIND,
+                "results": [_result(f, index[f.rule_id], reveal, line_of) for f in ordered],
             }
         ],
     }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from keylatch.model import Finding, KeyCheck, Severity
+from keylatch.model import Finding, KeyCheck, Location, Severity
+from keylatch.report.labels import encoding_label, found_summary, no_file_place
 from keylatch.report.untrusted import PATH_LIMIT, for_terminal
 
 _COLOURS = {
@@ -33,27 +34,32 @@ def by_urgency(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: f.verified.verdict.rank if f.verified else 0)
 
 
+def place_text(loc: Location) -> str:
+    """`commit:path:line:col`, or for a key in no file, which commit message or blob."""
+    if not loc.path:
+        return f"{for_terminal(no_file_place(loc.commit, loc.blob, loc.ref))}:{loc.line}:{loc.column}"
+    where = f"{for_terminal(loc.path, PATH_LIMIT)}:{loc.line}:{loc.column}"
+    return f"{loc.commit[:12]}:{where}" if loc.commit else where
+
+
+def summary_line(findings: Sequence[Finding]) -> str:
+    """Distinct keys, the places they are at, and the files (or commit messages) holding them."""
+    places = [(f.location.path, f.location.commit or "", f.location.blob or "") for f in findings]
+    return found_summary([f.fingerprint for f in findings], places)
+
+
 def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False, skipped: int = 0) -> str:
     lines = []
     for f in by_urgency(findings):
-        loc = f.location
-        where = f"{for_terminal(loc.path, PATH_LIMIT)}:{loc.line}:{loc.column}"
-        if loc.commit:
-            where = f"{loc.commit[:12]}:{where}"
         sev = f.severity.value
         if colour:
             sev = f"{_COLOURS[f.severity]}{sev}{_RESET}"
-        enc = f" ({f.encoding}-encoded)" if f.encoding else ""
+        enc = f" ({encoding_label(f.encoding)})" if f.encoding else ""
         lines.append(
-            f"{where}: {sev} {f.rule_id}{enc} {secret_text(f, reveal)} sha256:{f.fingerprint[:12]}"
+            f"{place_text(f.location)}: {sev} {f.rule_id}{enc} {secret_text(f, reveal)} sha256:{f.fingerprint[:12]}"
             + verdict_text(f.verified)
         )
-    files = len({f.location.path for f in findings})
-    if findings:
-        noun = "key" if len(findings) == 1 else "keys"
-        summary = f"keylatch: {len(findings)} {noun} found in {files} file{'s' if files != 1 else ''}"
-    else:
-        summary = "keylatch: no keys found"
+    summary = summary_line(findings)
     if skipped:  # FIFOs, sockets, devices, symlinks in a walked directory: not opened
         summary += f"; skipped {skipped} non-regular entr{'ies' if skipped != 1 else 'y'}"
     lines.append(summary)

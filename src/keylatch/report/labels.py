@@ -1,0 +1,55 @@
+"""Words every report uses for one finding: how its key was written, and where it is when it is
+in no file. Imports nothing, so the hook's text (hook_text.py) can use it on a clean commit.
+
+An encoding belongs to one occurrence: the same key can be written plainly in `.env` and
+base64-encoded in a Kubernetes secret, and each place says which.
+"""
+
+from __future__ import annotations
+
+# engine.py's `Finding.encoding` values, in a user's words.
+_ENCODINGS = {"base64": "base64-encoded", "utf-16": "UTF-16-encoded"}
+
+
+def encoding_label(encoding: str | None) -> str:
+    """`base64-encoded`, `UTF-16-encoded`, or "" for a key found as written."""
+    if not encoding:
+        return ""
+    return _ENCODINGS.get(encoding, f"{encoding}-encoded")
+
+
+def no_file_place(commit: str | None, blob: str | None, ref: str | None = None) -> str:
+    """Where a key in no file is: a commit's message, or a blob reached only by a ref (a tag on a
+    blob) or by nothing. Only for locations whose path is empty."""
+    if commit:
+        return f"message of commit {commit[:12]}"
+    if ref:
+        return f"blob {blob[:12] if blob else '?'} reached by {ref}"
+    if blob:
+        return f"blob {blob[:12]}, in no commit"
+    return "no file"
+
+
+def counted(n: int, noun: str, plural: str = "") -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def found_summary(fingerprints: list[str], places: list[tuple[str, str, str]]) -> str:
+    """`keylatch: 5 distinct keys found at 11 places in 10 files`: keys are distinct keys (one
+    written twice is one key), places are where they are. `places` holds (path, commit, blob) per
+    finding; a place with no path is a commit's message (commit set) or a blob in no file.
+
+    When every key is at exactly one place the places need no count of their own:
+    `keylatch: 1 key found in 1 file`.
+    """
+    if not places:
+        return "keylatch: no keys found"
+    keys = len(set(fingerprints))
+    files = len({p for p, _, _ in places if p})
+    messages = len({c for p, c, _ in places if not p and c})
+    blobs = len({b for p, c, b in places if not p and not c})
+    where = [counted(n, noun) for n, noun in ((files, "file"), (messages, "commit message"), (blobs, "blob")) if n]
+    scope = " and ".join(where)
+    if keys == len(places):
+        return f"keylatch: {counted(keys, 'key')} found in {scope}"
+    return f"keylatch: {counted(keys, 'distinct key')} found at {len(places)} places in {scope}"
