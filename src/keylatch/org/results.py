@@ -119,7 +119,7 @@ def write(out: Path, repo: PlannedRepo, result: RepoResult) -> Path:
     path = out / file_name(repo)
     doc = {"format": FORMAT, **_plain(result)}
     data = json.dumps(doc, indent=1, sort_keys=True).encode("utf-8") + b"\n"
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-", suffix=SUFFIX)
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-", suffix=".partial")  # never *SUFFIX
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
