@@ -62,7 +62,8 @@ def mirror(repo: PlannedRepo, keep: Path | None) -> Iterator[Path]:
     if keep is not None:
         dest = keep / (slug(repo.repository) + ".git")
         if (dest / "HEAD").is_file():
-            _run(Git(dest, config=config), repo, "fetch", "--prune", "--quiet", "origin")
+            # From the plan's URL, not the one the mirror was cloned from: a renamed repository moves.
+            _run(Git(dest, config=config), repo, "fetch", "--prune", "--quiet", "--", repo.clone_url, "+refs/*:refs/*")
         else:
             _clone(config, repo, dest)
         yield dest
