@@ -13,6 +13,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "history",
     "revoke",
     "remediate",
+    "org",
     "detect_secrets",
     "staged",
     "pre_push",

@@ -1,0 +1,64 @@
+"""From a source (GitHub owner, GitLab group, list file) to the sorted plan.
+
+Listing, then filters, then one `git ls-remote` per repository for its default branch and head
+(a few at a time): git answers with the same credentials a clone will use, costs no API quota,
+and works for a list of plain URLs alike. A repository whose head cannot be read is still
+planned (head ""), so `org scan` records why it fails instead of the plan dropping it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from keylatch.errors import ScanError, UsageError
+from keylatch.org import github, gitlab
+from keylatch.org.api import Api, check_api_url
+from keylatch.org.fetch import remote_head
+from keylatch.org.plan import Filters, Listed, PlannedRepo, ordered
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    kind: str  # "github", "gitlab" or "repos"
+    name: str  # owner or group
+    list_file: Path | None = None
+    api_url: str | None = None
+    max_wait: float = 900.0
+
+
+def listed(source: Source, env: Mapping[str, str]) -> Iterable[Listed]:
+    if source.kind == "repos":
+        from keylatch.org.listfile import read_list
+
+        assert source.list_file is not None
+        return list(read_list(source.list_file))
+    host = github if source.kind == "github" else gitlab
+    default = env.get("GITHUB_API_URL") if source.kind == "github" else env.get("CI_API_V4_URL")
+    url = check_api_url(source.api_url or default or host.DEFAULT_URL, "--api-url")
+    token = env.get(host.TOKEN_ENV, "")
+    name = "GitHub" if source.kind == "github" else "GitLab"
+    api = Api(name, url, host.auth_header(token), host.TOKEN_ENV, max_wait=source.max_wait)
+    return list(host.list_repositories(api, source.name))
+
+
+def make_plan(source: Source, filters: Filters, env: Mapping[str, str], jobs: int = 8) -> tuple[PlannedRepo, ...]:
+    if source.max_wait < 0:
+        raise UsageError("--max-wait cannot be negative")
+    kept = [r for r in listed(source, env) if r.repository and r.clone_url and filters.keep(r)]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return ordered(pool.map(_planned, kept))
+
+
+def _planned(repo: Listed) -> PlannedRepo:
+    try:
+        branch, head = remote_head(repo.clone_url, repo.auth)
+    except ScanError as exc:
+        log.warning("%s: cannot read its head (the scan will retry): %s", repo.repository, exc)
+        branch = head = ""
+    return PlannedRepo(repo.repository, repo.clone_url, repo.default_branch or branch, head, repo.size, repo.auth)

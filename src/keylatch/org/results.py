@@ -1,0 +1,155 @@
+"""One result file per repository and head commit: what `org scan` writes and `org merge` reads.
+
+A file is written whole or not at all (a temporary file in the same directory, then rename), so a
+killed worker leaves no half result and a rerun skips every repository that has one. A repository
+that could not be cloned or scanned gets a `failed` record with its reason; a rerun tries it again.
+Nothing here holds a key: fingerprints (sha256) and redacted forms only, and every string that
+came from the repository (paths, names, commit summaries) passes through report.untrusted.for_data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from keylatch.errors import ScanError
+from keylatch.history.model import CommitInfo, HistoryResult, KeyFinding
+from keylatch.org.fetch import slug
+from keylatch.org.plan import PlannedRepo
+from keylatch.report.untrusted import PATH_LIMIT, for_data
+
+FORMAT = "keylatch-org-result/1"
+SUFFIX = ".result.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    commit: str
+    path: str
+    line: int
+    column: int
+    blob: str
+
+
+@dataclass(frozen=True, slots=True)
+class RepoKey:
+    """A key in one repository: its fingerprint and redacted form, never its value."""
+
+    fingerprint: str
+    redacted: str
+    rule_id: str
+    severity: str
+    encoding: str
+    in_head: bool
+    introduced: str  # commit
+    introduced_date: str
+    removed: str  # the commit that removed it from every ref, "" when still present
+    places: tuple[Place, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RepoResult:
+    repository: str
+    clone_url: str
+    planned_head: str
+    status: str  # "ok" or "failed"
+    auth: str = ""  # which token a clone may use (plan.py), for `merge --verify`
+    reason: str = ""
+    head: str = ""
+    commits: int = 0
+    keys: tuple[RepoKey, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return self.status != "ok"
+
+
+def file_name(repo: PlannedRepo) -> str:
+    # The digest keeps names apart that slug() maps alike (`a+b`, `a_b`).
+    digest = hashlib.sha256(repo.repository.encode("utf-8")).hexdigest()[:8]
+    return f"{slug(repo.repository)}-{digest}.{repo.head[:12] or 'nohead'}{SUFFIX}"
+
+
+def from_history(repo: PlannedRepo, head: str, result: HistoryResult) -> RepoResult:
+    keys = tuple(_key(k) for k in result.findings)
+    return RepoResult(
+        repo.repository, repo.clone_url, repo.head, "ok", repo.auth, head=head, commits=result.commits, keys=keys
+    )
+
+
+def failure(repo: PlannedRepo, reason: str) -> RepoResult:
+    return RepoResult(repo.repository, repo.clone_url, repo.head, "failed", repo.auth, reason=for_data(reason))
+
+
+def _key(k: KeyFinding) -> RepoKey:
+    places = tuple(Place(o.commit, for_data(o.path, limit=PATH_LIMIT), o.line, o.column, o.blob) for o in k.locations)
+    return RepoKey(
+        fingerprint=k.fingerprint,
+        redacted=k.secret.redacted,
+        rule_id=k.rule_id,
+        severity=k.severity.value,
+        encoding=k.encoding,
+        in_head=k.in_head,
+        introduced=k.introduced.sha,
+        introduced_date=k.introduced.date,
+        removed=_sha(k.removed),
+        places=places,
+    )
+
+
+def _sha(c: CommitInfo | None) -> str:
+    return c.sha if c is not None else ""
+
+
+def done(out: Path, repo: PlannedRepo) -> bool:
+    """True when `out` holds a successful result for this repository at this head."""
+    path = out / file_name(repo)
+    try:
+        return load(path).status == "ok"
+    except ScanError:
+        return False
+
+
+def write(out: Path, repo: PlannedRepo, result: RepoResult) -> Path:
+    path = out / file_name(repo)
+    doc = {"format": FORMAT, **_plain(result)}
+    data = json.dumps(doc, indent=1, sort_keys=True).encode("utf-8") + b"\n"
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-", suffix=".partial")  # never *SUFFIX
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load(path: Path) -> RepoResult:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} file")
+        keys = tuple(RepoKey(**{**k, "places": tuple(Place(**p) for p in k["places"])}) for k in doc.get("keys", ()))
+        fields = {
+            n: doc[n]
+            for n in ("repository", "clone_url", "planned_head", "status", "auth", "reason", "head", "commits")
+        }
+        return RepoResult(**fields, keys=keys)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScanError(f"cannot read result {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ScanError(f"{path} is not a keylatch org result ({type(exc).__name__}: {exc})") from None
+
+
+def _plain(result: RepoResult) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(result)

@@ -1,0 +1,87 @@
+"""`keylatch org merge`: one report over every repository, SARIF per repository, `--verify` once per key."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from keylatch.rules.synthetic import make_key
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.openai_emulator import emulator
+from tests.helpers.orgrepos import SHARED, build
+from tests.helpers.run import RunKeylatch
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "sarif-schema-2.1.0.json").read_text())
+UNIQUE = ("sk-proj-", 60)
+
+
+@pytest.fixture
+def scanned(keylatch: RunKeylatch, make_repo: Callable[..., GitRepo], tmp_path: Path) -> Path:
+    urls = build(make_repo, ["a", "b", "c", "d"], {"a": [SHARED], "b": [SHARED], "c": [SHARED, UNIQUE]})
+    missing = (tmp_path / "hosted" / "never").as_uri()
+    listing = tmp_path / "repos.txt"
+    listing.write_text("".join(u + "\n" for u in urls.values()))
+    keylatch("org", "plan", "--repos", str(listing), "-o", str(tmp_path / "plan.jsonl"))
+    res = keylatch("org", "scan", str(tmp_path / "plan.jsonl"), "--out", str(tmp_path / "out"),
+                   "--keep-clones", str(tmp_path / "clones"))  # fmt: skip
+    assert res.code == 1, res.err
+    with (tmp_path / "plan.jsonl").open("a") as fh:  # a repository the scan never reached
+        entry = {"auth": "", "clone_url": missing, "default_branch": "", "head": "", "repository": "zz/never"}
+        fh.write(json.dumps(entry | {"size": 0}) + "\n")
+    return tmp_path
+
+
+def test_sarif_has_one_run_per_repository_and_says_which_were_not_scanned(keylatch: RunKeylatch, scanned: Path) -> None:
+    res = keylatch("org", "merge", str(scanned / "out"), "--plan", str(scanned / "plan.jsonl"), "-f", "sarif")
+    assert res.code == 3
+    doc = json.loads(res.out)
+    jsonschema.validate(doc, SCHEMA)
+    runs = {r["automationDetails"]["id"].rsplit("/", 1)[-1]: r for r in doc["runs"]}
+    assert sorted(runs) == ["a", "b", "c", "d", "never"]
+    assert [len(runs[n]["results"]) for n in "abcd"] == [1, 1, 2, 0]
+    assert runs["never"]["invocations"][0]["executionSuccessful"] is False
+    fingerprints = {r["partialFingerprints"]["keylatchKeyHash/v1"] for n in "abc" for r in runs[n]["results"]}
+    assert len(fingerprints) == 2
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["kept-mirrors", "fresh-clone"])
+def test_verify_asks_once_per_key_for_the_whole_organisation(keylatch: RunKeylatch, scanned: Path, kept: bool) -> None:
+    shared, unique = make_key(*SHARED[:1], seed=SHARED[1]), make_key(UNIQUE[0], seed=UNIQUE[1])
+    clones = ("--clones", str(scanned / "clones")) if kept else ()
+    with emulator() as api:
+        api.answer(shared, "revoked")
+        api.answer(unique, "live")
+        res = keylatch("org", "merge", str(scanned / "out"), "-f", "json", "--verify", "--verify-url", api.url,
+                       "--no-verify-cache", *clones)  # fmt: skip
+        assert len(api.seen(shared)) == 1 and len(api.seen(unique)) == 1
+    assert res.code == 1, res.err  # complete: the plan the scan copied has no zz/never
+    keys = json.loads(res.out)["keys"]
+    assert [k["verification"]["verdict"] for k in keys] == ["live", "revoked"]  # live first, though not shared
+    assert keys[1]["shared_across_repositories"] and len(keys[1]["repositories"]) == 3
+
+
+def test_text_ranks_by_urgency_and_counts(keylatch: RunKeylatch, scanned: Path) -> None:
+    res = keylatch("org", "merge", str(scanned / "out"))
+    assert res.code == 1
+    lines = res.out.splitlines()
+    # Still present in two of its three repositories (b removed it) ranks before the key c holds alone.
+    assert "shared across repositories" in lines[1]
+    assert lines[-1] == "2 distinct key(s) (1 shared across repositories) in 4 repositories scanned"
+
+
+def test_fail_on_verdict_live_needs_verify(keylatch: RunKeylatch, scanned: Path) -> None:
+    res = keylatch("org", "merge", str(scanned / "out"), "--fail-on-verdict", "live")
+    assert res.code == 2 and "needs --verify" in res.err
+
+
+def test_not_a_results_directory(keylatch: RunKeylatch, tmp_path: Path) -> None:
+    res = keylatch("org", "merge", str(tmp_path / "nowhere"))
+    assert res.code == 2 and "not a directory" in res.err
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "x.result.json").write_text("{}")
+    res = keylatch("org", "merge", str(tmp_path / "out"))
+    assert res.code == 3 and "is not a keylatch org result" in res.err
