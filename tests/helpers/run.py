@@ -146,9 +146,9 @@ def _library_logs() -> Iterator[None]:
     try:
         yield
     finally:
-        for handler in logging.getLogger("detect-secrets").handlers:
-            if isinstance(handler, logging.StreamHandler) and sys.__stderr__ is not None:
-                handler.setStream(sys.__stderr__)
+        for after in logging.getLogger("detect-secrets").handlers:
+            if isinstance(after, logging.StreamHandler) and sys.__stderr__ is not None:
+                after.setStream(sys.__stderr__)
 
 
 @contextmanager
