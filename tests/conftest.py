@@ -168,13 +168,6 @@ def make_repo(tmp_path: Path, home: Path) -> Callable[..., GitRepo]:
     return make
 
 
-# Commands that always run as a child process, whoever asks: detect-secrets scans with a
-# multiprocessing pool, and a pool forked from the test process deadlocked (a worker blocked on
-# the pool's queue lock; seen in test_detect_secrets_hostile.py). Its settings singleton is
-# module-level state the test process should not carry either.
-OWN_PROCESS = ("detect-secrets",)
-
-
 def _runner(home: Path, tmp_path: Path, request: pytest.FixtureRequest, process: bool) -> RunKeylatch:
     seen = request.node.stash.setdefault(SEEN, [])
     may_reveal = request.node.get_closest_marker("prints_secrets") is not None
@@ -190,7 +183,7 @@ def _runner(home: Path, tmp_path: Path, request: pytest.FixtureRequest, process:
         if env:
             full_env.update(env)
         before = snapshot(tmp_path)
-        how = in_subprocess if process or (args and args[0] in OWN_PROCESS) else in_process
+        how = in_subprocess if process else in_process
         result = how(args, cwd, full_env, input)
         if may_reveal and any(a in REVEALING for a in args):
             request.node.stash[REVEALED] = True

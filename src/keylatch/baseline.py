@@ -9,9 +9,9 @@ API:
     known = import_detect_secrets(Path(".secrets.baseline"))    # hashed_secret = SHA-1 of the key
 
 An entry matches a finding when its rule id is the finding's (or `*`) and its `fingerprint` is the
-sha256 of the key (`Secret.fingerprint`) or its `sha1` is one of `Secret.sha1_hashes` (only for
-entries imported from detect-secrets, which hashes the whole key or, in its OpenAIDetector, the key
-cut 20 characters after the marker). A detect-secrets entry for a longer string that merely
+sha256 of the key (`Secret.fingerprint`) or its `sha1` is one of `detect_secrets_hashes.sha1_hashes`
+(only for entries imported from detect-secrets, which hashes the whole key or, in its
+OpenAIDetector, the key cut 20 characters after the marker). A detect-secrets entry for a longer string that merely
 contains a key (`"Bearer sk-…"`) cannot be matched and the key is reported again.
 
 Matching ignores path and line, so the baseline is stable when lines move; a different key on a
@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from keylatch.detect_secrets_hashes import sha1_hashes
 from keylatch.errors import UsageError, printable
 from keylatch.model import Finding, Keyed
 
@@ -99,7 +100,7 @@ def subtract(findings: Iterable[K], baseline: Baseline, today: dt.date) -> list[
         keys256 = {(f.rule_id, f.fingerprint), (ANY_RULE, f.fingerprint)}
         if keys256 & by_sha256:
             continue
-        if by_sha1 and any({(f.rule_id, h), (ANY_RULE, h)} & by_sha1 for h in f.secret.sha1_hashes):
+        if by_sha1 and any({(f.rule_id, h), (ANY_RULE, h)} & by_sha1 for h in sha1_hashes(f.secret)):
             continue
         out.append(f)
     return out
@@ -129,7 +130,7 @@ def from_findings(
     for f in findings:
         k = (f.rule_id, f.fingerprint)
         groups.setdefault(k, set()).add(f.location.path)
-        sha1_of[k] = f.secret.sha1_hashes
+        sha1_of[k] = sha1_hashes(f.secret)
     used: set[Entry] = set()
     entries: dict[tuple[str, str, str], Entry] = {}
     for (rule_id, fp), paths in groups.items():

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -22,9 +21,6 @@ class Severity(str, enum.Enum):
     def rank(self) -> int:
         return _SEVERITY_RANK[self]
 
-
-# detect-secrets 1.5 OpenAIDetector's pattern, to reproduce the part of a key it hashes.
-_DETECT_SECRETS_OPENAI = re.compile(r"sk-[A-Za-z0-9-_]*[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}")
 
 _SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
 
@@ -48,21 +44,6 @@ class Secret:
     @property
     def fingerprint(self) -> str:
         return hashlib.sha256(self.value.encode("utf-8")).hexdigest()
-
-    @property
-    def sha1_hashes(self) -> tuple[str, ...]:
-        """SHA-1s under which a detect-secrets baseline may list this key (its `hashed_secret`).
-
-        detect-secrets hashes what its plugin matched: the whole key (Base64HighEntropyString,
-        keylatch's plugin), or for its OpenAIDetector only up to 20 characters after the marker
-        (plugins/openai.py: `sk-[A-Za-z0-9-_]*[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}`, no end anchor).
-        keylatch's own baselines use `fingerprint` (sha256); this only serves imports.
-        """
-        forms = [self.value]
-        m = _DETECT_SECRETS_OPENAI.search(self.value)
-        if m and m.group() != self.value:
-            forms.append(m.group())
-        return tuple(hashlib.sha1(f.encode("utf-8")).hexdigest() for f in forms)
 
     def __repr__(self) -> str:
         return f"Secret({self.redacted!r})"

@@ -166,6 +166,20 @@ def test_a_baseline_plugin_path_is_refused_and_never_imported(
 
 
 @pytest.mark.parametrize("action", ACTIONS)
+def test_a_baseline_plugin_path_is_refused_by_a_child_process_too(
+    keylatch_process: RunKeylatch, project: Project, tmp_path: Path, action: str
+) -> None:
+    # The cells above run in this process (tests/helpers/run.py); this is the real process.
+    baseline = project.baseline()
+    baseline["plugins_used"].append({"name": "EvilDetector", "path": plugin_paths(tmp_path)["file-url"]})
+    project.save(baseline)
+    res = run_action(keylatch_process, project, action)
+    assert not project.marker.exists()
+    assert (res.code, res.out) == (2, ""), res.err
+    assert res.err.startswith(f"keylatch: error: {BASELINE}: plugins_used ") and len(res.err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("action", ACTIONS)
 @pytest.mark.parametrize("form", list(plugin_paths(Path("/x"))))
 def test_keylatchs_own_entry_never_loads_its_recorded_path(
     keylatch: RunKeylatch, project: Project, tmp_path: Path, action: str, form: str

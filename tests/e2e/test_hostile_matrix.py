@@ -516,3 +516,18 @@ def test_hostile_repository(lab: Lab, command: str, tmp_path: Path, keylatch: Ru
     assert not lab.marker.exists(), f"payload ran: {lab.marker.read_text()}"
     assert code == expect, output
     assert found or expect == 3, output
+
+
+# The cells above run each command in this process (tests/helpers/run.py). The hooks also run as a
+# real child here, on the row whose included config plants a payload in most places git looks.
+HOOK_COMMANDS = ("staged", "pre-push", "detect-secrets hook")
+
+
+@pytest.mark.parametrize("lab", [r for r in ROWS if r.name == "include.path"], indirect=True, ids=lambda r: r.name)
+@pytest.mark.parametrize("command", HOOK_COMMANDS)
+def test_hooks_in_a_child_process(lab: Lab, command: str, tmp_path: Path, keylatch_process: RunKeylatch) -> None:
+    lab.marker.unlink(missing_ok=True)
+    repo = cell(lab, tmp_path)
+    code, found, output = COMMANDS[command].run(keylatch_process, repo, real_commits(repo, lab.repo.env))
+    assert not lab.marker.exists(), f"payload ran: {lab.marker.read_text()}"
+    assert (code, found) == (COMMANDS[command].usual, True), output

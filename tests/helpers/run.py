@@ -48,12 +48,13 @@ def in_process(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str], in
     Python in the C locale that git_env sets writes stdout with surrogateescape and stderr with
     backslashreplace; the parent's text mode then decodes UTF-8 and folds \\r\\n and \\r to \\n."""
     from keylatch import cli
+    from keylatch.commands.detect_secrets import environ
 
     out, err = io.BytesIO(), io.BytesIO()
     stdout = io.TextIOWrapper(out, encoding="utf-8", errors="surrogateescape", line_buffering=True)
     stderr = io.TextIOWrapper(err, encoding="utf-8", errors="backslashreplace", line_buffering=True)
-    with _environment(env), _cwd(cwd), _stdin((input or "").encode()) as stdin, _streams(stdin, stdout, stderr):
-        with _own_logging(), _as_at_exit():
+    with environ(env), _cwd(cwd), _stdin((input or "").encode()) as stdin, _streams(stdin, stdout, stderr):
+        with _own_logging(), _library_logs(), _as_at_exit():
             try:
                 code = cli.main(list(argv))
             except SystemExit as exc:  # argparse: --help, --version, usage errors
@@ -77,18 +78,6 @@ def _exit_status(code: object, stderr: io.TextIOWrapper) -> int:
 
 def _text(data: bytes) -> str:
     return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
-
-
-@contextmanager
-def _environment(env: Mapping[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @contextmanager
@@ -144,6 +133,22 @@ def _streams(stdin: io.TextIOWrapper, stdout: io.TextIOWrapper, stderr: io.TextI
     finally:
         sys.stdin, sys.stdout, sys.stderr, sys.__stdout__ = saved  # type: ignore[misc]
         sys.argv[:] = argv
+
+
+@contextmanager
+def _library_logs() -> Iterator[None]:
+    """detect-secrets gives its logger a handler on the sys.stderr of the moment it is first
+    imported: in a child process, that process's stderr. Here it is this run's stderr, and
+    afterwards the interpreter's, not the pipe of whichever run imported it first."""
+    handlers = [h for h in logging.getLogger("detect-secrets").handlers if isinstance(h, logging.StreamHandler)]
+    for handler in handlers:
+        handler.setStream(sys.stderr)
+    try:
+        yield
+    finally:
+        for after in logging.getLogger("detect-secrets").handlers:
+            if isinstance(after, logging.StreamHandler) and sys.__stderr__ is not None:
+                after.setStream(sys.__stderr__)
 
 
 @contextmanager

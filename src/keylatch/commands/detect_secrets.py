@@ -52,13 +52,14 @@ def run(args: Args) -> ExitCode:
         from keylatch import detect_secrets_runner as runner
     except Exception as exc:  # without the plugin nothing may pass as clean
         raise ScanError(f"cannot load keylatch's detect-secrets plugin: {type(exc).__name__}: {exc}") from exc
-    with _environ(hardened_env()):
+    with environ(hardened_env()):
         return ExitCode(runner.run(args.action, rest, reveal=reveal))
 
 
 @contextmanager
-def _environ(env: Mapping[str, str]) -> Iterator[None]:
-    """os.environ is `env` within, and what it was afterwards.
+def environ(env: Mapping[str, str]) -> Iterator[None]:
+    """os.environ is `env` within, and what it was afterwards (also the test harness's way of
+    giving an in-process run a child's environment: tests/helpers/run.py).
 
     detect-secrets runs git itself (`rev-parse`, `ls-files`, `diff --name-only`), through plain
     subprocess calls that inherit os.environ and that keylatch's git runner never sees. Setting
