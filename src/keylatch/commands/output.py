@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from keylatch.commands.options import Output, OutputArgs, VerifyFlags, output_flags
 from keylatch.errors import ExitCode, UsageError
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from keylatch.verify.context import Context
 
 log = logging.getLogger(__name__)
+
+# report.render's shape: (format, findings, colour=, reveal=, notices=, skipped=) -> report text.
+Renderer = Callable[..., str]
 
 
 def verification(flags: VerifyFlags, cfg: Config | None) -> tuple[bool, str]:
@@ -79,13 +82,15 @@ def finish(
     notices: Sequence[Notice] = (),
     skipped: int = 0,
     repo: Git | None = None,
+    render: Renderer | None = None,
 ) -> ExitCode:
     """Verify (when on), render per the output options, and exit 1 only if a finding the policy
     judges blocking is left (fail-on, and fail-on-verdict once keys are verified).
 
     `notices` (report/notice.py) go into the report, and on stderr unless the report itself is
     on stdout in a format that carries them. `skipped`: entries not scanned because they are not
-    regular files (the summary says so). `repo`: the commits were scanned (Azure endpoints)."""
+    regular files (the summary says so). `repo`: the commits were scanned (Azure endpoints).
+    `render`: instead of report.render (ci adds each key's exposure)."""
     import dataclasses
 
     from keylatch import policy
@@ -96,7 +101,7 @@ def finish(
         from keylatch.report.notice import text_lines
 
         sys.stderr.write(text_lines(notices))
-    code = emit(findings, out, notices, skipped=skipped)
+    code = emit(findings, out, notices, skipped=skipped, render=render)
     pol = dataclasses.replace(pol, fail_on_verdict=verification(verifying, cfg)[1])
     if not policy.blocks(policy.judge(findings, pol), pol):
         return ExitCode.CLEAN
@@ -107,13 +112,21 @@ def use_colour(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def emit(findings: Sequence[Finding], args: Output, notices: Sequence[Notice] = (), skipped: int = 0) -> ExitCode:
+def emit(
+    findings: Sequence[Finding],
+    args: Output,
+    notices: Sequence[Notice] = (),
+    skipped: int = 0,
+    render: Renderer | None = None,
+) -> ExitCode:
     """Render findings (and notices, report/notice.py) per the output options, write them, and
     return the exit code. `skipped`: entries not scanned because they are not regular files."""
-    from keylatch.report import render
+    from keylatch import report
 
     colour = args.output is None and use_colour(args.no_color)
-    out = render(args.format, findings, colour=colour, reveal=args.show_secrets, notices=notices, skipped=skipped)
+    out = (render or report.render)(
+        args.format, findings, colour=colour, reveal=args.show_secrets, notices=notices, skipped=skipped
+    )
     if write(out, args):
         print(f"keylatch: {len(findings)} key(s) found; report written to {args.output}", file=sys.stderr)
     return ExitCode.LEAKS if findings else ExitCode.CLEAN

@@ -16,13 +16,19 @@ keys, then unknown (or unchecked), then revoked.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from keylatch.history.model import KeyFinding
-from keylatch.model import KeyCheck, Verdict
+from keylatch.history.rawlog import MESSAGE_PATH
+from keylatch.model import Finding, KeyCheck, Verdict
 from keylatch.report.untrusted import for_data, for_terminal
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.report.notice import Notice
 
 _REMOTE = "refs/remotes/"
 
@@ -76,7 +82,12 @@ def expose(k: KeyFinding, now: dt.datetime) -> Exposure:
     )
 
 
-def urgency(k: KeyFinding, e: Exposure | None, check: KeyCheck | None) -> tuple[int, int]:
+class _Ruled(Protocol):
+    @property
+    def rule_id(self) -> str: ...
+
+
+def urgency(k: _Ruled, e: Exposure | None, check: KeyCheck | None) -> tuple[int, int]:
     """Sort key, most urgent first (keys never checked count as unknown)."""
     verdict = check.verdict if check else Verdict.UNKNOWN
     published = e is not None and e.published
@@ -127,3 +138,91 @@ def as_dict(e: Exposure) -> dict[str, Any]:
 
 def exposures(findings: tuple[KeyFinding, ...], now: dt.datetime) -> Mapping[str, Exposure]:
     return {k.fingerprint: expose(k, now) for k in findings if k.introduced.sha}
+
+
+# `keylatch ci` reports one Finding per place (as scan does) and adds each key's exposure: text
+# groups a key's places and ranks keys by urgency, JSON adds `exposure` to each finding, SARIF
+# to each result's properties (and a few words to its message).
+
+
+def render_places(
+    fmt: str,
+    findings: Sequence[Finding],
+    ex: Mapping[str, Exposure],
+    *,
+    colour: bool = False,
+    reveal: bool = False,
+    notices: Sequence[Notice] = (),
+    skipped: int = 0,
+) -> str:
+    """report.render with each key's exposure (`ex`: fingerprint -> Exposure)."""
+    from keylatch.report import render
+
+    if fmt == "text":
+        return _places_text(findings, ex, colour=colour, reveal=reveal)
+    out = render(fmt, findings, colour=colour, reveal=reveal, notices=notices, skipped=skipped)
+    if fmt == "json":
+        doc = json.loads(out)
+        # json_report renders findings in the given order, one dict per finding.
+        for d, f in zip(doc["findings"], findings, strict=True):
+            e = ex.get(f.fingerprint)
+            d["exposure"] = as_dict(e) if e else None
+        return json.dumps(doc, indent=2) + "\n"
+    if fmt == "sarif":
+        from keylatch.report.sarif import FINGERPRINT
+
+        doc = json.loads(out)
+        for result in doc["runs"][0]["results"]:
+            e = ex.get(result["partialFingerprints"][FINGERPRINT])
+            if e is not None:
+                result["properties"]["exposure"] = as_dict(e)
+                result["message"]["text"] += f". {_brief(e)}"
+        return json.dumps(doc, indent=2) + "\n"
+    return out
+
+
+def _brief(e: Exposure) -> str:
+    where = "published" if e.published else "local only"
+    shared = f"; shared key ({len(e.authors)} people committed it)" if e.shared else ""
+    return f"Exposed {e.days} days, {where}, {'in' if e.in_head else 'not in'} HEAD{shared}"
+
+
+def _places_text(findings: Sequence[Finding], ex: Mapping[str, Exposure], *, colour: bool, reveal: bool) -> str:
+    from keylatch.report import text
+
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.fingerprint, []).append(f)
+    ranked = sorted(groups.values(), key=lambda g: urgency(g[0], ex.get(g[0].fingerprint), g[0].verified))
+    lines = []
+    for group in ranked:
+        # One line per place as `keylatch scan` prints it (its last line is the summary).
+        lines += text.render(group, colour=colour, reveal=reveal).splitlines()[:-1]
+        e = ex.get(group[0].fingerprint)
+        if e is not None:
+            refs = ", ".join(map(for_terminal, e.refs)) or "(none)"
+            lines += [f"  in HEAD: {'yes' if e.in_head else 'no'}; refs: {refs}", *text_lines(e)]
+    lines.append(places_summary(findings))
+    return "\n".join(lines) + "\n"
+
+
+def places_summary(findings: Sequence[Finding]) -> str:
+    """`keylatch: 2 keys found in 3 places (2 files, 1 commit message)`: keys are distinct keys;
+    a commit message that holds a key is a place, not a file."""
+    if not findings:
+        return "keylatch: no keys found"
+    keys = len({f.fingerprint for f in findings})
+    files = {f.location.path for f in findings if not _in_message(f)}
+    messages = {f.location.commit for f in findings if _in_message(f)}
+    n = len(files) + len(messages)
+    parts = [f"{len(files)} file{'s' if len(files) != 1 else ''}"] if files else []
+    if messages:
+        parts.append(f"{len(messages)} commit message{'s' if len(messages) != 1 else ''}")
+    return (
+        f"keylatch: {keys} key{'s' if keys != 1 else ''} found in {n} place{'s' if n != 1 else ''} ({', '.join(parts)})"
+    )
+
+
+def _in_message(f: Finding) -> bool:
+    # The walker records a key in a commit message at this pseudo path, with no blob.
+    return f.location.blob is None and f.location.path == MESSAGE_PATH.decode()
