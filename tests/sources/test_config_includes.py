@@ -54,10 +54,15 @@ def _fifo(repo: GitRepo) -> str:
     return str(path)
 
 
+def _relative_fifo(repo: GitRepo) -> str:
+    os.mkfifo(repo.path / ".git" / "inc")
+    return "inc"  # relative to the including file's directory
+
+
 TARGETS: dict[str, Callable[[GitRepo], str]] = {
     "fifo": _fifo,
     "dev-stdin": lambda repo: "/dev/stdin",
-    "relative-fifo": lambda repo: (os.mkfifo(repo.path / ".git" / "inc"), "inc")[1],
+    "relative-fifo": lambda repo: _relative_fifo(repo),
 }
 
 
