@@ -163,8 +163,8 @@ def test_a_tls_failure_is_unknown(api: Emulator) -> None:
     ],
 )
 def test_network_failures_are_named(exc: Exception, words: str) -> None:
-    # DNS and certificate failures cannot be produced without the internet or a CA: the mapping
-    # from the exception urllib raises to the reason is checked directly.
+    # The mapping alone; tests/verify/test_transport.py produces each failure for real (a
+    # self-signed server, an `.invalid` name, servers that never answer) through the CLI.
     assert _why(exc) == words
 
 

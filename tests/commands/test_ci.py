@@ -59,7 +59,10 @@ def test_github_pull_request(pr: tuple[GitRepo, dict[str, str]], tmp_path: Path,
     assert f"keylatch: GitHub pull_request: scanning 2 commits ({ids['base'][:12]}..{ids['head'][:12]})" in r.err
     lines = r.out.splitlines()
     assert lines[0].startswith(f"{ids['leak'][:12]}:src/client.py:4:8: high openai-service-account-key ")
-    assert lines[1:] == ["keylatch: 1 key found in 1 file"]
+    assert lines[1] == "  in HEAD: yes; refs: refs/heads/feature, refs/remotes/origin/feature"
+    assert lines[2] == "  committed by Alice Example <alice@example.test>"
+    assert lines[3].startswith("  exposed ") and lines[3].endswith("published: refs/remotes/origin/feature")
+    assert lines[4:] == ["keylatch: 1 key found in 1 file"]
 
 
 def test_gitlab_merge_request_with_sarif_output(pr: tuple[GitRepo, dict[str, str]], keylatch: RunKeylatch) -> None:

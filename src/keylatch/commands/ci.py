@@ -11,6 +11,7 @@ allow comment in the range suppressed, are named in every report format.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
@@ -30,7 +31,12 @@ from keylatch.report import FORMATS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from keylatch.config import Config
     from keylatch.model import Finding
+    from keylatch.policy import Allowed, Policy
+    from keylatch.report.exposure import Exposure
     from keylatch.report.notice import Notice
 
 HELP = "scan the commits of this CI push / pull request / merge request (GitHub Actions, GitLab CI)"
@@ -68,7 +74,7 @@ def run(args: Args) -> ExitCode:
     from keylatch import policy
     from keylatch.commands.ci_settings import Where, settle_range
     from keylatch.commands.output import finish
-    from keylatch.commands.scanning import in_commits
+    from keylatch.report.exposure import render_places
     from keylatch.report.untrusted import for_terminal
     from keylatch.sources.ci_range import detect, load_event, resolve
     from keylatch.sources.gitcmd import Git
@@ -110,14 +116,25 @@ def run(args: Args) -> ExitCode:
     pol = policy.Policy(allow=cfg.allowlist, known=judged.known, baseline_label=judged.baseline_label,
                         fail_on=cfg.fail_on)  # fmt: skip
     # resolve() has checked that the range stops short of any shallow boundary.
-    found = (
-        in_commits(args.repo, plan.revs, cfg, pol, trust_owner=args.trust_repo_owner, allow_shallow=True)
-        if plan.commits
-        else policy.Allowed(())
-    )
+    found, exposed = _walk(args, plan.revs, cfg, pol) if plan.commits else (policy.Allowed(()), {})
     reported = policy.known(found.kept, pol)
     notices = (*judged.notices, *map(_allowed, found.by_comment))
-    return finish(reported, cfg, pol, args, verifying, notices=notices, repo=commits)
+    render = functools.partial(render_places, ex=exposed)
+    return finish(reported, cfg, pol, args, verifying, notices=notices, repo=commits, render=render)
+
+
+def _walk(args: Args, revs: Sequence[str], cfg: Config, pol: Policy) -> tuple[Allowed, Mapping[str, Exposure]]:
+    """The range's findings as policy judges them, and each key's exposure (who committed it,
+    since when, published or local), computed from the same walk as `keylatch history`'s."""
+    import datetime as dt
+
+    from keylatch.commands.scanning import judge_places
+    from keylatch.history import scan_history
+    from keylatch.report.exposure import exposures
+
+    result = scan_history(args.repo, revs, rules=cfg.rules, allow_shallow=True, trust_owner=args.trust_repo_owner)
+    found = judge_places(result, args.repo, pol, trust_owner=args.trust_repo_owner)
+    return found, exposures(result.findings, dt.datetime.now(dt.timezone.utc))
 
 
 def _allowed(found: tuple[Finding, str]) -> Notice:

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# report.render's shape: (format, findings, colour=, reveal=, notices=, skipped=) -> report text.
+Renderer = Callable[..., str]
+
 
 def verification(flags: VerifyFlags, cfg: Config | None) -> tuple[bool, str]:
     """(verify?, fail-on-verdict): flags win; the config's `verify` / `fail-on-verdict` otherwise.
@@ -79,13 +82,15 @@ def finish(
     notices: Sequence[Notice] = (),
     skipped: int = 0,
     repo: Git | None = None,
+    render: Renderer | None = None,
 ) -> ExitCode:
     """Verify (when on), render per the output options, and exit 1 only if a finding the policy
     judges blocking is left (fail-on, and fail-on-verdict once keys are verified).
 
     `notices` (report/notice.py) go into the report, and on stderr unless the report itself is
     on stdout in a format that carries them. `skipped`: entries not scanned because they are not
-    regular files (the summary says so). `repo`: the commits were scanned (Azure endpoints)."""
+    regular files (the summary says so). `repo`: the commits were scanned (Azure endpoints).
+    `render`: instead of report.render (ci adds each key's exposure)."""
     import dataclasses
 
     from keylatch import policy
@@ -96,7 +101,7 @@ def finish(
         from keylatch.report.notice import text_lines
 
         sys.stderr.write(text_lines(notices))
-    code = emit(findings, out, notices, skipped=skipped, gits=(repo,) if repo is not None else ())
+    code = emit(findings, out, notices, skipped=skipped, gits=(repo,) if repo is not None else (), render=render)
     pol = dataclasses.replace(pol, fail_on_verdict=verification(verifying, cfg)[1])
     if not policy.blocks(policy.judge(findings, pol), pol):
         return ExitCode.CLEAN
@@ -113,15 +118,17 @@ def emit(
     notices: Sequence[Notice] = (),
     skipped: int = 0,
     gits: Sequence[Git] = (),
+    render: Renderer | None = None,
 ) -> ExitCode:
     """Render findings (and notices, report/notice.py) per the output options, write them, and
     return the exit code. `skipped`: entries not scanned because they are not regular files.
-    `gits`: the repositories whose blobs the findings were read from (SARIF's columns)."""
-    from keylatch.report import render
+    `gits`: the repositories whose blobs the findings were read from (SARIF's columns).
+    `render`: instead of report.render (ci adds each key's exposure)."""
+    from keylatch import report
 
     colour = args.output is None and use_colour(args.no_color)
     line_of = lines_of(findings, gits) if args.format == "sarif" else None
-    out = render(
+    out = (render or report.render)(
         args.format, findings, colour=colour, reveal=args.show_secrets, notices=notices, skipped=skipped,
         line_of=line_of,
     )  # fmt: skip

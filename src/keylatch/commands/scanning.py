@@ -104,11 +104,17 @@ def in_commits(
 
     Allow comments are read from the blob each key was found in (one `cat-file --batch`).
     """
-    from keylatch import policy
     from keylatch.history import scan_history
-    from keylatch.sources.gitcmd import Git
 
     result = scan_history(repo, revs, rules=cfg.rules, allow_shallow=allow_shallow, trust_owner=trust_owner)
+    return judge_places(result, repo, pol, trust_owner=trust_owner)
+
+
+def judge_places(result: HistoryResult, repo: Path, pol: Policy, *, trust_owner: bool = False) -> Allowed:
+    """in_commits for a history already walked (ci keeps the walk for each key's exposure)."""
+    from keylatch import policy
+    from keylatch.sources.gitcmd import Git
+
     found = places(result)
     git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
     lines_at = blob_lines([git], (f.location.blob for f in found if f.location.blob))

@@ -93,7 +93,7 @@ def _key(k: KeyFinding) -> RepoKey:
         redacted=k.secret.redacted,
         rule_id=k.rule_id,
         severity=k.severity.value,
-        encoding=k.encoding,
+        encoding=",".join(e for e in k.encodings if e),  # every spelling its places use; "" = as written
         in_head=k.in_head,
         introduced=k.introduced.sha,
         introduced_date=k.introduced.date,

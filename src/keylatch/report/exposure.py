@@ -16,13 +16,19 @@ keys, then unknown (or unchecked), then revoked.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from keylatch.history.model import KeyFinding
-from keylatch.model import KeyCheck, Verdict
+from keylatch.model import Finding, KeyCheck, Verdict
+from keylatch.report.text import summary_line
 from keylatch.report.untrusted import for_data, for_terminal
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.report.notice import Notice
 
 _REMOTE = "refs/remotes/"
 
@@ -76,7 +82,12 @@ def expose(k: KeyFinding, now: dt.datetime) -> Exposure:
     )
 
 
-def urgency(k: KeyFinding, e: Exposure | None, check: KeyCheck | None) -> tuple[int, int]:
+class _Ruled(Protocol):
+    @property
+    def rule_id(self) -> str: ...
+
+
+def urgency(k: _Ruled, e: Exposure | None, check: KeyCheck | None) -> tuple[int, int]:
     """Sort key, most urgent first (keys never checked count as unknown)."""
     verdict = check.verdict if check else Verdict.UNKNOWN
     published = e is not None and e.published
@@ -127,3 +138,70 @@ def as_dict(e: Exposure) -> dict[str, Any]:
 
 def exposures(findings: tuple[KeyFinding, ...], now: dt.datetime) -> Mapping[str, Exposure]:
     return {k.fingerprint: expose(k, now) for k in findings if k.introduced.sha}
+
+
+# `keylatch ci` reports one Finding per place (as scan does) and adds each key's exposure: text
+# groups a key's places and ranks keys by urgency, JSON adds `exposure` to each finding, SARIF
+# to each result's properties (and a few words to its message).
+
+
+def render_places(
+    fmt: str,
+    findings: Sequence[Finding],
+    ex: Mapping[str, Exposure],
+    *,
+    colour: bool = False,
+    reveal: bool = False,
+    notices: Sequence[Notice] = (),
+    skipped: int = 0,
+    line_of: Callable[[Finding], bytes | None] | None = None,
+) -> str:
+    """report.render with each key's exposure (`ex`: fingerprint -> Exposure)."""
+    from keylatch.report import render
+
+    if fmt == "text":
+        return _places_text(findings, ex, colour=colour, reveal=reveal)
+    out = render(fmt, findings, colour=colour, reveal=reveal, notices=notices, skipped=skipped, line_of=line_of)
+    if fmt == "json":
+        doc = json.loads(out)
+        # json_report renders findings in the given order, one dict per finding.
+        for d, f in zip(doc["findings"], findings, strict=True):
+            e = ex.get(f.fingerprint)
+            d["exposure"] = as_dict(e) if e else None
+        return json.dumps(doc, indent=2) + "\n"
+    if fmt == "sarif":
+        from keylatch.report.sarif import FINGERPRINT
+
+        doc = json.loads(out)
+        for result in doc["runs"][0]["results"]:
+            e = ex.get(result["partialFingerprints"][FINGERPRINT])
+            if e is not None:
+                result["properties"]["exposure"] = as_dict(e)
+                result["message"]["text"] += f". {_brief(e)}"
+        return json.dumps(doc, indent=2) + "\n"
+    return out
+
+
+def _brief(e: Exposure) -> str:
+    where = "published" if e.published else "local only"
+    shared = f"; shared key ({len(e.authors)} people committed it)" if e.shared else ""
+    return f"Exposed {e.days} days, {where}, {'in' if e.in_head else 'not in'} HEAD{shared}"
+
+
+def _places_text(findings: Sequence[Finding], ex: Mapping[str, Exposure], *, colour: bool, reveal: bool) -> str:
+    from keylatch.report import text
+
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.fingerprint, []).append(f)
+    ranked = sorted(groups.values(), key=lambda g: urgency(g[0], ex.get(g[0].fingerprint), g[0].verified))
+    lines = []
+    for group in ranked:
+        # One line per place as `keylatch scan` prints it (its last line is the summary).
+        lines += text.render(group, colour=colour, reveal=reveal).splitlines()[:-1]
+        e = ex.get(group[0].fingerprint)
+        if e is not None:
+            refs = ", ".join(map(for_terminal, e.refs)) or "(none)"
+            lines += [f"  in HEAD: {'yes' if e.in_head else 'no'}; refs: {refs}", *text_lines(e)]
+    lines.append(summary_line(findings))  # the same count as every other report's
+    return "\n".join(lines) + "\n"

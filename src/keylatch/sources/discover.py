@@ -37,6 +37,9 @@ def _hardened(repo: git.Repo) -> git.Repo:
 def open_repo(path: Path) -> git.Repo:
     import git
 
+    from keylatch.sources import includes
+
+    includes.check(str(path))  # GitPython follows config includes too, in Python: a FIFO would hang it
     try:
         return _hardened(git.Repo(path, search_parent_directories=True))
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:

@@ -12,7 +12,9 @@ code. Settings given on git's command line outrank every config file, so each ca
   includes, and each is neutralised through GIT_CONFIG_KEY_n (git >= 2.31), which unlike `-c`
   takes names holding `=`. git treats an empty filter command as "no filter" and an empty diff,
   merge or tool command as an error, never as a program (tests/sources/test_gitcmd.py);
-- reads the real object graph: no replace refs, no `info/grafts`.
+- reads the real object graph: no replace refs, no `info/grafts`;
+- refuses a repository whose config includes a file git would wait on (a FIFO, `/dev/stdin`):
+  sources/includes.py, checked once per Git instance before its first git process.
 
 `hardened_env()` exports all of it, so the git processes a child tool starts (detect-secrets'
 `git ls-files`, `git diff`) are hardened too.
@@ -25,6 +27,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 
 from keylatch.errors import ScanError
+from keylatch.sources import includes
 
 TYPE_CHECKING = False  # pathlib and typing cost the pre-commit hook ~8 ms of imports
 if TYPE_CHECKING:
@@ -196,6 +199,7 @@ def hardened_env(base: Mapping[str, str] | None = None, repo: Path | None = None
     which git passes on to every git it starts. Another repository's driver names are not
     covered: pass the one the tool runs git in. Costs one `git config` process; without git
     installed there is no git to harden and only the fixed part is returned."""
+    includes.check(None if repo is None else str(repo))
     try:
         named = configured_programs(repo)
     except FileNotFoundError:
@@ -229,6 +233,8 @@ class Git:
     def env(self) -> dict[str, str]:
         """The process environment: hardened, with this repository's program overrides."""
         if self._named is None:
+            # Before any git process reads the repository: an include it would wait on is refused.
+            includes.check(None if self.repo is None else str(self.repo))
             try:
                 self._named = configured_programs(self.repo, self.config)
             except FileNotFoundError as exc:

@@ -252,6 +252,25 @@ class UnstagedFiles:
             raise ScanError(f"git diff-files: {first_line(err)}")
         return split_z(out)
 
+    def close(self) -> None:
+        """Stop and reap git if result() was never asked for (an error came first), and close
+        its pipes; nothing to do after result()."""
+        from keylatch.sources.reaping import kill
+
+        proc = getattr(self, "_proc", None)  # None: git never started (__init__ raised)
+        if proc is None:
+            return
+        kill(proc)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+    def __del__(self) -> None:
+        # The hook's error path (run outside a repository: exit 2) drops this without result():
+        # git would be left a zombie with two open pipes (`python3 -X dev -W error::ResourceWarning`,
+        # tests/sources/test_staged_cleanup.py); CPython runs this as soon as the last reference goes.
+        self.close()
+
 
 def worktree_changes(
     git: Git, staged: Staged, blobs: Mapping[str, bytes], unstaged: Sequence[str] = ()

@@ -5,15 +5,20 @@
 - Proxies: the standard `HTTPS_PROXY` / `https_proxy` and `NO_PROXY` variables apply, as in
   curl (urllib reads them); through a proxy the request is a CONNECT tunnel, so the proxy sees
   the host name but not the key. Loopback URLs never go through a proxy.
-- A timeout bounds connect and each read; the body read is capped.
+- The timeout bounds the whole request, from connecting to the last byte of the answer, not
+  only each read: a server (or proxy) that sends a byte now and then would otherwise hold the
+  scan for hours. When it runs out the connection is cut and the verdict is unknown ("timed out").
+  The body read is capped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -55,14 +60,82 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _opener(url: str) -> urllib.request.OpenerDirector:
+class _Deadline:
+    """Cuts every connection of one request when the request as a whole outlasts `seconds`.
+
+    urllib's timeout is per socket operation; shutting the socket down from a timer is what
+    wakes a read that keeps being fed one byte at a time (tests/verify/test_transport.py)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = threading.Event()
+        self._conns: list[http.client.HTTPConnection] = []
+        self._socks: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, conn: http.client.HTTPConnection) -> None:
+        """Before `conn` connects: its socket is cut while it connects (a proxy's CONNECT, the
+        TLS handshake)."""
+        with self._lock:
+            self._conns.append(conn)
+        if self.expired.is_set():
+            self._cut()
+
+    def hold(self, sock: socket.socket | None) -> None:
+        """Once connected: the response keeps reading `sock` after urllib closes `conn`."""
+        if sock is not None:
+            with self._lock:
+                self._socks.append(sock)
+        if self.expired.is_set():
+            self._cut()
+
+    def _cut(self) -> None:
+        self.expired.set()
+        with self._lock:
+            socks = [*self._socks, *(c.sock for c in self._conns if c.sock is not None)]
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _opener(url: str, deadline: _Deadline) -> urllib.request.OpenerDirector:
     host = urlsplit(url).hostname or ""
     # {} disables proxies; None lets urllib read HTTPS_PROXY / NO_PROXY from the environment.
     proxies: dict[str, str] | None = {} if is_loopback(host) else None
+    context = ssl.create_default_context()
+
+    # Connections that the deadline can cut, from their first byte (a proxy's CONNECT, the TLS
+    # handshake) to the answer's last.
+    class Plain(http.client.HTTPConnection):
+        def connect(self) -> None:
+            deadline.watch(self)
+            super().connect()
+            deadline.hold(self.sock)
+
+    class Secure(http.client.HTTPSConnection):
+        def connect(self) -> None:
+            deadline.watch(self)
+            super().connect()
+            deadline.hold(self.sock)
+
+    class PlainHandler(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(Plain, req)
+
+    class SecureHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(Secure, req, context=context)
+
     return urllib.request.build_opener(
-        _NoRedirect,
-        urllib.request.ProxyHandler(proxies),
-        urllib.request.HTTPSHandler(context=ssl.create_default_context()),
+        _NoRedirect, urllib.request.ProxyHandler(proxies), PlainHandler(), SecureHandler(context=context)
     )
 
 
@@ -71,8 +144,21 @@ def get(url: str, headers: Mapping[str, str], timeout: float, method: str = "GET
     is an Answer; no answer at all raises Unreachable."""
     check_base_url(url)  # the last guard: nothing reaches the network that the policy refuses
     request = urllib.request.Request(url, headers={**headers, "User-Agent": USER_AGENT}, method=method)
+    with _Deadline(timeout) as deadline:
+        try:
+            answer = _ask(_opener(url, deadline), request, timeout)
+        except Unreachable:
+            if deadline.expired.is_set():
+                raise Unreachable("timed out") from None
+            raise
+        if deadline.expired.is_set():  # cut short: whatever arrived is not the answer
+            raise Unreachable("timed out")
+        return answer
+
+
+def _ask(opener: urllib.request.OpenerDirector, request: urllib.request.Request, timeout: float) -> Answer:
     try:
-        with _opener(url).open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             return Answer(response.status, response.read(_MAX_BODY), _lower(response.headers))
     except urllib.error.HTTPError as exc:
         try:
