@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 TYPE_CHECKING = False  # keylatch.model (and hashlib) stay off a clean commit's import path
 if TYPE_CHECKING:
@@ -23,6 +23,37 @@ def _shown(text: str) -> str:
     from keylatch.report.untrusted import PATH_LIMIT, for_terminal
 
     return for_terminal(text, PATH_LIMIT)
+
+
+def shell_arg(path: str) -> str:
+    """`path` as one argument a user can paste into a POSIX shell, shown safely.
+
+    Plain names are quoted with shlex.quote (`'my key file.env'`). A name with control or other
+    invisible characters is written in bash/zsh ANSI-C quoting with those characters as bytes
+    (`$'a\\x1bb.env'`, U+202E as `\\xe2\\x80\\xae`): escaped on screen, yet still the real
+    name when pasted, in any locale. A name holding a key is shown redacted (it is
+    then no longer the real name, but a key is never printed).
+    """
+    import shlex
+
+    from keylatch.report.untrusted import PATH_LIMIT, for_data
+
+    safe = for_data(path, PATH_LIMIT)
+    if safe.isprintable():
+        return shlex.quote(safe)
+    return "$'" + "".join(map(_ansi_c, safe)) + "'"
+
+
+def _ansi_c(c: str) -> str:
+    if c in "'\\":
+        return "\\" + c
+    if c.isprintable():
+        return c
+    # The bytes of the name (an undecodable byte is a lone surrogate here): the same in any locale.
+    return _NAMED.get(c) or "".join(f"\\x{b:02x}" for b in c.encode("utf-8", "surrogateescape"))
+
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _kind(f: Finding) -> str:
@@ -50,7 +81,8 @@ def _lines(
         where = f"{_shown(loc.path)}:{loc.line}"
         if with_commit and loc.commit:
             where = f"{loc.commit[:12]} {where}"
-        enc = " base64-encoded" if f.encoding else ""
+        # Each occurrence says how it was written (one key may be plain here, base64 there).
+        enc = f" {f.encoding}-encoded" if f.encoding else ""
         # With `verify = true` the verdict shows beside the key (`[live; already in HEAD]`).
         note = "; ".join(n for n in (f.verified.verdict.label if f.verified else "", notes.get(f, "")) if n)
         rows.append((where, f"{f.secret.redacted}{enc}", _kind(f), note))
@@ -65,8 +97,17 @@ def _count(n: int) -> str:
     return f"{n} OpenAI key" + ("" if n == 1 else "s")
 
 
-def staged_block(findings: Sequence[Finding], committed: Mapping[tuple[str, str], str], *, colour: bool) -> str:
-    """The message of a refused commit. `committed` maps (path, fingerprint) to HEAD/MERGE_HEAD."""
+def staged_block(
+    findings: Sequence[Finding],
+    committed: Mapping[tuple[str, str], str],
+    *,
+    colour: bool,
+    untracked: Collection[str] = (),
+    first_commit: bool = False,
+) -> str:
+    """The message of a refused commit. `committed` maps (path, fingerprint) to HEAD/MERGE_HEAD;
+    `untracked` are given paths git does not track (read from disk: nothing of theirs is staged).
+    On the `first_commit` there is no HEAD to restore from: `git rm --cached` unstages."""
     notes = {}
     old_paths: list[str] = []
     for f in findings:
@@ -74,14 +115,22 @@ def staged_block(findings: Sequence[Finding], committed: Mapping[tuple[str, str]
         if ref:
             notes[f] = f"already in {ref}"
             old_paths.append(f.location.path)
-    new = [f for f in findings if f not in notes]
+    new_paths = sorted({f.location.path for f in findings if f not in notes})
+    loose = set(untracked)
+    staged_new = [p for p in new_paths if p not in loose]
+    untracked_new = [p for p in new_paths if p in loose]
+    kinds = {f.location.path in loose for f in findings}
+    where = "staged and untracked" if len(kinds) == 2 else "untracked" if True in kinds else "staged"
     head = _paint("keylatch: commit blocked:", _RED, colour)
-    out = [f"{head} {_count(len(findings))} in staged files", *_lines(findings, notes, with_commit=False)]
-    if new:
-        first = _shown(new[0].location.path)
+    out = [f"{head} {_count(len(findings))} in {where} files", *_lines(findings, notes, with_commit=False)]
+    if new_paths:
+        out.append("next:")
+        if staged_new:
+            unstage = "git rm --cached" if first_commit else "git restore --staged"
+            out.append(f"  - remove it and `git add` again, or unstage: {unstage} {_args(staged_new)}")
+        if untracked_new:
+            out.append(f"  - remove it before you `git add` (not tracked by git yet): {_args(untracked_new)}")
         out += [
-            "next:",
-            f"  - remove it and `git add` again, or unstage: git restore --staged {first}",
             "  - load the key from an environment variable (OPENAI_API_KEY) or a secret store",
             "  - if it was ever pushed or shared, revoke and rotate it:",
             f"    {ROTATE_URL}",
@@ -95,6 +144,12 @@ def staged_block(findings: Sequence[Finding], committed: Mapping[tuple[str, str]
             f"    {ROTATE_URL}",
         ]
     return "\n".join(out) + "\n"
+
+
+def _args(paths: Sequence[str]) -> str:
+    """Every path, each quoted as one shell argument (`--` keeps a name like `-x` a path)."""
+    dash = ["--"] if any(p.startswith("-") for p in paths) else []
+    return " ".join([*dash, *map(shell_arg, paths)])
 
 
 def push_block(findings: Sequence[Finding], remote: str, *, exact: bool = True, colour: bool) -> str:
