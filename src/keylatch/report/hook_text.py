@@ -152,10 +152,13 @@ def _args(paths: Sequence[str]) -> str:
     return " ".join([*dash, *map(shell_arg, paths)])
 
 
-def push_block(findings: Sequence[Finding], remote: str, *, exact: bool = True, colour: bool) -> str:
+def push_block(
+    findings: Sequence[Finding], remote: str, *, exact: bool = True, named: bool = True, colour: bool
+) -> str:
     """The message of a refused push: the key is still only local, so say how to take it out.
 
     `exact` is False when the pushed refs were unknown and every unpushed local commit was checked.
+    `named` is False when `remote` is a URL or path (no `<remote>/<branch>` tracking refs to name).
     """
     head = _paint("keylatch: push blocked:", _RED, colour)
     remote = _shown(remote)
@@ -164,14 +167,19 @@ def push_block(findings: Sequence[Finding], remote: str, *, exact: bool = True, 
     n = len(commits)
     out = [
         f"{head} {_count(len(findings))} in {n} commit{'s' if n != 1 else ''} not yet on {remote}",
-        *_lines(findings, {}, with_commit=True, more=f"keylatch history --range {remote}/<branch>..<branch>"),
+        *_lines(
+            findings,
+            {},
+            with_commit=True,
+            more=f"keylatch history --range {f'{remote}/<branch>' if named else '<base>'}..<branch>",
+        ),
         *scope,
         "next:",
         "  - rewrite those commits without it: git rebase -i <base> (git commit --amend for the last)",
         "  - load the key from an environment variable (OPENAI_API_KEY) or a secret store",
         "  - if it was ever pushed or shared, revoke and rotate it:",
         f"    {ROTATE_URL}",
-        "  - revoked or a test key: keylatch baseline update (commit it) or a `keylatch:allow` comment",
+        "  - revoked or a test key: keylatch baseline update --history (commit it) or a `keylatch:allow` comment",
     ]
     return "\n".join(out) + "\n"
 
