@@ -144,6 +144,9 @@ def test_help_describes_the_baseline_exit_codes(keylatch: RunKeylatch) -> None:
     assert "0    create/update: the baseline was written" in codes and "2    usage" in codes
 
 
+SKIPPED = "2 of other plugins skipped: no OpenAI key keylatch finds"
+
+
 def test_detect_secrets_import_counts_reason_and_other_plugins(tmp_path: Path, keylatch: RunKeylatch) -> None:
     kinds = ("sk-", "sk-proj-", "sk-svcacct-", "sk-None-", "sk-admin-", "sk-named", "azure")
     lines = [f'K{i} = "{make_key(k, seed=i)}"' for i, k in enumerate(kinds)]
@@ -165,7 +168,7 @@ def test_detect_secrets_import_counts_reason_and_other_plugins(tmp_path: Path, k
     written = json.loads((tmp_path / ".keylatch-baseline.json").read_text())["entries"]
     assert r.err == (
         f"keylatch: wrote .keylatch-baseline.json: {len(written)} entries ({len(written)} added, 0 removed); "
-        f"{len(hashes)} detect-secrets secrets: {n} imported, 2 of other plugins skipped: no OpenAI key keylatch finds\n"
+        f"{len(hashes)} detect-secrets secrets: {n} imported, {SKIPPED}\n"
     )
     # The password and the AWS key are not OpenAI keys: no rule `*` entry stands for them.
     assert not {e.get("sha1") for e in written} & others
@@ -181,5 +184,5 @@ def test_detect_secrets_import_counts_reason_and_other_plugins(tmp_path: Path, k
     assert r.code == 0
     assert r.err == (
         f"keylatch: .keylatch-baseline.json unchanged ({len(written)} entries); "
-        f"{len(hashes)} detect-secrets secrets: {n} imported, 2 of other plugins skipped: no OpenAI key keylatch finds\n"
+        f"{len(hashes)} detect-secrets secrets: {n} imported, {SKIPPED}\n"
     )
