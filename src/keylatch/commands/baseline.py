@@ -33,6 +33,9 @@ class Args(ConfigArgs):
     prune: bool
     from_detect_secrets: Path | None
     history: bool
+    allow_shallow: bool
+    allow_partial: bool
+    trust_repo_owner: bool
 
 
 EXIT_CODES = """exit codes:
@@ -77,6 +80,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--history", action="store_true",
                         help="create/update from every commit of the repository in the current directory "
                         "instead of the files in PATH (for `keylatch ci` and `keylatch history`)")  # fmt: skip
+    group = parser.add_argument_group("with --history (as `keylatch history` has them)")
+    group.add_argument("--allow-shallow", action="store_true",
+                       help="accept a shallow clone: only the commits it has are baselined")  # fmt: skip
+    group.add_argument("--allow-partial", action="store_true",
+                       help="accept a partial clone: blobs never downloaded are not read")  # fmt: skip
+    group.add_argument("--trust-repo-owner", action="store_true",
+                       help="read a repository another user owns (git safe.directory, this run only)")  # fmt: skip
     parser.add_argument("--from-detect-secrets", type=Path, metavar="FILE",
                         help="also accept every secret of a detect-secrets .secrets.baseline")  # fmt: skip
 
@@ -87,6 +97,8 @@ def run(args: Args) -> ExitCode:
     from keylatch.commands.settings import policy_of, settle
     from keylatch.config import DEFAULT_BASELINE
 
+    if not args.history and (args.allow_shallow or args.allow_partial or args.trust_repo_owner):
+        raise UsageError("--allow-shallow, --allow-partial and --trust-repo-owner apply only with --history")
     cfg = settle(config_flags(args, exclude=args.exclude), Path("."))
     path = args.file or cfg.baseline or Path(DEFAULT_BASELINE)
     if args.action == "check":
@@ -104,10 +116,17 @@ def run(args: Args) -> ExitCode:
     if args.history:
         from keylatch.history import WHOLE_HISTORY
         from keylatch.sources.gitcmd import Git
+        from keylatch.sources.repo import inspect
         from keylatch.sources.revs import where
 
-        where(Git(Path(".")), Path("."))  # not a repository: a usage error (exit 2), as everywhere
-        findings = list(in_commits(Path("."), WHOLE_HISTORY, cfg, policy_of(cfg)).kept)
+        inspect(Path("."), args.trust_repo_owner)  # says why git refuses it (another user's repository)
+        trusted = (f"safe.directory={Path('.').resolve()}",) if args.trust_repo_owner else ()
+        where(Git(Path("."), config=trusted), Path("."))  # not a repository: a usage error (exit 2), as everywhere
+        found = in_commits(
+            Path("."), WHOLE_HISTORY, cfg, policy_of(cfg), trust_owner=args.trust_repo_owner,
+            allow_shallow=args.allow_shallow, allow_partial=args.allow_partial,
+        )  # fmt: skip
+        findings = list(found.kept)
     else:
         findings = in_files(args.paths, cfg, policy_of(cfg))[0]
     # The file is committed and shown in diffs: it stores no key, not even one in a path or reason.

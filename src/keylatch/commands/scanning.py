@@ -93,6 +93,7 @@ def in_commits(
     *,
     trust_owner: bool = False,
     allow_shallow: bool = False,
+    allow_partial: bool | None = None,
 ) -> Allowed:
     """One Finding per place a commit of `revs` introduced a key, minus excluded and allowed ones
     (sorted), and those an allow comment dropped, with the comment's name.
@@ -103,7 +104,11 @@ def in_commits(
     from keylatch.history import scan_history
     from keylatch.sources.gitcmd import Git
 
-    result = scan_history(repo, revs, rules=cfg.rules, allow_shallow=allow_shallow, trust_owner=trust_owner)
+    # allow_partial None: the command has no --allow-partial/--allow-shallow, so errors do not suggest them.
+    result = scan_history(
+        repo, revs, rules=cfg.rules, allow_shallow=allow_shallow, allow_partial=bool(allow_partial),
+        trust_owner=trust_owner, offer_flags=allow_partial is not None,
+    )  # fmt: skip
     found = places(result)
     git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
     lines_at = blob_lines([git], (f.location.blob for f in found if f.location.blob))
