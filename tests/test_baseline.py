@@ -128,7 +128,8 @@ def test_import_real_detect_secrets_baseline(tmp_path: Path) -> None:
     found = findings((src / "config.env").read_text(), "config.env")
     assert len(found) == len(lines)
     assert {n for n in listed if n > len(kinds)}, "no unquoted key was listed: pick other seeds"
-    imported = baseline.import_detect_secrets(ds_baseline)
+    read = baseline.import_detect_secrets(ds_baseline)
+    imported = baseline.merge(read.openai, read.other)
     assert all(e.rule_id == "*" and e.sha1 and e.paths == ("config.env",) for e in imported.entries)
     # Every key detect-secrets listed is suppressed; the ones it missed are still reported.
     reported = subtract(found, imported, TODAY)
@@ -230,5 +231,5 @@ def test_detect_secrets_import_does_not_echo_or_store_hostile_values(tmp_path: P
         baseline.import_detect_secrets(path)
     assert "\x1b" not in str(info.value) and len(str(info.value)) < len(str(path)) + 200
     path.write_text(json.dumps({"results": {"a.py": [{"hashed_secret": SHA1, "type": [[LONG] * 10] * 10}]}}))
-    (entry,) = baseline.import_detect_secrets(path).entries
+    (entry,) = baseline.import_detect_secrets(path).other.entries
     assert entry.reason == "imported from detect-secrets (unknown type)"

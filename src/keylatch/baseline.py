@@ -6,7 +6,8 @@ API:
     new = subtract(findings, known, today())                    # findings not in the baseline
     write(path, from_findings(findings, previous=known, reason="rotated", expires=date(...)))
     expired(known, today)                                        # entries past their expiry date
-    known = import_detect_secrets(Path(".secrets.baseline"))    # hashed_secret = SHA-1 of the key
+    found = import_detect_secrets(Path(".secrets.baseline"))    # hashed_secret = SHA-1 of the key
+    known = merge(found.openai, found.other)                     # (other: kept where a key matches)
 
 An entry matches a finding when its rule id is the finding's (or `*`) and its `fingerprint` is the
 sha256 of the key (`Secret.fingerprint`) or its `sha1` is one of `detect_secrets_hashes.sha1_hashes`
@@ -284,8 +285,31 @@ def _shown(value: object) -> str:
     return printable(repr(value) if not isinstance(value, int) or value.bit_length() < 200 else "(large int)", 60)
 
 
-def import_detect_secrets(path: Path) -> Baseline:
-    """Entries for every secret of a detect-secrets `.secrets.baseline` (matched by SHA-1)."""
+# Plugins whose secrets are OpenAI keys: detect-secrets' own OpenAIDetector and keylatch's adapter
+# (detect_secrets_plugin.py; its secret_type never changes).
+OPENAI_TYPES = frozenset({"OpenAI Token", "keylatch OpenAI key"})
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """A detect-secrets baseline's secrets, as entries matched by SHA-1 (rule `*`).
+
+    `openai` holds the secrets an OpenAI plugin listed: OpenAI keys, wherever they are now.
+    `other` holds the rest (high-entropy strings, keywords, AWS keys, ...): such a hash is an
+    OpenAI key only if keylatch finds a key with it, so the command keeps those entries only when
+    they match a finding (then as sha256 entries of the rule that found the key).
+    """
+
+    openai: Baseline
+    other: Baseline
+    total: int  # distinct hashed secrets in the file
+
+
+def import_detect_secrets(path: Path, *, reason: str | None = None, expires: dt.date | None = None) -> Imported:
+    """Entries for every secret of a detect-secrets `.secrets.baseline` (matched by SHA-1).
+
+    `reason` and `expires` apply to them as to any new entry; the reason also says where they came from.
+    """
     doc = _read_json(path, "detect-secrets baseline")
     results = doc.get("results") if isinstance(doc, dict) else None
     if not isinstance(results, dict):
@@ -302,10 +326,16 @@ def import_detect_secrets(path: Path) -> Baseline:
             paths.add(str(filename).replace("\\", "/"))
             kind = s.get("type")
             types.add(printable(kind, 100) if isinstance(kind, str) else "unknown type")
-    entries = (
-        Entry(ANY_RULE, None, h, tuple(sorted(p)), f"imported from detect-secrets ({', '.join(sorted(t))})")
-        for h, (p, t) in seen.items()
-    )
+    openai: list[Entry] = []
+    other: list[Entry] = []
+    for h, (p, t) in seen.items():
+        origin = f"imported from detect-secrets ({', '.join(sorted(t))})"
+        entry = Entry(ANY_RULE, None, h, tuple(sorted(p)), f"{reason} ({origin})" if reason else origin, expires)
+        (openai if t & OPENAI_TYPES else other).append(entry)
+    return Imported(_sorted(openai), _sorted(other), len(seen))
+
+
+def _sorted(entries: Iterable[Entry]) -> Baseline:
     return Baseline(tuple(sorted(entries, key=lambda e: e.sort_key)))
 
 

@@ -24,7 +24,7 @@ def test_baseline_survives_50_inserted_lines_and_a_new_key_on_the_line_is_report
     app.mkdir()
     (app / "settings.py").write_text(f'OPENAI_API_KEY = "{KEY}"\n')
     r = keylatch("baseline", "create", "--reason", "revoked 2024-05", cwd=tmp_path)
-    assert r.code == 0 and "wrote .keylatch-baseline.json: 1 entries (1 added, 0 removed)" in r.err
+    assert r.code == 0 and "wrote .keylatch-baseline.json: 1 entry (1 added, 0 removed)" in r.err
     baseline = tmp_path / ".keylatch-baseline.json"
     written = baseline.read_bytes()
     assert_files_redacted(baseline, keys=[KEY])
@@ -32,7 +32,7 @@ def test_baseline_survives_50_inserted_lines_and_a_new_key_on_the_line_is_report
 
     (app / "settings.py").write_text("# padding\n" * 50 + f'OPENAI_API_KEY = "{KEY}"\n')
     r = keylatch("baseline", "update", cwd=tmp_path)
-    assert r.code == 0 and "unchanged (1 entries)" in r.err
+    assert r.code == 0 and "unchanged (1 entry)" in r.err
     assert baseline.read_bytes() == written
     r = keylatch("scan", ".", cwd=tmp_path)
     assert (r.code, r.out) == (0, "keylatch: no keys found\n")
@@ -61,8 +61,11 @@ def test_create_refuses_to_overwrite_and_update_prunes(tmp_path: Path, keylatch:
 def test_check_fails_on_expired_entries(tmp_path: Path, keylatch: RunKeylatch) -> None:
     (tmp_path / "a.py").write_text(f'a = "{KEY}"\n')
     yesterday = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
-    r = keylatch("baseline", "create", "--expires", yesterday, "--reason", "rotate by then", cwd=tmp_path)
+    r = keylatch("baseline", "create", "--expires", "2999-01-01", "--reason", "rotate by then", cwd=tmp_path)
     assert r.code == 0
+    # Time passes: the entry's day is now behind us (--expires itself refuses a past date).
+    path = tmp_path / ".keylatch-baseline.json"
+    path.write_text(path.read_text().replace("2999-01-01", yesterday))
     r = keylatch("baseline", "check", cwd=tmp_path)
     assert r.code == 1
     assert "openai-project-key sha256:" in r.out and f"in a.py expired on {yesterday}: rotate by then" in r.out
@@ -108,7 +111,7 @@ def test_history_baseline_suppresses_a_deleted_key_in_ci(
     assert r.code == 1 and "old.py:1:6" in r.out
     (repo.path / ".keylatch-baseline.json").unlink()
     r = keylatch("baseline", "create", "--history", "--reason", "revoked", cwd=repo.path)
-    assert r.code == 0 and "1 entries (1 added" in r.err
+    assert r.code == 0 and "1 entry (1 added" in r.err
     assert json.loads((repo.path / ".keylatch-baseline.json").read_text())["entries"][0]["paths"] == ["old.py"]
     accepted = repo.commit("accept the revoked key")
     # ci judges a range with its base's baseline: the range that adds the baseline is not covered by it ...
@@ -118,3 +121,68 @@ def test_history_baseline_suppresses_a_deleted_key_in_ci(
     repo.write("old.py", f'K = "{KEY}"\n')
     repo.commit("bring it back")
     assert keylatch("ci", "--range", f"{accepted}..HEAD", cwd=repo.path).code == 0
+
+
+def test_expires_in_the_past_is_refused_and_today_is_accepted(tmp_path: Path, keylatch: RunKeylatch) -> None:
+    (tmp_path / "a.py").write_text(f'a = "{KEY}"\n')
+    today = dt.datetime.now(dt.timezone.utc).date()
+    for past in (today - dt.timedelta(days=1), dt.date(2020, 1, 1)):
+        r = keylatch("baseline", "create", "--expires", past.isoformat(), cwd=tmp_path)
+        assert (r.code, r.out) == (2, "")
+        assert r.err == f"keylatch: error: argument --expires: {past} is in the past (today is {today} UTC)\n"
+        assert not (tmp_path / ".keylatch-baseline.json").exists()
+    # Today is the entry's last day: it still suppresses (a run just after midnight UTC may see tomorrow).
+    r = keylatch("baseline", "create", "--expires", today.isoformat(), cwd=tmp_path)
+    assert r.code == 0 or "is in the past" in r.err
+
+
+def test_help_describes_the_baseline_exit_codes(keylatch: RunKeylatch) -> None:
+    r = keylatch("baseline", "--help")
+    assert r.code == 0
+    codes = r.out.split("exit codes:", 1)[1]
+    assert "1    check: an entry has expired" in codes and "keys found" not in codes
+    assert "0    create/update: the baseline was written" in codes and "2    usage" in codes
+
+
+SKIPPED = "2 of other plugins skipped: no OpenAI key keylatch finds"
+
+
+def test_detect_secrets_import_counts_reason_and_other_plugins(tmp_path: Path, keylatch: RunKeylatch) -> None:
+    kinds = ("sk-", "sk-proj-", "sk-svcacct-", "sk-None-", "sk-admin-", "sk-named", "azure")
+    lines = [f'K{i} = "{make_key(k, seed=i)}"' for i, k in enumerate(kinds)]
+    lines += [f"U{i}={make_key('sk-proj-', seed=40 + i)}" for i in range(3)]  # the OpenAIDetector's cut hash
+    lines += ['password = "hunter2hunter2"', f'aws = "{"AKIA" + "IOSFODNN7EXAMPLE"}"']  # other plugins' secrets
+    (tmp_path / "config.env").write_text("\n".join(lines) + "\n")
+    ds = subprocess.run(
+        ["detect-secrets", "scan", "config.env"], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    (tmp_path / ".secrets.baseline").write_text(ds.stdout)
+    listed = json.loads(ds.stdout)["results"]["config.env"]
+    hashes = {e["hashed_secret"] for e in listed}
+    others = {e["hashed_secret"] for e in listed if e["type"] in ("Secret Keyword", "AWS Access Key")}
+    assert len(others) == 2, listed
+    argv = ("baseline", "create", "--from-detect-secrets", ".secrets.baseline", "--reason", "revoked 2024-05")
+    r = keylatch(*argv, "--expires", "2999-01-01", cwd=tmp_path)
+    assert r.code == 0, r.err
+    n = len(hashes) - 2
+    written = json.loads((tmp_path / ".keylatch-baseline.json").read_text())["entries"]
+    assert r.err == (
+        f"keylatch: wrote .keylatch-baseline.json: {len(written)} entries ({len(written)} added, 0 removed); "
+        f"{len(hashes)} detect-secrets secrets: {n} imported, {SKIPPED}\n"
+    )
+    # The password and the AWS key are not OpenAI keys: no rule `*` entry stands for them.
+    assert not {e.get("sha1") for e in written} & others
+    assert all(e["rule_id"] != "*" or e["sha1"] in hashes - others for e in written)
+    # --reason and --expires apply to imported entries too.
+    # (keys detect-secrets missed are found by the scan itself: new entries with the same reason)
+    assert all(e["reason"].startswith("revoked 2024-05") for e in written)
+    assert sum(e["reason"].startswith("revoked 2024-05 (imported from detect-secrets (") for e in written) == n
+    assert all(e["expires"] == "2999-01-01" for e in written)
+    assert keylatch("scan", "config.env", cwd=tmp_path).code == 0
+    # update: entries = before + added - removed, and the import is counted the same way.
+    r = keylatch("baseline", "update", "--from-detect-secrets", ".secrets.baseline", cwd=tmp_path)
+    assert r.code == 0
+    assert r.err == (
+        f"keylatch: .keylatch-baseline.json unchanged ({len(written)} entries); "
+        f"{len(hashes)} detect-secrets secrets: {n} imported, {SKIPPED}\n"
+    )

@@ -50,6 +50,15 @@ def test_push_of_a_key_is_refused(pushing: GitRepo) -> None:
     assert on_remote(pushing, "main") == before
 
 
+def test_a_key_in_a_commit_message_names_the_message(pushing: GitRepo) -> None:
+    before = on_remote(pushing, "main")
+    sha = plant(pushing, "ok.py", "ok = 1\n", f"deploy with {make_key('sk-proj-', seed=32)}")
+    res = git_run(pushing, "push", "origin", "main")
+    assert res.code != 0
+    assert "push blocked" in res.out and f"message of commit {sha[:12]}:1" in res.out
+    assert on_remote(pushing, "main") == before
+
+
 def test_clean_push_passes(pushing: GitRepo) -> None:
     sha = plant(pushing, "ok.py", "ok = 1\n", "fine")
     res = git_run(pushing, "push", "origin", "main")
@@ -139,3 +148,36 @@ def test_allow_comment_and_baseline_apply_to_pushed_commits(pushing: GitRepo, ke
     res = git_run(pushing, "push", "origin", "main")
     assert res.code == 0, res.out
     assert on_remote(pushing, "main") == sha
+
+
+@pytest.mark.parametrize("remote", ["nosuchremote", "orign", "origin/main"])
+def test_an_unknown_remote_by_hand_is_a_usage_error(pushing: GitRepo, keylatch: RunKeylatch, remote: str) -> None:
+    plant(pushing, "s.py", "s = 1\n", "unpushed")
+    res = keylatch("pre-push", remote, cwd=pushing.path, input="")
+    assert (res.code, res.out) == (2, "")
+    assert (
+        res.err == f"keylatch: error: no remote named '{remote}' (`git remote` lists them; a URL or path also works)\n"
+    )
+
+
+def test_every_way_git_names_the_remote_is_accepted(pushing: GitRepo, keylatch: RunKeylatch) -> None:
+    """git passes pre-push `<name> <url>`, and the URL twice when the push names a URL or path."""
+    origin = str(pushing.path.parent / "origin.git")
+    many = "".join(f"k{i} = '{make_key('sk-proj-', seed=70 + i)}'\n" for i in range(25))  # past MAX_LINES
+    sha = plant(pushing, "k.py", many, "keys")
+    line = f"refs/heads/main {sha} refs/heads/main {pushing.git('rev-parse', 'origin/main')}\n"
+    for argv in (("origin",), ("origin", origin), (origin, origin), (f"file://{origin}",), ("host:repo.git",)):
+        res = keylatch("pre-push", *argv, cwd=pushing.path, input=line)
+        assert res.code == 1 and "k.py:1" in res.out, argv
+    # Under real `git push` to a path and to a file:// URL, the hook blocks as well.
+    for url in (origin, f"file://{origin}"):
+        pushed = git_run(pushing, "push", url, "main")
+        assert pushed.code != 0 and "push blocked" in pushed.out and "k.py:1" in pushed.out
+        # A URL has no `<remote>/<branch>` refs: the advice does not invent them.
+        assert f"{url}/<branch>" not in pushed.out and "keylatch history --range <base>..<branch>" in pushed.out
+
+
+def test_push_advice_names_the_remote_tracking_range(pushing: GitRepo) -> None:
+    plant(pushing, "conf.py", "".join(f"k{i} = '{make_key('sk-proj-', seed=60 + i)}'\n" for i in range(25)), "keys")
+    res = git_run(pushing, "push", "origin", "main")
+    assert res.code != 0 and "(keylatch history --range origin/<branch>..<branch> lists all)" in res.out

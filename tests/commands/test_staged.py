@@ -287,3 +287,86 @@ def test_colour_only_on_a_terminal(make_repo: MakeRepo) -> None:
     assert_redacted(*outputs)
     assert "\033[1;31mkeylatch: commit blocked:" in outputs[0]
     assert "\033[" not in outputs[1] and "commit blocked" in outputs[1]
+
+
+# File names a user can have, each with the argument a shell needs to name it.
+ADVICE_NAMES = [
+    ("plain.env", "plain.env"),
+    ("my key file.env", "'my key file.env'"),
+    ("it's.env", "'it'\"'\"'s.env'"),
+    ("$(touch pwned).env", "'$(touch pwned).env'"),
+    ("-leading-dash.env", "-- -leading-dash.env"),
+    ("esc\x1b]0;title\x07.env", "$'esc\\x1b]0;title\\x07.env'"),
+    ("tab\there 'q'.env", "$'tab\\there \\'q\\'.env'"),
+    ("bidi\u202etxt.env", "$'bidi\\xe2\\x80\\xaetxt.env'"),
+    ("caf\udce9 latin-1.env", "$'caf\\xe9 latin-1.env'"),  # not UTF-8: an undecodable byte
+]
+
+
+@pytest.mark.parametrize("first", [False, True], ids=["with-head", "first-commit"])
+@pytest.mark.parametrize(("name", "arg"), ADVICE_NAMES, ids=[a for a, _ in ADVICE_NAMES])
+def test_unstage_advice_is_one_pasteable_shell_argument(
+    make_repo: MakeRepo, keylatch: RunKeylatch, name: str, arg: str, first: bool
+) -> None:
+    repo = make_repo()
+    if not first:
+        repo.write("README", "hi\n")
+        repo.commit("init")
+    repo.write(name, f"k = '{make_key('sk-proj-', seed=40)}'\n")
+    repo.git("add", "-A")
+    res = keylatch("staged", cwd=repo.path)
+    assert res.code == 1
+    (advice,) = [line for line in res.out.splitlines() if "unstage: " in line]
+    command = advice.split("unstage: ", 1)[1]
+    assert command == ("git rm --cached " if first else "git restore --staged ") + arg
+    assert command.isprintable() and "\x1b" not in res.out + res.err  # escaped on screen
+    # Pasted into a shell, it unstages exactly that file (and runs nothing the name holds).
+    subprocess.run(["bash", "-c", command], cwd=repo.path, env=repo.env, check=True, capture_output=True)
+    assert repo.git("diff", "--cached", "--name-only") == ""
+    assert not (repo.path / "pwned").exists()
+
+
+def test_unstage_advice_names_every_new_file(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo = make_repo()
+    repo.write("README", "hi\n")
+    repo.commit("init")
+    for i, name in enumerate(("b.env", "a dir/a.env", "c.py")):
+        repo.write(name, f"k = '{make_key('sk-proj-', seed=41 + i)}'\n")
+    repo.write("clean.py", "x = 1\n")
+    repo.git("add", "-A")
+    res = keylatch("staged", cwd=repo.path)
+    assert res.code == 1
+    assert "unstage: git restore --staged 'a dir/a.env' b.env c.py\n" in res.out
+    command = res.out.split("unstage: ", 1)[1].splitlines()[0]
+    subprocess.run(["bash", "-c", command], cwd=repo.path, env=repo.env, check=True)
+    assert repo.git("diff", "--cached", "--name-only") == "clean.py"
+
+
+def test_untracked_file_given_is_not_called_staged(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    repo = make_repo()
+    repo.write("README", "hi\n")
+    repo.commit("init")
+    repo.write("new key.env", f"k = '{make_key('sk-proj-', seed=45)}'\n")  # never `git add`ed
+    res = keylatch("staged", "new key.env", cwd=repo.path)
+    assert res.code == 1 and "new key.env:1" in res.out
+    assert "1 OpenAI key in untracked files" in res.out
+    assert "staged" not in res.out
+    assert "not tracked by git yet): 'new key.env'" in res.out
+    # Beside a staged one, each gets its own advice.
+    repo.write("old.env", f"k = '{make_key('sk-proj-', seed=46)}'\n")
+    repo.git("add", "old.env")
+    res = keylatch("staged", "new key.env", "old.env", cwd=repo.path)
+    assert "2 OpenAI keys in staged and untracked files" in res.out
+    assert "git restore --staged old.env\n" in res.out and "(not tracked by git yet): 'new key.env'\n" in res.out
+
+
+def test_clean_batch_under_pre_commit_says_nothing(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    """pre-commit runs the hook once per batch of files and shows every batch's output when one
+    fails: a clean batch's "no keys in N staged files" beside "commit blocked" contradicts it."""
+    repo = make_repo()
+    repo.write("a.py", "a = 1\n")
+    repo.git("add", "-A")
+    res = keylatch("staged", "a.py", cwd=repo.path, env={"PRE_COMMIT": "1"})
+    assert (res.code, res.out, res.err) == (0, "", "")
+    res = keylatch("staged", "a.py", cwd=repo.path)  # by hand the result is still said
+    assert res.code == 0 and "no keys in 1 staged file" in res.err

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
+from tests.helpers.advice import foreign_flags
 from tests.helpers.damaged import (
     Planted,
     clone,
@@ -138,6 +139,8 @@ def test_a_damaged_repository_never_passes(
     assert r.code == 3, r
     *_, last = r.err.splitlines()
     assert last.startswith("keylatch: error: ") and re.search(d.says, last), r.err
+    # Advice names only flags this command has (`baseline` once suggested history's --allow-shallow).
+    assert foreign_flags(command.split("-no-")[0], r.err) == []
     assert "Traceback" not in r.err
     assert not (tmp_path / "bl.json").exists()  # no baseline written from a partial view
 

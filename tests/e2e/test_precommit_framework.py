@@ -252,3 +252,19 @@ def test_deleting_a_branch_passes(project: GitRepo) -> None:
     res = git(project, "push", "origin", "--delete", "old")
     assert res.code == 0, res.out
     assert not remote_has(project, "old")
+
+
+def test_batches_of_all_files_agree_on_the_verdict(project: GitRepo) -> None:
+    """pre-commit splits the file list into batches (at most 128 KiB of arguments each, and one per
+    CPU) and prints every batch's output together: a clean batch must not claim "no keys"."""
+    deep = f"{'d' * 200}/{'e' * 200}"
+    names = [f"{deep}/f{i:03d}.txt" for i in range(400)]
+    assert sum(len(n) + 1 for n in names) > 2**17  # more than one batch whatever the CPU count
+    for name in names:
+        project.write(name, "nothing to see\n")
+    project.write("zz/leak.py", f"k = '{make_key('sk-proj-', seed=28)}'\n")
+    project.git("add", "-A")
+    res = _run([sys.executable, "-m", "pre_commit", "run", "keylatch", "--all-files"], project.path, project.env)
+    assert res.code != 0 and "zz/leak.py:1" in res.out
+    assert res.out.count("commit blocked") == 1
+    assert "no keys" not in res.out

@@ -9,10 +9,17 @@ import sys
 from pathlib import Path
 
 from keylatch.commands.options import ConfigArgs, add_config_arguments, config_flags
+from keylatch.detect_secrets_hashes import sha1_hashes
 from keylatch.errors import ExitCode, UsageError
 from keylatch.model import Finding
 from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.report.untrusted import for_terminal as shown
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from keylatch.baseline import Baseline, Imported
 
 HELP = "create, update or check a baseline of accepted findings (stored as hashes, never keys)"
 
@@ -27,16 +34,35 @@ class Args(ConfigArgs):
     prune: bool
     from_detect_secrets: Path | None
     history: bool
+    allow_shallow: bool
+    allow_partial: bool
+    trust_repo_owner: bool
+
+
+EXIT_CODES = """exit codes:
+  0    create/update: the baseline was written (or is unchanged); check: no entry has expired
+  1    check: an entry has expired (rotate that key, then `keylatch baseline update --prune`)
+  2    usage or configuration error (the file exists on create, a malformed baseline, a date in the past)
+  3    the scan could not complete (unreadable path, git failure, ...): nothing is written
+  130  interrupted
+"""
 
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date like 2025-01-31, not {text!r}") from None
+    from keylatch.baseline import today
+
+    # An entry stops suppressing after its `expires` day: one already past would never suppress.
+    if day < today():
+        raise argparse.ArgumentTypeError(f"{day} is in the past (today is {today()} UTC)")
+    return day
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EXIT_CODES  # not scan's: 1 means an expired entry here, never "keys found"
     parser.add_argument(
         "action", choices=("create", "update", "check"),
         help="create: a new baseline from the current findings; update: add new findings, keep reasons "
@@ -55,6 +81,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--history", action="store_true",
                         help="create/update from every commit of the repository in the current directory "
                         "instead of the files in PATH (for `keylatch ci` and `keylatch history`)")  # fmt: skip
+    group = parser.add_argument_group("with --history (as `keylatch history` has them)")
+    group.add_argument("--allow-shallow", action="store_true",
+                       help="accept a shallow clone: only the commits it has are baselined")  # fmt: skip
+    group.add_argument("--allow-partial", action="store_true",
+                       help="accept a partial clone: blobs never downloaded are not read")  # fmt: skip
+    group.add_argument("--trust-repo-owner", action="store_true",
+                       help="read a repository another user owns (git safe.directory, this run only)")  # fmt: skip
     parser.add_argument("--from-detect-secrets", type=Path, metavar="FILE",
                         help="also accept every secret of a detect-secrets .secrets.baseline")  # fmt: skip
 
@@ -65,6 +98,8 @@ def run(args: Args) -> ExitCode:
     from keylatch.commands.settings import policy_of, settle
     from keylatch.config import DEFAULT_BASELINE
 
+    if not args.history and (args.allow_shallow or args.allow_partial or args.trust_repo_owner):
+        raise UsageError("--allow-shallow, --allow-partial and --trust-repo-owner apply only with --history")
     cfg = settle(config_flags(args, exclude=args.exclude), Path("."))
     path = args.file or cfg.baseline or Path(DEFAULT_BASELINE)
     if args.action == "check":
@@ -72,34 +107,76 @@ def run(args: Args) -> ExitCode:
     if args.action == "create" and path.exists():
         raise UsageError(f"{path} already exists; use `keylatch baseline update`")
     # update of a missing file starts an empty one, so "keylatch baseline update" is always right.
-    previous = baseline.load(path) if args.action == "update" and path.exists() else baseline.Baseline()
+    on_disk = baseline.load(path) if args.action == "update" and path.exists() else baseline.Baseline()
+    reason = for_data(args.reason) if args.reason else args.reason
+    imported = None
+    previous = on_disk
     if args.from_detect_secrets is not None:
-        previous = baseline.merge(previous, baseline.import_detect_secrets(args.from_detect_secrets))
+        imported = baseline.import_detect_secrets(args.from_detect_secrets, reason=reason, expires=args.expires)
+        previous = baseline.merge(on_disk, imported.openai, imported.other)
     if args.history:
         from keylatch.history import WHOLE_HISTORY
         from keylatch.sources.gitcmd import Git
+        from keylatch.sources.repo import inspect
         from keylatch.sources.revs import where
 
-        where(Git(Path(".")), Path("."))  # not a repository: a usage error (exit 2), as everywhere
-        findings = list(in_commits(Path("."), WHOLE_HISTORY, cfg, policy_of(cfg)).kept)
+        inspect(Path("."), args.trust_repo_owner)  # says why git refuses it (another user's repository)
+        trusted = (f"safe.directory={Path('.').resolve()}",) if args.trust_repo_owner else ()
+        where(Git(Path("."), config=trusted), Path("."))  # not a repository: a usage error (exit 2), as everywhere
+        found = in_commits(
+            Path("."), WHOLE_HISTORY, cfg, policy_of(cfg), trust_owner=args.trust_repo_owner,
+            allow_shallow=args.allow_shallow, allow_partial=args.allow_partial,
+        )  # fmt: skip
+        findings = list(found.kept)
     else:
         findings = in_files(args.paths, cfg, policy_of(cfg))[0]
     # The file is committed and shown in diffs: it stores no key, not even one in a path or reason.
     findings = [_path_redacted(f) for f in findings]
-    reason = for_data(args.reason) if args.reason else args.reason
     new = baseline.from_findings(findings, previous, reason=reason, expires=args.expires, prune=args.prune)
-    if args.action == "update" and new == previous and path.exists():
-        print(f"keylatch: {shown(str(path))} unchanged ({len(new.entries)} entries)", file=sys.stderr)
+    note = ""
+    if imported is not None:
+        # Another plugin's secret that matches no key keylatch finds is not an OpenAI key (a
+        # password, an AWS key): as a rule `*` entry it would only pad the file. One that matches
+        # a finding is already there as that finding's sha256 entry (say, imported before).
+        matched = {h for f in findings for h in sha1_hashes(f.secret)}
+        every = (*imported.openai.entries, *imported.other.entries)
+        drop = {e.sort_key for e in every if e.sha1 in matched} | {e.sort_key for e in imported.other.entries}
+        drop -= {e.sort_key for e in on_disk.entries}
+        new = baseline.Baseline(tuple(e for e in new.entries if e.sort_key not in drop))
+        note = f"; {_import_note(imported, findings, new)}"
+    if args.action == "update" and new == on_disk and path.exists():
+        print(f"keylatch: {shown(str(path))} unchanged ({_entries(len(new.entries))}){note}", file=sys.stderr)
         return ExitCode.CLEAN
     baseline.write(path, new)
-    before = {e.sort_key for e in previous.entries}
+    # Counted against the file as it was, so entries = before + added - removed.
+    before = {e.sort_key for e in on_disk.entries}
     after = {e.sort_key for e in new.entries}
     print(
-        f"keylatch: wrote {shown(str(path))}: {len(new.entries)} entries "
-        f"({len(after - before)} added, {len(before - after)} removed)",
+        f"keylatch: wrote {shown(str(path))}: {_entries(len(new.entries))} "
+        f"({len(after - before)} added, {len(before - after)} removed){note}",
         file=sys.stderr,
     )
     return ExitCode.CLEAN
+
+
+def _entries(n: int) -> str:
+    return f"{n} entr{'y' if n == 1 else 'ies'}"
+
+
+def _import_note(imported: Imported, findings: Sequence[Finding], new: Baseline) -> str:
+    """What became of each detect-secrets secret; the numbers add up to the secrets read."""
+    matched = {h for f in findings for h in sha1_hashes(f.secret)}
+    kept_keys = {e.sort_key for e in new.entries}
+    every = (*imported.openai.entries, *imported.other.entries)
+    kept = sum(1 for e in every if e.sha1 in matched or e.sort_key in kept_keys)
+    other = sum(1 for e in imported.other.entries if e.sha1 not in matched and e.sort_key not in kept_keys)
+    pruned = imported.total - kept - other
+    parts = [f"{imported.total} detect-secrets secret{'s' if imported.total != 1 else ''}: {kept} imported"]
+    if other:
+        parts.append(f"{other} of other plugins skipped: no OpenAI key keylatch finds")
+    if pruned:
+        parts.append(f"{pruned} not found (--prune)")
+    return ", ".join(parts)
 
 
 def _path_redacted(f: Finding) -> Finding:

@@ -147,11 +147,12 @@ def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--verify-url",
         metavar="URL",
+        type=_api_url,
         help="OpenAI API base URL for --verify (https; plain http only to loopback; default: $KEYLATCH_VERIFY_URL, "
         "else https://api.openai.com)",
     )
     # Tests point Azure checks at a local server; a real run builds https://<resource host>.
-    group.add_argument("--verify-azure-url", metavar="URL", help=argparse.SUPPRESS)
+    group.add_argument("--verify-azure-url", metavar="URL", type=_api_url, help=argparse.SUPPRESS)
     group.add_argument(
         "--no-verify-cache",
         action="store_true",
@@ -163,6 +164,22 @@ def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
         help="any (default): exit 1 for every key found; live: not for keys --verify found revoked or "
         "never valid (live, restricted, no-credit, IP-restricted, inactive-owner and unknown keys still fail)",
     )
+
+
+def _api_url(text: str) -> str:
+    """Where keys are sent: https, or plain http to a loopback address only (verify/transport.py
+    enforces this again before any request). Checked while parsing, so a typo fails at once."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    if parts.scheme == "https" and parts.hostname:
+        return text
+    if parts.scheme == "http" and parts.hostname:
+        from keylatch.verify.transport import is_loopback
+
+        if is_loopback(parts.hostname):
+            return text
+    raise argparse.ArgumentTypeError(f"must be an https:// URL (plain http only to a loopback address), not {text!r}")
 
 
 def verify_flags(args: VerifyArgs) -> VerifyFlags:

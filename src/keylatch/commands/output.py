@@ -40,6 +40,8 @@ def verification(flags: VerifyFlags, cfg: Config | None) -> tuple[bool, str]:
     policy = flags.fail_on_verdict or (cfg.fail_on_verdict if cfg is not None else "any")
     if policy != "any" and not verify:
         raise UsageError(f"--fail-on-verdict {policy} needs --verify")
+    if flags.url and not verify:  # an address nothing would ask: the user meant --verify
+        raise UsageError("--verify-url needs --verify" + ("" if cfg is None else " (or verify = true in the config)"))
     return verify, policy
 
 

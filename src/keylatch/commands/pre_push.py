@@ -17,6 +17,7 @@ from keylatch.errors import ExitCode, ScanError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keylatch.model import Finding
+    from keylatch.sources.gitcmd import Git
 
 HELP = "scan the commits a push would publish (the pre-push hook)"
 
@@ -47,7 +48,9 @@ def run(args: Args) -> ExitCode:
             refs = push.parse_ref_lines(lines)
             # No ref lines at all (not run by git): assume everything local that the remote lacks.
             plan = push.from_ref_lines(git, remote, refs) if refs else push.unpushed(git, remote)
-        new = push.has_commits(git, plan)
+        new = push.has_commits(git, plan)  # first: outside a repository, that is the error to report
+        if args.remote and not args.url:
+            _check_remote(git, args.remote)
     except ScanError as exc:
         from keylatch.sources.revs import not_a_repo
 
@@ -82,8 +85,22 @@ def run(args: Args) -> ExitCode:
         return ExitCode.CLEAN
     colour = not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
     blocking = sorted(verdict.blocking, key=_order)
-    sys.stdout.write(hook_text.push_block(blocking, plan.remote, exact=plan.exact, colour=colour))
+    named = plan.remote in push.remote_names(git)
+    sys.stdout.write(hook_text.push_block(blocking, plan.remote, exact=plan.exact, named=named, colour=colour))
     return ExitCode.LEAKS
+
+
+def _check_remote(git: Git, remote: str) -> None:
+    """REMOTE typed by hand (git always passes the URL too): a name `git remote` lacks that is no
+    URL either is a typo, and scanning "everything not on it" would hide that."""
+    from keylatch.sources import push
+
+    if remote in push.remote_names(git) or push.looks_like_url(remote):
+        return
+    from keylatch.errors import UsageError
+    from keylatch.report.untrusted import for_terminal
+
+    raise UsageError(f"no remote named {for_terminal(remote)!r} (`git remote` lists them; a URL or path also works)")
 
 
 def _order(f: Finding) -> tuple[str, str, int, int]:

@@ -98,6 +98,7 @@ def in_commits(
     *,
     trust_owner: bool = False,
     allow_shallow: bool = False,
+    allow_partial: bool | None = None,
 ) -> Allowed:
     """One Finding per place a commit of `revs` introduced a key, minus excluded and allowed ones
     (sorted), and those an allow comment dropped, with the comment's name.
@@ -106,7 +107,11 @@ def in_commits(
     """
     from keylatch.history import scan_history
 
-    result = scan_history(repo, revs, rules=cfg.rules, allow_shallow=allow_shallow, trust_owner=trust_owner)
+    # allow_partial None: the command has no --allow-partial/--allow-shallow, so errors do not suggest them.
+    result = scan_history(
+        repo, revs, rules=cfg.rules, allow_shallow=allow_shallow, allow_partial=bool(allow_partial),
+        trust_owner=trust_owner, offer_flags=allow_partial is not None,
+    )  # fmt: skip
     return judge_places(result, repo, pol, trust_owner=trust_owner)
 
 

@@ -82,6 +82,11 @@ def run(args: Args) -> ExitCode:
         unstaged = _sorted(hook_policy.verdict(later, cfg, pol).blocking)
     if not (blocking or below or unstaged or args.format == "json"):
         # The common case, kept free of the report package (and keylatch.model behind it).
+        if args.files and os.environ.get("PRE_COMMIT"):
+            # The pre-commit framework runs the hook in batches of FILES and shows all their output
+            # together when one fails: "no keys in 65 staged files" beside "commit blocked" reads as
+            # a contradiction. A clean batch stays silent; the framework prints "Passed".
+            return ExitCode.CLEAN
         nbytes = sum(len(data) for _, data, _ in contents)
         size = f"{nbytes / 1024:.0f} KiB" if nbytes >= 1024 else f"{nbytes} bytes"
         files = f"{len(contents)} staged file{'s' if len(contents) != 1 else ''}"
@@ -104,7 +109,12 @@ def run(args: Args) -> ExitCode:
         from keylatch.history.prior import committed_before
 
         known = committed_before(git, plan, blocking)
-        sys.stdout.write(hook_text.staged_block(blocking, known, colour=_colour(args, sys.stdout.isatty())))
+        untracked = {p.replace(os.sep, "/") for p in plan.untracked}
+        colour = _colour(args, sys.stdout.isatty())
+        message = hook_text.staged_block(
+            blocking, known, colour=colour, untracked=untracked, first_commit=not plan.has_head
+        )
+        sys.stdout.write(message)
     return ExitCode.LEAKS if blocking else ExitCode.CLEAN
 
 

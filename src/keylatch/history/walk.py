@@ -48,8 +48,11 @@ def scan_history(
     allow_partial: bool = False,
     trust_owner: bool = False,
     progress: ProgressFn | None = None,
+    offer_flags: bool = True,
 ) -> HistoryResult:
     """Scan the commits `revs` selects (git rev-list arguments) and return one finding per key.
+
+    `offer_flags`: the caller has --allow-shallow / --allow-partial, so the errors may suggest them.
 
     Raises ScanError when the history cannot be read completely: shallow clones and partial
     clones with missing blobs unless explicitly allowed, git failures, missing objects.
@@ -61,7 +64,7 @@ def scan_history(
     if state.shallow and not allow_shallow:
         raise ScanError(
             f"history is incomplete: {repo} is a shallow clone cut at {_boundary(state.shallow)}; "
-            "run `git fetch --unshallow` or pass --allow-shallow"
+            "run `git fetch --unshallow`" + (" or pass --allow-shallow" if offer_flags else "")
         )
     config = (f"safe.directory={repo.resolve()}",) if trust_owner else ()
     git = Git(repo, config=config + (NO_FETCH if state.partial else ()))
@@ -77,7 +80,7 @@ def scan_history(
         raise ScanError(
             f"history is incomplete: {repo} is a partial clone and {len(missing)} blob(s) were "
             "never downloaded; keylatch does not fetch them. Fetch them "
-            "(`git fetch --refetch` or a full clone) or pass --allow-partial"
+            "(`git fetch --refetch` or a full clone)" + (" or pass --allow-partial" if offer_flags else "")
         )
     # Range scans (the hooks) neither read nor write caches: loading a big blob cache would cost
     # more than the few blobs a push adds, and a hook should not write into the git dir.

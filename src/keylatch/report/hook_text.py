@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+
+from keylatch.report.labels import encoding_label, no_file_place
 
 TYPE_CHECKING = False  # keylatch.model (and hashlib) stay off a clean commit's import path
 if TYPE_CHECKING:
@@ -23,6 +25,37 @@ def _shown(text: str) -> str:
     from keylatch.report.untrusted import PATH_LIMIT, for_terminal
 
     return for_terminal(text, PATH_LIMIT)
+
+
+def shell_arg(path: str) -> str:
+    """`path` as one argument a user can paste into a POSIX shell, shown safely.
+
+    Plain names are quoted with shlex.quote (`'my key file.env'`). A name with control or other
+    invisible characters is written in bash/zsh ANSI-C quoting with those characters as bytes
+    (`$'a\\x1bb.env'`, U+202E as `\\xe2\\x80\\xae`): escaped on screen, yet still the real
+    name when pasted, in any locale. A name holding a key is shown redacted (it is
+    then no longer the real name, but a key is never printed).
+    """
+    import shlex
+
+    from keylatch.report.untrusted import PATH_LIMIT, for_data
+
+    safe = for_data(path, PATH_LIMIT)
+    if safe.isprintable():
+        return shlex.quote(safe)
+    return "$'" + "".join(map(_ansi_c, safe)) + "'"
+
+
+def _ansi_c(c: str) -> str:
+    if c in "'\\":
+        return "\\" + c
+    if c.isprintable():
+        return c
+    # The bytes of the name (an undecodable byte is a lone surrogate here): the same in any locale.
+    return _NAMED.get(c) or "".join(f"\\x{b:02x}" for b in c.encode("utf-8", "surrogateescape"))
+
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _kind(f: Finding) -> str:
@@ -47,10 +80,14 @@ def _lines(
     rows = []
     for f in findings[:MAX_LINES]:
         loc = f.location
-        where = f"{_shown(loc.path)}:{loc.line}"
-        if with_commit and loc.commit:
-            where = f"{loc.commit[:12]} {where}"
-        enc = " base64-encoded" if f.encoding else ""
+        if not loc.path:  # a commit's message, or a blob only a tag reaches: say which
+            where = f"{_shown(no_file_place(loc.commit, loc.blob, loc.ref))}:{loc.line}"
+        elif with_commit and loc.commit:
+            where = f"{loc.commit[:12]} {_shown(loc.path)}:{loc.line}"
+        else:
+            where = f"{_shown(loc.path)}:{loc.line}"
+        # Each occurrence says how it was written (one key may be plain here, base64 there).
+        enc = f" {encoding_label(f.encoding)}" if f.encoding else ""
         # With `verify = true` the verdict shows beside the key (`[live; already in HEAD]`).
         note = "; ".join(n for n in (f.verified.verdict.label if f.verified else "", notes.get(f, "")) if n)
         rows.append((where, f"{f.secret.redacted}{enc}", _kind(f), note))
@@ -65,8 +102,17 @@ def _count(n: int) -> str:
     return f"{n} OpenAI key" + ("" if n == 1 else "s")
 
 
-def staged_block(findings: Sequence[Finding], committed: Mapping[tuple[str, str], str], *, colour: bool) -> str:
-    """The message of a refused commit. `committed` maps (path, fingerprint) to HEAD/MERGE_HEAD."""
+def staged_block(
+    findings: Sequence[Finding],
+    committed: Mapping[tuple[str, str], str],
+    *,
+    colour: bool,
+    untracked: Collection[str] = (),
+    first_commit: bool = False,
+) -> str:
+    """The message of a refused commit. `committed` maps (path, fingerprint) to HEAD/MERGE_HEAD;
+    `untracked` are given paths git does not track (read from disk: nothing of theirs is staged).
+    On the `first_commit` there is no HEAD to restore from: `git rm --cached` unstages."""
     notes = {}
     old_paths: list[str] = []
     for f in findings:
@@ -74,14 +120,22 @@ def staged_block(findings: Sequence[Finding], committed: Mapping[tuple[str, str]
         if ref:
             notes[f] = f"already in {ref}"
             old_paths.append(f.location.path)
-    new = [f for f in findings if f not in notes]
+    new_paths = sorted({f.location.path for f in findings if f not in notes})
+    loose = set(untracked)
+    staged_new = [p for p in new_paths if p not in loose]
+    untracked_new = [p for p in new_paths if p in loose]
+    kinds = {f.location.path in loose for f in findings}
+    where = "staged and untracked" if len(kinds) == 2 else "untracked" if True in kinds else "staged"
     head = _paint("keylatch: commit blocked:", _RED, colour)
-    out = [f"{head} {_count(len(findings))} in staged files", *_lines(findings, notes, with_commit=False)]
-    if new:
-        first = _shown(new[0].location.path)
+    out = [f"{head} {_count(len(findings))} in {where} files", *_lines(findings, notes, with_commit=False)]
+    if new_paths:
+        out.append("next:")
+        if staged_new:
+            unstage = "git rm --cached" if first_commit else "git restore --staged"
+            out.append(f"  - remove it and `git add` again, or unstage: {unstage} {_args(staged_new)}")
+        if untracked_new:
+            out.append(f"  - remove it before you `git add` (not tracked by git yet): {_args(untracked_new)}")
         out += [
-            "next:",
-            f"  - remove it and `git add` again, or unstage: git restore --staged {first}",
             "  - load the key from an environment variable (OPENAI_API_KEY) or a secret store",
             "  - if it was ever pushed or shared, revoke and rotate it:",
             f"    {ROTATE_URL}",
@@ -97,10 +151,19 @@ def staged_block(findings: Sequence[Finding], committed: Mapping[tuple[str, str]
     return "\n".join(out) + "\n"
 
 
-def push_block(findings: Sequence[Finding], remote: str, *, exact: bool = True, colour: bool) -> str:
+def _args(paths: Sequence[str]) -> str:
+    """Every path, each quoted as one shell argument (`--` keeps a name like `-x` a path)."""
+    dash = ["--"] if any(p.startswith("-") for p in paths) else []
+    return " ".join([*dash, *map(shell_arg, paths)])
+
+
+def push_block(
+    findings: Sequence[Finding], remote: str, *, exact: bool = True, named: bool = True, colour: bool
+) -> str:
     """The message of a refused push: the key is still only local, so say how to take it out.
 
     `exact` is False when the pushed refs were unknown and every unpushed local commit was checked.
+    `named` is False when `remote` is a URL or path (no `<remote>/<branch>` tracking refs to name).
     """
     head = _paint("keylatch: push blocked:", _RED, colour)
     remote = _shown(remote)
@@ -109,14 +172,19 @@ def push_block(findings: Sequence[Finding], remote: str, *, exact: bool = True, 
     n = len(commits)
     out = [
         f"{head} {_count(len(findings))} in {n} commit{'s' if n != 1 else ''} not yet on {remote}",
-        *_lines(findings, {}, with_commit=True, more=f"keylatch history --range {remote}/<branch>..<branch>"),
+        *_lines(
+            findings,
+            {},
+            with_commit=True,
+            more=f"keylatch history --range {f'{remote}/<branch>' if named else '<base>'}..<branch>",
+        ),
         *scope,
         "next:",
         "  - rewrite those commits without it: git rebase -i <base> (git commit --amend for the last)",
         "  - load the key from an environment variable (OPENAI_API_KEY) or a secret store",
         "  - if it was ever pushed or shared, revoke and rotate it:",
         f"    {ROTATE_URL}",
-        "  - revoked or a test key: keylatch baseline update (commit it) or a `keylatch:allow` comment",
+        "  - revoked or a test key: keylatch baseline update --history (commit it) or a `keylatch:allow` comment",
     ]
     return "\n".join(out) + "\n"
 

@@ -112,6 +112,20 @@ def from_environment(git: Git, env: Mapping[str, str]) -> PushPlan:
     return unpushed(git, remote, env.get("PRE_COMMIT_TO_REF", ""), env.get("PRE_COMMIT_FROM_REF", ""))
 
 
+def remote_names(git: Git) -> frozenset[str]:
+    """The repository's configured remotes, as `git remote` lists them."""
+    return frozenset(git.run("remote").decode("utf-8", "surrogateescape").split())
+
+
+def looks_like_url(remote: str) -> bool:
+    """Whether git would take `remote` for a URL or path rather than a remote's name: `scheme://`,
+    scp-like `host:path` (a colon before any slash), or something on disk (a repository, a bundle).
+    git then passes it to pre-push as both the name and the URL."""
+    import os
+
+    return "://" in remote or ":" in remote.split("/", 1)[0] or os.path.exists(remote)
+
+
 def has_commits(git: Git, plan: PushPlan) -> bool:
     """Whether the plan selects any commit (a fast answer for pushes of already-published work)."""
     if not plan.revs:
