@@ -15,6 +15,7 @@ from typing import Any
 
 from keylatch import __version__
 from keylatch.history.model import CommitInfo, HistoryResult, KeyFinding
+from keylatch.history.tags import in_tag
 from keylatch.model import KeyCheck
 from keylatch.report.exposure import as_dict, by_urgency, expose, exposures
 from keylatch.report.exposure import text_lines as exposure_lines
@@ -78,7 +79,8 @@ def render_text(
         for o in k.locations:
             where = f"{for_terminal(o.path, PATH_LIMIT)}:{o.line}:{o.column}" if o.path else f"line {o.line}:{o.column}"
             author = for_terminal(o.author_name)
-            by = f" {o.commit[:12]} {author}" if o.commit else f" (blob {o.blob[:12]}, in no commit)"
+            what = "tag object" if in_tag(o) else "blob"  # a tag's message (history/tags.py)
+            by = f" {o.commit[:12]} {author}" if o.commit else f" ({what} {o.blob[:12]}, in no commit)"
             lines.append(f"  at {where}{by}")
         if k.last_seen.sha:
             lines.append(f"  last seen {_commit_text(k.last_seen)}")
