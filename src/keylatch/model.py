@@ -138,6 +138,8 @@ class Location:
     blob: str | None = None
     # A key in no commit and no file: the ref that reaches its blob (history, a tag on a blob).
     ref: str | None = None
+    # A key in an annotated tag object's text: the tag's name (its `tag` header; blob is the tag's id).
+    tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,7 +84,8 @@ def places(result: HistoryResult) -> list[Finding]:
 
     return [
         Finding(k.rule_id, k.severity, k.secret,
-                Location(o.path, o.line, o.column, o.commit, o.blob or None, o.ref or None), encoding=o.encoding)
+                Location(o.path, o.line, o.column, o.commit, o.blob or None, o.ref or None, o.tag or None),
+                encoding=o.encoding)
         for k in result.findings
         for o in k.locations
     ]  # fmt: skip

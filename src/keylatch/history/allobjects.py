@@ -73,7 +73,7 @@ def _listing(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> Objects
             if cache is not None and oid in cache:
                 scanner.cached += kind == b"blob"
             else:
-                todo.add(oid, int(size), kind == b"commit")
+                todo.add(oid, int(size), kind != b"blob")  # commits and tags: not counted as blobs
         err = proc.stderr.read()
     if proc.returncode != 0:
         raise ScanError(f"git cat-file: {first_line(err)}")

@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 
 from keylatch.engine import scan_chunk
 from keylatch.history.cache import BlobCache
+from keylatch.history.tags import tag_body
 from keylatch.model import Chunk, Finding
 from keylatch.rules import Rule
 from keylatch.rules import needles as rule_needles
 from keylatch.sources.objects import BLOCK, LFS_POINTER, BlobHeader
 
-# The objects the walk reads: blobs for their content, commits for their message.
-OBJECT_KINDS = (b"blob", b"commit")
+# The objects the walk reads: blobs for their content, commits and annotated tags for their
+# message (history/tags.py).
+OBJECT_KINDS = (b"blob", b"commit", b"tag")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,7 @@ class BlobScanner:
     scanned: set[bytes] = field(default_factory=set)
     missing: set[bytes] = field(default_factory=set)
     messages: set[bytes] = field(default_factory=set)  # commits whose message holds a key
+    tags: set[bytes] = field(default_factory=set)  # annotated tag objects that hold a key
     lfs_pointers: int = 0
     blobs: int = 0
     nbytes: int = 0
@@ -64,6 +67,8 @@ class BlobScanner:
         first = True
         if header.kind == b"commit":
             chunks = _message(header, chunks)
+        elif header.kind == b"tag":
+            chunks = tag_body(header, chunks)
         for chunk in chunks:
             if first and chunk.data.startswith(LFS_POINTER):
                 self.lfs_pointers += 1
@@ -80,6 +85,8 @@ class BlobScanner:
             self.found[header.oid] = _dedup(hits)
             if header.kind == b"commit":
                 self.messages.add(header.oid)
+            elif header.kind == b"tag":
+                self.tags.add(header.oid)
         elif self.cache is not None:
             self.cache.add((header.oid,))
         if self.progress is not None:

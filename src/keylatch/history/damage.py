@@ -27,6 +27,7 @@ _GIT_SAYS = (
     (r"unable to read tree \(?([0-9a-f]{40,64})", "tree"),
     (r"[Cc]ould not read ([0-9a-f]{40,64})", "commit"),
     (r"bad object (refs/\S+)", "the object of ref"),
+    (r"bad object ([0-9a-f]{40,64})", "object"),  # a tag nested in a tag (history/tags.py)
 )
 
 

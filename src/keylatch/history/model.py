@@ -37,6 +37,8 @@ class Occurrence:
     encoding: str = ""
     # For a key in no commit, the ref that reaches its blob or tree directly (a tag on a blob).
     ref: str = ""
+    # A key in an annotated tag object (history/tags.py): the tag's name; blob is the tag's id.
+    tag: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from keylatch.history.damage import check_present, damage_named, no_missing
 from keylatch.history.logcache import LogCache
 from keylatch.history.model import WHOLE_HISTORY, HistoryResult
 from keylatch.history.rawlog import GITLINK, ZERO, digest, log_args, parse_log
+from keylatch.history.tags import named_tags, tag_keys
 from keylatch.rules import DEFAULT_RULES, Rule
 from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.objects import stream_objects
@@ -104,12 +105,18 @@ def scan_history(
         check = whole and not state.partial
         if proc is not None and check:
             check_present(git, repo, log_out)
+        named: tuple[bytes, ...] = ()
         if not whole:
             log_out.seek(0)
             stream_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit, OBJECT_KINDS)
+            # A tag the range names (a pushed tag) is read for its message (history/tags.py).
+            named = named_tags(git, walk)
+            stream_objects(git, [t for t in named if not scanner.is_scanned(t)], scanner.visit, OBJECT_KINDS)
         no_missing(repo, scanner.missing, missing)
         if progress is not None:  # the final count, whatever the throttling showed last
             progress(Progress(scanner.blobs, scanner.nbytes, time.monotonic() - scanner.started))
+        # Tags are placed by the refs that reach them, not by the log (history/tags.py).
+        tagged = {oid: scanner.found.pop(oid) for oid in scanner.tags}
         keyed = frozenset(scanner.found)
         digested = log_cache.load(keyed) if log_cache is not None and proc is None else None
         if digested is None:
@@ -122,10 +129,11 @@ def scan_history(
                 log_cache.save(keyed, digested)
         outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole)
         no_missing(repo, scanner.missing, missing)  # attribution read the parents' versions too
+        findings = tag_keys(git, repo, tagged, outcome.findings, named=named, include_unreachable=include_unreachable)
     if cache is not None:
         cache.save()
     return HistoryResult(
-        findings=outcome.findings,
+        findings=tuple(findings),
         commits=outcome.commits,
         blobs=scanner.blobs,
         bytes=scanner.nbytes,

@@ -50,7 +50,7 @@ def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequen
         else:
             # In no file (a commit message, a tagged blob): an annotation without `file=` shows
             # on the run's summary; an empty `file=` would point at nothing.
-            where = f" in the {for_terminal(no_file_place(loc.commit, loc.blob, loc.ref))}, line {loc.line}"
+            where = f" in the {for_terminal(no_file_place(loc.commit, loc.blob, loc.ref, loc.tag))}, line {loc.line}"
             props = f"title={title}"
         verdict = f" Verdict: {f.verified.verdict.label} ({f.verified.reason})." if f.verified else ""
         message = (

@@ -93,10 +93,12 @@ def render_text(
             if o.path:
                 where = f"{for_terminal(o.path, PATH_LIMIT)}:{o.line}:{o.column}"
             else:
-                where = f"{for_terminal(no_file_place(o.commit, o.blob, o.ref))} line {o.line}:{o.column}"
+                where = f"{for_terminal(no_file_place(o.commit, o.blob, o.ref, o.tag))} line {o.line}:{o.column}"
             author = for_terminal(o.author_name)
             if o.commit:
                 by = f" {o.commit[:12]} {author}"
+            elif o.tag:  # a tag's message (history/tags.py): the tagger
+                by = f" {author}" if author else ""
             else:
                 by = f" (blob {o.blob[:12]}, in no commit)" if o.path else ""
             lines.append(f"  at {where}{enc}{by}")
@@ -145,6 +147,7 @@ def finding_dict(
                 "blob": o.blob,
                 "encoding": o.encoding or None,
                 "ref": for_data(o.ref) or None,
+                "tag": for_data(o.tag) or None,
             }
             for o in k.locations
         ],

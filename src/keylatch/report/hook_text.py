@@ -81,7 +81,7 @@ def _lines(
     for f in findings[:MAX_LINES]:
         loc = f.location
         if not loc.path:  # a commit's message, or a blob only a tag reaches: say which
-            where = f"{_shown(no_file_place(loc.commit, loc.blob, loc.ref))}:{loc.line}"
+            where = f"{_shown(no_file_place(loc.commit, loc.blob, loc.ref, loc.tag))}:{loc.line}"
         elif with_commit and loc.commit:
             where = f"{loc.commit[:12]} {_shown(loc.path)}:{loc.line}"
         else:
@@ -170,8 +170,12 @@ def push_block(
     commits = {f.location.commit for f in findings if f.location.commit}
     scope = [] if exact else [f"(refs of this push not visible: checked every local branch and tag not on {remote})"]
     n = len(commits)
+    tags = len({f.location.blob for f in findings if f.location.tag})
+    where = [f"{n} commit{'s' if n != 1 else ''}"] if n or not tags else []
+    if tags:  # a key in an annotated tag's message is in no commit
+        where.append(f"{tags} tag{'s' if tags != 1 else ''}")
     out = [
-        f"{head} {_count(len(findings))} in {n} commit{'s' if n != 1 else ''} not yet on {remote}",
+        f"{head} {_count(len(findings))} in {' and '.join(where)} not yet on {remote}",
         *_lines(
             findings,
             {},

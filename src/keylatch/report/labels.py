@@ -18,9 +18,11 @@ def encoding_label(encoding: str | None) -> str:
     return _ENCODINGS.get(encoding, f"{encoding}-encoded")
 
 
-def no_file_place(commit: str | None, blob: str | None, ref: str | None = None) -> str:
-    """Where a key in no file is: a commit's message, or a blob reached only by a ref (a tag on a
-    blob) or by nothing. Only for locations whose path is empty."""
+def no_file_place(commit: str | None, blob: str | None, ref: str | None = None, tag: str | None = None) -> str:
+    """Where a key in no file is: a commit's message, an annotated tag's text, or a blob reached
+    only by a ref (a tag on a blob) or by nothing. Only for locations whose path is empty."""
+    if tag:
+        return f"message of tag {tag} (tag object {blob[:12] if blob else '?'})"
     if commit:
         return f"message of commit {commit[:12]}"
     if ref:

@@ -104,14 +104,17 @@ def _place(loc: Location, region: dict[str, Any]) -> dict[str, Any]:
                 "region": region,
             }
         }
-    if loc.commit:
+    if loc.tag:
+        tag = for_data(loc.tag)
+        logical = {"name": tag, "fullyQualifiedName": f"tag/{tag}/{loc.blob or ''}", "kind": "object"}
+    elif loc.commit:
         logical = {"name": "message", "fullyQualifiedName": f"commit/{loc.commit}/message", "kind": "object"}
     else:
         name = for_data(loc.ref) if loc.ref else f"blob/{loc.blob or ''}"
         logical = {"name": name, "fullyQualifiedName": f"{name}/{loc.blob or ''}", "kind": "resource"}
     return {
         "logicalLocations": [logical],
-        "message": {"text": f"{for_data(no_file_place(loc.commit, loc.blob, loc.ref))}, line {loc.line}"},
+        "message": {"text": f"{for_data(no_file_place(loc.commit, loc.blob, loc.ref, loc.tag))}, line {loc.line}"},
     }
 
 
@@ -121,7 +124,7 @@ def _result(f: Finding, index: int, reveal: bool, line_of: LineOf | None) -> dic
     if loc.path:
         where = f" in commit {loc.commit[:12]}" if loc.commit else ""
     else:
-        where = f" in the {for_data(no_file_place(loc.commit, loc.blob, loc.ref))}, line {loc.line}"
+        where = f" in the {for_data(no_file_place(loc.commit, loc.blob, loc.ref, loc.tag))}, line {loc.line}"
     enc = f" ({encoding_label(f.encoding)})" if f.encoding else ""
     verdict = f". Verdict: {f.verified.verdict.label} ({f.verified.reason})" if f.verified else ""
     text = f"{rule_by_id(f.rule_id).description}{enc}: {shown} (sha256:{f.fingerprint[:12]}){where}{verdict}"
@@ -138,6 +141,8 @@ def _result(f: Finding, index: int, reveal: bool, line_of: LineOf | None) -> dic
         props["commit"] = loc.commit
     if loc.ref:
         props["ref"] = for_data(loc.ref)
+    if loc.tag:
+        props["tag"] = for_data(loc.tag)
     if loc.blob and not loc.path:
         props["blob"] = loc.blob
     if f.encoding:

@@ -37,7 +37,7 @@ def by_urgency(findings: Sequence[Finding]) -> list[Finding]:
 def place_text(loc: Location) -> str:
     """`commit:path:line:col`, or for a key in no file, which commit message or blob."""
     if not loc.path:
-        return f"{for_terminal(no_file_place(loc.commit, loc.blob, loc.ref))}:{loc.line}:{loc.column}"
+        return f"{for_terminal(no_file_place(loc.commit, loc.blob, loc.ref, loc.tag))}:{loc.line}:{loc.column}"
     where = f"{for_terminal(loc.path, PATH_LIMIT)}:{loc.line}:{loc.column}"
     return f"{loc.commit[:12]}:{where}" if loc.commit else where
 
