@@ -47,7 +47,7 @@ def in_files(paths: Sequence[Path], cfg: Config, pol: Policy) -> tuple[list[Find
     excludes = Excludes(config=cfg.exclude, base=base, typed=cfg.flag_exclude)
     found: set[Finding] = set()
     skipped: list[str] = []
-    for chunk in walk(paths, excludes):
+    for chunk in walk(paths, excludes, cfg.archives):
         if isinstance(chunk, Skipped):
             log.info("%s: skipped: a %s, not a regular file", printable(chunk.path), chunk.kind)
             skipped.append(chunk.path)
