@@ -103,7 +103,9 @@ def in_commits(
     from keylatch.history import scan_history
     from keylatch.sources.gitcmd import Git
 
-    result = scan_history(repo, revs, rules=cfg.rules, allow_shallow=allow_shallow, trust_owner=trust_owner)
+    result = scan_history(
+        repo, revs, rules=cfg.rules, allow_shallow=allow_shallow, trust_owner=trust_owner, archives=cfg.archives
+    )
     found = places(result)
     git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
     lines_at = blob_lines([git], (f.location.blob for f in found if f.location.blob))

@@ -18,6 +18,7 @@ from keylatch.history.blobscan import BlobScanner
 from keylatch.history.model import CommitInfo, KeyFinding, Occurrence
 from keylatch.history.rawlog import MESSAGE, ZERO, LogDigest
 from keylatch.model import Finding
+from keylatch.sources.archives import rejoin
 from keylatch.sources.gitcmd import Git
 from keylatch.sources.objects import stream_objects
 from keylatch.sources.repo import RepoState
@@ -83,7 +84,8 @@ def attribute(
         sha = commit.sha.decode("ascii")
         for f in keyed.get(ch.new, ()):
             if f.fingerprint not in old_fps:
-                path = ch.path.decode("utf-8", "backslashreplace")
+                # A member of an archive blob (blobscan.py) is named inside the blob's path.
+                path = rejoin(ch.path.decode("utf-8", "backslashreplace"), f.location.path)
                 # A message's "blob" is the commit object: no blob id to read lines from.
                 blob = b"" if ch.mode == MESSAGE else ch.new
                 intros[f.fingerprint].append(_Intro(commit.time, order, sha, path, blob, f))
@@ -190,7 +192,10 @@ def _dangling(keyed: dict[bytes, tuple[Finding, ...]], seen: set[bytes], known: 
     for lst in by_fp.values():
         lst.sort(key=lambda t: (t[0], t[1].location.line, t[1].location.column))
         f = lst[0][1]
-        locs = tuple(Occurrence("", "", g.location.line, g.location.column, blob=oid.decode("ascii")) for oid, g in lst)
+        locs = tuple(
+            Occurrence("", rejoin("", g.location.path), g.location.line, g.location.column, blob=oid.decode("ascii"))
+            for oid, g in lst
+        )
         out.append(KeyFinding(f.rule_id, f.severity, f.secret, _NO_COMMIT, _NO_COMMIT, locs, False, (), f.encoding))
     return out
 
@@ -226,7 +231,8 @@ def _tagged(
         refs = tuple(sorted({ref for _, _, ref, _ in lst}))
         info = CommitInfo("", "", "", "", f"(in no commit: reached directly by {refs[0]})")
         locs = tuple(
-            sorted({Occurrence("", path, g.location.line, g.location.column, blob=oid.decode("ascii"))
+            sorted({Occurrence("", rejoin(path, g.location.path), g.location.line, g.location.column,
+                               blob=oid.decode("ascii"))
                     for oid, path, _, g in lst},
                    key=lambda o: (o.path, o.line, o.column, o.blob))
         )  # fmt: skip

@@ -61,6 +61,9 @@ class Limits(NamedTuple):
 
 
 DEFAULT_LIMITS = Limits()
+# Literals every archive `kind` recognises holds (a superset filter for history's grep prefilter;
+# no NUL or newline: grep -F reads them one a line).
+MAGIC_NEEDLES = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b\x08", b"1AY&SY", b"\x17rE8P\x90", b"\xfd7zXZ", b"ustar")
 Read = Callable[[int], bytes]
 
 
@@ -104,6 +107,13 @@ def member_contents(data: bytes, name: str, limits: Limits) -> list[tuple[str, b
     for label, read in members(io.BytesIO(data), name, limits):
         out.append((label, b"".join(iter(lambda r=read: r(_PIECE), b""))))  # type: ignore[misc]
     return out
+
+
+def rejoin(path: str, member: str) -> str:
+    """The label of `member` (as `members` labels it in an archive named "") inside `path`."""
+    if member == "!-":  # a compressed plain file: named after the archive, as `members` does
+        return f"{path}!{_unsuffixed(path)}"
+    return path + member
 
 
 def _filler(read: Read) -> Callable[[int], tuple[bytes, bool]]:
@@ -343,7 +353,7 @@ def _unsuffixed(label: str) -> str:
     for suffix, instead in ((".tgz", ".tar"), (".gz", ""), (".bz2", ""), (".xz", ""), (".tbz2", ".tar")):
         if last.lower().endswith(suffix) and len(last) > len(suffix):
             return last[: -len(suffix)] + instead
-    return last or "-"
+    return last or "-"  # "-": no name to go by (rejoin)
 
 
 def _reason(exc: BaseException) -> str:
