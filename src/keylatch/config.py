@@ -16,6 +16,9 @@ Keys (all optional):
     allow-lines = ["EXAMPLE_KEY", "dummy"]        # regexes: a key whose line matches is not reported
     verify = true                                 # --verify: ask the API about each key (hooks too)
     fail-on-verdict = "live"                      # keys found revoked do not fail (needs verify)
+    archive-depth = 4                             # archive layers opened (zip, tar, gzip...); 0: none
+    archive-max-bytes = "256M"                    # expanded bytes per archive (an integer, or K/M/G)
+    archive-max-ratio = 100                       # expanded / compressed bytes, per layer
 
 An unknown key, a wrong type or an unknown rule id is a UsageError (exit 2) naming the key and
 the file. The module reads files only; it never looks at environment variables.
@@ -52,6 +55,7 @@ from keylatch.errors import UsageError, printable
 from keylatch.model import Severity
 from keylatch.report import FORMATS
 from keylatch.rules import DEFAULT_RULES, Rule
+from keylatch.sources.archives import Limits
 
 YAML_NAMES = (".keylatch.yaml", ".keylatch.yml")
 # Used when no `baseline` is configured and this file exists next to the config (or in the
@@ -59,7 +63,7 @@ YAML_NAMES = (".keylatch.yaml", ".keylatch.yml")
 DEFAULT_BASELINE = ".keylatch-baseline.json"
 KEYS = (
     "exclude", "baseline", "enable", "disable", "fail-on", "format", "pragmas", "allow-lines",
-    "verify", "fail-on-verdict",
+    "verify", "fail-on-verdict", "archive-depth", "archive-max-bytes", "archive-max-ratio",
 )  # fmt: skip
 # No verify URL here: a repository's own config must not choose where its keys are sent.
 VERDICT_POLICIES = ("any", "live")
@@ -82,6 +86,7 @@ class Config:
     allow_lines: tuple[str, ...] = ()
     verify: bool = False
     fail_on_verdict: str = "any"  # VERDICT_POLICIES
+    archives: Limits = Limits()  # how far archives are opened (sources/archives.py)
     # Set only by flags (`--no-baseline`, `--exclude`), never by a file.
     ignore_baseline: bool = False
     flag_exclude: tuple[str, ...] = ()  # relative to the paths as typed, not to the file
@@ -331,6 +336,7 @@ def parse(raw: Mapping[str, object], path: Path, where: str = "") -> Config:
             raise UsageError(f"{path}: 'allow-lines' pattern {_shown(pattern)} is not a valid regex: {problem}")
     cfg = Config(
         source=path,
+        archives=_archive_limits(raw, path),
         exclude=strings("exclude"),
         baseline=(path.parent / baseline) if baseline else None,
         enable=enable,
@@ -349,6 +355,30 @@ def parse(raw: Mapping[str, object], path: Path, where: str = "") -> Config:
 
 
 _NONE = "so no key would be reported"
+_UNITS = {"": 0, "K": 10, "M": 20, "G": 30}
+
+
+def _archive_limits(raw: Mapping[str, object], path: Path) -> Limits:
+    """archive-depth, archive-max-bytes (`268435456`, `"256M"`, `"1G"`), archive-max-ratio."""
+    default = Limits()
+
+    def count(key: str, value: object, low: int) -> int:
+        if isinstance(value, str):
+            text = value.strip().upper().removesuffix("IB").removesuffix("B")
+            unit = text[-1:] if text[-1:] in _UNITS else ""
+            digits = text[: len(text) - len(unit)].strip()
+            if key == "archive-max-bytes" and digits.isdigit() and len(digits) < 20:
+                value = int(digits) << _UNITS[unit]
+        if not isinstance(value, int) or isinstance(value, bool) or value < low or value.bit_length() > 62:
+            what = "a size (bytes, or a number with K, M or G)" if key == "archive-max-bytes" else "an integer"
+            raise UsageError(f"{path}: {key!r} must be {what} of at least {low}, not {_kind(value)}")
+        return value
+
+    return Limits(
+        depth=count("archive-depth", raw.get("archive-depth", default.depth), 0),
+        max_bytes=count("archive-max-bytes", raw.get("archive-max-bytes", default.max_bytes), 1),
+        max_ratio=count("archive-max-ratio", raw.get("archive-max-ratio", default.max_ratio), 1),
+    )
 
 
 def _detection_off(cfg: Config, has_enable: bool) -> str | None:

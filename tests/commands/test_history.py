@@ -55,7 +55,8 @@ def test_json_report_and_show_secrets(make_repo: MakeRepo, keylatch: RunKeylatch
     assert (f["introduced"]["sha"], f["introduced"]["author_email"]) == (c, "bob@example.test")
     assert f["locations"] == [
         {"commit": c, "path": "deploy/.env", "line": 2, "column": 16, "author_name": "Bob Example",
-         "author_email": "bob@example.test", "blob": f["locations"][0]["blob"], "encoding": None, "ref": None},
+         "author_email": "bob@example.test", "blob": f["locations"][0]["blob"], "encoding": None, "ref": None,
+         "tag": None},
     ]  # fmt: skip
     assert f["in_head"] is False and f["refs"] == ["refs/heads/main"]
     assert doc["stats"]["commits"] == 3 and doc["stats"]["complete"] is True

@@ -134,7 +134,13 @@ def _walk(args: Args, revs: Sequence[str], cfg: Config, pol: Policy) -> tuple[Al
 
     # ci has no --allow-partial: its errors must not suggest it (offer_flags).
     result = scan_history(
-        args.repo, revs, rules=cfg.rules, allow_shallow=True, trust_owner=args.trust_repo_owner, offer_flags=False
+        args.repo,
+        revs,
+        rules=cfg.rules,
+        allow_shallow=True,
+        trust_owner=args.trust_repo_owner,
+        offer_flags=False,
+        archives=cfg.archives,
     )
     found = judge_places(result, args.repo, pol, trust_owner=args.trust_repo_owner)
     return found, exposures(result.findings, dt.datetime.now(dt.timezone.utc))

@@ -138,6 +138,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
     scan = functools.partial(
         scan_history,
         rules=cfg.rules,
+        archives=cfg.archives,
         include_unreachable=args.include_unreachable,
         use_cache=not args.no_cache,
         allow_shallow=args.allow_shallow,

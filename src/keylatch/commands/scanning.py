@@ -50,7 +50,7 @@ def in_files(
     excludes = Excludes(config=cfg.exclude, base=base, typed=cfg.flag_exclude)
     found: set[Finding] = set()
     skipped: list[str] = []
-    for chunk in walk(paths, excludes):
+    for chunk in walk(paths, excludes, cfg.archives):
         if isinstance(chunk, Skipped):
             log.info("%s: skipped: a %s, not a regular file", printable(chunk.path), chunk.kind)
             skipped.append(chunk.path)
@@ -111,7 +111,7 @@ def in_commits(
     # allow_partial None: the command has no --allow-partial/--allow-shallow, so errors do not suggest them.
     result = scan_history(
         repo, revs, rules=cfg.rules, allow_shallow=allow_shallow, allow_partial=bool(allow_partial),
-        trust_owner=trust_owner, offer_flags=allow_partial is not None,
+        trust_owner=trust_owner, offer_flags=allow_partial is not None, archives=cfg.archives,
     )  # fmt: skip
     return judge_places(result, repo, pol, trust_owner=trust_owner)
 

@@ -62,19 +62,26 @@ def run(args: Args) -> ExitCode:
     finally:
         reader.close()
     contents = src.staged_contents(plan, blobs)
+    scanned = contents  # archives' members in their place (an archive holds no readable keyword)
+    if src.has_archives(contents):
+        from pathlib import Path
+
+        from keylatch.commands import hook_policy
+
+        scanned = src.unpacked(contents, hook_policy.settle(Path.cwd())[0].archives)
     # Keys in the working tree but not in what is committed: warn, never block.
     worktree = src.worktree_changes(git, plan, blobs, pending.result() if pending else ())
     blocking: list[Finding] = []
     below: list[Finding] = []
     unstaged: list[Finding] = []
     # Most commits hold no keyword at all: then the rules, config and baseline are not needed.
-    if any_may_hold_key(data for _, data, _ in [*contents, *worktree]):
+    if any_may_hold_key(data for _, data, _ in [*scanned, *worktree]):
         from pathlib import Path
 
         from keylatch.commands import hook_policy
 
         cfg, pol = hook_policy.settle(Path.cwd())
-        found = hook_policy.judge_chunks(src.chunks(contents), cfg, pol)
+        found = hook_policy.judge_chunks(src.chunks(scanned), cfg, pol)
         verdict = hook_policy.verdict(found, cfg, pol)
         blocking, below = _sorted(verdict.blocking), _sorted([*verdict.below, *verdict.dead])
         committed = {f.fingerprint for f in found}

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from keylatch.errors import ScanError
-from keylatch.history.blobscan import OBJECT_KINDS, BlobScanner, Progress, needles
+from keylatch.history.blobscan import OBJECT_KINDS, BlobScanner, Progress
 from keylatch.history.cache import BlobCache
 from keylatch.history.damage import damaged
 from keylatch.history.grepfilter import Objects, candidates
@@ -36,7 +36,7 @@ def scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
         if progress is not None:
             progress(Progress(blobs, nbytes, time.monotonic() - scanner.started))
 
-    hits = candidates(git, todo, (*needles(scanner.rules), LFS_POINTER), report)
+    hits = candidates(git, todo, (*scanner.prefilter(), LFS_POINTER), report)
     if hits is None:
         log.debug("grep prefilter unavailable or out of step: scanning every object in Python")
         stream_objects(git, (todo.oid(i) for i in range(len(todo))), scanner.visit, OBJECT_KINDS)

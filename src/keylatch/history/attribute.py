@@ -18,6 +18,7 @@ from keylatch.history.blobscan import BlobScanner
 from keylatch.history.model import CommitInfo, KeyFinding, Occurrence
 from keylatch.history.rawlog import MESSAGE, ZERO, LogDigest
 from keylatch.model import Finding
+from keylatch.sources.archives import rejoin
 from keylatch.sources.gitcmd import Git
 from keylatch.sources.objects import stream_objects
 from keylatch.sources.repo import RepoState
@@ -85,7 +86,10 @@ def attribute(
             if f.fingerprint not in old_fps:
                 # A message is in no file: an empty path, which every report names as the
                 # commit's message (report/labels.py), never a file called "(commit message)".
-                path = "" if ch.mode == MESSAGE else ch.path.decode("utf-8", "backslashreplace")
+                # A member of an archive blob (blobscan.py) is named inside the blob's path.
+                path = (
+                    "" if ch.mode == MESSAGE else rejoin(ch.path.decode("utf-8", "backslashreplace"), f.location.path)
+                )
                 # A message's "blob" is the commit object: no blob id to read lines from.
                 blob = b"" if ch.mode == MESSAGE else ch.new
                 intros[f.fingerprint].append(_Intro(commit.time, order, sha, path, blob, f))
@@ -212,7 +216,14 @@ def _dangling(keyed: dict[bytes, tuple[Finding, ...]], seen: set[bytes], known: 
         lst.sort(key=lambda t: (t[0], t[1].location.line, t[1].location.column))
         f = lst[0][1]
         locs = tuple(
-            Occurrence("", "", g.location.line, g.location.column, blob=oid.decode("ascii"), encoding=g.encoding)
+            Occurrence(
+                "",
+                rejoin("", g.location.path),
+                g.location.line,
+                g.location.column,
+                blob=oid.decode("ascii"),
+                encoding=g.encoding,
+            )
             for oid, g in lst
         )
         out.append(KeyFinding(f.rule_id, f.severity, f.secret, _NO_COMMIT, _NO_COMMIT, locs, False, ()))
@@ -250,8 +261,8 @@ def _tagged(
         refs = tuple(sorted({ref for _, _, ref, _ in lst}))
         info = CommitInfo("", "", "", "", f"(in no commit: reached directly by {refs[0]})")
         locs = tuple(
-            sorted({Occurrence("", path, g.location.line, g.location.column, blob=oid.decode("ascii"),
-                               encoding=g.encoding, ref=ref)
+            sorted({Occurrence("", rejoin(path, g.location.path), g.location.line, g.location.column,
+                               blob=oid.decode("ascii"), encoding=g.encoding, ref=ref)
                     for oid, path, ref, g in lst},
                    key=lambda o: (o.path, o.line, o.column, o.blob, o.ref))
         )  # fmt: skip

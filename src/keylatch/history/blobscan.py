@@ -1,4 +1,12 @@
-"""Blob bytes -> findings per blob. Each unique blob is scanned once, whatever its paths."""
+"""Blob bytes -> findings per blob. Each unique blob is scanned once, whatever its paths.
+
+A blob that is an archive (zip, tar, gzip, bzip2, xz: sources/archives.py, by magic bytes) is
+scanned through its members; their findings carry the member as their path (`!config/.env`),
+which attribute.py appends to the blob's path. The needle prefilter would skip it (compressed
+bytes hold no keyword), so the magic check comes first: one `bytes.startswith` per blob, and a
+slice compare at offset 257 for tar. Archive blobs are never remembered as clean in the cache:
+whether one is clean depends on the configured limits.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,8 @@ from keylatch.history.tags import tag_body
 from keylatch.model import Chunk, Finding
 from keylatch.rules import Rule
 from keylatch.rules import needles as rule_needles
+from keylatch.sources import archives
+from keylatch.sources.archives import DEFAULT_LIMITS, Limits
 from keylatch.sources.objects import BLOCK, LFS_POINTER, BlobHeader
 
 # The objects the walk reads: blobs for their content, commits and annotated tags for their
@@ -42,6 +52,7 @@ class BlobScanner:
     cache: BlobCache | None = None
     progress: ProgressFn | None = None
     track: bool = False  # remember every scanned id (range scans look up parents' blobs later)
+    archives: Limits = DEFAULT_LIMITS
     found: dict[bytes, tuple[Finding, ...]] = field(default_factory=dict)
     scanned: set[bytes] = field(default_factory=set)
     missing: set[bytes] = field(default_factory=set)
@@ -65,6 +76,7 @@ class BlobScanner:
             return
         hits: list[Finding] = []
         first = True
+        packed = False
         if header.kind == b"commit":
             chunks = _message(header, chunks)
         elif header.kind == b"tag":
@@ -72,6 +84,10 @@ class BlobScanner:
         for chunk in chunks:
             if first and chunk.data.startswith(LFS_POINTER):
                 self.lfs_pointers += 1
+            if first and header.kind == b"blob" and self.archives.depth and archives.kind(chunk.data[: archives.HEAD]):
+                hits.extend(self._members(header, chunk, chunks))
+                packed = True
+                break
             first = False
             # One pass per distinct literal here, instead of one per rule in the engine.
             if any(n in chunk.data for n in self._needles):
@@ -87,13 +103,42 @@ class BlobScanner:
                 self.messages.add(header.oid)
             elif header.kind == b"tag":
                 self.tags.add(header.oid)
-        elif self.cache is not None:
+        elif self.cache is not None and not packed:
             self.cache.add((header.oid,))
         if self.progress is not None:
             now = time.monotonic()
             if now >= self._next_report:
                 self._next_report = now + 0.25
                 self.progress(Progress(self.blobs, self.nbytes, now - self.started))
+
+    def _members(self, header: BlobHeader, first: Chunk, rest: Iterator[Chunk]) -> list[Finding]:
+        """Findings in the members of an archive blob. Its blocks are joined into a spooled
+        file (zip seeks; memory stays at most BLOCK), members then stream in blocks."""
+        import tempfile
+
+        from keylatch.errors import ScanError
+        from keylatch.sources.blocks import OVERLAP
+
+        hits: list[Finding] = []
+        with tempfile.SpooledTemporaryFile(max_size=BLOCK) as spool:
+            spool.write(first.data)
+            prev = len(first.data)
+            for chunk in rest:  # each block after the first repeats its predecessor's tail
+                spool.write(chunk.data[min(OVERLAP, prev) :])
+                prev = len(chunk.data)
+            spool.seek(0)
+            try:
+                for member in archives.member_chunks(spool, "", self.archives, BLOCK):
+                    if any(n in member.data for n in self._needles):
+                        hits.extend(scan_chunk(member, self.rules))
+            except ScanError as exc:  # name the blob: its paths are not known here
+                oid = header.oid.decode("ascii")
+                raise ScanError(f"archive blob {oid[:12]}{exc} (find it: git log --all --find-object={oid})") from exc
+        return hits
+
+    def prefilter(self) -> tuple[bytes, ...]:
+        """What a blob must hold to be worth reading: a rule's literal, or an archive's magic."""
+        return (*self._needles, *(archives.MAGIC_NEEDLES if self.archives.depth else ()))
 
     def is_scanned(self, oid: bytes) -> bool:
         return oid in self.found or oid in self.scanned or (self.cache is not None and oid in self.cache)
@@ -111,7 +156,7 @@ def _message(header: BlobHeader, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
 
 def _dedup(hits: list[Finding]) -> tuple[Finding, ...]:
     # Overlapping blocks of a large blob can report the same key at the same place twice.
-    seen: dict[tuple[int, int, str], Finding] = {}
-    for f in hits:
-        seen.setdefault((f.location.line, f.location.column, f.fingerprint), f)
-    return tuple(sorted(seen.values(), key=lambda f: (f.location.line, f.location.column, f.rule_id)))
+    seen: dict[tuple[str, int, int, str], Finding] = {}
+    for f in hits:  # the path is an archive member's, or ""
+        seen.setdefault((f.location.path, f.location.line, f.location.column, f.fingerprint), f)
+    return tuple(sorted(seen.values(), key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id)))

@@ -54,8 +54,9 @@ def rules_digest(rules: Sequence[Rule]) -> str:
     # Every module of the rules package counts, whatever its name (a split must not drop one).
     import keylatch.rules as package
     from keylatch import encoded, engine
+    from keylatch.sources import archives
 
-    for module in (encoded,):
+    for module in (encoded, archives):  # archives: what an archive blob's members are
         if module.__file__:
             h.update(Path(module.__file__).read_bytes())
     # Every module of the rules and engine packages counts, whatever its name (a split must not

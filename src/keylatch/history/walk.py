@@ -32,6 +32,7 @@ from keylatch.history.model import WHOLE_HISTORY, HistoryResult
 from keylatch.history.rawlog import GITLINK, ZERO, digest, log_args, parse_log
 from keylatch.history.tags import named_tags, tag_keys
 from keylatch.rules import DEFAULT_RULES, Rule
+from keylatch.sources.archives import DEFAULT_LIMITS, Limits
 from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.objects import stream_objects
 from keylatch.sources.reaping import reaped
@@ -50,6 +51,7 @@ def scan_history(
     trust_owner: bool = False,
     progress: ProgressFn | None = None,
     offer_flags: bool = True,
+    archives: Limits = DEFAULT_LIMITS,
 ) -> HistoryResult:
     """Scan the commits `revs` selects (git rev-list arguments) and return one finding per key.
 
@@ -86,7 +88,7 @@ def scan_history(
     # Range scans (the hooks) neither read nor write caches: loading a big blob cache would cost
     # more than the few blobs a push adds, and a hook should not write into the git dir.
     cache = BlobCache.load(state.common_dir, rules) if use_cache and whole else None
-    scanner = BlobScanner(rules, cache, progress, track=not whole)
+    scanner = BlobScanner(rules, cache, progress, track=not whole, archives=archives)
     log_cache = None
     if use_cache and whole and not include_unreachable:
         log_cache = LogCache.open(state.common_dir, git, rules_digest(rules), walk, state.shallow)

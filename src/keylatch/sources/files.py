@@ -42,6 +42,8 @@ from pathlib import Path
 
 from keylatch.errors import KeylatchError, ScanError, UsageError, printable
 from keylatch.model import Chunk
+from keylatch.sources import archives as packed
+from keylatch.sources.archives import DEFAULT_LIMITS, Limits
 from keylatch.sources.blocks import blocks
 from keylatch.sources.excludes import Excludes, Matcher
 
@@ -66,13 +68,16 @@ class Skipped:
     kind: str  # "symlink", "FIFO", "socket", "character device", "block device"
 
 
-def walk(paths: Sequence[Path], excludes: Excludes | None = None) -> Iterator[Chunk | Skipped]:
-    """Chunks of every file under `paths` (sorted per directory), and the entries skipped."""
+def walk(
+    paths: Sequence[Path], excludes: Excludes | None = None, archives: Limits = DEFAULT_LIMITS
+) -> Iterator[Chunk | Skipped]:
+    """Chunks of every file under `paths` (sorted per directory), and the entries skipped. A file
+    that is an archive (by its magic bytes, sources/archives.py) yields its members' Chunks."""
     for root in paths:
         if root == STDIN:
             yield from _chunks(0, "<stdin>")
         else:
-            yield from _named(root, excludes or Excludes())
+            yield from _named(root, excludes or Excludes(), archives)
 
 
 def display_path(path: Path) -> str:
@@ -110,7 +115,7 @@ def read_small(path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
-def _named(root: Path, excludes: Excludes) -> Iterator[Chunk | Skipped]:
+def _named(root: Path, excludes: Excludes, archives: Limits) -> Iterator[Chunk | Skipped]:
     shown = display_path(root)
     try:
         mode = os.stat(root).st_mode  # follows links: the user named this path
@@ -124,7 +129,7 @@ def _named(root: Path, excludes: Excludes) -> Iterator[Chunk | Skipped]:
             fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
         except OSError as exc:
             raise _cannot_read(shown, exc) from exc
-        yield from _tree(fd, m, root.name)
+        yield from _tree(fd, m, root.name, archives)
         return
     if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
         raise UsageError(f"not a file or directory: {printable(shown)} ({_kind(mode)})")
@@ -135,7 +140,7 @@ def _named(root: Path, excludes: Excludes) -> Iterator[Chunk | Skipped]:
     try:
         st = os.fstat(fd)
         if stat.S_ISREG(st.st_mode):
-            yield from _chunks(fd, shown, st.st_size)
+            yield from _regular(fd, shown, st.st_size, archives)
         elif stat.S_ISFIFO(st.st_mode):
             yield from _pipe(fd, root, shown)
         else:  # replaced since the stat above
@@ -165,7 +170,7 @@ def _is_anonymous_pipe(path: Path) -> bool:
         return False
 
 
-def _tree(top: int, m: Matcher, top_name: str) -> Iterator[Chunk | Skipped]:
+def _tree(top: int, m: Matcher, top_name: str, archives: Limits) -> Iterator[Chunk | Skipped]:
     """Every entry below the open directory `top` (closed here): each directory's entries by
     name, then its subdirectories, depth first."""
     fd, rel, name = top, "", top_name
@@ -173,7 +178,7 @@ def _tree(top: int, m: Matcher, top_name: str) -> Iterator[Chunk | Skipped]:
     stack: list[tuple[int, str, list[str]]] = []
     try:
         while True:
-            subdirs = yield from _directory(fd, rel, name, m)
+            subdirs = yield from _directory(fd, rel, name, m, archives)
             if subdirs:
                 subdirs.reverse()
                 stack.append((fd, rel, subdirs))
@@ -200,7 +205,9 @@ def _tree(top: int, m: Matcher, top_name: str) -> Iterator[Chunk | Skipped]:
             os.close(parent)
 
 
-def _directory(fd: int, rel: str, dir_name: str, m: Matcher) -> Generator[Chunk | Skipped, None, list[str]]:
+def _directory(
+    fd: int, rel: str, dir_name: str, m: Matcher, archives: Limits
+) -> Generator[Chunk | Skipped, None, list[str]]:
     """Read the files of the open directory `fd`; return the subdirectories to enter."""
     try:
         with os.scandir(fd) as it:
@@ -222,13 +229,13 @@ def _directory(fd: int, rel: str, dir_name: str, m: Matcher) -> Generator[Chunk 
             if not (name == "objects" and dir_name == ".git"):
                 subdirs.append(name)
         elif is_file:
-            yield from _entry(fd, name, m.shown(path))
+            yield from _entry(fd, name, m.shown(path), archives)
         else:
             yield Skipped(m.shown(path), _entry_kind(entry))
     return subdirs
 
 
-def _entry(dir_fd: int, name: str, shown: str) -> Iterator[Chunk | Skipped]:
+def _entry(dir_fd: int, name: str, shown: str, archives: Limits = DEFAULT_LIMITS) -> Iterator[Chunk | Skipped]:
     """A directory entry listed as a regular file: read it if it still is one."""
     try:
         fd = os.open(name, _OPEN_ENTRY, dir_fd=dir_fd)
@@ -240,11 +247,29 @@ def _entry(dir_fd: int, name: str, shown: str) -> Iterator[Chunk | Skipped]:
     try:
         st = os.fstat(fd)
         if stat.S_ISREG(st.st_mode):
-            yield from _chunks(fd, shown, st.st_size)
+            yield from _regular(fd, shown, st.st_size, archives)
         else:
             yield Skipped(shown, _kind(st.st_mode))
     finally:
         os.close(fd)
+
+
+def _regular(fd: int, name: str, size: int, archives: Limits) -> Iterator[Chunk]:
+    """A regular file's Chunks, or its members' if it is an archive (one pread of its head)."""
+    if archives.depth and size >= 4:
+        try:
+            head = os.pread(fd, packed.HEAD, 0)
+        except OSError as exc:
+            raise _cannot_read(name, exc) from exc
+        if packed.kind(head):
+            # Its own descriptor, seekable (zip reads its directory at the end); closed here.
+            with open(os.dup(fd), "rb") as fh:
+                try:
+                    yield from packed.member_chunks(fh, name, archives, BLOCK)
+                except OSError as exc:
+                    raise _cannot_read(name, exc) from exc
+            return
+    yield from _chunks(fd, name, size)
 
 
 def _chunks(fd: int, name: str, size: int = 0, first: bytes = b"") -> Iterator[Chunk]:

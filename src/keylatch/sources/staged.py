@@ -28,6 +28,7 @@ from keylatch.sources.objects import read_objects
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keylatch.model import Chunk
+    from keylatch.sources.archives import Limits
 
 Content = tuple[str, bytes, "str | None"]
 
@@ -217,6 +218,27 @@ def staged_contents(staged: Staged, blobs: Mapping[str, bytes]) -> list[Content]
     out: list[Content] = [(f.path, blobs[f.blob], f.blob) for f in staged.files]
     out += [(p.replace(os.sep, "/"), _read_file(p), None) for p in staged.untracked]
     out += [(p.replace(os.sep, "/"), _read_file(p), None) for p in staged.unmerged if os.path.isfile(p)]
+    return out
+
+
+def has_archives(contents: Iterable[Content]) -> bool:
+    """Whether any content is an archive (magic bytes only: zipfile and friends load only then)."""
+    from keylatch.sources.archives import kind
+
+    return any(kind(data[:512]) for _, data, _ in contents)
+
+
+def unpacked(contents: Iterable[Content], limits: Limits) -> list[Content]:
+    """`contents` with each archive replaced by its members (`path!member`, no blob id: the
+    member is no blob); a ScanError when one cannot be read whole (sources/archives.py)."""
+    from keylatch.sources.archives import kind, member_contents
+
+    out: list[Content] = []
+    for path, data, blob in contents:
+        if limits.depth and kind(data[:512]):
+            out += [(label, member, None) for label, member in member_contents(data, path, limits)]
+        else:
+            out.append((path, data, blob))
     return out
 
 

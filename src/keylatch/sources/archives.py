@@ -1,0 +1,378 @@
+"""Archives and compressed files -> the bytes of their members. Nothing is ever written out.
+
+    if kind(head):                                  # from the first HEAD bytes, never the name
+        for label, read in members(fh, "bundle.zip", Limits()):
+            ...                                     # "bundle.zip!config/.env"; read(n) -> bytes, b"" at the end
+
+What is opened is decided by magic bytes, never by file name: a zip renamed `.png` is a zip, and
+a `.jar`, `.whl`, `.docx` or `.xlsx` is one. Containers: zip (stored, deflate, bzip2, lzma
+members) and tar (ustar, GNU, pax). Compressed streams: gzip, bzip2 and xz, whatever they hold
+(a `.tgz` is gzip holding a tar). A member that is itself an archive is opened in turn; every
+layer counts towards `Limits.depth`, a compression layer too (a `.tar.gz` is two).
+
+Member names are labels only: `../../etc/x`, absolute names and control characters name nothing
+on disk (nothing is extracted) and are escaped in the label. A compressed stream adds no name of
+its own to the label of the container it holds (`bundle.tar.gz!config/.env`); a compressed plain
+file is labelled by its own name less the suffix (`app.env.gz!app.env`).
+
+Bounded whatever the input (a zip bomb, 42.zip, overlapping zip entries, a sparse tar member):
+- every byte a decompressor (or a sparse tar member) puts out is counted, and one top-level
+  archive may put out at most `max_bytes` in all;
+- a layer's output may be at most `max_ratio` times the compressed bytes it has read, once past
+  RATIO_FLOOR (small files compress well and are cheap);
+- members are read in blocks, never whole, except a zip nested in another archive: zip needs to
+  seek, so that member is held in memory, which the `max_bytes` count bounds.
+Any limit reached, and any corrupt, truncated or encrypted member, raises ScanError naming the
+archive and member: the archive was not fully scanned, so the result must not read "clean".
+
+zipfile, tarfile, gzip, bz2 and lzma are imported only when an archive is opened: `kind` alone is
+on the pre-commit hook's path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import IO, NamedTuple
+
+from keylatch.errors import KeylatchError, ScanError, printable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import tarfile
+
+    from keylatch.model import Chunk
+
+# How many leading bytes `kind` needs: tar's magic is at offset 257.
+HEAD = 512
+# Below this much output from one layer, no compression ratio is suspicious.
+RATIO_FLOOR = 1 << 20
+_PIECE = 1 << 20  # what one read asks a decompressor for when a whole member is wanted
+
+
+class Limits(NamedTuple):
+    """How far archives are opened (config: archive-depth, archive-max-bytes, archive-max-ratio).
+
+    A NamedTuple, not a dataclass: the pre-commit hook builds one (no dataclasses import there).
+    """
+
+    depth: int = 4  # layers opened, compression included; 0: archives are scanned as raw bytes
+    max_bytes: int = 256 << 20  # expanded bytes per top-level archive, all layers together
+    max_ratio: int = 100  # expanded / compressed, per layer
+
+
+DEFAULT_LIMITS = Limits()
+# Literals every archive `kind` recognises holds (a superset filter for history's grep prefilter;
+# no NUL or newline: grep -F reads them one a line).
+MAGIC_NEEDLES = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b\x08", b"1AY&SY", b"\x17rE8P\x90", b"\xfd7zXZ", b"ustar")
+Read = Callable[[int], bytes]
+
+
+def kind(head: bytes) -> str | None:
+    """ "zip", "gzip", "bzip2", "xz", "tar", or None: what the leading bytes say the content is."""
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a local file header; an empty zip
+        return "zip"
+    if head.startswith(b"\x1f\x8b\x08"):  # RFC 1952: magic, then method 8 (deflate)
+        return "gzip"
+    if head.startswith(b"BZh") and head[3:4] in b"123456789" and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return "bzip2"  # block size digit, then a block's magic (pi) or the end of stream (sqrt pi)
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head[257:262] == b"ustar":  # POSIX ustar and GNU tar; v7 tar has no magic
+        return "tar"
+    return None
+
+
+def members(src: IO[bytes], name: str, limits: Limits) -> Iterator[tuple[str, Read]]:
+    """(label, read) for every regular member of the archive `src` (seekable, at its start), leaves
+    only: a member that is an archive is opened in its place. Consume each `read` before asking
+    for the next member. Raises ScanError (see the module docstring)."""
+    budget = _Budget(limits)
+    label = printable(name)
+    yield from _layer(src, label, label, 0, budget, seekable=src)
+
+
+def member_chunks(src: IO[bytes], name: str, limits: Limits, block: int) -> Iterator[Chunk]:
+    """The Chunks of every member (sources/blocks.py), each labelled `name!member`."""
+    from keylatch.sources.blocks import blocks
+
+    for label, read in members(src, name, limits):
+        yield from blocks(_filler(read), block, label)
+
+
+def member_contents(data: bytes, name: str, limits: Limits) -> list[tuple[str, bytes]]:
+    """(label, bytes) of every member, for the hook, which holds staged content in memory."""
+    import io
+
+    out = []
+    for label, read in members(io.BytesIO(data), name, limits):
+        out.append((label, b"".join(iter(lambda r=read: r(_PIECE), b""))))  # type: ignore[misc]
+    return out
+
+
+def rejoin(path: str, member: str) -> str:
+    """The label of `member` (as `members` labels it in an archive named "") inside `path`."""
+    if member == "!-":  # a compressed plain file: named after the archive, as `members` does
+        return f"{path}!{_unsuffixed(path)}"
+    return path + member
+
+
+def _filler(read: Read) -> Callable[[int], tuple[bytes, bool]]:
+    def fill(n: int) -> tuple[bytes, bool]:
+        parts: list[bytes] = []
+        got = 0
+        while got < n:
+            piece = read(n - got)
+            if not piece:
+                return b"".join(parts), True
+            parts.append(piece)
+            got += len(piece)
+        return b"".join(parts), False
+
+    return fill
+
+
+class _Budget:
+    """What one top-level archive has expanded to so far. Mutable, local to one `members` call."""
+
+    __slots__ = ("limits", "spent")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.spent = 0
+
+
+class _Metered:
+    """The output of one expanding layer (a decompressor, a zip member, a sparse tar member):
+    counted against the budget and the ratio; any failure reading it is a ScanError."""
+
+    def __init__(self, inner: IO[bytes], compressed: Callable[[], int], budget: _Budget, label: str) -> None:
+        self._inner, self._compressed, self._budget, self._label = inner, compressed, budget, label
+        self._out = 0
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0:
+            n = _PIECE  # never "everything": a bomb's everything does not fit
+        try:
+            data = self._inner.read(n)
+        except KeylatchError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- any decoder failure: not fully scanned
+            raise _unscanned(self._label, _reason(exc)) from exc
+        self._out += len(data)
+        self._budget.spent += len(data)
+        limits = self._budget.limits
+        if self._budget.spent > limits.max_bytes:
+            raise _unscanned(self._label, f"expands to more than {_size(limits.max_bytes)} (archive-max-bytes)")
+        if self._out > RATIO_FLOOR and self._out > limits.max_ratio * max(self._compressed(), 1):
+            raise _unscanned(self._label, f"expands more than {limits.max_ratio} times (archive-max-ratio)")
+        return data
+
+
+class _Counted:
+    """A compressed input whose reads are counted (the denominator of a stream's ratio)."""
+
+    def __init__(self, read: Read) -> None:
+        self._read = read
+        self.count = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._read(n if n >= 0 else _PIECE)
+        self.count += len(data)
+        return data
+
+
+class _Prefixed:
+    """`head` (already read to sniff the kind), then the rest of `read`."""
+
+    def __init__(self, head: bytes, read: Read, label: str) -> None:
+        self._head, self._read, self._label = head, read, label
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0:
+            n = _PIECE
+        if self._head:
+            data, self._head = self._head[:n], self._head[n:]
+            return data
+        try:
+            return self._read(n)
+        except KeylatchError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- e.g. a truncated tar member
+            raise _unscanned(self._label, _reason(exc)) from exc
+
+
+def _layer(
+    src: IO[bytes] | _Metered | _Prefixed,
+    label: str,
+    leaf: str,
+    depth: int,
+    budget: _Budget,
+    *,
+    seekable: IO[bytes] | None = None,
+) -> Iterator[tuple[str, Read]]:
+    """What `src` holds: itself as one leaf labelled `leaf`, or the members of the archive it is
+    (`label` names it; `depth` layers are open around it; `seekable`: `src`, when it can seek)."""
+    head = _read_up_to(src, HEAD, label)
+    what = kind(head)
+    body = _Prefixed(head, src.read, leaf if what is None else label)
+    if what is None:
+        yield leaf, body.read
+        return
+    if depth >= budget.limits.depth:
+        n = budget.limits.depth
+        raise _unscanned(label, f"nested deeper than {n} archive layer{'s' if n != 1 else ''} (archive-depth)")
+    try:
+        if what == "zip":
+            yield from _zip(seekable or _buffered(body), label, depth + 1, budget)
+        elif what == "tar":
+            yield from _tar(body, label, depth + 1, budget)
+        else:
+            yield from _stream(what, body, label, depth + 1, budget)
+    except KeylatchError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- whatever the readers raise: not fully scanned
+        raise _unscanned(label, _reason(exc)) from exc
+
+
+def _zip(src: IO[bytes], label: str, depth: int, budget: _Budget) -> Iterator[tuple[str, Read]]:
+    import zipfile
+
+    src.seek(0)
+    with zipfile.ZipFile(src) as zf:
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            inner = f"{label}!{printable(info.filename)}"
+            if info.flag_bits & 0x41:  # traditional or strong encryption (APPNOTE 4.4.4)
+                raise _unscanned(inner, "encrypted; its content cannot be read")
+            try:
+                raw = zf.open(info)
+            except Exception as exc:  # noqa: BLE001 -- a bad local header, an unknown method
+                raise _unscanned(inner, _reason(exc)) from exc
+            with raw:
+                size = info.compress_size
+                metered = _Metered(raw, lambda size=size: size, budget, inner)  # type: ignore[misc]
+                yield from _layer(metered, inner, inner, depth, budget)
+
+
+def _tar(src: _Prefixed, label: str, depth: int, budget: _Budget) -> Iterator[tuple[str, Read]]:
+    import tarfile
+
+    # Stream mode ("r|"): no seeking, members in order. Links, devices and directories hold no
+    # bytes of their own and are never followed; nothing is extracted.
+    with tarfile.open(fileobj=src, mode="r|", tarinfo=_ended_tar_info()) as tf:  # type: ignore[call-overload]
+        for member in tf:
+            if not member.isreg():
+                continue
+            inner = f"{label}!{printable(member.name)}"
+            fh = tf.extractfile(member)
+            if fh is None:
+                continue
+            sparse = getattr(member, "sparse", None)
+            if sparse:  # holes expand to zeros: counted like a decompressor's output
+                stored = sum(size for _, size in sparse)
+                data: IO[bytes] | _Metered = _Metered(fh, lambda stored=stored: stored, budget, inner)  # type: ignore[misc]
+            else:
+                data = fh
+            yield from _layer(data, inner, inner, depth, budget)
+
+
+def _ended_tar_info() -> type[tarfile.TarInfo]:
+    """A TarInfo that tells a tar's end from its truncation. tarfile stops quietly at a missing,
+    short or invalid header after the first member; only a block of zeros is a real end."""
+    import tarfile
+
+    class Info(tarfile.TarInfo):
+        @classmethod
+        def fromtarfile(cls, tf: tarfile.TarFile) -> Info:
+            try:
+                return super().fromtarfile(tf)
+            except tarfile.HeaderError as exc:  # its subclasses are not in typeshed: by name
+                name = type(exc).__name__
+                if name == "EOFHeaderError":  # a block of zeros: the end
+                    raise
+                if name in ("EmptyHeaderError", "TruncatedHeaderError"):
+                    raise _Truncated("truncated: it ends without the end-of-archive block") from exc
+                raise _Truncated(f"corrupt: {printable(str(exc), 80)}") from exc
+
+    return Info
+
+
+class _Truncated(Exception):
+    """Raised inside tarfile's reader, which passes on what is not its own header error."""
+
+
+def _stream(what: str, src: _Prefixed, label: str, depth: int, budget: _Budget) -> Iterator[tuple[str, Read]]:
+    counted = _Counted(src.read)
+    decoder: IO[bytes]
+    if what == "gzip":
+        import gzip
+
+        decoder = gzip.GzipFile(fileobj=counted, mode="rb")  # type: ignore[call-overload]
+    elif what == "bzip2":
+        import bz2
+
+        decoder = bz2.BZ2File(counted, mode="rb")  # type: ignore[call-overload]
+    else:
+        import lzma
+
+        decoder = lzma.LZMAFile(counted, mode="rb")  # type: ignore[arg-type]
+    with decoder:
+        metered = _Metered(decoder, lambda: counted.count, budget, label)
+        # A compressed container keeps the label; a compressed plain file is named after it.
+        yield from _layer(metered, label, f"{label}!{_unsuffixed(label)}", depth, budget)
+
+
+def _buffered(body: _Prefixed) -> IO[bytes]:
+    """A nested zip, in memory (zip seeks); the budget of the layer that produced it bounds it."""
+    import io
+
+    return io.BytesIO(b"".join(iter(lambda: body.read(_PIECE), b"")))
+
+
+def _read_up_to(src: IO[bytes] | _Metered | _Prefixed, n: int, label: str) -> bytes:
+    parts: list[bytes] = []
+    got = 0
+    while got < n:
+        try:
+            piece = src.read(n - got)
+        except KeylatchError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise _unscanned(label, _reason(exc)) from exc
+        if not piece:
+            break
+        parts.append(piece)
+        got += len(piece)
+    return b"".join(parts)
+
+
+def _unsuffixed(label: str) -> str:
+    """`app.env.gz` -> `app.env`, `logs.tgz` -> `logs.tar`: how a compressed file is named inside."""
+    last = label.rsplit("/", 1)[-1].rsplit("!", 1)[-1]
+    for suffix, instead in ((".tgz", ".tar"), (".gz", ""), (".bz2", ""), (".xz", ""), (".tbz2", ".tar")):
+        if last.lower().endswith(suffix) and len(last) > len(suffix):
+            return last[: -len(suffix)] + instead
+    return last or "-"  # "-": no name to go by (rejoin)
+
+
+def _reason(exc: BaseException) -> str:
+    text = printable(str(exc), 120) or type(exc).__name__
+    if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
+        return "encrypted; its content cannot be read"
+    if isinstance(exc, NotImplementedError):
+        return f"uses a compression method keylatch cannot read ({text})"
+    if isinstance(exc, _Truncated):
+        return text
+    return f"corrupt or truncated ({text})"
+
+
+def _unscanned(label: str, why: str) -> ScanError:
+    return ScanError(f"{label}: not fully scanned: {why}")
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift} {unit}"
+    return f"{n} bytes"

@@ -1,0 +1,178 @@
+"""sources/archives.py: archives opened by magic bytes, members labelled, every limit enforced."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import tarfile
+import zipfile
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keylatch.errors import ScanError
+from keylatch.rules.synthetic import make_key
+from keylatch.sources.archives import Limits, kind, member_contents, rejoin
+
+KEY = make_key("sk-proj-", seed=3)
+ENV = f"A=1\nOPENAI_API_KEY={KEY}\n".encode()
+
+
+def zipped(files: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return out.getvalue()
+
+
+def tarred(files: dict[str, bytes], mode: str = "w") -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode=mode) as tf:  # type: ignore[call-overload]
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+CONTAINERS: dict[str, Callable[[dict[str, bytes]], bytes]] = {
+    "zip-deflate": zipped,
+    "zip-stored": lambda f: zipped(f, zipfile.ZIP_STORED),
+    "tar": tarred,
+    "tar.gz": lambda f: tarred(f, "w:gz"),
+    "tar.bz2": lambda f: tarred(f, "w:bz2"),
+    "tar.xz": lambda f: tarred(f, "w:xz"),
+}
+
+
+@pytest.mark.parametrize("container", sorted(CONTAINERS))
+def test_each_container_yields_its_members_by_name(container: str) -> None:
+    data = CONTAINERS[container]({"config/.env": ENV, "README": b"hello\n"})
+    assert kind(data[:512]) is not None
+    got = dict(member_contents(data, "bundle.bin", Limits()))
+    assert got == {"bundle.bin!config/.env": ENV, "bundle.bin!README": b"hello\n"}
+
+
+@pytest.mark.parametrize(("compress", "name", "label"), [
+    (gzip.compress, "app.env.gz", "app.env.gz!app.env"),
+    (bz2.compress, "app.env.bz2", "app.env.bz2!app.env"),
+    (lzma.compress, "app.env.xz", "app.env.xz!app.env"),
+    (gzip.compress, "renamed.png", "renamed.png!renamed.png"),
+])  # fmt: skip
+def test_a_compressed_plain_file_is_named_after_itself(
+    compress: Callable[[bytes], bytes], name: str, label: str
+) -> None:
+    assert member_contents(compress(ENV), name, Limits()) == [(label, ENV)]
+
+
+def test_plain_text_is_no_archive() -> None:
+    assert kind(ENV) is None and kind(b"") is None and kind(b"PK") is None
+
+
+def nest(levels: int) -> bytes:
+    data = zipped({"config/.env": ENV})
+    for i in range(levels - 1):
+        data = zipped({f"level{i}.zip": data})
+    return data
+
+
+@pytest.mark.parametrize("depth", [1, 2, 4])
+def test_nesting_to_the_depth_limit_is_read_and_one_more_is_refused(depth: int) -> None:
+    ((label, data),) = member_contents(nest(depth), "n.zip", Limits(depth=depth))
+    assert data == ENV and label.endswith("!config/.env") and label.count("!") == depth
+    with pytest.raises(ScanError, match=rf"nested deeper than {depth} archive layers? \(archive-depth\)"):
+        member_contents(nest(depth + 1), "n.zip", Limits(depth=depth))
+
+
+def test_a_high_ratio_member_stops_at_the_ratio_limit() -> None:
+    bomb = zipped({"zeros": b"\0" * (64 << 20)})  # about 1000:1
+    with pytest.raises(ScanError, match=r"n\.zip!zeros: not fully scanned: .*archive-max-ratio"):
+        member_contents(bomb, "n.zip", Limits())
+
+
+def test_total_expanded_bytes_stop_at_the_byte_limit() -> None:
+    # Ratio allowed, size not: many members, each well compressible, together over the limit.
+    files = {f"f{i}": bytes(range(256)) * 4096 for i in range(8)}  # 1 MiB each
+    with pytest.raises(ScanError, match=r"expands to more than 4 MiB \(archive-max-bytes\)"):
+        member_contents(zipped(files), "big.zip", Limits(max_bytes=4 << 20, max_ratio=1000))
+
+
+def test_a_nested_bomb_stops_at_the_limit_not_at_its_size() -> None:
+    inner = zipped({"zeros": b"\0" * (8 << 20)})
+    outer = zipped({f"copy{i}.zip": inner for i in range(16)})  # 128 MiB in all
+    with pytest.raises(ScanError, match=r"archive-max-bytes"):
+        member_contents(outer, "42.zip", Limits(max_bytes=16 << 20, max_ratio=10_000))
+
+
+def overlapping_zip(copies: int) -> bytes:
+    """A zip whose central directory lists the same local entry `copies` times (Fifield's
+    overlapping-entry bomb, simplified): each entry expands the one deflate stream again."""
+    one = zipped({"k": b"\0" * (2 << 20)})
+    with zipfile.ZipFile(io.BytesIO(one)) as zf:
+        info = zf.infolist()[0]
+    eocd = one.rindex(b"PK\x05\x06")
+    cd_at = int.from_bytes(one[eocd + 16 : eocd + 20], "little")
+    entry = one[cd_at:eocd]
+    body = one[:cd_at]
+    central = entry * copies
+    tail = (
+        b"PK\x05\x06" + b"\0\0\0\0" + copies.to_bytes(2, "little") * 2
+        + len(central).to_bytes(4, "little") + len(body).to_bytes(4, "little") + b"\0\0"
+    )  # fmt: skip
+    assert info.file_size == 2 << 20
+    return body + central + tail
+
+
+def test_an_overlapping_entry_bomb_stops_at_the_byte_limit() -> None:
+    with pytest.raises(ScanError, match=r"not fully scanned"):
+        member_contents(overlapping_zip(64), "o.zip", Limits(max_bytes=16 << 20, max_ratio=100_000))
+
+
+def test_an_encrypted_member_is_named() -> None:
+    data = bytearray(zipped({"secret.env": ENV}))
+    # Set the "encrypted" flag bit in the local and the central header, as zip -e does.
+    for magic, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        i = data.index(magic) + at
+        data[i] |= 1
+    with pytest.raises(ScanError, match=r"e\.zip!secret\.env: not fully scanned: encrypted"):
+        member_contents(bytes(data), "e.zip", Limits())
+
+
+@pytest.mark.parametrize("container", sorted(CONTAINERS))
+@pytest.mark.parametrize("keep", [0.3, 0.6])  # tar: 0.9 is in its zero padding, a true end
+def test_a_truncated_archive_is_not_fully_scanned(container: str, keep: float) -> None:
+    data = CONTAINERS[container]({"a.env": ENV, "b.txt": bytes(range(256)) * 64})
+    with pytest.raises(ScanError, match=r"^t\.bin(!\S+)?: not fully scanned: "):
+        member_contents(data[: int(len(data) * keep)], "t.bin", Limits())
+
+
+def test_a_tar_cut_at_a_member_boundary_is_truncated_not_clean() -> None:
+    data = tarred({"a": b"x", "b": b"y"})
+    with pytest.raises(ScanError, match=r"truncated"):
+        member_contents(data[:1024], "c.tar", Limits())
+
+
+def test_depth_zero_is_refused_by_members() -> None:
+    with pytest.raises(ScanError, match="archive-depth"):
+        member_contents(zipped({"a": b"x"}), "z.zip", Limits(depth=0))
+
+
+names = st.text(st.characters(codec="utf-8", exclude_characters="\0/"), min_size=1, max_size=30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=names)
+def test_member_names_are_escaped_labels(name: str) -> None:
+    ((label, data),) = member_contents(zipped({f"../../{name}": ENV}), "z.zip", Limits())
+    assert data == ENV and label.isprintable() and label.startswith("z.zip!../../")
+
+
+def test_rejoin_names_members_inside_the_path() -> None:
+    assert rejoin("dist/b.zip", "!config/.env") == "dist/b.zip!config/.env"
+    assert rejoin("logs/app.env.gz", "!-") == "logs/app.env.gz!app.env"
+    assert rejoin("a.txt", "") == "a.txt"
