@@ -264,3 +264,23 @@ def test_a_key_before_an_excluded_word_on_its_line_is_still_found() -> None:
     key, other = make_key("azure-classic", 50), make_key("azure-classic", 51)
     text = f"azure_openai_endpoint = x\napi_key = {key}  # not the hash {other}\n"
     assert [f.secret.value for f in scan_text(text)] == [key]
+
+
+_B64_GATED = (b"T3BlbkFJ", b"JQQJ99", b"sess-", b"whsec_")  # rules.base64_gates: keywords inside the key
+_B64_KINDS = [k for k in (*ALL_KINDS, "ek_") if any(w.decode() in make_key(k, 1) for w in _B64_GATED)]
+_B64_LAYOUTS: dict[str, Callable[[str], str]] = {
+    "kubernetes-secret": lambda v: f"apiVersion: v1\nkind: Secret\ndata:\n  app.env: {v}\n  other: c2VjcmV0\n",
+    "json-value": lambda v: f'{{\n  "name": "svc",\n  "config": "{v}",\n  "replicas": 2\n}}\n',
+    "shell-export": lambda v: f"#!/bin/sh\nset -e\nexport APP_ENV_B64='{v}'\necho done\n",
+}
+
+
+@pytest.mark.parametrize("kind", _B64_KINDS)
+@pytest.mark.parametrize("layout", sorted(_B64_LAYOUTS))
+@pytest.mark.parametrize("lead", ["", "#", "# x\n"])
+def test_every_self_identifying_key_in_base64_anywhere_in_a_file_is_found(kind: str, layout: str, lead: str) -> None:
+    key = make_key(kind, 4)
+    env = f"{lead}AZURE_OPENAI_ENDPOINT=https://c.openai.azure.com/\nOPENAI_API_KEY={key}\n"
+    text = "# " + "filler line\n# " * 40 + "\n" + _B64_LAYOUTS[layout](base64.b64encode(env.encode()).decode())
+    found = {(f.secret.value, f.encoding) for f in scan_chunk(Chunk(text.encode(), "deploy.yaml"))}
+    assert found == {(key, "base64")}

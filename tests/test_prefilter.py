@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keylatch import encoded
+from keylatch import encoded, prefilter
 from keylatch.engine import BASE64_MARKERS, scan_chunk
 from keylatch.model import Chunk
-from keylatch.prefilter import KEYWORDS, may_hold_key
-from keylatch.rules import DEFAULT_RULES, base64_spellings, needles
+from keylatch.prefilter import KEYWORDS, may_hold_key, present, present_each
+from keylatch.rules import DEFAULT_RULES, base64_gates, base64_spellings, needles
 from keylatch.rules.synthetic import ALL_KINDS, MARKER, make_key
 
 
@@ -22,9 +23,40 @@ def test_keywords_are_the_rules_needles() -> None:
 
 def test_the_rules_needles_are_the_engines_gates() -> None:
     expected = {kw for rule in DEFAULT_RULES for kw in rule.keyword_bytes}
-    expected |= set(BASE64_MARKERS) | set(encoded.UTF16_NEEDLES)
+    expected |= set(base64_gates(DEFAULT_RULES)) | set(encoded.UTF16_NEEDLES)
     assert set(needles(DEFAULT_RULES)) == expected
     assert base64_spellings(MARKER.encode()) == BASE64_MARKERS
+    # Every keyword that lies inside its key and is long enough gates the base64 decoder.
+    gated = {b"T3BlbkFJ", b"JQQJ99", b"sess-", b"whsec_"}
+    assert set(base64_gates(DEFAULT_RULES)) == {s for kw in gated for s in base64_spellings(kw)}
+
+
+NEEDLES = needles(DEFAULT_RULES)
+# Needles glued, overlapping and cut: the one pass must see exactly what `in` sees.
+PIECES = st.lists(st.sampled_from([*NEEDLES, *(n[:-1] for n in NEEDLES), *(n[1:] for n in NEEDLES), b"\0", b"e", b"x"]))
+
+
+@given(st.binary(max_size=64), PIECES, st.binary(max_size=64))
+def test_one_pass_finds_exactly_the_needles_that_in_finds(left: bytes, pieces: list[bytes], right: bytes) -> None:
+    data = left + b"".join(pieces) + right
+    assert present(data, NEEDLES) == present_each(data, NEEDLES)
+
+
+@pytest.mark.parametrize("size", [1, 7, 1 << 16, 3 << 20])
+def test_one_pass_sees_needles_at_both_ends_of_large_data(size: int) -> None:
+    for needle in NEEDLES:
+        for data in (needle + b"-" * size, b"-" * size + needle):
+            assert present(data, NEEDLES) == {needle} | present_each(needle, NEEDLES)
+
+
+def test_without_hyperscan_the_engine_finds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [e.text.encode("latin-1") for r in DEFAULT_RULES for e in r.examples]
+    texts += [b"data: " + base64.b64encode(t) + b"\n" for t in texts]
+    texts += [t.decode("latin-1").encode("utf-16") for t in texts[:5]]
+    with_one_pass = [scan_chunk(Chunk(t, "x")) for t in texts]
+    monkeypatch.setattr(prefilter, "_database", lambda needles: None)
+    assert [scan_chunk(Chunk(t, "x")) for t in texts] == with_one_pass
+    assert all(with_one_pass[: len(texts) // 2])
 
 
 def test_every_rule_example_passes_the_prefilter() -> None:

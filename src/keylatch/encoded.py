@@ -41,10 +41,14 @@ def utf16_needles(keywords: Iterable[str]) -> tuple[bytes, ...]:
 
 # The marker as it appears after base64-encoding, at each of the three byte alignments.
 BASE64_MARKERS: tuple[bytes, ...] = base64_spellings(MARKER.encode())
-# Every default rule's keywords in base64 and UTF-16: the gates of the decoders (history and the
-# hook prefilter use the same tuples, tests/test_prefilter.py).
+# Every default rule's keywords in base64 and UTF-16: where the decoders look (the gates that start
+# them, which history and the hook prefilter share, are rules.needles; tests/test_prefilter.py).
 _KEYWORDS = tuple(kw for r in DEFAULT_RULES for kw in r.keywords)
-BASE64_NEEDLES: tuple[bytes, ...] = base64_needles(_KEYWORDS)
+# Inside a base64 value already gated (rules.base64_gates), these spellings say where to decode;
+# a 3-byte keyword (`ek_`) spells 3-4 base64 characters found in any long value, so it is left
+# out (its keys are found once the value is decoded for another needle).
+_B64_KEYWORDS = tuple(kw for kw in _KEYWORDS if len(kw) >= 4)
+BASE64_NEEDLES: tuple[bytes, ...] = base64_needles(_B64_KEYWORDS)
 UTF16_NEEDLES: tuple[bytes, ...] = utf16_needles(_KEYWORDS)
 # Line breaks are included because `base64` wraps its output at 76 columns; "=" is not, since it
 # only ends a value.
@@ -71,7 +75,7 @@ _OVERLAP = 4 << 10
 _SHIFT_PROBES = 16
 
 
-_DEFAULT_AT = {s: _AT[p] for kw in _KEYWORDS for p, s in enumerate(base64_spellings(kw.encode("ascii")))}
+_DEFAULT_AT = {s: _AT[p] for kw in _B64_KEYWORDS for p, s in enumerate(base64_spellings(kw.encode("ascii")))}
 
 
 def base64_payloads(raw: bytes, at: dict[bytes, int] | None = None) -> Iterator[tuple[int, int, bytes]]:

@@ -1,18 +1,28 @@
 """The engine's literal prefilter, importable without the rules: can these bytes hold a key?
 
 `engine.scan` with the default rules finds nothing in data that contains none of these bytes:
-every rule needs one of its keywords, base64 decoding starts only at an encoded marker, and
-UTF-16 decoding only at the marker with NULs between its letters; a file that is wrapped base64
-(its first line 60-120 base64 characters) is always passed on. The pre-commit hook checks this first, so a clean
-commit never pays for importing and compiling the rules (about half of the hook's startup).
-tests/test_prefilter.py proves the list equals `keylatch.rules.needles()` (the rules' keywords plus
-engine.BASE64_MARKERS and the UTF-16 marker), and that whatever the engine finds passes this test.
-Custom rule sets must not use this shortcut.
+every rule needs one of its keywords, base64 decoding starts only at a keyword's base64
+spelling, and UTF-16 decoding only at a keyword with NULs between its letters; a file that is
+wrapped base64 (its first line 60-120 base64 characters) is always passed on. The pre-commit hook
+checks this first, so a clean commit never pays for importing and compiling the rules (about half
+of the hook's startup). tests/test_prefilter.py proves the list equals `keylatch.rules.needles()`,
+and that whatever the engine finds passes this test. Custom rule sets must not use this shortcut.
+
+`present` is the one literal pass the engine, this prefilter and history's Python fallback share:
+Hyperscan finds every needle in one pass over the bytes (1.5-2 GB/s for the 27 needles here,
+against 0.09 GB/s for 27 `in` tests, bench/README.md). Hyperscan is a dependency where it has
+wheels; without it (another platform, a CPU it refuses) the same answer comes from one `in` test
+per needle, slower and identical.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported only when a document is large enough to pay for it
+    import hyperscan
 
 KEYWORDS: tuple[bytes, ...] = (
     b"T3BlbkFJ",  # OpenAI keys: base64("OpenAI")
@@ -20,22 +30,83 @@ KEYWORDS: tuple[bytes, ...] = (
     b"zure", b"ZURE",  # Azure OpenAI classic keys need Azure (or AZURE) context
     b"sess-",
     b"whsec_",
-    # engine.BASE64_MARKERS: the marker inside a base64-encoded value, at each alignment
-    b"VDNCbGJrRk", b"QzQmxia0ZK", b"UM0JsYmtGS",
+    b"ek_",  # Realtime client secrets
+    # rules.base64_gates: each self-identifying keyword inside a base64 value, at each alignment
+    b"VDNCbGJrRk", b"QzQmxia0ZK", b"UM0JsYmtGS",  # T3BlbkFJ
+    b"SlFRSjk5", b"pRUUo5O", b"KUVFKOT",  # JQQJ99
+    b"c2Vzcy", b"Nlc3Mt", b"zZXNzL",  # sess-
+    b"d2hzZWNf", b"doc2VjX", b"3aHNlY1",  # whsec_
     # encoded.UTF16_NEEDLES: every keyword as UTF-16 (either byte order) writes it
     b"T\0" b"3\0" b"B\0" b"l\0" b"b\0" b"k\0" b"F\0" b"J",
     b"J\0" b"Q\0" b"Q\0" b"J\0" b"9\0" b"9",
     b"z\0" b"u\0" b"r\0" b"e", b"Z\0" b"U\0" b"R\0" b"E",
     b"s\0" b"e\0" b"s\0" b"s\0" b"-",
     b"w\0" b"h\0" b"s\0" b"e\0" b"c\0" b"_",
+    b"e\0" b"k\0" b"_",
 )  # fmt: skip
 
+# The hook's staged files are small: below this size the `in` tests cost less than importing
+# Hyperscan and compiling the needles (about 3 ms, bench/README.md), so a clean commit of
+# ordinary files never imports it.
+HOOK_ONE_PASS_MIN = 64 << 10
 
 _BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 
 
 def may_hold_key(data: bytes) -> bool:
-    return any(k in data for k in KEYWORDS) or wrapped_base64_width(data) > 0
+    return bool(present(data, KEYWORDS, HOOK_ONE_PASS_MIN)) or wrapped_base64_width(data) > 0
+
+
+def present(data: bytes, needles: tuple[bytes, ...], min_size: int = 0) -> frozenset[bytes]:
+    """Which of `needles` occur in `data`: one Hyperscan pass when `data` has `min_size` bytes."""
+    if len(data) >= min_size and data:
+        database = _database(needles)
+        if database is not None:
+            return _one_pass(database, data, needles)
+    return present_each(data, needles)
+
+
+def present_each(data: bytes, needles: tuple[bytes, ...]) -> frozenset[bytes]:
+    """The fallback: one `in` test (a memchr-driven search in C) per needle."""
+    return frozenset(n for n in needles if n in data)
+
+
+def _one_pass(database: hyperscan.Database, data: bytes, needles: tuple[bytes, ...]) -> frozenset[bytes]:
+    import hyperscan
+
+    found: set[int] = set()
+    # A scratch space per call (about 1 us): the database's own would be shared by threads.
+    # SINGLEMATCH reports each needle once, so the callbacks are bounded by the needle count
+    # however often a needle repeats (a file of `ek_ek_ek_...` costs one callback).
+    database.scan(data, match_event_handler=_record, context=found, scratch=hyperscan.Scratch(database))
+    return frozenset(needles[i] for i in found)
+
+
+def _record(needle: int, start: int, end: int, flags: int, found: object) -> None:
+    assert isinstance(found, set)  # the context _one_pass passes
+    found.add(needle)
+
+
+@functools.lru_cache(maxsize=16)
+def _database(needles: tuple[bytes, ...]) -> hyperscan.Database | None:
+    """The needles compiled once per set (a constant, like a compiled regex), or None without Hyperscan."""
+    try:
+        import hyperscan
+    except ImportError:
+        return None
+    # Each byte written as \xNN: the needles hold NULs (UTF-16), which end a C pattern string.
+    patterns = [b"".join(b"\\x%02x" % c for c in n) for n in needles]
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        database.compile(
+            expressions=patterns,
+            ids=list(range(len(needles))),
+            elements=len(needles),
+            flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(needles),
+        )
+    except hyperscan.error:  # e.g. a CPU without the instructions it needs: the fallback answers
+        return None
+    return database
 
 
 def wrapped_base64_width(data: bytes) -> int:

@@ -26,6 +26,7 @@ def every_kind() -> list[Finding]:
     )
     # Rules whose key shape another rule shares: named as their kind of resource names it.
     text += f'AZURE_AI_SERVICES_KEY = "{make_key("azure-classic", seed=99)}"\n'
+    text += f'realtime_secret = "{make_key("ek_", seed=98)}"\n'  # a default rule, not in ALL_KINDS
     plain = scan_chunk(Chunk(text.encode(), "app/my settings.py"))
     committed = scan_chunk(Chunk(f'x = "{make_key("sk-admin-", 3)}"\n'.encode(), "old/x.py", 7, commit="a" * 40))
     return plain + committed

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 
 from keylatch.engine import scan_text
-from keylatch.rules import ALL_RULES, OPTIONAL_RULES, Example, Rule
+from keylatch.rules import DEFAULT_RULES, Example, Rule
 
 # Optional rules prove themselves too, scanned with every rule on.
-EXAMPLES = [(r, e) for r in ALL_RULES for e in r.examples]
-COUNTEREXAMPLES = [(r, c) for r in ALL_RULES for c in r.counterexamples]
+EXAMPLES = [(r, e) for r in DEFAULT_RULES for e in r.examples]
+COUNTEREXAMPLES = [(r, c) for r in DEFAULT_RULES for c in r.counterexamples]
 
 
 @pytest.mark.parametrize(("rule", "example"), EXAMPLES, ids=[f"{r.id}-{i}" for i, (r, _) in enumerate(EXAMPLES)])
 def test_example_yields_exactly_its_key(rule: Rule, example: Example) -> None:
-    findings = scan_text(example.text, ALL_RULES)
+    findings = scan_text(example.text, DEFAULT_RULES)
     assert [(f.rule_id, f.secret.value) for f in findings] == [(rule.id, example.key)]
 
 
@@ -22,24 +22,19 @@ def test_example_yields_exactly_its_key(rule: Rule, example: Example) -> None:
     ("rule", "text"), COUNTEREXAMPLES, ids=[f"{r.id}-{i}" for i, (r, _) in enumerate(COUNTEREXAMPLES)]
 )
 def test_counterexample_yields_nothing(rule: Rule, text: str) -> None:
-    assert scan_text(text, ALL_RULES) == []
+    assert scan_text(text, DEFAULT_RULES) == []
 
 
-@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.id)
+@pytest.mark.parametrize("rule", DEFAULT_RULES, ids=lambda r: r.id)
 def test_every_rule_has_examples_and_counterexamples(rule: Rule) -> None:
     assert rule.examples and rule.counterexamples
 
 
-@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.id)
+@pytest.mark.parametrize("rule", DEFAULT_RULES, ids=lambda r: r.id)
 def test_redacted_form_of_each_example_is_not_a_finding(rule: Rule) -> None:
     for example in rule.examples:
-        (finding,) = scan_text(example.text, ALL_RULES)
+        (finding,) = scan_text(example.text, DEFAULT_RULES)
         redacted = finding.secret.redacted
         assert example.key not in redacted
         assert len(redacted) < len(example.key)
-        assert scan_text(example.text.replace(example.key, redacted), ALL_RULES) == []
-
-
-def test_optional_rules_are_off_by_default() -> None:
-    for rule in OPTIONAL_RULES:
-        assert scan_text(rule.examples[0].text) == []
+        assert scan_text(example.text.replace(example.key, redacted), DEFAULT_RULES) == []

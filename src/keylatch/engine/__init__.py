@@ -39,7 +39,7 @@ def _findings(chunk: Chunk, lines: Lines, hits: list[Hit], scale: int = 1, base:
 
 
 def _scan_doc(doc: Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
-    scan = Scan(doc)
+    scan = Scan(doc, rules)
     hits = sorted_hits(scan, rules)
     for label, sep, pieces in (
         ("base64", b" ", base64_pieces(scan, rules)),
@@ -52,13 +52,14 @@ def _scan_doc(doc: Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
     findings = list(_findings(chunk, Lines(doc.raw), hits))
     # UTF-16 text has NUL bytes; the NUL test is a memchr, far cheaper than the needle search.
     if isinstance(doc.raw, bytes) and b"\0" in doc.raw:
-        findings.extend(_utf16_findings(doc.raw, chunk, rules))
+        findings.extend(_utf16_findings(scan, doc.raw, chunk, rules))
     # Ties (several keys in one base64 value share its offset) are broken by the key itself.
     return sorted(findings, key=lambda f: (f.span, f.rule_id, f.secret.value))
 
 
-def _utf16_findings(raw: bytes, chunk: Chunk, rules: Sequence[Rule]) -> Iterator[Finding]:
-    hits = [i for n in UTF16_NEEDLES if (i := raw.find(n)) >= 0]
+def _utf16_findings(scan: Scan, raw: bytes, chunk: Chunk, rules: Sequence[Rule]) -> Iterator[Finding]:
+    # Only the needles the one pass saw are located (matching.Scan.has_literal).
+    hits = [raw.find(n) for n in UTF16_NEEDLES if scan.has_literal(n)]
     if not hits:
         return
     for start, text in utf16_texts(raw, min(hits)):

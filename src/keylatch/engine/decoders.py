@@ -1,7 +1,7 @@
 """Where a document holds an encoded spelling of something, as views.Piece records.
 
 Each decoder is gated by literals the scan has already looked for or that a memchr finds: base64
-by the rules' keywords in base64 (encoded.BASE64_NEEDLES), escapes and joins by a rule keyword in
+by the rules' keywords in base64 (rules.base64_gates), escapes and joins by a rule keyword in
 the plain text plus the escape's introducer (`\\`, `%`, `&`) or a quote, and then only in the
 windows around the keyword hits.
 """
@@ -12,23 +12,20 @@ import html.entities
 import re
 from collections.abc import Iterator, Sequence
 
-from keylatch.encoded import BASE64_MARKERS, base64_payloads, base64_value, short_values, wrapped_block
+from keylatch.encoded import base64_payloads, base64_value, short_values, wrapped_block
 from keylatch.engine.matching import REACH, Scan
 from keylatch.engine.views import Piece
 from keylatch.rules import Rule
-
-_MARKERS = tuple(n.decode("ascii") for n in BASE64_MARKERS)
 
 
 def base64_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
     raw = scan.doc.raw
     data = raw if isinstance(raw, bytes) else raw.encode("latin-1", "replace")
     pieces: list[Piece] = []
-    # Every OpenAI API key holds the marker, so its base64 spellings are looked for everywhere;
-    # once a value is decoded, every rule is looked for in it. The other rules' keywords in
-    # base64 (encoded.BASE64_NEEDLES) would cost a pass each over clean text, doubling the
-    # engine's cost there (bench/engine_bench.py): not yet a gate of their own.
-    if any(scan.has(n) for n in _MARKERS):
+    # Every key that holds its keyword holds the keyword's base64 spelling once encoded, so
+    # those spellings (rules.base64_gates) are looked for everywhere, in the scan's one literal
+    # pass; once a value is decoded, every rule is looked for in it.
+    if any(scan.has_literal(n) for n in scan.gates.base64):
         pieces += (Piece(a, b, decoded) for a, b, decoded in base64_payloads(data))
     if isinstance(raw, bytes):
         block = wrapped_block(raw)

@@ -1,7 +1,9 @@
 """Matching one document: literal keyword hits, windows around them, and each rule's regex there.
 
-The hot loop is a literal `find` of each rule's keywords in the raw bytes; only a window around a
-hit is decoded and given to the regex. Bytes are decoded as latin-1 so that one byte is one
+The hot loop is one pass over the raw bytes that finds which of the rules' literals occur
+(`prefilter.present`: keywords, their base64 and UTF-16 spellings, all at once); only keywords that
+occur are then located with `find`, and only a window around a hit is decoded and given to the
+regex. Bytes are decoded as latin-1 so that one byte is one
 character: offsets and columns stay byte-exact and the ASCII-only patterns cannot be fooled by
 multi-byte sequences.
 
@@ -13,12 +15,14 @@ once per run.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from keylatch.engine.lines import LineTest
-from keylatch.rules import Rule
+from keylatch.prefilter import present
+from keylatch.rules import Rule, base64_gates, needles
 
 # A match starts at most this far before its keyword and ends at most this far after it
 # (tests/test_engine.py checks every rule's key_len against it).
@@ -85,17 +89,54 @@ class Window:
         return runs
 
 
+@dataclass(frozen=True, slots=True)
+class Gates:
+    """The literals of a rule set: what the one pass looks for, and what starts base64 decoding."""
+
+    needles: tuple[bytes, ...]
+    base64: tuple[bytes, ...]
+
+
+class _Same:
+    """A rule set compared by identity: hashing a tuple of Rule records costs about 17 us, which
+    would be paid per chunk; the cache holding this key keeps its rules alive, so ids stay unique."""
+
+    __slots__ = ("rules",)
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = rules
+
+    def __hash__(self) -> int:
+        return id(self.rules)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.rules is self.rules
+
+
+@functools.lru_cache(maxsize=16)
+def _gates(same: _Same) -> Gates:
+    return Gates(needles(same.rules), base64_gates(tuple(same.rules)))
+
+
+def gates(rules: Sequence[Rule]) -> Gates:
+    return _gates(_Same(rules))
+
+
 class Scan:
     """What a scan of one document computes once and shares between its rules.
 
-    Each keyword is searched for at most once, the windows around a keyword's hits are built once
-    for every rule that shares it, and the whole text is decoded at most once.
+    Which literals occur is found in one pass the first time a keyword is asked about (bytes
+    only; text is asked a needle at a time), each keyword is located at most once, the windows
+    around a keyword's hits are built once for every rule that shares it, and the whole text is
+    decoded at most once.
     """
 
-    __slots__ = ("doc", "_seen", "_windows", "_full", "_lower", "_evidence")
+    __slots__ = ("doc", "gates", "_present", "_seen", "_windows", "_full", "_lower", "_evidence")
 
-    def __init__(self, doc: Doc) -> None:
+    def __init__(self, doc: Doc, rules: Sequence[Rule] = ()) -> None:
         self.doc = doc
+        self.gates = gates(rules)
+        self._present: frozenset[bytes] | None = None
         self._seen: dict[str, bool] = {}
         self._windows: dict[tuple[tuple[str, ...], int], list[Window]] = {}
         self._full: str | None = None
@@ -105,8 +146,16 @@ class Scan:
     def has(self, keyword: str) -> bool:
         hit = self._seen.get(keyword)
         if hit is None:
-            hit = self._seen[keyword] = self.doc.contains(keyword)
+            hit = self._seen[keyword] = self.has_literal(keyword.encode("latin-1"))
         return hit
+
+    def has_literal(self, needle: bytes) -> bool:
+        raw = self.doc.raw
+        if isinstance(raw, bytes) and needle in self.gates.needles:
+            if self._present is None:
+                self._present = present(raw, self.gates.needles)
+            return needle in self._present
+        return self.doc.contains(needle.decode("latin-1"))
 
     def any(self, rule: Rule) -> bool:
         return any(self.has(k) for k in rule.keywords)

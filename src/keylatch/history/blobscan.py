@@ -18,6 +18,7 @@ from keylatch.engine import scan_chunk
 from keylatch.history.cache import BlobCache
 from keylatch.history.tags import tag_body
 from keylatch.model import Chunk, Finding
+from keylatch.prefilter import present
 from keylatch.rules import Rule
 from keylatch.rules import needles as rule_needles
 from keylatch.sources import archives
@@ -89,8 +90,8 @@ class BlobScanner:
                 packed = True
                 break
             first = False
-            # One pass per distinct literal here, instead of one per rule in the engine.
-            if any(n in chunk.data for n in self._needles):
+            # One pass for every literal (prefilter.present), before the engine's own.
+            if present(chunk.data, self._needles):
                 hits.extend(scan_chunk(chunk, self.rules))
         if header.kind == b"blob":  # the stats count blobs; commit messages come free
             self.blobs += 1
@@ -129,7 +130,7 @@ class BlobScanner:
             spool.seek(0)
             try:
                 for member in archives.member_chunks(spool, "", self.archives, BLOCK):
-                    if any(n in member.data for n in self._needles):
+                    if present(member.data, self._needles):
                         hits.extend(scan_chunk(member, self.rules))
             except ScanError as exc:  # name the blob: its paths are not known here
                 oid = header.oid.decode("ascii")

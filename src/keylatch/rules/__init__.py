@@ -9,6 +9,7 @@ shared token shapes, examples.py the shared example texts, synthetic.py the gene
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Sequence
 
 from keylatch.rules.azure import AZURE_AI_SERVICES_KEY, AZURE_OPENAI_CLASSIC_KEY, AZURE_OPENAI_KEY
@@ -27,16 +28,14 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     OPENAI_SESSION_KEY,
     OPENAI_WEBHOOK_SECRET,
     AZURE_AI_SERVICES_KEY,
+    # A default since the engine finds every keyword in one pass (prefilter.present): its keyword
+    # no longer costs a pass of its own over every scanned byte (bench/README.md).
+    OPENAI_EPHEMERAL_KEY,
 )
-# Proven like the defaults (tests/rules) but off by default: each keyword costs a pass over every
-# scanned byte (about +17 % on bench/engine_bench.py clean text for `ek_`), over issue 11's 10 %
-# budget until the engine finds all keywords in one pass.
-OPTIONAL_RULES: tuple[Rule, ...] = (OPENAI_EPHEMERAL_KEY,)
-ALL_RULES: tuple[Rule, ...] = DEFAULT_RULES + OPTIONAL_RULES
 
 
 def rule_by_id(rule_id: str) -> Rule:
-    for rule in ALL_RULES:
+    for rule in DEFAULT_RULES:
         if rule.id == rule_id:
             return rule
     raise KeyError(rule_id)
@@ -57,26 +56,46 @@ def utf16_spelling(literal: bytes) -> bytes:
     return b"\0".join(literal[i : i + 1] for i in range(len(literal)))
 
 
+# A keyword's base64 spelling gates the base64 decoder only when it has at least this many bytes:
+# a 3-byte keyword (`ek_`) is 3-4 base64 characters, which any long base64 value holds somewhere.
+BASE64_GATE_MIN = 5
+
+
+@functools.lru_cache(maxsize=16)
+def base64_gates(rules: tuple[Rule, ...] = DEFAULT_RULES) -> tuple[bytes, ...]:
+    """The base64 spellings (every alignment) of the keywords that lie inside a key, sorted.
+
+    A key that holds its keyword (every rule that is anchored, or marked `base64`) holds the
+    keyword's base64 spelling once the key is base64-encoded, wherever the value is in a file:
+    one of these in a text starts the base64 decoder. The 32-hex Azure key has no keyword of its
+    own; its base64 value is found next to its name (engine/decoders.py).
+    """
+    words = {kw for r in rules if r.anchored or r.base64 for kw in r.keyword_bytes if len(kw) >= BASE64_GATE_MIN}
+    return tuple(sorted({s for kw in words for s in base64_spellings(kw)}))
+
+
 def needles(rules: Sequence[Rule] = DEFAULT_RULES) -> tuple[bytes, ...]:
     """Every literal a rule needs, sorted: a text without any of them cannot hold a key.
 
-    The rules' keywords, their base64 spellings for rules that are looked for in base64, and every
-    keyword as UTF-16 writes it (the engine decodes UTF-16 around any of them).
+    The rules' keywords, the base64 gates (`base64_gates`), and every keyword as UTF-16 writes
+    it (the engine decodes UTF-16 around any of them). Cached: the engine asks once per chunk.
     """
+    return _needles(tuple(rules))
+
+
+@functools.lru_cache(maxsize=16)
+def _needles(rules: tuple[Rule, ...]) -> tuple[bytes, ...]:
     out = {kw for r in rules for kw in r.keyword_bytes}
-    for r in rules:
-        if r.base64:
-            out.update(s for kw in r.keyword_bytes for s in base64_spellings(kw))
+    out.update(base64_gates(rules))
     out.update(utf16_spelling(kw) for r in rules for kw in r.keyword_bytes)
     return tuple(sorted(out))
 
 
 __all__ = [
-    "ALL_RULES",
     "DEFAULT_RULES",
-    "OPTIONAL_RULES",
     "Example",
     "Rule",
+    "base64_gates",
     "base64_spellings",
     "needles",
     "rule_by_id",
