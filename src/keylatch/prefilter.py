@@ -20,6 +20,7 @@ KEYWORDS: tuple[bytes, ...] = (
     b"zure", b"ZURE",  # Azure OpenAI classic keys need Azure (or AZURE) context
     b"sess-",
     b"whsec_",
+    b"eyJhbGciOi",  # a JWT header (ChatGPT / Codex OAuth tokens)
     # engine.BASE64_MARKERS: the marker inside a base64-encoded value, at each alignment
     b"VDNCbGJrRk", b"QzQmxia0ZK", b"UM0JsYmtGS",
     # encoded.UTF16_NEEDLES: every keyword as UTF-16 (either byte order) writes it
@@ -28,6 +29,7 @@ KEYWORDS: tuple[bytes, ...] = (
     b"z\0" b"u\0" b"r\0" b"e", b"Z\0" b"U\0" b"R\0" b"E",
     b"s\0" b"e\0" b"s\0" b"s\0" b"-",
     b"w\0" b"h\0" b"s\0" b"e\0" b"c\0" b"_",
+    b"e\0" b"y\0" b"J\0" b"h\0" b"b\0" b"G\0" b"c\0" b"i\0" b"O\0" b"i",
 )  # fmt: skip
 
 

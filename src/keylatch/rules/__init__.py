@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from keylatch.rules.azure import AZURE_AI_SERVICES_KEY, AZURE_OPENAI_CLASSIC_KEY, AZURE_OPENAI_KEY
 from keylatch.rules.context import OPENAI_EPHEMERAL_KEY, OPENAI_SESSION_KEY, OPENAI_WEBHOOK_SECRET
+from keylatch.rules.oauth import OPENAI_OAUTH_ACCESS_TOKEN, OPENAI_OAUTH_REFRESH_TOKEN
 from keylatch.rules.openai import OPENAI_ADMIN_KEY, OPENAI_PROJECT_KEY, OPENAI_SERVICE_ACCOUNT_KEY, OPENAI_USER_KEY
 from keylatch.rules.rule import Example, Rule
 
@@ -27,6 +28,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     OPENAI_SESSION_KEY,
     OPENAI_WEBHOOK_SECRET,
     AZURE_AI_SERVICES_KEY,
+    OPENAI_OAUTH_ACCESS_TOKEN,
+    OPENAI_OAUTH_REFRESH_TOKEN,
 )
 # Proven like the defaults (tests/rules) but off by default: each keyword costs a pass over every
 # scanned byte (about +17 % on bench/engine_bench.py clean text for `ek_`), over issue 11's 10 %
