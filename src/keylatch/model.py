@@ -32,6 +32,10 @@ class Secret:
     value: str = field(repr=False)
     # How many leading characters are a public prefix (`sk-proj-`), shown in the redacted form.
     prefix_len: int = 0
+    # When the credential stops working by its own word (an OAuth access token's `exp` claim,
+    # Unix seconds), else None. Part of the secret rather than of one finding: it is derived from
+    # the value, so every place and every report of the key (history's too) carries the same.
+    expires: int | None = None
 
     @property
     def redacted(self) -> str:

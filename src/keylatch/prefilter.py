@@ -31,6 +31,7 @@ KEYWORDS: tuple[bytes, ...] = (
     b"sess-",
     b"whsec_",
     b"ek_",  # Realtime client secrets
+    b"eyJhbGciOi",  # a JWT header (ChatGPT / Codex OAuth tokens)
     # rules.base64_gates: each self-identifying keyword inside a base64 value, at each alignment
     b"VDNCbGJrRk", b"QzQmxia0ZK", b"UM0JsYmtGS",  # T3BlbkFJ
     b"SlFRSjk5", b"pRUUo5O", b"KUVFKOT",  # JQQJ99
@@ -43,6 +44,7 @@ KEYWORDS: tuple[bytes, ...] = (
     b"s\0" b"e\0" b"s\0" b"s\0" b"-",
     b"w\0" b"h\0" b"s\0" b"e\0" b"c\0" b"_",
     b"e\0" b"k\0" b"_",
+    b"e\0" b"y\0" b"J\0" b"h\0" b"b\0" b"G\0" b"c\0" b"i\0" b"O\0" b"i",
 )  # fmt: skip
 
 # The hook's staged files are small: below this size the `in` tests cost less than importing

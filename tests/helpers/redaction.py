@@ -34,9 +34,10 @@ def assert_files_redacted(*paths: Path, keys: Iterable[str] = ()) -> None:
     assert_redacted(*(p.read_text(errors="replace") for p in paths if p.exists()), keys=keys)
 
 
-# Every synthetic key is at least 32 characters of these (synthetic.py's alphabets).
+# Every synthetic key is at least 32 characters of these (synthetic.py's alphabets; `.` joins
+# the three parts of a JWT).
 _ANCHOR = 16
-_TOKEN = re.compile(rf"[A-Za-z0-9+/=_-]{{{_ANCHOR},}}")
+_TOKEN = re.compile(rf"[A-Za-z0-9+/=_.-]{{{_ANCHOR},}}")
 
 
 @dataclass

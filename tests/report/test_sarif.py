@@ -27,6 +27,11 @@ def every_kind() -> list[Finding]:
     # Rules whose key shape another rule shares: named as their kind of resource names it.
     text += f'AZURE_AI_SERVICES_KEY = "{make_key("azure-classic", seed=99)}"\n'
     text += f'realtime_secret = "{make_key("ek_", seed=98)}"\n'  # a default rule, not in ALL_KINDS
+    # OAuth tokens: a refresh token is one only beside its access token.
+    text += (
+        f'codex = {{"access_token": "{make_key("openai-access-token-expired", 1)}", '
+        f'"refresh_token": "{make_key("openai-refresh-token", 1)}"}}\n'
+    )
     plain = scan_chunk(Chunk(text.encode(), "app/my settings.py"))
     committed = scan_chunk(Chunk(f'x = "{make_key("sk-admin-", 3)}"\n'.encode(), "old/x.py", 7, commit="a" * 40))
     return plain + committed

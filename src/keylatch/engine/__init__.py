@@ -28,10 +28,11 @@ def _findings(chunk: Chunk, lines: Lines, hits: list[Hit], scale: int = 1, base:
     for at, rule, key, encoding in hits:
         line, column = lines.locate(at)
         start = base + scale * at
+        severity, expires = rule.assess(key) if rule.assess else (rule.severity, None)
         yield Finding(
             rule.id,
-            rule.severity,
-            Secret(key, rule.prefix(key)),
+            severity,
+            Secret(key, rule.prefix(key), expires),
             Location(chunk.path, chunk.first_line + line - 1, column, chunk.commit, chunk.blob),
             (start, start + scale * len(key) if encoding in ("", _UTF16_LABEL) else start),
             encoding,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from keylatch.model import Finding, Severity
-from keylatch.report.labels import encoding_label, no_file_place
+from keylatch.report.labels import encoding_label, expiry_text, no_file_place
 from keylatch.report.notice import Notice
 from keylatch.report.text import summary_line
 from keylatch.report.untrusted import PATH_LIMIT, for_terminal
@@ -54,7 +54,8 @@ def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequen
             props = f"title={title}"
         verdict = f" Verdict: {f.verified.verdict.label} ({f.verified.reason})." if f.verified else ""
         message = (
-            f"{f.severity.value} {f.rule_id}{enc}: {shown} (sha256:{f.fingerprint[:12]}){where}.{verdict} "
+            f"{f.severity.value} {f.rule_id}{enc}: {shown} (sha256:{f.fingerprint[:12]})"
+            f"{expiry_text(f.secret.expires)}{where}.{verdict} "
             "Revoke the key, then remove it; see the keylatch README for baselines and allow comments."
         )
         lines.append(f"::{_COMMAND[f.severity]} {props}::{_data(message)}")

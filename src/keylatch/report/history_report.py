@@ -19,7 +19,7 @@ from keylatch.model import KeyCheck
 from keylatch.report.exposure import as_dict, by_urgency, expose, exposures
 from keylatch.report.exposure import text_lines as exposure_lines
 from keylatch.report.json_report import verification_dict
-from keylatch.report.labels import counted, encoding_label, no_file_place
+from keylatch.report.labels import counted, encoding_label, expiry_iso, expiry_text, no_file_place
 from keylatch.report.text import verdict_text
 from keylatch.report.untrusted import PATH_LIMIT, for_data, for_terminal
 from keylatch.rules import rule_by_id
@@ -85,7 +85,8 @@ def render_text(
     for k in by_urgency(result.findings, verdicts, ex):
         secret = k.secret.value if reveal else k.secret.redacted
         checked = verdict_text(verdicts.get(k.fingerprint))
-        lines.append(f"{k.severity.value} {k.rule_id} {secret} sha256:{k.fingerprint[:12]}{checked}")
+        expiry = expiry_text(k.secret.expires)
+        lines.append(f"{k.severity.value} {k.rule_id} {secret} sha256:{k.fingerprint[:12]}{expiry}{checked}")
         boundary = " (shallow boundary: may be older)" if k.at_shallow_boundary else ""
         lines.append(f"  introduced {_commit_text(k.introduced)}{boundary}")
         for o in k.locations:
@@ -156,6 +157,7 @@ def finding_dict(
         "at_shallow_boundary": k.at_shallow_boundary,
         "verification": verification_dict(verdicts.get(k.fingerprint)),
         "exposure": as_dict(exposure) if exposure else None,
+        "expires": expiry_iso(k.secret.expires),  # additive: null unless the key says when it expires
     }
 
 

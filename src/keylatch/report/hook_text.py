@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from keylatch.report.labels import encoding_label, no_file_place
+from keylatch.report.labels import encoding_label, expiry_text, no_file_place
 
 TYPE_CHECKING = False  # keylatch.model (and hashlib) stay off a clean commit's import path
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def _lines(
         enc = f" {encoding_label(f.encoding)}" if f.encoding else ""
         # With `verify = true` the verdict shows beside the key (`[live; already in HEAD]`).
         note = "; ".join(n for n in (f.verified.verdict.label if f.verified else "", notes.get(f, "")) if n)
-        rows.append((where, f"{f.secret.redacted}{enc}", _kind(f), note))
+        rows.append((where, f"{f.secret.redacted}{enc}{expiry_text(f.secret.expires)}", _kind(f), note))
     width = max(len(r[0]) for r in rows)
     out = [f"  {w.ljust(width)}  {s}  {k}" + (f"  [{n}]" if n else "") for w, s, k, n in rows]
     if len(findings) > MAX_LINES:

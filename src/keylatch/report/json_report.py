@@ -8,6 +8,7 @@ from typing import Any
 
 from keylatch import __version__
 from keylatch.model import Finding, KeyCheck
+from keylatch.report.labels import expiry_iso
 from keylatch.report.notice import Notice
 from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.rules import rule_by_id
@@ -30,6 +31,8 @@ def finding_dict(f: Finding, reveal: bool = False) -> dict[str, Any]:
         "fingerprint": f.fingerprint,
         "encoding": f.encoding or None,
         "verification": verification_dict(f.verified),
+        # Additive (no schema_version change): null unless the key says when it expires.
+        "expires": expiry_iso(f.secret.expires),
     }
     return out
 

@@ -7,6 +7,8 @@ base64-encoded in a Kubernetes secret, and each place says which.
 
 from __future__ import annotations
 
+import time
+
 # engine.py's `Finding.encoding` values, in a user's words.
 _ENCODINGS = {"base64": "base64-encoded", "utf-16": "UTF-16-encoded"}
 
@@ -16,6 +18,21 @@ def encoding_label(encoding: str | None) -> str:
     if not encoding:
         return ""
     return _ENCODINGS.get(encoding, f"{encoding}-encoded")
+
+
+def expiry_iso(expires: int | None) -> str | None:
+    """A credential's own expiry (`Secret.expires`, Unix seconds) as UTC ISO 8601, or None."""
+    return None if expires is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
+
+
+def expiry_text(expires: int | None) -> str:
+    """` expires:2026-01-01T00:00:00Z` for a key that says when it stops working, else "".
+
+    A past date goes with the low severity the rule gave it: the report states what the token
+    says and never decides expiry itself (the rule did, when it scanned).
+    """
+    iso = expiry_iso(expires)
+    return f" expires:{iso}" if iso else ""
 
 
 def no_file_place(commit: str | None, blob: str | None, ref: str | None = None, tag: str | None = None) -> str:

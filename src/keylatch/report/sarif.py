@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from keylatch import __version__
 from keylatch.model import Finding, Location, Severity
-from keylatch.report.labels import encoding_label, no_file_place
+from keylatch.report.labels import encoding_label, expiry_iso, expiry_text, no_file_place
 from keylatch.report.notice import ALLOWED_BY_COMMENT, Notice
 from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.rules import DEFAULT_RULES, Rule, rule_by_id
@@ -127,7 +127,8 @@ def _result(f: Finding, index: int, reveal: bool, line_of: LineOf | None) -> dic
         where = f" in the {for_data(no_file_place(loc.commit, loc.blob, loc.ref, loc.tag))}, line {loc.line}"
     enc = f" ({encoding_label(f.encoding)})" if f.encoding else ""
     verdict = f". Verdict: {f.verified.verdict.label} ({f.verified.reason})" if f.verified else ""
-    text = f"{rule_by_id(f.rule_id).description}{enc}: {shown} (sha256:{f.fingerprint[:12]}){where}{verdict}"
+    expiry = expiry_text(f.secret.expires)
+    text = f"{rule_by_id(f.rule_id).description}{enc}: {shown} (sha256:{f.fingerprint[:12]}){expiry}{where}{verdict}"
     result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": index,
@@ -147,6 +148,8 @@ def _result(f: Finding, index: int, reveal: bool, line_of: LineOf | None) -> dic
         props["blob"] = loc.blob
     if f.encoding:
         props["encoding"] = f.encoding
+    if f.secret.expires is not None:
+        props["expires"] = expiry_iso(f.secret.expires)
     if f.verified:
         props["verdict"] = f.verified.verdict.value
         props["verdictReason"] = f.verified.reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from keylatch.model import Finding, KeyCheck, Location, Severity
-from keylatch.report.labels import encoding_label, found_summary, no_file_place
+from keylatch.report.labels import encoding_label, expiry_text, found_summary, no_file_place
 from keylatch.report.untrusted import PATH_LIMIT, for_terminal
 
 _COLOURS = {
@@ -57,6 +57,7 @@ def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = 
         enc = f" ({encoding_label(f.encoding)})" if f.encoding else ""
         lines.append(
             f"{place_text(f.location)}: {sev} {f.rule_id}{enc} {secret_text(f, reveal)} sha256:{f.fingerprint[:12]}"
+            + expiry_text(f.secret.expires)
             + verdict_text(f.verified)
         )
     summary = summary_line(findings)

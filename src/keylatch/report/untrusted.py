@@ -43,7 +43,12 @@ _BASE64_RUN = re.compile(r"[A-Za-z0-9+/=_\r\n-]*")
 # The engine wants a key to stand alone; in output a marker inside any long token is enough.
 # Two keys glued together (`KEYKEY`, `x<key>_<key>`) are no key to the engine, yet each is
 # readable on screen. Those markers do not occur in ordinary paths or prose.
-_MARKED_TOKEN = re.compile(r"[A-Za-z0-9_-]*(?:T3BlbkFJ|JQQJ99)[A-Za-z0-9_-]*")
+# A JWT's middle part is its readable payload (whose token, which account): any JWT, OpenAI's or
+# not, expired or cut short, is shortened too (docs/reports.md).
+_MARKED_TOKEN = re.compile(
+    r"[A-Za-z0-9_-]*(?:T3BlbkFJ|JQQJ99)[A-Za-z0-9_-]*"
+    r"|(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)*"
+)
 _TOKEN_MIN = 40
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from keylatch.rules.azure import AZURE_AI_SERVICES_KEY, AZURE_OPENAI_CLASSIC_KEY, AZURE_OPENAI_KEY
 from keylatch.rules.context import OPENAI_EPHEMERAL_KEY, OPENAI_SESSION_KEY, OPENAI_WEBHOOK_SECRET
+from keylatch.rules.oauth import OPENAI_OAUTH_ACCESS_TOKEN, OPENAI_OAUTH_REFRESH_TOKEN
 from keylatch.rules.openai import OPENAI_ADMIN_KEY, OPENAI_PROJECT_KEY, OPENAI_SERVICE_ACCOUNT_KEY, OPENAI_USER_KEY
 from keylatch.rules.rule import Example, Rule
 
@@ -31,6 +32,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     # A default since the engine finds every keyword in one pass (prefilter.present): its keyword
     # no longer costs a pass of its own over every scanned byte (bench/README.md).
     OPENAI_EPHEMERAL_KEY,
+    OPENAI_OAUTH_ACCESS_TOKEN,
+    OPENAI_OAUTH_REFRESH_TOKEN,
 )
 
 

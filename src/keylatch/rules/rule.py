@@ -10,6 +10,9 @@ from keylatch.model import Severity
 
 # Returns the accepted key (a prefix of match.group("key")) or None to reject the match.
 Validator = Callable[["re.Match[str]"], "str | None"]
+# For a credential that says when it expires: (severity, expiry in Unix seconds or None) of an
+# accepted key. The rule decides the severity (an expired token is low, never dropped).
+Assessor = Callable[[str], "tuple[Severity, int | None]"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,9 @@ class Rule:
     # one per position. key_len[1] must not exceed the engine's window reach (test_engine.py).
     token_chars: str = ""
     key_len: tuple[int, int] = (0, 0)
+    # Severity and expiry per key, for keys that carry their own expiry (OAuth access tokens);
+    # None: every key of the rule has `severity` and no expiry.
+    assess: Assessor | None = None
 
     @property
     def keyword_bytes(self) -> tuple[bytes, ...]:
