@@ -3,40 +3,21 @@
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import subprocess
 import sys
-import tarfile
 import zipfile
 from collections.abc import Callable
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
+from tests.helpers.archives import tarred, zipped
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.run import SRC, RunKeylatch
 
 KEY = make_key("sk-proj-", seed=7)
 ENV = f"A=1\nOPENAI_API_KEY={KEY}\n".encode()
-
-
-def zipped(files: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", method) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return out.getvalue()
-
-
-def tarred(files: dict[str, bytes], mode: str = "w") -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode=mode) as tf:  # type: ignore[call-overload]
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return out.getvalue()
 
 
 # (file name, content, the member label a report shows)

@@ -6,7 +6,6 @@ import bz2
 import gzip
 import io
 import lzma
-import tarfile
 import zipfile
 from collections.abc import Callable
 
@@ -17,27 +16,10 @@ from hypothesis import strategies as st
 from keylatch.errors import ScanError
 from keylatch.rules.synthetic import make_key
 from keylatch.sources.archives import Limits, kind, member_contents, rejoin
+from tests.helpers.archives import tarred, zipped
 
 KEY = make_key("sk-proj-", seed=3)
 ENV = f"A=1\nOPENAI_API_KEY={KEY}\n".encode()
-
-
-def zipped(files: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", method) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return out.getvalue()
-
-
-def tarred(files: dict[str, bytes], mode: str = "w") -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode=mode) as tf:  # type: ignore[call-overload]
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return out.getvalue()
 
 
 CONTAINERS: dict[str, Callable[[dict[str, bytes]], bytes]] = {
