@@ -9,23 +9,15 @@ import pytest
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.hooks import git_run
-from tests.helpers.run import SRC, RunKeylatch
+from tests.helpers.pushing import pushing_clone
+from tests.helpers.run import RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 
 
 @pytest.fixture
 def pushing(make_repo: MakeRepo, keylatch: RunKeylatch) -> GitRepo:
-    """A clone whose `main` is on its bare origin, with keylatch's plain pre-push hook."""
-    origin = make_repo("origin.git", "--bare")
-    repo = make_repo("work")
-    repo.env["PYTHONPATH"] = str(SRC)
-    repo.git("remote", "add", "origin", str(origin.path))
-    repo.write("README", "hi\n")
-    repo.commit("base")
-    repo.git("push", "-q", "origin", "main")
-    assert keylatch("install-hook", "--hook", "pre-push", cwd=repo.path).code == 0
-    return repo
+    return pushing_clone(make_repo, keylatch)
 
 
 def plant(repo: GitRepo, path: str, content: str, message: str) -> str:

@@ -14,7 +14,8 @@ from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.history import day, only
 from tests.helpers.hooks import git_run
-from tests.helpers.run import SRC, RunKeylatch
+from tests.helpers.pushing import pushing_clone
+from tests.helpers.run import RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 TAGGER = ("-c", "user.name=Tina Tagger", "-c", "user.email=tina@example.test")
@@ -184,14 +185,7 @@ def test_a_range_that_names_a_tag_reads_its_message(make_repo: MakeRepo) -> None
 def test_pre_push_of_a_tag_with_a_new_commit_is_refused(
     make_repo: MakeRepo, keylatch: RunKeylatch, tmp_path: Path
 ) -> None:
-    origin = make_repo("origin.git", "--bare")
-    repo = make_repo("work")
-    repo.env["PYTHONPATH"] = str(SRC)
-    repo.git("remote", "add", "origin", str(origin.path))
-    repo.write("README", "hi\n")
-    repo.commit("base")
-    repo.git("push", "-q", "origin", "main")
-    assert keylatch("install-hook", "--hook", "pre-push", cwd=repo.path).code == 0
+    repo = pushing_clone(make_repo, keylatch)
     repo.write("b.txt", "clean\n")
     repo.commit("new, clean")
     tag(repo, "v4", "HEAD", f"{make_key('sk-proj-', seed=91)}\n")
