@@ -129,7 +129,7 @@ def walk_spread(
     jobs: int,
     excludes: Excludes | None = None,
     archives: Limits = DEFAULT_LIMITS,
-) -> Iterator[Chunk | Skipped | Cleared]:
+) -> Generator[Chunk | Skipped | Cleared, None, None]:
     """`walk`, with regular files in directories read by `jobs` threads; a file read whole for
     which `wanted(data)` is false comes back as Cleared. Same order, same first error."""
     from concurrent.futures import ThreadPoolExecutor
