@@ -90,7 +90,8 @@ def report(title: str, rows: list[Row], env: dict[str, str], cwd: Path, runs: in
     print(f"\n{title} (median of {runs}; wall, CPU user+sys; x grep)")
     for label, _, _ in rows:
         wall, cpu = result[label]
-        print(f"  {label:<34} {wall * 1000:8.1f} ms {cpu * 1000:8.1f} ms  {wall / floor_wall:5.2f}x {cpu / floor_cpu:5.2f}x")
+        ratios = f"{wall / floor_wall:5.2f}x {cpu / floor_cpu:5.2f}x"
+        print(f"  {label:<34} {wall * 1000:8.1f} ms {cpu * 1000:8.1f} ms  {ratios}")
 
 
 def tree_size(root: Path) -> tuple[int, int]:
