@@ -18,7 +18,6 @@ from keylatch.commands.options import (
     verify_flags,
 )
 from keylatch.errors import ExitCode
-from keylatch.model import Chunk
 from keylatch.report import FORMATS
 
 log = logging.getLogger(__name__)
@@ -79,16 +78,18 @@ class Read:
         self.files = 0
         self.bytes = 0
         self._last = ""
-
-    def __call__(self, chunk: Chunk) -> None:
         from keylatch.sources.blocks import OVERLAP
 
-        if chunk.path != self._last or not self.files:
+        self._overlap = OVERLAP
+
+    def __call__(self, path: str, size: int) -> None:
+        """A chunk of `size` bytes of `path` was read (one call a block of a large file)."""
+        if path != self._last or not self.files:
             self.files += 1
-            self.bytes += len(chunk.data)
+            self.bytes += size
         else:  # the next block of the same file starts with the previous block's last OVERLAP bytes
-            self.bytes += len(chunk.data) - OVERLAP
-        self._last = chunk.path
+            self.bytes += size - self._overlap
+        self._last = path
 
     def summary(self, skipped: int, seconds: float) -> str:
         files = f"{self.files} file{'s' if self.files != 1 else ''}"

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keylatch.model import Chunk, Finding
+from keylatch.model import Finding
 
 if TYPE_CHECKING:
     from keylatch.config import Config
@@ -27,21 +27,35 @@ log = logging.getLogger(__name__)
 
 
 def in_files(
-    paths: Sequence[Path], cfg: Config, pol: Policy, read: Callable[[Chunk], None] | None = None
+    paths: Sequence[Path], cfg: Config, pol: Policy, read: Callable[[str, int], None] | None = None
 ) -> tuple[list[Finding], tuple[str, ...]]:
     """Findings in the files under `paths` (engine + path excludes + allow comments), and the
     entries skipped because they are not regular files (FIFOs, sockets, devices, symlinks).
-    `read` sees every chunk read (scan's summary counts files and bytes)."""
+    `read(path, size)` sees every chunk read (scan's summary counts files and bytes).
+
+    Files are read by one thread a usable core (sources/files.py, walk_spread), each testing
+    what it read for the rules' literals; the engine and the policy run here, in the walk's order.
+    """
     import dataclasses
     import os
 
     from keylatch import allowlist, policy
     from keylatch.engine import scan_chunk
     from keylatch.errors import printable
+    from keylatch.prefilter import present, wrapped_base64_width
+    from keylatch.rules import needles
     from keylatch.sources.excludes import Excludes
-    from keylatch.sources.files import Skipped, walk
+    from keylatch.sources.files import Cleared, Skipped, walk, walk_spread
 
     rules = cfg.rules
+    # The engine's own gates (engine/matching.py, Scan.has_literal): without one of these
+    # literals and not wrapped base64, it finds nothing in a chunk, so a clean file costs one
+    # Hyperscan pass instead of the engine's per-rule Python (tests/commands/test_scan_gate.py).
+    gate = needles(rules)
+
+    def wanted(data: bytes) -> bool:
+        return bool(present(data, gate)) or wrapped_base64_width(data) > 0
+
     # The walk applies the path globs, each relative to where it was written (the config file's
     # directory, or the paths as typed); matching them again against displayed paths could drop
     # a finding by a glob meant for another directory.
@@ -50,15 +64,38 @@ def in_files(
     excludes = Excludes(config=cfg.exclude, base=base, typed=cfg.flag_exclude)
     found: set[Finding] = set()
     skipped: list[str] = []
-    for chunk in walk(paths, excludes, cfg.archives):
+    jobs = _usable_cores()
+    items = (
+        walk_spread(paths, wanted, jobs, excludes, cfg.archives) if jobs > 1 else walk(paths, excludes, cfg.archives)
+    )
+    for chunk in items:
         if isinstance(chunk, Skipped):
             log.info("%s: skipped: a %s, not a regular file", printable(chunk.path), chunk.kind)
             skipped.append(chunk.path)
             continue
+        if isinstance(chunk, Cleared):
+            if read is not None:
+                read(chunk.path, chunk.size)
+            continue
+        data = chunk.data
         if read is not None:
-            read(chunk)
-        found.update(policy.allowed(scan_chunk(chunk, rules), pol, allowlist.lines_in(chunk.data)).kept)
+            read(chunk.path, len(data))
+        if not wanted(data):
+            continue
+        hits = scan_chunk(chunk, rules)
+        if hits:  # the line index is built only for a chunk with something to judge
+            found.update(policy.allowed(hits, pol, allowlist.lines_in(data)).kept)
     return _dedup(sorted(found, key=sort_key)), tuple(skipped)
+
+
+def _usable_cores() -> int:
+    """Reader threads: the cores this process may run on (a taskset or a container's cpuset
+    counts, not the machine's), at most 8 (the walk and the engine run in one thread)."""
+    import os
+
+    sched = getattr(os, "sched_getaffinity", None)
+    cores = len(sched(0)) if sched is not None else os.cpu_count() or 1
+    return min(cores, 8)
 
 
 def sort_key(f: Finding) -> tuple[str, int, int, str, str]:

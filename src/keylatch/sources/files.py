@@ -29,6 +29,12 @@ readable key (`keylatch history` scans those objects properly).
 
 Explicit excludes (sources/excludes.py) are applied on the way down: an excluded directory is
 never entered.
+
+`walk_spread` is the same walk with the files read by worker threads (os.read and the caller's
+`wanted` test, a Hyperscan pass, release the GIL), in batches of a directory's files, in the
+walk's order: what it yields, and the first error, are what `walk` yields. A small file the
+`wanted` test passes over comes back as `Cleared` (counted, not scanned); larger files and
+archives are read by the walking thread in blocks, as by `walk`.
 """
 
 from __future__ import annotations
@@ -36,9 +42,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Generator, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keylatch.errors import KeylatchError, ScanError, UsageError, printable
 from keylatch.model import Chunk
@@ -47,12 +55,20 @@ from keylatch.sources.archives import DEFAULT_LIMITS, Limits
 from keylatch.sources.blocks import blocks
 from keylatch.sources.excludes import Excludes, Matcher
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
 # Files are read in overlapping blocks of this size (sources/blocks.py).
 BLOCK = 32 << 20
 # A read of a pipe, or of a file of unknown size, asks for this much (a pipe's buffer).
 _PIPE_READ = 64 << 10
 
 STDIN = Path("-")
+# walk_spread: files up to this size are read whole by a worker thread; the bytes held in flight
+# are at most _SMALL x _BATCH x the window (4 batches a thread).
+_SMALL = 256 << 10
+# Files per task: one task per file cost more in thread hand-offs than it saved (bench/README.md).
+_BATCH = 16
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _OPEN_ENTRY = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
@@ -68,16 +84,161 @@ class Skipped:
     kind: str  # "symlink", "FIFO", "socket", "character device", "block device"
 
 
+@dataclass(frozen=True, slots=True)
+class Cleared:
+    """A file read whole that the `wanted` test of walk_spread passed over: nothing to scan."""
+
+    path: str  # as displayed
+    size: int  # bytes read
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """Files of one directory for a worker: its own descriptor of the directory (closed by the
+    worker, or by walk_spread if the batch never ran), and (name, displayed path) in order."""
+
+    dir_fd: int
+    files: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Deferred:
+    """A regular file a worker opened but left to the walking thread (large, or an archive)."""
+
+    fd: int
+    path: str
+    size: int
+
+
+_Outcome = Chunk | Skipped | Cleared | _Deferred
+
+
 def walk(
     paths: Sequence[Path], excludes: Excludes | None = None, archives: Limits = DEFAULT_LIMITS
 ) -> Iterator[Chunk | Skipped]:
     """Chunks of every file under `paths` (sorted per directory), and the entries skipped. A file
     that is an archive (by its magic bytes, sources/archives.py) yields its members' Chunks."""
+    for item in _items(paths, excludes or Excludes(), archives, batches=False):
+        assert not isinstance(item, _Batch)  # batches=False: files are read in place
+        yield item
+
+
+def walk_spread(
+    paths: Sequence[Path],
+    wanted: Callable[[bytes], bool],
+    jobs: int,
+    excludes: Excludes | None = None,
+    archives: Limits = DEFAULT_LIMITS,
+) -> Generator[Chunk | Skipped | Cleared, None, None]:
+    """`walk`, with regular files in directories read by `jobs` threads; a file read whole for
+    which `wanted(data)` is false comes back as Cleared. Same order, same first error."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    window = 4 * jobs
+    items = _items(paths, excludes or Excludes(), archives, batches=True)
+    queue: deque[tuple[Future[list[_Outcome | KeylatchError]], _Batch] | Chunk | Skipped] = deque()
+    pool = ThreadPoolExecutor(jobs, thread_name_prefix="keylatch-read")
+    try:
+        for item in items:
+            if isinstance(item, _Batch):
+                queue.append((pool.submit(_read_batch, item, archives, wanted), item))
+            else:
+                queue.append(item)
+            while len(queue) > window or (queue and not isinstance(queue[0], tuple)):
+                yield from _emit(queue.popleft(), archives)
+        while queue:
+            yield from _emit(queue.popleft(), archives)
+    finally:
+        items.close()
+        for pending in queue:  # an error or an interrupt: nothing left open, no thread left running
+            if isinstance(pending, tuple) and pending[0].cancel():
+                os.close(pending[1].dir_fd)
+        pool.shutdown(wait=True)
+        for pending in queue:
+            if isinstance(pending, tuple) and not pending[0].cancelled() and pending[0].exception() is None:
+                for outcome in pending[0].result():
+                    if isinstance(outcome, _Deferred):
+                        os.close(outcome.fd)
+
+
+def _emit(
+    item: tuple[Future[list[_Outcome | KeylatchError]], _Batch] | Chunk | Skipped, archives: Limits
+) -> Iterator[Chunk | Skipped | Cleared]:
+    if not isinstance(item, tuple):
+        yield item
+        return
+    outcomes = item[0].result()
+    done = 0
+    try:
+        for outcome in outcomes:
+            done += 1
+            if isinstance(outcome, KeylatchError):  # the batch stopped here, as the walk would have
+                raise outcome
+            if isinstance(outcome, _Deferred):
+                try:
+                    os.lseek(outcome.fd, 0, os.SEEK_SET)  # the worker may have read its head
+                    yield from _regular(outcome.fd, outcome.path, outcome.size, archives)
+                finally:
+                    os.close(outcome.fd)
+            else:
+                yield outcome
+    finally:
+        for outcome in outcomes[done:]:  # an error or an interrupt: the rest stay unread
+            if isinstance(outcome, _Deferred):
+                os.close(outcome.fd)
+
+
+def _read_batch(batch: _Batch, archives: Limits, wanted: Callable[[bytes], bool]) -> list[_Outcome | KeylatchError]:
+    """A worker's task: each file of the batch, in order; an error ends the batch, last."""
+    out: list[_Outcome | KeylatchError] = []
+    try:
+        for name, shown in batch.files:
+            out.append(_read_small(batch.dir_fd, name, shown, archives, wanted))
+    except KeylatchError as exc:
+        out.append(exc)
+    finally:
+        os.close(batch.dir_fd)
+    return out
+
+
+def _read_small(dir_fd: int, name: str, shown: str, archives: Limits, wanted: Callable[[bytes], bool]) -> _Outcome:
+    """`_entry` for a worker: a small regular file read whole and tested; the rest deferred."""
+    try:
+        fd = os.open(name, _OPEN_ENTRY, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW: it is a symbolic link now
+            return Skipped(shown, "symlink")
+        raise _cannot_read(shown, exc) from exc
+    deferred = False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return Skipped(shown, _kind(st.st_mode))
+        if st.st_size > _SMALL:
+            deferred = True
+            return _Deferred(fd, shown, st.st_size)
+        try:
+            data, end = _fill(fd, BLOCK, st.st_size)
+        except OSError as exc:
+            raise _cannot_read(shown, exc) from exc
+        # The archive test reads the head already in hand (walk's pread, without the call).
+        if not end or (archives.depth and len(data) >= 4 and packed.kind(data[: packed.HEAD])):
+            deferred = True
+            return _Deferred(fd, shown, st.st_size)
+        return Chunk(data, shown) if wanted(data) else Cleared(shown, len(data))
+    finally:
+        if not deferred:
+            os.close(fd)
+
+
+def _items(
+    paths: Sequence[Path], excludes: Excludes, archives: Limits, *, batches: bool
+) -> Generator[Chunk | Skipped | _Batch, None, None]:
     for root in paths:
         if root == STDIN:
             yield from _chunks(0, "<stdin>")
         else:
-            yield from _named(root, excludes or Excludes(), archives)
+            yield from _named(root, excludes, archives, batches)
 
 
 def display_path(path: Path) -> str:
@@ -115,7 +276,7 @@ def read_small(path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
-def _named(root: Path, excludes: Excludes, archives: Limits) -> Iterator[Chunk | Skipped]:
+def _named(root: Path, excludes: Excludes, archives: Limits, batches: bool) -> Iterator[Chunk | Skipped | _Batch]:
     shown = display_path(root)
     try:
         mode = os.stat(root).st_mode  # follows links: the user named this path
@@ -129,7 +290,7 @@ def _named(root: Path, excludes: Excludes, archives: Limits) -> Iterator[Chunk |
             fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
         except OSError as exc:
             raise _cannot_read(shown, exc) from exc
-        yield from _tree(fd, m, root.name, archives)
+        yield from _tree(fd, m, root.name, archives, batches)
         return
     if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
         raise UsageError(f"not a file or directory: {printable(shown)} ({_kind(mode)})")
@@ -170,7 +331,7 @@ def _is_anonymous_pipe(path: Path) -> bool:
         return False
 
 
-def _tree(top: int, m: Matcher, top_name: str, archives: Limits) -> Iterator[Chunk | Skipped]:
+def _tree(top: int, m: Matcher, top_name: str, archives: Limits, batches: bool) -> Iterator[Chunk | Skipped | _Batch]:
     """Every entry below the open directory `top` (closed here): each directory's entries by
     name, then its subdirectories, depth first."""
     fd, rel, name = top, "", top_name
@@ -178,7 +339,7 @@ def _tree(top: int, m: Matcher, top_name: str, archives: Limits) -> Iterator[Chu
     stack: list[tuple[int, str, list[str]]] = []
     try:
         while True:
-            subdirs = yield from _directory(fd, rel, name, m, archives)
+            subdirs = yield from _directory(fd, rel, name, m, archives, batches)
             if subdirs:
                 subdirs.reverse()
                 stack.append((fd, rel, subdirs))
@@ -206,15 +367,17 @@ def _tree(top: int, m: Matcher, top_name: str, archives: Limits) -> Iterator[Chu
 
 
 def _directory(
-    fd: int, rel: str, dir_name: str, m: Matcher, archives: Limits
-) -> Generator[Chunk | Skipped, None, list[str]]:
-    """Read the files of the open directory `fd`; return the subdirectories to enter."""
+    fd: int, rel: str, dir_name: str, m: Matcher, archives: Limits, batches: bool
+) -> Generator[Chunk | Skipped | _Batch, None, list[str]]:
+    """Read the files of the open directory `fd` (or, with `batches`, hand them out in batches
+    for walk_spread's workers); return the subdirectories to enter."""
     try:
         with os.scandir(fd) as it:
             entries = sorted(it, key=lambda e: e.name)
     except OSError as exc:
         raise _cannot_read(m.shown(rel), exc) from exc
     subdirs = []
+    batch: list[tuple[str, str]] = []
     for entry in entries:
         name = entry.name
         path = f"{rel}/{name}" if rel else name
@@ -228,11 +391,28 @@ def _directory(
         if is_dir:
             if not (name == "objects" and dir_name == ".git"):
                 subdirs.append(name)
+        elif is_file and batches:
+            batch.append((name, m.shown(path)))
+            if len(batch) == _BATCH:
+                yield _batch_of(fd, batch, m.shown(rel))
+                batch = []
         elif is_file:
             yield from _entry(fd, name, m.shown(path), archives)
         else:
+            if batch:  # the files listed before this entry come first
+                yield _batch_of(fd, batch, m.shown(rel))
+                batch = []
             yield Skipped(m.shown(path), _entry_kind(entry))
+    if batch:
+        yield _batch_of(fd, batch, m.shown(rel))
     return subdirs
+
+
+def _batch_of(fd: int, files: list[tuple[str, str]], shown_dir: str) -> _Batch:
+    try:
+        return _Batch(os.dup(fd), tuple(files))  # the walk closes `fd` when it moves on
+    except OSError as exc:
+        raise _cannot_read(shown_dir, exc) from exc
 
 
 def _entry(dir_fd: int, name: str, shown: str, archives: Limits = DEFAULT_LIMITS) -> Iterator[Chunk | Skipped]:

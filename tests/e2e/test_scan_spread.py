@@ -1,0 +1,113 @@
+"""`keylatch scan` with its files read on every core says what it says on one core, byte for
+byte (findings, order, summary, exit code), and an interrupt still exits 130 with nothing left."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from keylatch.rules.synthetic import make_key
+from tests.helpers.run import SRC
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(len(getattr(os, "sched_getaffinity", lambda _: {0})(0)) < 2, reason="needs two cores"),
+]
+
+
+def _tree(root: Path, files: int, size: int) -> list[str]:
+    """`files` files in 12 directories, a key in every 37th, an allow-commented one, FIFOs."""
+    keys = []
+    line = b"static int value = compute(buffer, len); /* ordinary text */\n"
+    body = line * (size // len(line) + 1)
+    for i in range(files):
+        d = root / f"d{i % 12}"
+        d.mkdir(parents=True, exist_ok=True)
+        data = body[: size - 80]
+        if i % 37 == 3:
+            key = make_key("sk-proj-", seed=i)
+            keys.append(key)
+            pragma = b"  # keylatch: allow" if i % 111 == 3 else b""
+            data += f'OPENAI_API_KEY="{key}"'.encode() + pragma + b"\n"
+        (d / f"f{i}.py").write_bytes(data)
+        if i % 500 == 7:
+            os.mkfifo(d / f"f{i}.fifo")
+    return keys
+
+
+def _scan(tree: Path, cwd: Path, one_core: bool, *extra: str) -> tuple[int, str, str]:
+    first = min(os.sched_getaffinity(0))
+    proc = subprocess.run(
+        [sys.executable, "-m", "keylatch", "scan", "--no-baseline", *extra, str(tree)],
+        cwd=cwd, env={**os.environ, "PYTHONPATH": str(SRC)}, capture_output=True, text=True, check=False,
+        preexec_fn=(lambda: os.sched_setaffinity(0, {first})) if one_core else None,
+    )  # fmt: skip
+    # The summary's seconds are the only thing that may differ.
+    return proc.returncode, proc.stdout, re.sub(r" in [0-9.]+s", " in Ts", proc.stderr)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_all_cores_report_what_one_core_reports(tmp_path: Path, fmt: str) -> None:
+    tree = tmp_path / "tree"
+    keys = _tree(tree, 600, 4000)
+    (tree / "d5" / "big.txt").write_bytes(b"x" * (1 << 20) + f"\nkey={keys[2]}\n".encode())
+    many = _scan(tree, tmp_path, False, "--format", fmt)
+    one = _scan(tree, tmp_path, True, "--format", fmt)
+    assert many == one
+    code, out, err = many
+    assert code == 1
+    assert "keylatch: scanned 601 files" in err and "skipped 2 entries" in err
+    assert all(k not in out + err for k in keys)
+    assert out.count("sk-proj-") >= len(keys) - 2  # every key but the allowed ones, redacted
+
+
+def test_a_corrupt_archive_fails_the_same_way_on_every_core(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    _tree(tree, 300, 2000)
+    (tree / "d3" / "f100.zip").write_bytes(b"PK\x03\x04" + b"\0" * 64)
+    (tree / "d9" / "f200.zip").write_bytes(b"PK\x03\x04" + b"\0" * 64)
+    many = _scan(tree, tmp_path, one_core=False)
+    assert many == _scan(tree, tmp_path, one_core=True)
+    assert many[0] == 3 and "d3/f100.zip" in many[2] and "d9" not in many[2]
+
+
+def _threads(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="watches threads in /proc")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupt_while_the_readers_run_exits_130(tmp_path: Path, sig: signal.Signals) -> None:
+    tree = tmp_path / "tree"
+    _tree(tree, 6000, 16000)  # ~100 MB: still reading when the signal comes
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "keylatch", "scan", "--no-baseline", str(tree)],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(SRC)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)] and None,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while _threads(proc.pid) < 2:  # the reader threads have started: the walk is under way
+            assert proc.poll() is None, "the scan finished before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
+        proc.send_signal(sig)
+        code = proc.wait(timeout=20)
+        _, err = proc.communicate()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 130, err
+    assert err.decode().startswith("keylatch: interrupted") and b"Traceback" not in err

@@ -1,0 +1,205 @@
+"""walk_spread (files read by worker threads) yields what walk yields, in the same order, with
+the same first error, whatever the tree holds; a file its `wanted` test passes over is Cleared."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import tarfile
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from keylatch.errors import KeylatchError, ScanError
+from keylatch.model import Chunk
+from keylatch.sources import files
+from keylatch.sources.excludes import Excludes
+from keylatch.sources.files import BLOCK, Cleared, Skipped, walk, walk_spread
+
+Item = tuple[str, ...]
+
+
+def _tar_gz(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _flat(tree: Path) -> None:
+    # More files than one batch, non-regular entries between them (a batch is cut there).
+    for i in range(40):
+        (tree / f"f{i:02}.txt").write_bytes(b"line %d\n" % i * (i + 1))
+        if i % 13 == 5:
+            os.mkfifo(tree / f"f{i:02}.zfifo")
+            (tree / f"f{i:02}.zlink").symlink_to(tree / "f00.txt")
+
+
+def _mixed(tree: Path) -> None:
+    (tree / "empty").write_bytes(b"")
+    (tree / "small.py").write_bytes(b"x = 1\n")
+    (tree / "large.txt").write_bytes(b"0123456789abcdef\n" * ((files._SMALL // 17) + 100))
+    (tree / "bundle.tar.gz").write_bytes(_tar_gz({"a.env": b"A=1\n", "b/c.txt": b"c\n"}))
+    (tree / "pack.zip").write_bytes(_zip({"x.txt": b"x\n"}))
+    (tree / "fake.zip.txt").write_bytes(b"PK not a zip\n")
+    (tree / "sock").mkdir()
+    sock = socket.socket(socket.AF_UNIX)
+    try:
+        sock.bind(str(tree / "sock" / "s"))
+    except OSError:  # a path too long for AF_UNIX: the FIFO below stands for it
+        pass
+    finally:
+        sock.close()
+    (tree / ".git" / "objects" / "ab").mkdir(parents=True)
+    (tree / ".git" / "objects" / "ab" / "cd").write_bytes(b"zlib")
+    (tree / ".git" / "HEAD").write_bytes(b"ref: refs/heads/main\n")
+    deep = tree
+    for i in range(30):
+        deep = deep / f"d{i}"
+        deep.mkdir()
+        (deep / "file").write_bytes(b"level %d\n" % i)
+    (tree / "loop").symlink_to(tree)
+
+
+def _huge(tree: Path) -> None:
+    # Larger than a block: read in overlapping blocks by the walking thread.
+    (tree / "a.txt").write_bytes(b"a\n")
+    with open(tree / "huge.bin", "wb") as f:
+        f.truncate(BLOCK + (1 << 20))
+    (tree / "z.txt").write_bytes(b"z\n")
+
+
+TREES: dict[str, Callable[[Path], None]] = {"flat": _flat, "mixed": _mixed, "huge": _huge}
+
+
+def _events(items: Iterator[Chunk | Skipped | Cleared]) -> list[Item]:
+    out: list[Item] = []
+    for item in items:
+        if isinstance(item, Skipped):
+            out.append(("skip", item.path, item.kind))
+        elif isinstance(item, Cleared):
+            out.append(("chunk", item.path, str(item.size), "1"))
+        else:
+            out.append(("chunk", item.path, str(len(item.data)), str(item.first_line)))
+    return out
+
+
+def _outcome(items: Callable[[], Iterator[Chunk | Skipped | Cleared]]) -> tuple[list[Item], str]:
+    seen: list[Item] = []
+    try:
+        seen = _events(items())
+    except KeylatchError as exc:
+        return seen, f"{type(exc).__name__}: {exc}"
+    return seen, ""
+
+
+@pytest.mark.parametrize("jobs", [2, 4])
+@pytest.mark.parametrize("wanted", [True, False], ids=["all-wanted", "none-wanted"])
+@pytest.mark.parametrize("shape", sorted(TREES))
+def test_spread_walk_yields_what_the_walk_yields(tmp_path: Path, shape: str, wanted: bool, jobs: int) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    TREES[shape](tree)
+    expected = _events(walk([tree]))
+    got = list(walk_spread([tree], lambda data: wanted, jobs))
+    assert _events(iter(got)) == expected
+    # Only whole small files are cleared, and only when unwanted.
+    cleared = [i for i in got if isinstance(i, Cleared)]
+    assert bool(cleared) == (not wanted)
+    assert all(i.size <= files._SMALL for i in cleared)
+
+
+def test_the_chunks_a_worker_reads_are_the_walks(tmp_path: Path) -> None:
+    _flat(tmp_path)
+    _mixed(tmp_path)
+    by_walk = [i for i in walk([tmp_path]) if isinstance(i, Chunk)]
+    spread = [i for i in walk_spread([tmp_path], lambda data: True, 3) if isinstance(i, Chunk)]
+    assert spread == by_walk
+
+
+def test_excludes_and_several_roots_keep_their_order(tmp_path: Path) -> None:
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        _flat(tmp_path / name)
+    (tmp_path / "single.txt").write_bytes(b"s\n")
+    roots = [tmp_path / "two", tmp_path / "single.txt", tmp_path / "one"]
+    ex = Excludes(typed=("two/f1*", "one/*.zfifo"))
+    assert _events(walk_spread(roots, lambda d: True, 2, ex)) == _events(walk(roots, ex))
+
+
+@pytest.mark.parametrize("jobs", [2, 4])
+def test_the_first_error_in_walk_order_is_the_one_raised(tmp_path: Path, jobs: int) -> None:
+    """Corrupt archives (found by a worker, opened by the walking thread) in two directories,
+    many files around them: the first one the walk meets is reported, after the same entries."""
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        _flat(tmp_path / d)
+        (tmp_path / d / f"f20-{d}.tar.gz").write_bytes(_tar_gz({"m": b"m\n" * 1000})[:-40])
+    expected = _outcome(lambda: walk([tmp_path]))
+    assert expected[1].startswith("ScanError") and "/a/f20-a.tar.gz" in expected[1]
+    assert _outcome(lambda: walk_spread([tmp_path], lambda d: True, jobs)) == expected
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_an_unreadable_file_read_by_a_worker_fails_in_walk_order(tmp_path: Path) -> None:
+    _flat(tmp_path)
+    (tmp_path / "f30.txt").chmod(0)
+    expected = _outcome(lambda: walk([tmp_path]))
+    assert "f30.txt" in expected[1] and "Permission denied" in expected[1]
+    assert _outcome(lambda: walk_spread([tmp_path], lambda d: True, 2)) == expected
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors in /proc")
+@pytest.mark.parametrize("stop_after", [0, 1, 30, 70])
+def test_a_walk_abandoned_midway_leaves_no_descriptor_or_thread(tmp_path: Path, stop_after: int) -> None:
+    """An interrupt (or an error in the caller) closes the generator: every directory and file
+    descriptor the batches held is closed and the reader threads are gone."""
+    import threading
+
+    for d in ("a", "b", "c"):
+        (tmp_path / d).mkdir()
+        _flat(tmp_path / d)
+        (tmp_path / d / "big.bin").write_bytes(b"\0" * (files._SMALL + 1))  # deferred: held open
+    before_fds, before_threads = _open_fds(), threading.active_count()
+    items = walk_spread([tmp_path], lambda d: False, 4)
+    for n, _ in enumerate(items):
+        if n == stop_after:
+            break
+    items.close()
+    assert (_open_fds(), threading.active_count()) == (before_fds, before_threads)
+
+
+def test_a_tree_deeper_than_path_max_is_walked(tmp_path: Path) -> None:
+    from tests.helpers.deep import make_deep, remove_flat
+
+    make_deep(tmp_path, "deep", 2000, "leaf.txt", b"leaf\n")
+    try:
+        events = _events(walk_spread([tmp_path / "deep"], lambda d: False, 2))
+        assert events == _events(walk([tmp_path / "deep"]))
+        assert len(events) == 1 and events[0][1].endswith("/deep" * 2000 + "/leaf.txt")
+    finally:
+        remove_flat(tmp_path, "deep")
+
+
+def test_a_scan_error_is_not_swallowed_by_cleanup(tmp_path: Path) -> None:
+    (tmp_path / "x.zip").write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    with pytest.raises(ScanError, match="x.zip"):
+        list(walk_spread([tmp_path], lambda d: True, 2))
