@@ -71,16 +71,20 @@ def test_the_file_registers_exactly_one_plugin_distinct_from_stock_ones() -> Non
 
 
 @pytest.mark.parametrize("rule", DEFAULT_RULES, ids=lambda r: r.id)
-def test_every_rule_example_gives_the_full_key(rule: object) -> None:
-    for example in rule.examples:  # type: ignore[attr-defined]
-        found = set().union(*_found(example.text).values())
+def test_every_rule_example_gives_the_full_key(rule: object, tmp_path: Path) -> None:
+    # In a file, as detect-secrets scans them: evidence more than 5 lines from the key (a
+    # resource's kind in `az cognitiveservices account show`) is read from it.
+    for i, example in enumerate(rule.examples):  # type: ignore[attr-defined]
+        (path := tmp_path / f"example{i}.txt").write_text(example.text)
+        found = set().union(*_found(example.text, filename=str(path)).values())
         assert found == {example.key}, example.text
 
 
 @pytest.mark.parametrize("rule", DEFAULT_RULES, ids=lambda r: r.id)
-def test_counterexamples_give_nothing(rule: object) -> None:
-    for text in rule.counterexamples:  # type: ignore[attr-defined]
-        assert _found(text) == {}, text
+def test_counterexamples_give_nothing(rule: object, tmp_path: Path) -> None:
+    for i, text in enumerate(rule.counterexamples):  # type: ignore[attr-defined]
+        (path := tmp_path / f"counter{i}.txt").write_text(text)
+        assert _found(text, filename=str(path)) == {}, text
 
 
 def test_every_format_in_every_context_gives_exactly_the_full_key() -> None:
