@@ -15,13 +15,16 @@ from detect_secrets.core.plugins.util import (
     get_mapping_from_secret_type_to_class,
     get_plugins_from_file,
 )
+from detect_secrets.core.secrets_collection import SecretsCollection
 from detect_secrets.filters import heuristic
 from detect_secrets.util.code_snippet import get_code_snippet
 
 import keylatch.detect_secrets_plugin as adapter
+from keylatch.engine import scan_text
 from keylatch.rules import DEFAULT_RULES
-from keylatch.rules.synthetic import ALL_KINDS, make_key
+from keylatch.rules.synthetic import ALL_KINDS, CURRENT_KINDS, make_key
 from tests.helpers.contexts import cases, negatives
+from tests.helpers.spellings import KINDS, glued, spellings
 
 PLUGIN_FILE = Path(adapter.__file__).resolve()
 
@@ -68,16 +71,20 @@ def test_the_file_registers_exactly_one_plugin_distinct_from_stock_ones() -> Non
 
 
 @pytest.mark.parametrize("rule", DEFAULT_RULES, ids=lambda r: r.id)
-def test_every_rule_example_gives_the_full_key(rule: object) -> None:
-    for example in rule.examples:  # type: ignore[attr-defined]
-        found = set().union(*_found(example.text).values())
+def test_every_rule_example_gives_the_full_key(rule: object, tmp_path: Path) -> None:
+    # In a file, as detect-secrets scans them: evidence more than 5 lines from the key (a
+    # resource's kind in `az cognitiveservices account show`) is read from it.
+    for i, example in enumerate(rule.examples):  # type: ignore[attr-defined]
+        (path := tmp_path / f"example{i}.txt").write_text(example.text)
+        found = set().union(*_found(example.text, filename=str(path)).values())
         assert found == {example.key}, example.text
 
 
 @pytest.mark.parametrize("rule", DEFAULT_RULES, ids=lambda r: r.id)
-def test_counterexamples_give_nothing(rule: object) -> None:
-    for text in rule.counterexamples:  # type: ignore[attr-defined]
-        assert _found(text) == {}, text
+def test_counterexamples_give_nothing(rule: object, tmp_path: Path) -> None:
+    for i, text in enumerate(rule.counterexamples):  # type: ignore[attr-defined]
+        (path := tmp_path / f"counter{i}.txt").write_text(text)
+        assert _found(text, filename=str(path)) == {}, text
 
 
 def test_every_format_in_every_context_gives_exactly_the_full_key() -> None:
@@ -135,3 +142,59 @@ def test_indirect_reference_filter_keeps_lines_with_a_key() -> None:
     assert not adapter.is_indirect_reference(line, snippet, "app.py")
     other = "secret = get_secret_key()"
     assert adapter.is_indirect_reference(other, get_code_snippet([other], 1), "app.py")
+
+
+def _through_detect_secrets(path: Path) -> set[str]:
+    """What detect-secrets' own file scan (its reader, transformers and filters) reports with
+    keylatch's plugin loaded by path, as `detect-secrets scan --plugin` does."""
+    plugins = [{"name": "KeylatchOpenAIDetector", "path": f"file://{PLUGIN_FILE}"}]
+    with settings.transient_settings({"plugins_used": plugins}):
+        secrets = SecretsCollection()
+        secrets.scan_file(str(path))
+        return {str(s.secret_value) for name in secrets.files for s in secrets[name]}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_one_line_spelling_is_found_as_keylatch_scan_finds_it(kind: str, tmp_path: Path) -> None:
+    # Escapes, literals joined on the line, a base64 value on the line: detect-secrets hands the
+    # plugin that line, and the plugin finds what the engine finds in the whole file.
+    wrong = {}
+    for name, (text, key) in spellings(kind, seed=3).items():
+        path = tmp_path / f"{name}.txt"
+        path.write_text(text)
+        found, engine = _through_detect_secrets(path), {f.secret.value for f in scan_text(text)}
+        if key not in found or found != engine:
+            wrong[name] = (len(found), len(engine))
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("kind", ["sk-", "sk-proj-early", *CURRENT_KINDS])
+def test_a_key_glued_in_a_row_with_nul_bytes_is_found_if_detect_secrets_reads_the_file(
+    kind: str, tmp_path: Path
+) -> None:
+    data, key = glued(kind, seed=4)
+    row = tmp_path / "rows.db"  # UTF-8 with NULs (a SQLite page of ASCII rows): read line by line
+    row.write_bytes(data.replace(b"\xa4", b"\x01"))
+    assert _through_detect_secrets(row) == {key}
+    # Not UTF-8 (a marshal length byte): detect-secrets never reads it (the recipe's own pass
+    # does, tests/e2e/test_detect_secrets_spellings_e2e.py).
+    (tmp_path / "x.db").write_bytes(data)
+    assert _through_detect_secrets(tmp_path / "x.db") == set()
+    # In text, the same glued token is a damaged key: unreported.
+    (tmp_path / "text.txt").write_bytes(data.replace(b"\0", b" ").replace(b"\xa4", b" "))
+    assert _through_detect_secrets(tmp_path / "text.txt") == set()
+
+
+def test_an_encoded_key_far_from_its_evidence_is_placed_by_the_file(tmp_path: Path) -> None:
+    # The snippet (5 lines either side) lacks the evidence; the file on disk has it. An encoded
+    # key is not written on the line as it is decoded, so its spelling places it.
+    for name, (text, key) in spellings("sess-", seed=5).items():
+        if name.startswith("base64"):  # the decoded value names the key: evidence of its own
+            continue
+        evidence, line = text.rsplit("\n", 2)[:2]
+        line = line.replace("OPENAI_API_KEY", "SESSION")
+        far = evidence + "\n" + "\n" * 8 + line + "\n"
+        path = tmp_path / f"{name}.py"
+        path.write_text(far)
+        assert _found(far, filename=str(path)) == {len(far.splitlines()): {key}}, name
+        assert _found(far, filename=str(tmp_path / "absent.py")) == {}, name

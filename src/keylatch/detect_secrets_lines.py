@@ -3,16 +3,22 @@
 The logic behind detect_secrets_plugin.py (the contract) and its filter; it imports nothing from
 detect_secrets: a snippet is anything with detect-secrets' CodeSnippet's `lines` and
 `target_index`.
+
+What the engine decodes on one line is found here too: escapes, literals joined on the line,
+a base64 value on the line, a key glued to the bytes after it in a line with a NUL. What spans
+lines or needs the whole file (UTF-16, wrapped base64 blocks, joins across lines, archives) is
+docs/detect-secrets.md's "What the line model cannot see".
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Protocol
 
-from keylatch.engine import BASE64_MARKERS, scan_chunk, scan_text
+from keylatch.engine import scan_chunk, scan_text
 from keylatch.model import Chunk, Finding
-from keylatch.rules import DEFAULT_RULES, Rule
+from keylatch.rules import DEFAULT_RULES, Rule, base64_gates
 
 
 class Snippet(Protocol):
@@ -25,13 +31,34 @@ class Snippet(Protocol):
     def target_index(self) -> int: ...
 
 
-# Rules that need evidence elsewhere in the file (Azure classic keys, `sess-`, `whsec_`) look
-# around the line; the others identify themselves and need only the line.
+# Rules that need evidence elsewhere in the file (Azure classic keys, `sess-`, `whsec_`, `ek_`)
+# look around the line; the others identify themselves and need only the line.
 _ALONE = tuple(r for r in DEFAULT_RULES if r.file_context is None)
 _IN_CONTEXT = tuple(r for r in DEFAULT_RULES if r.file_context is not None)
-# The engine finds nothing for `_ALONE` rules in text without one of their keywords or an encoded
-# marker; checking that first saves the engine call on almost every line.
-_ALONE_GATE = tuple(sorted({k for r in _ALONE for k in r.keywords} | {m.decode() for m in BASE64_MARKERS}))
+# Every keyword's base64 spelling (rules.base64_gates): a line with one may hold any rule's key
+# in a base64 value, which the engine decodes.
+_B64_GATES = tuple(g.decode("ascii") for g in base64_gates(DEFAULT_RULES))
+# The engine finds nothing for `_ALONE` rules in text without one of their keywords or a base64
+# gate; checking that first saves the engine call on almost every line.
+_ALONE_GATE = tuple(sorted({k for r in _ALONE for k in r.keywords} | set(_B64_GATES)))
+# A base64 value long enough to be a 32-hex key's own (44 characters and up): the engine decodes
+# one next to the key's name (engine/decoders.py).
+_B64_VALUE = re.compile(r"[A-Za-z0-9+/]{43,}")
+
+
+def _may_hold(rule: Rule, line: str, b64: bool) -> bool:
+    """Whether `line` may hold a key of `rule` given evidence: the pattern matches it, or the
+    rule's keyword is on it (escaped or joined spellings), or a base64 value that may decode to it.
+
+    Only then is the snippet, or the file, looked at: the line condition runs first.
+    """
+    if rule.line_context is not None and not rule.line_context.search(line):
+        return False
+    if rule.pattern.search(line) or b64:
+        return True
+    if rule.anchored:
+        return any(k in line for k in rule.keywords)
+    return rule.run_length > 0 and _B64_VALUE.search(line) is not None
 
 
 def line_findings(line: str, context: Snippet | None, filename: str = "") -> list[Finding]:
@@ -40,22 +67,25 @@ def line_findings(line: str, context: Snippet | None, filename: str = "") -> lis
     detect-secrets is line-based: it hands a plugin the line and 5 lines either side, after
     transforming YAML and config files, which drops comments and parent keys (`openai:`). When
     the snippet shows no evidence, the file on disk is read, as `keylatch scan` sees it. Both
-    run only for rules whose pattern and line condition match the line itself.
+    run only for rules that may match the line itself (`_may_hold`).
     """
-    found = scan_text(line, _ALONE) if any(k in line for k in _ALONE_GATE) else []
-    rules = tuple(
-        r for r in _IN_CONTEXT if r.pattern.search(line) and (r.line_context is None or r.line_context.search(line))
-    )
+    b64 = any(g in line for g in _B64_GATES)
+    found = scan_text(line, _ALONE) if b64 or any(k in line for k in _ALONE_GATE) else []
+    rules = tuple(r for r in _IN_CONTEXT if _may_hold(r, line, b64))
     if not rules:
         return found
     has_snippet = context is not None and bool(context.lines)
     lines = context.lines if context is not None and has_snippet else [line]
     target = context.target_index + 1 if context is not None and has_snippet else 1
     text = "\n".join(raw.rstrip("\r\n") for raw in lines)
-    near = [f for f in scan_text(text, rules) if f.location.line == target]
+    # A base64 value is decoded only for a gate of the rules scanned (base64_gates): `ek_` has
+    # none of its own, so with a gate on the line every rule is scanned, keeping these rules' keys.
+    scanned = DEFAULT_RULES if b64 else rules
+    ids = {r.id for r in rules}
+    near = [f for f in scan_text(text, scanned) if f.location.line == target and f.rule_id in ids]
     if near or not filename:
         return found + near
-    return found + _in_file(filename, line, rules)
+    return found + [f for f in _in_file(filename, line, scanned) if f.rule_id in ids]
 
 
 def _in_file(filename: str, line: str, rules: Sequence[Rule]) -> list[Finding]:
@@ -64,4 +94,21 @@ def _in_file(filename: str, line: str, rules: Sequence[Rule]) -> list[Finding]:
             data = f.read()
     except OSError:  # an ad-hoc string or a diff: there is no file, only the snippet
         return []
-    return [f for f in scan_chunk(Chunk(data, filename), rules) if f.secret.value in line]
+    file_lines = data.split(b"\n")
+    return [f for f in scan_chunk(Chunk(data, filename), rules) if _written_on(f, line, file_lines)]
+
+
+# How much of an encoded spelling must be on detect-secrets' line to place the file's finding there.
+_SPELLING = 16
+
+
+def _written_on(finding: Finding, line: str, file_lines: list[bytes]) -> bool:
+    """Whether the file's `finding` is the one on detect-secrets' `line` (which may be transformed:
+    YAML loses its indentation and quotes): the key itself, or the start of its encoded spelling."""
+    if finding.secret.value in line:
+        return True
+    if not finding.encoding or not 0 < finding.location.line <= len(file_lines):
+        return False
+    raw = file_lines[finding.location.line - 1].decode("utf-8", "replace")
+    spelling = raw[finding.location.column - 1 : finding.location.column - 1 + _SPELLING]
+    return len(spelling) == _SPELLING and spelling in line

@@ -11,6 +11,9 @@ from keylatch.rules.synthetic import CURRENT_KINDS, MARKER, make_key
 
 KINDS = ("sk-", "sk-proj-early", *CURRENT_KINDS)
 glue = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=40)
+# Glue holding `sk-` just before a key makes `sk-<glue>sk-…`, itself a valid named key
+# (`sk-<name>-`): a third key in the data, not a wrong split. Such neighbours are left out there.
+between_glue = glue.filter(lambda g: "sk-" not in g)
 binary = st.binary(max_size=30).map(lambda b: b + b"\0")
 
 
@@ -52,3 +55,30 @@ def test_sqlite_rows_back_to_back() -> None:
     keys = [make_key("sk-proj-", seed=i) for i in range(3)]
     page = b"\0\0\x0d\x01" + b"".join(b"\x03\x17\x81\x49" + k.encode() + b"active2024" for k in keys) + b"\0" * 64
     assert _found(page) == keys
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    first=st.sampled_from(KINDS),
+    second=st.sampled_from(KINDS),
+    seed=st.integers(0, 2**32),
+    left=glue,
+    between=st.one_of(st.just(""), between_glue),
+    right=st.one_of(st.just(""), glue),
+)
+def test_keys_glued_back_to_back_in_binary_data_are_both_found(
+    first: str, second: str, seed: int, left: str, between: str, right: str
+) -> None:
+    # Back-to-back SQLite columns or `.pyc` constants: bytes before the first key, a second key
+    # straight after it (or after another column), the next byte after that.
+    a, b = make_key(first, seed=seed), make_key(second, seed=seed + 1)
+    data = b"\0\x01" + f"{left}{a}{between}{b}{right}".encode() + b"\0"
+    assert _found(data) == [a, b]
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=st.sampled_from(KINDS), second=st.sampled_from(KINDS), seed=st.integers(0, 2**32))
+def test_keys_back_to_back_in_text_stay_unreported(first: str, second: str, seed: int) -> None:
+    # In text one token that holds two keys is damaged: precision first, as before.
+    a, b = make_key(first, seed=seed), make_key(second, seed=seed + 1)
+    assert _found(f"k = {a}{b}\n".encode()) == []

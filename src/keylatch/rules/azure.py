@@ -13,7 +13,7 @@ import re
 
 from keylatch.model import Severity
 from keylatch.rules.examples import AZURE_AI_SERVICES_TEXTS, AZURE_OPENAI_TEXTS, AZURE_OTHER_TEXTS, contexts, fill
-from keylatch.rules.owner import OTHER_SERVICES, owner
+from keylatch.rules.owner import BLOCK, OTHER_SERVICES, owner
 from keylatch.rules.rule import Example, Rule, Validator
 from keylatch.rules.shape import A_CHARS, LEFT, diverse, no_prefix, validate_diverse
 from keylatch.rules.synthetic import make_key
@@ -51,12 +51,22 @@ AZURE_OPENAI_KEY = Rule(
     key_len=(84, 84),
 )
 
-# Lower case: Rule.file_context is searched in lower-cased text, near "azure" (context_near_keyword).
+# Lower case: Rule.file_context is searched in lower-cased text.
 # Endpoints beyond openai.azure.com: a Cognitive Services endpoint's `/openai/` path, an AI Foundry
-# (`*.services.ai.azure.com`) resource, a multi-service AI services resource by name.
+# (`*.services.ai.azure.com`) resource, a multi-service AI services resource by name, and a bare
+# `*.cognitiveservices.azure.com` host when the resource's kind in the same block is OpenAI or
+# AIServices (`"kind": "OpenAI"` of ARM and `az cognitiveservices account show`, Bicep
+# `kind: 'OpenAI'`, Terraform `kind = "OpenAI"`, `--kind AIServices`): every Azure AI service has
+# such a host, and its kind says which service it is.
+_KIND = r"""kind["']?[ \t]*[:=]?[ \t]*["']?(?:openai|aiservices)(?![a-z0-9_-])"""
+_HOST = r"cognitiveservices\.azure\.com"
+# "The same block": within owner.BLOCK characters either way. `az cognitiveservices account show`
+# prints the kind first and the endpoint after the resource's capabilities (2-4 KB).
+_BLOCK = BLOCK
 _AZURE_EVIDENCE = re.compile(
     r"azure(?:[_ .-]?openai|_endpoint|_deployment|chatopenai|[_ .-]?ai[_ .-]?services)|openai\.azure\.com"
-    r"|services\.ai\.azure\.com|cognitiveservices\.azure\.com/openai"
+    rf"|services\.ai\.azure\.com|{_HOST}(?:/openai|[\s\S]{{0,{_BLOCK}}}?{_KIND})"
+    rf"|{_KIND}[\s\S]{{0,{_BLOCK}}}?{_HOST}"
 )
 # A key-ish name before the value, or an Azure OpenAI client call on the same line; `key1`/`key2`
 # (`az cognitiveservices account keys list`), and a JSON `"value"` whose object names the key
@@ -121,7 +131,8 @@ def _hex_rule(rule_id: str, description: str, validate: Validator, examples: tup
         keywords=("zure", "ZURE"),
         pattern=re.compile(LEFT + r"(?P<key>[0-9a-f]{32})(?![A-Za-z0-9_-])"),
         anchored=False,
-        context_near_keyword=True,
+        # The evidence is searched in the whole file, not only near "azure": a resource's kind may
+        # be a few KB from its endpoint. Only files holding the keyword pay for it.
         run_chars="0123456789abcdef",
         run_length=32,
         examples=examples,

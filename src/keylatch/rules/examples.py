@@ -49,6 +49,28 @@ PLACEHOLDERS = (
 # account keys list`, ARM and Terraform outputs, appsettings.json, Spring application.yml and
 # properties, a Cognitive Services endpoint with the `/openai/` path.
 _EP = "https://contoso.openai.azure.com/"
+# A resource whose endpoint is a bare `*.cognitiveservices.azure.com` host, with its `{kind}` in the
+# same block: `az cognitiveservices account show` then `keys list`, an ARM deployment's JSON,
+# Bicep, Terraform. With kind OpenAI or AIServices the generic key is reported, with another
+# service's kind it is not.
+_KIND_TEXTS = (
+    "$ az cognitiveservices account show -n res -g rg\n{\n"
+    '  "id": "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/res",\n'
+    '  "kind": "{kind}",\n  "location": "swedencentral",\n  "name": "res",\n  "properties": {\n'
+    + '    "capabilities": [\n'
+    + "".join(f'      {{"name": "Capability{i}", "value": "true"}},\n' for i in range(30))
+    + '    ],\n    "endpoint": "https://res.cognitiveservices.azure.com/"\n  }\n}\n'
+    '$ az cognitiveservices account keys list -n res -g rg\n{\n  "key1": "{k}"\n}\n',
+    '{\n  "resources": [{\n    "type": "Microsoft.CognitiveServices/accounts",\n    "kind": "{kind}",\n'
+    '    "properties": {"endpoint": "https://res.cognitiveservices.azure.com/"}\n  }],\n'
+    '  "outputs": {"key1": {"type": "String", "value": "{k}"}}\n}\n',
+    "resource res 'Microsoft.CognitiveServices/accounts@2024-10-01' = {\n  name: 'res'\n  kind: '{kind}'\n"
+    "  properties: {\n    customSubDomainName: 'res'\n  }\n}\n"
+    "// https://res.cognitiveservices.azure.com/\nvar key1 = '{k}'\n",
+    'resource "azurerm_cognitive_account" "res" {\n  name     = "res"\n  kind     = "{kind}"\n'
+    '  sku_name = "S0"\n}\n# terraform output\nendpoint = "https://res.cognitiveservices.azure.com/"\n'
+    'primary_access_key = "{k}"\n',
+)
 AZURE_OPENAI_TEXTS = (
     f"AZURE_OPENAI_ENDPOINT={_EP}\nAZURE_OPENAI_API_KEY={{k}}\nAZURE_DOCUMENT_INTELLIGENCE_KEY={{o}}\n"
     "ANOMALY_DETECTOR_KEY={o}\nCONTENT_MODERATOR_SUBSCRIPTION_KEY={o}\nLUIS_AUTHORING_KEY={o}\n"
@@ -71,12 +93,14 @@ AZURE_OPENAI_TEXTS = (
     f"spring:\n  ai:\n    azure:\n      openai:\n        api-key: {{k}}\n        endpoint: {_EP}\n",
     f"spring.ai.azure.openai.api-key={{k}}\nspring.ai.azure.openai.endpoint={_EP}\n",
     "ENDPOINT=https://res.cognitiveservices.azure.com/openai/deployments/gpt-4o\nAPI_KEY={k}\n",
+    *(t.replace("{kind}", "OpenAI") for t in _KIND_TEXTS),
 )
 # A multi-service Azure AI services key (it authenticates Azure OpenAI too) in the same settings.
 AZURE_AI_SERVICES_TEXTS = (
     f"AZURE_OPENAI_ENDPOINT={_EP}\nAZURE_AI_SERVICES_KEY={{k}}\nAZURE_SPEECH_KEY={{o}}\n",
     "AZURE_AI_ENDPOINT=https://proj.services.ai.azure.com/\nAZURE_AI_KEY={k}\n",
     f"azure_endpoint = '{_EP}'\ncognitive_services_key = '{{k}}'\n",
+    *(t.replace("{kind}", "AIServices") for t in _KIND_TEXTS),
 )
 # Other services' keys beside Azure OpenAI configuration, and 32-hex values that are not keys.
 AZURE_OTHER_TEXTS = (
@@ -87,6 +111,13 @@ AZURE_OTHER_TEXTS = (
     "ENDPOINT=https://res.cognitiveservices.azure.com/\nAPI_KEY={o}\n",
     f'{{"outputs": {{\n  "endpoint": {{"value": "{_EP}"}},\n  "deploymentHash": {{\n    "value": "{{o}}"\n  }}\n}}}}\n',
     f"AZURE_OPENAI_ENDPOINT={_EP}\n\n# Maps\nAZURE_MAPS_CLIENT=web\nkey={{o}}\n",
+    # a bare Cognitive Services host whose kind is another service (or the legacy multi-service
+    # kind, whose keys do not authenticate Azure OpenAI)
+    *(
+        t.replace("{kind}", kind).replace("{k}", "{o}")
+        for kind in ("SpeechServices", "FormRecognizer", "TextAnalytics", "CognitiveServices")
+        for t in _KIND_TEXTS
+    ),
 )
 
 

@@ -19,12 +19,15 @@ from keylatch.rules.synthetic import MARKER, make_key
 # Longest head/tail we accept; seen lengths are 20, 46, 58 and 74.
 _MAX = 256
 # head + marker + tail of a current key, split by the validator. A key runs to the end of its
-# token, so the body takes the whole rest of the token and never gives characters back (the
-# lookahead + backreference is an atomic group that Python 3.10 accepts): one attempt per start
-# instead of one per position of the marker, whatever the token holds.
+# token, so the body takes the whole rest of the token (at most _BODY_MAX: one attempt per start,
+# whatever the token holds).
 _BODY_MIN = 20 + len(MARKER) + 20
 _BODY_MAX = 2 * _MAX + len(MARKER)
-_BODY = rf"(?=(?P<body>{B}{{{_BODY_MIN},{_BODY_MAX}}}))(?P=body)"
+# The body is only looked at, never consumed (a lookahead, with the token's end): a match spans
+# the prefix alone, so the next search starts right after it and a second key glued straight
+# onto this one (back-to-back SQLite rows, `.pyc` constants) is tried too. The validator returns
+# prefix + the part of the body that is the key.
+_BODY = rf"(?=(?P<body>{B}{{{_BODY_MIN},{_BODY_MAX}}}){TOKEN_END})"
 # A named key's name: lower-case words joined by `-` (`deploy-bot`), at most eight of them.
 _NAME = r"[a-z0-9]+(?:-[a-z0-9]+){0,7}"
 
@@ -58,13 +61,26 @@ def _glued(body: str) -> tuple[str, str] | None:
     return body[:half], body[half + len(MARKER) : 2 * half + len(MARKER)]
 
 
+def _inside_sk_token(text: str, start: int) -> bool:
+    """Whether the key at `start` continues a token that an earlier `sk-` starts. In text that is
+    one damaged token, unreported as before the body became a lookahead; in binary data it is a
+    second key glued onto the first."""
+    i = start
+    while i > 0 and i > start - _BODY_MAX and text[i - 1] in B_CHARS:
+        i -= 1
+    return "sk-" in text[i:start]
+
+
 def _split_key(m: re.Match[str], alnum_only: bool) -> str | None:
     """Accept `prefix + head + MARKER + tail` only when head and tail have equal length.
 
     Equal halves are what makes a match precise without hard-coding one length: a truncated key,
     or a key glued to more token characters, has unequal halves and is not reported.
     """
-    body, key = m.group("body"), m.group("key")
+    body = m.group("body")
+    key = m.group("key") + body
+    if "\0" not in m.string and _inside_sk_token(m.string, m.start("key")):
+        return None
     halves = _halves(body)
     if halves is None:
         # The 20+20 formats are alphanumeric: a `_` or `-` after the tail ends the key, so
@@ -140,7 +156,7 @@ OPENAI_PROJECT_KEY = _sk_rule(
     "openai-project-key",
     "OpenAI project API key (sk-proj-)",
     Severity.HIGH,
-    rf"(?P<key>sk-proj-{_BODY}){TOKEN_END}",
+    rf"(?P<key>sk-proj-){_BODY}",
     _validate_current,
     ("sk-proj-", "sk-proj-early"),
     PLACEHOLDERS
@@ -156,7 +172,7 @@ OPENAI_ADMIN_KEY = _sk_rule(
     "openai-admin-key",
     "OpenAI admin API key (sk-admin-): manages the whole organisation",
     Severity.CRITICAL,
-    rf"(?P<key>sk-admin-{_BODY}){TOKEN_END}",
+    rf"(?P<key>sk-admin-){_BODY}",
     _validate_current,
     ("sk-admin-",),
     (mutate_marker(make_key("sk-admin-", seed=1)),),
@@ -178,7 +194,7 @@ OPENAI_SERVICE_ACCOUNT_KEY = _sk_rule(
     "openai-service-account-key",
     "OpenAI service account API key (sk-svcacct- or sk-<name>-)",
     Severity.HIGH,
-    rf"(?P<key>sk-(?:svcacct-{_BODY}{TOKEN_END}"
+    rf"(?P<key>sk-(?:svcacct-{_BODY}"
     rf"|(?!(?:proj|svcacct|admin|None|ant)-){_NAME}-"
     # Named keys are alphanumeric, so `_` or `-` right after one ends it (`_sk-…_` in Markdown).
     rf"(?=(?P<nbody>{A}{{{_BODY_MIN},{_BODY_MAX}}}))(?P=nbody)(?![A-Za-z0-9])))",
@@ -195,7 +211,7 @@ OPENAI_USER_KEY = _sk_rule(
     "openai-user-key",
     "OpenAI user API key (legacy sk- or sk-None-)",
     Severity.HIGH,
-    rf"(?P<key>sk-(?!(?:proj|svcacct|admin)-)(?P<none>None-)?{_BODY}){TOKEN_END}",
+    rf"(?P<key>sk-(?!(?:proj|svcacct|admin)-)(?P<none>None-)?){_BODY}",
     _validate_user,
     ("sk-", "sk-None-", "sk-None-early"),
     PLACEHOLDERS

@@ -18,9 +18,10 @@ Owner = Literal["openai", "ai-services", "other"]
 
 # Other Azure AI services (and Azure services whose keys are 32-hex), as they are named in
 # variables, sections, SDK clients and hosts. Lower case: searched in lower-cased text. Each
-# alternative starts with a letter, so the regex jumps between candidate letters.
+# alternative starts with a letter, so the regex jumps between candidate letters. `vision` alone
+# only as a word's start: `provisioningState`, `revision`, `division` name no service.
 OTHER_SERVICES = (
-    r"speech|search|storage|translat|vision|cosmos|(?<![a-z0-9])face|language|form_?recog|content_?safety"
+    r"speech|search|storage|translat|(?<![a-z])vision|computer_?vision|custom_?vision|cosmos|(?<![a-z0-9])face|language|form_?recog|content_?safety"
     r"|document_?(?:intel|analysis)|docintel|anomaly|moderator|luis|personali[sz]er|maps|text_?analytics|immersive"
     r"|bing|qna|video_?indexer|metrics_?advisor|health_?insights"
 )
@@ -92,4 +93,24 @@ def owner(text: str, pos: int, end: int) -> Owner | None:
             found = _kind(_CLUE.search(_names(ln)))
             if found is not None:
                 return found
-    return None
+    return _resource_kind(text, line_start)
+
+
+# A resource's kind (`"kind": "OpenAI"`, `kind: 'AIServices'`, `kind = "SpeechServices"`): which
+# service owns the keys printed after it (`az cognitiveservices account show` then `keys list`).
+_RESOURCE_KIND = re.compile(r"""kind["']?[ \t]*[:=]?[ \t]*["']?([A-Za-z]{2,40})""")
+# How far back a resource's kind is looked for (rules/azure.py's evidence uses the same block).
+BLOCK = 6000
+
+
+def _resource_kind(text: str, line_start: int) -> Owner | None:
+    """The owner the nearest resource kind before the key names, within a block; one C-level
+    `rfind` when there is none."""
+    at = text.rfind("kind", max(0, line_start - BLOCK), line_start)
+    m = _RESOURCE_KIND.match(text, at) if at >= 0 else None
+    if m is None:
+        return None
+    kind = m.group(1).lower()
+    # The legacy multi-service kind `CognitiveServices` (its keys do not reach Azure OpenAI) and any
+    # other `*Services` kind is another service; a kind such as Kubernetes' `Secret` says nothing.
+    return _kind(_CLUE.search(kind)) or ("other" if kind.endswith("services") else None)

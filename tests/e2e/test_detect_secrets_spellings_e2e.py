@@ -1,0 +1,102 @@
+"""Encoded and glued keys through the real detect-secrets CLI with keylatch's plugin.
+
+Stock `detect-secrets scan --plugin` hands the plugin one line at a time: every spelling that fits
+one line is found there. What spans lines or is not UTF-8 text (UTF-16, a wrapped base64 file, a
+join across lines, a `.pyc`) only `keylatch detect-secrets scan` finds, by its own pass over the
+file (docs/detect-secrets.md, "What the line model cannot see").
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from keylatch.detect_secrets_plugin import plugin_file
+from keylatch.rules.synthetic import make_key
+from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.redaction import assert_redacted
+from tests.helpers.run import SRC, RunKeylatch
+from tests.helpers.spellings import KINDS, glued, spellings
+
+pytestmark = pytest.mark.e2e
+
+OURS = "keylatch OpenAI key"
+
+
+def sha1(key: str) -> str:
+    return hashlib.sha1(key.encode()).hexdigest()
+
+
+def found(baseline_json: str) -> dict[str, set[str]]:
+    results = json.loads(baseline_json)["results"]
+    return {name: {r["hashed_secret"] for r in rs if r["type"] == OURS} for name, rs in results.items()}
+
+
+def stock_scan(repo: GitRepo, home: Path, names: list[str]) -> dict[str, set[str]]:
+    exe = shutil.which("detect-secrets")
+    assert exe, "detect-secrets is not installed"
+    env = git_env(home)
+    env["PYTHONPATH"] = str(SRC)
+    args = [exe, "scan", "--plugin", plugin_file(), "--disable-plugin", "OpenAIDetector", *names]
+    proc = subprocess.run(args, cwd=repo.path, env=env, capture_output=True, text=True, check=False)
+    assert_redacted(proc.stdout, proc.stderr)
+    assert proc.returncode == 0, proc.stderr
+    return found(proc.stdout)
+
+
+def one_line_files() -> dict[str, tuple[bytes, str]]:
+    files = {
+        f"{kind.strip('-_') or 'sk'}.{name}.txt": (text.encode(), key)
+        for kind in KINDS
+        for name, (text, key) in spellings(kind, seed=7).items()
+    }
+    data, key = glued("sk-proj-", seed=7)
+    files["rows.db"] = (data.replace(b"\xa4", b"\x01"), key)  # UTF-8 with NULs: detect-secrets reads it
+    return files
+
+
+def multi_line_files() -> dict[str, tuple[bytes, str]]:
+    def key(seed: int) -> str:
+        return make_key("sk-proj-", seed=seed)
+
+    env = f"OPENAI_API_KEY={key(1)}\n".encode()
+    pyc_data, pyc_key = glued("sk-proj-", seed=6)
+    return {
+        "utf16.ps1": (f"$env:OPENAI_API_KEY = '{key(1)}'\r\n".encode("utf-16"), key(1)),
+        "env.b64": ((base64.encodebytes(env * 3)), key(1)),
+        "split.py": (f'KEY = (\n    "{key(2)[:40]}"\n    "{key(2)[40:]}"\n)\n'.encode(), key(2)),
+        "cache.pyc": (pyc_data, pyc_key),
+    }
+
+
+def test_stock_detect_secrets_finds_every_one_line_spelling(make_repo: Callable[..., GitRepo], home: Path) -> None:
+    repo = make_repo()
+    files = one_line_files()
+    for name, (data, _) in files.items():
+        repo.write(name, data)
+    got = stock_scan(repo, home, list(files))
+    missed = sorted(name for name, (_, key) in files.items() if sha1(key) not in got.get(name, set()))
+    assert missed == []
+
+
+def test_what_spans_lines_is_found_by_the_recipe_only(
+    keylatch: RunKeylatch, make_repo: Callable[..., GitRepo], home: Path
+) -> None:
+    repo = make_repo()
+    files = multi_line_files()
+    for name, (data, _) in files.items():
+        repo.write(name, data)
+    repo.commit("encoded")
+    stock = stock_scan(repo, home, list(files))
+    assert {name for name, hashes in stock.items() if hashes} == set()
+    res = keylatch("detect-secrets", "scan", "--disable-plugin", "OpenAIDetector", *files, cwd=repo.path)
+    assert res.code == 0, res.err
+    recipe = found(res.out)
+    assert {name: recipe.get(name, set()) for name in files} == {name: {sha1(k)} for name, (_, k) in files.items()}

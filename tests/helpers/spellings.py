@@ -1,0 +1,63 @@
+"""A key written on one line in each encoded spelling the engine decodes, for every key kind.
+
+Shared by the detect-secrets plugin tests (in-process and with the real CLI): whatever fits
+detect-secrets' line model must be found by the plugin as `keylatch scan` finds it.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from keylatch.rules.synthetic import ALL_KINDS, EXTRA_KINDS, MARKER, make_key
+
+KINDS = (*ALL_KINDS, *EXTRA_KINDS)
+# Evidence before the key line for the kinds that need it (all of it, on one line).
+EVIDENCE = '# OpenAI realtime and webhooks\nAZURE_OPENAI_ENDPOINT="https://contoso.openai.azure.com/"\n'
+HEX = "azure-classic"
+
+
+def _at(key: str) -> int:
+    """A position inside the key, away from its keyword (escaping the keyword is a known limit)."""
+    return len(key) - 5 if MARKER in key or "JQQJ99" not in key else 10
+
+
+def _escapes(key: str) -> dict[str, str]:
+    i = _at(key)
+    c = ord(key[i])
+    return {
+        "percent": f"{key[:i]}%{c:02X}{key[i + 1 :]}",
+        "json-u": f"{key[:i]}\\u{c:04x}{key[i + 1 :]}",
+        "hex-x": f"{key[:i]}\\x{c:02x}{key[i + 1 :]}",
+        "html-decimal": f"{key[:i]}&#{c};{key[i + 1 :]}",
+    }
+
+
+def spellings(kind: str, seed: int) -> dict[str, tuple[str, str]]:
+    """name -> (text, key): `key` written once on the text's last line, in that spelling.
+
+    The 32-hex Azure key is decoded only as its own base64 value next to its name (it has no
+    keyword of its own to gate escapes and joins: docs/scan.md's known limits), so it has only
+    that spelling; `ek_` only inside a base64 value that holds another key too.
+    """
+    key = make_key(kind, seed=seed)
+    name = "AZURE_OPENAI_API_KEY" if kind == HEX else "OPENAI_API_KEY"
+    out: dict[str, tuple[str, str]] = {"plain": (f'{name} = "{key}"\n', key)}
+    if kind == HEX:
+        out["base64-own-value"] = (f"{name}: {base64.b64encode(key.encode()).decode()}\n", key)
+    else:
+        for style, text in _escapes(key).items():
+            out[f"escaped-{style}"] = (f'{name} = "{text}"\n', key)
+        cut = len(key) - 9
+        out["joined-plus"] = (f'{name} = "{key[:cut]}" + "{key[cut:]}"\n', key)
+        out["joined-adjacent"] = (f"{name} = '{key[:cut]}' '{key[cut:]}'\n", key)
+        value = f"{name}={key}\n"
+        if kind == "ek_":  # its 3-byte keyword is too short to gate base64: another key does
+            value += f"OTHER={make_key('sk-proj-', seed=seed)}\n"
+        out["base64-value"] = (f"data: {base64.b64encode(value.encode()).decode()}\n", key)
+    return {n: (EVIDENCE + text, k) for n, (text, k) in out.items()}
+
+
+def glued(kind: str, seed: int) -> tuple[bytes, str]:
+    """A `.pyc`-like line: an `sk-` key glued to the next object's type byte, NULs around it."""
+    key = make_key(kind, seed=seed)
+    return b"\0\xa4" + key.encode() + b"N\0\n", key
