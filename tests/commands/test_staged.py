@@ -370,3 +370,38 @@ def test_clean_batch_under_pre_commit_says_nothing(make_repo: MakeRepo, keylatch
     assert (res.code, res.out, res.err) == (0, "", "")
     res = keylatch("staged", "a.py", cwd=repo.path)  # by hand the result is still said
     assert res.code == 0 and "no keys in 1 staged file" in res.err
+
+
+# (where keylatch runs, files it is given or None, the config files, whether the key blocks)
+# The key is at sub/fixtures/k.env; only the repository root's configuration counts.
+ROOT_EXCLUDE = {".keylatch.yaml": "exclude: ['sub/fixtures/*']\n"}
+SUB_EXCLUDE = {"sub/.keylatch.yaml": "exclude: ['fixtures/*']\n"}
+SUB_PYPROJECT = {"sub/pyproject.toml": "[tool.keylatch]\nexclude = ['fixtures/*']\n"}
+CONFIG_CASES = [
+    (".", None, ROOT_EXCLUDE, False),
+    ("sub", None, ROOT_EXCLUDE, False),
+    ("sub", ["fixtures/k.env"], ROOT_EXCLUDE, False),
+    ("sub/fixtures", ["k.env"], ROOT_EXCLUDE, False),
+    (".", ["sub/fixtures/k.env"], ROOT_EXCLUDE, False),
+    (".", None, SUB_EXCLUDE, True),
+    ("sub", None, SUB_EXCLUDE, True),
+    ("sub", ["fixtures/k.env"], SUB_EXCLUDE, True),
+    ("sub", ["fixtures/k.env"], SUB_PYPROJECT, True),
+    ("sub", None, {**ROOT_EXCLUDE, **SUB_PYPROJECT}, False),
+]
+
+
+@pytest.mark.parametrize(("cwd", "files", "configs", "blocks"), CONFIG_CASES)
+def test_the_repository_roots_config_applies_wherever_staged_runs(
+    make_repo: MakeRepo, keylatch: RunKeylatch, cwd: str, files: list[str] | None, configs: dict[str, str], blocks: bool
+) -> None:
+    repo = make_repo()
+    repo.write("README", "hi\n")
+    for path, text in configs.items():
+        repo.write(path, text)
+    repo.commit("settings")
+    repo.write("sub/fixtures/k.env", f"K={make_key('sk-proj-', seed=61)}\n")
+    repo.git("add", "-A")
+    res = keylatch("staged", "--no-color", *(files or []), cwd=repo.path / cwd)
+    assert res.code == (1 if blocks else 0), res
+    assert ("k.env:1" in res.out) is blocks

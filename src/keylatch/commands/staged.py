@@ -73,12 +73,16 @@ def run(args: Args) -> ExitCode:
 
         from keylatch.commands import hook_policy
 
-        cfg, pol = hook_policy.settle(Path.cwd())
-        found = hook_policy.judge_chunks(src.chunks(contents), cfg, pol)
+        # The repository's own config (at the top), whatever directory this runs in.
+        top, prefix = src.top_and_prefix(git)
+        here = prefix if plan.cwd_relative else ""  # given FILES are relative to the current directory
+        cfg, pol = hook_policy.settle(Path(top))
+        found = hook_policy.judge_chunks(src.chunks(contents), cfg, pol, here)
         verdict = hook_policy.verdict(found, cfg, pol)
         blocking, below = _sorted(verdict.blocking), _sorted([*verdict.below, *verdict.dead])
         committed = {f.fingerprint for f in found}
-        later = [f for f in hook_policy.judge_chunks(src.chunks(worktree), cfg, pol) if f.fingerprint not in committed]
+        later = hook_policy.judge_chunks(src.chunks(worktree), cfg, pol, here)
+        later = [f for f in later if f.fingerprint not in committed]
         unstaged = _sorted(hook_policy.verdict(later, cfg, pol).blocking)
     if not (blocking or below or unstaged or args.format == "json"):
         # The common case, kept free of the report package (and keylatch.model behind it).

@@ -9,6 +9,7 @@ from keylatch.report.labels import encoding_label, no_file_place
 TYPE_CHECKING = False  # keylatch.model (and hashlib) stay off a clean commit's import path
 if TYPE_CHECKING:
     from keylatch.model import Finding
+    from keylatch.report.notice import Notice
 
 _RED = "\033[1;31m"
 _YELLOW = "\033[33m"
@@ -188,7 +189,8 @@ def push_block(
         "  - load the key from an environment variable (OPENAI_API_KEY) or a secret store",
         "  - if it was ever pushed or shared, revoke and rotate it:",
         f"    {ROTATE_URL}",
-        "  - revoked or a test key: keylatch baseline update --history (commit it) or a `keylatch:allow` comment",
+        "  - revoked or a test key: keylatch baseline update --history (commit and push it first) or a"
+        " `keylatch:allow` comment",
     ]
     return "\n".join(out) + "\n"
 
@@ -198,3 +200,17 @@ def warning(findings: Sequence[Finding], what: str, *, colour: bool) -> str:
     out = [f"{head} {_count(len(findings))} {what}"]
     out += _lines(findings, {}, with_commit=False)
     return "\n".join(out) + "\n"
+
+
+def settings_notice(notice: Notice, remote: str) -> str:
+    """A pre-push notice: the push changes keylatch's settings (not applied to it), or the
+    remote's settings could not be applied. Notice texts are already safe to print."""
+    from keylatch.report.notice import SETTINGS_CHANGED
+
+    if notice.kind != SETTINGS_CHANGED:
+        return f"keylatch: warning: {notice.message}\n"
+    return (
+        f"keylatch: warning: the pushed commits change keylatch's settings in {notice.path}; not applied to "
+        f"this push, which is judged with the settings {_shown(remote)} already has (push that change on "
+        "its own first)\n"
+    )

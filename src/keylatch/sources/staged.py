@@ -299,7 +299,14 @@ def worktree_changes(
 
 
 def _toplevel(git: Git) -> str:
+    return top_and_prefix(git)[0]
+
+
+def top_and_prefix(git: Git) -> tuple[str, str]:
+    """The top of the working tree, and the current directory relative to it (`sub/dir/` or "")."""
     # Hooks run at the top of the work tree; asking git costs a process on every commit.
     if git.repo is None and "GIT_WORK_TREE" not in os.environ and os.path.exists(".git"):
-        return "."
-    return git.run("rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").strip()
+        return ".", ""
+    out = git.run("rev-parse", "--show-toplevel", "--show-prefix").decode("utf-8", "surrogateescape")
+    top, prefix = [*out.split("\n"), ""][:2]
+    return top, prefix
