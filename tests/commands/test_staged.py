@@ -405,3 +405,38 @@ def test_the_repository_roots_config_applies_wherever_staged_runs(
     res = keylatch("staged", "--no-color", *(files or []), cwd=repo.path / cwd)
     assert res.code == (1 if blocks else 0), res
     assert ("k.env:1" in res.out) is blocks
+
+
+def test_the_header_says_where_each_key_is(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    """`pre-commit run --all-files` passes every tracked file: a key HEAD already has is not "staged"."""
+    repo = make_repo()
+    repo.write("old.env", f"K={make_key('sk-proj-', seed=62)}\n")
+    repo.write("README", "hi\n")
+    repo.commit("a key from before keylatch")
+    res = keylatch("staged", "--no-color", "old.env", "README", cwd=repo.path)
+    assert res.code == 1 and res.out.startswith("keylatch: commit blocked: 1 OpenAI key in committed files\n")
+    repo.write("new.env", f"K={make_key('sk-proj-', seed=63)}\n")
+    repo.git("add", "new.env")
+    repo.write("loose.env", f"K={make_key('sk-proj-', seed=64)}\n")
+    res = keylatch("staged", "--no-color", "old.env", "new.env", cwd=repo.path)
+    assert res.out.startswith("keylatch: commit blocked: 2 OpenAI keys in staged and committed files\n")
+    res = keylatch("staged", "--no-color", "old.env", "new.env", "loose.env", cwd=repo.path)
+    assert res.out.startswith("keylatch: commit blocked: 3 OpenAI keys in staged, committed and untracked files\n")
+    res = keylatch("staged", "--no-color", cwd=repo.path)  # no files: what the commit adds
+    assert res.out.startswith("keylatch: commit blocked: 1 OpenAI key in staged files\n")
+
+
+def test_a_blocked_batch_under_pre_commit_says_it_is_one_batch(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    """The framework shows every blocked batch's message: each says which part it checked."""
+    repo = make_repo()
+    repo.write("a.env", f"K={make_key('sk-proj-', seed=65)}\n")
+    repo.write("b.py", "b = 1\n")
+    repo.git("add", "-A")
+    res = keylatch("staged", "--no-color", "a.env", "b.py", cwd=repo.path, env={"PRE_COMMIT": "1"})
+    assert res.code == 1
+    assert res.out.startswith(
+        "keylatch: commit blocked: 1 OpenAI key in staged files (in a pre-commit batch of 2 files)\n"
+    )
+    assert "unstage: git rm --cached a.env\n" in res.out  # a first commit, files given: no HEAD
+    res = keylatch("staged", "--no-color", "a.env", cwd=repo.path)  # by hand: no batch
+    assert res.out.startswith("keylatch: commit blocked: 1 OpenAI key in staged files\n")

@@ -112,11 +112,14 @@ def run(args: Args) -> ExitCode:
     elif blocking:
         from keylatch.history.prior import committed_before
 
+        plan = src.checked_head(git, plan)  # given FILES on a first commit: no HEAD to compare with
         known = committed_before(git, plan, blocking)
         untracked = {p.replace(os.sep, "/") for p in plan.untracked}
         colour = _colour(args, sys.stdout.isatty())
+        # Under the framework each batch of FILES is one run, and every blocked run's message shows.
+        batch = len(args.files) if args.files and os.environ.get("PRE_COMMIT") else 0
         message = hook_text.staged_block(
-            blocking, known, colour=colour, untracked=untracked, first_commit=not plan.has_head
+            blocking, known, colour=colour, untracked=untracked, first_commit=not plan.has_head, batch=batch
         )
         sys.stdout.write(message)
     return ExitCode.LEAKS if blocking else ExitCode.CLEAN

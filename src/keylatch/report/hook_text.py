@@ -110,10 +110,17 @@ def staged_block(
     colour: bool,
     untracked: Collection[str] = (),
     first_commit: bool = False,
+    batch: int = 0,
 ) -> str:
     """The message of a refused commit. `committed` maps (path, fingerprint) to HEAD/MERGE_HEAD;
     `untracked` are given paths git does not track (read from disk: nothing of theirs is staged).
-    On the `first_commit` there is no HEAD to restore from: `git rm --cached` unstages."""
+    On the `first_commit` there is no HEAD to restore from: `git rm --cached` unstages.
+
+    The header says where each key is: "staged" only for a key the index adds, "committed" for
+    one HEAD (or the branch being merged) already has (`pre-commit run --all-files` passes every
+    tracked file, changed or not), "untracked" for a given file git does not track. `batch`: the
+    number of files the pre-commit framework passed to this run (0: not under the framework);
+    it runs the hook once per batch and shows every blocked batch's message, so each says so."""
     notes = {}
     old_paths: list[str] = []
     for f in findings:
@@ -125,10 +132,15 @@ def staged_block(
     loose = set(untracked)
     staged_new = [p for p in new_paths if p not in loose]
     untracked_new = [p for p in new_paths if p in loose]
-    kinds = {f.location.path in loose for f in findings}
-    where = "staged and untracked" if len(kinds) == 2 else "untracked" if True in kinds else "staged"
+    kinds = (
+        ("staged", any(f not in notes and f.location.path not in loose for f in findings)),
+        ("committed", bool(notes)),
+        ("untracked", any(f.location.path in loose for f in findings)),
+    )
+    where = _and([kind for kind, present in kinds if present])
     head = _paint("keylatch: commit blocked:", _RED, colour)
-    out = [f"{head} {_count(len(findings))} in {where} files", *_lines(findings, notes, with_commit=False)]
+    part = f" (in a pre-commit batch of {batch} file{'s' if batch != 1 else ''})" if batch else ""
+    out = [f"{head} {_count(len(findings))} in {where} files{part}", *_lines(findings, notes, with_commit=False)]
     if new_paths:
         out.append("next:")
         if staged_new:
@@ -150,6 +162,10 @@ def staged_block(
             f"    {ROTATE_URL}",
         ]
     return "\n".join(out) + "\n"
+
+
+def _and(words: Sequence[str]) -> str:
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def _args(paths: Sequence[str]) -> str:

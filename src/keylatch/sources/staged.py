@@ -54,7 +54,8 @@ class Staged(NamedTuple):
     # Paths in a merge conflict. git commits none until they are resolved and added, so their
     # working-tree files (the resolution in progress) are scanned instead.
     unmerged: tuple[str, ...] = ()
-    # False on the first commit of a repository.
+    # False on the first commit of a repository. staged_paths leaves it True (a process on every
+    # run): call checked_head() before relying on it.
     has_head: bool = True
     # Paths are relative to the current directory (given paths) rather than to the top.
     cwd_relative: bool = False
@@ -189,6 +190,12 @@ def staged_paths(git: Git, paths: Sequence[str]) -> Staged:
                 raise UsageError(f"{p}: not in the index, in HEAD or on disk: nothing to scan")
             deleted.append(p)
     return Staged(tuple(files), tuple(untracked), tuple(deleted), tuple(unmerged), cwd_relative=True)
+
+
+def checked_head(git: Git, staged: Staged) -> Staged:
+    """`staged` with `has_head` asked of git when staged_paths made it (a key was found: HEAD's
+    versions are read next, and the advice differs on a first commit)."""
+    return staged._replace(has_head=_head_exists(git)) if staged.cwd_relative else staged
 
 
 def _in_head(git: Git, paths: Sequence[str]) -> set[str]:
