@@ -47,10 +47,9 @@ def run(args: Args) -> ExitCode:
     from keylatch.sources.gitcmd import Git
 
     git = Git(None)  # the hook's own directory: GIT_INDEX_FILE may be relative to it
-    # Started first, they run while the index is listed: files with unstaged edits (for the
-    # warning only; under pre-commit, FILES given, the framework has stashed those edits) and
-    # the cat-file that reads the staged blobs.
-    pending = None if args.files else src.UnstagedFiles(git)
+    # Started first, it runs while the index is listed: the cat-file that reads the staged blobs.
+    # A clean commit starts three git processes: the config listing that hardens them
+    # (sources/gitcmd.py), this cat-file and the diff-index below (bench/hook_bench.py).
     reader = src.BlobReader(git)
     try:
         plan = src.staged_paths(git, args.files) if args.files else src.staged_changes(git)
@@ -62,8 +61,12 @@ def run(args: Args) -> ExitCode:
     finally:
         reader.close()
     contents = src.staged_contents(plan, blobs)
-    # Keys in the working tree but not in what is committed: warn, never block.
-    worktree = src.worktree_changes(git, plan, blobs, pending.result() if pending else ())
+    # Keys in the working copies of the committed files but not in what is committed (`git add
+    # -p`): warn, never block. Files the commit does not touch are not read: listing the tracked
+    # files with unstaged edits (`git diff-files`) stats every file in the index, which cost a
+    # clean commit more than the rest of the hook (issue 14), for a warning about a file that
+    # is not being committed.
+    worktree = src.worktree_changes(git, plan, blobs)
     blocking: list[Finding] = []
     below: list[Finding] = []
     unstaged: list[Finding] = []

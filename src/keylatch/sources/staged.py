@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 from keylatch.errors import ScanError, UsageError
-from keylatch.sources.gitcmd import Git, first_line
+from keylatch.sources.gitcmd import Git
 from keylatch.sources.objects import BlobReader as BlobReader  # commands/staged.py starts it early
 from keylatch.sources.objects import read_objects
 
@@ -241,56 +241,14 @@ def _read_file(path: str) -> bytes:
         raise ScanError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-class UnstagedFiles:
-    """`git diff-files` started in the background: it runs while the index is read.
-
-    Paths whose working-tree copy differs from the index (edits not staged); their keys are
-    warnings. Starting it first saves one process's latency on every commit.
-    """
-
-    def __init__(self, git: Git) -> None:
-        # Never look inside submodules: git would run `git status` there, under the submodule's
-        # own config, whose driver names the hardening has not listed (test_hostile_matrix.py).
-        self._proc = git.popen("diff-files", "--name-only", "-z", "--ignore-submodules=all", "--")
-
-    def result(self) -> list[str]:
-        out, err = self._proc.communicate()
-        if self._proc.returncode != 0:
-            raise ScanError(f"git diff-files: {first_line(err)}")
-        return split_z(out)
-
-    def close(self) -> None:
-        """Stop and reap git if result() was never asked for (an error came first), and close
-        its pipes; nothing to do after result()."""
-        from keylatch.sources.reaping import kill
-
-        proc = getattr(self, "_proc", None)  # None: git never started (__init__ raised)
-        if proc is None:
-            return
-        kill(proc)
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
-
-    def __del__(self) -> None:
-        # The hook's error path (run outside a repository: exit 2) drops this without result():
-        # git would be left a zombie with two open pipes (`python3 -X dev -W error::ResourceWarning`,
-        # tests/sources/test_staged_cleanup.py); CPython runs this as soon as the last reference goes.
-        self.close()
-
-
-def worktree_changes(
-    git: Git, staged: Staged, blobs: Mapping[str, bytes], unstaged: Sequence[str] = ()
-) -> list[Content]:
-    """Working-tree versions that differ from what is staged: keys here are not being committed.
-
-    Covers the staged paths plus `unstaged` (files with unstaged edits only, from
-    UnstagedFiles). A file that is gone from disk has no unstaged key to warn about.
-    """
+def worktree_changes(git: Git, staged: Staged, blobs: Mapping[str, bytes]) -> list[Content]:
+    """Working-tree versions of the staged files that differ from what is staged (`git add -p`
+    left part of the file out): keys here are not being committed. A file that is gone from
+    disk has no unstaged key to warn about; files the commit does not touch are not read."""
     staged_blob = {f.path: f.blob for f in staged.files}
     top = "." if staged.cwd_relative else _toplevel(git)
     out: list[Content] = []
-    for path in dict.fromkeys([*staged_blob, *unstaged]):
+    for path in staged_blob:
         full = os.path.join(top, path)
         if not os.path.isfile(full) or os.path.islink(full):
             continue
