@@ -440,3 +440,45 @@ def test_a_blocked_batch_under_pre_commit_says_it_is_one_batch(make_repo: MakeRe
     assert "unstage: git rm --cached a.env\n" in res.out  # a first commit, files given: no HEAD
     res = keylatch("staged", "--no-color", "a.env", cwd=repo.path)  # by hand: no batch
     assert res.out.startswith("keylatch: commit blocked: 1 OpenAI key in staged files\n")
+
+
+PLAIN_ARGVS = [
+    [],
+    ["a.py"],
+    ["a.py", "b c.env", ""],
+    ["--no-color"],
+    ["--no-color", "a.py", "b.py"],
+    ["--no-color", "--no-color", "x"],
+    ["a.py", "--no-color"],
+    ["a.py", "--no-color", "b.py"],
+    ["--no-c", "a.py"],
+    ["--format", "json", "a.py"],
+    ["-f", "json"],
+    ["--", "-x.py"],
+    ["@list.txt"],
+    ["--help"],
+    ["a.py", "-"],
+]
+
+
+@pytest.mark.parametrize("argv", PLAIN_ARGVS, ids=[" ".join(a) or "none" for a in PLAIN_ARGVS])
+def test_plain_args_agree_with_argparse_or_leave_it_to_argparse(argv: list[str]) -> None:
+    """The hook's usual arguments skip argparse (import cost); whatever they accept, argparse
+    reads the same way, and everything else goes to argparse."""
+    from keylatch.cli import build_parser
+    from keylatch.commands.staged import plain_args
+
+    plain = plain_args(argv)
+    if plain is None:
+        return
+    parser, _ = build_parser("staged")
+    parsed = parser.parse_args(["staged", *argv])
+    assert (plain.files, plain.format, plain.no_color) == (parsed.files, parsed.format, parsed.no_color)
+
+
+def test_plain_args_take_the_hooks_arguments() -> None:
+    from keylatch.commands.staged import plain_args
+
+    assert [a is None for a in map(plain_args, PLAIN_ARGVS)] == [
+        False, False, False, False, False, False, True, True, True, True, True, True, True, True, True,
+    ]  # fmt: skip

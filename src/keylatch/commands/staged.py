@@ -8,7 +8,6 @@ Runs on every commit: everything beyond argparse is imported inside `run`.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
@@ -17,6 +16,8 @@ from keylatch.errors import ExitCode, ScanError
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~5 ms
 if TYPE_CHECKING:
+    import argparse
+
     from keylatch.model import Finding
 
 HELP = "scan what is staged for commit (the pre-commit hook)"
@@ -24,10 +25,31 @@ HELP = "scan what is staged for commit (the pre-commit hook)"
 HOT_PATH = True
 
 
-class Args(argparse.Namespace):
+class Args:
+    """What run() reads: an argparse.Namespace with these attributes (cli), or plain_args'."""
+
     files: list[str]
     format: str
     no_color: bool
+
+    def __init__(self, files: Sequence[str] = (), format: str = "text", no_color: bool = False) -> None:
+        self.files, self.format, self.no_color = list(files), format, no_color
+
+
+def plain_args(argv: Sequence[str]) -> Args | None:
+    """`[--no-color] [FILE...]`, the arguments hooks pass, without argparse (~2 ms of imports on
+    every commit; cli._plain_args). None for anything else: an option after a file, another
+    option, an abbreviation, a name starting with `-` or `@`: argparse decides those."""
+    no_color = False
+    for i, arg in enumerate(argv):
+        if arg == "--no-color":
+            no_color = True
+        elif arg.startswith(("-", "@")):
+            return None
+        else:
+            rest = argv[i:]
+            return None if any(a.startswith(("-", "@")) for a in rest) else Args(rest, no_color=no_color)
+    return Args(no_color=no_color)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
