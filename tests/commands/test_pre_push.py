@@ -136,10 +136,87 @@ def test_allow_comment_and_baseline_apply_to_pushed_commits(pushing: GitRepo, ke
     plant(pushing, "t.py", f"k = '{make_key('sk-proj-', seed=36)}'  # keylatch:allow test key\n", "allowed")
     pushing.write("old.py", f"k = '{make_key('sk-proj-', seed=37)}'\n")
     assert keylatch("baseline", "create", "--reason", "revoked", cwd=pushing.path).code == 0
+    # The baseline reaches the remote first, on its own: then it applies to the key's push.
+    pushing.git("add", ".keylatch-baseline.json")
+    pushing.git("commit", "-q", "-m", "baseline")
+    assert git_run(pushing, "push", "origin", "main").code == 0
     sha = plant(pushing, "old.py", (pushing.path / "old.py").read_text(), "baselined")
     res = git_run(pushing, "push", "origin", "main")
     assert res.code == 0, res.out
     assert on_remote(pushing, "main") == sha
+
+
+# Each way a pushed commit could stop its own key from blocking: the settings file it writes
+# (None: `keylatch baseline create` writes the baseline, accepting the key).
+WEAKENINGS: dict[str, tuple[str, str | None]] = {
+    "exclude": (".keylatch.yaml", "exclude: ['secrets/*']\n"),
+    "disable": (".keylatch.yaml", "disable: [openai-project-key]\n"),
+    "allow-lines": (".keylatch.yaml", "allow-lines: ['KEEP']\n"),
+    "fail-on": (".keylatch.yaml", "fail-on: critical\n"),
+    "pyproject": ("pyproject.toml", "[tool.keylatch]\nexclude = ['secrets/*']\n"),
+    "baseline": (".keylatch-baseline.json", None),
+}
+
+
+def _weaken(repo: GitRepo, keylatch: RunKeylatch, how: str) -> None:
+    """Write the settings that would drop the key in secrets/app.env (which must be on disk)."""
+    path, text = WEAKENINGS[how]
+    if text is None:
+        assert keylatch("baseline", "create", "--reason", "mine", cwd=repo.path).code == 0
+    else:
+        repo.write(path, text)
+
+
+@pytest.mark.parametrize("same_commit", [True, False], ids=["same commit", "later commit"])
+@pytest.mark.parametrize("how", sorted(WEAKENINGS))
+def test_a_push_cannot_approve_its_own_key(
+    pushing: GitRepo, keylatch: RunKeylatch, how: str, same_commit: bool
+) -> None:
+    """The settings are the remote's: a pushed commit that weakens them does not apply to the push."""
+    before = on_remote(pushing, "main")
+    key = f"K={make_key('sk-proj-', seed=38)}  # KEEP\n"
+    pushing.write("secrets/app.env", key)
+    if not same_commit:
+        pushing.commit("the key")
+    _weaken(pushing, keylatch, how)
+    pushing.commit("and its approval")
+    # The working tree has the weakened settings too: they would drop the key there.
+    assert keylatch("scan", "secrets", cwd=pushing.path).code == 0
+    res = git_run(pushing, "push", "origin", "main")
+    assert res.code != 0 and "push blocked" in res.out and "secrets/app.env:1" in res.out, res.out
+    assert f"the pushed commits change keylatch's settings in {WEAKENINGS[how][0]}; not applied" in res.out
+    assert on_remote(pushing, "main") == before
+    # The documented way: the settings change reaches the remote on its own first.
+    pushing.git("reset", "-q", "--hard", before)
+    pushing.write("secrets/app.env", key)
+    _weaken(pushing, keylatch, how)
+    pushing.git("add", "--", WEAKENINGS[how][0])
+    pushing.commit("settings", add=False)
+    assert git_run(pushing, "push", "origin", "main").code == 0
+    sha = pushing.commit("the key, accepted by the settings on the remote")
+    res = git_run(pushing, "push", "origin", "main")
+    assert res.code == 0, res.out
+    assert on_remote(pushing, "main") == sha
+
+
+def test_uncommitted_settings_do_not_apply_to_a_push(pushing: GitRepo, keylatch: RunKeylatch) -> None:
+    plant(pushing, "app.py", f"k = '{make_key('sk-proj-', seed=39)}'\n", "key")
+    pushing.write(".keylatch.yaml", "exclude: ['app.py']\n")
+    res = git_run(pushing, "push", "origin", "main")
+    assert res.code != 0 and "app.py:1" in res.out
+
+
+def test_a_first_push_is_judged_with_the_defaults(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    """Nothing on the remote to take settings from: the strictest, keylatch's defaults."""
+    origin = make_repo("origin.git", "--bare")
+    repo = make_repo("work")
+    repo.git("remote", "add", "origin", str(origin.path))
+    repo.write(".keylatch.yaml", "exclude: ['app.py']\n")
+    repo.write("app.py", f"k = '{make_key('sk-proj-', seed=40)}'\n")
+    sha = repo.commit("everything at once")
+    line = f"refs/heads/main {sha} refs/heads/main {'0' * 40}\n"
+    res = keylatch("pre-push", "origin", str(origin.path), cwd=repo.path, input=line)
+    assert res.code == 1 and "app.py:1" in res.out, res.err
 
 
 @pytest.mark.parametrize("remote", ["nosuchremote", "orign", "origin/main"])

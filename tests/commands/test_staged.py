@@ -370,3 +370,115 @@ def test_clean_batch_under_pre_commit_says_nothing(make_repo: MakeRepo, keylatch
     assert (res.code, res.out, res.err) == (0, "", "")
     res = keylatch("staged", "a.py", cwd=repo.path)  # by hand the result is still said
     assert res.code == 0 and "no keys in 1 staged file" in res.err
+
+
+# (where keylatch runs, files it is given or None, the config files, whether the key blocks)
+# The key is at sub/fixtures/k.env; only the repository root's configuration counts.
+ROOT_EXCLUDE = {".keylatch.yaml": "exclude: ['sub/fixtures/*']\n"}
+SUB_EXCLUDE = {"sub/.keylatch.yaml": "exclude: ['fixtures/*']\n"}
+SUB_PYPROJECT = {"sub/pyproject.toml": "[tool.keylatch]\nexclude = ['fixtures/*']\n"}
+CONFIG_CASES = [
+    (".", None, ROOT_EXCLUDE, False),
+    ("sub", None, ROOT_EXCLUDE, False),
+    ("sub", ["fixtures/k.env"], ROOT_EXCLUDE, False),
+    ("sub/fixtures", ["k.env"], ROOT_EXCLUDE, False),
+    (".", ["sub/fixtures/k.env"], ROOT_EXCLUDE, False),
+    (".", None, SUB_EXCLUDE, True),
+    ("sub", None, SUB_EXCLUDE, True),
+    ("sub", ["fixtures/k.env"], SUB_EXCLUDE, True),
+    ("sub", ["fixtures/k.env"], SUB_PYPROJECT, True),
+    ("sub", None, {**ROOT_EXCLUDE, **SUB_PYPROJECT}, False),
+]
+
+
+@pytest.mark.parametrize(("cwd", "files", "configs", "blocks"), CONFIG_CASES)
+def test_the_repository_roots_config_applies_wherever_staged_runs(
+    make_repo: MakeRepo, keylatch: RunKeylatch, cwd: str, files: list[str] | None, configs: dict[str, str], blocks: bool
+) -> None:
+    repo = make_repo()
+    repo.write("README", "hi\n")
+    for path, text in configs.items():
+        repo.write(path, text)
+    repo.commit("settings")
+    repo.write("sub/fixtures/k.env", f"K={make_key('sk-proj-', seed=61)}\n")
+    repo.git("add", "-A")
+    res = keylatch("staged", "--no-color", *(files or []), cwd=repo.path / cwd)
+    assert res.code == (1 if blocks else 0), res
+    assert ("k.env:1" in res.out) is blocks
+
+
+def test_the_header_says_where_each_key_is(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    """`pre-commit run --all-files` passes every tracked file: a key HEAD already has is not "staged"."""
+    repo = make_repo()
+    repo.write("old.env", f"K={make_key('sk-proj-', seed=62)}\n")
+    repo.write("README", "hi\n")
+    repo.commit("a key from before keylatch")
+    res = keylatch("staged", "--no-color", "old.env", "README", cwd=repo.path)
+    assert res.code == 1 and res.out.startswith("keylatch: commit blocked: 1 OpenAI key in committed files\n")
+    repo.write("new.env", f"K={make_key('sk-proj-', seed=63)}\n")
+    repo.git("add", "new.env")
+    repo.write("loose.env", f"K={make_key('sk-proj-', seed=64)}\n")
+    res = keylatch("staged", "--no-color", "old.env", "new.env", cwd=repo.path)
+    assert res.out.startswith("keylatch: commit blocked: 2 OpenAI keys in staged and committed files\n")
+    res = keylatch("staged", "--no-color", "old.env", "new.env", "loose.env", cwd=repo.path)
+    assert res.out.startswith("keylatch: commit blocked: 3 OpenAI keys in staged, committed and untracked files\n")
+    res = keylatch("staged", "--no-color", cwd=repo.path)  # no files: what the commit adds
+    assert res.out.startswith("keylatch: commit blocked: 1 OpenAI key in staged files\n")
+
+
+def test_a_blocked_batch_under_pre_commit_says_it_is_one_batch(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    """The framework shows every blocked batch's message: each says which part it checked."""
+    repo = make_repo()
+    repo.write("a.env", f"K={make_key('sk-proj-', seed=65)}\n")
+    repo.write("b.py", "b = 1\n")
+    repo.git("add", "-A")
+    res = keylatch("staged", "--no-color", "a.env", "b.py", cwd=repo.path, env={"PRE_COMMIT": "1"})
+    assert res.code == 1
+    assert res.out.startswith(
+        "keylatch: commit blocked: 1 OpenAI key in staged files (in a pre-commit batch of 2 files)\n"
+    )
+    assert "unstage: git rm --cached a.env\n" in res.out  # a first commit, files given: no HEAD
+    res = keylatch("staged", "--no-color", "a.env", cwd=repo.path)  # by hand: no batch
+    assert res.out.startswith("keylatch: commit blocked: 1 OpenAI key in staged files\n")
+
+
+PLAIN_ARGVS = [
+    [],
+    ["a.py"],
+    ["a.py", "b c.env", ""],
+    ["--no-color"],
+    ["--no-color", "a.py", "b.py"],
+    ["--no-color", "--no-color", "x"],
+    ["a.py", "--no-color"],
+    ["a.py", "--no-color", "b.py"],
+    ["--no-c", "a.py"],
+    ["--format", "json", "a.py"],
+    ["-f", "json"],
+    ["--", "-x.py"],
+    ["@list.txt"],
+    ["--help"],
+    ["a.py", "-"],
+]
+
+
+@pytest.mark.parametrize("argv", PLAIN_ARGVS, ids=[" ".join(a) or "none" for a in PLAIN_ARGVS])
+def test_plain_args_agree_with_argparse_or_leave_it_to_argparse(argv: list[str]) -> None:
+    """The hook's usual arguments skip argparse (import cost); whatever they accept, argparse
+    reads the same way, and everything else goes to argparse."""
+    from keylatch.cli import build_parser
+    from keylatch.commands.staged import plain_args
+
+    plain = plain_args(argv)
+    if plain is None:
+        return
+    parser, _ = build_parser("staged")
+    parsed = parser.parse_args(["staged", *argv])
+    assert (plain.files, plain.format, plain.no_color) == (parsed.files, parsed.format, parsed.no_color)
+
+
+def test_plain_args_take_the_hooks_arguments() -> None:
+    from keylatch.commands.staged import plain_args
+
+    assert [a is None for a in map(plain_args, PLAIN_ARGVS)] == [
+        False, False, False, False, False, False, True, True, True, True, True, True, True, True, True,
+    ]  # fmt: skip

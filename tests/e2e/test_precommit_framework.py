@@ -187,6 +187,8 @@ def test_all_files_finds_a_key_in_an_old_file(project: GitRepo) -> None:
     assert git(project, "commit", "-m", "new").code == 0  # the commit does not touch old.py
     res = _run([sys.executable, "-m", "pre_commit", "run", "keylatch", "--all-files"], project.path, project.env)
     assert res.code != 0 and "legacy/old.py:1" in res.out
+    # Every tracked file was passed, changed or not: the key is committed, not staged.
+    assert "1 OpenAI key in committed files (in a pre-commit batch of" in res.out and "staged files" not in res.out
 
 
 def test_files_scans_exactly_those_files(project: GitRepo) -> None:
@@ -268,3 +270,19 @@ def test_batches_of_all_files_agree_on_the_verdict(project: GitRepo) -> None:
     assert res.code != 0 and "zz/leak.py:1" in res.out
     assert res.out.count("commit blocked") == 1
     assert "no keys" not in res.out
+
+
+def test_each_blocked_batch_says_it_is_one(project: GitRepo) -> None:
+    """Keys in two batches: pre-commit shows both messages, each naming its own batch."""
+    deep = f"{'d' * 200}/{'e' * 200}"
+    names = [f"{deep}/f{i:03d}.txt" for i in range(400)]
+    for name in names:
+        project.write(name, "nothing to see\n")
+    project.write("aa/first.py", f"k = '{make_key('sk-proj-', seed=29)}'\n")
+    project.write("zz/last.py", f"k = '{make_key('sk-proj-', seed=30)}'\n")
+    project.git("add", "-A")
+    res = _run([sys.executable, "-m", "pre_commit", "run", "keylatch", "--all-files"], project.path, project.env)
+    assert res.code != 0 and "aa/first.py:1" in res.out and "zz/last.py:1" in res.out
+    headers = [line for line in res.out.splitlines() if "commit blocked" in line]
+    assert len(headers) == 2, res.out
+    assert all("1 OpenAI key in staged files (in a pre-commit batch of " in h for h in headers), headers

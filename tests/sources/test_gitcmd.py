@@ -152,10 +152,9 @@ def test_an_emptied_diff_or_merge_driver_is_an_error_not_a_program(make_repo: Ma
     assert not marker.exists(), marker.read_text()
 
 
-def test_a_submodule_is_never_looked_into_by_staged(make_repo: MakeRepo, tmp_path: Path) -> None:
-    """`git diff-files` runs `git status` in each submodule, under the submodule's config."""
-    from keylatch.sources.staged import UnstagedFiles
-
+def test_a_submodule_is_never_looked_into_by_diff_files(make_repo: MakeRepo, tmp_path: Path) -> None:
+    """`git diff-files` runs `git status` in each submodule, under the submodule's config; the
+    submodule's driver names are not the ones the hardening listed. `--ignore-submodules=all`."""
     evil, marker = payload(tmp_path)
     sub = make_repo("sub")
     sub.write("s.txt", "s\n")
@@ -174,7 +173,7 @@ def test_a_submodule_is_never_looked_into_by_staged(make_repo: MakeRepo, tmp_pat
     marker.unlink()
     make_racy(inner)
 
-    assert UnstagedFiles(Git(repo.path)).result() == []
+    assert Git(repo.path).run("diff-files", "--name-only", "-z", "--ignore-submodules=all", "--") == b""
     assert not marker.exists(), marker.read_text()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from keylatch.model import Chunk, Finding
 
@@ -16,28 +17,64 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keylatch.config import Config
     from keylatch.policy import Outcome, Policy
+    from keylatch.report.notice import Notice
+    from keylatch.sources.gitcmd import Git
 
 
-def settle(start: Path) -> tuple[Config, Policy]:
+class Pushed(NamedTuple):
+    """A push judged by judge_push: what blocks, what is only reported, and the notices."""
+
+    blocking: tuple[Finding, ...]
+    below: tuple[Finding, ...]  # below fail-on under every base's settings
+    dead: tuple[Finding, ...]  # found revoked (fail-on-verdict live)
+    notices: tuple[Notice, ...]  # settings files the push changes, or a base's that are not valid
+
+
+def settle(top: Path) -> tuple[Config, Policy]:
     """The repository's keylatch config (and its default baseline file), as `keylatch scan` reads
-    it with no flags, and the policy it makes (fail-on-verdict only with `verify = true`)."""
+    it with no flags from `top`, the top of the working tree, and the policy it makes
+    (fail-on-verdict only with `verify = true`).
+
+    Always the top's, whatever directory the hook runs in: git runs hooks at the top, but
+    `keylatch staged` also runs by hand from a subdirectory, and the paths it judges are the
+    repository's (`exclude` globs of a subdirectory's own config are relative to that
+    subdirectory, so they would be matched against the wrong paths).
+    """
     from keylatch.commands.options import ConfigFlags
     from keylatch.commands.settings import policy_of
     from keylatch.commands.settings import settle as settle_flags
 
-    cfg = settle_flags(ConfigFlags(), start)
+    cfg = settle_flags(ConfigFlags(), top)
     return cfg, policy_of(cfg, cfg.fail_on_verdict if cfg.verify else "any")
 
 
-def judge_chunks(chunks: Sequence[Chunk], cfg: Config, pol: Policy) -> list[Finding]:
-    """Findings of the configured rules in `chunks`, minus excluded paths and allow comments."""
+def judge_chunks(chunks: Sequence[Chunk], cfg: Config, pol: Policy, prefix: str = "") -> list[Finding]:
+    """Findings of the configured rules in `chunks`, minus excluded paths and allow comments.
+
+    `prefix`: the chunks' paths are relative to this directory of the repository (`sub/`, as
+    `git rev-parse --show-prefix` spells it; files named on the command line in a subdirectory).
+    `exclude` globs are matched against the repository path; findings keep the path as given.
+    """
+    from dataclasses import replace
+
     from keylatch import allowlist, policy
     from keylatch.engine import scan_chunk
 
     kept: list[Finding] = []
     for chunk in chunks:
-        kept += policy.allowed(scan_chunk(chunk, cfg.rules), pol, allowlist.lines_in(chunk.data)).kept
+        judged = replace(chunk, path=in_repository(prefix, chunk.path)) if prefix else chunk
+        found = policy.allowed(scan_chunk(judged, cfg.rules), pol, allowlist.lines_in(chunk.data)).kept
+        if prefix:
+            found = tuple(replace(f, location=replace(f.location, path=chunk.path)) for f in found)
+        kept += found
     return kept
+
+
+def in_repository(prefix: str, path: str) -> str:
+    """`path`, relative to the repository directory `prefix` (`sub/dir/`), as a repository path."""
+    import posixpath
+
+    return posixpath.normpath(posixpath.join(prefix, path))
 
 
 def verdict(findings: Sequence[Finding], cfg: Config, pol: Policy) -> Outcome:
@@ -54,3 +91,54 @@ def verdict(findings: Sequence[Finding], cfg: Config, pol: Policy) -> Outcome:
         repo = Git(Path(".")) if any(f.location.commit for f in reported) else None
         reported = verify_findings(reported, VerifyFlags(), cfg, repo)
     return policy.judge(reported, pol)
+
+
+def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], head: str) -> Pushed:
+    """The pushed commits `revs` judged with the settings the remote already has.
+
+    A push must not approve itself: the configuration and baseline come from the commits the
+    push builds on (`bases`, rev-list's boundary), read from git as `keylatch ci` reads its base
+    commit (commands/ci_settings.py), never from the working tree or the pushed commits. With
+    several bases (a branch that merged others), a key blocks if the settings of any of them
+    would block it; with none (the push brings its own history), keylatch's defaults and no
+    baseline, the strictest. `head`, a pushed commit, is read to check its settings: a
+    configuration the push breaks is exit 2. Changes the push makes to them are named.
+    """
+    from keylatch import policy
+    from keylatch.commands.ci_settings import Where, settle_range
+    from keylatch.commands.options import ConfigFlags
+    from keylatch.commands.scanning import judge_places
+    from keylatch.history import scan_history
+    from keylatch.report.notice import JUDGED_WITH
+
+    judged_at: list[str | None] = [*bases] or [None]
+    sides = [settle_range(ConfigFlags(), git, Where(top, ""), base, head) for base in judged_at]
+    # One walk with every rule any side enables; each side then keeps its own rules' findings.
+    rules = {r.id: r for side in sides for r in side.cfg.rules}
+    result = scan_history(Path("."), revs, rules=tuple(rules.values()), allow_shallow=True, offer_flags=False)
+    blocking: dict[tuple[object, ...], Finding] = {}
+    other: dict[tuple[object, ...], tuple[Finding, bool]] = {}
+    for side in sides:
+        cfg = side.cfg
+        live = cfg.fail_on_verdict if cfg.verify else "any"
+        pol = policy.Policy(allow=cfg.allowlist, known=side.known, baseline_label=side.baseline_label,
+                            fail_on=cfg.fail_on, fail_on_verdict=live)  # fmt: skip
+        ids = {r.id for r in cfg.rules}
+        found = [f for f in judge_places(result, Path("."), pol).kept if f.rule_id in ids]
+        outcome = verdict(found, cfg, pol)
+        blocking.update((_place(f), f) for f in outcome.blocking)
+        other.update((_place(f), (f, True)) for f in outcome.below)
+        other.update((_place(f), (f, False)) for f in outcome.dead)
+    left = [fb for k, fb in other.items() if k not in blocking]
+    changed = {n.path: n for side in sides for n in side.notices if n.kind != JUDGED_WITH}
+    return Pushed(
+        tuple(blocking.values()),
+        tuple(f for f, below in left if below),
+        tuple(f for f, below in left if not below),
+        tuple(changed.values()),
+    )
+
+
+def _place(f: Finding) -> tuple[object, ...]:
+    loc = f.location
+    return (f.rule_id, f.fingerprint, loc.commit, loc.path, loc.line, loc.column)

@@ -48,7 +48,7 @@ def run(args: Args) -> ExitCode:
             refs = push.parse_ref_lines(lines)
             # No ref lines at all (not run by git): assume everything local that the remote lacks.
             plan = push.from_ref_lines(git, remote, refs) if refs else push.unpushed(git, remote)
-        new = push.has_commits(git, plan)  # first: outside a repository, that is the error to report
+        new = push.newest(git, plan)  # first: outside a repository, that is the error to report
         if args.remote and not args.url:
             _check_remote(git, args.remote)
     except ScanError as exc:
@@ -63,15 +63,17 @@ def run(args: Args) -> ExitCode:
     from pathlib import Path
 
     from keylatch.commands import hook_policy
-    from keylatch.commands.scanning import in_commits
     from keylatch.report import hook_text
+    from keylatch.sources.staged import top_and_prefix
 
-    cfg, pol = hook_policy.settle(Path.cwd())
-    # Excluded paths, disabled rules and allow comments are applied as `keylatch ci` does. A push
-    # from a shallow clone is fine: its new commits are all here, and the range stops at what the
-    # remote already has.
-    found = in_commits(Path("."), plan.revs, cfg, pol, allow_shallow=True).kept
-    verdict = hook_policy.verdict(found, cfg, pol)
+    # Judged with the settings of the commits the remote already has, never with the pushed
+    # commits' or the working tree's: a push cannot approve itself (hook_policy.judge_push).
+    # Excluded paths, disabled rules and allow comments apply as in `keylatch ci`. A push from a
+    # shallow clone is fine: its new commits are all here, and the range stops at the remote.
+    top = Path(top_and_prefix(git)[0]).absolute()
+    verdict = hook_policy.judge_push(git, top, plan.revs, push.bases(git, plan), new)
+    for notice in verdict.notices:
+        sys.stderr.write(hook_text.settings_notice(notice, plan.remote))
     if verdict.below:
         below = sorted(verdict.below, key=_order)
         sys.stderr.write(hook_text.warning(below, "below the configured fail-on severity (not blocking)", colour=False))

@@ -8,7 +8,6 @@ Runs on every commit: everything beyond argparse is imported inside `run`.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
@@ -17,6 +16,8 @@ from keylatch.errors import ExitCode, ScanError
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~5 ms
 if TYPE_CHECKING:
+    import argparse
+
     from keylatch.model import Finding
 
 HELP = "scan what is staged for commit (the pre-commit hook)"
@@ -24,10 +25,31 @@ HELP = "scan what is staged for commit (the pre-commit hook)"
 HOT_PATH = True
 
 
-class Args(argparse.Namespace):
+class Args:
+    """What run() reads: an argparse.Namespace with these attributes (cli), or plain_args'."""
+
     files: list[str]
     format: str
     no_color: bool
+
+    def __init__(self, files: Sequence[str] = (), format: str = "text", no_color: bool = False) -> None:
+        self.files, self.format, self.no_color = list(files), format, no_color
+
+
+def plain_args(argv: Sequence[str]) -> Args | None:
+    """`[--no-color] [FILE...]`, the arguments hooks pass, without argparse (~2 ms of imports on
+    every commit; cli._plain_args). None for anything else: an option after a file, another
+    option, an abbreviation, a name starting with `-` or `@`: argparse decides those."""
+    no_color = False
+    for i, arg in enumerate(argv):
+        if arg == "--no-color":
+            no_color = True
+        elif arg.startswith(("-", "@")):
+            return None
+        else:
+            rest = argv[i:]
+            return None if any(a.startswith(("-", "@")) for a in rest) else Args(rest, no_color=no_color)
+    return Args(no_color=no_color)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,10 +69,9 @@ def run(args: Args) -> ExitCode:
     from keylatch.sources.gitcmd import Git
 
     git = Git(None)  # the hook's own directory: GIT_INDEX_FILE may be relative to it
-    # Started first, they run while the index is listed: files with unstaged edits (for the
-    # warning only; under pre-commit, FILES given, the framework has stashed those edits) and
-    # the cat-file that reads the staged blobs.
-    pending = None if args.files else src.UnstagedFiles(git)
+    # Started first, it runs while the index is listed: the cat-file that reads the staged blobs.
+    # A clean commit starts three git processes: the config listing that hardens them
+    # (sources/gitcmd.py), this cat-file and the diff-index below (bench/hook_bench.py).
     reader = src.BlobReader(git)
     try:
         plan = src.staged_paths(git, args.files) if args.files else src.staged_changes(git)
@@ -68,9 +89,14 @@ def run(args: Args) -> ExitCode:
 
         from keylatch.commands import hook_policy
 
-        scanned = src.unpacked(contents, hook_policy.settle(Path.cwd())[0].archives)
-    # Keys in the working tree but not in what is committed: warn, never block.
-    worktree = src.worktree_changes(git, plan, blobs, pending.result() if pending else ())
+        # The repository's own config (at the top) sets the archive limits, whatever the cwd.
+        scanned = src.unpacked(contents, hook_policy.settle(Path(src.top_and_prefix(git)[0]))[0].archives)
+    # Keys in the working copies of the committed files but not in what is committed (`git add
+    # -p`): warn, never block. Files the commit does not touch are not read: listing the tracked
+    # files with unstaged edits (`git diff-files`) stats every file in the index, which cost a
+    # clean commit more than the rest of the hook (issue 14), for a warning about a file that
+    # is not being committed.
+    worktree = src.worktree_changes(git, plan, blobs)
     blocking: list[Finding] = []
     below: list[Finding] = []
     unstaged: list[Finding] = []
@@ -80,12 +106,16 @@ def run(args: Args) -> ExitCode:
 
         from keylatch.commands import hook_policy
 
-        cfg, pol = hook_policy.settle(Path.cwd())
-        found = hook_policy.judge_chunks(src.chunks(scanned), cfg, pol)
+        # The repository's own config (at the top), whatever directory this runs in.
+        top, prefix = src.top_and_prefix(git)
+        here = prefix if plan.cwd_relative else ""  # given FILES are relative to the current directory
+        cfg, pol = hook_policy.settle(Path(top))
+        found = hook_policy.judge_chunks(src.chunks(scanned), cfg, pol, here)
         verdict = hook_policy.verdict(found, cfg, pol)
         blocking, below = _sorted(verdict.blocking), _sorted([*verdict.below, *verdict.dead])
         committed = {f.fingerprint for f in found}
-        later = [f for f in hook_policy.judge_chunks(src.chunks(worktree), cfg, pol) if f.fingerprint not in committed]
+        later = hook_policy.judge_chunks(src.chunks(worktree), cfg, pol, here)
+        later = [f for f in later if f.fingerprint not in committed]
         unstaged = _sorted(hook_policy.verdict(later, cfg, pol).blocking)
     if not (blocking or below or unstaged or args.format == "json"):
         # The common case, kept free of the report package (and keylatch.model behind it).
@@ -115,12 +145,16 @@ def run(args: Args) -> ExitCode:
     elif blocking:
         from keylatch.history.prior import committed_before
 
+        plan = src.checked_head(git, plan)  # given FILES on a first commit: no HEAD to compare with
         known = committed_before(git, plan, blocking)
         untracked = {p.replace(os.sep, "/") for p in plan.untracked}
         colour = _colour(args, sys.stdout.isatty())
+        # Under the framework each batch of FILES is one run, and every blocked run's message shows.
+        batch = len(args.files) if args.files and os.environ.get("PRE_COMMIT") else 0
         message = hook_text.staged_block(
-            blocking, known, colour=colour, untracked=untracked, first_commit=not plan.has_head
-        )
+            blocking, known, colour=colour, untracked=untracked, first_commit=not plan.has_head, batch=batch,
+            files={path for path, _, _ in contents},
+        )  # fmt: skip
         sys.stdout.write(message)
     return ExitCode.LEAKS if blocking else ExitCode.CLEAN
 

@@ -9,6 +9,7 @@ from keylatch.report.labels import encoding_label, expiry_text, no_file_place
 TYPE_CHECKING = False  # keylatch.model (and hashlib) stay off a clean commit's import path
 if TYPE_CHECKING:
     from keylatch.model import Finding
+    from keylatch.report.notice import Notice
 
 _RED = "\033[1;31m"
 _YELLOW = "\033[33m"
@@ -102,6 +103,19 @@ def _count(n: int) -> str:
     return f"{n} OpenAI key" + ("" if n == 1 else "s")
 
 
+def _file_of(path: str, files: Collection[str]) -> str:
+    """The file git knows for a finding's path: `bundle.zip!config/.env` (a member, labelled by
+    sources/archives.py) is the archive `bundle.zip`; a path that is a file itself stays."""
+    if not files or path in files:
+        return path
+    cut = path.find("!")
+    while cut >= 0:
+        if path[:cut] in files:
+            return path[:cut]
+        cut = path.find("!", cut + 1)
+    return path
+
+
 def staged_block(
     findings: Sequence[Finding],
     committed: Mapping[tuple[str, str], str],
@@ -109,25 +123,39 @@ def staged_block(
     colour: bool,
     untracked: Collection[str] = (),
     first_commit: bool = False,
+    batch: int = 0,
+    files: Collection[str] = (),
 ) -> str:
     """The message of a refused commit. `committed` maps (path, fingerprint) to HEAD/MERGE_HEAD;
     `untracked` are given paths git does not track (read from disk: nothing of theirs is staged).
-    On the `first_commit` there is no HEAD to restore from: `git rm --cached` unstages."""
+    On the `first_commit` there is no HEAD to restore from: `git rm --cached` unstages.
+
+    The header says where each key is: "staged" only for a key the index adds, "committed" for
+    one HEAD (or the branch being merged) already has (`pre-commit run --all-files` passes every
+    tracked file, changed or not), "untracked" for a given file git does not track. `batch`: the
+    number of files the pre-commit framework passed to this run (0: not under the framework);
+    it runs the hook once per batch and shows every blocked batch's message, so each says so.
+    `files`: the paths that were scanned; a key in an archive's member is unstaged as the archive."""
     notes = {}
     old_paths: list[str] = []
     for f in findings:
         ref = committed.get((f.location.path, f.fingerprint))
         if ref:
             notes[f] = f"already in {ref}"
-            old_paths.append(f.location.path)
-    new_paths = sorted({f.location.path for f in findings if f not in notes})
+            old_paths.append(_file_of(f.location.path, files))
+    new_paths = sorted({_file_of(f.location.path, files) for f in findings if f not in notes})
     loose = set(untracked)
     staged_new = [p for p in new_paths if p not in loose]
     untracked_new = [p for p in new_paths if p in loose]
-    kinds = {f.location.path in loose for f in findings}
-    where = "staged and untracked" if len(kinds) == 2 else "untracked" if True in kinds else "staged"
+    kinds = (
+        ("staged", any(f not in notes and f.location.path not in loose for f in findings)),
+        ("committed", bool(notes)),
+        ("untracked", any(f.location.path in loose for f in findings)),
+    )
+    where = _and([kind for kind, present in kinds if present])
     head = _paint("keylatch: commit blocked:", _RED, colour)
-    out = [f"{head} {_count(len(findings))} in {where} files", *_lines(findings, notes, with_commit=False)]
+    part = f" (in a pre-commit batch of {batch} file{'s' if batch != 1 else ''})" if batch else ""
+    out = [f"{head} {_count(len(findings))} in {where} files{part}", *_lines(findings, notes, with_commit=False)]
     if new_paths:
         out.append("next:")
         if staged_new:
@@ -149,6 +177,10 @@ def staged_block(
             f"    {ROTATE_URL}",
         ]
     return "\n".join(out) + "\n"
+
+
+def _and(words: Sequence[str]) -> str:
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def _args(paths: Sequence[str]) -> str:
@@ -188,7 +220,8 @@ def push_block(
         "  - load the key from an environment variable (OPENAI_API_KEY) or a secret store",
         "  - if it was ever pushed or shared, revoke and rotate it:",
         f"    {ROTATE_URL}",
-        "  - revoked or a test key: keylatch baseline update --history (commit it) or a `keylatch:allow` comment",
+        "  - revoked or a test key: keylatch baseline update --history (commit and push it first) or a"
+        " `keylatch:allow` comment",
     ]
     return "\n".join(out) + "\n"
 
@@ -198,3 +231,17 @@ def warning(findings: Sequence[Finding], what: str, *, colour: bool) -> str:
     out = [f"{head} {_count(len(findings))} {what}"]
     out += _lines(findings, {}, with_commit=False)
     return "\n".join(out) + "\n"
+
+
+def settings_notice(notice: Notice, remote: str) -> str:
+    """A pre-push notice: the push changes keylatch's settings (not applied to it), or the
+    remote's settings could not be applied. Notice texts are already safe to print."""
+    from keylatch.report.notice import SETTINGS_CHANGED
+
+    if notice.kind != SETTINGS_CHANGED:
+        return f"keylatch: warning: {notice.message}\n"
+    return (
+        f"keylatch: warning: the pushed commits change keylatch's settings in {notice.path}; not applied to "
+        f"this push, which is judged with the settings {_shown(remote)} already has (push that change on "
+        "its own first)\n"
+    )

@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterator
 from typing import IO, NamedTuple
 
 from keylatch.errors import KeylatchError, ScanError, printable
+from keylatch.sources.magic import HEAD as HEAD  # re-exported: callers ask archives for both
+from keylatch.sources.magic import kind as kind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,8 +44,6 @@ if TYPE_CHECKING:
 
     from keylatch.model import Chunk
 
-# How many leading bytes `kind` needs: tar's magic is at offset 257.
-HEAD = 512
 # Below this much output from one layer, no compression ratio is suspicious.
 RATIO_FLOOR = 1 << 20
 _PIECE = 1 << 20  # what one read asks a decompressor for when a whole member is wanted
@@ -65,21 +65,6 @@ DEFAULT_LIMITS = Limits()
 # no NUL or newline: grep -F reads them one a line).
 MAGIC_NEEDLES = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b\x08", b"1AY&SY", b"\x17rE8P\x90", b"\xfd7zXZ", b"ustar")
 Read = Callable[[int], bytes]
-
-
-def kind(head: bytes) -> str | None:
-    """ "zip", "gzip", "bzip2", "xz", "tar", or None: what the leading bytes say the content is."""
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a local file header; an empty zip
-        return "zip"
-    if head.startswith(b"\x1f\x8b\x08"):  # RFC 1952: magic, then method 8 (deflate)
-        return "gzip"
-    if head.startswith(b"BZh") and head[3:4] in b"123456789" and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
-        return "bzip2"  # block size digit, then a block's magic (pi) or the end of stream (sqrt pi)
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    if head[257:262] == b"ustar":  # POSIX ustar and GNU tar; v7 tar has no magic
-        return "tar"
-    return None
 
 
 def members(src: IO[bytes], name: str, limits: Limits) -> Iterator[tuple[str, Read]]:

@@ -17,14 +17,15 @@ import contextlib
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import IO, NamedTuple
 
 from keylatch.errors import ScanError
 from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.reaping import kill
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: importing typing costs the pre-commit hook ~2.6 ms
 if TYPE_CHECKING:
+    from typing import IO
+
     from keylatch.model import Chunk
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
@@ -35,15 +36,24 @@ BLOCK = 8 << 20
 _BATCH = 1000  # object names per in-memory cat-file process
 
 
-class BlobHeader(NamedTuple):
-    oid: bytes
-    kind: bytes  # b"blob", b"tree", b"commit", b"tag" or b"missing"
-    size: int
+# typing.NamedTuple for the type checker, collections.namedtuple (same fields) at run time.
+if TYPE_CHECKING:
+    from typing import NamedTuple
 
+    class BlobHeader(NamedTuple):
+        oid: bytes
+        kind: bytes  # b"blob", b"tree", b"commit", b"tag" or b"missing"
+        size: int
 
-class Object(NamedTuple):
-    kind: bytes  # b"blob", b"tree", b"commit" or b"tag"
-    data: bytes
+    class Object(NamedTuple):
+        kind: bytes  # b"blob", b"tree", b"commit" or b"tag"
+        data: bytes
+
+else:
+    from collections import namedtuple
+
+    BlobHeader = namedtuple("BlobHeader", "oid kind size")
+    Object = namedtuple("Object", "kind data")
 
 
 def parse_batch(out: bytes, names: Sequence[str]) -> Iterator[tuple[str, Object | None]]:

@@ -128,6 +128,21 @@ def looks_like_url(remote: str) -> bool:
 
 def has_commits(git: Git, plan: PushPlan) -> bool:
     """Whether the plan selects any commit (a fast answer for pushes of already-published work)."""
+    return bool(newest(git, plan))
+
+
+def newest(git: Git, plan: PushPlan) -> str:
+    """The newest commit the plan selects ("" for none): a commit the push publishes."""
     if not plan.revs:
-        return False
-    return bool(git.run("rev-list", "--max-count=1", *plan.revs, "--").strip())
+        return ""
+    return git.run("rev-list", "--max-count=1", *plan.revs, "--").decode("ascii", "replace").strip()
+
+
+def bases(git: Git, plan: PushPlan) -> tuple[str, ...]:
+    """The commits the remote already has that the pushed commits build on (rev-list's boundary):
+    the settings they hold are the ones a push is judged with. Empty when the push brings its
+    own history (a first push, an unrelated branch)."""
+    if not plan.revs:
+        return ()
+    out = git.run("rev-list", "--boundary", *plan.revs, "--").decode("ascii", "replace")
+    return tuple(dict.fromkeys(line[1:] for line in out.split("\n") if line.startswith("-")))

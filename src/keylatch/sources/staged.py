@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import NamedTuple
 
 from keylatch.errors import ScanError, UsageError
-from keylatch.sources.gitcmd import Git, first_line
+from keylatch.sources.gitcmd import Git
 from keylatch.sources.objects import BlobReader as BlobReader  # commands/staged.py starts it early
 from keylatch.sources.objects import read_objects
 
@@ -35,30 +34,43 @@ Content = tuple[str, bytes, "str | None"]
 _GITLINK = "160000"  # a submodule commit, not content
 
 
-# NamedTuples, not dataclasses: the hook path must not import dataclasses (see gitcmd.Git).
-class StagedFile(NamedTuple):
-    """One path as the index holds it. `head_blob` is HEAD's blob at this path when known."""
+# Records of the hook path: typing.NamedTuple for the type checker, the same fields built with
+# collections.namedtuple at run time. Not dataclasses (inspect, ast, dis: ~10 ms, see gitcmd.Git),
+# and not typing either (~2.6 ms of a clean commit's imports, bench/hook_bench.py).
+if TYPE_CHECKING:
+    from typing import NamedTuple
 
-    path: str
-    blob: str
-    head_blob: str | None = None
+    class StagedFile(NamedTuple):
+        """One path as the index holds it. `head_blob` is HEAD's blob at this path when known."""
 
+        path: str
+        blob: str
+        head_blob: str | None = None
 
-class Staged(NamedTuple):
-    """What to scan: index entries, plus the cases that have no index entry to read."""
+    class Staged(NamedTuple):
+        """What to scan: index entries, plus the cases that have no index entry to read."""
 
-    files: tuple[StagedFile, ...]
-    # Given paths git does not track (scanned from disk: there is nothing else to scan).
-    untracked: tuple[str, ...] = ()
-    # Staged deletions: nothing of theirs is committed.
-    deleted: tuple[str, ...] = ()
-    # Paths in a merge conflict. git commits none until they are resolved and added, so their
-    # working-tree files (the resolution in progress) are scanned instead.
-    unmerged: tuple[str, ...] = ()
-    # False on the first commit of a repository.
-    has_head: bool = True
-    # Paths are relative to the current directory (given paths) rather than to the top.
-    cwd_relative: bool = False
+        files: tuple[StagedFile, ...]
+        # Given paths git does not track (scanned from disk: there is nothing else to scan).
+        untracked: tuple[str, ...] = ()
+        # Staged deletions: nothing of theirs is committed.
+        deleted: tuple[str, ...] = ()
+        # Paths in a merge conflict. git commits none until they are resolved and added, so their
+        # working-tree files (the resolution in progress) are scanned instead.
+        unmerged: tuple[str, ...] = ()
+        # False on the first commit of a repository. staged_paths leaves it True (a process on
+        # every run): call checked_head() before relying on it.
+        has_head: bool = True
+        # Paths are relative to the current directory (given paths) rather than to the top.
+        cwd_relative: bool = False
+
+else:
+    from collections import namedtuple
+
+    StagedFile = namedtuple("StagedFile", "path blob head_blob", defaults=(None,))
+    Staged = namedtuple(
+        "Staged", "files untracked deleted unmerged has_head cwd_relative", defaults=((), (), (), True, False)
+    )
 
 
 def _literal(path: str) -> str:
@@ -192,6 +204,12 @@ def staged_paths(git: Git, paths: Sequence[str]) -> Staged:
     return Staged(tuple(files), tuple(untracked), tuple(deleted), tuple(unmerged), cwd_relative=True)
 
 
+def checked_head(git: Git, staged: Staged) -> Staged:
+    """`staged` with `has_head` asked of git when staged_paths made it (a key was found: HEAD's
+    versions are read next, and the advice differs on a first commit)."""
+    return staged._replace(has_head=_head_exists(git)) if staged.cwd_relative else staged
+
+
 def _in_head(git: Git, paths: Sequence[str]) -> set[str]:
     if not _head_exists(git):
         return set()
@@ -223,7 +241,7 @@ def staged_contents(staged: Staged, blobs: Mapping[str, bytes]) -> list[Content]
 
 def has_archives(contents: Iterable[Content]) -> bool:
     """Whether any content is an archive (magic bytes only: zipfile and friends load only then)."""
-    from keylatch.sources.archives import kind
+    from keylatch.sources.magic import kind
 
     return any(kind(data[:512]) for _, data, _ in contents)
 
@@ -256,56 +274,14 @@ def _read_file(path: str) -> bytes:
         raise ScanError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-class UnstagedFiles:
-    """`git diff-files` started in the background: it runs while the index is read.
-
-    Paths whose working-tree copy differs from the index (edits not staged); their keys are
-    warnings. Starting it first saves one process's latency on every commit.
-    """
-
-    def __init__(self, git: Git) -> None:
-        # Never look inside submodules: git would run `git status` there, under the submodule's
-        # own config, whose driver names the hardening has not listed (test_hostile_matrix.py).
-        self._proc = git.popen("diff-files", "--name-only", "-z", "--ignore-submodules=all", "--")
-
-    def result(self) -> list[str]:
-        out, err = self._proc.communicate()
-        if self._proc.returncode != 0:
-            raise ScanError(f"git diff-files: {first_line(err)}")
-        return split_z(out)
-
-    def close(self) -> None:
-        """Stop and reap git if result() was never asked for (an error came first), and close
-        its pipes; nothing to do after result()."""
-        from keylatch.sources.reaping import kill
-
-        proc = getattr(self, "_proc", None)  # None: git never started (__init__ raised)
-        if proc is None:
-            return
-        kill(proc)
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
-
-    def __del__(self) -> None:
-        # The hook's error path (run outside a repository: exit 2) drops this without result():
-        # git would be left a zombie with two open pipes (`python3 -X dev -W error::ResourceWarning`,
-        # tests/sources/test_staged_cleanup.py); CPython runs this as soon as the last reference goes.
-        self.close()
-
-
-def worktree_changes(
-    git: Git, staged: Staged, blobs: Mapping[str, bytes], unstaged: Sequence[str] = ()
-) -> list[Content]:
-    """Working-tree versions that differ from what is staged: keys here are not being committed.
-
-    Covers the staged paths plus `unstaged` (files with unstaged edits only, from
-    UnstagedFiles). A file that is gone from disk has no unstaged key to warn about.
-    """
+def worktree_changes(git: Git, staged: Staged, blobs: Mapping[str, bytes]) -> list[Content]:
+    """Working-tree versions of the staged files that differ from what is staged (`git add -p`
+    left part of the file out): keys here are not being committed. A file that is gone from
+    disk has no unstaged key to warn about; files the commit does not touch are not read."""
     staged_blob = {f.path: f.blob for f in staged.files}
     top = "." if staged.cwd_relative else _toplevel(git)
     out: list[Content] = []
-    for path in dict.fromkeys([*staged_blob, *unstaged]):
+    for path in staged_blob:
         full = os.path.join(top, path)
         if not os.path.isfile(full) or os.path.islink(full):
             continue
@@ -321,7 +297,14 @@ def worktree_changes(
 
 
 def _toplevel(git: Git) -> str:
+    return top_and_prefix(git)[0]
+
+
+def top_and_prefix(git: Git) -> tuple[str, str]:
+    """The top of the working tree, and the current directory relative to it (`sub/dir/` or "")."""
     # Hooks run at the top of the work tree; asking git costs a process on every commit.
     if git.repo is None and "GIT_WORK_TREE" not in os.environ and os.path.exists(".git"):
-        return "."
-    return git.run("rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").strip()
+        return ".", ""
+    out = git.run("rev-parse", "--show-toplevel", "--show-prefix").decode("utf-8", "surrogateescape")
+    top, prefix = [*out.split("\n"), ""][:2]
+    return top, prefix
