@@ -1,5 +1,6 @@
 """walk_spread (files read by worker threads) yields what walk yields, in the same order, with
-the same first error, whatever the tree holds; a file its `wanted` test passes over is Cleared."""
+the same entries it could not read, whatever the tree holds; a file its `wanted` test passes over
+is Cleared."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from keylatch.errors import KeylatchError, ScanError
 from keylatch.model import Chunk
 from keylatch.sources import files
 from keylatch.sources.excludes import Excludes
-from keylatch.sources.files import BLOCK, Cleared, Skipped, walk, walk_spread
+from keylatch.sources.files import BLOCK, Cleared, Skipped, Unread, walk, walk_spread
 
 Item = tuple[str, ...]
 
@@ -86,10 +87,12 @@ def _huge(tree: Path) -> None:
 TREES: dict[str, Callable[[Path], None]] = {"flat": _flat, "mixed": _mixed, "huge": _huge}
 
 
-def _events(items: Iterator[Chunk | Skipped | Cleared]) -> list[Item]:
+def _events(items: Iterator[Chunk | Skipped | Unread | Cleared]) -> list[Item]:
     out: list[Item] = []
     for item in items:
-        if isinstance(item, Skipped):
+        if isinstance(item, Unread):
+            out.append(("unread", item.path, item.message))
+        elif isinstance(item, Skipped):
             out.append(("skip", item.path, item.kind))
         elif isinstance(item, Cleared):
             out.append(("chunk", item.path, str(item.size), "1"))
@@ -98,7 +101,7 @@ def _events(items: Iterator[Chunk | Skipped | Cleared]) -> list[Item]:
     return out
 
 
-def _outcome(items: Callable[[], Iterator[Chunk | Skipped | Cleared]]) -> tuple[list[Item], str]:
+def _outcome(items: Callable[[], Iterator[Chunk | Skipped | Unread | Cleared]]) -> tuple[list[Item], str]:
     seen: list[Item] = []
     try:
         seen = _events(items())
@@ -142,24 +145,30 @@ def test_excludes_and_several_roots_keep_their_order(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("jobs", [2, 4])
-def test_the_first_error_in_walk_order_is_the_one_raised(tmp_path: Path, jobs: int) -> None:
+def test_unreadable_entries_come_in_walk_order_and_the_walk_goes_on(tmp_path: Path, jobs: int) -> None:
     """Corrupt archives (found by a worker, opened by the walking thread) in two directories,
-    many files around them: the first one the walk meets is reported, after the same entries."""
+    many files around them: each is Unread where the walk meets it, and the files after it are
+    read (before: the first one ended the walk)."""
     for d in ("a", "b"):
         (tmp_path / d).mkdir()
         _flat(tmp_path / d)
         (tmp_path / d / f"f20-{d}.tar.gz").write_bytes(_tar_gz({"m": b"m\n" * 1000})[:-40])
     expected = _outcome(lambda: walk([tmp_path]))
-    assert expected[1].startswith("ScanError") and "/a/f20-a.tar.gz" in expected[1]
+    assert expected[1] == ""
+    unread = [e for e in expected[0] if e[0] == "unread"]
+    assert [e[1].rsplit("/", 2)[-2:] for e in unread] == [["a", "f20-a.tar.gz"], ["b", "f20-b.tar.gz"]]
+    assert all("not fully scanned" in e[2] for e in unread)
+    assert expected[0][-1][1].endswith("/b/f39.txt")  # the last file of the last directory was read
     assert _outcome(lambda: walk_spread([tmp_path], lambda d: True, jobs)) == expected
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
-def test_an_unreadable_file_read_by_a_worker_fails_in_walk_order(tmp_path: Path) -> None:
+def test_an_unreadable_file_read_by_a_worker_is_unread_in_walk_order(tmp_path: Path) -> None:
     _flat(tmp_path)
     (tmp_path / "f30.txt").chmod(0)
     expected = _outcome(lambda: walk([tmp_path]))
-    assert "f30.txt" in expected[1] and "Permission denied" in expected[1]
+    (unread,) = [e for e in expected[0] if e[0] == "unread"]
+    assert unread[1].endswith("f30.txt") and "Permission denied" in unread[2]
     assert _outcome(lambda: walk_spread([tmp_path], lambda d: True, 2)) == expected
 
 
@@ -199,7 +208,16 @@ def test_a_tree_deeper_than_path_max_is_walked(tmp_path: Path) -> None:
         remove_flat(tmp_path, "deep")
 
 
-def test_a_scan_error_is_not_swallowed_by_cleanup(tmp_path: Path) -> None:
+def test_a_corrupt_archive_is_not_swallowed(tmp_path: Path) -> None:
     (tmp_path / "x.zip").write_bytes(b"PK\x03\x04" + b"\0" * 100)
-    with pytest.raises(ScanError, match="x.zip"):
-        list(walk_spread([tmp_path], lambda d: True, 2))
+    (unread,) = [i for i in walk_spread([tmp_path], lambda d: True, 2) if isinstance(i, Unread)]
+    assert unread.path.endswith("x.zip") and "not fully scanned" in unread.message
+
+
+def test_a_scan_error_is_not_swallowed_by_cleanup(tmp_path: Path) -> None:
+    # A FIFO named on the command line with no writer: still an error, raised through the pool.
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "d").mkdir()
+    _flat(tmp_path / "d")
+    with pytest.raises(ScanError, match="no process is writing"):
+        list(walk_spread([tmp_path / "d", tmp_path / "fifo"], lambda d: True, 2))

@@ -83,11 +83,16 @@ def finish(
     *,
     notices: Sequence[Notice] = (),
     skipped: int = 0,
+    unread: int = 0,
     repo: Git | None = None,
     render: Renderer | None = None,
 ) -> ExitCode:
     """Verify (when on), render per the output options, and exit 1 only if a finding the policy
     judges blocking is left (fail-on, and fail-on-verdict once keys are verified).
+
+    `unread`: entries that could not be read (their `not-scanned` notices are in `notices`):
+    every key found elsewhere is still reported, and the exit code is 3 whatever was found, so
+    "keys found" never reads as "everything was read".
 
     `notices` (report/notice.py) go into the report, and on stderr unless the report itself is
     on stdout in a format that carries them. `skipped`: entries not scanned because they are not
@@ -103,7 +108,10 @@ def finish(
         from keylatch.report.notice import text_lines
 
         sys.stderr.write(text_lines(notices))
-    code = emit(findings, out, notices, skipped=skipped, gits=(repo,) if repo is not None else (), render=render)
+    gits = (repo,) if repo is not None else ()
+    code = emit(findings, out, notices, skipped=skipped, unread=unread, gits=gits, render=render)
+    if unread:
+        return ExitCode.SCAN_FAILED
     pol = dataclasses.replace(pol, fail_on_verdict=verification(verifying, cfg)[1])
     if not policy.blocks(policy.judge(findings, pol), pol):
         return ExitCode.CLEAN
@@ -121,21 +129,30 @@ def emit(
     skipped: int = 0,
     gits: Sequence[Git] = (),
     render: Renderer | None = None,
+    unread: int = 0,
 ) -> ExitCode:
     """Render findings (and notices, report/notice.py) per the output options, write them, and
-    return the exit code. `skipped`: entries not scanned because they are not regular files.
+    return the exit code (3 when `unread` entries could not be read, whatever was found).
+    `skipped`: entries not scanned because they are not regular files.
     `gits`: the repositories whose blobs the findings were read from (SARIF's columns).
     `render`: instead of report.render (ci adds each key's exposure)."""
     from keylatch import report
 
     colour = args.output is None and use_colour(args.no_color)
     line_of = lines_of(findings, gits) if args.format == "sarif" else None
+    # Passed only when there are some: ci's renderer (report/exposure.py) takes no `unread`.
+    extra = {"unread": unread} if unread else {}
     out = (render or report.render)(
         args.format, findings, colour=colour, reveal=args.show_secrets, notices=notices, skipped=skipped,
-        line_of=line_of,
+        line_of=line_of, **extra,
     )  # fmt: skip
     if write(out, args):
-        print(f"keylatch: {_keys(findings)} found; report written to {args.output}", file=sys.stderr)
+        from keylatch.report.notice import unread_summary
+
+        more = unread_summary(unread) if unread else ""
+        print(f"keylatch: {_keys(findings)} found{more}; report written to {args.output}", file=sys.stderr)
+    if unread:
+        return ExitCode.SCAN_FAILED
     return ExitCode.LEAKS if findings else ExitCode.CLEAN
 
 

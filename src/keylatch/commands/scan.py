@@ -20,6 +20,10 @@ from keylatch.commands.options import (
 from keylatch.errors import ExitCode
 from keylatch.report import FORMATS
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.sources.files import Unread
+
 log = logging.getLogger(__name__)
 
 HELP = "scan files and directories (default: .)"
@@ -57,18 +61,40 @@ def run(args: Args) -> ExitCode:
     from keylatch.commands.output import finish
     from keylatch.commands.scanning import in_files
     from keylatch.commands.settings import policy_of, settle
+    from keylatch.report import notice
 
     started = time.monotonic()
     cfg = settle(config_flags(args, format=args.format, exclude=args.exclude), Path("."))
     pol = policy_of(cfg)
     read = Read()
-    found, skipped = in_files(args.paths, cfg, pol, read)
+    unread = Unreadable()
+    found, skipped = in_files(args.paths, cfg, pol, read, unread)
     reported = policy.known(found, pol)
-    code = finish(reported, cfg, pol, args, verify_flags(args), skipped=len(skipped))
+    notices = notice.unread(unread.shown, unread.count)
+    code = finish(
+        reported, cfg, pol, args, verify_flags(args), notices=notices, skipped=len(skipped), unread=unread.count
+    )
     # On stderr, whatever the format: "no keys found" is seen to come from a scan that read
     # something (an empty directory or an exclude that matched everything reads 0 files).
-    print(read.summary(len(skipped), time.monotonic() - started), file=sys.stderr)
+    print(read.summary(len(skipped), time.monotonic() - started, unread.count), file=sys.stderr)
     return code
+
+
+class Unreadable:
+    """Entries the walk could not read: all counted, the first notice.UNREAD_SHOWN kept to name
+    (a million unreadable files cost a counter, not a million messages)."""
+
+    def __init__(self) -> None:
+        from keylatch.report.notice import UNREAD_SHOWN
+
+        self.count = 0
+        self.shown: list[tuple[str, str]] = []
+        self._keep = UNREAD_SHOWN
+
+    def __call__(self, entry: Unread) -> None:
+        self.count += 1
+        if len(self.shown) < self._keep:
+            self.shown.append((entry.path, entry.message))
 
 
 class Read:
@@ -91,10 +117,14 @@ class Read:
             self.bytes += size - self._overlap
         self._last = path
 
-    def summary(self, skipped: int, seconds: float) -> str:
+    def summary(self, skipped: int, seconds: float, unread: int = 0) -> str:
         files = f"{self.files} file{'s' if self.files != 1 else ''}"
         out = f"keylatch: scanned {files} ({self.bytes / 1e6:.1f} MB) in {seconds:.1f}s"
         if skipped:
             entries = f"{skipped} entr{'ies' if skipped != 1 else 'y'}"
             out += f"; skipped {entries} that are not regular files (FIFOs, sockets, devices, symlinks: not opened)"
+        if unread:
+            from keylatch.report.notice import unread_summary
+
+            out += unread_summary(unread)
         return out

@@ -2,6 +2,7 @@
 revoke and pre-push report before the baseline.
 
     found, skipped = in_files(paths, cfg, pol)            # engine + path excludes + allow comments
+    found, skipped = in_files(paths, cfg, pol, unread=not_read.append)  # go on past unreadable entries
     judged = in_commits(repo, revs, cfg, pol)             # the same, per place a commit introduced a key
     lines_at = blob_lines([git], blob_ids)                # allow comments as the commits wrote them
 
@@ -21,17 +22,26 @@ if TYPE_CHECKING:
     from keylatch.config import Config
     from keylatch.history import HistoryResult
     from keylatch.policy import Allowed, LinesAt, Policy
+    from keylatch.sources.files import Unread
     from keylatch.sources.gitcmd import Git
 
 log = logging.getLogger(__name__)
 
 
 def in_files(
-    paths: Sequence[Path], cfg: Config, pol: Policy, read: Callable[[str, int], None] | None = None
+    paths: Sequence[Path],
+    cfg: Config,
+    pol: Policy,
+    read: Callable[[str, int], None] | None = None,
+    unread: Callable[[Unread], None] | None = None,
 ) -> tuple[list[Finding], tuple[str, ...]]:
     """Findings in the files under `paths` (engine + path excludes + allow comments), and the
     entries skipped because they are not regular files (FIFOs, sockets, devices, symlinks).
     `read(path, size)` sees every chunk read (scan's summary counts files and bytes).
+
+    An entry that cannot be read (sources/files.py, Unread) goes to `unread` and the walk goes
+    on: the caller reports the keys found and exits 3. Without `unread` the first one is a
+    ScanError (exit 3): a caller that cannot report an incomplete scan must not look complete.
 
     Files are read by one thread a usable core (sources/files.py, walk_spread), each testing
     what it read for the rules' literals; the engine and the policy run here, in the walk's order.
@@ -41,11 +51,11 @@ def in_files(
 
     from keylatch import allowlist, policy
     from keylatch.engine import scan_chunk
-    from keylatch.errors import printable
+    from keylatch.errors import ScanError, printable
     from keylatch.prefilter import present, wrapped_base64_width
     from keylatch.rules import needles
     from keylatch.sources.excludes import Excludes
-    from keylatch.sources.files import Cleared, Skipped, walk, walk_spread
+    from keylatch.sources.files import Cleared, Skipped, Unread, walk, walk_spread
 
     rules = cfg.rules
     # The engine's own gates (engine/matching.py, Scan.has_literal): without one of these
@@ -68,23 +78,31 @@ def in_files(
     items = (
         walk_spread(paths, wanted, jobs, excludes, cfg.archives) if jobs > 1 else walk(paths, excludes, cfg.archives)
     )
-    for chunk in items:
-        if isinstance(chunk, Skipped):
-            log.info("%s: skipped: a %s, not a regular file", printable(chunk.path), chunk.kind)
-            skipped.append(chunk.path)
-            continue
-        if isinstance(chunk, Cleared):
+    try:
+        for chunk in items:
+            if isinstance(chunk, Skipped):
+                log.info("%s: skipped: a %s, not a regular file", printable(chunk.path), chunk.kind)
+                skipped.append(chunk.path)
+                continue
+            if isinstance(chunk, Unread):
+                if unread is None:
+                    raise ScanError(chunk.message)
+                unread(chunk)
+                continue
+            if isinstance(chunk, Cleared):
+                if read is not None:
+                    read(chunk.path, chunk.size)
+                continue
+            data = chunk.data
             if read is not None:
-                read(chunk.path, chunk.size)
-            continue
-        data = chunk.data
-        if read is not None:
-            read(chunk.path, len(data))
-        if not wanted(data):
-            continue
-        hits = scan_chunk(chunk, rules)
-        if hits:  # the line index is built only for a chunk with something to judge
-            found.update(policy.allowed(hits, pol, allowlist.lines_in(data)).kept)
+                read(chunk.path, len(data))
+            if not wanted(data):
+                continue
+            hits = scan_chunk(chunk, rules)
+            if hits:  # the line index is built only for a chunk with something to judge
+                found.update(policy.allowed(hits, pol, allowlist.lines_in(data)).kept)
+    finally:
+        items.close()  # an error or an interrupt: the reader threads stop first
     return _dedup(sorted(found, key=sort_key)), tuple(skipped)
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import argparse
 
     from keylatch.model import Finding
+    from keylatch.report.notice import Notice
 
 HELP = "scan what is staged for commit (the pre-commit hook)"
 # Runs on every commit: cli skips setting up logging (see cli._setup_logging).
@@ -84,13 +85,15 @@ def run(args: Args) -> ExitCode:
         reader.close()
     contents = src.staged_contents(plan, blobs)
     scanned = contents  # archives' members in their place (an archive holds no readable keyword)
+    unread: list[tuple[str, str]] = []  # (path, reason): archives not read whole; exit 3, after the rest
     if src.has_archives(contents):
         from pathlib import Path
 
         from keylatch.commands import hook_policy
 
         # The repository's own config (at the top) sets the archive limits, whatever the cwd.
-        scanned = src.unpacked(contents, hook_policy.settle(Path(src.top_and_prefix(git)[0]))[0].archives)
+        limits = hook_policy.settle(Path(src.top_and_prefix(git)[0]))[0].archives
+        scanned = src.unpacked(contents, limits, unread)
     # Keys in the working copies of the committed files but not in what is committed (`git add
     # -p`): warn, never block. Files the commit does not touch are not read: listing the tracked
     # files with unstaged edits (`git diff-files`) stats every file in the index, which cost a
@@ -117,7 +120,7 @@ def run(args: Args) -> ExitCode:
         later = hook_policy.judge_chunks(src.chunks(worktree), cfg, pol, here)
         later = [f for f in later if f.fingerprint not in committed]
         unstaged = _sorted(hook_policy.verdict(later, cfg, pol).blocking)
-    if not (blocking or below or unstaged or args.format == "json"):
+    if not (blocking or below or unstaged or unread or args.format == "json"):
         # The common case, kept free of the report package (and keylatch.model behind it).
         if args.files and os.environ.get("PRE_COMMIT"):
             # The pre-commit framework runs the hook in batches of FILES and shows all their output
@@ -141,7 +144,7 @@ def run(args: Args) -> ExitCode:
     if args.format == "json":
         from keylatch.report import render
 
-        sys.stdout.write(render("json", _sorted([*blocking, *below])))
+        sys.stdout.write(render("json", _sorted([*blocking, *below]), notices=_unread_notices(unread)))
     elif blocking:
         from keylatch.history.prior import committed_before
 
@@ -156,7 +159,32 @@ def run(args: Args) -> ExitCode:
             files={path for path, _, _ in contents},
         )  # fmt: skip
         sys.stdout.write(message)
+    if unread:
+        return _not_read(unread, args.format == "json")
     return ExitCode.LEAKS if blocking else ExitCode.CLEAN
+
+
+def _unread_notices(unread: Sequence[tuple[str, str]]) -> tuple[Notice, ...]:
+    if not unread:
+        return ()
+    from keylatch.report import notice
+
+    return notice.unread(unread)
+
+
+def _not_read(unread: Sequence[tuple[str, str]], json: bool) -> ExitCode:
+    """Staged content that could not be read whole: named (text: on stderr, escaped, at most
+    notice.UNREAD_SHOWN lines), and exit 3 whatever was found: "keys found" is not "all read"."""
+    from keylatch.report import notice
+
+    if not json:
+        sys.stderr.write(notice.text_lines(notice.unread(unread)))
+    n = len(unread)
+    print(
+        f"keylatch: commit blocked: {n} staged entr{'ies' if n != 1 else 'y'} could not be read (exit 3)",
+        file=sys.stderr,
+    )
+    return ExitCode.SCAN_FAILED
 
 
 def _sorted(findings: Sequence[Finding]) -> list[Finding]:

@@ -16,11 +16,13 @@ FORMATS = ("text", "json", "sarif", "github")
 def render(
     fmt: str, findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False,
     notices: Sequence[Notice] = (), skipped: int = 0, line_of: Callable[[Finding], bytes | None] | None = None,
+    unread: int = 0,
 ) -> str:  # fmt: skip
     """`notices` (report/notice.py) go into json, sarif and github; the text report leaves them to
     the caller, which prints them on stderr. `skipped`: entries not scanned because they are not
     regular files (the text summary says so). `line_of`: a finding's line read again, for SARIF's
-    UTF-16 columns (report/sarif.py)."""
+    UTF-16 columns (report/sarif.py). `unread`: entries that could not be read (the text summary
+    says so; the other formats carry them as notices)."""
     # Imported on demand: the hook path renders text only.
     if fmt == "json":
         from keylatch.report import json_report
@@ -36,4 +38,4 @@ def render(
         return github.render(findings, reveal=reveal, notices=notices)
     from keylatch.report import text
 
-    return text.render(findings, colour=colour, reveal=reveal, skipped=skipped)
+    return text.render(findings, colour=colour, reveal=reveal, skipped=skipped, unread=unread)

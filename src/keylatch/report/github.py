@@ -31,7 +31,7 @@ def _notice(n: Notice) -> str:
     if n.path and n.line:
         props.append(f"line={n.line}")
     props.append(f"title={_prop('keylatch ' + n.kind)}")
-    return f"::{'warning' if n.level == 'warning' else 'notice'} {','.join(props)}::{_data(n.message)}"
+    return f"::{n.level if n.level in ('error', 'warning') else 'notice'} {','.join(props)}::{_data(n.message)}"
 
 
 def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequence[Notice] = ()) -> str:

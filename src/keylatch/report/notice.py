@@ -5,6 +5,10 @@ change cannot approve itself; a notice names the settings used, every change the
 to them, and every key in the range that an allow comment kept out of the report. Every format
 carries them: text on stderr, JSON `notices`, SARIF invocation notifications and run
 properties, `github` annotations.
+
+Every command also names each entry it could not read (`not-scanned`, level "error": a file,
+an archive, a blob), after scanning everything else: the command then exits 3, keys or not.
+At most UNREAD_SHOWN are listed, then one notice counts the rest; all are counted.
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ JUDGED_WITH = "judged-with"  # which configuration and baseline the range was ju
 SETTINGS_CHANGED = "settings-changed"  # the range changes a configuration or baseline file
 SETTINGS_INVALID = "settings-invalid"  # the base's file is not valid: not applied
 ALLOWED_BY_COMMENT = "allowed-by-comment"  # a key of the range that an allow comment suppressed
+NOT_SCANNED = "not-scanned"  # an entry that could not be read (whole): the scan is incomplete, exit 3
+
+# Unread entries listed one by one; a tree of a million unreadable files prints this many lines.
+UNREAD_SHOWN = 20
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -25,7 +33,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u206
 @dataclass(frozen=True, slots=True)
 class Notice:
     kind: str
-    level: str  # "warning" (a reviewer should look) or "note"
+    level: str  # "error" (the scan is incomplete), "warning" (a reviewer should look) or "note"
     message: str  # one line, safe to print (see `safe`)
     path: str = ""  # the repository path it concerns, if any
     line: int = 0
@@ -56,6 +64,31 @@ def safe(text: str) -> str:
     return _CONTROL.sub(_escape, redact(text))
 
 
+def unread(entries: Sequence[tuple[str, str]], total: int | None = None) -> tuple[Notice, ...]:
+    """`not-scanned` notices for (path, message) of entries that could not be read: the first
+    UNREAD_SHOWN, then one that counts the rest (`total`: all of them, when more than given)."""
+    total = len(entries) if total is None else total
+    out = [Notice(NOT_SCANNED, "error", safe(message), path=safe(path)) for path, message in entries[:UNREAD_SHOWN]]
+    if total > len(out):
+        more = total - len(out)
+        out.append(
+            Notice(
+                NOT_SCANNED,
+                "error",
+                f"and {more} more entr{'ies' if more != 1 else 'y'} could not be read ({total} in all)",
+            )
+        )
+    return tuple(out)
+
+
+def unread_summary(count: int) -> str:
+    """What a report's summary adds when entries could not be read (exit 3 wins over exit 1)."""
+    return f"; {count} entr{'ies' if count != 1 else 'y'} could not be read (exit 3)"
+
+
 def text_lines(notices: Sequence[Notice]) -> str:
-    """The notices as stderr lines (`keylatch: warning: ...`)."""
-    return "".join(f"keylatch: {'warning: ' if n.level == 'warning' else ''}{n.message}\n" for n in notices)
+    """The notices as stderr lines (`keylatch: warning: ...`, `keylatch: error: ...`)."""
+    return "".join(f"keylatch: {_PREFIX.get(n.level, '')}{n.message}\n" for n in notices)
+
+
+_PREFIX = {"warning": "warning: ", "error": "error: "}

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from keylatch import __version__
 from keylatch.model import Finding, Location, Severity
 from keylatch.report.labels import encoding_label, expiry_iso, expiry_text, no_file_place
-from keylatch.report.notice import ALLOWED_BY_COMMENT, Notice
+from keylatch.report.notice import ALLOWED_BY_COMMENT, NOT_SCANNED, Notice
 from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.rules import DEFAULT_RULES, Rule, rule_by_id
 
@@ -160,7 +160,7 @@ def _result(f: Finding, index: int, reveal: bool, line_of: LineOf | None) -> dic
 def _notification(n: Notice) -> dict[str, Any]:
     out: dict[str, Any] = {
         "descriptor": {"id": n.kind},
-        "level": "warning" if n.level == "warning" else "note",
+        "level": n.level if n.level in ("error", "warning") else "note",
         "message": {"text": n.message},
     }
     if n.path:
@@ -172,10 +172,11 @@ def _notification(n: Notice) -> dict[str, Any]:
 
 
 def _invocation(notices: Sequence[Notice]) -> dict[str, Any]:
-    """Settings notices are configuration notifications; allowed keys are execution ones."""
-    config = [_notification(n) for n in notices if n.kind != ALLOWED_BY_COMMENT]
-    execution = [_notification(n) for n in notices if n.kind == ALLOWED_BY_COMMENT]
-    out: dict[str, Any] = {"executionSuccessful": True}
+    """Settings notices are configuration notifications; allowed keys and entries that could not
+    be read are execution ones (the run did not complete: executionSuccessful false)."""
+    config = [_notification(n) for n in notices if n.kind not in (ALLOWED_BY_COMMENT, NOT_SCANNED)]
+    execution = [_notification(n) for n in notices if n.kind in (ALLOWED_BY_COMMENT, NOT_SCANNED)]
+    out: dict[str, Any] = {"executionSuccessful": not any(n.kind == NOT_SCANNED for n in notices)}
     if config:
         out["toolConfigurationNotifications"] = config
     if execution:

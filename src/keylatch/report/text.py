@@ -48,7 +48,9 @@ def summary_line(findings: Sequence[Finding]) -> str:
     return found_summary([f.fingerprint for f in findings], places)
 
 
-def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False, skipped: int = 0) -> str:
+def render(
+    findings: Sequence[Finding], *, colour: bool = False, reveal: bool = False, skipped: int = 0, unread: int = 0
+) -> str:
     lines = []
     for f in by_urgency(findings):
         sev = f.severity.value
@@ -63,5 +65,11 @@ def render(findings: Sequence[Finding], *, colour: bool = False, reveal: bool = 
     summary = summary_line(findings)
     if skipped:  # FIFOs, sockets, devices, symlinks in a walked directory: not opened
         summary += f"; skipped {skipped} non-regular entr{'ies' if skipped != 1 else 'y'}"
+    if unread:  # named on stderr (report/notice.py); "keys found" must not read as "all read"
+        from keylatch.report.notice import unread_summary
+
+        if not findings:
+            summary += " in what could be read"
+        summary += unread_summary(unread)
     lines.append(summary)
     return "\n".join(lines) + "\n"

@@ -30,6 +30,14 @@ readable key (`keylatch history` scans those objects properly).
 Explicit excludes (sources/excludes.py) are applied on the way down: an excluded directory is
 never entered.
 
+An entry inside a directory that cannot be read (permissions, an I/O error, a directory that
+cannot be listed or entered) and an archive anywhere that cannot be read whole (corrupt,
+encrypted, a bomb, nested too deep: sources/archives.py) does not stop the walk: it is yielded as
+Unread(path, message) after whatever of it was read, and the walk goes on, so keys in every other
+file are still found. The caller decides the outcome (commands/scanning.py: exit 3, every unread
+entry named). A PATH named on the command line that cannot be opened is still a ScanError: there
+is nothing else it could mean.
+
 `walk_spread` is the same walk with the files read by worker threads (os.read and the caller's
 `wanted` test, a Hyperscan pass, release the GIL), in batches of a directory's files, in the
 walk's order: what it yields, and the first error, are what `walk` yields. A small file the
@@ -85,6 +93,14 @@ class Skipped:
 
 
 @dataclass(frozen=True, slots=True)
+class Unread:
+    """An entry that could not be read (whole): the scan is incomplete, the walk went on."""
+
+    path: str  # as displayed: the file (an archive's own path, not its member's)
+    message: str  # one line, printable: "cannot read x: Permission denied", "a.zip!m: not fully scanned: ..."
+
+
+@dataclass(frozen=True, slots=True)
 class Cleared:
     """A file read whole that the `wanted` test of walk_spread passed over: nothing to scan."""
 
@@ -110,14 +126,16 @@ class _Deferred:
     size: int
 
 
-_Outcome = Chunk | Skipped | Cleared | _Deferred
+_Outcome = Chunk | Skipped | Cleared | Unread | _Deferred
+Item = Chunk | Skipped | Unread
 
 
 def walk(
     paths: Sequence[Path], excludes: Excludes | None = None, archives: Limits = DEFAULT_LIMITS
-) -> Iterator[Chunk | Skipped]:
-    """Chunks of every file under `paths` (sorted per directory), and the entries skipped. A file
-    that is an archive (by its magic bytes, sources/archives.py) yields its members' Chunks."""
+) -> Generator[Item, None, None]:
+    """Chunks of every file under `paths` (sorted per directory), the entries skipped and those
+    that could not be read. A file that is an archive (by its magic bytes, sources/archives.py)
+    yields its members' Chunks."""
     for item in _items(paths, excludes or Excludes(), archives, batches=False):
         assert not isinstance(item, _Batch)  # batches=False: files are read in place
         yield item
@@ -129,14 +147,14 @@ def walk_spread(
     jobs: int,
     excludes: Excludes | None = None,
     archives: Limits = DEFAULT_LIMITS,
-) -> Generator[Chunk | Skipped | Cleared, None, None]:
+) -> Generator[Item | Cleared, None, None]:
     """`walk`, with regular files in directories read by `jobs` threads; a file read whole for
-    which `wanted(data)` is false comes back as Cleared. Same order, same first error."""
+    which `wanted(data)` is false comes back as Cleared. Same order, same Unread entries."""
     from concurrent.futures import ThreadPoolExecutor
 
     window = 4 * jobs
     items = _items(paths, excludes or Excludes(), archives, batches=True)
-    queue: deque[tuple[Future[list[_Outcome | KeylatchError]], _Batch] | Chunk | Skipped] = deque()
+    queue: deque[tuple[Future[list[_Outcome | KeylatchError]], _Batch] | Item] = deque()
     pool = ThreadPoolExecutor(jobs, thread_name_prefix="keylatch-read")
     try:
         for item in items:
@@ -162,8 +180,8 @@ def walk_spread(
 
 
 def _emit(
-    item: tuple[Future[list[_Outcome | KeylatchError]], _Batch] | Chunk | Skipped, archives: Limits
-) -> Iterator[Chunk | Skipped | Cleared]:
+    item: tuple[Future[list[_Outcome | KeylatchError]], _Batch] | Item, archives: Limits
+) -> Iterator[Item | Cleared]:
     if not isinstance(item, tuple):
         yield item
         return
@@ -177,7 +195,7 @@ def _emit(
             if isinstance(outcome, _Deferred):
                 try:
                     os.lseek(outcome.fd, 0, os.SEEK_SET)  # the worker may have read its head
-                    yield from _regular(outcome.fd, outcome.path, outcome.size, archives)
+                    yield from _entry_content(outcome.fd, outcome.path, outcome.size, archives)
                 finally:
                     os.close(outcome.fd)
             else:
@@ -208,7 +226,7 @@ def _read_small(dir_fd: int, name: str, shown: str, archives: Limits, wanted: Ca
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # O_NOFOLLOW: it is a symbolic link now
             return Skipped(shown, "symlink")
-        raise _cannot_read(shown, exc) from exc
+        return _unread(shown, exc)
     deferred = False
     try:
         st = os.fstat(fd)
@@ -220,7 +238,7 @@ def _read_small(dir_fd: int, name: str, shown: str, archives: Limits, wanted: Ca
         try:
             data, end = _fill(fd, BLOCK, st.st_size)
         except OSError as exc:
-            raise _cannot_read(shown, exc) from exc
+            return _unread(shown, exc)
         # The archive test reads the head already in hand (walk's pread, without the call).
         if not end or (archives.depth and len(data) >= 4 and packed.kind(data[: packed.HEAD])):
             deferred = True
@@ -233,7 +251,7 @@ def _read_small(dir_fd: int, name: str, shown: str, archives: Limits, wanted: Ca
 
 def _items(
     paths: Sequence[Path], excludes: Excludes, archives: Limits, *, batches: bool
-) -> Generator[Chunk | Skipped | _Batch, None, None]:
+) -> Generator[Item | _Batch, None, None]:
     for root in paths:
         if root == STDIN:
             yield from _chunks(0, "<stdin>")
@@ -276,7 +294,7 @@ def read_small(path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
-def _named(root: Path, excludes: Excludes, archives: Limits, batches: bool) -> Iterator[Chunk | Skipped | _Batch]:
+def _named(root: Path, excludes: Excludes, archives: Limits, batches: bool) -> Iterator[Item | _Batch]:
     shown = display_path(root)
     try:
         mode = os.stat(root).st_mode  # follows links: the user named this path
@@ -331,7 +349,7 @@ def _is_anonymous_pipe(path: Path) -> bool:
         return False
 
 
-def _tree(top: int, m: Matcher, top_name: str, archives: Limits, batches: bool) -> Iterator[Chunk | Skipped | _Batch]:
+def _tree(top: int, m: Matcher, top_name: str, archives: Limits, batches: bool) -> Iterator[Item | _Batch]:
     """Every entry below the open directory `top` (closed here): each directory's entries by
     name, then its subdirectories, depth first."""
     fd, rel, name = top, "", top_name
@@ -339,13 +357,14 @@ def _tree(top: int, m: Matcher, top_name: str, archives: Limits, batches: bool) 
     stack: list[tuple[int, str, list[str]]] = []
     try:
         while True:
-            subdirs = yield from _directory(fd, rel, name, m, archives, batches)
-            if subdirs:
-                subdirs.reverse()
-                stack.append((fd, rel, subdirs))
-            else:
-                os.close(fd)
-            fd = -1
+            if fd >= 0:
+                subdirs = yield from _directory(fd, rel, name, m, archives, batches)
+                if subdirs:
+                    subdirs.reverse()
+                    stack.append((fd, rel, subdirs))
+                else:
+                    os.close(fd)
+                fd = -1
             if not stack:
                 return
             parent, parent_rel, pending = stack[-1]
@@ -353,8 +372,8 @@ def _tree(top: int, m: Matcher, top_name: str, archives: Limits, batches: bool) 
             rel = f"{parent_rel}/{name}" if parent_rel else name
             try:
                 fd = os.open(name, _OPEN_SUBDIR, dir_fd=parent)
-            except OSError as exc:
-                raise _cannot_read(m.shown(rel), exc) from exc
+            except OSError as exc:  # this directory is not scanned; its siblings are
+                yield _unread(m.shown(rel), exc)
             finally:
                 if not pending:  # its last subdirectory: a deep chain holds no ancestors open
                     stack.pop()
@@ -368,14 +387,15 @@ def _tree(top: int, m: Matcher, top_name: str, archives: Limits, batches: bool) 
 
 def _directory(
     fd: int, rel: str, dir_name: str, m: Matcher, archives: Limits, batches: bool
-) -> Generator[Chunk | Skipped | _Batch, None, list[str]]:
+) -> Generator[Item | _Batch, None, list[str]]:
     """Read the files of the open directory `fd` (or, with `batches`, hand them out in batches
     for walk_spread's workers); return the subdirectories to enter."""
     try:
         with os.scandir(fd) as it:
             entries = sorted(it, key=lambda e: e.name)
-    except OSError as exc:
-        raise _cannot_read(m.shown(rel), exc) from exc
+    except OSError as exc:  # a directory that cannot be listed: not scanned, the walk goes on
+        yield _unread(m.shown(rel) or ".", exc)
+        return []
     subdirs = []
     batch: list[tuple[str, str]] = []
     for entry in entries:
@@ -387,7 +407,11 @@ def _directory(
             is_dir = entry.is_dir(follow_symlinks=False)  # d_type: no system call
             is_file = not is_dir and entry.is_file(follow_symlinks=False)
         except OSError as exc:
-            raise _cannot_read(m.shown(path), exc) from exc
+            if batch:  # the files listed before this entry come first
+                yield _batch_of(fd, batch, m.shown(rel))
+                batch = []
+            yield _unread(m.shown(path), exc)
+            continue
         if is_dir:
             if not (name == "objects" and dir_name == ".git"):
                 subdirs.append(name)
@@ -415,27 +439,37 @@ def _batch_of(fd: int, files: list[tuple[str, str]], shown_dir: str) -> _Batch:
         raise _cannot_read(shown_dir, exc) from exc
 
 
-def _entry(dir_fd: int, name: str, shown: str, archives: Limits = DEFAULT_LIMITS) -> Iterator[Chunk | Skipped]:
+def _entry(dir_fd: int, name: str, shown: str, archives: Limits = DEFAULT_LIMITS) -> Iterator[Item]:
     """A directory entry listed as a regular file: read it if it still is one."""
     try:
         fd = os.open(name, _OPEN_ENTRY, dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # O_NOFOLLOW: it is a symbolic link now
             yield Skipped(shown, "symlink")
-            return
-        raise _cannot_read(shown, exc) from exc
+        else:
+            yield _unread(shown, exc)
+        return
     try:
         st = os.fstat(fd)
         if stat.S_ISREG(st.st_mode):
-            yield from _regular(fd, shown, st.st_size, archives)
+            yield from _entry_content(fd, shown, st.st_size, archives)
         else:
             yield Skipped(shown, _kind(st.st_mode))
     finally:
         os.close(fd)
 
 
-def _regular(fd: int, name: str, size: int, archives: Limits) -> Iterator[Chunk]:
-    """A regular file's Chunks, or its members' if it is an archive (one pread of its head)."""
+def _entry_content(fd: int, name: str, size: int, archives: Limits) -> Iterator[Chunk | Unread]:
+    """`_regular` for an entry inside a directory: a read that fails ends this file, not the walk."""
+    try:
+        yield from _regular(fd, name, size, archives)
+    except ScanError as exc:
+        yield Unread(name, str(exc))
+
+
+def _regular(fd: int, name: str, size: int, archives: Limits) -> Iterator[Chunk | Unread]:
+    """A regular file's Chunks, or its members' if it is an archive (one pread of its head). An
+    archive that cannot be read whole yields its readable members' Chunks, then Unread."""
     if archives.depth and size >= 4:
         try:
             head = os.pread(fd, packed.HEAD, 0)
@@ -447,7 +481,9 @@ def _regular(fd: int, name: str, size: int, archives: Limits) -> Iterator[Chunk]
                 try:
                     yield from packed.member_chunks(fh, name, archives, BLOCK)
                 except OSError as exc:
-                    raise _cannot_read(name, exc) from exc
+                    yield _unread(name, exc)
+                except ScanError as exc:  # corrupt, encrypted, a bomb, too deep: the rest is read
+                    yield Unread(name, str(exc))
             return
     yield from _chunks(fd, name, size)
 
@@ -530,6 +566,10 @@ def _not_found(root: Path, shown: str, exc: OSError) -> KeylatchError:
     if exc.errno == errno.ENAMETOOLONG:
         return UsageError(f"file name too long: {where}")
     return _cannot_read(shown, exc)
+
+
+def _unread(shown: str, exc: OSError) -> Unread:
+    return Unread(shown, str(_cannot_read(shown, exc)))
 
 
 def _cannot_read(shown: str, exc: OSError) -> ScanError:

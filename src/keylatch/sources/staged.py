@@ -246,17 +246,27 @@ def has_archives(contents: Iterable[Content]) -> bool:
     return any(kind(data[:512]) for _, data, _ in contents)
 
 
-def unpacked(contents: Iterable[Content], limits: Limits) -> list[Content]:
+def unpacked(contents: Iterable[Content], limits: Limits, unread: list[tuple[str, str]] | None = None) -> list[Content]:
     """`contents` with each archive replaced by its members (`path!member`, no blob id: the
-    member is no blob); a ScanError when one cannot be read whole (sources/archives.py)."""
-    from keylatch.sources.archives import kind, member_contents
+    member is no blob). An archive that cannot be read whole (sources/archives.py) keeps the
+    members read before the failure and adds (path, reason) to `unread`: the other files are
+    still scanned, and the hook exits 3. Without `unread`, it is a ScanError."""
+    import io
+
+    from keylatch.sources.archives import kind, members
 
     out: list[Content] = []
     for path, data, blob in contents:
-        if limits.depth and kind(data[:512]):
-            out += [(label, member, None) for label, member in member_contents(data, path, limits)]
-        else:
+        if not (limits.depth and kind(data[:512])):
             out.append((path, data, blob))
+            continue
+        try:
+            for label, read in members(io.BytesIO(data), path, limits):
+                out.append((label, b"".join(iter(lambda r=read: r(1 << 20), b"")), None))  # type: ignore[misc]
+        except ScanError as exc:
+            if unread is None:
+                raise
+            unread.append((path, str(exc)))
     return out
 
 
