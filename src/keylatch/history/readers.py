@@ -49,14 +49,16 @@ def jobs() -> int:
 
 
 def split(sizes: Objects, n: int) -> list[tuple[int, int]]:
-    """`n` contiguous index ranges of about equal bytes (fewer when objects are few)."""
+    """`n` contiguous index ranges of about equal bytes (fewer when objects are few): each object
+    goes to the range its middle byte falls in."""
     total = sum(sizes.sizes) + _PER_OBJECT * len(sizes)
     bounds = [0]
     acc = 0
     for i, size in enumerate(sizes.sizes):
-        acc += size + _PER_OBJECT
-        if len(bounds) < n and acc * n >= total * len(bounds) and i + 1 < len(sizes):
-            bounds.append(i + 1)
+        weight = size + _PER_OBJECT
+        if len(bounds) < n and i > bounds[-1] and (2 * acc + weight) * n >= 2 * total * len(bounds):
+            bounds.append(i)
+        acc += weight
     bounds.append(len(sizes))
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if a < b]
 
