@@ -29,9 +29,9 @@ log = logging.getLogger(__name__)
 _LISTING = "--batch-check=%(objecttype) %(objectname) %(objectsize)"
 
 
-def scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None, jobs: int | None = None) -> None:
+def scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
     """Every blob and commit object in the repository, minus those the cache knows are clean
-    (a commit object is read for its message). `jobs`: readers to run, default one per core."""
+    (a commit object is read for its message), with one reader per core (readers.jobs)."""
     todo, blobs, nbytes = _listing(git, scanner, cache)
     progress = scanner.progress
 
@@ -41,7 +41,7 @@ def scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None, jobs: int 
 
     if not todo:
         return
-    found = readers.start(git, todo, (*needles(scanner.rules), LFS_POINTER), jobs or readers.jobs(), report)
+    found = readers.start(git, todo, (*needles(scanner.rules), LFS_POINTER), readers.jobs(), report)
     # While the readers run, the progress line shows their counts, not the engine's few.
     scanner.progress = None
     try:
@@ -59,10 +59,12 @@ def _count_the_rest(
     todo: Objects, visited: bytearray, scanner: BlobScanner, cache: BlobCache | None, blobs: int, nbytes: int
 ) -> None:
     """Objects the engine did not read are clean: count them, remember them in the cache."""
-    for i in range(len(todo)):
-        if visited[i] and not todo.commits[i]:
+    i = visited.find(1)
+    while i >= 0:
+        if not todo.commits[i]:
             blobs -= 1  # the visitor counted it, if git still had it
             nbytes -= todo.sizes[i]
+        i = visited.find(1, i + 1)
     scanner.blobs += blobs
     scanner.nbytes += nbytes
     if cache is None:
