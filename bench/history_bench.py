@@ -1,14 +1,20 @@
 """Time `keylatch history` against the floor of reading every object once, in the same run.
 
-    python3 bench/history_bench.py REPO [--runs 1] [--keep-copy]
+    python3 bench/history_bench.py REPO [--runs 1] [--keep-copy] [--no-pinned]
 
-REPO is copied first (`git clone --mirror`, hard links) so the scanned-blob cache is written to
-the copy, never to REPO. Reported, for the same machine and moment:
+REPO is copied first (`git clone --mirror`, hard links), and the scanned-blob cache goes to a
+private XDG_CACHE_HOME emptied before each cold run. Reported, for the same machine and moment
+(each number the best of --runs, wall and CPU time; CPU = user + system of the process and
+every child it waited for):
   floor   git cat-file --batch-all-objects --batch --unordered > /dev/null
-  cold    keylatch history (empty cache)           ratio = cold / floor   (target <= 1.5)
+  cold    keylatch history (empty cache)           ratio = cold / floor   (target <= 1.0)
   warm    keylatch history again (cache filled)    ratio = warm / cold    (target < 0.10)
-  rss     peak RSS of keylatch's own process (git and grep excluded; target < 150 MB)
+  pinned  floor and cold again under `taskset -c 0` (one core: one reader), if taskset exists
+  rss     peak RSS of keylatch's own process (git and grep excluded; target < 150 MB), and the
+          peak total of its git and grep children (proportional set size, sampled every 0.1 s:
+          the pack file they all map is shared, not counted once per process)
   MB/s    blob bytes scanned / cold seconds
+The core count, and the load average before and after, say how busy the machine was.
 Build a large deterministic repository with bench/build_history_repo.py.
 """
 
@@ -17,11 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -39,32 +48,108 @@ sys.exit(code)
 """
 
 
-def env() -> dict[str, str]:
+def env(cache: Path | None = None) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     e.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, LC_ALL="C")
+    if cache is not None:
+        e["XDG_CACHE_HOME"] = str(cache)
     return e
 
 
-def floor(repo: Path) -> float:
-    t = time.monotonic()
+def cpu_of_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def floor(repo: Path, pin: tuple[str, ...] = ()) -> tuple[float, float]:
+    """Wall and CPU seconds of one cat-file pass over every object."""
+    t, c = time.monotonic(), cpu_of_children()
     subprocess.run(
-        ["git", "-C", str(repo), "cat-file", "--batch-all-objects", "--batch", "--unordered"],
+        [*pin, "git", "-C", str(repo), "cat-file", "--batch-all-objects", "--batch", "--unordered"],
         stdout=subprocess.DEVNULL, check=True, env=env(),
     )  # fmt: skip
-    return time.monotonic() - t
+    return time.monotonic() - t, cpu_of_children() - c
 
 
-def keylatch(repo: Path, *args: str) -> tuple[float, int, dict[str, object]]:
-    t = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(SRC), str(repo), *args],
-        capture_output=True, text=True, env=env(), check=False,
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    kids = [int(k) for k in fh.read().split()]
+            except OSError:
+                continue
+            out += kids
+            todo += kids
+    return out
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class ChildMemory:
+    """Peak total proportional set size of a process's descendants (git, grep), sampled."""
+
+    def __init__(self, pid: int) -> None:
+        self.peak_kb = 0
+        self.most = 0  # most descendants seen at once
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(pid,), daemon=True)
+        self._thread.start()
+
+    def _sample(self, pid: int) -> None:
+        while not self._stop.wait(0.1):
+            kids = _descendants(pid)
+            self.most = max(self.most, len(kids))
+            self.peak_kb = max(self.peak_kb, sum(_pss_kb(k) for k in kids))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+    rss_kb: int  # keylatch's own peak
+    children_kb: int  # peak total of its git and grep children
+    children: int  # most children at once
+    doc: dict[str, object]
+
+
+def keylatch(src: Path, repo: Path, cache: Path, *args: str, pin: tuple[str, ...] = ()) -> Run:
+    t, c = time.monotonic(), cpu_of_children()
+    proc = subprocess.Popen(
+        [*pin, sys.executable, "-c", _CHILD, str(src), str(repo), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(cache),
     )  # fmt: skip
-    wall = time.monotonic() - t
+    mem = ChildMemory(proc.pid)
+    out, err = proc.communicate()
+    mem.stop()
+    wall, cpu = time.monotonic() - t, cpu_of_children() - c
     if proc.returncode not in (0, 1):
-        raise SystemExit(f"keylatch failed ({proc.returncode}): {proc.stderr.strip()}")
-    rss = int(proc.stderr.rsplit("RSS_KB", 1)[1].split()[0])
-    return wall, rss, json.loads(proc.stdout)
+        raise SystemExit(f"keylatch failed ({proc.returncode}): {err.strip()}")
+    rss = int(err.rsplit("RSS_KB", 1)[1].split()[0])
+    return Run(wall, cpu, rss, mem.peak_kb, mem.most, json.loads(out))
+
+
+def _best(runs: list[Run]) -> Run:
+    return min(runs, key=lambda r: r.wall)
 
 
 def main() -> None:
@@ -72,43 +157,69 @@ def main() -> None:
     ap.add_argument("repo", type=Path)
     ap.add_argument("--runs", type=int, default=1, help="repeat and keep the best of each measurement")
     ap.add_argument("--keep-copy", action="store_true")
+    ap.add_argument("--no-pinned", action="store_true", help="skip the taskset (one core) runs")
+    ap.add_argument("--src", type=Path, default=SRC, help="the keylatch sources to time (another checkout's src)")
     a = ap.parse_args()
+    taskset = None if a.no_pinned else shutil.which("taskset")
+    pin = (taskset, "-c", str(min(os.sched_getaffinity(0)))) if taskset else ()
     tmp = Path(tempfile.mkdtemp(prefix="keylatch-bench-"))
+    load_before = os.getloadavg()
     try:
         copy = tmp / "repo.git"
+        cache = tmp / "cache"
         subprocess.run(["git", "clone", "-q", "--mirror", str(a.repo), str(copy)], check=True, env=env())
         commits = subprocess.run(
             ["git", "-C", str(copy), "rev-list", "--all", "--count"],
-            capture_output=True,
-            text=True,
-            env=env(),
-            check=True,  # fmt: skip
-        ).stdout.strip()
+            capture_output=True, text=True, env=env(), check=True,
+        ).stdout.strip()  # fmt: skip
         floor(copy)  # warm the page cache so both sides read from memory
-        best: dict[str, float] = {}
-        rss = 0
-        doc: dict[str, object] = {}
+        floors: list[tuple[float, float]] = []
+        colds: list[Run] = []
+        warms: list[Run] = []
+        pinned: list[tuple[tuple[float, float], Run]] = []
         for _ in range(a.runs):
-            for name in ("clean-blobs",):
-                for f in (copy / "keylatch").glob(f"{name}-*.bin") if (copy / "keylatch").exists() else ():
-                    f.unlink()
-            best["floor"] = min(best.get("floor", 1e9), floor(copy))
-            cold, rss_cold, doc = keylatch(copy)
-            warm, rss_warm, _ = keylatch(copy)
-            best["cold"] = min(best.get("cold", 1e9), cold)
-            best["warm"] = min(best.get("warm", 1e9), warm)
-            rss = max(rss, rss_cold, rss_warm)
-        stats = doc["stats"]
+            shutil.rmtree(cache, ignore_errors=True)
+            floors.append(floor(copy))
+            colds.append(keylatch(a.src, copy, cache))
+            warms.append(keylatch(a.src, copy, cache))
+            if pin:
+                shutil.rmtree(cache, ignore_errors=True)
+                pinned.append((floor(copy, pin), keylatch(a.src, copy, cache, pin=pin)))
+        load_after = os.getloadavg()
+        cold, warm = _best(colds), _best(warms)
+        flo = min(floors)
+        stats = cold.doc["stats"]
         assert isinstance(stats, dict)
         mb = stats["bytes"] / 1e6
+        findings = cold.doc["findings"]
+        assert isinstance(findings, list)
+        cores = len(os.sched_getaffinity(0))
         print(f"repository: {a.repo} ({commits} commits, {stats['blobs']} blobs, {mb:.0f} MB of blobs)")
-        print(f"keys found: {len(doc['findings'])}  (load average {os.getloadavg()[0]:.1f})")  # type: ignore[arg-type]
-        print(f"floor (cat-file --batch-all-objects --batch):  {best['floor']:.2f} s")
-        cold, warm, flo = best["cold"], best["warm"], best["floor"]
-        ratio = f"{cold / flo:.2f}x floor, {mb / cold:.0f} MB/s"
-        print(f"keylatch history, cold cache:                  {cold:.2f} s  = {ratio}")
-        print(f"keylatch history, warm cache:                  {warm:.2f} s  = {warm / cold:.1%} of cold")
+        print(f"keys found: {len(findings)}")
+        print(
+            f"cores: {cores} (os.cpu_count {os.cpu_count()}); load average "
+            f"{load_before[0]:.1f} before, {load_after[0]:.1f} after; best of {a.runs}"
+        )
+        print(f"floor (cat-file --batch-all-objects --batch):  {flo[0]:.2f} s, {flo[1]:.2f} s CPU")
+        ratio = f"{cold.wall / flo[0]:.2f}x floor, {mb / cold.wall:.0f} MB/s"
+        print(f"keylatch history, cold cache:                  {cold.wall:.2f} s  = {ratio}")
+        print(
+            f"  CPU, keylatch and its children:              {cold.cpu:.2f} s  = {cold.cpu / flo[1]:.2f}x floor's CPU"
+        )
+        print(
+            f"keylatch history, warm cache:                  {warm.wall:.2f} s  = {warm.wall / cold.wall:.1%} of cold"
+        )
+        if pinned:
+            (pwall, pcpu), prun = min(pinned, key=lambda p: p[1].wall)
+            print(
+                f"pinned to one core (taskset): floor {pwall:.2f} s ({pcpu:.2f} s CPU), cold {prun.wall:.2f} s "
+                f"= {prun.wall / pwall:.2f}x floor ({prun.cpu:.2f} s CPU)"
+            )
+        rss = max(r.rss_kb for r in (*colds, *warms, *(p[1] for p in pinned)))
+        kids = max(colds, key=lambda r: r.children_kb)
         print(f"peak RSS of keylatch's own process:            {rss / 1024:.0f} MB")
+        most = f"{kids.children_kb / 1024:.0f} MB PSS ({kids.children} processes at most at once)"
+        print(f"peak total of its git and grep children:       {most}")
         if a.keep_copy:
             print(f"copy kept at {copy}")
     finally:

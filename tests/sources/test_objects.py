@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from keylatch.errors import ScanError
+from keylatch.model import Chunk
 from keylatch.sources.blocks import OVERLAP, blocks
 from keylatch.sources.commit_files import read_blobs
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.objects import read_batch, read_objects
+from keylatch.sources.objects import BlobHeader, read_batch, read_objects
 from tests.helpers.gitrepo import GitRepo
 
 MakeRepo = Callable[..., GitRepo]
@@ -81,3 +82,31 @@ def test_blocks_cover_every_window_with_true_line_numbers(size: int, short_reads
     for w in range(0, max(size - OVERLAP, 0) + 1, 4093):
         window = data[w : w + OVERLAP]
         assert any(window in c.data for c in chunks)
+
+
+def test_ids_that_trickle_in_are_read_at_once_and_an_abandoned_stream_releases_them(make_repo: MakeRepo) -> None:
+    """stream_objects(eager=True): an id is read as soon as it comes, not when the next ones
+    fill a buffer; release() unblocks an id iterator waiting for more when the visitor fails."""
+    import threading
+
+    from keylatch.sources.objects import stream_objects
+
+    repo = make_repo()
+    first = repo.write("a.txt", "first\n")
+    oid = repo.git("hash-object", "-w", str(first)).encode()
+    more = threading.Event()  # set only by release(): no more ids would ever come otherwise
+
+    def ids() -> Iterator[bytes]:
+        yield oid
+        more.wait(timeout=30)  # without eager, git would see the id only when this ends
+
+    seen: list[bytes] = []
+
+    def visit(header: BlobHeader, chunks: Iterator[Chunk] | None) -> None:
+        seen.append(b"".join(c.data for c in chunks or ()))
+        raise KeyboardInterrupt  # as Ctrl-C would, while the iterator still waits
+
+    with pytest.raises(KeyboardInterrupt):
+        stream_objects(Git(repo.path), ids(), visit, eager=True, release=more.set)
+    assert seen == [b"first\n"]
+    assert more.is_set()  # released, not timed out: the id was read while the iterator waited

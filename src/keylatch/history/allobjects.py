@@ -1,8 +1,9 @@
 """The whole-history blob stream: every blob and commit object the repository stores, in pack
-order (the fastest read git offers), through the grep prefilter (history/grepfilter.py).
+order (the fastest read git offers), through the grep prefilter (history/grepfilter.py), one
+reader per core over a range of that order each (history/readers.py).
 
 Objects the blob cache knows are clean are skipped; only objects holding a needle are read
-again and handed to the engine. What the store lists but cannot read (a corrupt loose object
+again and handed to the engine, while the readers go on. What the store lists but cannot read (a corrupt loose object
 lists as "<id> missing") is damage, named here; what it does not list at all is checked
 against the log afterwards (history/damage.py).
 """
@@ -10,14 +11,16 @@ against the log afterwards (history/damage.py).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from pathlib import Path
 
 from keylatch.errors import ScanError
+from keylatch.history import readers
 from keylatch.history.blobscan import OBJECT_KINDS, BlobScanner, Progress
 from keylatch.history.cache import BlobCache
 from keylatch.history.damage import damaged
-from keylatch.history.grepfilter import Objects, candidates
+from keylatch.history.grepfilter import Objects
 from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.objects import LFS_POINTER, stream_objects
 from keylatch.sources.reaping import reaped
@@ -28,55 +31,113 @@ _LISTING = "--batch-check=%(objecttype) %(objectname) %(objectsize)"
 
 def scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
     """Every blob and commit object in the repository, minus those the cache knows are clean
-    (a commit object is read for its message)."""
-    todo = _listing(git, scanner, cache)
+    (a commit object is read for its message), with one reader per core (readers.jobs)."""
+    todo, blobs, nbytes = _listing(git, scanner, cache)
     progress = scanner.progress
 
-    def report(blobs: int, nbytes: int) -> None:
+    def report(objects: int, done: int) -> None:
         if progress is not None:
-            progress(Progress(blobs, nbytes, time.monotonic() - scanner.started))
+            progress(Progress(objects, done, time.monotonic() - scanner.started))
 
-    hits = candidates(git, todo, (*scanner.prefilter(), LFS_POINTER), report)
-    if hits is None:
-        log.debug("grep prefilter unavailable or out of step: scanning every object in Python")
-        stream_objects(git, (todo.oid(i) for i in range(len(todo))), scanner.visit, OBJECT_KINDS)
+    if not todo:
         return
-    # Only objects holding a needle are read again and given to the engine.
-    stream_objects(git, [todo.oid(i) for i in sorted(hits)], scanner.visit, OBJECT_KINDS)
-    for i in range(len(todo)):
-        if i in hits:
-            continue
+    # A rule's literal or an archive's magic (scanner.prefilter), or an LFS pointer.
+    found = readers.start(git, todo, (*scanner.prefilter(), LFS_POINTER), readers.jobs(), report)
+    # While the readers run, the progress line shows their counts, not the engine's few.
+    scanner.progress = None
+    try:
+        stream_objects(git, found.candidates(), scanner.visit, OBJECT_KINDS, eager=True, release=found.abandoned.set)
+        found.finish()
+    except BaseException:
+        found.stop()
+        raise
+    finally:
+        scanner.progress = progress
+    _count_the_rest(todo, found.visited, scanner, cache, blobs, nbytes)
+
+
+def _count_the_rest(
+    todo: Objects, visited: bytearray, scanner: BlobScanner, cache: BlobCache | None, blobs: int, nbytes: int
+) -> None:
+    """Objects the engine did not read are clean: count them, remember them in the cache."""
+    i = visited.find(1)
+    while i >= 0:
         if not todo.commits[i]:
-            scanner.blobs += 1
-            scanner.nbytes += todo.sizes[i]
-        if cache is not None:
-            cache.add_packed(todo.packed(i))
+            blobs -= 1  # the visitor counted it, if git still had it
+            nbytes -= todo.sizes[i]
+        i = visited.find(1, i + 1)
+    scanner.blobs += blobs
+    scanner.nbytes += nbytes
+    if cache is None:
+        return
+    at = 0
+    while at < len(todo):  # runs of unread objects, one slice each
+        end = visited.find(1, at)
+        end = len(todo) if end < 0 else end
+        cache.add_packed(bytes(todo.ids[20 * at : 20 * end]))
+        at = end + 1
 
 
-def _listing(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> Objects:
+# One row of the listing; tree rows (skipped) are matched before the row a match returns.
+_ROWS = re.compile(rb"(?:tree [0-9a-f]+ \d+\n)*(blob|commit|tag) ([0-9a-f]+) (\d+)\n")
+_WELL_FORMED = re.compile(rb"(?:(?:blob|commit|tag|tree) [0-9a-f]+ \d+\n)*")
+_BLOCK = 1 << 20
+
+
+def _listing(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> tuple[Objects, int, int]:
+    """The objects to read, and how many of them are blobs and their bytes."""
     todo = Objects()
     unreadable: list[bytes] = []
+    skip = cache if cache is not None and cache.clean else None
+    blobs = nbytes = 0
     proc = git.popen("cat-file", "--batch-all-objects", _LISTING, "--unordered")
     assert proc.stdout is not None and proc.stderr is not None
     with proc, reaped(proc):  # killed first, then its pipes closed
-        for line in proc.stdout:
-            parts = line.split()
-            if len(parts) != 3:
-                # The object store lists it, but git cannot read its header: a corrupt object.
-                if parts[1:] != [b"missing"]:
-                    raise ScanError(f"git cat-file: unexpected output {line[:80]!r}")
-                unreadable.append(parts[0])
-                continue
-            kind, oid, size = parts
-            if kind not in OBJECT_KINDS:
-                continue
-            if cache is not None and oid in cache:
-                scanner.cached += kind == b"blob"
-            else:
-                todo.add(oid, int(size), kind != b"blob")  # commits and tags: not counted as blobs
+        rest = b""
+        while True:
+            data = proc.stdout.read(_BLOCK)
+            if not data and not rest:
+                break
+            # Whole lines only; at the end, a last line without its newline too.
+            data = rest + data if data else rest + b"\n"
+            cut = data.rfind(b"\n") + 1
+            rest = data[cut:]
+            rows = _rows(data[:cut], unreadable)
+            # Rows parsed by the regex in C, then added a list at a time: git.git lists 850k
+            # objects, and a Python statement per object was most of the listing's time.
+            if skip is not None:
+                scanner.cached += sum(1 for kind, oid, _ in rows if kind == b"blob" and oid in skip)
+                rows = [row for row in rows if row[1] not in skip]
+            todo.ids += bytes.fromhex(b"".join(oid for _, oid, _ in rows).decode("ascii"))
+            sizes = [int(size) for _, _, size in rows]
+            kinds = [kind != b"blob" for kind, _, _ in rows]  # commits and tags: not counted as blobs
+            todo.sizes.extend(sizes)
+            todo.commits.extend(kinds)
+            blobs += kinds.count(False)
+            nbytes += sum(s for s, k in zip(sizes, kinds, strict=True) if not k)
         err = proc.stderr.read()
     if proc.returncode != 0:
         raise ScanError(f"git cat-file: {first_line(err)}")
     if unreadable:
         raise damaged(git.repo or Path("."), len(unreadable), "object", "unreadable", min(unreadable))
-    return todo
+    return todo, blobs, nbytes
+
+
+def _rows(data: bytes, unreadable: list[bytes]) -> list[tuple[bytes, bytes, bytes]]:
+    """The blob, commit and tag rows of whole lines `data`; an id git lists as "missing" goes
+    to `unreadable`; anything else raises."""
+    if _WELL_FORMED.fullmatch(data):
+        return list(_ROWS.findall(data))
+    rows = []
+    for line in data.splitlines():
+        parts = line.split()
+        if len(parts) != 3:
+            # The object store lists it, but git cannot read its header: a corrupt object.
+            if parts[1:] != [b"missing"]:
+                raise ScanError(f"git cat-file: unexpected output {line[:80]!r}")
+            unreadable.append(parts[0])
+            continue
+        kind, oid, size = parts
+        if kind in OBJECT_KINDS:
+            rows.append((kind, oid, size))
+    return rows

@@ -155,12 +155,15 @@ def widen(pipe: IO[bytes]) -> None:
         pass  # not Linux, or above /proc/sys/fs/pipe-max-size: the default still works
 
 
-def feed(stdin: IO[bytes], oids: Iterable[bytes], errors: list[BaseException]) -> None:
+def feed(stdin: IO[bytes], oids: Iterable[bytes], errors: list[BaseException], eager: bool = False) -> None:
     # A separate thread writes the requests so that git never blocks on a full stdout pipe
-    # while we block on a full stdin pipe.
+    # while we block on a full stdin pipe. `eager`: each id is flushed at once, for ids that
+    # trickle in (history/readers.py) and must not wait in our buffer for the next ones.
     try:
         for oid in oids:
             stdin.write(oid + b"\n")
+            if eager:
+                stdin.flush()
     except BrokenPipeError:
         pass  # git exited (or was killed): its exit status says why
     except BaseException as exc:  # noqa: BLE001 -- re-raised by the reader
@@ -179,12 +182,20 @@ def stream_objects(
     oids: Iterable[bytes] | None,
     visit: Visitor,
     kinds: Sequence[bytes] = (b"blob",),
+    *,
+    eager: bool = False,
+    release: Callable[[], None] | None = None,
 ) -> None:
     """Call `visit(header, chunks)` for every object: `oids` in order, or with None every object
     in the repository (`--batch-all-objects --unordered`, the fastest order git knows).
 
     `chunks` is None for objects whose kind is not in `kinds` (their bytes are skipped) and for
     missing ones; otherwise `visit` must consume it before returning.
+
+    For `oids` that other threads produce while this runs (history/readers.py): `eager` sends
+    each id to git as soon as it comes, and `release` is called when the stream is abandoned,
+    before the thread iterating `oids` is joined, so that an iterator waiting for its
+    producers can stop.
     """
     args = ["cat-file", "--batch"]
     if oids is None:
@@ -193,7 +204,7 @@ def stream_objects(
     assert proc.stdout is not None and proc.stderr is not None
     widen(proc.stdout)
     errors: list[BaseException] = []
-    feeder = None if oids is None else _start_feeder(proc, oids, errors)
+    feeder = None if oids is None else _start_feeder(proc, oids, errors, eager)
     try:
         _read_all(proc.stdout, visit, kinds)
         code, err = _finish(proc, feeder)
@@ -201,6 +212,8 @@ def stream_objects(
         # Kill before joining: the feeder may be blocked on a full pipe to a git that is
         # blocked writing to us (an interrupt, or a visitor that raised).
         kill(proc)
+        if release is not None:
+            release()
         if feeder is not None:
             feeder.join()
         raise
@@ -245,10 +258,10 @@ def absent(git: Git, oids: Iterable[bytes]) -> tuple[int, bytes | None]:
 
 
 def _start_feeder(
-    proc: subprocess.Popen[bytes], oids: Iterable[bytes], errors: list[BaseException]
+    proc: subprocess.Popen[bytes], oids: Iterable[bytes], errors: list[BaseException], eager: bool = False
 ) -> threading.Thread:
     assert proc.stdin is not None
-    feeder = threading.Thread(target=feed, args=(proc.stdin, oids, errors), daemon=True)
+    feeder = threading.Thread(target=feed, args=(proc.stdin, oids, errors, eager), daemon=True)
     feeder.start()
     return feeder
 
