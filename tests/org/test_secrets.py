@@ -68,3 +68,29 @@ def test_no_token_in_any_output_file_or_clone_config(
     assert any(p.name == "config" and "clones" in p.parts for p in files)
     assert len([p for p in files if p.name.endswith(".result.json")]) == 2
     assert [p for p in files if TOKEN.encode() in p.read_bytes()] == []
+
+
+@pytest.mark.parametrize(
+    ("url", "server", "auth"),
+    [
+        ("https://github.com/acme/a.git", "", "github"),
+        ("https://gitlab.com/acme/a.git", "", "gitlab"),
+        ("git@github.com:acme/a.git", "", "github"),
+        ("https://github.attacker.example/acme/a.git", "", ""),  # only contains the word
+        ("https://notgithub.com/acme/a.git", "", ""),
+        ("https://gitlab.evil.example/acme/a.git", "", ""),
+        ("https://ghe.corp.example/acme/a.git", "https://ghe.corp.example", "github"),  # $GITHUB_SERVER_URL
+        ("https://ghe.corp.example.evil/acme/a.git", "https://ghe.corp.example", ""),
+    ],
+)
+def test_a_list_entry_gets_a_token_only_for_its_own_host(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, server: str, auth: str
+) -> None:
+    from keylatch.org.listfile import entry
+
+    monkeypatch.delenv("CI_SERVER_URL", raising=False)
+    if server:
+        monkeypatch.setenv("GITHUB_SERVER_URL", server)
+    else:
+        monkeypatch.delenv("GITHUB_SERVER_URL", raising=False)
+    assert entry(url, "list.txt:1", tmp_path).auth == auth

@@ -4,6 +4,7 @@ it would be written to the plan and to the clone's config."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,5 +50,15 @@ def _name(host: str, path: str) -> str:
 
 
 def _auth(host: str) -> str:
-    host = host.lower()
-    return "github" if "github" in host else "gitlab" if "gitlab" in host else ""
+    """Whose token a list entry's host may receive: only github.com / gitlab.com, or the server
+    the CI names ($GITHUB_SERVER_URL, $CI_SERVER_URL: GitHub Enterprise, self-hosted GitLab).
+    A host that merely contains the word (`github.attacker.example`) gets no token."""
+    host = host.lower().rstrip(".")
+    for auth, default, env in (
+        ("github", "github.com", "GITHUB_SERVER_URL"),
+        ("gitlab", "gitlab.com", "CI_SERVER_URL"),
+    ):
+        server = (urlsplit(os.environ.get(env, "")).hostname or "").lower()
+        if host in (default, server):
+            return auth
+    return ""
