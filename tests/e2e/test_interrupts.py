@@ -1,17 +1,23 @@
 """Interrupting `keylatch history` mid-scan: it stops within seconds, leaves no git, grep or
 temporary file behind, no half-written cache, and a rerun finds what it should.
 
-The repository is big enough (15,000 blobs, ~150 MB) that the blob stream is still running
-when the signal arrives: the test waits until keylatch's `grep` child exists. Before the fix,
-SIGINT there hung for ever (the main thread joined a feeder blocked on a full pipe to
-`cat-file`, itself blocked on `grep`, blocked on us) and SIGTERM left git running.
+The signal lands mid-scan by construction, not by volume: the child named by the cell (`grep`,
+or the first `git`) is a wrapper that stops itself (SIGSTOP) before it becomes the real program,
+so the scan cannot finish before the signal is sent; the child is continued right after. With
+15,000 small blobs (~6 MB) every pipe is full at that moment when `grep` is the stopped one:
+`cat-file` blocked on `grep`, keylatch's feeder blocked on `cat-file`, the state in which, before
+the fix, SIGINT hung for ever (the main thread joined the blocked feeder, grep blocked on us)
+and SIGTERM left git running. (It was a 150 MB repository and a race against the scan; the
+same proof now costs a tenth of the CPU.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,7 +47,10 @@ class Big:
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Big:
-    """A bare repository of 15,000 distinct ~10 KB blobs over 150 commits, two keys in it."""
+    """A bare repository of 15,000 distinct ~400-byte blobs over 150 commits, two keys in it.
+
+    Blob count, not size, fills the pipes: each blob is a request line to `cat-file` and a marker
+    line from `grep` (history/grepfilter.py), and 15,000 of each are far more than a pipe holds."""
     root = tmp_path_factory.mktemp("interrupts")
     home = root / "home"
     home.mkdir()
@@ -49,7 +58,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Big:
     repo = root / "big.git"
     subprocess.run(["git", "init", "-q", "--bare", str(repo)], env=env, check=True)
     rng = random.Random(7)
-    lines = [rng.randbytes(32).hex().encode() + b"\n" for _ in range(30_000)]
+    lines = [rng.randbytes(32).hex().encode() + b"\n" for _ in range(3_000)]
     proc = subprocess.Popen(["git", "-C", str(repo), "fast-import", "--quiet"], stdin=subprocess.PIPE, env=env)
     assert proc.stdin is not None
     w = proc.stdin.write
@@ -57,8 +66,8 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Big:
     for c in range(BLOBS // per):
         w(b"commit refs/heads/main\ncommitter A <a@example.test> %d +0000\ndata 2\nc\n" % (1_700_000_000 + c))
         for f in range(per):
-            start = rng.randrange(len(lines) - 160)
-            body = b"blob %d %d\n" % (c, f) + b"".join(lines[start : start + 155])
+            start = rng.randrange(len(lines) - 6)
+            body = b"blob %d %d\n" % (c, f) + b"".join(lines[start : start + 6])
             if (c, f) in ((10, 3), (120, 7)):
                 body += f"OPENAI_API_KEY={KEYS[c > 100]}\n".encode()
             w(b"M 100644 inline d%d/f%d.txt\ndata %d\n" % (f % 10, f, len(body)) + body + b"\n")
@@ -132,14 +141,28 @@ def _default_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def stopper(where: Path, program: str) -> Path:
+    """A directory holding `program`: a wrapper that stops itself the first time it runs (mkdir is
+    atomic), then execs the real one with the same process id, arguments and descriptors."""
+    real = shutil.which(program)
+    assert real is not None, program
+    where.mkdir()
+    wrapper = where / program
+    wrapper.write_text(f"#!/bin/sh\nmkdir '{where}/stopped' 2>/dev/null && kill -s STOP $$\nexec '{real}' \"$@\"\n")
+    wrapper.chmod(0o755)
+    return where
+
+
 @pytest.fixture
 def start(tmp_path: Path, big: Big) -> Iterator[StartHistory]:
     runs: list[Run] = []
 
-    def start_history(*args: str) -> Run:
+    def start_history(*args: str, stop: str) -> Run:
+        """`keylatch history`, whose first `stop` child (grep or git) stops itself at once."""
         tmpdir = tmp_path / "tmp"
         tmpdir.mkdir(exist_ok=True)
-        env = dict(big.env, PYTHONPATH=str(SRC), TMPDIR=str(tmpdir))
+        path = f"{stopper(tmp_path / 'stopper', stop)}{os.pathsep}{big.env['PATH']}"
+        env = dict(big.env, PYTHONPATH=str(SRC), TMPDIR=str(tmpdir), PATH=path)
         proc = subprocess.Popen(
             [sys.executable, "-m", "keylatch", "history", *args],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -152,7 +175,8 @@ def start(tmp_path: Path, big: Big) -> Iterator[StartHistory]:
         return run
 
     yield start_history
-    for run in runs:  # a failed assertion must not leave a scan running
+    for run in runs:  # a failed assertion must not leave a scan running, or a child stopped
+        continue_all(run)
         if run.proc.poll() is None:
             run.proc.kill()
             run.proc.wait()
@@ -161,8 +185,16 @@ def start(tmp_path: Path, big: Big) -> Iterator[StartHistory]:
                 pipe.close()
 
 
-def wait_for_child(run: Run, needle: str, timeout: float = 60.0) -> None:
-    """Until a child whose command line holds `needle` runs; collects every child seen."""
+def state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def wait_for_stopped_child(run: Run, needle: str, timeout: float = 60.0) -> int:
+    """Until a child whose command line holds `needle` has stopped itself; collects every child
+    seen. While it is stopped the scan cannot finish: keylatch waits for its output or its exit."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert run.proc.poll() is None, "the scan finished before it could be interrupted"
@@ -170,12 +202,20 @@ def wait_for_child(run: Run, needle: str, timeout: float = 60.0) -> None:
         run.seen.update(kids)
         for pid in kids:
             try:
-                if needle in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
-                    return
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
             except OSError:
                 continue
+            if needle in cmd and state(pid) == "T":
+                return pid
         time.sleep(0.01)
-    raise AssertionError(f"no {needle!r} child within {timeout} s")
+    raise AssertionError(f"no stopped {needle!r} child within {timeout} s")
+
+
+def continue_all(run: Run) -> None:
+    for pid, started in run.seen.items():
+        if still_running({pid: started}):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
 
 def cache_files_valid(repo: Path, env: dict[str, str]) -> None:
@@ -212,11 +252,13 @@ def test_a_signal_stops_the_scan_and_cleans_up(
     child: str,
 ) -> None:
     repo = copy_of(big, tmp_path)
-    run = start(str(repo))
-    wait_for_child(run, child)
+    run = start(str(repo), stop=child)
+    stopped = wait_for_stopped_child(run, child)
 
     sent = time.monotonic()
-    run.proc.send_signal(sig)
+    run.proc.send_signal(sig)  # while the scan is held mid-way
+    with contextlib.suppress(ProcessLookupError):  # keylatch may have killed it already
+        os.kill(stopped, signal.SIGCONT)
     try:
         code = run.proc.wait(timeout=20)
     except subprocess.TimeoutExpired:

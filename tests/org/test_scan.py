@@ -17,7 +17,8 @@ from keylatch.errors import UsageError
 from keylatch.org.shard import Shard, parse
 from tests.helpers.gitrepo import GitRepo, git_env
 from tests.helpers.orgrepos import SHARED, build
-from tests.helpers.run import SRC, RunKeylatch
+from tests.helpers.redaction import assert_redacted
+from tests.helpers.run import SRC, Result, RunKeylatch, in_process
 
 NAMES = ["api", "web", "ml/train", "ml/serve", "docs", "infra", "empty-ish"]
 KEYED = {
@@ -28,14 +29,34 @@ KEYED = {
 }
 
 
-@pytest.fixture
-def plan(make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, tmp_path: Path) -> Path:
-    urls = build(make_repo, NAMES, KEYED)
-    listing = tmp_path / "repos.txt"
+def _module_run(root: Path, *argv: str) -> Result:
+    """A run for a module-scoped fixture (the `keylatch` fixture is per test): in this process,
+    with the same hermetic environment, and the same redaction check."""
+    env = git_env(root / "home") | {"PYTHONPATH": str(SRC), "XDG_CACHE_HOME": str(root / "cache")}
+    res = in_process(argv, root, env, None)
+    assert_redacted(res.out, res.err)
+    return res
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hosted repositories and their plan, built once for the module: scans only clone them."""
+    root = tmp_path_factory.mktemp("org-hosted")
+    (root / "home").mkdir()
+    urls = build(lambda name: GitRepo.init(root / name, root / "home"), NAMES, KEYED)
+    listing = root / "repos.txt"
     listing.write_text("".join(u + "\n" for u in urls.values()))
-    res = keylatch("org", "plan", "--repos", str(listing), "--output", str(tmp_path / "plan.jsonl"))
+    res = _module_run(root, "org", "plan", "--repos", str(listing), "--output", str(root / "plan.jsonl"))
     assert res.code == 0, res.err
-    return tmp_path / "plan.jsonl"
+    return root / "plan.jsonl"
+
+
+@pytest.fixture(scope="module")
+def single(plan: Path) -> Path:
+    """The single-machine run's results, the reference the sharded and resumed runs must equal."""
+    res = _module_run(plan.parent, "org", "scan", str(plan), "--out", str(plan.parent / "single"))
+    assert res.code == 1, res.err
+    return plan.parent / "single"
 
 
 def _merged(keylatch: RunKeylatch, results: Path, *flags: str) -> tuple[int, str]:
@@ -59,16 +80,15 @@ def test_one_machine_finds_every_key_once(keylatch: RunKeylatch, plan: Path, tmp
 
 @pytest.mark.parametrize("total", [2, 3, 7, 9])
 def test_shards_together_give_the_single_run_report(
-    keylatch: RunKeylatch, plan: Path, tmp_path: Path, total: int
+    keylatch: RunKeylatch, plan: Path, single: Path, tmp_path: Path, total: int
 ) -> None:
-    keylatch("org", "scan", str(plan), "--out", str(tmp_path / "single"))
     for i in range(1, total + 1):
         # Each shard writes its own directory, as artifacts of separate jobs would be.
         res = keylatch("org", "scan", str(plan), "--out", str(tmp_path / "shards" / f"s{i}"), "--shard", f"{i}/{total}")
         assert res.code in (0, 1), res.err
     scanned = sorted(p.name for p in (tmp_path / "shards").rglob("*.result.json"))
-    assert scanned == sorted(p.name for p in (tmp_path / "single").glob("*.result.json"))  # each exactly once
-    assert _merged(keylatch, tmp_path / "shards") == _merged(keylatch, tmp_path / "single")
+    assert scanned == sorted(p.name for p in single.glob("*.result.json"))  # each exactly once
+    assert _merged(keylatch, tmp_path / "shards") == _merged(keylatch, single)
 
 
 def test_a_missing_shard_leaves_the_report_incomplete_in_every_format(
@@ -82,8 +102,9 @@ def test_a_missing_shard_leaves_the_report_incomplete_in_every_format(
         assert "repositories not scanned" in res.err
 
 
-def test_a_killed_run_resumes_to_the_same_report(keylatch: RunKeylatch, plan: Path, tmp_path: Path, home: Path) -> None:
-    keylatch("org", "scan", str(plan), "--out", str(tmp_path / "single"))
+def test_a_killed_run_resumes_to_the_same_report(
+    keylatch: RunKeylatch, plan: Path, single: Path, tmp_path: Path, home: Path
+) -> None:
     out = tmp_path / "out"
     env = git_env(home) | {"PYTHONPATH": str(SRC)}
     proc = subprocess.Popen(
@@ -99,7 +120,7 @@ def test_a_killed_run_resumes_to_the_same_report(keylatch: RunKeylatch, plan: Pa
     assert 1 <= done < 7  # killed mid-way
     res = keylatch("org", "scan", str(plan), "--out", str(out))
     assert f"{done} done earlier" in res.err and f"{7 - done} scanned" in res.err
-    assert _merged(keylatch, out) == _merged(keylatch, tmp_path / "single")
+    assert _merged(keylatch, out) == _merged(keylatch, single)
 
 
 def _results(out: Path) -> list[Path]:
