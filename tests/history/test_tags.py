@@ -193,3 +193,14 @@ def test_pre_push_of_a_tag_with_a_new_commit_is_refused(
     assert res.code != 0 and "1 OpenAI key in 1 tag not yet on origin" in res.out
     assert "message of tag v4 (tag object" in res.out
     assert repo.git("ls-remote", "origin", "refs/tags/v4") == ""
+
+
+def test_pre_push_of_a_tag_alone_is_refused(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    # The tag's commit is already on the remote: the push brings no commit, only the tag object.
+    repo = pushing_clone(make_repo, keylatch)
+    tag(repo, "v5", "HEAD", f"release notes {make_key('sk-proj-', seed=92)}\n")
+    res = git_run(repo, "push", "origin", "v5")
+    assert res.code != 0 and "1 OpenAI key in 1 tag not yet on origin" in res.out
+    assert repo.git("ls-remote", "origin", "refs/tags/v5") == ""
+    clean = tag(repo, "v6", "HEAD", "release notes, nothing secret\n")
+    assert git_run(repo, "push", "origin", "v6").code == 0 and clean

@@ -49,13 +49,15 @@ def run(args: Args) -> ExitCode:
             # No ref lines at all (not run by git): assume everything local that the remote lacks.
             plan = push.from_ref_lines(git, remote, refs) if refs else push.unpushed(git, remote)
         new = push.newest(git, plan)  # first: outside a repository, that is the error to report
+        # A tag pushed alone brings no commit but a new tag object whose message is read.
+        tagged = "" if new else push.tag_only(git, plan)
         if args.remote and not args.url:
             _check_remote(git, args.remote)
     except ScanError as exc:
         from keylatch.sources.revs import not_a_repo
 
         raise not_a_repo(exc, os.getcwd()) from exc  # run outside a repository: exit 2, as everywhere
-    if not new:
+    if not new and not tagged:
         from keylatch.report.untrusted import for_terminal
 
         print(f"keylatch: nothing new to push to {for_terminal(plan.remote)}", file=sys.stderr)
@@ -71,7 +73,9 @@ def run(args: Args) -> ExitCode:
     # Excluded paths, disabled rules and allow comments apply as in `keylatch ci`. A push from a
     # shallow clone is fine: its new commits are all here, and the range stops at the remote.
     top = Path(top_and_prefix(git)[0]).absolute()
-    verdict = hook_policy.judge_push(git, top, plan.revs, push.bases(git, plan), new)
+    # A tag pushed alone is judged with the settings of the commit it points at (the remote has it).
+    bases = push.bases(git, plan) if not tagged else (tagged,)
+    verdict = hook_policy.judge_push(git, top, plan.revs, bases, new or tagged)
     for notice in verdict.notices:
         sys.stderr.write(hook_text.settings_notice(notice, plan.remote))
     if verdict.below:

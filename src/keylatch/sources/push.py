@@ -138,6 +138,19 @@ def newest(git: Git, plan: PushPlan) -> str:
     return git.run("rev-list", "--max-count=1", *plan.revs, "--").decode("ascii", "replace").strip()
 
 
+def tag_only(git: Git, plan: PushPlan) -> str:
+    """For a push of annotated tags alone (their commits already on the remote, so `newest` is
+    ""): the commit the first tag points at, else "". The tag object is new, and its message
+    is content the walker reads (history/tags.py), so such a push is still judged."""
+    if not plan.exact or not plan.revs:
+        return ""
+    tips = plan.revs[: plan.revs.index("--not")] if "--not" in plan.revs else plan.revs
+    for tip in tips:
+        if git.run("cat-file", "-t", tip).strip() == b"tag":
+            return git.run("rev-parse", "--verify", "--quiet", f"{tip}^{{commit}}").decode("ascii", "replace").strip()
+    return ""
+
+
 def bases(git: Git, plan: PushPlan) -> tuple[str, ...]:
     """The commits the remote already has that the pushed commits build on (rev-list's boundary):
     the settings they hold are the ones a push is judged with. Empty when the push brings its
