@@ -95,8 +95,8 @@ def test_an_archive_not_fully_scanned_exits_3_naming_it(
     assert code == 3, text
     (line,) = [ln for ln in text.splitlines() if ln.startswith("keylatch: error:")]
     assert "not fully scanned" in line and reason in line
-    # scan and staged know the path; history commands name the blob (its paths are not known yet).
-    assert f"dist/{name}" in line or "archive blob" in line
+    # Every command names it by path (history and pre-push: the path a commit put the blob at).
+    assert f"dist/{name}" in line
 
 
 def test_the_depth_limit_is_configurable(make_repo: Callable[..., GitRepo], keylatch: RunKeylatch) -> None:

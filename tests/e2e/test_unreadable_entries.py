@@ -8,8 +8,10 @@ keys were found.
 | encrypted member, too deep    | (stderr / notices); exit 3             | on stderr; exit 3           |
 | unreadable file (not as root) | same                                   | (not staged: git reads it)  |
 
-`history` and `ci` still stop at an archive blob they cannot open (exit 3, the blob named):
-recorded below so a change there is deliberate.
+`history` (every format), `ci` and `pre-push` do the same for an archive blob they cannot open:
+keys in every other blob are reported, the blob is named by a path a commit put it at (or, in no
+commit, by id with `git log --all --find-object`), and they exit 3; a rescan with the blob cache
+still exits 3. Commands with no place for the notice (`baseline create --history`) stop at it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from keylatch.rules.synthetic import make_key
 from tests.helpers.archives import zipped
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.redaction import assert_redacted
-from tests.helpers.run import SRC, RunKeylatch
+from tests.helpers.run import SRC, Result, RunKeylatch
 
 pytestmark = pytest.mark.e2e
 
@@ -143,20 +145,134 @@ def test_staged_json_carries_the_unread_archive_as_a_notice(
     assert [(n["kind"], n["path"]) for n in doc["notices"]] == [("not-scanned", "a_bad.zip")]
 
 
-@pytest.mark.parametrize("case", sorted(ARCHIVES))
-def test_history_still_stops_at_an_archive_blob_it_cannot_open(
-    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, case: str
-) -> None:
-    """Left as it was (the walk reports the blob, exit 3): never 0, never the hidden key."""
-    name, data, reason = ARCHIVES[case]
+# --- history, ci and pre-push: the walk goes on past an archive blob it cannot open ---
+
+ZERO = "0" * 40
+HISTORY_COMMANDS = ("history", "history-json", "history-sarif", "history-github", "ci", "pre-push")
+
+
+def _committed(make_repo: Callable[..., GitRepo], name: str, data: bytes, *, key: bool = True) -> tuple[GitRepo, str]:
+    """A repository whose second commit adds the archive (and, with `key`, a plain key file);
+    the first commit's id (the base of ci's range)."""
     repo = make_repo()
+    repo.write("README", "hello\n")
+    base = repo.commit("base")
     repo.write(f"dist/{name}", data)
-    repo.write("z.env", ENV)
+    if key:
+        repo.write("z.env", ENV)
     repo.commit("add")
+    return repo, base
+
+
+def _history_command(keylatch: RunKeylatch, repo: GitRepo, base: str, command: str, *extra: str) -> Result:
+    if command == "ci":
+        return keylatch("ci", "--range", f"{base}..HEAD", *extra, cwd=repo.path)
+    if command == "pre-push":  # a remote with nothing yet: the push publishes every commit
+        head = repo.git("rev-parse", "HEAD").strip()
+        line = f"refs/heads/main {head} refs/heads/main {ZERO}\n"
+        return keylatch("pre-push", "backup", "file:///nowhere", cwd=repo.path, input=line)
+    fmt = command.partition("-")[2] or "text"
+    return keylatch("history", "--no-cache", "--format", fmt, *extra, cwd=repo.path, input="")
+
+
+def _history_reported(res: Result, command: str) -> tuple[list[str], list[str]]:
+    """(paths of findings, messages naming unread entries) as each command and format shows them."""
+    if command in ("history-sarif", "history-github"):
+        return _reported(res.out, command.partition("-")[2])
+    if command == "history-json":
+        doc = json.loads(res.out)
+        assert doc["stats"]["complete"] is False and doc["stats"]["unread_blobs"] == 1
+        paths = [o["path"] for k in doc["findings"] for o in k["locations"]]
+        return paths, [n["message"] for n in doc["notices"] if n["kind"] == "not-scanned" and n["level"] == "error"]
+    paths = ["z.env"] if "z.env:1" in res.out else []
+    return paths, [ln for ln in res.err.splitlines() if ln.startswith("keylatch: error:")]
+
+
+@pytest.mark.parametrize("command", HISTORY_COMMANDS)
+@pytest.mark.parametrize("case", sorted(ARCHIVES))
+def test_history_ci_and_pre_push_report_keys_past_an_archive_blob_they_cannot_open(
+    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, case: str, command: str
+) -> None:
+    name, data, reason = ARCHIVES[case]
+    repo, base = _committed(make_repo, name, data)
+    blob = repo.git("rev-parse", f"HEAD:dist/{name}").strip()
+    res = _history_command(keylatch, repo, base, command)
+    assert res.code == 3, res  # 3 wins over 1: the key is reported, the scan is still incomplete
+    assert "Traceback" not in res.err
+    assert_redacted(res.out, res.err, keys=[KEY, HIDDEN])
+    paths, named = _history_reported(res, command)
+    assert paths == ["z.env"], res
+    (line,) = named
+    # Named by the path a commit put it at, with its id (git log --find-object finds the rest).
+    assert f"dist/{name}" in line and reason in line and blob[:12] in line, line
+    if command in ("history", "history-json", "history-sarif", "history-github"):
+        assert "1 archive blob could not be read whole (exit 3)" in res.out + res.err
+    if command == "pre-push":
+        assert "z.env" in res.out and "blocked: 1 archive blob" in res.err
+
+
+@pytest.mark.parametrize("command", HISTORY_COMMANDS)
+def test_history_whose_only_problem_is_an_unreadable_archive_blob_is_never_clean(
+    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, command: str
+) -> None:
+    name, data, reason = ARCHIVES["corrupt-zip"]
+    repo, base = _committed(make_repo, name, data, key=False)
+    res = _history_command(keylatch, repo, base, command)
+    assert res.code == 3, res
+    paths, named = _history_reported(res, command)
+    assert paths == [] and len(named) == 1 and f"dist/{name}" in named[0] and reason in named[0]
+    assert "no keys in the commits being pushed" not in res.err
+
+
+def test_a_rescan_with_the_cache_still_exits_3(make_repo: Callable[..., GitRepo], keylatch: RunKeylatch) -> None:
+    """The blob cache never records an unread archive blob as clean (history/blobscan.py)."""
+    repo, _ = _committed(make_repo, *ARCHIVES["zip-bomb"][:2], key=False)
+    runs = [keylatch("history", cwd=repo.path, input="") for _ in range(3)]
+    assert [r.code for r in runs] == [3, 3, 3], runs
+    assert all("dist/bomb.zip" in r.err and "archive-max-ratio" in r.err for r in runs)
+    assert "cached clean" in runs[-1].out  # the cache was used: the clean blobs were skipped
+
+
+def test_keys_in_members_read_before_the_error_are_reported(
+    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch
+) -> None:
+    """A zip whose first member holds a key and whose second is encrypted: the key is reported
+    (by member), the blob named, exit 3."""
+    data = bytearray(zipped({"a.env": ENV.encode(), "secret.env": f"K={HIDDEN}\n".encode()}))
+    second = data.index(b"PK\x03\x04", 1)
+    data[second + 6] |= 1  # the second member's local header and central entry: "encrypted"
+    data[data.index(b"PK\x01\x02", data.index(b"PK\x01\x02") + 1) + 8] |= 1
+    repo, _ = _committed(make_repo, "mixed.zip", bytes(data), key=False)
     res = keylatch("history", "--no-cache", cwd=repo.path, input="")
     assert res.code == 3, res
     assert_redacted(res.out, res.err, keys=[KEY, HIDDEN])
-    assert "archive blob" in res.err and reason in res.err
+    assert "dist/mixed.zip!a.env:1:16" in res.out
+    assert "dist/mixed.zip" in res.err and "encrypted" in res.err
+
+
+def test_a_dangling_unreadable_archive_blob_is_named_by_id(
+    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch
+) -> None:
+    """No commit holds it, so no path: the blob id, and how to find where it is."""
+    repo, _ = _committed(make_repo, "x.txt", b"x\n", key=False)
+    loose = repo.path.parent / "loose.zip"  # outside the work tree: in no commit
+    loose.write_bytes(ARCHIVES["corrupt-zip"][1])
+    blob = repo.git("hash-object", "-w", str(loose)).strip()
+    res = keylatch("history", "--no-cache", "--include-unreachable", cwd=repo.path, input="")
+    assert res.code == 3, res
+    (line,) = [ln for ln in res.err.splitlines() if ln.startswith("keylatch: error:")]
+    assert f"archive blob {blob[:12]}" in line and f"--find-object={blob}" in line
+
+
+def test_commands_that_cannot_report_an_unread_blob_still_stop(
+    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, tmp_path: Path
+) -> None:
+    """baseline create --history has no place for a not-scanned notice: the first one is its error."""
+    repo, _ = _committed(make_repo, *ARCHIVES["corrupt-zip"][:2])
+    res = keylatch("baseline", "create", "--history", "--file", str(tmp_path / "bl.json"), cwd=repo.path)
+    assert res.code == 3, res
+    assert "dist/a_bad.zip" in res.err and "corrupt or truncated" in res.err
+    assert not (tmp_path / "bl.json").exists()
 
 
 def test_a_tree_of_only_unreadable_entries_is_never_clean(tmp_path: Path, keylatch: RunKeylatch) -> None:

@@ -32,8 +32,10 @@ from keylatch.report import FORMATS
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from typing import Any
 
     from keylatch.config import Config
+    from keylatch.history.model import UnreadBlob
     from keylatch.model import Finding
     from keylatch.policy import Allowed, Policy
     from keylatch.report.exposure import Exposure
@@ -74,7 +76,7 @@ def run(args: Args) -> ExitCode:
     from keylatch import policy
     from keylatch.commands.ci_settings import Where, settle_range
     from keylatch.commands.output import finish
-    from keylatch.report.exposure import render_places
+    from keylatch.report.history_report import unread_notices
     from keylatch.report.untrusted import for_terminal
     from keylatch.sources.ci_range import detect, load_event, resolve
     from keylatch.sources.gitcmd import Git
@@ -116,16 +118,33 @@ def run(args: Args) -> ExitCode:
     pol = policy.Policy(allow=cfg.allowlist, known=judged.known, baseline_label=judged.baseline_label,
                         fail_on=cfg.fail_on)  # fmt: skip
     # resolve() has checked that the range stops short of any shallow boundary.
-    found, exposed = _walk(args, plan.revs, cfg, pol) if plan.commits else (policy.Allowed(()), {})
+    found, exposed, unread = _walk(args, plan.revs, cfg, pol) if plan.commits else (policy.Allowed(()), {}, ())
     reported = policy.known(found.kept, pol)
-    notices = (*judged.notices, *map(_allowed, found.by_comment))
-    render = functools.partial(render_places, ex=exposed)
-    return finish(reported, cfg, pol, args, verifying, notices=notices, repo=commits, render=render)
+    # Archive blobs not read whole: named in every format, exit 3 after every key is reported.
+    notices = (*judged.notices, *map(_allowed, found.by_comment), *unread_notices(unread))
+    render = functools.partial(_render, ex=exposed)
+    return finish(reported, cfg, pol, args, verifying, notices=notices, repo=commits, render=render, unread=len(unread))
 
 
-def _walk(args: Args, revs: Sequence[str], cfg: Config, pol: Policy) -> tuple[Allowed, Mapping[str, Exposure]]:
-    """The range's findings as policy judges them, and each key's exposure (who committed it,
-    since when, published or local), computed from the same walk as `keylatch history`'s."""
+def _render(fmt: str, findings: Sequence[Finding], *, ex: Mapping[str, Exposure], unread: int = 0, **kw: Any) -> str:
+    """render_places, with the text summary saying when archive blobs could not be read (the
+    other formats carry them as notices)."""
+    from keylatch.report.exposure import render_places
+
+    out = render_places(fmt, findings, ex, **kw)
+    if fmt == "text" and unread:
+        from keylatch.report.notice import unread_summary
+
+        out = out.rstrip("\n") + unread_summary(unread) + "\n"
+    return out
+
+
+def _walk(
+    args: Args, revs: Sequence[str], cfg: Config, pol: Policy
+) -> tuple[Allowed, Mapping[str, Exposure], tuple[UnreadBlob, ...]]:
+    """The range's findings as policy judges them, each key's exposure (who committed it, since
+    when, published or local), computed from the same walk as `keylatch history`'s, and the
+    archive blobs that could not be read whole."""
     import datetime as dt
 
     from keylatch.commands.scanning import judge_places
@@ -141,9 +160,10 @@ def _walk(args: Args, revs: Sequence[str], cfg: Config, pol: Policy) -> tuple[Al
         trust_owner=args.trust_repo_owner,
         offer_flags=False,
         archives=cfg.archives,
+        report_unread=True,
     )
     found = judge_places(result, args.repo, pol, trust_owner=args.trust_repo_owner)
-    return found, exposures(result.findings, dt.datetime.now(dt.timezone.utc))
+    return found, exposures(result.findings, dt.datetime.now(dt.timezone.utc)), result.unread
 
 
 def _allowed(found: tuple[Finding, str]) -> Notice:

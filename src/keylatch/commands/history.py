@@ -120,7 +120,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
     from keylatch.commands.scanning import places
     from keylatch.commands.settings import policy_of, settle
     from keylatch.history import scan_history
-    from keylatch.report.history_report import render, summary
+    from keylatch.report.history_report import render, summary, unread_notices
     from keylatch.sources.discover import branch_ref, discover
     from keylatch.sources.repo import inspect
 
@@ -144,6 +144,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
         allow_shallow=args.allow_shallow,
         allow_partial=args.allow_partial,
         trust_owner=args.trust_repo_owner,
+        report_unread=True,
     )
     shown = _Shown() if sys.stderr.isatty() else None
     result = scan(found.root, revs, progress=shown)
@@ -167,17 +168,27 @@ def _scan(args: Args, path: Path) -> ExitCode:
     reported = verify_findings(places(result), verifying, None, git)
     verdicts = {f.fingerprint: f.verified for f in reported if f.verified}
     out = output_flags(args, args.format)
+    # Archive blobs not read whole: named in the report (text: on stderr), and exit 3 after
+    # every key found elsewhere is reported (report/notice.py).
+    notices = unread_notices(result.unread)
+    if notices and (args.format == "text" or args.output is not None):
+        from keylatch.report.notice import text_lines
+
+        sys.stderr.write(text_lines(notices))
     if args.format in ("sarif", "github"):
         from keylatch.commands.output import lines_of
         from keylatch.report import render as render_findings
 
         line_of = lines_of(reported, gits) if args.format == "sarif" else None
-        text = render_findings(args.format, reported, reveal=args.show_secrets, line_of=line_of)
+        text = render_findings(args.format, reported, reveal=args.show_secrets, line_of=line_of, notices=notices)
     else:
         text = render(args.format, result, reveal=args.show_secrets, verdicts=verdicts)
     write(text, out)
-    if args.format == "json" or args.output is not None:
+    # sarif/github: the summary too when the scan is incomplete (its notes say what was not read).
+    if args.format == "json" or args.output is not None or (result.unread and args.format != "text"):
         print(summary(result), file=sys.stderr)
+    if result.unread:
+        return ExitCode.SCAN_FAILED
     # --fail-on-verdict live: keys found revoked do not fail the run; every other key at or
     # above fail-on does.
     pol = dataclasses.replace(pol, fail_on_verdict=verification(verifying, None)[1])

@@ -16,6 +16,7 @@ from keylatch.model import Chunk, Finding
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keylatch.config import Config
+    from keylatch.history.model import UnreadBlob
     from keylatch.policy import Outcome, Policy
     from keylatch.report.notice import Notice
     from keylatch.sources.gitcmd import Git
@@ -28,6 +29,7 @@ class Pushed(NamedTuple):
     below: tuple[Finding, ...]  # below fail-on under every base's settings
     dead: tuple[Finding, ...]  # found revoked (fail-on-verdict live)
     notices: tuple[Notice, ...]  # settings files the push changes, or a base's that are not valid
+    unread: tuple[UnreadBlob, ...] = ()  # archive blobs not read whole: exit 3 after the report
 
 
 def settle(top: Path) -> tuple[Config, Policy]:
@@ -115,7 +117,9 @@ def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], h
     sides = [settle_range(ConfigFlags(), git, Where(top, ""), base, head) for base in judged_at]
     # One walk with every rule any side enables; each side then keeps its own rules' findings.
     rules = {r.id: r for side in sides for r in side.cfg.rules}
-    result = scan_history(Path("."), revs, rules=tuple(rules.values()), allow_shallow=True, offer_flags=False)
+    result = scan_history(
+        Path("."), revs, rules=tuple(rules.values()), allow_shallow=True, offer_flags=False, report_unread=True
+    )
     blocking: dict[tuple[object, ...], Finding] = {}
     other: dict[tuple[object, ...], tuple[Finding, bool]] = {}
     for side in sides:
@@ -136,6 +140,7 @@ def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], h
         tuple(f for f, below in left if below),
         tuple(f for f, below in left if not below),
         tuple(changed.values()),
+        result.unread,
     )
 
 

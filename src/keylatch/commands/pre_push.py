@@ -84,15 +84,23 @@ def run(args: Args) -> ExitCode:
     if verdict.dead:
         what = "revoked or never valid (fail-on-verdict live: not blocking)"
         sys.stderr.write(hook_text.warning(sorted(verdict.dead, key=_order), what, colour=False))
-    if not verdict.blocking:
+    if not verdict.blocking and not verdict.unread:
         from keylatch.report.untrusted import for_terminal
 
         print(f"keylatch: no keys in the commits being pushed to {for_terminal(plan.remote)}", file=sys.stderr)
         return ExitCode.CLEAN
-    colour = not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-    blocking = sorted(verdict.blocking, key=_order)
-    named = plan.remote in push.remote_names(git)
-    sys.stdout.write(hook_text.push_block(blocking, plan.remote, exact=plan.exact, named=named, colour=colour))
+    if verdict.blocking:
+        colour = not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+        blocking = sorted(verdict.blocking, key=_order)
+        named = plan.remote in push.remote_names(git)
+        sys.stdout.write(hook_text.push_block(blocking, plan.remote, exact=plan.exact, named=named, colour=colour))
+    if verdict.unread:
+        # After every key found elsewhere: each archive blob not read whole, then exit 3.
+        from keylatch.report.history_report import unread_notices
+
+        notices = unread_notices(verdict.unread)
+        sys.stderr.write(hook_text.push_not_read(notices, len(verdict.unread), plan.remote))
+        return ExitCode.SCAN_FAILED
     return ExitCode.LEAKS
 
 

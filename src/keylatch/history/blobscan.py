@@ -5,7 +5,8 @@ scanned through its members; their findings carry the member as their path (`!co
 which attribute.py appends to the blob's path. The needle prefilter would skip it (compressed
 bytes hold no keyword), so the magic check comes first: one `bytes.startswith` per blob, and a
 slice compare at offset 257 for tar. Archive blobs are never remembered as clean in the cache:
-whether one is clean depends on the configured limits.
+whether one is clean depends on the configured limits. One that cannot be read whole (corrupt,
+encrypted, a bomb, too deep) is recorded in `unread` and the walk goes on.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ class BlobScanner:
     missing: set[bytes] = field(default_factory=set)
     messages: set[bytes] = field(default_factory=set)  # commits whose message holds a key
     tags: set[bytes] = field(default_factory=set)  # annotated tag objects that hold a key
+    # Archive blobs not read whole: id -> archives' words (": not fully scanned: ..."). Never
+    # cached as clean (archive blobs never are), so a rescan finds them again.
+    unread: dict[bytes, str] = field(default_factory=dict)
     lfs_pointers: int = 0
     blobs: int = 0
     nbytes: int = 0
@@ -132,9 +136,11 @@ class BlobScanner:
                 for member in archives.member_chunks(spool, "", self.archives, BLOCK):
                     if present(member.data, self._needles):
                         hits.extend(scan_chunk(member, self.rules))
-            except ScanError as exc:  # name the blob: its paths are not known here
-                oid = header.oid.decode("ascii")
-                raise ScanError(f"archive blob {oid[:12]}{exc} (find it: git log --all --find-object={oid})") from exc
+            except ScanError as exc:
+                # Recorded, and the walk goes on: keys in every other blob (and in this one's
+                # members read so far) are still reported; the command exits 3 (walk.py names
+                # it by a path when the log has one).
+                self.unread.setdefault(header.oid, str(exc))
         return hits
 
     def prefilter(self) -> tuple[bytes, ...]:

@@ -71,6 +71,25 @@ class KeyFinding:
 
 
 @dataclass(frozen=True, slots=True)
+class UnreadBlob:
+    """An archive blob whose members could not all be read (corrupt, encrypted, a bomb, too deep):
+    keys found in its members before the error are reported as usual; the rest of it was not
+    scanned, so the scan is incomplete (exit 3)."""
+
+    blob: str  # full object id
+    detail: str  # archives' words after the label: ": not fully scanned: ..." or "!member: ..."
+    path: str = ""  # a path a commit put it at, when the log names one (untrusted: redact, escape)
+    commit: str = ""  # that commit
+
+    @property
+    def message(self) -> str:
+        """One line naming it: by path and commit when known, else by id with how to find it."""
+        if self.path:
+            return f"{self.path}{self.detail} (blob {self.blob[:12]} in commit {self.commit[:12]})"
+        return f"archive blob {self.blob[:12]}{self.detail} (find it: git log --all --find-object={self.blob})"
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryResult:
     findings: tuple[KeyFinding, ...]
     commits: int  # commits walked
@@ -85,7 +104,9 @@ class HistoryResult:
     unreachable_included: bool = False
     # Checked-out submodules scanned as repositories of their own (--recurse-submodules).
     submodules: tuple[str, ...] = ()
+    # Archive blobs not read whole (history/blobscan.py): every other blob was scanned; exit 3.
+    unread: tuple[UnreadBlob, ...] = ()
 
     @property
     def complete(self) -> bool:
-        return not (self.missing_blobs or self.shallow_boundary)
+        return not (self.missing_blobs or self.shallow_boundary or self.unread)

@@ -47,4 +47,6 @@ def combine(outer: HistoryResult, inner: HistoryResult, prefix: str) -> HistoryR
         lfs_pointers=outer.lfs_pointers + inner.lfs_pointers,
         shallow_boundary=outer.shallow_boundary + inner.shallow_boundary,
         submodules=(*outer.submodules, prefix.rstrip("/"), *inner.submodules),
+        unread=outer.unread
+        + tuple(dataclasses.replace(u, path=prefix + u.path if u.path else u.path) for u in inner.unread),
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -28,8 +28,8 @@ from keylatch.history.blobscan import OBJECT_KINDS, BlobScanner, Progress, Progr
 from keylatch.history.cache import BlobCache, rules_digest
 from keylatch.history.damage import check_present, damage_named, no_missing
 from keylatch.history.logcache import LogCache
-from keylatch.history.model import WHOLE_HISTORY, HistoryResult
-from keylatch.history.rawlog import GITLINK, ZERO, digest, log_args, parse_log
+from keylatch.history.model import WHOLE_HISTORY, HistoryResult, UnreadBlob
+from keylatch.history.rawlog import GITLINK, MESSAGE, ZERO, LogDigest, digest, log_args, parse_log
 from keylatch.history.tags import named_tags, tag_keys
 from keylatch.rules import DEFAULT_RULES, Rule
 from keylatch.sources.archives import DEFAULT_LIMITS, Limits
@@ -52,10 +52,14 @@ def scan_history(
     progress: ProgressFn | None = None,
     offer_flags: bool = True,
     archives: Limits = DEFAULT_LIMITS,
+    report_unread: bool = False,
 ) -> HistoryResult:
     """Scan the commits `revs` selects (git rev-list arguments) and return one finding per key.
 
     `offer_flags`: the caller has --allow-shallow / --allow-partial, so the errors may suggest them.
+    `report_unread`: the caller reports archive blobs that could not be read whole
+    (HistoryResult.unread) and exits 3; without it the first is a ScanError once the walk is done
+    (a caller that cannot report an incomplete scan must not look complete).
 
     Raises ScanError when the history cannot be read completely: shallow clones and partial
     clones with missing blobs unless explicitly allowed, git failures, missing objects.
@@ -119,7 +123,9 @@ def scan_history(
             progress(Progress(scanner.blobs, scanner.nbytes, time.monotonic() - scanner.started))
         # Tags are placed by the refs that reach them, not by the log (history/tags.py).
         tagged = {oid: scanner.found.pop(oid) for oid in scanner.tags}
-        keyed = frozenset(scanner.found)
+        # Unread archive blobs are looked up in the log with the keyed ones, for a path to name
+        # them by (attribution ignores a change whose blob holds no finding).
+        keyed = frozenset(scanner.found) | frozenset(scanner.unread)
         digested = log_cache.load(keyed) if log_cache is not None and proc is None else None
         if digested is None:
             if proc is None:
@@ -132,8 +138,11 @@ def scan_history(
         outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole)
         no_missing(repo, scanner.missing, missing)  # attribution read the parents' versions too
         findings = tag_keys(git, repo, tagged, outcome.findings, named=named, include_unreachable=include_unreachable)
+        unread = _unread_named(scanner.unread, digested)
     if cache is not None:
         cache.save()
+    if unread and not report_unread:
+        raise ScanError(unread[0].message)
     return HistoryResult(
         findings=tuple(findings),
         commits=outcome.commits,
@@ -146,7 +155,25 @@ def scan_history(
         lfs_pointers=scanner.lfs_pointers,
         shallow_boundary=state.shallow,
         unreachable_included=include_unreachable,
+        unread=unread,
     )
+
+
+def _unread_named(unread: Mapping[bytes, str], digested: LogDigest) -> tuple[UnreadBlob, ...]:
+    """Each unread archive blob with the first path (by name, then commit) a commit of the log
+    put it at; none for a blob no scanned commit holds (dangling, or reached by a tag only)."""
+    where: dict[bytes, tuple[bytes, bytes]] = {}
+    for _, commit, ch in digested.changes:
+        if ch.new in unread and ch.mode != MESSAGE:
+            here = (ch.path, commit.sha)
+            where[ch.new] = min(where.get(ch.new, here), here)
+    out = []
+    for oid in sorted(unread):
+        path, sha = where.get(oid, (b"", b""))
+        out.append(
+            UnreadBlob(oid.decode("ascii"), unread[oid], path.decode("utf-8", "backslashreplace"), sha.decode("ascii"))
+        )
+    return tuple(sorted(out, key=lambda u: (u.path == "", u.path, u.blob)))
 
 
 def _start_log(

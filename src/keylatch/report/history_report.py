@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 from keylatch import __version__
-from keylatch.history.model import CommitInfo, HistoryResult, KeyFinding
+from keylatch.history.model import CommitInfo, HistoryResult, KeyFinding, UnreadBlob
 from keylatch.model import KeyCheck
 from keylatch.report.exposure import as_dict, by_urgency, expose, exposures
 from keylatch.report.exposure import text_lines as exposure_lines
 from keylatch.report.json_report import verification_dict
 from keylatch.report.labels import counted, encoding_label, expiry_iso, expiry_text, no_file_place
+from keylatch.report.notice import Notice, unread
 from keylatch.report.text import verdict_text
 from keylatch.report.untrusted import PATH_LIMIT, for_data, for_terminal
 from keylatch.rules import rule_by_id
@@ -66,7 +67,17 @@ def notes(result: HistoryResult) -> list[str]:
         out.append(f"{result.gitlinks} submodule commits skipped (use --recurse-submodules for checked-out ones)")
     if result.lfs_pointers:
         out.append(f"{result.lfs_pointers} LFS pointer files: their content lives on the LFS server, not scanned")
+    if result.unread:
+        n = len(result.unread)
+        out.append(f"{counted(n, 'archive blob')} could not be read whole (exit 3)")
     return out
+
+
+def unread_notices(blobs: Sequence[UnreadBlob]) -> tuple[Notice, ...]:
+    """A `not-scanned` notice (level error) per archive blob not read whole, at most
+    notice.UNREAD_SHOWN, then one counting the rest: text prints them on stderr, the other
+    formats carry them as every command's notices."""
+    return unread([(u.path, u.message) for u in blobs])
 
 
 def _commit_text(c: CommitInfo) -> str:
@@ -179,9 +190,12 @@ def render_json(result: HistoryResult, *, reveal: bool = False, verdicts: Verdic
             "shallow_boundary": list(result.shallow_boundary),
             "unreachable_included": result.unreachable_included,
             "complete": result.complete,
+            "unread_blobs": len(result.unread),  # additive: archive blobs not read whole (exit 3)
         },
         "notes": notes(result),
     }
+    if result.unread:  # the same `notices` as scan's and ci's JSON (report/notice.py)
+        doc["notices"] = [n.as_dict() for n in unread_notices(result.unread)]
     return json.dumps(doc, indent=2) + "\n"
 
 

@@ -245,3 +245,16 @@ def settings_notice(notice: Notice, remote: str) -> str:
         f"this push, which is judged with the settings {_shown(remote)} already has (push that change on "
         "its own first)\n"
     )
+
+
+def push_not_read(notices: Sequence[Notice], count: int, remote: str) -> str:
+    """Archive blobs of the push that could not be read whole (report/notice.py `not-scanned`
+    notices, already safe, at most UNREAD_SHOWN and a count): named, then the verdict. The push
+    stops (exit 3) whatever was found: "no keys" would not be true of what was not read."""
+    from keylatch.report.notice import text_lines
+
+    blobs = f"{count} archive blob{'s' if count != 1 else ''}"
+    return text_lines(notices) + (
+        f"keylatch: push to {_shown(remote)} blocked: {blobs} in the pushed commits could not be read whole "
+        "(exit 3; each is named above with why)\n"
+    )
