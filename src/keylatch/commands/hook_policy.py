@@ -117,9 +117,13 @@ def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], h
     sides = [settle_range(ConfigFlags(), git, Where(top, ""), base, head) for base in judged_at]
     # One walk with every rule any side enables; each side then keeps its own rules' findings.
     rules = {r.id: r for side in sides for r in side.cfg.rules}
+    # Archives are opened as deep and as far as any side's settings allow (a side cannot shrink
+    # what another would read).
+    limits = max((side.cfg.archives for side in sides), key=lambda a: (a.depth, a.max_bytes, a.max_ratio))
     result = scan_history(
-        Path("."), revs, rules=tuple(rules.values()), allow_shallow=True, offer_flags=False, report_unread=True
-    )
+        Path("."), revs, rules=tuple(rules.values()), allow_shallow=True, offer_flags=False, report_unread=True,
+        archives=limits,
+    )  # fmt: skip
     blocking: dict[tuple[object, ...], Finding] = {}
     other: dict[tuple[object, ...], tuple[Finding, bool]] = {}
     for side in sides:
