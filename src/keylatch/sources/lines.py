@@ -53,13 +53,14 @@ class Line:
 Wanted = Mapping[int, Iterable[int]]
 
 
-def pick(pieces: Iterable[bytes], wanted: Wanted, cap: int = LINE_CAP, window: int = WINDOW) -> dict[int, Line]:
+def pick(pieces: Iterable[bytes], wanted: Wanted, cap: int | None = None, window: int | None = None) -> dict[int, Line]:
     """The wanted lines of the content `pieces` (consecutive, non-overlapping), by number.
 
     A line number past the content's last line is left out; the line after a final newline is
     the empty line, as in `data.split(b"\\n")`.
     """
-    picker = _Picker(wanted, cap, window)
+    # The limits are read at call time, so a test can lower them (monkeypatch).
+    picker = _Picker(wanted, LINE_CAP if cap is None else cap, WINDOW if window is None else window)
     for piece in pieces:
         picker.feed(piece)
     return picker.done()
