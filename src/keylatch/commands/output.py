@@ -163,43 +163,38 @@ def _keys(findings: Sequence[Finding]) -> str:
 
 def lines_of(findings: Sequence[Finding], gits: Sequence[Git]) -> Callable[[Finding], bytes | None]:
     """A finding's line, read again for SARIF's UTF-16 columns: from the blob it was found in
-    (one `cat-file --batch` per repository), or from the file on disk. None when neither can be
-    read (standard input); report/sarif.py also checks the line still holds the key."""
-    from pathlib import Path
+    (streamed, one `cat-file --batch` per repository), or from the file on disk (read in
+    blocks). None when neither can be read (standard input), or when the line is longer than
+    sources/lines.LINE_CAP (its column would need the bytes before the key: report/sarif.py then
+    gives the line without columns); report/sarif.py also checks the line still holds the key.
+    Only the findings' lines are kept, never a whole blob or file."""
+    from keylatch.sources.lines import Line, blob_lines, file_lines, wanted_of
 
-    blobs: dict[str, bytes] = {}
-    wanted = {f.location.blob for f in findings if f.location.blob}
-    if wanted and gits:
-        from keylatch.sources.objects import read_objects
-
-        for git in gits:
-            todo = wanted - set(blobs)
-            if todo:
-                blobs.update((k, v) for k, v in read_objects(git, sorted(todo)).items() if v is not None)
-    files: dict[str, bytes | None] = {}
-
-    def data_of(f: Finding) -> bytes | None:
-        loc = f.location
-        if loc.blob:
-            return blobs.get(loc.blob)
-        if loc.commit or not loc.path:
-            return None
-        if loc.path not in files:
-            try:
-                files[loc.path] = Path(loc.path).read_bytes()
-            except OSError:  # gone since, or standard input
-                files[loc.path] = None
-        return files[loc.path]
-
-    split: dict[tuple[str | None, str], list[bytes]] = {}  # each file split once, however many keys
+    in_blobs = wanted_of(
+        ((f.location.blob, f.location.line, f.location.column) for f in findings if f.location.blob), False
+    )
+    on_disk = wanted_of(
+        ((f.location.path, f.location.line, f.location.column) for f in findings
+         if not f.location.blob and not f.location.commit and f.location.path),
+        False,
+    )  # fmt: skip
+    blobs: dict[str, dict[int, Line]] = {}
+    for git in gits:
+        todo = {b: w for b, w in in_blobs.items() if b not in blobs}
+        if todo:
+            blobs.update((b, got) for b, got in blob_lines(git, todo).items() if got is not None)
+    files = {path: file_lines(path, w) for path, w in on_disk.items()}
 
     def line_of(f: Finding) -> bytes | None:
-        where = (f.location.blob, f.location.path)
-        if where not in split:
-            data = data_of(f)
-            split[where] = [] if data is None else data.split(b"\n")
-        lines = split[where]
-        return lines[f.location.line - 1] if 0 < f.location.line <= len(lines) else None
+        loc = f.location
+        if loc.blob:
+            got = blobs.get(loc.blob)
+        elif loc.commit or not loc.path:
+            got = None
+        else:
+            got = files.get(loc.path)
+        line = got.get(loc.line) if got is not None else None
+        return None if line is None or line.cut else line.data
 
     return line_of
 

@@ -4,7 +4,7 @@ revoke and pre-push report before the baseline.
     found, skipped = in_files(paths, cfg, pol)            # engine + path excludes + allow comments
     found, skipped = in_files(paths, cfg, pol, unread=not_read.append)  # go on past unreadable entries
     judged = in_commits(repo, revs, cfg, pol)             # the same, per place a commit introduced a key
-    lines_at = blob_lines([git], blob_ids)                # allow comments as the commits wrote them
+    lines_at = blob_lines([git], places)                  # (blob, line, column): allow comments as written
 
 Light at import time (command modules import it); the work imports inside.
 """
@@ -12,7 +12,7 @@ Light at import time (command modules import it); the work imports inside.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from keylatch.policy import Allowed, LinesAt, Policy
     from keylatch.sources.files import Unread
     from keylatch.sources.gitcmd import Git
+    from keylatch.sources.lines import Line
 
 log = logging.getLogger(__name__)
 
@@ -178,43 +179,44 @@ def judge_places(result: HistoryResult, repo: Path, pol: Policy, *, trust_owner:
 
     found = places(result)
     git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
-    lines_at = blob_lines([git], (f.location.blob for f in found if f.location.blob))
+    lines_at = blob_lines(
+        [git], ((f.location.blob, f.location.line, f.location.column) for f in found if f.location.blob)
+    )
     judged = policy.allowed(found, pol, lambda f: lines_at(f.location.blob or "", f.location.line))
     return policy.Allowed(
         tuple(sorted(judged.kept, key=sort_key)), tuple(sorted(judged.by_comment, key=lambda fc: sort_key(fc[0])))
     )
 
 
-def blob_lines(gits: Sequence[Git], ids: Iterable[str]) -> LinesAt:
-    """(previous line, line) of the blobs `ids`, read with one `cat-file --batch` per repository
-    (the first that has a blob wins: a submodule's blobs are in its own repository); None for a
-    blob none has, so its allow comment cannot be checked and the key stays."""
-    from keylatch import allowlist
+def blob_lines(gits: Sequence[Git], places: Iterable[tuple[str, int, int]]) -> LinesAt:
+    """(previous line, line) at the (blob, line, column) `places`, streamed with one `cat-file
+    --batch` per repository (the first that has a blob wins: a submodule's blobs are in its own
+    repository); None for a blob none has, so its allow comment cannot be checked and the key
+    stays.
 
-    wanted = set(ids)
-    blobs: dict[str, bytes] = {}
+    Only the lines asked for (and the one before each) are kept, so memory follows the
+    findings, not the blobs: a 300 MB blob costs a line or two (sources/lines.py). A line longer
+    than lines.LINE_CAP reads as the windows kept around its keys.
+    """
+    from keylatch.sources.lines import text_pair, wanted_of
+
+    wanted = wanted_of(places, previous=True)
+    found: dict[str, dict[int, Line]] = {}
     for git in gits:
-        blobs.update(_blobs(git, wanted - set(blobs)))
-
-    # One line index per blob, shared by all its findings: a blob with a key on every line would
-    # otherwise be decoded once per finding (quadratic; tests/test_allowlist.py counts the work).
-    indexes: dict[str, allowlist.SourceLines] = {}
+        todo = {b: w for b, w in wanted.items() if b not in found}
+        if todo:
+            found.update(_blobs(git, todo))
 
     def lines_at(blob: str, line: int) -> tuple[str, str] | None:
-        data = blobs.get(blob)
-        if data is None:
-            return None
-        index = indexes.get(blob)
-        if index is None:
-            index = indexes[blob] = allowlist.SourceLines(data)
-        return index.at_line(line)
+        got = found.get(blob)
+        return None if got is None else text_pair(got, line)
 
     return lines_at
 
 
-def _blobs(git: Git, ids: Iterable[str]) -> dict[str, bytes]:
-    """Contents of the blobs that hold findings, read with one `cat-file --batch`."""
-    from keylatch.sources.objects import read_objects
+def _blobs(git: Git, wanted: Mapping[str, Mapping[int, Iterable[int]]]) -> dict[str, dict[int, Line]]:
+    """The wanted lines of the blobs that hold findings, streamed with one `cat-file --batch`."""
+    from keylatch.sources.lines import blob_lines as read_lines
 
     # A missing one: the allow comment cannot be checked; keep the finding.
-    return {blob: data for blob, data in read_objects(git, sorted(ids)).items() if data is not None}
+    return {blob: got for blob, got in read_lines(git, wanted).items() if got is not None}
