@@ -120,6 +120,23 @@ def test_scan_reads_the_line_again_for_columns(tmp_path: Path, keylatch: RunKeyl
     assert (r.code, region) == (1, {"startLine": 2, "startColumn": 20, "endLine": 2, "endColumn": 20 + len(key)})
 
 
+@pytest.mark.parametrize("command", ["history", "ci"])
+def test_history_and_ci_read_the_blob_line_again_for_columns(
+    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, command: str
+) -> None:
+    key = make_key("sk-proj-", seed=7)
+    repo = make_repo()
+    base = repo.commit("base")
+    repo.write("é.env", f'# clé 🔑\nOPENAI_API_KEY="ééé{key}"\n')
+    repo.commit("add")
+    argv = ("history", "--no-cache") if command == "history" else ("ci", "--range", f"{base}..HEAD")
+    r = keylatch(*argv, "--format", "sarif", cwd=repo.path)
+    doc = json.loads(r.out)
+    jsonschema.validate(doc, SCHEMA)
+    region = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    assert (r.code, region) == (1, {"startLine": 2, "startColumn": 20, "endLine": 2, "endColumn": 20 + len(key)})
+
+
 def test_fingerprint_is_stable_when_the_line_moves() -> None:
     key = make_key("sk-svcacct-", seed=5)
     (a,) = scan_chunk(Chunk(f'k = "{key}"\n'.encode(), "a.py"))

@@ -141,10 +141,17 @@ def places(result: HistoryResult) -> list[Finding]:
     return [
         Finding(k.rule_id, k.severity, k.secret,
                 Location(o.path, o.line, o.column, o.commit, o.blob or None, o.ref or None, o.tag or None),
-                encoding=o.encoding)
+                encoding=o.encoding, span=_span(k.secret.value, o.encoding))
         for k in result.findings
         for o in k.locations
     ]  # fmt: skip
+
+
+def _span(key: str, encoding: str) -> tuple[int, int]:
+    """How many bytes the key takes where it is written, as a span from 0 (history keeps no
+    offsets): SARIF's end column needs it. Keys are ASCII; UTF-16 spells each in two bytes."""
+    width = len(key.encode("utf-8"))
+    return (0, 2 * width if encoding == "utf-16" else width)
 
 
 def in_commits(
