@@ -27,8 +27,9 @@ def test_the_rules_needles_are_the_engines_gates() -> None:
     assert set(needles(DEFAULT_RULES)) == expected
     assert base64_spellings(MARKER.encode()) == BASE64_MARKERS
     # Every keyword that lies inside its key and is long enough gates the base64 decoder.
-    gated = {b"T3BlbkFJ", b"JQQJ99", b"sess-", b"whsec_"}
-    assert set(base64_gates(DEFAULT_RULES)) == {s for kw in gated for s in base64_spellings(kw)}
+    gated = {b"T3BlbkFJ", b"JQQJ99", b"sess-", b"whsec_", b"eyJhbGciOi"}  # eyJhbGciOi: a JWT header
+    spelled = {s[:-1] if len(s) > 10 else s for kw in gated for s in base64_spellings(kw)}  # rules._gate
+    assert set(base64_gates(DEFAULT_RULES)) == spelled
 
 
 NEEDLES = needles(DEFAULT_RULES)

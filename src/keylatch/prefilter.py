@@ -37,6 +37,7 @@ KEYWORDS: tuple[bytes, ...] = (
     b"SlFRSjk5", b"pRUUo5O", b"KUVFKOT",  # JQQJ99
     b"c2Vzcy", b"Nlc3Mt", b"zZXNzL",  # sess-
     b"d2hzZWNf", b"doc2VjX", b"3aHNlY1",  # whsec_
+    b"ZXlKaGJHY2lP", b"V5SmhiR2NpT", b"leUpoYkdjaU9",  # eyJhbGciOi, a JWT header (rules._gate trims them)
     # encoded.UTF16_NEEDLES: every keyword as UTF-16 (either byte order) writes it
     b"T\0" b"3\0" b"B\0" b"l\0" b"b\0" b"k\0" b"F\0" b"J",
     b"J\0" b"Q\0" b"Q\0" b"J\0" b"9\0" b"9",

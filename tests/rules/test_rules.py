@@ -37,4 +37,5 @@ def test_redacted_form_of_each_example_is_not_a_finding(rule: Rule) -> None:
         redacted = finding.secret.redacted
         assert example.key not in redacted
         assert len(redacted) < len(example.key)
-        assert scan_text(example.text.replace(example.key, redacted), DEFAULT_RULES) == []
+        if example.key in example.text:  # written plain (an encoded example has no plain key to redact)
+            assert scan_text(example.text.replace(example.key, redacted), DEFAULT_RULES) == []

@@ -62,17 +62,17 @@ def escape_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
     raw = scan.doc.raw
     intro = (b"\\", b"%", b"&") if isinstance(raw, bytes) else ("\\", "%", "&")
     # The keyword test is cached from the plain scan: clean text pays nothing here.
-    if not _has_keyword(scan, rules) or not any(c in raw for c in intro):  # type: ignore[operator]
+    if not _has_keyword(scan, rules, long=True) or not any(c in raw for c in intro):  # type: ignore[operator]
         return []
-    pieces = []
-    for base, text in _keyword_windows(scan, rules):
+    pieces: dict[int, Piece] = {}  # by start: the two kinds of windows may overlap
+    for base, text in _keyword_windows(scan, rules, long=True):
         for m in _ESCAPE.finditer(text):
             group = m.lastgroup or ""
             value = m.group(group)
             code = _entity(value) if group == "n" else int(value, _BASES[group])
             if code in _KEY_CHARS:
-                pieces.append(Piece(base + m.start(), base + m.end(), bytes((code,))))
-    return pieces
+                pieces.setdefault(base + m.start(), Piece(base + m.start(), base + m.end(), bytes((code,))))
+    return list(pieces.values())
 
 
 # The end of one string literal and the start of the next of the same quote: adjacent literals
@@ -101,13 +101,21 @@ def join_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
     ]
 
 
-def _has_keyword(scan: Scan, rules: Sequence[Rule]) -> bool:
-    return any(scan.has(k) for r in rules if r.anchored for k in r.keywords)
+def _has_keyword(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -> bool:
+    return any(scan.has(k) for r in rules if r.anchored or (long and r.key_reach) for k in r.keywords)
 
 
-def _keyword_windows(scan: Scan, rules: Sequence[Rule]) -> Iterator[tuple[int, str]]:
-    """(offset, text) of the merged windows around the keywords of the self-identifying rules."""
+def _keyword_windows(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -> Iterator[tuple[int, str]]:
+    """(offset, text) of the merged windows around the keywords of the self-identifying rules,
+    and with `long`, of the rules whose keys start at their keyword and run up to `key_reach`
+    past it (a JWT: escapes only, since a JWT's signature has no fixed length, a literal joined
+    after it would be taken for more of it)."""
     keywords = tuple(sorted({k for r in rules if r.anchored for k in r.keywords}))
     if any(scan.has(k) for k in keywords):
         for w in scan.windows(keywords, REACH):
             yield w.base, w.text
+    if long:
+        for r in rules:
+            if r.key_reach and not r.anchored and scan.any(r):
+                for w in scan.windows(r.keywords, r.key_reach):
+                    yield w.base, w.text

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html.entities
 import json
 import re
 import time
@@ -91,8 +92,38 @@ def _api_claims(token: str) -> dict[str, Any] | None:
     return claims if _AUDIENCE in (aud if isinstance(aud, list) else [aud]) else None
 
 
+# An escape that stands for a character a token may hold (`%2D`, `\u002e`, `&#95;`): a token
+# that runs into one goes on past it, and the escape decoder reports it whole (its fingerprint is
+# the decoded token's); the part before the escape is no token.
+_ESCAPE = re.compile(
+    r"%(?P<p>[0-9A-Fa-f]{2})|\\u(?P<u>[0-9A-Fa-f]{4})|\\x(?P<x>[0-9A-Fa-f]{2})|\\(?P<o>[0-7]{3})"
+    r"|&#(?P<d>[0-9]{1,7});|&#[xX](?P<h>[0-9A-Fa-f]{1,6});|&(?P<n>[A-Za-z][A-Za-z0-9]{1,15};)"
+)
+_BASES = {"p": 16, "u": 16, "x": 16, "o": 8, "d": 10, "h": 16}
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+def _escaped_token_char(text: str, pos: int) -> bool:
+    """Whether text[pos:] starts with an escape of a character a token may hold."""
+    m = _ESCAPE.match(text, pos)
+    if m is None:
+        return False
+    group = m.lastgroup or ""
+    if group == "n":
+        return html.entities.html5.get(m.group("n"), "") in _TOKEN_CHARS
+    code = int(m.group(group), _BASES[group])
+    return code < 0x80 and chr(code) in _TOKEN_CHARS
+
+
+# How far past its header an access token may end: a header and a payload of at most _MAX_PART
+# each, and a signature.
+_TOKEN_REACH = 3 * _MAX_PART
+
+
 def _validate_access(m: re.Match[str]) -> str | None:
     key = m.group("key")
+    if _escaped_token_char(m.string, m.end("key")):
+        return None
     return key if _api_claims(key) is not None else None
 
 
@@ -177,6 +208,7 @@ _LIVE, _EXPIRED = make_key("openai-access-token", 1), make_key("openai-access-to
 # with the access token beside it, an example would yield two keys.
 _ID = make_key("jwt-openai-id-token", 3)
 _RT = make_key("openai-refresh-token", 3)
+_JSON_DOT = "\\u002e"  # a JSON writer that escapes every non-alphanumeric character
 _OTHERS = ("jwt-google", "jwt-auth0", "jwt-azure-ad", "jwt-supabase", "jwt-firebase")
 
 OPENAI_OAUTH_ACCESS_TOKEN = Rule(
@@ -188,10 +220,18 @@ OPENAI_OAUTH_ACCESS_TOKEN = Rule(
     # A token is 1-3 KB, beyond the engine's window reach: matched in the whole document, which
     # only a document holding a JWT header pays for.
     anchored=False,
+    # Its keyword lies inside the token: a base64 value holding one holds the keyword's base64
+    # spelling (a Kubernetes Secret of auth.json), which gates the base64 decoder.
+    base64=True,
+    key_reach=_TOKEN_REACH,
     examples=(
         Example(f"Authorization: Bearer {_LIVE}\n", _LIVE),
         Example(f'CODEX_ACCESS_TOKEN="{make_key("openai-access-token", 4)}"\n', make_key("openai-access-token", 4)),
         Example(f"token = '{_EXPIRED}'  # expired: reported, low\n", _EXPIRED),
+        # A Kubernetes Secret's data (base64), and escapes inside the token (its dots, a letter).
+        Example(f"data:\n  token: {base64.b64encode(_LIVE.encode()).decode()}\n", _LIVE),
+        Example(f'{{"access_token": "{_LIVE.replace(".", _JSON_DOT)}"}}\n', _LIVE),
+        Example(f"?access_token={_LIVE.replace('.', '%2E', 1)}&x=1\n", _LIVE),
     ),
     counterexamples=(
         *(
@@ -208,6 +248,10 @@ OPENAI_OAUTH_ACCESS_TOKEN = Rule(
         f"token={_LIVE.rsplit('.', 1)[0]}.sig\n",  # a placeholder signature
         f"token={_LIVE}.{_LIVE.split('.')[2]}\n",  # five parts: JWE, not this token
         "Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9...\n",
+        # Other issuers' tokens base64-encoded or escaped; a token cut short, escaped.
+        *(f"data:\n  token: {base64.b64encode(make_key(k, 8).encode()).decode()}\n" for k in _OTHERS),
+        *(f'{{"t": "{make_key(k, 8).replace(".", _JSON_DOT)}"}}\n' for k in _OTHERS),
+        f'{{"t": "{_LIVE[: _LIVE.rindex(".") + 20].replace(".", _JSON_DOT)}"}}\n',
     ),  # fmt: skip
     references=(
         "https://github.com/openai/codex/blob/main/docs/authentication.md",

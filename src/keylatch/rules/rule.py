@@ -56,6 +56,10 @@ class Rule:
     line_words: tuple[str, ...] = ()
     # Look for this rule's keys inside base64-encoded values too.
     base64: bool = False
+    # For a rule that is not anchored (its keys are longer than the engine's window reach) but
+    # whose keyword starts every key (a JWT's header): how far past a keyword hit a key may end.
+    # The escape decoder looks that far after each hit (engine/decoders.py).
+    key_reach: int = 0
     # The file_context evidence contains a keyword (e.g. "azure" in `openai.azure.com`), so the
     # engine only tests it in a small window around each keyword hit, never over the whole chunk.
     context_near_keyword: bool = False

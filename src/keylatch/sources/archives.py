@@ -84,6 +84,17 @@ def member_chunks(src: IO[bytes], name: str, limits: Limits, block: int) -> Iter
         yield from blocks(_filler(read), block, label)
 
 
+def stream_chunks(read: Read, name: str, limits: Limits, block: int) -> Iterator[Chunk]:
+    """`member_chunks` for a stream that cannot seek (standard input, a FIFO, `<(cmd)`): `read(n)`
+    gives its next bytes, b"" at its end. Tar and compressed streams are read in blocks as from a
+    file; a zip there is held in memory (zip seeks), at most `max_bytes` of it."""
+    from keylatch.sources.blocks import blocks
+
+    label = printable(name)
+    for inner, read_member in _layer(_Prefixed(b"", read, label), label, label, 0, _Budget(limits)):
+        yield from blocks(_filler(read_member), block, inner)
+
+
 def member_contents(data: bytes, name: str, limits: Limits) -> list[tuple[str, bytes]]:
     """(label, bytes) of every member, for the hook, which holds staged content in memory."""
     import io
@@ -208,7 +219,7 @@ def _layer(
         raise _unscanned(label, f"nested deeper than {n} archive layer{'s' if n != 1 else ''} (archive-depth)")
     try:
         if what == "zip":
-            yield from _zip(seekable or _buffered(body), label, depth + 1, budget)
+            yield from _zip(seekable or _buffered(body, label, budget.limits), label, depth + 1, budget)
         elif what == "tar":
             yield from _tar(body, label, depth + 1, budget)
         else:
@@ -308,11 +319,19 @@ def _stream(what: str, src: _Prefixed, label: str, depth: int, budget: _Budget) 
         yield from _layer(metered, label, f"{label}!{_unsuffixed(label)}", depth, budget)
 
 
-def _buffered(body: _Prefixed) -> IO[bytes]:
-    """A nested zip, in memory (zip seeks); the budget of the layer that produced it bounds it."""
+def _buffered(body: _Prefixed, label: str, limits: Limits) -> IO[bytes]:
+    """A zip that cannot seek, in memory (zip seeks): a nested one (the budget of the layer that
+    produced it bounds it too), or one read from a pipe, held up to `max_bytes`."""
     import io
 
-    return io.BytesIO(b"".join(iter(lambda: body.read(_PIECE), b"")))
+    parts: list[bytes] = []
+    held = 0
+    for piece in iter(lambda: body.read(_PIECE), b""):
+        held += len(piece)
+        if held > limits.max_bytes:
+            raise _unscanned(label, f"a zip larger than {_size(limits.max_bytes)} read from a pipe (archive-max-bytes)")
+        parts.append(piece)
+    return io.BytesIO(b"".join(parts))
 
 
 def _read_up_to(src: IO[bytes] | _Metered | _Prefixed, n: int, label: str) -> bytes:

@@ -6,9 +6,10 @@
 What a PATH named on the command line may be:
 - a regular file, or a directory (walked);
 - a FIFO or a pipe (`<(cmd)` is `/dev/fd/63`), or `-` for standard input: read to its end in
-  blocks. A FIFO nobody has open for writing is a ScanError (exit 3), never a wait: it is opened
-  with O_NONBLOCK and one non-blocking read tells "no writer" (end of file at once) from "a
-  writer that has not written yet" (EAGAIN); then reads block as usual. A pipe (`pipe:[N]`) that
+  blocks; an archive or compressed stream there is opened as a file's is (`_stream`). A FIFO
+  nobody has open for writing is a ScanError (exit 3), never a wait: it is opened with O_NONBLOCK
+  and one non-blocking read tells "no writer" (end of file at once) from "a writer that has not
+  written yet" (EAGAIN); then reads block as usual. A pipe (`pipe:[N]`) that
   is already at its end is empty content, not an error: its writer came and went;
 - anything else (a device, a socket, a symbolic link loop, a broken link) names nothing to scan:
   UsageError (exit 2), like a missing path. A device is never opened (`/dev/zero` never ends).
@@ -254,7 +255,7 @@ def _items(
 ) -> Generator[Item | _Batch, None, None]:
     for root in paths:
         if root == STDIN:
-            yield from _chunks(0, "<stdin>")
+            yield from _stream(0, "<stdin>", archives)
         else:
             yield from _named(root, excludes, archives, batches)
 
@@ -321,14 +322,14 @@ def _named(root: Path, excludes: Excludes, archives: Limits, batches: bool) -> I
         if stat.S_ISREG(st.st_mode):
             yield from _regular(fd, shown, st.st_size, archives)
         elif stat.S_ISFIFO(st.st_mode):
-            yield from _pipe(fd, root, shown)
+            yield from _pipe(fd, root, shown, archives)
         else:  # replaced since the stat above
             raise ScanError(f"cannot read {printable(shown)}: it changed during the scan")
     finally:
         os.close(fd)
 
 
-def _pipe(fd: int, root: Path, shown: str) -> Iterator[Chunk]:
+def _pipe(fd: int, root: Path, shown: str, archives: Limits) -> Iterator[Chunk | Unread]:
     try:
         first: bytes | None = os.read(fd, _PIPE_READ)
     except BlockingIOError:
@@ -338,7 +339,37 @@ def _pipe(fd: int, root: Path, shown: str) -> Iterator[Chunk]:
     if first == b"" and not _is_anonymous_pipe(root):
         raise ScanError(f"cannot read {printable(shown)}: no process is writing to this FIFO")
     os.set_blocking(fd, True)
-    yield from _chunks(fd, shown, 0, first or b"")
+    yield from _stream(fd, shown, archives, first or b"")
+
+
+def _stream(fd: int, shown: str, archives: Limits, first: bytes = b"") -> Iterator[Chunk | Unread]:
+    """Standard input or a pipe: its Chunks, or its members' if it is an archive (its first HEAD
+    bytes say, as for a file). An archive that cannot be read whole yields its readable members'
+    Chunks, then Unread, as `_regular` does."""
+    head = first
+    if archives.depth:
+        try:
+            while len(head) < packed.HEAD and (piece := os.read(fd, _PIPE_READ)):
+                head += piece
+        except OSError as exc:
+            raise _cannot_read(shown, exc) from exc
+        if packed.kind(head[: packed.HEAD]):
+
+            def read(n: int) -> bytes:
+                nonlocal head
+                if head:
+                    data, head = head[:n], head[n:]
+                    return data
+                return os.read(fd, min(n, _PIPE_READ))
+
+            try:
+                yield from packed.stream_chunks(read, shown, archives, BLOCK)
+            except OSError as exc:
+                yield _unread(shown, exc)
+            except ScanError as exc:  # corrupt, encrypted, a bomb, too deep: the rest is read
+                yield Unread(shown, str(exc))
+            return
+    yield from _chunks(fd, shown, 0, head)
 
 
 def _is_anonymous_pipe(path: Path) -> bool:
