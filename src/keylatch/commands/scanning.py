@@ -108,13 +108,11 @@ def in_files(
 
 
 def _usable_cores() -> int:
-    """Reader threads: the cores this process may run on (a taskset or a container's cpuset
-    counts, not the machine's), at most 8 (the walk and the engine run in one thread)."""
-    import os
+    """Reader threads: one per usable core (sources/cores.py), at most 8 (the walk and the
+    engine run in one thread)."""
+    from keylatch.sources import cores
 
-    sched = getattr(os, "sched_getaffinity", None)
-    cores = len(sched(0)) if sched is not None else os.cpu_count() or 1
-    return min(cores, 8)
+    return min(cores.usable(), 8)
 
 
 def sort_key(f: Finding) -> tuple[str, int, int, str, str]:

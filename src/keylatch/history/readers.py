@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from keylatch.errors import ScanError
 from keylatch.history.grepfilter import MARK, Objects, grep_needles, grep_program
+from keylatch.sources import cores
 from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.objects import PIPE_SIZE, feed, widen
 from keylatch.sources.reaping import kill
@@ -41,11 +42,8 @@ Report = Callable[[int, int], None]
 
 
 def jobs() -> int:
-    """Readers to run: the cores this process may use (taskset counts), at least one."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    """Readers to run: one per core this process may use (sources/cores.py)."""
+    return cores.usable()
 
 
 def split(sizes: Objects, n: int) -> list[tuple[int, int]]:
