@@ -362,12 +362,7 @@ def _stream(fd: int, shown: str, archives: Limits, first: bytes = b"") -> Iterat
                     return data
                 return os.read(fd, min(n, _PIPE_READ))
 
-            try:
-                yield from packed.stream_chunks(read, shown, archives, BLOCK)
-            except OSError as exc:
-                yield _unread(shown, exc)
-            except ScanError as exc:  # corrupt, encrypted, a bomb, too deep: the rest is read
-                yield Unread(shown, str(exc))
+            yield from _members(packed.stream_chunks(read, shown, archives, BLOCK), shown)
             return
     yield from _chunks(fd, shown, 0, head)
 
@@ -509,12 +504,7 @@ def _regular(fd: int, name: str, size: int, archives: Limits) -> Iterator[Chunk 
         if packed.kind(head):
             # Its own descriptor, seekable (zip reads its directory at the end); closed here.
             with open(os.dup(fd), "rb") as fh:
-                try:
-                    yield from packed.member_chunks(fh, name, archives, BLOCK)
-                except OSError as exc:
-                    yield _unread(name, exc)
-                except ScanError as exc:  # corrupt, encrypted, a bomb, too deep: the rest is read
-                    yield Unread(name, str(exc))
+                yield from _members(packed.member_chunks(fh, name, archives, BLOCK), name)
             return
     yield from _chunks(fd, name, size)
 
@@ -597,6 +587,18 @@ def _not_found(root: Path, shown: str, exc: OSError) -> KeylatchError:
     if exc.errno == errno.ENAMETOOLONG:
         return UsageError(f"file name too long: {where}")
     return _cannot_read(shown, exc)
+
+
+def _members(chunks: Iterator[Chunk], shown: str) -> Iterator[Chunk | Unread]:
+    """An archive's member Chunks, then Unread if it could not be read whole (corrupt,
+    encrypted, a bomb, too deep, or an I/O error): the members before it, and the rest of the
+    scan, are still read."""
+    try:
+        yield from chunks
+    except OSError as exc:
+        yield _unread(shown, exc)
+    except ScanError as exc:
+        yield Unread(shown, str(exc))
 
 
 def _unread(shown: str, exc: OSError) -> Unread:
