@@ -56,7 +56,7 @@ def in_files(
     from keylatch.prefilter import present, wrapped_base64_width
     from keylatch.rules import needles
     from keylatch.sources.excludes import Excludes
-    from keylatch.sources.files import Cleared, Skipped, Unread, walk, walk_spread
+    from keylatch.sources.files import Cleared, Skipped, Unread, walk_spread
 
     rules = cfg.rules
     # The engine's own gates (engine/matching.py, Scan.has_literal): without one of these
@@ -76,9 +76,7 @@ def in_files(
     found: set[Finding] = set()
     skipped: list[str] = []
     jobs = _usable_cores()
-    items = (
-        walk_spread(paths, wanted, jobs, excludes, cfg.archives) if jobs > 1 else walk(paths, excludes, cfg.archives)
-    )
+    items = walk_spread(paths, wanted, jobs, excludes, cfg.archives)
     try:
         for chunk in items:
             if isinstance(chunk, Skipped):
