@@ -52,7 +52,7 @@ def in_files(
     import os
 
     from keylatch.errors import ScanError, printable
-    from keylatch.prefilter import KEYWORDS, present, wrapped_base64_width
+    from keylatch.prefilter import KEYWORDS, any_present, wrapped_base64_width
     from keylatch.sources.excludes import Excludes
     from keylatch.sources.files import Cleared, Skipped, Unread, walk_spread
 
@@ -63,15 +63,15 @@ def in_files(
     # rules, the engine and the policy's judges are built at the first file that passes it: a
     # tree without one never pays for them.
     if cfg.default_rules:
-        gate = KEYWORDS
+        gate = any_present(KEYWORDS)
     else:
         from keylatch.rules import needles
 
-        gate = needles(cfg.rules)
+        gate = any_present(needles(cfg.rules))
     judge: Callable[[Chunk], tuple[Finding, ...]] | None = None
 
     def wanted(data: bytes) -> bool:
-        return bool(present(data, gate)) or wrapped_base64_width(data) > 0
+        return gate(data) or wrapped_base64_width(data) > 0
 
     # The walk applies the path globs, each relative to where it was written (the config file's
     # directory, or the paths as typed); matching them again against displayed paths could drop

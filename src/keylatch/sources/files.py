@@ -455,6 +455,7 @@ def _directory(
         return []
     subdirs = []
     batch: list[tuple[str, str]] = []
+    shown_in = m.shown(f"{rel}/" if rel else "")  # each entry is shown as shown_in + its name
     for entry in entries:
         name = entry.name
         path = f"{rel}/{name}" if rel else name
@@ -467,18 +468,18 @@ def _directory(
             if batch:  # the files listed before this entry come first
                 yield _batch_of(fd, batch, m.shown(rel))
                 batch = []
-            yield _unread(m.shown(path), exc)
+            yield _unread(shown_in + name, exc)
             continue
         if is_dir:
             if not (name == "objects" and dir_name == ".git"):
                 subdirs.append(name)
         elif is_file and batches:
-            batch.append((name, m.shown(path)))
+            batch.append((name, shown_in + name))
             if len(batch) == _BATCH:
                 yield _batch_of(fd, batch, m.shown(rel))
                 batch = []
         elif is_file:  # one call a small file, as a worker reads it (no pread of its head)
-            outcome = _read_small(fd, name, m.shown(path), archives, wanted)
+            outcome = _read_small(fd, name, shown_in + name, archives, wanted)
             if isinstance(outcome, _Deferred):
                 yield from _deferred(outcome, archives)
             else:
@@ -487,7 +488,7 @@ def _directory(
             if batch:  # the files listed before this entry come first
                 yield _batch_of(fd, batch, m.shown(rel))
                 batch = []
-            yield Skipped(m.shown(path), _entry_kind(entry))
+            yield Skipped(shown_in + name, _entry_kind(entry))
     if batch:
         yield _batch_of(fd, batch, m.shown(rel))
     return subdirs
