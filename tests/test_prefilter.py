@@ -50,6 +50,27 @@ def test_one_pass_sees_needles_at_both_ends_of_large_data(size: int) -> None:
             assert present(data, NEEDLES) == {needle} | present_each(needle, NEEDLES)
 
 
+@given(st.binary(max_size=64), PIECES, st.binary(max_size=64))
+def test_any_present_answers_as_present_does(left: bytes, pieces: list[bytes], right: bytes) -> None:
+    data = left + b"".join(pieces) + right
+    assert prefilter.any_present(NEEDLES)(data) == bool(present_each(data, NEEDLES))
+
+
+@pytest.mark.parametrize("one_pass", [True, False], ids=["hyperscan", "in-tests"])
+def test_any_present_answers_alike_on_every_thread(monkeypatch: pytest.MonkeyPatch, one_pass: bool) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not one_pass:
+        monkeypatch.setattr(prefilter, "_database", lambda needles: None)
+    texts = [b"-" * i + n + b"-" * (i % 7) for i, n in enumerate(NEEDLES)] + [b"", b"clean text\n" * 500]
+    texts += [t[1:-1] for t in texts]
+    test = prefilter.any_present(NEEDLES)
+    expected = [bool(present_each(t, NEEDLES)) for t in texts] * 20
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(test, texts * 20)) == expected
+    assert any(expected) and not all(expected)
+
+
 def test_without_hyperscan_the_engine_finds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     texts = [e.text.encode("latin-1") for r in DEFAULT_RULES for e in r.examples]
     texts += [b"data: " + base64.b64encode(t) + b"\n" for t in texts]

@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from keylatch import allowlist, baseline
+from keylatch import allowlist
 from keylatch.allowlist import Allowlist
-from keylatch.baseline import Baseline
 from keylatch.model import Finding, Keyed, Severity, Verdict
 
 if TYPE_CHECKING:
+    from keylatch.baseline import Baseline
     from keylatch.history.model import KeyFinding, Occurrence
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,11 @@ ANY = "any"  # fail-on-verdict: every key found fails the run
 LIVE = "live"  # fail-on-verdict: keys --verify found revoked are reported, not failing
 
 
+def _today() -> dt.date:
+    # baseline.today, without importing baseline (json, its records) for a run that has none.
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     allow: Allowlist = Allowlist()  # path excludes, allow comments, allow-lines
@@ -67,7 +72,7 @@ class Policy:
     baseline_label: str = ""  # where the baseline came from, for messages
     fail_on: Severity = Severity.LOW
     fail_on_verdict: str = ANY
-    today: dt.date = field(default_factory=baseline.today)  # baseline entries expire by it
+    today: dt.date = field(default_factory=_today)  # baseline entries expire by it (UTC)
 
     def fails(self, severity: Severity) -> bool:
         return severity.rank >= self.fail_on.rank
@@ -105,6 +110,10 @@ def allowed(findings: Iterable[Finding], pol: Policy, lines_of: allowlist.LinesO
 def known(found: Sequence[K], pol: Policy) -> list[K]:
     """`found` minus the keys the baseline accepts on `pol.today` (findings or history's keys)."""
     accepted = pol.known
+    if accepted is None and pol.baseline_file is None:
+        return list(found)
+    from keylatch import baseline  # json and its records: only for a run that has a baseline
+
     if accepted is None and pol.baseline_file is not None:
         accepted = baseline.load(pol.baseline_file)
     if accepted is None:

@@ -126,6 +126,27 @@ def test_spread_walk_yields_what_the_walk_yields(tmp_path: Path, shape: str, wan
     assert all(i.size <= files._SMALL for i in cleared)
 
 
+@pytest.mark.parametrize("wanted", [True, False], ids=["all-wanted", "none-wanted"])
+@pytest.mark.parametrize("shape", sorted(TREES))
+def test_one_job_reads_in_place_and_clears_what_the_threads_clear(tmp_path: Path, shape: str, wanted: bool) -> None:
+    # One job: no threads; the walking thread reads each small file in one call and tests it.
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    TREES[shape](tree)
+    got = [(type(i).__name__, *e) for i, e in _paired(walk_spread([tree], lambda data: wanted, 1))]
+    spread = [(type(i).__name__, *e) for i, e in _paired(walk_spread([tree], lambda data: wanted, 2))]
+    assert got == spread
+    assert _events(walk_spread([tree], lambda data: wanted, 1)) == _events(walk([tree]))
+    assert any(kind == "Cleared" for kind, *_ in got) == (not wanted)
+
+
+def _paired(
+    items: Iterator[Chunk | Skipped | Unread | Cleared],
+) -> list[tuple[Chunk | Skipped | Unread | Cleared, Item]]:
+    got = list(items)
+    return list(zip(got, _events(iter(got)), strict=True))
+
+
 def test_the_chunks_a_worker_reads_are_the_walks(tmp_path: Path) -> None:
     _flat(tmp_path)
     _mixed(tmp_path)

@@ -22,6 +22,7 @@ from keylatch.report import FORMATS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from keylatch.report.notice import Notice
     from keylatch.sources.files import Unread
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,6 @@ def run(args: Args) -> ExitCode:
     from keylatch.commands.output import finish
     from keylatch.commands.scanning import in_files
     from keylatch.commands.settings import policy_of, settle
-    from keylatch.report import notice
 
     started = time.monotonic()
     cfg = settle(config_flags(args, format=args.format, exclude=args.exclude), Path("."))
@@ -70,7 +70,7 @@ def run(args: Args) -> ExitCode:
     unread = Unreadable()
     found, skipped = in_files(args.paths, cfg, pol, read, unread)
     reported = policy.known(found, pol)
-    notices = notice.unread(unread.shown, unread.count)
+    notices = unread.notices()
     code = finish(
         reported, cfg, pol, args, verify_flags(args), notices=notices, skipped=len(skipped), unread=unread.count
     )
@@ -85,16 +85,23 @@ class Unreadable:
     (a million unreadable files cost a counter, not a million messages)."""
 
     def __init__(self) -> None:
-        from keylatch.report.notice import UNREAD_SHOWN
-
         self.count = 0
         self.shown: list[tuple[str, str]] = []
-        self._keep = UNREAD_SHOWN
 
     def __call__(self, entry: Unread) -> None:
+        from keylatch.report.notice import UNREAD_SHOWN  # imported once: a scan that reads all never needs it
+
         self.count += 1
-        if len(self.shown) < self._keep:
+        if len(self.shown) < UNREAD_SHOWN:
             self.shown.append((entry.path, entry.message))
+
+    def notices(self) -> tuple[Notice, ...]:
+        """The `not-scanned` notices (report/notice.py), none if every entry was read."""
+        if not self.count:
+            return ()
+        from keylatch.report import notice
+
+        return notice.unread(self.shown, self.count)
 
 
 class Read:

@@ -21,6 +21,7 @@ from keylatch.model import Finding
 if TYPE_CHECKING:
     from keylatch.config import Config
     from keylatch.history import HistoryResult
+    from keylatch.model import Chunk
     from keylatch.policy import Allowed, LinesAt, Policy
     from keylatch.sources.files import Unread
     from keylatch.sources.gitcmd import Git
@@ -50,22 +51,27 @@ def in_files(
     import dataclasses
     import os
 
-    from keylatch import allowlist, policy
-    from keylatch.engine import scan_chunk
     from keylatch.errors import ScanError, printable
-    from keylatch.prefilter import present, wrapped_base64_width
-    from keylatch.rules import needles
+    from keylatch.prefilter import KEYWORDS, any_present, wrapped_base64_width
     from keylatch.sources.excludes import Excludes
-    from keylatch.sources.files import Cleared, Skipped, Unread, walk, walk_spread
+    from keylatch.sources.files import Cleared, Skipped, Unread, walk_spread
 
-    rules = cfg.rules
     # The engine's own gates (engine/matching.py, Scan.has_literal): without one of these
     # literals and not wrapped base64, it finds nothing in a chunk, so a clean file costs one
-    # Hyperscan pass instead of the engine's per-rule Python (tests/commands/test_scan_gate.py).
-    gate = needles(rules)
+    # Hyperscan pass instead of the engine's per-rule Python. With the default rules the gate is
+    # the prefilter's copy of their literals (tests/test_prefilter.py proves them equal), so the
+    # rules, the engine and the policy's judges are built at the first file that passes it: a
+    # tree without one never pays for them.
+    if cfg.default_rules:
+        gate = any_present(KEYWORDS)
+    else:
+        from keylatch.rules import needles
+
+        gate = any_present(needles(cfg.rules))
+    judge: Callable[[Chunk], tuple[Finding, ...]] | None = None
 
     def wanted(data: bytes) -> bool:
-        return bool(present(data, gate)) or wrapped_base64_width(data) > 0
+        return gate(data) or wrapped_base64_width(data) > 0
 
     # The walk applies the path globs, each relative to where it was written (the config file's
     # directory, or the paths as typed); matching them again against displayed paths could drop
@@ -76,9 +82,7 @@ def in_files(
     found: set[Finding] = set()
     skipped: list[str] = []
     jobs = _usable_cores()
-    items = (
-        walk_spread(paths, wanted, jobs, excludes, cfg.archives) if jobs > 1 else walk(paths, excludes, cfg.archives)
-    )
+    items = walk_spread(paths, wanted, jobs, excludes, cfg.archives)
     try:
         for chunk in items:
             if isinstance(chunk, Skipped):
@@ -99,12 +103,27 @@ def in_files(
                 read(chunk.path, len(data))
             if not wanted(data):
                 continue
-            hits = scan_chunk(chunk, rules)
-            if hits:  # the line index is built only for a chunk with something to judge
-                found.update(policy.allowed(hits, pol, allowlist.lines_in(data)).kept)
+            judge = judge or _judge(cfg, pol)
+            found.update(judge(chunk))
     finally:
         items.close()  # an error or an interrupt: the reader threads stop first
     return _dedup(sorted(found, key=sort_key)), tuple(skipped)
+
+
+def _judge(cfg: Config, pol: Policy) -> Callable[[Chunk], tuple[Finding, ...]]:
+    """The findings of one chunk that the policy keeps (the engine, then allow comments)."""
+    from keylatch import allowlist, policy
+    from keylatch.engine import scan_chunk
+
+    rules = cfg.rules
+
+    def judge(chunk: Chunk) -> tuple[Finding, ...]:
+        hits = scan_chunk(chunk, rules)
+        if not hits:  # the line index is built only for a chunk with something to judge
+            return ()
+        return policy.allowed(hits, pol, allowlist.lines_in(chunk.data)).kept
+
+    return judge
 
 
 def _usable_cores() -> int:

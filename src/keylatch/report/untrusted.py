@@ -17,11 +17,8 @@ escapes in each field and runs every command in every format.
 
 from __future__ import annotations
 
+import functools
 import re
-
-from keylatch.encoded import BASE64_MARKERS
-from keylatch.engine import scan_text
-from keylatch.rules import DEFAULT_RULES
 
 # Shown characters of one untrusted string. Real summaries and names are far shorter.
 LIMIT = 1024
@@ -29,10 +26,19 @@ LIMIT = 1024
 # a tree 2,000 directories deep has real paths of 18,000 characters (tests/e2e/test_scan_bad_input.py).
 PATH_LIMIT = 1 << 16
 
-# A str document holds a key for the engine only if it contains one of these (the engine's
-# keyword and base64-marker prefilter; wrapped-base64 and UTF-16 detection apply to bytes only).
-# Redaction runs the engine itself; this only spares the clean majority of strings its setup.
-_NEEDLES = tuple(sorted({kw for r in DEFAULT_RULES for kw in r.keywords} | {m.decode() for m in BASE64_MARKERS}))
+
+@functools.cache
+def _needles() -> tuple[str, ...]:
+    """A str document holds a key for the engine only if it contains one of these (the engine's
+    keyword and base64-marker prefilter; wrapped-base64 and UTF-16 detection apply to bytes only).
+    Redaction runs the engine itself; this only spares the clean majority of strings its setup.
+    Built at the first string shown: a report with nothing untrusted in it (a clean scan's
+    summary) never imports the rules and the engine."""
+    from keylatch.encoded import BASE64_MARKERS
+    from keylatch.rules import DEFAULT_RULES
+
+    return tuple(sorted({kw for r in DEFAULT_RULES for kw in r.keywords} | {m.decode() for m in BASE64_MARKERS}))
+
 
 # Escaped: every character Python does not call printable (str.isprintable): C0/C1 controls,
 # DEL, format characters (bidi marks, embeddings, overrides and isolates U+202A-E/U+2066-9,
@@ -58,7 +64,7 @@ def redact(text: str) -> str:
     What the engine does not take for a key but still carries a key's marker inside a long
     token is shortened the same way (first and last four characters).
     """
-    if not any(n in text for n in _NEEDLES):
+    if not any(n in text for n in _needles()):
         return text
     return _MARKED_TOKEN.sub(_shorten, _redact_findings(text))
 
@@ -69,6 +75,8 @@ def _shorten(m: re.Match[str]) -> str:
 
 
 def _redact_findings(text: str) -> str:
+    from keylatch.engine import scan_text
+
     cuts: list[tuple[int, int, str]] = []
     for f in scan_text(text):
         start, end = f.span

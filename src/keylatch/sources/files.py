@@ -138,7 +138,7 @@ def walk(
     that could not be read. A file that is an archive (by its magic bytes, sources/archives.py)
     yields its members' Chunks."""
     for item in _items(paths, excludes or Excludes(), archives, batches=False):
-        assert not isinstance(item, _Batch)  # batches=False: files are read in place
+        assert not isinstance(item, (_Batch, Cleared))  # batches=False, no `wanted`: files are read in place
         yield item
 
 
@@ -150,12 +150,20 @@ def walk_spread(
     archives: Limits = DEFAULT_LIMITS,
 ) -> Generator[Item | Cleared, None, None]:
     """`walk`, with regular files in directories read by `jobs` threads; a file read whole for
-    which `wanted(data)` is false comes back as Cleared. Same order, same Unread entries."""
+    which `wanted(data)` is false comes back as Cleared. Same order, same Unread entries.
+
+    With one job there are no threads: the walking thread reads each small file in one call and
+    tests it, as a worker would (a thread pool on one core only adds hand-offs)."""
+    if jobs <= 1:
+        for item in _items(paths, excludes or Excludes(), archives, batches=False, wanted=wanted):
+            assert not isinstance(item, _Batch)  # batches=False: files are read in place
+            yield item
+        return
     from concurrent.futures import ThreadPoolExecutor
 
     window = 4 * jobs
     items = _items(paths, excludes or Excludes(), archives, batches=True)
-    queue: deque[tuple[Future[list[_Outcome | KeylatchError]], _Batch] | Item] = deque()
+    queue: deque[tuple[Future[list[_Outcome | KeylatchError]], _Batch] | Item | Cleared] = deque()
     pool = ThreadPoolExecutor(jobs, thread_name_prefix="keylatch-read")
     try:
         for item in items:
@@ -181,7 +189,7 @@ def walk_spread(
 
 
 def _emit(
-    item: tuple[Future[list[_Outcome | KeylatchError]], _Batch] | Item, archives: Limits
+    item: tuple[Future[list[_Outcome | KeylatchError]], _Batch] | Item | Cleared, archives: Limits
 ) -> Iterator[Item | Cleared]:
     if not isinstance(item, tuple):
         yield item
@@ -194,17 +202,22 @@ def _emit(
             if isinstance(outcome, KeylatchError):  # the batch stopped here, as the walk would have
                 raise outcome
             if isinstance(outcome, _Deferred):
-                try:
-                    os.lseek(outcome.fd, 0, os.SEEK_SET)  # the worker may have read its head
-                    yield from _entry_content(outcome.fd, outcome.path, outcome.size, archives)
-                finally:
-                    os.close(outcome.fd)
+                yield from _deferred(outcome, archives)
             else:
                 yield outcome
     finally:
         for outcome in outcomes[done:]:  # an error or an interrupt: the rest stay unread
             if isinstance(outcome, _Deferred):
                 os.close(outcome.fd)
+
+
+def _deferred(outcome: _Deferred, archives: Limits) -> Iterator[Chunk | Unread]:
+    """A file `_read_small` left to the walking thread: read in blocks from its start; closed here."""
+    try:
+        os.lseek(outcome.fd, 0, os.SEEK_SET)  # its head may have been read
+        yield from _entry_content(outcome.fd, outcome.path, outcome.size, archives)
+    finally:
+        os.close(outcome.fd)
 
 
 def _read_batch(batch: _Batch, archives: Limits, wanted: Callable[[bytes], bool]) -> list[_Outcome | KeylatchError]:
@@ -220,8 +233,11 @@ def _read_batch(batch: _Batch, archives: Limits, wanted: Callable[[bytes], bool]
     return out
 
 
-def _read_small(dir_fd: int, name: str, shown: str, archives: Limits, wanted: Callable[[bytes], bool]) -> _Outcome:
-    """`_entry` for a worker: a small regular file read whole and tested; the rest deferred."""
+def _read_small(
+    dir_fd: int, name: str, shown: str, archives: Limits, wanted: Callable[[bytes], bool] | None
+) -> _Outcome:
+    """`_entry` in one call: a small regular file read whole and tested (no `wanted`: always a
+    Chunk); the rest deferred. A worker's task, and walk's when it is given `wanted`."""
     try:
         fd = os.open(name, _OPEN_ENTRY, dir_fd=dir_fd)
     except OSError as exc:
@@ -244,20 +260,25 @@ def _read_small(dir_fd: int, name: str, shown: str, archives: Limits, wanted: Ca
         if not end or (archives.depth and len(data) >= 4 and packed.kind(data[: packed.HEAD])):
             deferred = True
             return _Deferred(fd, shown, st.st_size)
-        return Chunk(data, shown) if wanted(data) else Cleared(shown, len(data))
+        return Chunk(data, shown) if wanted is None or wanted(data) else Cleared(shown, len(data))
     finally:
         if not deferred:
             os.close(fd)
 
 
 def _items(
-    paths: Sequence[Path], excludes: Excludes, archives: Limits, *, batches: bool
-) -> Generator[Item | _Batch, None, None]:
+    paths: Sequence[Path],
+    excludes: Excludes,
+    archives: Limits,
+    *,
+    batches: bool,
+    wanted: Callable[[bytes], bool] | None = None,
+) -> Generator[Item | Cleared | _Batch, None, None]:
     for root in paths:
         if root == STDIN:
             yield from _stream(0, "<stdin>", archives)
         else:
-            yield from _named(root, excludes, archives, batches)
+            yield from _named(root, excludes, archives, batches, wanted)
 
 
 def display_path(path: Path) -> str:
@@ -295,7 +316,9 @@ def read_small(path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
-def _named(root: Path, excludes: Excludes, archives: Limits, batches: bool) -> Iterator[Item | _Batch]:
+def _named(
+    root: Path, excludes: Excludes, archives: Limits, batches: bool, wanted: Callable[[bytes], bool] | None
+) -> Iterator[Item | Cleared | _Batch]:
     shown = display_path(root)
     try:
         mode = os.stat(root).st_mode  # follows links: the user named this path
@@ -309,7 +332,7 @@ def _named(root: Path, excludes: Excludes, archives: Limits, batches: bool) -> I
             fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
         except OSError as exc:
             raise _cannot_read(shown, exc) from exc
-        yield from _tree(fd, m, root.name, archives, batches)
+        yield from _tree(fd, m, root.name, archives, batches, wanted)
         return
     if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
         raise UsageError(f"not a file or directory: {printable(shown)} ({_kind(mode)})")
@@ -375,7 +398,9 @@ def _is_anonymous_pipe(path: Path) -> bool:
         return False
 
 
-def _tree(top: int, m: Matcher, top_name: str, archives: Limits, batches: bool) -> Iterator[Item | _Batch]:
+def _tree(
+    top: int, m: Matcher, top_name: str, archives: Limits, batches: bool, wanted: Callable[[bytes], bool] | None
+) -> Iterator[Item | Cleared | _Batch]:
     """Every entry below the open directory `top` (closed here): each directory's entries by
     name, then its subdirectories, depth first."""
     fd, rel, name = top, "", top_name
@@ -384,7 +409,7 @@ def _tree(top: int, m: Matcher, top_name: str, archives: Limits, batches: bool) 
     try:
         while True:
             if fd >= 0:
-                subdirs = yield from _directory(fd, rel, name, m, archives, batches)
+                subdirs = yield from _directory(fd, rel, name, m, archives, batches, wanted)
                 if subdirs:
                     subdirs.reverse()
                     stack.append((fd, rel, subdirs))
@@ -412,8 +437,14 @@ def _tree(top: int, m: Matcher, top_name: str, archives: Limits, batches: bool) 
 
 
 def _directory(
-    fd: int, rel: str, dir_name: str, m: Matcher, archives: Limits, batches: bool
-) -> Generator[Item | _Batch, None, list[str]]:
+    fd: int,
+    rel: str,
+    dir_name: str,
+    m: Matcher,
+    archives: Limits,
+    batches: bool,
+    wanted: Callable[[bytes], bool] | None = None,
+) -> Generator[Item | Cleared | _Batch, None, list[str]]:
     """Read the files of the open directory `fd` (or, with `batches`, hand them out in batches
     for walk_spread's workers); return the subdirectories to enter."""
     try:
@@ -424,6 +455,7 @@ def _directory(
         return []
     subdirs = []
     batch: list[tuple[str, str]] = []
+    shown_in = m.shown(f"{rel}/" if rel else "")  # each entry is shown as shown_in + its name
     for entry in entries:
         name = entry.name
         path = f"{rel}/{name}" if rel else name
@@ -436,23 +468,27 @@ def _directory(
             if batch:  # the files listed before this entry come first
                 yield _batch_of(fd, batch, m.shown(rel))
                 batch = []
-            yield _unread(m.shown(path), exc)
+            yield _unread(shown_in + name, exc)
             continue
         if is_dir:
             if not (name == "objects" and dir_name == ".git"):
                 subdirs.append(name)
         elif is_file and batches:
-            batch.append((name, m.shown(path)))
+            batch.append((name, shown_in + name))
             if len(batch) == _BATCH:
                 yield _batch_of(fd, batch, m.shown(rel))
                 batch = []
-        elif is_file:
-            yield from _entry(fd, name, m.shown(path), archives)
+        elif is_file:  # one call a small file, as a worker reads it (no pread of its head)
+            outcome = _read_small(fd, name, shown_in + name, archives, wanted)
+            if isinstance(outcome, _Deferred):
+                yield from _deferred(outcome, archives)
+            else:
+                yield outcome
         else:
             if batch:  # the files listed before this entry come first
                 yield _batch_of(fd, batch, m.shown(rel))
                 batch = []
-            yield Skipped(m.shown(path), _entry_kind(entry))
+            yield Skipped(shown_in + name, _entry_kind(entry))
     if batch:
         yield _batch_of(fd, batch, m.shown(rel))
     return subdirs
