@@ -28,19 +28,20 @@ Report = Callable[[PlannedRepo, RepoResult | None], None]
 class Summary:
     scanned: int
     skipped: int  # already had a result
-    failed: tuple[RepoResult, ...]
+    failed: tuple[RepoResult, ...]  # failed or incomplete
     keys: int  # keys found in the repositories scanned in this run or skipped
 
 
 def scan_one(repo: PlannedRepo, keep: Path | None) -> RepoResult:
-    """The result for one repository; a clone or scan failure becomes a `failed` record."""
+    """The result for one repository; a clone or scan failure becomes a `failed` record, archive
+    blobs the walk could not read an `incomplete` one that keeps the keys found in the rest."""
     from keylatch.history import scan_history
     from keylatch.sources.repo import inspect
 
     try:
         with mirror(repo, keep) as path:
             head = inspect(path).head or ""
-            found = scan_history(path, use_cache=keep is not None)
+            found = scan_history(path, use_cache=keep is not None, report_unread=True)
             return results.from_history(repo, head, found)
     except KeylatchError as exc:
         return results.failure(repo, str(exc))
