@@ -211,8 +211,10 @@ def _judged(result: HistoryResult, pol: Policy, gits: Sequence[Git]) -> HistoryR
 
     lines_at = None
     if pol.allow.pragmas or pol.allow.lines:
+        from keylatch.sources.member_lines import line_key
+
         lines_at = blob_lines(
-            gits, ((o.blob, o.line, o.column) for k in result.findings for o in k.locations if o.blob)
+            gits, ((line_key(o.blob, o.path), o.line, o.column) for k in result.findings for o in k.locations if o.blob)
         )
     return dataclasses.replace(result, findings=tuple(policy.judge_keys(result.findings, pol, lines_at)))
 
