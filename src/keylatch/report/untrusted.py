@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import re
 
-from keylatch.encoded import BASE64_MARKERS
 from keylatch.engine import scan_text
-from keylatch.rules import DEFAULT_RULES
+from keylatch.rules import DEFAULT_RULES, needles
 
 # Shown characters of one untrusted string. Real summaries and names are far shorter.
 LIMIT = 1024
@@ -29,10 +28,10 @@ LIMIT = 1024
 # a tree 2,000 directories deep has real paths of 18,000 characters (tests/e2e/test_scan_bad_input.py).
 PATH_LIMIT = 1 << 16
 
-# A str document holds a key for the engine only if it contains one of these (the engine's
-# keyword and base64-marker prefilter; wrapped-base64 and UTF-16 detection apply to bytes only).
-# Redaction runs the engine itself; this only spares the clean majority of strings its setup.
-_NEEDLES = tuple(sorted({kw for r in DEFAULT_RULES for kw in r.keywords} | {m.decode() for m in BASE64_MARKERS}))
+# A str document holds a key for the engine only if it contains one of these: the rules' one
+# needle list (rules.needles: keywords, their base64 gates and UTF-16 spellings; issue 9), as
+# text. Redaction runs the engine itself; this only spares the clean majority of strings its setup.
+_NEEDLES = tuple(n.decode("latin-1") for n in needles(DEFAULT_RULES))
 
 # Escaped: every character Python does not call printable (str.isprintable): C0/C1 controls,
 # DEL, format characters (bidi marks, embeddings, overrides and isolates U+202A-E/U+2066-9,
