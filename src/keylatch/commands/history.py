@@ -180,7 +180,15 @@ def _scan(args: Args, path: Path) -> ExitCode:
         from keylatch.report import render as render_findings
 
         line_of = lines_of(reported, gits) if args.format == "sarif" else None
-        text = render_findings(args.format, reported, reveal=args.show_secrets, line_of=line_of, notices=notices)
+        if args.format == "sarif":  # each result with its key's exposure, as ci's (report/exposure.py)
+            import datetime as dt
+
+            from keylatch.report.exposure import exposures, render_places
+
+            ex = exposures(result.findings, dt.datetime.now(dt.timezone.utc))
+            text = render_places("sarif", reported, ex, reveal=args.show_secrets, notices=notices, line_of=line_of)
+        else:
+            text = render_findings(args.format, reported, reveal=args.show_secrets, line_of=line_of, notices=notices)
     else:
         text = render(args.format, result, reveal=args.show_secrets, verdicts=verdicts)
     write(text, out)
