@@ -168,7 +168,9 @@ def judge_keys(keys: Sequence[KeyFinding], pol: Policy, lines_at: LinesAt | None
 
 
 def _place_kept(o: Occurrence, pol: Policy, lines_at: LinesAt | None) -> bool:
-    lines = lines_at(o.blob, o.line) if lines_at is not None and o.blob else None
+    from keylatch.sources.member_lines import line_key  # a member's own line (sources/member_lines.py)
+
+    lines = lines_at(line_key(o.blob, o.path), o.line) if lines_at is not None and o.blob else None
     decision = allowlist.decide_at(o.path, pol.allow, lines)
     if not decision.keep:
         log.info("%s:%d in %s: %s", o.path, o.line, o.commit[:12], decision.reason)

@@ -11,7 +11,7 @@ keys were found.
 `history` (every format), `ci` and `pre-push` do the same for an archive blob they cannot open:
 keys in every other blob are reported, the blob is named by a path a commit put it at (or, in no
 commit, by id with `git log --all --find-object`), and they exit 3; a rescan with the blob cache
-still exits 3. Commands with no place for the notice (`baseline create --history`) stop at it.
+still exits 3. baseline, revoke, remediate and org do the same (test_unread_every_command.py).
 """
 
 from __future__ import annotations
@@ -264,10 +264,10 @@ def test_a_dangling_unreadable_archive_blob_is_named_by_id(
     assert f"archive blob {blob[:12]}" in line and f"--find-object={blob}" in line
 
 
-def test_commands_that_cannot_report_an_unread_blob_still_stop(
+def test_baseline_from_history_names_the_unread_blob_and_writes_nothing(
     make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, tmp_path: Path
 ) -> None:
-    """baseline create --history has no place for a not-scanned notice: the first one is its error."""
+    """baseline create --history: a baseline of a partial walk would look complete."""
     repo, _ = _committed(make_repo, *ARCHIVES["corrupt-zip"][:2])
     res = keylatch("baseline", "create", "--history", "--file", str(tmp_path / "bl.json"), cwd=repo.path)
     assert res.code == 3, res

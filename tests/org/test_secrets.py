@@ -27,7 +27,8 @@ def test_git_gets_the_token_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, auth: str, env: str, user: str
 ) -> None:
     monkeypatch.setenv(env, TOKEN)
-    config = credentials("https://git.example.test/acme/a.git", auth)
+    monkeypatch.setenv("GITHUB_SERVER_URL" if auth == "github" else "CI_SERVER_URL", "https://git.example.test")
+    config = credentials("https://git.example.test/acme/a.git")
     assert config and TOKEN not in "".join(config)  # the -c value names the variable only
     out = Git(tmp_path, config=config).run("credential", "fill", input=FILL % b"git.example.test").decode()
     assert f"username={user}\npassword={TOKEN}\n" in out
@@ -37,17 +38,21 @@ def test_git_gets_the_token_from_the_environment(
 
 
 @pytest.mark.parametrize(
-    ("url", "auth", "env"),
+    ("url", "server", "env"),
     [
-        ("http://git.example.test/a.git", "github", "GITHUB_TOKEN"),  # never over plain http
-        ("ssh://git@git.example.test/a.git", "github", "GITHUB_TOKEN"),
+        ("http://git.example.test/a.git", "GITHUB_SERVER_URL", "GITHUB_TOKEN"),  # never over plain http
+        ("ssh://git@git.example.test/a.git", "GITHUB_SERVER_URL", "GITHUB_TOKEN"),
         ("https://git.example.test/a.git", "", "GITHUB_TOKEN"),  # a list entry of an unknown host
-        ("https://git.example.test/a.git", "github", "GITLAB_TOKEN"),  # only the host's own token
+        ("https://git.example.test/a.git", "GITHUB_SERVER_URL", "GITLAB_TOKEN"),  # only the host's own token
     ],
 )
-def test_no_helper_where_no_token_belongs(monkeypatch: pytest.MonkeyPatch, url: str, auth: str, env: str) -> None:
+def test_no_helper_where_no_token_belongs(monkeypatch: pytest.MonkeyPatch, url: str, server: str, env: str) -> None:
     monkeypatch.setenv(env, TOKEN)
-    assert credentials(url, auth) == ()
+    for name in ("GITHUB_SERVER_URL", "GITHUB_API_URL", "CI_SERVER_URL", "CI_API_V4_URL"):
+        monkeypatch.delenv(name, raising=False)
+    if server:
+        monkeypatch.setenv(server, "https://git.example.test")
+    assert credentials(url) == ()
 
 
 def test_no_token_in_any_output_file_or_clone_config(

@@ -8,9 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from keylatch.encoded import BASE64_MARKERS
 from keylatch.engine import scan_text
+from keylatch.report import untrusted
 from keylatch.report.untrusted import LIMIT, escape, for_data, for_terminal, redact
-from keylatch.rules import DEFAULT_RULES
+from keylatch.rules import DEFAULT_RULES, needles
 from keylatch.rules.synthetic import CURRENT_KINDS, make_key
 from tests.helpers.redaction import assert_redacted
 
@@ -102,3 +104,19 @@ def test_long_strings_are_bounded_after_redaction() -> None:
     assert out.endswith(f"[+{len(redact(text)) - LIMIT} chars]")
     assert key[8:30] not in out
     assert len(for_data(text)) < LIMIT + 40
+
+
+def test_the_gate_is_the_rules_one_needle_list() -> None:
+    """Issue 9: one needle list. The text gate is rules.needles() (as text), and it lets through
+    at least what the list it replaced did (every keyword and base64 marker): redaction is no weaker."""
+    gate = set(untrusted._needles())
+    assert gate == {n.decode("latin-1") for n in needles(DEFAULT_RULES)}
+    assert {kw for r in DEFAULT_RULES for kw in r.keywords} | {m.decode() for m in BASE64_MARKERS} <= gate
+
+
+@pytest.mark.parametrize("key", KEYS, ids=lambda k: k[:8])
+def test_every_spelling_the_engine_reads_in_text_is_redacted(key: str) -> None:
+    encoded = base64.b64encode(f"OPENAI_API_KEY={key}".encode()).decode()
+    for text in (key, f"commit {encoded} msg", f"path/{key}/x"):
+        out = redact(text)
+        assert key not in out and encoded not in out and not scan_text(out)

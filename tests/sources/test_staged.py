@@ -184,7 +184,8 @@ def test_unresolved_conflicts_are_read_from_disk(make_repo: MakeRepo) -> None:
         staged = src.staged_changes(git)
         assert staged.unmerged == ("c.py",)
         (finding,) = scan(src.chunks(src.staged_contents(staged, src.staged_blobs(git, staged))))
-        os.chdir("sub")  # names stay usable from a subdirectory
+        os.chdir("sub")  # from a subdirectory: read all the same, named from the top like every path
         staged = src.staged_changes(git)
-        assert staged.unmerged == ("../c.py",)
-    assert finding.secret.value == key
+        assert staged.unmerged == ("c.py",)
+        (again,) = scan(src.chunks(src.staged_contents(staged, src.staged_blobs(git, staged))))
+    assert finding.secret.value == key and again.location.path == finding.location.path == "c.py"

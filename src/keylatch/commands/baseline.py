@@ -10,7 +10,7 @@ from pathlib import Path
 
 from keylatch.commands.options import ConfigArgs, add_config_arguments, config_flags
 from keylatch.detect_secrets_hashes import sha1_hashes
-from keylatch.errors import ExitCode, UsageError
+from keylatch.errors import ExitCode, ScanError, UsageError
 from keylatch.model import Finding
 from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.report.untrusted import for_terminal as shown
@@ -94,9 +94,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: Args) -> ExitCode:
     from keylatch import baseline
-    from keylatch.commands.scanning import in_commits, in_files
+    from keylatch.commands.scan import Unreadable
+    from keylatch.commands.scanning import in_files, judge_places
     from keylatch.commands.settings import policy_of, settle
     from keylatch.config import DEFAULT_BASELINE
+    from keylatch.report import notice
+    from keylatch.report.history_report import unread_notices
 
     if not args.history and (args.allow_shallow or args.allow_partial or args.trust_repo_owner):
         raise UsageError("--allow-shallow, --allow-partial and --trust-repo-owner apply only with --history")
@@ -115,7 +118,7 @@ def run(args: Args) -> ExitCode:
         imported = baseline.import_detect_secrets(args.from_detect_secrets, reason=reason, expires=args.expires)
         previous = baseline.merge(on_disk, imported.openai, imported.other)
     if args.history:
-        from keylatch.history import WHOLE_HISTORY
+        from keylatch.history import WHOLE_HISTORY, scan_history
         from keylatch.sources.gitcmd import Git
         from keylatch.sources.repo import inspect
         from keylatch.sources.revs import where
@@ -123,13 +126,27 @@ def run(args: Args) -> ExitCode:
         inspect(Path("."), args.trust_repo_owner)  # says why git refuses it (another user's repository)
         trusted = (f"safe.directory={Path('.').resolve()}",) if args.trust_repo_owner else ()
         where(Git(Path("."), config=trusted), Path("."))  # not a repository: a usage error (exit 2), as everywhere
-        found = in_commits(
-            Path("."), WHOLE_HISTORY, cfg, policy_of(cfg), trust_owner=args.trust_repo_owner,
-            allow_shallow=args.allow_shallow, allow_partial=args.allow_partial,
+        # The walk goes on past archive blobs it cannot open; each is named below, and nothing is written.
+        walked = scan_history(
+            Path("."), WHOLE_HISTORY, rules=cfg.rules, allow_shallow=args.allow_shallow,
+            allow_partial=args.allow_partial, trust_owner=args.trust_repo_owner, archives=cfg.archives,
+            report_unread=True,
         )  # fmt: skip
-        findings = list(found.kept)
+        findings = list(judge_places(walked, Path("."), policy_of(cfg), trust_owner=args.trust_repo_owner).kept)
+        notices = unread_notices(walked.unread)
+        unread = len(walked.unread)
     else:
-        findings = in_files(args.paths, cfg, policy_of(cfg))[0]
+        entries = Unreadable()
+        findings = in_files(args.paths, cfg, policy_of(cfg), unread=entries)[0]
+        notices, unread = notice.unread(entries.shown, entries.count), entries.count
+    if unread:
+        # Like scan: every entry that could not be read is named, after reading all the rest. A
+        # baseline of a partial scan would look complete, so it is not written (exit 3).
+        sys.stderr.write(notice.text_lines(notices))
+        raise ScanError(
+            f"{unread} entr{'ies' if unread != 1 else 'y'} could not be read ({len(findings)} finding(s) in the "
+            f"rest); {shown(str(path))} not written"
+        )
     # The file is committed and shown in diffs: it stores no key, not even one in a path or reason.
     findings = [_path_redacted(f) for f in findings]
     new = baseline.from_findings(findings, previous, reason=reason, expires=args.expires, prune=args.prune)

@@ -180,7 +180,15 @@ def _scan(args: Args, path: Path) -> ExitCode:
         from keylatch.report import render as render_findings
 
         line_of = lines_of(reported, gits) if args.format == "sarif" else None
-        text = render_findings(args.format, reported, reveal=args.show_secrets, line_of=line_of, notices=notices)
+        if args.format == "sarif":  # each result with its key's exposure, as ci's (report/exposure.py)
+            import datetime as dt
+
+            from keylatch.report.exposure import exposures, render_places
+
+            ex = exposures(result.findings, dt.datetime.now(dt.timezone.utc))
+            text = render_places("sarif", reported, ex, reveal=args.show_secrets, notices=notices, line_of=line_of)
+        else:
+            text = render_findings(args.format, reported, reveal=args.show_secrets, line_of=line_of, notices=notices)
     else:
         text = render(args.format, result, reveal=args.show_secrets, verdicts=verdicts)
     write(text, out)
@@ -211,8 +219,10 @@ def _judged(result: HistoryResult, pol: Policy, gits: Sequence[Git]) -> HistoryR
 
     lines_at = None
     if pol.allow.pragmas or pol.allow.lines:
+        from keylatch.sources.member_lines import line_key
+
         lines_at = blob_lines(
-            gits, ((o.blob, o.line, o.column) for k in result.findings for o in k.locations if o.blob)
+            gits, ((line_key(o.blob, o.path), o.line, o.column) for k in result.findings for o in k.locations if o.blob)
         )
     return dataclasses.replace(result, findings=tuple(policy.judge_keys(result.findings, pol, lines_at)))
 

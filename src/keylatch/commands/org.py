@@ -142,8 +142,12 @@ def _scan(args: Args) -> ExitCode:
     def report(repo: PlannedRepo, result: RepoResult | None) -> None:
         nonlocal count
         count += 1
-        what = "done earlier" if result is None else f"FAILED: {result.reason}" if result.failed else (
-            f"{len(result.keys)} key(s)")  # fmt: skip
+        what = (
+            "done earlier" if result is None
+            else f"{len(result.keys)} key(s); INCOMPLETE: {'; '.join((result.reason, *result.unread))}"
+            if result.unread else f"FAILED: {result.reason}" if result.failed
+            else f"{len(result.keys)} key(s)"
+        )  # fmt: skip
         print(f"keylatch: org scan [{count}/{len(mine)}] {for_terminal(repo.repository)}: {for_terminal(what)}",
               file=sys.stderr)  # fmt: skip
 

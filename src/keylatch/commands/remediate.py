@@ -15,12 +15,16 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keylatch.errors import ExitCode, UsageError
+from keylatch.errors import ExitCode, ScanError, UsageError
+from keylatch.report.notice import Notice, text_lines
+
+if TYPE_CHECKING:
+    from keylatch.history.model import UnreadBlob
 
 HELP = "print a remediation plan for the keys in a keylatch JSON report: revoke, replace, purge, incident note"
 
@@ -81,14 +85,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: Args) -> ExitCode:
     items = sorted(load(args.report), key=_urgency)
+    unread = list(not_scanned(args.report))
     out = sys.stdout
     print(f"keylatch remediate: {len(items)} key(s) in {args.report}, most urgent first", file=out)
     for n, item in enumerate(items, 1):
         _plan(n, item, args.report, out)
-    _purge(items, args, out)
+    unread += _purge(items, args, out)
     print("\nIncident note (paste it where your team tracks incidents):\n", file=out)
     print(incident_note(items), file=out)
+    if unread:
+        # As scan: the plan covers every key that was found; what could not be read is named, exit 3.
+        sys.stderr.write(text_lines(unread))
+        print("keylatch remediate: the plan covers only the keys in what could be read (exit 3)", file=sys.stderr)
+        return ExitCode.SCAN_FAILED
     return ExitCode.CLEAN
+
+
+def not_scanned(path: Path) -> Iterator[Notice]:
+    """The report's own `not-scanned` notices (scan, ci, history --format json), as this run's errors:
+    a plan made from an incomplete scan must not look complete."""
+    from keylatch.report.notice import NOT_SCANNED, safe
+
+    doc = json.loads(path.read_text(encoding="utf-8"))  # load() has read it as a report already
+    notices = doc.get("notices") if isinstance(doc, dict) else None
+    for n in notices if isinstance(notices, list) else ():
+        if isinstance(n, dict) and n.get("kind") == NOT_SCANNED:
+            where = f"{n.get('path')}: " if n.get("path") else ""
+            message = safe(f"{path}: the report's scan did not read {where}{n.get('message', '')}")
+            yield Notice(NOT_SCANNED, "error", message)
 
 
 def _urgency(i: Item) -> tuple[int, int]:
@@ -135,14 +159,17 @@ def _revoke_step(i: Item, report: Path) -> str:
     return "rotate it where it was issued (webhook secrets: the webhook's settings; session keys: sign out everywhere)"
 
 
-def _purge(items: Sequence[Item], args: Args, out: Any) -> None:
+def _purge(items: Sequence[Item], args: Args, out: Any) -> tuple[Notice, ...]:
+    """Print the purge steps (writing the replacements file when asked); the archive blobs of
+    the repository that could not be read while finding the keys again."""
     print("\nPurge from history (after every key above is revoked):\n", file=out)
     target = args.write_replacements or Path("replacements.txt")
+    unread: tuple[Notice, ...] = ()
     if args.write_replacements is None:
         print(f"  keylatch remediate {args.report} --write-replacements {target}   # mode 0600: holds the keys",
               file=out)  # fmt: skip
     else:
-        n = write_replacements(items, args.write_replacements, args.repo)
+        n, unread = write_replacements(items, args.write_replacements, args.repo)
         print(f"  wrote {target} ({n} key(s), mode 0600)", file=out)
     print(f"  git filter-repo --sensitive-data-removal --replace-text {target}   # filter-repo 2.47+", file=out)
     print("  git push --force --all origin && git push --force --tags origin", file=out)
@@ -150,15 +177,29 @@ def _purge(items: Sequence[Item], args: Args, out: Any) -> None:
     print("", file=out)
     for line in CAVEATS:
         print(f"  {line}", file=out)
+    return unread
 
 
-def write_replacements(items: Sequence[Item], path: Path, repo: Path) -> int:
-    """Write `key==>REPLACEMENT` lines (git filter-repo --replace-text) with mode 0600."""
+def write_replacements(items: Sequence[Item], path: Path, repo: Path) -> tuple[int, tuple[Notice, ...]]:
+    """Write `key==>REPLACEMENT` lines (git filter-repo --replace-text) with mode 0600; the
+    number written, and the archive blobs that could not be read while finding keys again."""
+    from keylatch.report.history_report import unread_notices
+
     values = {i.fingerprint: i.value for i in items if i.value}
     missing = {i.fingerprint for i in items} - set(values)
+    unread: tuple[Notice, ...] = ()
     if missing:
-        values.update(_recover(missing, repo))
+        recovered, blobs = _recover(missing, repo)
+        values.update(recovered)
+        unread = unread_notices(blobs)
     missing -= set(values)
+    if missing and unread:
+        # They may be in the blobs that could not be read: say so, not "wrong repository".
+        sys.stderr.write(text_lines(unread))
+        raise ScanError(
+            f"{len(missing)} key(s) of the report were not found again in {repo}'s history, and "
+            f"{len(unread)} archive blob(s) of it could not be read; nothing written"
+        )
     if missing:
         example = sorted(missing)[0][:12]
         raise UsageError(
@@ -176,15 +217,16 @@ def write_replacements(items: Sequence[Item], path: Path, repo: Path) -> int:
         fh.write(lines)
     print(f"keylatch: warning: {path} holds {len(values)} full key(s): keep it out of every repository and "
           "delete it after git filter-repo", file=sys.stderr)  # fmt: skip
-    return len(values)
+    return len(values), unread
 
 
-def _recover(fingerprints: set[str], repo: Path) -> Mapping[str, str]:
-    """The keys with these fingerprints, found again in `repo`'s history (never printed)."""
+def _recover(fingerprints: set[str], repo: Path) -> tuple[Mapping[str, str], Sequence[UnreadBlob]]:
+    """The keys with these fingerprints, found again in `repo`'s history (never printed), and the
+    archive blobs the walk could not read (it goes on past them)."""
     from keylatch.history import scan_history
 
-    result = scan_history(repo)
-    return {k.fingerprint: k.secret.value for k in result.findings if k.fingerprint in fingerprints}
+    result = scan_history(repo, report_unread=True)
+    return {k.fingerprint: k.secret.value for k in result.findings if k.fingerprint in fingerprints}, result.unread
 
 
 def incident_note(items: Sequence[Item]) -> str:

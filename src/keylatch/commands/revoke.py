@@ -13,7 +13,8 @@ deleted; several or none are reported with the dashboard link. The found key is 
 the Admin API. Azure keys get the `az` command that regenerates them, never run.
 
 Exit status: 0 every key found has exactly one match (deleted with --yes); 1 some key is left to
-do by hand; 2 usage (no admin key, not a report); 3 the Admin API failed.
+do by hand; 2 usage (no admin key, not a report); 3 the Admin API failed, or a path scanned had
+entries that could not be read (each named; the keys found in the rest are still handled).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from keylatch.errors import ExitCode, UsageError
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from keylatch.report.notice import Notice
     from keylatch.verify.admin import AdminClient, ApiKey
     from keylatch.verify.context import Context
 
@@ -85,7 +87,7 @@ def run(args: Args) -> ExitCode:
             "keylatch revoke needs an OpenAI admin key in OPENAI_ADMIN_KEY (from the environment only: "
             f"never a file or an argument); create one at {ADMIN_DASHBOARD}"
         )
-    found = _load(args)
+    found, unread = _load(args)
     out = sys.stdout
     mode = "deleting keys with exactly one match" if args.yes else "dry run: nothing is deleted (--yes deletes)"
     print(f"keylatch revoke: {len(found)} key(s); {mode}", file=out)
@@ -111,6 +113,12 @@ def run(args: Args) -> ExitCode:
                   file=out)  # fmt: skip
     left = len(found) - done
     print(f"keylatch revoke: {done} {'deleted' if args.yes else 'to delete'}, {left} left to do by hand", file=out)
+    if unread:  # as scan: named after all the rest was done; 3 wins over 1
+        from keylatch.report.notice import text_lines
+
+        sys.stderr.write(text_lines(unread))
+        print("keylatch revoke: only the keys in what could be read were handled (exit 3)", file=sys.stderr)
+        return ExitCode.SCAN_FAILED
     return ExitCode.CLEAN if left == 0 else ExitCode.LEAKS
 
 
@@ -202,23 +210,27 @@ def _line(f: Found) -> str:
 # --- what to revoke: a keylatch JSON report, or a scan ------------------------------------------
 
 
-def _load(args: Args) -> list[Found]:
+def _load(args: Args) -> tuple[list[Found], tuple[Notice, ...]]:
+    """The keys to revoke, and a `not-scanned` notice for each entry of a scan that could not be read."""
     if len(args.sources) == 1 and args.sources[0].suffix == ".json" and args.sources[0].is_file():
-        return from_report(args.sources[0])
+        return from_report(args.sources[0]), ()
     from keylatch import policy
+    from keylatch.commands.scan import Unreadable
     from keylatch.commands.scanning import in_files
     from keylatch.commands.settings import policy_of, settle
+    from keylatch.report.notice import unread
 
     cfg = settle(config_flags(args, exclude=args.exclude), Path("."))
     pol = policy_of(cfg)
-    found = policy.known(in_files(args.sources, cfg, pol)[0], pol)
+    entries = Unreadable()
+    found = policy.known(in_files(args.sources, cfg, pol, unread=entries)[0], pol)
     keys: dict[str, Found] = {}
     for f in found:
         keys.setdefault(
             f.fingerprint,
             Found(f.rule_id, f.fingerprint, f.secret.redacted, f"{f.location.path}:{f.location.line}", f.secret.value),
         )
-    return list(keys.values())
+    return list(keys.values()), unread(entries.shown, entries.count)
 
 
 def from_report(path: Path) -> list[Found]:

@@ -200,13 +200,19 @@ def judge_places(result: HistoryResult, repo: Path, pol: Policy, *, trust_owner:
     """in_commits for a history already walked (ci keeps the walk for each key's exposure)."""
     from keylatch import policy
     from keylatch.sources.gitcmd import Git
+    from keylatch.sources.member_lines import line_key
 
     found = places(result)
     git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
+    # An archive member's place reads the member's line (as scan does), not the archive blob's.
     lines_at = blob_lines(
-        [git], ((f.location.blob, f.location.line, f.location.column) for f in found if f.location.blob)
+        [git],
+        ((line_key(f.location.blob, f.location.path), f.location.line, f.location.column)
+         for f in found if f.location.blob),
+    )  # fmt: skip
+    judged = policy.allowed(
+        found, pol, lambda f: lines_at(line_key(f.location.blob or "", f.location.path), f.location.line)
     )
-    judged = policy.allowed(found, pol, lambda f: lines_at(f.location.blob or "", f.location.line))
     return policy.Allowed(
         tuple(sorted(judged.kept, key=sort_key)), tuple(sorted(judged.by_comment, key=lambda fc: sort_key(fc[0])))
     )
@@ -241,6 +247,12 @@ def blob_lines(gits: Sequence[Git], places: Iterable[tuple[str, int, int]]) -> L
 def _blobs(git: Git, wanted: Mapping[str, Mapping[int, Iterable[int]]]) -> dict[str, dict[int, Line]]:
     """The wanted lines of the blobs that hold findings, streamed with one `cat-file --batch`."""
     from keylatch.sources.lines import blob_lines as read_lines
+    from keylatch.sources.member_lines import is_member_key, member_lines
 
     # A missing one: the allow comment cannot be checked; keep the finding.
-    return {blob: got for blob, got in read_lines(git, wanted).items() if got is not None}
+    members = {k: w for k, w in wanted.items() if is_member_key(k)}
+    plain = {k: w for k, w in wanted.items() if not is_member_key(k)}
+    found = read_lines(git, plain) if plain else {}
+    if members:
+        found.update(member_lines(git, members))
+    return {blob: got for blob, got in found.items() if got is not None}

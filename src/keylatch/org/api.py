@@ -7,6 +7,11 @@ or sleep on their own terms, log requests, and would be a dependency for ~150 li
 
 The token goes only to the API's own origin, in a header, never in a URL; a redirect is refused
 (it could carry the header elsewhere). Plain http is allowed only to a loopback host (tests).
+
+A listing is bounded whatever the API answers: a body at most 64 MiB, read within `deadline`
+seconds; at most `max_pages` pages and 1 GiB in all; a next link that goes back to a page already
+read (a cycle) or that follows a page with no entries (an endless tail) stops it; rate-limit waits
+add up to at most `max_wait` for the whole listing. Each ends in one line and exit 3.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from keylatch.verify.transport import is_loopback
 
 USER_AGENT = "keylatch-org"
 _MAX_BODY = 64 << 20
+_MAX_TOTAL = 1 << 30
+_CHUNK = 1 << 16
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 Sleep = Callable[[float], None]
 
@@ -41,38 +48,56 @@ class Api:
     base_url: str
     auth: Mapping[str, str] = field(repr=False)  # header -> value; holds the token
     token_env: str  # where the token came from, for messages
-    max_wait: float = 900.0  # the longest rate-limit wait before giving up, seconds
-    timeout: float = 30.0
+    max_wait: float = 900.0  # the longest rate-limit wait, in all, before giving up, seconds
+    timeout: float = 30.0  # per socket operation
+    deadline: float = 300.0  # per page, however slowly the body trickles in
+    max_pages: int = 10_000  # 100 entries a page: a million repositories
     sleep: Sleep = time.sleep
     clock: Callable[[], float] = time.time
 
     def pages(self, path: str) -> Iterator[object]:
         """Every page of a list endpoint, following `Link: <...>; rel="next"` (both hosts send it)."""
         url: str | None = self.base_url + path
+        read: set[str] = set()
+        size = 0
+        waited = 0.0
         while url is not None:
-            body, headers = self.get(url)
+            if url in read:
+                raise ScanError(f"{self.name} API: the next page link goes back to a page already read (a cycle)")
+            if len(read) >= self.max_pages:
+                raise ScanError(f"{self.name} API: more than {self.max_pages} pages of repositories; stopped there")
+            read.add(url)
+            body, headers, length, waited = self.get(url, waited)
+            size += length
+            if size > _MAX_TOTAL:
+                raise ScanError(f"{self.name} API: the listing is larger than {_MAX_TOTAL >> 20} MiB; stopped there")
             yield body
             match = _NEXT.search(headers.get("link", ""))
             url = match.group(1) if match else None
+            if url is not None and body == []:
+                raise ScanError(f"{self.name} API: an empty page links to a next one (an endless listing)")
 
-    def get(self, url: str) -> tuple[object, dict[str, str]]:
+    def get(self, url: str, waited: float = 0.0) -> tuple[object, dict[str, str], int, float]:
+        """The JSON at `url`, its headers, its size, and the rate-limit wait so far (`waited` + this one's)."""
         if _origin(url) != _origin(self.base_url):
             raise ScanError(f"{self.name} API pointed the next page at another host: {_origin(url)}")
         while True:
             status, body, headers = self._request(url)
             if status == 200:
                 try:
-                    return json.loads(body), headers
+                    return json.loads(body), headers, len(body), waited
                 except ValueError:
                     raise ScanError(f"{self.name} API answered {url} with something that is not JSON") from None
             wait = rate_limit_wait(status, headers, self.clock())
             if wait is None:
                 raise self._refused(status, body)
-            if wait > self.max_wait:
+            if wait > self.max_wait - waited:
+                said = f"asked to wait {wait:.0f} s" + (f" after {waited:.0f} s of waits" if waited else "")
                 raise ScanError(
-                    f"{self.name} API rate limit: asked to wait {wait:.0f} s, more than --max-wait "
+                    f"{self.name} API rate limit: {said}, more than --max-wait "
                     f"{self.max_wait:.0f} s; run again later or raise --max-wait"
                 )
+            waited += max(wait, 0.0)
             self.sleep(max(wait, 0.0))
 
     def _request(self, url: str) -> tuple[int, bytes, dict[str, str]]:
@@ -81,7 +106,7 @@ class Api:
         opener = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler(_proxies(url)))
         try:
             with opener.open(request, timeout=self.timeout) as response:
-                return response.status, response.read(_MAX_BODY), _lower(response.headers)
+                return response.status, self._body(response, url), _lower(response.headers)
         except urllib.error.HTTPError as exc:
             try:
                 body = exc.read(1 << 16)
@@ -91,6 +116,22 @@ class Api:
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             raise ScanError(f"{self.name} API at {_origin(url)} did not answer: {type(reason).__name__}") from None
+
+    def _body(self, response: http.client.HTTPResponse, url: str) -> bytes:
+        # read1: one socket read at a time, so a body that trickles in is stopped at the deadline
+        # (the timeout alone is per read, and would let it go on for ever).
+        end = self.clock() + self.deadline
+        parts: list[bytes] = []
+        size = 0
+        while size < _MAX_BODY:
+            part = response.read1(min(_CHUNK, _MAX_BODY - size))
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+            if self.clock() > end:
+                raise ScanError(f"{self.name} API at {_origin(url)}: a page took longer than {self.deadline:.0f} s")
+        return b"".join(parts)
 
     def _refused(self, status: int, body: bytes) -> Exception:
         if status == 404:

@@ -1,7 +1,8 @@
 """Getting a repository of the plan onto disk: `ls-remote` for its head, a bare mirror clone (or
 a fetch into a kept mirror), all through the hardened runner (sources/gitcmd.py, clone.py).
 
-Credentials come from the environment only. A clone of a GitHub / GitLab https URL gets one
+Credentials come from the environment only. A clone of an https URL on a GitHub / GitLab host
+(tokens.py decides which, from the URL and the environment, never from the plan) gets one
 credential helper, scoped to that URL's origin and given with `-c` (after the hardening's
 `credential.helper=`, so it is the only helper): a shell function that prints the *name*
 `$GITHUB_TOKEN` / `$GITLAB_TOKEN` expands in git's own environment. The token is never in argv
@@ -13,12 +14,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from keylatch.errors import ScanError
+from keylatch.org import tokens
 from keylatch.org.plan import PlannedRepo
 from keylatch.sources.clone import ALLOW
 from keylatch.sources.gitcmd import Git
@@ -26,21 +28,29 @@ from keylatch.sources.gitcmd import Git
 TOKENS = {"github": ("GITHUB_TOKEN", "x-access-token"), "gitlab": ("GITLAB_TOKEN", "oauth2")}
 
 
-def credentials(url: str, auth: str) -> tuple[str, ...]:
-    """The `-c` settings that let git authenticate to `url` with the token `auth` names, or ()."""
-    env, user = TOKENS.get(auth, ("", ""))
-    parts = urlsplit(url)
-    if not env or not os.environ.get(env) or parts.scheme != "https" or not parts.hostname:
+Extra = Mapping[str, Sequence[str]]  # kind -> API URLs the user named on the command line
+
+
+def credentials(url: str, extra: Extra | None = None) -> tuple[str, ...]:
+    """The `-c` settings that let git authenticate to `url` with its own host's token, or ()."""
+    env, user = TOKENS.get(tokens.owner(url, os.environ, extra), ("", ""))
+    if not env or not os.environ.get(env):
         return ()
-    origin = f"https://{parts.netloc}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a port that is not a number: tokens.owner found no host either
+        return ()
+    # hostname[:port], never the URL's user part: the helper answers for this origin alone.
+    origin = f"https://{parts.hostname}" + (f":{port}" if port else "")
     helper = f'!f() {{ test "$1" = get || exit 0; echo username={user}; echo "password=${env}"; }}; f'
     return (f"credential.{origin}.helper={helper}",)
 
 
-def remote_head(url: str, auth: str) -> tuple[str, str]:
+def remote_head(url: str, extra: Extra | None = None) -> tuple[str, str]:
     """(default branch, its commit) of the repository at `url`; ("", "") when it is empty."""
     with _scratch() as tmp:
-        git = Git(tmp, config=ALLOW + credentials(url, auth))
+        git = Git(tmp, config=ALLOW + credentials(url, extra))
         out = git.run("ls-remote", "--symref", "--", url, "HEAD").decode("utf-8", "replace")
     branch = head = ""
     for line in out.splitlines():
@@ -58,7 +68,7 @@ def remote_head(url: str, auth: str) -> tuple[str, str]:
 def mirror(repo: PlannedRepo, keep: Path | None) -> Iterator[Path]:
     """A bare mirror of `repo`: cloned into a temporary directory and removed afterwards, or,
     with `keep`, cloned once into `keep` and fetched (pruned) on later runs."""
-    config = ALLOW + credentials(repo.clone_url, repo.auth)
+    config = ALLOW + credentials(repo.clone_url)  # the URL's own host decides, not repo.auth
     if keep is not None:
         dest = keep / (slug(repo.repository) + ".git")
         if (dest / "HEAD").is_file():

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from keylatch.errors import UsageError
 from keylatch.org.plan import Listed
+from keylatch.org.tokens import host_owner, owner
 from keylatch.sources.clone import is_url
 
 _SCP = re.compile(r"^[A-Za-z0-9._-]+@([A-Za-z0-9.-]+):(?!/)(.+)$")
@@ -31,13 +32,13 @@ def read_list(path: Path) -> Iterator[Listed]:
 def entry(line: str, where: str, base: Path) -> Listed:
     scp = _SCP.match(line)
     if scp:
-        return Listed(_name(scp.group(1), scp.group(2)), line, "", 0, auth=_auth(scp.group(1)))
+        return Listed(_name(scp.group(1), scp.group(2)), line, "", 0, auth=host_owner(scp.group(1), os.environ))
     if is_url(line):
         parts = urlsplit(line)
         if parts.password is not None:
             raise UsageError(f"{where}: a URL with a password; give the token in GITHUB_TOKEN or GITLAB_TOKEN instead")
         host = parts.hostname or ""
-        return Listed(_name(host, parts.path), line, "", 0, auth=_auth(host) if parts.scheme == "https" else "")
+        return Listed(_name(host, parts.path), line, "", 0, auth=owner(line, os.environ))
     local = (base / line).resolve()
     if not local.exists():
         raise UsageError(f"{where}: neither a URL nor an existing path: {line}")
@@ -47,18 +48,3 @@ def entry(line: str, where: str, base: Path) -> Listed:
 def _name(host: str, path: str) -> str:
     path = path.strip("/").removesuffix(".git")
     return f"{host}/{path}" if host else "/" + path
-
-
-def _auth(host: str) -> str:
-    """Whose token a list entry's host may receive: only github.com / gitlab.com, or the server
-    the CI names ($GITHUB_SERVER_URL, $CI_SERVER_URL: GitHub Enterprise, self-hosted GitLab).
-    A host that merely contains the word (`github.attacker.example`) gets no token."""
-    host = host.lower().rstrip(".")
-    for auth, default, env in (
-        ("github", "github.com", "GITHUB_SERVER_URL"),
-        ("gitlab", "gitlab.com", "CI_SERVER_URL"),
-    ):
-        server = (urlsplit(os.environ.get(env, "")).hostname or "").lower()
-        if host in (default, server):
-            return auth
-    return ""

@@ -95,10 +95,15 @@ def collect(results_dir: Path, plan_file: Path | None = None) -> OrgReport:
                 missing.append(Unscanned(repo.repository, repo.clone_url, "no result (not scanned yet?)"))
             else:
                 chosen.append(result)
-    scanned = tuple(sorted((r for r in chosen if not r.failed), key=lambda r: r.repository))
-    failed = tuple(Unscanned(r.repository, r.clone_url, r.reason) for r in sorted(chosen, key=lambda r: r.repository)
+    # An incomplete repository is in both: its keys count, and it is reported as not scanned whole.
+    scanned = tuple(sorted((r for r in chosen if r.walked), key=lambda r: r.repository))
+    failed = tuple(Unscanned(r.repository, r.clone_url, _why(r)) for r in sorted(chosen, key=lambda r: r.repository)
                    if r.failed)  # fmt: skip
     return OrgReport(rank(join(scanned)), scanned, failed, tuple(missing))
+
+
+def _why(result: RepoResult) -> str:
+    return "; ".join((result.reason, *result.unread)) if result.unread else result.reason
 
 
 def _results(results_dir: Path) -> dict[str, RepoResult]:

@@ -17,8 +17,9 @@ from pathlib import Path
 from keylatch.errors import ScanError, UsageError
 from keylatch.org import github, gitlab
 from keylatch.org.api import Api, check_api_url
-from keylatch.org.fetch import remote_head
+from keylatch.org.fetch import Extra, remote_head
 from keylatch.org.plan import Filters, Listed, PlannedRepo, ordered
+from keylatch.org.tokens import owner
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,12 @@ class Source:
     max_wait: float = 900.0
 
 
+def api_url(source: Source, env: Mapping[str, str]) -> str:
+    host = github if source.kind == "github" else gitlab
+    default = env.get("GITHUB_API_URL") if source.kind == "github" else env.get("CI_API_V4_URL")
+    return check_api_url(source.api_url or default or host.DEFAULT_URL, "--api-url")
+
+
 def listed(source: Source, env: Mapping[str, str]) -> Iterable[Listed]:
     if source.kind == "repos":
         from keylatch.org.listfile import read_list
@@ -39,8 +46,7 @@ def listed(source: Source, env: Mapping[str, str]) -> Iterable[Listed]:
         assert source.list_file is not None
         return list(read_list(source.list_file))
     host = github if source.kind == "github" else gitlab
-    default = env.get("GITHUB_API_URL") if source.kind == "github" else env.get("CI_API_V4_URL")
-    url = check_api_url(source.api_url or default or host.DEFAULT_URL, "--api-url")
+    url = api_url(source, env)
     token = env.get(host.TOKEN_ENV, "")
     name = "GitHub" if source.kind == "github" else "GitLab"
     api = Api(name, url, host.auth_header(token), host.TOKEN_ENV, max_wait=source.max_wait)
@@ -51,14 +57,20 @@ def make_plan(source: Source, filters: Filters, env: Mapping[str, str], jobs: in
     if source.max_wait < 0:
         raise UsageError("--max-wait cannot be negative")
     kept = [r for r in listed(source, env) if r.repository and r.clone_url and filters.keep(r)]
+    # The API host the user named is one the token may go to (GitHub Enterprise, self-hosted
+    # GitLab); a clone URL the API lists on any other host gets no token (tokens.py).
+    extra: Extra = {source.kind: (api_url(source, env),)} if source.kind != "repos" else {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return ordered(pool.map(_planned, kept))
+        return ordered(pool.map(lambda r: _planned(r, env, extra), kept))
 
 
-def _planned(repo: Listed) -> PlannedRepo:
+def _planned(repo: Listed, env: Mapping[str, str], extra: Extra) -> PlannedRepo:
     try:
-        branch, head = remote_head(repo.clone_url, repo.auth)
+        branch, head = remote_head(repo.clone_url, extra)
     except ScanError as exc:
         log.warning("%s: cannot read its head (the scan will retry): %s", repo.repository, exc)
         branch = head = ""
-    return PlannedRepo(repo.repository, repo.clone_url, repo.default_branch or branch, head, repo.size, repo.auth)
+    # `auth` is a note for people; org scan decides again from the URL (tokens.py).
+    https = repo.clone_url.lower().startswith("https://")
+    auth = owner(repo.clone_url, env, extra) if https else repo.auth
+    return PlannedRepo(repo.repository, repo.clone_url, repo.default_branch or branch, head, repo.size, auth)

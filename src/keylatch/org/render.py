@@ -97,18 +97,25 @@ def sarif(report: OrgReport) -> str:
         for i, p in enumerate(k.places):
             by_repo.setdefault(p.repository, []).append((k, i))
     runs = []
+    failed = {u.repository: u for u in report.failed}
     for result in report.scanned:
         run = _run(result.repository, result.clone_url, result.head)
         run["results"] = [_result(k, i) for k, i in by_repo[result.repository]]
+        if result.repository in failed:  # incomplete: its keys, and one run that says it is not whole
+            run["invocations"] = _failed("could not be scanned whole", failed.pop(result.repository).reason)
         runs.append(run)
-    for u, what in [(u, "could not be scanned") for u in report.failed] + [(u, "no result") for u in report.missing]:
+    for u, what in [(u, "could not be scanned") for u in failed.values()] + [(u, "no result") for u in report.missing]:
         run = _run(u.repository, u.clone_url, "")
-        run["invocations"] = [{
-            "executionSuccessful": False,
-            "toolExecutionNotifications": [{"level": "error", "message": {"text": f"{what}: {u.reason}"}}],
-        }]  # fmt: skip
+        run["invocations"] = _failed(what, u.reason)
         runs.append(run)
     return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": runs}, indent=2) + "\n"
+
+
+def _failed(what: str, reason: str) -> list[dict[str, Any]]:
+    return [{
+        "executionSuccessful": False,
+        "toolExecutionNotifications": [{"level": "error", "message": {"text": f"{what}: {reason}"}}],
+    }]  # fmt: skip
 
 
 def _run(repository: str, url: str, head: str) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 A file is written whole or not at all (a temporary file in the same directory, then rename), so a
 killed worker leaves no half result and a rerun skips every repository that has one. A repository
-that could not be cloned or scanned gets a `failed` record with its reason; a rerun tries it again.
+that could not be cloned or scanned gets a `failed` record with its reason; one whose history was
+walked but with archive blobs it could not read gets an `incomplete` record: its keys, and each
+unread blob named. A rerun tries both again; merge reports both (exit 3), and the keys of the latter.
 Nothing here holds a key: fingerprints (sha256) and redacted forms only, and every string that
 came from the repository (paths, names, commit summaries) passes through report.untrusted.for_data.
 """
@@ -57,16 +59,23 @@ class RepoResult:
     repository: str
     clone_url: str
     planned_head: str
-    status: str  # "ok" or "failed"
+    status: str  # "ok", "incomplete" (keys found, some blobs unread) or "failed"
     auth: str = ""  # which token a clone may use (plan.py), for `merge --verify`
     reason: str = ""
     head: str = ""
     commits: int = 0
     keys: tuple[RepoKey, ...] = ()
+    unread: tuple[str, ...] = ()  # "incomplete": each unread archive blob named (at most UNREAD_SHOWN, then a count)
 
     @property
     def failed(self) -> bool:
+        """Not whole: a rerun tries it again and merge reports it."""
         return self.status != "ok"
+
+    @property
+    def walked(self) -> bool:
+        """Its history was walked: its keys count, even if some blobs were not read."""
+        return self.status in ("ok", "incomplete")
 
 
 def file_name(repo: PlannedRepo) -> str:
@@ -76,10 +85,18 @@ def file_name(repo: PlannedRepo) -> str:
 
 
 def from_history(repo: PlannedRepo, head: str, result: HistoryResult) -> RepoResult:
+    from keylatch.report.notice import UNREAD_SHOWN
+
     keys = tuple(_key(k) for k in result.findings)
+    unread = [for_data(u.message) for u in result.unread]
+    if len(unread) > UNREAD_SHOWN:
+        more = len(unread) - UNREAD_SHOWN
+        unread[UNREAD_SHOWN:] = [f"and {more} more archive blob(s) could not be read ({len(unread)} in all)"]
+    reason = f"{len(result.unread)} archive blob(s) could not be read whole" if unread else ""
     return RepoResult(
-        repo.repository, repo.clone_url, repo.head, "ok", repo.auth, head=head, commits=result.commits, keys=keys
-    )
+        repo.repository, repo.clone_url, repo.head, "incomplete" if unread else "ok", repo.auth, reason=reason,
+        head=head, commits=result.commits, keys=keys, unread=tuple(unread),
+    )  # fmt: skip
 
 
 def failure(repo: PlannedRepo, reason: str) -> RepoResult:
@@ -142,7 +159,10 @@ def load(path: Path) -> RepoResult:
             n: doc[n]
             for n in ("repository", "clone_url", "planned_head", "status", "auth", "reason", "head", "commits")
         }
-        return RepoResult(**fields, keys=keys)
+        unread = doc.get("unread", [])  # absent from results written before "incomplete"
+        if not isinstance(unread, list) or not all(isinstance(u, str) for u in unread):
+            raise ValueError("unread is not a list of strings")
+        return RepoResult(**fields, keys=keys, unread=tuple(unread))
     except (OSError, UnicodeDecodeError) as exc:
         raise ScanError(f"cannot read result {path}: {getattr(exc, 'strerror', None) or exc}") from None
     except (ValueError, KeyError, TypeError) as exc:

@@ -9,6 +9,10 @@ Computed from a KeyFinding alone (no I/O), so every history format says the same
 - published: a remote-tracking ref (refs/remotes/...) reaches a commit that introduced it, so a
   remote has it; otherwise it is only local (still: anyone with this clone has it).
 
+Every key has one, also a key in no commit (an annotated tag's message, a blob only a tag or
+another ref reaches, a dangling blob): its authors are the taggers, its first date the earliest
+tag's (unknown, `days` None, for a blob no tag dates), and its refs those that reach it.
+
 `urgency` orders keys for the text report: live admin keys, live published keys, live local
 keys, then unknown (or unchecked), then revoked.
 """
@@ -40,7 +44,7 @@ class Exposure:
     last_seen: str  # the newest commit known to hold it
     removed: str  # ISO date of the commit that removed it; "" while present
     removed_sha: str
-    days: int
+    days: int | None  # None: when it was first written is not known (a blob in no commit)
     in_head: bool
     published: bool
     refs: tuple[str, ...]
@@ -68,7 +72,7 @@ def expose(k: KeyFinding, now: dt.datetime) -> Exposure:
     first = _when(k.introduced.date)
     removed = k.removed.date if k.removed else ""
     end = _when(removed) if removed else now
-    days = max(0, (end - first).days) if first and end else 0
+    days = max(0, (end - first).days) if first and end else None if not first else 0
     return Exposure(
         authors=tuple(authors.values()),
         first=k.introduced.date,
@@ -119,7 +123,8 @@ def text_lines(e: Exposure) -> list[str]:
         if e.published
         else "local only: no remote-tracking ref reaches it"
     )
-    return [f"  committed by {who}", f"  exposed {e.days} days: since {e.first[:10]} {span}; {where}"]
+    since = f"exposed {e.days} days: since {e.first[:10]}" if e.days is not None else "exposed since an unknown date"
+    return [f"  committed by {who}", f"  {since} {span}; {where}"]
 
 
 def as_dict(e: Exposure) -> dict[str, Any]:
@@ -137,7 +142,8 @@ def as_dict(e: Exposure) -> dict[str, Any]:
 
 
 def exposures(findings: tuple[KeyFinding, ...], now: dt.datetime) -> Mapping[str, Exposure]:
-    return {k.fingerprint: expose(k, now) for k in findings if k.introduced.sha}
+    """Every key's, a key in no commit's too (one format, whatever the place)."""
+    return {k.fingerprint: expose(k, now) for k in findings}
 
 
 # `keylatch ci` reports one Finding per place (as scan does) and adds each key's exposure: text
@@ -185,7 +191,8 @@ def render_places(
 def _brief(e: Exposure) -> str:
     where = "published" if e.published else "local only"
     shared = f"; shared key ({len(e.authors)} people committed it)" if e.shared else ""
-    return f"Exposed {e.days} days, {where}, {'in' if e.in_head else 'not in'} HEAD{shared}"
+    days = f"Exposed {e.days} days" if e.days is not None else "Exposed since an unknown date"
+    return f"{days}, {where}, {'in' if e.in_head else 'not in'} HEAD{shared}"
 
 
 def _places_text(findings: Sequence[Finding], ex: Mapping[str, Exposure], *, colour: bool, reveal: bool) -> str:

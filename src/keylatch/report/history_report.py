@@ -139,7 +139,7 @@ def _commit_dict(c: CommitInfo) -> dict[str, str] | None:
 def finding_dict(
     k: KeyFinding, reveal: bool = False, verdicts: Verdicts = _NONE, now: dt.datetime | None = None
 ) -> dict[str, Any]:
-    exposure = expose(k, now or dt.datetime.now(dt.timezone.utc)) if k.introduced.sha else None
+    exposure = expose(k, now or dt.datetime.now(dt.timezone.utc))  # every key's, in a commit or not
     return {
         "rule_id": k.rule_id,
         "description": rule_by_id(k.rule_id).description,
@@ -167,7 +167,7 @@ def finding_dict(
         "refs": [for_data(r) for r in k.refs],
         "at_shallow_boundary": k.at_shallow_boundary,
         "verification": verification_dict(verdicts.get(k.fingerprint)),
-        "exposure": as_dict(exposure) if exposure else None,
+        "exposure": as_dict(exposure),
         "expires": expiry_iso(k.secret.expires),  # additive: null unless the key says when it expires
     }
 

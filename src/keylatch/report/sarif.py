@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -94,13 +95,49 @@ def _region(f: Finding, line_of: LineOf | None) -> dict[str, Any]:
     return region
 
 
+def member_of(loc: Location) -> tuple[str, str] | None:
+    """(archive, member) for a place inside an archive (`dist/bundle.zip!config/.env`, labelled
+    by sources/archives.py; nested: `outer.zip!inner.zip!a.env` is `inner.zip!a.env` of
+    `outer.zip`), or None for a file of its own. A file scanned on disk is cut where the path
+    names a file that exists (a name holding `!` stays whole); a path from git, which this
+    cannot look up, at its first `!`."""
+    path = loc.path
+    cuts = [i for i, c in enumerate(path) if c == "!" and 0 < i < len(path) - 1]
+    if not cuts:
+        return None
+    if not (loc.blob or loc.commit):
+        if os.path.isfile(path):
+            return None
+        cuts = [i for i in cuts if os.path.isfile(path[:i])] or cuts
+    return path[: cuts[0]], path[cuts[0] + 1 :]
+
+
+def _uri(path: str) -> str:
+    # `!` is a URI sub-delimiter: a file named so keeps it (a member is never in a uri).
+    return quote(for_data(path, PATH_LIMIT), safe="/!")
+
+
 def _place(loc: Location, region: dict[str, Any]) -> dict[str, Any]:
-    """A file's physical location; a key in no file (a commit's message, a blob a tag reaches)
-    gets a logical location naming the commit or the ref instead of an empty `uri`."""
+    """A file's physical location; a key in an archive member, the archive's (a file in the
+    repository, which code scanning can show) with the member as a logical location (GitHub
+    rejects or cannot show a `uri` naming no file); a key in no file (a commit's message, a blob a
+    tag reaches) gets a logical location naming the commit or the ref instead of an empty `uri`."""
+    member = member_of(loc)
+    if member is not None:
+        archive, inner = (for_data(p, PATH_LIMIT) for p in member)
+        return {
+            "physicalLocation": {
+                # The member's line is not a line of the archive's bytes: the region is the file.
+                "artifactLocation": {"uri": _uri(member[0]), "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": 1},
+            },
+            "logicalLocations": [{"name": inner, "fullyQualifiedName": f"{archive}!{inner}", "kind": "resource"}],
+            "message": {"text": f"archive member {inner}, line {loc.line}"},
+        }
     if loc.path:
         return {
             "physicalLocation": {
-                "artifactLocation": {"uri": quote(for_data(loc.path, PATH_LIMIT), safe="/"), "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": {"uri": _uri(loc.path), "uriBaseId": "%SRCROOT%"},
                 "region": region,
             }
         }
@@ -121,8 +158,12 @@ def _place(loc: Location, region: dict[str, Any]) -> dict[str, Any]:
 def _result(f: Finding, index: int, reveal: bool, line_of: LineOf | None) -> dict[str, Any]:
     loc = f.location
     shown = f.secret.value if reveal else f.secret.redacted
+    member = member_of(loc)
     if loc.path:
         where = f" in commit {loc.commit[:12]}" if loc.commit else ""
+        if member is not None:
+            archive, inner = (for_data(p, PATH_LIMIT) for p in member)
+            where = f" in {archive}, member {inner} line {loc.line}" + where
     else:
         where = f" in the {for_data(no_file_place(loc.commit, loc.blob, loc.ref, loc.tag))}, line {loc.line}"
     enc = f" ({encoding_label(f.encoding)})" if f.encoding else ""
@@ -146,6 +187,9 @@ def _result(f: Finding, index: int, reveal: bool, line_of: LineOf | None) -> dic
         props["tag"] = for_data(loc.tag)
     if loc.blob and not loc.path:
         props["blob"] = loc.blob
+    if member is not None:
+        props["archive"], props["member"] = (for_data(p, PATH_LIMIT) for p in member)
+        props["memberLine"], props["memberColumn"] = loc.line, loc.column
     if f.encoding:
         props["encoding"] = f.encoding
     if f.secret.expires is not None:

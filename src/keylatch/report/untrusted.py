@@ -29,15 +29,14 @@ PATH_LIMIT = 1 << 16
 
 @functools.cache
 def _needles() -> tuple[str, ...]:
-    """A str document holds a key for the engine only if it contains one of these (the engine's
-    keyword and base64-marker prefilter; wrapped-base64 and UTF-16 detection apply to bytes only).
-    Redaction runs the engine itself; this only spares the clean majority of strings its setup.
-    Built at the first string shown: a report with nothing untrusted in it (a clean scan's
+    """A str document holds a key for the engine only if it contains one of these: the rules' one
+    needle list (rules.needles: keywords, their base64 gates and UTF-16 spellings; issue 9), as
+    text. Redaction runs the engine itself; this only spares the clean majority of strings its
+    setup. Built at the first string shown: a report with nothing untrusted in it (a clean scan's
     summary) never imports the rules and the engine."""
-    from keylatch.encoded import BASE64_MARKERS
-    from keylatch.rules import DEFAULT_RULES
+    from keylatch.rules import DEFAULT_RULES, needles
 
-    return tuple(sorted({kw for r in DEFAULT_RULES for kw in r.keywords} | {m.decode() for m in BASE64_MARKERS}))
+    return tuple(n.decode("latin-1") for n in needles(DEFAULT_RULES))
 
 
 # Escaped: every character Python does not call printable (str.isprintable): C0/C1 controls,

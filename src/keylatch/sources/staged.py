@@ -63,13 +63,15 @@ if TYPE_CHECKING:
         has_head: bool = True
         # Paths are relative to the current directory (given paths) rather than to the top.
         cwd_relative: bool = False
+        # Where the top-relative `unmerged` paths are on disk from here ("" : they are cwd-relative).
+        top: str = ""
 
 else:
     from collections import namedtuple
 
     StagedFile = namedtuple("StagedFile", "path blob head_blob", defaults=(None,))
     Staged = namedtuple(
-        "Staged", "files untracked deleted unmerged has_head cwd_relative", defaults=((), (), (), True, False)
+        "Staged", "files untracked deleted unmerged has_head cwd_relative top", defaults=((), (), (), True, False, "")
     )
 
 
@@ -128,8 +130,7 @@ def staged_changes(git: Git) -> Staged:
         # failure here (not a repository at all) is the error to report.
         every, conflicted, _ = _from_index(git, (":/",))
         top = _toplevel(git) if conflicted else ""
-        conflicted = [os.path.relpath(os.path.join(top, u)) for u in conflicted]
-        return Staged(tuple(every), unmerged=tuple(conflicted), has_head=False)
+        return Staged(tuple(every), unmerged=tuple(conflicted), has_head=False, top=top)
     files: list[StagedFile] = []
     deleted: list[str] = []
     unmerged: list[str] = []
@@ -141,10 +142,9 @@ def staged_changes(git: Git) -> Staged:
         elif new_mode != _GITLINK:
             known = old_blob if old_blob.strip("0") else None
             files.append(StagedFile(path, new_blob, head_blob=known))
-    if unmerged:  # read from disk later: make the top-relative names usable from here
-        top = _toplevel(git)
-        unmerged = [os.path.relpath(os.path.join(top, u)) for u in unmerged]
-    return Staged(tuple(files), deleted=tuple(deleted), unmerged=tuple(unmerged))
+    # Unmerged paths stay top-relative, as every other path reported; read from disk at `top`.
+    top = _toplevel(git) if unmerged else ""
+    return Staged(tuple(files), deleted=tuple(deleted), unmerged=tuple(unmerged), top=top)
 
 
 # Above this many paths (`pre-commit run --all-files` passes thousands) git's pathspec matching
@@ -235,7 +235,8 @@ def staged_contents(staged: Staged, blobs: Mapping[str, bytes]) -> list[Content]
     conflicts, read from disk (what the user asked about, and what will be added)."""
     out: list[Content] = [(f.path, blobs[f.blob], f.blob) for f in staged.files]
     out += [(p.replace(os.sep, "/"), _read_file(p), None) for p in staged.untracked]
-    out += [(p.replace(os.sep, "/"), _read_file(p), None) for p in staged.unmerged if os.path.isfile(p)]
+    on_disk = [(p, os.path.join(staged.top, p) if staged.top else p) for p in staged.unmerged]
+    out += [(p.replace(os.sep, "/"), _read_file(full), None) for p, full in on_disk if os.path.isfile(full)]
     return out
 
 
