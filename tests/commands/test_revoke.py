@@ -192,3 +192,39 @@ def test_not_a_report(tmp_path: Path, revoke: Revoke) -> None:
     (tmp_path / "x.json").write_text('{"findings": []}')
     result = revoke("x.json")
     assert result.code == 2 and "not a keylatch JSON report" in result.err
+
+
+@pytest.mark.parametrize("source", ["scan", "report"])
+def test_paths_and_report_fields_reach_the_terminal_escaped(
+    api: Emulator, tmp_path: Path, revoke: Revoke, source: str
+) -> None:
+    """A scanned path (or a report's fields, which anyone can edit) is the repository's text: a
+    terminal escape in it is shown escaped, never sent to the terminal, for every kind of key."""
+    organisation(api)
+    evil = "x\x1b]0;owned\x07\r"
+    (tmp_path / f"{evil}.env").write_text(f"OPENAI_API_KEY={TARGET}\nANTHROPIC={make_key('sess-', 2)}\n")
+    (tmp_path / f"{evil}az.env").write_text(
+        f"AZURE_OPENAI_ENDPOINT=https://contoso-eu.openai.azure.com/\nAZURE_OPENAI_KEY={make_key('azure', 3)}\n"
+    )
+    args: tuple[str, ...] = (".",)
+    if source == "report":
+        doc = {
+            "tool": {"name": "keylatch"},
+            "findings": [
+                {
+                    "rule_id": f"openai-project-key{evil}",
+                    "fingerprint": "0" * 64,
+                    "secret": f"sk-{evil}",
+                    "path": f"{evil}p",
+                    "line": 1,
+                }
+            ],
+        }
+        (tmp_path / "r.json").write_text(json.dumps(doc))
+        args = ("r.json",)
+    result = revoke(*args)
+    assert result.code in (0, 1), result.err
+    shown = result.out + result.err
+    assert "\x1b" not in shown and "\x07" not in shown and "\r" not in shown
+    assert "\\x1b]0;owned\\x07" in shown
+    assert TARGET not in shown

@@ -63,6 +63,13 @@ class Found:
     value: str | None = field(default=None, repr=False)  # only when found here (or --show-secrets)
     first_seen: int | None = None  # unix time of the first commit that has it
 
+    def shown(self) -> tuple[str, str, str]:
+        """redacted, rule id and place for a terminal: a path (or a report's fields) is the scanned
+        repository's text, so control characters are escaped and keys in it redacted."""
+        from keylatch.report.untrusted import for_terminal
+
+        return for_terminal(self.redacted), for_terminal(self.rule_id), for_terminal(self.where)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -109,7 +116,8 @@ def run(args: Args) -> ExitCode:
         if f.rule_id in _AZURE:
             _azure(f, out)
         elif f.rule_id not in _OPENAI:
-            print(f"{f.redacted} ({f.rule_id}) at {f.where}: not an API key the Admin API lists; rotate it by hand",
+            redacted, rule_id, where = f.shown()
+            print(f"{redacted} ({rule_id}) at {where}: not an API key the Admin API lists; rotate it by hand",
                   file=out)  # fmt: skip
     left = len(found) - done
     print(f"keylatch revoke: {done} {'deleted' if args.yes else 'to delete'}, {left} left to do by hand", file=out)
@@ -133,7 +141,8 @@ def _revoke(f: Found, listed: Sequence[ApiKey], client: AdminClient | None, out:
         if f.first_seen
         else " (first commit unknown: creation time not checked)"
     )
-    print(f"{f.redacted} ({f.rule_id}, sha256:{f.fingerprint[:12]}) at {f.where}{since}", file=out)
+    redacted, rule_id, where = f.shown()
+    print(f"{redacted} ({rule_id}, sha256:{f.fingerprint[:12]}) at {where}{since}", file=out)
     link = ADMIN_DASHBOARD if admin else DASHBOARD
     if not candidates:
         print(f"  no key of this organisation matches (another organisation's, or already deleted); see {link}",
@@ -178,7 +187,8 @@ def _azure(f: Found, out: Any) -> None:
     host = azure.nearest(_texts(f, files))
     resource = host.split(".", 1)[0] if host else "<resource>"
     slot = "key2" if "key2" in _line(f).lower() else "key1"
-    print(f"{f.redacted} ({f.rule_id}) at {f.where}: Azure keys are regenerated, not deleted. Run:", file=out)
+    redacted, rule_id, where = f.shown()
+    print(f"{redacted} ({rule_id}) at {where}: Azure keys are regenerated, not deleted. Run:", file=out)
     print(f"  az cognitiveservices account keys regenerate --name {resource} --resource-group <resource-group> "
           f"--key-name {slot}", file=out)  # fmt: skip
     if not host:
