@@ -90,6 +90,8 @@ NAMED: dict[str, tuple[tuple[str, str], ...]] = {
 }
 # `git <name>` resolves to an alias when no git command has that name: remote helpers do.
 _NAMED_QUERY = r"^(alias|" + "|".join(NAMED) + r")\."
+# A `-c name=value` under these could name one of those programs (git reads names case-blind).
+_NAMED_SECTIONS: tuple[str, ...] = tuple(f"{s}." for s in ("alias", *NAMED))
 # Beyond this many driver names the overrides would not fit in an environment: refuse.
 MAX_NAMED = 2000
 
@@ -211,7 +213,8 @@ class Git:
     """Runs git in one repository (or in the current directory when `repo` is None).
 
     Not a record: it remembers the repository's program overrides after its first call (one
-    `git config` process per instance), so create one per command and pass it along.
+    `git config` process per instance), so create one per command and pass it along, or derive
+    the variants a command needs with `derived()`, which shares them.
     """
 
     __slots__ = ("_named", "config", "repo")
@@ -230,8 +233,23 @@ class Git:
         extra = [a for c in self.config for a in ("-c", c)]
         return git_argv(self.repo, (*extra, *args))
 
-    def env(self) -> dict[str, str]:
-        """The process environment: hardened, with this repository's program overrides."""
+    def derived(self, repo: Path | None = None, config: tuple[str, ...] = ()) -> Git:
+        """A Git for the same repository with `config` added to (or, with `repo`, replacing) this
+        one's settings, sharing its program overrides instead of listing them again.
+
+        `repo`: another path of the same repository, as git itself resolved it (its top, from
+        `rev-parse` run by this Git): git reads the same config files there, so the same
+        driver names. `config` may not name a driver, alias or remote (those are what the
+        overrides are listed for): ValueError, a programming error, never hostile input.
+        """
+        named = self._overrides()
+        if any(c.lower().startswith(_NAMED_SECTIONS) for c in config):
+            raise ValueError(f"derived() cannot add program settings: {config!r}")
+        out = Git(self.repo if repo is None else repo, config if repo is not None else (*self.config, *config))
+        out._named = named
+        return out
+
+    def _overrides(self) -> Overrides:
         if self._named is None:
             # Before any git process reads the repository: an include it would wait on is refused.
             includes.check(None if self.repo is None else str(self.repo))
@@ -239,7 +257,11 @@ class Git:
                 self._named = configured_programs(self.repo, self.config)
             except FileNotFoundError as exc:
                 raise ScanError("git is not installed or not on PATH") from exc
-        return _with_config(_base_env(None), self._named)
+        return self._named
+
+    def env(self) -> dict[str, str]:
+        """The process environment: hardened, with this repository's program overrides."""
+        return _with_config(_base_env(None), self._overrides())
 
     def run(self, *args: str, input: bytes | None = None, ok_codes: tuple[int, ...] = (0,)) -> bytes:
         """Run git and return stdout; any other exit status raises ScanError with git's message."""

@@ -28,7 +28,7 @@ class RepoState:
     head: str | None  # HEAD's commit, None in an empty repository
 
 
-def _owner_hint(repo: Path, message: str) -> ScanError:
+def owner_hint(repo: Path, message: str) -> ScanError:
     return ScanError(
         f"git refuses to read {repo}: it is owned by another user (git's 'dubious ownership' check). "
         f"Run keylatch as the user who owns it, or, if you trust it, pass --trust-repo-owner "
@@ -36,8 +36,10 @@ def _owner_hint(repo: Path, message: str) -> ScanError:
     )
 
 
-def inspect(repo: Path, trust_owner: bool = False) -> RepoState:
-    git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
+def inspect(repo: Path, trust_owner: bool = False, *, git: Git | None = None) -> RepoState:
+    """`git`: the command's Git for `repo` (sharing its driver listing); None makes one."""
+    if git is None:
+        git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
     try:
         out = git.run(
             "rev-parse", "--absolute-git-dir", "--git-common-dir",
@@ -46,7 +48,7 @@ def inspect(repo: Path, trust_owner: bool = False) -> RepoState:
     except ScanError as exc:
         msg = str(exc)
         if "dubious ownership" in msg:
-            raise _owner_hint(repo, msg.removeprefix("git rev-parse: ")) from exc
+            raise owner_hint(repo, msg.removeprefix("git rev-parse: ")) from exc
         if "not a git repository" in msg:
             # The user pointed keylatch at the wrong place: a usage error (2), not a failed scan.
             raise UsageError(f"not a git repository: {repo}") from exc
