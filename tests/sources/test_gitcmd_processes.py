@@ -86,12 +86,13 @@ def test_clean_history_starts_each_git_process_once(
     assert keylatch("history", "--no-cache", str(repo.path), env=env).code == 0
 
     seen = collections.Counter(_processes(log))
-    # One listing of the repository's driver names, no `git version`; rev-parse: discovery,
-    # inspect's four answers, HEAD (which may not exist, so it cannot join the others).
+    # One listing of the repository's config names (which also tells inspect that this is no
+    # partial clone), no `git version`; rev-parse: discovery, then inspect's five answers.
     assert seen["config --get-regexp (drivers)"] == 1, seen
+    assert seen["config"] == 0, seen
     assert seen["version"] == 0, seen
-    assert seen["rev-parse"] == 3, seen
-    assert sum(seen.values()) == 12, seen
+    assert seen["rev-parse"] == 2, seen
+    assert sum(seen.values()) == 10, seen
 
 
 def test_clean_staged_starts_three_git_processes(

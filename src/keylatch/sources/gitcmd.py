@@ -89,7 +89,9 @@ NAMED: dict[str, tuple[tuple[str, str], ...]] = {
     "submodule": (("update", "none"),),  # `update = !cmd` runs cmd on `git submodule update`
 }
 # `git <name>` resolves to an alias when no git command has that name: remote helpers do.
-_NAMED_QUERY = r"^(alias|" + "|".join(NAMED) + r")\."
+# extensions.partialclone rides along (no override: it names no program) so that sources/repo.py
+# learns from the same listing whether the repository may be a partial clone (Git.config_names).
+_NAMED_QUERY = r"^(alias|" + "|".join(NAMED) + r")\.|^extensions\.partialclone$"
 # A `-c name=value` under these could name one of those programs (git reads names case-blind).
 _NAMED_SECTIONS: tuple[str, ...] = tuple(f"{s}." for s in ("alias", *NAMED))
 # Beyond this many driver names the overrides would not fit in an environment: refuse.
@@ -181,6 +183,11 @@ def configured_programs(repo: Path | None, config: Sequence[str] = ()) -> Overri
 
     Raises FileNotFoundError without git, ScanError when git cannot read the config.
     """
+    return neutralising(configured_names(repo, config))
+
+
+def configured_names(repo: Path | None, config: Sequence[str] = ()) -> tuple[str, ...]:
+    """The config names under _NAMED_QUERY that git sees in `repo` (see configured_programs)."""
     argv = git_argv(repo, [*(a for c in config for a in ("-c", c)), "config", "-z", "--name-only"])
     proc = subprocess.run(
         [*argv, "--get-regexp", _NAMED_QUERY],
@@ -192,7 +199,7 @@ def configured_programs(repo: Path | None, config: Sequence[str] = ()) -> Overri
     if proc.returncode not in (0, 1):  # 1: no such setting
         raise ScanError(f"git config: {first_line(proc.stderr)}")
     names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return neutralising([n for n in names if n])
+    return tuple(n for n in names if n)
 
 
 def hardened_env(base: Mapping[str, str] | None = None, repo: Path | None = None) -> dict[str, str]:
@@ -217,7 +224,7 @@ class Git:
     the variants a command needs with `derived()`, which shares them.
     """
 
-    __slots__ = ("_named", "config", "repo")
+    __slots__ = ("_named", "_names", "config", "repo")
 
     def __init__(self, repo: Path | None, config: tuple[str, ...] = ()) -> None:
         self.repo = repo
@@ -225,6 +232,7 @@ class Git:
         # safe.directory, or the protocol.*.allow=always that `clone` needs.
         self.config = config
         self._named: Overrides | None = None
+        self._names: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"Git({self.repo!r}, config={self.config!r})"
@@ -246,7 +254,7 @@ class Git:
         if any(c.lower().startswith(_NAMED_SECTIONS) for c in config):
             raise ValueError(f"derived() cannot add program settings: {config!r}")
         out = Git(self.repo if repo is None else repo, config if repo is not None else (*self.config, *config))
-        out._named = named
+        out._named, out._names = named, self._names
         return out
 
     def _overrides(self) -> Overrides:
@@ -254,10 +262,18 @@ class Git:
             # Before any git process reads the repository: an include it would wait on is refused.
             includes.check(None if self.repo is None else str(self.repo))
             try:
-                self._named = configured_programs(self.repo, self.config)
+                names = configured_names(self.repo, self.config)
             except FileNotFoundError as exc:
                 raise ScanError("git is not installed or not on PATH") from exc
+            self._named, self._names = neutralising(names), names
         return self._named
+
+    def config_names(self) -> tuple[str, ...]:
+        """The names of the repository's driver, alias, remote and extensions.partialclone
+        settings, as git listed them for the hardening (no git process of its own after the
+        first): a caller that asks about these sections may skip git when none is set."""
+        self._overrides()
+        return self._names
 
     def env(self) -> dict[str, str]:
         """The process environment: hardened, with this repository's program overrides."""
