@@ -8,8 +8,8 @@ code. Settings given on git's command line outrank every config file, so each ca
 - ignores system and global config and never prompts, pages or fetches (SETTINGS, env below);
 - overrides each program setting with a fixed name (SETTINGS, as `-c` and in the environment);
 - overrides each program setting whose middle name the repository chose (`filter.<n>.clean`,
-  ...): one `git config --get-regexp` per Git instance lists the names git itself sees, with
-  includes, and each is neutralised through GIT_CONFIG_KEY_n (git >= 2.31), which unlike `-c`
+  ...): one `git config --get-regexp` per Git instance (shared by those `derived()` from it)
+  lists the names git itself sees, with includes, and each is neutralised through GIT_CONFIG_KEY_n (git >= 2.31), which unlike `-c`
   takes names holding `=`. git treats an empty filter command as "no filter" and an empty diff,
   merge or tool command as an error, never as a program (tests/sources/test_gitcmd.py);
 - reads the real object graph: no replace refs, no `info/grafts`;
