@@ -9,9 +9,10 @@ code. Settings given on git's command line outrank every config file, so each ca
 - overrides each program setting with a fixed name (SETTINGS, as `-c` and in the environment);
 - overrides each program setting whose middle name the repository chose (`filter.<n>.clean`,
   ...): one `git config --get-regexp` per Git instance (shared by those `derived()` from it)
-  lists the names git itself sees, with includes, and each is neutralised through GIT_CONFIG_KEY_n (git >= 2.31), which unlike `-c`
-  takes names holding `=`. git treats an empty filter command as "no filter" and an empty diff,
-  merge or tool command as an error, never as a program (tests/sources/test_gitcmd.py);
+  lists the names git itself sees, with includes, and each is neutralised through
+  GIT_CONFIG_KEY_n (git >= 2.31), which unlike `-c` takes names holding `=`. git treats an
+  empty filter command as "no filter" and an empty diff, merge or tool command as an error,
+  never as a program (tests/sources/test_gitcmd.py);
 - reads the real object graph: no replace refs, no `info/grafts`;
 - refuses a repository whose config includes a file git would wait on (a FIFO, `/dev/stdin`):
   sources/includes.py, checked once per Git instance before its first git process.
