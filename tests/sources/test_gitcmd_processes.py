@@ -1,6 +1,6 @@
 """How many git processes a clean run starts, pinned: each is ~1.7 ms of CPU (and on the hook
 path the bulk of a commit's wait), and repeats crept in unseen (history started 19, among them
-GitPython's two `git version` and four listings of the same repository's driver names).
+GitPython's `git version` and four listings of the same repository's driver names).
 
 Counted by a `git` first on PATH that logs its arguments and environment, then execs the real
 one. Every process must still carry the full hardening (sources/gitcmd.py): the counts may only
@@ -10,6 +10,7 @@ fall because a repeat went, never because a process ran bare.
 from __future__ import annotations
 
 import collections
+import importlib
 import os
 import shutil
 from collections.abc import Callable
@@ -82,12 +83,17 @@ def test_clean_history_starts_each_git_process_once(
 ) -> None:
     env, log = counted
     repo = _repo(make_repo)
+    # GitPython, which finds the repository (sources/discover.py), checks its git executable
+    # once per process when imported (`git version`, which reads no repository's config): the
+    # count below is what each history run adds.
+    importlib.import_module("git")
 
     assert keylatch("history", "--no-cache", str(repo.path), env=env).code == 0
 
     seen = collections.Counter(_processes(log))
     # One listing of the repository's config names (which also tells inspect that this is no
-    # partial clone), no `git version`; rev-parse: discovery, then inspect's five answers.
+    # partial clone), no `git version`; rev-parse: git's word on bareness after GitPython's
+    # discovery, then inspect's five answers.
     assert seen["config --get-regexp (drivers)"] == 1, seen
     assert seen["config"] == 0, seen
     assert seen["version"] == 0, seen
