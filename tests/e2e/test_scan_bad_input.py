@@ -20,12 +20,10 @@ stalling the suite, and asserts what the user sees: the exit code, one `keylatch
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,29 +55,17 @@ def env(home: Path) -> dict[str, str]:
 
 
 def scan(*args: str, cwd: Path, home: Path) -> Ran:
-    """`keylatch scan ARGS` in a subprocess, with its peak RSS: waited for with wait4, whose
-    rusage is the child's own (a wrapper interpreter measuring it cost a start-up per case)."""
-    argv = [sys.executable, "-m", "keylatch", "scan", *args]
-    with subprocess.Popen(argv, cwd=cwd, env=env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
-        assert proc.stdout is not None and proc.stderr is not None
-        texts: dict[int, str] = {}
-        readers = [
-            threading.Thread(target=lambda i, f: texts.__setitem__(i, f.read().decode()), args=(i, f))
-            for i, f in enumerate((proc.stdout, proc.stderr))
-        ]
-        hung = threading.Timer(TIMEOUT, proc.kill)  # a hang fails the test instead of stalling
-        for t in (*readers, hung):
-            t.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            hung.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        for t in readers:
-            t.join()
-    assert proc.returncode != -signal.SIGKILL, f"keylatch scan {args} still running after {TIMEOUT} s"
-    out, err = (texts[i].replace("\r\n", "\n").replace("\r", "\n") for i in (0, 1))
-    return checked(Ran(proc.returncode, out, err, usage.ru_maxrss))
+    """`keylatch scan ARGS` in a subprocess; with its peak RSS (measured by a wrapper process)."""
+    wrapper = (
+        "import resource, subprocess, sys\n"
+        "r = subprocess.run(sys.argv[1:])\n"
+        "sys.stderr.write('maxrss=%d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "sys.exit(r.returncode)\n"
+    )
+    argv = [sys.executable, "-c", wrapper, sys.executable, "-m", "keylatch", "scan", *args]
+    proc = subprocess.run(argv, cwd=cwd, env=env(home), capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    err, _, rss = proc.stderr.rpartition("maxrss=")
+    return checked(Ran(proc.returncode, proc.stdout, err, int(rss)))
 
 
 def checked(r: Ran) -> Ran:
