@@ -11,7 +11,7 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
-from tests.helpers.run import Result, RunKeylatch
+from tests.helpers.run import Result, RunKeylatch, caller_path
 
 MakeRepo = Callable[..., GitRepo]
 
@@ -78,3 +78,19 @@ def test_in_process_matches_a_child_process(
 def test_show_secrets_matches_too(repo: GitRepo, keylatch: RunKeylatch, keylatch_process: RunKeylatch) -> None:
     argv = ("scan", "src", "--show-secrets", "--no-color")
     assert untimed(keylatch(*argv, cwd=repo.path)) == untimed(keylatch_process(*argv, cwd=repo.path))
+
+
+def test_the_quick_caller_path_answers_as_detect_secrets_does() -> None:
+    """in_process gives detect-secrets' filters tests/helpers/run.caller_path: same answers."""
+    from detect_secrets.filters.util import get_caller_path
+
+    def filter_cache() -> tuple[str, str]:
+        return get_caller_path(offset=1), caller_path(offset=1)
+
+    def caller() -> tuple[str, str]:
+        return filter_cache()
+
+    assert caller() == (f"{__name__}.caller",) * 2
+    assert (get_caller_path(), caller_path()) == (
+        f"{__name__}.test_the_quick_caller_path_answers_as_detect_secrets_does",
+    ) * 2

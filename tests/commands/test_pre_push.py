@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.hooks import git_run
-from tests.helpers.pushing import pushing_clone
+from tests.helpers.pushing import copied_clone, push_in_process, pushing_template
 from tests.helpers.run import RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return pushing_template(tmp_path_factory.mktemp("pushing"))
+
+
 @pytest.fixture
-def pushing(make_repo: MakeRepo, keylatch: RunKeylatch) -> GitRepo:
-    return pushing_clone(make_repo, keylatch)
+def pushing(template: Path, tmp_path: Path, home: Path) -> GitRepo:
+    """pushing_clone's repositories, copied from one built per module (tests/helpers/pushing.py)."""
+    return copied_clone(template, tmp_path, home)
 
 
 def plant(repo: GitRepo, path: str, content: str, message: str) -> str:
@@ -172,7 +179,9 @@ def _weaken(repo: GitRepo, keylatch: RunKeylatch, how: str) -> None:
 def test_a_push_cannot_approve_its_own_key(
     pushing: GitRepo, keylatch: RunKeylatch, how: str, same_commit: bool
 ) -> None:
-    """The settings are the remote's: a pushed commit that weakens them does not apply to the push."""
+    """The settings are the remote's: a pushed commit that weakens them does not apply to the push.
+    The hook runs in-process with git's arguments and ref line (what it decides is the subject;
+    the tests above run it under real pushes)."""
     before = on_remote(pushing, "main")
     key = f"K={make_key('sk-proj-', seed=38)}  # KEEP\n"
     pushing.write("secrets/app.env", key)
@@ -182,7 +191,7 @@ def test_a_push_cannot_approve_its_own_key(
     pushing.commit("and its approval")
     # The working tree has the weakened settings too: they would drop the key there.
     assert keylatch("scan", "secrets", cwd=pushing.path).code == 0
-    res = git_run(pushing, "push", "origin", "main")
+    res = push_in_process(pushing, keylatch)
     assert res.code != 0 and "push blocked" in res.out and "secrets/app.env:1" in res.out, res.out
     assert f"the pushed commits change keylatch's settings in {WEAKENINGS[how][0]}; not applied" in res.out
     assert on_remote(pushing, "main") == before
@@ -192,9 +201,9 @@ def test_a_push_cannot_approve_its_own_key(
     _weaken(pushing, keylatch, how)
     pushing.git("add", "--", WEAKENINGS[how][0])
     pushing.commit("settings", add=False)
-    assert git_run(pushing, "push", "origin", "main").code == 0
+    assert push_in_process(pushing, keylatch).code == 0
     sha = pushing.commit("the key, accepted by the settings on the remote")
-    res = git_run(pushing, "push", "origin", "main")
+    res = push_in_process(pushing, keylatch)
     assert res.code == 0, res.out
     assert on_remote(pushing, "main") == sha
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
-from tests.helpers.gitrepo import GitRepo
-from tests.helpers.run import SRC, RunKeylatch
+from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.hooks import Git
+from tests.helpers.run import SRC, RunKeylatch, in_process
+
+ZERO = "0" * 40
 
 
 def pushing_clone(make_repo: Callable[..., GitRepo], keylatch: RunKeylatch) -> GitRepo:
@@ -19,3 +24,47 @@ def pushing_clone(make_repo: Callable[..., GitRepo], keylatch: RunKeylatch) -> G
     repo.git("push", "-q", "origin", "main")
     assert keylatch("install-hook", "--hook", "pre-push", cwd=repo.path).code == 0
     return repo
+
+
+def pushing_template(root: Path) -> Path:
+    """`pushing_clone`'s two repositories (`origin.git`, `work`) built once under `root`, for
+    `copied_clone` to copy: building them is five git processes, a push and an install-hook."""
+    home = root / "home"
+    home.mkdir()
+    origin = GitRepo.init(root / "origin.git", home, "--bare")
+    repo = GitRepo.init(root / "work", home)
+    repo.git("remote", "add", "origin", str(origin.path))
+    repo.write("README", "hi\n")
+    repo.commit("base")
+    repo.git("push", "-q", "origin", "main")
+    env = {**repo.env, "PYTHONPATH": str(SRC)}
+    assert in_process(("install-hook", "--hook", "pre-push"), repo.path, env, None).code == 0
+    return root
+
+
+def copied_clone(template: Path, tmp_path: Path, home: Path) -> GitRepo:
+    """What `pushing_clone` builds, copied from `pushing_template`: the same commits (fixed
+    authors and dates), the same hook, origin's URL pointing at the copy."""
+    for name in ("origin.git", "work"):
+        shutil.copytree(template / name, tmp_path / name, symlinks=True)
+    config = tmp_path / "work" / ".git" / "config"
+    config.write_text(config.read_text().replace(str(template / "origin.git"), str(tmp_path / "origin.git")))
+    repo = GitRepo(tmp_path / "work", git_env(home))
+    repo.env["PYTHONPATH"] = str(SRC)  # the hook runs this checkout's keylatch
+    return repo
+
+
+def push_in_process(repo: GitRepo, keylatch: RunKeylatch, branch: str = "main") -> Git:
+    """`git push origin <branch>` with keylatch's hook run in this process: the hook gets what
+    git gives it (`origin <url>`, one `<local ref> <sha> <remote ref> <sha>` line on stdin), and
+    the push goes ahead (`--no-verify`, the hook already ran) only if it exits 0. For tests whose
+    subject is what the hook decides; tests/commands/test_pre_push.py keeps real pushes that run
+    the installed hook."""
+    url = repo.git("remote", "get-url", "origin")
+    local = repo.git("rev-parse", f"refs/heads/{branch}")
+    remote = repo.git("ls-remote", "origin", f"refs/heads/{branch}").split("\t")[0] or ZERO
+    line = f"refs/heads/{branch} {local} refs/heads/{branch} {remote}\n"
+    res = keylatch("pre-push", "origin", url, cwd=repo.path, input=line)
+    if res.code == 0:
+        repo.git("push", "-q", "--no-verify", "origin", branch)
+    return Git(res.code, res.out + res.err)

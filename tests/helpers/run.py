@@ -54,7 +54,7 @@ def in_process(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str], in
     stdout = io.TextIOWrapper(out, encoding="utf-8", errors="surrogateescape", line_buffering=True)
     stderr = io.TextIOWrapper(err, encoding="utf-8", errors="backslashreplace", line_buffering=True)
     with environ(env), _cwd(cwd), _stdin((input or "").encode()) as stdin, _streams(stdin, stdout, stderr):
-        with _own_logging(), _library_logs(), _as_at_exit():
+        with _own_logging(), _library_logs(), _as_at_exit(), _quick_caller_path():
             try:
                 code = cli.main(list(argv))
             except SystemExit as exc:  # argparse: --help, --version, usage errors
@@ -166,3 +166,31 @@ def _own_logging() -> Iterator[None]:
                 handler.close()
         root.handlers = handlers
         root.setLevel(level)
+
+
+def caller_path(offset: int = 0) -> str:
+    """detect_secrets.filters.util.get_caller_path without inspect.stack(): the `module.function`
+    of the frame `offset` above its caller, as that function returns (tests/test_in_process.py
+    compares the two). inspect.stack() reads the source of every frame on the stack and scans
+    sys.modules for each: under pytest (a deep stack, thousands of modules) ~20 ms a call, and
+    detect-secrets makes a few per run (it clears its filters' caches each time). A keylatch
+    process has a short stack and few modules, so it never paid this."""
+    frame = sys._getframe(1 + offset)
+    return f"{frame.f_globals['__name__']}.{frame.f_code.co_name}"
+
+
+_CALLERS = ("detect_secrets.filters.common", "detect_secrets.filters.regex")
+
+
+@contextmanager
+def _quick_caller_path() -> Iterator[None]:
+    """detect-secrets' filters use `caller_path` during the run (once detect-secrets is imported:
+    the session's first detect-secrets run imports it and pays the slow way once)."""
+    saved = [(m, m.get_caller_path) for m in map(sys.modules.get, _CALLERS) if m is not None]
+    for module, _ in saved:
+        setattr(module, "get_caller_path", caller_path)  # noqa: B010  -- a module attribute, not typed
+    try:
+        yield
+    finally:
+        for module, original in saved:
+            setattr(module, "get_caller_path", original)  # noqa: B010

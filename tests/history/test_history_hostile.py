@@ -37,8 +37,9 @@ def test_gitpython_discovery_is_hardened_too(make_repo: MakeRepo, tmp_path: Path
     sub = repo.path / "pkg"
     sub.mkdir()
 
-    assert discover(sub).root == repo.path
-    assert branch_ref(repo.path, "main") == "refs/heads/main"
+    found, git = discover(sub)
+    assert found.root == repo.path
+    assert branch_ref(git, "main") == "refs/heads/main"
     assert not marker.exists()
 
 

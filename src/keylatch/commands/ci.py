@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from keylatch.policy import Allowed, Policy
     from keylatch.report.exposure import Exposure
     from keylatch.report.notice import Notice
+    from keylatch.sources.gitcmd import Git
+    from keylatch.sources.repo import RepoState
 
 HELP = "scan the commits of this CI push / pull request / merge request (GitHub Actions, GitLab CI)"
 
@@ -92,7 +94,7 @@ def run(args: Args) -> ExitCode:
         raise
     event = load_event(env) if env.get("GITHUB_ACTIONS") == "true" and not (args.range or args.since) else None
     spec = detect(env, event, range_arg=args.range, since_arg=args.since)
-    state = inspect(args.repo, args.trust_repo_owner)
+    state = inspect(args.repo, args.trust_repo_owner, git=git)
     try:
         plan = resolve(spec, git, state.shallow)
     except UsageError as exc:
@@ -106,7 +108,7 @@ def run(args: Args) -> ExitCode:
     about = for_terminal(f"{plan.origin}: scanning {plan.commits} {noun} ({plan.description})")
     print(f"keylatch: {about}", file=sys.stderr)
     verifying = verify_flags(args)
-    commits = Git(args.repo, config=_trust(args))  # where verification finds Azure endpoints
+    commits = git  # where verification finds Azure endpoints
     if not plan.head:  # nothing to scan (a deleted branch): the settings do not matter
         from keylatch.config import Config
 
@@ -118,7 +120,9 @@ def run(args: Args) -> ExitCode:
     pol = policy.Policy(allow=cfg.allowlist, known=judged.known, baseline_label=judged.baseline_label,
                         fail_on=cfg.fail_on)  # fmt: skip
     # resolve() has checked that the range stops short of any shallow boundary.
-    found, exposed, unread = _walk(args, plan.revs, cfg, pol) if plan.commits else (policy.Allowed(()), {}, ())
+    found, exposed, unread = (
+        _walk(args, plan.revs, cfg, pol, git, state) if plan.commits else (policy.Allowed(()), {}, ())
+    )
     reported = policy.known(found.kept, pol)
     # Archive blobs not read whole: named in every format, exit 3 after every key is reported.
     notices = (*judged.notices, *map(_allowed, found.by_comment), *unread_notices(unread))
@@ -140,7 +144,7 @@ def _render(fmt: str, findings: Sequence[Finding], *, ex: Mapping[str, Exposure]
 
 
 def _walk(
-    args: Args, revs: Sequence[str], cfg: Config, pol: Policy
+    args: Args, revs: Sequence[str], cfg: Config, pol: Policy, git: Git, state: RepoState
 ) -> tuple[Allowed, Mapping[str, Exposure], tuple[UnreadBlob, ...]]:
     """The range's findings as policy judges them, each key's exposure (who committed it, since
     when, published or local), computed from the same walk as `keylatch history`'s, and the
@@ -161,8 +165,10 @@ def _walk(
         offer_flags=False,
         archives=cfg.archives,
         report_unread=True,
+        git=git,
+        state=state,
     )
-    found = judge_places(result, args.repo, pol, trust_owner=args.trust_repo_owner)
+    found = judge_places(result, args.repo, pol, trust_owner=args.trust_repo_owner, git=git)
     return found, exposures(result.findings, dt.datetime.now(dt.timezone.utc)), result.unread
 
 

@@ -126,11 +126,12 @@ def _scan(args: Args, path: Path) -> ExitCode:
 
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
-    found = discover(path)
-    git = _git(found.root, args.trust_repo_owner)
+    found, git = discover(path, args.trust_repo_owner)
+    state = None
     if args.range or args.since:
-        inspect(found.root, args.trust_repo_owner)  # an unreadable repository says why before a revision is judged
-    revs = revisions(args, [branch_ref(found.root, b) for b in args.branch], git)
+        # an unreadable repository says why before a revision is judged
+        state = inspect(found.root, args.trust_repo_owner, git=git)
+    revs = revisions(args, [branch_ref(git, b) for b in args.branch], git)
     # The scanned repository's own config (rules, excludes, allow comments, baseline, fail-on)
     # applies, as in scan and ci.
     cfg = settle(config_flags(args, format=args.format), found.root)
@@ -147,7 +148,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
         report_unread=True,
     )
     shown = _Shown() if sys.stderr.isatty() else None
-    result = scan(found.root, revs, progress=shown)
+    result = scan(found.root, revs, progress=shown, git=git, state=state)
     gits = [git]
     if args.recurse_submodules and not found.bare:
         from keylatch.history.submodules import checked_out, combine

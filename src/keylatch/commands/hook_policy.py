@@ -122,7 +122,7 @@ def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], h
     limits = max((side.cfg.archives for side in sides), key=lambda a: (a.depth, a.max_bytes, a.max_ratio))
     result = scan_history(
         Path("."), revs, rules=tuple(rules.values()), allow_shallow=True, offer_flags=False, report_unread=True,
-        archives=limits,
+        archives=limits, git=git,
     )  # fmt: skip
     blocking: dict[tuple[object, ...], Finding] = {}
     other: dict[tuple[object, ...], tuple[Finding, bool]] = {}
@@ -132,7 +132,7 @@ def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], h
         pol = policy.Policy(allow=cfg.allowlist, known=side.known, baseline_label=side.baseline_label,
                             fail_on=cfg.fail_on, fail_on_verdict=live)  # fmt: skip
         ids = {r.id for r in cfg.rules}
-        found = [f for f in judge_places(result, Path("."), pol).kept if f.rule_id in ids]
+        found = [f for f in judge_places(result, Path("."), pol, git=git).kept if f.rule_id in ids]
         outcome = verdict(found, cfg, pol)
         blocking.update((_place(f), f) for f in outcome.blocking)
         other.update((_place(f), (f, True)) for f in outcome.below)

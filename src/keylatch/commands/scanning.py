@@ -196,14 +196,18 @@ def in_commits(
     return judge_places(result, repo, pol, trust_owner=trust_owner)
 
 
-def judge_places(result: HistoryResult, repo: Path, pol: Policy, *, trust_owner: bool = False) -> Allowed:
-    """in_commits for a history already walked (ci keeps the walk for each key's exposure)."""
+def judge_places(
+    result: HistoryResult, repo: Path, pol: Policy, *, trust_owner: bool = False, git: Git | None = None
+) -> Allowed:
+    """in_commits for a history already walked (ci keeps the walk for each key's exposure).
+    `git`: the command's Git for `repo`, if it has one (its driver names are listed already)."""
     from keylatch import policy
     from keylatch.sources.gitcmd import Git
     from keylatch.sources.member_lines import line_key
 
     found = places(result)
-    git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
+    if git is None:
+        git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
     # An archive member's place reads the member's line (as scan does), not the archive blob's.
     lines_at = blob_lines(
         [git],

@@ -36,7 +36,7 @@ from keylatch.sources.archives import DEFAULT_LIMITS, Limits
 from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.objects import stream_objects
 from keylatch.sources.reaping import reaped
-from keylatch.sources.repo import NO_FETCH, inspect, missing_blobs, unreachable_commits
+from keylatch.sources.repo import NO_FETCH, RepoState, inspect, missing_blobs, unreachable_commits
 
 
 def scan_history(
@@ -53,6 +53,8 @@ def scan_history(
     offer_flags: bool = True,
     archives: Limits = DEFAULT_LIMITS,
     report_unread: bool = False,
+    git: Git | None = None,
+    state: RepoState | None = None,
 ) -> HistoryResult:
     """Scan the commits `revs` selects (git rev-list arguments) and return one finding per key.
 
@@ -61,20 +63,27 @@ def scan_history(
     (HistoryResult.unread) and exits 3; without it the first is a ScanError once the walk is done
     (a caller that cannot report an incomplete scan must not look complete).
 
+    `git`: the caller's Git for `repo` (same trust_owner), so the repository's driver names
+    are listed once per command rather than once per Git (gitcmd.Git.derived); `state`: what
+    the caller's `inspect(repo, git=git)` already answered, so it is not asked again.
+
     Raises ScanError when the history cannot be read completely: shallow clones and partial
     clones with missing blobs unless explicitly allowed, git failures, missing objects.
     """
     from keylatch.history.attribute import attribute
 
     started = time.monotonic()
-    state = inspect(repo, trust_owner)
+    if git is None:
+        git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
+    if state is None:
+        state = inspect(repo, trust_owner, git=git)
     if state.shallow and not allow_shallow:
         raise ScanError(
             f"history is incomplete: {repo} is a shallow clone cut at {_boundary(state.shallow)}; "
             "run `git fetch --unshallow`" + (" or pass --allow-shallow" if offer_flags else "")
         )
-    config = (f"safe.directory={repo.resolve()}",) if trust_owner else ()
-    git = Git(repo, config=config + (NO_FETCH if state.partial else ()))
+    if state.partial:
+        git = git.derived(config=NO_FETCH)
     whole = tuple(revs) == WHOLE_HISTORY
     walk = tuple(revs)
     # Dangling commits can be thousands: they go to git on stdin, not on the command line.

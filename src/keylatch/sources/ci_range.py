@@ -206,19 +206,21 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
     if spec.nothing:
         return RangePlan((), f"nothing ({spec.nothing})", 0, spec.origin)
     note = " (the clone is shallow)" if shallow else ""
+    # Commit ids already resolved (one rev-parse each, not three).
+    known: dict[str, str] = {}
     if not spec.platform:
         # Given on the command line: a name that resolves to nothing is a typo (exit 2); an object
         # id a shallow clone lacks may be missing history (exit 3). See sources/revs.py.
         for rev in (spec.head, spec.base):
             if rev is not None:
-                commit(git, rev, spec.origin, shallow=bool(shallow) or None, fix=_fix(spec.platform))
-    if not _has_commit(git, spec.head):
+                known[rev] = commit(git, rev, spec.origin, shallow=bool(shallow) or None, fix=_fix(spec.platform))
+    if spec.head not in known and not _has_commit(git, spec.head):
         raise ScanError(
             f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_fix(spec.platform)}"
         )
-    head = _sha(git, spec.head)
+    head = known.get(spec.head) or _sha(git, spec.head)
     base = spec.base
-    if base is not None and not _has_commit(git, base):
+    if base is not None and base not in known and not _has_commit(git, base):
         if shallow or not spec.platform:
             raise ScanError(
                 f"{spec.origin}: base commit {_short(base)} is not in this clone{note}; {_fix(spec.platform)}"
@@ -228,7 +230,7 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
                     "not on the default branch", spec.origin, _short(base))  # fmt: skip
         base = None
     if base is not None:
-        base = _sha(git, base)
+        base = known.get(base) or _sha(git, base)
     if base is not None and spec.from_merge_base:
         out = git.run("merge-base", base, head, ok_codes=(0, 1)).strip()
         if not out:

@@ -8,10 +8,11 @@ code. Settings given on git's command line outrank every config file, so each ca
 - ignores system and global config and never prompts, pages or fetches (SETTINGS, env below);
 - overrides each program setting with a fixed name (SETTINGS, as `-c` and in the environment);
 - overrides each program setting whose middle name the repository chose (`filter.<n>.clean`,
-  ...): one `git config --get-regexp` per Git instance lists the names git itself sees, with
-  includes, and each is neutralised through GIT_CONFIG_KEY_n (git >= 2.31), which unlike `-c`
-  takes names holding `=`. git treats an empty filter command as "no filter" and an empty diff,
-  merge or tool command as an error, never as a program (tests/sources/test_gitcmd.py);
+  ...): one `git config --get-regexp` per Git instance (shared by those `derived()` from it)
+  lists the names git itself sees, with includes, and each is neutralised through
+  GIT_CONFIG_KEY_n (git >= 2.31), which unlike `-c` takes names holding `=`. git treats an
+  empty filter command as "no filter" and an empty diff, merge or tool command as an error,
+  never as a program (tests/sources/test_gitcmd.py);
 - reads the real object graph: no replace refs, no `info/grafts`;
 - refuses a repository whose config includes a file git would wait on (a FIFO, `/dev/stdin`):
   sources/includes.py, checked once per Git instance before its first git process.
@@ -89,7 +90,11 @@ NAMED: dict[str, tuple[tuple[str, str], ...]] = {
     "submodule": (("update", "none"),),  # `update = !cmd` runs cmd on `git submodule update`
 }
 # `git <name>` resolves to an alias when no git command has that name: remote helpers do.
-_NAMED_QUERY = r"^(alias|" + "|".join(NAMED) + r")\."
+# extensions.partialclone rides along (no override: it names no program) so that sources/repo.py
+# learns from the same listing whether the repository may be a partial clone (Git.config_names).
+_NAMED_QUERY = r"^(alias|" + "|".join(NAMED) + r")\.|^extensions\.partialclone$"
+# A `-c name=value` under these could name one of those programs (git reads names case-blind).
+_NAMED_SECTIONS: tuple[str, ...] = tuple(f"{s}." for s in ("alias", *NAMED))
 # Beyond this many driver names the overrides would not fit in an environment: refuse.
 MAX_NAMED = 2000
 
@@ -179,6 +184,11 @@ def configured_programs(repo: Path | None, config: Sequence[str] = ()) -> Overri
 
     Raises FileNotFoundError without git, ScanError when git cannot read the config.
     """
+    return neutralising(configured_names(repo, config))
+
+
+def configured_names(repo: Path | None, config: Sequence[str] = ()) -> tuple[str, ...]:
+    """The config names under _NAMED_QUERY that git sees in `repo` (see configured_programs)."""
     argv = git_argv(repo, [*(a for c in config for a in ("-c", c)), "config", "-z", "--name-only"])
     proc = subprocess.run(
         [*argv, "--get-regexp", _NAMED_QUERY],
@@ -190,7 +200,7 @@ def configured_programs(repo: Path | None, config: Sequence[str] = ()) -> Overri
     if proc.returncode not in (0, 1):  # 1: no such setting
         raise ScanError(f"git config: {first_line(proc.stderr)}")
     names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return neutralising([n for n in names if n])
+    return tuple(n for n in names if n)
 
 
 def hardened_env(base: Mapping[str, str] | None = None, repo: Path | None = None) -> dict[str, str]:
@@ -211,10 +221,11 @@ class Git:
     """Runs git in one repository (or in the current directory when `repo` is None).
 
     Not a record: it remembers the repository's program overrides after its first call (one
-    `git config` process per instance), so create one per command and pass it along.
+    `git config` process per instance), so create one per command and pass it along, or derive
+    the variants a command needs with `derived()`, which shares them.
     """
 
-    __slots__ = ("_named", "config", "repo")
+    __slots__ = ("_named", "_names", "config", "repo")
 
     def __init__(self, repo: Path | None, config: tuple[str, ...] = ()) -> None:
         self.repo = repo
@@ -222,6 +233,7 @@ class Git:
         # safe.directory, or the protocol.*.allow=always that `clone` needs.
         self.config = config
         self._named: Overrides | None = None
+        self._names: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"Git({self.repo!r}, config={self.config!r})"
@@ -230,16 +242,43 @@ class Git:
         extra = [a for c in self.config for a in ("-c", c)]
         return git_argv(self.repo, (*extra, *args))
 
-    def env(self) -> dict[str, str]:
-        """The process environment: hardened, with this repository's program overrides."""
+    def derived(self, repo: Path | None = None, config: tuple[str, ...] = ()) -> Git:
+        """A Git for the same repository with `config` added to (or, with `repo`, replacing) this
+        one's settings, sharing its program overrides instead of listing them again.
+
+        `repo`: another path of the same repository, as git itself resolved it (its top, from
+        `rev-parse` run by this Git): git reads the same config files there, so the same
+        driver names. `config` may not name a driver, alias or remote (those are what the
+        overrides are listed for): ValueError, a programming error, never hostile input.
+        """
+        named = self._overrides()
+        if any(c.lower().startswith(_NAMED_SECTIONS) for c in config):
+            raise ValueError(f"derived() cannot add program settings: {config!r}")
+        out = Git(self.repo if repo is None else repo, config if repo is not None else (*self.config, *config))
+        out._named, out._names = named, self._names
+        return out
+
+    def _overrides(self) -> Overrides:
         if self._named is None:
             # Before any git process reads the repository: an include it would wait on is refused.
             includes.check(None if self.repo is None else str(self.repo))
             try:
-                self._named = configured_programs(self.repo, self.config)
+                names = configured_names(self.repo, self.config)
             except FileNotFoundError as exc:
                 raise ScanError("git is not installed or not on PATH") from exc
-        return _with_config(_base_env(None), self._named)
+            self._named, self._names = neutralising(names), names
+        return self._named
+
+    def config_names(self) -> tuple[str, ...]:
+        """The names of the repository's driver, alias, remote and extensions.partialclone
+        settings, as git listed them for the hardening (no git process of its own after the
+        first): a caller that asks about these sections may skip git when none is set."""
+        self._overrides()
+        return self._names
+
+    def env(self) -> dict[str, str]:
+        """The process environment: hardened, with this repository's program overrides."""
+        return _with_config(_base_env(None), self._overrides())
 
     def run(self, *args: str, input: bytes | None = None, ok_codes: tuple[int, ...] = (0,)) -> bytes:
         """Run git and return stdout; any other exit status raises ScanError with git's message."""

@@ -28,7 +28,7 @@ class RepoState:
     head: str | None  # HEAD's commit, None in an empty repository
 
 
-def _owner_hint(repo: Path, message: str) -> ScanError:
+def owner_hint(repo: Path, message: str) -> ScanError:
     return ScanError(
         f"git refuses to read {repo}: it is owned by another user (git's 'dubious ownership' check). "
         f"Run keylatch as the user who owns it, or, if you trust it, pass --trust-repo-owner "
@@ -36,23 +36,28 @@ def _owner_hint(repo: Path, message: str) -> ScanError:
     )
 
 
-def inspect(repo: Path, trust_owner: bool = False) -> RepoState:
-    git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
+def inspect(repo: Path, trust_owner: bool = False, *, git: Git | None = None) -> RepoState:
+    """`git`: the command's Git for `repo` (sharing its driver listing); None makes one."""
+    if git is None:
+        git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
     try:
+        # HEAD's commit in the same process: without one (an empty repository) git prints the
+        # four answers, then exits 1 silently (-q).
         out = git.run(
             "rev-parse", "--absolute-git-dir", "--git-common-dir",
-            "--is-bare-repository", "--is-shallow-repository",
+            "--is-bare-repository", "--is-shallow-repository", "-q", "--verify", "HEAD^{commit}",
+            ok_codes=(0, 1),
         )  # fmt: skip
     except ScanError as exc:
         msg = str(exc)
         if "dubious ownership" in msg:
-            raise _owner_hint(repo, msg.removeprefix("git rev-parse: ")) from exc
+            raise owner_hint(repo, msg.removeprefix("git rev-parse: ")) from exc
         if "not a git repository" in msg:
             # The user pointed keylatch at the wrong place: a usage error (2), not a failed scan.
             raise UsageError(f"not a git repository: {repo}") from exc
         raise
     lines = out.decode("utf-8", "surrogateescape").splitlines()
-    if len(lines) != 4:
+    if len(lines) not in (4, 5):
         raise ScanError(f"git rev-parse: unexpected output for {repo}")
     git_dir = Path(lines[0])
     common = Path(lines[1])
@@ -65,13 +70,26 @@ def inspect(repo: Path, trust_owner: bool = False) -> RepoState:
             shallow = tuple(sorted(shallow_file.read_text(encoding="ascii").split()))
         except OSError as exc:
             raise ScanError(f"shallow clone, but cannot read {shallow_file}: {exc.strerror}") from exc
+    head = lines[4] if len(lines) == 5 else None
+    return RepoState(git_dir, common, lines[2] == "true", shallow, _partial(git), head)
+
+
+def _partial(git: Git) -> bool:
+    """extensions.partialclone set, or a remote.<n>.promisor true. The hardening's listing of the
+    repository's config names (with includes, as git sees them) says whether either is set at
+    all: only then is git asked for their values."""
+    if not any(n.lower() == "extensions.partialclone" or _is_promisor(n) for n in git.config_names()):
+        return False
     promisor = git.run("config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$", ok_codes=(0, 1))
-    partial = any(
+    return any(
         line.split(b" ", 1)[0].lower() == b"extensions.partialclone" or line.endswith(b" true")
         for line in promisor.splitlines()
     )
-    head = git.run("rev-parse", "-q", "--verify", "HEAD^{commit}", ok_codes=(0, 1)).decode().strip()
-    return RepoState(git_dir, common, lines[2] == "true", shallow, partial, head or None)
+
+
+def _is_promisor(name: str) -> bool:
+    section, _, rest = name.partition(".")
+    return section.lower() == "remote" and rest.rpartition(".")[2].lower() == "promisor"
 
 
 def missing_blobs(git: Git, revs: tuple[str, ...], extra: tuple[str, ...] = ()) -> frozenset[bytes]:

@@ -1,0 +1,115 @@
+"""How many git processes a clean run starts, pinned: each is ~1.7 ms of CPU (and on the hook
+path the bulk of a commit's wait), and repeats crept in unseen (history started 19, among them
+GitPython's `git version` and four listings of the same repository's driver names).
+
+Counted by a `git` first on PATH that logs its arguments and environment, then execs the real
+one. Every process must still carry the full hardening (sources/gitcmd.py): the counts may only
+fall because a repeat went, never because a process ran bare.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.gitrepo import GitRepo
+from tests.helpers.run import RunKeylatch
+
+MakeRepo = Callable[..., GitRepo]
+DRIVER_LISTING = "^(alias|filter|diff|merge|difftool|mergetool|remote|submodule)\\."
+
+
+@pytest.fixture
+def counted(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """(env putting a logging `git` first on PATH, its log): one line per process, the hardening
+    markers it saw first, then its arguments."""
+    real = shutil.which("git")
+    assert real is not None
+    bindir, log = tmp_path / "counting-bin", tmp_path / "git-processes.log"
+    bindir.mkdir()
+    wrapper = bindir / "git"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        'printf \'%s %s %s\\n\' "${GIT_CONFIG_NOSYSTEM:-no}" "${GIT_CONFIG_COUNT:-0}" "$*" \\\n'
+        '  >> "$KEYLATCH_TEST_GIT_LOG"\n'
+        f'exec "{real}" "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    env = {"PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}", "KEYLATCH_TEST_GIT_LOG": str(log)}
+    return env, log
+
+
+def _processes(log: Path) -> list[str]:
+    """Each git process's subcommand (`config --get-regexp` for the driver listing), checking
+    that it ran hardened: system config off, `-c` overrides, and (but for the listing itself)
+    the repository's driver names neutralised in the environment."""
+    out = []
+    for line in log.read_text().splitlines():
+        nosystem, count, args = line.split(" ", 2)
+        assert nosystem == "1", line
+        assert "-c core.fsmonitor=false" in args and "-c core.hooksPath=" in args and "--no-replace-objects" in args, (
+            line
+        )
+        words = [w for w in args.split(" ") if w]
+        i = 0
+        while i < len(words) and words[i].startswith("-"):
+            i += 2 if words[i] in ("-c", "-C") else 1
+        name = words[i]
+        if name == "config" and DRIVER_LISTING in args:
+            name = "config --get-regexp (drivers)"
+        else:
+            # The repository below names one filter: every other process must get its override.
+            assert int(count) > 0, line
+        out.append(name)
+    return out
+
+
+def _repo(make_repo: MakeRepo) -> GitRepo:
+    repo = make_repo()
+    repo.git("config", "filter.lfs.clean", "false")  # a driver name the listing must find
+    repo.write("README", "hello\n")
+    repo.commit("init")
+    return repo
+
+
+def test_clean_history_starts_each_git_process_once(
+    make_repo: MakeRepo, keylatch: RunKeylatch, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    repo = _repo(make_repo)
+    # GitPython, which finds the repository (sources/discover.py), checks its git executable
+    # once per process when imported (`git version`, which reads no repository's config): the
+    # count below is what each history run adds.
+    importlib.import_module("git")
+
+    assert keylatch("history", "--no-cache", str(repo.path), env=env).code == 0
+
+    seen = collections.Counter(_processes(log))
+    # One listing of the repository's config names (which also tells inspect that this is no
+    # partial clone), no `git version`; rev-parse: git's word on bareness after GitPython's
+    # discovery, then inspect's five answers.
+    assert seen["config --get-regexp (drivers)"] == 1, seen
+    assert seen["config"] == 0, seen
+    assert seen["version"] == 0, seen
+    assert seen["rev-parse"] == 2, seen
+    assert sum(seen.values()) == 10, seen
+
+
+def test_clean_staged_starts_three_git_processes(
+    make_repo: MakeRepo, keylatch: RunKeylatch, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    repo = _repo(make_repo)
+    repo.write("app.py", "print('hi')\n")
+    repo.git("add", "app.py")
+
+    assert keylatch("staged", cwd=repo.path, env=env).code == 0
+
+    seen = collections.Counter(_processes(log))
+    assert seen == {"config --get-regexp (drivers)": 1, "cat-file": 1, "diff-index": 1}, seen
