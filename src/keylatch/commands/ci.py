@@ -121,7 +121,7 @@ def run(args: Args) -> ExitCode:
                         fail_on=cfg.fail_on)  # fmt: skip
     # resolve() has checked that the range stops short of any shallow boundary.
     found, exposed, unread = (
-        _walk(args, plan.revs, cfg, pol, git, state) if plan.commits else (policy.Allowed(()), {}, ())
+        _walk(args, plan.revs, cfg, pol, git, state) if plan.commits or plan.tag else (policy.Allowed(()), {}, ())
     )
     reported = policy.known(found.kept, pol)
     # Archive blobs not read whole: named in every format, exit 3 after every key is reported.

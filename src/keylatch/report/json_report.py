@@ -34,6 +34,14 @@ def finding_dict(f: Finding, reveal: bool = False) -> dict[str, Any]:
         # Additive (no schema_version change): null unless the key says when it expires.
         "expires": expiry_iso(f.secret.expires),
     }
+    # Additive, only where the place is no file of a commit (ci, pre-push): a key in an annotated
+    # tag's message (`tag` names it, `blob` is the tag object) or in a blob a ref reaches directly.
+    if loc.tag:
+        out["tag"] = for_data(loc.tag)
+    if loc.ref:
+        out["ref"] = for_data(loc.ref)
+    if (loc.tag or loc.ref) and loc.blob:
+        out["blob"] = loc.blob
     return out
 
 

@@ -49,6 +49,9 @@ class RangeSpec:
     default_branch: str | None = None
     platform: str = ""  # "github", "gitlab" or "": picks the wording of the shallow-clone fix
     nothing: str | None = None  # why there is nothing to scan (a deleted branch)
+    # The tag the event pushed (refs/tags/<name>): its commits are `head`'s, and an annotated
+    # tag's message is pushed content too, read as the pre-push hook reads a pushed tag.
+    tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,9 @@ class RangePlan:
     # protected branch already accepted (commands/ci_settings.py). None: there is none (a first
     # push, or a new branch that shares no history with the default branch).
     base: str | None = None
+    # A name of the head (a pushed tag, --range's head) the walk reads as a tag: with no new
+    # commit (a tag pushed on a commit the default branch has) there is still a message to read.
+    tag: str | None = None
 
 
 def _zero(sha: str | None) -> bool:
@@ -122,14 +128,15 @@ def _github(name: str, event: Mapping[str, object], env: Mapping[str, str]) -> R
             if event.get("deleted") is True:
                 return RangeSpec("GitHub push", nothing=f"{_str(event, 'ref') or 'the ref'} was deleted")
             raise UsageError("GitHub push event without an 'after' commit")
-        if not _zero(before):
-            return RangeSpec("GitHub push", head=after, base=before, default_branch=default, platform="github")
         ref = _str(event, "ref")
+        tag = ref if ref and ref.startswith("refs/tags/") else None
+        if not _zero(before):
+            return RangeSpec("GitHub push", head=after, base=before, default_branch=default, platform="github", tag=tag)
         # The first push of the default branch itself has nothing to compare against: scan it all.
         on_default = ref == f"refs/heads/{default}"
         return RangeSpec(
             "GitHub push (new ref)", head=after, default_branch=None if on_default else default,
-            platform="github",
+            platform="github", tag=tag,
         )  # fmt: skip
     if name in ("pull_request", "pull_request_target"):
         base, head = _str(event, "pull_request", "base", "sha"), _str(event, "pull_request", "head", "sha")
@@ -160,12 +167,13 @@ def _gitlab(env: Mapping[str, str]) -> RangeSpec:
         return RangeSpec("GitLab merge request", head=mr_head, base=base, from_merge_base=True, platform="gitlab")
     if source == "push":
         before = env.get("CI_COMMIT_BEFORE_SHA")
+        tag = f"refs/tags/{env['CI_COMMIT_TAG']}" if env.get("CI_COMMIT_TAG") else None
         if not _zero(before):
-            return RangeSpec("GitLab push", head=head, base=before, default_branch=default, platform="gitlab")
+            return RangeSpec("GitLab push", head=head, base=before, default_branch=default, platform="gitlab", tag=tag)
         on_default = env.get("CI_COMMIT_BRANCH") == default
         return RangeSpec(
             "GitLab push (new ref)", head=head, default_branch=None if on_default else default,
-            platform="gitlab",
+            platform="gitlab", tag=tag,
         )  # fmt: skip
     raise UsageError(
         f"GitLab pipeline source {source or '(none)'!r} has no commit range; pass --range BASE..HEAD or --since REV"
@@ -199,6 +207,23 @@ def _default_ref(git: Git, branch: str) -> str | None:
         if _has_commit(git, ref):
             return ref
     return None
+
+
+def _named_tag(spec: RangeSpec, git: Git, head: str, note: str) -> tuple[str, ...]:
+    """The name the range's head was given, as one more positive revision for the walk: it adds
+    no commit (it names `head`), but a name that is an annotated tag has its message read
+    (history/tags.py). A tag the CI event pushed must be in the clone: its message is part of
+    what was pushed, so not finding it is a scan that could not read its input (exit 3)."""
+    if spec.tag is not None:
+        if not _has_commit(git, spec.tag) or _sha(git, spec.tag) != head:
+            raise ScanError(
+                f"{spec.origin}: the pushed tag {spec.tag} is not in this clone at {_short(head)}, so its "
+                f"message cannot be read{note}; fetch it (`git fetch origin {spec.tag}:{spec.tag}`)"
+            )
+        return (spec.tag,)
+    # --range A..NAME: NAME was checked by revs.commit (exit 2 if it names nothing). HEAD and a
+    # commit id name no tag; --since's head is HEAD.
+    return (spec.head,) if spec.origin == "--range" and spec.head not in ("HEAD", head) else ()
 
 
 def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePlan:
@@ -258,6 +283,8 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
         revs = (head,)
         description = f"all of {_short(head)}"
     commits = git.run("rev-list", *revs, "--").split()
+    named = _named_tag(spec, git, head, note)
+    revs = (*revs, *named)
     if shallow:
         cut = [c.decode() for c in commits if c.decode() in shallow]
         if cut:
@@ -265,4 +292,7 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
                 f"{spec.origin}: the range {description} reaches the shallow clone's boundary at "
                 f"{_short(cut[0])}, so part of it is missing; {_fix(spec.platform)}"
             )
-    return RangePlan(revs, description, len(commits), spec.origin, head=head, base=base)
+    if spec.tag is not None:
+        description += f", tag {spec.tag.removeprefix('refs/tags/')}"
+    tag = named[0] if named else None
+    return RangePlan(revs, description, len(commits), spec.origin, head=head, base=base, tag=tag)
