@@ -48,12 +48,63 @@ def test_azure_hex_key_base64_encoded_in_a_kubernetes_secret_is_found() -> None:
     assert (f.secret.value, f.encoding, f.location.line) == (key, "base64", 4)
 
 
-def test_openai_key_in_an_indented_yaml_block_scalar_is_found() -> None:
-    key = make_key("sk-proj-", 5)
-    encoded = base64.b64encode(f"OPENAI_API_KEY={key}\n".encode()).decode()
-    lines = "\n".join("    " + encoded[i : i + 64] for i in range(0, len(encoded), 64))
-    found = [(f.secret.value, f.encoding) for f in scan_text(f"data:\n  env: |\n{lines}\n")]
-    assert found in ([(key, "base64")], [])  # [] only when the marker straddles a break (docs)
+@pytest.mark.parametrize("kind", ALL_KINDS)
+@given(
+    width=st.integers(16, 120),
+    indent=st.integers(0, 8),
+    seed=st.integers(0, 1000),
+    lead=st.sampled_from(["", "kind: Secret\ndata:\n  env: |\n", "# notes\nx = 1\n\n", "-----BEGIN X-----\n"]),
+    crlf=st.booleans(),
+)
+def test_every_rule_is_found_in_a_wrapped_base64_value_anywhere_in_a_file(
+    kind: str, width: int, indent: int, seed: int, lead: str, crlf: bool
+) -> None:
+    # Wherever the line breaks fall, the marker's spelling straddling one included (about one
+    # wrapped value in eight), and whatever text comes before the block.
+    if indent and width < 40:
+        return  # an indented block's lines must be 40 characters (encoded._MIN_VALUE; docs/scan.md)
+    key, env = _env(kind, seed)
+    encoded = base64.b64encode(env.encode()).decode()
+    nl = "\r\n" if crlf else "\n"
+    lines = nl.join(" " * indent + encoded[i : i + width] for i in range(0, len(encoded), width))
+    text = lead.replace("\n", nl) + lines + nl + "tail: 1" + nl
+    found = {(f.secret.value, f.encoding) for f in scan_chunk(Chunk(text.encode(), "secret.yaml"))}
+    assert found == {(key, "base64")}
+
+
+@pytest.mark.parametrize("width", [64, 76])
+@pytest.mark.parametrize(
+    "decoy",
+    [
+        f"{_EVIDENCE}AZURE_SPEECH_KEY={make_key('azure-classic', 2)}\n",  # another service's key
+        f"{_EVIDENCE}md5 = {make_key('azure-classic', 3)}\n",  # a hash
+        f"API_KEY={make_key('azure-classic', 4)}\n",  # no Azure evidence
+        "OPENAI_API_KEY=sk-proj-" + "X" * 74 + "T3BlbkFJ" + "X" * 74 + "\n",  # a placeholder
+        f"OPENAI_API_KEY={make_key('sk-proj-', 5)[:-3]}\n",  # truncated
+    ],
+)
+def test_decoys_inside_a_wrapped_base64_value_stay_clean(width: int, decoy: str) -> None:
+    encoded = base64.b64encode(decoy.encode()).decode()
+    lines = "\n".join("    " + encoded[i : i + width] for i in range(0, len(encoded), width))
+    assert scan_text(f"kind: Secret\ndata:\n  env: |\n{lines}\n") == []
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{ev}AZURE_OPENAI_API_KEY={k}\n",
+        '{{"AzureOpenAI": {{"Endpoint": "https://c.openai.azure.com/", "Key": "{k}"}}}}\n',
+        "spring.ai.azure.openai.api-key={k}\nspring.ai.azure.openai.endpoint=https://c.openai.azure.com/\n",
+    ],
+)
+@given(seed=st.integers(0, 1000), left=st.sampled_from(["", "x", "ab"]))
+def test_a_32_hex_azure_key_inside_a_base64_value_in_other_text_is_found(template: str, seed: int, left: str) -> None:
+    # A base64'd .env or appsettings.json in a Secret or a JSON value: the decoded text carries
+    # the key's name and the Azure evidence, as in a plain file.
+    key = make_key("azure-classic", seed)
+    value = base64.b64encode((left + template.format(ev=_EVIDENCE, k=key)).encode()).decode()
+    text = f'{{"apiVersion": "v1", "data": {{"appsettings": "{value}"}}}}\n'
+    assert {(f.secret.value, f.encoding) for f in scan_text(text)} == {(key, "base64")}
 
 
 _ESCAPES = {
