@@ -122,9 +122,7 @@ _ESCAPES = {
 @given(seed=st.integers(0, 1000), where=st.integers(0, 200))
 def test_an_escaped_character_inside_a_key_is_decoded(style: str, kind: str, seed: int, where: int) -> None:
     key = make_key(kind, seed)
-    i = where % len(key)
-    if any(key[j:].startswith(("T3BlbkFJ", "JQQJ99")) for j in range(max(0, i - 7), i + 1)):
-        return  # the keyword itself stays written as is: it is the decoder's gate (docs)
+    i = where % len(key)  # anywhere, the keyword (`T3BlbkFJ`, `JQQJ99`) included
     written = key[:i] + _ESCAPES[style](key[i]) + key[i + 1 :]
     text = f'{{"note": "x", "key": "{written}"}}\n'
     # An Azure key's tail after "\x70" can itself have the key's length: that plain reading is
@@ -158,6 +156,36 @@ def test_a_key_split_across_string_literals_is_joined(template: str, kind: str) 
     (f,) = scan_text(text)
     assert (f.secret.value, f.encoding) == (key, "joined")
     assert (f.location.line, f.location.column) == (1, text.index(key[:cut]) + 1)
+
+
+@pytest.mark.parametrize("kind", ["sk-proj-", "sk-", "sk-admin-", "azure"])
+@pytest.mark.parametrize("style", sorted(_ESCAPES))
+def test_every_character_of_the_keyword_escaped_in_turn_is_decoded(kind: str, style: str) -> None:
+    key = make_key(kind, 6)
+    word = "T3BlbkFJ" if "T3BlbkFJ" in key else "JQQJ99"
+    for i in range(key.index(word), key.index(word) + len(word)):
+        text = f"key = '{key[:i]}{_ESCAPES[style](key[i])}{key[i + 1 :]}'\n"
+        assert [(f.secret.value, f.encoding, f.location.column) for f in scan_text(text)] == [(key, "escaped", 8)]
+
+
+@pytest.mark.parametrize("kind", ["sk-proj-", "sk-", "azure"])
+def test_a_key_split_across_literals_inside_its_keyword_is_joined(kind: str) -> None:
+    key = make_key(kind, 7)
+    word = "T3BlbkFJ" if "T3BlbkFJ" in key else "JQQJ99"
+    for cut in range(key.index(word) + 1, key.index(word) + len(word)):
+        text = f'key = "{key[:cut]}" + "{key[cut:]}"\n'
+        assert [(f.secret.value, f.encoding) for f in scan_text(text)] == [(key, "joined")]
+
+
+@pytest.mark.parametrize("style", sorted(_ESCAPES))
+def test_a_damaged_or_placeholder_keyword_stays_clean_when_escaped(style: str) -> None:
+    key = make_key("sk-proj-", 8)
+    i = key.index("T3BlbkFJ") + 2
+    damaged = key[:i] + _ESCAPES[style]("C") + key[i + 1 :]  # decodes to T3ClbkFJ
+    placeholder = "sk-proj-" + "X" * 74 + "T3B" + _ESCAPES[style]("l") + "bkFJ" + "X" * 74
+    truncated = key[:i] + _ESCAPES[style](key[i]) + key[i + 1 : -4]
+    for text in (damaged, placeholder, truncated):
+        assert scan_text(f"key = '{text}'\n") == []
 
 
 def test_a_truncated_key_next_to_another_literal_is_not_joined_into_a_key() -> None:

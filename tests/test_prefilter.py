@@ -24,6 +24,8 @@ def test_keywords_are_the_rules_needles() -> None:
 def test_the_rules_needles_are_the_engines_gates() -> None:
     expected = {kw for rule in DEFAULT_RULES for kw in rule.keyword_bytes}
     expected |= set(base64_gates(DEFAULT_RULES)) | set(encoded.UTF16_NEEDLES)
+    # the halves of the keywords an escape or a split may fall inside (Rule.keyword_parts)
+    expected |= {b"T3Bl", b"bkFJ", b"JQQ", b"J99", b"eyJhb", b"GciOi"}
     assert set(needles(DEFAULT_RULES)) == expected
     assert base64_spellings(MARKER.encode()) == BASE64_MARKERS
     # Every keyword that lies inside its key and is long enough gates the base64 decoder, and so

@@ -32,6 +32,8 @@ KEYWORDS: tuple[bytes, ...] = (
     b"whsec_",
     b"ek_",  # Realtime client secrets
     b"eyJhbGciOi",  # a JWT header (ChatGPT / Codex OAuth tokens)
+    # Rule.keyword_parts: an escape or a split inside a keyword leaves one half whole
+    b"T3Bl", b"bkFJ", b"JQQ", b"J99", b"eyJhb", b"GciOi",
     # rules.base64_gates: each self-identifying keyword inside a base64 value, at each alignment,
     # as the first and last halves of its spelling (a spelling across a line break keeps one whole)
     b"VDNCb", b"GJrRk", b"QzQmx", b"ia0ZK", b"UM0Js", b"YmtGS",  # T3BlbkFJ

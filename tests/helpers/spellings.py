@@ -19,8 +19,12 @@ HEX = "azure-classic"
 
 
 def _at(key: str) -> int:
-    """A position inside the key, away from its keyword (escaping the keyword is a known limit)."""
-    return len(key) - 5 if MARKER in key or "JQQJ99" not in key else 10
+    """A position inside the key's keyword (`T3BlbkFJ`, `JQQJ99`, a JWT's `eyJhbGciOi`), the
+    hardest place for an escape, else near its end."""
+    for word in (MARKER, "JQQJ99", "eyJhbGciOi"):
+        if word in key:
+            return key.index(word) + 3
+    return len(key) - 5
 
 
 def _escapes(key: str) -> dict[str, str]:

@@ -114,8 +114,9 @@ def _gate(spelling: bytes) -> bytes:
 def needles(rules: Sequence[Rule] = DEFAULT_RULES) -> tuple[bytes, ...]:
     """Every literal a rule needs, sorted: a text without any of them cannot hold a key.
 
-    The rules' keywords, the base64 gates (`base64_gates`), and every keyword as UTF-16 writes
-    it (the engine decodes UTF-16 around any of them). Cached: the engine asks once per chunk.
+    The rules' keywords and their halves (`Rule.keyword_parts`), the base64 gates
+    (`base64_gates`), and every keyword as UTF-16 writes it (the engine decodes UTF-16 around
+    any of them). Cached: the engine asks once per chunk.
     """
     return _needles(tuple(rules))
 
@@ -123,6 +124,7 @@ def needles(rules: Sequence[Rule] = DEFAULT_RULES) -> tuple[bytes, ...]:
 @functools.lru_cache(maxsize=16)
 def _needles(rules: tuple[Rule, ...]) -> tuple[bytes, ...]:
     out = {kw for r in rules for kw in r.keyword_bytes}
+    out.update(p.encode("ascii") for r in rules for p in r.keyword_parts)
     out.update(base64_gates(rules))
     out.update(utf16_spelling(kw) for r in rules for kw in r.keyword_bytes)
     return tuple(sorted(out))

@@ -83,3 +83,15 @@ class Rule:
     @property
     def keyword_bytes(self) -> tuple[bytes, ...]:
         return tuple(k.encode("ascii") for k in self.keywords)
+
+    @property
+    def keyword_parts(self) -> tuple[str, ...]:
+        """The two halves of each keyword of 6+ letters and digits that lies inside the key
+        (`T3Bl` `bkFJ`, `JQQ` `J99`, `eyJhb` `GciOi`): an escape or a literal split inside the
+        keyword (`T\\u0033BlbkFJ`, `"...T3B" + "lbkFJ..."`) leaves one of them whole, which gates
+        the escape and join decoders (engine/decoders.py). Shorter or punctuated keywords
+        (`sess-`, `whsec_`, `ek_`) would leave 2-3 characters, found all over code."""
+        if not (self.anchored or self.key_reach):
+            return ()
+        long = (k for k in self.keywords if len(k) >= 6 and k.isalnum())
+        return tuple(p for k in long for p in (k[: len(k) // 2], k[len(k) // 2 :]))
