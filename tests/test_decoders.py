@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keylatch.engine import scan_chunk, scan_text
 from keylatch.model import Chunk
+from keylatch.rules.examples import AZURE_OPENAI_TEXTS, fill
 from keylatch.rules.synthetic import ALL_KINDS, make_key
 
 # Evidence that the context-bound rules (Azure hex keys, sess-, whsec_) need in the file.
@@ -49,6 +50,7 @@ def test_azure_hex_key_base64_encoded_in_a_kubernetes_secret_is_found() -> None:
 
 
 @pytest.mark.parametrize("kind", ALL_KINDS)
+@settings(deadline=None)  # a scan under a loaded machine's scheduler
 @given(
     width=st.integers(16, 120),
     indent=st.integers(0, 8),
@@ -97,6 +99,7 @@ def test_decoys_inside_a_wrapped_base64_value_stay_clean(width: int, decoy: str)
         "spring.ai.azure.openai.api-key={k}\nspring.ai.azure.openai.endpoint=https://c.openai.azure.com/\n",
     ],
 )
+@settings(deadline=None)  # a scan under a loaded machine's scheduler
 @given(seed=st.integers(0, 1000), left=st.sampled_from(["", "x", "ab"]))
 def test_a_32_hex_azure_key_inside_a_base64_value_in_other_text_is_found(template: str, seed: int, left: str) -> None:
     # A base64'd .env or appsettings.json in a Secret or a JSON value: the decoded text carries
@@ -119,6 +122,7 @@ _ESCAPES = {
 
 @pytest.mark.parametrize("style", sorted(_ESCAPES))
 @pytest.mark.parametrize("kind", ["sk-proj-", "sk-svcacct-", "sk-admin-", "azure"])
+@settings(deadline=None)  # a scan under a loaded machine's scheduler
 @given(seed=st.integers(0, 1000), where=st.integers(0, 200))
 def test_an_escaped_character_inside_a_key_is_decoded(style: str, kind: str, seed: int, where: int) -> None:
     key = make_key(kind, seed)
@@ -186,6 +190,55 @@ def test_a_damaged_or_placeholder_keyword_stays_clean_when_escaped(style: str) -
     truncated = key[:i] + _ESCAPES[style](key[i]) + key[i + 1 : -4]
     for text in (damaged, placeholder, truncated):
         assert scan_text(f"key = '{text}'\n") == []
+
+
+_HEX_TEXTS = tuple(t for t in AZURE_OPENAI_TEXTS if "{k}" in t)
+
+
+@pytest.mark.parametrize("style", sorted(_ESCAPES))
+@pytest.mark.parametrize("template", range(len(_HEX_TEXTS)))
+@settings(deadline=None)  # a scan under a loaded machine's scheduler
+@given(seed=st.integers(0, 1000), where=st.integers(0, 31))
+def test_an_escaped_32_hex_azure_key_is_found_and_another_services_stays_clean(
+    style: str, template: int, seed: int, where: int
+) -> None:
+    key = make_key("azure-classic", seed)
+    escaped = key[:where] + _ESCAPES[style](key[where]) + key[where + 1 :]
+    found = {(f.rule_id, f.secret.value, f.encoding) for f in scan_text(fill(_HEX_TEXTS[template], escaped, seed))}
+    assert ("azure-openai-classic-key", key, "escaped") in found
+    # Besides, only the plain reading of the run after an escape (`\145a6...`) when it has the
+    # key's length, as before (see test_an_escaped_character_inside_a_key_is_decoded).
+    assert len(found) == 1 or (len(found) == 2 and all(e == "" for _, k, e in found if k != key))
+    # The other services' keys in the same file, escaped the same way, stay unreported.
+    plain = fill(_HEX_TEXTS[template], key, seed)
+    other = make_key("azure-classic", 1000 * seed + 1)
+    text = plain.replace(other, other[:where] + _ESCAPES[style](other[where]) + other[where + 1 :])
+    assert {(f.secret.value, f.encoding) for f in scan_text(text)} == {(key, "")}
+
+
+@pytest.mark.parametrize(
+    "template", ['AZURE_OPENAI_API_KEY = "{a}" + "{b}"\n', "api_key = ('{a}'\n    '{b}')\n", 'KEY="{a}\\\n{b}"\n']
+)
+@settings(deadline=None)  # a scan under a loaded machine's scheduler
+@given(seed=st.integers(0, 1000), cut=st.integers(1, 31))
+def test_a_32_hex_azure_key_split_across_literals_is_joined(template: str, seed: int, cut: int) -> None:
+    key = make_key("azure-classic", seed)
+    text = _EVIDENCE + template.format(a=key[:cut], b=key[cut:])
+    assert [(f.secret.value, f.encoding, f.location.line) for f in scan_text(text)] == [(key, "joined", 2)]
+
+
+@pytest.mark.parametrize("style", sorted(_ESCAPES))
+def test_escaped_or_joined_32_hex_values_without_azure_evidence_or_named_as_others_stay_clean(style: str) -> None:
+    key = make_key("azure-classic", 9)
+    escaped = key[:5] + _ESCAPES[style](key[5]) + key[6:]
+    for text in (
+        f'API_KEY="{escaped}"\n',  # no evidence
+        f'{_EVIDENCE}AZURE_SPEECH_KEY="{escaped}"\n',  # another service
+        f'{_EVIDENCE}md5 = "{escaped}"\n',  # a hash
+        f'{_EVIDENCE}AZURE_SPEECH_KEY = "{key[:16]}" + "{key[16:]}"\n',
+        f'{_EVIDENCE}api_key = "{key[:16]}" + "{key[16:-1]}"\n',  # 31 characters
+    ):
+        assert scan_text(text) == [], text
 
 
 def test_a_truncated_key_next_to_another_literal_is_not_joined_into_a_key() -> None:

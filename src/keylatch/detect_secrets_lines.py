@@ -45,6 +45,7 @@ _ALONE_GATE = tuple(sorted({k for r in _ALONE for k in (*r.keywords, *r.keyword_
 # A base64 value long enough to be a 32-hex key's own (44 characters and up): the engine decodes
 # one next to the key's name (engine/decoders.py).
 _B64_VALUE = re.compile(r"[A-Za-z0-9+/]{43,}")
+_ESCAPED_OR_JOINED = re.compile(r"""\\[ux0-7]|%[0-9A-Fa-f]{2}|&#|&[A-Za-z]+;|["'][ \t]*(?:[+.&]|["'])|\\$""")
 
 
 def _may_hold(rule: Rule, line: str, b64: bool) -> bool:
@@ -53,13 +54,17 @@ def _may_hold(rule: Rule, line: str, b64: bool) -> bool:
 
     Only then is the snippet, or the file, looked at: the line condition runs first.
     """
+    if b64:  # the decoded value brings its own line (a base64'd .env holds the key's name)
+        return True
     if rule.line_context is not None and not rule.line_context.search(line):
         return False
-    if rule.pattern.search(line) or b64:
+    if rule.pattern.search(line):
         return True
     if rule.anchored:
         return any(k in line for k in (*rule.keywords, *rule.keyword_parts))
-    return rule.run_length > 0 and _B64_VALUE.search(line) is not None
+    # A 32-hex key escaped or split across literals on its key-ish line: the engine decodes
+    # those in a file with Azure OpenAI evidence (engine/decoders.py).
+    return rule.run_length > 0 and (_B64_VALUE.search(line) is not None or _ESCAPED_OR_JOINED.search(line) is not None)
 
 
 def line_findings(line: str, context: Snippet | None, filename: str = "") -> list[Finding]:

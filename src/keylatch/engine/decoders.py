@@ -102,7 +102,17 @@ def join_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
 
 
 def _has_keyword(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -> bool:
-    return any(scan.has(k) for r in rules if r.anchored or (long and r.key_reach) for k in _gating(r))
+    return _whole(scan, rules) or any(
+        scan.has(k) for r in rules if r.anchored or (long and r.key_reach) for k in _gating(r)
+    )
+
+
+def _whole(scan: Scan, rules: Sequence[Rule]) -> bool:
+    """Whether the whole document is decoded: a 32-hex Azure key has no keyword of its own to
+    put a window around, so escapes and joins are decoded everywhere in a file that shows its
+    rule's keyword and Azure OpenAI evidence written plain (both already found by the plain
+    scan); the view is then judged by the same evidence, name and owner tests as plain text."""
+    return any(r.run_length and scan.any(r) and scan.evidence(r) for r in rules)
 
 
 def _gating(rule: Rule) -> tuple[str, ...]:
@@ -116,6 +126,9 @@ def _keyword_windows(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -
     and with `long`, of the rules whose keys start at their keyword and run up to `key_reach`
     past it (a JWT: escapes only, since a JWT's signature has no fixed length, a literal joined
     after it would be taken for more of it)."""
+    if _whole(scan, rules):
+        yield 0, scan.full()
+        return
     keywords = tuple(sorted({k for r in rules if r.anchored for k in _gating(r)}))
     if any(scan.has(k) for k in keywords):
         for w in scan.windows(keywords, REACH):
