@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 
 import pytest
 from hypothesis import given, settings
@@ -10,8 +12,11 @@ from hypothesis import strategies as st
 
 from keylatch.engine import scan_chunk, scan_text
 from keylatch.model import Chunk
+from keylatch.rules import base64_spellings
 from keylatch.rules.examples import AZURE_OPENAI_TEXTS, fill
 from keylatch.rules.synthetic import ALL_KINDS, make_key
+from tests.helpers.damaged import MakeRepo
+from tests.helpers.run import RunKeylatch
 
 # Evidence that the context-bound rules (Azure hex keys, sess-, whsec_) need in the file.
 _EVIDENCE = "AZURE_OPENAI_ENDPOINT=https://c.openai.azure.com/\n"
@@ -259,3 +264,47 @@ def test_the_same_key_plain_and_escaped_is_reported_at_both_places() -> None:
     key = make_key("sk-proj-", 8)
     text = f"a={key}\nb={key.replace('-', '%2D')}\n"
     assert [(f.location.line, f.encoding) for f in scan_text(text)] == [(1, ""), (2, "escaped")]
+
+
+def _straddled_secret() -> tuple[str, str]:
+    """A Kubernetes Secret whose wrapped value (76 columns, mid-file) cuts the marker's spelling
+    at a line break: no line holds it whole (a comment's length moves it along the value)."""
+    spellings = [s.decode() for s in base64_spellings(b"T3BlbkFJ")]
+    key = make_key("sk-proj-", 30)
+    for pad in range(76):
+        encoded = base64.b64encode(f"# {'x' * pad}\nOPENAI_API_KEY={key}\n".encode()).decode()
+        lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+        if not any(s in line for s in spellings for line in lines):
+            return key, "kind: Secret\ndata:\n  env: |\n" + "".join(f"    {line}\n" for line in lines)
+    raise AssertionError("no padding puts the marker across a line break")
+
+
+def test_every_command_finds_the_spellings_that_were_gaps(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    """scan, staged, history and ci share the engine and the one set of needles (history's
+    gate included): a marker across a wrapped line break mid-file, an escape inside the keyword,
+    a 32-hex Azure key escaped, joined, or inside a base64'd .env."""
+    proj, hexkey, other = make_key("sk-proj-", 31), make_key("azure-classic", 32), make_key("azure-classic", 33)
+    straddled, secret = _straddled_secret()
+    env = base64.b64encode(f"{_EVIDENCE}AZURE_OPENAI_API_KEY={other}\n".encode()).decode()
+    files = {
+        "k8s/secret.yaml": (secret, straddled),
+        "app.js": ("const k = '" + proj.replace("T3Bl", "T\\x33Bl") + "';\n", proj),
+        "azure.py": (f'{_EVIDENCE}AZURE_OPENAI_API_KEY = "{hexkey[:12]}" "{hexkey[12:]}"\n', hexkey),
+        "settings.json": (f'{{"appsettings": "{env}"}}\n', other),
+    }
+    repo = make_repo()
+    repo.write("README.md", "hello\n")
+    base = repo.commit("base")
+    for path, (text, _) in files.items():
+        repo.write(path, text)
+    repo.git("add", "-A")
+    runs = {"scan": keylatch("scan", ".", "--format", "json", cwd=repo.path)}
+    runs["staged"] = keylatch("staged", "--format", "json", cwd=repo.path)
+    repo.commit("keys")
+    runs["history"] = keylatch("history", ".", "--format", "json", cwd=repo.path)
+    runs["ci"] = keylatch("ci", "--range", f"{base}..HEAD", "--format", "json", cwd=repo.path)
+    want = {hashlib.sha256(k.encode()).hexdigest() for _, k in files.values()}
+    for command, result in runs.items():
+        assert result.code == 1, (command, result.err)
+        got = {f["fingerprint"] for f in json.loads(result.out)["findings"]}
+        assert got == want, command
