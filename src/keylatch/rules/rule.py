@@ -79,6 +79,11 @@ class Rule:
     # Severity and expiry per key, for keys that carry their own expiry (OAuth access tokens);
     # None: every key of the rule has `severity` and no expiry.
     assess: Assessor | None = None
+    # For a key whose shape fixes every part's offset (the 84-character Azure key): the pattern
+    # without its token boundaries, tried only in binary data (a window with a NUL byte), where
+    # a key glued to neighbouring bytes (a `.pyc` constant, SQLite columns back to back) runs on
+    # into them. In text a longer token stays unreported.
+    glued: re.Pattern[str] | None = None
 
     @property
     def keyword_bytes(self) -> tuple[bytes, ...]:
