@@ -24,12 +24,25 @@ def test_keywords_are_the_rules_needles() -> None:
 def test_the_rules_needles_are_the_engines_gates() -> None:
     expected = {kw for rule in DEFAULT_RULES for kw in rule.keyword_bytes}
     expected |= set(base64_gates(DEFAULT_RULES)) | set(encoded.UTF16_NEEDLES)
+    # the halves of the keywords an escape or a split may fall inside (Rule.keyword_parts)
+    expected |= {b"T3Bl", b"bkFJ", b"JQQ", b"J99", b"eyJhb", b"GciOi"}
     assert set(needles(DEFAULT_RULES)) == expected
     assert base64_spellings(MARKER.encode()) == BASE64_MARKERS
-    # Every keyword that lies inside its key and is long enough gates the base64 decoder.
-    gated = {b"T3BlbkFJ", b"JQQJ99", b"sess-", b"whsec_", b"eyJhbGciOi"}  # eyJhbGciOi: a JWT header
+    # Every keyword that lies inside its key and is long enough gates the base64 decoder, and so
+    # does the 32-hex key's Azure context; each spelling as its two halves when they have 4+ characters.
+    gated = {b"T3BlbkFJ", b"JQQJ99", b"sess-", b"whsec_", b"eyJhbGciOi", b"zure", b"ZURE"}
     spelled = {s[:-1] if len(s) > 10 else s for kw in gated for s in base64_spellings(kw)}  # rules._gate
-    assert set(base64_gates(DEFAULT_RULES)) == spelled
+    halves = {p for s in spelled for p in ((s[: (len(s) + 1) // 2], s[len(s) // 2 :]) if len(s) >= 7 else (s,))}
+    assert set(base64_gates(DEFAULT_RULES)) == halves
+
+
+@pytest.mark.parametrize("gate", base64_gates(DEFAULT_RULES))
+def test_every_base64_gate_survives_any_line_break_inside_its_spelling(gate: bytes) -> None:
+    spellings = [s for kw in (b"T3BlbkFJ", b"JQQJ99", b"whsec_", b"eyJhbGciOi") for s in base64_spellings(kw)]
+    for s in (s for s in spellings if gate in s):
+        for cut in range(1, len(s)):
+            broken = s[:cut] + b"\n    " + s[cut:]
+            assert present(broken, NEEDLES) & set(base64_gates(DEFAULT_RULES)), (s, cut)
 
 
 NEEDLES = needles(DEFAULT_RULES)

@@ -40,10 +40,12 @@ _IN_CONTEXT = tuple(r for r in DEFAULT_RULES if r.file_context is not None)
 _B64_GATES = tuple(g.decode("ascii") for g in base64_gates(DEFAULT_RULES))
 # The engine finds nothing for `_ALONE` rules in text without one of their keywords or a base64
 # gate; checking that first saves the engine call on almost every line.
-_ALONE_GATE = tuple(sorted({k for r in _ALONE for k in r.keywords} | set(_B64_GATES)))
+# A keyword's halves (Rule.keyword_parts) count: an escape inside the keyword leaves one whole.
+_ALONE_GATE = tuple(sorted({k for r in _ALONE for k in (*r.keywords, *r.keyword_parts)} | set(_B64_GATES)))
 # A base64 value long enough to be a 32-hex key's own (44 characters and up): the engine decodes
 # one next to the key's name (engine/decoders.py).
 _B64_VALUE = re.compile(r"[A-Za-z0-9+/]{43,}")
+_ESCAPED_OR_JOINED = re.compile(r"""\\[ux0-7]|%[0-9A-Fa-f]{2}|&#|&[A-Za-z]+;|["'][ \t]*(?:[+.&]|["'])|\\$""")
 
 
 def _may_hold(rule: Rule, line: str, b64: bool) -> bool:
@@ -52,13 +54,17 @@ def _may_hold(rule: Rule, line: str, b64: bool) -> bool:
 
     Only then is the snippet, or the file, looked at: the line condition runs first.
     """
+    if b64:  # the decoded value brings its own line (a base64'd .env holds the key's name)
+        return True
     if rule.line_context is not None and not rule.line_context.search(line):
         return False
-    if rule.pattern.search(line) or b64:
+    if rule.pattern.search(line):
         return True
     if rule.anchored:
-        return any(k in line for k in rule.keywords)
-    return rule.run_length > 0 and _B64_VALUE.search(line) is not None
+        return any(k in line for k in (*rule.keywords, *rule.keyword_parts))
+    # A 32-hex key escaped or split across literals on its key-ish line: the engine decodes
+    # those in a file with Azure OpenAI evidence (engine/decoders.py).
+    return rule.run_length > 0 and (_B64_VALUE.search(line) is not None or _ESCAPED_OR_JOINED.search(line) is not None)
 
 
 def line_findings(line: str, context: Snippet | None, filename: str = "") -> list[Finding]:

@@ -11,7 +11,7 @@ import base64
 import binascii
 from collections.abc import Iterable, Iterator
 
-from keylatch.prefilter import wrapped_base64_width
+from keylatch.prefilter import present, wrapped_base64_width
 from keylatch.rules import DEFAULT_RULES
 from keylatch.rules.synthetic import MARKER
 
@@ -115,6 +115,7 @@ def _decode(token: bytes, shifts: list[int]) -> Iterator[bytes]:
 
 def _values(raw: bytes, at: dict[bytes, int]) -> Iterator[tuple[int, int]]:
     """(start, end) of each run of base64 letters long enough for a key that holds a needle."""
+    needles = tuple(at)
     runs = raw.translate(_B64_TABLE)
     indented: bytes | None = None
     need = b"\1" * _MIN_VALUE
@@ -129,7 +130,9 @@ def _values(raw: bytes, at: dict[bytes, int]) -> Iterator[tuple[int, int]]:
             b = len(raw) if end < 0 else end
         for s in range(a, b, _B64_SPAN_LIMIT - _OVERLAP):
             e = min(b, s + _B64_SPAN_LIMIT)
-            if any(raw.find(m, s, e) >= 0 for m in at):
+            # Joined: a wrapped value's line breaks may cut a needle (about one wrapped value in
+            # eight puts the marker's spelling across one). One literal pass for every needle.
+            if present(raw[s:e].translate(None, b" \t\r\n"), needles):
                 yield s, e
             if e == b:
                 break

@@ -32,12 +32,16 @@ KEYWORDS: tuple[bytes, ...] = (
     b"whsec_",
     b"ek_",  # Realtime client secrets
     b"eyJhbGciOi",  # a JWT header (ChatGPT / Codex OAuth tokens)
-    # rules.base64_gates: each self-identifying keyword inside a base64 value, at each alignment
-    b"VDNCbGJrRk", b"QzQmxia0ZK", b"UM0JsYmtGS",  # T3BlbkFJ
-    b"SlFRSjk5", b"pRUUo5O", b"KUVFKOT",  # JQQJ99
-    b"c2Vzcy", b"Nlc3Mt", b"zZXNzL",  # sess-
-    b"d2hzZWNf", b"doc2VjX", b"3aHNlY1",  # whsec_
-    b"ZXlKaGJHY2lP", b"V5SmhiR2NpT", b"leUpoYkdjaU9",  # eyJhbGciOi, a JWT header (rules._gate trims them)
+    # Rule.keyword_parts: an escape or a split inside a keyword leaves one half whole
+    b"T3Bl", b"bkFJ", b"JQQ", b"J99", b"eyJhb", b"GciOi",
+    # rules.base64_gates: each self-identifying keyword inside a base64 value, at each alignment,
+    # as the first and last halves of its spelling (a spelling across a line break keeps one whole)
+    b"VDNCb", b"GJrRk", b"QzQmx", b"ia0ZK", b"UM0Js", b"YmtGS",  # T3BlbkFJ
+    b"SlFR", b"Sjk5", b"pRUU", b"Uo5O", b"KUVF", b"FKOT",  # JQQJ99
+    b"c2Vzcy", b"Nlc3Mt", b"zZXNzL",  # sess- (whole: its halves would be 3 characters)
+    b"d2hz", b"ZWNf", b"doc2", b"2VjX", b"3aHN", b"NlY1",  # whsec_
+    b"ZXlKaG", b"JHY2lP", b"V5Smhi", b"iR2NpT", b"leUpoY", b"kdjaU9",  # eyJhbGciOi, a JWT header
+    b"enVyZ", b"p1cm", b"6dXJl", b"WlVSR", b"pVUk", b"aVVJF",  # zure, ZURE: the 32-hex key's Azure context
     # encoded.UTF16_NEEDLES: every keyword as UTF-16 (either byte order) writes it
     b"T\0" b"3\0" b"B\0" b"l\0" b"b\0" b"k\0" b"F\0" b"J",
     b"J\0" b"Q\0" b"Q\0" b"J\0" b"9\0" b"9",

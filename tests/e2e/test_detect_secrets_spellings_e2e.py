@@ -9,6 +9,7 @@ file (docs/detect-secrets.md, "What the line model cannot see").
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import shutil
@@ -20,6 +21,7 @@ import pytest
 
 from keylatch.detect_secrets_plugin import plugin_file
 from keylatch.rules.synthetic import make_key
+from tests.helpers.archives import tarred, zipped
 from tests.helpers.gitrepo import GitRepo, git_env
 from tests.helpers.redaction import assert_redacted
 from tests.helpers.run import SRC, RunKeylatch
@@ -100,3 +102,23 @@ def test_what_spans_lines_is_found_by_the_recipe_only(
     assert res.code == 0, res.err
     recipe = found(res.out)
     assert {name: recipe.get(name, set()) for name in files} == {name: {sha1(k)} for name, (_, k) in files.items()}
+
+
+def test_the_recipe_opens_archives_and_fails_closed_on_one_it_cannot_read(
+    keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]
+) -> None:
+    """Stock detect-secrets reads an archive's compressed bytes (no key shows there); the
+    recipe's own pass opens it as `keylatch scan` does, and one it cannot read is exit 3."""
+    repo = make_repo()
+    keys = {n: make_key("sk-proj-", seed=40 + i) for i, n in enumerate(("bundle.zip", "site.tgz", "env.gz"))}
+    repo.write("bundle.zip", zipped({"config/.env": f"OPENAI_API_KEY={keys['bundle.zip']}\n".encode()}))
+    repo.write("site.tgz", gzip.compress(tarred({"app/.env": f"KEY={keys['site.tgz']}\n".encode()})))
+    repo.write("env.gz", gzip.compress(f"OPENAI_API_KEY={keys['env.gz']}\n".encode()))
+    repo.commit("archives")
+    res = keylatch("detect-secrets", "scan", "--disable-plugin", "OpenAIDetector", *keys, cwd=repo.path)
+    assert res.code == 0, res.err
+    assert {name: found(res.out).get(name, set()) for name in keys} == {n: {sha1(k)} for n, k in keys.items()}
+    repo.write("broken.zip", zipped({"a/.env": b"x" * 4096})[:-30])  # its central directory cut
+    repo.commit("broken")
+    res = keylatch("detect-secrets", "scan", "--disable-plugin", "OpenAIDetector", "broken.zip", cwd=repo.path)
+    assert res.code == 3 and "broken.zip" in res.err and res.err.startswith("keylatch: error: ")

@@ -19,8 +19,12 @@ HEX = "azure-classic"
 
 
 def _at(key: str) -> int:
-    """A position inside the key, away from its keyword (escaping the keyword is a known limit)."""
-    return len(key) - 5 if MARKER in key or "JQQJ99" not in key else 10
+    """A position inside the key's keyword (`T3BlbkFJ`, `JQQJ99`, a JWT's `eyJhbGciOi`), the
+    hardest place for an escape, else near its end."""
+    for word in (MARKER, "JQQJ99", "eyJhbGciOi"):
+        if word in key:
+            return key.index(word) + 3
+    return len(key) - 5
 
 
 def _escapes(key: str) -> dict[str, str]:
@@ -37,18 +41,21 @@ def _escapes(key: str) -> dict[str, str]:
 def spellings(kind: str, seed: int) -> dict[str, tuple[str, str]]:
     """name -> (text, key): `key` written once on the text's last line, in that spelling.
 
-    The 32-hex Azure key is decoded only as its own base64 value next to its name (it has no
-    keyword of its own to gate escapes and joins: docs/scan.md's known limits), so it has only
-    that spelling; `ek_` only inside a base64 value that holds another key too.
+    The 32-hex Azure key is escaped, joined, or its own base64 value next to its name (escapes
+    and joins are decoded in a file with Azure OpenAI evidence); `ek_` is found only inside a
+    base64 value that holds another key too.
     """
     key = make_key(kind, seed=seed)
     name = "AZURE_OPENAI_API_KEY" if kind == HEX else "OPENAI_API_KEY"
     out: dict[str, tuple[str, str]] = {"plain": (f'{name} = "{key}"\n', key)}
+    for style, text in _escapes(key).items():
+        out[f"escaped-{style}"] = (f'{name} = "{text}"\n', key)
     if kind == HEX:
         out["base64-own-value"] = (f"{name}: {base64.b64encode(key.encode()).decode()}\n", key)
+        out["joined-plus"] = (f'{name} = "{key[:16]}" + "{key[16:]}"\n', key)
+        value = base64.b64encode(f"{name}={key}\n".encode()).decode()  # spells AZURE: decoded
+        out["base64-value"] = (f"data: {value}\n", key)
     else:
-        for style, text in _escapes(key).items():
-            out[f"escaped-{style}"] = (f'{name} = "{text}"\n', key)
         if kind in OAUTH_KINDS:  # a JWT's signature has no fixed length: joins are a known limit
             out["base64-value"] = (f"data: {base64.b64encode(f'{name}={key}'.encode()).decode()}\n", key)
             return {n: (EVIDENCE + text, k) for n, (text, k) in out.items()}

@@ -82,3 +82,39 @@ def test_keys_back_to_back_in_text_stay_unreported(first: str, second: str, seed
     # In text one token that holds two keys is damaged: precision first, as before.
     a, b = make_key(first, seed=seed), make_key(second, seed=seed + 1)
     assert _found(f"k = {a}{b}\n".encode()) == []
+
+
+# The 84-character Azure key (its keyword's offset fixes its ends) and named `sk-<name>-` keys.
+OTHER_KINDS = ("azure", "sk-named")
+alnum_glue = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(OTHER_KINDS), seed=st.integers(0, 2**32), right=glue, left=binary, end=binary)
+def test_an_azure_or_named_key_glued_on_the_right_in_binary_data_is_found_whole(
+    kind: str, seed: int, right: str, left: bytes, end: bytes
+) -> None:
+    key = make_key(kind, seed=seed)
+    assert _found(left + b"\xa4" + key.encode() + right.encode() + end) == [key]
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32), left=alnum_glue, right=glue)
+def test_an_azure_key_glued_on_both_sides_in_binary_data_is_found_whole(seed: int, left: str, right: str) -> None:
+    key = make_key("azure", seed=seed)
+    assert _found(b"\0" + (left + key + right).encode() + b"\0") == [key]
+
+
+@settings(max_examples=200, deadline=None)
+@given(kind=st.sampled_from(OTHER_KINDS), seed=st.integers(0, 2**32), right=alnum_glue, cut=st.integers(1, 11))
+def test_glued_azure_and_named_keys_stay_unreported_in_text_or_truncated(
+    kind: str, seed: int, right: str, cut: int
+) -> None:
+    key = make_key(kind, seed=seed)
+    assert _found(f"k = {key}{right}\n".encode()) == []
+    if kind == "azure":  # its fixed offsets: a cut anywhere leaves no key
+        short = key[:30] + key[30 + cut :]
+    else:
+        head, tail = key.split(MARKER)
+        short = head[: len(head) - cut] + MARKER + tail
+    assert _found(b"\0\xa4" + (short + right).encode() + b"\0") == []

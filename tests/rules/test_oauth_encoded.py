@@ -10,12 +10,11 @@ import json
 import textwrap
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keylatch.engine import scan_text
-from keylatch.rules import base64_spellings
-from keylatch.rules.oauth import KEYWORD, auth_json
+from keylatch.rules.oauth import auth_json
 from keylatch.rules.synthetic import DECOY_JWT_KINDS, make_key
 
 ACCESS, REFRESH = "openai-oauth-access-token", "openai-oauth-refresh-token"
@@ -57,21 +56,21 @@ def test_auth_json_in_a_kubernetes_secret_yields_its_tokens_with_their_fingerpri
 def test_a_wrapped_and_indented_base64_value_yields_the_token(seed: int, width: int, indent: str) -> None:
     token = make_key("openai-access-token", seed=seed)
     lines = textwrap.wrap(_b64(f'{{"access_token": "{token}"}}'), width)
-    # The gate (the keyword's base64 spelling) straddling a line break is a known limit (docs/scan.md).
-    assume(any(g in line.encode() for line in lines for g in base64_spellings(KEYWORD.encode())))
+    # The gate (the keyword's base64 spelling) may straddle a line break: one of its halves does not.
     text = "data:\n  token: |\n" + "".join(f"{indent}{line}\n" for line in lines)
     assert [(f.rule_id, f.secret.value) for f in scan_text(text)] == [(ACCESS, token)]
 
 
 @settings(max_examples=150, deadline=None)
-@given(seed=st.integers(0, 2**32), style=st.sampled_from(sorted(ESCAPES)), where=st.integers(11, 10_000))
-def test_an_escape_anywhere_past_the_keyword_yields_the_whole_token(seed: int, style: str, where: int) -> None:
+@given(seed=st.integers(0, 2**32), style=st.sampled_from(sorted(ESCAPES)), where=st.integers(0, 10_000))
+def test_an_escape_anywhere_yields_the_whole_token(seed: int, style: str, where: int) -> None:
     token = make_key("openai-access-token", seed=seed)
-    i = 10 + where % (len(token) - 10)  # the keyword `eyJhbGciOi` itself stays plain: it gates the decoder
+    # Inside the keyword `eyJhbGciOi` too: the half it leaves whole gates the decoder.
+    i = where % len(token)
     text = f'{{"access_token": "{token[:i]}{ESCAPES[style](token[i])}{token[i + 1 :]}"}}\n'
     (hit,) = scan_text(text)
     assert (hit.rule_id, hit.secret.value, hit.encoding) == (ACCESS, token, "escaped")
-    assert hit.span[0] == text.index(token[:i])
+    assert hit.span[0] == text.index('"', 16) + 1
 
 
 @pytest.mark.parametrize("style", sorted(ESCAPES))

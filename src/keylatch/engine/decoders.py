@@ -102,7 +102,23 @@ def join_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
 
 
 def _has_keyword(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -> bool:
-    return any(scan.has(k) for r in rules if r.anchored or (long and r.key_reach) for k in r.keywords)
+    return _whole(scan, rules) or any(
+        scan.has(k) for r in rules if r.anchored or (long and r.key_reach) for k in _gating(r)
+    )
+
+
+def _whole(scan: Scan, rules: Sequence[Rule]) -> bool:
+    """Whether the whole document is decoded: a 32-hex Azure key has no keyword of its own to
+    put a window around, so escapes and joins are decoded everywhere in a file that shows its
+    rule's keyword and Azure OpenAI evidence written plain (both already found by the plain
+    scan); the view is then judged by the same evidence, name and owner tests as plain text."""
+    return any(r.run_length and scan.any(r) and scan.evidence(r) for r in rules)
+
+
+def _gating(rule: Rule) -> tuple[str, ...]:
+    """A rule's keywords and their halves: an escape or a split inside the keyword leaves one
+    half whole (Rule.keyword_parts), and the one literal pass has looked for both."""
+    return (*rule.keywords, *rule.keyword_parts)
 
 
 def _keyword_windows(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -> Iterator[tuple[int, str]]:
@@ -110,12 +126,15 @@ def _keyword_windows(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -
     and with `long`, of the rules whose keys start at their keyword and run up to `key_reach`
     past it (a JWT: escapes only, since a JWT's signature has no fixed length, a literal joined
     after it would be taken for more of it)."""
-    keywords = tuple(sorted({k for r in rules if r.anchored for k in r.keywords}))
+    if _whole(scan, rules):
+        yield 0, scan.full()
+        return
+    keywords = tuple(sorted({k for r in rules if r.anchored for k in _gating(r)}))
     if any(scan.has(k) for k in keywords):
         for w in scan.windows(keywords, REACH):
             yield w.base, w.text
     if long:
         for r in rules:
-            if r.key_reach and not r.anchored and scan.any(r):
-                for w in scan.windows(r.keywords, r.key_reach):
+            if r.key_reach and not r.anchored and any(scan.has(k) for k in _gating(r)):
+                for w in scan.windows(_gating(r), r.key_reach):
                     yield w.base, w.text

@@ -246,6 +246,11 @@ def _matches(scan: Scan, rule: Rule) -> Iterator[tuple[int, str]]:
             key = validate(m) if validate else m.group("key")
             if key:
                 yield w.base + m.start("key"), key
+        if rule.glued is not None and "\0" in w.text:  # binary: keys glued to their neighbours
+            for m in rule.glued.finditer(w.text, w.lead):
+                key = validate(m) if validate else m.group("key")
+                if key:
+                    yield w.base + m.start("key"), key
 
 
 def _run_matches(w: Window, rule: Rule) -> Iterator[re.Match[str]]:

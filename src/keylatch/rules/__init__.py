@@ -61,20 +61,42 @@ def utf16_spelling(literal: bytes) -> bytes:
 
 # A keyword's base64 spelling gates the base64 decoder only when it has at least this many bytes:
 # a 3-byte keyword (`ek_`) is 3-4 base64 characters, which any long base64 value holds somewhere.
-BASE64_GATE_MIN = 5
+BASE64_GATE_MIN = 4
 
 
 @functools.lru_cache(maxsize=16)
 def base64_gates(rules: tuple[Rule, ...] = DEFAULT_RULES) -> tuple[bytes, ...]:
-    """The base64 spellings (every alignment) of the keywords that lie inside a key, sorted.
+    """The base64 spellings (every alignment) of the keywords a decoded value must hold, sorted.
 
     A key that holds its keyword (every rule that is anchored, or marked `base64`) holds the
     keyword's base64 spelling once the key is base64-encoded, wherever the value is in a file:
-    one of these in a text starts the base64 decoder. The 32-hex Azure key has no keyword of its
-    own; its base64 value is found next to its name (engine/decoders.py).
+    one of these (halved, `_halves`) in a text starts the base64 decoder. The 32-hex Azure key
+    has no keyword of its own, but its rule needs `zure`/`ZURE` in the text (its evidence and
+    most names, `AZURE_OPENAI_API_KEY`): a base64'd `.env` or `appsettings.json` holds their
+    spellings (5 and 4 characters, kept whole). Its own base64 value next to its name in plain
+    text is found by its length (engine/decoders.py).
     """
-    words = {kw for r in rules if r.anchored or r.base64 for kw in r.keyword_bytes if len(kw) >= BASE64_GATE_MIN}
-    return tuple(sorted({_gate(s) for kw in words for s in base64_spellings(kw)}))
+    words = {
+        kw
+        for r in rules
+        if r.anchored or r.base64 or r.run_length
+        for kw in r.keyword_bytes
+        if len(kw) >= BASE64_GATE_MIN
+    }
+    return tuple(sorted({half for kw in words for s in base64_spellings(kw) for half in _halves(_gate(s))}))
+
+
+def _halves(spelling: bytes) -> tuple[bytes, ...]:
+    """The spelling's first and last ceil(n/2) characters: whichever line a wrapped value's
+    break leaves the longer part of the spelling on holds one of them whole, so a spelling
+    that straddles a line break anywhere in a file still starts the decoder (encoded._values
+    then looks in the value joined). Spellings shorter than 8 (`sess-`) keep their 3-character
+    halves out of the one pass: such needles match too much code (docs/scan.md)."""
+    h = -(-len(spelling) // 2)
+    return (spelling[:h], spelling[len(spelling) - h :]) if h >= _HALF_MIN else (spelling,)
+
+
+_HALF_MIN = 4
 
 
 # A spelling longer than this loses its last character (still 66 bits or more: never met by
@@ -92,8 +114,9 @@ def _gate(spelling: bytes) -> bytes:
 def needles(rules: Sequence[Rule] = DEFAULT_RULES) -> tuple[bytes, ...]:
     """Every literal a rule needs, sorted: a text without any of them cannot hold a key.
 
-    The rules' keywords, the base64 gates (`base64_gates`), and every keyword as UTF-16 writes
-    it (the engine decodes UTF-16 around any of them). Cached: the engine asks once per chunk.
+    The rules' keywords and their halves (`Rule.keyword_parts`), the base64 gates
+    (`base64_gates`), and every keyword as UTF-16 writes it (the engine decodes UTF-16 around
+    any of them). Cached: the engine asks once per chunk.
     """
     return _needles(tuple(rules))
 
@@ -101,6 +124,7 @@ def needles(rules: Sequence[Rule] = DEFAULT_RULES) -> tuple[bytes, ...]:
 @functools.lru_cache(maxsize=16)
 def _needles(rules: tuple[Rule, ...]) -> tuple[bytes, ...]:
     out = {kw for r in rules for kw in r.keyword_bytes}
+    out.update(p.encode("ascii") for r in rules for p in r.keyword_parts)
     out.update(base64_gates(rules))
     out.update(utf16_spelling(kw) for r in rules for kw in r.keyword_bytes)
     return tuple(sorted(out))

@@ -49,6 +49,8 @@ AZURE_OPENAI_KEY = Rule(
     validate=_validate_azure,
     token_chars=A_CHARS,
     key_len=(84, 84),
+    # JQQJ99 at 52 and ACOG at 76 fix the key's start and end whatever bytes touch it.
+    glued=re.compile(r"(?P<key>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9][A-L][A-Za-z0-9]{12}AAA[AB]ACOG[A-Za-z0-9]{4})"),
 )
 
 # Lower case: Rule.file_context is searched in lower-cased text.

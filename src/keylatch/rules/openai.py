@@ -184,10 +184,15 @@ OPENAI_ADMIN_KEY = _sk_rule(
 def _validate_service(m: re.Match[str]) -> str | None:
     if m.group("body") is not None:
         return _split_key(m, alnum_only=False)
-    halves = _halves(m.group("nbody"))
+    body, key = m.group("nbody"), m.group("key")
+    halves = _halves(body)
+    if halves is None and "\0" in m.string:  # binary: glued to the bytes after it (_glued)
+        halves = _glued(body)
+        if halves is not None:
+            key = key[: len(key) - (len(body) - len(MARKER) - 2 * len(halves[0]))]
     if halves is None or not (diverse(halves[0]) and diverse(halves[1])):
         return None
-    return m.group("key")
+    return key
 
 
 OPENAI_SERVICE_ACCOUNT_KEY = _sk_rule(

@@ -79,7 +79,24 @@ class Rule:
     # Severity and expiry per key, for keys that carry their own expiry (OAuth access tokens);
     # None: every key of the rule has `severity` and no expiry.
     assess: Assessor | None = None
+    # For a key whose shape fixes every part's offset (the 84-character Azure key): the pattern
+    # without its token boundaries, tried only in binary data (a window with a NUL byte), where
+    # a key glued to neighbouring bytes (a `.pyc` constant, SQLite columns back to back) runs on
+    # into them. In text a longer token stays unreported.
+    glued: re.Pattern[str] | None = None
 
     @property
     def keyword_bytes(self) -> tuple[bytes, ...]:
         return tuple(k.encode("ascii") for k in self.keywords)
+
+    @property
+    def keyword_parts(self) -> tuple[str, ...]:
+        """The two halves of each keyword of 6+ letters and digits that lies inside the key
+        (`T3Bl` `bkFJ`, `JQQ` `J99`, `eyJhb` `GciOi`): an escape or a literal split inside the
+        keyword (`T\\u0033BlbkFJ`, `"...T3B" + "lbkFJ..."`) leaves one of them whole, which gates
+        the escape and join decoders (engine/decoders.py). Shorter or punctuated keywords
+        (`sess-`, `whsec_`, `ek_`) would leave 2-3 characters, found all over code."""
+        if not (self.anchored or self.key_reach):
+            return ()
+        long = (k for k in self.keywords if len(k) >= 6 and k.isalnum())
+        return tuple(p for k in long for p in (k[: len(k) // 2], k[len(k) // 2 :]))
