@@ -17,6 +17,7 @@ git's total grows with the number of readers (bench/history_bench.py reports it)
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import queue
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from keylatch.errors import ScanError
+from keylatch.history import hsgate
 from keylatch.history.grepfilter import MARK, Objects, grep_needles, grep_program
 from keylatch.sources import cores
 from keylatch.sources.gitcmd import Git, first_line
@@ -131,12 +133,19 @@ class Readers:
                 raise r.error
 
 
+def literal_gate(needles: tuple[bytes, ...]) -> hsgate.Gate | None:
+    """The in-process literal pass (history/hsgate.py), or None: then grep runs it."""
+    return hsgate.gate(needles)
+
+
 def start(git: Git, objs: Objects, needles: tuple[bytes, ...], n: int, report: Report | None) -> Readers:
-    """Start up to `n` readers over `objs`; without grep, every object is a candidate."""
-    grep = grep_program()
+    """Start up to `n` readers over `objs`: Hyperscan on each reader's thread, else grep;
+    without either, every object is a candidate."""
+    gate = literal_gate(needles)
+    grep = grep_program() if gate is None else None
     ranges = [_Range(a, b) for a, b in split(objs, n)]
     readers = Readers(objs, ranges, bytearray(len(objs)))
-    if grep is None:
+    if gate is None and grep is None:
         for r in ranges:
             r.found.put(_END)  # not aligned: the whole range goes to the engine
         return readers
@@ -144,7 +153,11 @@ def start(git: Git, objs: Objects, needles: tuple[bytes, ...], n: int, report: R
     progress = _Progress(ranges, report) if report is not None else None
     try:
         for r in ranges:
-            _start_range(git, grep, patterns, objs, r, progress)
+            if gate is not None:
+                _start_gated(git, gate, objs, r, progress)
+            else:
+                assert grep is not None
+                _start_range(git, grep, patterns, objs, r, progress)
     except BaseException:
         readers.stop()
         raise
@@ -194,6 +207,66 @@ def _start_range(
     reader = threading.Thread(target=_read, args=(r, objs, (cat, proc, feeder), errors, progress), daemon=True)
     reader.start()
     r.threads.append(reader)
+
+
+def _start_gated(git: Git, gate: hsgate.Gate, objs: Objects, r: _Range, progress: Callable[[], None] | None) -> None:
+    cat = git.popen("cat-file", hsgate.FORMAT, stdin=subprocess.PIPE)
+    r.procs.append(cat)
+    assert cat.stdin is not None and cat.stdout is not None
+    widen(cat.stdout)
+    errors: list[BaseException] = []
+    ids = (objs.oid(i) for i in range(r.first, r.stop))
+    feeder = threading.Thread(target=feed, args=(cat.stdin, ids, errors), daemon=True)
+    feeder.start()
+    r.threads.append(feeder)
+    reader = threading.Thread(target=_gated, args=(r, objs, gate, cat, feeder, errors, progress), daemon=True)
+    reader.start()
+    r.threads.append(reader)
+
+
+def _gated(
+    r: _Range,
+    objs: Objects,
+    gate: hsgate.Gate,
+    cat: subprocess.Popen[bytes],
+    feeder: threading.Thread,
+    errors: list[BaseException],
+    progress: Callable[[], None] | None,
+) -> None:
+    """One reader's thread: Hyperscan over its cat-file stream. Never raises: a failure is
+    `r.error`; a stream out of step leaves `r.aligned` False (the range goes to the engine)."""
+    assert cat.stdout is not None and cat.stderr is not None
+
+    def step(objects: int, nbytes: int) -> None:
+        r.objects, r.nbytes = objects, nbytes
+        if progress is not None:
+            progress()
+
+    try:
+        assert isinstance(cat.stdout, io.BufferedReader)  # Popen's default buffering
+        matched = hsgate.follow(cat.stdout, objs, r.first, r.stop, gate, r.found.put, step)
+        if matched != r.stop - r.first:
+            # Out of step (an object vanished): stop git, which may be blocked writing to us;
+            # the engine reads the range whole and names what is missing.
+            kill(cat)
+            feeder.join()
+            return
+        cat_err = cat.stderr.read()
+        cat_code = cat.wait()
+        feeder.join()
+        if cat_code != 0 or errors:
+            raise ScanError(f"git cat-file: {first_line(cat_err)}")
+        r.aligned = True
+    except ScanError as exc:
+        r.error = exc
+    except BaseException as exc:  # noqa: BLE001 -- a killed stream; the caller raises its own
+        r.error = ScanError(f"git cat-file: reading the object stream failed: {exc}")
+    finally:
+        for pipe in (cat.stdin, cat.stdout, cat.stderr):
+            if pipe is not None:
+                with contextlib.suppress(OSError):  # flushing into a dead process
+                    pipe.close()
+        r.found.put(_END)
 
 
 Pipeline = tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], threading.Thread]  # cat-file, grep, feeder
