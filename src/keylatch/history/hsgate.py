@@ -17,11 +17,13 @@ last `overlap` bytes of an object it has not finished.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from io import BufferedIOBase
 
 from keylatch.history.grepfilter import Objects
+from keylatch.sources.magic import HEAD
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,14 +35,25 @@ _PROGRESS_EVERY = 2048  # objects
 
 
 @dataclass(frozen=True, slots=True)
+class Heads:
+    """Objects worth reading for how they start (an archive's magic, an LFS pointer): `test`
+    sees an object's first `magic.HEAD` bytes here; grep, which cannot anchor, searches
+    `literals` anywhere instead (each start `test` accepts holds one of them)."""
+
+    literals: tuple[bytes, ...]
+    test: Callable[[bytes], object]
+
+
+@dataclass(frozen=True, slots=True)
 class Gate:
     """The needles compiled once per scan; each reader makes its own scratch space from it."""
 
     database: hyperscan.Database
     overlap: int  # the longest needle's length, less one
+    heads: Callable[[bytes], object] | None = None
 
 
-def gate(needles: Sequence[bytes]) -> Gate | None:
+def gate(needles: Sequence[bytes], heads: Heads | None = None) -> Gate | None:
     """The compiled needles, or None without Hyperscan (readers.py then runs grep)."""
     try:
         import hyperscan
@@ -58,7 +71,7 @@ def gate(needles: Sequence[bytes]) -> Gate | None:
         )
     except hyperscan.error:  # e.g. a CPU without the instructions it needs
         return None
-    return Gate(database, max(len(n) for n in needles) - 1)
+    return Gate(database, max(len(n) for n in needles) - 1, None if heads is None else heads.test)
 
 
 def follow(
@@ -69,83 +82,154 @@ def follow(
     gate: Gate,
     hit: Callable[[int], None],
     progress: Callable[[int, int], None],
+    read: int = READ,
 ) -> int:
     """Read `cat-file FORMAT`'s output for objects `first` to `stop` of `objs`, calling `hit(i)`
-    for each object whose content holds a needle, in order. Returns how many objects were found
-    where predicted: fewer than `stop - first` when the stream is out of step or ended early."""
-    import hyperscan
+    for each object whose content holds a needle (or whose start `gate.heads` accepts), in
+    order. Returns how many objects were found where predicted: fewer than `stop - first` when
+    the stream is out of step or ended early. `read` (bytes per read) is at least 2 * HEAD, so
+    that an object larger than the buffer has its header and first HEAD bytes in it."""
+    if read < 2 * HEAD:
+        raise ValueError(f"read must be at least {2 * HEAD} bytes")
+    return _Follow(stream, objs, gate, read).run(first, stop, hit, progress)
 
-    scratch = hyperscan.Scratch(gate.database)
-    scan = gate.database.scan
-    overlap = gate.overlap
-    buf = bytearray(READ)
-    view = memoryview(buf)
-    sizes = objs.sizes
-    end = pos = 0  # buf[pos:end] is read and not yet consumed
-    nbytes = 0
 
-    def holds(start: int, stop: int) -> bool:
+class _Follow:
+    """One reader's buffer and position. The objects that lie whole in the buffer are checked
+    (headers) and scanned in one Hyperscan call, which halts at a hit: the hit's object is
+    marked and the scan goes on after it, so the calls number the reads plus the hits, not the
+    objects (466k on git/git). An object larger than the buffer is scanned in pieces."""
+
+    def __init__(self, stream: BufferedIOBase, objs: Objects, gate: Gate, read: int) -> None:
+        import hyperscan
+
+        self.stream, self.objs, self.gate = stream, objs, gate
+        self.scratch = hyperscan.Scratch(gate.database)
+        self.terminated = hyperscan.ScanTerminated
+        self.buf = bytearray(read)
+        self.view = memoryview(self.buf)
+        self.end = self.pos = 0  # buf[pos:end] is read and not yet consumed
+
+    def refill(self) -> bool:
+        """Move buf[pos:end] to the front and read after it; False at the end of the stream."""
+        rest = self.end - self.pos
+        if self.pos:
+            self.buf[:rest] = self.buf[self.pos : self.end]
+        self.pos, self.end = 0, rest
+        got = self.stream.readinto(self.view[rest:]) or 0
+        self.end += got
+        return got > 0
+
+    def first_hit(self, start: int, stop: int) -> int:
+        """The offset where the first needle in buf[start:stop] ends, or -1."""
+        ends: list[int] = []
         try:
             # The stub says str or bytes; the extension reads any buffer in place (no copy).
-            scan(view[start:stop], match_event_handler=_halt, scratch=scratch)  # type: ignore[type-var]
-        except hyperscan.ScanTerminated:
-            return True
-        return False
+            self.gate.database.scan(  # type: ignore[type-var]
+                self.view[start:stop], match_event_handler=_halt, context=ends, scratch=self.scratch
+            )
+        except self.terminated:
+            return start + ends[0]
+        return -1
 
-    def refill(keep: int) -> int:
-        """Move buf[keep:end] to the front and read after it; the new end (no more: same)."""
-        rest = end - keep
-        if keep:
-            buf[:rest] = buf[keep:end]
-        return rest + (stream.readinto(view[rest:]) or 0)
-
-    for i in range(first, stop):
-        size = sizes[i]
-        head = b"%s %d\n" % (objs.oid(i), size)
-        h = len(head)
-        if end - pos >= h + size + 1:  # the whole object is in the buffer: the common case
-            if not buf.startswith(head, pos) or buf[pos + h + size] != 10:
+    def run(self, first: int, stop: int, hit: Callable[[int], None], progress: Callable[[int, int], None]) -> int:
+        i, nbytes, reported = first, 0, first
+        while i < stop:
+            j, nbytes, whole = self.batch(i, stop, nbytes, hit)
+            if not whole:
+                return j - first
+            if j - reported >= _PROGRESS_EVERY:
+                progress(j - first, nbytes)
+                reported = j
+            i = j
+            if i == stop:
+                break
+            # Object i is not whole in the buffer: read more, or scan it in pieces.
+            if self.pos or self.end < len(self.buf):
+                if not self.refill():
+                    return i - first  # the stream ended early
+                continue
+            if not self.large(i, hit):
                 return i - first
-            if size and holds(pos + h, pos + h + size):
-                hit(i)
-            pos += h + size + 1
-        else:
-            while end - pos < h:
-                end, pos = refill(pos), 0
-                if end < h:
-                    return i - first
-            if not buf.startswith(head, pos):
-                return i - first
-            pos += h
-            left, start, found = size, pos, False
-            while True:
-                take = min(left, end - pos)
-                pos += take
-                left -= take
-                if not found and pos > start:
-                    found = holds(start, pos)
-                if not left:
-                    break
-                # Keep the tail a needle may start in (none once found), and read on.
-                keep = pos if found else max(start, pos - overlap)
-                end, pos, start = refill(keep), pos - keep, 0
-                if end == pos:
-                    return i - first
-            if end == pos:
-                end, pos = refill(pos), 0
-            if end == pos or buf[pos] != 10:
-                return i - first
-            pos += 1
-            if found:
-                hit(i)
-        nbytes += size
-        if (i - first + 1) % _PROGRESS_EVERY == 0:
-            progress(i - first + 1, nbytes)
-    progress(stop - first, nbytes)
-    if end > pos or refill(pos):
-        return -1  # more output than objects asked for: not the stream we predicted
-    return stop - first
+            nbytes += self.objs.sizes[i]
+            i += 1
+        progress(stop - first, nbytes)
+        if self.end > self.pos or self.refill():
+            return -1  # more output than objects asked for: not the stream we predicted
+        return stop - first
+
+    def batch(self, i: int, stop: int, nbytes: int, hit: Callable[[int], None]) -> tuple[int, int, bool]:
+        """Check and scan the objects from `i` that lie whole in the buffer; (the next object,
+        bytes so far, False if a header was not the predicted one)."""
+        buf, objs, sizes, heads = self.buf, self.objs, self.objs.sizes, self.gate.heads
+        p, end, j = self.pos, self.end, i
+        starts: list[int] = []  # where each object's header starts
+        found: list[int] = []
+        whole = True
+        while j < stop:
+            size = sizes[j]
+            head = b"%s %d\n" % (objs.oid(j), size)
+            h = len(head)
+            if end - p < h + size + 1:
+                break
+            if not buf.startswith(head, p) or buf[p + h + size] != 10:
+                whole = False
+                break
+            if heads is not None and size and heads(bytes(self.view[p + h : p + h + min(size, HEAD)])):
+                found.append(j)
+            starts.append(p)
+            p += h + size + 1
+            nbytes += size
+            j += 1
+        at = self.pos
+        while at < p:
+            e = self.first_hit(at, p)
+            if e < 0:
+                break
+            k = bisect.bisect_right(starts, e - 1) - 1  # the object the needle ends in
+            found.append(i + k)
+            at = starts[k + 1] if k + 1 < len(starts) else p
+        for k in sorted(set(found)):
+            hit(k)
+        self.pos = p
+        return j, nbytes, whole
+
+    def large(self, i: int, hit: Callable[[int], None]) -> bool:
+        """Object `i`, which starts the full buffer and does not fit in it, read in pieces."""
+        size = self.objs.sizes[i]
+        head = b"%s %d\n" % (self.objs.oid(i), size)
+        if not self.buf.startswith(head, 0):
+            return False
+        self.pos = start = len(head)
+        heads = self.gate.heads
+        found = heads is not None and bool(heads(bytes(self.view[start : start + HEAD])))
+        left = size
+        while True:
+            take = min(left, self.end - self.pos)
+            self.pos += take
+            left -= take
+            if not found and self.pos > start:
+                found = self.first_hit(start, self.pos) >= 0
+            if not left:
+                break
+            # Keep the tail a needle may start in (none once found), and read on.
+            keep = self.pos if found else max(start, self.pos - self.gate.overlap)
+            kept = self.pos - keep
+            self.pos = keep
+            if not self.refill():
+                return False
+            self.pos, start = kept, 0
+        if self.end == self.pos and not self.refill():
+            return False
+        if self.buf[self.pos] != 10:
+            return False
+        self.pos += 1
+        if found:
+            hit(i)
+        return True
 
 
-def _halt(needle: int, start: int, end: int, flags: int, context: object) -> bool:
-    return True  # the first needle decides: stop scanning this object
+def _halt(needle: int, start: int, end: int, flags: int, ends: object) -> bool:
+    assert isinstance(ends, list)  # first_hit's
+    ends.append(end)
+    return True  # the first needle decides: stop scanning

@@ -133,15 +133,23 @@ class Readers:
                 raise r.error
 
 
-def literal_gate(needles: tuple[bytes, ...]) -> hsgate.Gate | None:
+def literal_gate(needles: tuple[bytes, ...], heads: hsgate.Heads | None) -> hsgate.Gate | None:
     """The in-process literal pass (history/hsgate.py), or None: then grep runs it."""
-    return hsgate.gate(needles)
+    return hsgate.gate(needles, heads)
 
 
-def start(git: Git, objs: Objects, needles: tuple[bytes, ...], n: int, report: Report | None) -> Readers:
+def start(
+    git: Git,
+    objs: Objects,
+    needles: tuple[bytes, ...],
+    n: int,
+    report: Report | None,
+    heads: hsgate.Heads | None = None,
+) -> Readers:
     """Start up to `n` readers over `objs`: Hyperscan on each reader's thread, else grep;
-    without either, every object is a candidate."""
-    gate = literal_gate(needles)
+    without either, every object is a candidate. An object is a candidate if it holds one of
+    `needles`, or if `heads` accepts how it starts."""
+    gate = literal_gate(needles, heads)
     grep = grep_program() if gate is None else None
     ranges = [_Range(a, b) for a, b in split(objs, n)]
     readers = Readers(objs, ranges, bytearray(len(objs)))
@@ -149,7 +157,8 @@ def start(git: Git, objs: Objects, needles: tuple[bytes, ...], n: int, report: R
         for r in ranges:
             r.found.put(_END)  # not aligned: the whole range goes to the engine
         return readers
-    patterns = b"\n".join((MARK, *grep_needles(needles))) + b"\n"
+    literals = (*needles, *(heads.literals if heads is not None else ()))
+    patterns = b"\n".join((MARK, *grep_needles(literals))) + b"\n"
     progress = _Progress(ranges, report) if report is not None else None
     try:
         for r in ranges:
