@@ -1,6 +1,6 @@
 """The whole-history blob stream: every blob and commit object the repository stores, in pack
-order (the fastest read git offers), through the grep prefilter (history/grepfilter.py), one
-reader per core over a range of that order each (history/readers.py).
+order (the fastest read git offers), through the literal prefilter (history/hsgate.py, or grep
+without Hyperscan), one reader per core over a range of that order each (history/readers.py).
 
 Objects the blob cache knows are clean are skipped; only objects holding a needle are read
 again and handed to the engine, while the readers go on. What the store lists but cannot read (a corrupt loose object

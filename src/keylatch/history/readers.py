@@ -1,17 +1,18 @@
 """Several object readers over a partitioned object list, with the engine alongside.
 
-The whole-history prefilter (history/grepfilter.py) runs once per core: the object list, in
-pack order, is cut into contiguous ranges of about equal bytes (contiguous, so each git keeps
-its delta-base cache warm), and each range runs through its own `git cat-file --batch | grep
--abo -F`. One thread per range reads grep's offsets; each object with a hit goes, in list
-order, to one more `cat-file --batch` whose objects the engine scans on the calling thread
-while the readers go on. Findings, visit order and counts are the same as with one reader.
+The whole-history literal prefilter runs once per core: the object list, in pack order, is cut
+into contiguous ranges of about equal bytes (contiguous, so each git keeps its delta-base cache
+warm), and each range runs through its own `git cat-file --batch`, scanned by Hyperscan on the
+range's own thread (history/hsgate.py, which releases the GIL), or, without Hyperscan, piped
+through `grep -abo -F` (history/grepfilter.py). Each object with a hit goes, in list order, to
+one more `cat-file --batch` whose objects the engine scans on the calling thread while the
+readers go on. Findings, visit order and counts are the same as with one reader.
 
-Alignment is checked per range, as in grepfilter: a range whose predicted markers do not all
-show up (an object vanished, a grep that behaves differently) is handed to the engine whole,
-object by object, minus the objects already handed on. Memory: a byte per object here; each
-git process has its own delta-base cache (core.deltaBaseCacheLimit, 96 MiB by default), so
-git's total grows with the number of readers (bench/history_bench.py reports it).
+Alignment is checked per range: a range whose stream is not the one the listing predicted (an
+object vanished, a grep that behaves differently) is handed to the engine whole, object by
+object, minus the objects already handed on. Memory: a byte per object here and a 1 MiB buffer
+per reader; each git process has its own delta-base cache (core.deltaBaseCacheLimit, 96 MiB by
+default), so git's total grows with the number of readers (bench/history_bench.py reports it).
 """
 
 from __future__ import annotations
