@@ -1,11 +1,11 @@
 """Interrupting `keylatch history` mid-scan: it stops within seconds, leaves no git, grep or
 temporary file behind, no half-written cache, and a rerun finds what it should.
 
-The signal lands mid-scan by construction, not by volume: the child named by the cell (`grep`,
-or the first `git`) is a wrapper that stops itself (SIGSTOP) before it becomes the real program,
-so the scan cannot finish before the signal is sent; the child is continued right after. With
-15,000 small blobs (~6 MB) every pipe is full at that moment when `grep` is the stopped one:
-`cat-file` blocked on `grep`, keylatch's feeder blocked on `cat-file`, the state in which, before
+The signal lands mid-scan by construction, not by volume: the child named by the cell (a
+reader's `cat-file`, or the first `git`) is a wrapper that stops itself (SIGSTOP) before it
+becomes the real program, so the scan cannot finish before the signal is sent; the child is
+continued right after. With 15,000 small blobs (~6 MB) the pipes are full at that moment when a
+reader is the stopped one: keylatch's feeder blocked on `cat-file`, the state in which, before
 the fix, SIGINT hung for ever (the main thread joined the blocked feeder, grep blocked on us)
 and SIGTERM left git running. (It was a 150 MB repository and a race against the scan; the
 same proof now costs a tenth of the CPU.)
@@ -141,14 +141,16 @@ def _default_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def stopper(where: Path, program: str) -> Path:
-    """A directory holding `program`: a wrapper that stops itself the first time it runs (mkdir is
-    atomic), then execs the real one with the same process id, arguments and descriptors."""
+def stopper(where: Path, program: str, when: str = "") -> Path:
+    """A directory holding `program`: a wrapper that stops itself the first time it runs with
+    `when` in its arguments (mkdir is atomic), then execs the real one with the same process id,
+    arguments and descriptors."""
     real = shutil.which(program)
     assert real is not None, program
     where.mkdir()
     wrapper = where / program
-    wrapper.write_text(f"#!/bin/sh\nmkdir '{where}/stopped' 2>/dev/null && kill -s STOP $$\nexec '{real}' \"$@\"\n")
+    stop = f"mkdir '{where}/stopped' 2>/dev/null && kill -s STOP $$"
+    wrapper.write_text(f"#!/bin/sh\ncase \"$*\" in *'{when}'*) {stop};; esac\nexec '{real}' \"$@\"\n")
     wrapper.chmod(0o755)
     return where
 
@@ -157,11 +159,11 @@ def stopper(where: Path, program: str) -> Path:
 def start(tmp_path: Path, big: Big) -> Iterator[StartHistory]:
     runs: list[Run] = []
 
-    def start_history(*args: str, stop: str) -> Run:
-        """`keylatch history`, whose first `stop` child (grep or git) stops itself at once."""
+    def start_history(*args: str, stop: str, when: str = "") -> Run:
+        """`keylatch history`, whose first `stop` child with `when` in its arguments stops itself."""
         tmpdir = tmp_path / "tmp"
         tmpdir.mkdir(exist_ok=True)
-        path = f"{stopper(tmp_path / 'stopper', stop)}{os.pathsep}{big.env['PATH']}"
+        path = f"{stopper(tmp_path / 'stopper', stop, when)}{os.pathsep}{big.env['PATH']}"
         env = dict(big.env, PYTHONPATH=str(SRC), TMPDIR=str(tmpdir), PATH=path)
         proc = subprocess.Popen(
             [sys.executable, "-m", "keylatch", "history", *args],
@@ -242,18 +244,22 @@ def findings(repo: Path, env: dict[str, str]) -> set[str]:
     return {f["fingerprint"] for f in doc["findings"]}
 
 
-@pytest.mark.parametrize("child", ["grep", "git"], ids=["during-grep", "first-child"])
+# A reader's cat-file (history/readers.py) stopped: its pipes full, the feeder blocked on it.
+READER = "--batch=%(objectname) %(objectsize)"
+
+
+@pytest.mark.parametrize("when", [READER, ""], ids=["during-readers", "first-child"])
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_the_scan_and_cleans_up(
     start: StartHistory,
     big: Big,
     tmp_path: Path,
     sig: signal.Signals,
-    child: str,
+    when: str,
 ) -> None:
     repo = copy_of(big, tmp_path)
-    run = start(str(repo), stop=child)
-    stopped = wait_for_stopped_child(run, child)
+    run = start(str(repo), stop="git", when=when)
+    stopped = wait_for_stopped_child(run, when or "git")
 
     sent = time.monotonic()
     run.proc.send_signal(sig)  # while the scan is held mid-way

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from keylatch.history import scan_history
+from keylatch.history import readers, scan_history
 from keylatch.history.grepfilter import MARK, Objects, candidates
 from keylatch.rules.synthetic import make_key
 from keylatch.sources.gitcmd import Git
@@ -53,6 +53,7 @@ def test_without_grep_the_answer_is_the_same(
     key = make_key("sk-", seed=51)
     repo.write("a.txt", "a\n" * 100 + key + "\n")
     c = repo.commit("key")
+    monkeypatch.setattr(readers, "literal_gate", lambda *_: None)  # no Hyperscan: grep's path
     with_grep = scan_history(repo.path, use_cache=False)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -93,6 +94,7 @@ def test_a_failing_grep_falls_back_to_python(
     broken.write_text("#!/bin/sh\nexit 2\n")
     broken.chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setattr(readers, "literal_gate", lambda *_: None)  # no Hyperscan: grep's path
 
     result = scan_history(repo.path, use_cache=False)
 

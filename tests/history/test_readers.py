@@ -51,8 +51,16 @@ def listed(pairs: list[tuple[bytes, int]]) -> Objects:
     return objs
 
 
+@pytest.fixture(params=["hyperscan", "grep"])
+def literal_pass(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each reader's literal pass: Hyperscan in-process (hsgate.py), or grep where it is missing."""
+    if request.param == "grep":
+        monkeypatch.setattr(readers, "literal_gate", lambda *_: None)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 5])
-def test_candidates_in_list_order_whatever_the_readers(make_repo: MakeRepo, n: int) -> None:
+def test_candidates_in_list_order_whatever_the_readers(make_repo: MakeRepo, n: int, literal_pass: str) -> None:
     repo = make_repo()
     pairs = [
         blob(repo, b"plain %d\n" % i * 500 if i % 3 else b"x" * (9000 + i) + b"NEEDLE %d\n" % i) for i in range(10)
@@ -64,7 +72,7 @@ def test_candidates_in_list_order_whatever_the_readers(make_repo: MakeRepo, n: i
     assert got == [pairs[i][0] for i in (0, 3, 6, 9)]
 
 
-def test_a_range_out_of_step_is_scanned_whole_and_only_that_range(make_repo: MakeRepo) -> None:
+def test_a_range_out_of_step_is_scanned_whole_and_only_that_range(make_repo: MakeRepo, literal_pass: str) -> None:
     repo = make_repo()
     pairs = [blob(repo, b"NEEDLE\n"), blob(repo, b"clean one\n"), blob(repo, b"clean two\n")]
     gone = (b"0123456789abcdef0123456789abcdef01234567", 7)  # cat-file prints "missing"
@@ -81,7 +89,7 @@ def test_a_range_out_of_step_is_scanned_whole_and_only_that_range(make_repo: Mak
 
 @pytest.mark.parametrize("jobs", [1, 2, 4])
 def test_history_is_the_same_with_any_number_of_readers(
-    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch, jobs: int
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch, jobs: int, literal_pass: str
 ) -> None:
     repo = make_repo()
     for i in range(12):

@@ -1,6 +1,6 @@
 """The whole-history blob stream: every blob and commit object the repository stores, in pack
-order (the fastest read git offers), through the grep prefilter (history/grepfilter.py), one
-reader per core over a range of that order each (history/readers.py).
+order (the fastest read git offers), through the literal prefilter (history/hsgate.py, or grep
+without Hyperscan), one reader per core over a range of that order each (history/readers.py).
 
 Objects the blob cache knows are clean are skipped; only objects holding a needle are read
 again and handed to the engine, while the readers go on. What the store lists but cannot read (a corrupt loose object
@@ -21,6 +21,8 @@ from keylatch.history.blobscan import OBJECT_KINDS, BlobScanner, Progress
 from keylatch.history.cache import BlobCache
 from keylatch.history.damage import damaged
 from keylatch.history.grepfilter import Objects
+from keylatch.history.hsgate import Heads
+from keylatch.sources import archives
 from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.objects import LFS_POINTER, stream_objects
 from keylatch.sources.reaping import reaped
@@ -41,8 +43,9 @@ def scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
 
     if not todo:
         return
-    # A rule's literal or an archive's magic (scanner.prefilter), or an LFS pointer.
-    found = readers.start(git, todo, (*scanner.prefilter(), LFS_POINTER), readers.jobs(), report)
+    # A rule's literal anywhere, or a start the visitor treats apart: an archive's magic (when
+    # archives are opened), an LFS pointer (counted).
+    found = readers.start(git, todo, scanner.needles(), readers.jobs(), report, _heads(scanner))
     # While the readers run, the progress line shows their counts, not the engine's few.
     scanner.progress = None
     try:
@@ -54,6 +57,15 @@ def scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
     finally:
         scanner.progress = progress
     _count_the_rest(todo, found.visited, scanner, cache, blobs, nbytes)
+
+
+def _heads(scanner: BlobScanner) -> Heads:
+    depth = scanner.archives.depth
+
+    def test(head: bytes) -> bool:
+        return head.startswith(LFS_POINTER) or bool(depth and archives.kind(head))
+
+    return Heads((*(archives.MAGIC_NEEDLES if depth else ()), LFS_POINTER), test)
 
 
 def _count_the_rest(

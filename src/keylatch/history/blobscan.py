@@ -143,9 +143,9 @@ class BlobScanner:
                 self.unread.setdefault(header.oid, str(exc))
         return hits
 
-    def prefilter(self) -> tuple[bytes, ...]:
-        """What a blob must hold to be worth reading: a rule's literal, or an archive's magic."""
-        return (*self._needles, *(archives.MAGIC_NEEDLES if self.archives.depth else ()))
+    def needles(self) -> tuple[bytes, ...]:
+        """The rules' literals: a blob holding none of them (and no archive) has no key."""
+        return self._needles
 
     def is_scanned(self, oid: bytes) -> bool:
         return oid in self.found or oid in self.scanned or (self.cache is not None and oid in self.cache)

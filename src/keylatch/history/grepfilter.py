@@ -1,4 +1,5 @@
-"""The literal prefilter for whole-history scans, run by grep on git's output, outside Python.
+"""The literal prefilter for whole-history scans where Hyperscan is missing (history/hsgate.py
+is the first choice), run by grep on git's output, outside Python.
 
 Every rule needs one of a handful of literals (its keywords, the base64 forms of the key
 marker). Python checks them one `bytes.find` pass per literal, about 0.1 GB/s for all of them

@@ -1,22 +1,24 @@
 """Several object readers over a partitioned object list, with the engine alongside.
 
-The whole-history prefilter (history/grepfilter.py) runs once per core: the object list, in
-pack order, is cut into contiguous ranges of about equal bytes (contiguous, so each git keeps
-its delta-base cache warm), and each range runs through its own `git cat-file --batch | grep
--abo -F`. One thread per range reads grep's offsets; each object with a hit goes, in list
-order, to one more `cat-file --batch` whose objects the engine scans on the calling thread
-while the readers go on. Findings, visit order and counts are the same as with one reader.
+The whole-history literal prefilter runs once per core: the object list, in pack order, is cut
+into contiguous ranges of about equal bytes (contiguous, so each git keeps its delta-base cache
+warm), and each range runs through its own `git cat-file --batch`, scanned by Hyperscan on the
+range's own thread (history/hsgate.py, which releases the GIL), or, without Hyperscan, piped
+through `grep -abo -F` (history/grepfilter.py). Each object with a hit goes, in list order, to
+one more `cat-file --batch` whose objects the engine scans on the calling thread while the
+readers go on. Findings, visit order and counts are the same as with one reader.
 
-Alignment is checked per range, as in grepfilter: a range whose predicted markers do not all
-show up (an object vanished, a grep that behaves differently) is handed to the engine whole,
-object by object, minus the objects already handed on. Memory: a byte per object here; each
-git process has its own delta-base cache (core.deltaBaseCacheLimit, 96 MiB by default), so
-git's total grows with the number of readers (bench/history_bench.py reports it).
+Alignment is checked per range: a range whose stream is not the one the listing predicted (an
+object vanished, a grep that behaves differently) is handed to the engine whole, object by
+object, minus the objects already handed on. Memory: a byte per object here and a 1 MiB buffer
+per reader; each git process has its own delta-base cache (core.deltaBaseCacheLimit, 96 MiB by
+default), so git's total grows with the number of readers (bench/history_bench.py reports it).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import queue
@@ -26,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from keylatch.errors import ScanError
+from keylatch.history import hsgate
 from keylatch.history.grepfilter import MARK, Objects, grep_needles, grep_program
 from keylatch.sources import cores
 from keylatch.sources.gitcmd import Git, first_line
@@ -38,6 +41,7 @@ _END = -1  # a range's queue ends with this, after its last candidate
 _POLL = 0.1  # seconds between checks for an abandoned stream while waiting for a candidate
 # Bytes a range is charged per object besides its content: the id lookup and the header.
 _PER_OBJECT = 256
+_REQUEST_BLOCK = 4096  # ids per write to a reader's cat-file
 Report = Callable[[int, int], None]
 
 
@@ -131,24 +135,53 @@ class Readers:
                 raise r.error
 
 
-def start(git: Git, objs: Objects, needles: tuple[bytes, ...], n: int, report: Report | None) -> Readers:
-    """Start up to `n` readers over `objs`; without grep, every object is a candidate."""
-    grep = grep_program()
+def literal_gate(needles: tuple[bytes, ...], heads: hsgate.Heads | None) -> hsgate.Gate | None:
+    """The in-process literal pass (history/hsgate.py), or None: then grep runs it."""
+    return hsgate.gate(needles, heads)
+
+
+def start(
+    git: Git,
+    objs: Objects,
+    needles: tuple[bytes, ...],
+    n: int,
+    report: Report | None,
+    heads: hsgate.Heads | None = None,
+) -> Readers:
+    """Start up to `n` readers over `objs`: Hyperscan on each reader's thread, else grep;
+    without either, every object is a candidate. An object is a candidate if it holds one of
+    `needles`, or if `heads` accepts how it starts."""
+    gate = literal_gate(needles, heads)
+    grep = grep_program() if gate is None else None
     ranges = [_Range(a, b) for a, b in split(objs, n)]
     readers = Readers(objs, ranges, bytearray(len(objs)))
-    if grep is None:
+    if gate is None and grep is None:
         for r in ranges:
             r.found.put(_END)  # not aligned: the whole range goes to the engine
         return readers
-    patterns = b"\n".join((MARK, *grep_needles(needles))) + b"\n"
+    literals = (*needles, *(heads.literals if heads is not None else ()))
+    patterns = b"\n".join((MARK, *grep_needles(literals))) + b"\n"
     progress = _Progress(ranges, report) if report is not None else None
     try:
         for r in ranges:
-            _start_range(git, grep, patterns, objs, r, progress)
+            if gate is not None:
+                _start_gated(git, gate, objs, r, progress)
+            else:
+                assert grep is not None
+                _start_range(git, grep, patterns, objs, r, progress)
     except BaseException:
         readers.stop()
         raise
     return readers
+
+
+def _requests(objs: Objects, first: int, stop: int) -> Iterator[bytes]:
+    """The ids of objects `first` to `stop`, a block of lines at a time (feed ends each with a
+    newline): hex and newlines made in C, where a Python statement per id cost a second of the
+    GIL on git/git's 466k objects."""
+    for a in range(first, stop, _REQUEST_BLOCK):
+        b = min(stop, a + _REQUEST_BLOCK)
+        yield objs.ids[20 * a : 20 * b].hex("\n", 20).encode("ascii")
 
 
 @dataclass(slots=True)
@@ -172,7 +205,7 @@ def _start_range(
     assert cat.stdin is not None and cat.stdout is not None
     widen(cat.stdout)
     errors: list[BaseException] = []
-    ids = (objs.oid(i) for i in range(r.first, r.stop))
+    ids = _requests(objs, r.first, r.stop)
     feeder = threading.Thread(target=feed, args=(cat.stdin, ids, errors), daemon=True)
     feeder.start()
     r.threads.append(feeder)
@@ -194,6 +227,66 @@ def _start_range(
     reader = threading.Thread(target=_read, args=(r, objs, (cat, proc, feeder), errors, progress), daemon=True)
     reader.start()
     r.threads.append(reader)
+
+
+def _start_gated(git: Git, gate: hsgate.Gate, objs: Objects, r: _Range, progress: Callable[[], None] | None) -> None:
+    cat = git.popen("cat-file", hsgate.FORMAT, stdin=subprocess.PIPE)
+    r.procs.append(cat)
+    assert cat.stdin is not None and cat.stdout is not None
+    widen(cat.stdout)
+    errors: list[BaseException] = []
+    ids = _requests(objs, r.first, r.stop)
+    feeder = threading.Thread(target=feed, args=(cat.stdin, ids, errors), daemon=True)
+    feeder.start()
+    r.threads.append(feeder)
+    reader = threading.Thread(target=_gated, args=(r, objs, gate, cat, feeder, errors, progress), daemon=True)
+    reader.start()
+    r.threads.append(reader)
+
+
+def _gated(
+    r: _Range,
+    objs: Objects,
+    gate: hsgate.Gate,
+    cat: subprocess.Popen[bytes],
+    feeder: threading.Thread,
+    errors: list[BaseException],
+    progress: Callable[[], None] | None,
+) -> None:
+    """One reader's thread: Hyperscan over its cat-file stream. Never raises: a failure is
+    `r.error`; a stream out of step leaves `r.aligned` False (the range goes to the engine)."""
+    assert cat.stdout is not None and cat.stderr is not None
+
+    def step(objects: int, nbytes: int) -> None:
+        r.objects, r.nbytes = objects, nbytes
+        if progress is not None:
+            progress()
+
+    try:
+        assert isinstance(cat.stdout, io.BufferedReader)  # Popen's default buffering
+        matched = hsgate.follow(cat.stdout, objs, r.first, r.stop, gate, r.found.put, step)
+        if matched != r.stop - r.first:
+            # Out of step (an object vanished): stop git, which may be blocked writing to us;
+            # the engine reads the range whole and names what is missing.
+            kill(cat)
+            feeder.join()
+            return
+        cat_err = cat.stderr.read()
+        cat_code = cat.wait()
+        feeder.join()
+        if cat_code != 0 or errors:
+            raise ScanError(f"git cat-file: {first_line(cat_err)}")
+        r.aligned = True
+    except ScanError as exc:
+        r.error = exc
+    except BaseException as exc:  # noqa: BLE001 -- a killed stream; the caller raises its own
+        r.error = ScanError(f"git cat-file: reading the object stream failed: {exc}")
+    finally:
+        for pipe in (cat.stdin, cat.stdout, cat.stderr):
+            if pipe is not None:
+                with contextlib.suppress(OSError):  # flushing into a dead process
+                    pipe.close()
+        r.found.put(_END)
 
 
 Pipeline = tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], threading.Thread]  # cat-file, grep, feeder
