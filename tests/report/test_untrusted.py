@@ -111,7 +111,9 @@ def test_the_gate_is_the_rules_one_needle_list() -> None:
     at least what the list it replaced did (every keyword and base64 marker): redaction is no weaker."""
     gate = set(untrusted._needles())
     assert gate == {n.decode("latin-1") for n in needles(DEFAULT_RULES)}
-    assert {kw for r in DEFAULT_RULES for kw in r.keywords} | {m.decode() for m in BASE64_MARKERS} <= gate
+    # A text holding any old needle holds a gate needle (the gate may look for a needle's halves).
+    for old in {kw for r in DEFAULT_RULES for kw in r.keywords} | {m.decode() for m in BASE64_MARKERS}:
+        assert any(n in old for n in gate), old
 
 
 @pytest.mark.parametrize("key", KEYS, ids=lambda k: k[:8])
