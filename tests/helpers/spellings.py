@@ -11,7 +11,7 @@ import base64
 from keylatch.rules.synthetic import ALL_KINDS, EXTRA_KINDS, MARKER, OAUTH_KINDS, make_key
 
 # A refresh token is left out: it is reported only beside its access token, not on a line of
-# its own. An access token has every spelling but the joins (docs/scan.md, "Not yet detected").
+# its own.
 KINDS = (*ALL_KINDS, *(k for k in EXTRA_KINDS if k != "openai-refresh-token"))
 # Evidence before the key line for the kinds that need it (all of it, on one line).
 EVIDENCE = '# OpenAI realtime and webhooks\nAZURE_OPENAI_ENDPOINT="https://contoso.openai.azure.com/"\n'
@@ -56,12 +56,13 @@ def spellings(kind: str, seed: int) -> dict[str, tuple[str, str]]:
         value = base64.b64encode(f"{name}={key}\n".encode()).decode()  # spells AZURE: decoded
         out["base64-value"] = (f"data: {value}\n", key)
     else:
-        if kind in OAUTH_KINDS:  # a JWT's signature has no fixed length: joins are a known limit
+        if kind in OAUTH_KINDS:
             out["base64-value"] = (f"data: {base64.b64encode(f'{name}={key}'.encode()).decode()}\n", key)
-            return {n: (EVIDENCE + text, k) for n, (text, k) in out.items()}
         cut = len(key) - 9
         out["joined-plus"] = (f'{name} = "{key[:cut]}" + "{key[cut:]}"\n', key)
         out["joined-adjacent"] = (f"{name} = '{key[:cut]}' '{key[cut:]}'\n", key)
+        if kind in OAUTH_KINDS:
+            return {n: (EVIDENCE + text, k) for n, (text, k) in out.items()}
         value = f"{name}={key}\n"
         if kind == "ek_":  # its 3-byte keyword is too short to gate base64: another key does
             value += f"OTHER={make_key('sk-proj-', seed=seed)}\n"

@@ -109,3 +109,33 @@ def test_what_follows_a_token_and_is_no_token_character_leaves_it_reported_plain
     token = make_key("openai-access-token", seed=4)
     (hit,) = scan_text(f"t={token}{after}\n")
     assert (hit.secret.value, hit.encoding) == (token, "")
+
+
+JOINS = {
+    "python-adjacent-lines": lambda a, b: f'TOKEN = (\n    "{a}"\n    "{b}"\n)\n',
+    "js-plus-newline": lambda a, b: f'const token = "{a}" +\n  "{b}";\n',
+    "shell-continuation": lambda a, b: f'export CODEX_TOKEN="{a}"\\\n"{b}"\n',
+    "php-dot": lambda a, b: f"$t = '{a}' . '{b}';\n",
+}
+
+
+@pytest.mark.parametrize("kind", ["openai-access-token", "openai-access-token-expired"])
+@pytest.mark.parametrize("style", list(JOINS))
+@settings(max_examples=25, deadline=None)
+@given(cut=st.integers(min_value=1, max_value=2000), tail=st.sampled_from(["", "Zm9v", "abc-_", "eyJ"]))
+def test_a_token_split_across_literals_is_found_whole(kind: str, style: str, cut: int, tail: str) -> None:
+    """Cut anywhere (in the header, the payload, the signature, at a dot), joined over lines,
+    with or without another literal joined after it: one finding, the plain token's fingerprint."""
+    token = make_key(kind, 7)
+    cut = min(cut, len(token) - 1)
+    text = JOINS[style](token[:cut], token[cut:])
+    if tail:
+        text = text.replace(f'"{token[cut:]}"', f'"{token[cut:]}" + "{tail}"')
+    found = scan_text(text)
+    assert [(f.rule_id, f.secret.value) for f in found] == [(ACCESS, token)]
+
+
+@pytest.mark.parametrize("other", DECOY_JWT_KINDS)
+def test_other_tokens_split_across_literals_stay_unreported(other: str) -> None:
+    token = make_key(other, 8)
+    assert scan_text(f'const t = "{token[:50]}" +\n  "{token[50:]}";\n') == []

@@ -92,13 +92,13 @@ def _entity(name: str) -> int:
 def join_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
     raw = scan.doc.raw
     quotes = (b'"', b"'", b"\\") if isinstance(raw, bytes) else ('"', "'", "\\")
-    if not _has_keyword(scan, rules) or not any(c in raw for c in quotes):  # type: ignore[operator]
+    if not _has_keyword(scan, rules, long=True) or not any(c in raw for c in quotes):  # type: ignore[operator]
         return []
-    return [
-        Piece(base + m.start(), base + m.end(), b"")
-        for base, text in _keyword_windows(scan, rules)
-        for m in _JOIN.finditer(text)
-    ]
+    pieces: dict[int, Piece] = {}  # by start: the two kinds of windows may overlap
+    for base, text in _keyword_windows(scan, rules, long=True):
+        for m in _JOIN.finditer(text):
+            pieces.setdefault(base + m.start(), Piece(base + m.start(), base + m.end(), b""))
+    return list(pieces.values())
 
 
 def _has_keyword(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -> bool:
@@ -124,8 +124,8 @@ def _gating(rule: Rule) -> tuple[str, ...]:
 def _keyword_windows(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -> Iterator[tuple[int, str]]:
     """(offset, text) of the merged windows around the keywords of the self-identifying rules,
     and with `long`, of the rules whose keys start at their keyword and run up to `key_reach`
-    past it (a JWT: escapes only, since a JWT's signature has no fixed length, a literal joined
-    after it would be taken for more of it)."""
+    past it (a JWT: its signature's length is its algorithm's and key size's, so a literal joined
+    after a whole token is cut off again by the rule, rules/oauth.py)."""
     if _whole(scan, rules):
         yield 0, scan.full()
         return

@@ -120,11 +120,35 @@ def _escaped_token_char(text: str, pos: int) -> bool:
 _TOKEN_REACH = 3 * _MAX_PART
 
 
+# The lengths a signature of each algorithm family has (base64url, unpadded): RSA by key size
+# (2048, 3072, 4096 bits; issuers no longer sign with 1024), ECDSA by curve, HMAC by hash.
+_SIGNATURE_LENGTHS = {"RS": (342, 512, 683), "PS": (342, 512, 683), "ES": (86, 128, 176), "HS": (43, 64, 86)}
+
+
+def _whole_signature(key: str) -> str | None:
+    """`key` with the signature its algorithm makes, or None where it has none whole.
+
+    A signature longer than any its algorithm makes is cut to the longest that fits: a string
+    literal joined after a whole token (`"eyJ…" + "more"`, engine/decoders.py) is not part of it.
+    One shorter than all of them is a token cut short (a literal the next one continues, a
+    truncated log line): no credential. An algorithm not listed keeps any signature."""
+    head, _, rest = key.partition(".")
+    signature = rest.partition(".")[2]
+    header = _part(head)
+    alg = header.get("alg") if header is not None else None
+    lengths = _SIGNATURE_LENGTHS.get(alg[:2], ()) if isinstance(alg, str) else ()
+    if not lengths or len(signature) in lengths:
+        return key
+    fits = [n for n in lengths if n < len(signature)]
+    return key[: len(key) - len(signature) + max(fits)] if fits else None
+
+
 def _validate_access(m: re.Match[str]) -> str | None:
-    key = m.group("key")
+    key: str | None = m.group("key")
     if _escaped_token_char(m.string, m.end("key")):
         return None
-    return key if _api_claims(key) is not None else None
+    key = _whole_signature(key) if key else None
+    return key if key and _api_claims(key) is not None else None
 
 
 def assess_access(key: str) -> tuple[Severity, int | None]:
@@ -232,6 +256,12 @@ OPENAI_OAUTH_ACCESS_TOKEN = Rule(
         Example(f"data:\n  token: {base64.b64encode(_LIVE.encode()).decode()}\n", _LIVE),
         Example(f'{{"access_token": "{_LIVE.replace(".", _JSON_DOT)}"}}\n', _LIVE),
         Example(f"?access_token={_LIVE.replace('.', '%2E', 1)}&x=1\n", _LIVE),
+        # Split across string literals (adjacent, `+`; over line breaks in tests/rules/test_oauth.py:
+        # detect-secrets reads one line at a time), and a whole token with a literal joined after
+        # it: the token alone, once.
+        Example(f'TOKEN = ("{_LIVE[:300]}" "{_LIVE[300:900]}" "{_LIVE[900:]}")\n', _LIVE),
+        Example(f'const t = "{_LIVE[:40]}" + "{_LIVE[40:]}";\n', _LIVE),
+        Example(f'auth = "Bearer " + "{_LIVE}" + "Zm9vYmFy"\n', _LIVE),
     ),
     counterexamples=(
         *(
