@@ -4,8 +4,8 @@
         for label, read in members(fh, "bundle.zip", Limits()):
             ...                                     # "bundle.zip!config/.env"; read(n) -> bytes, b"" at the end
 
-What is opened is decided by magic bytes, never by file name: a zip renamed `.png` is a zip, and
-a `.jar`, `.whl`, `.docx` or `.xlsx` is one. Containers: zip (stored, deflate, bzip2, lzma
+What is opened is decided by its header (sources/magic.py), never by file name: a zip renamed
+`.png` is a zip, and a `.jar`, `.whl`, `.docx` or `.xlsx` is one. Containers: zip (stored, deflate, bzip2, lzma
 members) and tar (ustar, GNU, pax). Compressed streams: gzip, bzip2 and xz, whatever they hold
 (a `.tgz` is gzip holding a tar). A member that is itself an archive is opened in turn; every
 layer counts towards `Limits.depth`, a compression layer too (a `.tar.gz` is two).
@@ -23,7 +23,12 @@ Bounded whatever the input (a zip bomb, 42.zip, overlapping zip entries, a spars
 - members are read in blocks, never whole, except a zip nested in another archive: zip needs to
   seek, so that member is held in memory, which the `max_bytes` count bounds.
 Any limit reached, and any corrupt, truncated or encrypted member, raises ScanError naming the
-archive and member: the archive was not fully scanned, so the result must not read "clean".
+archive and member: the archive was not fully scanned, so the result must not read "clean". Before
+it does, the archive's own raw bytes are yielded as one more leaf, named as the archive itself
+(`bundle.zip`): a key they show (a stored member, text after a cut) is found as in a plain file.
+
+What is an archive is decided by its header's structure, not its magic alone (sources/magic.py):
+text that starts with `PK\x03\x04` or holds "ustar" at byte 257 is a plain file.
 
 zipfile, tarfile, gzip, bz2 and lzma are imported only when an archive is opened: `kind` alone is
 on the pre-commit hook's path.
@@ -73,7 +78,14 @@ def members(src: IO[bytes], name: str, limits: Limits) -> Iterator[tuple[str, Re
     for the next member. Raises ScanError (see the module docstring)."""
     budget = _Budget(limits)
     label = printable(name)
-    yield from _layer(src, label, label, 0, budget, seekable=src)
+    try:
+        yield from _layer(src, label, label, 0, budget, seekable=src)
+    except ScanError as exc:
+        # Not read whole: its own bytes are a leaf too (named `name`, as a plain file is), so a
+        # key they show (a stored member, a truncated tail) is still found; the error stands.
+        src.seek(0)
+        yield name, src.read
+        raise exc
 
 
 def member_chunks(src: IO[bytes], name: str, limits: Limits, block: int) -> Iterator[Chunk]:
@@ -88,11 +100,29 @@ def stream_chunks(read: Read, name: str, limits: Limits, block: int) -> Iterator
     """`member_chunks` for a stream that cannot seek (standard input, a FIFO, `<(cmd)`): `read(n)`
     gives its next bytes, b"" at its end. Tar and compressed streams are read in blocks as from a
     file; a zip there is held in memory (zip seeks), at most `max_bytes` of it."""
+    import tempfile
+
     from keylatch.sources.blocks import blocks
 
     label = printable(name)
-    for inner, read_member in _layer(_Prefixed(b"", read, label), label, label, 0, _Budget(limits)):
-        yield from blocks(_filler(read_member), block, inner)
+    # What the archive readers take is kept (in memory up to `block`, then on disk): a stream
+    # cannot be read again, and its raw bytes are scanned when it cannot be read whole.
+    with tempfile.SpooledTemporaryFile(max_size=block) as seen:
+
+        def tee(n: int) -> bytes:
+            data = read(n)
+            seen.write(data)
+            return data
+
+        try:
+            for inner, read_member in _layer(_Prefixed(b"", tee, label), label, label, 0, _Budget(limits)):
+                yield from blocks(_filler(read_member), block, inner)
+        except ScanError as exc:
+            for piece in iter(lambda: read(_PIECE), b""):
+                seen.write(piece)
+            seen.seek(0)
+            yield from blocks(_filler(seen.read), block, name)
+            raise exc
 
 
 def member_contents(data: bytes, name: str, limits: Limits) -> list[tuple[str, bytes]]:
