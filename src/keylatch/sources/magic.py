@@ -7,8 +7,8 @@ Magic bytes alone are not enough: text starts with `PK\\x03\\x04` or `BZh91AY&SY
 JavaScript tar library holds "ustar" at byte 257 (yarn caches it in a zip: tar-stream's
 headers.js). Taking those for archives reported them "corrupt" (exit 3) and never scanned their
 text. So each kind's header is checked as far as its first HEAD bytes allow, where printable
-text cannot pass: a tar header's checksum and octal fields; a zip local header's version,
-method and name length (an empty zip's end record: all zero counts); gzip's reserved flag bits
+text cannot pass: a tar header's checksum and octal fields; a zip local header's version
+and method (an empty zip's end record: all zero counts); gzip's reserved flag bits
 and OS byte; bzip2's first block pointer (below the block size: ASCII there is above it); xz's
 stream flags and their CRC32. What passes and then cannot be read whole is an archive that is
 damaged (sources/archives.py: exit 3, its raw bytes scanned too); what fails is an ordinary file.
@@ -43,11 +43,12 @@ def kind(head: bytes) -> str | None:
 
 
 def _zip_local(head: bytes) -> bool:
-    """APPNOTE 4.3.7: version needed (low byte: 1.0 .. 9.9), a known method, a name."""
+    """APPNOTE 4.3.7: version needed (low byte: 1.0 .. 9.9) and a known method, whose high byte
+    is zero: two printable bytes there are at least 0x2020. A zero header (no name, no method)
+    passes: it is no text, and a damaged zip fails closed."""
     if len(head) < 30:
         return False
-    version, method, name_len = head[4], int.from_bytes(head[8:10], "little"), int.from_bytes(head[26:28], "little")
-    return version < 100 and method in _ZIP_METHODS and name_len > 0
+    return head[4] < 100 and int.from_bytes(head[8:10], "little") in _ZIP_METHODS
 
 
 def _bzip2(head: bytes) -> bool:
