@@ -13,6 +13,7 @@ from keylatch.history.grepfilter import Objects
 from keylatch.sources import archives
 from keylatch.sources.magic import HEAD
 from keylatch.sources.objects import LFS_POINTER
+from tests.helpers.archives import tarred
 
 NEEDLE = b"NEEDLE"
 SIZES = (0, 5, 100, 300, 1000, 7, 2500)  # around and beyond the small buffer below
@@ -101,15 +102,15 @@ def heads() -> hsgate.Heads:
 
 @pytest.mark.parametrize("read", [SMALL, 1 << 20])
 def test_objects_read_for_how_they_start(read: int) -> None:
-    tar_head = b"\0" * 257 + b"ustar" + b"\0" * 250
     contents = [
         gzip.compress(b"plain words\n" * 50),  # an archive: its members are read
         b"text then " + gzip.compress(b"x"),  # the magic not at the start: plain bytes
         LFS_POINTER + b"\noid sha256:00\nsize 3\n",  # an LFS pointer: counted
-        tar_head + b"x" * 2000,  # tar's magic sits at offset 257; larger than the small buffer
+        tarred({"a": b"x" * 2000}),  # tar's magic sits at offset 257; larger than the small buffer
         b"x" * 300,
+        b"\0" * 257 + b"ustar" + b"\0" * 250,  # the magic, no valid header: plain bytes
     ]
-    assert hits(contents, read, heads()) == (5, [0, 2, 3])
+    assert hits(contents, read, heads()) == (6, [0, 2, 3])
 
 
 def test_progress_counts_objects_and_bytes() -> None:

@@ -1,4 +1,4 @@
-"""sources/archives.py: archives opened by magic bytes, members labelled, every limit enforced."""
+"""sources/archives.py: archives opened by their header, members labelled, every limit enforced."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from keylatch.errors import ScanError
 from keylatch.rules.synthetic import make_key
-from keylatch.sources.archives import Limits, kind, member_contents, rejoin
+from keylatch.sources.archives import Limits, kind, member_contents, members, rejoin, stream_chunks
 from tests.helpers.archives import tarred, zipped
 
 KEY = make_key("sk-proj-", seed=3)
@@ -158,3 +158,49 @@ def test_rejoin_names_members_inside_the_path() -> None:
     assert rejoin("dist/b.zip", "!config/.env") == "dist/b.zip!config/.env"
     assert rejoin("logs/app.env.gz", "!-") == "logs/app.env.gz!app.env"
     assert rejoin("a.txt", "") == "a.txt"
+
+
+PAD = b"filler line\n" * 200
+# Archives that pass the header checks but cannot be read whole; ENV shows in their raw bytes.
+DAMAGED: dict[str, bytes] = {
+    "zip-stored-cut": zipped({"a.env": ENV + PAD}, zipfile.ZIP_STORED)[:1500],
+    "tar-cut-in-member": tarred({"a.env": ENV + PAD})[:1500],
+    "tar-cut-at-header": tarred({"a.env": ENV, "b": PAD})[:1100],
+    "gzip-then-text": gzip.compress(PAD) + ENV,
+    "bzip2-then-text": bz2.compress(PAD) + ENV,
+    "xz-then-text": lzma.compress(PAD) + ENV,
+    "bzip2-cut-then-text": bz2.compress(bytes(range(256)) * 40)[:-40] + ENV,
+}
+
+
+def drain(data: bytes, name: str) -> tuple[list[tuple[str, bytes]], ScanError]:
+    got: list[tuple[str, bytes]] = []
+    with pytest.raises(ScanError) as raised:
+        for label, read in members(io.BytesIO(data), name, Limits()):
+            got.append((label, b"".join(iter(lambda r=read: r(1 << 16), b""))))  # type: ignore[misc]
+    return got, raised.value
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED))
+def test_an_archive_not_read_whole_yields_its_raw_bytes_last_under_its_own_name(case: str) -> None:
+    data = DAMAGED[case]
+    assert kind(data[:512]) is not None
+    got, error = drain(data, "d/t.bin")
+    assert got[-1] == ("d/t.bin", data)  # the raw bytes, as a plain file's, then the error
+    assert str(error).startswith("d/t.bin") and "not fully scanned" in str(error)
+
+
+@pytest.mark.parametrize("compress", [bz2.compress, lzma.compress, gzip.compress])
+def test_concatenated_streams_and_zero_padding_are_read_whole(compress: Callable[[bytes], bytes]) -> None:
+    data = compress(b"one\n") + compress(ENV) + bytes(8)
+    assert member_contents(data, "a.env.x", Limits()) == [("a.env.x!a.env.x", b"one\n" + ENV)]
+
+
+def test_a_stream_that_cannot_be_read_whole_yields_its_raw_bytes_too() -> None:
+    data = bz2.compress(PAD) + ENV
+    chunks = []
+    with pytest.raises(ScanError, match="not a stream"):
+        for chunk in stream_chunks(io.BytesIO(data).read, "<stdin>", Limits(), 1 << 16):
+            chunks.append(chunk)
+    assert [c.path for c in chunks] == ["<stdin>!<stdin>", "<stdin>"]
+    assert chunks[0].data == PAD and chunks[1].data == data

@@ -4,8 +4,8 @@
         for label, read in members(fh, "bundle.zip", Limits()):
             ...                                     # "bundle.zip!config/.env"; read(n) -> bytes, b"" at the end
 
-What is opened is decided by magic bytes, never by file name: a zip renamed `.png` is a zip, and
-a `.jar`, `.whl`, `.docx` or `.xlsx` is one. Containers: zip (stored, deflate, bzip2, lzma
+What is opened is decided by its header (sources/magic.py), never by file name: a zip renamed
+`.png` is a zip, and a `.jar`, `.whl`, `.docx` or `.xlsx` is one. Containers: zip (stored, deflate, bzip2, lzma
 members) and tar (ustar, GNU, pax). Compressed streams: gzip, bzip2 and xz, whatever they hold
 (a `.tgz` is gzip holding a tar). A member that is itself an archive is opened in turn; every
 layer counts towards `Limits.depth`, a compression layer too (a `.tar.gz` is two).
@@ -23,7 +23,12 @@ Bounded whatever the input (a zip bomb, 42.zip, overlapping zip entries, a spars
 - members are read in blocks, never whole, except a zip nested in another archive: zip needs to
   seek, so that member is held in memory, which the `max_bytes` count bounds.
 Any limit reached, and any corrupt, truncated or encrypted member, raises ScanError naming the
-archive and member: the archive was not fully scanned, so the result must not read "clean".
+archive and member: the archive was not fully scanned, so the result must not read "clean". Before
+it does, the archive's own raw bytes are yielded as one more leaf, named as the archive itself
+(`bundle.zip`): a key they show (a stored member, text after a cut) is found as in a plain file.
+
+What is an archive is decided by its header's structure, not its magic alone (sources/magic.py):
+text that starts with `PK\x03\x04` or holds "ustar" at byte 257 is a plain file.
 
 zipfile, tarfile, gzip, bz2 and lzma are imported only when an archive is opened: `kind` alone is
 on the pre-commit hook's path.
@@ -31,8 +36,9 @@ on the pre-commit hook's path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import IO, NamedTuple
+import contextlib
+from collections.abc import Callable, Generator, Iterator
+from typing import IO, NamedTuple, Protocol
 
 from keylatch.errors import KeylatchError, ScanError, printable
 from keylatch.sources.magic import HEAD as HEAD  # re-exported: callers ask archives for both
@@ -73,7 +79,14 @@ def members(src: IO[bytes], name: str, limits: Limits) -> Iterator[tuple[str, Re
     for the next member. Raises ScanError (see the module docstring)."""
     budget = _Budget(limits)
     label = printable(name)
-    yield from _layer(src, label, label, 0, budget, seekable=src)
+    try:
+        yield from _leaves(_layer(src, label, label, 0, budget, seekable=src))
+    except ScanError as exc:
+        # Not read whole: its own bytes are a leaf too (named `name`, as a plain file is), so a
+        # key they show (a stored member, a truncated tail) is still found; the error stands.
+        src.seek(0)
+        yield name, src.read
+        raise exc
 
 
 def member_chunks(src: IO[bytes], name: str, limits: Limits, block: int) -> Iterator[Chunk]:
@@ -88,11 +101,59 @@ def stream_chunks(read: Read, name: str, limits: Limits, block: int) -> Iterator
     """`member_chunks` for a stream that cannot seek (standard input, a FIFO, `<(cmd)`): `read(n)`
     gives its next bytes, b"" at its end. Tar and compressed streams are read in blocks as from a
     file; a zip there is held in memory (zip seeks), at most `max_bytes` of it."""
+    import tempfile
+
     from keylatch.sources.blocks import blocks
 
     label = printable(name)
-    for inner, read_member in _layer(_Prefixed(b"", read, label), label, label, 0, _Budget(limits)):
-        yield from blocks(_filler(read_member), block, inner)
+    # What the archive readers take is kept (in memory up to `block`, then on disk): a stream
+    # cannot be read again, and its raw bytes are scanned when it cannot be read whole.
+    with tempfile.SpooledTemporaryFile(max_size=block) as seen:
+
+        def tee(n: int) -> bytes:
+            data = read(n)
+            seen.write(data)
+            return data
+
+        try:
+            layers = _layer(_Prefixed(b"", tee, label), label, label, 0, _Budget(limits))
+            for inner, read_member in _leaves(layers):
+                yield from blocks(_filler(read_member), block, inner)
+        except ScanError as exc:
+            for piece in iter(lambda: read(_PIECE), b""):
+                seen.write(piece)
+            seen.seek(0)
+            yield from blocks(_filler(seen.read), block, name)
+            raise exc
+
+
+def _leaves(layers: Generator[tuple[str, Read], None, None]) -> Iterator[tuple[str, Read]]:
+    """`layers` with each leaf's `read` guarded: a failure there (the caller's call, outside the
+    generators) ends that leaf (b"") and is raised here when the next leaf is asked for, so the
+    raw-bytes fallback above sees every failure, wherever it happened."""
+    failed: list[ScanError] = []
+
+    def guard(read: Read, inner: str) -> Read:
+        def guarded(n: int) -> bytes:
+            if failed:
+                return b""
+            try:
+                return read(n)
+            except ScanError as exc:
+                failed.append(exc)
+            except KeylatchError:
+                raise
+            except Exception as exc:  # noqa: BLE001 -- e.g. tarfile's "unexpected end of data"
+                failed.append(_unscanned(inner, _reason(exc)))
+            return b""
+
+        return guarded
+
+    with contextlib.closing(layers):
+        for inner, read in layers:
+            yield inner, guard(read, inner)
+            if failed:
+                raise failed[0]
 
 
 def member_contents(data: bytes, name: str, limits: Limits) -> list[tuple[str, bytes]]:
@@ -205,7 +266,7 @@ def _layer(
     budget: _Budget,
     *,
     seekable: IO[bytes] | None = None,
-) -> Iterator[tuple[str, Read]]:
+) -> Generator[tuple[str, Read], None, None]:
     """What `src` holds: itself as one leaf labelled `leaf`, or the members of the archive it is
     (`label` names it; `depth` layers are open around it; `seekable`: `src`, when it can seek)."""
     head = _read_up_to(src, HEAD, label)
@@ -308,15 +369,66 @@ def _stream(what: str, src: _Prefixed, label: str, depth: int, budget: _Budget) 
     elif what == "bzip2":
         import bz2
 
-        decoder = bz2.BZ2File(counted, mode="rb")  # type: ignore[call-overload]
+        decoder = _Streams(counted.read, bz2.BZ2Decompressor)  # type: ignore[assignment]
     else:
         import lzma
 
-        decoder = lzma.LZMAFile(counted, mode="rb")  # type: ignore[arg-type]
+        decoder = _Streams(counted.read, lzma.LZMADecompressor)  # type: ignore[assignment]
     with decoder:
         metered = _Metered(decoder, lambda: counted.count, budget, label)
         # A compressed container keeps the label; a compressed plain file is named after it.
         yield from _layer(metered, label, f"{label}!{_unsuffixed(label)}", depth, budget)
+
+
+class _Decompressor(Protocol):
+    @property
+    def eof(self) -> bool: ...
+    @property
+    def needs_input(self) -> bool: ...
+    @property
+    def unused_data(self) -> bytes: ...
+
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes: ...
+
+
+class _Streams:
+    """A bzip2 or xz file's output, stream after stream. What follows the last stream must be
+    another stream (or zero padding): BZ2File and LZMAFile drop anything else unread, so text
+    appended to a `.bz2` would never be scanned; here it is an error (raw bytes scanned, exit 3)."""
+
+    def __init__(self, read: Read, new: Callable[[], _Decompressor]) -> None:
+        self._read, self._new = read, new
+        self._dec = new()
+
+    def read(self, n: int = -1) -> bytes:
+        n = n if n > 0 else _PIECE
+        while True:
+            if self._dec.eof:
+                data = self._dec.unused_data or self._read(_PIECE)
+                while data and not data.strip(b"\0"):  # padding after the last stream
+                    data = self._read(_PIECE)
+                if not data:
+                    return b""
+                self._dec = self._new()
+                try:
+                    out = self._dec.decompress(data, n)
+                except Exception as exc:  # noqa: BLE001 -- the decoders' own error types
+                    raise _Truncated("bytes after the end of the compressed stream are not a stream") from exc
+            elif self._dec.needs_input:
+                data = self._read(_PIECE)
+                if not data:
+                    raise _Truncated("truncated: the compressed stream ends before its end marker")
+                out = self._dec.decompress(data, n)
+            else:
+                out = self._dec.decompress(b"", n)
+            if out:
+                return out
+
+    def __enter__(self) -> _Streams:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def _buffered(body: _Prefixed, label: str, limits: Limits) -> IO[bytes]:

@@ -2,24 +2,99 @@
 
 Its own module because every staged commit asks (sources/staged.py): it imports nothing, so a
 clean commit does not load archives.py and the typing, zipfile and tarfile behind it.
+
+Magic bytes alone are not enough: text starts with `PK\\x03\\x04` or `BZh91AY&SY`, and a
+JavaScript tar library holds "ustar" at byte 257 (yarn caches it in a zip: tar-stream's
+headers.js). Taking those for archives reported them "corrupt" (exit 3) and never scanned their
+text. So each kind's header is checked as far as its first HEAD bytes allow, where printable
+text cannot pass: a tar header's checksum and octal fields; a zip local header's version
+and method (an empty zip's end record: all zero counts); gzip's reserved flag bits
+and OS byte; bzip2's first block pointer (below the block size: ASCII there is above it); xz's
+stream flags and their CRC32. What passes and then cannot be read whole is an archive that is
+damaged (sources/archives.py: exit 3, its raw bytes scanned too); what fails is an ordinary file.
 """
 
 from __future__ import annotations
 
-# How many leading bytes `kind` needs: tar's magic is at offset 257.
+# How many leading bytes `kind` needs: a tar header is one 512-byte block.
 HEAD = 512
+
+# APPNOTE 4.4.5 compression methods: stored .. LZ77, zstd, MP3, xz, JPEG, WavPack, PPMd, AES.
+_ZIP_METHODS = frozenset((*range(0, 21), *range(93, 100)))
 
 
 def kind(head: bytes) -> str | None:
-    """ "zip", "gzip", "bzip2", "xz", "tar", or None: what the leading bytes say the content is."""
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a local file header; an empty zip
-        return "zip"
+    """ "zip", "gzip", "bzip2", "xz", "tar", or None: what the leading bytes say the content is.
+    Only cheap checks on `head` (at most HEAD bytes): no decoder is run."""
+    if head.startswith(b"PK\x03\x04"):  # a local file header
+        return "zip" if _zip_local(head) else None
+    if head.startswith(b"PK\x05\x06"):  # an end record first: an empty zip
+        return "zip" if head[4:20] == bytes(16) else None
     if head.startswith(b"\x1f\x8b\x08"):  # RFC 1952: magic, then method 8 (deflate)
-        return "gzip"
-    if head.startswith(b"BZh") and head[3:4] in b"123456789" and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
-        return "bzip2"  # block size digit, then a block's magic (pi) or the end of stream (sqrt pi)
+        # FLG's top three bits are reserved (zero); OS is 0..13 or 255 (unknown).
+        return "gzip" if len(head) >= 10 and not head[3] & 0xE0 and (head[9] <= 13 or head[9] == 255) else None
+    if head.startswith(b"BZh") and head[3:4] in b"123456789":
+        return "bzip2" if _bzip2(head) else None
     if head.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    if head[257:262] == b"ustar":  # POSIX ustar and GNU tar; v7 tar has no magic
+        return "xz" if _xz(head) else None
+    if head[257:262] == b"ustar" and _tar(head):  # POSIX ustar and GNU tar; v7 tar has no magic
         return "tar"
     return None
+
+
+def _zip_local(head: bytes) -> bool:
+    """APPNOTE 4.3.7: version needed (low byte: 1.0 .. 9.9) and a known method, whose high byte
+    is zero: two printable bytes there are at least 0x2020. A zero header (no name, no method)
+    passes: it is no text, and a damaged zip fails closed."""
+    if len(head) < 30:
+        return False
+    return head[4] < 100 and int.from_bytes(head[8:10], "little") in _ZIP_METHODS
+
+
+def _bzip2(head: bytes) -> bool:
+    block = head[4:10]
+    if block == b"\x17rE8P\x90":  # the end of stream at once (an empty file): its CRC is zero
+        return head[10:14] == bytes(4)
+    if block != b"1AY&SY" or len(head) < 18:
+        return False
+    # After the block CRC: one "randomised" bit, then a 24-bit pointer into the block, which is
+    # at most the level (the digit) times 100000 bytes long.
+    bits = int.from_bytes(head[14:18], "big")
+    randomised, pointer = bits >> 31, (bits >> 7) & 0xFFFFFF
+    return randomised == 0 and pointer < (head[3] - 0x30) * 100_000
+
+
+def _xz(head: bytes) -> bool:
+    """xz file format 2.1.1.2: stream flags are a zero byte and a check type 0..15, then their CRC32."""
+    if len(head) < 12 or head[6] != 0 or head[7] > 0x0F:
+        return False
+    import binascii  # built in: no file is loaded
+
+    return binascii.crc32(head[6:8]) == int.from_bytes(head[8:12], "little")
+
+
+def _tar(head: bytes) -> bool:
+    """POSIX.1 ustar header: its checksum (the sum of its bytes, the checksum field as spaces;
+    some old tars summed signed bytes), octal mode and size (or GNU base-256)."""
+    if len(head) < HEAD:
+        return False
+    stored = _octal(head[148:156])
+    if stored is None:
+        return False
+    if _octal(head[100:108]) is None or not (head[124] & 0x80 or _octal(head[124:136]) is not None):
+        return False
+    unsigned = sum(head[:148]) + 8 * 0x20 + sum(head[156:HEAD])
+    if stored == unsigned:
+        return True
+    signed = unsigned - 256 * sum(1 for b in (*head[:148], *head[156:HEAD]) if b >= 0x80)
+    return stored == signed
+
+
+def _octal(field: bytes) -> int | None:
+    """An octal number padded with spaces and ended by NULs or spaces, as tars write it."""
+    digits = field.split(b"\x00", 1)[0].strip(b" ")
+    if not digits:
+        return 0 if not field.strip(b"\x00 ") else None
+    if not all(0x30 <= b <= 0x37 for b in digits):
+        return None
+    return int(digits, 8)
