@@ -62,6 +62,8 @@ def check(repo: str, env: Mapping[str, str] | None = None) -> None:
         objects.append(os.path.abspath(environ["GIT_OBJECT_DIRECTORY"]))
     objects.extend(os.path.abspath(p) for p in environ.get("GIT_ALTERNATE_OBJECT_DIRECTORIES", "").split(":") if p)
     seen: set[tuple[int, int]] = set()
+    for path in objects:
+        _walk(path, seen, None, _OBJECT_DIRS)
     for root in roots:
         _walk(root, seen, _UNREAD, None)
         objects.append(os.path.join(root, "objects"))
