@@ -29,6 +29,7 @@ import stat
 from collections.abc import Iterator, Mapping
 
 from keylatch.errors import ScanError, printable
+from keylatch.sources import includes
 
 # Read by git's discovery in each candidate directory before it decides it is a repository.
 _DISCOVERY = ("HEAD", "commondir")
@@ -48,6 +49,9 @@ def check(repo: str, env: Mapping[str, str] | None = None) -> None:
     (its git directory, common directory and alternate object directories), or in the
     directories $GIT_DIR, $GIT_COMMON_DIR, $GIT_OBJECT_DIRECTORY and
     $GIT_ALTERNATE_OBJECT_DIRECTORIES name. Nothing when `repo` is in no repository: git says so."""
+    # Config files and their includes first, with their own message (sources/includes.py): an
+    # include git would wait on may lie inside the git directory too.
+    includes.check(repo)
     environ = os.environ if env is None else env
     roots: list[str] = []
     objects: list[str] = []
