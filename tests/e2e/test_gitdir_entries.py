@@ -91,14 +91,15 @@ def _copy(template: Template, tmp_path: Path) -> Path:
 
 COMMANDS: dict[str, tuple[str, ...]] = {
     "history": ("history", "."),
+    "history-url": ("history", "file://{repo}"),  # git clone's upload-pack reads the source's git dir
     "ci": ("ci", "--since", "HEAD~1"),
     "baseline": ("baseline", "create", "--history", "--file", "../baseline.json"),
     "remediate": ("remediate", "{report}", "--write-replacements", "../replacements.txt"),
 }
 
 
-def _command(name: str, template: Template) -> tuple[str, ...]:
-    return tuple(a.format(report=template.report) for a in COMMANDS[name])
+def _command(name: str, template: Template, repo: Path) -> tuple[str, ...]:
+    return tuple(a.format(report=template.report, repo=repo) for a in COMMANDS[name])
 
 
 def _assert_refused(done: Ran, planted: Path) -> None:
@@ -118,25 +119,31 @@ def test_history_refuses_every_kind_at_every_location(
 ) -> None:
     repo = _copy(template, tmp_path)
     planted = plant(repo / ".git", location, kind, tmp_path / "outside")
-    _assert_refused(run(_command("history", template), repo, template.home), planted)
+    _assert_refused(run(_command("history", template, repo), repo, template.home), planted)
 
 
 @pytest.mark.parametrize("location", ["HEAD", "packed-refs", "objects/info/alternates", "alternate:info/commit-graph"])
 @pytest.mark.parametrize("kind", sorted(KINDS))
-@pytest.mark.parametrize("command", ["ci", "baseline", "remediate"])
+@pytest.mark.parametrize("command", ["ci", "baseline", "remediate", "history-url"])
 def test_every_history_command_refuses(
     template: Template, tmp_path: Path, command: str, kind: str, location: str
 ) -> None:
     repo = _copy(template, tmp_path)
     planted = plant(repo / ".git", location, kind, tmp_path / "outside")
-    _assert_refused(run(_command(command, template), repo, template.home), planted)
+    _assert_refused(run(_command(command, template, repo), repo, template.home), planted)
     assert not (tmp_path / "baseline.json").exists()
     assert not (tmp_path / "replacements.txt").exists()
 
 
 @pytest.mark.parametrize(
     ("command", "code", "writes"),
-    [("history", 1, None), ("ci", 0, None), ("baseline", 0, "baseline.json"), ("remediate", 0, "replacements.txt")],
+    [
+        ("history", 1, None),
+        ("history-url", 1, None),
+        ("ci", 0, None),
+        ("baseline", 0, "baseline.json"),
+        ("remediate", 0, "replacements.txt"),
+    ],
 )
 def test_the_untouched_copy_still_scans(
     template: Template, tmp_path: Path, command: str, code: int, writes: str | None
@@ -144,7 +151,7 @@ def test_the_untouched_copy_still_scans(
     """The same repository, nothing planted: each command runs as before (history finds the key,
     ci's range only removes it, baseline and remediate write their files)."""
     repo = _copy(template, tmp_path)
-    done = run(_command(command, template), repo, template.home)
+    done = run(_command(command, template, repo), repo, template.home)
     assert done.code == code, done.err
     if writes:
         assert (tmp_path / writes).is_file()
