@@ -94,10 +94,12 @@ def test_directory_link_loops_end(repo: GitRepo) -> None:
     gitdir.check(str(repo.path), NO_ENV)
 
 
-def test_hooks_and_the_fsmonitor_socket_are_not_walked(repo: GitRepo, tmp_path: Path) -> None:
+def test_hooks_and_the_sockets_of_fsmonitor_and_annex_are_not_walked(repo: GitRepo, tmp_path: Path) -> None:
     git_dir = repo.path / ".git"
     os.mkfifo(git_dir / "hooks" / "fifo")
     KINDS["socket"](git_dir / "fsmonitor--daemon.ipc", tmp_path)
+    (git_dir / "annex" / "ssh").mkdir(parents=True)
+    KINDS["socket"](git_dir / "annex" / "ssh" / "example.test", tmp_path)
     gitdir.check(str(repo.path), NO_ENV)
 
 

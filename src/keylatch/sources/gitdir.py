@@ -33,10 +33,11 @@ from keylatch.sources import includes
 
 # Read by git's discovery in each candidate directory before it decides it is a repository.
 _DISCOVERY = ("HEAD", "commondir")
-# Top-level entries of a git directory that no command of keylatch's makes git open: hooks never
-# run (core.hooksPath=/dev/null, sources/gitcmd.py), and the fsmonitor daemon's socket is a socket
-# by design (core.fsmonitor=false).
-_UNREAD = frozenset({"hooks", "fsmonitor--daemon.ipc"})
+# Top-level entries of a git directory that no command of keylatch's makes git open, and that
+# hold sockets in ordinary repositories: hooks never run (core.hooksPath=/dev/null,
+# sources/gitcmd.py), the fsmonitor daemon's socket (core.fsmonitor=false), git-annex's ssh
+# control sockets in annex/ssh/ (git reads nothing under annex/).
+_UNREAD = frozenset({"hooks", "fsmonitor--daemon.ipc", "annex"})
 # What git looks at in an alternate object directory, which may be any directory on the machine.
 _OBJECT_DIRS = frozenset({"info", "pack", *(f"{i:02x}" for i in range(256))})
 _HEAD_LIMIT = 1 << 16
