@@ -119,10 +119,12 @@ def run(args: Args) -> ExitCode:
         previous = baseline.merge(on_disk, imported.openai, imported.other)
     if args.history:
         from keylatch.history import WHOLE_HISTORY, scan_history
+        from keylatch.sources import gitdir
         from keylatch.sources.gitcmd import Git
         from keylatch.sources.repo import inspect
         from keylatch.sources.revs import where
 
+        gitdir.check(".")  # before any git process: a FIFO in .git would hang it
         inspect(Path("."), args.trust_repo_owner)  # says why git refuses it (another user's repository)
         trusted = (f"safe.directory={Path('.').resolve()}",) if args.trust_repo_owner else ()
         where(Git(Path("."), config=trusted), Path("."))  # not a repository: a usage error (exit 2), as everywhere

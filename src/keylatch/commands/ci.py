@@ -80,12 +80,14 @@ def run(args: Args) -> ExitCode:
     from keylatch.commands.output import finish
     from keylatch.report.history_report import unread_notices
     from keylatch.report.untrusted import for_terminal
+    from keylatch.sources import gitdir
     from keylatch.sources.ci_range import detect, load_event, resolve
     from keylatch.sources.gitcmd import Git
     from keylatch.sources.repo import inspect
     from keylatch.sources.revs import where
 
     env = os.environ
+    gitdir.check(str(args.repo))  # before any git process: a FIFO in .git would hang it
     git = Git(args.repo, config=_trust(args))
     try:
         top, prefix, _ = where(git, args.repo)  # no such directory, not a repository: exit 2

@@ -109,6 +109,13 @@ def run(args: Args) -> ExitCode:
     from keylatch.sources import clone
 
     if clone.is_url(args.target):
+        if args.target[:7].lower() == "file://":
+            # git clone's upload-pack reads the local source's git directory as a scan would.
+            from urllib.parse import unquote, urlsplit
+
+            from keylatch.sources import gitdir
+
+            gitdir.check(unquote(urlsplit(args.target).path))
         with clone.mirror(args.target) as path:
             return _scan(args, path)
     return _scan(args, Path(args.target))
@@ -121,11 +128,13 @@ def _scan(args: Args, path: Path) -> ExitCode:
     from keylatch.commands.settings import policy_of, settle
     from keylatch.history import scan_history
     from keylatch.report.history_report import render, summary, unread_notices
+    from keylatch.sources import gitdir
     from keylatch.sources.discover import branch_ref, discover
     from keylatch.sources.repo import inspect
 
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
+    gitdir.check(str(path))  # before GitPython or git reads it: a FIFO in .git would hang them
     found, git = discover(path, args.trust_repo_owner)
     state = None
     if args.range or args.since:
@@ -157,6 +166,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
             # A submodule has its own refs: its whole history is scanned, whatever the range.
             if shown is not None:  # its counts continue the parent's, never start from 0 again
                 shown.carry(result)
+            gitdir.check(str(found.root / sub))  # its own git dir (or .git file's target) and alternates
             inner = scan(found.root / sub, progress=shown)
             result = combine(result, inner, prefix=f"{sub}/")
             gits.append(_git(found.root / sub, args.trust_repo_owner))

@@ -224,7 +224,9 @@ def _recover(fingerprints: set[str], repo: Path) -> tuple[Mapping[str, str], Seq
     """The keys with these fingerprints, found again in `repo`'s history (never printed), and the
     archive blobs the walk could not read (it goes on past them)."""
     from keylatch.history import scan_history
+    from keylatch.sources import gitdir
 
+    gitdir.check(str(repo))  # before any git process: a FIFO in .git would hang it
     result = scan_history(repo, report_unread=True)
     return {k.fingerprint: k.secret.value for k in result.findings if k.fingerprint in fingerprints}, result.unread
 
