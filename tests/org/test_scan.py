@@ -207,3 +207,44 @@ def test_shard_auto_on_the_command_line(keylatch: RunKeylatch, plan: Path, tmp_p
     assert "shard 2/3: 2 repositories" in res.err  # plan entries 2 and 5 of 7
     res = keylatch("org", "scan", str(plan), "--out", str(tmp_path / "o"), "--shard", "auto")
     assert res.code == 2 and "neither JOB_COMPLETION_INDEX" in res.err
+
+
+def _bounded(cwd: Path, *argv: str) -> Result:
+    """keylatch in its own process group, killed whole after 60 s: a hang fails, not stalls."""
+    env = git_env(cwd / "home") | {"PYTHONPATH": str(SRC), "XDG_CACHE_HOME": str(cwd / "cache")}
+    proc = subprocess.Popen([sys.executable, "-m", "keylatch", *argv], cwd=cwd, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise AssertionError(f"keylatch {' '.join(argv)} hung") from None
+    assert_redacted(out, err)
+    return Result(proc.returncode, out, err)
+
+
+def test_a_local_source_with_a_fifo_in_its_git_dir_is_refused_not_waited_on(
+    make_repo: Callable[..., GitRepo], tmp_path: Path
+) -> None:
+    """`git clone` and `git ls-remote` of a file:// URL read the source's refs as a scan would:
+    a FIFO there is refused (exit 3, named) before git runs; the other repositories are scanned."""
+    urls = build(make_repo, ["ok", "trap"], {"ok": [("sk-proj-", 51)]})
+    trap = Path(urls["trap"].removeprefix("file://"))
+    git_dir = trap / ".git" if (trap / ".git").is_dir() else trap
+    (git_dir / "packed-refs").unlink(missing_ok=True)
+    os.mkfifo(git_dir / "packed-refs")
+    (tmp_path / "home").mkdir(exist_ok=True)
+    line = '{"auth":"","clone_url":"%s","default_branch":"main","head":"","repository":"acme/%s","size":0}\n'
+    plan = tmp_path / "plan.jsonl"
+    plan.write_text(line % (urls["trap"], "trap") + line % (urls["ok"], "ok"))
+    res = _bounded(tmp_path, "org", "scan", str(plan), "--out", str(tmp_path / "out"))
+    assert res.code == 3, res.err
+    assert "acme/trap" in res.err
+    merged = _bounded(tmp_path, "org", "merge", str(tmp_path / "out"))
+    assert merged.code == 3 and "packed-refs is a FIFO" in merged.out, merged.out
+    listing = tmp_path / "repos.txt"
+    listing.write_text(urls["trap"] + "\n")
+    planned = _bounded(tmp_path, "org", "plan", "--repos", str(listing), "--output", str(tmp_path / "p2"))
+    # A plan notes a head it cannot read and leaves the repository to the scan (which fails above).
+    assert planned.code == 0 and "cannot read its head" in planned.err and "packed-refs is a FIFO" in planned.err

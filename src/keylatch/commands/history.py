@@ -109,13 +109,7 @@ def run(args: Args) -> ExitCode:
     from keylatch.sources import clone
 
     if clone.is_url(args.target):
-        if args.target[:7].lower() == "file://":
-            # git clone's upload-pack reads the local source's git directory as a scan would.
-            from urllib.parse import unquote, urlsplit
-
-            from keylatch.sources import gitdir
-
-            gitdir.check(unquote(urlsplit(args.target).path))
+        # A file:// source is checked as a scanned repository is first (clone.check_local_source).
         with clone.mirror(args.target) as path:
             return _scan(args, path)
     return _scan(args, Path(args.target))

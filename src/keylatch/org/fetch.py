@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from keylatch.errors import ScanError
 from keylatch.org import tokens
 from keylatch.org.plan import PlannedRepo
-from keylatch.sources.clone import ALLOW
+from keylatch.sources.clone import ALLOW, check_local_source
 from keylatch.sources.gitcmd import Git
 
 TOKENS = {"github": ("GITHUB_TOKEN", "x-access-token"), "gitlab": ("GITLAB_TOKEN", "oauth2")}
@@ -49,6 +49,7 @@ def credentials(url: str, extra: Extra | None = None) -> tuple[str, ...]:
 
 def remote_head(url: str, extra: Extra | None = None) -> tuple[str, str]:
     """(default branch, its commit) of the repository at `url`; ("", "") when it is empty."""
+    check_local_source(url)
     with _scratch() as tmp:
         git = Git(tmp, config=ALLOW + credentials(url, extra))
         out = git.run("ls-remote", "--symref", "--", url, "HEAD").decode("utf-8", "replace")
@@ -69,6 +70,7 @@ def mirror(repo: PlannedRepo, keep: Path | None) -> Iterator[Path]:
     """A bare mirror of `repo`: cloned into a temporary directory and removed afterwards, or,
     with `keep`, cloned once into `keep` and fetched (pruned) on later runs."""
     config = ALLOW + credentials(repo.clone_url)  # the URL's own host decides, not repo.auth
+    check_local_source(repo.clone_url)  # a local source's FIFO would hang clone and fetch alike
     if keep is not None:
         dest = keep / (slug(repo.repository) + ".git")
         if (dest / "HEAD").is_file():

@@ -28,9 +28,27 @@ def is_url(target: str) -> bool:
     return bool(_URL.match(target))
 
 
+def check_local_source(url: str) -> None:
+    """A clone or fetch of a file:// URL, or of a local path, reads the source's git directory
+    (its refs, packed-refs, alternates) as a scan would: a FIFO there would hang git, so the
+    source is checked as a scanned repository is (sources/gitdir.py; exit 3, one line)."""
+    if url[:7].lower() == "file://":
+        from urllib.parse import unquote, urlsplit
+
+        path = unquote(urlsplit(url).path)
+    elif not _URL.match(url) and (url.startswith(("/", ".")) or Path(url).exists()):
+        path = url
+    else:
+        return
+    from keylatch.sources import gitdir
+
+    gitdir.check(path)
+
+
 @contextmanager
 def mirror(url: str) -> Iterator[Path]:
     """Yield the path of a bare mirror of `url`; the directory is removed afterwards."""
+    check_local_source(url)
     tmp = Path(tempfile.mkdtemp(prefix="keylatch-clone-"))
     try:
         dest = tmp / "repo.git"
