@@ -151,7 +151,7 @@ def scan_history(
                     lost.update(now_lost)
                     keyed |= now_lost
             digested = digest(log_out, keyed)
-            if log_cache is not None:
+            if log_cache is not None and not lost:  # an entry is for a repository found whole
                 log_cache.save(keyed, digested)
         outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole)
         lost.update(scanner.missing.difference(missing))  # attribution read the parents' versions too
