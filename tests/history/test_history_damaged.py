@@ -74,6 +74,44 @@ def test_a_blob_lost_after_a_cached_scan_is_still_noticed(make_repo: MakeRepo) -
         scan_history(p.repo.path)
 
 
+@pytest.mark.parametrize("which", ["key_blob", "clean_blob"])
+def test_a_blob_lost_after_two_cached_scans_is_still_noticed(make_repo: MakeRepo, which: str) -> None:
+    """No ref moves when an object is lost: the log cache (keyed by the refs) once let a second
+    scan skip the log and with it the presence check, and a lost clean blob passed as clean."""
+    p = history_with_key(make_repo())
+    for _ in range(2):  # the second run reads both caches
+        assert only(scan_history(p.repo.path)).secret.value == p.key
+    drop_loose(p.repo, getattr(p, which))
+    with pytest.raises(ScanError, match=f"damaged: 1 blob .*{getattr(p, which)[:12]}"):
+        scan_history(p.repo.path)
+
+
+@pytest.mark.parametrize("cache", [True, False], ids=["cache", "no-cache"])
+@pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.parametrize(
+    ("how", "damage"), [("loose", drop_loose), ("packed", drop_from_pack), ("corrupt", corrupt_loose)]
+)
+def test_report_damage_returns_the_rest(
+    make_repo: MakeRepo, scope: str, cache: bool, how: str, damage: Callable[[GitRepo, str], None]
+) -> None:
+    """With report_damage the walk goes on: every key it could read, each lost object once with
+    the places that need it, and an incomplete result."""
+    from keylatch.rules.synthetic import make_key
+
+    p = history_with_key(make_repo())
+    other = make_key("sk-proj-", seed=87)
+    p.repo.write("later.env", f"OPENAI_API_KEY={other}\n")
+    later = p.repo.commit("later")
+    damage(p.repo, p.key_blob)
+
+    result = scan_history(p.repo.path, SCOPES[scope](p), use_cache=cache, report_damage=True)
+
+    assert where(only(result)) == [(later, "later.env", 1)]
+    (lost,) = result.damaged
+    assert (lost.oid, lost.kind, lost.places, lost.needed) == (p.key_blob, "blob", (("conf.env", p.commits[1]),), 1)
+    assert not result.complete and result.failed
+
+
 def test_promisor_packs_without_partial_clone_config_are_damage(
     make_repo: MakeRepo, home: Path, tmp_path: Path
 ) -> None:

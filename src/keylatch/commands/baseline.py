@@ -99,7 +99,7 @@ def run(args: Args) -> ExitCode:
     from keylatch.commands.settings import policy_of, settle
     from keylatch.config import DEFAULT_BASELINE
     from keylatch.report import notice
-    from keylatch.report.history_report import unread_notices
+    from keylatch.report.history_report import not_read_notices
 
     if not args.history and (args.allow_shallow or args.allow_partial or args.trust_repo_owner):
         raise UsageError("--allow-shallow, --allow-partial and --trust-repo-owner apply only with --history")
@@ -132,11 +132,16 @@ def run(args: Args) -> ExitCode:
         walked = scan_history(
             Path("."), WHOLE_HISTORY, rules=cfg.rules, allow_shallow=args.allow_shallow,
             allow_partial=args.allow_partial, trust_owner=args.trust_repo_owner, archives=cfg.archives,
-            report_unread=True,
+            report_unread=True, report_damage=True,
         )  # fmt: skip
         findings = list(judge_places(walked, Path("."), policy_of(cfg), trust_owner=args.trust_repo_owner).kept)
-        notices = unread_notices(walked.unread)
-        unread = len(walked.unread)
+        notices = not_read_notices(walked)
+        unread = len(walked.unread) + len(walked.damaged)
+        if walked.damaged:  # named one by one, then the damage in one line: nothing written
+            from keylatch.history.damage import headline
+
+            sys.stderr.write(notice.text_lines(notices))
+            raise ScanError(f"{headline(Path('.'), walked.damaged)}; {shown(str(path))} not written")
     else:
         entries = Unreadable()
         findings = in_files(args.paths, cfg, policy_of(cfg), unread=entries)[0]

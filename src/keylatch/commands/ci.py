@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from keylatch.config import Config
-    from keylatch.history.model import UnreadBlob
+    from keylatch.history.model import HistoryResult
     from keylatch.model import Finding
     from keylatch.policy import Allowed, Policy
     from keylatch.report.exposure import Exposure
@@ -78,7 +78,7 @@ def run(args: Args) -> ExitCode:
     from keylatch import policy
     from keylatch.commands.ci_settings import Where, settle_range
     from keylatch.commands.output import finish
-    from keylatch.report.history_report import unread_notices
+    from keylatch.report.history_report import not_read_notices
     from keylatch.report.untrusted import for_terminal
     from keylatch.sources import gitdir
     from keylatch.sources.ci_range import detect, load_event, resolve
@@ -122,14 +122,22 @@ def run(args: Args) -> ExitCode:
     pol = policy.Policy(allow=cfg.allowlist, known=judged.known, baseline_label=judged.baseline_label,
                         fail_on=cfg.fail_on)  # fmt: skip
     # resolve() has checked that the range stops short of any shallow boundary.
-    found, exposed, unread = (
-        _walk(args, plan.revs, cfg, pol, git, state) if plan.commits or plan.tag else (policy.Allowed(()), {}, ())
+    found, exposed, walked = (
+        _walk(args, plan.revs, cfg, pol, git, state) if plan.commits or plan.tag else (policy.Allowed(()), {}, None)
     )
     reported = policy.known(found.kept, pol)
-    # Archive blobs not read whole: named in every format, exit 3 after every key is reported.
-    notices = (*judged.notices, *map(_allowed, found.by_comment), *unread_notices(unread))
+    # Archive blobs not read whole and objects a damaged repository lacks: named in every
+    # format, exit 3 after every key is reported.
+    not_read = not_read_notices(walked) if walked is not None else ()
+    unread = len(walked.unread) + len(walked.damaged) if walked is not None else 0
+    notices = (*judged.notices, *map(_allowed, found.by_comment), *not_read)
     render = functools.partial(_render, ex=exposed)
-    return finish(reported, cfg, pol, args, verifying, notices=notices, repo=commits, render=render, unread=len(unread))
+    code = finish(reported, cfg, pol, args, verifying, notices=notices, repo=commits, render=render, unread=unread)
+    if walked is not None and walked.damaged:  # the last line names the damage (history/damage.py)
+        from keylatch.history.damage import headline
+
+        raise headline(args.repo, walked.damaged)
+    return code
 
 
 def _render(fmt: str, findings: Sequence[Finding], *, ex: Mapping[str, Exposure], unread: int = 0, **kw: Any) -> str:
@@ -147,10 +155,10 @@ def _render(fmt: str, findings: Sequence[Finding], *, ex: Mapping[str, Exposure]
 
 def _walk(
     args: Args, revs: Sequence[str], cfg: Config, pol: Policy, git: Git, state: RepoState
-) -> tuple[Allowed, Mapping[str, Exposure], tuple[UnreadBlob, ...]]:
+) -> tuple[Allowed, Mapping[str, Exposure], HistoryResult]:
     """The range's findings as policy judges them, each key's exposure (who committed it, since
     when, published or local), computed from the same walk as `keylatch history`'s, and the
-    archive blobs that could not be read whole."""
+    walk's result (archive blobs that could not be read whole, objects a damaged repository lacks)."""
     import datetime as dt
 
     from keylatch.commands.scanning import judge_places
@@ -167,11 +175,12 @@ def _walk(
         offer_flags=False,
         archives=cfg.archives,
         report_unread=True,
+        report_damage=True,
         git=git,
         state=state,
     )
     found = judge_places(result, args.repo, pol, trust_owner=args.trust_repo_owner, git=git)
-    return found, exposures(result.findings, dt.datetime.now(dt.timezone.utc)), result.unread
+    return found, exposures(result.findings, dt.datetime.now(dt.timezone.utc)), result
 
 
 def _allowed(found: tuple[Finding, str]) -> Notice:

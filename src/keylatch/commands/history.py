@@ -121,7 +121,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
     from keylatch.commands.scanning import places
     from keylatch.commands.settings import policy_of, settle
     from keylatch.history import scan_history
-    from keylatch.report.history_report import render, summary, unread_notices
+    from keylatch.report.history_report import not_read_notices, render, summary
     from keylatch.sources import gitdir
     from keylatch.sources.discover import branch_ref, discover
     from keylatch.sources.repo import inspect
@@ -149,6 +149,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
         allow_partial=args.allow_partial,
         trust_owner=args.trust_repo_owner,
         report_unread=True,
+        report_damage=True,
     )
     shown = _Shown() if sys.stderr.isatty() else None
     result = scan(found.root, revs, progress=shown, git=git, state=state)
@@ -175,7 +176,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
     out = output_flags(args, args.format)
     # Archive blobs not read whole: named in the report (text: on stderr), and exit 3 after
     # every key found elsewhere is reported (report/notice.py).
-    notices = unread_notices(result.unread)
+    notices = not_read_notices(result)
     if notices and (args.format == "text" or args.output is not None):
         from keylatch.report.notice import text_lines
 
@@ -198,8 +199,12 @@ def _scan(args: Args, path: Path) -> ExitCode:
         text = render(args.format, result, reveal=args.show_secrets, verdicts=verdicts)
     write(text, out)
     # sarif/github: the summary too when the scan is incomplete (its notes say what was not read).
-    if args.format == "json" or args.output is not None or (result.unread and args.format != "text"):
+    if args.format == "json" or args.output is not None or (result.failed and args.format != "text"):
         print(summary(result), file=sys.stderr)
+    if result.damaged:  # after the report: the last line names the damage, as before (damage.py)
+        from keylatch.history.damage import headline
+
+        raise headline(found.root, result.damaged)
     if result.unread:
         return ExitCode.SCAN_FAILED
     # --fail-on-verdict live: keys found revoked do not fail the run; every other key at or

@@ -13,13 +13,11 @@ from __future__ import annotations
 import logging
 import re
 import time
-from pathlib import Path
 
 from keylatch.errors import ScanError
 from keylatch.history import readers
 from keylatch.history.blobscan import OBJECT_KINDS, BlobScanner, Progress
 from keylatch.history.cache import BlobCache
-from keylatch.history.damage import damaged
 from keylatch.history.grepfilter import Objects
 from keylatch.history.hsgate import Heads
 from keylatch.sources import archives
@@ -130,8 +128,9 @@ def _listing(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> tuple[O
         err = proc.stderr.read()
     if proc.returncode != 0:
         raise ScanError(f"git cat-file: {first_line(err)}")
-    if unreadable:
-        raise damaged(git.repo or Path("."), len(unreadable), "object", "unreadable", min(unreadable))
+    # Listed but unreadable (corrupt): damage, like a blob asked for by id that git lacks. The
+    # walk goes on and names it (history/damage.py); the scan then exits 3.
+    scanner.missing.update(unreadable)
     return todo, blobs, nbytes
 
 

@@ -5,8 +5,12 @@ pack rebuilt without it, `.promisor` packs kept after the partial-clone config w
 then no longer treats the gaps as fetchable), a corrupt object. A partial clone's missing blobs
 are not damage: repostate.missing_blobs counts those, and --allow-partial decides.
 
-Each case is one line naming what is missing (how many blobs and the first, or which tree or
-commit) and pointing at `git fsck`, which lists them all (tests/e2e/test_damaged_matrix.py).
+A lost blob or an unreadable object does not stop the walk: every other object is scanned and
+its keys reported, each lost object is named once with the places (path, commit) that need it,
+and the scan exits 3 (`scan_history(report_damage=True)`; a caller that cannot report that gets
+the one-line ScanError instead). A tree or commit git log cannot read stops the walk: it is one
+line naming it. Each headline points at `git fsck`, which lists them all
+(tests/e2e/test_damaged_matrix.py).
 """
 
 from __future__ import annotations
@@ -16,11 +20,15 @@ from pathlib import Path
 from typing import IO
 
 from keylatch.errors import ScanError
-from keylatch.history.rawlog import blob_ids
-from keylatch.sources.gitcmd import Git
+from keylatch.history.model import DamagedObject
+from keylatch.history.rawlog import MESSAGE, LogDigest, blob_ids
+from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.objects import absent
 
 BLOB_NEEDED = "blob that its commits need"
+OBJECT_NEEDED = "object that its commits need"
+# Places named per lost object; the rest are counted.
+PLACES_SHOWN = 3
 _FSCK = "`git fsck` lists every damaged object"
 # git's words for an object it needs and cannot read (git 2.39 .. 2.47), and what to call it.
 _GIT_SAYS = (
@@ -31,25 +39,69 @@ _GIT_SAYS = (
 )
 
 
-def check_present(git: Git, repo: Path, log_out: IO[bytes]) -> None:
-    """Every blob the raw log names must be in the repository.
+def check_present(git: Git, log_out: IO[bytes]) -> frozenset[bytes]:
+    """The distinct blobs the raw log names that the repository lacks.
 
     The whole-history walk reads what the object store lists (`--batch-all-objects`), so a blob
     that is gone is never asked for and nothing else would notice. The log is already on disk
     for attribution; checking its ids costs one index lookup each in one `cat-file`.
     """
     log_out.seek(0)
-    count, first = absent(git, blob_ids(log_out))
-    if count:
-        raise damaged(repo, count, BLOB_NEEDED, "missing or unreadable", first)
+    return absent(git, blob_ids(log_out))
 
 
-def no_missing(repo: Path, missing: Collection[bytes], expected: Collection[bytes]) -> None:
-    """Blobs asked for by id that git could not give (missing or corrupt), beyond those a
-    partial clone is known to lack."""
-    lost = set(missing).difference(expected)
-    if lost:
-        raise damaged(repo, len(lost), BLOB_NEEDED, "missing or unreadable", min(lost))
+def lost_objects(lost: Collection[bytes], digested: LogDigest) -> tuple[DamagedObject, ...]:
+    """Each lost object once, with the first PLACES_SHOWN (path, commit) places the log gives
+    it (by path, then commit) and how many there are: `digested` must have been built with the
+    lost ids among its keyed ones."""
+    places: dict[bytes, set[tuple[bytes, bytes]]] = {oid: set() for oid in lost}
+    for _, commit, ch in digested.changes:
+        if ch.new in places and ch.mode != MESSAGE:
+            places[ch.new].add((ch.path, commit.sha))
+    out = []
+    for oid in sorted(places):
+        shown = sorted(places[oid])[:PLACES_SHOWN]
+        out.append(
+            DamagedObject(
+                oid.decode("ascii"),
+                "blob" if places[oid] else "object",
+                tuple((p.decode("utf-8", "backslashreplace"), c.decode("ascii")) for p, c in shown),
+                len(places[oid]),
+            )
+        )
+    return tuple(out)
+
+
+def headline(repo: Path, lost: Collection[DamagedObject]) -> ScanError:
+    """The one line for all of them: how many, and the first."""
+    what = BLOB_NEEDED if all(d.kind == "blob" for d in lost) else OBJECT_NEEDED
+    first = min(d.oid for d in lost)
+    return damaged(repo, len(lost), what, "missing or unreadable", first.encode("ascii"))
+
+
+def unreachable(git: Git, repo: Path) -> tuple[tuple[str, ...], frozenset[bytes]]:
+    """Commits no ref reaches (dangling ones and those only a reflog remembers), and the objects
+    fsck reports missing.
+
+    fsck exits non-zero when it finds damage and writes its complaints to stdout (`missing blob
+    <id>`), with the unreachable ones still listed: the lost objects go on to be named with the
+    rest; any other complaint is one line quoting fsck (never "git failed with no message").
+    """
+    proc = git.popen("fsck", "--unreachable", "--no-reflogs", "--no-progress", "--connectivity-only")
+    out, err = proc.communicate()
+    commits, lost, other = [], set(), []
+    for line in out.splitlines():
+        words = line.split()
+        if line.startswith(b"unreachable commit ") and len(words) == 3:
+            commits.append(words[2].decode("ascii"))
+        elif line.startswith(b"missing ") and len(words) == 3:
+            lost.add(words[2])
+        elif not line.startswith((b"unreachable ", b"dangling ")):
+            other.append(line)
+    if proc.returncode != 0 and not lost:
+        said = first_line(b"\n".join(other) or err)
+        raise ScanError(f"repository {repo} is damaged: git fsck (exit {proc.returncode}): {said}; {_FSCK}")
+    return tuple(sorted(commits)), frozenset(lost)
 
 
 def damaged(repo: Path, count: int, what: str, state: str, first: bytes | None) -> ScanError:

@@ -28,12 +28,28 @@ log = logging.getLogger(__name__)
 # 2: an entry is saved only after every blob the log names was found present (history.py), so
 # entries written before that check existed must not let a damaged repository skip it.
 # 3: an entry carries a MAC under this user's key (sources/cachekey.py).
-_FORMAT = 3
+# 4: the key covers the object store's state (_store_state): an object lost since the entry was
+# written (no ref moved) must not let the scan skip the log and its presence check.
+_FORMAT = 4
 _PURPOSE = "log"
 
 
 def _signed(doc: dict[str, Any]) -> bytes:
     return json.dumps({k: v for k, v in doc.items() if k != "mac"}, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _store_state(objects: Path) -> bytes:
+    """The object store's fan-out directories and packs with their mtimes, without a process:
+    deleting a loose object changes its directory's mtime, a repack the pack names. Adding an
+    object changes it too (the log then runs once more): the price of never skipping the check."""
+    out = []
+    for d in (objects, objects / "pack"):
+        try:
+            with os.scandir(d) as it:
+                out += [f"{e.name} {e.stat(follow_symlinks=False).st_mtime_ns}" for e in it]
+        except OSError:
+            out.append(f"{d.name} unreadable")
+    return "\n".join(sorted(out)).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +62,7 @@ class LogCache:
         h = hashlib.sha256(repr((_FORMAT, rules_id, tuple(walk), tuple(shallow))).encode())
         h.update(git.run("for-each-ref", "--format=%(objectname) %(refname)"))
         h.update(git.run("worktree", "list", "--porcelain"))
+        h.update(_store_state(common_dir / "objects"))
         return cls(history_dir(common_dir) / f"log-{rules_id}.json", h.hexdigest())
 
     def _doc(self) -> dict[str, Any] | None:

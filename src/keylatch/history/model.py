@@ -90,6 +90,29 @@ class UnreadBlob:
 
 
 @dataclass(frozen=True, slots=True)
+class DamagedObject:
+    """An object the walked commits need that the repository cannot give (deleted, left out of a
+    pack, corrupt): not scanned, so the scan is incomplete (exit 3); every other object was
+    scanned and its keys are reported (history/damage.py)."""
+
+    oid: str  # full object id, named once however many commits need it
+    kind: str  # "blob" when a commit puts it at a path, else "object" (listed but unreadable)
+    # The first few (path, commit) places that need it, by path then commit (untrusted paths:
+    # notices redact and escape them), and how many places in all.
+    places: tuple[tuple[str, str], ...] = ()
+    needed: int = 0
+
+    @property
+    def message(self) -> str:
+        head = f"{self.kind} {self.oid} is missing or unreadable"
+        if not self.places:
+            return f"{head} (no walked commit names it; `git fsck` says what needs it)"
+        where = ", ".join(f"{path} in commit {commit[:12]}" for path, commit in self.places)
+        more = self.needed - len(self.places)
+        return f"{head}, needed by {where}" + (f" and {more} more" if more > 0 else "")
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryResult:
     findings: tuple[KeyFinding, ...]
     commits: int  # commits walked
@@ -106,7 +129,15 @@ class HistoryResult:
     submodules: tuple[str, ...] = ()
     # Archive blobs not read whole (history/blobscan.py): every other blob was scanned; exit 3.
     unread: tuple[UnreadBlob, ...] = ()
+    # Objects a damaged repository lacks (scan_history(report_damage=True)): every other object
+    # was scanned; exit 3.
+    damaged: tuple[DamagedObject, ...] = ()
 
     @property
     def complete(self) -> bool:
-        return not (self.missing_blobs or self.shallow_boundary or self.unread)
+        return not (self.missing_blobs or self.shallow_boundary or self.unread or self.damaged)
+
+    @property
+    def failed(self) -> bool:
+        """Something it was asked to scan could not be read: exit 3, whatever was found."""
+        return bool(self.unread or self.damaged)

@@ -49,4 +49,6 @@ def combine(outer: HistoryResult, inner: HistoryResult, prefix: str) -> HistoryR
         submodules=(*outer.submodules, prefix.rstrip("/"), *inner.submodules),
         unread=outer.unread
         + tuple(dataclasses.replace(u, path=prefix + u.path if u.path else u.path) for u in inner.unread),
+        damaged=outer.damaged
+        + tuple(dataclasses.replace(d, places=tuple((prefix + p, c) for p, c in d.places)) for d in inner.damaged),
     )

@@ -7,7 +7,8 @@ engine. Only the few blobs that hold a key are then traced back to commits (hist
 For the whole history the blob stream is every object in the repository, in pack order (the
 fastest read git offers: history/allobjects.py); unreachable blobs are scanned too but only
 reported with `include_unreachable`. Since that stream never asks for an object the store lacks,
-the log's blob ids are then checked for presence (history/damage.py).
+the log's blob ids are then checked for presence (history/damage.py): a lost or unreadable object
+is named, and the walk goes on with every other one.
 
 For a range (`A..B`, `X --not --remotes=origin`) only the blobs those commits add are read (a
 missing one is damage too), and a key counts only where the commit introduced it.
@@ -26,9 +27,9 @@ from keylatch.errors import ScanError
 from keylatch.history.allobjects import scan_all
 from keylatch.history.blobscan import OBJECT_KINDS, BlobScanner, Progress, ProgressFn
 from keylatch.history.cache import BlobCache, rules_digest
-from keylatch.history.damage import check_present, damage_named, no_missing
+from keylatch.history.damage import check_present, damage_named, headline, lost_objects, unreachable
 from keylatch.history.logcache import LogCache
-from keylatch.history.model import WHOLE_HISTORY, HistoryResult, UnreadBlob
+from keylatch.history.model import WHOLE_HISTORY, DamagedObject, HistoryResult, UnreadBlob
 from keylatch.history.rawlog import GITLINK, MESSAGE, ZERO, LogDigest, digest, log_args, parse_log
 from keylatch.history.tags import named_tags, tag_keys
 from keylatch.rules import DEFAULT_RULES, Rule
@@ -36,7 +37,7 @@ from keylatch.sources.archives import DEFAULT_LIMITS, Limits
 from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.objects import stream_objects
 from keylatch.sources.reaping import reaped
-from keylatch.sources.repo import NO_FETCH, RepoState, inspect, missing_blobs, unreachable_commits
+from keylatch.sources.repo import NO_FETCH, RepoState, inspect, missing_blobs
 
 
 def scan_history(
@@ -53,6 +54,7 @@ def scan_history(
     offer_flags: bool = True,
     archives: Limits = DEFAULT_LIMITS,
     report_unread: bool = False,
+    report_damage: bool = False,
     git: Git | None = None,
     state: RepoState | None = None,
 ) -> HistoryResult:
@@ -62,6 +64,8 @@ def scan_history(
     `report_unread`: the caller reports archive blobs that could not be read whole
     (HistoryResult.unread) and exits 3; without it the first is a ScanError once the walk is done
     (a caller that cannot report an incomplete scan must not look complete).
+    `report_damage`: likewise for objects a damaged repository lacks (HistoryResult.damaged):
+    every other object is scanned and its keys attributed; without it, one ScanError names them.
 
     `git`: the caller's Git for `repo` (same trust_owner), so the repository's driver names
     are listed once per command rather than once per Git (gitcmd.Git.derived); `state`: what
@@ -88,9 +92,12 @@ def scan_history(
     walk = tuple(revs)
     # Dangling commits can be thousands: they go to git on stdin, not on the command line.
     extra: tuple[str, ...] = ()
+    # Objects a commit needs that the repository cannot give (not a partial clone's gaps).
+    lost: set[bytes] = set()
     if include_unreachable:
         walk += ("--reflog",)
-        extra = unreachable_commits(git)
+        extra, fsck_lost = unreachable(git, repo)
+        lost.update(fsck_lost)
     missing = missing_blobs(git, walk, extra) if state.partial else frozenset()
     if missing and not allow_partial:
         raise ScanError(
@@ -119,7 +126,7 @@ def scan_history(
         # blobs were counted above, without fetching).
         check = whole and not state.partial
         if proc is not None and check:
-            check_present(git, repo, log_out)
+            lost.update(check_present(git, log_out))
         named: tuple[bytes, ...] = ()
         if not whole:
             log_out.seek(0)
@@ -127,29 +134,34 @@ def scan_history(
             # A tag the range names (a pushed tag) is read for its message (history/tags.py).
             named = named_tags(git, walk)
             stream_objects(git, [t for t in named if not scanner.is_scanned(t)], scanner.visit, OBJECT_KINDS)
-        no_missing(repo, scanner.missing, missing)
+        lost.update(scanner.missing.difference(missing))
         if progress is not None:  # the final count, whatever the throttling showed last
             progress(Progress(scanner.blobs, scanner.nbytes, time.monotonic() - scanner.started))
         # Tags are placed by the refs that reach them, not by the log (history/tags.py).
         tagged = {oid: scanner.found.pop(oid) for oid in scanner.tags}
         # Unread archive blobs are looked up in the log with the keyed ones, for a path to name
         # them by (attribution ignores a change whose blob holds no finding).
-        keyed = frozenset(scanner.found) | frozenset(scanner.unread)
+        # Lost objects too, for the places that need them (history/damage.py).
+        keyed = frozenset(scanner.found) | frozenset(scanner.unread) | frozenset(lost)
         digested = log_cache.load(keyed) if log_cache is not None and proc is None else None
         if digested is None:
             if proc is None:
                 _run_log(git, repo, (walk, extra), log_out, log_err)
-                if check:
-                    check_present(git, repo, log_out)
+                if check and (now_lost := check_present(git, log_out) - lost):
+                    lost.update(now_lost)
+                    keyed |= now_lost
             digested = digest(log_out, keyed)
-            if log_cache is not None:
+            if log_cache is not None and not lost:  # an entry is for a repository found whole
                 log_cache.save(keyed, digested)
         outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole)
-        no_missing(repo, scanner.missing, missing)  # attribution read the parents' versions too
+        lost.update(scanner.missing.difference(missing))  # attribution read the parents' versions too
         findings = tag_keys(git, repo, tagged, outcome.findings, named=named, include_unreachable=include_unreachable)
         unread = _unread_named(scanner.unread, digested)
+        damaged: tuple[DamagedObject, ...] = lost_objects(lost, digested) if lost else ()
     if cache is not None:
         cache.save()
+    if damaged and not report_damage:
+        raise headline(repo, damaged)
     if unread and not report_unread:
         raise ScanError(unread[0].message)
     return HistoryResult(
@@ -165,6 +177,7 @@ def scan_history(
         shallow_boundary=state.shallow,
         unreachable_included=include_unreachable,
         unread=unread,
+        damaged=damaged,
     )
 
 

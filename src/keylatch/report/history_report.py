@@ -70,6 +70,12 @@ def notes(result: HistoryResult) -> list[str]:
     if result.unread:
         n = len(result.unread)
         out.append(f"{counted(n, 'archive blob')} could not be read whole (exit 3)")
+    if result.damaged:  # damage.py: every other object was scanned
+        n = len(result.damaged)
+        out.append(
+            f"INCOMPLETE: the repository is damaged, {counted(n, 'object')} its commits need "
+            f"{'is' if n == 1 else 'are'} missing or unreadable and not scanned (exit 3)"
+        )
     return out
 
 
@@ -78,6 +84,14 @@ def unread_notices(blobs: Sequence[UnreadBlob]) -> tuple[Notice, ...]:
     notice.UNREAD_SHOWN, then one counting the rest: text prints them on stderr, the other
     formats carry them as every command's notices."""
     return unread([(u.path, u.message) for u in blobs])
+
+
+def not_read_notices(result: HistoryResult) -> tuple[Notice, ...]:
+    """unread_notices for the archive blobs not read whole and the objects a damaged repository
+    lacks (each named once, with the first paths that need it), bounded as every command's."""
+    entries = [(u.path, u.message) for u in result.unread]
+    entries += [(d.places[0][0] if d.places else "", d.message) for d in result.damaged]
+    return unread(entries)
 
 
 def _commit_text(c: CommitInfo) -> str:
@@ -191,11 +205,22 @@ def render_json(result: HistoryResult, *, reveal: bool = False, verdicts: Verdic
             "unreachable_included": result.unreachable_included,
             "complete": result.complete,
             "unread_blobs": len(result.unread),  # additive: archive blobs not read whole (exit 3)
+            "damaged_objects": len(result.damaged),  # additive: lost or unreadable objects (exit 3)
         },
         "notes": notes(result),
     }
-    if result.unread:  # the same `notices` as scan's and ci's JSON (report/notice.py)
-        doc["notices"] = [n.as_dict() for n in unread_notices(result.unread)]
+    if result.failed:  # the same `notices` as scan's and ci's JSON (report/notice.py)
+        doc["notices"] = [n.as_dict() for n in not_read_notices(result)]
+    if result.damaged:  # additive: each lost object once, with the places that need it
+        doc["damaged"] = [
+            {
+                "object": d.oid,
+                "kind": d.kind,
+                "needed_by": [{"path": for_data(p, PATH_LIMIT), "commit": c} for p, c in d.places],
+                "places": d.needed,
+            }
+            for d in result.damaged
+        ]
     return json.dumps(doc, indent=2) + "\n"
 
 

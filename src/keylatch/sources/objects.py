@@ -226,8 +226,9 @@ def stream_objects(
         raise ScanError(f"git cat-file: {first_line(err)}")
 
 
-def absent(git: Git, oids: Iterable[bytes]) -> tuple[int, bytes | None]:
-    """How many of `oids` (repeats counted) the repository lacks, and the first of them.
+def absent(git: Git, oids: Iterable[bytes]) -> frozenset[bytes]:
+    """The distinct ids among `oids` that the repository lacks (a blob many commits name is one
+    lost object, not many).
 
     `%(objectname)` alone asks git for no object info, so each id costs an index lookup and no
     read: on the synthetic bench repository this check adds about 1% to a whole-history scan.
@@ -238,12 +239,11 @@ def absent(git: Git, oids: Iterable[bytes]) -> tuple[int, bytes | None]:
     widen(proc.stdout)
     errors: list[BaseException] = []
     feeder = _start_feeder(proc, oids, errors)
-    count, first = 0, None
+    lost: set[bytes] = set()
     try:
         for line in proc.stdout:
             if line.endswith(b" missing\n"):
-                count += 1
-                first = first or line.split(b" ", 1)[0]
+                lost.add(line.split(b" ", 1)[0])
         code, err = _finish(proc, feeder)
     except BaseException:
         kill(proc)
@@ -254,7 +254,7 @@ def absent(git: Git, oids: Iterable[bytes]) -> tuple[int, bytes | None]:
         proc.stderr.close()
     if errors or code != 0:
         raise ScanError(f"git cat-file: {errors[0] if errors else first_line(err)}")
-    return count, first
+    return frozenset(lost)
 
 
 def _start_feeder(
