@@ -72,10 +72,13 @@ _AZURE_EVIDENCE = re.compile(
 )
 # A key-ish name before the value, or an Azure OpenAI client call on the same line; `key1`/`key2`
 # (`az cognitiveservices account keys list`), and a JSON `"value"` whose object names the key
-# (ARM and Terraform outputs; owner.py reads the object's name).
+# (ARM and Terraform outputs; owner.py reads the object's name). A name glued in camel or Pascal
+# case ends in `Key` after any letter or digit: an acronym's capital (`azureOpenAIKey`,
+# `OpenAIAPIKey`, `AOAIKey`) as well as a lower-case word (`openAiKey`); all in capitals, `KEY`
+# (`AZUREOPENAIKEY`).
 _KEYISH_LINE = re.compile(
     r"(?i)(?:api[_-]?key|[_.-]key\b|\bkey[12]?\b|secret|token|credential|password|authorization|bearer)"
-    r"|(?-i:[a-z]Key\b)"
+    r"|(?-i:[A-Za-z0-9](?:Key|KEY)\b)"
     r"|AzureOpenAI\w*\(|AzureChatOpenAI\("
     r'|"value"\s*:'
 )

@@ -93,6 +93,8 @@ AZURE_OPENAI_TEXTS = (
     f"spring:\n  ai:\n    azure:\n      openai:\n        api-key: {{k}}\n        endpoint: {_EP}\n",
     f"spring.ai.azure.openai.api-key={{k}}\nspring.ai.azure.openai.endpoint={_EP}\n",
     "ENDPOINT=https://res.cognitiveservices.azure.com/openai/deployments/gpt-4o\nAPI_KEY={k}\n",
+    # an acronym before `Key` (Azure-Samples/openai's C#), another service's camel-case name beside it
+    f'var azureOpenAIEndpoint = "{_EP}";\nvar azureOpenAIKey = "{{k}}";\nvar azureSpeechAIKey = "{{o}}";\n',
     *(t.replace("{kind}", "OpenAI") for t in _KIND_TEXTS),
 )
 # A multi-service Azure AI services key (it authenticates Azure OpenAI too) in the same settings.
