@@ -45,12 +45,13 @@ _AHEAD_LINES = 2
 _TOKEN = re.compile(r"[a-z0-9+/=_-]{20,}")
 
 
-def _names(text: str) -> str:
+def names(text: str) -> str:
+    """`text` (lower-cased) with its random tokens blanked, its names kept."""
     return _TOKEN.sub(lambda m: m.group() if not any(c.isdigit() for c in m.group()) else " ", text)
 
 
 def _last_clue(text: str) -> Owner | None:
-    return _kind(max(_CLUE.finditer(_names(text)), key=lambda m: m.start(), default=None))
+    return _kind(max(_CLUE.finditer(names(text)), key=lambda m: m.start(), default=None))
 
 
 def _kind(m: re.Match[str] | None) -> Owner | None:
@@ -90,7 +91,7 @@ def owner(text: str, pos: int, end: int) -> Owner | None:
         if not ln.strip():
             break
         if not _KEYISH_NAME.search(ln):
-            found = _kind(_CLUE.search(_names(ln)))
+            found = _kind(_CLUE.search(names(ln)))
             if found is not None:
                 return found
     return _resource_kind(text, line_start)
