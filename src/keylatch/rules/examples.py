@@ -20,6 +20,9 @@ def contexts(key: str) -> tuple[str, ...]:
         f"%22{key}%22",
         f'"source": ["x = \\"{key}\\"\\n"]',
         f"[{key}]",
+        # `_` and `-` are key characters: Markdown emphasis and a file name run on past the key
+        f"Key: _{key}_",
+        f"mv {key}-old.txt /tmp",
     )
 
 
