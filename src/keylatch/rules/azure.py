@@ -26,10 +26,12 @@ def _validate_azure(m: re.Match[str]) -> str | None:
     nothing near it assigns is (it may be Azure OpenAI's: `key = "..."` alone), and so is a
     multi-service AI services key, which authenticates Azure OpenAI too. The rule is anchored:
     `m.string` is the engine's window, about 600 characters before the key."""
-    key = m.group("key")
+    key, start = m.group("key"), m.start("key")
     if not diverse(key[:52]):
         return None
-    return key if owner(m.string, m.start("key"), m.end("key")) != "other" else None
+    if start and m.string[start - 1].isascii() and m.string[start - 1].isalnum():
+        return key  # glued on the left in binary data (`glued`): the bytes before it are no name
+    return key if owner(m.string, m.start("key"), m.end("key"), shape_only=True) != "other" else None
 
 
 def _azure84_examples() -> tuple[Example, ...]:
