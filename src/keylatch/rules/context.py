@@ -38,11 +38,12 @@ def _whsec_owner_is_other(text: str, pos: int, end: int) -> bool:
     line_start = text.rfind("\n", 0, pos) + 1
     line_end = text.find("\n", pos)
     # Random tokens (other keys, hashes) are blanked: `orb` or `polar` inside one names nothing.
-    before = names(text[line_start:pos].lower())
+    before = names(text[max(line_start, pos - _BACK) : pos].lower())  # bounded: a minified line
     own = max(_WHSEC_CLUE.finditer(before), key=lambda m: m.start(), default=None)
     if own is not None:
         return own.group("other") is not None
-    after = _WHSEC_CLUE.search(names(text[end : line_end if line_end >= 0 else len(text)].lower()))
+    stop = min(line_end if line_end >= 0 else len(text), end + _BACK)
+    after = _WHSEC_CLUE.search(names(text[end:stop].lower()))
     if after is not None:
         return after.group("other") is not None  # a comment after the key names it (`// svix`)
     above = text[max(0, line_start - _BACK) : line_start].lower()
