@@ -20,13 +20,54 @@ from keylatch.rules.synthetic import make_key
 
 
 def _validate_azure(m: re.Match[str]) -> str | None:
-    key = m.group("key")
-    return key if diverse(key[:52]) else None
+    """Every Azure AI service (Speech, Translator, Vision ...) issues 84-character keys of this
+    format, so the 32-hex rule's judgement of whose key it is applies: a key that its name,
+    client, paragraph or resource kind gives to another service is not reported. One that
+    nothing near it assigns is (it may be Azure OpenAI's: `key = "..."` alone), and so is a
+    multi-service AI services key, which authenticates Azure OpenAI too. The rule is anchored:
+    `m.string` is the engine's window, about 600 characters before the key."""
+    key, start = m.group("key"), m.start("key")
+    if not diverse(key[:52]):
+        return None
+    if start and m.string[start - 1].isascii() and m.string[start - 1].isalnum():
+        return key  # glued on the left in binary data (`glued`): the bytes before it are no name
+    return key if owner(m.string, m.start("key"), m.end("key"), shape_only=True) != "other" else None
+
+
+def _azure84_examples() -> tuple[Example, ...]:
+    named = tuple(
+        Example(text.format(k=key), key)
+        for i, text in enumerate(
+            (
+                "AZURE_OPENAI_KEY={k}\n",
+                "AZURE_OPENAI_ENDPOINT=https://c.openai.azure.com/\nAZURE_SPEECH_KEY=x\nAZURE_OPENAI_API_KEY={k}\n",
+                "AZURE_AI_SERVICES_KEY={k}\n",
+                'client = AzureOpenAI(api_key="{k}", azure_endpoint="https://c.openai.azure.com")\n',
+                'key = "{k}"\n',
+            )
+        )
+        for key in (make_key("azure", seed=10 + i),)
+    )
+    return tuple(Example(t, k) for i in range(2) for k in (make_key("azure", seed=i),) for t in contexts(k)) + named
+
+
+# Other services' 84-character keys (QA: Speech and Translator settings reported as Azure OpenAI).
+_AZURE84_OTHERS = tuple(
+    text.format(k=make_key("azure", seed=20 + i))
+    for i, text in enumerate(
+        (
+            "AZURE_SPEECH_KEY={k}\nAZURE_SPEECH_REGION=eastus\n",
+            'cfg = speechsdk.SpeechConfig(subscription="{k}", region="eastus")\n',
+            "AZURE_TRANSLATOR_KEY={k}\nAZURE_TRANSLATOR_ENDPOINT=https://api.cognitive.microsofttranslator.com/\n",
+            "AZURE_OPENAI_ENDPOINT=https://c.openai.azure.com/\nDOCUMENT_INTELLIGENCE_KEY={k}\n",
+        )
+    )
+)
 
 
 AZURE_OPENAI_KEY = Rule(
     id="azure-openai-key",
-    description="Azure OpenAI / Azure AI services key (84 characters, self-identifying)",
+    description="Azure OpenAI / Azure AI services key (84 characters) not named for another Azure service",
     severity=Severity.HIGH,
     keywords=("JQQJ99",),
     # Fixed offsets of JQQJ99 and ACOG make the shape self-identifying, so only letters and
@@ -37,10 +78,9 @@ AZURE_OPENAI_KEY = Rule(
         r"[A-Za-z0-9]{4})(?![A-Za-z0-9])"
     ),
     anchored=True,
-    examples=tuple(
-        Example(text, key) for i in range(2) for key in (make_key("azure", seed=i),) for text in contexts(key)
-    ),
+    examples=_azure84_examples(),
     counterexamples=(
+        *_AZURE84_OTHERS,
         make_key("azure", seed=5).replace("JQQJ99", "JQQJ98"),
         "A" * 52 + "JQQJ99" + "0A" + "B" * 12 + "AAABACOG" + "CCCC",
     ),
@@ -72,10 +112,13 @@ _AZURE_EVIDENCE = re.compile(
 )
 # A key-ish name before the value, or an Azure OpenAI client call on the same line; `key1`/`key2`
 # (`az cognitiveservices account keys list`), and a JSON `"value"` whose object names the key
-# (ARM and Terraform outputs; owner.py reads the object's name).
+# (ARM and Terraform outputs; owner.py reads the object's name). A name glued in camel or Pascal
+# case ends in `Key` after any letter or digit: an acronym's capital (`azureOpenAIKey`,
+# `OpenAIAPIKey`, `AOAIKey`) as well as a lower-case word (`openAiKey`); all in capitals, `KEY`
+# (`AZUREOPENAIKEY`).
 _KEYISH_LINE = re.compile(
     r"(?i)(?:api[_-]?key|[_.-]key\b|\bkey[12]?\b|secret|token|credential|password|authorization|bearer)"
-    r"|(?-i:[a-z]Key\b)"
+    r"|(?-i:[A-Za-z0-9](?:Key|KEY)\b)"
     r"|AzureOpenAI\w*\(|AzureChatOpenAI\("
     r'|"value"\s*:'
 )

@@ -11,11 +11,51 @@ from __future__ import annotations
 import re
 
 from keylatch.model import Severity
+from keylatch.rules.owner import names
 from keylatch.rules.rule import Example, Rule
 from keylatch.rules.shape import B_CHARS, dash_prefix, left_of, validate_diverse
 from keylatch.rules.synthetic import make_key
 
 _OPENAI_EVIDENCE = re.compile(r"openai")  # searched in lower-cased text
+
+# Vendors whose webhook signing secrets start with `whsec_` too: Stripe (`whsec_` + 32
+# alphanumerics, or 64 hex from its CLI), Svix and what is built on it (Clerk, Resend ...:
+# `whsec_` + base64 of 24 bytes, 32 characters, or of 32 bytes, OpenAI's own length). Lower case,
+# searched in the lower-cased line and paragraph; a short name only where a word starts.
+_WHSEC_OTHERS = (
+    r"stripe|clerk|svix|resend|liveblocks|replicate|supabase|lemon_?squeezy|paddle|(?<![a-z])polar|kinde|workos"
+    r"|hookdeck|novu|(?<![a-z])knock|brex|(?<![a-z])lob(?![a-z])|ngrok|(?<![a-z])dub(?![a-z])|(?<![a-z])orb(?![a-z])"
+)
+# How far back a generic name looks for its paragraph's vendor (owner.py's reach).
+_BACK = 800
+_WHSEC_CLUE = re.compile(rf"(?P<openai>openai)|(?P<other>{_WHSEC_OTHERS})")
+
+
+def _whsec_owner_is_other(text: str, pos: int, end: int) -> bool:
+    """Whether the `whsec_` secret at text[pos:] belongs to another vendor: its line names one
+    and not OpenAI before the key (the name, `new Webhook(...) // svix`), or its name names none
+    and the nearest clue back in its paragraph (a blank line ends one) is another vendor."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    line_end = text.find("\n", pos)
+    # Random tokens (other keys, hashes) are blanked: `orb` or `polar` inside one names nothing.
+    before = names(text[max(line_start, pos - _BACK) : pos].lower())  # bounded: a minified line
+    own = max(_WHSEC_CLUE.finditer(before), key=lambda m: m.start(), default=None)
+    if own is not None:
+        return own.group("other") is not None
+    stop = min(line_end if line_end >= 0 else len(text), end + _BACK)
+    after = _WHSEC_CLUE.search(names(text[end:stop].lower()))
+    if after is not None:
+        return after.group("other") is not None  # a comment after the key names it (`// svix`)
+    above = text[max(0, line_start - _BACK) : line_start].lower()
+    para = names(above[above.rfind("\n\n") + 1 :])
+    near = max(_WHSEC_CLUE.finditer(para), key=lambda m: m.start(), default=None)
+    return near is not None and near.group("other") is not None
+
+
+def _validate_whsec(m: re.Match[str]) -> str | None:
+    key = validate_diverse(m)
+    return key if key and not _whsec_owner_is_other(m.string, m.start("key"), m.end("key")) else None
+
 
 OPENAI_SESSION_KEY = Rule(
     id="openai-session-key",
@@ -45,7 +85,10 @@ OPENAI_WEBHOOK_SECRET = Rule(
     description="OpenAI webhook signing secret (whsec_) in a file that mentions OpenAI",
     severity=Severity.MEDIUM,
     keywords=("whsec_",),
-    pattern=re.compile(r"(?P<key>whsec_" + left_of("whsec_") + r"[A-Za-z0-9+/]{32,88}={0,2})(?![A-Za-z0-9+/=_-])"),
+    # OpenAI's secret is `whsec_` + base64 of 32 bytes: 43 characters and `=` (the padding kept
+    # optional, for a value someone trimmed). Stripe's 32 alphanumerics or 64 hex and Svix's 32
+    # characters (24 bytes) are other vendors' by their length alone.
+    pattern=re.compile(r"(?P<key>whsec_" + left_of("whsec_") + r"[A-Za-z0-9+/]{43}=?)(?![A-Za-z0-9+/=_-])"),
     anchored=True,
     examples=(
         Example(f'OPENAI_WEBHOOK_SECRET="{make_key("whsec_", 1)}"\n', make_key("whsec_", 1)),
@@ -53,17 +96,29 @@ OPENAI_WEBHOOK_SECRET = Rule(
             f"client = OpenAI(webhook_secret='{make_key('whsec_', 2)}')\n",
             make_key("whsec_", 2),
         ),
+        # a generic name in a paragraph about OpenAI, beside a Stripe section; padding trimmed
+        Example(
+            f"# Stripe\nSTRIPE_KEY=x\n\n# OpenAI webhooks\nWEBHOOK_SECRET={make_key('whsec_', 9)}\n",
+            make_key("whsec_", 9),
+        ),
+        # (seed 13: a key with a 32-alphanumeric run, as config.py's detection-off probes expect)
+        Example(f"# openai\nsecret: {make_key('whsec_', 13)[:-1]}\n", make_key("whsec_", 13)[:-1]),
     ),
     counterexamples=(
         f'STRIPE_WEBHOOK_SECRET="{make_key("whsec_", 3)}"\n',
         "OPENAI_WEBHOOK_SECRET=whsec_...\n",
+        # other vendors' secrets in a file that mentions OpenAI: by shape, then by name
+        f"OPENAI_API_KEY=sk-x\nSTRIPE_WEBHOOK_SECRET=whsec_{make_key('whsec_', 4)[6:38].replace('+', 'a')}\n",
+        f"OPENAI_API_KEY=sk-x\nWEBHOOK_SECRET=whsec_{make_key('whsec_', 5)[6:38]}\n",
+        f"OPENAI_API_KEY=sk-x\nCLERK_WEBHOOK_SECRET={make_key('whsec_', 6)}\n",
+        f'import OpenAI from "openai";\nconst wh = new Webhook("{make_key("whsec_", 7)}"); // svix\n',
     ),
     references=("https://platform.openai.com/docs/guides/webhooks",),
     prefix=dash_prefix,
-    validate=validate_diverse,
+    validate=_validate_whsec,
     file_context=_OPENAI_EVIDENCE,
     token_chars=B_CHARS + "+/=",
-    key_len=(len("whsec_") + 32, len("whsec_") + 88 + 2),
+    key_len=(len("whsec_") + 43, len("whsec_") + 44),
 )
 
 OPENAI_EPHEMERAL_KEY = Rule(

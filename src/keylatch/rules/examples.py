@@ -20,6 +20,9 @@ def contexts(key: str) -> tuple[str, ...]:
         f"%22{key}%22",
         f'"source": ["x = \\"{key}\\"\\n"]',
         f"[{key}]",
+        # `_` and `-` are key characters: Markdown emphasis and a file name run on past the key
+        f"Key: _{key}_",
+        f"mv {key}-old.txt /tmp",
     )
 
 
@@ -93,6 +96,10 @@ AZURE_OPENAI_TEXTS = (
     f"spring:\n  ai:\n    azure:\n      openai:\n        api-key: {{k}}\n        endpoint: {_EP}\n",
     f"spring.ai.azure.openai.api-key={{k}}\nspring.ai.azure.openai.endpoint={_EP}\n",
     "ENDPOINT=https://res.cognitiveservices.azure.com/openai/deployments/gpt-4o\nAPI_KEY={k}\n",
+    # a record of a JSON array that names Azure OpenAI itself
+    f'{{"connections": [\n  {{"name": "speech", "key": "{{o}}"}},\n  {{"endpoint": "{_EP}", "key": "{{k}}"}}\n]}}\n',
+    # an acronym before `Key` (Azure-Samples/openai's C#), another service's camel-case name beside it
+    f'var azureOpenAIEndpoint = "{_EP}";\nvar azureOpenAIKey = "{{k}}";\nvar azureSpeechAIKey = "{{o}}";\n',
     *(t.replace("{kind}", "OpenAI") for t in _KIND_TEXTS),
 )
 # A multi-service Azure AI services key (it authenticates Azure OpenAI too) in the same settings.
@@ -111,6 +118,9 @@ AZURE_OTHER_TEXTS = (
     "ENDPOINT=https://res.cognitiveservices.azure.com/\nAPI_KEY={o}\n",
     f'{{"outputs": {{\n  "endpoint": {{"value": "{_EP}"}},\n  "deploymentHash": {{\n    "value": "{{o}}"\n  }}\n}}}}\n',
     f"AZURE_OPENAI_ENDPOINT={_EP}\n\n# Maps\nAZURE_MAPS_CLIENT=web\nkey={{o}}\n",
+    # records of a JSON array (a blob cache) in a file that configures Azure OpenAI
+    f'{{\n "azure_openai": {{"endpoint": "{_EP}"}},\n "files": [\n  {{\n   "name": "a.txt",\n   "md5": "{{o}}"\n  }},\n'
+    '  {\n   "name": "b.txt",\n   "key": "{o}"\n  }\n ]\n}\n',
     # a bare Cognitive Services host whose kind is another service (or the legacy multi-service
     # kind, whose keys do not authenticate Azure OpenAI)
     *(

@@ -71,6 +71,45 @@ def _inside_sk_token(text: str, start: int) -> bool:
     return "sk-" in text[i:start]
 
 
+# Half-lengths of current keys (_SEEN_HALVES without the early 20, whose halves are alphanumeric).
+_CURRENT_HALVES = frozenset((46, 58, 74))
+_SUFFIX = re.compile(r"[_-]+(?:[a-z0-9_-]{0,16}|[A-Z0-9_-]{0,16})")
+# The last character of a current key's tail (the final base64 character of its random bytes:
+# rules/synthetic.py's _TAIL_END).
+_TAIL_LAST = frozenset("AQgw")
+
+
+def _before_run(body: str) -> tuple[str, str] | None:
+    """(head, tail) of a current key that a run of `_` or `-` follows in its token.
+
+    `_sk-proj-…_` (Markdown emphasis), `__…__` and `sk-proj-…-old.txt` put key characters after
+    the key. The marker fixes the halves' length (46, 58 or 74), so the key ends at a known
+    place: accepted when a `_` or `-` is there, the tail ends as current keys do and a short word
+    at most follows; anything else is a longer or damaged token, unreported as before.
+    """
+    half = body.find(MARKER, 20)
+    end = 2 * half + len(MARKER)
+    if half not in _CURRENT_HALVES or end >= len(body) or body[end] not in "_-" or body[end - 1] not in _TAIL_LAST:
+        return None
+    # What follows the run is a word (`old`, `backup`, `v2`): one case, short. A key whose head
+    # lost characters leaves random characters of its tail there.
+    return (body[:half], body[half + len(MARKER) : end]) if _SUFFIX.fullmatch(body, end) else None
+
+
+# An escape before a key whose last character is a letter or digit (shape.LEFT).
+_ESCAPE_BEFORE = re.compile(r"(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\x[0-9A-Fa-f]{2})")
+
+
+def _word_before(text: str, start: int) -> bool:
+    """Whether a word runs into the key at `start` (`task-…`, `ask_sk-…`): past a run of `_` or
+    `-`, a letter or digit that no escape ends. A legacy key (`sk-` + 20 + marker + 20, short and
+    alphanumeric) is then part of that word in text, not a key of its own."""
+    i = start
+    while i > 0 and text[i - 1] in "_-":
+        i -= 1
+    return i > 0 and text[i - 1].isascii() and text[i - 1].isalnum() and _ESCAPE_BEFORE.match(text, i) is None
+
+
 def _split_key(m: re.Match[str], alnum_only: bool) -> str | None:
     """Accept `prefix + head + MARKER + tail` only when head and tail have equal length.
 
@@ -90,11 +129,15 @@ def _split_key(m: re.Match[str], alnum_only: bool) -> str | None:
             halves = body[:20], cut.group()
         elif "\0" in m.string:
             halves = _glued(body)
+        else:
+            halves = _before_run(body)
         if halves is None:
             return None
         key = key[: len(key) - (len(body) - len(MARKER) - 2 * len(halves[0]))]
     head, tail = halves
     if alnum_only and not (head.isalnum() and tail.isalnum()):
+        return None
+    if alnum_only and "\0" not in m.string and _word_before(m.string, m.start("key")):
         return None
     if not (diverse(head) and diverse(tail)):
         return None
@@ -226,6 +269,9 @@ OPENAI_USER_KEY = _sk_rule(
         "sk-ant-api03-" + "A1b2C3d4E5f6G7h8I9j0" * 4,
         "sk_live_" + "A1b2C3d4E5f6G7h8I9j0K1l2",
         "sk-" + "0123456789abcdef" * 2,
+        # a word run into a legacy key's shape
+        "task-" + make_key("sk-", seed=3)[3:],
+        "risk_" + make_key("sk-", seed=4),
     ),
     ("https://platform.openai.com/docs/api-reference/authentication",),
     (3 + _BODY_MIN, 3 + len("None-") + _BODY_MAX),

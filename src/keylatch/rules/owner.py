@@ -45,12 +45,13 @@ _AHEAD_LINES = 2
 _TOKEN = re.compile(r"[a-z0-9+/=_-]{20,}")
 
 
-def _names(text: str) -> str:
+def names(text: str) -> str:
+    """`text` (lower-cased) with its random tokens blanked, its names kept."""
     return _TOKEN.sub(lambda m: m.group() if not any(c.isdigit() for c in m.group()) else " ", text)
 
 
 def _last_clue(text: str) -> Owner | None:
-    return _kind(max(_CLUE.finditer(_names(text)), key=lambda m: m.start(), default=None))
+    return _kind(max(_CLUE.finditer(names(text)), key=lambda m: m.start(), default=None))
 
 
 def _kind(m: re.Match[str] | None) -> Owner | None:
@@ -59,12 +60,16 @@ def _kind(m: re.Match[str] | None) -> Owner | None:
     return "openai" if m.group("openai") else "ai-services" if m.group("ais") else "other"
 
 
-def owner(text: str, pos: int, end: int) -> Owner | None:
+def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | None:
     """Who the 32-hex key at text[pos:end] belongs to; None when nothing near it says.
 
     The key's own name (the text before it on its line) decides first; a JSON `"value"` takes
     its object's name; a generic name looks back through its paragraph for the nearest clue,
     then at the next two lines of its block.
+
+    `shape_only`: the key's shape is already a key's (the 84-character format), so "other" only
+    when a service is named: a `"value"` of an object not named like a key, or a record of a JSON
+    array that names nothing, is then unassigned (None), not another service's.
     """
     line_start = text.rfind("\n", 0, pos) + 1
     prefix = text[line_start:pos].lower()
@@ -72,12 +77,16 @@ def owner(text: str, pos: int, end: int) -> Owner | None:
         # The object's name, up to three lines back: `"openAiKey": {` / `"primary_key": {`.
         above = text[max(0, line_start - 240) : line_start].lower().split("\n")[-4:]
         name = next((m.group(1) for ln in reversed(above) for m in (_OBJECT_NAME.search(ln),) if m), None)
-        if name is None or not _KEYISH_NAME.search(name):
+        if name is not None and _KEYISH_NAME.search(name):
+            prefix = name
+        elif not shape_only:
             return "other"
-        prefix = name
     own = _last_clue(prefix)
     if own is not None:
         return own
+    record = _record(text, pos, end, shape_only)
+    if record is not None:
+        return None if record == "none" else record
     # A generic name: the nearest clue in its paragraph (a blank line ends one).
     lower = text[max(0, line_start - _BACK) : line_start].lower()
     para = lower.rfind("\n\n")
@@ -90,7 +99,7 @@ def owner(text: str, pos: int, end: int) -> Owner | None:
         if not ln.strip():
             break
         if not _KEYISH_NAME.search(ln):
-            found = _kind(_CLUE.search(_names(ln)))
+            found = _kind(_CLUE.search(names(ln)))
             if found is not None:
                 return found
     return _resource_kind(text, line_start)
@@ -114,3 +123,41 @@ def _resource_kind(text: str, line_start: int) -> Owner | None:
     # The legacy multi-service kind `CognitiveServices` (its keys do not reach Azure OpenAI) and any
     # other `*Services` kind is another service; a kind such as Kubernetes' `Secret` says nothing.
     return _kind(_CLUE.search(kind)) or ("other" if kind.endswith("services") else None)
+
+
+_BRACKET = re.compile(r"[][{}]")
+
+
+def _record(text: str, pos: int, end: int, shape_only: bool) -> Owner | Literal["none"] | None:
+    """The owner of a generic name inside a record of a JSON array (`"files": [{"name": ...,
+    "key": ...}, ...]`), None when the key is not in one.
+
+    Such records are data (file lists, caches, datasets): the file's Azure OpenAI evidence says
+    nothing about each record's `key`. Only the record itself (before and after the key, to its
+    closing brace) and the array's name decide, and a record that names no service is another
+    service's (QA: a blob cache's `"key"` beside an Azure OpenAI endpoint), or with `shape_only`
+    unassigned ("none": no further look).
+    """
+    lo = max(0, pos - _BACK)
+    depth = 0
+    chain: list[int] = []
+    for m in reversed(list(_BRACKET.finditer(text, lo, pos))):
+        c = m.group()
+        if c in "}]":
+            depth += 1
+        elif depth:
+            depth -= 1
+        else:
+            chain.append(m.start())
+            if len(chain) == 2:
+                break
+    if len(chain) < 2 or text[chain[0]] != "{" or text[chain[1]] != "[":
+        return None
+    opener, array = chain
+    close = text.find("}", end, end + _AHEAD)
+    inside = text[opener:pos] + " " + text[end : close if close >= 0 else end]
+    found = _last_clue(inside.lower())
+    if found is None:
+        name_start = text.rfind("\n", 0, array) + 1
+        found = _last_clue(text[name_start:array].lower())
+    return found or ("none" if shape_only else "other")
