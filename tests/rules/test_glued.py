@@ -12,7 +12,8 @@ from keylatch.rules.synthetic import CURRENT_KINDS, MARKER, make_key
 KINDS = ("sk-", "sk-proj-early", *CURRENT_KINDS)
 glue = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=40)
 # Glue holding `sk-` just before a key makes `sk-<glue>sk-…`, itself a valid named key
-# (`sk-<name>-`): a third key in the data, not a wrong split. Such neighbours are left out there.
+# (`sk-<name>-`): a third key in the data, not a wrong split. Such neighbours are left out before
+# a key (between two keys, and on the left of the first).
 between_glue = glue.filter(lambda g: "sk-" not in g)
 binary = st.binary(max_size=30).map(lambda b: b + b"\0")
 
@@ -62,7 +63,7 @@ def test_sqlite_rows_back_to_back() -> None:
     first=st.sampled_from(KINDS),
     second=st.sampled_from(KINDS),
     seed=st.integers(0, 2**32),
-    left=glue,
+    left=between_glue,
     between=st.one_of(st.just(""), between_glue),
     right=st.one_of(st.just(""), glue),
 )
