@@ -37,6 +37,9 @@ PLACEHOLDERS = (
     "sk-proj-" + "X" * 74 + MARKER + "X" * 74,
     "sk-" + "x" * 20 + MARKER + "x" * 20,
     "sk-abcdefghijklmnopqrst" + MARKER + "abcdefghijklmnopqrst",
+    # Words around the marker, as a README's template writes them.
+    "sk-proj-YOUR_OPENAI_API_KEY_GOES_HERE_PLEASE" + MARKER + "YOUR_OPENAI_API_KEY_GOES_HERE_PLEASE",
+    "sk-proj-" + "your-openai-project-key-goes-here-ok" + MARKER + "your-openai-project-key-goes-here-ok",
     "sk-...abcd",
     "sk-no-key-required",
     "sk-1234",

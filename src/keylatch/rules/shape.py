@@ -41,8 +41,12 @@ _STEPS = frozenset((-1, 0, 1))
 
 
 def diverse(part: str) -> bool:
-    """False for placeholders: repeated (`XXXX`) or sequential (`abcd1234`) characters."""
+    """False for placeholders: repeated (`XXXX`) or sequential (`abcd1234`) characters, and
+    words (`YOUR_OPENAI_API_KEY_GOES_HERE`): letters of one case and no digit, which a random
+    part of 16 characters or more is with a chance under 1e-5 (and a key's parts are longer)."""
     if len(set(part)) < min(8, len(part) // 2):
+        return False
+    if len(part) >= 16 and (part.isupper() or part.islower()) and not any(c.isdigit() for c in part):
         return False
     # Neighbours that repeat or count up or down, with the loop in C (it runs for every candidate).
     codes = part.encode("latin-1", "replace")
