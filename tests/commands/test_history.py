@@ -404,3 +404,24 @@ def test_progress_goes_on_across_repositories(capsys: pytest.CaptureFixture[str]
     shown(Progress(12, 1_000_000, 1.0))
     counts = [int(part.split(" blobs")[0]) for part in capsys.readouterr().err.split("scanning: ")[1:]]
     assert counts == [464_896, 464_896, 464_908]
+
+
+def test_keys_only_rewritten_history_holds_are_named_in_the_summary(
+    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch
+) -> None:
+    """A key removed by rewriting history (a reset) may already be published: the default scan
+    (every ref) does not report it, but says it exists and how to see it, in text and JSON."""
+    repo = make_repo()
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    repo.write("leak.env", f"OPENAI_API_KEY={make_key('sk-proj-', seed=91)}\n")
+    repo.commit("oops")
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    res = keylatch("history", str(repo.path), "--no-cache")
+    assert res.code == 0
+    said = res.out + res.err
+    assert "1 more key only in objects no ref reaches" in said and "--include-unreachable shows it" in said
+    doc = json.loads(keylatch("history", str(repo.path), "--no-cache", "-f", "json").out)
+    assert any("no ref reaches" in n for n in doc["notes"])
+    shown = keylatch("history", str(repo.path), "--no-cache", "--include-unreachable")
+    assert shown.code == 1 and "no ref reaches" not in shown.out + shown.err

@@ -166,7 +166,8 @@ def test_unreachable_commit_is_found_only_with_include_unreachable(make_repo: Ma
     repo.git("reset", "-q", "--hard", "HEAD~1")
     repo.git("reflog", "expire", "--expire=now", "--all")
 
-    assert scan_history(repo.path).findings == ()
+    default = scan_history(repo.path)
+    assert default.findings == () and default.unreachable_keys == 1  # counted, so the summary says so
     k = only(scan_history(repo.path, include_unreachable=True))
 
     assert where(k) == [(lost, "secret.txt", 1)]
@@ -259,8 +260,10 @@ def test_dangling_blob_is_reported_only_with_include_unreachable(make_repo: Make
     oid = repo.git("hash-object", "-w", str(path))
     path.unlink()
 
-    assert scan_history(repo.path).findings == ()
+    default = scan_history(repo.path)
+    assert default.findings == () and default.unreachable_keys == 1
     k = only(scan_history(repo.path, include_unreachable=True))
+    assert scan_history(repo.path, include_unreachable=True).unreachable_keys == 0  # reported instead
 
     assert k.introduced.sha == "" and "dangling blob" in k.introduced.summary
     assert [(o.blob, o.line) for o in k.locations] == [(oid, 2)]

@@ -34,6 +34,8 @@ class Outcome:
     findings: tuple[KeyFinding, ...]
     commits: int
     gitlinks: int
+    # Distinct keys only in objects no ref reaches (not reported without include_unreachable).
+    unreached: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +107,15 @@ def attribute(
         tagged, tagged_blobs = _tagged(git, keyed, seen_blobs, set(intros))
         findings += tagged
         seen_blobs |= tagged_blobs
+    dangling = _dangling(keyed, seen_blobs, set(intros)) if whole or include_unreachable else []
     if include_unreachable:
-        findings += sorted(_dangling(keyed, seen_blobs, set(intros)), key=lambda k: k.fingerprint)
-    return Outcome(tuple(findings), log.commits, log.gitlinks)
+        findings += sorted(dangling, key=lambda k: k.fingerprint)
+        dangling = []
+    # Every object of the store was read: keys that only a rewritten or dropped history holds
+    # (the reflog, a reset, a dropped stash) are counted, so the summary can say they exist.
+    reported = {k.fingerprint for k in findings}
+    unreached = len({k.fingerprint for k in dangling} - reported)
+    return Outcome(tuple(findings), log.commits, log.gitlinks, unreached)
 
 
 def _build(

@@ -132,6 +132,8 @@ class HistoryResult:
     # Objects a damaged repository lacks (scan_history(report_damage=True)): every other object
     # was scanned; exit 3.
     damaged: tuple[DamagedObject, ...] = ()
+    # Distinct keys found only in objects no ref reaches, not reported (no --include-unreachable).
+    unreachable_keys: int = 0
 
     @property
     def complete(self) -> bool:

@@ -43,6 +43,7 @@ def combine(outer: HistoryResult, inner: HistoryResult, prefix: str) -> HistoryR
         seconds=outer.seconds + inner.seconds,
         cached_blobs=outer.cached_blobs + inner.cached_blobs,
         missing_blobs=outer.missing_blobs + inner.missing_blobs,
+        unreachable_keys=outer.unreachable_keys + inner.unreachable_keys,
         gitlinks=outer.gitlinks + inner.gitlinks,
         lfs_pointers=outer.lfs_pointers + inner.lfs_pointers,
         shallow_boundary=outer.shallow_boundary + inner.shallow_boundary,

@@ -176,6 +176,7 @@ def scan_history(
         lfs_pointers=scanner.lfs_pointers,
         shallow_boundary=state.shallow,
         unreachable_included=include_unreachable,
+        unreachable_keys=outcome.unreached,
         unread=unread,
         damaged=damaged,
     )

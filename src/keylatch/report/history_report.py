@@ -67,6 +67,12 @@ def notes(result: HistoryResult) -> list[str]:
         out.append(f"{result.gitlinks} submodule commits skipped (use --recurse-submodules for checked-out ones)")
     if result.lfs_pointers:
         out.append(f"{result.lfs_pointers} LFS pointer files: their content lives on the LFS server, not scanned")
+    if result.unreachable_keys:
+        n = result.unreachable_keys
+        out.append(
+            f"{counted(n, 'more key')} only in objects no ref reaches (a reset, rebase or dropped stash; the "
+            f"reflog), not reported: --include-unreachable shows {'it' if n == 1 else 'them'}"
+        )
     if result.unread:
         n = len(result.unread)
         out.append(f"{counted(n, 'archive blob')} could not be read whole (exit 3)")
