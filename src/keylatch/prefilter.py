@@ -94,6 +94,12 @@ def _record(needle: int, start: int, end: int, flags: int, found: object) -> Non
     found.add(needle)
 
 
+def compiled(needles: tuple[bytes, ...]) -> hyperscan.Database | None:
+    """The Hyperscan database of `needles` (compiled once per set), or None without Hyperscan or
+    where it refuses the CPU: history's readers gate their streams with it too (history/hsgate.py)."""
+    return _database(needles)
+
+
 @functools.lru_cache(maxsize=16)
 def _database(needles: tuple[bytes, ...]) -> hyperscan.Database | None:
     """The needles compiled once per set (a constant, like a compiled regex), or None without Hyperscan."""

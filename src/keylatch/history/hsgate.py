@@ -57,21 +57,10 @@ class Gate:
 
 def gate(needles: Sequence[bytes], heads: Heads | None = None) -> Gate | None:
     """The compiled needles, or None without Hyperscan (readers.py then runs grep)."""
-    try:
-        import hyperscan
-    except ImportError:
-        return None
-    # Each byte written as \xNN: the needles hold NULs (UTF-16), which end a C pattern string.
-    patterns = [b"".join(b"\\x%02x" % c for c in n) for n in needles]
-    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    try:
-        database.compile(
-            expressions=patterns,
-            ids=list(range(len(patterns))),
-            elements=len(patterns),
-            flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(patterns),
-        )
-    except hyperscan.error:  # e.g. a CPU without the instructions it needs
+    from keylatch.prefilter import compiled
+
+    database = compiled(tuple(needles))
+    if database is None:
         return None
     return Gate(database, max(len(n) for n in needles) - 1, None if heads is None else heads.test)
 
