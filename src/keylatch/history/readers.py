@@ -197,10 +197,12 @@ class _Progress:
             self.report(sum(r.objects for r in self.ranges), sum(r.nbytes for r in self.ranges))
 
 
-def _start_range(
-    git: Git, grep: str, patterns: bytes, objs: Objects, r: _Range, progress: Callable[[], None] | None
-) -> None:
-    cat = git.popen("cat-file", _FORMAT, stdin=subprocess.PIPE)
+def _cat_file(
+    git: Git, fmt: str, objs: Objects, r: _Range
+) -> tuple[subprocess.Popen[bytes], threading.Thread, list[BaseException]]:
+    """The range's `cat-file` with a wide pipe, fed its object ids by a thread (the feeder's
+    errors land in the list the reader checks)."""
+    cat = git.popen("cat-file", fmt, stdin=subprocess.PIPE)
     r.procs.append(cat)
     assert cat.stdin is not None and cat.stdout is not None
     widen(cat.stdout)
@@ -209,6 +211,14 @@ def _start_range(
     feeder = threading.Thread(target=feed, args=(cat.stdin, ids, errors), daemon=True)
     feeder.start()
     r.threads.append(feeder)
+    return cat, feeder, errors
+
+
+def _start_range(
+    git: Git, grep: str, patterns: bytes, objs: Objects, r: _Range, progress: Callable[[], None] | None
+) -> None:
+    cat, feeder, errors = _cat_file(git, _FORMAT, objs, r)
+    assert cat.stdout is not None
     # The patterns reach grep through a pipe (they hold NUL bytes; no file a kill could leave).
     pat_r, pat_w = os.pipe()
     try:
@@ -230,15 +240,7 @@ def _start_range(
 
 
 def _start_gated(git: Git, gate: hsgate.Gate, objs: Objects, r: _Range, progress: Callable[[], None] | None) -> None:
-    cat = git.popen("cat-file", hsgate.FORMAT, stdin=subprocess.PIPE)
-    r.procs.append(cat)
-    assert cat.stdin is not None and cat.stdout is not None
-    widen(cat.stdout)
-    errors: list[BaseException] = []
-    ids = _requests(objs, r.first, r.stop)
-    feeder = threading.Thread(target=feed, args=(cat.stdin, ids, errors), daemon=True)
-    feeder.start()
-    r.threads.append(feeder)
+    cat, feeder, errors = _cat_file(git, hsgate.FORMAT, objs, r)
     reader = threading.Thread(target=_gated, args=(r, objs, gate, cat, feeder, errors, progress), daemon=True)
     reader.start()
     r.threads.append(reader)
