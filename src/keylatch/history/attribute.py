@@ -107,14 +107,14 @@ def attribute(
         tagged, tagged_blobs = _tagged(git, keyed, seen_blobs, set(intros))
         findings += tagged
         seen_blobs |= tagged_blobs
-    dangling = _dangling(keyed, seen_blobs, set(intros)) if whole or include_unreachable else []
     if include_unreachable:
-        findings += sorted(dangling, key=lambda k: k.fingerprint)
-        dangling = []
-    # Every object of the store was read: keys that only a rewritten or dropped history holds
-    # (the reflog, a reset, a dropped stash) are counted, so the summary can say they exist.
-    reported = {k.fingerprint for k in findings}
-    unreached = len({k.fingerprint for k in dangling} - reported)
+        findings += sorted(_dangling(keyed, seen_blobs, set(intros)), key=lambda k: k.fingerprint)
+    unreached = 0
+    if whole and not include_unreachable:
+        # Every object of the store was read: keys that only a rewritten or dropped history holds
+        # (the reflog, a reset, a dropped stash) are counted, so the summary can say they exist.
+        unseen = {f.fingerprint for oid, fs in keyed.items() if oid not in seen_blobs for f in fs}
+        unreached = len(unseen - {k.fingerprint for k in findings})
     return Outcome(tuple(findings), log.commits, log.gitlinks, unreached)
 
 
