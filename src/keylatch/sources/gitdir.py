@@ -28,11 +28,8 @@ import os
 import stat
 from collections.abc import Iterator, Mapping
 
-from keylatch.errors import ScanError, printable
-from keylatch.sources import includes
+from keylatch.sources import gitlocate, includes
 
-# Read by git's discovery in each candidate directory before it decides it is a repository.
-_DISCOVERY = ("HEAD", "commondir")
 # Top-level entries of a git directory that no command of keylatch's makes git open, and that
 # hold sockets in ordinary repositories: hooks never run (core.hooksPath=/dev/null,
 # sources/gitcmd.py), the fsmonitor daemon's socket (core.fsmonitor=false), git-annex's ssh
@@ -40,9 +37,6 @@ _DISCOVERY = ("HEAD", "commondir")
 _UNREAD = frozenset({"hooks", "fsmonitor--daemon.ipc", "annex"})
 # What git looks at in an alternate object directory, which may be any directory on the machine.
 _OBJECT_DIRS = frozenset({"info", "pack", *(f"{i:02x}" for i in range(256))})
-_HEAD_LIMIT = 1 << 16
-_HOPS = 40  # Linux follows at most 40 links in one lookup (MAXSYMLINKS)
-_PROCESS_FILES = ("/proc/", "/dev/fd/")  # a `.git` file or `commondir` longer than this is not one git would use
 
 
 def check(repo: str, env: Mapping[str, str] | None = None) -> None:
@@ -52,14 +46,13 @@ def check(repo: str, env: Mapping[str, str] | None = None) -> None:
     $GIT_ALTERNATE_OBJECT_DIRECTORIES name. Nothing when `repo` is in no repository: git says so."""
     # Config files and their includes first, with their own message (sources/includes.py): an
     # include git would wait on may lie inside the git directory too.
-    includes.check(repo)
+    found = gitlocate.find(os.path.abspath(repo))
+    includes.check_dirs(found)
     environ = os.environ if env is None else env
     roots: list[str] = []
     objects: list[str] = []
-    if os.path.isdir(repo):
-        found = _discover(os.path.abspath(repo))
-        if found is not None:
-            roots.extend(found)
+    if found and os.path.isdir(repo):
+        roots.extend(found)
     for name in ("GIT_DIR", "GIT_COMMON_DIR"):
         if environ.get(name):
             roots.append(os.path.abspath(environ[name]))
@@ -73,58 +66,6 @@ def check(repo: str, env: Mapping[str, str] | None = None) -> None:
         _walk(root, seen, _UNREAD, None)
         objects.append(os.path.join(root, "objects"))
     _alternates(objects, seen)
-
-
-def _discover(start: str) -> tuple[str, ...] | None:
-    """The git directory (and common directory) git finds from `start`, as setup.c looks: in each
-    directory upward, `.git` (a directory, or a file naming one), then the directory itself as a
-    bare repository. The discovery files of each candidate are checked before it is judged."""
-    here = start
-    while True:
-        dot = os.path.join(here, ".git")
-        st = _stat(dot)
-        if st is not None:
-            if stat.S_ISDIR(st.st_mode):
-                found = _candidate(dot)
-                if found is not None:
-                    return found
-            elif stat.S_ISREG(st.st_mode):
-                target = _gitfile(dot)
-                # git stops at a `.git` file, repository or not (it dies on a bad one)
-                return None if target is None else _candidate(os.path.join(here, target)) or ()
-            else:
-                _refuse(dot, st.st_mode, os.path.islink(dot))
-        found = _candidate(here)
-        if found is not None:
-            return found
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent
-
-
-def _candidate(path: str) -> tuple[str, ...] | None:
-    """(git dir, common dir) when `path` is a repository as git's is_git_directory judges it; its
-    HEAD and commondir are checked first, since git opens them to judge."""
-    for name in _DISCOVERY:
-        _regular_or_absent(os.path.join(path, name))
-    if not os.path.lexists(os.path.join(path, "HEAD")):
-        return None
-    common = path
-    commondir = os.path.join(path, "commondir")
-    if os.path.isfile(commondir):
-        with open(commondir, "rb") as fh:
-            text = fh.read(_HEAD_LIMIT).decode("utf-8", "surrogateescape").strip()
-        common = os.path.normpath(os.path.join(path, text))
-    if os.path.isdir(os.path.join(common, "objects")) and os.path.isdir(os.path.join(common, "refs")):
-        return (path, common) if common != path else (path,)
-    return None
-
-
-def _gitfile(path: str) -> str | None:
-    with open(path, "rb") as fh:  # a regular file (checked): opening it cannot wait
-        line = fh.read(_HEAD_LIMIT).decode("utf-8", "surrogateescape").strip()
-    return line.removeprefix("gitdir:").strip() if line.startswith("gitdir:") else None
 
 
 def _alternates(objects: list[str], seen: set[tuple[int, int]]) -> None:
@@ -154,7 +95,7 @@ def _walk(root: str, seen: set[tuple[int, int]], skip: frozenset[str] | None, on
     `skip`/`only`: names at the top level to leave out / to look at alone."""
     for entry, linked in _entries(root, seen, skip, only):
         mode = os.stat(entry).st_mode if linked else os.lstat(entry).st_mode
-        _refuse(entry, mode, linked)
+        gitlocate.refuse(entry, mode, linked)
 
 
 def _entries(
@@ -188,59 +129,13 @@ def _entries(
                     continue  # dangling or a loop: git finds nothing there (or fails)
                 if stat.S_ISDIR(mode):
                     stack.append(entry.path)
-                elif not stat.S_ISREG(mode) or _process_file(entry.path):
+                elif not stat.S_ISREG(mode) or gitlocate.process_file(entry.path):
                     yield entry.path, True
             elif entry.is_dir(follow_symlinks=False):
                 stack.append(entry.path)
             elif not entry.is_file(follow_symlinks=False):
                 yield entry.path, False
         top = False
-
-
-def _process_file(path: str) -> bool:
-    """Whether the link at `path` leads through /proc or /dev/fd (`/dev/stdin`): what it names is
-    each process's own descriptor, a regular file for keylatch and the pipe keylatch writes for
-    the git reading it (cat-file --batch), so its type here proves nothing."""
-    for _ in range(_HOPS):
-        try:
-            target = os.readlink(path)
-        except OSError:
-            return False  # the end of the chain
-        path = os.path.join(os.path.dirname(path), target)
-        path = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
-        if path.startswith(_PROCESS_FILES) or path in ("/proc", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"):
-            return True
-    return True  # a chain longer than the kernel follows: git cannot open it either
-
-
-def _regular_or_absent(path: str) -> None:
-    st = _stat(path)
-    if st is not None and (not stat.S_ISREG(st.st_mode) or (os.path.islink(path) and _process_file(path))):
-        _refuse(path, st.st_mode, os.path.islink(path))
-
-
-def _stat(path: str) -> os.stat_result | None:
-    try:
-        return os.stat(path)
-    except OSError:
-        return None
-
-
-def _refuse(path: str, mode: int, linked: bool) -> None:
-    kind = _KINDS.get(stat.S_IFMT(mode), "process's own file descriptor (/dev/stdin, /proc/self/fd)")
-    via = " (through a symbolic link)" if linked else ""
-    raise ScanError(
-        f"{printable(path, 1024)} is a {kind}{via}, where git reads the repository's own files: git "
-        "would wait on it or read it as repository data; not reading this repository"
-    )
-
-
-_KINDS = {
-    stat.S_IFIFO: "FIFO",
-    stat.S_IFSOCK: "socket",
-    stat.S_IFCHR: "character device",
-    stat.S_IFBLK: "block device",
-}
 
 
 def _unquote(line: str) -> str:

@@ -20,6 +20,7 @@ import os
 import stat
 
 from keylatch.errors import ScanError, printable
+from keylatch.sources import gitlocate
 
 _DEPTH = 10  # git's own limit on nested includes
 _READ_LIMIT = 1 << 24  # a config file larger than this is read only in part for includes
@@ -28,47 +29,22 @@ _READ_LIMIT = 1 << 24  # a config file larger than this is read only in part for
 def check(repo: str | None) -> None:
     """ScanError if a config file of the repository at `repo` (None: the current directory, or
     $GIT_DIR) or anything it includes is not a regular file."""
-    gitdir = _gitdir(repo)
-    if gitdir is None:
-        return  # not a repository: git says so itself
-    common = gitdir
-    commondir = os.path.join(gitdir, "commondir")
-    if _regular(commondir):
-        with open(commondir, encoding="utf-8", errors="surrogateescape") as fh:
-            common = os.path.join(gitdir, fh.read().strip())
+    env = os.environ.get("GIT_DIR")
+    if repo is None and env:
+        check_dirs(gitlocate.candidate(os.path.abspath(env)))
+    else:
+        check_dirs(gitlocate.find(os.path.abspath(repo or ".")))
+
+
+def check_dirs(found: tuple[str, ...] | None) -> None:
+    """`check` for the git directory (and common directory) discovery found (sources/gitlocate.py);
+    nothing when it found no repository: git says so itself."""
+    if not found:
+        return
+    gitdir, common = found[0], found[-1]
     seen: set[str] = set()
     for name in (os.path.join(common, "config"), os.path.join(gitdir, "config.worktree")):
         _check_file(name, name, 0, seen)
-
-
-def _gitdir(repo: str | None) -> str | None:
-    env = os.environ.get("GIT_DIR")
-    if repo is None and env:
-        return env
-    here = os.path.abspath(repo or ".")
-    while True:
-        dot = os.path.join(here, ".git")
-        if os.path.isdir(dot):
-            return dot
-        if _regular(dot):
-            with open(dot, encoding="utf-8", errors="surrogateescape") as fh:
-                line = fh.readline(1 << 16).strip()
-            if line.startswith("gitdir:"):
-                return os.path.join(here, line.removeprefix("gitdir:").strip())
-            return None
-        if os.path.isfile(os.path.join(here, "HEAD")) and os.path.isdir(os.path.join(here, "objects")):
-            return here  # a bare repository
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent
-
-
-def _regular(path: str) -> bool:
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
 
 
 def _check_file(path: str, named: str, depth: int, seen: set[str]) -> None:
