@@ -13,12 +13,13 @@ secondary limit (403 or 429 with Retry-After), GitLab's 429 with Retry-After / R
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.helpers.localserver import running
 
 
 @dataclass(frozen=True)
@@ -125,13 +126,6 @@ def serve(host: FakeHost) -> Iterator[FakeHost]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    host.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as port:
+        host.url = f"http://127.0.0.1:{port}"
         yield host
-    finally:
-        server.shutdown()
-        server.server_close()

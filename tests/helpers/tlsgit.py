@@ -10,14 +10,13 @@ GIT_SSL_CAINFO (in `env`), so nothing else about TLS is relaxed.
 from __future__ import annotations
 
 import base64
-import ssl
-import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests.helpers.localserver import running, self_signed
 
 
 @dataclass
@@ -30,14 +29,8 @@ class TlsGitHost:
 
 @contextmanager
 def serve_tls_git(tmp: Path) -> Iterator[TlsGitHost]:
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem")],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
-    host = TlsGitHost("", {"GIT_SSL_CAINFO": str(tmp / "cert.pem")})
+    ctx, cert = self_signed(tmp)
+    host = TlsGitHost("", {"GIT_SSL_CAINFO": str(cert)})
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
@@ -55,13 +48,7 @@ def serve_tls_git(tmp: Path) -> Iterator[TlsGitHost]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    host.url = f"https://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with running(server) as port:
+        host.url = f"https://127.0.0.1:{port}"
         yield host
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from keylatch.engine import scan_text
 from keylatch.model import Verdict
 from keylatch.rules.synthetic import make_key
 from keylatch.verify import Options, check
+from tests.helpers.localserver import self_signed as self_signed_context
 from tests.helpers.openai_emulator import Emulator, emulator, scenario
 from tests.helpers.run import RunKeylatch
 
@@ -96,15 +96,7 @@ def listening(serve: Callable[[socket.socket], None] | None) -> Iterator[int]:
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
     """A server context with a certificate for 127.0.0.1 that no CA signed."""
-    d = tmp_path_factory.mktemp("tls")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(d / "cert.pem", d / "key.pem")
-    return ctx
+    return self_signed_context(tmp_path_factory.mktemp("tls"))[0]
 
 
 def _tls(ctx: ssl.SSLContext) -> Callable[[socket.socket], None]:
