@@ -17,6 +17,7 @@ from keylatch.rules.examples import AZURE_OPENAI_TEXTS, fill
 from keylatch.rules.synthetic import ALL_KINDS, make_key
 from tests.helpers.damaged import MakeRepo
 from tests.helpers.run import RunKeylatch
+from tests.helpers.spellings import ESCAPES
 
 # Evidence that the context-bound rules (Azure hex keys, sess-, whsec_) need in the file.
 _EVIDENCE = "AZURE_OPENAI_ENDPOINT=https://c.openai.azure.com/\n"
@@ -116,24 +117,14 @@ def test_a_32_hex_azure_key_inside_a_base64_value_in_other_text_is_found(templat
     assert {(f.secret.value, f.encoding) for f in scan_text(text)} == {(key, "base64")}
 
 
-_ESCAPES = {
-    "json": lambda c: f"\\u{ord(c):04x}",
-    "html-decimal": lambda c: f"&#{ord(c)};",
-    "html-hex": lambda c: f"&#x{ord(c):x};",
-    "percent": lambda c: f"%{ord(c):02X}",
-    "hex": lambda c: f"\\x{ord(c):02x}",
-    "octal": lambda c: f"\\{ord(c):03o}",
-}
-
-
-@pytest.mark.parametrize("style", sorted(_ESCAPES))
+@pytest.mark.parametrize("style", sorted(ESCAPES))
 @pytest.mark.parametrize("kind", ["sk-proj-", "sk-svcacct-", "sk-admin-", "azure"])
 @settings(deadline=None)  # a scan under a loaded machine's scheduler
 @given(seed=st.integers(0, 1000), where=st.integers(0, 200))
 def test_an_escaped_character_inside_a_key_is_decoded(style: str, kind: str, seed: int, where: int) -> None:
     key = make_key(kind, seed)
     i = where % len(key)  # anywhere, the keyword (`T3BlbkFJ`, `JQQJ99`) included
-    written = key[:i] + _ESCAPES[style](key[i]) + key[i + 1 :]
+    written = key[:i] + ESCAPES[style](key[i]) + key[i + 1 :]
     text = f'{{"note": "x", "key": "{written}"}}\n'
     # An Azure key's tail after "\x70" can itself have the key's length: that plain reading is
     # reported too (as before), next to the decoded key.
@@ -169,12 +160,12 @@ def test_a_key_split_across_string_literals_is_joined(template: str, kind: str) 
 
 
 @pytest.mark.parametrize("kind", ["sk-proj-", "sk-", "sk-admin-", "azure"])
-@pytest.mark.parametrize("style", sorted(_ESCAPES))
+@pytest.mark.parametrize("style", sorted(ESCAPES))
 def test_every_character_of_the_keyword_escaped_in_turn_is_decoded(kind: str, style: str) -> None:
     key = make_key(kind, 6)
     word = "T3BlbkFJ" if "T3BlbkFJ" in key else "JQQJ99"
     for i in range(key.index(word), key.index(word) + len(word)):
-        text = f"key = '{key[:i]}{_ESCAPES[style](key[i])}{key[i + 1 :]}'\n"
+        text = f"key = '{key[:i]}{ESCAPES[style](key[i])}{key[i + 1 :]}'\n"
         assert [(f.secret.value, f.encoding, f.location.column) for f in scan_text(text)] == [(key, "escaped", 8)]
 
 
@@ -187,13 +178,13 @@ def test_a_key_split_across_literals_inside_its_keyword_is_joined(kind: str) -> 
         assert [(f.secret.value, f.encoding) for f in scan_text(text)] == [(key, "joined")]
 
 
-@pytest.mark.parametrize("style", sorted(_ESCAPES))
+@pytest.mark.parametrize("style", sorted(ESCAPES))
 def test_a_damaged_or_placeholder_keyword_stays_clean_when_escaped(style: str) -> None:
     key = make_key("sk-proj-", 8)
     i = key.index("T3BlbkFJ") + 2
-    damaged = key[:i] + _ESCAPES[style]("C") + key[i + 1 :]  # decodes to T3ClbkFJ
-    placeholder = "sk-proj-" + "X" * 74 + "T3B" + _ESCAPES[style]("l") + "bkFJ" + "X" * 74
-    truncated = key[:i] + _ESCAPES[style](key[i]) + key[i + 1 : -4]
+    damaged = key[:i] + ESCAPES[style]("C") + key[i + 1 :]  # decodes to T3ClbkFJ
+    placeholder = "sk-proj-" + "X" * 74 + "T3B" + ESCAPES[style]("l") + "bkFJ" + "X" * 74
+    truncated = key[:i] + ESCAPES[style](key[i]) + key[i + 1 : -4]
     for text in (damaged, placeholder, truncated):
         assert scan_text(f"key = '{text}'\n") == []
 
@@ -201,7 +192,7 @@ def test_a_damaged_or_placeholder_keyword_stays_clean_when_escaped(style: str) -
 _HEX_TEXTS = tuple(t for t in AZURE_OPENAI_TEXTS if "{k}" in t)
 
 
-@pytest.mark.parametrize("style", sorted(_ESCAPES))
+@pytest.mark.parametrize("style", sorted(ESCAPES))
 @pytest.mark.parametrize("template", range(len(_HEX_TEXTS)))
 @settings(deadline=None)  # a scan under a loaded machine's scheduler
 @given(seed=st.integers(0, 1000), where=st.integers(0, 31))
@@ -209,7 +200,7 @@ def test_an_escaped_32_hex_azure_key_is_found_and_another_services_stays_clean(
     style: str, template: int, seed: int, where: int
 ) -> None:
     key = make_key("azure-classic", seed)
-    escaped = key[:where] + _ESCAPES[style](key[where]) + key[where + 1 :]
+    escaped = key[:where] + ESCAPES[style](key[where]) + key[where + 1 :]
     found = {(f.rule_id, f.secret.value, f.encoding) for f in scan_text(fill(_HEX_TEXTS[template], escaped, seed))}
     assert ("azure-openai-classic-key", key, "escaped") in found
     # Besides, only the plain reading of the run after an escape (`\145a6...`) when it has the
@@ -218,7 +209,7 @@ def test_an_escaped_32_hex_azure_key_is_found_and_another_services_stays_clean(
     # The other services' keys in the same file, escaped the same way, stay unreported.
     plain = fill(_HEX_TEXTS[template], key, seed)
     other = make_key("azure-classic", 1000 * seed + 1)
-    text = plain.replace(other, other[:where] + _ESCAPES[style](other[where]) + other[where + 1 :])
+    text = plain.replace(other, other[:where] + ESCAPES[style](other[where]) + other[where + 1 :])
     assert {(f.secret.value, f.encoding) for f in scan_text(text)} == {(key, "")}
 
 
@@ -233,10 +224,10 @@ def test_a_32_hex_azure_key_split_across_literals_is_joined(template: str, seed:
     assert [(f.secret.value, f.encoding, f.location.line) for f in scan_text(text)] == [(key, "joined", 2)]
 
 
-@pytest.mark.parametrize("style", sorted(_ESCAPES))
+@pytest.mark.parametrize("style", sorted(ESCAPES))
 def test_escaped_or_joined_32_hex_values_without_azure_evidence_or_named_as_others_stay_clean(style: str) -> None:
     key = make_key("azure-classic", 9)
-    escaped = key[:5] + _ESCAPES[style](key[5]) + key[6:]
+    escaped = key[:5] + ESCAPES[style](key[5]) + key[6:]
     for text in (
         f'API_KEY="{escaped}"\n',  # no evidence
         f'{_EVIDENCE}AZURE_SPEECH_KEY="{escaped}"\n',  # another service

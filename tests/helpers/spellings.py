@@ -7,6 +7,7 @@ detect-secrets' line model must be found by the plugin as `keylatch scan` finds 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 from keylatch.rules.synthetic import ALL_KINDS, EXTRA_KINDS, MARKER, OAUTH_KINDS, make_key
 
@@ -27,14 +28,22 @@ def _at(key: str) -> int:
     return len(key) - 5
 
 
+# Each escape the engine decodes, of one character: JSON, HTML numeric, percent, C hex and octal.
+ESCAPES: dict[str, Callable[[str], str]] = {
+    "json-u": lambda c: f"\\u{ord(c):04x}",
+    "percent": lambda c: f"%{ord(c):02X}",
+    "hex-x": lambda c: f"\\x{ord(c):02x}",
+    "octal": lambda c: f"\\{ord(c):03o}",
+    "html-decimal": lambda c: f"&#{ord(c)};",
+    "html-hex": lambda c: f"&#x{ord(c):x};",
+}
+
+
 def _escapes(key: str) -> dict[str, str]:
     i = _at(key)
-    c = ord(key[i])
     return {
-        "percent": f"{key[:i]}%{c:02X}{key[i + 1 :]}",
-        "json-u": f"{key[:i]}\\u{c:04x}{key[i + 1 :]}",
-        "hex-x": f"{key[:i]}\\x{c:02x}{key[i + 1 :]}",
-        "html-decimal": f"{key[:i]}&#{c};{key[i + 1 :]}",
+        style: f"{key[:i]}{ESCAPES[style](key[i])}{key[i + 1 :]}"
+        for style in ("percent", "json-u", "hex-x", "html-decimal")
     }
 
 

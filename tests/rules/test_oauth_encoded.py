@@ -16,16 +16,9 @@ from hypothesis import strategies as st
 from keylatch.engine import scan_text
 from keylatch.rules.oauth import auth_json
 from keylatch.rules.synthetic import DECOY_JWT_KINDS, make_key
+from tests.helpers.spellings import ESCAPES
 
 ACCESS, REFRESH = "openai-oauth-access-token", "openai-oauth-refresh-token"
-ESCAPES = {
-    "json-u": lambda c: f"\\u{ord(c):04x}",
-    "percent": lambda c: f"%{ord(c):02X}",
-    "hex-x": lambda c: f"\\x{ord(c):02x}",
-    "octal": lambda c: f"\\{ord(c):03o}",
-    "html-decimal": lambda c: f"&#{ord(c)};",
-    "html-hex": lambda c: f"&#x{ord(c):x};",
-}
 
 
 def _b64(text: str) -> str:
