@@ -19,16 +19,8 @@ KEY = make_key("sk-proj-", seed=401)
 
 def _conflicted(make_repo: Callable[..., GitRepo]) -> GitRepo:
     repo = make_repo()
-    repo.write("conf/app.py", "v = 0\n")
     repo.write("deep/er/x.txt", "x\n")
-    repo.commit("base")
-    repo.git("checkout", "-q", "-b", "other")
-    repo.write("conf/app.py", "v = 1\n")
-    repo.commit("other")
-    repo.git("checkout", "-q", "main")
-    repo.write("conf/app.py", "v = 2\n")
-    repo.commit("main")
-    repo.git("merge", "-q", "other", check=False)
+    repo.conflict("conf/app.py")
     repo.write("conf/app.py", f"v = '{KEY}'\n")  # resolving, not yet added
     return repo
 

@@ -86,6 +86,18 @@ class GitRepo:
         )  # fmt: skip
         return self._branch_tip() or self.git("rev-parse", "HEAD")
 
+    def conflict(self, rel: str, name: str = "v") -> None:
+        """`rel` given three values (a base, then on branch `other`, then on main) and `other`
+        merged into main: the merge stops with `rel` conflicted, as a hook sees it mid-merge."""
+        for n, (branch, message) in enumerate(((None, "base"), ("other", "other"), ("main", "main"))):
+            if branch == "other":
+                self.git("checkout", "-q", "-b", "other")
+            elif branch == "main":
+                self.git("checkout", "-q", "main")
+            self.write(rel, f"{name} = {n}\n")
+            self.commit(message)
+        self.git("merge", "-q", "other", check=False)
+
     def _branch_tip(self) -> str | None:
         """The commit just made, from the loose ref `git commit` wrote (one git process less per
         commit, thousands in the suite); None wherever that is not plainly so: a .git file, a

@@ -168,15 +168,7 @@ def test_many_paths_match_like_few(make_repo: MakeRepo) -> None:
 
 def test_unresolved_conflicts_are_read_from_disk(make_repo: MakeRepo) -> None:
     repo = make_repo()
-    repo.write("c.py", "v = 0\n")
-    repo.commit("base")
-    repo.git("checkout", "-q", "-b", "other")
-    repo.write("c.py", "v = 1\n")
-    repo.commit("other")
-    repo.git("checkout", "-q", "main")
-    repo.write("c.py", "v = 2\n")
-    repo.commit("main")
-    repo.git("merge", "-q", "other", check=False)
+    repo.conflict("c.py")
     key = make_key("sk-proj-", seed=12)
     repo.write("c.py", f"v = '{key}'\n")  # resolving, not yet added
     (repo.path / "sub").mkdir()
