@@ -147,6 +147,7 @@ def _validate_ai_services(m: re.Match[str]) -> str | None:
 
 def _classic_examples() -> tuple[Example, ...]:
     key = make_key("azure-classic", seed=1)
+    upper = make_key("azure-classic", seed=5).upper()
     endpoint = 'AZURE_OPENAI_ENDPOINT="https://contoso.openai.azure.com/"\n'
     return (
         Example(endpoint + f'AZURE_OPENAI_API_KEY="{key}"\n', key),
@@ -155,6 +156,9 @@ def _classic_examples() -> tuple[Example, ...]:
             f'client = AzureOpenAI(api_key="{key}", azure_endpoint="https://x.openai.azure.com")\n',
             key,
         ),
+        # pasted upper-cased, or half of it
+        Example(endpoint + f"AZURE_OPENAI_API_KEY={upper}\n", upper),
+        Example(endpoint + f"AZURE_OPENAI_API_KEY={upper[:16] + key[16:]}\n", upper[:16] + key[16:]),
     ) + _filled(AZURE_OPENAI_TEXTS, 10)
 
 
@@ -174,11 +178,15 @@ def _hex_rule(rule_id: str, description: str, validate: Validator, examples: tup
         severity=Severity.HIGH,
         # "zure" covers "azure" and "Azure" in one pass over the bytes; the evidence regex decides.
         keywords=("zure", "ZURE"),
-        pattern=re.compile(LEFT + r"(?P<key>[0-9a-f]{32})(?![A-Za-z0-9_-])"),
+        # Azure issues lower case, but a value pasted upper-cased (or partly) is the same key
+        # (QA: `AZURE_OPENAI_API_KEY=<32 upper-case hex>` missed): every case is a candidate, and
+        # the same evidence, name and owner tests decide, so an upper-case hash or GUID beside
+        # Azure OpenAI settings stays out as its lower-case spelling does.
+        pattern=re.compile(LEFT + r"(?P<key>[0-9a-fA-F]{32})(?![A-Za-z0-9_-])"),
         anchored=False,
         # The evidence is searched in the whole file, not only near "azure": a resource's kind may
         # be a few KB from its endpoint. Only files holding the keyword pay for it.
-        run_chars="0123456789abcdef",
+        run_chars="0123456789abcdefABCDEF",
         run_length=32,
         examples=examples,
         counterexamples=(
@@ -190,6 +198,12 @@ def _hex_rule(rule_id: str, description: str, validate: Validator, examples: tup
             # evidence, but a hash
             f'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\nmd5 = "{make_key("azure-classic", seed=4)}"\n',
             'azure_endpoint = "https://c.openai.azure.com/"\napi_key = "' + "0" * 32 + '"\n',
+            # upper case takes the same evidence: a hash, a GUID without dashes, another service
+            'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\n'
+            f'MD5="{make_key("azure-classic", seed=6).upper()}"\n'
+            f"AZURE_CLIENT_ID={make_key('azure-classic', seed=7).upper()}\n"
+            f"AZURE_SPEECH_KEY={make_key('azure-classic', seed=8).upper()}\n",
+            f'API_KEY="{make_key("azure-classic", seed=9).upper()}"\n',
             # other services' keys beside Azure OpenAI settings
             *(fill(t, "", 40 + i) for i, t in enumerate(AZURE_OTHER_TEXTS)),
         ),
