@@ -13,7 +13,7 @@ import re
 
 from keylatch.model import Severity
 from keylatch.rules.examples import AZURE_AI_SERVICES_TEXTS, AZURE_OPENAI_TEXTS, AZURE_OTHER_TEXTS, contexts, fill
-from keylatch.rules.owner import BLOCK, OTHER_SERVICES, owner
+from keylatch.rules.owner import BLOCK, OTHER_SERVICES, named_as_id, owner
 from keylatch.rules.rule import Example, Rule, Validator
 from keylatch.rules.shape import A_CHARS, LEFT, diverse, no_prefix, validate_diverse
 from keylatch.rules.synthetic import make_key
@@ -136,13 +136,19 @@ _NOT_OPENAI_LINE = re.compile(
 
 
 def _validate_classic(m: re.Match[str]) -> str | None:
-    key = validate_diverse(m)
+    key = _named_key(m)
     return key if key and owner(m.string, m.start("key"), m.end("key")) in (None, "openai") else None
 
 
 def _validate_ai_services(m: re.Match[str]) -> str | None:
-    key = validate_diverse(m)
+    key = _named_key(m)
     return key if key and owner(m.string, m.start("key"), m.end("key")) == "ai-services" else None
+
+
+def _named_key(m: re.Match[str]) -> str | None:
+    """A diverse value not named as an identifier (`AZURE_OPENAI_KEY_ID`, `"keyId":`)."""
+    key = validate_diverse(m)
+    return key if key and not named_as_id(m.string, m.start("key")) else None
 
 
 def _classic_examples() -> tuple[Example, ...]:

@@ -105,6 +105,31 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
     return _resource_kind(text, line_start)
 
 
+# A name that says its value identifies something rather than unlocks it: `EPHEMERAL_KEY_ID`,
+# `ephemeralKeyId`, `"id":`, `key-ids`, `KEY_GUID` (QA: `EPHEMERAL_KEY_ID = "ek_..."` reported).
+# The word `id` where a word starts, or in camel case after a lower-case letter or digit: `valid`,
+# `paid` and `ANDROID` are not identifiers.
+_ID_NAME = re.compile(
+    r"(?:(?<![A-Za-z0-9])|(?<=[_.-]))(?i:(?:gu|uu|u)?ids?|identifier)$"
+    r"|(?<=[a-z0-9])(?:Id|ID|Uuid|UUID|Guid|GUID|Identifier)s?$"
+)
+# What stands between a name and its value: `=`, `: `, quotes, `(`, `[`, `]`, `,`, `->`, `=>`.
+_BETWEEN = " \t\"'`=:([]{,>"
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_NAME_REACH = 160  # a name and what separates it from its value, on the value's line
+
+
+def named_as_id(text: str, pos: int) -> bool:
+    """Whether the name right before the value at text[pos] (on its line) names an identifier."""
+    lo = max(0, pos - _NAME_REACH)
+    nl = text.rfind("\n", lo, pos)
+    before = text[nl + 1 if nl >= 0 else lo : pos].rstrip(_BETWEEN)
+    start = len(before)
+    while start and before[start - 1] in _NAME_CHARS:
+        start -= 1
+    return _ID_NAME.search(before[start:].strip(".-")) is not None
+
+
 # A resource's kind (`"kind": "OpenAI"`, `kind: 'AIServices'`, `kind = "SpeechServices"`): which
 # service owns the keys printed after it (`az cognitiveservices account show` then `keys list`).
 _RESOURCE_KIND = re.compile(r"""kind["']?[ \t]*[:=]?[ \t]*["']?([A-Za-z]{2,40})""")
