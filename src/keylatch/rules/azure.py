@@ -24,8 +24,9 @@ def _validate_azure(m: re.Match[str]) -> str | None:
     format, so the 32-hex rule's judgement of whose key it is applies: a key that its name,
     client, paragraph or resource kind gives to another service is not reported. One that
     nothing near it assigns is (it may be Azure OpenAI's: `key = "..."` alone), and so is a
-    multi-service AI services key, which authenticates Azure OpenAI too. The rule is anchored:
-    `m.string` is the engine's window, about 600 characters before the key."""
+    multi-service AI services key, which authenticates Azure OpenAI too. `m.string` reaches as
+    far around the key as the 32-hex rule's judgement looks (`judge_in_document`): a paragraph or a
+    resource kind more than the engine's window (about 600 characters) before it counts too."""
     key, start = m.group("key"), m.start("key")
     if not diverse(key[:52]):
         return None
@@ -91,6 +92,8 @@ AZURE_OPENAI_KEY = Rule(
     key_len=(84, 84),
     # JQQJ99 at 52 and ACOG at 76 fix the key's start and end whatever bytes touch it.
     glued=re.compile(r"(?P<key>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9][A-L][A-Za-z0-9]{12}AAA[AB]ACOG[A-Za-z0-9]{4})"),
+    # owner() looks back through a paragraph (800 characters) and a resource's block (BLOCK).
+    judge_in_document=True,
 )
 
 # Lower case: Rule.file_context is searched in lower-cased text.
