@@ -114,7 +114,7 @@ _AZURE_EVIDENCE = re.compile(
     rf"|{_KIND}[\s\S]{{0,{_BLOCK}}}?{_HOST}"
 )
 # A key-ish name before the value, or an Azure OpenAI client call on the same line; `key1`/`key2`
-# (`az cognitiveservices account keys list`), and a JSON `"value"` whose object names the key
+# (`az cognitiveservices account keys list`), and a JSON `"value"` or YAML `value:` whose object names the key
 # (ARM and Terraform outputs; owner.py reads the object's name). A name glued in camel or Pascal
 # case ends in `Key` after any letter or digit: an acronym's capital (`azureOpenAIKey`,
 # `OpenAIAPIKey`, `AOAIKey`) as well as a lower-case word (`openAiKey`); all in capitals, `KEY`
@@ -124,6 +124,9 @@ _KEYISH_LINE = re.compile(
     r"|(?-i:[A-Za-z0-9](?:Key|KEY)\b)"
     r"|AzureOpenAI\w*\(|AzureChatOpenAI\("
     r'|"value"\s*:'
+    # a YAML `value:` entry: a Kubernetes or Compose env list's `- name: AZURE_OPENAI_API_KEY`
+    # then `value: ...` (owner.py judges it by its record, or its parent mapping's name)
+    r"|(?<![^\n])[ \t]*(?:- +)?value:"
 )
 # A line that _KEYISH_LINE matches holds one of these, case-insensitively (tests/rules check it).
 _KEYISH_WORDS = tuple(
