@@ -32,9 +32,10 @@ class Snippet(Protocol):
 
 
 # Rules that need evidence elsewhere in the file (Azure classic keys, `sess-`, `whsec_`, `ek_`)
-# look around the line; the others identify themselves and need only the line.
-_ALONE = tuple(r for r in DEFAULT_RULES if r.file_context is None)
-_IN_CONTEXT = tuple(r for r in DEFAULT_RULES if r.file_context is not None)
+# or judge whose a key is by its paragraph (84-character Azure keys: `judge_in_document`) look
+# around the line; the others identify themselves and need only the line.
+_ALONE = tuple(r for r in DEFAULT_RULES if r.file_context is None and not r.judge_in_document)
+_IN_CONTEXT = tuple(r for r in DEFAULT_RULES if r not in _ALONE)
 # Every keyword's base64 spelling (rules.base64_gates): a line with one may hold any rule's key
 # in a base64 value, which the engine decodes.
 _B64_GATES = tuple(g.decode("ascii") for g in base64_gates(DEFAULT_RULES))

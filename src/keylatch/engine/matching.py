@@ -240,17 +240,31 @@ def _matches(scan: Scan, rule: Rule) -> Iterator[tuple[int, str]]:
     if not rule.anchored:
         yield from _loose_matches(scan, rule)
         return
-    pattern, validate = rule.pattern, rule.validate
+    pattern = rule.pattern
     for w in scan.windows(rule.keywords, REACH):
         for m in _run_matches(w, rule) if rule.token_chars else pattern.finditer(w.text, w.lead):
-            key = validate(m) if validate else m.group("key")
+            key = _judge(scan, rule, w, m)
             if key:
                 yield w.base + m.start("key"), key
         if rule.glued is not None and "\0" in w.text:  # binary: keys glued to their neighbours
             for m in rule.glued.finditer(w.text, w.lead):
-                key = validate(m) if validate else m.group("key")
+                key = _judge(scan, rule, w, m)
                 if key:
                     yield w.base + m.start("key"), key
+
+
+def _judge(scan: Scan, rule: Rule, w: Window, m: re.Match[str]) -> str | None:
+    """The key a window's match stands for, as the rule's validator judges it: in the window, or
+    with `judge_in_document` in the whole text (decoded once per document, not a slice per
+    candidate: a key on every line would read the text around it again for each)."""
+    validate = rule.validate
+    if validate is None:
+        return m.group("key")
+    if rule.judge_in_document:
+        again = m.re.match(scan.full(), w.base + m.start())
+        if again is not None and again.group("key") == m.group("key"):
+            return validate(again)
+    return validate(m)
 
 
 def _run_matches(w: Window, rule: Rule) -> Iterator[re.Match[str]]:

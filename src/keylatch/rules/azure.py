@@ -13,7 +13,7 @@ import re
 
 from keylatch.model import Severity
 from keylatch.rules.examples import AZURE_AI_SERVICES_TEXTS, AZURE_OPENAI_TEXTS, AZURE_OTHER_TEXTS, contexts, fill
-from keylatch.rules.owner import BLOCK, OTHER_SERVICES, owner
+from keylatch.rules.owner import BLOCK, OTHER_SERVICES, named_as_id, owner
 from keylatch.rules.rule import Example, Rule, Validator
 from keylatch.rules.shape import A_CHARS, LEFT, diverse, no_prefix, validate_diverse
 from keylatch.rules.synthetic import make_key
@@ -24,8 +24,9 @@ def _validate_azure(m: re.Match[str]) -> str | None:
     format, so the 32-hex rule's judgement of whose key it is applies: a key that its name,
     client, paragraph or resource kind gives to another service is not reported. One that
     nothing near it assigns is (it may be Azure OpenAI's: `key = "..."` alone), and so is a
-    multi-service AI services key, which authenticates Azure OpenAI too. The rule is anchored:
-    `m.string` is the engine's window, about 600 characters before the key."""
+    multi-service AI services key, which authenticates Azure OpenAI too. `m.string` reaches as
+    far around the key as the 32-hex rule's judgement looks (`judge_in_document`): a paragraph or a
+    resource kind more than the engine's window (about 600 characters) before it counts too."""
     key, start = m.group("key"), m.start("key")
     if not diverse(key[:52]):
         return None
@@ -91,6 +92,8 @@ AZURE_OPENAI_KEY = Rule(
     key_len=(84, 84),
     # JQQJ99 at 52 and ACOG at 76 fix the key's start and end whatever bytes touch it.
     glued=re.compile(r"(?P<key>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9][A-L][A-Za-z0-9]{12}AAA[AB]ACOG[A-Za-z0-9]{4})"),
+    # owner() looks back through a paragraph (800 characters) and a resource's block (BLOCK).
+    judge_in_document=True,
 )
 
 # Lower case: Rule.file_context is searched in lower-cased text.
@@ -111,7 +114,7 @@ _AZURE_EVIDENCE = re.compile(
     rf"|{_KIND}[\s\S]{{0,{_BLOCK}}}?{_HOST}"
 )
 # A key-ish name before the value, or an Azure OpenAI client call on the same line; `key1`/`key2`
-# (`az cognitiveservices account keys list`), and a JSON `"value"` whose object names the key
+# (`az cognitiveservices account keys list`), and a JSON `"value"` or YAML `value:` whose object names the key
 # (ARM and Terraform outputs; owner.py reads the object's name). A name glued in camel or Pascal
 # case ends in `Key` after any letter or digit: an acronym's capital (`azureOpenAIKey`,
 # `OpenAIAPIKey`, `AOAIKey`) as well as a lower-case word (`openAiKey`); all in capitals, `KEY`
@@ -121,6 +124,9 @@ _KEYISH_LINE = re.compile(
     r"|(?-i:[A-Za-z0-9](?:Key|KEY)\b)"
     r"|AzureOpenAI\w*\(|AzureChatOpenAI\("
     r'|"value"\s*:'
+    # a YAML `value:` entry: a Kubernetes or Compose env list's `- name: AZURE_OPENAI_API_KEY`
+    # then `value: ...` (owner.py judges it by its record, or its parent mapping's name)
+    r"|(?<![^\n])[ \t]*(?:- +)?value:"
 )
 # A line that _KEYISH_LINE matches holds one of these, case-insensitively (tests/rules check it).
 _KEYISH_WORDS = tuple(
@@ -136,17 +142,24 @@ _NOT_OPENAI_LINE = re.compile(
 
 
 def _validate_classic(m: re.Match[str]) -> str | None:
-    key = validate_diverse(m)
+    key = _named_key(m)
     return key if key and owner(m.string, m.start("key"), m.end("key")) in (None, "openai") else None
 
 
 def _validate_ai_services(m: re.Match[str]) -> str | None:
-    key = validate_diverse(m)
+    key = _named_key(m)
     return key if key and owner(m.string, m.start("key"), m.end("key")) == "ai-services" else None
+
+
+def _named_key(m: re.Match[str]) -> str | None:
+    """A diverse value not named as an identifier (`AZURE_OPENAI_KEY_ID`, `"keyId":`)."""
+    key = validate_diverse(m)
+    return key if key and not named_as_id(m.string, m.start("key")) else None
 
 
 def _classic_examples() -> tuple[Example, ...]:
     key = make_key("azure-classic", seed=1)
+    upper = make_key("azure-classic", seed=5).upper()
     endpoint = 'AZURE_OPENAI_ENDPOINT="https://contoso.openai.azure.com/"\n'
     return (
         Example(endpoint + f'AZURE_OPENAI_API_KEY="{key}"\n', key),
@@ -155,6 +168,9 @@ def _classic_examples() -> tuple[Example, ...]:
             f'client = AzureOpenAI(api_key="{key}", azure_endpoint="https://x.openai.azure.com")\n',
             key,
         ),
+        # pasted upper-cased, or half of it
+        Example(endpoint + f"AZURE_OPENAI_API_KEY={upper}\n", upper),
+        Example(endpoint + f"AZURE_OPENAI_API_KEY={upper[:16] + key[16:]}\n", upper[:16] + key[16:]),
     ) + _filled(AZURE_OPENAI_TEXTS, 10)
 
 
@@ -174,11 +190,15 @@ def _hex_rule(rule_id: str, description: str, validate: Validator, examples: tup
         severity=Severity.HIGH,
         # "zure" covers "azure" and "Azure" in one pass over the bytes; the evidence regex decides.
         keywords=("zure", "ZURE"),
-        pattern=re.compile(LEFT + r"(?P<key>[0-9a-f]{32})(?![A-Za-z0-9_-])"),
+        # Azure issues lower case, but a value pasted upper-cased (or partly) is the same key
+        # (QA: `AZURE_OPENAI_API_KEY=<32 upper-case hex>` missed): every case is a candidate, and
+        # the same evidence, name and owner tests decide, so an upper-case hash or GUID beside
+        # Azure OpenAI settings stays out as its lower-case spelling does.
+        pattern=re.compile(LEFT + r"(?P<key>[0-9a-fA-F]{32})(?![A-Za-z0-9_-])"),
         anchored=False,
         # The evidence is searched in the whole file, not only near "azure": a resource's kind may
         # be a few KB from its endpoint. Only files holding the keyword pay for it.
-        run_chars="0123456789abcdef",
+        run_chars="0123456789abcdefABCDEF",
         run_length=32,
         examples=examples,
         counterexamples=(
@@ -190,6 +210,12 @@ def _hex_rule(rule_id: str, description: str, validate: Validator, examples: tup
             # evidence, but a hash
             f'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\nmd5 = "{make_key("azure-classic", seed=4)}"\n',
             'azure_endpoint = "https://c.openai.azure.com/"\napi_key = "' + "0" * 32 + '"\n',
+            # upper case takes the same evidence: a hash, a GUID without dashes, another service
+            'AZURE_OPENAI_ENDPOINT="https://c.openai.azure.com/"\n'
+            f'MD5="{make_key("azure-classic", seed=6).upper()}"\n'
+            f"AZURE_CLIENT_ID={make_key('azure-classic', seed=7).upper()}\n"
+            f"AZURE_SPEECH_KEY={make_key('azure-classic', seed=8).upper()}\n",
+            f'API_KEY="{make_key("azure-classic", seed=9).upper()}"\n',
             # other services' keys beside Azure OpenAI settings
             *(fill(t, "", 40 + i) for i, t in enumerate(AZURE_OTHER_TEXTS)),
         ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from keylatch.model import Severity
-from keylatch.rules.owner import names
+from keylatch.rules.owner import named_as_id, names
 from keylatch.rules.rule import Example, Rule
 from keylatch.rules.shape import B_CHARS, dash_prefix, left_of, validate_diverse
 from keylatch.rules.synthetic import make_key
@@ -55,6 +55,13 @@ def _whsec_owner_is_other(text: str, pos: int, end: int) -> bool:
 def _validate_whsec(m: re.Match[str]) -> str | None:
     key = validate_diverse(m)
     return key if key and not _whsec_owner_is_other(m.string, m.start("key"), m.end("key")) else None
+
+
+def _validate_ephemeral(m: re.Match[str]) -> str | None:
+    """A diverse `ek_` secret not named as an identifier: `EPHEMERAL_KEY_ID = "ek_..."`, `"id":`
+    (a session key, `sess-`, is not judged so: a session id is the secret of a session)."""
+    key = validate_diverse(m)
+    return key if key and not named_as_id(m.string, m.start("key")) else None
 
 
 OPENAI_SESSION_KEY = Rule(
@@ -140,10 +147,11 @@ OPENAI_EPHEMERAL_KEY = Rule(
         f"openai\nweek_{make_key('ek_', 5)[3:]}\n",  # inside a longer word
         f"openai\nek_{make_key('ek_', 6)[3:-1]}\n",  # truncated
         "openai\nek_live_" + "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6\n",
+        f'# openai\nEPHEMERAL_KEY_ID = "{make_key("ek_", 7)}"\n',  # named as an identifier
     ),
     references=("https://platform.openai.com/docs/api-reference/realtime-sessions",),
     prefix=dash_prefix,
-    validate=validate_diverse,
+    validate=_validate_ephemeral,
     file_context=_OPENAI_EVIDENCE,
     token_chars=B_CHARS,
     key_len=(35, 35),

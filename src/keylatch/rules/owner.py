@@ -81,6 +81,16 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
             prefix = name
         elif not shape_only:
             return "other"
+    if _YAML_VALUE.match(prefix):
+        # A YAML `value:`: judged by its record (`- name: AZURE_OPENAI_API_KEY`), else named by
+        # its parent mapping (`openAiKey:` then `value: ...`), as a JSON "value" by its object.
+        record = _record(text, pos, end, shape_only)
+        if record is not None:
+            return None if record == "none" else record
+        parent = _yaml_parent(text, line_start)
+        if not _KEYISH_NAME.search(parent):
+            return None if shape_only else "other"
+        prefix = parent
     own = _last_clue(prefix)
     if own is not None:
         return own
@@ -103,6 +113,31 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
             if found is not None:
                 return found
     return _resource_kind(text, line_start)
+
+
+# A name that says its value identifies something rather than unlocks it: `EPHEMERAL_KEY_ID`,
+# `ephemeralKeyId`, `"id":`, `key-ids`, `KEY_GUID` (QA: `EPHEMERAL_KEY_ID = "ek_..."` reported).
+# The word `id` where a word starts, or in camel case after a lower-case letter or digit: `valid`,
+# `paid` and `ANDROID` are not identifiers.
+_ID_NAME = re.compile(
+    r"(?:(?<![A-Za-z0-9])|(?<=[_.-]))(?i:(?:gu|uu|u)?ids?|identifier)$"
+    r"|(?<=[a-z0-9])(?:Id|ID|Uuid|UUID|Guid|GUID|Identifier)s?$"
+)
+# What stands between a name and its value: `=`, `: `, quotes, `(`, `[`, `]`, `,`, `->`, `=>`.
+_BETWEEN = " \t\"'`=:([]{,>"
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_NAME_REACH = 160  # a name and what separates it from its value, on the value's line
+
+
+def named_as_id(text: str, pos: int) -> bool:
+    """Whether the name right before the value at text[pos] (on its line) names an identifier."""
+    lo = max(0, pos - _NAME_REACH)
+    nl = text.rfind("\n", lo, pos)
+    before = text[nl + 1 if nl >= 0 else lo : pos].rstrip(_BETWEEN)
+    start = len(before)
+    while start and before[start - 1] in _NAME_CHARS:
+        start -= 1
+    return _ID_NAME.search(before[start:].strip(".-")) is not None
 
 
 # A resource's kind (`"kind": "OpenAI"`, `kind: 'AIServices'`, `kind = "SpeechServices"`): which
@@ -152,12 +187,106 @@ def _record(text: str, pos: int, end: int, shape_only: bool) -> Owner | Literal[
             if len(chain) == 2:
                 break
     if len(chain) < 2 or text[chain[0]] != "{" or text[chain[1]] != "[":
-        return None
+        return _yaml_record(text, pos, end, shape_only)
     opener, array = chain
     close = text.find("}", end, end + _AHEAD)
     inside = text[opener:pos] + " " + text[end : close if close >= 0 else end]
-    found = _last_clue(inside.lower())
-    if found is None:
-        name_start = text.rfind("\n", 0, array) + 1
-        found = _last_clue(text[name_start:array].lower())
+    name_start = text.rfind("\n", 0, array) + 1
+    return _judge_record(inside, text[name_start:array], shape_only)
+
+
+def _judge_record(inside: str, array_name: str, shape_only: bool) -> Owner | Literal["none"] | None:
+    """A record's owner: a clue in the record, else in the array's name; else data ("other"),
+    unless the record is a named setting (`{"name": "API_KEY", "value": ...}`, `- name: API_KEY`:
+    App Service settings, a Kubernetes env list), which its paragraph judges as any setting (None)."""
+    lower = inside.lower()
+    found = _last_clue(lower) or _last_clue(array_name.lower())
+    if found is None and _SETTING_NAME.search(lower):
+        return None
     return found or ("none" if shape_only else "other")
+
+
+_SETTING_NAME = re.compile(
+    r"""["']?name["']?[ \t]*[:=][ \t]*["']?[a-z0-9_.:-]*(?:key|secret|token|credential|password)"""
+)
+# A YAML mapping entry, optionally the first of a sequence item: `  - name: x`, `    key: `.
+_YAML_ENTRY = re.compile(r"""( *)(- +)?["']?[A-Za-z0-9_.$/-]+["']? *:(?: |$)""")
+
+
+_YAML_VALUE = re.compile(r"""[ \t]*(?:- +)?value:[ \t]*["']?$""")
+
+
+def _yaml_parent(text: str, line_start: int) -> str:
+    """The lower-cased line of the mapping that holds the line at `line_start` (less indented)."""
+    own = _indent(text[line_start : text.find("\n", line_start) if "\n" in text[line_start:] else len(text)])
+    for ln in reversed(text[max(0, line_start - _BACK) : line_start].split("\n")[:-1]):
+        if ln.strip() and not ln.lstrip(" ").startswith("#") and _indent(ln) < own:
+            return ln.lower()
+    return ""
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _yaml_record(text: str, pos: int, end: int, shape_only: bool) -> Owner | Literal["none"] | None:
+    """The owner of a generic name inside a record of a YAML sequence (`files:\n  - name: b.txt\n
+    key: ...`), None when the key is not in one. A record is a mapping of several entries: a
+    one-line item (`- Key: ...`, a Markdown bullet) is a list entry, judged by its paragraph.
+
+    Walks back line by line from the key's entry, within _BACK characters, to the item (`- `)
+    whose content holds it; the record runs to the first line indented less than its content.
+    """
+    line_start = text.rfind("\n", 0, pos) + 1
+    entry = _YAML_ENTRY.match(text, line_start)
+    if entry is None or entry.end() > pos:
+        return None
+    need = len(entry.group(1)) + len(entry.group(2) or "")
+    item, lines = (
+        (line_start, []) if entry.group(2) else (-1, text[max(0, line_start - _BACK) : line_start].split("\n"))
+    )
+    at = line_start
+    for ln in reversed(lines[:-1] if lines else []):
+        at -= len(ln) + 1
+        body = ln.lstrip(" ")
+        if not body or body.startswith("#"):
+            continue
+        ind = _indent(ln)
+        dash = _YAML_ENTRY.match(ln)
+        if dash is not None and dash.group(2) and ind + len(dash.group(2)) <= need:
+            item = at
+            need = ind + len(dash.group(2))
+            break
+        if ind < need:
+            if dash is None or not body.rstrip().endswith(":") and ":" not in body:
+                return None
+            need = ind
+            if need == 0:
+                return None
+    if item < 0:
+        return None
+    dash_indent = _indent(text[item : item + need])
+    # The record: from its item line to the first line indented less than its content.
+    after: list[str] = []
+    for ln in text[end : end + _AHEAD].split("\n")[1:]:
+        if ln.strip() and _indent(ln) < need:
+            break
+        after.append(ln)
+    own_line_end = text.find("\n", end, end + _AHEAD)
+    rest = text[end : own_line_end if own_line_end >= 0 else end]
+    if item == line_start and not any(ln.strip() for ln in after):
+        return None  # a one-line item: a list entry, not a record
+    inside = text[item:pos] + " " + rest + "\n" + "\n".join(after)
+    # The sequence's name: the nearest line before the item that is neither a sibling item nor
+    # inside one (`files:`).
+    name = ""
+    for ln in reversed(text[max(0, item - _BACK) : item].split("\n")[:-1]):
+        body = ln.lstrip(" ")
+        if not body or body.startswith("#"):
+            continue
+        ind = _indent(ln)
+        if ind > dash_indent or (ind == dash_indent and body.startswith("- ")):
+            continue
+        name = body
+        break
+    return _judge_record(inside, name, shape_only)

@@ -84,6 +84,11 @@ class Rule:
     # a key glued to neighbouring bytes (a `.pyc` constant, SQLite columns back to back) runs on
     # into them. In text a longer token stays unreported.
     glued: re.Pattern[str] | None = None
+    # For an anchored rule whose validator judges the text around a key (the 84-character Azure
+    # key's owner: its paragraph, record and resource kind, as far back as the 32-hex rule looks):
+    # the validator is given the match in the whole document, not in the engine's window (about
+    # 600 characters before the key), which is decoded whole only when it holds a candidate.
+    judge_in_document: bool = False
 
     @property
     def keyword_bytes(self) -> tuple[bytes, ...]:
