@@ -1,7 +1,8 @@
 """`keylatch scan` builds only what the tree needs: the rules, the engine, the baseline reader
 and the notices cost about 25 ms of imports, as much as the whole scan of a small tree. A tree
-without any rule literal (or with `ek_` only inside words) needs none of them; the first file with one brings the rules and the
-engine; a configured rule set or a baseline file brings what reads it. The exit code and the
+without any rule literal (or with `ek_` only inside words) needs none of them; the first file
+with one brings the rules and the engine; a configured rule set or a baseline file brings what
+reads it. The exit code and the
 summary are those of a full run either way."""
 
 from __future__ import annotations
