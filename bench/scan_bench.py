@@ -1,6 +1,7 @@
 """`keylatch scan` of a large tree against one `grep -rF -l MARKER` pass over it, same run.
 
     PYTHONPATH=src python3 bench/scan_bench.py [TREE] [--runs 9] [-x GLOB ...] [--no-taskset]
+        [--compare OTHER/src] [--no-bytecode-cache]
 
 Without TREE, a deterministic tree of source-like text is generated (about 50 MB over 4,000
 files, a few of them large, none with a key). Prints the core count and load average, then
@@ -12,6 +13,14 @@ same rows again pinned to one core: what a one-core CI runner gets.
 
 `-x GLOB` is passed to `keylatch scan` (git's own tree holds test archives that are corrupt on
 purpose, so a scan of it exits 3 unless they are excluded; bench/README.md has the command).
+`--compare OTHER/src` adds the start-up and scan rows of another checkout (main, for a before
+row), taking turns with the rest, so both are measured against the same floors in one run.
+
+Sources are byte-compiled, as `pip install` leaves them (bench/hook_bench.py does the same): the
+bytecode goes to a temporary PYTHONPYCACHEPREFIX, filled by the first, discarded, turn, so no
+checkout is written to; PYTHONDONTWRITEBYTECODE (set in some shells and CI images) would
+otherwise make every run compile keylatch's modules again (~15-20 ms). `--no-bytecode-cache`
+keeps the environment as it is.
 """
 
 from __future__ import annotations
@@ -111,6 +120,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=9)
     ap.add_argument("-x", "--exclude", action="append", default=[], metavar="GLOB", help="passed to keylatch scan")
     ap.add_argument("--no-taskset", action="store_true", help="skip the one-core rows")
+    ap.add_argument("--compare", type=Path, metavar="SRC", help="another checkout's src: its rows too")
+    ap.add_argument("--no-bytecode-cache", action="store_true", help="leave PYTHONDONTWRITEBYTECODE as it is")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="scan-bench-") as tmp:
@@ -125,17 +136,29 @@ def main() -> int:
         # The runs start in an empty directory: PYTHONPATH=src must still name this checkout.
         paths = env.get("PYTHONPATH", "").split(os.pathsep)
         env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in paths if p)
+        if not args.no_bytecode_cache:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
         excludes = [a for g in args.exclude for a in ("-x", g)]
-        scan = [sys.executable, "-m", "keylatch", "scan", "--no-baseline"]
+        # Each keylatch row names its checkout through `env`, so a compared row costs the same exec.
+        scan = ["env", f"PYTHONPATH={env['PYTHONPATH']}", sys.executable, "-m", "keylatch", "scan", "--no-baseline"]
         rows: list[Row] = [
             (f"grep -rF -l {MARKER} (floor)", ["grep", "-rF", "-l", MARKER, str(tree)], (0, 1)),
             ("python3 -c pass", [sys.executable, "-c", "pass"], (0,)),
             ("keylatch scan EMPTY-DIR (start-up)", [*scan, str(empty)], (0,)),
             ("keylatch scan TREE", [*scan, *excludes, str(tree)], (0, 1)),
         ]
+        if args.compare is not None:
+            other = ["env", f"PYTHONPATH={args.compare.resolve()}", *scan[2:]]
+            rows += [
+                ("  compared: start-up", [*other, str(empty)], (0,)),
+                ("  compared: scan TREE", [*other, *excludes, str(tree)], (0, 1)),
+            ]
         print(f"cores: {os.cpu_count()} (usable: {len(os.sched_getaffinity(0))}); load average at start:", end="")
         print(" {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         print(f"tree: {tree if args.tree else 'generated'}, {files} files, {size / 1e6:.1f} MB")
+        cached = "not cached (PYTHONDONTWRITEBYTECODE as set)" if args.no_bytecode_cache else "cached, as installed"
+        print(f"bytecode: {cached}" + (f"; compared: {args.compare}" if args.compare else ""))
         # cwd: an empty directory, so no configuration file is discovered.
         report("all cores", rows, env, empty, args.runs)
         if not args.no_taskset and shutil.which("taskset"):

@@ -137,3 +137,74 @@ def test_wrapped_base64_files_pass_the_prefilter_even_when_the_marker_straddles_
         wrapped = b"\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + b"\n"
         assert scan_chunk(Chunk(wrapped, "env.b64"))
         assert may_hold_key(wrapped)
+
+
+EK_RULE = "openai-realtime-client-secret"
+# What may stand before an `ek_` key, written as a file holds it: the rule's left edges (no key
+# character, an escape that ends in a letter or digit) and the start of the file.
+EK_BEFORE = ["", " ", '"', "'", "=", ":", "(", "\n", "\t", "\\n", "\\t", "%22", "\\u0022", "\\x22", "\x80"]
+# Inside a word: the rule reports none of these, and the gate lets none through alone.
+EK_INSIDE = ["s", "see", "pe", "we", "_", "-", "+", "/", "9", "Z", "\\q", "%2", "\\u002", "\\x2"]
+
+
+@pytest.fixture(params=[True, False], ids=["hyperscan", "in-tests"])
+def gate(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Callable[[bytes], bool]:
+    if not request.param:
+        monkeypatch.setattr(prefilter, "_database", lambda needles: None)
+    return prefilter.scan_gate()
+
+
+@pytest.mark.parametrize("before", EK_BEFORE)
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted"])
+def test_the_scan_gate_passes_every_ek_key_the_engine_reports(
+    gate: Callable[[bytes], bool], before: str, quoted: bool
+) -> None:
+    key = make_key("ek_", seed=len(before))
+    value = f'"{key}"' if quoted else key
+    # In a long word first: a `seek_` earlier in the file must not hide the key after it.
+    data = f"const seek_x = 1; // openai realtime\nvalue = {before}{value}\n".encode("latin-1")
+    assert [f.rule_id for f in scan_chunk(Chunk(data, "x"))] == [EK_RULE], before
+    assert gate(data)
+
+
+@pytest.mark.parametrize("before", EK_INSIDE)
+def test_the_scan_gate_passes_over_ek_inside_a_word(gate: Callable[[bytes], bool], before: str) -> None:
+    data = f"// openai\noff_t {before}ek_{make_key('ek_', 1)[3:]} = lseek_to(fd);\n".encode()
+    assert not scan_chunk(Chunk(data, "x"))
+    assert not gate(data)
+    assert prefilter.any_present(KEYWORDS)(data)  # the plain literal test would have passed it
+
+
+@given(st.binary(max_size=40), st.lists(st.sampled_from([*EK_BEFORE, *EK_INSIDE, "ek_", "openai\n"]), max_size=6))
+def test_the_scan_gate_passes_whatever_the_ek_rule_reports(noise: bytes, pieces: list[str]) -> None:
+    data = noise + "".join(pieces).encode("latin-1") + make_key("ek_", seed=len(pieces)).encode() + b"\nopenai\n"
+    passes = prefilter.scan_gate()(data)
+    assert passes <= prefilter.any_present(KEYWORDS)(data)  # never more than the literals
+    if any(f.rule_id == EK_RULE for f in scan_chunk(Chunk(data, "x"))):
+        assert passes
+
+
+@given(
+    st.binary(max_size=200),
+    st.sampled_from([*ALL_KINDS, "ek_"]),
+    st.integers(0, 1000),
+    st.sampled_from(sorted(ENCODINGS)),
+    st.sampled_from(["", "OPENAI_API_KEY=", "# openai\nseek_ = ", "azure_endpoint = 'x.openai.azure.com'\napi_key = "]),
+)
+def test_whatever_the_engine_finds_passes_the_scan_gate(
+    noise: bytes, kind: str, seed: int, encoding: str, context: str
+) -> None:
+    data = noise + ENCODINGS[encoding](context + make_key(kind, seed) + "\n") + noise
+    if scan_chunk(Chunk(data, "x")):
+        assert prefilter.scan_gate()(data)
+
+
+def test_a_key_without_its_keyword_next_to_ek_inside_a_word_is_what_the_gate_drops() -> None:
+    # The engine decodes escapes and joins in windows around every keyword hit, `seek_`'s too,
+    # and reports any key the decoded window holds; the same key without `seek_` nearby is not
+    # reported. Keys in such files are left to a keyword of their own (`sess-` whole).
+    key = make_key("sess-", 1)
+    for spelled in (f'"\\x73{key[1:]}"', f'"se" "{key[2:]}"'):
+        near = f"openai\nseek_ x = {spelled}\n".encode()
+        assert scan_chunk(Chunk(near, "x")) and not prefilter.scan_gate()(near)
+        assert not scan_chunk(Chunk(f"openai\nx = {spelled}\n".encode(), "x"))

@@ -52,7 +52,7 @@ def in_files(
     import os
 
     from keylatch.errors import ScanError, printable
-    from keylatch.prefilter import KEYWORDS, any_present, wrapped_base64_width
+    from keylatch.prefilter import any_present, scan_gate, wrapped_base64_width
     from keylatch.sources.excludes import Excludes
     from keylatch.sources.files import Cleared, Skipped, Unread, walk_spread
 
@@ -61,9 +61,10 @@ def in_files(
     # Hyperscan pass instead of the engine's per-rule Python. With the default rules the gate is
     # the prefilter's copy of their literals (tests/test_prefilter.py proves them equal), so the
     # rules, the engine and the policy's judges are built at the first file that passes it: a
-    # tree without one never pays for them.
+    # tree without one never pays for them. `ek_` counts only where a key can start
+    # (prefilter.scan_gate): C's `seek_` and `peek_` would pass most of a C tree.
     if cfg.default_rules:
-        gate = any_present(KEYWORDS)
+        gate = scan_gate()
     else:
         from keylatch.rules import needles
 

@@ -252,8 +252,13 @@ def _read_small(
         if st.st_size > _SMALL:
             deferred = True
             return _Deferred(fd, shown, st.st_size)
+        size = st.st_size
         try:
-            data, end = _fill(fd, BLOCK, st.st_size)
+            # One read for what fstat says, as _fill would, without its loop for the usual case.
+            data, end = os.read(fd, size + 1) if size else b"", True
+            if len(data) != size or not size:  # short, grown, or sized 0 (/proc): _fill goes on
+                more, end = _fill(fd, BLOCK - len(data), size - len(data))
+                data += more
         except OSError as exc:
             return _unread(shown, exc)
         # The archive test reads the head already in hand (walk's pread, without the call).
