@@ -72,7 +72,7 @@ def damaged(s: Setup) -> Path:
 
 RANGE = "{base}..{head}"
 # Commands that report what they could read of a damaged repository before the error.
-REPORT_THE_REST = ("history", "ci")
+REPORT_THE_REST = ("history", "ci", "pre-push")
 # (error kind, where it runs, the command, exit code, what the message must name)
 CASES: list[tuple[str, Callable[[Setup], Path], tuple[str, ...], int, str]] = [
     ("not a repository", no_repo, ("history",), 2, "not a git repository"),

@@ -63,14 +63,14 @@ def corrupt_loose_object(make_repo: MakeRepo, home: Path, tmp_path: Path) -> Dam
 def missing_tree(make_repo: MakeRepo, home: Path, tmp_path: Path) -> Damaged:
     p = history_with_key(make_repo())
     drop_loose(p.repo, p.subtree)
-    return Damaged(p, f"damaged: tree {p.subtree} is missing")
+    return Damaged(p, f"damaged: (1 )?tree .*{p.subtree}")
 
 
 def missing_parent_commit(make_repo: MakeRepo, home: Path, tmp_path: Path) -> Damaged:
     p = history_with_key(make_repo())
     drop_loose(p.repo, p.commits[1])
     # `pre-push` first asks rev-list whether anything is new; git's own line names the commit.
-    return Damaged(p, f"(damaged: commit |Could not read ){p.commits[1]}")
+    return Damaged(p, f"(damaged: (1 )?commit .*|Could not read ){p.commits[1]}")
 
 
 def shallow(make_repo: MakeRepo, home: Path, tmp_path: Path) -> Damaged:

@@ -102,3 +102,40 @@ def forget_promisor(repo: GitRepo) -> None:
 def missing_count(repo: GitRepo) -> int:
     out = repo.git("rev-list", "--objects", "--all", "--missing=print")
     return sum(1 for line in out.splitlines() if line.startswith("?"))
+
+
+INTACT = make_key("sk-proj-", seed=85)
+
+
+def with_intact_key(repo: GitRepo) -> Planted:
+    """history_with_key, then a fourth commit adding `intact.env` with another key (INTACT)
+    that no damage touches."""
+    p = history_with_key(repo)
+    repo.write("intact.env", f"OPENAI_API_KEY={INTACT}\n")
+    repo.commit("intact", date="2024-01-04T12:00:00Z")
+    return p
+
+
+def pack_all(repo: GitRepo) -> Path:
+    """Everything in one pack, nothing loose: the pack's index."""
+    repo.git("repack", "-adq")
+    repo.git("prune-packed")
+    (idx,) = (repo.path / ".git" / "objects" / "pack").glob("pack-*.idx")
+    return idx
+
+
+def corrupt_index(idx: Path) -> None:
+    """Overwrite the fan-out table of a pack index: git can read nothing in that pack."""
+    idx.chmod(0o644)
+    data = bytearray(idx.read_bytes())
+    data[20:40] = b"\xff" * 20
+    idx.write_bytes(bytes(data))
+
+
+def ghost_ref(repo: GitRepo, name: str = "refs/heads/ghost") -> str:
+    """A ref naming an object the repository never had (a lost file, a botched restore)."""
+    oid = "1234567890" * 4
+    path = repo.path / ".git" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(oid + "\n")
+    return oid

@@ -16,7 +16,7 @@ from keylatch.model import Chunk, Finding
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keylatch.config import Config
-    from keylatch.history.model import UnreadBlob
+    from keylatch.history.model import DamagedObject, UnreadBlob
     from keylatch.policy import Outcome, Policy
     from keylatch.report.notice import Notice
     from keylatch.sources.gitcmd import Git
@@ -30,6 +30,9 @@ class Pushed(NamedTuple):
     dead: tuple[Finding, ...]  # found revoked (fail-on-verdict live)
     notices: tuple[Notice, ...]  # settings files the push changes, or a base's that are not valid
     unread: tuple[UnreadBlob, ...] = ()  # archive blobs not read whole: exit 3 after the report
+    # Objects a damaged repository lacks (history/damage.py): every other key is judged and
+    # reported, then the push is blocked with the damage named (exit 3).
+    damaged: tuple[DamagedObject, ...] = ()
 
 
 def settle(top: Path) -> tuple[Config, Policy]:
@@ -122,7 +125,7 @@ def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], h
     limits = max((side.cfg.archives for side in sides), key=lambda a: (a.depth, a.max_bytes, a.max_ratio))
     result = scan_history(
         Path("."), revs, rules=tuple(rules.values()), allow_shallow=True, offer_flags=False, report_unread=True,
-        archives=limits, git=git,
+        report_damage=True, archives=limits, git=git,
     )  # fmt: skip
     blocking: dict[tuple[object, ...], Finding] = {}
     other: dict[tuple[object, ...], tuple[Finding, bool]] = {}
@@ -145,6 +148,7 @@ def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], h
         tuple(f for f, below in left if not below),
         tuple(changed.values()),
         result.unread,
+        result.damaged,
     )
 
 

@@ -84,7 +84,7 @@ def run(args: Args) -> ExitCode:
     if verdict.dead:
         what = "revoked or never valid (fail-on-verdict live: not blocking)"
         sys.stderr.write(hook_text.warning(sorted(verdict.dead, key=_order), what, colour=False))
-    if not verdict.blocking and not verdict.unread:
+    if not verdict.blocking and not verdict.unread and not verdict.damaged:
         from keylatch.report.untrusted import for_terminal
 
         print(f"keylatch: no keys in the commits being pushed to {for_terminal(plan.remote)}", file=sys.stderr)
@@ -94,6 +94,15 @@ def run(args: Args) -> ExitCode:
         blocking = sorted(verdict.blocking, key=_order)
         named = plan.remote in push.remote_names(git)
         sys.stdout.write(hook_text.push_block(blocking, plan.remote, exact=plan.exact, named=named, colour=colour))
+    if verdict.damaged:
+        # After every key found elsewhere: each lost object once, then the push is blocked with
+        # the damage in one line (exit 3), as `history` ends (history/damage.py).
+        from keylatch.history.damage import headline
+        from keylatch.report.notice import text_lines, unread
+
+        lost = [(d.places[0][0] if d.places else "", d.message) for d in verdict.damaged]
+        sys.stderr.write(text_lines(unread(lost)))
+        raise headline(top, verdict.damaged)
     if verdict.unread:
         # After every key found elsewhere: each archive blob not read whole, then exit 3.
         from keylatch.report.history_report import unread_notices

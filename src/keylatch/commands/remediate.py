@@ -18,13 +18,10 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from keylatch.errors import ExitCode, ScanError, UsageError
 from keylatch.report.notice import Notice, text_lines
-
-if TYPE_CHECKING:
-    from keylatch.history.model import UnreadBlob
 
 HELP = "print a remediation plan for the keys in a keylatch JSON report: revoke, replace, purge, incident note"
 
@@ -183,22 +180,19 @@ def _purge(items: Sequence[Item], args: Args, out: Any) -> tuple[Notice, ...]:
 def write_replacements(items: Sequence[Item], path: Path, repo: Path) -> tuple[int, tuple[Notice, ...]]:
     """Write `key==>REPLACEMENT` lines (git filter-repo --replace-text) with mode 0600; the
     number written, and the archive blobs that could not be read while finding keys again."""
-    from keylatch.report.history_report import unread_notices
-
     values = {i.fingerprint: i.value for i in items if i.value}
     missing = {i.fingerprint for i in items} - set(values)
     unread: tuple[Notice, ...] = ()
     if missing:
-        recovered, blobs = _recover(missing, repo)
+        recovered, unread = _recover(missing, repo)
         values.update(recovered)
-        unread = unread_notices(blobs)
     missing -= set(values)
     if missing and unread:
         # They may be in the blobs that could not be read: say so, not "wrong repository".
         sys.stderr.write(text_lines(unread))
         raise ScanError(
             f"{len(missing)} key(s) of the report were not found again in {repo}'s history, and "
-            f"{len(unread)} archive blob(s) of it could not be read; nothing written"
+            f"{len(unread)} entr{'ies' if len(unread) != 1 else 'y'} of it could not be read; nothing written"
         )
     if missing:
         example = sorted(missing)[0][:12]
@@ -220,15 +214,18 @@ def write_replacements(items: Sequence[Item], path: Path, repo: Path) -> tuple[i
     return len(values), unread
 
 
-def _recover(fingerprints: set[str], repo: Path) -> tuple[Mapping[str, str], Sequence[UnreadBlob]]:
-    """The keys with these fingerprints, found again in `repo`'s history (never printed), and the
-    archive blobs the walk could not read (it goes on past them)."""
+def _recover(fingerprints: set[str], repo: Path) -> tuple[Mapping[str, str], tuple[Notice, ...]]:
+    """The keys with these fingerprints, found again in `repo`'s history (never printed), and
+    what the walk could not read (it goes on past them): archive blobs not read whole, objects
+    a damaged repository lacks (history/damage.py), as `not-scanned` notices."""
     from keylatch.history import scan_history
+    from keylatch.report.history_report import not_read_notices
     from keylatch.sources import gitdir
 
     gitdir.check(str(repo))  # before any git process: a FIFO in .git would hang it
-    result = scan_history(repo, report_unread=True)
-    return {k.fingerprint: k.secret.value for k in result.findings if k.fingerprint in fingerprints}, result.unread
+    result = scan_history(repo, report_unread=True, report_damage=True)
+    found = {k.fingerprint: k.secret.value for k in result.findings if k.fingerprint in fingerprints}
+    return found, not_read_notices(result)
 
 
 def incident_note(items: Sequence[Item]) -> str:

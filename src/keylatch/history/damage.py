@@ -15,20 +15,22 @@ line naming it. Each headline points at `git fsck`, which lists them all
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
 from keylatch.errors import ScanError
-from keylatch.history.model import DamagedObject
+from keylatch.history.model import PLACES_SHOWN, CommitInfo, DamagedObject, KeyFinding, Occurrence
 from keylatch.history.rawlog import MESSAGE, LogDigest, blob_ids
+from keylatch.model import Finding
+from keylatch.sources.archives import rejoin
 from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.objects import absent
 
 BLOB_NEEDED = "blob that its commits need"
 OBJECT_NEEDED = "object that its commits need"
-# Places named per lost object; the rest are counted.
-PLACES_SHOWN = 3
+
+
 _FSCK = "`git fsck` lists every damaged object"
 # git's words for an object it needs and cannot read (git 2.39 .. 2.47), and what to call it.
 _GIT_SAYS = (
@@ -36,6 +38,10 @@ _GIT_SAYS = (
     (r"[Cc]ould not read ([0-9a-f]{40,64})", "commit"),
     (r"bad object (refs/\S+)", "the object of ref"),
     (r"bad object ([0-9a-f]{40,64})", "object"),  # a tag nested in a tag (history/tags.py)
+    (r"unable to unpack ([0-9a-f]{40,64})", "object"),  # a corrupt loose object
+    (r"non-monotonic index (\S+)", "pack index"),
+    (r"index file (\S+) is too small", "pack index"),
+    (r"(\S+\.idx) is too small", "pack index"),
 )
 
 
@@ -74,7 +80,8 @@ def lost_objects(lost: Collection[bytes], digested: LogDigest) -> tuple[DamagedO
 
 def headline(repo: Path, lost: Collection[DamagedObject]) -> ScanError:
     """The one line for all of them: how many, and the first."""
-    what = BLOB_NEEDED if all(d.kind == "blob" for d in lost) else OBJECT_NEEDED
+    kinds = {d.kind for d in lost}
+    what = f"{kinds.pop()} that its commits need" if len(kinds) == 1 and "object" not in kinds else OBJECT_NEEDED
     first = min(d.oid for d in lost)
     return damaged(repo, len(lost), what, "missing or unreadable", first.encode("ascii"))
 
@@ -116,15 +123,43 @@ def damaged(repo: Path, count: int, what: str, state: str, first: bytes | None) 
     )
 
 
-def damage_named(repo: Path, message: str) -> ScanError:
+def damage_named(repo: Path, message: str, said: bytes = b"") -> ScanError:
     """A git failure (`git log: <first stderr line>`), reworded when git says an object it needs
-    is missing: that is damage, not a git problem, and `git fsck` is where to look next."""
+    is missing: that is damage, not a git problem, and `git fsck` is where to look next. `said`:
+    git's whole stderr, whose later lines may name the object the first one does not."""
     import re  # only on this failure path
 
+    text = message + "\n" + said.decode("utf-8", "backslashreplace")
     for pattern, kind in _GIT_SAYS:
-        m = re.search(pattern, message)
+        m = re.search(pattern, text)
         if m is not None:
             return ScanError(
                 f"repository {repo} is damaged: {kind} {m.group(1)} is missing or unreadable ({message}); {_FSCK}"
             )
     return ScanError(message)
+
+
+UNPLACED = CommitInfo("", "", "", "", "(commit unknown: the repository is damaged and no readable commit holds it)")
+
+
+def unplaced(found: Mapping[bytes, Sequence[Finding]], placed: Sequence[KeyFinding]) -> list[KeyFinding]:
+    """Keys the object store holds that no commit the rebuilt log could read places (a commit
+    or tree that is lost, or an object no ref reaches): reported by the blob that holds them,
+    rather than counted as unreachable, since the walk could not tell which they are."""
+    known = {k.fingerprint for k in placed}
+    by_fp: dict[str, list[tuple[bytes, Finding]]] = {}
+    for oid, fs in found.items():
+        for f in fs:
+            if f.fingerprint not in known:
+                by_fp.setdefault(f.fingerprint, []).append((oid, f))
+    out = []
+    for fp in sorted(by_fp):
+        lst = sorted(by_fp[fp], key=lambda t: (t[0], t[1].location.line, t[1].location.column))
+        f = lst[0][1]
+        locs = tuple(
+            Occurrence("", rejoin("", g.location.path), g.location.line, g.location.column, blob=oid.decode("ascii"),
+                       encoding=g.encoding)
+            for oid, g in lst
+        )  # fmt: skip
+        out.append(KeyFinding(f.rule_id, f.severity, f.secret, UNPLACED, UNPLACED, locs, False, ()))
+    return out

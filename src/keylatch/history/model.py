@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from keylatch.model import Secret, Severity
 
 WHOLE_HISTORY: tuple[str, ...] = ("--all",)
+PLACES_SHOWN = 3  # places (or refs) named per damaged object; the rest are counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,20 +97,29 @@ class DamagedObject:
     scanned and its keys are reported (history/damage.py)."""
 
     oid: str  # full object id, named once however many commits need it
-    kind: str  # "blob" when a commit puts it at a path, else "object" (listed but unreadable)
+    # "blob" when a commit puts it at a path, "tree" (a directory of a commit), "commit" (a
+    # parent), else "object" (listed but unreadable, or what a ref names: history/salvage.py).
+    kind: str
     # The first few (path, commit) places that need it, by path then commit (untrusted paths:
-    # notices redact and escape them), and how many places in all.
+    # notices redact and escape them), and how many places in all. A commit's parent has the
+    # path "", a commit's whole tree ".".
     places: tuple[tuple[str, str], ...] = ()
     needed: int = 0
+    refs: tuple[str, ...] = ()  # refs that name it (untrusted names, escaped like paths)
 
     @property
     def message(self) -> str:
         head = f"{self.kind} {self.oid} is missing or unreadable"
+        if self.refs:
+            return f"{head}, named by {', '.join(self.refs[:PLACES_SHOWN])}" + _more(len(self.refs) - PLACES_SHOWN)
         if not self.places:
             return f"{head} (no walked commit names it; `git fsck` says what needs it)"
-        where = ", ".join(f"{path} in commit {commit[:12]}" for path, commit in self.places)
-        more = self.needed - len(self.places)
-        return f"{head}, needed by {where}" + (f" and {more} more" if more > 0 else "")
+        where = ", ".join(f"{path + ' in ' if path else ''}commit {commit[:12]}" for path, commit in self.places)
+        return f"{head}, needed by {where}" + _more(self.needed - len(self.places))
+
+
+def _more(more: int) -> str:
+    return f" and {more} more" if more > 0 else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,11 @@ missing one is damage too), and a key counts only where the commit introduced it
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -27,7 +28,7 @@ from keylatch.errors import ScanError
 from keylatch.history.allobjects import scan_all
 from keylatch.history.blobscan import OBJECT_KINDS, BlobScanner, Progress, ProgressFn
 from keylatch.history.cache import BlobCache, rules_digest
-from keylatch.history.damage import check_present, damage_named, headline, lost_objects, unreachable
+from keylatch.history.damage import check_present, damage_named, headline, lost_objects, unplaced, unreachable
 from keylatch.history.logcache import LogCache
 from keylatch.history.model import WHOLE_HISTORY, DamagedObject, HistoryResult, UnreadBlob
 from keylatch.history.rawlog import GITLINK, MESSAGE, ZERO, LogDigest, digest, log_args, parse_log
@@ -116,11 +117,15 @@ def scan_history(
         # The log runs while the blobs stream, unless the cache may make it unnecessary.
         proc = None if log_cache is not None and log_cache.fresh() else _start_log(git, walk, extra, log_out, log_err)
         # Whatever fails first (or an interrupt) kills the log: it must not outlive the scan.
+        # Objects git log could not walk past, when the log was rebuilt (history/salvage.py).
+        rebuilt: tuple[DamagedObject, ...] | None = None
         with reaped(proc):
             if whole:
                 scan_all(git, scanner, cache)
             if proc is not None:
-                _finish_log(proc, log_err, repo)
+                rebuilt = _logged(
+                    lambda: _finish_log(proc, log_err, repo), report_damage, git, repo, (walk, extra), log_out
+                )
         # The whole-history stream reads what the object store lists, so a lost blob is never
         # asked for: check that every blob the log names is there (a partial clone's missing
         # blobs were counted above, without fetching).
@@ -146,18 +151,36 @@ def scan_history(
         digested = log_cache.load(keyed) if log_cache is not None and proc is None else None
         if digested is None:
             if proc is None:
-                _run_log(git, repo, (walk, extra), log_out, log_err)
+                rebuilt = _logged(
+                    functools.partial(_run_log, git, repo, (walk, extra), log_out, log_err),
+                    report_damage,
+                    git,
+                    repo,
+                    (walk, extra),
+                    log_out,
+                )
                 if check and (now_lost := check_present(git, log_out) - lost):
                     lost.update(now_lost)
                     keyed |= now_lost
             digested = digest(log_out, keyed)
-            if log_cache is not None and not lost:  # an entry is for a repository found whole
+            if log_cache is not None and not lost and rebuilt is None:  # an entry is for a repository found whole
                 log_cache.save(keyed, digested)
+        if rebuilt is not None:  # git's reads of the rest answer with what they could read
+            from keylatch.history.salvage import tolerant
+
+            git = tolerant(git)
         outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole)
         lost.update(scanner.missing.difference(missing))  # attribution read the parents' versions too
         findings = tag_keys(git, repo, tagged, outcome.findings, named=named, include_unreachable=include_unreachable)
+        unreached = outcome.unreached
+        if rebuilt is not None and whole:  # keys no readable commit places: reported, not counted
+            findings = [*findings, *unplaced(scanner.found, findings)]
+            unreached = 0
         unread = _unread_named(scanner.unread, digested)
         damaged: tuple[DamagedObject, ...] = lost_objects(lost, digested) if lost else ()
+        if rebuilt:  # the rebuild names a lost tree or commit with what needs it: that one wins
+            by_oid = {d.oid: d for d in (*damaged, *rebuilt)}
+            damaged = tuple(by_oid[oid] for oid in sorted(by_oid))
     if cache is not None:
         cache.save()
     if damaged and not report_damage:
@@ -176,7 +199,7 @@ def scan_history(
         lfs_pointers=scanner.lfs_pointers,
         shallow_boundary=state.shallow,
         unreachable_included=include_unreachable,
-        unreachable_keys=outcome.unreached,
+        unreachable_keys=unreached,
         unread=unread,
         damaged=damaged,
     )
@@ -214,7 +237,29 @@ def _start_log(
 def _finish_log(proc: subprocess.Popen[bytes], err: IO[bytes], repo: Path) -> None:
     if proc.wait() != 0:
         err.seek(0)
-        raise damage_named(repo, f"git log: {first_line(err.read())}")
+        said = err.read()
+        raise damage_named(repo, f"git log: {first_line(said)}", said)
+
+
+def _logged(
+    run: Callable[[], None],
+    report_damage: bool,
+    git: Git,
+    repo: Path,
+    revs: tuple[Sequence[str], Sequence[str]],
+    out: IO[bytes],
+) -> tuple[DamagedObject, ...] | None:
+    """`run` the log; when git cannot walk the history and the caller reports damage, the log
+    is rebuilt from what can be read and the objects that cannot are returned (salvage.py)."""
+    try:
+        run()
+    except ScanError as failure:
+        if not report_damage or not str(failure).startswith(f"repository {repo} is damaged"):
+            raise
+        from keylatch.history.salvage import rebuild_log
+
+        return rebuild_log(git, repo, *revs, out, failure)
+    return None
 
 
 def _run_log(git: Git, repo: Path, revs: tuple[Sequence[str], Sequence[str]], out: IO[bytes], err: IO[bytes]) -> None:

@@ -3,7 +3,8 @@
 Result files never hold a key, so each key is read back from one place it was committed: its
 blob, from a kept mirror (`--clones DIR`, what `org scan --keep-clones` wrote) or else a fresh
 mirror clone of one repository that holds it, removed afterwards. The engine finds the key in
-that blob again by fingerprint; verify.check then asks once per key. A key that cannot be read
+that blob again by fingerprint (in an archive blob, in its members first, as the scan found it:
+a compressed member's key is not in the raw blob); verify.check then asks once per key. A key that cannot be read
 back is UNKNOWN, never "revoked".
 """
 
@@ -72,7 +73,29 @@ def _from(path: Path, items: Sequence[tuple[OrgKey, Exposure]]) -> Iterator[tupl
     wanted: Mapping[str, str] = {k.fingerprint: p.blob for k, p in items}
     for fp, blob in sorted(wanted.items()):
         data = git.run("cat-file", "blob", blob)
-        for f in scan_chunk(Chunk(data, "", blob=blob)):
-            if f.fingerprint == fp:
-                yield f, data
-                break
+        found = _found(data, blob, fp)
+        if found is not None:
+            yield found
+
+
+def _found(data: bytes, blob: str, fp: str) -> tuple[Finding, bytes] | None:
+    """The key with fingerprint `fp` in the blob, with the bytes it is in: an archive blob's
+    members are read as the scan read them (a key in a compressed member is not in the raw
+    blob), then its raw bytes (a damaged archive's key may be found only there)."""
+    from keylatch.sources import archives
+
+    if archives.kind(data[: archives.HEAD]):
+        import io
+
+        try:
+            for label, read in archives.members(io.BytesIO(data), "", archives.DEFAULT_LIMITS):
+                member = b"".join(iter(lambda read=read: read(1 << 20), b""))  # type: ignore[misc]
+                for f in scan_chunk(Chunk(member, label, blob=blob)):
+                    if f.fingerprint == fp:
+                        return f, member
+        except KeylatchError:
+            pass  # not read whole: the members before the break and its raw bytes were read
+    for f in scan_chunk(Chunk(data, "", blob=blob)):
+        if f.fingerprint == fp:
+            return f, data
+    return None

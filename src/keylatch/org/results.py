@@ -88,11 +88,22 @@ def from_history(repo: PlannedRepo, head: str, result: HistoryResult) -> RepoRes
     from keylatch.report.notice import UNREAD_SHOWN
 
     keys = tuple(_key(k) for k in result.findings)
-    unread = [for_data(u.message) for u in result.unread]
+    # Archive blobs not read whole, then objects a damaged repository lacks (history/damage.py):
+    # the keys of the rest are kept, the result is `incomplete`.
+    unread = [for_data(u.message) for u in result.unread] + [for_data(d.message) for d in result.damaged]
     if len(unread) > UNREAD_SHOWN:
         more = len(unread) - UNREAD_SHOWN
-        unread[UNREAD_SHOWN:] = [f"and {more} more archive blob(s) could not be read ({len(unread)} in all)"]
-    reason = f"{len(result.unread)} archive blob(s) could not be read whole" if unread else ""
+        unread[UNREAD_SHOWN:] = [
+            f"and {more} more entr{'ies' if more != 1 else 'y'} could not be read ({len(unread)} in all)"
+        ]
+    said = []
+    if result.unread:
+        said.append(f"{len(result.unread)} archive blob(s) could not be read whole")
+    if result.damaged:
+        said.append(
+            f"the repository is damaged: {len(result.damaged)} object(s) its commits need are missing or unreadable"
+        )
+    reason = "; ".join(said)
     return RepoResult(
         repo.repository, repo.clone_url, repo.head, "incomplete" if unread else "ok", repo.auth, reason=reason,
         head=head, commits=result.commits, keys=keys, unread=tuple(unread),

@@ -45,7 +45,8 @@ class Summary:
 
 def scan_one(repo: PlannedRepo, keep: Path | None, stop: threading.Event | None = None) -> RepoResult:
     """The result for one repository; a clone or scan failure becomes a `failed` record, archive
-    blobs the walk could not read an `incomplete` one that keeps the keys found in the rest."""
+    blobs the walk could not read or objects a damaged repository lacks an `incomplete` one that
+    keeps the keys found in the rest."""
     from keylatch.history import scan_history
     from keylatch.sources.repo import inspect
 
@@ -54,7 +55,7 @@ def scan_one(repo: PlannedRepo, keep: Path | None, stop: threading.Event | None 
             if stop is not None and stop.is_set():  # interrupted while cloning: no walk, no record
                 raise KeyboardInterrupt
             head = inspect(path).head or ""
-            found = scan_history(path, use_cache=keep is not None, report_unread=True)
+            found = scan_history(path, use_cache=keep is not None, report_unread=True, report_damage=True)
             return results.from_history(repo, head, found)
     except KeylatchError as exc:
         return results.failure(repo, str(exc))

@@ -97,7 +97,9 @@ def not_read_notices(result: HistoryResult) -> tuple[Notice, ...]:
     lacks (each named once, with the first paths that need it), bounded as every command's."""
     entries = [(u.path, u.message) for u in result.unread]
     entries += [(d.places[0][0] if d.places else "", d.message) for d in result.damaged]
-    return unread(entries)
+    # The commit that needs each (JSON `commit`), where the walk knows one.
+    commits = [u.commit for u in result.unread] + [d.places[0][1] if d.places else "" for d in result.damaged]
+    return unread(entries, commits=commits)
 
 
 def _commit_text(c: CommitInfo) -> str:
@@ -224,6 +226,7 @@ def render_json(result: HistoryResult, *, reveal: bool = False, verdicts: Verdic
                 "kind": d.kind,
                 "needed_by": [{"path": for_data(p, PATH_LIMIT), "commit": c} for p, c in d.places],
                 "places": d.needed,
+                **({"refs": [for_data(r) for r in d.refs]} if d.refs else {}),  # additive: refs naming it
             }
             for d in result.damaged
         ]

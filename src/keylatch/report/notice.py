@@ -64,11 +64,18 @@ def safe(text: str) -> str:
     return _CONTROL.sub(_escape, redact(text))
 
 
-def unread(entries: Sequence[tuple[str, str]], total: int | None = None) -> tuple[Notice, ...]:
+def unread(
+    entries: Sequence[tuple[str, str]], total: int | None = None, commits: Sequence[str] = ()
+) -> tuple[Notice, ...]:
     """`not-scanned` notices for (path, message) of entries that could not be read: the first
-    UNREAD_SHOWN, then one that counts the rest (`total`: all of them, when more than given)."""
+    UNREAD_SHOWN, then one that counts the rest (`total`: all of them, when more than given).
+    `commits`: the commit each entry was read from, where known (history: the one that needs it)."""
     total = len(entries) if total is None else total
-    out = [Notice(NOT_SCANNED, "error", safe(message), path=safe(path)) for path, message in entries[:UNREAD_SHOWN]]
+    at = [*commits, *[""] * (len(entries) - len(commits))]
+    out = [
+        Notice(NOT_SCANNED, "error", safe(message), path=safe(path), commit=commit)
+        for (path, message), commit in zip(entries[:UNREAD_SHOWN], at, strict=False)
+    ]
     if total > len(out):
         more = total - len(out)
         out.append(

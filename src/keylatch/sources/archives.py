@@ -84,9 +84,27 @@ def members(src: IO[bytes], name: str, limits: Limits) -> Iterator[tuple[str, Re
     except ScanError as exc:
         # Not read whole: its own bytes are a leaf too (named `name`, as a plain file is), so a
         # key they show (a stored member, a truncated tail) is still found; the error stands.
-        src.seek(0)
-        yield name, src.read
+        yield from _fallback(src, name, budget)
         raise exc
+
+
+def _fallback(src: IO[bytes], name: str, budget: _Budget) -> Iterator[tuple[str, Read]]:
+    """The raw bytes of an archive that failed, less the members already read whole (a key
+    there was found in its member: reported once, not again in the raw bytes), then, for a
+    compressed archive, what its compression holds, read as far as it goes (a cut tar in a
+    `.tgz`: the key in its cut member is in no other leaf), less the members read whole."""
+    from keylatch.sources.rawleaf import blanked, inflated
+
+    src.seek(0)
+    head = _read_up_to(src, HEAD, name)
+    src.seek(0)
+    yield name, blanked(src.read, budget.done.get(1, ()))
+    what = kind(head)
+    # Only a container in the compression (a `.tgz`) hides what its member reading lost; a
+    # compressed file's own leaf was given everything the stream held up to where it broke.
+    if what in ("gzip", "bzip2", "xz") and 2 in budget.done:
+        src.seek(0)
+        yield name, blanked(inflated(src.read, what, budget.limits.max_bytes, _PIECE), budget.done.get(2, ()))
 
 
 def member_chunks(src: IO[bytes], name: str, limits: Limits, block: int) -> Iterator[Chunk]:
@@ -115,15 +133,16 @@ def stream_chunks(read: Read, name: str, limits: Limits, block: int) -> Iterator
             seen.write(data)
             return data
 
+        budget = _Budget(limits)
         try:
-            layers = _layer(_Prefixed(b"", tee, label), label, label, 0, _Budget(limits))
+            layers = _layer(_Prefixed(b"", tee, label), label, label, 0, budget)
             for inner, read_member in _leaves(layers):
                 yield from blocks(_filler(read_member), block, inner)
         except ScanError as exc:
             for piece in iter(lambda: read(_PIECE), b""):
                 seen.write(piece)
-            seen.seek(0)
-            yield from blocks(_filler(seen.read), block, name)
+            for raw_label, raw in _fallback(seen, name, budget):
+                yield from blocks(_filler(raw), block, raw_label)
             raise exc
 
 
@@ -191,11 +210,14 @@ def _filler(read: Read) -> Callable[[int], tuple[bytes, bool]]:
 class _Budget:
     """What one top-level archive has expanded to so far. Mutable, local to one `members` call."""
 
-    __slots__ = ("limits", "spent")
+    __slots__ = ("done", "limits", "spent")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.spent = 0
+        # Container depth -> (start, end) byte ranges of its input that members read whole
+        # occupy: depth 1 is the archive's own bytes, depth 2 what a top-level compression holds.
+        self.done: dict[int, list[tuple[int, int]]] = {}
 
 
 class _Metered:
@@ -295,6 +317,7 @@ def _zip(src: IO[bytes], label: str, depth: int, budget: _Budget) -> Iterator[tu
     import zipfile
 
     src.seek(0)
+    budget.done.setdefault(depth, [])  # a container at this depth was opened (rawleaf.py)
     with zipfile.ZipFile(src) as zf:
         for info in zf.infolist():
             if info.is_dir():
@@ -310,6 +333,10 @@ def _zip(src: IO[bytes], label: str, depth: int, budget: _Budget) -> Iterator[tu
                 size = info.compress_size
                 metered = _Metered(raw, lambda size=size: size, budget, inner)  # type: ignore[misc]
                 yield from _layer(metered, inner, inner, depth, budget)
+                # Read whole (a failed read never resumes this generator): its stored bytes.
+                start = getattr(raw, "_orig_compress_start", None)
+                if isinstance(start, int):
+                    budget.done.setdefault(depth, []).append((start, start + size))
 
 
 def _tar(src: _Prefixed, label: str, depth: int, budget: _Budget) -> Iterator[tuple[str, Read]]:
@@ -317,6 +344,7 @@ def _tar(src: _Prefixed, label: str, depth: int, budget: _Budget) -> Iterator[tu
 
     # Stream mode ("r|"): no seeking, members in order. Links, devices and directories hold no
     # bytes of their own and are never followed; nothing is extracted.
+    budget.done.setdefault(depth, [])  # a container at this depth was opened (rawleaf.py)
     with tarfile.open(fileobj=src, mode="r|", tarinfo=_ended_tar_info()) as tf:  # type: ignore[call-overload]
         for member in tf:
             if not member.isreg():
@@ -332,6 +360,8 @@ def _tar(src: _Prefixed, label: str, depth: int, budget: _Budget) -> Iterator[tu
             else:
                 data = fh
             yield from _layer(data, inner, inner, depth, budget)
+            if not sparse:  # read whole: its bytes in the tar stream
+                budget.done.setdefault(depth, []).append((member.offset_data, member.offset_data + member.size))
 
 
 def _ended_tar_info() -> type[tarfile.TarInfo]:
