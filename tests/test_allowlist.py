@@ -131,6 +131,38 @@ def test_allow_lines_pattern_that_times_out_allows_nothing(caplog: pytest.LogCap
     assert KEY not in caplog.text
 
 
+# Patterns that backtrack catastrophically on the tail each key line below carries. The
+# config comes with the scanned repository: without a memory of timeouts, each key line cost
+# the time limit again (QA t-qa17: 40 key lines, 35 s; 10,000 lines would be hours).
+BACKTRACKING = {"alternation": (r"(a|aa)+$", "a" * 40 + "!"), "nested": (r"(x|xx)+y", "x" * 60)}
+
+
+@pytest.mark.parametrize("shape", BACKTRACKING)
+def test_a_pattern_that_timed_out_is_not_tried_again(shape: str, caplog: pytest.LogCaptureFixture) -> None:
+    pattern, tail = BACKTRACKING[shape]
+    keys = [make_key("sk-proj-", seed=100 + i) for i in range(6)]
+    # The last line is one the pattern matches quickly: after the timeout it is no longer applied,
+    # so that key is reported too (fail closed), and the warning says so once.
+    quick = "a" if shape == "alternation" else "xy"
+    text = "".join(f'K{i} = "{k}"  # {tail}\n' for i, k in enumerate(keys[:-1])) + f'K = "{keys[-1]}"  # {quick}\n'
+    allow = Allowlist(lines=(pattern,))
+    assert allowlist.line_pattern((pattern,), quick) == pattern  # a match when tried alone
+    assert kept(text, allow) == [1, 2, 3, 4, 5, 6]
+    warnings = [r.getMessage() for r in caplog.records if "timed out" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert "not applied for the rest of this run" in warnings[0]
+    assert allow.timed_out == {pattern}
+
+
+def test_a_pattern_that_timed_out_stays_out_for_every_later_chunk(caplog: pytest.LogCaptureFixture) -> None:
+    pattern, tail = BACKTRACKING["alternation"]
+    allow = Allowlist(lines=(pattern, "EXAMPLE"))
+    for i in range(4):  # one chunk per file, as scan and history judge them, one Allowlist per run
+        assert kept(f'K = "{make_key("sk-proj-", seed=120 + i)}"  # {tail}\n', allow) == [1]
+    assert kept(f'EXAMPLE = "{KEY}"\n', allow) == []  # the other pattern still allows
+    assert sum("timed out" in r.getMessage() for r in caplog.records) == 1
+
+
 def _azure(i: int) -> str:
     return make_key("azure", seed=i)
 

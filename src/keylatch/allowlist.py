@@ -32,7 +32,8 @@ no comment marker before it, does not count.
 `Allowlist.lines` are user regexes (`allow-lines` in the config, like gitleaks' allowlist regexes
 with `regexTarget = "line"`): a key whose line matches one is dropped. They come from a config
 file and run on hostile content, so they run under the `regex` module with a time limit; a
-pattern that times out allows nothing (fail closed) and says so.
+pattern that times out allows nothing (fail closed), says so, and is not tried again in that
+run (one time limit per pattern per run, not one per key line).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import fnmatch
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from keylatch.model import Finding
 
@@ -70,6 +71,9 @@ class Allowlist:
     pragmas: bool = True
     # User regexes searched in the key's line (see the module docstring).
     lines: tuple[str, ...] = ()
+    # The `lines` patterns that have timed out in this run, skipped from then on (line_pattern).
+    # Mutable on purpose, and only ever grows: one record per run (Config builds one per policy).
+    timed_out: set[str] = field(default_factory=set, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,16 +105,32 @@ def pragma(previous: str, line: str) -> str | None:
     return None
 
 
-def line_pattern(patterns: Iterable[str], line: str) -> str | None:
-    """The first user pattern found in `line`, else None; a pattern that times out never allows."""
+def line_pattern(patterns: Iterable[str], line: str, timed_out: set[str] | None = None) -> str | None:
+    """The first user pattern found in `line`, else None; a pattern that times out never allows.
+
+    A pattern that timed out once is added to `timed_out` and not tried again: the file is the
+    scanned repository's, and a pattern that backtracks catastrophically on one of its key lines
+    would cost the time limit (about 0.6 s in practice) on every such line, hours for a file of
+    keys (QA t-qa17: 40 key lines took 35 s). Skipping it fails closed: the keys on the lines it
+    would have matched are reported. config.py probes its patterns the same way."""
     import regex  # only when the config has allow-lines: it costs ~20 ms to import
 
     for pat in patterns:
+        if timed_out is not None and pat in timed_out:
+            continue
         try:
             if regex.search(pat, line, timeout=LINE_PATTERN_TIMEOUT):
                 return pat
         except TimeoutError:
-            log.warning("allow-lines pattern %r timed out; the key on that line is still reported", pat)
+            if timed_out is None:
+                log.warning("allow-lines pattern %r timed out; the key on that line is still reported", pat)
+                continue
+            timed_out.add(pat)
+            log.warning(
+                "allow-lines pattern %r timed out; it is not applied for the rest of this run: "
+                "keys on lines it would match are reported",
+                pat,
+            )
     return None
 
 
@@ -148,7 +168,7 @@ def _line_decision(allow: Allowlist, lines: tuple[str, str] | None) -> Decision:
         if name is not None:
             return Decision(False, f"allowed by `{name}` comment", name)
     if allow.lines and lines is not None:
-        pat = line_pattern(allow.lines, lines[1])
+        pat = line_pattern(allow.lines, lines[1], allow.timed_out)
         if pat is not None:
             return Decision(False, f"line matches allow-lines pattern {pat!r}")
     return KEEP

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from keylatch.detect_secrets_baseline import Trusted
 from keylatch.detect_secrets_scan import keylatch_pass
@@ -44,7 +46,7 @@ def hook(argv: Sequence[str], trusted: Trusted) -> int:
         if args.json:
             print(json.dumps(portable(baseline.format_for_output(new)), indent=2))
         else:
-            pre_commit_hook.pretty_print_diagnostics(new)
+            pre_commit_hook.pretty_print_diagnostics(_escaped_names(new))  # type: ignore[arg-type]
         return 1
     if not args.baseline:
         return 0
@@ -65,3 +67,16 @@ def hook(argv: Sequence[str], trusted: Trusted) -> int:
         f"Please `git add {args.baseline_filename}`, thank you.\n"
     )
     return 1
+
+
+def _escaped_names(found: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """detect-secrets' diagnostics print each secret's file name as it is (`Location: <name>`):
+    a name from the repository with a newline, an escape sequence or a key in it would reach
+    the terminal so (QA t-qa17). pretty_print_diagnostics only iterates (name, secret) pairs, so
+    it is given copies whose name is escaped and redacted; the collection itself is untouched."""
+    out = []
+    for name, secret in found:
+        shown = copy.copy(secret)
+        shown.filename = escaped(name)
+        out.append((name, shown))
+    return out

@@ -248,6 +248,8 @@ def from_report(path: Path) -> list[Found]:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UsageError(f"cannot read {path} as a JSON report: {exc}") from exc
+    except RecursionError:  # `[[[...` deeper than json's recursion limit: not a report either
+        raise UsageError(f"cannot read {path} as a JSON report: nested too deeply") from None
     if not (isinstance(doc, dict) and isinstance(doc.get("tool"), dict) and doc["tool"].get("name") == "keylatch"
             and isinstance(doc.get("findings"), list)):  # fmt: skip
         raise UsageError(f"{path} is not a keylatch JSON report (keylatch scan|ci|history --format json)")

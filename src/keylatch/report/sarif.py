@@ -113,8 +113,10 @@ def member_of(loc: Location) -> tuple[str, str] | None:
 
 
 def _uri(path: str) -> str:
-    # `!` is a URI sub-delimiter: a file named so keeps it (a member is never in a uri).
-    return quote(for_data(path, PATH_LIMIT), safe="/!")
+    # `!` is a URI sub-delimiter: a file named so keeps it (a member is never in a uri). A name
+    # that is not UTF-8 holds surrogates (os.fsdecode): its own bytes are percent-encoded, as a
+    # URI names such a file; quote() on the str raised, and no report was written (QA t-qa17).
+    return quote(for_data(path, PATH_LIMIT).encode("utf-8", "surrogateescape"), safe="/!")
 
 
 def _place(loc: Location, region: dict[str, Any]) -> dict[str, Any]:

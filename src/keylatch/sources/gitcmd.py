@@ -100,9 +100,34 @@ MAX_NAMED = 2000
 
 Overrides = tuple[tuple[str, str], ...]
 
+# Variables that tell git which repository, index and objects to use, whatever directory it is
+# in. A hook, a script or `git --git-dir` exports them; they are right for the current directory
+# (the hooks run `Git(None)`, GIT_INDEX_FILE is how `git commit <paths>` hands them its index),
+# and wrong for a repository keylatch was pointed at elsewhere: with GIT_DIR set, `keylatch
+# history /other` and `keylatch history URL` (a clone keylatch made) read GIT_DIR's repository
+# and called the one named clean (QA t-qa17), while sources/includes.py checked the named one.
+LOCATING: tuple[str, ...] = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_IMPLICIT_WORK_TREE",
+    "GIT_QUARANTINE_PATH", "GIT_SHALLOW_FILE",
+)  # fmt: skip
 
-def _base_env(base: Mapping[str, str] | None) -> dict[str, str]:
+
+def _elsewhere(repo: Path | None) -> bool:
+    """Whether `git -C repo` runs somewhere other than the current directory."""
+    if repo is None:
+        return False
+    try:
+        return os.path.realpath(repo) != os.path.realpath(os.getcwd())
+    except OSError:  # the current directory is gone: it is not `repo`
+        return True
+
+
+def _base_env(base: Mapping[str, str] | None, repo: Path | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
+    if _elsewhere(repo):
+        for name in LOCATING:
+            env.pop(name, None)
     for name in (
         "GIT_EXTERNAL_DIFF", "GIT_PAGER", "PAGER", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_SSH_COMMAND",
         "GIT_CONFIG",  # would make `git config` read only that file: the driver names would be missed
@@ -194,7 +219,7 @@ def configured_names(repo: Path | None, config: Sequence[str] = ()) -> tuple[str
         [*argv, "--get-regexp", _NAMED_QUERY],
         stdin=subprocess.DEVNULL,
         capture_output=True,
-        env=_base_env(None),
+        env=_base_env(None, repo),  # the same repository as the commands whose drivers it lists
         check=False,
     )
     if proc.returncode not in (0, 1):  # 1: no such setting
@@ -278,7 +303,7 @@ class Git:
 
     def env(self) -> dict[str, str]:
         """The process environment: hardened, with this repository's program overrides."""
-        return _with_config(_base_env(None), self._overrides())
+        return _with_config(_base_env(None, self.repo), self._overrides())
 
     def run(self, *args: str, input: bytes | None = None, ok_codes: tuple[int, ...] = (0,)) -> bytes:
         """Run git and return stdout; any other exit status raises ScanError with git's message."""

@@ -125,7 +125,7 @@ class AdminClient:
             raise ScanError(f"{where}: {what}")
         try:
             doc = json.loads(answer.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep for json is no answer either
             raise ScanError(f"{where}: not JSON") from None
         if not isinstance(doc, dict):
             raise ScanError(f"{where}: unexpected answer")

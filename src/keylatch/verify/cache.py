@@ -55,7 +55,7 @@ class VerdictCache:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cache
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: `[[[...`, too deep
             log.debug("verdict cache %s unreadable (%s): starting afresh", path, exc)
             return cache
         if not isinstance(doc, dict) or doc.get("version") != _VERSION or not isinstance(doc.get("entries"), dict):

@@ -45,7 +45,7 @@ def error_fields(body: bytes) -> tuple[str, str, str]:
     """(code, type, message) of an OpenAI-style error body; empty strings when absent."""
     try:
         doc = json.loads(body[: 1 << 16].decode("utf-8", "replace"))
-    except ValueError:
+    except (ValueError, RecursionError):  # 64 KiB of `[` is too deep for json: not an error body
         return "", "", body[:2000].decode("utf-8", "replace")
     err = doc.get("error") if isinstance(doc, dict) else None
     if isinstance(err, str):  # admin endpoints have answered {"error": "You have insufficient ..."}
