@@ -31,7 +31,7 @@ import pytest
 from keylatch.rules.synthetic import make_key
 from keylatch.sources import cachekey
 from tests.helpers.gitrepo import git_env
-from tests.helpers.run import SRC
+from tests.helpers.run import SRC, in_process
 
 pytestmark = pytest.mark.e2e
 
@@ -235,12 +235,11 @@ def cache_files_valid(repo: Path, env: dict[str, str]) -> None:
 
 
 def findings(repo: Path, env: dict[str, str]) -> set[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "keylatch", "history", "--format", "json", str(repo)],
-        env=dict(env, PYTHONPATH=str(SRC)), capture_output=True, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 1, proc.stderr
-    doc = json.loads(proc.stdout)
+    """The rerun's findings: in this process (tests/helpers/run.py), since only the interrupted
+    run's process boundary is what these tests are about."""
+    res = in_process(["history", "--format", "json", str(repo)], None, env, None)
+    assert res.code == 1, res.err
+    doc = json.loads(res.out)
     return {f["fingerprint"] for f in doc["findings"]}
 
 

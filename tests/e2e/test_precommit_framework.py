@@ -3,7 +3,11 @@
 pre-commit builds the hook environment with `pip install .`. To keep that fast and offline, the
 session builds a wheelhouse of keylatch's dependencies once (cached under ~/.cache) and points
 pip at it with PIP_FIND_LINKS + PIP_NO_INDEX; PRE_COMMIT_HOME is shared by the session, so the
-environment is built once.
+environment is built once. That pip builds keylatch with the setuptools virtualenv seeded into
+the hook environment (no isolated build environment to install first) and leaves bytecode to
+the hooks' first imports (PYTHONPYCACHEPREFIX, tests/helpers/gitrepo.py): about half the
+environment's CPU. Every project gets its hook scripts from one `pre-commit init-templatedir`
+(`git init --template`), pre-commit's own way to install them into new repositories.
 """
 
 from __future__ import annotations
@@ -108,6 +112,10 @@ def framework_env(tmp_path_factory: pytest.TempPathFactory, hook_repo: tuple[Pat
         PIP_FIND_LINKS=str(_wheelhouse()),
         PIP_NO_INDEX="1",
         PIP_DISABLE_PIP_VERSION_CHECK="1",
+        # pip reads a `no-` option's variable as the option's value: "0" means --no-build-isolation
+        # and --no-compile (pip's configuration docs).
+        PIP_NO_BUILD_ISOLATION="0",
+        PIP_NO_COMPILE="0",
     )
     scratch = GitRepo.init(tmp_path_factory.mktemp("precommit-scratch"), home)
     scratch.env = env
@@ -115,6 +123,16 @@ def framework_env(tmp_path_factory: pytest.TempPathFactory, hook_repo: tuple[Pat
     res = _run([sys.executable, "-m", "pre_commit", "install-hooks"], scratch.path, env)
     assert res.code == 0, res.out
     return env
+
+
+@pytest.fixture(scope="session")
+def hook_template(tmp_path_factory: pytest.TempPathFactory, framework_env: dict[str, str]) -> Path:
+    """A git template directory holding pre-commit's pre-commit and pre-push hook scripts."""
+    template = tmp_path_factory.mktemp("precommit-template")
+    argv = ["init-templatedir", str(template), "--hook-type", "pre-commit", "--hook-type", "pre-push"]
+    res = _run([sys.executable, "-m", "pre_commit", *argv], template, framework_env)
+    assert res.code == 0, res.out
+    return template
 
 
 def _write_config(repo: GitRepo, hook_repo: tuple[Path, str]) -> None:
@@ -126,22 +144,18 @@ def _write_config(repo: GitRepo, hook_repo: tuple[Path, str]) -> None:
 
 
 @pytest.fixture
-def project(tmp_path: Path, framework_env: dict[str, str], hook_repo: tuple[Path, str]) -> Iterator[GitRepo]:
+def project(
+    tmp_path: Path, framework_env: dict[str, str], hook_repo: tuple[Path, str], hook_template: Path
+) -> Iterator[GitRepo]:
     """A repository using keylatch through pre-commit, with a local bare `origin`."""
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", str(origin)], env=framework_env, check=True)
     repo = GitRepo(tmp_path / "project", dict(framework_env))
     repo.path.mkdir()
-    repo.git("init", "-q")
+    repo.git("init", "-q", f"--template={hook_template}")
     repo.git("remote", "add", "origin", str(origin))
     _write_config(repo, hook_repo)
-    repo.write("README.md", "project\n")
-    repo.commit("config")
-    res = _run(
-        [sys.executable, "-m", "pre_commit", "install", "--hook-type", "pre-commit", "--hook-type", "pre-push"],
-        repo.path, repo.env,
-    )  # fmt: skip
-    assert res.code == 0, res.out
+    plant(repo, "README.md", "project\n", "config")  # before the hooks' time, as `pre-commit install` came after it
     yield repo
 
 

@@ -26,9 +26,19 @@ def git_env(home: Path) -> dict[str, str]:
     env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     gitconfig = home / ".gitconfig"
     if not gitconfig.exists():
+        # git's template without its 13 sample hooks (inert files): `git init` copied them into
+        # every repository, thousands in the suite, and pytest deleted them all again. The rest
+        # stays as git makes it: tests replace hooks/, description and info/exclude.
+        template = home / ".git-template"
+        for sub in ("hooks", "info", "branches"):
+            (template / sub).mkdir(parents=True, exist_ok=True)
+        (template / "description").write_text(
+            "Unnamed repository; edit this file 'description' to name the repository.\n"
+        )
+        (template / "info" / "exclude").write_text("# git ls-files --others --exclude-from=.git/info/exclude\n")
         gitconfig.write_text(
             "[user]\n\tname = Test User\n\temail = test@example.test\n"
-            "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"
+            f"[init]\n\tdefaultBranch = main\n\ttemplateDir = {_quoted(str(template))}\n[commit]\n\tgpgsign = false\n"
             '[protocol "file"]\n\tallow = always\n'
         )
     env.update(
@@ -39,6 +49,12 @@ def git_env(home: Path) -> dict[str, str]:
         LC_ALL="C",
     )
     return env
+
+
+def _quoted(value: str) -> str:
+    """A git config value, whatever the path holds (git-config(1): quoting and escapes)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
 
 
 @dataclass

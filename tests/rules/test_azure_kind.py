@@ -33,7 +33,9 @@ def _found(text: str) -> list[tuple[str, str]]:
     return [(f.rule_id, f.secret.value) for f in scan_text(text)]
 
 
-@settings(max_examples=300, deadline=None)
+# Example counts are half what they were (the suite's CPU, issue 9): every example draws a fresh
+# key, template and neighbours; the CI profile replays a fixed set, local runs explore new ones.
+@settings(max_examples=150, deadline=None)
 @given(
     kind=st.sampled_from(sorted(OWNED)),
     template=st.sampled_from(_KIND_TEXTS),
@@ -49,7 +51,7 @@ def test_a_generic_key_of_an_openai_or_ai_services_resource_is_reported(
     assert _found(text) == [(OWNED[kind], key)]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     kind=st.sampled_from(OTHER_KINDS),
     template=st.sampled_from(_KIND_TEXTS),

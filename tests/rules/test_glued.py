@@ -22,7 +22,9 @@ def _found(data: bytes) -> list[str]:
     return [f.secret.value for f in scan_chunk(Chunk(data, "cache.pyc"))]
 
 
-@settings(max_examples=300, deadline=None)
+# Example counts are half what they were (the suite's CPU, issue 9): every example draws a fresh
+# key and fresh glue, the CI profile replays a fixed set, and local runs explore new ones each run.
+@settings(max_examples=150, deadline=None)
 @given(kind=st.sampled_from(KINDS), seed=st.integers(0, 2**32), right=glue, left=binary, end=binary)
 def test_a_key_glued_on_the_right_in_binary_data_is_found_whole(
     kind: str, seed: int, right: str, left: bytes, end: bytes
@@ -32,7 +34,7 @@ def test_a_key_glued_on_the_right_in_binary_data_is_found_whole(
     assert _found(left + b"\xa4" + key.encode() + right.encode() + end) == [key]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(kind=st.sampled_from(KINDS), seed=st.integers(0, 2**32), right=glue)
 def test_the_same_bytes_in_text_stay_unreported(kind: str, seed: int, right: str) -> None:
     # In text a longer tail is a different or damaged token: precision first. (A `_` or `-`
@@ -42,7 +44,7 @@ def test_the_same_bytes_in_text_stay_unreported(kind: str, seed: int, right: str
     assert _found(f"k = {key}{right}\n".encode()) == []
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(kind=st.sampled_from(KINDS), seed=st.integers(0, 2**32), cut=st.integers(1, 11), right=glue)
 def test_a_truncated_key_glued_in_binary_data_is_not_found(kind: str, seed: int, cut: int, right: str) -> None:
     key = make_key(kind, seed=seed)
@@ -58,7 +60,7 @@ def test_sqlite_rows_back_to_back() -> None:
     assert _found(page) == keys
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     first=st.sampled_from(KINDS),
     second=st.sampled_from(KINDS),
@@ -77,7 +79,7 @@ def test_keys_glued_back_to_back_in_binary_data_are_both_found(
     assert _found(data) == [a, b]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(first=st.sampled_from(KINDS), second=st.sampled_from(KINDS), seed=st.integers(0, 2**32))
 def test_keys_back_to_back_in_text_stay_unreported(first: str, second: str, seed: int) -> None:
     # In text one token that holds two keys is damaged: precision first, as before.
@@ -90,7 +92,7 @@ OTHER_KINDS = ("azure", "sk-named")
 alnum_glue = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=40)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(kind=st.sampled_from(OTHER_KINDS), seed=st.integers(0, 2**32), right=glue, left=binary, end=binary)
 def test_an_azure_or_named_key_glued_on_the_right_in_binary_data_is_found_whole(
     kind: str, seed: int, right: str, left: bytes, end: bytes
@@ -99,14 +101,14 @@ def test_an_azure_or_named_key_glued_on_the_right_in_binary_data_is_found_whole(
     assert _found(left + b"\xa4" + key.encode() + right.encode() + end) == [key]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(seed=st.integers(0, 2**32), left=alnum_glue, right=glue)
 def test_an_azure_key_glued_on_both_sides_in_binary_data_is_found_whole(seed: int, left: str, right: str) -> None:
     key = make_key("azure", seed=seed)
     assert _found(b"\0" + (left + key + right).encode() + b"\0") == [key]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(kind=st.sampled_from(OTHER_KINDS), seed=st.integers(0, 2**32), right=alnum_glue, cut=st.integers(1, 11))
 def test_glued_azure_and_named_keys_stay_unreported_in_text_or_truncated(
     kind: str, seed: int, right: str, cut: int

@@ -18,7 +18,9 @@ noise = st.text(
 )
 
 
-@settings(max_examples=300, deadline=None)
+# Example counts are half what they were (the suite's CPU, issue 9): every example draws a fresh
+# key and fresh noise, the CI profile replays a fixed set, and local runs explore new ones each run.
+@settings(max_examples=150, deadline=None)
 @given(kind=st.sampled_from(SK_KINDS), seed=st.integers(0, 2**32), left=noise, right=noise)
 def test_exact_span(kind: str, seed: int, left: str, right: str) -> None:
     key = make_key(kind, seed=seed)
@@ -27,7 +29,7 @@ def test_exact_span(kind: str, seed: int, left: str, right: str) -> None:
     assert hit.secret.value == key
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(seed=st.integers(0, 2**32), left=noise, right=noise)
 def test_azure_key_exact_span(seed: int, left: str, right: str) -> None:
     key = make_key("azure", seed=seed)
@@ -35,7 +37,7 @@ def test_azure_key_exact_span(seed: int, left: str, right: str) -> None:
     assert hit.span == (len(left), len(left) + len(key))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(kind=st.sampled_from(SK_KINDS), seed=st.integers(0, 2**32), pos=st.integers(0, 7), data=st.data())
 def test_mutated_marker_is_not_found(kind: str, seed: int, pos: int, data: st.DataObject) -> None:
     key = make_key(kind, seed=seed)
@@ -46,7 +48,7 @@ def test_mutated_marker_is_not_found(kind: str, seed: int, pos: int, data: st.Da
     assert scan_text("k=" + key.replace(MARKER, mutated_marker) + "\n") == []
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(kind=st.sampled_from(SK_KINDS), seed=st.integers(0, 2**32), cut=st.integers(1, 12), front=st.booleans())
 def test_truncated_key_is_not_found(kind: str, seed: int, cut: int, front: bool) -> None:
     key = make_key(kind, seed=seed)
@@ -57,7 +59,7 @@ def test_truncated_key_is_not_found(kind: str, seed: int, cut: int, front: bool)
     assert [f.secret.value for f in scan_text("k=" + truncated + "\n")] == []
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(kind=st.sampled_from(SK_KINDS), seed=st.integers(0, 2**32))
 def test_rendered_output_never_contains_the_key(kind: str, seed: int) -> None:
     from keylatch.report import json_report, text
@@ -80,7 +82,7 @@ _LINE_PARTS = st.lists(
 )  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(before=_LINE_PARTS, after=_LINE_PARTS, seed=st.integers(0, 2**16))
 def test_a_hex_key_line_is_judged_as_the_text_before_the_key(before: list[str], after: list[str], seed: int) -> None:
     # rule.py: the key's line must match line_context, and no line_exclude match (searched in
@@ -95,7 +97,7 @@ def test_a_hex_key_line_is_judged_as_the_text_before_the_key(before: list[str], 
     assert found == ([key] if want else [])
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(parts=_LINE_PARTS)
 def test_line_words_hold_whenever_line_context_matches(parts: list[str]) -> None:
     # The engine skips line_context on a line without any of line_words (rule.py), in bytes
