@@ -54,6 +54,7 @@ sys.exit(code)
 _GATE = """
 import collections, subprocess, sys, time
 sys.path.insert(0, sys.argv[1])
+import hyperscan
 from keylatch.engine import scan_chunk
 from keylatch.model import Chunk
 from keylatch.prefilter import compiled
@@ -78,10 +79,17 @@ while pos < len(out):
 needle_set = needles()
 db = compiled(needle_set)
 t = time.process_time()
-for b in blobs:
-    db.scan(b, match_event_handler=lambda *a: True)
+for b in blobs:  # halting at the first needle, as the readers do (history/hsgate.py)
+    try:
+        db.scan(b, match_event_handler=lambda *a: True)
+    except hyperscan.ScanTerminated:
+        pass
 scan_s = time.process_time() - t
-held = [[n for n in needle_set if n in b] for b in blobs]
+held = []
+for b in blobs:  # every needle each blob holds (the database reports each needle once)
+    ids: set[int] = set()
+    db.scan(b, match_event_handler=lambda i, *a: ids.add(i))
+    held.append([needle_set[i] for i in sorted(ids)])
 cands = [b for b, h in zip(blobs, held) if h]
 nbytes = sum(map(len, blobs))
 print(f"gate sample: {len(blobs)} blobs, {nbytes / 1e6:.0f} MB; {len(needle_set)} needles; "
