@@ -1,6 +1,6 @@
 """Time `keylatch history` against the floor of reading every object once, in the same run.
 
-    python3 bench/history_bench.py REPO [--runs 1] [--keep-copy] [--no-pinned]
+    python3 bench/history_bench.py REPO [--runs 1] [--keep-copy] [--no-pinned] [--gate MB]
 
 REPO is copied first (`git clone --mirror`, hard links), and the scanned-blob cache goes to a
 private XDG_CACHE_HOME emptied before each cold run. Reported, for the same machine and moment
