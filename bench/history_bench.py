@@ -1,6 +1,6 @@
 """Time `keylatch history` against the floor of reading every object once, in the same run.
 
-    python3 bench/history_bench.py REPO [--runs 1] [--keep-copy] [--no-pinned]
+    python3 bench/history_bench.py REPO [--runs 1] [--keep-copy] [--no-pinned] [--gate MB]
 
 REPO is copied first (`git clone --mirror`, hard links), and the scanned-blob cache goes to a
 private XDG_CACHE_HOME emptied before each cold run. Reported, for the same machine and moment
@@ -14,6 +14,9 @@ every child it waited for):
           peak total of its git and grep children (proportional set size, sampled every 0.1 s:
           the pack file they all map is shared, not counted once per process)
   MB/s    blob bytes scanned / cold seconds
+  --gate MB  where keylatch's own CPU goes, on the first MB of blobs in pack order: the rate of
+          the literal pass over them (Hyperscan, rules.needles()), the objects it hands to the
+          engine (by the needles they hold; "only" = no other needle) and the engine's CPU on them
 The core count, and the load average before and after, say how busy the machine was.
 Build a large deterministic repository with bench/build_history_repo.py.
 """
@@ -46,6 +49,69 @@ print(buf.getvalue())
 me = resource.getrusage(resource.RUSAGE_SELF)
 print("RSS_KB", me.ru_maxrss, "CPU_S", me.ru_utime + me.ru_stime, file=sys.stderr)
 sys.exit(code)
+"""
+# The --gate child: the literal pass and the engine of the checkout under test, on a blob sample.
+_GATE = """
+import collections, subprocess, sys, time
+sys.path.insert(0, sys.argv[1])
+import hyperscan
+from keylatch.engine import scan_chunk
+from keylatch.model import Chunk
+from keylatch.prefilter import compiled
+from keylatch.rules import needles
+repo, limit = sys.argv[2], int(sys.argv[3]) << 20
+listing = subprocess.run(["git", "-C", repo, "cat-file", "--batch-all-objects", "--unordered",
+    "--batch-check=%(objecttype) %(objectname) %(objectsize)"], capture_output=True, check=True).stdout
+ids, total = [], 0
+for line in listing.splitlines():
+    kind, oid, size = line.split()
+    if kind == b"blob" and total < limit:
+        ids.append(oid)
+        total += int(size)
+out = subprocess.run(["git", "-C", repo, "cat-file", "--batch"], input=b"\\n".join(ids) + b"\\n",
+    capture_output=True, check=True).stdout
+blobs, pos = [], 0
+while pos < len(out):
+    nl = out.index(b"\\n", pos)
+    size = int(out[pos:nl].split()[2])
+    blobs.append(out[nl + 1 : nl + 1 + size])
+    pos = nl + size + 2
+needle_set = needles()
+db = compiled(needle_set)
+t = time.process_time()
+for b in blobs:  # halting at the first needle, as the readers do (history/hsgate.py)
+    try:
+        db.scan(b, match_event_handler=lambda *a: True)
+    except hyperscan.ScanTerminated:
+        pass
+scan_s = time.process_time() - t
+held = []
+for b in blobs:  # every needle each blob holds (the database reports each needle once)
+    ids: set[int] = set()
+    db.scan(b, match_event_handler=lambda i, *a: ids.add(i))
+    held.append([needle_set[i] for i in sorted(ids)])
+cands = [b for b, h in zip(blobs, held) if h]
+nbytes = sum(map(len, blobs))
+print(f"gate sample: {len(blobs)} blobs, {nbytes / 1e6:.0f} MB; {len(needle_set)} needles; "
+      f"literal pass {scan_s:.2f} s CPU = {nbytes / scan_s / 1e9:.2f} GB/s")
+print(f"  handed to the engine: {len(cands)} blobs, {sum(map(len, cands)) / 1e6:.1f} MB")
+count, size, only, only_size = (collections.Counter() for _ in range(4))
+for b, h in zip(blobs, held):
+    for n in h:
+        count[n] += 1
+        size[n] += len(b)
+    if len(h) == 1:
+        only[h[0]] += 1
+        only_size[h[0]] += len(b)
+for n, c in count.most_common(8):
+    alone = f"the only needle in {only[n]} ({only_size[n] / 1e6:.1f} MB)"
+    print(f"    {n!r:14} in {c} blobs ({size[n] / 1e6:.1f} MB), {alone}")
+t = time.process_time()
+for b in cands:
+    scan_chunk(Chunk(b, "x"))
+engine_s = time.process_time() - t
+rate = sum(map(len, cands)) / max(engine_s, 1e-9) / 1e6
+print(f"  engine on them: {engine_s:.2f} s CPU ({rate:.0f} MB/s) = {engine_s / scan_s:.1f}x the literal pass")
 """
 
 
@@ -164,6 +230,7 @@ def main() -> None:
     ap.add_argument("--keep-copy", action="store_true")
     ap.add_argument("--no-pinned", action="store_true", help="skip the taskset (one core) runs")
     ap.add_argument("--src", type=Path, default=SRC, help="the keylatch sources to time (another checkout's src)")
+    ap.add_argument("--gate", type=int, metavar="MB", help="only: the literal pass and the engine on MB of blobs")
     a = ap.parse_args()
     taskset = None if a.no_pinned else shutil.which("taskset")
     pin = (taskset, "-c", str(min(os.sched_getaffinity(0)))) if taskset else ()
@@ -173,6 +240,9 @@ def main() -> None:
         copy = tmp / "repo.git"
         cache = tmp / "cache"
         subprocess.run(["git", "clone", "-q", "--mirror", str(a.repo), str(copy)], check=True, env=env())
+        if a.gate:
+            subprocess.run([sys.executable, "-c", _GATE, str(a.src), str(copy), str(a.gate)], check=True, env=env())
+            return
         commits = subprocess.run(
             ["git", "-C", str(copy), "rev-list", "--all", "--count"],
             capture_output=True, text=True, env=env(), check=True,

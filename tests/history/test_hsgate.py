@@ -3,17 +3,20 @@ and says when git's stream is not the one the listing predicted."""
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import lzma
 
 import pytest
 
 from keylatch.history import hsgate
+from keylatch.history.allobjects import start_heads
 from keylatch.history.grepfilter import Objects
 from keylatch.sources import archives
 from keylatch.sources.magic import HEAD
 from keylatch.sources.objects import LFS_POINTER
-from tests.helpers.archives import tarred
+from tests.helpers.archives import tarred, zipped
 
 NEEDLE = b"NEEDLE"
 SIZES = (0, 5, 100, 300, 1000, 7, 2500)  # around and beyond the small buffer below
@@ -101,7 +104,10 @@ def heads() -> hsgate.Heads:
 
 
 @pytest.mark.parametrize("read", [SMALL, 1 << 20])
-def test_objects_read_for_how_they_start(read: int) -> None:
+@pytest.mark.parametrize("which", ["test only", "history's"])
+def test_objects_read_for_how_they_start(read: int, which: str) -> None:
+    # history's heads look at the first byte (and tar's offset 257) before calling the test
+    chosen = heads() if which == "test only" else start_heads(depth=1)
     contents = [
         gzip.compress(b"plain words\n" * 50),  # an archive: its members are read
         b"text then " + gzip.compress(b"x"),  # the magic not at the start: plain bytes
@@ -110,7 +116,40 @@ def test_objects_read_for_how_they_start(read: int) -> None:
         b"x" * 300,
         b"\0" * 257 + b"ustar" + b"\0" * 250,  # the magic, no valid header: plain bytes
     ]
-    assert hits(contents, read, heads()) == (6, [0, 2, 3])
+    assert hits(contents, read, chosen) == (6, [0, 2, 3])
+
+
+ARCHIVES = {
+    "zip": zipped({"a.txt": b"x" * 100}),
+    "empty zip": zipped({}),
+    "gzip": gzip.compress(b"x" * 100),
+    "bzip2": bz2.compress(b"x" * 100),
+    "empty bzip2": bz2.compress(b""),
+    "xz": lzma.compress(b"x" * 100),
+    "tar": tarred({"a": b"x" * 100}),
+    "lfs": LFS_POINTER + b"\noid sha256:00\nsize 3\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ARCHIVES))
+def test_history_heads_pass_every_start_the_test_accepts(name: str) -> None:
+    """The first-byte and offset checks are a superset of magic.kind: every start it accepts
+    passes them, and with any other first byte (and no tar mark) kind accepts nothing."""
+    h = start_heads(depth=1)
+    data = ARCHIVES[name]
+    assert h.test(data[:HEAD])
+    objs, src = stream([data])
+    assert hsgate.follow(src, objs, 0, 1, gate(h), (found := list[int]()).append, lambda _o, _b: None) == 1
+    assert found == [0]
+    for first in set(range(256)) - h.firsts:
+        other = bytes((first,)) + data[1:HEAD]
+        assert other[257:262] == b"ustar" or not h.test(other), (name, first)
+
+
+def test_without_archives_only_lfs_pointers_are_read_apart() -> None:
+    h = start_heads(depth=0)
+    assert not h.test(ARCHIVES["gzip"]) and h.test(ARCHIVES["lfs"])
+    assert (h.firsts, h.marks) == (frozenset(LFS_POINTER[:1]), ())
 
 
 def test_progress_counts_objects_and_bytes() -> None:

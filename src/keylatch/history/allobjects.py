@@ -58,12 +58,20 @@ def scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
 
 
 def _heads(scanner: BlobScanner) -> Heads:
-    depth = scanner.archives.depth
+    return start_heads(scanner.archives.depth)
+
+
+def start_heads(depth: int) -> Heads:
+    """The starts read apart: an LFS pointer, and an archive's magic when archives are opened."""
 
     def test(head: bytes) -> bool:
         return head.startswith(LFS_POINTER) or bool(depth and archives.kind(head))
 
-    return Heads((*(archives.MAGIC_NEEDLES if depth else ()), LFS_POINTER), test)
+    # magic.kind accepts only these starts (tests/history/test_hsgate.py): a zip's "PK", gzip's
+    # 0x1f, bzip2's "B", xz's 0xfd, tar's "ustar" at 257; an LFS pointer's "v".
+    firsts = frozenset(b"P\x1fB\xfd" if depth else b"") | {LFS_POINTER[0]}
+    marks = ((257, b"ustar"),) if depth else ()
+    return Heads((*(archives.MAGIC_NEEDLES if depth else ()), LFS_POINTER), test, firsts, marks)
 
 
 def _count_the_rest(

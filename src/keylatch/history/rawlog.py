@@ -142,7 +142,6 @@ class LogDigest:
 # Above this many key-holding blobs one parsing pass beats one `find` pass per blob.
 _FIND_LIMIT = 64
 _WINDOW = 16 << 20  # a multiple of the page size
-_COMMIT_START = re.compile(rb"(?:^|(?<=[\0\n]))\x01")
 _HEADER = re.compile(rb"\x01([0-9a-f]{40}) (\d+) ((?:[0-9a-f]{40} ?)*)\0")
 
 
@@ -190,12 +189,24 @@ def _digest_found(mm: mmap.mmap, keyed: Collection[bytes]) -> LogDigest:
                 if found is not None:
                     entries.setdefault(found[0], found[1:])
                 pos = mm.find(needle, pos + 1, min(len(mm), end + len(needle) - 1))
-        commits += sum(1 for _ in _COMMIT_START.finditer(mm, start, end))
+        commits += _commit_starts(mm, start, end)
         if hasattr(mmap, "MADV_DONTNEED"):
             mm.madvise(mmap.MADV_DONTNEED, start, end - start)
     kept = tuple((order, commit, ch) for order, (commit, ch) in sorted(entries.items()) if ch.mode != GITLINK)
     links = {(ch.path, ch.new) for commit, ch in entries.values() if ch.mode == GITLINK}
     return LogDigest(commits, len(links), kept)
+
+
+def _commit_starts(mm: mmap.mmap, start: int, end: int) -> int:
+    """How many commit headers start in mm[start:end]: a \x01 at the start or after a NUL or a
+    newline. One `find` per \x01, where a regex with a lookbehind tried every byte (0.94 s of
+    git/git's 37 MB log, against 0.02 s; bench/README.md)."""
+    n = 0
+    pos = mm.find(b"\x01", start, end)
+    while pos >= 0:
+        n += pos == 0 or mm[pos - 1] in (0, 10)
+        pos = mm.find(b"\x01", pos + 1, end)
+    return n
 
 
 def _entry_at(mm: mmap.mmap, pos: int) -> tuple[int, CommitChanges, Change] | None:
