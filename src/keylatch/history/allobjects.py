@@ -92,7 +92,7 @@ def _count_the_rest(
     while at < len(todo):  # runs of unread objects, one slice each
         end = visited.find(1, at)
         end = len(todo) if end < 0 else end
-        cache.add_packed(bytes(todo.ids[20 * at : 20 * end]))
+        cache.add_packed(bytes(todo.ids[todo.width * at : todo.width * end]))
         at = end + 1
 
 
@@ -126,6 +126,8 @@ def _listing(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> tuple[O
             if skip is not None:
                 scanner.cached += sum(1 for kind, oid, _ in rows if kind == b"blob" and oid in skip)
                 rows = [row for row in rows if row[1] not in skip]
+            if rows:
+                todo.width = len(rows[0][1]) // 2  # one object format per repository
             todo.ids += bytes.fromhex(b"".join(oid for _, oid, _ in rows).decode("ascii"))
             sizes = [int(size) for _, _, size in rows]
             kinds = [kind != b"blob" for kind, _, _ in rows]  # commits and tags: not counted as blobs

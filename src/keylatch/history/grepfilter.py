@@ -60,14 +60,16 @@ def grep_program() -> str | None:
 
 @dataclass(slots=True)
 class Objects:
-    """Object ids (packed, 20 bytes each), sizes and kinds: about 30 bytes an object where a
+    """Object ids (packed, `width` bytes each), sizes and kinds: about 30 bytes an object where a
     list of (id, size) tuples takes 150; git.git has 470k blobs and commits, and RSS a budget."""
 
     ids: bytearray = field(default_factory=bytearray)
     sizes: array[int] = field(default_factory=lambda: array("q"))
     commits: bytearray = field(default_factory=bytearray)  # 1 where the object is a commit
+    width: int = 20  # 20 in a SHA-1 repository, 32 in a SHA-256 one (`extensions.objectFormat`)
 
     def add(self, oid: bytes, size: int, commit: bool) -> None:
+        self.width = len(oid) // 2
         self.ids += bytes.fromhex(oid.decode("ascii"))
         self.sizes.append(size)
         self.commits.append(commit)
@@ -76,10 +78,11 @@ class Objects:
         return len(self.sizes)
 
     def oid(self, i: int) -> bytes:
-        return self.ids[20 * i : 20 * i + 20].hex().encode("ascii")
+        w = self.width
+        return self.ids[w * i : w * i + w].hex().encode("ascii")
 
     def packed(self, i: int) -> bytes:
-        return bytes(self.ids[20 * i : 20 * i + 20])
+        return bytes(self.ids[self.width * i : self.width * (i + 1)])
 
 
 def candidates(

@@ -21,6 +21,13 @@ from typing import IO
 from keylatch.errors import ScanError
 
 ZERO = b"0" * 40
+
+
+def is_zero(oid: bytes) -> bool:
+    """Git's null id, in either object format (40 zeros for SHA-1, 64 for SHA-256)."""
+    return not oid.strip(b"0")
+
+
 GITLINK = b"160000"
 # A commit message holding a key is recorded as a change of this pseudo mode and path, whose
 # "blob" is the commit object itself (scanner.py scans the message part of it).
@@ -116,7 +123,7 @@ def blob_ids(fh: IO[bytes]) -> Iterator[bytes]:
         if len(fields) != 2 * n + 3:
             raise ScanError(f"git log: unexpected raw line {meta[:80]!r}")
         new = fields[2 * n + 1]
-        if new != ZERO and fields[n] != GITLINK:  # a gitlink names a commit of another repository
+        if not is_zero(new) and fields[n] != GITLINK:  # a gitlink names a commit of another repository
             yield new
 
 
@@ -142,7 +149,8 @@ class LogDigest:
 # Above this many key-holding blobs one parsing pass beats one `find` pass per blob.
 _FIND_LIMIT = 64
 _WINDOW = 16 << 20  # a multiple of the page size
-_HEADER = re.compile(rb"\x01([0-9a-f]{40}) (\d+) ((?:[0-9a-f]{40} ?)*)\0")
+# 40 hex digits in a SHA-1 repository, 64 in a SHA-256 one (`extensions.objectFormat`).
+_HEADER = re.compile(rb"\x01([0-9a-f]{40}(?:[0-9a-f]{24})?) (\d+) ((?:[0-9a-f]{40}(?:[0-9a-f]{24})? ?)*)\0")
 
 
 def digest(fh: IO[bytes], keyed: Collection[bytes]) -> LogDigest:

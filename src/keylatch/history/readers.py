@@ -181,7 +181,7 @@ def _requests(objs: Objects, first: int, stop: int) -> Iterator[bytes]:
     GIL on git/git's 466k objects."""
     for a in range(first, stop, _REQUEST_BLOCK):
         b = min(stop, a + _REQUEST_BLOCK)
-        yield objs.ids[20 * a : 20 * b].hex("\n", 20).encode("ascii")
+        yield objs.ids[objs.width * a : objs.width * b].hex("\n", objs.width).encode("ascii")
 
 
 @dataclass(slots=True)

@@ -31,7 +31,7 @@ from keylatch.history.cache import BlobCache, rules_digest
 from keylatch.history.damage import check_present, damage_named, headline, lost_objects, unplaced, unreachable
 from keylatch.history.logcache import LogCache
 from keylatch.history.model import WHOLE_HISTORY, DamagedObject, HistoryResult, UnreadBlob
-from keylatch.history.rawlog import GITLINK, MESSAGE, ZERO, LogDigest, digest, log_args, parse_log
+from keylatch.history.rawlog import GITLINK, MESSAGE, LogDigest, digest, is_zero, log_args, parse_log
 from keylatch.history.tags import named_tags, tag_keys
 from keylatch.rules import DEFAULT_RULES, Rule
 from keylatch.sources.archives import DEFAULT_LIMITS, Limits
@@ -284,7 +284,7 @@ def _added_blobs(log_out: IO[bytes], scanner: BlobScanner, missing: frozenset[by
             yield commit.sha  # for its message
         for ch in commit.changes:
             oid = ch.new
-            if oid == ZERO or ch.mode == GITLINK or oid in seen or oid in missing:
+            if is_zero(oid) or ch.mode == GITLINK or oid in seen or oid in missing:
                 continue
             seen.add(oid)
             if cache_hit(scanner, oid):

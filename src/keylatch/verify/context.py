@@ -22,7 +22,6 @@ Context = Callable[[Finding], Iterator[tuple[bytes, int]]]
 # A config file naming an endpoint is small; a commit's other files are read only up to these.
 MAX_BYTES = 1 << 20
 MAX_FILES = 200
-_ZERO = "0" * 40
 
 
 def no_context(f: Finding) -> Iterator[tuple[bytes, int]]:
@@ -68,7 +67,7 @@ class Commits:
         blobs = []
         for meta in out.split(b"\0")[::2]:
             fields = meta.decode("ascii", "replace").lstrip(":").split()
-            if len(fields) >= 4 and fields[1] != "160000" and fields[3] != _ZERO:
+            if len(fields) >= 4 and fields[1] != "160000" and fields[3].strip("0"):  # not the null id (40 or 64 zeros)
                 blobs.append(fields[3])
         return blobs
 
