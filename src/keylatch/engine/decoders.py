@@ -8,7 +8,6 @@ windows around the keyword hits.
 
 from __future__ import annotations
 
-import html.entities
 import re
 from collections.abc import Iterator, Sequence
 
@@ -85,6 +84,8 @@ _JOIN = re.compile(
 
 
 def _entity(name: str) -> int:
+    import html.entities  # here: only a window with a named entity near a keyword needs the table
+
     text = html.entities.html5.get(name + ";", "")
     return ord(text) if len(text) == 1 else -1
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from keylatch.engine.lines import LineTest
 from keylatch.prefilter import ek_starts_at, present
-from keylatch.rules import Rule, base64_gates, needles
+from keylatch.rules import Regex, Rule, base64_gates, needles
 
 # A match starts at most this far before its keyword and ends at most this far after it
 # (tests/test_engine.py checks every rule's key_len against it).
@@ -143,7 +143,7 @@ class Scan:
         self._windows: dict[tuple[tuple[str, ...], int, bool], list[Window]] = {}
         self._full: str | None = None
         self._lower: str | None = None
-        self._evidence: dict[tuple[re.Pattern[str], tuple[str, ...] | None], bool] = {}
+        self._evidence: dict[tuple[Regex, tuple[str, ...] | None], bool] = {}
 
     def has(self, keyword: str) -> bool:
         hit = self._seen.get(keyword)

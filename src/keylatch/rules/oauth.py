@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import html.entities
-import json
 import re
 import time
 from typing import Any
 
 from keylatch.model import Severity
-from keylatch.rules.rule import Example, Rule
+from keylatch.rules.rule import Example, Regex, Rule
 from keylatch.rules.shape import left_of
 from keylatch.rules.synthetic import make_key
 
@@ -44,7 +42,7 @@ _MAX_PART = 1 << 14
 _B64 = r"[A-Za-z0-9_-]"
 # The left boundary right after the keyword: a run of the keyword repeated inside one token is
 # tried once, not once per repetition (each try would read to the end of the run).
-_JWT = re.compile(
+_JWT = Regex(
     rf"(?P<key>{KEYWORD}{left_of(KEYWORD)}{_B64}*\.eyJ{_B64}+\.{_B64}+)(?!{_B64}|\.{_B64})",
 )
 # How far from a refresh token the token naming its issuer may be (an auth.json's ID token, 1-3
@@ -59,6 +57,8 @@ def _part(text: str) -> dict[str, Any] | None:
     """A JWT part decoded to a JSON object, or None."""
     if len(text) > _MAX_PART or len(text) % 4 == 1:
         return None
+    import json  # here: only a text holding a JWT header gets this far (a clean scan never)
+
     try:
         value = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
     except (binascii.Error, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
@@ -95,7 +95,7 @@ def _api_claims(token: str) -> dict[str, Any] | None:
 # An escape that stands for a character a token may hold (`%2D`, `\u002e`, `&#95;`): a token
 # that runs into one goes on past it, and the escape decoder reports it whole (its fingerprint is
 # the decoded token's); the part before the escape is no token.
-_ESCAPE = re.compile(
+_ESCAPE = Regex(
     r"%(?P<p>[0-9A-Fa-f]{2})|\\u(?P<u>[0-9A-Fa-f]{4})|\\x(?P<x>[0-9A-Fa-f]{2})|\\(?P<o>[0-7]{3})"
     r"|&#(?P<d>[0-9]{1,7});|&#[xX](?P<h>[0-9A-Fa-f]{1,6});|&(?P<n>[A-Za-z][A-Za-z0-9]{1,15};)"
 )
@@ -110,6 +110,8 @@ def _escaped_token_char(text: str, pos: int) -> bool:
         return False
     group = m.lastgroup or ""
     if group == "n":
+        import html.entities  # here: only a named entity inside a token needs the table
+
         return html.entities.html5.get(m.group("n"), "") in _TOKEN_CHARS
     code = int(m.group(group), _BASES[group])
     return code < 0x80 and chr(code) in _TOKEN_CHARS
@@ -183,11 +185,11 @@ def _has_openai_token(text: str, start: int, key: tuple[int, int], end: int) -> 
 # name OpenAI, Codex or ChatGPT: a file of several vendors' tokens lists each under its own name.
 # The value is taken whole (an atomic group: lookahead + backreference, which Python 3.10 reads).
 _VALUE = "[A-Za-z0-9._~+/=-]"
-_REFRESH = re.compile(
+_REFRESH = Regex(
     r"""(?<![A-Za-z0-9_-])(?:(?i:openai|codex|chatgpt)[_.-]?)?(?i:refresh(?:[_-]?token)?)["']?\s{0,8}"""
     rf"""(?::|=>?)\s{{0,8}}["']?(?P<key>(?=(?P<v>{_VALUE}{{20,1024}}))(?P=v))(?!{_VALUE})"""
 )
-_RANDOM_CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"))
+_RANDOM_CLASSES = (Regex(r"[a-z]"), Regex(r"[A-Z]"), Regex(r"[0-9]"))
 
 
 def _validate_refresh(m: re.Match[str]) -> str | None:
@@ -351,5 +353,5 @@ OPENAI_OAUTH_REFRESH_TOKEN = Rule(
     # auth.json keeps the access token. The word itself is the evidence asked for: a lower-cased
     # literal search (about 1 GB/s) spares a document that holds a JWT but names no refresh token
     # the pattern's pass (about 40 MB/s: it cannot start with a literal).
-    file_context=re.compile("refresh"),
+    file_context=Regex("refresh"),
 )

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from keylatch.model import Severity
 from keylatch.rules.examples import PLACEHOLDERS, contexts, mutate_marker
-from keylatch.rules.rule import Example, Rule, Validator
+from keylatch.rules.rule import Example, Regex, Rule, Validator
 from keylatch.rules.shape import B_CHARS, TOKEN_END, A, B, diverse
 from keylatch.rules.synthetic import MARKER, make_key
 
@@ -32,7 +32,7 @@ _BODY = rf"(?=(?P<body>{B}{{{_BODY_MIN},{_BODY_MAX}}}){TOKEN_END})"
 # A named key's name: lower-case words joined by `-` (`deploy-bot`), at most eight of them.
 _NAME = r"[a-z0-9]+(?:-[a-z0-9]+){0,7}"
 
-_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
+_ALNUM_RUN = Regex(r"[A-Za-z0-9]+")
 # Half-lengths of the formats seen (legacy 20, current 46, 58 and 74): used only to split a key
 # glued to its neighbours in binary data (_glued).
 _SEEN_HALVES = frozenset((20, 46, 58, 74))
@@ -74,7 +74,7 @@ def _inside_sk_token(text: str, start: int) -> bool:
 
 # Half-lengths of current keys (_SEEN_HALVES without the early 20, whose halves are alphanumeric).
 _CURRENT_HALVES = frozenset((46, 58, 74))
-_SUFFIX = re.compile(r"[_-]+(?:[a-z0-9_-]{0,16}|[A-Z0-9_-]{0,16})")
+_SUFFIX = Regex(r"[_-]+(?:[a-z0-9_-]{0,16}|[A-Z0-9_-]{0,16})")
 # The last character of a current key's tail (the final base64 character of its random bytes:
 # rules/synthetic.py's _TAIL_END).
 _TAIL_LAST = frozenset("AQgw")
@@ -98,7 +98,7 @@ def _before_run(body: str) -> tuple[str, str] | None:
 
 
 # An escape before a key whose last character is a letter or digit (shape.LEFT).
-_ESCAPE_BEFORE = re.compile(r"(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\x[0-9A-Fa-f]{2})")
+_ESCAPE_BEFORE = Regex(r"(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\x[0-9A-Fa-f]{2})")
 
 
 def _word_before(text: str, start: int) -> bool:
@@ -185,7 +185,7 @@ def _sk_rule(
         description=description,
         severity=severity,
         keywords=(MARKER,),
-        pattern=re.compile(pattern),
+        pattern=Regex(pattern),
         anchored=True,
         make_examples=examples,
         make_counterexamples=counter,
