@@ -8,7 +8,6 @@ windows around the keyword hits.
 
 from __future__ import annotations
 
-import html.entities
 import re
 from collections.abc import Iterator, Sequence
 
@@ -85,6 +84,8 @@ _JOIN = re.compile(
 
 
 def _entity(name: str) -> int:
+    import html.entities  # here: only a window with a named entity near a keyword needs the table
+
     text = html.entities.html5.get(name + ";", "")
     return ord(text) if len(text) == 1 else -1
 
@@ -131,7 +132,7 @@ def _keyword_windows(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -
         return
     keywords = tuple(sorted({k for r in rules if r.anchored for k in _gating(r)}))
     if any(scan.has(k) for k in keywords):
-        for w in scan.windows(keywords, REACH):
+        for w in scan.windows(keywords, REACH, key_starts=True):
             yield w.base, w.text
     if long:
         for r in rules:

@@ -16,7 +16,7 @@ from keylatch.rules.azure import AZURE_AI_SERVICES_KEY, AZURE_OPENAI_CLASSIC_KEY
 from keylatch.rules.context import OPENAI_EPHEMERAL_KEY, OPENAI_SESSION_KEY, OPENAI_WEBHOOK_SECRET
 from keylatch.rules.oauth import OPENAI_OAUTH_ACCESS_TOKEN, OPENAI_OAUTH_REFRESH_TOKEN
 from keylatch.rules.openai import OPENAI_ADMIN_KEY, OPENAI_PROJECT_KEY, OPENAI_SERVICE_ACCOUNT_KEY, OPENAI_USER_KEY
-from keylatch.rules.rule import Example, Rule
+from keylatch.rules.rule import Example, Regex, Rule
 
 # Order matters only for ties: the first rule to claim a span wins.
 DEFAULT_RULES: tuple[Rule, ...] = (
@@ -133,6 +133,7 @@ def _needles(rules: tuple[Rule, ...]) -> tuple[bytes, ...]:
 __all__ = [
     "DEFAULT_RULES",
     "Example",
+    "Regex",
     "Rule",
     "base64_gates",
     "base64_spellings",

@@ -10,11 +10,12 @@ Format sources (public):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from keylatch.model import Severity
 from keylatch.rules.examples import AZURE_AI_SERVICES_TEXTS, AZURE_OPENAI_TEXTS, AZURE_OTHER_TEXTS, contexts, fill
 from keylatch.rules.owner import BLOCK, OTHER_SERVICES, named_as_id, owner
-from keylatch.rules.rule import Example, Rule, Validator
+from keylatch.rules.rule import Example, Regex, Rule, Validator
 from keylatch.rules.shape import A_CHARS, LEFT, diverse, no_prefix, validate_diverse
 from keylatch.rules.synthetic import make_key
 
@@ -52,18 +53,24 @@ def _azure84_examples() -> tuple[Example, ...]:
     return tuple(Example(t, k) for i in range(2) for k in (make_key("azure", seed=i),) for t in contexts(k)) + named
 
 
-# Other services' 84-character keys (QA: Speech and Translator settings reported as Azure OpenAI).
-_AZURE84_OTHERS = tuple(
-    text.format(k=make_key("azure", seed=20 + i))
-    for i, text in enumerate(
-        (
-            "AZURE_SPEECH_KEY={k}\nAZURE_SPEECH_REGION=eastus\n",
-            'cfg = speechsdk.SpeechConfig(subscription="{k}", region="eastus")\n',
-            "AZURE_TRANSLATOR_KEY={k}\nAZURE_TRANSLATOR_ENDPOINT=https://api.cognitive.microsofttranslator.com/\n",
-            "AZURE_OPENAI_ENDPOINT=https://c.openai.azure.com/\nDOCUMENT_INTELLIGENCE_KEY={k}\n",
+def _azure84_counterexamples() -> tuple[str, ...]:
+    # Other services' 84-character keys (QA: Speech and Translator settings reported as Azure OpenAI).
+    others = tuple(
+        text.format(k=make_key("azure", seed=20 + i))
+        for i, text in enumerate(
+            (
+                "AZURE_SPEECH_KEY={k}\nAZURE_SPEECH_REGION=eastus\n",
+                'cfg = speechsdk.SpeechConfig(subscription="{k}", region="eastus")\n',
+                "AZURE_TRANSLATOR_KEY={k}\nAZURE_TRANSLATOR_ENDPOINT=https://api.cognitive.microsofttranslator.com/\n",
+                "AZURE_OPENAI_ENDPOINT=https://c.openai.azure.com/\nDOCUMENT_INTELLIGENCE_KEY={k}\n",
+            )
         )
     )
-)
+    return (
+        *others,
+        make_key("azure", seed=5).replace("JQQJ99", "JQQJ98"),
+        "A" * 52 + "JQQJ99" + "0A" + "B" * 12 + "AAABACOG" + "CCCC",
+    )
 
 
 AZURE_OPENAI_KEY = Rule(
@@ -73,25 +80,21 @@ AZURE_OPENAI_KEY = Rule(
     keywords=("JQQJ99",),
     # Fixed offsets of JQQJ99 and ACOG make the shape self-identifying, so only letters and
     # digits (not base64 punctuation) need to bound it.
-    pattern=re.compile(
+    pattern=Regex(
         r"(?:(?<![A-Za-z0-9])|(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4}))"
         r"(?P<key>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9][A-L][A-Za-z0-9]{12}AAA[AB]ACOG"
         r"[A-Za-z0-9]{4})(?![A-Za-z0-9])"
     ),
     anchored=True,
-    examples=_azure84_examples(),
-    counterexamples=(
-        *_AZURE84_OTHERS,
-        make_key("azure", seed=5).replace("JQQJ99", "JQQJ98"),
-        "A" * 52 + "JQQJ99" + "0A" + "B" * 12 + "AAABACOG" + "CCCC",
-    ),
+    make_examples=_azure84_examples,
+    make_counterexamples=_azure84_counterexamples,
     references=("https://learn.microsoft.com/azure/ai-services/authentication",),
     prefix=no_prefix,
     validate=_validate_azure,
     token_chars=A_CHARS,
     key_len=(84, 84),
     # JQQJ99 at 52 and ACOG at 76 fix the key's start and end whatever bytes touch it.
-    glued=re.compile(r"(?P<key>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9][A-L][A-Za-z0-9]{12}AAA[AB]ACOG[A-Za-z0-9]{4})"),
+    glued=Regex(r"(?P<key>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9][A-L][A-Za-z0-9]{12}AAA[AB]ACOG[A-Za-z0-9]{4})"),
     # owner() looks back through a paragraph (800 characters) and a resource's block (BLOCK).
     judge_in_document=True,
 )
@@ -108,7 +111,7 @@ _HOST = r"cognitiveservices\.azure\.com"
 # "The same block": within owner.BLOCK characters either way. `az cognitiveservices account show`
 # prints the kind first and the endpoint after the resource's capabilities (2-4 KB).
 _BLOCK = BLOCK
-_AZURE_EVIDENCE = re.compile(
+_AZURE_EVIDENCE = Regex(
     r"azure(?:[_ .-]?openai|_endpoint|_deployment|chatopenai|[_ .-]?ai[_ .-]?services)|openai\.azure\.com"
     rf"|services\.ai\.azure\.com|{_HOST}(?:/openai|[\s\S]{{0,{_BLOCK}}}?{_KIND})"
     rf"|{_KIND}[\s\S]{{0,{_BLOCK}}}?{_HOST}"
@@ -119,7 +122,7 @@ _AZURE_EVIDENCE = re.compile(
 # case ends in `Key` after any letter or digit: an acronym's capital (`azureOpenAIKey`,
 # `OpenAIAPIKey`, `AOAIKey`) as well as a lower-case word (`openAiKey`); all in capitals, `KEY`
 # (`AZUREOPENAIKEY`).
-_KEYISH_LINE = re.compile(
+_KEYISH_LINE = Regex(
     r"(?i)(?:api[_-]?key|[_.-]key\b|\bkey[12]?\b|secret|token|credential|password|authorization|bearer)"
     r"|(?-i:[A-Za-z0-9](?:Key|KEY)\b)"
     r"|AzureOpenAI\w*\(|AzureChatOpenAI\("
@@ -135,7 +138,7 @@ _KEYISH_WORDS = tuple(
 # Other Azure services share the 32-hex shape; hashes and ids are 32-hex too.
 # Lower case (Rule.line_exclude is searched in the lower-cased line), and every alternative starts
 # with a letter, so that the regex jumps from one candidate letter to the next.
-_NOT_OPENAI_LINE = re.compile(
+_NOT_OPENAI_LINE = Regex(
     r"face|" + OTHER_SERVICES + r"|md5|sha(?<![a-z]sha)(?:\d|_|\b)|hash|checksum|digest|etag|commit|uuid|guid"
     r"|fingerprint|integrity|cache|nonce|tenant|subscription|client_?id|object_?id|trace|request_?id|session_?id"
 )
@@ -182,7 +185,7 @@ def _filled(texts: tuple[str, ...], seed: int) -> tuple[Example, ...]:
     )
 
 
-def _hex_rule(rule_id: str, description: str, validate: Validator, examples: tuple[Example, ...]) -> Rule:
+def _hex_rule(rule_id: str, description: str, validate: Validator, examples: Callable[[], tuple[Example, ...]]) -> Rule:
     """A 32-hex key rule: the same candidates, evidence and line tests; `validate` says whose."""
     return Rule(
         id=rule_id,
@@ -194,14 +197,14 @@ def _hex_rule(rule_id: str, description: str, validate: Validator, examples: tup
         # (QA: `AZURE_OPENAI_API_KEY=<32 upper-case hex>` missed): every case is a candidate, and
         # the same evidence, name and owner tests decide, so an upper-case hash or GUID beside
         # Azure OpenAI settings stays out as its lower-case spelling does.
-        pattern=re.compile(LEFT + r"(?P<key>[0-9a-fA-F]{32})(?![A-Za-z0-9_-])"),
+        pattern=Regex(LEFT + r"(?P<key>[0-9a-fA-F]{32})(?![A-Za-z0-9_-])"),
         anchored=False,
         # The evidence is searched in the whole file, not only near "azure": a resource's kind may
         # be a few KB from its endpoint. Only files holding the keyword pay for it.
         run_chars="0123456789abcdefABCDEF",
         run_length=32,
-        examples=examples,
-        counterexamples=(
+        make_examples=examples,
+        make_counterexamples=lambda: (
             # no Azure OpenAI evidence in the file
             f'API_KEY="{make_key("azure-classic", seed=2)}"\n',
             # evidence, but a Speech key
@@ -236,12 +239,12 @@ AZURE_OPENAI_CLASSIC_KEY = _hex_rule(
     "azure-openai-classic-key",
     "Azure OpenAI key (32 hex characters) next to Azure OpenAI configuration",
     _validate_classic,
-    _classic_examples(),
+    _classic_examples,
 )
 
 AZURE_AI_SERVICES_KEY = _hex_rule(
     "azure-ai-services-key",
     "Azure AI services multi-service key (32 hex characters): also authenticates Azure OpenAI",
     _validate_ai_services,
-    _filled(AZURE_AI_SERVICES_TEXTS, 30),
+    lambda: _filled(AZURE_AI_SERVICES_TEXTS, 30),
 )

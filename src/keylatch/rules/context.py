@@ -12,11 +12,11 @@ import re
 
 from keylatch.model import Severity
 from keylatch.rules.owner import named_as_id, names
-from keylatch.rules.rule import Example, Rule
+from keylatch.rules.rule import Example, Regex, Rule
 from keylatch.rules.shape import B_CHARS, dash_prefix, left_of, validate_diverse
 from keylatch.rules.synthetic import make_key
 
-_OPENAI_EVIDENCE = re.compile(r"openai")  # searched in lower-cased text
+_OPENAI_EVIDENCE = Regex(r"openai")  # searched in lower-cased text
 
 # Vendors whose webhook signing secrets start with `whsec_` too: Stripe (`whsec_` + 32
 # alphanumerics, or 64 hex from its CLI), Svix and what is built on it (Clerk, Resend ...:
@@ -28,7 +28,7 @@ _WHSEC_OTHERS = (
 )
 # How far back a generic name looks for its paragraph's vendor (owner.py's reach).
 _BACK = 800
-_WHSEC_CLUE = re.compile(rf"(?P<openai>openai)|(?P<other>{_WHSEC_OTHERS})")
+_WHSEC_CLUE = Regex(rf"(?P<openai>openai)|(?P<other>{_WHSEC_OTHERS})")
 
 
 def _whsec_owner_is_other(text: str, pos: int, end: int) -> bool:
@@ -69,13 +69,13 @@ OPENAI_SESSION_KEY = Rule(
     description="OpenAI dashboard session key (sess-) in a file that mentions OpenAI",
     severity=Severity.HIGH,
     keywords=("sess-",),
-    pattern=re.compile(r"(?P<key>sess-" + left_of("sess-") + r"[A-Za-z0-9]{40})(?![A-Za-z0-9_-])"),
+    pattern=Regex(r"(?P<key>sess-" + left_of("sess-") + r"[A-Za-z0-9]{40})(?![A-Za-z0-9_-])"),
     anchored=True,
-    examples=(
+    make_examples=lambda: (
         Example(f'OPENAI_SESSION="{make_key("sess-", 1)}"\n', make_key("sess-", 1)),
         Example(f"openai:\n  session: {make_key('sess-', 2)}\n", make_key("sess-", 2)),
     ),
-    counterexamples=(
+    make_counterexamples=lambda: (
         f'SESSION="{make_key("sess-", 3)}"\n',  # no OpenAI context
         "openai\nsess-" + "a" * 40 + "\n",
     ),
@@ -95,9 +95,9 @@ OPENAI_WEBHOOK_SECRET = Rule(
     # OpenAI's secret is `whsec_` + base64 of 32 bytes: 43 characters and `=` (the padding kept
     # optional, for a value someone trimmed). Stripe's 32 alphanumerics or 64 hex and Svix's 32
     # characters (24 bytes) are other vendors' by their length alone.
-    pattern=re.compile(r"(?P<key>whsec_" + left_of("whsec_") + r"[A-Za-z0-9+/]{43}=?)(?![A-Za-z0-9+/=_-])"),
+    pattern=Regex(r"(?P<key>whsec_" + left_of("whsec_") + r"[A-Za-z0-9+/]{43}=?)(?![A-Za-z0-9+/=_-])"),
     anchored=True,
-    examples=(
+    make_examples=lambda: (
         Example(f'OPENAI_WEBHOOK_SECRET="{make_key("whsec_", 1)}"\n', make_key("whsec_", 1)),
         Example(
             f"client = OpenAI(webhook_secret='{make_key('whsec_', 2)}')\n",
@@ -111,7 +111,7 @@ OPENAI_WEBHOOK_SECRET = Rule(
         # (seed 13: a key with a 32-alphanumeric run, as config.py's detection-off probes expect)
         Example(f"# openai\nsecret: {make_key('whsec_', 13)[:-1]}\n", make_key("whsec_", 13)[:-1]),
     ),
-    counterexamples=(
+    make_counterexamples=lambda: (
         f'STRIPE_WEBHOOK_SECRET="{make_key("whsec_", 3)}"\n',
         "OPENAI_WEBHOOK_SECRET=whsec_...\n",
         # other vendors' secrets in a file that mentions OpenAI: by shape, then by name
@@ -134,14 +134,14 @@ OPENAI_EPHEMERAL_KEY = Rule(
     # It expires within minutes to hours of being minted: worth a look, not an emergency.
     severity=Severity.LOW,
     keywords=("ek_",),
-    pattern=re.compile(r"(?P<key>ek_" + left_of("ek_") + r"[0-9a-f]{32})(?![A-Za-z0-9_-])"),
+    pattern=Regex(r"(?P<key>ek_" + left_of("ek_") + r"[0-9a-f]{32})(?![A-Za-z0-9_-])"),
     anchored=True,
-    examples=(
+    make_examples=lambda: (
         Example(f'{{"client_secret": {{"value": "{make_key("ek_", 1)}"}}}}  // openai realtime\n', make_key("ek_", 1)),
         Example(f"const openai = new OpenAI({{ apiKey: '{make_key('ek_', 2)}' }});\n", make_key("ek_", 2)),
         Example(f"# OpenAI realtime\nEPHEMERAL_KEY={make_key('ek_', 3)}\n", make_key("ek_", 3)),
     ),
-    counterexamples=(
+    make_counterexamples=lambda: (
         f'EPHEMERAL="{make_key("ek_", 4)}"\n',  # no OpenAI context
         "openai\nek_" + "0" * 32 + "\n",  # placeholder
         f"openai\nweek_{make_key('ek_', 5)[3:]}\n",  # inside a longer word

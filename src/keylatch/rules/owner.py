@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from keylatch.rules.rule import Regex
+
 Owner = Literal["openai", "ai-services", "other"]
 
 # Other Azure AI services (and Azure services whose keys are 32-hex), as they are named in
@@ -29,11 +31,11 @@ OTHER_SERVICES = (
 AI_SERVICES = r"ai[_ -]?services|cognitive[_ -]?services[_ -]?(?:key|api|account_?key)|services\.ai\.azure\.com"
 _OPENAI = r"openai|aoai"
 
-_CLUE = re.compile(rf"(?P<openai>{_OPENAI})|(?P<ais>{AI_SERVICES})|(?P<other>{OTHER_SERVICES})")
+_CLUE = Regex(rf"(?P<openai>{_OPENAI})|(?P<ais>{AI_SERVICES})|(?P<other>{OTHER_SERVICES})")
 # The name of a JSON object whose "value" holds the key (ARM deployment and Terraform outputs).
-_OBJECT_NAME = re.compile(r'"([^"\n]{1,80})"\s*:\s*\{[^{}\n]*$')
-_VALUE_NAME = re.compile(r'"value"\s*:\s*"?$')
-_KEYISH_NAME = re.compile(r"key|secret|token|credential|password")
+_OBJECT_NAME = Regex(r'"([^"\n]{1,80})"\s*:\s*\{[^{}\n]*$')
+_VALUE_NAME = Regex(r'"value"\s*:\s*"?$')
+_KEYISH_NAME = Regex(r"key|secret|token|credential|password")
 # How far a generic name looks for its owner: its paragraph, at most this many characters.
 _BACK = 800
 _AHEAD = 400
@@ -42,7 +44,7 @@ _AHEAD_LINES = 2
 
 # Random tokens (other keys, hashes) are not names: a clue word inside one (`maps`, `luis`) says
 # nothing. A name has no digit in a run of 20 token characters; a random token almost always has.
-_TOKEN = re.compile(r"[a-z0-9+/=_-]{20,}")
+_TOKEN = Regex(r"[a-z0-9+/=_-]{20,}")
 
 
 def names(text: str) -> str:
@@ -119,7 +121,7 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
 # `ephemeralKeyId`, `"id":`, `key-ids`, `KEY_GUID` (QA: `EPHEMERAL_KEY_ID = "ek_..."` reported).
 # The word `id` where a word starts, or in camel case after a lower-case letter or digit: `valid`,
 # `paid` and `ANDROID` are not identifiers.
-_ID_NAME = re.compile(
+_ID_NAME = Regex(
     r"(?:(?<![A-Za-z0-9])|(?<=[_.-]))(?i:(?:gu|uu|u)?ids?|identifier)$"
     r"|(?<=[a-z0-9])(?:Id|ID|Uuid|UUID|Guid|GUID|Identifier)s?$"
 )
@@ -142,7 +144,7 @@ def named_as_id(text: str, pos: int) -> bool:
 
 # A resource's kind (`"kind": "OpenAI"`, `kind: 'AIServices'`, `kind = "SpeechServices"`): which
 # service owns the keys printed after it (`az cognitiveservices account show` then `keys list`).
-_RESOURCE_KIND = re.compile(r"""kind["']?[ \t]*[:=]?[ \t]*["']?([A-Za-z]{2,40})""")
+_RESOURCE_KIND = Regex(r"""kind["']?[ \t]*[:=]?[ \t]*["']?([A-Za-z]{2,40})""")
 # How far back a resource's kind is looked for (rules/azure.py's evidence uses the same block).
 BLOCK = 6000
 
@@ -160,7 +162,7 @@ def _resource_kind(text: str, line_start: int) -> Owner | None:
     return _kind(_CLUE.search(kind)) or ("other" if kind.endswith("services") else None)
 
 
-_BRACKET = re.compile(r"[][{}]")
+_BRACKET = Regex(r"[][{}]")
 
 
 def _record(text: str, pos: int, end: int, shape_only: bool) -> Owner | Literal["none"] | None:
@@ -206,14 +208,12 @@ def _judge_record(inside: str, array_name: str, shape_only: bool) -> Owner | Lit
     return found or ("none" if shape_only else "other")
 
 
-_SETTING_NAME = re.compile(
-    r"""["']?name["']?[ \t]*[:=][ \t]*["']?[a-z0-9_.:-]*(?:key|secret|token|credential|password)"""
-)
+_SETTING_NAME = Regex(r"""["']?name["']?[ \t]*[:=][ \t]*["']?[a-z0-9_.:-]*(?:key|secret|token|credential|password)""")
 # A YAML mapping entry, optionally the first of a sequence item: `  - name: x`, `    key: `.
-_YAML_ENTRY = re.compile(r"""( *)(- +)?["']?[A-Za-z0-9_.$/-]+["']? *:(?: |$)""")
+_YAML_ENTRY = Regex(r"""( *)(- +)?["']?[A-Za-z0-9_.$/-]+["']? *:(?: |$)""")
 
 
-_YAML_VALUE = re.compile(r"""[ \t]*(?:- +)?value:[ \t]*["']?$""")
+_YAML_VALUE = Regex(r"""[ \t]*(?:- +)?value:[ \t]*["']?$""")
 
 
 def _yaml_parent(text: str, line_start: int) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from keylatch.model import Severity
@@ -13,6 +14,44 @@ Validator = Callable[["re.Match[str]"], "str | None"]
 # For a credential that says when it expires: (severity, expiry in Unix seconds or None) of an
 # accepted key. The rule decides the severity (an expired token is low, never dropped).
 Assessor = Callable[[str], "tuple[Severity, int | None]"]
+
+
+class Regex:
+    """A regular expression compiled at its first use: the rules' 36 cost ~4 ms to compile, and
+    a scan that meets a rule literal uses few of them (a file that mentions Azure, most often,
+    only the Azure evidence). The methods are re.Pattern's. The compiled pattern is kept once
+    made: the same for every caller and thread (two threads may both compile it; either wins)."""
+
+    __slots__ = ("pattern", "flags", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern = pattern
+        self.flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        c = self._compiled
+        if c is None:
+            c = self._compiled = re.compile(self.pattern, self.flags)
+        return c
+
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled().search(string, pos, endpos)
+
+    def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled().match(string, pos, endpos)
+
+    def fullmatch(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled().fullmatch(string, pos, endpos)
+
+    def finditer(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
+        return self.compiled().finditer(string, pos, endpos)
+
+    def sub(self, repl: str | Callable[[re.Match[str]], str], string: str, count: int = 0) -> str:
+        return self.compiled().sub(repl, string, count)
+
+    def __repr__(self) -> str:
+        return f"Regex({self.pattern!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +70,15 @@ class Rule:
     # Literal prefilter: the chunk must contain one of these (case-sensitive, found with bytes.find).
     keywords: tuple[str, ...]
     # Group "key" is the secret.
-    pattern: re.Pattern[str]
+    pattern: Regex
     # True when every keyword lies inside the key itself, so the engine only needs a window
     # around each keyword hit instead of the whole chunk.
     anchored: bool
-    examples: tuple[Example, ...]
-    counterexamples: tuple[str, ...]
+    # The examples and counterexamples, built when asked for (`examples`, `counterexamples`): the
+    # rules' tests and config's allow-lines probe ask, a scan never does. Built at import, their
+    # ~220 synthetic keys cost every scan that meets a rule literal ~8 ms (bench/README.md).
+    make_examples: Callable[[], tuple[Example, ...]]
+    make_counterexamples: Callable[[], tuple[str, ...]]
     references: tuple[str, ...]
     # Length of the public prefix shown in redacted output (e.g. len("sk-proj-")).
     prefix: Callable[[str], int]
@@ -44,13 +86,13 @@ class Rule:
     # Evidence the whole chunk must show (e.g. an Azure OpenAI endpoint) for a non-self-identifying
     # key. Case-insensitive: it is searched in the lower-cased text, so write it in lower case
     # (an IGNORECASE regex runs at a fraction of the speed on text full of near misses).
-    file_context: re.Pattern[str] | None = None
+    file_context: Regex | None = None
     # The key's line must match line_context (searched in the line as written), and the first
     # line_exclude match on its line must not end before the key (searched in the line with ASCII
     # letters lower-cased, so write it in lower case). Each runs once per line, however many keys
     # the line holds.
-    line_context: re.Pattern[str] | None = None
-    line_exclude: re.Pattern[str] | None = None
+    line_context: Regex | None = None
+    line_exclude: Regex | None = None
     # Lower-case words of which a line that matches line_context holds one (case-insensitively):
     # a line without any is rejected without running line_context (tests/rules check the words).
     line_words: tuple[str, ...] = ()
@@ -83,12 +125,22 @@ class Rule:
     # without its token boundaries, tried only in binary data (a window with a NUL byte), where
     # a key glued to neighbouring bytes (a `.pyc` constant, SQLite columns back to back) runs on
     # into them. In text a longer token stays unreported.
-    glued: re.Pattern[str] | None = None
+    glued: Regex | None = None
     # For an anchored rule whose validator judges the text around a key (the 84-character Azure
     # key's owner: its paragraph, record and resource kind, as far back as the 32-hex rule looks):
     # the validator is given the match in the whole document, not in the engine's window (about
     # 600 characters before the key), which is decoded whole only when it holds a candidate.
     judge_in_document: bool = False
+
+    @property
+    def examples(self) -> tuple[Example, ...]:
+        """Texts that must each yield exactly one finding of the rule (built on each call)."""
+        return self.make_examples()
+
+    @property
+    def counterexamples(self) -> tuple[str, ...]:
+        """Texts that must yield no finding of the rule (built on each call)."""
+        return self.make_counterexamples()
 
     @property
     def keyword_bytes(self) -> tuple[bytes, ...]:

@@ -6,11 +6,13 @@ call `make_key`. The values are random, never real, and never verified against a
 
 from __future__ import annotations
 
-import base64
-import json
-import random
 import string
-import uuid
+
+# Imported by the function that needs them: the rules import MARKER from here at every scan
+# that meets a rule literal, and only their examples (tests) make keys.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import random
 
 MARKER = "T3BlbkFJ"  # base64("OpenAI"); present in every OpenAI API key
 _ALNUM = string.ascii_letters + string.digits
@@ -64,11 +66,16 @@ def _pick(rng: random.Random, alphabet: str, n: int) -> str:
 
 
 def _b64url(data: bytes) -> str:
+    import base64
+
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _jwt(rng: random.Random, claims: dict[str, object], alg: str = "RS256") -> str:
     """A JWT of `claims`: compact JSON as issuers write it, a random signature of the alg's size."""
+    import json
+    import uuid
+
     header = {"alg": alg, "kid": str(uuid.UUID(int=rng.getrandbits(128))), "typ": "JWT"}
     sig = {"RS256": 256, "ES256": 64, "HS256": 32}.get(alg, 0)
     return ".".join(
@@ -82,6 +89,8 @@ def _jwt(rng: random.Random, claims: dict[str, object], alg: str = "RS256") -> s
 
 def _openai_claims(rng: random.Random, exp: int, aud: object = ("https://api.openai.com/v1",)) -> dict[str, object]:
     """The claims of a ChatGPT / Codex access token (codex-rs/login/src/token_data.rs names them)."""
+    import uuid
+
     user = "user-" + _pick(rng, _ALNUM, 24)
     account = str(uuid.UUID(int=rng.getrandbits(128)))
     return {
@@ -105,6 +114,8 @@ def _openai_claims(rng: random.Random, exp: int, aud: object = ("https://api.ope
 
 
 def _decoy_jwt(rng: random.Random, kind: str) -> str:
+    import uuid
+
     sub = _pick(rng, _ALNUM, 24)
     if kind == "jwt-openai-id-token":
         id_claims = _openai_claims(rng, LIVE_EXP, aud=("app_" + _pick(rng, _ALNUM, 24),))
@@ -129,6 +140,8 @@ def _decoy_jwt(rng: random.Random, kind: str) -> str:
 
 def make_key(kind: str, seed: int = 0, n: int | None = None) -> str:
     """A synthetic credential of `kind` (see ALL_KINDS); `n` sets a current key's half-length."""
+    import random
+
     rng = random.Random(f"{kind}:{seed}:{n}")
     if kind == "sk-":
         return f"sk-{_pick(rng, _ALNUM, 20)}{MARKER}{_pick(rng, _ALNUM, 20)}"

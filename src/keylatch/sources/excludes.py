@@ -34,12 +34,15 @@ class Matcher:
     config: re.Pattern[str] | None  # configuration globs
     config_prefix: str  # the PATH relative to their base, with a trailing `/` ("" for the base)
     typed: re.Pattern[str] | None  # command-line globs
+    # The PATH as displayed with a trailing `/` ("" for `.`): made once, not for every file
+    # that a command-line glob is matched against.
+    shown_prefix: str = ""
 
     @classmethod
     def of(cls, root: Path, shown: str, excludes: Excludes) -> Matcher:
         shown_root = "" if shown == "." else shown
         if excludes.base is None:  # no configuration file: globs are matched as typed ones
-            return cls(shown_root, None, "", _compile((*excludes.typed, *excludes.config)))
+            return cls(shown_root, None, "", _compile((*excludes.typed, *excludes.config)), _prefix(shown_root))
         prefix = _prefix(shown_root)  # outside the configuration's directory: as displayed
         if excludes.config:
             real, base = os.path.realpath(root), excludes.base.rstrip("/")
@@ -47,10 +50,10 @@ class Matcher:
                 prefix = ""
             elif real.startswith(base + "/"):
                 prefix = real[len(base) + 1 :] + "/"
-        return cls(shown_root, _compile(excludes.config), prefix, _compile(excludes.typed))
+        return cls(shown_root, _compile(excludes.config), prefix, _compile(excludes.typed), _prefix(shown_root))
 
     def shown(self, rel: str) -> str:
-        return f"{_prefix(self.shown_root)}{rel}"
+        return f"{self.shown_prefix}{rel}"
 
     def excluded(self, rel: str, name: str) -> bool:
         """Whether the entry `rel` (below the PATH) is excluded. Its directories were checked on
