@@ -4,14 +4,19 @@ ways and must give the same exit code, stdout and stderr, byte for byte."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
-from tests.helpers.run import Result, RunKeylatch, caller_path
+from tests.helpers.run import Result, RunKeylatch, caller_path, watchdog
 
 MakeRepo = Callable[..., GitRepo]
 
@@ -94,3 +99,59 @@ def test_the_quick_caller_path_answers_as_detect_secrets_does() -> None:
     assert (get_caller_path(), caller_path()) == (
         f"{__name__}.test_the_quick_caller_path_answers_as_detect_secrets_does",
     ) * 2
+
+
+# The watchdog (tests/helpers/run.py) lets a hang test run in-process: it must turn a real hang into
+# a failure, leave no process behind, and be a no-op otherwise.
+
+
+def test_the_watchdog_fails_a_read_of_a_fifo_nobody_writes(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(pytest.fail.Exception, match="opening a FIFO hung"):
+        with watchdog(0.2, "opening a FIFO"):
+            (tmp_path / "fifo").read_bytes()
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_the_watchdog_kills_the_children_and_grandchildren_of_a_hung_run(tmp_path: Path) -> None:
+    """A run waiting on a child whose own children block (git clone -> upload-pack): all die."""
+    pids = tmp_path / "pids"
+    script = f"sleep 300 & echo $! >> {pids}; sh -c 'sleep 300' & echo $! >> {pids}; echo $$ >> {pids}; wait"
+    started: list[subprocess.Popen[bytes]] = []
+    with pytest.raises(pytest.fail.Exception, match="a shell hung"):
+        with watchdog(0.5, "a shell"):
+            started.append(subprocess.Popen(["sh", "-c", script]))
+            started[0].wait()
+    (shell,) = started
+    for pid in map(int, pids.read_text().split()):
+        deadline = time.monotonic() + 10  # SIGKILL takes effect as the process is next scheduled
+        while _state(pid) not in ("gone", "Z") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _state(pid) in ("gone", "Z"), pid  # a zombie is dead (an init may be slow to reap it)
+    assert _state(shell.pid) == "gone"  # our own child is reaped, too
+    assert shell.wait() == 0  # the watchdog reaped it: Popen only learns it is gone
+
+
+def _state(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        return "gone"
+    return stat[stat.rindex(b")") + 2 :].split()[0].decode()
+
+
+def test_the_watchdog_fails_a_run_that_swallowed_the_interruption() -> None:
+    with pytest.raises(pytest.fail.Exception, match="a stubborn loop hung"):
+        with watchdog(0.1, "a stubborn loop"):
+            try:
+                time.sleep(5)
+            except BaseException:  # noqa: BLE001 -- what a careless cleanup does
+                pass
+
+
+def test_the_watchdog_lets_a_prompt_run_pass() -> None:
+    with watchdog(30, "a prompt run"):
+        done = 1 + 1
+    assert done == 2
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
