@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, git_env
 from tests.helpers.run import Result, RunKeylatch, caller_path, watchdog
-
-MakeRepo = Callable[..., GitRepo]
 
 KEY = make_key("sk-proj-", seed=4242)
 
@@ -54,16 +52,25 @@ def untimed(r: Result) -> Result:
     return Result(r.code, out, timed.sub(r" in Ns\1", r.err))
 
 
-@pytest.fixture
-def repo(make_repo: MakeRepo) -> GitRepo:
-    repo = make_repo()
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("in-process")
+    (root / "home").mkdir()
+    repo = GitRepo.init(root / "repo", root / "home")
     repo.write("README", "hello\n")
     repo.commit("init")
     repo.write("src/settings.py", f"OPENAI_API_KEY = '{KEY}'\n")
     repo.commit("settings")
     repo.write("src/staged.py", f"TOKEN = '{KEY}'\n")
     repo.git("add", "-A")
-    return repo
+    return repo.path
+
+
+@pytest.fixture
+def repo(template: Path, tmp_path: Path, home: Path) -> GitRepo:
+    """A committed key and a staged one, built once per module: each test runs in its own copy."""
+    shutil.copytree(template, tmp_path / "repo", symlinks=True)
+    return GitRepo(tmp_path / "repo", git_env(home))
 
 
 @pytest.mark.parametrize("case", list(CASES))
