@@ -4,16 +4,19 @@ ways and must give the same exit code, stdout and stderr, byte for byte."""
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo
-from tests.helpers.run import Result, RunKeylatch, caller_path
-
-MakeRepo = Callable[..., GitRepo]
+from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.run import Result, RunKeylatch, caller_path, watchdog
 
 KEY = make_key("sk-proj-", seed=4242)
 
@@ -49,16 +52,25 @@ def untimed(r: Result) -> Result:
     return Result(r.code, out, timed.sub(r" in Ns\1", r.err))
 
 
-@pytest.fixture
-def repo(make_repo: MakeRepo) -> GitRepo:
-    repo = make_repo()
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("in-process")
+    (root / "home").mkdir()
+    repo = GitRepo.init(root / "repo", root / "home")
     repo.write("README", "hello\n")
     repo.commit("init")
     repo.write("src/settings.py", f"OPENAI_API_KEY = '{KEY}'\n")
     repo.commit("settings")
     repo.write("src/staged.py", f"TOKEN = '{KEY}'\n")
     repo.git("add", "-A")
-    return repo
+    return repo.path
+
+
+@pytest.fixture
+def repo(template: Path, tmp_path: Path, home: Path) -> GitRepo:
+    """A committed key and a staged one, built once per module: each test runs in its own copy."""
+    shutil.copytree(template, tmp_path / "repo", symlinks=True)
+    return GitRepo(tmp_path / "repo", git_env(home))
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -94,3 +106,59 @@ def test_the_quick_caller_path_answers_as_detect_secrets_does() -> None:
     assert (get_caller_path(), caller_path()) == (
         f"{__name__}.test_the_quick_caller_path_answers_as_detect_secrets_does",
     ) * 2
+
+
+# The watchdog (tests/helpers/run.py) lets a hang test run in-process: it must turn a real hang into
+# a failure, leave no process behind, and be a no-op otherwise.
+
+
+def test_the_watchdog_fails_a_read_of_a_fifo_nobody_writes(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(pytest.fail.Exception, match="opening a FIFO hung"):
+        with watchdog(0.2, "opening a FIFO"):
+            (tmp_path / "fifo").read_bytes()
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_the_watchdog_kills_the_children_and_grandchildren_of_a_hung_run(tmp_path: Path) -> None:
+    """A run waiting on a child whose own children block (git clone -> upload-pack): all die."""
+    pids = tmp_path / "pids"
+    script = f"sleep 300 & echo $! >> {pids}; sh -c 'sleep 300' & echo $! >> {pids}; echo $$ >> {pids}; wait"
+    started: list[subprocess.Popen[bytes]] = []
+    with pytest.raises(pytest.fail.Exception, match="a shell hung"):
+        with watchdog(0.5, "a shell"):
+            started.append(subprocess.Popen(["sh", "-c", script]))
+            started[0].wait()
+    (shell,) = started
+    for pid in map(int, pids.read_text().split()):
+        deadline = time.monotonic() + 10  # SIGKILL takes effect as the process is next scheduled
+        while _state(pid) not in ("gone", "Z") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _state(pid) in ("gone", "Z"), pid  # a zombie is dead (an init may be slow to reap it)
+    assert _state(shell.pid) == "gone"  # our own child is reaped, too
+    assert shell.wait() == 0  # the watchdog reaped it: Popen only learns it is gone
+
+
+def _state(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        return "gone"
+    return stat[stat.rindex(b")") + 2 :].split()[0].decode()
+
+
+def test_the_watchdog_fails_a_run_that_swallowed_the_interruption() -> None:
+    with pytest.raises(pytest.fail.Exception, match="a stubborn loop hung"):
+        with watchdog(0.1, "a stubborn loop"):
+            try:
+                time.sleep(5)
+            except BaseException:  # noqa: BLE001 -- what a careless cleanup does
+                pass
+
+
+def test_the_watchdog_lets_a_prompt_run_pass() -> None:
+    with watchdog(30, "a prompt run"):
+        done = 1 + 1
+    assert done == 2
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

@@ -6,14 +6,15 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import shutil
 import zipfile
-from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.archives import tarred, zipped
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, git_env
 from tests.helpers.run import RunKeylatch
 
 KEY = make_key("sk-proj-", seed=16)
@@ -41,11 +42,21 @@ def run(keylatch: RunKeylatch, repo: GitRepo, command: str) -> tuple[int, str]:
     return res.code, res.out + res.err
 
 
-def started(repo: Callable[..., GitRepo]) -> GitRepo:
-    made = repo()
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository with one commit, built once: each test starts from its own copy."""
+    root = tmp_path_factory.mktemp("started")
+    (root / "home").mkdir()
+    made = GitRepo.init(root / "repo", root / "home")
     made.write("README", "hello\n")
     made.commit("start")
-    return made
+    return made.path
+
+
+@pytest.fixture
+def started(template: Path, tmp_path: Path, home: Path) -> GitRepo:
+    shutil.copytree(template, tmp_path / "repo", symlinks=True)
+    return GitRepo(tmp_path / "repo", git_env(home))
 
 
 def ustar_js() -> bytes:
@@ -69,9 +80,9 @@ TEXTS: dict[str, bytes] = {
 @pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("case", sorted(TEXTS))
 def test_text_with_an_archive_magic_is_scanned_as_text(
-    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, case: str, command: str
+    started: GitRepo, keylatch: RunKeylatch, case: str, command: str
 ) -> None:
-    repo = started(make_repo)
+    repo = started
     data = TEXTS[case]
     repo.write("notes/magic.txt", data)
     code, text = run(keylatch, repo, command)
@@ -83,9 +94,9 @@ def test_text_with_an_archive_magic_is_scanned_as_text(
 
 
 def test_a_yarn_cache_zip_holding_ustar_javascript_is_clean_and_its_keys_are_found(
-    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch
+    started: GitRepo, keylatch: RunKeylatch
 ) -> None:
-    repo = started(make_repo)
+    repo = started
     member = "node_modules/tar-stream/headers.js"
     repo.write(".yarn/cache/tar-stream-npm-2.2.0.zip", zipped({member: ustar_js()}))
     for command in ("scan", "history"):
@@ -122,10 +133,10 @@ def encrypted_zip() -> bytes:
 @pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("case", sorted(DAMAGED))
 def test_an_archive_not_read_whole_exits_3_and_its_raw_bytes_are_scanned(
-    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, case: str, command: str
+    started: GitRepo, keylatch: RunKeylatch, case: str, command: str
 ) -> None:
     name, data, reason = DAMAGED[case]
-    repo = started(make_repo)
+    repo = started
     repo.write(f"dist/{name}", data or encrypted_zip())
     code, text = run(keylatch, repo, command)
     assert code == 3, text  # fail closed: 3 wins over the key's 1
@@ -136,10 +147,8 @@ def test_an_archive_not_read_whole_exits_3_and_its_raw_bytes_are_scanned(
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_a_valid_archive_is_read_as_before(
-    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, command: str
-) -> None:
-    repo = started(make_repo)
+def test_a_valid_archive_is_read_as_before(started: GitRepo, keylatch: RunKeylatch, command: str) -> None:
+    repo = started
     repo.write("dist/ok.tar.bz2", tarred({"conf/a.env": LINE}, "w:bz2"))
     code, text = run(keylatch, repo, command)
     assert code == 1, text

@@ -5,16 +5,14 @@ commit-graph, a pack, a loose object, a file of an alternate object directory ou
 repository, ...) with a FIFO nobody writes, a socket, a link to /dev/zero or /dev/stdin, or a
 link to a FIFO outside the repository. Before the fix each hung `keylatch history` and `ci`
 forever. Every command must now exit 3 at once with one line naming the entry (sources/gitdir.py),
-under a timeout that kills the whole process group if it does not.
+under a watchdog that fails the test, and kills every git the run left behind, if it does not.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,38 +21,25 @@ import pytest
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitdir import KINDS, LOCATIONS, plant
 from tests.helpers.gitrepo import GitRepo, git_env
-from tests.helpers.run import SRC
+from tests.helpers.run import SRC, Result, in_process, watchdog
 
 pytestmark = pytest.mark.e2e
 
 KEY = make_key("sk-proj-", seed=1601)
-TIMEOUT = 60  # seconds; a refusal takes well under one, a hang never ends
+TIMEOUT = 30  # seconds; a refusal takes well under one, a hang never ends
 
 
-@dataclass(frozen=True)
-class Ran:
-    code: int
-    out: str
-    err: str
-
-
-def run(args: tuple[str, ...], cwd: Path, home: Path) -> Ran:
-    """`python -m keylatch ARGS` in its own process group, killed whole (git children included)
-    if it outlives TIMEOUT: a hang fails the test instead of the suite."""
+def run(args: tuple[str, ...], cwd: Path, home: Path) -> Result:
+    """`keylatch ARGS` in this process (tests/helpers/run.py) under a watchdog: a run that
+    outlives TIMEOUT fails its test, and the git it waits on is killed, instead of the suite
+    hanging. The refusal is a check in Python before any git starts, so it needs no process
+    boundary to be seen."""
     env = git_env(home)
     env["PYTHONPATH"] = str(SRC)
     env["XDG_CACHE_HOME"] = str(home / ".cache")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "keylatch", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"keylatch {' '.join(args)} hung (killed after {TIMEOUT} s)")
-    return Ran(proc.returncode, out, err)
+    with watchdog(TIMEOUT, f"keylatch {' '.join(args)}"):
+        return in_process(args, cwd, env, None)
+    raise AssertionError("unreachable: watchdog fails the test")  # for mypy: a `with` may swallow
 
 
 @dataclass(frozen=True)
@@ -102,7 +87,7 @@ def _command(name: str, template: Template, repo: Path) -> tuple[str, ...]:
     return tuple(a.format(report=template.report, repo=repo) for a in COMMANDS[name])
 
 
-def _assert_refused(done: Ran, planted: Path) -> None:
+def _assert_refused(done: Result, planted: Path) -> None:
     assert done.code == 3, (done.code, done.err)
     lines = done.err.strip().splitlines()
     assert len(lines) == 1, done.err

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -55,6 +55,7 @@ class Lab:
     repo: GitRepo
     evil: Path  # records "$0 $*" in `marker`; with --filter it then copies stdin to stdout
     marker: Path
+    commits: tuple[str, ...] = ()  # root ... HEAD as they really are (real_commits), once planted
 
     @property
     def filter(self) -> str:
@@ -383,9 +384,11 @@ def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     row: Row = request.param
     made = build(tmp_path_factory.mktemp(row.name.replace(" ", "-")), row, empty_ds_baseline)
     scratch = tmp_path_factory.mktemp("armed")
-    assert row.armed(made, cell(made, scratch)), f"{row.name}: plain git is not caught by the trap"
+    copy = cell(made, scratch)
+    assert row.armed(made, copy), f"{row.name}: plain git is not caught by the trap"
     made.marker.unlink(missing_ok=True)
-    return made
+    # Every cell is a copy of this repository, so its commits are these: listed once per row.
+    return replace(made, commits=tuple(real_commits(made.repo.path, made.repo.env)))
 
 
 # ---- the commands ----------------------------------------------------------------------------
@@ -511,7 +514,7 @@ def test_hostile_repository(lab: Lab, command: str, tmp_path: Path, keylatch: Ru
     repo = cell(lab, tmp_path)
     expect = lab.row.expect.get(command, COMMANDS[command].usual)
 
-    code, found, output = COMMANDS[command].run(keylatch, repo, real_commits(repo, lab.repo.env))
+    code, found, output = COMMANDS[command].run(keylatch, repo, list(lab.commits))
 
     assert not lab.marker.exists(), f"payload ran: {lab.marker.read_text()}"
     assert code == expect, output
@@ -528,6 +531,6 @@ HOOK_COMMANDS = ("staged", "pre-push", "detect-secrets hook")
 def test_hooks_in_a_child_process(lab: Lab, command: str, tmp_path: Path, keylatch_process: RunKeylatch) -> None:
     lab.marker.unlink(missing_ok=True)
     repo = cell(lab, tmp_path)
-    code, found, output = COMMANDS[command].run(keylatch_process, repo, real_commits(repo, lab.repo.env))
+    code, found, output = COMMANDS[command].run(keylatch_process, repo, list(lab.commits))
     assert not lab.marker.exists(), f"payload ran: {lab.marker.read_text()}"
     assert (code, found) == (COMMANDS[command].usual, True), output

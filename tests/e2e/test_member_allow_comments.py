@@ -9,14 +9,17 @@ commented key is left out and the uncommented key beside it in the same member s
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.archives import tarred, zipped
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, git_env
 from tests.helpers.redaction import assert_redacted
 from tests.helpers.run import Result, RunKeylatch
 
@@ -74,19 +77,35 @@ def _reported(res: Result, command: str) -> set[str]:
     return {k for k in (ALLOWED, KEPT) if _shown(k) in text}
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-@pytest.mark.parametrize("comment", sorted(COMMENTS))
-@pytest.mark.parametrize("kind", sorted(ARCHIVES))
-def test_an_allow_comment_in_a_member_counts_on_the_members_own_line(
-    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, kind: str, comment: str, command: str
-) -> None:
-    repo = make_repo()
+@dataclass(frozen=True)
+class Template:
+    repo: Path
+    base: str
+
+
+@pytest.fixture(scope="module", params=[(k, c) for k in sorted(ARCHIVES) for c in sorted(COMMENTS)], ids="-".join)
+def template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """The repository of one archive kind and comment, built once for the four commands (which
+    only read it: each runs in its own copy all the same)."""
+    kind, comment = request.param
+    root = tmp_path_factory.mktemp(f"{kind}-{comment}")
+    (root / "home").mkdir()
+    repo = GitRepo.init(root / "repo", root / "home")
     repo.write("README", "hello\n")
     base = repo.commit("base")
     name, data = ARCHIVES[kind](_member(comment))
     repo.write(name, data)
     repo.commit("add the bundle")
-    res = _run(keylatch, repo, base, command)
+    return Template(repo.path, base)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_allow_comment_in_a_member_counts_on_the_members_own_line(
+    template: Template, tmp_path: Path, home: Path, keylatch: RunKeylatch, command: str
+) -> None:
+    shutil.copytree(template.repo, tmp_path / "repo", symlinks=True)
+    repo = GitRepo(tmp_path / "repo", git_env(home))
+    res = _run(keylatch, repo, template.base, command)
     assert res.code == 1, res
     assert_redacted(res.out, res.err, keys=[ALLOWED, KEPT])
     assert _reported(res, command) == {KEPT}, res.out

@@ -1,8 +1,10 @@
 """`keylatch scan` of everything that is not a plain file in a plain directory.
 
-Each case runs the real CLI in a subprocess under a timeout, so a hang fails the test instead of
-stalling the suite, and asserts what the user sees: the exit code, one `keylatch: error:` line
-(never a traceback) or the key found, and that the run ended.
+Each case runs the real CLI (`keylatch.cli.main`, in this process: tests/helpers/run.py) under a
+watchdog, so a hang fails the test instead of stalling the suite, and asserts what the user sees:
+the exit code, one `keylatch: error:` line (never a traceback) or the key found, and that the run
+ended. Two kinds run as a child process, because the process is what they are about: the 200 MB
+line (its peak memory) and process substitution (bash hands the child a /dev/fd path).
 
 | input                                | exit | why                                              |
 | ------------------------------------ | ---- | ------------------------------------------------ |
@@ -34,12 +36,13 @@ from keylatch.rules.synthetic import make_key
 from tests.helpers.deep import make_deep, remove_flat
 from tests.helpers.gitrepo import git_env
 from tests.helpers.redaction import assert_redacted
-from tests.helpers.run import SRC
+from tests.helpers.run import SRC, in_process, watchdog
 
 pytestmark = pytest.mark.e2e
 
 KEY = make_key("sk-proj-", seed=81)
-TIMEOUT = 120  # generous for a loaded 2-core machine; a hang still fails instead of stalling
+TIMEOUT = 120  # a child process's; generous for a loaded 2-core machine: a hang still fails
+HANG = 30  # seconds for an in-process run; each takes well under one, a hang never ends
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,13 @@ def env(home: Path) -> dict[str, str]:
 
 
 def scan(*args: str, cwd: Path, home: Path) -> Ran:
+    """`keylatch scan ARGS` in this process, under a watchdog."""
+    with watchdog(HANG, f"keylatch scan {' '.join(args)}"):
+        r = in_process(("scan", *args), cwd, env(home), None)
+    return checked(Ran(r.code, r.out, r.err))
+
+
+def scan_in_child(*args: str, cwd: Path, home: Path) -> Ran:
     """`keylatch scan ARGS` in a subprocess; with its peak RSS (measured by a wrapper process)."""
     wrapper = (
         "import resource, subprocess, sys\n"
@@ -248,7 +258,7 @@ def test_a_200_mb_line_is_read_in_bounded_memory(tmp_path: Path, home: Path) -> 
             fh.write(block)
         fh.write(f" k={KEY}".encode())
     try:
-        r = scan("one-line.txt", cwd=tmp_path, home=home)
+        r = scan_in_child("one-line.txt", cwd=tmp_path, home=home)
     finally:
         (tmp_path / "one-line.txt").unlink()  # pytest keeps the last runs' temporary directories
     assert r.code == 1, r

@@ -7,6 +7,7 @@ import gc
 import io
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -194,3 +195,91 @@ def _quick_caller_path() -> Iterator[None]:
     finally:
         for module, original in saved:
             setattr(module, "get_caller_path", original)  # noqa: B010
+
+
+class Hung(BaseException):
+    """Raised in the main thread by `watchdog` when a run outlives its time. A BaseException, as
+    KeyboardInterrupt is, so no `except Exception` in keylatch turns a hang into an exit code:
+    it unwinds the run (sources/reaping.py kills the git children it knows) and fails the test."""
+
+
+@contextmanager
+def watchdog(seconds: float, what: str) -> Iterator[None]:
+    """Fail the test, instead of hanging the suite, if the block (an in-process run that must not
+    wait on a FIFO, a socket or a device) takes longer than `seconds`.
+
+    SIGALRM's handler kills every process the block started (a git blocked on a FIFO, its own
+    children: a clone's upload-pack), then raises `Hung` in the main thread; under PEP 475 a
+    raising handler interrupts the blocking open(), read() or wait() it arrived in. It fires again
+    every second after, in case a cleanup swallowed it, and a block that returns after a swallowed
+    one still fails. tests/test_in_process.py proves it fails fast on a real hang."""
+    import pytest
+
+    before = _descendants()
+    previous = signal.getsignal(signal.SIGALRM)
+    killed: list[int] = []
+    fired: list[bool] = []
+
+    def expired(signum: int, frame: object) -> None:
+        # Kill first, then unwind: the run's own cleanup kills its direct children as Hung passes,
+        # which would orphan their children out of our reach.
+        fired.append(True)
+        killed.extend(_kill_new(before))
+        raise Hung(what)
+
+    signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    try:
+        yield
+    except Hung:
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        _reap(killed)
+    if fired:
+        pytest.fail(f"{what} hung (stopped after {seconds:g} s)", pytrace=False)
+
+
+def _descendants() -> dict[int, int]:
+    """pid -> parent pid of every live process below this one, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue  # gone meanwhile
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses; it ends at the last ')'.
+        parents[int(entry.name)] = int(stat[stat.rindex(b")") + 2 :].split()[1])
+    mine: dict[int, int] = {}
+    frontier = [os.getpid()]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in mine:
+                mine[pid] = ppid
+                frontier.append(pid)
+    return mine
+
+
+def _kill_new(before: Mapping[int, int]) -> list[int]:
+    """SIGKILL every descendant that was not there `before`, all at once (no grandchild is
+    orphaned by its parent's death first); the ones that were this process's own children."""
+    new = {pid: ppid for pid, ppid in _descendants().items() if pid not in before}
+    for pid in new:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return [pid for pid, ppid in new.items() if ppid == os.getpid()]
+
+
+def _reap(children: Sequence[int]) -> None:
+    for pid in children:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass  # its Popen reaped it meanwhile

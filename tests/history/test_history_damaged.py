@@ -6,7 +6,9 @@ gone is never asked for; the walk must still notice that a commit needs it.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,7 @@ from tests.helpers.damaged import (
     missing_count,
     partial_clone,
 )
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, git_env
 from tests.helpers.history import only, where
 
 MakeRepo = Callable[..., GitRepo]
@@ -39,6 +41,22 @@ def key_range(p: Planted) -> tuple[str, ...]:
 
 
 SCOPES = {"whole": whole, "range": key_range}
+
+
+@pytest.fixture(scope="module")
+def keyed_template(tmp_path_factory: pytest.TempPathFactory) -> Planted:
+    root = tmp_path_factory.mktemp("keyed")
+    (root / "home").mkdir()
+    return history_with_key(GitRepo.init(root / "repo", root / "home"))
+
+
+@pytest.fixture
+def keyed(keyed_template: Planted, tmp_path: Path, home: Path) -> Planted:
+    """history_with_key's repository, built once per module: each test damages its own copy."""
+    shutil.copytree(keyed_template.repo.path, tmp_path / "repo", symlinks=True)
+    return replace(keyed_template, repo=GitRepo(tmp_path / "repo", git_env(home)))
+
+
 DROPS = {"loose": drop_loose, "packed": drop_from_pack}
 
 
@@ -46,10 +64,8 @@ DROPS = {"loose": drop_loose, "packed": drop_from_pack}
 @pytest.mark.parametrize("scope", SCOPES)
 @pytest.mark.parametrize("how", DROPS)
 @pytest.mark.parametrize("which", ["key_blob", "clean_blob"])
-def test_a_missing_blob_is_damage_with_its_count(
-    make_repo: MakeRepo, which: str, how: str, scope: str, cache: bool
-) -> None:
-    p = history_with_key(make_repo())
+def test_a_missing_blob_is_damage_with_its_count(keyed: Planted, which: str, how: str, scope: str, cache: bool) -> None:
+    p = keyed
     oid = getattr(p, which)
     DROPS[how](p.repo, oid)
 
@@ -58,16 +74,16 @@ def test_a_missing_blob_is_damage_with_its_count(
     assert "\n" not in str(err.value)
 
 
-def test_every_missing_blob_is_counted(make_repo: MakeRepo) -> None:
-    p = history_with_key(make_repo())
+def test_every_missing_blob_is_counted(keyed: Planted) -> None:
+    p = keyed
     for oid in (p.key_blob, p.clean_blob):
         drop_loose(p.repo, oid)
     with pytest.raises(ScanError, match=r"damaged: 2 blobs .*missing.*git fsck"):
         scan_history(p.repo.path)
 
 
-def test_a_blob_lost_after_a_cached_scan_is_still_noticed(make_repo: MakeRepo) -> None:
-    p = history_with_key(make_repo())
+def test_a_blob_lost_after_a_cached_scan_is_still_noticed(keyed: Planted) -> None:
+    p = keyed
     assert only(scan_history(p.repo.path)).secret.value == p.key  # fills both caches
     drop_loose(p.repo, p.key_blob)
     with pytest.raises(ScanError, match=f"damaged: 1 blob .*{p.key_blob[:12]}"):
@@ -75,10 +91,10 @@ def test_a_blob_lost_after_a_cached_scan_is_still_noticed(make_repo: MakeRepo) -
 
 
 @pytest.mark.parametrize("which", ["key_blob", "clean_blob"])
-def test_a_blob_lost_after_two_cached_scans_is_still_noticed(make_repo: MakeRepo, which: str) -> None:
+def test_a_blob_lost_after_two_cached_scans_is_still_noticed(keyed: Planted, which: str) -> None:
     """No ref moves when an object is lost: the log cache (keyed by the refs) once let a second
     scan skip the log and with it the presence check, and a lost clean blob passed as clean."""
-    p = history_with_key(make_repo())
+    p = keyed
     for _ in range(2):  # the second run reads both caches
         assert only(scan_history(p.repo.path)).secret.value == p.key
     drop_loose(p.repo, getattr(p, which))
@@ -92,13 +108,13 @@ def test_a_blob_lost_after_two_cached_scans_is_still_noticed(make_repo: MakeRepo
     ("how", "damage"), [("loose", drop_loose), ("packed", drop_from_pack), ("corrupt", corrupt_loose)]
 )
 def test_report_damage_returns_the_rest(
-    make_repo: MakeRepo, scope: str, cache: bool, how: str, damage: Callable[[GitRepo, str], None]
+    keyed: Planted, scope: str, cache: bool, how: str, damage: Callable[[GitRepo, str], None]
 ) -> None:
     """With report_damage the walk goes on: every key it could read, each lost object once with
     the places that need it, and an incomplete result."""
     from keylatch.rules.synthetic import make_key
 
-    p = history_with_key(make_repo())
+    p = keyed
     other = make_key("sk-proj-", seed=87)
     p.repo.write("later.env", f"OPENAI_API_KEY={other}\n")
     later = p.repo.commit("later")
@@ -137,8 +153,8 @@ def test_a_partial_clone_keeps_its_own_rule(make_repo: MakeRepo, home: Path, tmp
 
 
 @pytest.mark.parametrize("scope", SCOPES)
-def test_a_corrupt_loose_object_is_named(make_repo: MakeRepo, scope: str) -> None:
-    p = history_with_key(make_repo())
+def test_a_corrupt_loose_object_is_named(keyed: Planted, scope: str) -> None:
+    p = keyed
     corrupt_loose(p.repo, p.key_blob)
 
     with pytest.raises(ScanError, match=f"damaged: .*unreadable.*{p.key_blob}") as err:
@@ -148,8 +164,8 @@ def test_a_corrupt_loose_object_is_named(make_repo: MakeRepo, scope: str) -> Non
 
 @pytest.mark.parametrize("scope", SCOPES)
 @pytest.mark.parametrize(("lost", "kind"), [("subtree", "tree"), ("commits", "commit")])
-def test_a_missing_tree_or_commit_is_named(make_repo: MakeRepo, scope: str, lost: str, kind: str) -> None:
-    p = history_with_key(make_repo())
+def test_a_missing_tree_or_commit_is_named(keyed: Planted, scope: str, lost: str, kind: str) -> None:
+    p = keyed
     oid = p.subtree if lost == "subtree" else p.commits[1]
     revs = SCOPES[scope](p)
     drop_loose(p.repo, oid)
@@ -177,12 +193,10 @@ def test_a_tree_two_thousand_levels_deep_is_scanned(make_repo: MakeRepo) -> None
         assert k.secret.value == key and where(k) == [(head, path, 1)]
 
 
-def test_a_bare_repository_without_config_is_still_a_repository(
-    make_repo: MakeRepo, home: Path, tmp_path: Path
-) -> None:
+def test_a_bare_repository_without_config_is_still_a_repository(keyed: Planted, home: Path, tmp_path: Path) -> None:
     from tests.helpers.damaged import clone
 
-    p = history_with_key(make_repo())
+    p = keyed
     bare = tmp_path / "bare.git"
     clone(home, "--bare", str(p.repo.path), str(bare))
     (bare / "config").unlink()  # git still accepts it: HEAD, objects/ and refs/ make a repository

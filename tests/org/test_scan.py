@@ -18,7 +18,7 @@ from keylatch.org.shard import Shard, parse
 from tests.helpers.gitrepo import GitRepo, git_env
 from tests.helpers.orgrepos import SHARED, build
 from tests.helpers.redaction import assert_redacted
-from tests.helpers.run import SRC, Result, RunKeylatch, in_process
+from tests.helpers.run import SRC, Result, RunKeylatch, in_process, watchdog
 
 NAMES = ["api", "web", "ml/train", "ml/serve", "docs", "infra", "empty-ish"]
 KEYED = {
@@ -210,18 +210,11 @@ def test_shard_auto_on_the_command_line(keylatch: RunKeylatch, plan: Path, tmp_p
 
 
 def _bounded(cwd: Path, *argv: str) -> Result:
-    """keylatch in its own process group, killed whole after 60 s: a hang fails, not stalls."""
-    env = git_env(cwd / "home") | {"PYTHONPATH": str(SRC), "XDG_CACHE_HOME": str(cwd / "cache")}
-    proc = subprocess.Popen([sys.executable, "-m", "keylatch", *argv], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
-    try:
-        out, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise AssertionError(f"keylatch {' '.join(argv)} hung") from None
-    assert_redacted(out, err)
-    return Result(proc.returncode, out, err)
+    """keylatch in this process under a watchdog (tests/helpers/run.py): a hang fails the test,
+    and kills the git it waits on, instead of stalling the suite."""
+    with watchdog(60, f"keylatch {' '.join(argv)}"):
+        return _module_run(cwd, *argv)
+    raise AssertionError("unreachable: watchdog fails the test")  # for mypy: a `with` may swallow
 
 
 def test_a_local_source_with_a_fifo_in_its_git_dir_is_refused_not_waited_on(

@@ -3,21 +3,21 @@ terminal, keylatch's own stdin (`include.path=/dev/stdin`). git reads includes b
 anything, so every command that reads the repository would hang (or git would read keylatch's
 input to it as config). keylatch refuses such a repository with one line and exit 3.
 
-Each command runs as a real process with a bounded timeout: a hang fails the test instead of
-hanging the suite."""
+Each command runs the real CLI in this process (tests/helpers/run.py) under a watchdog: a hang
+fails the test, and the git it waits on is killed, instead of hanging the suite. An include of
+`/dev/stdin` runs as a child process: what it names is the process's own standard input, here the
+pipe a user's `... | keylatch` gives it (in this process it would be run.py's temporary file)."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
-from tests.helpers.run import SRC
+from tests.helpers.run import Result, RunKeylatch, watchdog
 
 KEY = make_key("sk-proj-", 71)
 # `scan` and `baseline create` read files, not git: they finish either way (test below).
@@ -28,12 +28,27 @@ COMMANDS = [
 ]
 
 
-def run(repo: GitRepo, *argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**repo.env, "PYTHONPATH": str(SRC)}
-    return subprocess.run(
-        [sys.executable, "-m", "keylatch", *argv],
-        cwd=repo.path, env=env, input=stdin, capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
+Run = Callable[..., Result]
+HANG = 30  # seconds; a refusal takes well under one, a hang never ends
+
+
+def _watched(keylatch: RunKeylatch) -> Run:
+    def run(repo: GitRepo, *argv: str, stdin: str = "") -> Result:
+        with watchdog(HANG, f"keylatch {' '.join(argv)}"):
+            return keylatch(*argv, cwd=repo.path, input=stdin)
+        raise AssertionError("unreachable: watchdog fails the test")  # for mypy: a `with` may swallow
+
+    return run
+
+
+@pytest.fixture
+def run(keylatch: RunKeylatch) -> Run:
+    return _watched(keylatch)
+
+
+@pytest.fixture
+def run_in_child(keylatch_process: RunKeylatch) -> Run:
+    return _watched(keylatch_process)
 
 
 @pytest.fixture
@@ -70,37 +85,41 @@ TARGETS: dict[str, Callable[[GitRepo], str]] = {
 @pytest.mark.parametrize("target", sorted(TARGETS))
 @pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: a[0])
 def test_an_include_git_would_wait_on_is_refused(
-    repo: GitRepo, argv: tuple[str, ...], target: str, section: str
+    repo: GitRepo, run: Run, run_in_child: Run, argv: tuple[str, ...], target: str, section: str
 ) -> None:
+    if target == "dev-stdin":
+        run = run_in_child
     name = TARGETS[target](repo)
     with (repo.path / ".git" / "config").open("a") as fh:
         fh.write(f"[{section}]\n\tpath = {name}\n")
     r = run(repo, *argv, stdin="[core]\n")  # git must not take keylatch's stdin as config either
-    assert r.returncode == 3, r.stderr
-    (line,) = r.stderr.strip().splitlines()[-1:]
+    assert r.code == 3, r.err
+    (line,) = r.err.strip().splitlines()[-1:]
     assert line.startswith("keylatch: error: ") and "not a regular file" in line and "include" in line
-    assert KEY not in r.stdout + r.stderr
+    assert KEY not in r.out + r.err
 
 
-def test_a_nested_include_is_followed(repo: GitRepo) -> None:
+def test_a_nested_include_is_followed(repo: GitRepo, run: Run) -> None:
     (repo.path.parent / "first.inc").write_text(f"[include]\n\tpath = {_fifo(repo)}\n")
     with (repo.path / ".git" / "config").open("a") as fh:
         fh.write(f"[include]\n\tpath = {repo.path.parent / 'first.inc'}\n")
     r = run(repo, "history", ".")
-    assert r.returncode == 3 and "not a regular file" in r.stderr
+    assert r.code == 3 and "not a regular file" in r.err
 
 
-def test_a_regular_include_still_works(repo: GitRepo) -> None:
+def test_a_regular_include_still_works(repo: GitRepo, run: Run) -> None:
     (repo.path.parent / "ok.inc").write_text("[core]\n\tautocrlf = false\n")
     with (repo.path / ".git" / "config").open("a") as fh:
         fh.write("[include]\n\tpath = ../../ok.inc\n\tpath = missing.inc\n")  # a missing one: git skips it
     r = run(repo, "history", ".")
-    assert r.returncode == 1 and "openai-project-key" in r.stdout
+    assert r.code == 1 and "openai-project-key" in r.out
 
 
 @pytest.mark.parametrize(("argv", "code"), [(("scan", "k.env"), 1), (("baseline", "create", "--reason", "t"), 0)])
-def test_commands_that_read_files_do_not_read_git_config(repo: GitRepo, argv: tuple[str, ...], code: int) -> None:
+def test_commands_that_read_files_do_not_read_git_config(
+    repo: GitRepo, run: Run, argv: tuple[str, ...], code: int
+) -> None:
     with (repo.path / ".git" / "config").open("a") as fh:
         fh.write(f"[include]\n\tpath = {_fifo(repo)}\n")
     r = run(repo, *argv)
-    assert r.returncode == code, r.stderr
+    assert r.code == code, r.err
