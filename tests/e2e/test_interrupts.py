@@ -31,7 +31,7 @@ import pytest
 from keylatch.rules.synthetic import make_key
 from keylatch.sources import cachekey
 from tests.helpers.gitrepo import git_env
-from tests.helpers.run import SRC, in_process
+from tests.helpers.run import SRC, default_signals, in_process
 
 pytestmark = pytest.mark.e2e
 
@@ -136,11 +136,6 @@ class Run:
 StartHistory = Callable[..., Run]
 
 
-def _default_signals() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 def stopper(where: Path, program: str, when: str = "") -> Path:
     """A directory holding `program`: a wrapper that stops itself the first time it runs with
     `when` in its arguments (mkdir is atomic), then execs the real one with the same process id,
@@ -170,7 +165,7 @@ def start(tmp_path: Path, big: Big) -> Iterator[StartHistory]:
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             # As a user's shell starts it: with SIGINT at its default, even when this suite runs
             # as a background job (which ignores SIGINT, and keylatch rightly keeps it ignored).
-            preexec_fn=_default_signals,
+            preexec_fn=default_signals,
         )  # fmt: skip
         run = Run(proc, tmpdir, {})
         runs.append(run)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.run import SRC
+from tests.helpers.run import SRC, default_signals
 
 pytestmark = [
     pytest.mark.e2e,
@@ -95,7 +95,7 @@ def test_an_interrupt_while_the_readers_run_exits_130(tmp_path: Path, sig: signa
         [sys.executable, "-m", "keylatch", "scan", "--no-baseline", str(tree)],
         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(SRC)},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)] and None,
+        preexec_fn=default_signals,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60

@@ -283,3 +283,14 @@ def _reap(children: Sequence[int]) -> None:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass  # its Popen reaped it meanwhile
+
+
+def default_signals() -> None:
+    """A child's `preexec_fn`: SIGINT and SIGTERM back to their defaults. A shell's background job
+    (`cmd &`, nohup) starts pytest with SIGINT ignored, the child inherits that, and keylatch
+    keeps an ignored signal ignored, as it should: a test that signals a child must not depend
+    on how pytest was started."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

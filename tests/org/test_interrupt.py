@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.gitrepo import git_env
-from tests.helpers.run import SRC, RunKeylatch
+from tests.helpers.run import SRC, RunKeylatch, default_signals
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_an_interrupt_stops_hung_clones_at_once(tmp_path: Path, home: Path, sile
     env = git_env(home) | {"PYTHONPATH": str(SRC), "TMPDIR": str(scratch)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "keylatch", "org", "scan", str(plan), "--out", str(tmp_path / "out"), "--jobs", "2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while len(list(scratch.glob("keylatch-org-*"))) < 2 and time.monotonic() < deadline:

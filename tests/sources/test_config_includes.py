@@ -5,8 +5,9 @@ input to it as config). keylatch refuses such a repository with one line and exi
 
 Each command runs the real CLI in this process (tests/helpers/run.py) under a watchdog: a hang
 fails the test, and the git it waits on is killed, instead of hanging the suite. An include of
-`/dev/stdin` runs as a child process: what it names is the process's own standard input, here the
-pipe a user's `... | keylatch` gives it (in this process it would be run.py's temporary file)."""
+`/dev/stdin` (or `/proc/self/fd/0`, or a link to either) names the process's own standard input:
+in this process run.py's temporary file, a regular file git would read as config; in a child
+process, the pipe a user's `... | keylatch` gives it. Both are refused."""
 
 from __future__ import annotations
 
@@ -74,10 +75,21 @@ def _relative_fifo(repo: GitRepo) -> str:
     return "inc"  # relative to the including file's directory
 
 
+def _link_to_stdin(repo: GitRepo) -> str:
+    os.symlink("/dev/stdin", repo.path / ".git" / "settings")
+    return "settings"
+
+
 TARGETS: dict[str, Callable[[GitRepo], str]] = {
     "fifo": _fifo,
-    "dev-stdin": lambda repo: "/dev/stdin",
     "relative-fifo": lambda repo: _relative_fifo(repo),
+    # keylatch's own stdin, whatever it is: here (in this process) run.py's temporary file, a
+    # regular file, which git would read as config; in a child, the pipe a user's `... |` gives.
+    "dev-stdin": lambda repo: "/dev/stdin",
+    "dev-stdin-child": lambda repo: "/dev/stdin",
+    "proc-self-fd": lambda repo: "/proc/self/fd/0",
+    "dev-fd": lambda repo: "/dev/fd/0",
+    "link-to-stdin": _link_to_stdin,
 }
 
 
@@ -87,7 +99,7 @@ TARGETS: dict[str, Callable[[GitRepo], str]] = {
 def test_an_include_git_would_wait_on_is_refused(
     repo: GitRepo, run: Run, run_in_child: Run, argv: tuple[str, ...], target: str, section: str
 ) -> None:
-    if target == "dev-stdin":
+    if target == "dev-stdin-child":
         run = run_in_child
     name = TARGETS[target](repo)
     with (repo.path / ".git" / "config").open("a") as fh:

@@ -19,7 +19,7 @@ from keylatch.errors import ScanError, printable
 _DISCOVERY = ("HEAD", "commondir")
 _HEAD_LIMIT = 1 << 16  # a `.git` file or `commondir` longer than this is not one git would use
 _HOPS = 40  # Linux follows at most 40 links in one lookup (MAXSYMLINKS)
-_PROCESS_FILES = ("/proc/", "/dev/fd/")
+PROCESS_FILES = ("/proc/", "/dev/fd/")
 
 
 def find(start: str) -> tuple[str, ...] | None:
@@ -85,7 +85,7 @@ def process_file(path: str) -> bool:
             return False  # the end of the chain
         path = os.path.join(os.path.dirname(path), target)
         path = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
-        if path.startswith(_PROCESS_FILES) or path in ("/proc", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"):
+        if path.startswith(PROCESS_FILES) or path in ("/proc", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr"):
             return True
     return True  # a chain longer than the kernel follows: git cannot open it either
 

@@ -52,7 +52,7 @@ def _check_file(path: str, named: str, depth: int, seen: set[str]) -> None:
         mode = os.stat(path).st_mode
     except OSError:
         return  # absent (or unreadable: git reports that itself)
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(mode) or _descriptor(path):
         raise ScanError(
             f"git config include {printable(named, 200)} is not a regular file (a FIFO, device or stdin "
             "would make git wait, or read keylatch's input as config); not reading this repository"
@@ -72,6 +72,15 @@ def _check_file(path: str, named: str, depth: int, seen: set[str]) -> None:
     for value in _include_paths(data.decode("utf-8", "surrogateescape")):
         target = os.path.expanduser(value) if value.startswith("~") else value
         _check_file(os.path.join(base, target), value, depth + 1, seen)
+
+
+def _descriptor(path: str) -> bool:
+    """Whether `path` names a process's own descriptor (`/dev/stdin`, `/proc/self/fd/0`, a link
+    to one): its type here is keylatch's stdin, a regular file when keylatch's input is one, but
+    git opens its own stdin there, which keylatch writes (cat-file --batch, log --stdin)."""
+    absolute = os.path.abspath(path)
+    where = os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
+    return where.startswith(gitlocate.PROCESS_FILES) or (os.path.islink(path) and gitlocate.process_file(path))
 
 
 def _include_paths(text: str) -> list[str]:
