@@ -233,3 +233,27 @@ def test_detect_secrets_import_does_not_echo_or_store_hostile_values(tmp_path: P
     path.write_text(json.dumps({"results": {"a.py": [{"hashed_secret": SHA1, "type": [[LONG] * 10] * 10}]}}))
     (entry,) = baseline.import_detect_secrets(path).other.entries
     assert entry.reason == "imported from detect-secrets (unknown type)"
+
+
+@pytest.mark.parametrize("kind", ["azure", "sk-proj-", "sk-admin-", "sk-"])
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"version": "{k}", "entries": []}, "unsupported baseline version"),
+        ({"version": 1, "entries": [], "{k}": 1}, "unknown key"),
+        ({"version": 1, "entries": [{"rule_id": "r", "sha1": "0" * 40, "{k}": 1}]}, "unknown key"),
+        ({"version": 1, "entries": [{"rule_id": "r", "sha1": "0" * 40, "expires": "{k}"}]}, "'expires' must be"),
+    ],
+    ids=["version", "key", "entry-key", "expires"],
+)
+def test_a_key_in_a_baseline_value_is_never_quoted_even_in_part(
+    tmp_path: Path, kind: str, doc: dict[str, object], message: str
+) -> None:
+    """Redacted, then cut (QA t-qa17 p11): 60 characters of an 84-character key are no key to redact."""
+    key = make_key(kind, 98)
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(doc).replace("{k}", key))
+    with pytest.raises(UsageError, match=re.escape(message)) as info:
+        baseline.load(path)
+    shown = str(info.value)
+    assert not any(key[i : i + 16] in shown for i in range(len(key) - 15)), shown

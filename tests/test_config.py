@@ -10,6 +10,7 @@ from keylatch.config import Config
 from keylatch.errors import UsageError
 from keylatch.model import Severity
 from keylatch.rules import DEFAULT_RULES
+from keylatch.rules.synthetic import make_key
 
 PYPROJECT = """[project]
 name = "demo"
@@ -272,3 +273,28 @@ def test_the_check_covers_toml_and_bytes_loaded_configs(tmp_path: Path) -> None:
         config.discover(tmp_path)
     with pytest.raises(UsageError, match="matches every line"):
         config.load_bytes(b"allow-lines: ['.*']\n", tmp_path / ".keylatch.yaml")
+
+
+# --- a value holding a key is quoted redacted, then cut (QA t-qa17 p11) ------------------------
+
+QUOTED = [
+    ("fail-on: '{k}'\n", "'fail-on' must be one of"),
+    ("'{k}': 1\n", "unknown key"),
+    ("exclude: '{k}'\n", "'exclude' must be a list of strings"),
+    ("disable: ['{k}']\n", "'disable' names unknown rule"),
+    ("allow-lines: ['{k}(']\n", "'allow-lines' pattern"),
+    ("pragmas: 'x {k}'\n", "'pragmas' must be true or false"),
+]
+
+
+@pytest.mark.parametrize("kind", ["azure", "sk-proj-", "sk-admin-", "sk-", "sk-svcacct-"])
+@pytest.mark.parametrize(("text", "message"), QUOTED, ids=[m.split()[0] for _, m in QUOTED])
+def test_a_key_in_a_config_value_is_never_quoted_even_in_part(
+    tmp_path: Path, kind: str, text: str, message: str
+) -> None:
+    key = make_key(kind, 97)
+    (tmp_path / ".keylatch.yaml").write_text(text.format(k=key))
+    with pytest.raises(UsageError, match=re.escape(message)) as info:
+        config.discover(tmp_path)
+    shown = str(info.value)
+    assert not any(key[i : i + 16] in shown for i in range(len(key) - 15)), shown

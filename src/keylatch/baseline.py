@@ -276,13 +276,24 @@ def _opt_str(raw: Mapping[str, object], key: str, where: str) -> str | None:
 
 
 def _shown(value: object) -> str:
-    """A value from the file quoted for a message: 60 characters at most, control characters
-    escaped, containers by size only (a hostile file must not make keylatch print megabytes)."""
+    """A value from the file quoted for a message: keys in it redacted, then 60 characters at
+    most, control characters escaped, containers by size only (a hostile file must not make
+    keylatch print megabytes). Redaction comes first: a key cut short is no key to redact."""
     if isinstance(value, str):
-        return f"'{printable(value, 60)}'"
+        return f"'{_quoted(value, 60)}'"
     if isinstance(value, (list, dict)):
         return f"{type(value).__name__} of {len(value)} item{'s' if len(value) != 1 else ''}"
     return printable(repr(value) if not isinstance(value, int) or value.bit_length() < 200 else "(large int)", 60)
+
+
+def _quoted(text: str, limit: int) -> str:
+    """`text` from a baseline file for a message: every key the engine finds in it redacted, then
+    cut to `limit` (report.untrusted.redact is the layer above; the engine is the same)."""
+    from keylatch.engine import scan_text
+
+    for f in scan_text(text):
+        text = text.replace(f.secret.value, f.secret.redacted)
+    return printable(text, limit)
 
 
 # Plugins whose secrets are OpenAI keys: detect-secrets' own OpenAIDetector and keylatch's adapter
@@ -325,7 +336,7 @@ def import_detect_secrets(path: Path, *, reason: str | None = None, expires: dt.
             paths, types = seen.setdefault(hashed, (set(), set()))
             paths.add(str(filename).replace("\\", "/"))
             kind = s.get("type")
-            types.add(printable(kind, 100) if isinstance(kind, str) else "unknown type")
+            types.add(_quoted(kind, 100) if isinstance(kind, str) else "unknown type")
     openai: list[Entry] = []
     other: list[Entry] = []
     for h, (p, t) in seen.items():

@@ -226,7 +226,7 @@ def _toml_table(path: Path, text: str | None = None) -> Mapping[str, object] | N
     try:
         doc = toml.loads(text)
     except ValueError as exc:  # TOMLDecodeError, or an integer too long to convert
-        raise UsageError(f"{path}: not valid TOML: {printable(str(exc), 120)}") from exc
+        raise UsageError(f"{path}: not valid TOML: {_quoted(str(exc), 120)}") from exc
     except RecursionError:
         raise UsageError(f"{path}: not valid TOML: nested too deeply") from None
     table = doc.get("tool", {}).get("keylatch")
@@ -245,13 +245,13 @@ def _yaml_doc(path: Path, text: str) -> Mapping[str, object]:
     except yaml.MarkedYAMLError as exc:
         line = f" (line {exc.problem_mark.line + 1})" if exc.problem_mark else ""
         what = "" if exc.context == _REFUSED else "not valid YAML: "
-        raise UsageError(f"{path}: {what}{printable(exc.problem or str(exc), 120)}{line}") from exc
+        raise UsageError(f"{path}: {what}{_quoted(exc.problem or str(exc), 120)}{line}") from exc
     except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: not valid YAML: {printable(str(exc).splitlines()[0], 120)}") from exc
+        raise UsageError(f"{path}: not valid YAML: {_quoted(str(exc).splitlines()[0], 120)}") from exc
     except RecursionError:
         raise UsageError(f"{path}: not valid YAML: nested too deeply") from None
     except (ValueError, OverflowError) as exc:  # e.g. an integer or date too large to convert
-        raise UsageError(f"{path}: not valid YAML: {printable(str(exc), 120)}") from exc
+        raise UsageError(f"{path}: not valid YAML: {_quoted(str(exc), 120)}") from exc
     if doc is None:
         return {}
     if not isinstance(doc, dict):
@@ -475,14 +475,23 @@ def _kind(value: object) -> str:
 
 
 def _shown(value: object) -> str:
-    """A value from the file quoted for a message: 60 characters at most, control characters
-    escaped. A hostile file must not make keylatch print megabytes or drive the terminal."""
+    """A value from the file quoted for a message: keys in it redacted, then 60 characters at
+    most, control characters escaped. A hostile file must not make keylatch print megabytes or
+    drive the terminal; redaction comes before the cut, since a key cut short (60 of an Azure
+    key's 84 characters) is no longer a key to redact (QA t-qa17)."""
     if isinstance(value, str):
-        return f"'{printable(value, 60)}'"
+        return f"'{_quoted(value, 60)}'"
     if isinstance(value, (bool, float)) or value is None:
         return repr(value)
     if isinstance(value, int):
         return printable(str(value) if value.bit_length() < 200 else "a very large integer", 60)
     if isinstance(value, (list, tuple, dict, set)):
         return _kind(value)
-    return f"{type(value).__name__} {printable(repr(value), 60)}"
+    return f"{type(value).__name__} {_quoted(repr(value), 60)}"
+
+
+def _quoted(text: str, limit: int) -> str:
+    """`text` from a config file (or a parser's message quoting it) for a message: redacted, then cut."""
+    from keylatch.report.untrusted import redact
+
+    return printable(redact(text), limit)

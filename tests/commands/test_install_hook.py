@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
@@ -82,3 +85,30 @@ def test_hook_never_imports_from_the_repository(make_repo: MakeRepo, keylatch: R
     res = git_run(repo, "commit", "-m", "x")
     assert res.code == 1 and "c.py:1" in res.out
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("where", ["absolute", "relative", "symlink", "home"])
+def test_a_hooks_path_outside_the_repository_is_refused_and_nothing_is_written(
+    make_repo: MakeRepo, keylatch: RunKeylatch, tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repository's own config must not make keylatch write elsewhere (QA t-qa17 p19): refused
+    as `pre-commit install` refuses; `--hooks-dir` names such a directory deliberately."""
+    repo = repo_with_src(make_repo)
+    outside = tmp_path / "shared-bin"
+    outside.mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path))
+    named = {"absolute": str(outside), "relative": f"../{outside.name}", "symlink": ".githooks",
+             "home": f"~/{outside.name}"}[where]  # fmt: skip
+    if where == "symlink":
+        (repo.path / ".githooks").symlink_to(outside)
+    if where == "relative":
+        assert (repo.path / named).resolve() == outside.resolve()
+    repo.git("config", "core.hooksPath", named)
+    res = keylatch("install-hook", cwd=repo.path)
+    assert res.code == 2, res.err
+    assert "points outside it" in res.err and "--hooks-dir" in res.err and len(res.err.splitlines()) == 1
+    assert list(outside.iterdir()) == []
+    assert not (repo.path / ".git" / "hooks" / "pre-commit").exists()
+    res = keylatch("install-hook", "--hooks-dir", str(outside), cwd=repo.path)
+    assert res.code == 0, res.err
+    assert sorted(p.name for p in outside.iterdir()) == ["pre-commit", "pre-push"]

@@ -11,7 +11,7 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
-from tests.helpers.openai_emulator import emulator
+from tests.helpers.openai_emulator import Org, emulator
 from tests.helpers.run import RunKeylatch
 
 LIVE_ADMIN, DEAD, LOCAL = make_key("sk-admin-", 90), make_key("sk-proj-", 91), make_key("sk-proj-", 92)
@@ -95,3 +95,73 @@ def test_a_scan_report_works_too(tmp_path: Path, keylatch: RunKeylatch) -> None:
     assert "(AZURE_OPENAI_API_KEY;" in result.out and "[not verified]" in result.out
     doc = json.loads((tmp_path / "r.json").read_text())
     assert doc["findings"][0]["verification"] is None
+
+
+# --- a report is anyone's file (QA t-qa17 p8, p9, p21) ------------------------------------------
+
+EVIL = "x\x1b]0;owned\x07\r\n\u202e"
+PLANTED = make_key("sk-proj-", 93)
+
+
+def hostile_report(path: Path, secret: str, field: str) -> Path:
+    """A history-shaped report whose `field` holds a terminal escape and a key."""
+    finding: dict[str, object] = {
+        "rule_id": "openai-project-key",
+        "fingerprint": "0" * 64,
+        "secret": secret,
+        "locations": [{"path": "app.env", "line": 1, "commit": "a" * 40}],
+        "verification": {"verdict": "live", "reason": "ok"},
+        "exposure": {"authors": ["Alice <a@x>"], "first_commit": "2024-01-01T12:00:00Z", "days_exposed": 3},
+    }
+    bad = f"{EVIL}{PLANTED}"
+    if field == "path":
+        finding["locations"] = [{"path": bad, "line": 1, "commit": "a" * 40}]
+    elif field == "commit":
+        finding["locations"] = [{"path": "app.env", "line": bad, "commit": bad}]
+    elif field in ("rule_id", "fingerprint"):
+        finding[field] = bad
+    elif field == "authors":
+        finding["exposure"] = {"authors": [bad], "first_commit": bad}
+    elif field == "verdict":
+        finding["verification"] = {"verdict": bad, "reason": bad}
+    path.write_text(json.dumps({"tool": {"name": "keylatch"}, "findings": [finding]}))
+    return path
+
+
+@pytest.mark.parametrize("field", ["path", "commit", "rule_id", "fingerprint", "authors", "verdict"])
+def test_every_report_field_reaches_the_terminal_escaped_and_redacted(
+    tmp_path: Path, keylatch: RunKeylatch, field: str
+) -> None:
+    report = hostile_report(tmp_path / "r.json", "sk-proj-abcd...wxyz", field)
+    result = keylatch("remediate", str(report), cwd=tmp_path)
+    assert result.code == 0, result.err
+    shown = result.out + result.err
+    assert not any(c in shown for c in "\x1b\x07\r\u202e"), shown
+    assert "\\x1b]0;owned\\x07" in shown
+    assert PLANTED not in shown
+    if field != "fingerprint":  # shown as its first 12 characters only
+        assert f"sk-proj-{PLANTED[8:12]}...{PLANTED[-4:]}" in shown
+
+
+# Every kind of key, the one the engine finds alone and the ones it needs context for (azure-classic:
+# 32 hex characters), whole or cut: a `secret` that is not the key of its fingerprint is never shown.
+SECRETS = [make_key(kind, 94) for kind in ("sk-proj-", "sk-admin-", "azure", "azure-classic", "sess-", "sk-named")]
+
+
+@pytest.mark.parametrize("secret", [*SECRETS, SECRETS[2][:60], f"{EVIL}{SECRETS[3]}"], ids=lambda s: s[:8])
+@pytest.mark.parametrize("command", ["remediate", "revoke"])
+def test_a_secret_that_is_not_its_fingerprints_key_is_never_shown_whole(
+    tmp_path: Path, keylatch: RunKeylatch, secret: str, command: str
+) -> None:
+    report = hostile_report(tmp_path / "r.json", secret, "none")
+    admin = make_key("sk-admin-", 95)
+    with emulator() as api:
+        api.org = Org(admin)  # an organisation with no keys: revoke shows each found key, matches none
+        revoke = ("--admin-url", api.url) if command == "revoke" else ()
+        result = keylatch(command, str(report), *revoke, cwd=tmp_path, env={"OPENAI_ADMIN_KEY": admin})
+    assert result.code in (0, 1), result.err
+    shown = result.out + result.err
+    assert "sha256:000000000000" in shown  # the key was shown: by its fingerprint, never whole
+    for piece in (secret, secret[:24], secret[-24:]):
+        assert piece not in shown
+    assert "\x1b" not in shown

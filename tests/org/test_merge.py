@@ -85,3 +85,28 @@ def test_not_a_results_directory(keylatch: RunKeylatch, tmp_path: Path) -> None:
     (tmp_path / "out" / "x.result.json").write_text("{}")
     res = keylatch("org", "merge", str(tmp_path / "out"))
     assert res.code == 3 and "is not a keylatch org result" in res.err
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_a_result_file_cannot_make_merge_print_a_key_or_an_escape(
+    keylatch: RunKeylatch, scanned: Path, fmt: str
+) -> None:
+    """A result file is anyone's file (QA t-qa17): its redacted form, rule id, commit and line
+    reach the terminal escaped, a whole key in any of them redacted, never whole."""
+    planted = make_key("azure-classic", 96)  # 32 hex: no key to the engine without its context
+    evil = "\x1b]0;owned\x07\r\n"
+    for path in sorted((scanned / "out").rglob("*.result.json")):
+        doc = json.loads(path.read_text())
+        for key in doc["keys"]:
+            key.update(redacted=planted, rule_id=f"r{evil}", introduced=f"{evil}c", introduced_date=f"{evil}d")
+            for place in key["places"]:
+                # JSON and SARIF escape by construction; text shows these fields too.
+                place.update(commit=f"{evil}{planted}" if fmt == "text" else place["commit"], line=f"{evil}1")
+        doc["repository"] = f"{doc['repository']}{evil}"
+        path.write_text(json.dumps(doc))
+    res = keylatch("org", "merge", str(scanned / "out"), "--plan", str(scanned / "plan.jsonl"), "-f", fmt)
+    shown = res.out + res.err
+    assert res.code == 3, res.err  # the fixture's plan names a repository never scanned
+    assert planted not in shown and planted[:16] not in shown
+    if fmt == "text":
+        assert "\x1b" not in shown and "\x07" not in shown and "\\x1b]0;owned\\x07" in shown

@@ -13,7 +13,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from keylatch.errors import ExitCode, ScanError, UsageError
+from keylatch.errors import ExitCode, ScanError, UsageError, printable
 
 HELP = "install plain git pre-commit and pre-push hooks that run keylatch (chaining existing hooks)"
 
@@ -53,6 +53,7 @@ fi
 
 class Args(argparse.Namespace):
     hook: list[str]
+    hooks_dir: Path | None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=sorted(COMMANDS),
         help="which hook to install (repeatable; default: both)",
     )
+    parser.add_argument(
+        "--hooks-dir", type=Path, metavar="DIR",
+        help="install into DIR (a core.hooksPath outside the repository is used only when named here)",
+    )  # fmt: skip
 
 
 def script(name: str, python: str) -> str:
@@ -79,7 +84,16 @@ def hooks_dir(repo: Path | None) -> Path:
     common = Path(git.run("rev-parse", "--path-format=absolute", "--git-common-dir").decode().strip())
     local = git.run("config", "--file", str(common / "config"), "--get", "core.hooksPath", ok_codes=(0, 1))
     if local.strip():
-        return top / os.path.expanduser(local.decode().strip())
+        named = local.decode().strip()
+        directory = top / os.path.expanduser(named)
+        if not any(_inside(directory, root) for root in (top, common)):
+            # A repository's own config must not make keylatch write files elsewhere (a cloned
+            # repository, a shared bin directory): as `pre-commit install`, refuse (QA t-qa17 p19).
+            raise UsageError(
+                f"core.hooksPath of this repository points outside it ({printable(named, 200)}): not writing "
+                "hooks there; to install there deliberately, name it: keylatch install-hook --hooks-dir DIR"
+            )
+        return directory
     user_config = os.environ.get("GIT_CONFIG_GLOBAL") or os.path.expanduser("~/.gitconfig")
     if os.path.isfile(user_config):
         glob = git.run("config", "--file", user_config, "--get", "core.hooksPath", ok_codes=(0, 1)).decode().strip()
@@ -89,6 +103,11 @@ def hooks_dir(repo: Path | None) -> Path:
                 "run `git config core.hooksPath .git/hooks` here first, or call keylatch from that directory"
             )
     return common / "hooks"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """`path` is `root` or below it once symlinks are resolved (a `.githooks` link can lead out)."""
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
 
 
 def install(directory: Path, name: str, python: str) -> str:
@@ -115,7 +134,7 @@ def run(args: Args) -> ExitCode:
     from keylatch.sources.revs import not_a_repo
 
     try:
-        directory = hooks_dir(None)
+        directory = args.hooks_dir.absolute() if args.hooks_dir else hooks_dir(None)
     except ScanError as exc:
         raise not_a_repo(exc, Path.cwd()) from exc  # outside a repository: exit 2, as everywhere
     for name in args.hook or sorted(COMMANDS):

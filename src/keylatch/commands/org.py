@@ -177,7 +177,9 @@ def _merge(args: Args) -> ExitCode:
         report = with_verdicts(report, verdicts(report.keys, report.scanned, _verify_options(args), args.clones))
     _emit(render(args.format, report), args.output)
     if not report.complete:
-        names = [u.repository for u in (*report.failed, *report.missing)]
+        from keylatch.report.untrusted import for_terminal
+
+        names = [for_terminal(u.repository) for u in (*report.failed, *report.missing)]
         print(f"keylatch: error: {len(names)} repositories not scanned: {', '.join(names)}", file=sys.stderr)
         return ExitCode.SCAN_FAILED
     keys = report.keys

@@ -11,7 +11,6 @@ never over an existing file, and with a warning.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -129,7 +128,7 @@ def _plan(n: int, i: Item, report: Path, out: Any) -> None:
         facts.append(f"shared key ({len(i.authors)} people)")
     if i.days is not None:
         facts.append(f"exposed {i.days} days")
-    print(f"\n{n}. {i.redacted}  {i.rule_id}  sha256:{i.fingerprint[:12]}  {'; '.join(facts)}", file=out)
+    print(f"\n{n}. {i.redacted}  {i.rule_id}  sha256:{_short(i.fingerprint)}  {'; '.join(facts)}", file=out)
     for place in i.places[:5]:
         print(f"   at {place}", file=out)
     if len(i.places) > 5:
@@ -143,6 +142,13 @@ def _plan(n: int, i: Item, report: Path, out: Any) -> None:
     else:
         print("   2) replace: do not store this secret in code at all", file=out)
     print("   3) purge:   from history with git filter-repo (below), after revoking", file=out)
+
+
+def _short(fingerprint: str) -> str:
+    """A fingerprint's first 12 characters for a terminal: the report's text, escaped."""
+    from keylatch.report.untrusted import escape
+
+    return escape(fingerprint[:12])
 
 
 def _revoke_step(i: Item, report: Path) -> str:
@@ -195,7 +201,7 @@ def write_replacements(items: Sequence[Item], path: Path, repo: Path) -> tuple[i
             f"{len(unread)} entr{'ies' if len(unread) != 1 else 'y'} of it could not be read; nothing written"
         )
     if missing:
-        example = sorted(missing)[0][:12]
+        example = _short(sorted(missing)[0])
         raise UsageError(
             f"{len(missing)} key(s) of the report are not in {repo}'s history (e.g. sha256:{example}); "
             "run remediate in the repository the report came from, or give --repo"
@@ -236,7 +242,7 @@ def incident_note(items: Sequence[Item]) -> str:
                      f"{sum(i.verdict not in ('', 'revoked') and not i.verdict.startswith('live') for i in items)} "
                      "other or unknown.")  # fmt: skip
     for i in items:
-        parts = [f"- {i.redacted} ({i.rule_id}, sha256:{i.fingerprint[:12]})"]
+        parts = [f"- {i.redacted} ({i.rule_id}, sha256:{_short(i.fingerprint)})"]
         if i.first:
             parts.append(f"first committed {i.first[:10]}")
         if i.authors:
@@ -256,34 +262,40 @@ def incident_note(items: Sequence[Item]) -> str:
 
 
 def load(path: Path) -> list[Item]:
-    """Items of a keylatch JSON report (scan, ci or history), one per key."""
-    from keylatch.commands.revoke import _redact, _where, from_report
+    """Items of a keylatch JSON report (scan, ci or history), one per key.
+
+    A report is anyone's file: every field an item shows (rule id, places, authors, dates,
+    verdicts) is made safe for a terminal here (report.untrusted.for_terminal), and its `secret`
+    is the key only when it hashes to its fingerprint, else a redacted form (revoke.report_secret)."""
+    from keylatch.commands.revoke import _where, from_report, report_secret
+    from keylatch.report.untrusted import PATH_LIMIT, for_terminal
 
     from_report(path)  # the same validation as `keylatch revoke`
     doc = json.loads(path.read_text(encoding="utf-8"))
     items: dict[str, Item] = {}
     places: dict[str, list[str]] = {}
     for f in doc["findings"]:
-        fp, secret, rule = str(f["fingerprint"]), str(f.get("secret", "")), str(f.get("rule_id", ""))
-        value = secret if hashlib.sha256(secret.encode()).hexdigest() == fp else None
+        fp, rule = str(f["fingerprint"]), for_terminal(str(f.get("rule_id", "")))
+        value, redacted = report_secret(f.get("secret", ""), fp)
         locs = f.get("locations")
         here = [f"{o.get('path')}:{o.get('line')} ({str(o.get('commit') or '')[:12]})" for o in locs
                 if isinstance(o, dict)] if isinstance(locs, list) else [_where(f)]  # fmt: skip
-        places.setdefault(fp, []).extend(here)
+        places.setdefault(fp, []).extend(for_terminal(p, limit=PATH_LIMIT) for p in here)
         if fp in items:
             continue
         check = f.get("verification") if isinstance(f.get("verification"), dict) else {}
         exposure = f.get("exposure") if isinstance(f.get("exposure"), dict) else {}
+        authors = exposure.get("authors")
         items[fp] = Item(
             rule_id=rule,
             fingerprint=fp,
-            redacted=_redact(secret, rule) if value else secret,
+            redacted=for_terminal(redacted),
             places=(),
             value=value,
-            verdict=str(check.get("verdict") or ""),
-            reason=str(check.get("reason") or ""),
-            authors=tuple(str(a) for a in exposure.get("authors", [])),
-            first=str(exposure.get("first_commit") or ""),
+            verdict=for_terminal(str(check.get("verdict") or "")),
+            reason=for_terminal(str(check.get("reason") or "")),
+            authors=tuple(for_terminal(str(a)) for a in (authors if isinstance(authors, list) else ())),
+            first=for_terminal(str(exposure.get("first_commit") or "")),
             days=exposure.get("days_exposed") if isinstance(exposure.get("days_exposed"), int) else None,
             published=exposure.get("published") if isinstance(exposure.get("published"), bool) else None,
             shared=bool(exposure.get("shared")),

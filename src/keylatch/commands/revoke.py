@@ -257,10 +257,8 @@ def from_report(path: Path) -> list[Found]:
     for item in doc["findings"]:
         if not isinstance(item, dict) or not isinstance(item.get("fingerprint"), str):
             raise UsageError(f"{path}: a finding without a fingerprint")
-        fp, secret = item["fingerprint"], str(item.get("secret", ""))
-        # A report written with --show-secrets holds the key itself: use it, locally, when it is one.
-        value = secret if hashlib.sha256(secret.encode()).hexdigest() == fp else None
-        redacted = _redact(secret, str(item.get("rule_id", ""))) if value else secret
+        fp = item["fingerprint"]
+        value, redacted = report_secret(item.get("secret", ""), fp)
         first = _time((item.get("introduced") or {}).get("date")) if isinstance(item.get("introduced"), dict) else None
         where = _where(item)
         old = keys.get(fp)
@@ -269,7 +267,22 @@ def from_report(path: Path) -> list[Found]:
     return list(keys.values())
 
 
-def _redact(value: str, rule_id: str) -> str:
+def report_secret(secret: object, fingerprint: str) -> tuple[str | None, str]:
+    """A report's `secret` field: the key (for local use only) and its redacted form.
+
+    A report written with --show-secrets holds the key itself: it is used, locally, when its
+    sha256 is the finding's fingerprint. Anything else is taken for a redacted form and the key
+    is unknown: a whole key under another fingerprint (a report is anyone's file) is neither used
+    nor shown (report.untrusted.redacted_form; docs/reports.md)."""
+    from keylatch.report.untrusted import redacted_form
+
+    text = str(secret)
+    if hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() == fingerprint:
+        return text, _redact(text)
+    return None, redacted_form(text)
+
+
+def _redact(value: str) -> str:
     from keylatch.engine import scan_text
 
     for f in scan_text(value):

@@ -20,6 +20,7 @@ from keylatch.model import KeyCheck, Severity, Verdict
 from keylatch.org import plan as plans
 from keylatch.org.plan import PlannedRepo
 from keylatch.org.results import SUFFIX, RepoResult, file_name, load
+from keylatch.report.untrusted import redacted_form
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,8 @@ def join(scanned: Sequence[RepoResult]) -> list[OrgKey]:
         keys.append(
             OrgKey(
                 fingerprint=fp,
-                redacted=first.redacted,
+                # A result file is anyone's file: never a whole key in the merged report.
+                redacted=redacted_form(first.redacted),
                 rule_id=first.rule_id,
                 severity=max((Severity(k.severity) for _, k in entries), key=lambda s: s.rank),
                 first_repository=first_repo,

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from keylatch import __version__
 from keylatch.org.merge import OrgKey, OrgReport, Unscanned
 from keylatch.report.sarif import FINGERPRINT, SCHEMA
-from keylatch.report.untrusted import for_terminal
+from keylatch.report.untrusted import PATH_LIMIT, for_terminal
 
 FORMATS = ("text", "json", "sarif")
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
@@ -73,11 +73,13 @@ def text(report: OrgReport) -> str:
     for n, k in enumerate(report.keys, 1):
         where = f"{len(k.repositories)} repositories (shared across repositories)" if k.shared else k.repositories[0]
         verdict = f" [{k.verdict.verdict.label}: {t(k.verdict.reason)}]" if k.verdict is not None else ""
-        lines.append(f"{n}. {k.redacted} {k.rule_id} ({k.severity.value}){verdict} sha256:{k.fingerprint[:16]}")
+        # Every field is a result file's text (anyone's file): escaped, keys in it redacted.
+        head = f"{t(k.redacted)} {t(k.rule_id)} ({k.severity.value}){verdict} sha256:{t(k.fingerprint[:16])}"
+        lines.append(f"{n}. {head}")
         lines.append(f"   in {t(where)}; still present in {len(k.in_head)}")
-        lines.append(f"   first exposed {k.first_date} in {t(k.first_repository)} at {k.first_commit[:12]}")
+        lines.append(f"   first exposed {t(k.first_date)} in {t(k.first_repository)} at {t(k.first_commit[:12])}")
         for p in k.places:
-            lines.append(f"   {t(p.repository)}: {t(p.path)}:{p.line} ({p.commit[:12]})")
+            lines.append(f"   {t(p.repository)}: {t(p.path, PATH_LIMIT)}:{t(str(p.line))} ({t(p.commit[:12])})")
     for title, items in (("could not be scanned", report.failed), ("never scanned (no result)", report.missing)):
         if items:
             lines.append(f"{len(items)} repositories {title}:")

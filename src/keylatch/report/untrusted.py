@@ -123,3 +123,19 @@ def for_data(text: str, limit: int = LIMIT) -> str:
 def for_terminal(text: str, limit: int = LIMIT) -> str:
     """An untrusted string for text output (reports, hook messages, logs): also escaped."""
     return escape(for_data(text, limit))
+
+
+# A key's redacted form as keylatch writes it (model.Secret.redacted): a public prefix of short
+# dash or underscore segments (`sk-proj-`, `sk-ci-runner2-`, `whsec_`), then four characters,
+# `...`, four characters, or `****`. A report's `secret` field that is not its key holds one of
+# these; anything else in it (a whole key whose fingerprint was edited) is not shown.
+_REDACTED_FORM = re.compile(r"(?:[A-Za-z0-9]{1,24}[-_]){0,4}(?:[A-Za-z0-9+/=_-]{4}\.\.\.[A-Za-z0-9+/=_-]{4}|\*{4})")
+NOT_REDACTED = "[not shown: not a redacted key]"
+
+
+def redacted_form(text: str) -> str:
+    """A report's redacted key (its `secret` or `redacted` field, attacker-writable) for any
+    output: a key the engine finds in it is redacted first; what then does not have a redacted
+    key's shape is replaced by NOT_REDACTED, so a report never makes keylatch print a key whole."""
+    shown = redact(text)
+    return shown if _REDACTED_FORM.fullmatch(shown) else NOT_REDACTED
