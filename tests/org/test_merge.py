@@ -98,15 +98,45 @@ def test_a_result_file_cannot_make_merge_print_a_key_or_an_escape(
     for path in sorted((scanned / "out").rglob("*.result.json")):
         doc = json.loads(path.read_text())
         for key in doc["keys"]:
-            key.update(redacted=planted, rule_id=f"r{evil}", introduced=f"{evil}c", introduced_date=f"{evil}d")
+            key.update(redacted=planted, rule_id=f"r{evil}", introduced_date=f"{evil}d")
             for place in key["places"]:
-                # JSON and SARIF escape by construction; text shows these fields too.
-                place.update(commit=f"{evil}{planted}" if fmt == "text" else place["commit"], line=f"{evil}1")
+                # A path is shown as it is: a key the redactor knows on its own is redacted in it.
+                place.update(path=f"{evil}{make_key('sk-proj-', 97)}.env")
         doc["repository"] = f"{doc['repository']}{evil}"
         path.write_text(json.dumps(doc))
     res = keylatch("org", "merge", str(scanned / "out"), "--plan", str(scanned / "plan.jsonl"), "-f", fmt)
     shown = res.out + res.err
     assert res.code == 3, res.err  # the fixture's plan names a repository never scanned
     assert planted not in shown and planted[:16] not in shown
+    assert make_key("sk-proj-", 97) not in shown
     if fmt == "text":
         assert "\x1b" not in shown and "\x07" not in shown and "\\x1b]0;owned\\x07" in shown
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("line", "1"),
+        ("line", True),
+        ("in_head", "yes"),
+        ("commit", 7),
+        ("places", "x"),
+        ("extra", 1),
+        # A 32-hex Azure key where a commit id belongs: the redactor cannot know it, the shape check does.
+        ("commit", make_key("azure-classic", 96)),
+        ("introduced", "not a commit"),
+    ],
+)
+def test_a_result_file_with_a_field_of_the_wrong_type_is_one_line_and_exit_3(
+    keylatch: RunKeylatch, scanned: Path, field: str, value: object
+) -> None:
+    path = next(p for p in sorted((scanned / "out").rglob("*.result.json")) if json.loads(p.read_text())["keys"])
+    doc = json.loads(path.read_text())
+    key = doc["keys"][0]
+    place = key["places"][0]
+    (place if field in place or field == "extra" else key)[field] = value
+    path.write_text(json.dumps(doc))
+    res = keylatch("org", "merge", str(scanned / "out"))
+    assert res.code == 3
+    (line,) = res.err.strip().splitlines()
+    assert line.startswith("keylatch: error: ") and "is not a keylatch org result" in line

@@ -11,6 +11,7 @@ came from the repository (paths, names, commit summaries) passes through report.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -165,11 +166,11 @@ def load(path: Path) -> RepoResult:
         doc = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} file")
-        keys = tuple(RepoKey(**{**k, "places": tuple(Place(**p) for p in k["places"])}) for k in doc.get("keys", ()))
-        fields = {
-            n: doc[n]
-            for n in ("repository", "clone_url", "planned_head", "status", "auth", "reason", "head", "commits")
-        }
+        raw_keys = doc.get("keys", [])
+        if not isinstance(raw_keys, list):
+            raise ValueError("keys is not a list")
+        keys = tuple(_key_record(k) for k in raw_keys)
+        fields = _checked(RepoResult, {n: doc[n] for n in _RESULT_FIELDS}, "result")
         unread = doc.get("unread", [])  # absent from results written before "incomplete"
         if not isinstance(unread, list) or not all(isinstance(u, str) for u in unread):
             raise ValueError("unread is not a list of strings")
@@ -178,6 +179,49 @@ def load(path: Path) -> RepoResult:
         raise ScanError(f"cannot read result {path}: {getattr(exc, 'strerror', None) or exc}") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise ScanError(f"{path} is not a keylatch org result ({type(exc).__name__}: {exc})") from None
+
+
+_RESULT_FIELDS = ("repository", "clone_url", "planned_head", "status", "auth", "reason", "head", "commits")
+_SCALARS: dict[str, type] = {"str": str, "int": int, "bool": bool}
+# Fields that hold a commit or blob id, or nothing: a 32-hex key in one is no key to the
+# redactor without its context, so its shape is checked instead.
+_OBJECT_IDS = frozenset({"commit", "blob", "introduced", "removed", "head", "planned_head"})
+_HEX = frozenset("0123456789abcdef")
+
+
+def _key_record(raw: object) -> RepoKey:
+    if not isinstance(raw, dict) or not isinstance(raw.get("places"), list):
+        raise ValueError("a key is not an object with a list of places")
+    places = tuple(Place(**_checked(Place, p, "place")) for p in raw["places"])
+    return RepoKey(**_checked(RepoKey, {k: v for k, v in raw.items() if k != "places"}, "key"), places=places)
+
+
+def _object_id(value: str) -> bool:
+    return len(value) in (40, 64) and set(value) <= _HEX
+
+
+def _checked(cls: type, raw: object, what: str) -> dict[str, Any]:
+    """`raw`'s scalar fields of record `cls`, each of its declared type (a bool is no int), every
+    string redacted and bounded (report.untrusted.for_data): a result file is anyone's file, and
+    merge writes its fields to JSON and SARIF as they are."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"a {what} is not an object")
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in raw:
+            continue  # a missing field without a default fails in the constructor
+        value, kind = raw[f.name], _SCALARS.get(str(f.type))
+        if kind is None:
+            raise ValueError(f"{what} field {f.name} cannot be read here")
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(f"{what} field {f.name} is not a {f.type}")
+        if f.name in _OBJECT_IDS and isinstance(value, str) and value and not _object_id(value):
+            raise ValueError(f"{what} field {f.name} is not an object id")
+        out[f.name] = for_data(value, PATH_LIMIT) if isinstance(value, str) else value
+    unknown = set(raw) - set(out)
+    if unknown:
+        raise ValueError(f"{what} has unknown fields ({len(unknown)})")
+    return out
 
 
 def _plain(result: RepoResult) -> dict[str, Any]:
