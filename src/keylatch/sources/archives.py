@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Generator, Iterator
-from typing import IO, NamedTuple, Protocol
+from typing import IO, NamedTuple
 
 from keylatch.errors import KeylatchError, ScanError, printable
 from keylatch.sources.magic import HEAD as HEAD  # re-exported: callers ask archives for both
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     import tarfile
 
     from keylatch.model import Chunk
+    from keylatch.sources.rawleaf import Decompressor
 
 # Below this much output from one layer, no compression ratio is suspicious.
 RATIO_FLOOR = 1 << 20
@@ -410,23 +411,12 @@ def _stream(what: str, src: _Prefixed, label: str, depth: int, budget: _Budget) 
         yield from _layer(metered, label, f"{label}!{_unsuffixed(label)}", depth, budget)
 
 
-class _Decompressor(Protocol):
-    @property
-    def eof(self) -> bool: ...
-    @property
-    def needs_input(self) -> bool: ...
-    @property
-    def unused_data(self) -> bytes: ...
-
-    def decompress(self, data: bytes, max_length: int = -1) -> bytes: ...
-
-
 class _Streams:
     """A bzip2 or xz file's output, stream after stream. What follows the last stream must be
     another stream (or zero padding): BZ2File and LZMAFile drop anything else unread, so text
     appended to a `.bz2` would never be scanned; here it is an error (raw bytes scanned, exit 3)."""
 
-    def __init__(self, read: Read, new: Callable[[], _Decompressor]) -> None:
+    def __init__(self, read: Read, new: Callable[[], Decompressor]) -> None:
         self._read, self._new = read, new
         self._dec = new()
 

@@ -17,7 +17,9 @@ Read = Callable[[int], bytes]
 _BLANK = bytes(10 if i == 10 else 32 for i in range(256))
 
 
-class _Decompressor(Protocol):
+class Decompressor(Protocol):
+    """What bz2's and lzma's decompressors share (archives.py reads whole streams with it)."""
+
     @property
     def eof(self) -> bool: ...
     @property
@@ -95,7 +97,7 @@ def _streams(read: Read, what: str, left: int, piece: int) -> Iterator[bytes]:
     import bz2
     import lzma
 
-    new: Callable[[], _Decompressor] = bz2.BZ2Decompressor if what == "bzip2" else lzma.LZMADecompressor
+    new: Callable[[], Decompressor] = bz2.BZ2Decompressor if what == "bzip2" else lzma.LZMADecompressor
     dec = new()
     try:
         while left > 0:
