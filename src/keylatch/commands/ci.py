@@ -106,8 +106,10 @@ def run(args: Args) -> ExitCode:
             raise UsageError(f"{exc} (ci --since takes a commit; for a date use `keylatch history --since`)") from exc
         raise
     noun = "commit" if plan.commits == 1 else "commits"
+    # A damaged repository: git could not count the range; the walk reads what it can.
+    count = "the readable commits" if plan.damaged else f"{plan.commits} {noun}"
     # Branch names in the description come from the pull request: attacker text (report/untrusted.py).
-    about = for_terminal(f"{plan.origin}: scanning {plan.commits} {noun} ({plan.description})")
+    about = for_terminal(f"{plan.origin}: scanning {count} ({plan.description})")
     print(f"keylatch: {about}", file=sys.stderr)
     verifying = verify_flags(args)
     commits = git  # where verification finds Azure endpoints
@@ -123,7 +125,9 @@ def run(args: Args) -> ExitCode:
                         fail_on=cfg.fail_on)  # fmt: skip
     # resolve() has checked that the range stops short of any shallow boundary.
     found, exposed, walked = (
-        _walk(args, plan.revs, cfg, pol, git, state) if plan.commits or plan.tag else (policy.Allowed(()), {}, None)
+        _walk(args, plan.revs, cfg, pol, git, state)
+        if plan.commits or plan.tag or plan.damaged
+        else (policy.Allowed(()), {}, None)
     )
     reported = policy.known(found.kept, pol)
     # Archive blobs not read whole and objects a damaged repository lacks: named in every

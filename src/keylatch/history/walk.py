@@ -181,6 +181,10 @@ def scan_history(
         if rebuilt:  # the rebuild names a lost tree or commit with what needs it: that one wins
             by_oid = {d.oid: d for d in (*damaged, *rebuilt)}
             damaged = tuple(by_oid[oid] for oid in sorted(by_oid))
+    # A pack git cannot read is skipped without a word: named, so the scan is not complete.
+    from keylatch.history.damage import unreadable_packs
+
+    damaged = (*damaged, *unreadable_packs(state.common_dir))
     if cache is not None:
         cache.save()
     if damaged and not report_damage:

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 # Below this much output from one layer, no compression ratio is suspicious.
 RATIO_FLOOR = 1 << 20
 _PIECE = 1 << 20  # what one read asks a decompressor for when a whole member is wanted
+_KEEP = 16 << 20  # a nested archive's bytes kept in memory for its fallback; past that, on disk
 
 
 class Limits(NamedTuple):
@@ -90,22 +91,36 @@ def members(src: IO[bytes], name: str, limits: Limits) -> Iterator[tuple[str, Re
 
 
 def _fallback(src: IO[bytes], name: str, budget: _Budget) -> Iterator[tuple[str, Read]]:
-    """The raw bytes of an archive that failed, less the members already read whole (a key
-    there was found in its member: reported once, not again in the raw bytes), then, for a
-    compressed archive, what its compression holds, read as far as it goes (a cut tar in a
-    `.tgz`: the key in its cut member is in no other leaf), less the members read whole."""
+    """The leaves of an archive that failed (_raw_leaves), then those of each container member
+    that failed inside it, outermost first (a cut `.tgz` in a zip: its decompressed bytes)."""
+    yield from _raw_leaves(src, name, budget.done, 1, budget.limits)
+    for failed in reversed(budget.failed):
+        with failed.kept:
+            yield from _raw_leaves(failed.kept, failed.label, failed.done, failed.depth, budget.limits, failed.hidden)
+
+
+def _raw_leaves(
+    src: IO[bytes], name: str, done: dict[int, list[tuple[int, int]]], depth: int, limits: Limits, raw: bool = True
+) -> Iterator[tuple[str, Read]]:
+    """The raw bytes of an archive that failed (`raw`: unless its container's leaf shows them),
+    less the members already read whole (a key there was found in its member: reported once,
+    not again in the raw bytes), then, for a compressed archive, what its compression holds,
+    read as far as it goes (a cut tar in a `.tgz`: the key in its cut member is in no other
+    leaf), less the members read whole. `done`: the ranges members read whole occupy, by
+    `depth`, the layer the archive itself is (1 at the top)."""
     from keylatch.sources.rawleaf import blanked, inflated
 
     src.seek(0)
     head = _read_up_to(src, HEAD, name)
-    src.seek(0)
-    yield name, blanked(src.read, budget.done.get(1, ()))
+    if raw:
+        src.seek(0)
+        yield name, blanked(src.read, done.get(depth, ()))
     what = kind(head)
     # Only a container in the compression (a `.tgz`) hides what its member reading lost; a
     # compressed file's own leaf was given everything the stream held up to where it broke.
-    if what in ("gzip", "bzip2", "xz") and 2 in budget.done:
+    if what in ("gzip", "bzip2", "xz") and depth + 1 in done:
         src.seek(0)
-        yield name, blanked(inflated(src.read, what, budget.limits.max_bytes, _PIECE), budget.done.get(2, ()))
+        yield name, blanked(inflated(src.read, what, limits.max_bytes, _PIECE), done.get(depth + 1, ()))
 
 
 def member_chunks(src: IO[bytes], name: str, limits: Limits, block: int) -> Iterator[Chunk]:
@@ -211,14 +226,26 @@ def _filler(read: Read) -> Callable[[int], tuple[bytes, bool]]:
 class _Budget:
     """What one top-level archive has expanded to so far. Mutable, local to one `members` call."""
 
-    __slots__ = ("done", "limits", "spent")
+    __slots__ = ("done", "failed", "limits", "spent")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.spent = 0
         # Container depth -> (start, end) byte ranges of its input that members read whole
         # occupy: depth 1 is the archive's own bytes, depth 2 what a top-level compression holds.
+        # While a container member is read (_member_archive), those of its own layers.
         self.done: dict[int, list[tuple[int, int]]] = {}
+        self.failed: list[_Failed] = []  # container members that could not be read whole
+
+
+class _Failed(NamedTuple):
+    """A container member that could not be read whole, with its bytes as far as they were read."""
+
+    label: str
+    kept: IO[bytes]  # its bytes as far as they were read
+    done: dict[int, list[tuple[int, int]]]  # its layers' members read whole, by depth
+    depth: int  # the layer it is
+    hidden: bool  # its container's leaf does not show its bytes (a compressed zip member)
 
 
 class _Metered:
@@ -289,11 +316,18 @@ def _layer(
     budget: _Budget,
     *,
     seekable: IO[bytes] | None = None,
+    member: bool = False,
+    shown_at: int | None = None,
 ) -> Generator[tuple[str, Read], None, None]:
     """What `src` holds: itself as one leaf labelled `leaf`, or the members of the archive it is
-    (`label` names it; `depth` layers are open around it; `seekable`: `src`, when it can seek)."""
+    (`label` names it; `depth` layers are open around it; `seekable`: `src`, when it can seek;
+    `member`: `src` is a member of a container, whose leaf shows its bytes from offset
+    `shown_at`, or does not (None: a compressed zip member))."""
     head = _read_up_to(src, HEAD, label)
     what = kind(head)
+    if what is not None and member and depth < budget.limits.depth:
+        yield from _member_archive(_Prefixed(head, src.read, label), label, depth, budget, shown_at)
+        return
     body = _Prefixed(head, src.read, leaf if what is None else label)
     if what is None:
         yield leaf, body.read
@@ -312,6 +346,42 @@ def _layer(
         raise
     except Exception as exc:  # noqa: BLE001 -- whatever the readers raise: not fully scanned
         raise _unscanned(label, _reason(exc)) from exc
+
+
+def _member_archive(
+    body: _Prefixed, label: str, depth: int, budget: _Budget, shown_at: int | None
+) -> Generator[tuple[str, Read], None, None]:
+    """A member that is itself an archive, read as any archive, its bytes kept as they are read
+    (in memory up to _KEEP, then in a temporary file; at most `max_bytes`): if it cannot be
+    read whole, its own leaves are scanned as a top-level archive's are (_fallback; a cut
+    `.tgz` in a zip: its decompressed bytes), with the members it read whole blanked, there and
+    in its container's leaf when that shows its bytes (from `shown_at`): each key reported once."""
+    import tempfile
+
+    kept = tempfile.SpooledTemporaryFile(max_size=_KEEP)
+    room = budget.limits.max_bytes
+
+    def tee(n: int) -> bytes:
+        nonlocal room
+        data = body.read(n)
+        if room > 0:
+            kept.write(data[:room])
+            room -= len(data)
+        return data
+
+    outer, budget.done = budget.done, {}
+    whole = False
+    try:
+        yield from _layer(_Prefixed(b"", tee, label), label, label, depth, budget)
+        whole = True
+    finally:
+        mine, budget.done = budget.done, outer
+        if whole:
+            kept.close()
+        else:  # a failure here, or the walk closed after a failure in a leaf's read (_leaves)
+            if shown_at is not None:  # its container's leaf shows its bytes: blank its members read whole
+                outer.setdefault(depth, []).extend((shown_at + a, shown_at + b) for a, b in mine.get(depth + 1, ()))
+            budget.failed.append(_Failed(label, kept, mine, depth + 1, shown_at is None))
 
 
 def _zip(src: IO[bytes], label: str, depth: int, budget: _Budget) -> Iterator[tuple[str, Read]]:
@@ -333,9 +403,10 @@ def _zip(src: IO[bytes], label: str, depth: int, budget: _Budget) -> Iterator[tu
             with raw:
                 size = info.compress_size
                 metered = _Metered(raw, lambda size=size: size, budget, inner)  # type: ignore[misc]
-                yield from _layer(metered, inner, inner, depth, budget)
-                # Read whole (a failed read never resumes this generator): its stored bytes.
                 start = getattr(raw, "_orig_compress_start", None)
+                at = start if isinstance(start, int) and info.compress_type == zipfile.ZIP_STORED else None
+                yield from _layer(metered, inner, inner, depth, budget, member=True, shown_at=at)
+                # Read whole (a failed read never resumes this generator): its stored bytes.
                 if isinstance(start, int):
                     budget.done.setdefault(depth, []).append((start, start + size))
 
@@ -360,7 +431,8 @@ def _tar(src: _Prefixed, label: str, depth: int, budget: _Budget) -> Iterator[tu
                 data: IO[bytes] | _Metered = _Metered(fh, lambda stored=stored: stored, budget, inner)  # type: ignore[misc]
             else:
                 data = fh
-            yield from _layer(data, inner, inner, depth, budget)
+            at = None if sparse else member.offset_data  # a sparse member's bytes are not where it is stored
+            yield from _layer(data, inner, inner, depth, budget, member=True, shown_at=at)
             if not sparse:  # read whole: its bytes in the tar stream
                 budget.done.setdefault(depth, []).append((member.offset_data, member.offset_data + member.size))
 

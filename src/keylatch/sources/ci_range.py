@@ -18,7 +18,9 @@ payload (`load_event(env)` reads GITHUB_EVENT_PATH). It understands
 
 `resolve` fails closed: a base that is not in the clone, or a range that runs into the shallow
 boundary, is a ScanError (exit 3) whose message names the fix (`fetch-depth: 0` on
-actions/checkout, `GIT_DEPTH: 0` on GitLab, or `git fetch --deepen`/`--unshallow`).
+actions/checkout, `GIT_DEPTH: 0` on GitLab, or `git fetch --deepen`/`--unshallow`). A damaged
+repository (a commit of the range, or the base itself, that git cannot read) is planned anyway,
+`damaged`: the walk reports the readable commits' keys and names what is lost (exit 3).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from pathlib import Path
 
 from keylatch.errors import ScanError, UsageError
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.revs import commit
+from keylatch.sources.revs import commit, damage_said, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,10 @@ class RangePlan:
     # A name of the head (a pushed tag, --range's head) the walk reads as a tag: with no new
     # commit (a tag pushed on a commit the default branch has) there is still a message to read.
     tag: str | None = None
+    # The repository is damaged (git cannot read a commit the range needs, or the base itself):
+    # `commits` is unknown (0); the walk scans every readable commit of the range and names the
+    # lost objects (history/salvage.py), exit 3.
+    damaged: bool = False
 
 
 def _zero(sha: str | None) -> bool:
@@ -233,18 +239,27 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
     note = " (the clone is shallow)" if shallow else ""
     # Commit ids already resolved (one rev-parse each, not three).
     known: dict[str, str] = {}
+    lost = False  # the base is a commit the damaged repository cannot read
     if not spec.platform:
         # Given on the command line: a name that resolves to nothing is a typo (exit 2); an object
         # id a shallow clone lacks may be missing history (exit 3). See sources/revs.py.
         for rev in (spec.head, spec.base):
-            if rev is not None:
+            if rev is None:
+                continue
+            try:
                 known[rev] = commit(git, rev, spec.origin, shallow=bool(shallow) or None, fix=_fix(spec.platform))
+            except UsageError:
+                if rev != spec.base or not unreadable(git, rev, known[spec.head]):
+                    raise
+                known[rev], lost = rev.lower(), True
     if spec.head not in known and not _has_commit(git, spec.head):
         raise ScanError(
             f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_fix(spec.platform)}"
         )
     head = known.get(spec.head) or _sha(git, spec.head)
     base = spec.base
+    if base is not None and base not in known and not _has_commit(git, base) and unreadable(git, base, head):
+        known[base], lost = base.lower(), True
     if base is not None and base not in known and not _has_commit(git, base):
         if shallow or not spec.platform:
             raise ScanError(
@@ -256,8 +271,15 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
         base = None
     if base is not None:
         base = known.get(base) or _sha(git, base)
-    if base is not None and spec.from_merge_base:
-        out = git.run("merge-base", base, head, ok_codes=(0, 1)).strip()
+    damaged = lost
+    if base is not None and spec.from_merge_base and not lost:
+        try:
+            out = git.run("merge-base", base, head, ok_codes=(0, 1)).strip()
+        except ScanError as exc:
+            if not damage_said(str(exc)):
+                raise
+            # A commit between them is lost: every commit of head not in base is still the range.
+            out, damaged = base.encode("ascii"), True
         if not out:
             raise ScanError(
                 f"{spec.origin}: {_short(base)} and {_short(spec.head)} have no common ancestor in this clone"
@@ -278,11 +300,16 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
         revs = (head, f"^{ref}")
         description = f"{_short(head)} not on {ref.removeprefix('refs/remotes/').removeprefix('refs/heads/')}"
         # Judged with the settings of the commit the branch forked from.
-        base = git.run("merge-base", head, ref, ok_codes=(0, 1)).decode().strip() or None
+        base = _merge_base(git, head, ref)
     else:
         revs = (head,)
         description = f"all of {_short(head)}"
-    commits = git.run("rev-list", *revs, "--").split()
+    try:
+        commits = git.run("rev-list", *revs, "--").split()
+    except ScanError as exc:
+        if not damage_said(str(exc)):
+            raise
+        commits, damaged = [], True  # the walk reads what it can (history/salvage.py)
     named = _named_tag(spec, git, head, note)
     revs = (*revs, *named)
     if shallow:
@@ -295,4 +322,20 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
     if spec.tag is not None:
         description += f", tag {spec.tag.removeprefix('refs/tags/')}"
     tag = named[0] if named else None
-    return RangePlan(revs, description, len(commits), spec.origin, head=head, base=base, tag=tag)
+    if damaged:
+        description += "; the repository is damaged"
+    # A lost base's settings cannot be read: judged as with no base, keylatch's defaults (the strictest).
+    return RangePlan(
+        revs, description, len(commits), spec.origin, head=head, base=None if lost else base, tag=tag, damaged=damaged
+    )
+
+
+def _merge_base(git: Git, head: str, ref: str) -> str | None:
+    """The fork point of `head` from `ref`; None when there is none, or when git cannot read the
+    history between them (damage the walk names): judged with keylatch's defaults then."""
+    try:
+        return git.run("merge-base", head, ref, ok_codes=(0, 1)).decode().strip() or None
+    except ScanError as exc:
+        if not damage_said(str(exc)):
+            raise
+        return None

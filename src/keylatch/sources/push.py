@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from keylatch.errors import ScanError
 from keylatch.sources.gitcmd import Git
+from keylatch.sources.revs import damage_said
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,22 @@ def newest(git: Git, plan: PushPlan) -> str:
     """The newest commit the plan selects ("" for none): a commit the push publishes."""
     if not plan.revs:
         return ""
-    return git.run("rev-list", "--max-count=1", *plan.revs, "--").decode("ascii", "replace").strip()
+    try:
+        return git.run("rev-list", "--max-count=1", *plan.revs, "--").decode("ascii", "replace").strip()
+    except ScanError as exc:
+        if not damage_said(str(exc)):
+            raise
+    # A damaged repository (git cannot read a commit it must walk to tell what the remote has):
+    # the first pushed tip that is a readable commit; the walk names what is lost (exit 3).
+    for tip in _tips(plan):
+        out = git.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{tip}^{{commit}}", ok_codes=(0, 1))
+        if out.strip():
+            return out.decode("ascii", "replace").strip()
+    return ""
+
+
+def _tips(plan: PushPlan) -> tuple[str, ...]:
+    return plan.revs[: plan.revs.index("--not")] if "--not" in plan.revs else plan.revs
 
 
 def tag_only(git: Git, plan: PushPlan) -> str:
@@ -144,8 +160,7 @@ def tag_only(git: Git, plan: PushPlan) -> str:
     is content the walker reads (history/tags.py), so such a push is still judged."""
     if not plan.exact or not plan.revs:
         return ""
-    tips = plan.revs[: plan.revs.index("--not")] if "--not" in plan.revs else plan.revs
-    for tip in tips:
+    for tip in _tips(plan):
         if git.run("cat-file", "-t", tip).strip() == b"tag":
             return git.run("rev-parse", "--verify", "--quiet", f"{tip}^{{commit}}").decode("ascii", "replace").strip()
     return ""
@@ -157,5 +172,12 @@ def bases(git: Git, plan: PushPlan) -> tuple[str, ...]:
     own history (a first push, an unrelated branch)."""
     if not plan.revs:
         return ()
-    out = git.run("rev-list", "--boundary", *plan.revs, "--").decode("ascii", "replace")
+    try:
+        out = git.run("rev-list", "--boundary", *plan.revs, "--").decode("ascii", "replace")
+    except ScanError as exc:
+        if not damage_said(str(exc)):
+            raise
+        # A damaged repository: the boundary cannot be walked to. Judged with keylatch's
+        # defaults and no baseline, the strictest; the walk names what is lost (exit 3).
+        return ()
     return tuple(dict.fromkeys(line[1:] for line in out.split("\n") if line.startswith("-")))

@@ -85,6 +85,42 @@ def commit(
     raise UsageError(f"{what}: {rev!r} is not a commit in this repository")
 
 
+# git's words for an object it cannot read (git 2.39 .. 2.47): a damaged repository (exit 3),
+# never a usage error. history/damage.py names the object from the same messages.
+_DAMAGE = re.compile(
+    r"could not read|unable to read|unable to unpack|bad object|non-monotonic index|is too small|"
+    r"is corrupt|inflate|does not match index|premature end|failed to traverse|cannot be accessed",
+    re.IGNORECASE,
+)
+_FULL_ID = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+
+
+def damage_said(message: str) -> bool:
+    """Whether git's message says that an object it needs cannot be read."""
+    return _DAMAGE.search(message) is not None
+
+
+def unreadable(git: Git, rev: str, head: str) -> bool:
+    """Whether `rev`, a full object id that names no readable commit, is one the repository
+    needs and cannot read (damage: exit 3, its readable commits still scanned) rather than one
+    it never had (a typo, or history a shallow clone never fetched: today's exit 2 or fetch
+    advice). Damage: git complains reading it (a corrupt loose object, an unreadable pack
+    index), or the history of `head` stops at it (a lost commit). Only on a failure path: the
+    walk of `head` costs one `rev-list` (a shallow clone's boundary hides unfetched parents)."""
+    if not _FULL_ID.fullmatch(rev):
+        return False
+    proc = git.popen("cat-file", "-t", rev)
+    _, err = proc.communicate()
+    if proc.returncode != 0 and damage_said(err.decode("utf-8", "replace")):
+        return True
+    proc = git.popen("rev-list", "--parents", "--end-of-options", head)
+    out, err = proc.communicate()
+    if proc.returncode == 0:
+        return False
+    oid = rev.lower().encode("ascii")
+    return oid in err or any(oid in line.split()[1:] for line in out.splitlines())
+
+
 def _incomplete(git: Git) -> bool:
     """A shallow or partial clone: an object id missing from it may exist upstream."""
     shallow = git.run("rev-parse", "--is-shallow-repository").strip() == b"true"
