@@ -199,12 +199,36 @@ def test_whatever_the_engine_finds_passes_the_scan_gate(
         assert prefilter.scan_gate()(data)
 
 
-def test_a_key_without_its_keyword_next_to_ek_inside_a_word_is_what_the_gate_drops() -> None:
-    # The engine decodes escapes and joins in windows around every keyword hit, `seek_`'s too,
-    # and reports any key the decoded window holds; the same key without `seek_` nearby is not
-    # reported. Keys in such files are left to a keyword of their own (`sess-` whole).
-    key = make_key("sess-", 1)
-    for spelled in (f'"\\x73{key[1:]}"', f'"se" "{key[2:]}"'):
-        near = f"openai\nseek_ x = {spelled}\n".encode()
-        assert scan_chunk(Chunk(near, "x")) and not prefilter.scan_gate()(near)
-        assert not scan_chunk(Chunk(f"openai\nx = {spelled}\n".encode(), "x"))
+def _keyless(key: str) -> list[str]:
+    """`key` spelled so that its keyword is not in the plain text: escaped or split inside it."""
+    return [
+        f'"\\x73{key[1:]}"',
+        f'"\\u0073{key[1:]}"',
+        f'"%73{key[1:]}"',
+        f'"\\163{key[1:]}"',
+        f'"&#115;{key[1:]}"',
+        f'"se" "{key[2:]}"',
+        f'"ses" + "{key[3:]}"',
+    ]
+
+
+@pytest.mark.parametrize("spelled", _keyless(make_key("sess-", 1)))
+@pytest.mark.parametrize("before", EK_INSIDE)
+def test_ek_inside_a_word_opens_no_decoder_window(gate: Callable[[bytes], bool], before: str, spelled: str) -> None:
+    # A key that holds no keyword of its own (its `sess-` escaped or split) is decoded only in a
+    # window around another keyword hit; `seek_` is none, for the engine as for scan's gate, so
+    # scan (which drops the file) and history or staged (which give it to the engine) agree.
+    data = f"openai\n{before}ek_ x = {spelled}\n".encode()
+    assert not scan_chunk(Chunk(data, "x"))
+    assert not gate(data)
+
+
+@pytest.mark.parametrize("spelled", _keyless(make_key("sess-", 1)))
+@pytest.mark.parametrize("before", EK_BEFORE)
+def test_ek_where_a_key_may_start_opens_a_decoder_window(
+    gate: Callable[[bytes], bool], before: str, spelled: str
+) -> None:
+    data = f"openai\n{before}ek_ = {spelled}\n".encode("latin-1")
+    assert [f.rule_id for f in scan_chunk(Chunk(data, "x"))] == ["openai-session-key"]
+    assert gate(data)
+    assert not scan_chunk(Chunk(f"openai\nx = {spelled}\n".encode(), "x"))  # the window is ek_'s

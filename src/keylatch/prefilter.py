@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable
 
 TYPE_CHECKING = False  # not typing's: importing typing costs the pre-commit hook ~2.6 ms
 if TYPE_CHECKING:  # imported only when a document is large enough to pay for it
+    import re
+
     import hyperscan
 
 KEYWORDS: tuple[bytes, ...] = (
@@ -161,6 +163,32 @@ def any_present(needles: tuple[bytes, ...]) -> Callable[[bytes], bool]:
 EK_BEFORE = rb"(?:[^A-Za-z0-9_+/\-]|\\[nrt]|\\[0-7]{3}|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})\Z"
 
 
+def ek_starts_at(data: bytes | str, at: int) -> bool:
+    """Whether the Realtime rule may start a key at `at` (where `ek_` is) by what stands before:
+    the test scan's gate applies to each `ek_`, and the engine's escape and join decoders to the
+    `ek_` hits they open windows around, so a file scan drops is one the engine reports nothing
+    in, and scan, staged and history agree (tests/test_prefilter.py)."""
+    if at == 0:
+        return True
+    if isinstance(data, bytes):
+        return _ek_before().search(data, max(0, at - 6), at) is not None
+    return _ek_before_text().search(data, max(0, at - 6), at) is not None
+
+
+@functools.cache
+def _ek_before() -> re.Pattern[bytes]:
+    import re  # here: the hook imports this module, and a clean commit never needs a regex
+
+    return re.compile(EK_BEFORE)
+
+
+@functools.cache
+def _ek_before_text() -> re.Pattern[str]:
+    import re
+
+    return re.compile(EK_BEFORE.decode("ascii"))
+
+
 def scan_gate() -> Callable[[bytes], bool]:
     """`scan`'s test of a file with the default rules: any of KEYWORDS, but `ek_` only where a
     key may start (EK_BEFORE). Whatever the `ek_` rule reports passes it; what it drops is
@@ -169,9 +197,7 @@ def scan_gate() -> Callable[[bytes], bool]:
     tests/test_prefilter.py). The one pass finds which needles occur; `ek_` alone is then
     checked at each place it occurs, a few bytes back (a Hyperscan regex of the same test
     took 50-70 ms to compile, against 1 ms for the literals)."""
-    import re
-
-    before = re.compile(EK_BEFORE)
+    before = _ek_before()
     ek = KEYWORDS.index(b"ek_")
 
     def ek_starts(data: bytes) -> bool:

@@ -131,7 +131,7 @@ def _keyword_windows(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -
         return
     keywords = tuple(sorted({k for r in rules if r.anchored for k in _gating(r)}))
     if any(scan.has(k) for k in keywords):
-        for w in scan.windows(keywords, REACH):
+        for w in scan.windows(keywords, REACH, key_starts=True):
             yield w.base, w.text
     if long:
         for r in rules:

@@ -21,12 +21,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from keylatch.engine.lines import LineTest
-from keylatch.prefilter import present
+from keylatch.prefilter import ek_starts_at, present
 from keylatch.rules import Rule, base64_gates, needles
 
 # A match starts at most this far before its keyword and ends at most this far after it
 # (tests/test_engine.py checks every rule's key_len against it).
 REACH = 640
+# The Realtime rule's keyword: in a word (`seek_`, `peek_`) it opens no decoder window (_starts).
+EK = "ek_"
 # How far from a keyword a rule's file_context evidence may be (context_near_keyword).
 CONTEXT_REACH = 64
 
@@ -138,7 +140,7 @@ class Scan:
         self.gates = gates(rules)
         self._present: frozenset[bytes] | None = None
         self._seen: dict[str, bool] = {}
-        self._windows: dict[tuple[tuple[str, ...], int], list[Window]] = {}
+        self._windows: dict[tuple[tuple[str, ...], int, bool], list[Window]] = {}
         self._full: str | None = None
         self._lower: str | None = None
         self._evidence: dict[tuple[re.Pattern[str], tuple[str, ...] | None], bool] = {}
@@ -171,11 +173,19 @@ class Scan:
             self._lower = self.doc.data(0, len(self.doc.raw)).lower().decode("latin-1")
         return self._lower
 
-    def windows(self, keywords: tuple[str, ...], reach: int) -> list[Window]:
-        key = (keywords, reach)
+    def windows(self, keywords: tuple[str, ...], reach: int, *, key_starts: bool = False) -> list[Window]:
+        """The merged windows around the keywords' hits. With `key_starts`, an `ek_` hit counts
+        only where the Realtime rule may start a key (prefilter.ek_starts_at, scan's gate): the
+        decoders' windows, so that `seek_` opens none (the rule's own pattern tests its edge)."""
+        key = (keywords, reach, key_starts)
         found = self._windows.get(key)
         if found is None:
-            spans = [s for kw in keywords if self.has(kw) for s in _spans(self.doc, kw, reach)]
+            spans = [
+                s
+                for kw in keywords
+                if self.has(kw)
+                for s in (_starts(self.doc, kw, reach) if key_starts and kw == EK else _spans(self.doc, kw, reach))
+            ]
             found = self._windows[key] = [Window(self.doc, a, b) for a, b in _merge(spans)]
         return found
 
@@ -217,6 +227,24 @@ def _spans(doc: Doc, kw: str, reach: int) -> Iterator[tuple[int, int]]:
             last = j
         yield max(0, i - reach), min(size, last + k + reach)
         i = doc.find(kw, last + touch + 1)
+
+
+def _starts(doc: Doc, kw: str, reach: int) -> Iterator[tuple[int, int]]:
+    """The windows of `_spans` around the hits of `kw` where a key may start, overlapping ones
+    merged as found (one test of a few characters a hit: a dense run of `ek_` stays linear)."""
+    size, k = len(doc.raw), len(kw)
+    span: tuple[int, int] | None = None
+    i = doc.find(kw)
+    while i >= 0:
+        if ek_starts_at(doc.raw, i):
+            a, b = max(0, i - reach), min(size, i + k + reach)
+            if span is not None and a > span[1]:
+                yield span
+                span = None
+            span = (span[0] if span else a, b)
+        i = doc.find(kw, i + k)
+    if span is not None:
+        yield span
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

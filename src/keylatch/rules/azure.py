@@ -10,6 +10,7 @@ Format sources (public):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from keylatch.model import Severity
 from keylatch.rules.examples import AZURE_AI_SERVICES_TEXTS, AZURE_OPENAI_TEXTS, AZURE_OTHER_TEXTS, contexts, fill
@@ -52,18 +53,24 @@ def _azure84_examples() -> tuple[Example, ...]:
     return tuple(Example(t, k) for i in range(2) for k in (make_key("azure", seed=i),) for t in contexts(k)) + named
 
 
-# Other services' 84-character keys (QA: Speech and Translator settings reported as Azure OpenAI).
-_AZURE84_OTHERS = tuple(
-    text.format(k=make_key("azure", seed=20 + i))
-    for i, text in enumerate(
-        (
-            "AZURE_SPEECH_KEY={k}\nAZURE_SPEECH_REGION=eastus\n",
-            'cfg = speechsdk.SpeechConfig(subscription="{k}", region="eastus")\n',
-            "AZURE_TRANSLATOR_KEY={k}\nAZURE_TRANSLATOR_ENDPOINT=https://api.cognitive.microsofttranslator.com/\n",
-            "AZURE_OPENAI_ENDPOINT=https://c.openai.azure.com/\nDOCUMENT_INTELLIGENCE_KEY={k}\n",
+def _azure84_counterexamples() -> tuple[str, ...]:
+    # Other services' 84-character keys (QA: Speech and Translator settings reported as Azure OpenAI).
+    others = tuple(
+        text.format(k=make_key("azure", seed=20 + i))
+        for i, text in enumerate(
+            (
+                "AZURE_SPEECH_KEY={k}\nAZURE_SPEECH_REGION=eastus\n",
+                'cfg = speechsdk.SpeechConfig(subscription="{k}", region="eastus")\n',
+                "AZURE_TRANSLATOR_KEY={k}\nAZURE_TRANSLATOR_ENDPOINT=https://api.cognitive.microsofttranslator.com/\n",
+                "AZURE_OPENAI_ENDPOINT=https://c.openai.azure.com/\nDOCUMENT_INTELLIGENCE_KEY={k}\n",
+            )
         )
     )
-)
+    return (
+        *others,
+        make_key("azure", seed=5).replace("JQQJ99", "JQQJ98"),
+        "A" * 52 + "JQQJ99" + "0A" + "B" * 12 + "AAABACOG" + "CCCC",
+    )
 
 
 AZURE_OPENAI_KEY = Rule(
@@ -79,12 +86,8 @@ AZURE_OPENAI_KEY = Rule(
         r"[A-Za-z0-9]{4})(?![A-Za-z0-9])"
     ),
     anchored=True,
-    examples=_azure84_examples(),
-    counterexamples=(
-        *_AZURE84_OTHERS,
-        make_key("azure", seed=5).replace("JQQJ99", "JQQJ98"),
-        "A" * 52 + "JQQJ99" + "0A" + "B" * 12 + "AAABACOG" + "CCCC",
-    ),
+    make_examples=_azure84_examples,
+    make_counterexamples=_azure84_counterexamples,
     references=("https://learn.microsoft.com/azure/ai-services/authentication",),
     prefix=no_prefix,
     validate=_validate_azure,
@@ -182,7 +185,7 @@ def _filled(texts: tuple[str, ...], seed: int) -> tuple[Example, ...]:
     )
 
 
-def _hex_rule(rule_id: str, description: str, validate: Validator, examples: tuple[Example, ...]) -> Rule:
+def _hex_rule(rule_id: str, description: str, validate: Validator, examples: Callable[[], tuple[Example, ...]]) -> Rule:
     """A 32-hex key rule: the same candidates, evidence and line tests; `validate` says whose."""
     return Rule(
         id=rule_id,
@@ -200,8 +203,8 @@ def _hex_rule(rule_id: str, description: str, validate: Validator, examples: tup
         # be a few KB from its endpoint. Only files holding the keyword pay for it.
         run_chars="0123456789abcdefABCDEF",
         run_length=32,
-        examples=examples,
-        counterexamples=(
+        make_examples=examples,
+        make_counterexamples=lambda: (
             # no Azure OpenAI evidence in the file
             f'API_KEY="{make_key("azure-classic", seed=2)}"\n',
             # evidence, but a Speech key
@@ -236,12 +239,12 @@ AZURE_OPENAI_CLASSIC_KEY = _hex_rule(
     "azure-openai-classic-key",
     "Azure OpenAI key (32 hex characters) next to Azure OpenAI configuration",
     _validate_classic,
-    _classic_examples(),
+    _classic_examples,
 )
 
 AZURE_AI_SERVICES_KEY = _hex_rule(
     "azure-ai-services-key",
     "Azure AI services multi-service key (32 hex characters): also authenticates Azure OpenAI",
     _validate_ai_services,
-    _filled(AZURE_AI_SERVICES_TEXTS, 30),
+    lambda: _filled(AZURE_AI_SERVICES_TEXTS, 30),
 )

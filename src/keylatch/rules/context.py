@@ -71,11 +71,11 @@ OPENAI_SESSION_KEY = Rule(
     keywords=("sess-",),
     pattern=re.compile(r"(?P<key>sess-" + left_of("sess-") + r"[A-Za-z0-9]{40})(?![A-Za-z0-9_-])"),
     anchored=True,
-    examples=(
+    make_examples=lambda: (
         Example(f'OPENAI_SESSION="{make_key("sess-", 1)}"\n', make_key("sess-", 1)),
         Example(f"openai:\n  session: {make_key('sess-', 2)}\n", make_key("sess-", 2)),
     ),
-    counterexamples=(
+    make_counterexamples=lambda: (
         f'SESSION="{make_key("sess-", 3)}"\n',  # no OpenAI context
         "openai\nsess-" + "a" * 40 + "\n",
     ),
@@ -97,7 +97,7 @@ OPENAI_WEBHOOK_SECRET = Rule(
     # characters (24 bytes) are other vendors' by their length alone.
     pattern=re.compile(r"(?P<key>whsec_" + left_of("whsec_") + r"[A-Za-z0-9+/]{43}=?)(?![A-Za-z0-9+/=_-])"),
     anchored=True,
-    examples=(
+    make_examples=lambda: (
         Example(f'OPENAI_WEBHOOK_SECRET="{make_key("whsec_", 1)}"\n', make_key("whsec_", 1)),
         Example(
             f"client = OpenAI(webhook_secret='{make_key('whsec_', 2)}')\n",
@@ -111,7 +111,7 @@ OPENAI_WEBHOOK_SECRET = Rule(
         # (seed 13: a key with a 32-alphanumeric run, as config.py's detection-off probes expect)
         Example(f"# openai\nsecret: {make_key('whsec_', 13)[:-1]}\n", make_key("whsec_", 13)[:-1]),
     ),
-    counterexamples=(
+    make_counterexamples=lambda: (
         f'STRIPE_WEBHOOK_SECRET="{make_key("whsec_", 3)}"\n',
         "OPENAI_WEBHOOK_SECRET=whsec_...\n",
         # other vendors' secrets in a file that mentions OpenAI: by shape, then by name
@@ -136,12 +136,12 @@ OPENAI_EPHEMERAL_KEY = Rule(
     keywords=("ek_",),
     pattern=re.compile(r"(?P<key>ek_" + left_of("ek_") + r"[0-9a-f]{32})(?![A-Za-z0-9_-])"),
     anchored=True,
-    examples=(
+    make_examples=lambda: (
         Example(f'{{"client_secret": {{"value": "{make_key("ek_", 1)}"}}}}  // openai realtime\n', make_key("ek_", 1)),
         Example(f"const openai = new OpenAI({{ apiKey: '{make_key('ek_', 2)}' }});\n", make_key("ek_", 2)),
         Example(f"# OpenAI realtime\nEPHEMERAL_KEY={make_key('ek_', 3)}\n", make_key("ek_", 3)),
     ),
-    counterexamples=(
+    make_counterexamples=lambda: (
         f'EPHEMERAL="{make_key("ek_", 4)}"\n',  # no OpenAI context
         "openai\nek_" + "0" * 32 + "\n",  # placeholder
         f"openai\nweek_{make_key('ek_', 5)[3:]}\n",  # inside a longer word

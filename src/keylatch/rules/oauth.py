@@ -227,13 +227,88 @@ def auth_json(access: str, refresh: str, id_token: str = "") -> str:
     )
 
 
-_LIVE, _EXPIRED = make_key("openai-access-token", 1), make_key("openai-access-token-expired", 2)
-# A refresh token's examples name the issuer with the ID token, which is not reported itself:
-# with the access token beside it, an example would yield two keys.
-_ID = make_key("jwt-openai-id-token", 3)
-_RT = make_key("openai-refresh-token", 3)
 _JSON_DOT = "\\u002e"  # a JSON writer that escapes every non-alphanumeric character
 _OTHERS = ("jwt-google", "jwt-auth0", "jwt-azure-ad", "jwt-supabase", "jwt-firebase")
+
+
+def _access_examples() -> tuple[Example, ...]:
+    live, expired = make_key("openai-access-token", 1), make_key("openai-access-token-expired", 2)
+    return (
+        Example(f"Authorization: Bearer {live}\n", live),
+        Example(f'CODEX_ACCESS_TOKEN="{make_key("openai-access-token", 4)}"\n', make_key("openai-access-token", 4)),
+        Example(f"token = '{expired}'  # expired: reported, low\n", expired),
+        # A Kubernetes Secret's data (base64), and escapes inside the token (its dots, a letter).
+        Example(f"data:\n  token: {base64.b64encode(live.encode()).decode()}\n", live),
+        Example(f'{{"access_token": "{live.replace(".", _JSON_DOT)}"}}\n', live),
+        Example(f"?access_token={live.replace('.', '%2E', 1)}&x=1\n", live),
+        # Split across string literals (adjacent, `+`; over line breaks in tests/rules/test_oauth.py:
+        # detect-secrets reads one line at a time), and a whole token with a literal joined after
+        # it: the token alone, once.
+        Example(f'TOKEN = ("{live[:300]}" "{live[300:900]}" "{live[900:]}")\n', live),
+        Example(f'const t = "{live[:40]}" + "{live[40:]}";\n', live),
+        Example(f'auth = "Bearer " + "{live}" + "Zm9vYmFy"\n', live),
+    )
+
+
+def _access_counterexamples() -> tuple[str, ...]:
+    live = make_key("openai-access-token", 1)
+    return (
+        *(
+            f"Authorization: Bearer {make_key(k, 5)}\n"
+            for k in (
+                *_OTHERS,
+                "jwt-openai-id-token",
+                "jwt-k8s-openai-audience",
+                "jwt-openai-alg-none",
+            )
+        ),
+        f"token={live[: live.index('.', 11) + 40]}\n",  # cut inside the payload
+        f"token={live[: live.rindex('.') + 20]}\n",  # cut inside the signature
+        f"token={live.rsplit('.', 1)[0]}.sig\n",  # a placeholder signature
+        f"token={live}.{live.split('.')[2]}\n",  # five parts: JWE, not this token
+        "Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9...\n",
+        # Other issuers' tokens base64-encoded or escaped; a token cut short, escaped.
+        *(f"data:\n  token: {base64.b64encode(make_key(k, 8).encode()).decode()}\n" for k in _OTHERS),
+        *(f'{{"t": "{make_key(k, 8).replace(".", _JSON_DOT)}"}}\n' for k in _OTHERS),
+        f'{{"t": "{live[: live.rindex(".") + 20].replace(".", _JSON_DOT)}"}}\n',
+    )  # fmt: skip
+
+
+def _refresh_tokens() -> tuple[str, str]:
+    """A refresh token and an ID token: a refresh token's examples name the issuer with the ID
+    token, which is not reported itself (with the access token beside it, an example would
+    yield two keys)."""
+    return make_key("openai-refresh-token", 3), make_key("jwt-openai-id-token", 3)
+
+
+def _refresh_examples() -> tuple[Example, ...]:
+    rt, id_token = _refresh_tokens()
+    return (
+        Example(auth_json("", rt, id_token), rt),
+        Example(
+            f"codex:\n  id_token: {id_token}\n  refresh_token: {make_key('openai-refresh-token', 4)}\n",
+            make_key("openai-refresh-token", 4),
+        ),
+        Example(
+            f'{{"type": "oauth", "refresh": "{make_key("openai-refresh-token", 5)}", "id": "{id_token}"}}',
+            make_key("openai-refresh-token", 5),
+        ),
+    )
+
+
+def _refresh_counterexamples() -> tuple[str, ...]:
+    rt, id_token = _refresh_tokens()
+    live = make_key("openai-access-token", 1)
+    return (
+        auth_json("", rt),  # no token from OpenAI beside it
+        *(auth_json("", rt, make_key(k, 6)) for k in (*_OTHERS, "jwt-openai-alg-none")),
+        f"OPENAI_ID_TOKEN={id_token}\nGOOGLE_REFRESH_TOKEN={rt}\n",  # another vendor's name
+        f'{{"google": {{"refresh_token": "{rt}"}}, "openai": {{"id_token": "{id_token}"}}}}',  # another object
+        auth_json("", "rt_test_refresh_token_placeholder", id_token),
+        auth_json("", "<refresh_token>", id_token),
+        auth_json("", live, id_token).replace(live, id_token),  # a JWT as the refresh token: another shape
+    )
+
 
 OPENAI_OAUTH_ACCESS_TOKEN = Rule(
     id="openai-oauth-access-token",
@@ -248,41 +323,8 @@ OPENAI_OAUTH_ACCESS_TOKEN = Rule(
     # spelling (a Kubernetes Secret of auth.json), which gates the base64 decoder.
     base64=True,
     key_reach=_TOKEN_REACH,
-    examples=(
-        Example(f"Authorization: Bearer {_LIVE}\n", _LIVE),
-        Example(f'CODEX_ACCESS_TOKEN="{make_key("openai-access-token", 4)}"\n', make_key("openai-access-token", 4)),
-        Example(f"token = '{_EXPIRED}'  # expired: reported, low\n", _EXPIRED),
-        # A Kubernetes Secret's data (base64), and escapes inside the token (its dots, a letter).
-        Example(f"data:\n  token: {base64.b64encode(_LIVE.encode()).decode()}\n", _LIVE),
-        Example(f'{{"access_token": "{_LIVE.replace(".", _JSON_DOT)}"}}\n', _LIVE),
-        Example(f"?access_token={_LIVE.replace('.', '%2E', 1)}&x=1\n", _LIVE),
-        # Split across string literals (adjacent, `+`; over line breaks in tests/rules/test_oauth.py:
-        # detect-secrets reads one line at a time), and a whole token with a literal joined after
-        # it: the token alone, once.
-        Example(f'TOKEN = ("{_LIVE[:300]}" "{_LIVE[300:900]}" "{_LIVE[900:]}")\n', _LIVE),
-        Example(f'const t = "{_LIVE[:40]}" + "{_LIVE[40:]}";\n', _LIVE),
-        Example(f'auth = "Bearer " + "{_LIVE}" + "Zm9vYmFy"\n', _LIVE),
-    ),
-    counterexamples=(
-        *(
-            f"Authorization: Bearer {make_key(k, 5)}\n"
-            for k in (
-                *_OTHERS,
-                "jwt-openai-id-token",
-                "jwt-k8s-openai-audience",
-                "jwt-openai-alg-none",
-            )
-        ),
-        f"token={_LIVE[: _LIVE.index('.', 11) + 40]}\n",  # cut inside the payload
-        f"token={_LIVE[: _LIVE.rindex('.') + 20]}\n",  # cut inside the signature
-        f"token={_LIVE.rsplit('.', 1)[0]}.sig\n",  # a placeholder signature
-        f"token={_LIVE}.{_LIVE.split('.')[2]}\n",  # five parts: JWE, not this token
-        "Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9...\n",
-        # Other issuers' tokens base64-encoded or escaped; a token cut short, escaped.
-        *(f"data:\n  token: {base64.b64encode(make_key(k, 8).encode()).decode()}\n" for k in _OTHERS),
-        *(f'{{"t": "{make_key(k, 8).replace(".", _JSON_DOT)}"}}\n' for k in _OTHERS),
-        f'{{"t": "{_LIVE[: _LIVE.rindex(".") + 20].replace(".", _JSON_DOT)}"}}\n',
-    ),  # fmt: skip
+    make_examples=_access_examples,
+    make_counterexamples=_access_counterexamples,
     references=(
         "https://github.com/openai/codex/blob/main/docs/authentication.md",
         "https://github.com/openai/codex/blob/main/codex-rs/login/src/token_data.rs",
@@ -299,26 +341,8 @@ OPENAI_OAUTH_REFRESH_TOKEN = Rule(
     keywords=(KEYWORD,),
     pattern=_REFRESH,
     anchored=False,
-    examples=(
-        Example(auth_json("", _RT, _ID), _RT),
-        Example(
-            f"codex:\n  id_token: {_ID}\n  refresh_token: {make_key('openai-refresh-token', 4)}\n",
-            make_key("openai-refresh-token", 4),
-        ),
-        Example(
-            f'{{"type": "oauth", "refresh": "{make_key("openai-refresh-token", 5)}", "id": "{_ID}"}}',
-            make_key("openai-refresh-token", 5),
-        ),
-    ),
-    counterexamples=(
-        auth_json("", _RT),  # no token from OpenAI beside it
-        *(auth_json("", _RT, make_key(k, 6)) for k in (*_OTHERS, "jwt-openai-alg-none")),
-        f"OPENAI_ID_TOKEN={_ID}\nGOOGLE_REFRESH_TOKEN={_RT}\n",  # another vendor's name
-        f'{{"google": {{"refresh_token": "{_RT}"}}, "openai": {{"id_token": "{_ID}"}}}}',  # another object
-        auth_json("", "rt_test_refresh_token_placeholder", _ID),
-        auth_json("", "<refresh_token>", _ID),
-        auth_json("", _LIVE, _ID).replace(_LIVE, _ID),  # a JWT as the refresh token: another shape
-    ),
+    make_examples=_refresh_examples,
+    make_counterexamples=_refresh_counterexamples,
     references=OPENAI_OAUTH_ACCESS_TOKEN.references,
     prefix=_refresh_prefix,
     validate=_validate_refresh,

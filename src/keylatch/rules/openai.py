@@ -9,6 +9,7 @@ Format sources (public):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from keylatch.model import Severity
 from keylatch.rules.examples import PLACEHOLDERS, contexts, mutate_marker
@@ -167,16 +168,18 @@ def _sk_rule(
     pattern: str,
     validate: Validator,
     kinds: tuple[str, ...],
-    counter: tuple[str, ...],
+    counter: Callable[[], tuple[str, ...]],
     references: tuple[str, ...],
     key_len: tuple[int, int],
 ) -> Rule:
-    examples = tuple(
-        Example(text, key)
-        for i, kind in enumerate(kinds)
-        for key in (make_key(kind, seed=i),)
-        for text in contexts(key)
-    )
+    def examples() -> tuple[Example, ...]:
+        return tuple(
+            Example(text, key)
+            for i, kind in enumerate(kinds)
+            for key in (make_key(kind, seed=i),)
+            for text in contexts(key)
+        )
+
     return Rule(
         id=rule_id,
         description=description,
@@ -184,8 +187,8 @@ def _sk_rule(
         keywords=(MARKER,),
         pattern=re.compile(pattern),
         anchored=True,
-        examples=examples,
-        counterexamples=counter,
+        make_examples=examples,
+        make_counterexamples=counter,
         references=references,
         prefix=_sk_prefix,
         validate=validate,
@@ -202,10 +205,12 @@ OPENAI_PROJECT_KEY = _sk_rule(
     rf"(?P<key>sk-proj-){_BODY}",
     _validate_current,
     ("sk-proj-", "sk-proj-early"),
-    PLACEHOLDERS
-    + (
-        mutate_marker(make_key("sk-proj-", seed=1)),
-        make_key("sk-proj-", seed=2)[:-3],
+    lambda: (
+        PLACEHOLDERS
+        + (
+            mutate_marker(make_key("sk-proj-", seed=1)),
+            make_key("sk-proj-", seed=2)[:-3],
+        )
     ),
     ("https://platform.openai.com/docs/api-reference/authentication",),
     (8 + _BODY_MIN, 8 + _BODY_MAX),
@@ -218,7 +223,7 @@ OPENAI_ADMIN_KEY = _sk_rule(
     rf"(?P<key>sk-admin-){_BODY}",
     _validate_current,
     ("sk-admin-",),
-    (mutate_marker(make_key("sk-admin-", seed=1)),),
+    lambda: (mutate_marker(make_key("sk-admin-", seed=1)),),
     ("https://platform.openai.com/docs/api-reference/administration",),
     (9 + _BODY_MIN, 9 + _BODY_MAX),
 )
@@ -248,7 +253,7 @@ OPENAI_SERVICE_ACCOUNT_KEY = _sk_rule(
     rf"(?=(?P<nbody>{A}{{{_BODY_MIN},{_BODY_MAX}}}))(?P=nbody)(?![A-Za-z0-9])))",
     _validate_service,
     ("sk-svcacct-", "sk-named"),
-    (mutate_marker(make_key("sk-svcacct-", seed=1)), make_key("sk-named", seed=2)[:-1]),
+    lambda: (mutate_marker(make_key("sk-svcacct-", seed=1)), make_key("sk-named", seed=2)[:-1]),
     ("https://platform.openai.com/docs/api-reference/project-service-accounts",),
     # A named key may be followed by `_…` or `-…` in its token: name and suffix together may
     # take the 116 characters that the engine's window reach leaves after the longest body.
@@ -262,16 +267,18 @@ OPENAI_USER_KEY = _sk_rule(
     rf"(?P<key>sk-(?!(?:proj|svcacct|admin)-)(?P<none>None-)?){_BODY}",
     _validate_user,
     ("sk-", "sk-None-", "sk-None-early"),
-    PLACEHOLDERS
-    + (
-        mutate_marker(make_key("sk-", seed=1)),
-        make_key("sk-", seed=2)[:-1],
-        "sk-ant-api03-" + "A1b2C3d4E5f6G7h8I9j0" * 4,
-        "sk_live_" + "A1b2C3d4E5f6G7h8I9j0K1l2",
-        "sk-" + "0123456789abcdef" * 2,
-        # a word run into a legacy key's shape
-        "task-" + make_key("sk-", seed=3)[3:],
-        "risk_" + make_key("sk-", seed=4),
+    lambda: (
+        PLACEHOLDERS
+        + (
+            mutate_marker(make_key("sk-", seed=1)),
+            make_key("sk-", seed=2)[:-1],
+            "sk-ant-api03-" + "A1b2C3d4E5f6G7h8I9j0" * 4,
+            "sk_live_" + "A1b2C3d4E5f6G7h8I9j0K1l2",
+            "sk-" + "0123456789abcdef" * 2,
+            # a word run into a legacy key's shape
+            "task-" + make_key("sk-", seed=3)[3:],
+            "risk_" + make_key("sk-", seed=4),
+        )
     ),
     ("https://platform.openai.com/docs/api-reference/authentication",),
     (3 + _BODY_MIN, 3 + len("None-") + _BODY_MAX),

@@ -35,8 +35,11 @@ class Rule:
     # True when every keyword lies inside the key itself, so the engine only needs a window
     # around each keyword hit instead of the whole chunk.
     anchored: bool
-    examples: tuple[Example, ...]
-    counterexamples: tuple[str, ...]
+    # The examples and counterexamples, built when asked for (`examples`, `counterexamples`): the
+    # rules' tests and config's allow-lines probe ask, a scan never does. Built at import, their
+    # ~220 synthetic keys cost every scan that meets a rule literal ~8 ms (bench/README.md).
+    make_examples: Callable[[], tuple[Example, ...]]
+    make_counterexamples: Callable[[], tuple[str, ...]]
     references: tuple[str, ...]
     # Length of the public prefix shown in redacted output (e.g. len("sk-proj-")).
     prefix: Callable[[str], int]
@@ -89,6 +92,16 @@ class Rule:
     # the validator is given the match in the whole document, not in the engine's window (about
     # 600 characters before the key), which is decoded whole only when it holds a candidate.
     judge_in_document: bool = False
+
+    @property
+    def examples(self) -> tuple[Example, ...]:
+        """Texts that must each yield exactly one finding of the rule (built on each call)."""
+        return self.make_examples()
+
+    @property
+    def counterexamples(self) -> tuple[str, ...]:
+        """Texts that must yield no finding of the rule (built on each call)."""
+        return self.make_counterexamples()
 
     @property
     def keyword_bytes(self) -> tuple[bytes, ...]:
