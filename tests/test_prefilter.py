@@ -232,3 +232,26 @@ def test_ek_where_a_key_may_start_opens_a_decoder_window(
     assert [f.rule_id for f in scan_chunk(Chunk(data, "x"))] == ["openai-session-key"]
     assert gate(data)
     assert not scan_chunk(Chunk(f"openai\nx = {spelled}\n".encode(), "x"))  # the window is ek_'s
+
+
+def _starts_found(data: bytes) -> bool:
+    database = prefilter.compiled_starts((b"ek_",))
+    assert database is not None, "hyperscan is a dependency on this platform"
+    found: list[int] = []
+    database.scan(data, match_event_handler=lambda *a: found.append(1))
+    return bool(found)
+
+
+@given(st.binary(max_size=20), st.lists(st.sampled_from([*EK_BEFORE, *EK_INSIDE, "ek_", "\\042", "\\"]), max_size=8))
+def test_history_s_pattern_of_a_starting_ek_is_the_engine_s_test(noise: bytes, pieces: list[str]) -> None:
+    # prefilter.EK_START (history's readers, one Hyperscan pass) against ek_starts_at (the
+    # engine's windows and scan's gate) at every `ek_` of the text.
+    data = noise + "".join(pieces).encode("latin-1") + b"ek_"
+    at = [i for i in range(len(data)) if data.startswith(b"ek_", i)]
+    assert _starts_found(data) == any(prefilter.ek_starts_at(data, i) for i in at)
+
+
+@pytest.mark.parametrize("before", [*EK_BEFORE, *EK_INSIDE])
+def test_history_s_pattern_of_a_starting_ek_at_each_left_edge(before: str) -> None:
+    data = f"x = {before}ek_".encode("latin-1")
+    assert _starts_found(data) == prefilter.ek_starts_at(data, len(data) - 3) == (before in EK_BEFORE)
