@@ -115,29 +115,32 @@ def _literal(needle: bytes) -> bytes:
 
 def compiled_starts(needles: tuple[bytes, ...]) -> hyperscan.Database | None:
     """`compiled(needles)`, but with `ek_` matched only where the Realtime rule may start a key
-    (EK_START), or None without Hyperscan: history's readers gate git's object stream with it
-    (history/hsgate.py), so that C's `lseek_` sends no blob to the engine. Needle ids are their
+    (EK_START) and `zure`/`ZURE` only as Azure OpenAI evidence (AZURE_EVIDENCE), or None without
+    Hyperscan: history's readers gate git's object stream with it (history/hsgate.py), so that
+    C's `lseek_` and a doc's "Azure Pipelines" send no blob to the engine. Needle ids are their
     places in `needles`, as in `compiled`."""
     return _starts_database(needles)
 
 
 @functools.lru_cache(maxsize=4)
 def _starts_database(needles: tuple[bytes, ...]) -> hyperscan.Database | None:
-    return _compile([EK_START if n == b"ek_" else _literal(n) for n in needles])
+    patterns = [_STARTS.get(n, (_literal(n), False)) for n in needles]
+    return _compile([p for p, _ in patterns], [caseless for _, caseless in patterns])
 
 
-def _compile(patterns: list[bytes]) -> hyperscan.Database | None:
+def _compile(patterns: list[bytes], caseless: list[bool] | None = None) -> hyperscan.Database | None:
     try:
         import hyperscan
     except ImportError:
         return None
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    nocase = caseless or [False] * len(patterns)
     try:
         database.compile(
             expressions=patterns,
             ids=list(range(len(patterns))),
             elements=len(patterns),
-            flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(patterns),
+            flags=[hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if c else 0) for c in nocase],
         )
     except hyperscan.error:  # e.g. a CPU without the instructions it needs: the fallback answers
         return None
@@ -185,8 +188,21 @@ EK_BEFORE = rb"(?:[^A-Za-z0-9_+/\-]|\\[nrt]|\\[0-7]{3}|%[0-9A-Fa-f]{2}|\\u[0-9A-
 # Hyperscan compiles it in 50-70 ms (t-scan17): once per history scan, never on scan's start-up
 # (scan_gate checks a few bytes back from each `ek_` instead). Equal to ek_starts_at at every
 # `ek_` (tests/test_prefilter.py).
-EK_BEFORE_MAX = 6  # bytes in the longest of them (`\u0022`): ek_starts_at looks this far back
 EK_START = b"(?:^|" + EK_BEFORE[len(b"(?:") : -len(rb"\Z")] + b"ek_"
+
+# `zure` and `ZURE` are the keywords of the 32-hex Azure key rules, which report nothing in a
+# document without their Azure OpenAI evidence written plain (rules/azure.py _AZURE_EVIDENCE,
+# searched in the lower-cased text; encoded evidence holds a base64 gate or a UTF-16 needle of
+# its own). So history's gate looks for a superset of that evidence instead, caseless: in git's
+# sources "Azure" is CI configuration, and none of those blobs shows the evidence
+# (bench/README.md). tests/test_prefilter.py checks every evidence match passes it.
+AZURE_EVIDENCE = (
+    rb"azure(?:[_ .\-]?openai|_endpoint|_deployment|chatopenai|[_ .\-]?ai[_ .\-]?services)"
+    rb"|openai\.azure\.com|services\.ai\.azure\.com|cognitiveservices\.azure\.com"
+)
+# History's patterns in place of a needle (caseless or not), and the longest match of any.
+_STARTS = {b"ek_": (EK_START, False), b"zure": (AZURE_EVIDENCE, True), b"ZURE": (AZURE_EVIDENCE, True)}
+STARTS_LONGEST = len(b"cognitiveservices.azure.com")
 
 
 def ek_starts_at(data: bytes | str, at: int) -> bool:

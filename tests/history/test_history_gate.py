@@ -52,3 +52,17 @@ def test_history_and_scan_find_the_same_keys_in_a_wrapped_base64_file(
     assert _places(history.out) == _places(scanned.out) != []
     assert {p for p, _ in _places(history.out)} == {"env.b64"}
     assert key not in scanned.out + scanned.err + history.out + history.err
+
+
+def test_history_and_scan_agree_on_azure_keys_with_and_without_their_evidence(
+    keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]
+) -> None:
+    key = make_key("azure-classic", seed=14)
+    repo = make_repo()
+    repo.write("azure-pipelines.yml", f"# Azure Pipelines\nvariables:\n  api_key: {key}\n")
+    repo.write("app/.env", f"AZURE_OPENAI_ENDPOINT=https://x.openai.azure.com/\nAZURE_OPENAI_API_KEY={key}\n")
+    repo.commit("files")
+    scanned = keylatch("scan", "--format", "json", str(repo.path))
+    history = keylatch("history", "--no-cache", "--format", "json", str(repo.path))
+    assert (scanned.code, history.code) == (1, 1), history.err
+    assert _places(history.out) == _places(scanned.out) == [(".env", 2)]

@@ -229,3 +229,23 @@ def test_an_object_that_starts_as_wrapped_base64_is_a_candidate(read: int) -> No
     assert [prefilter.wrapped_base64_width(c) > 0 for c in contents] == [True] * 3 + [False] * 3
     assert not any(present_each(c, needles()) for c in contents)
     assert history_hits(contents, read) == [0, 1, 2]
+
+
+AZURE_KEY = make_key("azure-classic", seed=5)
+EVIDENCE = [
+    "AZURE_OPENAI_ENDPOINT",
+    "https://x.openai.azure.com",
+    "azure_deployment",
+    "AzureChatOpenAI(",
+    "Azure AI Services",
+]
+
+
+@pytest.mark.parametrize("read", [SMALL, 1 << 20])
+@pytest.mark.parametrize("evidence", EVIDENCE)
+def test_azure_makes_a_candidate_only_with_its_openai_evidence(evidence: str, read: int) -> None:
+    pipelines = b"# Azure Pipelines\n" + b"steps: [azure-cli]\n" * 30 + f"key = {AZURE_KEY}\n".encode()
+    assert history_hits([b"x" * 300, pipelines, b"AZURE_CLIENT_ID=1\n" * 9], read) == []
+    for at in (0, 1, 500, 1009, 1500):  # across read boundaries
+        shown = b" " * at + evidence.encode() + b"\n" + f"api_key = {AZURE_KEY}\n".encode()
+        assert history_hits([b"x" * 300, pipelines, shown], read) == [2], at

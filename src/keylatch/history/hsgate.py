@@ -17,9 +17,11 @@ last `overlap` bytes of an object it has not finished.
 `ek_` (the Realtime client secret's keyword) counts only where a key may start, as in scan's
 gate and the engine's decoder windows (prefilter.EK_START): in git's C sources it is nearly
 always inside a word (`lseek_`, `peek_`), and those blobs were three quarters of the bytes the
-engine read (bench/README.md). An object the engine reads in blocks (larger than
-sources.objects.BLOCK) is gated by the plain literals instead: the engine takes each block's
-first byte as a place a key may start, wherever it falls in the object.
+engine read (bench/README.md). `zure` (the 32-hex Azure key's keyword) counts only as the Azure
+OpenAI evidence that rule needs (prefilter.AZURE_EVIDENCE): git's "Azure Pipelines" were the
+rest. An object the engine reads in blocks (larger than sources.objects.BLOCK) is gated by the
+plain literals instead: the engine takes each block's first byte as a place a key may start,
+wherever it falls in the object, and judges evidence per block.
 """
 
 from __future__ import annotations
@@ -77,13 +79,13 @@ class Gate:
 
 def gate(needles: Sequence[bytes], heads: Heads | None = None) -> Gate | None:
     """The compiled needles, or None without Hyperscan (readers.py then runs grep)."""
-    from keylatch.prefilter import EK_BEFORE_MAX, compiled, compiled_starts
+    from keylatch.prefilter import STARTS_LONGEST, compiled, compiled_starts
 
     database = compiled_starts(tuple(needles))
     plain = compiled(tuple(needles))
     if database is None or plain is None:
         return None
-    return Gate(database, max(len(n) for n in needles) + EK_BEFORE_MAX - 1, heads, plain)
+    return Gate(database, max(STARTS_LONGEST, *(len(n) for n in needles)) - 1, heads, plain)
 
 
 def follow(
@@ -243,8 +245,12 @@ class _Follow:
                 found = self.first_hit(start, self.pos, plain=size > BLOCK) >= 0
             if not left:
                 break
-            # Keep the tail a needle may start in (none once found), and read on.
+            # Keep the tail a needle may start in (none once found), and read on. The next scan
+            # starts there, where `^` matches: never right at an `ek_` (prefilter.EK_START),
+            # whose start was decided in this scan, with the bytes before it in view.
             keep = self.pos if found else max(start, self.pos - self.gate.overlap)
+            if keep > start and self.buf[keep : keep + 3] == b"ek_":
+                keep -= 1
             kept = self.pos - keep
             self.pos = keep
             if not self.refill():
