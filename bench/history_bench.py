@@ -57,7 +57,7 @@ sys.path.insert(0, sys.argv[1])
 import hyperscan
 from keylatch.engine import scan_chunk
 from keylatch.model import Chunk
-from keylatch.prefilter import compiled
+from keylatch.history.hsgate import gate
 from keylatch.rules import needles
 repo, limit = sys.argv[2], int(sys.argv[3]) << 20
 listing = subprocess.run(["git", "-C", repo, "cat-file", "--batch-all-objects", "--unordered",
@@ -77,7 +77,7 @@ while pos < len(out):
     blobs.append(out[nl + 1 : nl + 1 + size])
     pos = nl + size + 2
 needle_set = needles()
-db = compiled(needle_set)
+db = gate(needle_set).database  # the readers' own database (`ek_` where a key may start, since t-hist17b)
 t = time.process_time()
 for b in blobs:  # halting at the first needle, as the readers do (history/hsgate.py)
     try:

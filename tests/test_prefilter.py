@@ -13,7 +13,8 @@ from keylatch import encoded, prefilter
 from keylatch.engine import BASE64_MARKERS, scan_chunk
 from keylatch.model import Chunk
 from keylatch.prefilter import KEYWORDS, may_hold_key, present, present_each
-from keylatch.rules import DEFAULT_RULES, base64_gates, base64_spellings, needles
+from keylatch.rules import DEFAULT_RULES, Rule, base64_gates, base64_spellings, needles
+from keylatch.rules.azure import _AZURE_EVIDENCE as AZURE_RULE_EVIDENCE
 from keylatch.rules.synthetic import ALL_KINDS, MARKER, make_key
 
 
@@ -232,3 +233,90 @@ def test_ek_where_a_key_may_start_opens_a_decoder_window(
     assert [f.rule_id for f in scan_chunk(Chunk(data, "x"))] == ["openai-session-key"]
     assert gate(data)
     assert not scan_chunk(Chunk(f"openai\nx = {spelled}\n".encode(), "x"))  # the window is ek_'s
+
+
+def _starts_found(data: bytes) -> bool:
+    database = prefilter.compiled_starts((b"ek_",))
+    assert database is not None, "hyperscan is a dependency on this platform"
+    found: list[int] = []
+    database.scan(data, match_event_handler=lambda *a: found.append(1))
+    return bool(found)
+
+
+@given(st.binary(max_size=20), st.lists(st.sampled_from([*EK_BEFORE, *EK_INSIDE, "ek_", "\\042", "\\"]), max_size=8))
+def test_history_s_pattern_of_a_starting_ek_is_the_engine_s_test(noise: bytes, pieces: list[str]) -> None:
+    # prefilter.EK_START (history's readers, one Hyperscan pass) against ek_starts_at (the
+    # engine's windows and scan's gate) at every `ek_` of the text.
+    data = noise + "".join(pieces).encode("latin-1") + b"ek_"
+    at = [i for i in range(len(data)) if data.startswith(b"ek_", i)]
+    assert _starts_found(data) == any(prefilter.ek_starts_at(data, i) for i in at)
+
+
+@pytest.mark.parametrize("before", [*EK_BEFORE, *EK_INSIDE])
+def test_history_s_pattern_of_a_starting_ek_at_each_left_edge(before: str) -> None:
+    data = f"x = {before}ek_".encode("latin-1")
+    assert _starts_found(data) == prefilter.ek_starts_at(data, len(data) - 3) == (before in EK_BEFORE)
+
+
+def _history_gate(data: bytes) -> bool:
+    """History's test of one object no larger than a block (history/hsgate.py): its database
+    (`ek_` where a key may start, `zure` as Azure OpenAI evidence), or a wrapped base64 start."""
+    database = prefilter.compiled_starts(NEEDLES)
+    assert database is not None, "hyperscan is a dependency on this platform"
+    found: list[int] = []
+    database.scan(data, match_event_handler=lambda *a: found.append(1))
+    return bool(found) or prefilter.wrapped_base64_width(data) > 0
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+@pytest.mark.parametrize("rule", DEFAULT_RULES, ids=lambda r: r.id)
+def test_every_rule_example_passes_history_s_gate(rule: Rule, encoding: str) -> None:
+    for example in rule.examples:
+        data = ENCODINGS[encoding](example.text)
+        if scan_chunk(Chunk(data, "x")):
+            assert _history_gate(data), (rule.id, example.text)
+
+
+@given(
+    st.binary(max_size=200),
+    st.sampled_from([*ALL_KINDS, "ek_", "azure-classic"]),
+    st.integers(0, 1000),
+    st.sampled_from(sorted(ENCODINGS)),
+    st.sampled_from(
+        [
+            "",
+            "OPENAI_API_KEY=",
+            "# openai\nseek_ = ",
+            "# Azure Pipelines\nAZURE_OPENAI_ENDPOINT=https://x.openai.azure.com\nazure_openai_api_key = ",
+            "azure_endpoint = 'x.openai.azure.com'\napi_key = ",
+            "Azure.AI.Services\nkey = ",
+        ]
+    ),
+)
+def test_whatever_the_engine_finds_passes_history_s_gate(
+    noise: bytes, kind: str, seed: int, encoding: str, context: str
+) -> None:
+    data = noise + ENCODINGS[encoding](context + make_key(kind, seed) + "\n") + noise
+    if scan_chunk(Chunk(data, "x")):
+        assert _history_gate(data)
+
+
+@given(st.from_regex(AZURE_RULE_EVIDENCE), st.sampled_from([str.lower, str.upper, str.title, str.swapcase]))
+def test_history_s_azure_evidence_passes_every_evidence_the_rule_accepts(text: str, case: Callable[[str], str]) -> None:
+    # The 32-hex rules search their evidence in the lower-cased text; history's gate, caseless.
+    data = case(text).encode("utf-8", "replace")
+    if AZURE_RULE_EVIDENCE.search(data.lower().decode("latin-1")):
+        database = prefilter.compiled_starts((b"zure",))
+        assert database is not None
+        found: list[int] = []
+        database.scan(data, match_event_handler=lambda *a: found.append(1))
+        assert found, text
+
+
+@pytest.mark.parametrize(
+    "text", ["# Azure Pipelines\nazure-pipelines.yml", "AZURE_CLIENT_ID=x", "microsoft azure", "Azure OpenAl"]
+)
+def test_azure_without_openai_evidence_is_not_history_s_candidate(text: str) -> None:
+    data = f"{text}\nkey = {make_key('azure-classic', seed=1)}\n".encode()
+    assert not scan_chunk(Chunk(data, "x"))
+    assert prefilter.any_present(NEEDLES)(data) and not _history_gate(data)

@@ -105,22 +105,42 @@ def compiled(needles: tuple[bytes, ...]) -> hyperscan.Database | None:
 @functools.lru_cache(maxsize=16)
 def _database(needles: tuple[bytes, ...]) -> hyperscan.Database | None:
     """The needles compiled once per set (a constant, like a compiled regex), or None without Hyperscan."""
+    return _compile([_literal(n) for n in needles])
+
+
+def _literal(needle: bytes) -> bytes:
     # Each byte written as \xNN: the needles hold NULs (UTF-16), which end a C pattern string.
-    return _compile([b"".join(b"\\x%02x" % c for c in n) for n in needles])
+    return b"".join(b"\\x%02x" % c for c in needle)
 
 
-def _compile(patterns: list[bytes]) -> hyperscan.Database | None:
+def compiled_starts(needles: tuple[bytes, ...]) -> hyperscan.Database | None:
+    """`compiled(needles)`, but with `ek_` matched only where the Realtime rule may start a key
+    (EK_START) and `zure`/`ZURE` only as Azure OpenAI evidence (AZURE_EVIDENCE), or None without
+    Hyperscan: history's readers gate git's object stream with it (history/hsgate.py), so that
+    C's `lseek_` and a doc's "Azure Pipelines" send no blob to the engine. Needle ids are their
+    places in `needles`, as in `compiled`."""
+    return _starts_database(needles)
+
+
+@functools.lru_cache(maxsize=4)
+def _starts_database(needles: tuple[bytes, ...]) -> hyperscan.Database | None:
+    patterns = [_STARTS.get(n, (_literal(n), False)) for n in needles]
+    return _compile([p for p, _ in patterns], [caseless for _, caseless in patterns])
+
+
+def _compile(patterns: list[bytes], caseless: list[bool] | None = None) -> hyperscan.Database | None:
     try:
         import hyperscan
     except ImportError:
         return None
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    nocase = caseless or [False] * len(patterns)
     try:
         database.compile(
             expressions=patterns,
             ids=list(range(len(patterns))),
             elements=len(patterns),
-            flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(patterns),
+            flags=[hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if c else 0) for c in nocase],
         )
     except hyperscan.error:  # e.g. a CPU without the instructions it needs: the fallback answers
         return None
@@ -161,6 +181,28 @@ def any_present(needles: tuple[bytes, ...]) -> Callable[[bytes], bool]:
 # (a block of a large file, a decoded window). Three characters, `ek_` is in every `seek_`,
 # `peek_` and `week_` of C: 30 of the 38 files of git's tree that hold a needle hold only those.
 EK_BEFORE = rb"(?:[^A-Za-z0-9_+/\-]|\\[nrt]|\\[0-7]{3}|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})\Z"
+
+
+# EK_BEFORE as one Hyperscan pattern of a starting `ek_`, for history's object stream: there an
+# object's first byte follows its header's newline, and `^` is where a scan starts. A regex, so
+# Hyperscan compiles it in 50-70 ms (t-scan17): once per history scan, never on scan's start-up
+# (scan_gate checks a few bytes back from each `ek_` instead). Equal to ek_starts_at at every
+# `ek_` (tests/test_prefilter.py).
+EK_START = b"(?:^|" + EK_BEFORE[len(b"(?:") : -len(rb"\Z")] + b"ek_"
+
+# `zure` and `ZURE` are the keywords of the 32-hex Azure key rules, which report nothing in a
+# document without their Azure OpenAI evidence written plain (rules/azure.py _AZURE_EVIDENCE,
+# searched in the lower-cased text; encoded evidence holds a base64 gate or a UTF-16 needle of
+# its own). So history's gate looks for a superset of that evidence instead, caseless: in git's
+# sources "Azure" is CI configuration, and none of those blobs shows the evidence
+# (bench/README.md). tests/test_prefilter.py checks every evidence match passes it.
+AZURE_EVIDENCE = (
+    rb"azure(?:[_ .\-]?openai|_endpoint|_deployment|chatopenai|[_ .\-]?ai[_ .\-]?services)"
+    rb"|openai\.azure\.com|services\.ai\.azure\.com|cognitiveservices\.azure\.com"
+)
+# History's patterns in place of a needle (caseless or not), and the longest match of any.
+_STARTS = {b"ek_": (EK_START, False), b"zure": (AZURE_EVIDENCE, True), b"ZURE": (AZURE_EVIDENCE, True)}
+STARTS_LONGEST = len(b"cognitiveservices.azure.com")
 
 
 def ek_starts_at(data: bytes | str, at: int) -> bool:

@@ -3,6 +3,7 @@ and says when git's stream is not the one the listing predicted."""
 
 from __future__ import annotations
 
+import base64
 import bz2
 import gzip
 import io
@@ -10,12 +11,16 @@ import lzma
 
 import pytest
 
+from keylatch import prefilter
 from keylatch.history import hsgate
 from keylatch.history.allobjects import start_heads
 from keylatch.history.grepfilter import Objects
+from keylatch.prefilter import present_each
+from keylatch.rules import needles
+from keylatch.rules.synthetic import make_key
 from keylatch.sources import archives
 from keylatch.sources.magic import HEAD
-from keylatch.sources.objects import LFS_POINTER
+from keylatch.sources.objects import BLOCK, LFS_POINTER
 from tests.helpers.archives import tarred, zipped
 
 NEEDLE = b"NEEDLE"
@@ -158,3 +163,89 @@ def test_progress_counts_objects_and_bytes() -> None:
     assert hsgate.follow(src, objs, 0, len(objs), gate(), list[int]().append, lambda o, b: seen.append((o, b))) == 5000
     assert seen[-1] == (5000, 50_000)
     assert [o for o, _ in seen] == sorted(o for o, _ in seen)
+
+
+# History's readers gate with the rules' needles, `ek_` only where a key may start (as scan's gate
+# and the engine's windows: prefilter.EK_START); tests/test_prefilter.py holds the engine's side.
+EK_STARTS = ["", " ", '"', "'", "=", ":", "(", "\n", "\t", "\\n", "\\t", "%22", "\\u0022", "\\x22", "\\042", "\x80"]
+EK_INSIDE = ["s", "lse", "pe", "we", "_", "-", "+", "/", "9", "Z", "\\q", "%2", "\\u002", "\\x2"]
+EK_KEY = make_key("ek_", seed=17)
+
+
+def history_hits(contents: list[bytes], read: int = SMALL) -> list[int]:
+    objs, src = stream(contents)
+    g = hsgate.gate(needles(), start_heads(depth=1))
+    assert g is not None
+    found: list[int] = []
+    assert hsgate.follow(src, objs, 0, len(objs), g, found.append, lambda _o, _b: None, read) == len(objs)
+    return found
+
+
+@pytest.mark.parametrize("read", [SMALL, 1 << 20])
+@pytest.mark.parametrize("before", EK_STARTS)
+def test_ek_where_a_key_may_start_makes_a_candidate_wherever_the_reads_cut(before: str, read: int) -> None:
+    word = f"{before}{EK_KEY}".encode("latin-1")
+    for at in (0, 1, 7, 500, 1017, 1500):  # the object's first byte, and across read boundaries
+        pad = b" " * at if before or at == 0 else b" " * (at - 1) + b"\n"
+        assert history_hits([b"x" * 300, pad + word + b" lseek_", b"y" * 700], read) == [1], at
+
+
+@pytest.mark.parametrize("read", [SMALL, 1 << 20])
+@pytest.mark.parametrize("before", EK_INSIDE)
+def test_ek_inside_a_word_alone_is_no_candidate(before: str, read: int) -> None:
+    word = f"{before}ek_{EK_KEY[3:]}".encode("latin-1")
+    contents = [b"x" * 300, b"off_t " + word + b" = lseek_(fd);\n" * 40, b"peek_" * 500]
+    assert history_hits(contents, read) == []
+    # a needle of another kind, or `ek_` as UTF-16 writes it, still makes one
+    assert history_hits([*contents, word + b" sess-", "ek_".encode("utf-16-le")], read) == [3, 4]
+
+
+def test_an_object_the_engine_reads_in_blocks_is_gated_by_the_plain_literals() -> None:
+    # The engine takes each block's first byte (about every 8 MiB) as a place a key may start,
+    # so over BLOCK an `ek_` anywhere makes a candidate; under it, not in a word.
+    def one_lseek(size: int, at: int) -> bytes:
+        return b"x" * at + b" lseek_(fd)" + b"x" * (size - at)
+
+    small, big = one_lseek(2 << 20, 1_500_003), one_lseek(BLOCK + 1, 5_000_003)
+    assert history_hits([small, big, b"clean"], read=1 << 20) == [1]
+
+
+def _wrapped(data: bytes, width: int = 76) -> bytes:
+    encoded = base64.b64encode(data)
+    return b"\n".join(encoded[i : i + width] for i in range(0, len(encoded), width)) + b"\n"
+
+
+@pytest.mark.parametrize("read", [SMALL, 1 << 20])
+def test_an_object_that_starts_as_wrapped_base64_is_a_candidate(read: int) -> None:
+    env = f"# openai realtime\nEPHEMERAL={EK_KEY}\n".encode() * 3
+    contents = [
+        _wrapped(env),  # `base64 .env`: no needle in its bytes, read as scan reads it
+        _wrapped(env, 64),
+        _wrapped(env, 120),
+        b"data: " + base64.b64encode(env) + b"\n",  # not a wrapped file (scan passes it over too)
+        base64.b64encode(env) + b"\n",  # one line longer than 120
+        _wrapped(env, 40),  # lines shorter than 60
+    ]
+    assert [prefilter.wrapped_base64_width(c) > 0 for c in contents] == [True] * 3 + [False] * 3
+    assert not any(present_each(c, needles()) for c in contents)
+    assert history_hits(contents, read) == [0, 1, 2]
+
+
+AZURE_KEY = make_key("azure-classic", seed=5)
+EVIDENCE = [
+    "AZURE_OPENAI_ENDPOINT",
+    "https://x.openai.azure.com",
+    "azure_deployment",
+    "AzureChatOpenAI(",
+    "Azure AI Services",
+]
+
+
+@pytest.mark.parametrize("read", [SMALL, 1 << 20])
+@pytest.mark.parametrize("evidence", EVIDENCE)
+def test_azure_makes_a_candidate_only_with_its_openai_evidence(evidence: str, read: int) -> None:
+    pipelines = b"# Azure Pipelines\n" + b"steps: [azure-cli]\n" * 30 + f"key = {AZURE_KEY}\n".encode()
+    assert history_hits([b"x" * 300, pipelines, b"AZURE_CLIENT_ID=1\n" * 9], read) == []
+    for at in (0, 1, 500, 1009, 1500):  # across read boundaries
+        shown = b" " * at + evidence.encode() + b"\n" + f"api_key = {AZURE_KEY}\n".encode()
+        assert history_hits([b"x" * 300, pipelines, shown], read) == [2], at

@@ -62,7 +62,8 @@ def _heads(scanner: BlobScanner) -> Heads:
 
 
 def start_heads(depth: int) -> Heads:
-    """The starts read apart: an LFS pointer, and an archive's magic when archives are opened."""
+    """The starts read apart: an LFS pointer, an archive's magic when archives are opened, and a
+    wrapped base64 file (read whole by the engine, as scan reads it)."""
 
     def test(head: bytes) -> bool:
         return head.startswith(LFS_POINTER) or bool(depth and archives.kind(head))
@@ -71,7 +72,7 @@ def start_heads(depth: int) -> Heads:
     # 0x1f, bzip2's "B", xz's 0xfd, tar's "ustar" at 257; an LFS pointer's "v".
     firsts = frozenset(b"P\x1fB\xfd" if depth else b"") | {LFS_POINTER[0]}
     marks = ((257, b"ustar"),) if depth else ()
-    return Heads((*(archives.MAGIC_NEEDLES if depth else ()), LFS_POINTER), test, firsts, marks)
+    return Heads((*(archives.MAGIC_NEEDLES if depth else ()), LFS_POINTER), test, firsts, marks, wrapped=True)
 
 
 def _count_the_rest(

@@ -19,7 +19,7 @@ from keylatch.engine import scan_chunk
 from keylatch.history.cache import BlobCache
 from keylatch.history.tags import tag_body
 from keylatch.model import Chunk, Finding
-from keylatch.prefilter import present
+from keylatch.prefilter import present, wrapped_base64_width
 from keylatch.rules import Rule
 from keylatch.rules import needles as rule_needles
 from keylatch.sources import archives
@@ -94,8 +94,9 @@ class BlobScanner:
                 packed = True
                 break
             first = False
-            # One pass for every literal (prefilter.present), before the engine's own.
-            if present(chunk.data, self._needles):
+            # One pass for every literal (prefilter.present), before the engine's own; a wrapped
+            # base64 file goes on without one, as in scan (the engine joins and decodes it).
+            if _may_hold_key(chunk.data, self._needles):
                 hits.extend(scan_chunk(chunk, self.rules))
         if header.kind == b"blob":  # the stats count blobs; commit messages come free
             self.blobs += 1
@@ -134,7 +135,7 @@ class BlobScanner:
             spool.seek(0)
             try:
                 for member in archives.member_chunks(spool, "", self.archives, BLOCK):
-                    if present(member.data, self._needles):
+                    if _may_hold_key(member.data, self._needles):
                         hits.extend(scan_chunk(member, self.rules))
             except ScanError as exc:
                 # Recorded, and the walk goes on: keys in every other blob (and in this one's
@@ -149,6 +150,10 @@ class BlobScanner:
 
     def is_scanned(self, oid: bytes) -> bool:
         return oid in self.found or oid in self.scanned or (self.cache is not None and oid in self.cache)
+
+
+def _may_hold_key(data: bytes, needles: tuple[bytes, ...]) -> bool:
+    return bool(present(data, needles)) or wrapped_base64_width(data) > 0
 
 
 def _message(header: BlobHeader, chunks: Iterator[Chunk]) -> Iterator[Chunk]:

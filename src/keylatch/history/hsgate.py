@@ -13,6 +13,15 @@ stops; readers.py then hands the range to the engine whole, as with grep. A cont
 at its first hit (the callback halts Hyperscan), so a blob that repeats a needle costs one
 callback, not one per repeat. A needle split across two reads is found: each read keeps the
 last `overlap` bytes of an object it has not finished.
+
+`ek_` (the Realtime client secret's keyword) counts only where a key may start, as in scan's
+gate and the engine's decoder windows (prefilter.EK_START): in git's C sources it is nearly
+always inside a word (`lseek_`, `peek_`), and those blobs were three quarters of the bytes the
+engine read (bench/README.md). `zure` (the 32-hex Azure key's keyword) counts only as the Azure
+OpenAI evidence that rule needs (prefilter.AZURE_EVIDENCE): git's "Azure Pipelines" were the
+rest. An object the engine reads in blocks (larger than sources.objects.BLOCK) is gated by the
+plain literals instead: the engine takes each block's first byte as a place a key may start,
+wherever it falls in the object, and judges evidence per block.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from io import BufferedIOBase
 
 from keylatch.history.grepfilter import Objects
 from keylatch.sources.magic import HEAD
+from keylatch.sources.objects import BLOCK
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,25 +61,31 @@ class Heads:
     # Empty: `test` runs for every object.
     firsts: frozenset[int] = frozenset()
     marks: tuple[tuple[int, bytes], ...] = ()
+    # Objects that start as a wrapped base64 file (prefilter.wrapped_base64_width) are read too,
+    # as scan reads such a file: the engine joins its lines and decodes it, and a key found
+    # there need hold no needle in its base64 spelling (`ek_`'s has none). grep cannot see it.
+    wrapped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Gate:
     """The needles compiled once per scan; each reader makes its own scratch space from it."""
 
-    database: hyperscan.Database
-    overlap: int  # the longest needle's length, less one
+    database: hyperscan.Database  # `ek_` only where a key may start
+    overlap: int  # the longest match's length, less one
     heads: Heads | None = None
+    plain: hyperscan.Database | None = None  # every literal as it is: for objects over BLOCK
 
 
 def gate(needles: Sequence[bytes], heads: Heads | None = None) -> Gate | None:
     """The compiled needles, or None without Hyperscan (readers.py then runs grep)."""
-    from keylatch.prefilter import compiled
+    from keylatch.prefilter import STARTS_LONGEST, compiled, compiled_starts
 
-    database = compiled(tuple(needles))
-    if database is None:
+    database = compiled_starts(tuple(needles))
+    plain = compiled(tuple(needles))
+    if database is None or plain is None:
         return None
-    return Gate(database, max(len(n) for n in needles) - 1, heads)
+    return Gate(database, max(STARTS_LONGEST, *(len(n) for n in needles)) - 1, heads, plain)
 
 
 def follow(
@@ -109,6 +125,7 @@ class _Follow:
 
         self.stream, self.objs, self.gate = stream, objs, gate
         self.scratch = hyperscan.Scratch(gate.database)
+        self.plain: hyperscan.Scratch | None = None  # made at the first object over BLOCK
         self.terminated = hyperscan.ScanTerminated
         # An anonymous map, not a bytearray: it goes back to the system when the scan ends. A
         # thread's 1 MiB from malloc lands in that thread's arena, which keeps it (measured: the
@@ -127,13 +144,22 @@ class _Follow:
         self.end += got
         return got > 0
 
-    def first_hit(self, start: int, stop: int) -> int:
-        """The offset where the first needle in buf[start:stop] ends, or -1."""
+    def first_hit(self, start: int, stop: int, plain: bool = False) -> int:
+        """The offset where the first needle in buf[start:stop] ends, or -1; with `plain`, of
+        the literals as they are (`ek_` anywhere)."""
+        import hyperscan
+
+        database, scratch = self.gate.database, self.scratch
+        if plain and self.gate.plain is not None:
+            database = self.gate.plain
+            if self.plain is None:
+                self.plain = hyperscan.Scratch(database)
+            scratch = self.plain
         ends: list[int] = []
         try:
             # The stub says str or bytes; the extension reads any buffer in place (no copy).
-            self.gate.database.scan(  # type: ignore[type-var]
-                self.view[start:stop], match_event_handler=_halt, context=ends, scratch=self.scratch
+            database.scan(  # type: ignore[type-var]
+                self.view[start:stop], match_event_handler=_halt, context=ends, scratch=scratch
             )
         except self.terminated:
             return start + ends[0]
@@ -216,11 +242,15 @@ class _Follow:
             self.pos += take
             left -= take
             if not found and self.pos > start:
-                found = self.first_hit(start, self.pos) >= 0
+                found = self.first_hit(start, self.pos, plain=size > BLOCK) >= 0
             if not left:
                 break
-            # Keep the tail a needle may start in (none once found), and read on.
+            # Keep the tail a needle may start in (none once found), and read on. The next scan
+            # starts there, where `^` matches: never right at an `ek_` (prefilter.EK_START),
+            # whose start was decided in this scan, with the bytes before it in view.
             keep = self.pos if found else max(start, self.pos - self.gate.overlap)
+            if keep > start and self.buf[keep : keep + 3] == b"ek_":
+                keep -= 1
             kept = self.pos - keep
             self.pos = keep
             if not self.refill():
@@ -239,6 +269,19 @@ class _Follow:
 def _head_hit(heads: Heads, buf: mmap.mmap, at: int, size: int, view: memoryview) -> bool:
     """Whether `heads` accepts the object whose content starts at buf[at] (`size` bytes, at least
     min(size, HEAD) of them in the buffer): the test runs only where `firsts` or `marks` allow."""
+    # Two bytes looked up before 60 are copied: most objects start with a base64 character
+    # (letters, `/*`), fewer have one 59 bytes on too (not a space, a newline, punctuation).
+    if (
+        heads.wrapped
+        and size >= _B64_LINE
+        and buf[at] in _B64
+        and buf[at + _B64_LINE - 1] in _B64
+        and not buf[at : at + _B64_LINE].translate(None, _B64_CHARS)
+    ):
+        from keylatch.prefilter import wrapped_base64_width
+
+        if wrapped_base64_width(bytes(view[at : at + min(size, HEAD)])):
+            return True
     if heads.firsts or heads.marks:
         if buf[at] not in heads.firsts:
             for off, lit in heads.marks:
@@ -247,6 +290,11 @@ def _head_hit(heads: Heads, buf: mmap.mmap, at: int, size: int, view: memoryview
             else:
                 return False
     return bool(heads.test(bytes(view[at : at + min(size, HEAD)])))
+
+
+_B64_LINE = 60  # the shortest first line prefilter.wrapped_base64_width accepts
+_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_B64 = frozenset(_B64_CHARS)
 
 
 def _halt(needle: int, start: int, end: int, flags: int, ends: object) -> bool:
