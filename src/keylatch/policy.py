@@ -92,6 +92,9 @@ class SetAside:
     allow_comment: int = 0  # under an allow comment (keylatch:allow, pragma: allowlist secret)
     excluded: int = 0  # at a path an `exclude` glob matches
     rules_off: tuple[str, ...] = ()  # rules `enable`/`disable` turned off (the engine never ran them)
+    # `exclude` globs of the settings that a walk of files applied before reading (scan, baseline):
+    # what they kept out was never read, so it is named by glob, not counted.
+    unread_globs: tuple[str, ...] = ()
 
     def __add__(self, other: SetAside) -> SetAside:
         return SetAside(
@@ -99,11 +102,29 @@ class SetAside:
             self.allow_lines + other.allow_lines,
             self.allow_comment + other.allow_comment,
             self.excluded + other.excluded,
-            tuple(sorted({*self.rules_off, *other.rules_off})),
+            _union(self.rules_off, other.rules_off),
+            _union(self.unread_globs, other.unread_globs),
         )
 
     def __bool__(self) -> bool:
-        return bool(self.baseline or self.allow_lines or self.allow_comment or self.excluded or self.rules_off)
+        counts = self.baseline or self.allow_lines or self.allow_comment or self.excluded
+        return bool(counts or self.rules_off or self.unread_globs)
+
+    def most(self, other: SetAside) -> SetAside:
+        """Each count the larger of the two: what one of several sets of settings (a push's
+        bases) set aside, without counting a key twice."""
+        return SetAside(
+            max(self.baseline, other.baseline),
+            max(self.allow_lines, other.allow_lines),
+            max(self.allow_comment, other.allow_comment),
+            max(self.excluded, other.excluded),
+            _union(self.rules_off, other.rules_off),
+            _union(self.unread_globs, other.unread_globs),
+        )
+
+
+def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    return a if not b or a == b else tuple(sorted({*a, *b}))
 
 
 NOTHING = SetAside()
@@ -131,6 +152,7 @@ class Outcome:
     blocking: tuple[Finding, ...]  # at or above fail-on: the run fails
     below: tuple[Finding, ...] = ()  # reported, but below fail-on
     dead: tuple[Finding, ...] = ()  # fail-on-verdict live: keys --verify found revoked, reported only
+    set_aside: SetAside = NOTHING  # what the settings dropped before
 
 
 def allowed(findings: Iterable[Finding], pol: Policy, lines_of: allowlist.LinesOf | None = None) -> Allowed:

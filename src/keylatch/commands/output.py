@@ -11,7 +11,6 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from keylatch.commands.options import Output, OutputArgs, VerifyFlags, output_flags
 from keylatch.errors import ExitCode, UsageError
@@ -19,6 +18,8 @@ from keylatch.model import Finding
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from keylatch.config import Config
     from keylatch.policy import Policy, SetAside
     from keylatch.report.notice import Notice

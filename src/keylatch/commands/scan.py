@@ -22,6 +22,7 @@ from keylatch.report import FORMATS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from keylatch.config import Config
     from keylatch.policy import SetAside
     from keylatch.report.notice import Notice
     from keylatch.sources.files import Unread
@@ -75,12 +76,19 @@ def run(args: Args) -> ExitCode:
     notices = unread.notices()
     code = finish(
         reported, cfg, pol, args, verify_flags(args), notices=notices, skipped=len(skipped), unread=unread.count,
-        set_aside=aside.total + accepted,
+        set_aside=aside.total + accepted + walked_past(cfg),
     )  # fmt: skip
     # On stderr, whatever the format: "no keys found" is seen to come from a scan that read
     # something (an empty directory or an exclude that matched everything reads 0 files).
     print(read.summary(len(skipped), time.monotonic() - started, unread.count), file=sys.stderr)
     return code
+
+
+def walked_past(cfg: Config) -> SetAside:
+    """The settings' `exclude` globs, which the walk applied before reading (policy.SetAside)."""
+    from keylatch.policy import NOTHING, SetAside
+
+    return SetAside(unread_globs=cfg.exclude) if cfg.exclude else NOTHING
 
 
 class Aside:

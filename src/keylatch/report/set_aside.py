@@ -5,7 +5,11 @@ may keep keys out of a report; the exit code follows them (they are the team's d
 a run never hides that they did:
 
     keylatch: warning: 5 keys not reported, set aside by settings: 1 in the baseline, 1 by
-    allow-lines, 1 by an allow comment, 2 at excluded paths; rules disabled by settings: openai-admin-key
+    allow-lines, 1 by an allow comment, 2 at excluded paths; rules disabled by settings: openai-admin-key;
+    paths matching exclude globs of the settings not read: 'vendor/*'
+
+(`keylatch scan` applies `exclude` while walking, so what a glob keeps out is never read: the
+globs are named, not the keys counted.)
 
 Text: on stderr (a `set-aside` notice); JSON: a `set_aside` object of counts and the notice;
 SARIF: the run's properties and an invocation notification; github: an annotation. A run where
@@ -21,6 +25,7 @@ if TYPE_CHECKING:
     from keylatch.report.notice import Notice
 
 SET_ASIDE = "set-aside"  # notice kind (stable: JSON and SARIF consumers match on it)
+GLOBS_SHOWN = 5  # exclude globs named one by one; a config of a thousand prints one line
 
 
 def _keys(count: int) -> str:
@@ -38,10 +43,17 @@ def text(aside: SetAside) -> str:
     parts = [f"{n} {what}" for n, what in counts if n]
     total = sum(n for n, _ in counts)
     out = f"{_keys(total)} not reported, set aside by settings: {', '.join(parts)}" if parts else ""
+    more = []
     if aside.rules_off:
-        rules = f"rules disabled by settings: {', '.join(aside.rules_off)}"
-        out = f"{out}; {rules}" if out else rules
-    return out
+        more.append(f"rules disabled by settings: {', '.join(aside.rules_off)}")
+    if aside.unread_globs:
+        from keylatch.report.notice import safe  # globs are the scanned repository's text
+
+        shown = [safe(repr(g)) for g in aside.unread_globs[:GLOBS_SHOWN]]
+        if len(aside.unread_globs) > GLOBS_SHOWN:
+            shown.append(f"{len(aside.unread_globs) - GLOBS_SHOWN} more")
+        more.append(f"paths matching exclude globs of the settings not read: {', '.join(shown)}")
+    return "; ".join([out, *more] if out else more)
 
 
 def notices(aside: SetAside) -> tuple[Notice, ...]:
@@ -61,4 +73,5 @@ def as_dict(aside: SetAside) -> dict[str, object]:
         "allow_comment": aside.allow_comment,
         "excluded": aside.excluded,
         "rules_disabled": list(aside.rules_off),
+        "excluded_globs_not_read": len(aside.unread_globs),
     }
