@@ -26,7 +26,8 @@ ADMIN = make_key("sk-admin-", seed=42)
 # kind: (config, files the change adds, what the run says when a walk read the files,
 #        what it says when the key's place was judged: None = the same)
 KINDS: dict[str, tuple[str, dict[str, str], str, str | None]] = {
-    "baseline": ("", {"app.py": f'API = "{KEY}"\n'}, "1 key not reported, set aside by settings: 1 in the baseline", None),
+    "baseline": ("", {"app.py": f'API = "{KEY}"\n'},
+                 "1 key not reported, set aside by settings: 1 in the baseline", None),
     "allow-lines": ('allow-lines:\n  - "^ALLOWED ="\n', {"app.py": f'ALLOWED = "{KEY}"\n'},
                     "1 key not reported, set aside by settings: 1 by allow-lines", None),
     "allow-comment": ("", {"app.py": f'API = "{KEY}"  # keylatch:allow\n'},
