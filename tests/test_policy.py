@@ -63,10 +63,12 @@ def test_path_excludes_and_allow_lines_drop_without_naming_a_comment() -> None:
     chunk = Chunk(f'k = "{KEYS[0]}"  # keylatch:allow\n'.encode(), "vendor/lib.py")
     pol = Policy(allow=Allowlist(paths=("vendor",)))
     judged = policy.allowed(scan_chunk(chunk), pol, allowlist.lines_in(chunk.data))
-    assert judged == policy.Allowed(())  # excluded by path first: no comment to name
+    # excluded by path first: no comment to name, and counted as excluded (policy.SetAside)
+    assert judged == policy.Allowed((), set_aside=policy.SetAside(excluded=1))
     chunk = Chunk(f'TEST_KEY = "{KEYS[0]}"\n'.encode(), "app.py")
     pol = Policy(allow=Allowlist(lines=("TEST_KEY",)))
-    assert policy.allowed(scan_chunk(chunk), pol, allowlist.lines_in(chunk.data)) == policy.Allowed(())
+    judged = policy.allowed(scan_chunk(chunk), pol, allowlist.lines_in(chunk.data))
+    assert judged == policy.Allowed((), set_aside=policy.SetAside(allow_lines=1))
 
 
 def test_without_lines_only_path_excludes_apply() -> None:

@@ -81,6 +81,11 @@ class Decision:
     keep: bool
     reason: str = ""
     comment: str = ""  # the allow comment that dropped the key ("" for any other reason)
+    # Which setting dropped the key (policy.SetAside counts them): EXCLUDE, COMMENT or LINES.
+    kind: str = ""
+
+
+EXCLUDE, COMMENT, LINES = "exclude", "comment", "lines"
 
 
 KEEP = Decision(True)
@@ -159,18 +164,18 @@ def decide_at(path: str, allow: Allowlist, lines: tuple[str, str] | None) -> Dec
 
 
 def _excluded(glob: str) -> Decision:
-    return Decision(False, f"path matches exclude {glob!r}")
+    return Decision(False, f"path matches exclude {glob!r}", kind=EXCLUDE)
 
 
 def _line_decision(allow: Allowlist, lines: tuple[str, str] | None) -> Decision:
     if allow.pragmas and lines is not None:
         name = pragma(*lines)
         if name is not None:
-            return Decision(False, f"allowed by `{name}` comment", name)
+            return Decision(False, f"allowed by `{name}` comment", name, COMMENT)
     if allow.lines and lines is not None:
         pat = line_pattern(allow.lines, lines[1], allow.timed_out)
         if pat is not None:
-            return Decision(False, f"line matches allow-lines pattern {pat!r}")
+            return Decision(False, f"line matches allow-lines pattern {pat!r}", kind=LINES)
     return KEEP
 
 

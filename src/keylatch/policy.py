@@ -79,11 +79,72 @@ class Policy:
 
 
 @dataclass(frozen=True, slots=True)
+class SetAside:
+    """How many findings each kind of setting kept out of a report, and the rules it turned off.
+
+    A repository's own settings may hide keys (a team's baseline and allowlist are its
+    decisions), but never silently: every command that applies them says what they set aside
+    (report/set_aside.py). Counts are places (findings); in history, places of keys.
+    """
+
+    baseline: int = 0  # accepted by an unexpired baseline entry
+    allow_lines: int = 0  # on a line an `allow-lines` pattern matches
+    allow_comment: int = 0  # under an allow comment (keylatch:allow, pragma: allowlist secret)
+    excluded: int = 0  # at a path an `exclude` glob matches
+    rules_off: tuple[str, ...] = ()  # rules `enable`/`disable` turned off (the engine never ran them)
+    # `exclude` globs of the settings that a walk of files applied before reading (scan, baseline):
+    # what they kept out was never read, so it is named by glob, not counted.
+    unread_globs: tuple[str, ...] = ()
+
+    def __add__(self, other: SetAside) -> SetAside:
+        return SetAside(
+            self.baseline + other.baseline,
+            self.allow_lines + other.allow_lines,
+            self.allow_comment + other.allow_comment,
+            self.excluded + other.excluded,
+            _union(self.rules_off, other.rules_off),
+            _union(self.unread_globs, other.unread_globs),
+        )
+
+    def __bool__(self) -> bool:
+        counts = self.baseline or self.allow_lines or self.allow_comment or self.excluded
+        return bool(counts or self.rules_off or self.unread_globs)
+
+    def most(self, other: SetAside) -> SetAside:
+        """Each count the larger of the two: what one of several sets of settings (a push's
+        bases) set aside, without counting a key twice."""
+        return SetAside(
+            max(self.baseline, other.baseline),
+            max(self.allow_lines, other.allow_lines),
+            max(self.allow_comment, other.allow_comment),
+            max(self.excluded, other.excluded),
+            _union(self.rules_off, other.rules_off),
+            _union(self.unread_globs, other.unread_globs),
+        )
+
+
+def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    return a if not b or a == b else tuple(sorted({*a, *b}))
+
+
+NOTHING = SetAside()
+
+
+@dataclass(frozen=True, slots=True)
 class Allowed:
     kept: tuple[Finding, ...]
     # Each finding an allow comment dropped, with the comment's name (`keylatch ci` names them:
     # a comment is part of the change it approves).
     by_comment: tuple[tuple[Finding, str], ...] = ()
+    set_aside: SetAside = NOTHING  # how many each setting dropped
+
+
+def _counted(kinds: Iterable[str]) -> SetAside:
+    n = {allowlist.EXCLUDE: 0, allowlist.COMMENT: 0, allowlist.LINES: 0}
+    for kind in kinds:
+        if kind in n:
+            n[kind] += 1
+    return SetAside(allow_lines=n[allowlist.LINES], allow_comment=n[allowlist.COMMENT], excluded=n[allowlist.EXCLUDE])
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,24 +152,37 @@ class Outcome:
     blocking: tuple[Finding, ...]  # at or above fail-on: the run fails
     below: tuple[Finding, ...] = ()  # reported, but below fail-on
     dead: tuple[Finding, ...] = ()  # fail-on-verdict live: keys --verify found revoked, reported only
+    set_aside: SetAside = NOTHING  # what the settings dropped before
 
 
 def allowed(findings: Iterable[Finding], pol: Policy, lines_of: allowlist.LinesOf | None = None) -> Allowed:
     """The findings no path exclude, allow comment or allow-lines pattern drops, in their order."""
     kept: list[Finding] = []
     by_comment: list[tuple[Finding, str]] = []
+    dropped: list[str] = []
     for f, decision in allowlist.judge(findings, pol.allow, lines_of):
         if decision.keep:
             kept.append(f)
             continue
         log.info("%s:%d: %s", f.location.path, f.location.line, decision.reason)
+        dropped.append(decision.kind)
         if decision.comment:
             by_comment.append((f, decision.comment))
-    return Allowed(tuple(kept), tuple(by_comment))
+    return Allowed(tuple(kept), tuple(by_comment), _counted(dropped) if dropped else NOTHING)
 
 
 def known(found: Sequence[K], pol: Policy) -> list[K]:
     """`found` minus the keys the baseline accepts on `pol.today` (findings or history's keys)."""
+    return known_counted(found, pol)[0]
+
+
+def known_counted(found: Sequence[K], pol: Policy) -> tuple[list[K], SetAside]:
+    """`known`, and how many the baseline accepted (commands say so: SetAside)."""
+    kept = _known(found, pol)
+    return kept, SetAside(baseline=len(found) - len(kept)) if len(kept) != len(found) else NOTHING
+
+
+def _known(found: Sequence[K], pol: Policy) -> list[K]:
     accepted = pol.known
     if accepted is None and pol.baseline_file is None:
         return list(found)
@@ -158,23 +232,42 @@ def judge_keys(keys: Sequence[KeyFinding], pol: Policy, lines_at: LinesAt | None
     on the introducing commit's line); a key is dropped when every place is, or when the
     baseline accepts it (the baseline matches keys, not places).
     """
+    return judge_keys_counted(keys, pol, lines_at)[0]
+
+
+def judge_keys_counted(
+    keys: Sequence[KeyFinding], pol: Policy, lines_at: LinesAt | None = None
+) -> tuple[list[KeyFinding], SetAside]:
+    """`judge_keys`, and how many places each setting dropped (the baseline: the places of the
+    keys it accepted)."""
     kept = []
+    dropped: list[str] = []
     for key in keys:
-        places = tuple(o for o in key.locations if _place_kept(o, pol, lines_at))
+        places = []
+        for o in key.locations:
+            kind = _place_dropped(o, pol, lines_at)
+            if kind is None:
+                places.append(o)
+            else:
+                dropped.append(kind)
         if key.locations and not places:
             continue
-        kept.append(dataclasses.replace(key, locations=places))
-    return known(kept, pol)
+        kept.append(dataclasses.replace(key, locations=tuple(places)))
+    reported = _known(kept, pol)
+    accepted = sum(max(1, len(k.locations)) for k in kept) - sum(max(1, len(k.locations)) for k in reported)
+    return reported, _counted(dropped) + SetAside(baseline=accepted)
 
 
-def _place_kept(o: Occurrence, pol: Policy, lines_at: LinesAt | None) -> bool:
+def _place_dropped(o: Occurrence, pol: Policy, lines_at: LinesAt | None) -> str | None:
+    """None when the place is kept, else the kind of setting that dropped it (allowlist.EXCLUDE...)."""
     from keylatch.sources.member_lines import line_key  # a member's own line (sources/member_lines.py)
 
     lines = lines_at(line_key(o.blob, o.path), o.line) if lines_at is not None and o.blob else None
     decision = allowlist.decide_at(o.path, pol.allow, lines)
-    if not decision.keep:
-        log.info("%s:%d in %s: %s", o.path, o.line, o.commit[:12], decision.reason)
-    return decision.keep
+    if decision.keep:
+        return None
+    log.info("%s:%d in %s: %s", o.path, o.line, o.commit[:12], decision.reason)
+    return decision.kind
 
 
 def blocks(outcome: Outcome, pol: Policy) -> bool:

@@ -121,7 +121,9 @@ def test_the_base_settings_apply(make_repo: MakeRepo, keylatch: RunKeylatch) -> 
     r = ci(keylatch, repo, base, head)
     assert (r.code, r.out) == (0, "keylatch: no keys found\n"), r.err
     assert f"judged with the settings of the base commit {base[:12]}: .keylatch.yaml, no baseline" in r.err
-    assert "warning" not in r.err
+    # The only warning says what the base's exclude set aside (report/set_aside.py).
+    warnings = [line for line in r.err.splitlines() if "warning" in line]
+    assert warnings == ["keylatch: warning: 1 key not reported, set aside by settings: 1 at excluded paths"]
 
 
 def test_a_baseline_merged_before_the_range_applies(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
@@ -300,8 +302,9 @@ def test_every_format_names_the_change(make_repo: MakeRepo, keylatch: RunKeylatc
     assert all(r.code == 1 for r in out.values())
     doc: dict[str, Any] = json.loads(out["json"].out)
     kinds = [(n["kind"], n["path"]) for n in doc["notices"]]
+    # set-aside: what the base's settings kept out, counted (report/set_aside.py)
     assert kinds == [("judged-with", None), ("settings-changed", ".keylatch.yaml"),
-                     ("allowed-by-comment", "tests/fake.py")]  # fmt: skip
+                     ("allowed-by-comment", "tests/fake.py"), ("set-aside", None)]  # fmt: skip
     assert doc["notices"][0]["commit"] == base and doc["notices"][2]["line"] == 1
     assert [f["path"] for f in doc["findings"]] == ["src/app.py"]
 
@@ -310,7 +313,7 @@ def test_every_format_names_the_change(make_repo: MakeRepo, keylatch: RunKeylatc
     (run,) = sarif["runs"]
     (invocation,) = run["invocations"]
     config = invocation["toolConfigurationNotifications"]
-    assert [n["descriptor"]["id"] for n in config] == ["judged-with", "settings-changed"]
+    assert [n["descriptor"]["id"] for n in config] == ["judged-with", "settings-changed", "set-aside"]
     assert config[1]["level"] == "warning" and "not applied" in config[1]["message"]["text"]
     assert config[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == ".keylatch.yaml"
     (allowed,) = invocation["toolExecutionNotifications"]
@@ -322,7 +325,10 @@ def test_every_format_names_the_change(make_repo: MakeRepo, keylatch: RunKeylatc
     assert f"the base commit {base[:12]}" in lines[0]
     assert lines[1].startswith("::warning file=.keylatch.yaml,title=keylatch settings-changed::this range adds")
     assert lines[2].startswith("::warning file=tests/fake.py,line=1,title=keylatch allowed-by-comment::")
-    assert lines[3].startswith("::error file=src/app.py,line=1,")
+    assert lines[3] == (
+        "::warning title=keylatch set-aside::1 key not reported, set aside by settings: 1 by an allow comment"
+    )
+    assert lines[4].startswith("::error file=src/app.py,line=1,")
     # On stdout the report carries the notices: stderr does not repeat them.
     assert "not applied" not in out["json"].err
 

@@ -51,7 +51,9 @@ CASES = {
     # `ek_` counts only where a Realtime key could start (prefilter.scan_gate), not in C's `lseek_`.
     "ek_ inside a word": ({"seek.c": "lseek_end(fd);\n"}, "", 0, []),
     "a key": ({"k.env": "OPENAI_API_KEY={key}\n"}, "", 1, BUILT),
-    "clean, rules configured": ({}, "disable = ['openai-session-key']\n", 0, ["keylatch.rules"]),
+    # A disabled rule is said (report/set_aside.py): the notice that says it is built.
+    "clean, rules configured": ({}, "disable = ['openai-session-key']\n", 0, ["keylatch.report.notice",
+                                                                                "keylatch.rules"]),
 }  # fmt: skip
 
 

@@ -94,7 +94,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: Args) -> ExitCode:
     from keylatch import baseline
-    from keylatch.commands.scan import Unreadable
+    from keylatch.commands.output import with_rules_off
+    from keylatch.commands.scan import Aside, Unreadable, walked_past
     from keylatch.commands.scanning import in_files, judge_places
     from keylatch.commands.settings import policy_of, settle
     from keylatch.config import DEFAULT_BASELINE
@@ -134,7 +135,8 @@ def run(args: Args) -> ExitCode:
             allow_partial=args.allow_partial, trust_owner=args.trust_repo_owner, archives=cfg.archives,
             report_unread=True, report_damage=True,
         )  # fmt: skip
-        findings = list(judge_places(walked, Path("."), policy_of(cfg), trust_owner=args.trust_repo_owner).kept)
+        judged = judge_places(walked, Path("."), policy_of(cfg), trust_owner=args.trust_repo_owner)
+        findings, aside = list(judged.kept), judged.set_aside
         notices = not_read_notices(walked)
         unread = len(walked.unread) + len(walked.damaged)
         if walked.damaged:  # named one by one, then the damage in one line: nothing written
@@ -144,7 +146,9 @@ def run(args: Args) -> ExitCode:
             raise ScanError(f"{headline(Path('.'), walked.damaged)}; {shown(str(path))} not written")
     else:
         entries = Unreadable()
-        findings = in_files(args.paths, cfg, policy_of(cfg), unread=entries)[0]
+        dropped = Aside()
+        findings = in_files(args.paths, cfg, policy_of(cfg), unread=entries, aside=dropped)[0]
+        aside = dropped.total + walked_past(cfg)
         notices, unread = notice.unread(entries.shown, entries.count), entries.count
     if unread:
         # Like scan: every entry that could not be read is named, after reading all the rest. A
@@ -154,6 +158,11 @@ def run(args: Args) -> ExitCode:
             f"{unread} entr{'ies' if unread != 1 else 'y'} could not be read ({len(findings)} finding(s) in the "
             f"rest); {shown(str(path))} not written"
         )
+    aside = with_rules_off(aside, cfg)
+    if aside:  # keys the settings keep out are not recorded either: said, as every command says it
+        from keylatch.report.set_aside import notices as aside_notices
+
+        sys.stderr.write(notice.text_lines(aside_notices(aside)))
     # The file is committed and shown in diffs: it stores no key, not even one in a path or reason.
     findings = [_path_redacted(f) for f in findings]
     new = baseline.from_findings(findings, previous, reason=reason, expires=args.expires, prune=args.prune)

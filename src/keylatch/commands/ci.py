@@ -129,14 +129,15 @@ def run(args: Args) -> ExitCode:
         if plan.commits or plan.tag or plan.damaged
         else (policy.Allowed(()), {}, None)
     )
-    reported = policy.known(found.kept, pol)
+    reported, accepted = policy.known_counted(found.kept, pol)
     # Archive blobs not read whole and objects a damaged repository lacks: named in every
     # format, exit 3 after every key is reported.
     not_read = not_read_notices(walked) if walked is not None else ()
     unread = len(walked.unread) + len(walked.damaged) if walked is not None else 0
     notices = (*judged.notices, *map(_allowed, found.by_comment), *not_read)
     render = functools.partial(_render, ex=exposed)
-    code = finish(reported, cfg, pol, args, verifying, notices=notices, repo=commits, render=render, unread=unread)
+    code = finish(reported, cfg, pol, args, verifying, notices=notices, repo=commits, render=render, unread=unread,
+                  set_aside=found.set_aside + accepted)  # fmt: skip
     if walked is not None and walked.damaged:  # the last line names the damage (history/damage.py)
         from keylatch.history.damage import headline
 

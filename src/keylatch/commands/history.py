@@ -26,7 +26,7 @@ from keylatch.report import FORMATS
 
 if TYPE_CHECKING:
     from keylatch.history import HistoryResult, Progress
-    from keylatch.policy import Policy
+    from keylatch.policy import Policy, SetAside
     from keylatch.sources.gitcmd import Git
 
 HELP = "scan every commit of every ref (or a range) for keys, with who introduced them and where"
@@ -167,7 +167,11 @@ def _scan(args: Args, path: Path) -> ExitCode:
             gits.append(_git(found.root / sub, args.trust_repo_owner))
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
-    result = _judged(result, pol, gits)
+    result, aside = _judged(result, pol, gits)
+    from keylatch.commands.output import with_rules_off
+    from keylatch.report.set_aside import notices as aside_notices
+
+    aside = with_rules_off(aside, cfg)  # said in every format: settings never hide keys silently
     # One finding per place; --verify asks once per key and finds Azure endpoints in the commits.
     # Only the flags turn verification on: a repository history audits cannot (output.verification).
     verifying = verify_flags(args)
@@ -176,7 +180,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
     out = output_flags(args, args.format)
     # Archive blobs not read whole: named in the report (text: on stderr), and exit 3 after
     # every key found elsewhere is reported (report/notice.py).
-    notices = not_read_notices(result)
+    notices = (*not_read_notices(result), *aside_notices(aside))
     if notices and (args.format == "text" or args.output is not None):
         from keylatch.report.notice import text_lines
 
@@ -196,7 +200,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
         else:
             text = render_findings(args.format, reported, reveal=args.show_secrets, line_of=line_of, notices=notices)
     else:
-        text = render(args.format, result, reveal=args.show_secrets, verdicts=verdicts)
+        text = render(args.format, result, reveal=args.show_secrets, verdicts=verdicts, set_aside=aside)
     write(text, out)
     # sarif/github: the summary too when the scan is incomplete (its notes say what was not read).
     if args.format == "json" or args.output is not None or (result.failed and args.format != "text"):
@@ -220,10 +224,11 @@ def _git(root: Path, trust_owner: bool) -> Git:
     return Git(root, config=(f"safe.directory={root.resolve()}",) if trust_owner else ())
 
 
-def _judged(result: HistoryResult, pol: Policy, gits: Sequence[Git]) -> HistoryResult:
+def _judged(result: HistoryResult, pol: Policy, gits: Sequence[Git]) -> tuple[HistoryResult, SetAside]:
     """The keys the policy reports: places under excludes, allow comments or allow-lines taken
     out (each read from the version of the file the introducing commit wrote, as ci reads it),
-    keys with no place left or accepted by the baseline dropped."""
+    keys with no place left or accepted by the baseline dropped; and how many places each
+    setting dropped."""
     from keylatch import policy
     from keylatch.commands.scanning import blob_lines
 
@@ -234,7 +239,8 @@ def _judged(result: HistoryResult, pol: Policy, gits: Sequence[Git]) -> HistoryR
         lines_at = blob_lines(
             gits, ((line_key(o.blob, o.path), o.line, o.column) for k in result.findings for o in k.locations if o.blob)
         )
-    return dataclasses.replace(result, findings=tuple(policy.judge_keys(result.findings, pol, lines_at)))
+    kept, aside = policy.judge_keys_counted(result.findings, pol, lines_at)
+    return dataclasses.replace(result, findings=tuple(kept)), aside
 
 
 class _Shown:

@@ -17,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keylatch.config import Config
     from keylatch.history.model import DamagedObject, UnreadBlob
-    from keylatch.policy import Outcome, Policy
+    from keylatch.policy import Outcome, Policy, SetAside
     from keylatch.report.notice import Notice
     from keylatch.sources.gitcmd import Git
 
@@ -33,6 +33,7 @@ class Pushed(NamedTuple):
     # Objects a damaged repository lacks (history/damage.py): every other key is judged and
     # reported, then the push is blocked with the damage named (exit 3).
     damaged: tuple[DamagedObject, ...] = ()
+    set_aside: SetAside | None = None  # what the bases' settings kept out (report/set_aside.py)
 
 
 def settle(top: Path) -> tuple[Config, Policy]:
@@ -53,8 +54,11 @@ def settle(top: Path) -> tuple[Config, Policy]:
     return cfg, policy_of(cfg, cfg.fail_on_verdict if cfg.verify else "any")
 
 
-def judge_chunks(chunks: Sequence[Chunk], cfg: Config, pol: Policy, prefix: str = "") -> list[Finding]:
-    """Findings of the configured rules in `chunks`, minus excluded paths and allow comments.
+def judge_chunks(
+    chunks: Sequence[Chunk], cfg: Config, pol: Policy, prefix: str = "", aside: list[SetAside] | None = None
+) -> list[Finding]:
+    """Findings of the configured rules in `chunks`, minus excluded paths and allow comments
+    (`aside` gets what they dropped, when they dropped any: policy.SetAside).
 
     `prefix`: the chunks' paths are relative to this directory of the repository (`sub/`, as
     `git rev-parse --show-prefix` spells it; files named on the command line in a subdirectory).
@@ -68,7 +72,10 @@ def judge_chunks(chunks: Sequence[Chunk], cfg: Config, pol: Policy, prefix: str 
     kept: list[Finding] = []
     for chunk in chunks:
         judged = replace(chunk, path=in_repository(prefix, chunk.path)) if prefix else chunk
-        found = policy.allowed(scan_chunk(judged, cfg.rules), pol, allowlist.lines_in(chunk.data)).kept
+        allowed = policy.allowed(scan_chunk(judged, cfg.rules), pol, allowlist.lines_in(chunk.data))
+        if aside is not None and allowed.set_aside:
+            aside.append(allowed.set_aside)
+        found = allowed.kept
         if prefix:
             found = tuple(replace(f, location=replace(f.location, path=chunk.path)) for f in found)
         kept += found
@@ -83,9 +90,12 @@ def in_repository(prefix: str, path: str) -> str:
 
 
 def verdict(findings: Sequence[Finding], cfg: Config, pol: Policy) -> Outcome:
+    """The findings judged (Outcome.set_aside: how many the baseline accepted)."""
+    import dataclasses
+
     from keylatch import policy
 
-    reported = policy.known(findings, pol)
+    reported, accepted = policy.known_counted(findings, pol)
     if cfg.verify and reported:
         # Only with `verify = true` in the config: the network code loads only then.
         from keylatch.commands.options import VerifyFlags
@@ -95,7 +105,8 @@ def verdict(findings: Sequence[Finding], cfg: Config, pol: Policy) -> Outcome:
         # Pushed findings carry commits: an Azure key's endpoint is looked for in its commit.
         repo = Git(Path(".")) if any(f.location.commit for f in reported) else None
         reported = verify_findings(reported, VerifyFlags(), cfg, repo)
-    return policy.judge(reported, pol)
+    outcome = policy.judge(reported, pol)
+    return dataclasses.replace(outcome, set_aside=accepted) if accepted else outcome
 
 
 def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], head: str) -> Pushed:
@@ -112,6 +123,7 @@ def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], h
     from keylatch import policy
     from keylatch.commands.ci_settings import Where, settle_range
     from keylatch.commands.options import ConfigFlags
+    from keylatch.commands.output import with_rules_off
     from keylatch.commands.scanning import judge_places
     from keylatch.history import scan_history
     from keylatch.report.notice import JUDGED_WITH
@@ -129,14 +141,18 @@ def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], h
     )  # fmt: skip
     blocking: dict[tuple[object, ...], Finding] = {}
     other: dict[tuple[object, ...], tuple[Finding, bool]] = {}
+    aside = policy.NOTHING
     for side in sides:
         cfg = side.cfg
         live = cfg.fail_on_verdict if cfg.verify else "any"
         pol = policy.Policy(allow=cfg.allowlist, known=side.known, baseline_label=side.baseline_label,
                             fail_on=cfg.fail_on, fail_on_verdict=live)  # fmt: skip
         ids = {r.id for r in cfg.rules}
-        found = [f for f in judge_places(result, Path("."), pol, git=git).kept if f.rule_id in ids]
+        judged = judge_places(result, Path("."), pol, git=git)
+        found = [f for f in judged.kept if f.rule_id in ids]
         outcome = verdict(found, cfg, pol)
+        # Several bases: the most each kind of setting set aside under one of them.
+        aside = aside.most(with_rules_off(judged.set_aside + outcome.set_aside, cfg))
         blocking.update((_place(f), f) for f in outcome.blocking)
         other.update((_place(f), (f, True)) for f in outcome.below)
         other.update((_place(f), (f, False)) for f in outcome.dead)
@@ -149,6 +165,7 @@ def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], h
         tuple(changed.values()),
         result.unread,
         result.damaged,
+        aside,
     )
 
 

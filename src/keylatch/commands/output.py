@@ -18,8 +18,10 @@ from keylatch.model import Finding
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from keylatch.config import Config
-    from keylatch.policy import Policy
+    from keylatch.policy import Policy, SetAside
     from keylatch.report.notice import Notice
     from keylatch.sources.gitcmd import Git
     from keylatch.verify.context import Context
@@ -86,6 +88,7 @@ def finish(
     unread: int = 0,
     repo: Git | None = None,
     render: Renderer | None = None,
+    set_aside: SetAside | None = None,
 ) -> ExitCode:
     """Verify (when on), render per the output options, and exit 1 only if a finding the policy
     judges blocking is left (fail-on, and fail-on-verdict once keys are verified).
@@ -97,25 +100,48 @@ def finish(
     `notices` (report/notice.py) go into the report, and on stderr unless the report itself is
     on stdout in a format that carries them. `skipped`: entries not scanned because they are not
     regular files (the summary says so). `repo`: the commits were scanned (Azure endpoints).
-    `render`: instead of report.render (ci adds each key's exposure)."""
+    `render`: instead of report.render (ci adds each key's exposure). `set_aside`: what the
+    settings kept out of the report (the rules they turned off are added from `cfg`): a
+    `set-aside` notice, and JSON's `set_aside` counts (report/set_aside.py)."""
     import dataclasses
 
     from keylatch import policy
 
     findings = verify_findings(findings, verifying, cfg, repo)  # unchanged without verification
     out = output_flags(args, cfg.format or "text")
+    aside = with_rules_off(set_aside, cfg)
+    extra: dict[str, SetAside] = {}
+    if aside:
+        from keylatch.report import set_aside as said
+
+        notices = (*notices, *said.notices(aside))
+        if render is None:  # ci's renderer (report/exposure.py) carries the notice only
+            extra["set_aside"] = aside
     if notices and (out.format == "text" or out.output is not None):
         from keylatch.report.notice import text_lines
 
         sys.stderr.write(text_lines(notices))
     gits = (repo,) if repo is not None else ()
-    code = emit(findings, out, notices, skipped=skipped, unread=unread, gits=gits, render=render)
+    code = emit(findings, out, notices, skipped=skipped, unread=unread, gits=gits, render=render, **extra)
     if unread:
         return ExitCode.SCAN_FAILED
     pol = dataclasses.replace(pol, fail_on_verdict=verification(verifying, cfg)[1])
     if not policy.blocks(policy.judge(findings, pol), pol):
         return ExitCode.CLEAN
     return code
+
+
+def with_rules_off(aside: SetAside | None, cfg: Config) -> SetAside:
+    """`aside` (None: nothing) with the rules the config's `enable`/`disable` turned off."""
+    from keylatch.policy import NOTHING, SetAside
+
+    aside = aside or NOTHING
+    if cfg.default_rules:
+        return aside
+    from keylatch.rules import DEFAULT_RULES
+
+    on = {r.id for r in cfg.rules}
+    return aside + SetAside(rules_off=tuple(r.id for r in DEFAULT_RULES if r.id not in on))
 
 
 def use_colour(no_color: bool) -> bool:
@@ -130,21 +156,23 @@ def emit(
     gits: Sequence[Git] = (),
     render: Renderer | None = None,
     unread: int = 0,
+    **extra: SetAside,
 ) -> ExitCode:
     """Render findings (and notices, report/notice.py) per the output options, write them, and
     return the exit code (3 when `unread` entries could not be read, whatever was found).
     `skipped`: entries not scanned because they are not regular files.
     `gits`: the repositories whose blobs the findings were read from (SARIF's columns).
-    `render`: instead of report.render (ci adds each key's exposure)."""
+    `render`: instead of report.render (ci adds each key's exposure). `extra`: more keywords
+    for the renderer (`set_aside`, report.render's)."""
     from keylatch import report
 
     colour = args.output is None and use_colour(args.no_color)
     line_of = lines_of(findings, gits) if args.format == "sarif" else None
     # Passed only when there are some: ci's renderer (report/exposure.py) takes no `unread`.
-    extra = {"unread": unread} if unread else {}
+    kwargs: dict[str, Any] = {**extra, "unread": unread} if unread else dict(extra)
     out = (render or report.render)(
         args.format, findings, colour=colour, reveal=args.show_secrets, notices=notices, skipped=skipped,
-        line_of=line_of, **extra,
+        line_of=line_of, **kwargs,
     )  # fmt: skip
     if write(out, args):
         from keylatch.report.notice import unread_summary

@@ -78,6 +78,11 @@ def run(args: Args) -> ExitCode:
     verdict = hook_policy.judge_push(git, top, plan.revs, bases, new or tagged)
     for notice in verdict.notices:
         sys.stderr.write(hook_text.settings_notice(notice, plan.remote))
+    if verdict.set_aside:  # the bases' settings never hide keys silently (report/set_aside.py)
+        from keylatch.report.notice import text_lines
+        from keylatch.report.set_aside import notices as aside_notices
+
+        sys.stderr.write(text_lines(aside_notices(verdict.set_aside)))
     if verdict.below:
         below = sorted(verdict.below, key=_order)
         sys.stderr.write(hook_text.warning(below, "below the configured fail-on severity (not blocking)", colour=False))

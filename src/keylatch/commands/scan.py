@@ -22,6 +22,8 @@ from keylatch.report import FORMATS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from keylatch.config import Config
+    from keylatch.policy import SetAside
     from keylatch.report.notice import Notice
     from keylatch.sources.files import Unread
 
@@ -68,16 +70,37 @@ def run(args: Args) -> ExitCode:
     pol = policy_of(cfg)
     read = Read()
     unread = Unreadable()
-    found, skipped = in_files(args.paths, cfg, pol, read, unread)
-    reported = policy.known(found, pol)
+    aside = Aside()
+    found, skipped = in_files(args.paths, cfg, pol, read, unread, aside)
+    reported, accepted = policy.known_counted(found, pol)
     notices = unread.notices()
     code = finish(
-        reported, cfg, pol, args, verify_flags(args), notices=notices, skipped=len(skipped), unread=unread.count
-    )
+        reported, cfg, pol, args, verify_flags(args), notices=notices, skipped=len(skipped), unread=unread.count,
+        set_aside=aside.total + accepted + walked_past(cfg),
+    )  # fmt: skip
     # On stderr, whatever the format: "no keys found" is seen to come from a scan that read
     # something (an empty directory or an exclude that matched everything reads 0 files).
     print(read.summary(len(skipped), time.monotonic() - started, unread.count), file=sys.stderr)
     return code
+
+
+def walked_past(cfg: Config) -> SetAside:
+    """The settings' `exclude` globs, which the walk applied before reading (policy.SetAside)."""
+    from keylatch.policy import NOTHING, SetAside
+
+    return SetAside(unread_globs=cfg.exclude) if cfg.exclude else NOTHING
+
+
+class Aside:
+    """What the settings dropped, chunk by chunk (policy.SetAside), summed for the report."""
+
+    def __init__(self) -> None:
+        from keylatch.policy import NOTHING
+
+        self.total: SetAside = NOTHING
+
+    def __call__(self, more: SetAside) -> None:
+        self.total = self.total + more
 
 
 class Unreadable:

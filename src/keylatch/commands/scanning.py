@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from keylatch.config import Config
     from keylatch.history import HistoryResult
     from keylatch.model import Chunk
-    from keylatch.policy import Allowed, LinesAt, Policy
+    from keylatch.policy import Allowed, LinesAt, Policy, SetAside
     from keylatch.sources.files import Unread
     from keylatch.sources.gitcmd import Git
     from keylatch.sources.lines import Line
@@ -36,10 +36,12 @@ def in_files(
     pol: Policy,
     read: Callable[[str, int], None] | None = None,
     unread: Callable[[Unread], None] | None = None,
+    aside: Callable[[SetAside], None] | None = None,
 ) -> tuple[list[Finding], tuple[str, ...]]:
     """Findings in the files under `paths` (engine + path excludes + allow comments), and the
     entries skipped because they are not regular files (FIFOs, sockets, devices, symlinks).
-    `read(path, size)` sees every chunk read (scan's summary counts files and bytes).
+    `read(path, size)` sees every chunk read (scan's summary counts files and bytes);
+    `aside(counts)` what allow comments and allow-lines dropped from a chunk (policy.SetAside).
 
     An entry that cannot be read (sources/files.py, Unread) goes to `unread` and the walk goes
     on: the caller reports the keys found and exits 3. Without `unread` the first one is a
@@ -104,15 +106,18 @@ def in_files(
                 read(chunk.path, len(data))
             if not wanted(data):
                 continue
-            judge = judge or _judge(cfg, pol)
+            judge = judge or _judge(cfg, pol, aside)
             found.update(judge(chunk))
     finally:
         items.close()  # an error or an interrupt: the reader threads stop first
     return _dedup(sorted(found, key=sort_key)), tuple(skipped)
 
 
-def _judge(cfg: Config, pol: Policy) -> Callable[[Chunk], tuple[Finding, ...]]:
-    """The findings of one chunk that the policy keeps (the engine, then allow comments)."""
+def _judge(
+    cfg: Config, pol: Policy, aside: Callable[[SetAside], None] | None = None
+) -> Callable[[Chunk], tuple[Finding, ...]]:
+    """The findings of one chunk that the policy keeps (the engine, then allow comments);
+    `aside` sees what the policy dropped, when it dropped any."""
     from keylatch import allowlist, policy
     from keylatch.engine import scan_chunk
 
@@ -122,7 +127,10 @@ def _judge(cfg: Config, pol: Policy) -> Callable[[Chunk], tuple[Finding, ...]]:
         hits = scan_chunk(chunk, rules)
         if not hits:  # the line index is built only for a chunk with something to judge
             return ()
-        return policy.allowed(hits, pol, allowlist.lines_in(chunk.data)).kept
+        judged = policy.allowed(hits, pol, allowlist.lines_in(chunk.data))
+        if aside is not None and judged.set_aside:
+            aside(judged.set_aside)
+        return judged.kept
 
     return judge
 
@@ -219,7 +227,9 @@ def judge_places(
         found, pol, lambda f: lines_at(line_key(f.location.blob or "", f.location.path), f.location.line)
     )
     return policy.Allowed(
-        tuple(sorted(judged.kept, key=sort_key)), tuple(sorted(judged.by_comment, key=lambda fc: sort_key(fc[0])))
+        tuple(sorted(judged.kept, key=sort_key)),
+        tuple(sorted(judged.by_comment, key=lambda fc: sort_key(fc[0]))),
+        judged.set_aside,
     )
 
 

@@ -18,7 +18,9 @@ TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the ho
 if TYPE_CHECKING:
     import argparse
 
+    from keylatch.config import Config
     from keylatch.model import Finding
+    from keylatch.policy import SetAside
     from keylatch.report.notice import Notice
 
 HELP = "scan what is staged for commit (the pre-commit hook)"
@@ -103,6 +105,7 @@ def run(args: Args) -> ExitCode:
     blocking: list[Finding] = []
     below: list[Finding] = []
     unstaged: list[Finding] = []
+    aside: SetAside | None = None  # what the settings kept out of this commit's report
     # Most commits hold no keyword at all: then the rules, config and baseline are not needed.
     if any_may_hold_key(data for _, data, _ in [*scanned, *worktree]):
         from pathlib import Path
@@ -113,13 +116,20 @@ def run(args: Args) -> ExitCode:
         top, prefix = src.top_and_prefix(git)
         here = prefix if plan.cwd_relative else ""  # given FILES are relative to the current directory
         cfg, pol = hook_policy.settle(Path(top))
-        found = hook_policy.judge_chunks(src.chunks(scanned), cfg, pol, here)
+        dropped: list[SetAside] = []
+        found = hook_policy.judge_chunks(src.chunks(scanned), cfg, pol, here, dropped)
         verdict = hook_policy.verdict(found, cfg, pol)
+        aside = _set_aside([*dropped, verdict.set_aside], cfg)
         blocking, below = _sorted(verdict.blocking), _sorted([*verdict.below, *verdict.dead])
         committed = {f.fingerprint for f in found}
         later = hook_policy.judge_chunks(src.chunks(worktree), cfg, pol, here)
         later = [f for f in later if f.fingerprint not in committed]
         unstaged = _sorted(hook_policy.verdict(later, cfg, pol).blocking)
+    if aside and args.format != "json":  # settings never hide keys silently (report/set_aside.py)
+        from keylatch.report.notice import text_lines
+        from keylatch.report.set_aside import notices
+
+        sys.stderr.write(text_lines(notices(aside)))
     if not (blocking or below or unstaged or unread or args.format == "json"):
         # The common case, kept free of the report package (and keylatch.model behind it).
         if args.files and os.environ.get("PRE_COMMIT"):
@@ -144,7 +154,14 @@ def run(args: Args) -> ExitCode:
     if args.format == "json":
         from keylatch.report import render
 
-        sys.stdout.write(render("json", _sorted([*blocking, *below]), notices=_unread_notices(unread)))
+        said: tuple[Notice, ...] = ()
+        if aside:
+            from keylatch.report.set_aside import notices
+
+            said = notices(aside)
+        sys.stdout.write(
+            render("json", _sorted([*blocking, *below]), notices=(*_unread_notices(unread), *said), set_aside=aside)
+        )
     elif blocking:
         from keylatch.history.prior import committed_before
 
@@ -162,6 +179,16 @@ def run(args: Args) -> ExitCode:
     if unread:
         return _not_read(unread, args.format == "json")
     return ExitCode.LEAKS if blocking else ExitCode.CLEAN
+
+
+def _set_aside(parts: Sequence[SetAside], cfg: Config) -> SetAside:
+    from keylatch.commands.output import with_rules_off
+    from keylatch.policy import NOTHING
+
+    total = NOTHING
+    for part in parts:
+        total = total + part
+    return with_rules_off(total, cfg)
 
 
 def _unread_notices(unread: Sequence[tuple[str, str]]) -> tuple[Notice, ...]:

@@ -25,6 +25,10 @@ from keylatch.report.text import verdict_text
 from keylatch.report.untrusted import PATH_LIMIT, for_data, for_terminal
 from keylatch.rules import rule_by_id
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.policy import SetAside
+
 # 2: `encoding` moved from the key to each of its `locations` (one key can be plain in one place
 # and encoded in another); locations gained `ref` (a key reached by a tag, in no commit).
 SCHEMA_VERSION = 2
@@ -194,9 +198,11 @@ def finding_dict(
     }
 
 
-def render_json(result: HistoryResult, *, reveal: bool = False, verdicts: Verdicts = _NONE) -> str:
+def render_json(
+    result: HistoryResult, *, reveal: bool = False, verdicts: Verdicts = _NONE, set_aside: SetAside | None = None
+) -> str:
     now = dt.datetime.now(dt.timezone.utc)
-    doc = {
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "keylatch", "version": __version__},
         "findings": [finding_dict(k, reveal, verdicts, now) for k in result.findings],
@@ -219,6 +225,11 @@ def render_json(result: HistoryResult, *, reveal: bool = False, verdicts: Verdic
     }
     if result.failed:  # the same `notices` as scan's and ci's JSON (report/notice.py)
         doc["notices"] = [n.as_dict() for n in not_read_notices(result)]
+    if set_aside:  # additive: what the settings kept out of `findings`, as scan's JSON says it
+        from keylatch.report import set_aside as said
+
+        doc["notices"] = [*doc.get("notices", []), *(n.as_dict() for n in said.notices(set_aside))]
+        doc["set_aside"] = said.as_dict(set_aside)
     if result.damaged:  # additive: each lost object once, with the places that need it
         doc["damaged"] = [
             {
@@ -233,8 +244,12 @@ def render_json(result: HistoryResult, *, reveal: bool = False, verdicts: Verdic
     return json.dumps(doc, indent=2) + "\n"
 
 
-def render(fmt: str, result: HistoryResult, *, reveal: bool = False, verdicts: Verdicts = _NONE) -> str:
-    """`verdicts` (fingerprint -> KeyCheck) come from --verify; keys without one were not checked."""
+def render(
+    fmt: str, result: HistoryResult, *, reveal: bool = False, verdicts: Verdicts = _NONE,
+    set_aside: SetAside | None = None,
+) -> str:  # fmt: skip
+    """`verdicts` (fingerprint -> KeyCheck) come from --verify; keys without one were not checked.
+    `set_aside`: JSON's `set_aside` counts (the text report's caller says it on stderr)."""
     if fmt == "json":
-        return render_json(result, reveal=reveal, verdicts=verdicts)
+        return render_json(result, reveal=reveal, verdicts=verdicts, set_aside=set_aside)
     return render_text(result, reveal=reveal, verdicts=verdicts)

@@ -13,6 +13,10 @@ from keylatch.report.notice import Notice
 from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.rules import rule_by_id
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.policy import SetAside
+
 # 2: `verified` (valid/invalid/unknown) became `verification` (verdict, reason, organization, project).
 SCHEMA_VERSION = 2
 
@@ -58,7 +62,13 @@ def verification_dict(check: KeyCheck | None) -> dict[str, str | None] | None:
     }
 
 
-def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequence[Notice] = ()) -> str:
+def render(
+    findings: Sequence[Finding],
+    *,
+    reveal: bool = False,
+    notices: Sequence[Notice] = (),
+    set_aside: SetAside | None = None,
+) -> str:
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "keylatch", "version": __version__},
@@ -66,4 +76,8 @@ def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequen
     }
     if notices:  # `keylatch ci`: the settings it judged with, changes to them, allowed keys
         doc["notices"] = [n.as_dict() for n in notices]
+    if set_aside:  # additive: what the settings kept out of `findings` (report/set_aside.py)
+        from keylatch.report.set_aside import as_dict
+
+        doc["set_aside"] = as_dict(set_aside)
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"

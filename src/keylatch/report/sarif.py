@@ -22,6 +22,10 @@ from keylatch.report.notice import ALLOWED_BY_COMMENT, NOT_SCANNED, Notice
 from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.rules import DEFAULT_RULES, Rule, rule_by_id
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.policy import SetAside
+
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT = "keylatchKeyHash/v1"
 # GitHub code scanning counts columns in UTF-16 code units (its default `columnKind`), and so
@@ -231,10 +235,16 @@ def _invocation(notices: Sequence[Notice]) -> dict[str, Any]:
 
 
 def render(
-    findings: Sequence[Finding], *, reveal: bool = False, notices: Sequence[Notice] = (), line_of: LineOf | None = None
+    findings: Sequence[Finding],
+    *,
+    reveal: bool = False,
+    notices: Sequence[Notice] = (),
+    line_of: LineOf | None = None,
+    set_aside: SetAside | None = None,
 ) -> str:
     """`line_of` reads a finding's line again, for its columns (COLUMN_KIND); without it, or
-    when the line no longer holds the key, a region names the line only."""
+    when the line no longer holds the key, a region names the line only. `set_aside`: the
+    run's `keylatchSetAside` property (report/set_aside.py)."""
     index = {r.id: i for i, r in enumerate(DEFAULT_RULES)}
     ordered = sorted(
         findings,
@@ -262,4 +272,8 @@ def render(
         run = doc["runs"][0]
         run["invocations"] = [_invocation(notices)]
         run["properties"] = {"keylatchNotices": [n.as_dict() for n in notices]}
+    if set_aside:
+        from keylatch.report.set_aside import as_dict
+
+        doc["runs"][0].setdefault("properties", {})["keylatchSetAside"] = as_dict(set_aside)
     return json.dumps(doc, indent=2) + "\n"
