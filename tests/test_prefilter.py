@@ -23,7 +23,7 @@ def test_keywords_are_the_rules_needles() -> None:
 
 def test_the_rules_needles_are_the_engines_gates() -> None:
     expected = {kw for rule in DEFAULT_RULES for kw in rule.keyword_bytes}
-    expected |= set(base64_gates(DEFAULT_RULES)) | set(encoded.UTF16_NEEDLES)
+    expected |= set(base64_gates(DEFAULT_RULES)) | set(encoded.UTF16_NEEDLES) | set(encoded.UTF32_NEEDLES)
     # the halves of the keywords an escape or a split may fall inside (Rule.keyword_parts)
     expected |= {b"T3Bl", b"bkFJ", b"JQQ", b"J99", b"eyJhb", b"GciOi"}
     assert set(needles(DEFAULT_RULES)) == expected
@@ -104,6 +104,8 @@ ENCODINGS: dict[str, Callable[[str], bytes]] = {
     "utf-8": lambda t: t.encode(),
     "utf-16-le": lambda t: t.encode("utf-16-le"),
     "utf-16": lambda t: t.encode("utf-16"),
+    "utf-32-be": lambda t: t.encode("utf-32-be"),
+    "utf-32": lambda t: t.encode("utf-32"),
     "base64": lambda t: b"data: " + base64.b64encode(t.encode()),
 }
 

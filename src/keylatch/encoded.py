@@ -1,18 +1,19 @@
-"""Encoded spellings of keys: base64 values and UTF-16 text -> bytes or text the engine scans.
+"""Encoded spellings of keys: base64 values, UTF-16 and UTF-32 text -> bytes or text the engine scans.
 
 Pure functions over bytes; the engine decides what to scan and reports where. Every rule's
 keywords are looked for in their encoded spellings (`needles`), so a key of any rule is found in
-base64 or UTF-16 when its keyword is; history's prefilter uses the same `needles`.
+base64, UTF-16 or UTF-32 when its keyword is; history's prefilter uses the same `needles`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 from collections.abc import Iterable, Iterator
 
 from keylatch.prefilter import present, wrapped_base64_width
-from keylatch.rules import DEFAULT_RULES
+from keylatch.rules import DEFAULT_RULES, utf32_spelling
 from keylatch.rules.synthetic import MARKER
 
 
@@ -29,6 +30,10 @@ def base64_spellings(word: bytes) -> tuple[bytes, ...]:
 def utf16_spelling(word: bytes) -> bytes:
     """`word` as UTF-16 writes it in either byte order: a NUL between its letters."""
     return b"\0".join(word[i : i + 1] for i in range(len(word)))
+
+
+def utf32_needles(keywords: Iterable[str]) -> tuple[bytes, ...]:
+    return tuple(sorted({utf32_spelling(kw.encode("ascii")) for kw in keywords}))
 
 
 def base64_needles(keywords: Iterable[str]) -> tuple[bytes, ...]:
@@ -50,6 +55,9 @@ _KEYWORDS = tuple(kw for r in DEFAULT_RULES for kw in r.keywords)
 _B64_KEYWORDS = tuple(kw for kw in _KEYWORDS if len(kw) >= 4)
 BASE64_NEEDLES: tuple[bytes, ...] = base64_needles(_B64_KEYWORDS)
 UTF16_NEEDLES: tuple[bytes, ...] = utf16_needles(_KEYWORDS)
+# Three NULs between letters: no UTF-16 needle (one NUL) is inside one, nor the reverse, so a
+# UTF-32 file is decoded once, as UTF-32 (tests/test_decoders.py).
+UTF32_NEEDLES: tuple[bytes, ...] = utf32_needles(_KEYWORDS)
 # Line breaks are included because `base64` wraps its output at 76 columns; "=" is not, since it
 # only ends a value.
 _B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_\r\n")
@@ -205,3 +213,20 @@ def utf16_texts(raw: bytes, pos: int) -> Iterator[tuple[int, str]]:
     """
     start = pos % 2
     yield start, raw[start:].decode("utf-16-le", "replace")
+
+
+def utf32_texts(raw: bytes, pos: int) -> Iterator[tuple[int, str]]:
+    """(byte offset, text) aligned on a UTF-32 needle found at `pos`, whatever the byte order.
+
+    An ASCII letter is the first byte of its 4-byte unit in little-endian text and the last in
+    big-endian: a needle at 3 mod 4 is read as big-endian from the unit before it (how a file
+    that starts at offset 0 writes it), any other as little-endian from the needle. Either gives
+    the letters of ASCII text; the guess only matters to characters past U+00FF, decoded as
+    U+FFFD where it is wrong (one character per unit: offsets stay 4 bytes a character). A BOM
+    is no character of the first line: decoding starts after it.
+    """
+    big = pos % 4 == 3
+    start = 0 if big else pos % 4
+    if start == 0 and raw.startswith(codecs.BOM_UTF32_BE if big else codecs.BOM_UTF32_LE):
+        start = 4
+    yield start, raw[start:].decode("utf-32-be" if big else "utf-32-le", "replace")

@@ -7,6 +7,7 @@ detect-secrets' line model must be found by the plugin as `keylatch scan` finds 
 from __future__ import annotations
 
 import base64
+import codecs
 from collections.abc import Callable
 
 from keylatch.rules.synthetic import ALL_KINDS, EXTRA_KINDS, MARKER, OAUTH_KINDS, make_key
@@ -83,3 +84,13 @@ def glued(kind: str, seed: int) -> tuple[bytes, str]:
     """A `.pyc`-like line: an `sk-` key glued to the next object's type byte, NULs around it."""
     key = make_key(kind, seed=seed)
     return b"\0\xa4" + key.encode() + b"N\0\n", key
+
+
+# Text as UTF-32 writes it: each byte order, with and without its BOM (Python's "utf-32" is the
+# native order with a BOM; spelled out here so both orders get one).
+UTF32: dict[str, Callable[[str], bytes]] = {
+    "le-bom": lambda t: codecs.BOM_UTF32_LE + t.encode("utf-32-le"),
+    "le": lambda t: t.encode("utf-32-le"),
+    "be-bom": lambda t: codecs.BOM_UTF32_BE + t.encode("utf-32-be"),
+    "be": lambda t: t.encode("utf-32-be"),
+}

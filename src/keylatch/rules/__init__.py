@@ -59,6 +59,12 @@ def utf16_spelling(literal: bytes) -> bytes:
     return b"\0".join(literal[i : i + 1] for i in range(len(literal)))
 
 
+def utf32_spelling(literal: bytes) -> bytes:
+    """`literal` as UTF-32 writes it in either byte order, without the outer NULs: three NULs
+    between its letters (as long literals, cheap for the one pass: bench/README.md)."""
+    return b"\0\0\0".join(literal[i : i + 1] for i in range(len(literal)))
+
+
 # A keyword's base64 spelling gates the base64 decoder only when it has at least this many bytes:
 # a 3-byte keyword (`ek_`) is 3-4 base64 characters, which any long base64 value holds somewhere.
 BASE64_GATE_MIN = 4
@@ -115,8 +121,8 @@ def needles(rules: Sequence[Rule] = DEFAULT_RULES) -> tuple[bytes, ...]:
     """Every literal a rule needs, sorted: a text without any of them cannot hold a key.
 
     The rules' keywords and their halves (`Rule.keyword_parts`), the base64 gates
-    (`base64_gates`), and every keyword as UTF-16 writes it (the engine decodes UTF-16 around
-    any of them). Cached: the engine asks once per chunk.
+    (`base64_gates`), and every keyword as UTF-16 and as UTF-32 write it (the engine decodes
+    UTF-16 or UTF-32 text around any of them). Cached: the engine asks once per chunk.
     """
     return _needles(tuple(rules))
 
@@ -127,6 +133,7 @@ def _needles(rules: tuple[Rule, ...]) -> tuple[bytes, ...]:
     out.update(p.encode("ascii") for r in rules for p in r.keyword_parts)
     out.update(base64_gates(rules))
     out.update(utf16_spelling(kw) for r in rules for kw in r.keyword_bytes)
+    out.update(utf32_spelling(kw) for r in rules for kw in r.keyword_bytes)
     return tuple(sorted(out))
 
 
@@ -140,4 +147,5 @@ __all__ = [
     "needles",
     "rule_by_id",
     "utf16_spelling",
+    "utf32_spelling",
 ]
