@@ -1,8 +1,8 @@
-"""Encoded spellings of keys: base64 values, UTF-16 and UTF-32 text -> bytes or text the engine scans.
+"""Encoded spellings of keys: base64 and hex values, UTF-16 and UTF-32 text -> bytes or text to scan.
 
 Pure functions over bytes; the engine decides what to scan and reports where. Every rule's
 keywords are looked for in their encoded spellings (`needles`), so a key of any rule is found in
-base64, UTF-16 or UTF-32 when its keyword is; history's prefilter uses the same `needles`.
+base64, hex, UTF-16 or UTF-32 when its keyword is; history's prefilter uses the same `needles`.
 """
 
 from __future__ import annotations
@@ -230,3 +230,30 @@ def utf32_texts(raw: bytes, pos: int) -> Iterator[tuple[int, str]]:
     if start == 0 and raw.startswith(codecs.BOM_UTF32_BE if big else codecs.BOM_UTF32_LE):
         start = 4
     yield start, raw[start:].decode("utf-32-be" if big else "utf-32-le", "replace")
+
+
+_HEX_TABLE = bytes(1 if c in b"0123456789abcdefABCDEF" else 0 for c in range(256))
+# The shortest run of hex digits that can hold a key: 20 characters (no key is shorter) is 40.
+_MIN_HEX = 40
+
+
+def hex_payloads(raw: bytes, needles: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """Yield (start, end of the run of hex digits, decoded bytes) for each run holding a needle.
+
+    The run is decoded from the needle's parity in it (a key's hex starts on a byte boundary,
+    whatever digits the run holds before it), once per run and parity. Linear: after a hit the
+    search goes on past its run, so each run is crossed once per needle.
+    """
+    runs = raw.translate(_HEX_TABLE)
+    done: set[tuple[int, int]] = set()
+    for needle in needles:
+        i = raw.find(needle)
+        while i >= 0:
+            a = runs.rfind(b"\0", 0, i) + 1
+            b = runs.find(b"\0", i)
+            b = len(raw) if b < 0 else b
+            shift = (i - a) % 2
+            if b - a >= _MIN_HEX and (a, shift) not in done:
+                done.add((a, shift))
+                yield a, b, binascii.unhexlify(raw[a + shift : b - (b - a - shift) % 2])
+            i = raw.find(needle, b)

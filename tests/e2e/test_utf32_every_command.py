@@ -1,6 +1,7 @@
 """A key in a UTF-32 file (either byte order, with or without a BOM) through every command:
 `scan`, `staged`, `history`, `ci`, `pre-push` and the detect-secrets recipe each report it once,
-as UTF-32-encoded, at its line and column; SARIF's columns cover the key."""
+as UTF-32-encoded, at its line and column; SARIF's columns cover the key. A key written in hex
+digits likewise, at the start of its digits."""
 
 from __future__ import annotations
 
@@ -25,15 +26,18 @@ MakeRepo = Callable[..., GitRepo]
 KINDS = {"le-bom": "sk-proj-", "le": "sk-svcacct-", "be-bom": "sk-admin-", "be": "sk-"}
 KEYS = {order: make_key(kind, seed=3200 + i) for i, (order, kind) in enumerate(KINDS.items())}
 COLUMN = len("$env:OPENAI_API_KEY = '") + 1
+HEXED = make_key("sk-proj-", seed=3210)
 
 
 def _write(repo: GitRepo) -> None:
     for order, key in KEYS.items():
         repo.write(f"{order}.ps1", UTF32[order](f"# profile\r\n$env:OPENAI_API_KEY = '{key}'\r\n"))
+    repo.write("hex.env", f"# hex\nOPENAI_API_KEY_HEX={HEXED.encode().hex()}\n")
 
 
 def _expected() -> list[tuple[str, int, int, str]]:
-    return sorted((f"{order}.ps1", 2, COLUMN, "utf-32") for order in KEYS)
+    hexed = ("hex.env", 2, len("OPENAI_API_KEY_HEX=") + 1, "hex")
+    return sorted([*((f"{order}.ps1", 2, COLUMN, "utf-32") for order in KEYS), hexed])
 
 
 def _places(out: str) -> list[tuple[str, int, int, str]]:
@@ -64,6 +68,7 @@ def test_scan(keylatch: RunKeylatch, make_repo: MakeRepo) -> None:
     assert _places(res.out) == _expected()
     text = keylatch("scan", "--no-color", str(repo.path))
     assert text.code == 1 and text.out.count("(UTF-32-encoded)") == 4 and "UTF-16" not in text.out
+    assert text.out.count("(hex-encoded)") == 1
     assert_redacted(text.out, text.err)
 
 
@@ -97,8 +102,8 @@ def test_pre_push(keylatch: RunKeylatch, make_repo: MakeRepo) -> None:
     repo.git("commit", "-q", "-m", "profiles")
     res = push_in_process(repo, keylatch)
     assert res.code == 1, res.out
-    for order in KEYS:
-        assert f"{order}.ps1:2" in res.out
+    for name in (*(f"{order}.ps1" for order in KEYS), "hex.env"):
+        assert f"{name}:2" in res.out
     assert_redacted(res.out)
 
 
@@ -120,7 +125,7 @@ def test_sarif_columns_cover_the_key(keylatch: RunKeylatch, make_repo: MakeRepo,
 
 def test_the_detect_secrets_recipe(keylatch: RunKeylatch, make_repo: MakeRepo) -> None:
     repo, _ = _committed(make_repo)
-    names = [f"{order}.ps1" for order in KEYS]
+    names = [f"{order}.ps1" for order in KEYS]  # hex.env: one line, the plugin's own tests
     res = keylatch("detect-secrets", "scan", "--disable-plugin", "OpenAIDetector", *names, cwd=repo.path)
     assert res.code == 0, res.err
     results = json.loads(res.out)["results"]

@@ -60,6 +60,10 @@ def spellings(kind: str, seed: int) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {"plain": (f'{name} = "{key}"\n', key)}
     for style, text in _escapes(key).items():
         out[f"escaped-{style}"] = (f'{name} = "{text}"\n', key)
+    # Hex digits (`bytes.hex()`): the key alone where its keyword has 4 bytes or more, else with
+    # its name, whose `AZURE` gates the decoder too (rules.hex_gates); `ek_` has no hex gate.
+    if kind != "ek_":
+        out["hex-value"] = (f"{name}_HEX = {(key if kind != HEX else f'{name}={key}').encode().hex()}\n", key)
     if kind == HEX:
         out["base64-own-value"] = (f"{name}: {base64.b64encode(key.encode()).decode()}\n", key)
         out["joined-plus"] = (f'{name} = "{key[:16]}" + "{key[16:]}"\n', key)

@@ -1,7 +1,7 @@
 """Chunks x rules -> findings. Pure: no I/O, no global state beyond compiled constants.
 
 matching.py finds each rule's keys in one document; this module adds what is encoded in it
-(views.py): base64 values, UTF-16 and UTF-32 text (encoded.py), escapes inside a key (escapes.py) and
+(views.py): base64 and hex values, UTF-16 and UTF-32 text (encoded.py), escapes inside a key (escapes.py) and
 keys split across string literals (joins.py). Each decoder runs only where a literal that it
 needs is in the document (a keyword's encoded spelling, an escape's introducer next to a
 keyword), so clean text pays a few `bytes.find` passes for them (bench/engine_bench.py).
@@ -12,11 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from keylatch.encoded import BASE64_MARKERS, BASE64_NEEDLES, UTF16_NEEDLES, UTF32_NEEDLES, utf16_texts, utf32_texts
+from keylatch.encoded import (
+    BASE64_MARKERS,
+    BASE64_NEEDLES,
+    UTF16_NEEDLES,
+    UTF32_NEEDLES,
+    hex_payloads,
+    utf16_texts,
+    utf32_texts,
+)
 from keylatch.engine.decoders import base64_pieces, escape_pieces, join_pieces
 from keylatch.engine.lines import Lines
 from keylatch.engine.matching import Doc, Hit, Scan, sorted_hits
-from keylatch.engine.views import view_hits
+from keylatch.engine.views import Piece, view_hits
 from keylatch.model import Chunk, Finding, Location, Secret
 from keylatch.rules import DEFAULT_RULES, Rule
 
@@ -52,6 +60,7 @@ def _scan_doc(doc: Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
         ("base64", b" ", base64_pieces(scan, rules)),
         ("escaped", b"", escape_pieces(scan, rules)),
         ("joined", b"", join_pieces(scan, rules)),
+        ("hex", b" ", _hex_pieces(scan)),
     ):
         if pieces:
             hits += view_hits(doc.data(0, len(doc.raw)), pieces, rules, label, sep)
@@ -64,6 +73,16 @@ def _scan_doc(doc: Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
             findings.extend(_wide_findings(scan, doc.raw, chunk, rules, label, needles, width, texts))
     # Ties (several keys in one base64 value share its offset) are broken by the key itself.
     return sorted(findings, key=lambda f: (f.span, f.rule_id, f.secret.value))
+
+
+def _hex_pieces(scan: Scan) -> list[Piece]:
+    """Runs of hex digits that hold a keyword's hex spelling (the one pass looked for them),
+    decoded in place: a key written as hex (`bytes.hex()`, `xxd -p`) is found at the run's start."""
+    found = [n for n in scan.gates.hex if scan.has_literal(n)]
+    if not found:
+        return []
+    data = scan.doc.data(0, len(scan.doc.raw))
+    return [Piece(a, b, decoded) for a, b, decoded in hex_payloads(data, found)]
 
 
 def _wide_findings(

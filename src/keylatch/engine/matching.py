@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from keylatch.engine.lines import LineTest
 from keylatch.prefilter import ek_starts_at, present
-from keylatch.rules import Regex, Rule, base64_gates, needles
+from keylatch.rules import Regex, Rule, base64_gates, hex_gates, needles
 
 # A match starts at most this far before its keyword and ends at most this far after it
 # (tests/test_engine.py checks every rule's key_len against it).
@@ -97,6 +97,7 @@ class Gates:
 
     needles: tuple[bytes, ...]
     base64: tuple[bytes, ...]
+    hex: tuple[bytes, ...]  # rules.hex_gates: what starts the hex decoder (engine/__init__.py)
 
 
 class _Same:
@@ -117,7 +118,7 @@ class _Same:
 
 @functools.lru_cache(maxsize=16)
 def _gates(same: _Same) -> Gates:
-    return Gates(needles(same.rules), base64_gates(tuple(same.rules)))
+    return Gates(needles(same.rules), base64_gates(tuple(same.rules)), hex_gates(tuple(same.rules)))
 
 
 def gates(rules: Sequence[Rule]) -> Gates:
