@@ -205,6 +205,11 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "hex marker repeated in one run": lambda n: _fill(n, _M.hex().encode()),
     "hex marker on every line": lambda n: _fill(n, _M.hex().encode() + b"\n"),
     "hex keys in one run": lambda n: _joined(n, lambda i: make_key("sk-proj-", i).encode().hex().encode()),
+    "escaped marker repeated": lambda n: _fill(n, "".join(f"\\u{c:04x}" for c in _M).encode()),
+    "escaped marker then escapes": lambda n: _fill(n, b"\\x41", "".join(f"\\x{c:02x}" for c in _M).encode()),
+    "escaped key per line": lambda n: _joined(
+        n, lambda i: "".join(f"\\u{ord(c):04x}" for c in make_key("sk-proj-", i)).encode() + b"\n"
+    ),
     "hex key per line": lambda n: _joined(n, lambda i: b"k=" + make_key("sk-proj-", i).encode().hex().encode() + b"\n"),
     "keys on one line": lambda n: _fill(n, b" ".join(make_key("sk-", seed=i).encode() for i in range(64)) + b" "),
     "a key per line": lambda n: _joined(n, lambda i: make_key("azure", seed=i).encode() + b"\n"),

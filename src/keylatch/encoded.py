@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import re
 from collections.abc import Iterable, Iterator
 
 from keylatch.prefilter import present, wrapped_base64_width
@@ -257,3 +258,19 @@ def hex_payloads(raw: bytes, needles: Iterable[bytes]) -> Iterator[tuple[int, in
                 done.add((a, shift))
                 yield a, b, binascii.unhexlify(raw[a + shift : b - (b - a - shift) % 2])
             i = raw.find(needle, b)
+
+
+# An escape of printable ASCII (what a key is made of): JSON/JS `\u00XX` or C/Python `\xXX`.
+_ESCAPE_ONE = re.compile(rb"\\(?:u00|x)([2-7][0-9A-Fa-f])")
+
+
+def escaped_characters(raw: bytes) -> Iterator[tuple[int, int, int]]:
+    """(start, end, character) of every `\\u00XX` and `\\xXX` escape of printable ASCII in `raw`.
+
+    Asked only of a document that holds a keyword wholly escaped (rules.escape_gates): the whole
+    document is decoded, so that a key is found with its evidence escaped on another line too (a
+    32-hex Azure key has no keyword of its own), as it is in the text written plain. One regex
+    pass, a step per escape.
+    """
+    for m in _ESCAPE_ONE.finditer(raw):
+        yield m.start(), m.end(), int(m.group(1), 16)

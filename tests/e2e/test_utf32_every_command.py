@@ -1,7 +1,7 @@
 """A key in a UTF-32 file (either byte order, with or without a BOM) through every command:
 `scan`, `staged`, `history`, `ci`, `pre-push` and the detect-secrets recipe each report it once,
 as UTF-32-encoded, at its line and column; SARIF's columns cover the key. A key written in hex
-digits likewise, at the start of its digits."""
+digits likewise, at the start of its digits, and one written wholly as JSON escapes, at its first."""
 
 from __future__ import annotations
 
@@ -27,17 +27,21 @@ KINDS = {"le-bom": "sk-proj-", "le": "sk-svcacct-", "be-bom": "sk-admin-", "be":
 KEYS = {order: make_key(kind, seed=3200 + i) for i, (order, kind) in enumerate(KINDS.items())}
 COLUMN = len("$env:OPENAI_API_KEY = '") + 1
 HEXED = make_key("sk-proj-", seed=3210)
+ESCAPED = make_key("sk-proj-", seed=3211)
 
 
 def _write(repo: GitRepo) -> None:
     for order, key in KEYS.items():
         repo.write(f"{order}.ps1", UTF32[order](f"# profile\r\n$env:OPENAI_API_KEY = '{key}'\r\n"))
     repo.write("hex.env", f"# hex\nOPENAI_API_KEY_HEX={HEXED.encode().hex()}\n")
+    escaped = "".join(f"\\u{ord(c):04x}" for c in ESCAPED)
+    repo.write("escaped.json", f'{{\n  "OPENAI_API_KEY": "{escaped}"\n}}\n')
 
 
 def _expected() -> list[tuple[str, int, int, str]]:
     hexed = ("hex.env", 2, len("OPENAI_API_KEY_HEX=") + 1, "hex")
-    return sorted([*((f"{order}.ps1", 2, COLUMN, "utf-32") for order in KEYS), hexed])
+    escaped = ("escaped.json", 2, len('  "OPENAI_API_KEY": "') + 1, "escaped")
+    return sorted([*((f"{order}.ps1", 2, COLUMN, "utf-32") for order in KEYS), hexed, escaped])
 
 
 def _places(out: str) -> list[tuple[str, int, int, str]]:
@@ -102,7 +106,7 @@ def test_pre_push(keylatch: RunKeylatch, make_repo: MakeRepo) -> None:
     repo.git("commit", "-q", "-m", "profiles")
     res = push_in_process(repo, keylatch)
     assert res.code == 1, res.out
-    for name in (*(f"{order}.ps1" for order in KEYS), "hex.env"):
+    for name in (*(f"{order}.ps1" for order in KEYS), "hex.env", "escaped.json"):
         assert f"{name}:2" in res.out
     assert_redacted(res.out)
 
@@ -125,7 +129,7 @@ def test_sarif_columns_cover_the_key(keylatch: RunKeylatch, make_repo: MakeRepo,
 
 def test_the_detect_secrets_recipe(keylatch: RunKeylatch, make_repo: MakeRepo) -> None:
     repo, _ = _committed(make_repo)
-    names = [f"{order}.ps1" for order in KEYS]  # hex.env: one line, the plugin's own tests
+    names = [f"{order}.ps1" for order in KEYS]  # hex and escapes: one line, the plugin's own tests
     res = keylatch("detect-secrets", "scan", "--disable-plugin", "OpenAIDetector", *names, cwd=repo.path)
     assert res.code == 0, res.err
     results = json.loads(res.out)["results"]

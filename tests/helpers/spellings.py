@@ -60,6 +60,9 @@ def spellings(kind: str, seed: int) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {"plain": (f'{name} = "{key}"\n', key)}
     for style, text in _escapes(key).items():
         out[f"escaped-{style}"] = (f'{name} = "{text}"\n', key)
+    # Every character escaped: a keyword wholly escaped gates the decoder (rules.escape_gates).
+    for style in ("json-u", "hex-x"):
+        out[f"escaped-whole-{style}"] = (f'{name} = "{"".join(ESCAPES[style](c) for c in key)}"\n', key)
     # Hex digits (`bytes.hex()`): the key alone where its keyword has 4 bytes or more, else with
     # its name, whose `AZURE` gates the decoder too (rules.hex_gates); `ek_` has no hex gate.
     if kind != "ek_":

@@ -17,6 +17,7 @@ from keylatch.encoded import (
     BASE64_NEEDLES,
     UTF16_NEEDLES,
     UTF32_NEEDLES,
+    escaped_characters,
     hex_payloads,
     utf16_texts,
     utf32_texts,
@@ -58,7 +59,7 @@ def _scan_doc(doc: Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
     hits = sorted_hits(scan, rules)
     for label, sep, pieces in (
         ("base64", b" ", base64_pieces(scan, rules)),
-        ("escaped", b"", escape_pieces(scan, rules)),
+        ("escaped", b"", _escape_pieces(scan, rules)),
         ("joined", b"", join_pieces(scan, rules)),
         ("hex", b" ", _hex_pieces(scan)),
     ):
@@ -73,6 +74,17 @@ def _scan_doc(doc: Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
             findings.extend(_wide_findings(scan, doc.raw, chunk, rules, label, needles, width, texts))
     # Ties (several keys in one base64 value share its offset) are broken by the key itself.
     return sorted(findings, key=lambda f: (f.span, f.rule_id, f.secret.value))
+
+
+def _escape_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+    """Escapes near a keyword (decoders.escape_pieces), and in a document that holds a keyword
+    wholly escaped (a key written as `\\u0073\\u006b...`), every `\\u00XX` and `\\xXX` of it: one
+    piece per escape, so a key is reported at its first escaped character either way."""
+    pieces = {p.start: p for p in escape_pieces(scan, rules)}
+    if any(scan.has_literal(n) for n in scan.gates.escapes):
+        data = scan.doc.data(0, len(scan.doc.raw))
+        pieces.update((a, Piece(a, b, bytes((c,)))) for a, b, c in escaped_characters(data))
+    return list(pieces.values())
 
 
 def _hex_pieces(scan: Scan) -> list[Piece]:

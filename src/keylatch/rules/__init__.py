@@ -82,6 +82,21 @@ def hex_gates(rules: tuple[Rule, ...] = DEFAULT_RULES) -> tuple[bytes, ...]:
     return tuple(sorted({s for kw in words for s in hex_spellings(kw)}))
 
 
+def escape_spellings(literal: bytes) -> tuple[bytes, ...]:
+    """`literal` with every character escaped: JSON/JS `\\u00XX` and C/Python `\\xXX`, in lower
+    and upper case hex (a whole key escaped holds one; one escape inside a keyword leaves a half
+    whole instead, `Rule.keyword_parts`)."""
+    forms = (b"\\u%04x", b"\\u%04X", b"\\x%02x", b"\\x%02X")
+    return tuple(sorted({b"".join(form % c for c in literal) for form in forms}))
+
+
+@functools.lru_cache(maxsize=16)
+def escape_gates(rules: tuple[Rule, ...] = DEFAULT_RULES) -> tuple[bytes, ...]:
+    """Every keyword wholly escaped (`escape_spellings`), sorted: what starts the decoder of runs
+    of escapes (engine/__init__.py). Even `ek_` escaped is 12-18 bytes that only escaped text holds."""
+    return tuple(sorted({s for r in rules for kw in r.keyword_bytes for s in escape_spellings(kw)}))
+
+
 # A keyword's base64 spelling gates the base64 decoder only when it has at least this many bytes:
 # a 3-byte keyword (`ek_`) is 3-4 base64 characters, which any long base64 value holds somewhere.
 BASE64_GATE_MIN = 4
@@ -139,7 +154,8 @@ def needles(rules: Sequence[Rule] = DEFAULT_RULES) -> tuple[bytes, ...]:
 
     The rules' keywords and their halves (`Rule.keyword_parts`), the base64 gates
     (`base64_gates`), every keyword as UTF-16 and as UTF-32 write it (the engine decodes
-    UTF-16 or UTF-32 text around any of them), and the hex gates (`hex_gates`). Cached: the engine asks once per chunk.
+    UTF-16 or UTF-32 text around any of them), the hex gates (`hex_gates`) and every keyword
+    wholly escaped (`escape_gates`). Cached: the engine asks once per chunk.
     """
     return _needles(tuple(rules))
 
@@ -152,6 +168,7 @@ def _needles(rules: tuple[Rule, ...]) -> tuple[bytes, ...]:
     out.update(utf16_spelling(kw) for r in rules for kw in r.keyword_bytes)
     out.update(utf32_spelling(kw) for r in rules for kw in r.keyword_bytes)
     out.update(hex_gates(rules))
+    out.update(escape_gates(rules))
     return tuple(sorted(out))
 
 
@@ -162,6 +179,8 @@ __all__ = [
     "Rule",
     "base64_gates",
     "base64_spellings",
+    "escape_gates",
+    "escape_spellings",
     "hex_gates",
     "hex_spellings",
     "needles",
