@@ -210,6 +210,8 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "escaped key per line": lambda n: _joined(
         n, lambda i: "".join(f"\\u{ord(c):04x}" for c in make_key("sk-proj-", i)).encode() + b"\n"
     ),
+    "block scalar lines after a keyword": lambda n: _fill(n, b"  " + _M + b"\n", b"k: >-\n"),
+    "block scalar headers with a keyword": lambda n: _fill(n, b"k: |\n  " + _M + b"\n"),
     "hex key per line": lambda n: _joined(n, lambda i: b"k=" + make_key("sk-proj-", i).encode().hex().encode() + b"\n"),
     "keys on one line": lambda n: _fill(n, b" ".join(make_key("sk-", seed=i).encode() for i in range(64)) + b" "),
     "a key per line": lambda n: _joined(n, lambda i: make_key("azure", seed=i).encode() + b"\n"),

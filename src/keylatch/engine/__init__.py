@@ -17,6 +17,7 @@ from keylatch.encoded import (
     BASE64_NEEDLES,
     UTF16_NEEDLES,
     UTF32_NEEDLES,
+    block_scalar_breaks,
     escaped_characters,
     hex_payloads,
     utf16_texts,
@@ -60,7 +61,7 @@ def _scan_doc(doc: Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
     for label, sep, pieces in (
         ("base64", b" ", base64_pieces(scan, rules)),
         ("escaped", b"", _escape_pieces(scan, rules)),
-        ("joined", b"", join_pieces(scan, rules)),
+        ("joined", b"", _join_pieces(scan, rules)),
         ("hex", b" ", _hex_pieces(scan)),
     ):
         if pieces:
@@ -84,6 +85,21 @@ def _escape_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
     if any(scan.has_literal(n) for n in scan.gates.escapes):
         data = scan.doc.data(0, len(scan.doc.raw))
         pieces.update((a, Piece(a, b, bytes((c,)))) for a, b, c in escaped_characters(data))
+    return list(pieces.values())
+
+
+def _join_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+    """String literals joined (decoders.join_pieces), and a key folded over the lines of a YAML
+    block scalar (`key: >-`): its line breaks and indentation removed, where a scalar holds a
+    keyword or a half of one (a fold may cut the keyword) the one pass found in the document."""
+    pieces = {p.start: p for p in join_pieces(scan, rules)}
+    raw = scan.doc.raw
+    if (b">" in raw or b"|" in raw) if isinstance(raw, bytes) else (">" in raw or "|" in raw):
+        words = [w for r in rules if r.anchored for w in (*r.keyword_bytes, *(p.encode() for p in r.keyword_parts))]
+        found = [w for w in words if scan.has_literal(w)]
+        if found:
+            data = scan.doc.data(0, len(raw))
+            pieces.update((a, Piece(a, b, b"")) for a, b in block_scalar_breaks(data, found))
     return list(pieces.values())
 
 
