@@ -278,35 +278,22 @@ def escaped_characters(raw: bytes) -> Iterator[tuple[int, int, int]]:
 
 # A YAML block scalar's header: `key: >-`, `- |`, `key: |2+` (style, chomping, indentation
 # indicators in either order), a comment allowed after it.
-_BLOCK_SCALAR = re.compile(rb"(?m)^[^\r\n]*?(?::|-)[ \t]+[>|][-+1-9]{0,2}[ \t]*(?:#[^\r\n]*)?\r?$")
-# A line break between two lines of key characters (base64's `+/=` too: webhook secrets), and
-# the indentation after it.
-_FOLD = re.compile(rb"(?<=[A-Za-z0-9_+/=.-])\r?\n([ \t]+)(?=[A-Za-z0-9_+/=.-])")
-# How far from a word a fold is removed: a key is at most this long (engine/matching.REACH).
-_FOLD_REACH = 640
+_BLOCK_SCALAR = re.compile(r"[:-][ \t]+[>|][-+1-9]{0,2}[ \t]*(?:#[^\r\n]*)?(?:\r?\n|\Z)")
+# A line break between two lines of key characters (base64's `+/=` too: webhook secrets; a JWT's
+# dots), and the indentation after it.
+_FOLD = re.compile(r"(?<=[A-Za-z0-9_+/=.-])\r?\n([ \t]+)(?=[A-Za-z0-9_+/=.-])")
 
 
-def block_scalar_breaks(raw: bytes, words: Iterable[bytes]) -> Iterator[tuple[int, int]]:
-    """(start, end) of each line break and the indentation after it between two lines of key
-    characters indented alike, within a key's reach of one of `words`, in a document that has a
-    YAML block scalar (`key: >-`, `|`): a key folded over its lines is whole once they are
-    removed. Local tests only (no walk of a scalar's body): one search for a header, windows
-    around the words (a dense word is crossed a window at a time), one regex pass in each."""
-    if _BLOCK_SCALAR.search(raw) is None:
+def block_scalar_breaks(text: str, base: int = 0) -> Iterator[tuple[int, int]]:
+    """(start, end) offsets (from `base`) of each line break and the indentation after it between
+    two lines of key characters indented alike, in a window of text around a keyword that holds a
+    YAML block scalar's header (`key: >-`, `|`): a key folded over the scalar's lines is whole
+    once they are removed. Local tests only, no walk of a scalar's body: one search for a header
+    and one regex pass per window."""
+    if _BLOCK_SCALAR.search(text) is None:
         return
-    spans: list[tuple[int, int]] = []
-    for word in words:
-        i = raw.find(word)
-        while i >= 0:
-            a, b = max(0, i - _FOLD_REACH), min(len(raw), i + len(word) + _FOLD_REACH)
-            spans.append((a, b))
-            i = raw.find(word, b)
-    spans.sort()
-    pos = 0
-    for a, b in spans:
-        for m in _FOLD.finditer(raw, max(a, pos), b):
-            indent = m.group(1)
-            line = raw.rfind(b"\n", 0, m.start()) + 1  # the line before: indented alike
-            if raw.startswith(indent, line) and raw[line + len(indent)] not in b" \t":
-                yield m.start(), m.end()
-        pos = max(pos, b)
+    for m in _FOLD.finditer(text):
+        indent = m.group(1)
+        line = text.rfind("\n", 0, m.start()) + 1  # the line before: indented alike
+        if text.startswith(indent, line) and text[line + len(indent)] not in " \t":
+            yield base + m.start(), base + m.end()

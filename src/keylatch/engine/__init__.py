@@ -25,7 +25,7 @@ from keylatch.encoded import (
 )
 from keylatch.engine.decoders import base64_pieces, escape_pieces, join_pieces
 from keylatch.engine.lines import Lines
-from keylatch.engine.matching import Doc, Hit, Scan, sorted_hits
+from keylatch.engine.matching import REACH, Doc, Hit, Scan, sorted_hits
 from keylatch.engine.views import Piece, view_hits
 from keylatch.model import Chunk, Finding, Location, Secret
 from keylatch.rules import DEFAULT_RULES, Rule
@@ -93,13 +93,12 @@ def _join_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
     block scalar (`key: >-`): its line breaks and indentation removed, where a scalar holds a
     keyword or a half of one (a fold may cut the keyword) the one pass found in the document."""
     pieces = {p.start: p for p in join_pieces(scan, rules)}
-    raw = scan.doc.raw
-    if (b">" in raw or b"|" in raw) if isinstance(raw, bytes) else (">" in raw or "|" in raw):
-        words = [w for r in rules if r.anchored for w in (*r.keyword_bytes, *(p.encode() for p in r.keyword_parts))]
-        found = [w for w in words if scan.has_literal(w)]
-        if found:
-            data = scan.doc.data(0, len(raw))
-            pieces.update((a, Piece(a, b, b"")) for a, b in block_scalar_breaks(data, found))
+    folds = scan.gates.folds
+    # The windows the escape and join decoders built already (cached by the scan): where a key
+    # can start (`ek_` in `seek_` opens none), a block scalar's header is looked for in each.
+    if any(scan.has(k) for k in folds):
+        for w in scan.windows(folds, REACH, key_starts=True):
+            pieces.update((a, Piece(a, b, b"")) for a, b in block_scalar_breaks(w.text, w.base))
     return list(pieces.values())
 
 

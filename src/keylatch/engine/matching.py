@@ -99,6 +99,9 @@ class Gates:
     base64: tuple[bytes, ...]
     hex: tuple[bytes, ...]  # rules.hex_gates: what starts the hex decoder (engine/__init__.py)
     escapes: tuple[bytes, ...]  # rules.escape_gates: what starts the decoder of escape runs (same)
+    # The anchored rules' keywords and their halves, as decoders._keyword_windows asks for their
+    # windows (the same tuple: one cached set of windows): YAML folds are removed in them.
+    folds: tuple[str, ...]
     # The needles as a set: has_literal asks about a needle per decoder gate (about 60 a
     # document), and a test against the 109-needle tuple cost 2 us each.
     needle_set: frozenset[bytes]
@@ -124,7 +127,8 @@ class _Same:
 def _gates(same: _Same) -> Gates:
     rules = tuple(same.rules)
     found = needles(rules)
-    return Gates(found, base64_gates(rules), hex_gates(rules), escape_gates(rules), frozenset(found))
+    folds = tuple(sorted({w for r in rules if r.anchored for w in (*r.keywords, *r.keyword_parts)}))
+    return Gates(found, base64_gates(rules), hex_gates(rules), escape_gates(rules), folds, frozenset(found))
 
 
 def gates(rules: Sequence[Rule]) -> Gates:
