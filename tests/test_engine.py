@@ -11,7 +11,7 @@ from keylatch.encoded import UTF16_MARKER
 from keylatch.engine import BASE64_MARKERS, scan_chunk, scan_text
 from keylatch.engine.matching import REACH as _REACH
 from keylatch.model import Chunk
-from keylatch.rules import DEFAULT_RULES, Rule
+from keylatch.rules import DEFAULT_RULES, Rule, utf32_spelling
 from keylatch.rules.synthetic import ALL_KINDS, MARKER, make_key
 from tests.helpers.contexts import cases, negatives
 from tests.helpers.work import Counting
@@ -200,6 +200,19 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "encoded markers in one base64 run": lambda n: _fill(n, b"".join(BASE64_MARKERS) + b"AA"),
     "base64 of the marker repeated": lambda n: base64.b64encode(_fill(n * 3 // 4, _M))[:n],
     "UTF-16 marker repeated": lambda n: _fill(n, UTF16_MARKER + b"\0"),
+    "UTF-32 marker repeated": lambda n: _fill(n, utf32_spelling(_M) + b"\0\0\0"),
+    "UTF-32 key per line": lambda n: _joined(n, lambda i: f"k={make_key('sk-proj-', i)}\n".encode("utf-32-le")),
+    "hex marker repeated in one run": lambda n: _fill(n, _M.hex().encode()),
+    "hex marker on every line": lambda n: _fill(n, _M.hex().encode() + b"\n"),
+    "hex keys in one run": lambda n: _joined(n, lambda i: make_key("sk-proj-", i).encode().hex().encode()),
+    "escaped marker repeated": lambda n: _fill(n, "".join(f"\\u{c:04x}" for c in _M).encode()),
+    "escaped marker then escapes": lambda n: _fill(n, b"\\x41", "".join(f"\\x{c:02x}" for c in _M).encode()),
+    "escaped key per line": lambda n: _joined(
+        n, lambda i: "".join(f"\\u{ord(c):04x}" for c in make_key("sk-proj-", i)).encode() + b"\n"
+    ),
+    "block scalar lines after a keyword": lambda n: _fill(n, b"  " + _M + b"\n", b"k: >-\n"),
+    "block scalar headers with a keyword": lambda n: _fill(n, b"k: |\n  " + _M + b"\n"),
+    "hex key per line": lambda n: _joined(n, lambda i: b"k=" + make_key("sk-proj-", i).encode().hex().encode() + b"\n"),
     "keys on one line": lambda n: _fill(n, b" ".join(make_key("sk-", seed=i).encode() for i in range(64)) + b" "),
     "a key per line": lambda n: _joined(n, lambda i: make_key("azure", seed=i).encode() + b"\n"),
     "a hex key per line": lambda n: _joined(n, lambda i: b"api_key = " + _hex(i) + b"\n", _AZURE),

@@ -5,9 +5,9 @@ detect_secrets: a snippet is anything with detect-secrets' CodeSnippet's `lines`
 `target_index`.
 
 What the engine decodes on one line is found here too: escapes, literals joined on the line,
-a base64 value on the line, a key glued to the bytes after it in a line with a NUL. What spans
-lines or needs the whole file (UTF-16, wrapped base64 blocks, joins across lines, archives) is
-docs/detect-secrets.md's "What the line model cannot see".
+a base64 or hex value on the line, a key wholly escaped, a key glued to the bytes after it in a
+line with a NUL. What spans lines or needs the whole file (UTF-16, UTF-32, wrapped base64 blocks,
+joins across lines, archives) is docs/detect-secrets.md's "What the line model cannot see".
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Protocol
 
 from keylatch.engine import scan_chunk, scan_text
 from keylatch.model import Chunk, Finding
-from keylatch.rules import DEFAULT_RULES, Rule, base64_gates
+from keylatch.rules import DEFAULT_RULES, Rule, base64_gates, escape_gates, hex_gates
 
 
 class Snippet(Protocol):
@@ -36,9 +36,9 @@ class Snippet(Protocol):
 # around the line; the others identify themselves and need only the line.
 _ALONE = tuple(r for r in DEFAULT_RULES if r.file_context is None and not r.judge_in_document)
 _IN_CONTEXT = tuple(r for r in DEFAULT_RULES if r not in _ALONE)
-# Every keyword's base64 spelling (rules.base64_gates): a line with one may hold any rule's key
-# in a base64 value, which the engine decodes.
-_B64_GATES = tuple(g.decode("ascii") for g in base64_gates(DEFAULT_RULES))
+# Every keyword's base64 and hex spelling and the keyword wholly escaped (rules.base64_gates,
+# hex_gates, escape_gates): a line with one may hold any rule's key in a value the engine decodes.
+_B64_GATES = tuple(g.decode("ascii") for gates in (base64_gates, hex_gates, escape_gates) for g in gates(DEFAULT_RULES))
 # The engine finds nothing for `_ALONE` rules in text without one of their keywords or a base64
 # gate; checking that first saves the engine call on almost every line.
 # A keyword's halves (Rule.keyword_parts) count: an escape inside the keyword leaves one whole.

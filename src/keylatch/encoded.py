@@ -1,18 +1,20 @@
-"""Encoded spellings of keys: base64 values and UTF-16 text -> bytes or text the engine scans.
+"""Encoded spellings of keys: base64 and hex values, UTF-16 and UTF-32 text -> bytes or text to scan.
 
 Pure functions over bytes; the engine decides what to scan and reports where. Every rule's
 keywords are looked for in their encoded spellings (`needles`), so a key of any rule is found in
-base64 or UTF-16 when its keyword is; history's prefilter uses the same `needles`.
+base64, hex, UTF-16 or UTF-32 when its keyword is; history's prefilter uses the same `needles`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import codecs
+import re
 from collections.abc import Iterable, Iterator
 
 from keylatch.prefilter import present, wrapped_base64_width
-from keylatch.rules import DEFAULT_RULES
+from keylatch.rules import DEFAULT_RULES, utf32_spelling
 from keylatch.rules.synthetic import MARKER
 
 
@@ -29,6 +31,10 @@ def base64_spellings(word: bytes) -> tuple[bytes, ...]:
 def utf16_spelling(word: bytes) -> bytes:
     """`word` as UTF-16 writes it in either byte order: a NUL between its letters."""
     return b"\0".join(word[i : i + 1] for i in range(len(word)))
+
+
+def utf32_needles(keywords: Iterable[str]) -> tuple[bytes, ...]:
+    return tuple(sorted({utf32_spelling(kw.encode("ascii")) for kw in keywords}))
 
 
 def base64_needles(keywords: Iterable[str]) -> tuple[bytes, ...]:
@@ -50,6 +56,9 @@ _KEYWORDS = tuple(kw for r in DEFAULT_RULES for kw in r.keywords)
 _B64_KEYWORDS = tuple(kw for kw in _KEYWORDS if len(kw) >= 4)
 BASE64_NEEDLES: tuple[bytes, ...] = base64_needles(_B64_KEYWORDS)
 UTF16_NEEDLES: tuple[bytes, ...] = utf16_needles(_KEYWORDS)
+# Three NULs between letters: no UTF-16 needle (one NUL) is inside one, nor the reverse, so a
+# UTF-32 file is decoded once, as UTF-32 (tests/test_decoders.py).
+UTF32_NEEDLES: tuple[bytes, ...] = utf32_needles(_KEYWORDS)
 # Line breaks are included because `base64` wraps its output at 76 columns; "=" is not, since it
 # only ends a value.
 _B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_\r\n")
@@ -205,3 +214,86 @@ def utf16_texts(raw: bytes, pos: int) -> Iterator[tuple[int, str]]:
     """
     start = pos % 2
     yield start, raw[start:].decode("utf-16-le", "replace")
+
+
+def utf32_texts(raw: bytes, pos: int) -> Iterator[tuple[int, str]]:
+    """(byte offset, text) aligned on a UTF-32 needle found at `pos`, whatever the byte order.
+
+    An ASCII letter is the first byte of its 4-byte unit in little-endian text and the last in
+    big-endian: a needle at 3 mod 4 is read as big-endian from the unit before it (how a file
+    that starts at offset 0 writes it), any other as little-endian from the needle. Either gives
+    the letters of ASCII text; the guess only matters to characters past U+00FF, decoded as
+    U+FFFD where it is wrong (one character per unit: offsets stay 4 bytes a character). A BOM
+    is no character of the first line: decoding starts after it.
+    """
+    big = pos % 4 == 3
+    start = 0 if big else pos % 4
+    if start == 0 and raw.startswith(codecs.BOM_UTF32_BE if big else codecs.BOM_UTF32_LE):
+        start = 4
+    yield start, raw[start:].decode("utf-32-be" if big else "utf-32-le", "replace")
+
+
+_HEX_TABLE = bytes(1 if c in b"0123456789abcdefABCDEF" else 0 for c in range(256))
+# The shortest run of hex digits that can hold a key: 20 characters (no key is shorter) is 40.
+_MIN_HEX = 40
+
+
+def hex_payloads(raw: bytes, needles: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """Yield (start, end of the run of hex digits, decoded bytes) for each run holding a needle.
+
+    The run is decoded from the needle's parity in it (a key's hex starts on a byte boundary,
+    whatever digits the run holds before it), once per run and parity. Linear: after a hit the
+    search goes on past its run, so each run is crossed once per needle.
+    """
+    runs = raw.translate(_HEX_TABLE)
+    done: set[tuple[int, int]] = set()
+    for needle in needles:
+        i = raw.find(needle)
+        while i >= 0:
+            a = runs.rfind(b"\0", 0, i) + 1
+            b = runs.find(b"\0", i)
+            b = len(raw) if b < 0 else b
+            shift = (i - a) % 2
+            if b - a >= _MIN_HEX and (a, shift) not in done:
+                done.add((a, shift))
+                yield a, b, binascii.unhexlify(raw[a + shift : b - (b - a - shift) % 2])
+            i = raw.find(needle, b)
+
+
+# An escape of printable ASCII (what a key is made of): JSON/JS `\u00XX` or C/Python `\xXX`.
+_ESCAPE_ONE = re.compile(rb"\\(?:u00|x)([2-7][0-9A-Fa-f])")
+
+
+def escaped_characters(raw: bytes) -> Iterator[tuple[int, int, int]]:
+    """(start, end, character) of every `\\u00XX` and `\\xXX` escape of printable ASCII in `raw`.
+
+    Asked only of a document that holds a keyword wholly escaped (rules.escape_gates): the whole
+    document is decoded, so that a key is found with its evidence escaped on another line too (a
+    32-hex Azure key has no keyword of its own), as it is in the text written plain. One regex
+    pass, a step per escape.
+    """
+    for m in _ESCAPE_ONE.finditer(raw):
+        yield m.start(), m.end(), int(m.group(1), 16)
+
+
+# A YAML block scalar's header: `key: >-`, `- |`, `key: |2+` (style, chomping, indentation
+# indicators in either order), a comment allowed after it.
+_BLOCK_SCALAR = re.compile(r"[:-][ \t]+[>|][-+1-9]{0,2}[ \t]*(?:#[^\r\n]*)?(?:\r?\n|\Z)")
+# A line break between two lines of key characters (base64's `+/=` too: webhook secrets; a JWT's
+# dots), and the indentation after it.
+_FOLD = re.compile(r"(?<=[A-Za-z0-9_+/=.-])\r?\n([ \t]+)(?=[A-Za-z0-9_+/=.-])")
+
+
+def block_scalar_breaks(text: str, base: int = 0) -> Iterator[tuple[int, int]]:
+    """(start, end) offsets (from `base`) of each line break and the indentation after it between
+    two lines of key characters indented alike, in a window of text around a keyword that holds a
+    YAML block scalar's header (`key: >-`, `|`): a key folded over the scalar's lines is whole
+    once they are removed. Local tests only, no walk of a scalar's body: one search for a header
+    and one regex pass per window."""
+    if _BLOCK_SCALAR.search(text) is None:
+        return
+    for m in _FOLD.finditer(text):
+        indent = m.group(1)
+        line = text.rfind("\n", 0, m.start()) + 1  # the line before: indented alike
+        if text.startswith(indent, line) and text[line + len(indent)] not in " \t":
+            yield base + m.start(), base + m.end()

@@ -2,11 +2,12 @@
 
 `engine.scan` with the default rules finds nothing in data that contains none of these bytes:
 every rule needs one of its keywords, base64 decoding starts only at a keyword's base64
-spelling, and UTF-16 decoding only at a keyword with NULs between its letters; a file that is
-wrapped base64 (its first line 60-120 base64 characters) is always passed on. The pre-commit hook
-checks this first, so a clean commit never pays for importing and compiling the rules (about half
-of the hook's startup). tests/test_prefilter.py proves the list equals `keylatch.rules.needles()`,
-and that whatever the engine finds passes this test. Custom rule sets must not use this shortcut.
+spelling (hex decoding at its hex spelling, a run of escapes at it wholly escaped), and UTF-16 /
+UTF-32 decoding only at a keyword with 1 / 3 NULs between its letters; a file that is wrapped
+base64 (its first line 60-120 base64 characters) is always passed on. The pre-commit hook checks
+this first, so a clean commit never pays for importing and compiling the rules (about half of the
+hook's startup). tests/test_prefilter.py proves the list equals `keylatch.rules.needles()`, and
+that whatever the engine finds passes this test. Custom rule sets must not use this shortcut.
 
 `present` is the one literal pass the engine, this prefilter and history's Python fallback share:
 Hyperscan finds every needle in one pass over the bytes (1.5-2 GB/s for the 27 needles here,
@@ -52,6 +53,25 @@ KEYWORDS: tuple[bytes, ...] = (
     b"w\0" b"h\0" b"s\0" b"e\0" b"c\0" b"_",
     b"e\0" b"k\0" b"_",
     b"e\0" b"y\0" b"J\0" b"h\0" b"b\0" b"G\0" b"c\0" b"i\0" b"O\0" b"i",
+    # encoded.UTF32_NEEDLES: every keyword as UTF-32 (either byte order) writes it
+    b"T\0\0\0" b"3\0\0\0" b"B\0\0\0" b"l\0\0\0" b"b\0\0\0" b"k\0\0\0" b"F\0\0\0" b"J",
+    b"J\0\0\0" b"Q\0\0\0" b"Q\0\0\0" b"J\0\0\0" b"9\0\0\0" b"9",
+    b"z\0\0\0" b"u\0\0\0" b"r\0\0\0" b"e", b"Z\0\0\0" b"U\0\0\0" b"R\0\0\0" b"E",
+    b"s\0\0\0" b"e\0\0\0" b"s\0\0\0" b"s\0\0\0" b"-",
+    b"w\0\0\0" b"h\0\0\0" b"s\0\0\0" b"e\0\0\0" b"c\0\0\0" b"_",
+    b"e\0\0\0" b"k\0\0\0" b"_",
+    b"e\0\0\0" b"y\0\0\0" b"J\0\0\0" b"h\0\0\0" b"b\0\0\0" b"G\0\0\0" b"c\0\0\0" b"i\0\0\0" b"O\0\0\0" b"i",
+    # rules.hex_gates: the keywords of 4 bytes or more in hex digits, lower and upper case
+    b"5433426c626b464a", b"5433426C626B464A", b"4a51514a3939", b"4A51514A3939",
+    b"7a757265", b"7A757265", b"5a555245", b"5A555245", b"736573732d", b"736573732D",
+    b"77687365635f", b"77687365635F", b"65794a68624763694f69", b"65794A68624763694F69",
+    # rules.escape_gates: every keyword wholly escaped, `\u00XX` and `\xXX` in either case (32
+    # literals of 12-60 bytes, built here rather than spelled out)
+    *(
+        b"".join(form % c for c in word)
+        for word in (b"T3BlbkFJ", b"JQQJ99", b"zure", b"ZURE", b"sess-", b"whsec_", b"ek_", b"eyJhbGciOi")
+        for form in (b"\\u%04x", b"\\u%04X", b"\\x%02x", b"\\x%02X")
+    ),
 )  # fmt: skip
 
 # The hook's staged files are small: below this size the `in` tests cost less than importing

@@ -1,8 +1,8 @@
 """Encoded and glued keys through the real detect-secrets CLI with keylatch's plugin.
 
 Stock `detect-secrets scan --plugin` hands the plugin one line at a time: every spelling that fits
-one line is found there. What spans lines or is not UTF-8 text (UTF-16, a wrapped base64 file, a
-join across lines, a `.pyc`) only `keylatch detect-secrets scan` finds, by its own pass over the
+one line is found there. What spans lines or is not UTF-8 text (UTF-16, UTF-32, a wrapped base64
+file, a join across lines, a `.pyc`) only `keylatch detect-secrets scan` finds, by its own pass over the
 file (docs/detect-secrets.md, "What the line model cannot see").
 """
 
@@ -72,6 +72,7 @@ def multi_line_files() -> dict[str, tuple[bytes, str]]:
     pyc_data, pyc_key = glued("sk-proj-", seed=6)
     return {
         "utf16.ps1": (f"$env:OPENAI_API_KEY = '{key(1)}'\r\n".encode("utf-16"), key(1)),
+        "utf32.ps1": (f"$env:OPENAI_API_KEY = '{key(3)}'\r\n".encode("utf-32"), key(3)),
         "env.b64": ((base64.encodebytes(env * 3)), key(1)),
         "split.py": (f'KEY = (\n    "{key(2)[:40]}"\n    "{key(2)[40:]}"\n)\n'.encode(), key(2)),
         "cache.pyc": (pyc_data, pyc_key),

@@ -7,6 +7,7 @@ detect-secrets' line model must be found by the plugin as `keylatch scan` finds 
 from __future__ import annotations
 
 import base64
+import codecs
 from collections.abc import Callable
 
 from keylatch.rules.synthetic import ALL_KINDS, EXTRA_KINDS, MARKER, OAUTH_KINDS, make_key
@@ -59,6 +60,13 @@ def spellings(kind: str, seed: int) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {"plain": (f'{name} = "{key}"\n', key)}
     for style, text in _escapes(key).items():
         out[f"escaped-{style}"] = (f'{name} = "{text}"\n', key)
+    # Every character escaped: a keyword wholly escaped gates the decoder (rules.escape_gates).
+    for style in ("json-u", "hex-x"):
+        out[f"escaped-whole-{style}"] = (f'{name} = "{"".join(ESCAPES[style](c) for c in key)}"\n', key)
+    # Hex digits (`bytes.hex()`): the key alone where its keyword has 4 bytes or more, else with
+    # its name, whose `AZURE` gates the decoder too (rules.hex_gates); `ek_` has no hex gate.
+    if kind != "ek_":
+        out["hex-value"] = (f"{name}_HEX = {(key if kind != HEX else f'{name}={key}').encode().hex()}\n", key)
     if kind == HEX:
         out["base64-own-value"] = (f"{name}: {base64.b64encode(key.encode()).decode()}\n", key)
         out["joined-plus"] = (f'{name} = "{key[:16]}" + "{key[16:]}"\n', key)
@@ -83,3 +91,13 @@ def glued(kind: str, seed: int) -> tuple[bytes, str]:
     """A `.pyc`-like line: an `sk-` key glued to the next object's type byte, NULs around it."""
     key = make_key(kind, seed=seed)
     return b"\0\xa4" + key.encode() + b"N\0\n", key
+
+
+# Text as UTF-32 writes it: each byte order, with and without its BOM (Python's "utf-32" is the
+# native order with a BOM; spelled out here so both orders get one).
+UTF32: dict[str, Callable[[str], bytes]] = {
+    "le-bom": lambda t: codecs.BOM_UTF32_LE + t.encode("utf-32-le"),
+    "le": lambda t: t.encode("utf-32-le"),
+    "be-bom": lambda t: codecs.BOM_UTF32_BE + t.encode("utf-32-be"),
+    "be": lambda t: t.encode("utf-32-be"),
+}

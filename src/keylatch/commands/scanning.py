@@ -175,9 +175,10 @@ def places(result: HistoryResult) -> list[Finding]:
 
 def _span(key: str, encoding: str) -> tuple[int, int]:
     """How many bytes the key takes where it is written, as a span from 0 (history keeps no
-    offsets): SARIF's end column needs it. Keys are ASCII; UTF-16 spells each in two bytes."""
+    offsets): SARIF's end column needs it. Keys are ASCII; UTF-16 spells each in two bytes,
+    UTF-32 in four."""
     width = len(key.encode("utf-8"))
-    return (0, 2 * width if encoding == "utf-16" else width)
+    return (0, {"utf-16": 2, "utf-32": 4}.get(encoding, 1) * width)
 
 
 def in_commits(

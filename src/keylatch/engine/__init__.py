@@ -1,7 +1,7 @@
 """Chunks x rules -> findings. Pure: no I/O, no global state beyond compiled constants.
 
 matching.py finds each rule's keys in one document; this module adds what is encoded in it
-(views.py): base64 values and UTF-16 text (encoded.py), escapes inside a key (escapes.py) and
+(views.py): base64 and hex values, UTF-16 and UTF-32 text (encoded.py), escapes inside a key (escapes.py) and
 keys split across string literals (joins.py). Each decoder runs only where a literal that it
 needs is in the document (a keyword's encoded spelling, an escape's introducer next to a
 keyword), so clean text pays a few `bytes.find` passes for them (bench/engine_bench.py).
@@ -10,21 +10,37 @@ A key is reported at every place it is written, each with its own encoding label
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from keylatch.encoded import BASE64_MARKERS, BASE64_NEEDLES, UTF16_NEEDLES, utf16_texts
+from keylatch.encoded import (
+    BASE64_MARKERS,
+    BASE64_NEEDLES,
+    UTF16_NEEDLES,
+    UTF32_NEEDLES,
+    block_scalar_breaks,
+    escaped_characters,
+    hex_payloads,
+    utf16_texts,
+    utf32_texts,
+)
 from keylatch.engine.decoders import base64_pieces, escape_pieces, join_pieces
 from keylatch.engine.lines import Lines
-from keylatch.engine.matching import Doc, Hit, Scan, sorted_hits
-from keylatch.engine.views import view_hits
+from keylatch.engine.matching import REACH, Doc, Hit, Scan, sorted_hits
+from keylatch.engine.views import Piece, view_hits
 from keylatch.model import Chunk, Finding, Location, Secret
 from keylatch.rules import DEFAULT_RULES, Rule
 
-_UTF16_LABEL = "utf-16"
+# Text of wider code units: (label, every keyword as it spells them, bytes a unit, the texts
+# aligned on a needle). A key in them spans `width` bytes a character, as written.
+_WIDE: tuple[tuple[str, tuple[bytes, ...], int, Callable[[bytes, int], Iterator[tuple[int, str]]]], ...] = (
+    ("utf-16", UTF16_NEEDLES, 2, utf16_texts),
+    ("utf-32", UTF32_NEEDLES, 4, utf32_texts),
+)
+_WIDE_LABELS = frozenset(label for label, _, _, _ in _WIDE)
 
 
 def _findings(chunk: Chunk, lines: Lines, hits: list[Hit], scale: int = 1, base: int = 0) -> Iterator[Finding]:
-    """Findings for `hits` in increasing offset order; offsets are scaled (UTF-16) into the chunk."""
+    """Findings for `hits` in increasing offset order; offsets are scaled (UTF-16, UTF-32) into the chunk."""
     for at, rule, key, encoding in hits:
         line, column = lines.locate(at)
         start = base + scale * at
@@ -34,7 +50,7 @@ def _findings(chunk: Chunk, lines: Lines, hits: list[Hit], scale: int = 1, base:
             severity,
             Secret(key, rule.prefix(key), expires),
             Location(chunk.path, chunk.first_line + line - 1, column, chunk.commit, chunk.blob),
-            (start, start + scale * len(key) if encoding in ("", _UTF16_LABEL) else start),
+            (start, start + scale * len(key) if not encoding or encoding in _WIDE_LABELS else start),
             encoding,
         )
 
@@ -44,28 +60,75 @@ def _scan_doc(doc: Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
     hits = sorted_hits(scan, rules)
     for label, sep, pieces in (
         ("base64", b" ", base64_pieces(scan, rules)),
-        ("escaped", b"", escape_pieces(scan, rules)),
-        ("joined", b"", join_pieces(scan, rules)),
+        ("escaped", b"", _escape_pieces(scan, rules)),
+        ("joined", b"", _join_pieces(scan, rules)),
+        ("hex", b" ", _hex_pieces(scan)),
     ):
         if pieces:
             hits += view_hits(doc.data(0, len(doc.raw)), pieces, rules, label, sep)
     hits.sort(key=lambda h: h[0])
     findings = list(_findings(chunk, Lines(doc.raw), hits))
-    # UTF-16 text has NUL bytes; the NUL test is a memchr, far cheaper than the needle search.
+    # UTF-16 and UTF-32 text has NUL bytes; the NUL test is a memchr, far cheaper than the
+    # needle search.
     if isinstance(doc.raw, bytes) and b"\0" in doc.raw:
-        findings.extend(_utf16_findings(scan, doc.raw, chunk, rules))
+        for label, needles, width, texts in _WIDE:
+            findings.extend(_wide_findings(scan, doc.raw, chunk, rules, label, needles, width, texts))
     # Ties (several keys in one base64 value share its offset) are broken by the key itself.
     return sorted(findings, key=lambda f: (f.span, f.rule_id, f.secret.value))
 
 
-def _utf16_findings(scan: Scan, raw: bytes, chunk: Chunk, rules: Sequence[Rule]) -> Iterator[Finding]:
+def _escape_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+    """Escapes near a keyword (decoders.escape_pieces), and in a document that holds a keyword
+    wholly escaped (a key written as `\\u0073\\u006b...`), every `\\u00XX` and `\\xXX` of it: one
+    piece per escape, so a key is reported at its first escaped character either way."""
+    pieces = {p.start: p for p in escape_pieces(scan, rules)}
+    if any(scan.has_literal(n) for n in scan.gates.escapes):
+        data = scan.doc.data(0, len(scan.doc.raw))
+        pieces.update((a, Piece(a, b, bytes((c,)))) for a, b, c in escaped_characters(data))
+    return list(pieces.values())
+
+
+def _join_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+    """String literals joined (decoders.join_pieces), and a key folded over the lines of a YAML
+    block scalar (`key: >-`): its line breaks and indentation removed, where a scalar holds a
+    keyword or a half of one (a fold may cut the keyword) the one pass found in the document."""
+    pieces = {p.start: p for p in join_pieces(scan, rules)}
+    folds = scan.gates.folds
+    # The windows the escape and join decoders built already (cached by the scan): where a key
+    # can start (`ek_` in `seek_` opens none), a block scalar's header is looked for in each.
+    if any(scan.has(k) for k in folds):
+        for w in scan.windows(folds, REACH, key_starts=True):
+            pieces.update((a, Piece(a, b, b"")) for a, b in block_scalar_breaks(w.text, w.base))
+    return list(pieces.values())
+
+
+def _hex_pieces(scan: Scan) -> list[Piece]:
+    """Runs of hex digits that hold a keyword's hex spelling (the one pass looked for them),
+    decoded in place: a key written as hex (`bytes.hex()`, `xxd -p`) is found at the run's start."""
+    found = [n for n in scan.gates.hex if scan.has_literal(n)]
+    if not found:
+        return []
+    data = scan.doc.data(0, len(scan.doc.raw))
+    return [Piece(a, b, decoded) for a, b, decoded in hex_payloads(data, found)]
+
+
+def _wide_findings(
+    scan: Scan,
+    raw: bytes,
+    chunk: Chunk,
+    rules: Sequence[Rule],
+    label: str,
+    needles: tuple[bytes, ...],
+    width: int,
+    texts: Callable[[bytes, int], Iterator[tuple[int, str]]],
+) -> Iterator[Finding]:
     # Only the needles the one pass saw are located (matching.Scan.has_literal).
-    hits = [raw.find(n) for n in UTF16_NEEDLES if scan.has_literal(n)]
+    hits = [raw.find(n) for n in needles if scan.has_literal(n)]
     if not hits:
         return
-    for start, text in utf16_texts(raw, min(hits)):
-        found: list[Hit] = [(at, rule, key, _UTF16_LABEL) for at, rule, key, _ in sorted_hits(Scan(Doc(text)), rules)]
-        yield from _findings(chunk, Lines(text), found, scale=2, base=start)
+    for start, text in texts(raw, min(hits)):
+        found: list[Hit] = [(at, rule, key, label) for at, rule, key, _ in sorted_hits(Scan(Doc(text)), rules)]
+        yield from _findings(chunk, Lines(text), found, scale=width, base=start)
 
 
 def scan_chunk(chunk: Chunk, rules: Sequence[Rule] = DEFAULT_RULES) -> list[Finding]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from keylatch.engine.lines import LineTest
 from keylatch.prefilter import ek_starts_at, present
-from keylatch.rules import Regex, Rule, base64_gates, needles
+from keylatch.rules import Regex, Rule, base64_gates, escape_gates, hex_gates, needles
 
 # A match starts at most this far before its keyword and ends at most this far after it
 # (tests/test_engine.py checks every rule's key_len against it).
@@ -97,6 +97,14 @@ class Gates:
 
     needles: tuple[bytes, ...]
     base64: tuple[bytes, ...]
+    hex: tuple[bytes, ...]  # rules.hex_gates: what starts the hex decoder (engine/__init__.py)
+    escapes: tuple[bytes, ...]  # rules.escape_gates: what starts the decoder of escape runs (same)
+    # The anchored rules' keywords and their halves, as decoders._keyword_windows asks for their
+    # windows (the same tuple: one cached set of windows): YAML folds are removed in them.
+    folds: tuple[str, ...]
+    # The needles as a set: has_literal asks about a needle per decoder gate (about 60 a
+    # document), and a test against the 109-needle tuple cost 2 us each.
+    needle_set: frozenset[bytes]
 
 
 class _Same:
@@ -117,7 +125,10 @@ class _Same:
 
 @functools.lru_cache(maxsize=16)
 def _gates(same: _Same) -> Gates:
-    return Gates(needles(same.rules), base64_gates(tuple(same.rules)))
+    rules = tuple(same.rules)
+    found = needles(rules)
+    folds = tuple(sorted({w for r in rules if r.anchored for w in (*r.keywords, *r.keyword_parts)}))
+    return Gates(found, base64_gates(rules), hex_gates(rules), escape_gates(rules), folds, frozenset(found))
 
 
 def gates(rules: Sequence[Rule]) -> Gates:
@@ -153,7 +164,7 @@ class Scan:
 
     def has_literal(self, needle: bytes) -> bool:
         raw = self.doc.raw
-        if isinstance(raw, bytes) and needle in self.gates.needles:
+        if isinstance(raw, bytes) and needle in self.gates.needle_set:
             if self._present is None:
                 self._present = present(raw, self.gates.needles)
             return needle in self._present

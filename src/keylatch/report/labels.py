@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 
 # engine.py's `Finding.encoding` values, in a user's words.
-_ENCODINGS = {"base64": "base64-encoded", "utf-16": "UTF-16-encoded"}
+_ENCODINGS = {"base64": "base64-encoded", "utf-16": "UTF-16-encoded", "utf-32": "UTF-32-encoded"}
 
 
 def encoding_label(encoding: str | None) -> str:
-    """`base64-encoded`, `UTF-16-encoded`, or "" for a key found as written."""
+    """`base64-encoded`, `UTF-16-encoded`, `UTF-32-encoded`, or "" for a key found as written."""
     if not encoding:
         return ""
     return _ENCODINGS.get(encoding, f"{encoding}-encoded")

@@ -71,6 +71,10 @@ def _rule(rule: Rule) -> dict[str, Any]:
     return out
 
 
+# Bytes a character of text in these encodings (engine/__init__.py's wide texts).
+_WIDE = {"utf-16": 2, "utf-32": 4}
+
+
 def _units(prefix: bytes) -> int:
     """UTF-16 code units of `prefix`, decoded as the engine reads text (UTF-8, bad bytes one each)."""
     return len(prefix.decode("utf-8", "replace").encode("utf-16-le")) // 2
@@ -80,9 +84,11 @@ def _region(f: Finding, line_of: LineOf | None) -> dict[str, Any]:
     """startLine, and the columns in UTF-16 code units when they are known for sure."""
     loc = f.location
     region: dict[str, Any] = {"startLine": loc.line}
-    if f.encoding == "utf-16":
-        # Found in UTF-16 text: the engine counted its column in characters of the decoded line.
-        region.update(startColumn=loc.column, endLine=loc.line, endColumn=loc.column + (f.span[1] - f.span[0]) // 2)
+    width = _WIDE.get(f.encoding)
+    if width:
+        # Found in UTF-16 or UTF-32 text: the engine counted its column in characters of the
+        # decoded line, and the key (ASCII) spans `width` bytes a character.
+        region.update(startColumn=loc.column, endLine=loc.line, endColumn=loc.column + (f.span[1] - f.span[0]) // width)
         return region
     raw = line_of(f) if line_of is not None else None
     start = loc.column - 1  # a byte offset into the line

@@ -59,6 +59,44 @@ def utf16_spelling(literal: bytes) -> bytes:
     return b"\0".join(literal[i : i + 1] for i in range(len(literal)))
 
 
+def utf32_spelling(literal: bytes) -> bytes:
+    """`literal` as UTF-32 writes it in either byte order, without the outer NULs: three NULs
+    between its letters (as long literals, cheap for the one pass: bench/README.md)."""
+    return b"\0\0\0".join(literal[i : i + 1] for i in range(len(literal)))
+
+
+def hex_spellings(literal: bytes) -> tuple[bytes, ...]:
+    """`literal` as hex digits write it (`bytes.hex()`, `xxd -p`, a hex-dumped `.env`), in lower
+    and upper case: a key written in hex holds one at an even offset of its run of digits."""
+    return tuple(sorted({literal.hex().encode("ascii"), literal.hex().upper().encode("ascii")}))
+
+
+@functools.lru_cache(maxsize=16)
+def hex_gates(rules: tuple[Rule, ...] = DEFAULT_RULES) -> tuple[bytes, ...]:
+    """The hex spellings of the keywords that start the hex decoder (engine/__init__.py), sorted.
+
+    Only keywords of BASE64_GATE_MIN bytes or more: `ek_` in hex is 6 digits (`656b5f`), met by
+    chance in hashes and hex dumps often enough to hand their blobs to the engine for nothing.
+    """
+    words = {kw for r in rules for kw in r.keyword_bytes if len(kw) >= BASE64_GATE_MIN}
+    return tuple(sorted({s for kw in words for s in hex_spellings(kw)}))
+
+
+def escape_spellings(literal: bytes) -> tuple[bytes, ...]:
+    """`literal` with every character escaped: JSON/JS `\\u00XX` and C/Python `\\xXX`, in lower
+    and upper case hex (a whole key escaped holds one; one escape inside a keyword leaves a half
+    whole instead, `Rule.keyword_parts`)."""
+    forms = (b"\\u%04x", b"\\u%04X", b"\\x%02x", b"\\x%02X")
+    return tuple(sorted({b"".join(form % c for c in literal) for form in forms}))
+
+
+@functools.lru_cache(maxsize=16)
+def escape_gates(rules: tuple[Rule, ...] = DEFAULT_RULES) -> tuple[bytes, ...]:
+    """Every keyword wholly escaped (`escape_spellings`), sorted: what starts the decoder of runs
+    of escapes (engine/__init__.py). Even `ek_` escaped is 12-18 bytes that only escaped text holds."""
+    return tuple(sorted({s for r in rules for kw in r.keyword_bytes for s in escape_spellings(kw)}))
+
+
 # A keyword's base64 spelling gates the base64 decoder only when it has at least this many bytes:
 # a 3-byte keyword (`ek_`) is 3-4 base64 characters, which any long base64 value holds somewhere.
 BASE64_GATE_MIN = 4
@@ -115,8 +153,9 @@ def needles(rules: Sequence[Rule] = DEFAULT_RULES) -> tuple[bytes, ...]:
     """Every literal a rule needs, sorted: a text without any of them cannot hold a key.
 
     The rules' keywords and their halves (`Rule.keyword_parts`), the base64 gates
-    (`base64_gates`), and every keyword as UTF-16 writes it (the engine decodes UTF-16 around
-    any of them). Cached: the engine asks once per chunk.
+    (`base64_gates`), every keyword as UTF-16 and as UTF-32 write it (the engine decodes
+    UTF-16 or UTF-32 text around any of them), the hex gates (`hex_gates`) and every keyword
+    wholly escaped (`escape_gates`). Cached: the engine asks once per chunk.
     """
     return _needles(tuple(rules))
 
@@ -127,6 +166,9 @@ def _needles(rules: tuple[Rule, ...]) -> tuple[bytes, ...]:
     out.update(p.encode("ascii") for r in rules for p in r.keyword_parts)
     out.update(base64_gates(rules))
     out.update(utf16_spelling(kw) for r in rules for kw in r.keyword_bytes)
+    out.update(utf32_spelling(kw) for r in rules for kw in r.keyword_bytes)
+    out.update(hex_gates(rules))
+    out.update(escape_gates(rules))
     return tuple(sorted(out))
 
 
@@ -137,7 +179,12 @@ __all__ = [
     "Rule",
     "base64_gates",
     "base64_spellings",
+    "escape_gates",
+    "escape_spellings",
+    "hex_gates",
+    "hex_spellings",
     "needles",
     "rule_by_id",
     "utf16_spelling",
+    "utf32_spelling",
 ]
