@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO
 
 from keylatch.errors import ScanError
+from keylatch.history.damage import WithObjects
 from keylatch.history.model import PLACES_SHOWN, DamagedObject
 from keylatch.history.rawlog import ZERO, log_args
 from keylatch.sources.gitcmd import Git
@@ -296,7 +297,7 @@ def _entries(data: bytes, size: int) -> Iterable[tuple[bytes, bytes, bytes]]:
         pos = nul + 1 + size
 
 
-class Damaged(Git):
+class Damaged(WithObjects):
     """A Git for a repository whose damage is known and named (exit 3 follows): a read that
     stops at a lost object answers with what git printed before it (`ls-tree` of a tree with a
     lost subtree, `for-each-ref` past a ref to a lost object), so the keys found elsewhere are
@@ -309,4 +310,4 @@ class Damaged(Git):
 
 
 def tolerant(git: Git) -> Git:
-    return Damaged(git.repo, git.config)
+    return Damaged(git.repo, git.config, git.objects if isinstance(git, WithObjects) else "")
