@@ -156,3 +156,22 @@ def test_baseline_history_writes_nothing(make_repo: MakeRepo, keylatch: RunKeyla
 
     assert r.code == 3 and not out.exists(), r
     assert "Traceback" not in r.err and p.key not in r.out + r.err
+
+
+def test_org_scan_names_a_repository_it_cannot_clone(
+    make_repo: MakeRepo, keylatch: RunKeylatch, tmp_path: Path
+) -> None:
+    """A clone needs every object its refs reach: git's upload-pack cannot pack a cut pack's
+    objects, so the repository is a named failure (exit 3), never a clean result."""
+    p, idx, late = split_pack(make_repo)
+    cut_after_first(idx, _offsets(p.repo, idx), late)
+    listing = tmp_path / "repos.txt"
+    listing.write_text(f"file://{p.repo.path}\n")
+    assert keylatch("org", "plan", "--repos", str(listing), "--output", str(tmp_path / "plan.jsonl")).code == 0
+
+    r = keylatch("org", "scan", str(tmp_path / "plan.jsonl"), "--out", str(tmp_path / "out"))
+
+    assert r.code == 3 and "Traceback" not in r.err, r
+    assert "FAILED: cannot clone" in r.err and "1 failed" in r.err, r.err
+    (result,) = (tmp_path / "out").glob("*.result.json")
+    assert json.loads(result.read_text())["status"] == "failed"
