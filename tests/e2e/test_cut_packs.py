@@ -175,3 +175,25 @@ def test_org_scan_names_a_repository_it_cannot_clone(
     assert "FAILED: cannot clone" in r.err and "1 failed" in r.err, r.err
     (result,) = (tmp_path / "out").glob("*.result.json")
     assert json.loads(result.read_text())["status"] == "failed"
+
+
+def test_a_corrupt_packed_tree_is_named_and_the_rest_reported(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    """git log dies on a tree corrupt in its pack ("packed object ... is corrupt"): the log is
+    rebuilt from what can be read (history/salvage.py), the tree named with what needs it."""
+    p = with_intact_key(make_repo())
+    idx = pack_all(p.repo)
+    pack = idx.with_suffix(".pack")
+    pack.chmod(0o644)
+    data = bytearray(pack.read_bytes())
+    at = _offsets(p.repo, idx)[p.subtree]
+    data[at + 2 : at + 12] = b"\x00garbage!\xff"
+    pack.write_bytes(bytes(data))
+
+    r = history(keylatch, p.repo)
+
+    assert r.code == 3 and "Traceback" not in r.err, r
+    doc = json.loads(r.out)
+    found = {loc["path"] for k in doc["findings"] for loc in k["locations"]}
+    assert {"conf.env", "intact.env"} <= found, doc["findings"]
+    assert p.subtree in {d["object"] for d in doc["damaged"]}, doc["damaged"]
+    assert p.key not in r.out + r.err and INTACT not in r.out + r.err

@@ -44,6 +44,7 @@ _GIT_SAYS = (
     (r"bad object (refs/\S+)", "the object of ref"),
     (r"bad object ([0-9a-f]{40,64})", "object"),  # a tag nested in a tag (history/tags.py)
     (r"unable to unpack ([0-9a-f]{40,64})", "object"),  # a corrupt loose object
+    (r"packed object ([0-9a-f]{40,64}) \(stored in", "object"),  # corrupt in its pack, or its delta base
     (r"non-monotonic index (\S+)", "pack index"),
     (r"index file (\S+) is too small", "pack index"),
     (r"(\S+\.idx) is too small", "pack index"),
