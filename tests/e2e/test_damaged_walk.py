@@ -129,14 +129,23 @@ def test_the_readable_keys_are_reported_and_the_lost_object_named(
     assert r.code == 3, r
     *_, last = r.err.splitlines()
     assert last.startswith("keylatch: error: ") and "damaged" in last and "git fsck" in last, r.err
-    assert f"{b.named} is missing or unreadable" in r.out + r.err, r
+    named = b.named
+    if kind == "corrupt_pack_index" and command not in ("ci", "pre-push"):
+        # The whole-history scan reads the pack behind the bad index itself (history/damage.py
+        # readable_part): no commit is lost, the index is what is named.
+        named = "objects/pack/pack-"
+        assert re.search(r"pack index objects/pack/pack-[0-9a-f]{40}\.idx is missing or unreadable", r.out + r.err)
+        assert command == "baseline" or "conf.env" in r.out, r.out
+    else:
+        assert f"{b.named} is missing or unreadable" in r.out + r.err, r
     if command == "baseline":
         assert not (tmp_path / "bl.json").exists() and last.endswith("not written"), r.err
         return
     assert "intact.env" in r.out and f"...{INTACT[-4:]}" in r.out, r.out
     if command == "history-json":
         doc = json.loads(r.out)
-        assert doc["stats"]["complete"] is False and b.named in {d["object"] for d in doc["damaged"]}
+        assert doc["stats"]["complete"] is False
+        assert any(d["object"].startswith(named) for d in doc["damaged"]), doc["damaged"]
         (intact,) = [k for k in doc["findings"] if k["locations"][0]["path"] == "intact.env"]
         assert intact["introduced"]["summary"] == "intact"
 

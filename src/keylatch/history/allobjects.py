@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import logging
 import re
+import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 
 from keylatch.errors import ScanError
 from keylatch.history import readers
@@ -20,9 +23,10 @@ from keylatch.history.blobscan import OBJECT_KINDS, BlobScanner, Progress
 from keylatch.history.cache import BlobCache
 from keylatch.history.grepfilter import Objects
 from keylatch.history.hsgate import Heads
+from keylatch.model import Chunk
 from keylatch.sources import archives
 from keylatch.sources.gitcmd import Git, first_line
-from keylatch.sources.objects import LFS_POINTER, stream_objects
+from keylatch.sources.objects import LFS_POINTER, BlobHeader, stream_objects
 from keylatch.sources.reaping import reaped
 
 log = logging.getLogger(__name__)
@@ -46,15 +50,72 @@ def scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
     found = readers.start(git, todo, scanner.needles(), readers.jobs(), report, _heads(scanner))
     # While the readers run, the progress line shows their counts, not the engine's few.
     scanner.progress = None
+    done: set[bytes] = set()  # objects the engine read to their end
+
+    def visit(header: BlobHeader, chunks: Iterator[Chunk] | None) -> None:
+        scanner.visit(header, chunks)
+        done.add(header.oid)
+
     try:
-        stream_objects(git, found.candidates(), scanner.visit, OBJECT_KINDS, eager=True, release=found.abandoned.set)
+        stream_objects(git, found.candidates(), visit, OBJECT_KINDS, eager=True, release=found.abandoned.set)
         found.finish()
+    except ScanError as failure:
+        # A git died reading an object it had listed (corrupt in its pack): every object the
+        # engine has not read is read again, by id, around the ones git cannot give.
+        found.stop()
+        scanner.progress = progress
+        _read_around(git, todo, done, scanner, failure)
+        found.visited[:] = b"\x01" * len(todo)  # the visitor counted them all
     except BaseException:
         found.stop()
         raise
     finally:
         scanner.progress = progress
     _count_the_rest(todo, found.visited, scanner, cache, blobs, nbytes)
+
+
+# Objects git may fail on, one restarted `cat-file` each, before the scan gives up with the
+# first failure: a pack that broken is named by `git fsck`, not here.
+MAX_UNREADABLE = 1024
+
+
+def _read_around(git: Git, todo: Objects, done: set[bytes], scanner: BlobScanner, failure: ScanError) -> None:
+    """Every object of `todo` not in `done`, through the engine, in order; an object at which
+    git's `cat-file --batch` dies (it answers "missing" for most damage, but dies on a corrupt
+    packed object: "packed object ... is corrupt") is named unreadable, and the rest read by a
+    new `cat-file` from the object after it. Memory: a byte per object. Only a failed read pays."""
+    left = bytearray(oid not in done for oid in (todo.oid(i) for i in range(len(todo))))
+    at = 0  # cat-file --batch answers in order: the next answer is for the first object left
+    reading = -1  # the object being visited, until its visit returns
+
+    def visit(header: BlobHeader, chunks: Iterator[Chunk] | None) -> None:
+        nonlocal at, reading
+        at = reading = left.find(1, at)
+        left[at] = 0
+        scanner.visit(header, chunks)
+        reading = -1
+
+    def rest(start: int) -> Iterator[bytes]:
+        return (todo.oid(i) for i in range(start, len(todo)) if left[i])
+
+    failed = 0
+    while (at := left.find(1, at)) >= 0:
+        try:
+            stream_objects(git, rest(at), visit, OBJECT_KINDS)
+        except ScanError:
+            failed += 1
+            if failed > MAX_UNREADABLE:
+                raise failure from None
+            # The object git died on: the one being visited, or else the first one left; its
+            # partial findings are dropped.
+            bad = reading if reading >= 0 else left.find(1, at)
+            reading = -1
+            if bad < 0:
+                raise  # every object answered, and still git failed
+            oid = todo.oid(bad)
+            left[bad] = 0
+            scanner.missing.add(oid)
+            scanner.found.pop(oid, None)
 
 
 def _heads(scanner: BlobScanner) -> Heads:
@@ -104,13 +165,52 @@ _BLOCK = 1 << 20
 
 
 def _listing(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> tuple[Objects, int, int]:
-    """The objects to read, and how many of them are blobs and their bytes."""
+    """The objects to read, and how many of them are blobs and their bytes.
+
+    In pack order (`--unordered`) when git can give it; git cannot when a pack no longer matches
+    its index (a cut pack: it must open the pack to order its objects, and dies). The listing
+    by id needs only the indexes and lists such a pack's objects as "missing": named, while every
+    other object is read (tests/e2e/test_damaged_packs.py). Only a failed listing pays for it."""
+    skip = cache if cache is not None and cache.clean else None
+    try:
+        listed = _list(git, skip, unordered=True)
+    except ScanError as failure:
+        try:
+            listed = _list(git, skip, unordered=False)
+        except ScanError:
+            raise failure from None
+        log.debug("object listing in pack order failed (%s): listed by id instead", failure)
+    todo, blobs, nbytes, cached, unreadable = listed
+    scanner.cached += cached
+    # Listed but unreadable (corrupt): damage, like a blob asked for by id that git lacks. The
+    # walk goes on and names it (history/damage.py); the scan then exits 3.
+    scanner.missing.update(unreadable)
+    return todo, blobs, nbytes
+
+
+def _list(git: Git, skip: BlobCache | None, *, unordered: bool) -> tuple[Objects, int, int, int, list[bytes]]:
     todo = Objects()
     unreadable: list[bytes] = []
-    skip = cache if cache is not None and cache.clean else None
-    blobs = nbytes = 0
-    proc = git.popen("cat-file", "--batch-all-objects", _LISTING, "--unordered")
-    assert proc.stdout is not None and proc.stderr is not None
+    counts = [0, 0, 0]
+    order = ("--unordered",) if unordered else ()
+    # git's complaints go to a file: a damaged store says a line per object it cannot read,
+    # more than a pipe holds while this reads stdout.
+    with tempfile.TemporaryFile() as errors:
+        proc = git.popen("cat-file", "--batch-all-objects", _LISTING, *order, stderr=errors)
+        _read_listing(proc, skip, todo, unreadable, counts)
+        errors.seek(0)
+        err = errors.read(4096)
+    if proc.returncode != 0:
+        raise ScanError(f"git cat-file: {first_line(err)}")
+    blobs, nbytes, cached = counts
+    return todo, blobs, nbytes, cached, unreadable
+
+
+def _read_listing(
+    proc: subprocess.Popen[bytes], skip: BlobCache | None, todo: Objects, unreadable: list[bytes], counts: list[int]
+) -> None:
+    """Rows into `todo`; counts: [blobs, their bytes, blobs the cache skipped]."""
+    assert proc.stdout is not None
     with proc, reaped(proc):  # killed first, then its pipes closed
         rest = b""
         while True:
@@ -125,7 +225,7 @@ def _listing(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> tuple[O
             # Rows parsed by the regex in C, then added a list at a time: git.git lists 850k
             # objects, and a Python statement per object was most of the listing's time.
             if skip is not None:
-                scanner.cached += sum(1 for kind, oid, _ in rows if kind == b"blob" and oid in skip)
+                counts[2] += sum(1 for kind, oid, _ in rows if kind == b"blob" and oid in skip)
                 rows = [row for row in rows if row[1] not in skip]
             if rows:
                 todo.width = len(rows[0][1]) // 2  # one object format per repository
@@ -134,15 +234,8 @@ def _listing(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> tuple[O
             kinds = [kind != b"blob" for kind, _, _ in rows]  # commits and tags: not counted as blobs
             todo.sizes.extend(sizes)
             todo.commits.extend(kinds)
-            blobs += kinds.count(False)
-            nbytes += sum(s for s, k in zip(sizes, kinds, strict=True) if not k)
-        err = proc.stderr.read()
-    if proc.returncode != 0:
-        raise ScanError(f"git cat-file: {first_line(err)}")
-    # Listed but unreadable (corrupt): damage, like a blob asked for by id that git lacks. The
-    # walk goes on and names it (history/damage.py); the scan then exits 3.
-    scanner.missing.update(unreadable)
-    return todo, blobs, nbytes
+            counts[0] += kinds.count(False)
+            counts[1] += sum(s for s, k in zip(sizes, kinds, strict=True) if not k)
 
 
 def _rows(data: bytes, unreadable: list[bytes]) -> list[tuple[bytes, bytes, bytes]]:

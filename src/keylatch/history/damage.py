@@ -15,9 +15,12 @@ line naming it. Each headline points at `git fsck`, which lists them all
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
-from collections.abc import Collection, Mapping, Sequence
+import subprocess
+import tempfile
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -41,6 +44,7 @@ _GIT_SAYS = (
     (r"bad object (refs/\S+)", "the object of ref"),
     (r"bad object ([0-9a-f]{40,64})", "object"),  # a tag nested in a tag (history/tags.py)
     (r"unable to unpack ([0-9a-f]{40,64})", "object"),  # a corrupt loose object
+    (r"packed object ([0-9a-f]{40,64}) \(stored in", "object"),  # corrupt in its pack, or its delta base
     (r"non-monotonic index (\S+)", "pack index"),
     (r"index file (\S+) is too small", "pack index"),
     (r"(\S+\.idx) is too small", "pack index"),
@@ -216,6 +220,66 @@ def _pack(name: str, kind: str) -> DamagedObject:
         digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
         name = f"(a .{ext} file named unlike git's packs, sha256 {digest})"
     return DamagedObject(f"objects/pack/{name}", kind)
+
+
+class WithObjects(Git):
+    """A Git that also reads objects from `objects` (an object directory): the readable part of
+    the cut packs, which git refuses whole (readable_part)."""
+
+    __slots__ = ("objects",)
+
+    def __init__(self, repo: Path | None, config: tuple[str, ...] = (), objects: str = "") -> None:
+        super().__init__(repo, config)
+        self.objects = objects
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        if self.objects:
+            # After any the caller's environment names (kept only for the current directory).
+            env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = os.pathsep.join(
+                [*filter(None, [env.get("GIT_ALTERNATE_OBJECT_DIRECTORIES")]), self.objects]
+            )
+        return env
+
+
+@contextlib.contextmanager
+def readable_part(git: Git, common_dir: Path) -> Iterator[Git]:
+    """`git`, or, when a pack git cannot use is there (cut: it no longer ends as its index says;
+    or its index is corrupt or lost), a Git that also reads what that pack still holds: each is unpacked
+    as far as it goes (`git unpack-objects -r`, which goes on past a corrupt object and stops
+    where the pack ends) into a temporary object directory, removed afterwards, never into the
+    repository. The pack is still named (unreadable_packs) and its objects git cannot recover
+    are listed missing: named too. Cost: a stat and two small reads per pack (what
+    unreadable_packs costs) when no pack is cut; a cut one is read once, its readable objects
+    written compressed to the temporary directory."""
+    pack_dir = common_dir / "objects" / "pack"
+    # A name unlike git's is named by a hash (_pack), so it matches no file here.
+    named = {pack_dir / (d.oid.rsplit("/", 1)[1].rsplit(".", 1)[0] + ".pack") for d in unreadable_packs(common_dir)}
+    cut = sorted(p for p in named if p.is_file())
+    if not cut:
+        yield git
+        return
+    with tempfile.TemporaryDirectory(prefix="keylatch-packs-") as objects:
+        unpack = WithObjects(git.repo, git.config)
+        for pack in cut:
+            _unpack(unpack, pack, objects)
+        yield WithObjects(git.repo, git.config, objects)
+
+
+def _unpack(git: Git, pack: Path, objects: str) -> None:
+    """What `pack` still holds, into the object directory `objects`; git exits non-zero at the
+    cut (or at the first object it cannot inflate, with -r after the rest): expected."""
+    env = git.env()
+    env["GIT_OBJECT_DIRECTORY"] = objects
+    env.pop("GIT_ALTERNATE_OBJECT_DIRECTORIES", None)
+    try:
+        with pack.open("rb") as f:
+            subprocess.run(
+                git.argv("unpack-objects", "-r", "-q"), stdin=f, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, env=env, check=False,
+            )  # fmt: skip
+    except OSError:
+        pass  # unreadable: the pack stays named and its objects missing
 
 
 UNPLACED = CommitInfo("", "", "", "", "(commit unknown: the repository is damaged and no readable commit holds it)")

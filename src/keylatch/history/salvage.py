@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,15 +30,18 @@ from pathlib import Path
 from typing import IO
 
 from keylatch.errors import ScanError
+from keylatch.history.damage import WithObjects
 from keylatch.history.model import PLACES_SHOWN, DamagedObject
 from keylatch.history.rawlog import ZERO, log_args
-from keylatch.sources.gitcmd import Git
+from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.objects import Object, read_batch
+from keylatch.sources.reaping import reaped
 
 # Commits git cannot diff, beyond which the rebuild stops (each costs one more `git log`): a
 # repository that broken gets the one line naming the first failure.
 MAX_FAILED = 256
 _BATCH = 1000
+_LOG_BLOCK = 1 << 20
 _HEADER = re.compile(rb"\x01([0-9a-f]{40,64}) ")
 _HEX = re.compile(r"\^?[0-9a-f]{40,64}")
 
@@ -102,10 +106,7 @@ def _tips(git: Git, walk: Sequence[str], failure: ScanError) -> tuple[list[bytes
 
 def _store(git: Git) -> tuple[dict[bytes, _Commit], dict[bytes, bytes], list[bytes]]:
     """Every readable commit (its tree, parents, committer time) and tag (what it points at)."""
-    listing = git.run("cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)")
-    wanted = [
-        w[1] for w in (line.split() for line in listing.splitlines()) if len(w) == 2 and w[0] in (b"commit", b"tag")
-    ]
+    wanted = _listed(git, (b"commit", b"tag"))
     commits: dict[bytes, _Commit] = {}
     tags: dict[bytes, bytes] = {}
     for oid, obj in _read(git, wanted):
@@ -123,11 +124,45 @@ def _store(git: Git) -> tuple[dict[bytes, _Commit], dict[bytes, bytes], list[byt
     return commits, tags, [w for w in wanted if w in commits]
 
 
+def _listed(git: Git, kinds: tuple[bytes, ...]) -> list[bytes]:
+    """The ids of the objects of `kinds` the store lists, read as a stream: the whole listing
+    held at once (git.git lists 850k objects) took keylatch's RSS past its 150 MB budget."""
+    # git's complaints about what it cannot read go to a file: a line per object, more than a
+    # pipe holds while this reads stdout.
+    with tempfile.TemporaryFile() as errors:
+        proc = git.popen("cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)", stderr=errors)
+        assert proc.stdout is not None
+        with proc, reaped(proc):
+            wanted = [w[1] for w in (line.split() for line in proc.stdout) if len(w) == 2 and w[0] in kinds]
+        errors.seek(0)
+        said = errors.read(4096)
+    if proc.returncode != 0:
+        raise ScanError(f"git cat-file: {first_line(said)}")
+    return wanted
+
+
 def _read(git: Git, oids: Sequence[bytes]) -> Iterable[tuple[bytes, Object | None]]:
     for i in range(0, len(oids), _BATCH):
         part = [o.decode("ascii") for o in oids[i : i + _BATCH]]
-        for name, obj in read_batch(git, part).items():
+        try:
+            got = read_batch(git, part)
+        except ScanError:
+            got = _one_by_one(git, part)
+        for name, obj in got.items():
             yield name.encode("ascii"), obj
+
+
+def _one_by_one(git: Git, names: Sequence[str]) -> dict[str, Object | None]:
+    """`cat-file --batch` answers "missing" for most damage but dies on an object corrupt in its
+    pack ("packed object ... is corrupt"): each of a batch it died on is read alone, and one it
+    dies on again is unreadable (None)."""
+    out: dict[str, Object | None] = {}
+    for name in names:
+        try:
+            out.update(read_batch(git, [name]))
+        except ScanError:
+            out[name] = None
+    return out
 
 
 def _ref_names(git: Git) -> dict[bytes, list[str]]:
@@ -216,7 +251,7 @@ def _git_log(git: Git, order: Sequence[bytes], out: IO[bytes]) -> int | None:
     if proc.wait() == 0:
         return None
     out.seek(start)
-    done = {m.group(1) for m in _HEADER.finditer(out.read())}
+    done = _headers(out)
     at = next((i for i, c in enumerate(order) if c not in done), None)
     if at is None:
         raise ScanError(f"git log: exit {proc.returncode} after every commit")
@@ -224,6 +259,22 @@ def _git_log(git: Git, order: Sequence[bytes], out: IO[bytes]) -> int | None:
     # not a whole commit cannot be, since git writes a commit's header after computing its diff.
     out.seek(0, 2)
     return at
+
+
+def _headers(out: IO[bytes]) -> set[bytes]:
+    """The commits whose headers `out` holds from where it is, read a block at a time: the
+    whole log read at once (hundreds of MB on git.git) took keylatch past its RSS budget."""
+    done: set[bytes] = set()
+    rest = b""
+    while block := out.read(_LOG_BLOCK):
+        data = rest + block
+        # A header cut by the block's end is matched with the next block: keep the tail that
+        # may hold its start (a header is at most 2 + 64 bytes).
+        keep = max(0, len(data) - 80)
+        done.update(m.group(1) for m in _HEADER.finditer(data) if m.start() < keep)
+        rest = data[keep:]
+    done.update(m.group(1) for m in _HEADER.finditer(rest))
+    return done
 
 
 def _write_record(
@@ -296,7 +347,7 @@ def _entries(data: bytes, size: int) -> Iterable[tuple[bytes, bytes, bytes]]:
         pos = nul + 1 + size
 
 
-class Damaged(Git):
+class Damaged(WithObjects):
     """A Git for a repository whose damage is known and named (exit 3 follows): a read that
     stops at a lost object answers with what git printed before it (`ls-tree` of a tree with a
     lost subtree, `for-each-ref` past a ref to a lost object), so the keys found elsewhere are
@@ -309,4 +360,4 @@ class Damaged(Git):
 
 
 def tolerant(git: Git) -> Git:
-    return Damaged(git.repo, git.config)
+    return Damaged(git.repo, git.config, git.objects if isinstance(git, WithObjects) else "")

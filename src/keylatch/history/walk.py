@@ -16,6 +16,7 @@ missing one is damage too), and a key counts only where the commit introduced it
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import subprocess
 import tempfile
@@ -28,7 +29,15 @@ from keylatch.errors import ScanError
 from keylatch.history.allobjects import scan_all
 from keylatch.history.blobscan import OBJECT_KINDS, BlobScanner, Progress, ProgressFn
 from keylatch.history.cache import BlobCache, rules_digest
-from keylatch.history.damage import check_present, damage_named, headline, lost_objects, unplaced, unreachable
+from keylatch.history.damage import (
+    check_present,
+    damage_named,
+    headline,
+    lost_objects,
+    readable_part,
+    unplaced,
+    unreachable,
+)
 from keylatch.history.logcache import LogCache
 from keylatch.history.model import WHOLE_HISTORY, DamagedObject, HistoryResult, UnreadBlob
 from keylatch.history.rawlog import GITLINK, MESSAGE, LogDigest, digest, is_zero, log_args, parse_log
@@ -113,7 +122,11 @@ def scan_history(
     log_cache = None
     if use_cache and whole and not include_unreachable:
         log_cache = LogCache.open(state.common_dir, git, rules_digest(rules), walk, state.shallow)
-    with tempfile.TemporaryFile() as log_out, tempfile.TemporaryFile() as log_err:
+    with (
+        tempfile.TemporaryFile() as log_out,
+        tempfile.TemporaryFile() as log_err,
+        readable_part(git, state.common_dir) if whole else contextlib.nullcontext(git) as git,
+    ):
         # The log runs while the blobs stream, unless the cache may make it unnecessary.
         proc = None if log_cache is not None and log_cache.fresh() else _start_log(git, walk, extra, log_out, log_err)
         # Whatever fails first (or an interrupt) kills the log: it must not outlive the scan.
