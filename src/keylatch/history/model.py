@@ -33,8 +33,9 @@ class Occurrence:
     author_name: str = ""
     author_email: str = ""
     blob: str = ""
-    # How the key is written here: "" as is, "base64", "utf-16" (engine.py). Per place: the same
-    # key can be plain in one file and encoded in another.
+    # How the key is written here: "" as is, or the engine's label for how it was decoded
+    # ("base64", "utf-16", "utf-32", "hex", "escaped", "joined": keylatch/engine). Per place: the
+    # same key can be plain in one file and encoded in another.
     encoding: str = ""
     # For a key in no commit, the ref that reaches its blob or tree directly (a tag on a blob).
     ref: str = ""
