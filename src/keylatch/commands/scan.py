@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from keylatch.report.notice import Notice
     from keylatch.sources.files import Unread
 
-log = logging.getLogger(__name__)
 
 HELP = "scan files and directories (default: .)"
 
