@@ -40,11 +40,11 @@ from keylatch.history.damage import (
 )
 from keylatch.history.logcache import LogCache
 from keylatch.history.model import WHOLE_HISTORY, DamagedObject, HistoryResult, UnreadBlob
-from keylatch.history.rawlog import GITLINK, MESSAGE, LogDigest, digest, is_zero, log_args, parse_log
+from keylatch.history.rawlog import GITLINK, MESSAGE, LogDigest, digest, log_args, parse_log
 from keylatch.history.tags import named_tags, tag_keys
 from keylatch.rules import DEFAULT_RULES, Rule
 from keylatch.sources.archives import DEFAULT_LIMITS, Limits
-from keylatch.sources.gitcmd import Git, first_line
+from keylatch.sources.gitcmd import Git, first_line, null_id
 from keylatch.sources.objects import stream_objects
 from keylatch.sources.reaping import reaped
 from keylatch.sources.repo import NO_FETCH, RepoState, inspect, missing_blobs
@@ -301,7 +301,7 @@ def _added_blobs(log_out: IO[bytes], scanner: BlobScanner, missing: frozenset[by
             yield commit.sha  # for its message
         for ch in commit.changes:
             oid = ch.new
-            if is_zero(oid) or ch.mode == GITLINK or oid in seen or oid in missing:
+            if null_id(oid) or ch.mode == GITLINK or oid in seen or oid in missing:
                 continue
             seen.add(oid)
             if cache_hit(scanner, oid):
