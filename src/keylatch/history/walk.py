@@ -37,6 +37,7 @@ from keylatch.history.damage import (
     readable_part,
     unplaced,
     unreachable,
+    unreadable_packs,
 )
 from keylatch.history.logcache import LogCache
 from keylatch.history.model import WHOLE_HISTORY, DamagedObject, HistoryResult, UnreadBlob
@@ -122,10 +123,13 @@ def scan_history(
     log_cache = None
     if use_cache and whole and not include_unreachable:
         log_cache = LogCache.open(state.common_dir, git, rules_digest(rules), walk, state.shallow)
+    # A pack git cannot read is skipped without a word: named below, so the scan is not complete;
+    # a whole-history scan also reads what such a pack still holds.
+    bad_packs = unreadable_packs(state.common_dir)
     with (
         tempfile.TemporaryFile() as log_out,
         tempfile.TemporaryFile() as log_err,
-        readable_part(git, state.common_dir) if whole else contextlib.nullcontext(git) as git,
+        readable_part(git, state.common_dir, bad_packs) if whole else contextlib.nullcontext(git) as git,
     ):
         # The log runs while the blobs stream, unless the cache may make it unnecessary.
         proc = None if log_cache is not None and log_cache.fresh() else _start_log(git, walk, extra, log_out, log_err)
@@ -194,10 +198,7 @@ def scan_history(
         if rebuilt:  # the rebuild names a lost tree or commit with what needs it: that one wins
             by_oid = {d.oid: d for d in (*damaged, *rebuilt)}
             damaged = tuple(by_oid[oid] for oid in sorted(by_oid))
-    # A pack git cannot read is skipped without a word: named, so the scan is not complete.
-    from keylatch.history.damage import unreadable_packs
-
-    damaged = (*damaged, *unreadable_packs(state.common_dir))
+    damaged = (*damaged, *bad_packs)
     if cache is not None:
         cache.save()
     if damaged and not report_damage:
