@@ -161,17 +161,17 @@ def test_a_key_is_dropped_only_when_every_place_is() -> None:
     both = key_record(KEYS[0], ("a.py", "b1"), ("b.py", "b2"))
     excluded = key_record(KEYS[0], ("vendor/x.py", "b2"), ("a.py", "b1"))
     pol = Policy(allow=Allowlist(paths=("vendor",)))
-    assert policy.judge_keys([one], pol, at) == []
-    assert policy.judge_keys([excluded], pol, at) == []
-    (kept,) = policy.judge_keys([both], pol, at)
+    assert policy.judge_keys([one], pol, at)[0] == []
+    assert policy.judge_keys([excluded], pol, at)[0] == []
+    (kept,) = policy.judge_keys([both], pol, at)[0]
     assert [o.path for o in kept.locations] == ["b.py"]  # the allowed place is not reported
     # pragmas: false, or a blob that cannot be read: the comment does not count
-    assert len(policy.judge_keys([one], Policy(allow=Allowlist(pragmas=False)), at)) == 1
-    assert len(policy.judge_keys([one], pol, lines({}))) == 1
-    assert len(policy.judge_keys([one], pol, None)) == 1
+    assert len(policy.judge_keys([one], Policy(allow=Allowlist(pragmas=False)), at)[0]) == 1
+    assert len(policy.judge_keys([one], pol, lines({}))[0]) == 1
+    assert len(policy.judge_keys([one], pol, None)[0]) == 1
 
 
 def test_a_key_without_places_is_kept_unless_the_baseline_accepts_it() -> None:
     dangling = key_record(KEYS[0])
-    assert policy.judge_keys([dangling], Policy(allow=Allowlist(paths=("*",)))) == [dangling]
-    assert policy.judge_keys([dangling], Policy(known=Baseline((entry(KEYS[0]),)), today=TODAY)) == []
+    assert policy.judge_keys([dangling], Policy(allow=Allowlist(paths=("*",))))[0] == [dangling]
+    assert policy.judge_keys([dangling], Policy(known=Baseline((entry(KEYS[0]),)), today=TODAY))[0] == []

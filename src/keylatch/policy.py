@@ -5,7 +5,7 @@
     reported = known(kept.kept, pol)               # minus unexpired baseline entries
     outcome = judge(verified(reported), pol)       # blocking / below fail-on / revoked
     code = LEAKS if blocks(outcome, pol) else CLEAN
-    keys = judge_keys(result.findings, pol, lines_at)  # history: one record per key, same rules
+    keys, _ = judge_keys(result.findings, pol, lines_at)  # history: one record per key, same rules
 
 Disabled rules are applied before this (the engine runs only the configured rules). scan, ci,
 baseline, history and the hooks all build a Policy from their Config (commands/settings.py; ci
@@ -225,21 +225,16 @@ def judge(findings: Sequence[Finding], pol: Policy) -> Outcome:
     )
 
 
-def judge_keys(keys: Sequence[KeyFinding], pol: Policy, lines_at: LinesAt | None = None) -> list[KeyFinding]:
-    """History's keys with the places the policy drops taken out, minus those it drops whole.
+def judge_keys(
+    keys: Sequence[KeyFinding], pol: Policy, lines_at: LinesAt | None = None
+) -> tuple[list[KeyFinding], SetAside]:
+    """History's keys with the places the policy drops taken out, minus those it drops whole,
+    and how many places each setting dropped (the baseline: the places of the keys it accepted).
 
     A place is dropped as a finding there would be (path exclude, allow comment or allow-lines
     on the introducing commit's line); a key is dropped when every place is, or when the
     baseline accepts it (the baseline matches keys, not places).
     """
-    return judge_keys_counted(keys, pol, lines_at)[0]
-
-
-def judge_keys_counted(
-    keys: Sequence[KeyFinding], pol: Policy, lines_at: LinesAt | None = None
-) -> tuple[list[KeyFinding], SetAside]:
-    """`judge_keys`, and how many places each setting dropped (the baseline: the places of the
-    keys it accepted)."""
     kept = []
     dropped: list[str] = []
     for key in keys:

@@ -259,13 +259,12 @@ def scan_gate() -> Callable[[bytes], bool]:
     tests/test_prefilter.py). The one pass finds which needles occur; `ek_` alone is then
     checked at each place it occurs, a few bytes back (a Hyperscan regex of the same test
     took 50-70 ms to compile, against 1 ms for the literals)."""
-    before = _ek_before()
     ek = KEYWORDS.index(b"ek_")
 
     def ek_starts(data: bytes) -> bool:
         at = data.find(b"ek_")
         while at >= 0:
-            if at == 0 or before.search(data, max(0, at - 6), at):
+            if ek_starts_at(data, at):
                 return True
             at = data.find(b"ek_", at + 3)
         return False

@@ -16,9 +16,9 @@ from collections.abc import Callable
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.archives import tarred, zipped
+from tests.helpers.archives import ARCHIVE_COMMANDS, run_on_archive, tarred, zipped
 from tests.helpers.gitrepo import GitRepo
-from tests.helpers.run import Result, RunKeylatch
+from tests.helpers.run import RunKeylatch
 
 pytestmark = pytest.mark.e2e
 MakeRepo = Callable[..., GitRepo]
@@ -60,29 +60,16 @@ def corrupt_stored_zip() -> tuple[str, bytes]:
 
 
 ARCHIVES = {f.__name__: f for f in (cut_tar, cut_tgz, cut_tar_bz2, cut_tar_xz, corrupt_stored_zip)}
-COMMANDS = ("scan", "history", "staged")
 
 
-def run(keylatch: RunKeylatch, make_repo: MakeRepo, command: str, name: str, data: bytes) -> Result:
-    repo = make_repo()
-    (repo.path / name).write_bytes(data)
-    if command == "scan":
-        return keylatch("scan", name, cwd=repo.path)
-    repo.git("add", name)
-    if command == "staged":
-        return keylatch("staged", cwd=repo.path)
-    repo.commit("bundle")
-    return keylatch("history", "--no-cache", str(repo.path))
-
-
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", ARCHIVE_COMMANDS)
 @pytest.mark.parametrize("archive", ARCHIVES)
 def test_each_key_of_a_damaged_archive_is_reported_once(
     make_repo: MakeRepo, keylatch: RunKeylatch, archive: str, command: str
 ) -> None:
     name, data = ARCHIVES[archive]()
 
-    r = run(keylatch, make_repo, command, name, data)
+    r = run_on_archive(keylatch, make_repo, command, name, data)
 
     assert r.code == 3, r
     shown = r.out + r.err

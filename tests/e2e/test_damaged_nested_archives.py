@@ -15,9 +15,9 @@ from collections.abc import Callable
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.archives import tarred, zipped
+from tests.helpers.archives import ARCHIVE_COMMANDS, run_on_archive, tarred, zipped
 from tests.helpers.gitrepo import GitRepo
-from tests.helpers.run import Result, RunKeylatch
+from tests.helpers.run import RunKeylatch
 
 pytestmark = pytest.mark.e2e
 MakeRepo = Callable[..., GitRepo]
@@ -46,22 +46,9 @@ OUTER: dict[str, Callable[[str, bytes], tuple[str, bytes]]] = {
     "tar": lambda n, d: ("outer.tar", tarred({"readme.txt": b"hello\n", n: d})),
     "tgz": lambda n, d: ("outer.tgz", gzip.compress(tarred({"readme.txt": b"hello\n", n: d}))),
 }
-COMMANDS = ("scan", "history", "staged")
 
 
-def run(keylatch: RunKeylatch, make_repo: MakeRepo, command: str, name: str, data: bytes) -> Result:
-    repo = make_repo()
-    (repo.path / name).write_bytes(data)
-    if command == "scan":
-        return keylatch("scan", name, cwd=repo.path)
-    repo.git("add", name)
-    if command == "staged":
-        return keylatch("staged", cwd=repo.path)
-    repo.commit("bundle")
-    return keylatch("history", "--no-cache", str(repo.path))
-
-
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", ARCHIVE_COMMANDS)
 @pytest.mark.parametrize("outer", OUTER)
 @pytest.mark.parametrize("nested", NESTED)
 def test_a_damaged_archive_inside_another_is_rescanned(
@@ -70,7 +57,7 @@ def test_a_damaged_archive_inside_another_is_rescanned(
     inner, data = NESTED[nested]()
     name, wrapped = OUTER[outer](inner, data)
 
-    r = run(keylatch, make_repo, command, name, wrapped)
+    r = run_on_archive(keylatch, make_repo, command, name, wrapped)
 
     assert r.code == 3, r
     shown = r.out + r.err
@@ -87,7 +74,7 @@ def test_a_healthy_nested_archive_is_read_as_before(make_repo: MakeRepo, keylatc
     whole = tarred({"conf.env": f"OPENAI_API_KEY={WHOLE}\n".encode(), "big.env": f"OPENAI_API_KEY={CUT}\n".encode()})
     name, data = OUTER["zip"]("inner.tgz", gzip.compress(whole))
 
-    r = run(keylatch, make_repo, "scan", name, data)
+    r = run_on_archive(keylatch, make_repo, "scan", name, data)
 
     assert r.code == 1, r
     assert "outer.zip!inner.tgz!conf.env" in r.out and "outer.zip!inner.tgz!big.env" in r.out, r.out

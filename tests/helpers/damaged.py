@@ -14,6 +14,7 @@ from pathlib import Path
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.run import Result
 
 MakeRepo = Callable[..., GitRepo]
 
@@ -111,9 +112,22 @@ def with_intact_key(repo: GitRepo) -> Planted:
     """history_with_key, then a fourth commit adding `intact.env` with another key (INTACT)
     that no damage touches."""
     p = history_with_key(repo)
+    _add_intact(repo)
+    return p
+
+
+def packed_then_intact(repo: GitRepo) -> tuple[Planted, Path]:
+    """history_with_key's three commits in one pack (its index returned), then the INTACT commit
+    loose after it: damage to the pack leaves the intact key readable."""
+    p = history_with_key(repo)
+    idx = pack_all(repo)
+    _add_intact(repo)
+    return p, idx
+
+
+def _add_intact(repo: GitRepo) -> None:
     repo.write("intact.env", f"OPENAI_API_KEY={INTACT}\n")
     repo.commit("intact", date="2024-01-04T12:00:00Z")
-    return p
 
 
 def pack_all(repo: GitRepo) -> Path:
@@ -139,3 +153,12 @@ def ghost_ref(repo: GitRepo, name: str = "refs/heads/ghost") -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(oid + "\n")
     return oid
+
+
+def damage_line(r: Result) -> str:
+    """The run's last line, checked to be the damage error that exits 3 and points at `git
+    fsck` (every command that reads history ends so on a damaged repository)."""
+    assert r.code == 3, r
+    *_, last = r.err.splitlines()
+    assert last.startswith("keylatch: error: ") and "damaged" in last and "git fsck" in last, r.err
+    return last

@@ -239,7 +239,7 @@ def _judged(result: HistoryResult, pol: Policy, gits: Sequence[Git]) -> tuple[Hi
         lines_at = blob_lines(
             gits, ((line_key(o.blob, o.path), o.line, o.column) for k in result.findings for o in k.locations if o.blob)
         )
-    kept, aside = policy.judge_keys_counted(result.findings, pol, lines_at)
+    kept, aside = policy.judge_keys(result.findings, pol, lines_at)
     return dataclasses.replace(result, findings=tuple(kept)), aside
 
 

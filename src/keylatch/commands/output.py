@@ -110,19 +110,18 @@ def finish(
     findings = verify_findings(findings, verifying, cfg, repo)  # unchanged without verification
     out = output_flags(args, cfg.format or "text")
     aside = with_rules_off(set_aside, cfg)
-    extra: dict[str, SetAside] = {}
     if aside:
         from keylatch.report import set_aside as said
 
         notices = (*notices, *said.notices(aside))
-        if render is None:  # ci's renderer (report/exposure.py) carries the notice only
-            extra["set_aside"] = aside
     if notices and (out.format == "text" or out.output is not None):
         from keylatch.report.notice import text_lines
 
         sys.stderr.write(text_lines(notices))
     gits = (repo,) if repo is not None else ()
-    code = emit(findings, out, notices, skipped=skipped, unread=unread, gits=gits, render=render, **extra)
+    # ci's renderer (report/exposure.py) carries the notice only, not the counts.
+    counts = aside if aside and render is None else None
+    code = emit(findings, out, notices, skipped=skipped, unread=unread, gits=gits, render=render, set_aside=counts)
     if unread:
         return ExitCode.SCAN_FAILED
     pol = dataclasses.replace(pol, fail_on_verdict=verification(verifying, cfg)[1])
@@ -156,20 +155,24 @@ def emit(
     gits: Sequence[Git] = (),
     render: Renderer | None = None,
     unread: int = 0,
-    **extra: SetAside,
+    set_aside: SetAside | None = None,
 ) -> ExitCode:
     """Render findings (and notices, report/notice.py) per the output options, write them, and
     return the exit code (3 when `unread` entries could not be read, whatever was found).
     `skipped`: entries not scanned because they are not regular files.
     `gits`: the repositories whose blobs the findings were read from (SARIF's columns).
-    `render`: instead of report.render (ci adds each key's exposure). `extra`: more keywords
-    for the renderer (`set_aside`, report.render's)."""
+    `render`: instead of report.render (ci adds each key's exposure). `set_aside`: the counts
+    for report.render (JSON's `set_aside`, SARIF's run property)."""
     from keylatch import report
 
     colour = args.output is None and use_colour(args.no_color)
     line_of = lines_of(findings, gits) if args.format == "sarif" else None
-    # Passed only when there are some: ci's renderer (report/exposure.py) takes no `unread`.
-    kwargs: dict[str, Any] = {**extra, "unread": unread} if unread else dict(extra)
+    # Passed only when there are some: ci's renderer (report/exposure.py) takes neither.
+    kwargs: dict[str, Any] = {}
+    if unread:
+        kwargs["unread"] = unread
+    if set_aside is not None:
+        kwargs["set_aside"] = set_aside
     out = (render or report.render)(
         args.format, findings, colour=colour, reveal=args.show_secrets, notices=notices, skipped=skipped,
         line_of=line_of, **kwargs,

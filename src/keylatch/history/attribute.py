@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from keylatch.history.blobscan import BlobScanner
 from keylatch.history.model import CommitInfo, KeyFinding, Occurrence
-from keylatch.history.rawlog import MESSAGE, LogDigest, is_zero
+from keylatch.history.rawlog import MESSAGE, LogDigest
 from keylatch.model import Finding
 from keylatch.sources.archives import rejoin
-from keylatch.sources.gitcmd import Git
+from keylatch.sources.gitcmd import Git, null_id
 from keylatch.sources.objects import stream_objects
 from keylatch.sources.repo import RepoState
 
@@ -70,7 +70,7 @@ def attribute(
         for _, _, ch in kept
         if ch.new in keyed
         for o in ch.olds
-        if not is_zero(o) and o not in missing and not scanner.is_scanned(o)
+        if not null_id(o) and o not in missing and not scanner.is_scanned(o)
     }
     if olds:
         stream_objects(git, sorted(olds), scanner.visit)  # blobs only: a message has no "old"

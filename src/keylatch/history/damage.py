@@ -243,18 +243,17 @@ class WithObjects(Git):
 
 
 @contextlib.contextmanager
-def readable_part(git: Git, common_dir: Path) -> Iterator[Git]:
+def readable_part(git: Git, common_dir: Path, bad: Sequence[DamagedObject]) -> Iterator[Git]:
     """`git`, or, when a pack git cannot use is there (cut: it no longer ends as its index says;
     or its index is corrupt or lost), a Git that also reads what that pack still holds: each is unpacked
     as far as it goes (`git unpack-objects -r`, which goes on past a corrupt object and stops
     where the pack ends) into a temporary object directory, removed afterwards, never into the
-    repository. The pack is still named (unreadable_packs) and its objects git cannot recover
-    are listed missing: named too. Cost: a stat and two small reads per pack (what
-    unreadable_packs costs) when no pack is cut; a cut one is read once, its readable objects
-    written compressed to the temporary directory."""
+    repository. `bad`: what unreadable_packs found, which names them; their objects git cannot
+    recover are listed missing: named too. Cost: nothing when no pack is bad; a bad one is read
+    once, its readable objects written compressed to the temporary directory."""
     pack_dir = common_dir / "objects" / "pack"
     # A name unlike git's is named by a hash (_pack), so it matches no file here.
-    named = {pack_dir / (d.oid.rsplit("/", 1)[1].rsplit(".", 1)[0] + ".pack") for d in unreadable_packs(common_dir)}
+    named = {pack_dir / (d.oid.rsplit("/", 1)[1].rsplit(".", 1)[0] + ".pack") for d in bad}
     cut = sorted(p for p in named if p.is_file())
     if not cut:
         yield git

@@ -19,13 +19,9 @@ from dataclasses import dataclass
 from typing import IO
 
 from keylatch.errors import ScanError
+from keylatch.sources.gitcmd import null_id
 
-ZERO = b"0" * 40
-
-
-def is_zero(oid: bytes) -> bool:
-    """Git's null id, in either object format (40 zeros for SHA-1, 64 for SHA-256)."""
-    return not oid.strip(b"0")
+ZERO = b"0" * 40  # the null id git writes for an absent side (sources.gitcmd.null_id tests either format)
 
 
 GITLINK = b"160000"
@@ -123,7 +119,7 @@ def blob_ids(fh: IO[bytes]) -> Iterator[bytes]:
         if len(fields) != 2 * n + 3:
             raise ScanError(f"git log: unexpected raw line {meta[:80]!r}")
         new = fields[2 * n + 1]
-        if not is_zero(new) and fields[n] != GITLINK:  # a gitlink names a commit of another repository
+        if not null_id(new) and fields[n] != GITLINK:  # a gitlink names a commit of another repository
             yield new
 
 

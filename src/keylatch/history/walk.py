@@ -37,14 +37,15 @@ from keylatch.history.damage import (
     readable_part,
     unplaced,
     unreachable,
+    unreadable_packs,
 )
 from keylatch.history.logcache import LogCache
 from keylatch.history.model import WHOLE_HISTORY, DamagedObject, HistoryResult, UnreadBlob
-from keylatch.history.rawlog import GITLINK, MESSAGE, LogDigest, digest, is_zero, log_args, parse_log
+from keylatch.history.rawlog import GITLINK, MESSAGE, LogDigest, digest, log_args, parse_log
 from keylatch.history.tags import named_tags, tag_keys
 from keylatch.rules import DEFAULT_RULES, Rule
 from keylatch.sources.archives import DEFAULT_LIMITS, Limits
-from keylatch.sources.gitcmd import Git, first_line
+from keylatch.sources.gitcmd import Git, first_line, null_id
 from keylatch.sources.objects import stream_objects
 from keylatch.sources.reaping import reaped
 from keylatch.sources.repo import NO_FETCH, RepoState, inspect, missing_blobs
@@ -122,10 +123,13 @@ def scan_history(
     log_cache = None
     if use_cache and whole and not include_unreachable:
         log_cache = LogCache.open(state.common_dir, git, rules_digest(rules), walk, state.shallow)
+    # A pack git cannot read is skipped without a word: named below, so the scan is not complete;
+    # a whole-history scan also reads what such a pack still holds.
+    bad_packs = unreadable_packs(state.common_dir)
     with (
         tempfile.TemporaryFile() as log_out,
         tempfile.TemporaryFile() as log_err,
-        readable_part(git, state.common_dir) if whole else contextlib.nullcontext(git) as git,
+        readable_part(git, state.common_dir, bad_packs) if whole else contextlib.nullcontext(git) as git,
     ):
         # The log runs while the blobs stream, unless the cache may make it unnecessary.
         proc = None if log_cache is not None and log_cache.fresh() else _start_log(git, walk, extra, log_out, log_err)
@@ -194,10 +198,7 @@ def scan_history(
         if rebuilt:  # the rebuild names a lost tree or commit with what needs it: that one wins
             by_oid = {d.oid: d for d in (*damaged, *rebuilt)}
             damaged = tuple(by_oid[oid] for oid in sorted(by_oid))
-    # A pack git cannot read is skipped without a word: named, so the scan is not complete.
-    from keylatch.history.damage import unreadable_packs
-
-    damaged = (*damaged, *unreadable_packs(state.common_dir))
+    damaged = (*damaged, *bad_packs)
     if cache is not None:
         cache.save()
     if damaged and not report_damage:
@@ -301,7 +302,7 @@ def _added_blobs(log_out: IO[bytes], scanner: BlobScanner, missing: frozenset[by
             yield commit.sha  # for its message
         for ch in commit.changes:
             oid = ch.new
-            if is_zero(oid) or ch.mode == GITLINK or oid in seen or oid in missing:
+            if null_id(oid) or ch.mode == GITLINK or oid in seen or oid in missing:
                 continue
             seen.add(oid)
             if cache_hit(scanner, oid):

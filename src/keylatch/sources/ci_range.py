@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keylatch.errors import ScanError, UsageError
-from keylatch.sources.gitcmd import Git
+from keylatch.sources.gitcmd import Git, null_id
 from keylatch.sources.revs import commit, damage_said, unreadable
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class RangePlan:
 
 
 def _zero(sha: str | None) -> bool:
-    return not sha or set(sha) == {"0"}
+    return sha is None or null_id(sha)
 
 
 def load_event(env: Mapping[str, str]) -> dict[str, object] | None:

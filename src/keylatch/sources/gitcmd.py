@@ -171,6 +171,12 @@ def git_argv(repo: Path | None, args: Sequence[str]) -> list[str]:
     return [*head, *HARDENING, *args]
 
 
+def null_id(oid: str | bytes) -> bool:
+    """Whether `oid` is git's null id (an absent side: a new ref, a deleted file), in either object
+    format (40 zeros for SHA-1, 64 for SHA-256), or empty."""
+    return not (oid.strip(b"0") if isinstance(oid, bytes) else oid.strip("0"))
+
+
 def first_line(stderr: bytes) -> str:
     """git's reason for failing: its first fatal/error line, not a hint or warning before it."""
     lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]

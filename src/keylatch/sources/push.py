@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from keylatch.errors import ScanError
-from keylatch.sources.gitcmd import Git
+from keylatch.sources.gitcmd import Git, null_id
 from keylatch.sources.revs import damage_said
 
 
@@ -33,11 +33,11 @@ class PushedRef:
 
     @property
     def deletion(self) -> bool:
-        return not self.local_sha.strip("0")
+        return null_id(self.local_sha)
 
     @property
     def new_on_remote(self) -> bool:
-        return not self.remote_sha.strip("0")
+        return null_id(self.remote_sha)
 
 
 @dataclass(frozen=True, slots=True)

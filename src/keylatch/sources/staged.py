@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from keylatch.errors import ScanError, UsageError
-from keylatch.sources.gitcmd import Git
+from keylatch.sources.gitcmd import Git, null_id
 from keylatch.sources.objects import BlobReader as BlobReader  # commands/staged.py starts it early
 from keylatch.sources.objects import read_objects
 
@@ -140,7 +140,7 @@ def staged_changes(git: Git) -> Staged:
         elif status == "U":
             unmerged.append(path)
         elif new_mode != _GITLINK:
-            known = old_blob if old_blob.strip("0") else None
+            known = None if null_id(old_blob) else old_blob
             files.append(StagedFile(path, new_blob, head_blob=known))
     # Unmerged paths stay top-relative, as every other path reported; read from disk at `top`.
     top = _toplevel(git) if unmerged else ""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from keylatch.errors import ScanError
 from keylatch.model import Finding
-from keylatch.sources.gitcmd import Git
+from keylatch.sources.gitcmd import Git, null_id
 from keylatch.sources.objects import read_objects
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class Commits:
         blobs = []
         for meta in out.split(b"\0")[::2]:
             fields = meta.decode("ascii", "replace").lstrip(":").split()
-            if len(fields) >= 4 and fields[1] != "160000" and fields[3].strip("0"):  # not the null id (40 or 64 zeros)
+            if len(fields) >= 4 and fields[1] != "160000" and not null_id(fields[3]):
                 blobs.append(fields[3])
         return blobs
 
