@@ -210,9 +210,13 @@ def utf16_texts(raw: bytes, pos: int) -> Iterator[tuple[int, str]]:
     """(byte offset, text) aligned on a UTF-16 needle found at `pos`, whatever the byte order.
 
     An ASCII letter is the letter then NUL in little-endian text and NUL then the letter in
-    big-endian: read from the needle's parity as little-endian, either gives the letters.
+    big-endian: read from the needle's parity as little-endian, either gives the letters. A BOM
+    is no character of the first line: decoding starts after it (in big-endian text read from
+    odd offsets, the BOM's second byte pairs with the first letter's NUL, so the text starts at 3).
     """
     start = pos % 2
+    if raw.startswith(codecs.BOM_UTF16_LE if start == 0 else codecs.BOM_UTF16_BE):
+        start += 2
     yield start, raw[start:].decode("utf-16-le", "replace")
 
 
