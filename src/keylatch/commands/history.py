@@ -93,7 +93,7 @@ def revisions(args: Args, branch_ref: Sequence[str], git: Git) -> tuple[str, ...
     revs = tuple(branch_ref) or ("--all",)
     if args.since:
         # A revision if it names one (as before), else a date as `git log --since` reads it.
-        if rv.is_commit(git, args.since) or args.since.startswith("-"):
+        if rv.is_commit(git, args.since) or args.since.startswith("-") or rv.ancestry(args.since):
             revs += ("--not", rv.commit(git, args.since, "--since"))
         elif (when := rv.date(args.since)) is not None:
             revs += (f"--since={when}",)

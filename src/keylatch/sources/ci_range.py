@@ -136,14 +136,14 @@ def _github(name: str, event: Mapping[str, object], env: Mapping[str, str]) -> R
             raise UsageError("GitHub push event without an 'after' commit")
         ref = _str(event, "ref")
         tag = ref if ref and ref.startswith("refs/tags/") else None
-        if not _zero(before):
-            return RangeSpec("GitHub push", head=after, base=before, default_branch=default, platform="github", tag=tag)
         # The first push of the default branch itself has nothing to compare against: scan it all.
+        # So does a force push to it whose `before` the clone lacks (resolve's fallback): its
+        # commits are all on the default branch by then, "not on it" would be none.
         on_default = ref == f"refs/heads/{default}"
-        return RangeSpec(
-            "GitHub push (new ref)", head=after, default_branch=None if on_default else default,
-            platform="github", tag=tag,
-        )  # fmt: skip
+        branch = None if on_default else default
+        if not _zero(before):
+            return RangeSpec("GitHub push", head=after, base=before, default_branch=branch, platform="github", tag=tag)
+        return RangeSpec("GitHub push (new ref)", head=after, default_branch=branch, platform="github", tag=tag)
     if name in ("pull_request", "pull_request_target"):
         base, head = _str(event, "pull_request", "base", "sha"), _str(event, "pull_request", "head", "sha")
         if base is None or head is None:
@@ -174,13 +174,11 @@ def _gitlab(env: Mapping[str, str]) -> RangeSpec:
     if source == "push":
         before = env.get("CI_COMMIT_BEFORE_SHA")
         tag = f"refs/tags/{env['CI_COMMIT_TAG']}" if env.get("CI_COMMIT_TAG") else None
+        # As on GitHub: a first or force push of the default branch is scanned whole.
+        branch = None if env.get("CI_COMMIT_BRANCH") == default else default
         if not _zero(before):
-            return RangeSpec("GitLab push", head=head, base=before, default_branch=default, platform="gitlab", tag=tag)
-        on_default = env.get("CI_COMMIT_BRANCH") == default
-        return RangeSpec(
-            "GitLab push (new ref)", head=head, default_branch=None if on_default else default,
-            platform="gitlab", tag=tag,
-        )  # fmt: skip
+            return RangeSpec("GitLab push", head=head, base=before, default_branch=branch, platform="gitlab", tag=tag)
+        return RangeSpec("GitLab push (new ref)", head=head, default_branch=branch, platform="gitlab", tag=tag)
     raise UsageError(
         f"GitLab pipeline source {source or '(none)'!r} has no commit range; pass --range BASE..HEAD or --since REV"
     )
@@ -266,8 +264,9 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
                 f"{spec.origin}: base commit {_short(base)} is not in this clone{note}; {_fix(spec.platform)}"
             )
         # A force push leaves `before` unreachable and unfetched: fall back to the new-branch rule.
-        log.warning("%s: before commit %s is not in this clone (force push?); scanning the commits "
-                    "not on the default branch", spec.origin, _short(base))  # fmt: skip
+        what = "the commits not on the default branch" if spec.default_branch else f"every commit of {_short(head)}"
+        log.warning("%s: before commit %s is not in this clone (force push?); scanning %s",
+                    spec.origin, _short(base), what)  # fmt: skip
         base = None
     if base is not None:
         base = known.get(base) or _sha(git, base)

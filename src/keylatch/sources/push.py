@@ -85,9 +85,27 @@ def from_ref_lines(git: Git, remote: str, refs: Sequence[PushedRef]) -> PushPlan
     names = tuple(r.local_ref for r in pushed)
     if not pushed:
         return PushPlan(remote, (), names)
+    _check_commits(git, pushed)
     olds = _known(git, [r.remote_sha for r in pushed if not r.new_on_remote])
     tips = list(dict.fromkeys(r.local_sha for r in pushed))
     return PushPlan(remote, (*tips, "--not", *olds, _remote_tracking(remote)), names)
+
+
+def _check_commits(git: Git, pushed: Sequence[PushedRef]) -> None:
+    """A pushed ref that is, or tags, a blob or a tree (`git tag k <blob>`) publishes content
+    that is no commit's change, which is what the walk reads: "nothing new to push" (a blob) or
+    a git error (a tree) until it was refused by name (tests/e2e/test_qa18_push_non_commits.py).
+    An object missing here is left to the range checks, which name it."""
+    out = git.run(
+        "cat-file", "--batch-check=%(objecttype)", input="".join(f"{r.local_sha}^{{}}\n" for r in pushed).encode()
+    )
+    for ref, kind in zip(pushed, out.decode("ascii", "replace").splitlines(), strict=True):
+        if kind in ("blob", "tree"):
+            raise ScanError(
+                f"cannot judge the push of {ref.local_ref}: it points at a {kind}, not a commit, and keylatch "
+                f"reads a push's commits and tag messages only; check the {kind} (git show {ref.local_sha[:12]}), "
+                "then push it with --no-verify"
+            )
 
 
 def unpushed(git: Git, remote: str, to_ref: str = "", from_ref: str = "") -> PushPlan:

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 # An object id, full or abbreviated: in a shallow or partial clone one may name history that
 # exists upstream but was never fetched.
 _OBJECT_ID = re.compile(r"[0-9a-fA-F]{7,64}")
+# A revision and the ancestry steps after it (`HEAD~1`, `main^2~3`): in a shallow clone they may
+# walk past its boundary into history it never fetched, as `--range HEAD~1..HEAD` does in a
+# `fetch-depth: 1` checkout (tests/e2e/test_qa18_shallow_ancestry.py).
+_ANCESTRY = re.compile(r"(?P<start>.+?)(?:[~^][0-9]*)+")
 
 
 def not_a_repo(exc: ScanError, where: object) -> KeylatchError:
@@ -80,6 +84,9 @@ def commit(
         return sha
     if _OBJECT_ID.fullmatch(rev) and (_incomplete(git) if shallow is None else shallow):
         raise ScanError(f"{what}: commit {rev[:12]} is not in this clone (the clone is shallow or partial); {fix}")
+    steps = _ANCESTRY.fullmatch(rev)
+    if steps is not None and is_commit(git, steps["start"]) and (_is_shallow(git) if shallow is None else shallow):
+        raise ScanError(f"{what}: {rev!r} goes past the history this shallow clone holds; {fix}")
     if git.returncode("rev-parse", "--verify", "--quiet", "--end-of-options", rev) == 0:
         raise UsageError(f"{what}: {rev!r} is not a commit")
     raise UsageError(f"{what}: {rev!r} is not a commit in this repository")
@@ -93,6 +100,11 @@ _DAMAGE = re.compile(
     re.IGNORECASE,
 )
 _FULL_ID = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+
+
+def ancestry(rev: str) -> bool:
+    """Whether `rev` ends in ancestry steps (`HEAD~3`, `main^`): a revision, never a date."""
+    return _ANCESTRY.fullmatch(rev) is not None
 
 
 def damage_said(message: str) -> bool:
@@ -123,9 +135,12 @@ def unreadable(git: Git, rev: str, head: str) -> bool:
 
 def _incomplete(git: Git) -> bool:
     """A shallow or partial clone: an object id missing from it may exist upstream."""
-    shallow = git.run("rev-parse", "--is-shallow-repository").strip() == b"true"
     partial = git.run("config", "--get", "extensions.partialclone", ok_codes=(0, 1)).strip() != b""
-    return shallow or partial
+    return _is_shallow(git) or partial
+
+
+def _is_shallow(git: Git) -> bool:
+    return git.run("rev-parse", "--is-shallow-repository").strip() == b"true"
 
 
 def split_range(text: str, what: str) -> tuple[str, ...]:
