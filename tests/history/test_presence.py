@@ -89,7 +89,7 @@ def test_the_thread_checks_what_the_log_names(make_repo: MakeRepo) -> None:
     drop_loose(repo, lost)
     proc, out, git = _log(repo, "--all")
     with out:
-        assert presence.start(proc, git, out).result() == {lost.encode()}
+        assert presence.start(proc, git, out).result() == frozenset({lost.encode()})
 
 
 def test_a_failed_log_leaves_the_check_to_the_caller(make_repo: MakeRepo) -> None:
