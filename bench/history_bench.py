@@ -1,6 +1,6 @@
 """Time `keylatch history` against the floor of reading every object once, in the same run.
 
-    python3 bench/history_bench.py REPO [--runs 1] [--keep-copy] [--no-pinned] [--gate MB]
+    python3 bench/history_bench.py REPO [--runs 1] [--keep-copy] [--no-pinned] [--gate MB] [--stream]
 
 REPO is copied first (`git clone --mirror`, hard links), and the scanned-blob cache goes to a
 private XDG_CACHE_HOME emptied before each cold run. Reported, for the same machine and moment
@@ -17,6 +17,10 @@ every child it waited for):
   --gate MB  where keylatch's own CPU goes, on the first MB of blobs in pack order: the rate of
           the literal pass over them (Hyperscan, rules.needles()), the objects it hands to the
           engine (by the needles they hold; "only" = no other needle) and the engine's CPU on them
+  --stream   what the readers' transport costs: one `cat-file --batch` over the blob, commit and
+          tag ids in pack order (the objects the readers read) into /dev/null, then into a 1 MiB
+          pipe read by Python (`readinto` a 1 MiB buffer, as history/hsgate.py) without and with
+          `--buffer`, alternated --runs times; CPU of git and of the reading process
 The core count, and the load average before and after, say how busy the machine was.
 Build a large deterministic repository with bench/build_history_repo.py.
 """
@@ -24,6 +28,8 @@ Build a large deterministic repository with bench/build_history_repo.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import resource
@@ -223,6 +229,46 @@ def _best(runs: list[Run]) -> Run:
     return min(runs, key=lambda r: r.wall)
 
 
+def _stream(repo: Path, ids: Path, how: str) -> tuple[float, float]:
+    """CPU seconds of git and of this process for one pass of the readers' objects."""
+    import fcntl
+    import mmap
+
+    args = ["git", "-C", str(repo), "cat-file", "--batch", *(("--buffer",) if how == "buffer" else ())]
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), cpu_of_children()
+    with ids.open("rb") as stdin:
+        if how == "null":
+            subprocess.run(args, stdin=stdin, stdout=subprocess.DEVNULL, check=True, env=env())
+        else:
+            proc = subprocess.Popen(args, stdin=stdin, stdout=subprocess.PIPE, env=env())
+            assert isinstance(proc.stdout, io.BufferedReader)  # Popen's default buffering
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(proc.stdout.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+            view = memoryview(mmap.mmap(-1, 1 << 20))
+            while proc.stdout.readinto(view):
+                pass
+            proc.wait()
+    now = resource.getrusage(resource.RUSAGE_SELF)
+    return cpu_of_children() - kids, now.ru_utime + now.ru_stime - own.ru_utime - own.ru_stime
+
+
+def stream(repo: Path, runs: int, tmp: Path) -> None:
+    ids = tmp / "ids"
+    listing = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "--batch-all-objects", "--unordered",
+         "--batch-check=%(objecttype) %(objectname)"],
+        capture_output=True, check=True, env=env(),
+    ).stdout  # fmt: skip
+    kept = [line.split(b" ")[1] for line in listing.splitlines() if not line.startswith(b"tree")]
+    ids.write_bytes(b"".join(oid + b"\n" for oid in kept))
+    print(f"stream: {len(kept)} objects (blobs, commits, tags) in pack order; load {os.getloadavg()[0]:.1f}")
+    for _ in range(runs):
+        for how in ("null", "pipe", "buffer"):
+            git, own = _stream(repo, ids, how)
+            label = {"null": "> /dev/null", "pipe": "| python", "buffer": "--buffer | python"}[how]
+            print(f"  cat-file --batch {label:18} git {git:6.2f} s CPU, reader {own:5.2f} s, total {git + own:6.2f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("repo", type=Path)
@@ -231,6 +277,7 @@ def main() -> None:
     ap.add_argument("--no-pinned", action="store_true", help="skip the taskset (one core) runs")
     ap.add_argument("--src", type=Path, default=SRC, help="the keylatch sources to time (another checkout's src)")
     ap.add_argument("--gate", type=int, metavar="MB", help="only: the literal pass and the engine on MB of blobs")
+    ap.add_argument("--stream", action="store_true", help="only: what the readers' pipe costs (see above)")
     a = ap.parse_args()
     taskset = None if a.no_pinned else shutil.which("taskset")
     pin = (taskset, "-c", str(min(os.sched_getaffinity(0)))) if taskset else ()
@@ -242,6 +289,9 @@ def main() -> None:
         subprocess.run(["git", "clone", "-q", "--mirror", str(a.repo), str(copy)], check=True, env=env())
         if a.gate:
             subprocess.run([sys.executable, "-c", _GATE, str(a.src), str(copy), str(a.gate)], check=True, env=env())
+            return
+        if a.stream:
+            stream(copy, a.runs, tmp)
             return
         commits = subprocess.run(
             ["git", "-C", str(copy), "rev-list", "--all", "--count"],

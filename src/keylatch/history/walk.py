@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from keylatch.errors import ScanError
+from keylatch.history import presence
 from keylatch.history.allobjects import scan_all
 from keylatch.history.blobscan import OBJECT_KINDS, BlobScanner, Progress, ProgressFn
 from keylatch.history.cache import BlobCache, rules_digest
@@ -136,19 +137,28 @@ def scan_history(
         # Whatever fails first (or an interrupt) kills the log: it must not outlive the scan.
         # Objects git log could not walk past, when the log was rebuilt (history/salvage.py).
         rebuilt: tuple[DamagedObject, ...] | None = None
-        with reaped(proc):
-            if whole:
-                scan_all(git, scanner, cache)
-            if proc is not None:
-                rebuilt = _logged(
-                    lambda: _finish_log(proc, log_err, repo), report_damage, git, repo, (walk, extra), log_out
-                )
         # The whole-history stream reads what the object store lists, so a lost blob is never
         # asked for: check that every blob the log names is there (a partial clone's missing
-        # blobs were counted above, without fetching).
+        # blobs were counted above, without fetching), as soon as the log is written.
         check = whole and not state.partial
+        early = presence.start(proc, git, log_out) if proc is not None and check else None
+        try:
+            with reaped(proc):
+                if whole:
+                    scan_all(git, scanner, cache)
+                if proc is not None:
+                    rebuilt = _logged(
+                        lambda: _finish_log(proc, log_err, repo), report_damage, git, repo, (walk, extra), log_out
+                    )
+        except BaseException:
+            if early is not None:  # the log is killed by now: the thread ends before its file
+                presence.abandon(early)
+            raise
         if proc is not None and check:
-            lost.update(check_present(git, log_out))
+            # A rebuilt log (or a check that failed on its thread) is checked here.
+            found = early.result() if early is not None else None
+            found = found if rebuilt is None else None
+            lost.update(check_present(git, log_out) if found is None else found)
         named: tuple[bytes, ...] = ()
         if not whole:
             log_out.seek(0)
