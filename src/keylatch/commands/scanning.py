@@ -34,13 +34,14 @@ def in_files(
     paths: Sequence[Path],
     cfg: Config,
     pol: Policy,
-    read: Callable[[str, int], None] | None = None,
+    read: Callable[[str, int, int], None] | None = None,
     unread: Callable[[Unread], None] | None = None,
     aside: Callable[[SetAside], None] | None = None,
 ) -> tuple[list[Finding], tuple[str, ...]]:
     """Findings in the files under `paths` (engine + path excludes + allow comments), and the
     entries skipped because they are not regular files (FIFOs, sockets, devices, symlinks).
-    `read(path, size)` sees every chunk read (scan's summary counts files and bytes);
+    `read(path, size, files)` sees every chunk read, and every run of `files` files read whole
+    and cleared by the gate (scan's summary counts files and bytes);
     `aside(counts)` what allow comments and allow-lines dropped from a chunk (policy.SetAside).
 
     An entry that cannot be read (sources/files.py, Unread) goes to `unread` and the walk goes
@@ -99,11 +100,11 @@ def in_files(
                 continue
             if isinstance(chunk, Cleared):
                 if read is not None:
-                    read(chunk.path, chunk.size)
+                    read(chunk.path, chunk.size, chunk.files)
                 continue
             data = chunk.data
             if read is not None:
-                read(chunk.path, len(data))
+                read(chunk.path, len(data), 1)
             if not wanted(data):
                 continue
             judge = judge or _judge(cfg, pol, aside)

@@ -1,0 +1,230 @@
+"""walk_spread on processes: the GIL-bound part of a walk (open, fstat, read, the `wanted` test)
+shared with forked workers, so a directory tree is read on every usable core.
+
+    for item in walk_forked(_items([root], excludes, archives, batches=True), wanted, jobs, archives):
+        ...  # what walk_spread yields: Chunks, Cleared, Skipped, Unread, in the walk's order
+
+The parent walks the tree and reads its batches itself until it has seen FORK_AFTER batches (a
+small tree never pays for a fork). Then it forks `jobs - 1` workers, each holding a copy of the
+walk at that point: every process goes on walking (listing directories costs little against
+reading them), and batch n belongs to process (n - FORK_AFTER) % jobs. A worker reads and tests
+its batches' files and sends, for each batch, its index, its file names and one number a file:
+the size of a file it cleared (read whole, not an archive, `wanted` false), or -1 for any file
+the parent must open itself (it passed the test, is large or an archive, could not be read, is
+not a regular file any more). The parent yields every batch in the walk's order: a cleared
+file's Cleared from the worker's number, everything else from its own read, so findings, the
+summary's counts, Unread messages and the first error are those of one process, by construction.
+
+Fail closed: a worker whose answer is missing (it died or was killed), malformed, or names other
+files (the tree changed between the two listings) is stopped, and the parent reads that batch and
+every later batch of that worker itself. Workers never return into the caller's code: they end
+with os._exit, so they flush nothing of the parent's (stdout buffers, atexit) and unwind nothing.
+SIGINT and SIGTERM are blocked across the fork and default in a worker (it dies at once with
+the parent's process group); the parent's generator, closed by an error or an interrupt, kills
+and reaps every worker it started.
+
+Only where os.fork exists, and only from a process without other threads (a fork copies one
+thread; another could hold a lock). The caller (files.walk_spread) decides that, and never for
+standard input or a FIFO: a worker's copy of the walk must not read a stream. Each named PATH is
+walked by its own call, so a worker's walk ends with that PATH's tree.
+"""
+
+from __future__ import annotations
+
+import io
+import marshal
+import os
+import signal
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+
+from keylatch.sources.archives import Limits
+from keylatch.sources.files import Cleared, Item, _Batch, _Deferred, _deferred, _read_small
+
+# Batches (of files.BATCH files) the parent reads alone before forking: a fork and a worker's
+# exit cost ~3 ms of the parent's time, about 200 small files' reads (bench/README.md).
+FORK_AFTER = 8
+# A frame larger than this is not a worker's (16 names and sizes take a few hundred bytes).
+_FRAME_LIMIT = 1 << 20
+
+
+@dataclass(slots=True)
+class _Worker:
+    """A forked worker: its pid and the read end of its pipe; `reader` None once stopped."""
+
+    pid: int
+    reader: io.BufferedReader | None
+
+    def answer(self, n: int, names: tuple[str, ...]) -> tuple[int, ...] | None:
+        """Its sizes for batch `n` of `names`; None (and the worker stopped) for anything else."""
+        reader = self.reader
+        if reader is None:
+            return None
+        try:
+            head = reader.read(4)
+            size = int.from_bytes(head, "little") if len(head) == 4 else -1
+            body = reader.read(size) if 0 <= size <= _FRAME_LIMIT else b""
+            got = marshal.loads(body) if len(body) == size else None
+        except (OSError, ValueError, EOFError, TypeError):
+            got = None
+        if type(got) is tuple and len(got) == 3 and got[0] == n and got[1] == names:
+            sizes = got[2]
+            if type(sizes) is tuple and len(sizes) == len(names) and all(type(s) is int for s in sizes):
+                return sizes
+        self.stop()
+        return None
+
+    def stop(self) -> None:
+        """Kill (if still running) and reap the worker; close its pipe. Idempotent."""
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:  # pragma: no cover - a zombie is still there to kill
+                pass
+            os.waitpid(self.pid, 0)
+            self.pid = 0
+        reader = self.reader
+        self.reader = None
+        if reader is not None:
+            reader.close()
+
+
+def walk_forked(
+    items: Generator[object, None, None], wanted: Callable[[bytes], bool], jobs: int, archives: Limits
+) -> Generator[Item | Cleared, None, None]:
+    """What `items` (files._items with batches) yields, its batches read here or by workers."""
+    workers: list[_Worker] = []
+    n = 0
+    try:
+        for item in items:
+            if not isinstance(item, _Batch):
+                yield item  # type: ignore[misc]  # Chunk, Skipped, Unread, Cleared
+                continue
+            if n == FORK_AFTER and jobs > 1:
+                workers = _fork(items, item, n, jobs, wanted, archives)
+            share = (n - FORK_AFTER) % (len(workers) + 1) if workers else 0
+            sizes = workers[share - 1].answer(n, tuple(name for name, _ in item.files)) if share else None
+            n += 1
+            yield from _batch(item, sizes, wanted, archives)
+    finally:
+        items.close()
+        for worker in workers:
+            worker.stop()
+
+
+def _batch(
+    batch: _Batch, sizes: tuple[int, ...] | None, wanted: Callable[[bytes], bool], archives: Limits
+) -> Iterator[Item | Cleared]:
+    """A batch in order: a file a worker cleared from its size, every other file read here; a
+    run of cleared files as one Cleared."""
+    cleared = cleared_size = 0
+    last = ""
+    try:
+        for i, (name, shown) in enumerate(batch.files):
+            outcome = (
+                sizes[i]
+                if sizes is not None and sizes[i] >= 0
+                else _read_small(batch.dir_fd, name, shown, archives, wanted)
+            )
+            if isinstance(outcome, int):
+                cleared += 1
+                cleared_size += outcome
+                last = shown
+                continue
+            if cleared:  # before this file's chunks: a chunk's path follows a different one
+                yield Cleared(last, cleared_size, cleared)
+                cleared = cleared_size = 0
+            if isinstance(outcome, _Deferred):
+                yield from _deferred(outcome, archives)
+            else:
+                yield outcome
+        if cleared:
+            yield Cleared(last, cleared_size, cleared)
+    finally:
+        os.close(batch.dir_fd)
+
+
+def _fork(
+    items: Generator[object, None, None],
+    first: _Batch,
+    n: int,
+    jobs: int,
+    wanted: Callable[[bytes], bool],
+    archives: Limits,
+) -> list[_Worker]:
+    """Up to `jobs - 1` workers, each walking on from batch `n` (`first`); fewer if fork fails."""
+    workers: list[_Worker] = []
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        for share in range(1, jobs):
+            r, w = os.pipe()
+            try:
+                pid = os.fork()
+            except OSError:  # no more processes: the parent reads the shares it could not hand out
+                os.close(r)
+                os.close(w)
+                break
+            if pid == 0:  # the worker: never returns
+                code = 1
+                try:
+                    for sig in blocked:
+                        signal.signal(sig, signal.SIG_DFL)
+                    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                    os.close(r)
+                    for other in workers:
+                        if other.reader is not None:
+                            other.reader.close()
+                    _work(items, first, n, share, jobs, w, wanted, archives)
+                    code = 0
+                finally:
+                    os._exit(code)
+            os.close(w)
+            workers.append(_Worker(pid, open(r, "rb")))  # noqa: SIM115  # closed by stop()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    return workers
+
+
+def _work(
+    items: Generator[object, None, None],
+    batch: _Batch,
+    n: int,
+    share: int,
+    jobs: int,
+    out: int,
+    wanted: Callable[[bytes], bool],
+    archives: Limits,
+) -> None:
+    """A worker's walk: its share of the batches, one frame each, in order."""
+    while True:
+        try:
+            if (n - FORK_AFTER) % jobs == share:
+                sizes = tuple(_cleared(batch.dir_fd, name, archives, wanted) for name, _ in batch.files)
+                frame = marshal.dumps((n, tuple(name for name, _ in batch.files), sizes))
+                _write(out, len(frame).to_bytes(4, "little") + frame)
+        finally:
+            os.close(batch.dir_fd)
+        n += 1
+        for item in items:
+            if isinstance(item, _Batch):
+                batch = item
+                break
+        else:
+            return
+
+
+def _cleared(dir_fd: int, name: str, archives: Limits, wanted: Callable[[bytes], bool]) -> int:
+    """The size of a file read whole that `wanted` passes over; -1: the parent reads it."""
+    outcome = _read_small(dir_fd, name, name, archives, wanted)
+    if isinstance(outcome, int):
+        return outcome
+    if isinstance(outcome, _Deferred):
+        os.close(outcome.fd)
+    return -1
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
