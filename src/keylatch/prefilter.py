@@ -183,16 +183,21 @@ def any_may_hold_key(blobs: Iterable[bytes]) -> bool:
     return any(may_hold_key(b) for b in blobs)
 
 
-def any_present(needles: tuple[bytes, ...]) -> Callable[[bytes], bool]:
+def any_present(needles: tuple[bytes, ...], *, wrapped: bool = False) -> Callable[[bytes], bool]:
     """A test of whether any of `needles` occurs in a text, for many texts on several threads
     (scan's gate): `bool(present(data, needles))`, without its per-call costs. One Hyperscan
     database, and a scratch space per thread made once (not per call: a third of the cost of
-    testing a 4 KiB file, bench/README.md); the same `in` tests without Hyperscan."""
+    testing a 4 KiB file, bench/README.md); the same `in` tests without Hyperscan. With
+    `wrapped`, a text that starts as a wrapped base64 file passes too (wrapped_base64_width)."""
     database = _database(needles)
     if database is None:
-        return lambda data: any(n in data for n in needles)
-    found_in = _matches(database)
-    return lambda data: bool(found_in(data))
+        found: Callable[[bytes], bool] = lambda data: any(n in data for n in needles)  # noqa: E731
+    else:
+        found_in = _matches(database)
+        found = lambda data: bool(found_in(data))  # noqa: E731
+    if not wrapped:
+        return found
+    return lambda data: found(data) or wrapped_base64_width(data) > 0
 
 
 # What may stand right before `ek_` where the Realtime rule (rules/context.py) can start a key:
@@ -251,14 +256,18 @@ def _ek_before_text() -> re.Pattern[str]:
     return re.compile(EK_BEFORE.decode("ascii"))
 
 
-def scan_gate() -> Callable[[bytes], bool]:
+def scan_gate(*, wrapped: bool = False) -> Callable[[bytes], bool]:
     """`scan`'s test of a file with the default rules: any of KEYWORDS, but `ek_` only where a
     key may start (EK_BEFORE). Whatever the `ek_` rule reports passes it; what it drops is
     `ek_` inside a word, around which the engine would only decode escapes and joins (a key
     found there holds no keyword of its own, and is not found without the word either:
     tests/test_prefilter.py). The one pass finds which needles occur; `ek_` alone is then
     checked at each place it occurs, a few bytes back (a Hyperscan regex of the same test
-    took 50-70 ms to compile, against 1 ms for the literals)."""
+    took 50-70 ms to compile, against 1 ms for the literals).
+
+    With `wrapped`, a file that starts as wrapped base64 passes too (wrapped_base64_width): one
+    call a file, with the scratch lookup and both tests inlined (four Python calls a file were
+    ~3 ms of git's 4,843 files; tests/commands/test_scan_gate.py)."""
     ek = KEYWORDS.index(b"ek_")
 
     def ek_starts(data: bytes) -> bool:
@@ -272,12 +281,25 @@ def scan_gate() -> Callable[[bytes], bool]:
     database = _database(KEYWORDS)
     if database is None:
         others = tuple(n for n in KEYWORDS if n != b"ek_")
+        if wrapped:
+            return lambda data: any(n in data for n in others) or ek_starts(data) or wrapped_base64_width(data) > 0
         return lambda data: any(n in data for n in others) or ek_starts(data)
-    found_in = _matches(database)
+    import threading
+
+    import hyperscan
+
+    local = threading.local()
 
     def test(data: bytes) -> bool:
-        found = found_in(data)
-        return bool(found) and (len(found) > 1 or ek not in found or ek_starts(data))
+        scratch = getattr(local, "scratch", None)
+        if scratch is None:
+            scratch = local.scratch = hyperscan.Scratch(database)
+        found: set[int] = set()
+        database.scan(data, match_event_handler=_record, context=found, scratch=scratch)
+        if found and (len(found) > 1 or ek not in found or ek_starts(data)):
+            return True
+        # wrapped_base64_width's first test, inline: a first line of 60+ base64 characters.
+        return wrapped and not data[:60].translate(None, _BASE64) and wrapped_base64_width(data) > 0
 
     return test
 

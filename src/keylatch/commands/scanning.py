@@ -55,7 +55,7 @@ def in_files(
     import os
 
     from keylatch.errors import ScanError, printable
-    from keylatch.prefilter import any_present, scan_gate, wrapped_base64_width
+    from keylatch.prefilter import any_present, scan_gate
     from keylatch.sources.excludes import Excludes
     from keylatch.sources.files import Cleared, Skipped, Unread, walk_spread
 
@@ -67,15 +67,12 @@ def in_files(
     # tree without one never pays for them. `ek_` counts only where a key can start
     # (prefilter.scan_gate): C's `seek_` and `peek_` would pass most of a C tree.
     if cfg.default_rules:
-        gate = scan_gate()
+        wanted = scan_gate(wrapped=True)
     else:
         from keylatch.rules import needles
 
-        gate = any_present(needles(cfg.rules))
+        wanted = any_present(needles(cfg.rules), wrapped=True)
     judge: Callable[[Chunk], tuple[Finding, ...]] | None = None
-
-    def wanted(data: bytes) -> bool:
-        return gate(data) or wrapped_base64_width(data) > 0
 
     # The walk applies the path globs, each relative to where it was written (the config file's
     # directory, or the paths as typed); matching them again against displayed paths could drop

@@ -55,7 +55,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from keylatch.errors import KeylatchError, ScanError, UsageError, printable
 from keylatch.model import Chunk
@@ -78,6 +78,10 @@ STDIN = Path("-")
 _SMALL = 256 << 10
 # Files per task: one task per file cost more in thread hand-offs than it saved (bench/README.md).
 _BATCH = 16
+
+# What every archive sources/magic.py `kind` recognises starts with, but tar (its magic is at byte
+# 257): zip "PK", gzip 0x1f, bzip2 "BZh", xz 0xfd (tests/sources/test_files.py checks each kind).
+_ARCHIVE_FIRST = frozenset(b"P\x1fB\xfd")
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _OPEN_ENTRY = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
@@ -112,8 +116,9 @@ class Cleared:
     files: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class _Batch:
+# The two records below never leave this module and sources/forks.py: NamedTuples, which cost
+# ~80 us each to define where a frozen dataclass costs ~440 us, on every start-up.
+class _Batch(NamedTuple):
     """Files of one directory for a worker: its own descriptor of the directory (closed by the
     worker, or by walk_spread if the batch never ran), and (name, displayed path) in order."""
 
@@ -121,8 +126,7 @@ class _Batch:
     files: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Deferred:
+class _Deferred(NamedTuple):
     """A regular file a worker opened but left to the walking thread (large, or an archive)."""
 
     fd: int
@@ -292,8 +296,14 @@ def _read_small(
                 data += more
         except OSError as exc:
             return _unread(shown, exc)
-        # The archive test reads the head already in hand (walk's pread, without the call).
-        if not end or (archives.depth and len(data) >= 4 and packed.kind(data[: packed.HEAD])):
+        # The archive test reads the head already in hand (walk's pread, without the call); a
+        # first byte no archive starts with and no tar magic answer it without a call at all.
+        if not end or (
+            archives.depth
+            and len(data) >= 4
+            and (data[0] in _ARCHIVE_FIRST or data[257:262] == b"ustar")
+            and packed.kind(data[: packed.HEAD])
+        ):
             deferred = True
             return _Deferred(fd, shown, st.st_size)
         return Chunk(data, shown) if wanted is None or wanted(data) else len(data)

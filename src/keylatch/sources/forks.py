@@ -14,6 +14,9 @@ the parent must open itself (it passed the test, is large or an archive, could n
 not a regular file any more). The parent yields every batch in the walk's order: a cleared
 file's Cleared from the worker's number, everything else from its own read, so findings, the
 summary's counts, Unread messages and the first error are those of one process, by construction.
+The parent never waits for a worker: when it comes to a worker's batch whose answer is not in
+the pipe yet, it reads that batch itself (and drops the answer when it comes), so on a machine
+whose other cores are busy the scan costs what it costs on one core, not more.
 
 Fail closed: a worker whose answer is missing (it died or was killed), malformed, or names other
 files (the tree changed between the two listings) is stopped, and the parent reads that batch and
@@ -31,12 +34,10 @@ walked by its own call, so a worker's walk ends with that PATH's tree.
 
 from __future__ import annotations
 
-import io
 import marshal
 import os
 import signal
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
 
 from keylatch.sources.archives import Limits
 from keylatch.sources.files import Cleared, Item, _Batch, _Deferred, _deferred, _read_small
@@ -48,31 +49,63 @@ FORK_AFTER = 8
 _FRAME_LIMIT = 1 << 20
 
 
-@dataclass(slots=True)
 class _Worker:
-    """A forked worker: its pid and the read end of its pipe; `reader` None once stopped."""
+    """A forked worker: its pid and the read end of its pipe (non-blocking; -1 once stopped),
+    with what has been read of it and not yet taken. Mutable, and never leaves this module."""
 
-    pid: int
-    reader: io.BufferedReader | None
+    __slots__ = ("fd", "got", "pid")
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.fd = fd
+        self.got = bytearray()
 
     def answer(self, n: int, names: tuple[str, ...]) -> tuple[int, ...] | None:
-        """Its sizes for batch `n` of `names`; None (and the worker stopped) for anything else."""
-        reader = self.reader
-        if reader is None:
-            return None
-        try:
-            head = reader.read(4)
-            size = int.from_bytes(head, "little") if len(head) == 4 else -1
-            body = reader.read(size) if 0 <= size <= _FRAME_LIMIT else b""
-            got = marshal.loads(body) if len(body) == size else None
-        except (OSError, ValueError, EOFError, TypeError):
-            got = None
-        if type(got) is tuple and len(got) == 3 and got[0] == n and got[1] == names:
-            sizes = got[2]
-            if type(sizes) is tuple and len(sizes) == len(names) and all(type(s) is int for s in sizes):
-                return sizes
+        """Its sizes for batch `n` of `names`, if it has sent them yet. None: not yet (the parent
+        reads the batch itself, so a worker that a loaded machine holds back never holds the
+        scan back), or a worker that is gone or wrong (stopped: the parent reads the rest)."""
+        while self.fd >= 0:
+            frame = self._frame()
+            if frame == "pending":
+                return None
+            if not isinstance(frame, tuple):
+                break
+            if frame[0] < n:  # a batch the parent did not wait for: it read that one itself
+                continue
+            sizes = frame[2]
+            if frame[0] == n and frame[1] == names and type(sizes) is tuple and len(sizes) == len(names):
+                if all(type(size) is int for size in sizes):
+                    return sizes
+            break  # out of step, or not a worker's answer
         self.stop()
         return None
+
+    def _frame(self) -> tuple[int, object, object] | str:
+        """The next frame the worker sent; "pending" if it is not all there yet; "bad" if it never
+        will be (the pipe's end: the worker is gone) or is not a frame."""
+        got = self.got
+        while len(got) < 4 or len(got) < 4 + int.from_bytes(got[:4], "little"):
+            if len(got) >= 4 and int.from_bytes(got[:4], "little") > _FRAME_LIMIT:
+                return "bad"
+            try:
+                data = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                return "pending"
+            except OSError:
+                return "bad"
+            if not data:
+                return "bad"
+            got += data
+        size = int.from_bytes(got[:4], "little")
+        body = bytes(got[4 : 4 + size])
+        del got[: 4 + size]
+        try:
+            frame = marshal.loads(body)
+        except (ValueError, EOFError, TypeError):
+            return "bad"
+        if type(frame) is not tuple or len(frame) != 3 or type(frame[0]) is not int:
+            return "bad"
+        return (frame[0], frame[1], frame[2])
 
     def stop(self) -> None:
         """Kill (if still running) and reap the worker; close its pipe. Idempotent."""
@@ -83,10 +116,9 @@ class _Worker:
                 pass
             os.waitpid(self.pid, 0)
             self.pid = 0
-        reader = self.reader
-        self.reader = None
-        if reader is not None:
-            reader.close()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def walk_forked(
@@ -173,14 +205,14 @@ def _fork(
                     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
                     os.close(r)
                     for other in workers:
-                        if other.reader is not None:
-                            other.reader.close()
+                        os.close(other.fd)
                     _work(items, first, n, share, jobs, w, wanted, archives)
                     code = 0
                 finally:
                     os._exit(code)
             os.close(w)
-            workers.append(_Worker(pid, open(r, "rb")))  # noqa: SIM115  # closed by stop()
+            os.set_blocking(r, False)
+            workers.append(_Worker(pid, r))
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     return workers
