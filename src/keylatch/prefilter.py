@@ -265,10 +265,17 @@ def scan_gate(*, wrapped: bool = False) -> Callable[[bytes], bool]:
     checked at each place it occurs, a few bytes back (a Hyperscan regex of the same test
     took 50-70 ms to compile, against 1 ms for the literals).
 
+    `zure` and `ZURE` alone count only where the Azure OpenAI evidence the 32-hex rules need is
+    written, in any ASCII case (azure_evidence): history's gate, the same superset of what the
+    rules accept (tests/test_prefilter.py); in git's tree, 8 of the 9 files that reached the
+    engine held only "Azure" of CI and translations.
+
     With `wrapped`, a file that starts as wrapped base64 passes too (wrapped_base64_width): one
     call a file, with the scratch lookup and both tests inlined (four Python calls a file were
     ~3 ms of git's 4,843 files; tests/commands/test_scan_gate.py)."""
     ek = KEYWORDS.index(b"ek_")
+    azure = {KEYWORDS.index(b"zure"), KEYWORDS.index(b"ZURE")}
+    neither = {ek, *azure}
 
     def ek_starts(data: bytes) -> bool:
         at = data.find(b"ek_")
@@ -280,10 +287,17 @@ def scan_gate(*, wrapped: bool = False) -> Callable[[bytes], bool]:
 
     database = _database(KEYWORDS)
     if database is None:
-        others = tuple(n for n in KEYWORDS if n != b"ek_")
-        if wrapped:
-            return lambda data: any(n in data for n in others) or ek_starts(data) or wrapped_base64_width(data) > 0
-        return lambda data: any(n in data for n in others) or ek_starts(data)
+        others = tuple(n for n in KEYWORDS if n not in (b"ek_", b"zure", b"ZURE"))
+
+        def fallback(data: bytes) -> bool:
+            return (
+                any(n in data for n in others)
+                or ek_starts(data)
+                or ((b"zure" in data or b"ZURE" in data) and azure_evidence(data))
+                or (wrapped and wrapped_base64_width(data) > 0)
+            )
+
+        return fallback
     import threading
 
     import hyperscan
@@ -296,12 +310,38 @@ def scan_gate(*, wrapped: bool = False) -> Callable[[bytes], bool]:
             scratch = local.scratch = hyperscan.Scratch(database)
         found: set[int] = set()
         database.scan(data, match_event_handler=_record, context=found, scratch=scratch)
-        if found and (len(found) > 1 or ek not in found or ek_starts(data)):
+        if found and (
+            not found <= neither or (ek in found and ek_starts(data)) or (found & azure and azure_evidence(data))
+        ):
             return True
         # wrapped_base64_width's first test, inline: a first line of 60+ base64 characters.
         return wrapped and not data[:60].translate(None, _BASE64) and wrapped_base64_width(data) > 0
 
     return test
+
+
+def azure_evidence(data: bytes) -> bool:
+    """Whether AZURE_EVIDENCE is in `data` in any ASCII case, as history's caseless Hyperscan
+    pattern finds it. Every alternative holds `azure`, so it is searched in a window around each
+    `azure` of the lower-cased bytes (one C pass), not by an IGNORECASE regex over the file."""
+    lower = data.lower()
+    at = lower.find(b"azure")
+    if at < 0:
+        return False
+    evidence = _azure_evidence()
+    while at >= 0:
+        # Every alternative starts at most 18 bytes before its `azure` and ends 17 after it.
+        if evidence.search(lower, max(0, at - 32), at + 64):
+            return True
+        at = lower.find(b"azure", at + 5)
+    return False
+
+
+@functools.cache
+def _azure_evidence() -> re.Pattern[bytes]:
+    import re
+
+    return re.compile(AZURE_EVIDENCE)
 
 
 def _matches(database: hyperscan.Database) -> Callable[[bytes], set[int]]:
