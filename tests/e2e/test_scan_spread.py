@@ -23,7 +23,8 @@ pytestmark = [
 
 
 def _tree(root: Path, files: int, size: int) -> list[str]:
-    """`files` files in 12 directories, a key in every 37th, an allow-commented one, FIFOs."""
+    """`files` files in 12 directories, a key in every 37th, an allow-commented one, a rule
+    literal without a key in every 41st, FIFOs."""
     keys = []
     line = b"static int value = compute(buffer, len); /* ordinary text */\n"
     body = line * (size // len(line) + 1)
@@ -36,6 +37,8 @@ def _tree(root: Path, files: int, size: int) -> list[str]:
             keys.append(key)
             pragma = b"  # keylatch: allow" if i % 111 == 3 else b""
             data += f'OPENAI_API_KEY="{key}"'.encode() + pragma + b"\n"
+        elif i % 41 == 5:  # a rule literal and no key: judged by a worker's engine, or here
+            data += b"AZURE_OPENAI_ENDPOINT=https://x.openai.azure.com  # sess-\n"
         (d / f"f{i}.py").write_bytes(data)
         if i % 500 == 7:
             os.mkfifo(d / f"f{i}.fifo")

@@ -365,3 +365,35 @@ def test_forks_only_past_the_first_batches_and_only_without_threads(
         stop.set()
         other.join()
     assert forked == [1]
+
+
+@pytest.mark.parametrize("says", [True, False], ids=["quiet", "not-quiet"])
+def test_a_file_the_callers_verdict_clears_is_counted_as_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, says: bool
+) -> None:
+    """`quiet`: a forked worker asks the caller's own verdict of a file `wanted` passes; what it
+    clears is counted as the walk would have yielded it, and nothing else changes."""
+    monkeypatch.setattr(forks, "FORK_AFTER", 0)
+    for d in ("a", "b", "c", "d"):
+        (tmp_path / d).mkdir()
+        _flat(tmp_path / d)
+    asked: list[str] = []
+
+    def quiet(chunk: Chunk) -> bool:
+        asked.append(chunk.path)  # in a worker: this list is the worker's copy
+        return says
+
+    expected = _events(walk([tmp_path]))
+    got = list(walk_spread([tmp_path], lambda d: True, 2, quiet=quiet))
+    assert asked == []  # never asked in the walking process
+    chunks = [e for e in _events(iter(got)) if e[0] == "chunk"]
+    cleared = [i for i in got if isinstance(i, Cleared)]
+    assert len(chunks) + sum(c.files for c in cleared) == len([e for e in expected if e[0] == "chunk"])
+    assert sum(int(e[2]) for e in chunks) + sum(c.size for c in cleared) == sum(
+        int(e[2]) for e in expected if e[0] == "chunk"
+    )
+    assert [e for e in _events(iter(got)) if e[0] != "cleared"] == [
+        e for e in expected if e[0] != "chunk" or e in chunks
+    ]
+    if not says:
+        assert _events(iter(got)) == expected

@@ -83,7 +83,16 @@ def in_files(
     found: set[Finding] = set()
     skipped: list[str] = []
     jobs = _usable_cores()
-    items = walk_spread(paths, wanted, jobs, excludes, cfg.archives)
+    rules = cfg.rules
+
+    def quiet(chunk: Chunk) -> bool:
+        # A forked worker's verdict (sources/forks.py): no hit at all is what judge() makes of
+        # the chunk here, with nothing set aside; any hit comes back to be judged here.
+        from keylatch.engine import scan_chunk
+
+        return not scan_chunk(chunk, rules)
+
+    items = walk_spread(paths, wanted, jobs, excludes, cfg.archives, quiet)
     try:
         for chunk in items:
             if isinstance(chunk, Skipped):

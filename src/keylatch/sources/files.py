@@ -54,6 +54,7 @@ import stat
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -83,6 +84,7 @@ _BATCH = 16
 # 257): zip "PK", gzip 0x1f, bzip2 "BZh", xz 0xfd (tests/sources/test_files.py checks each kind).
 _ARCHIVE_FIRST = frozenset(b"P\x1fB\xfd")
 
+_NAME = attrgetter("name")  # a directory's entries sort by name (a lambda costs a frame each)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _OPEN_ENTRY = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
 _OPEN_SUBDIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
@@ -156,9 +158,14 @@ def walk_spread(
     jobs: int,
     excludes: Excludes | None = None,
     archives: Limits = DEFAULT_LIMITS,
+    quiet: Callable[[Chunk], bool] | None = None,
 ) -> Generator[Item | Cleared, None, None]:
     """`walk`, with regular files in directories read by `jobs` threads; a file read whole for
     which `wanted(data)` is false comes back as Cleared. Same order, same Unread entries.
+
+    `quiet(chunk)`: the caller's own verdict on a file `wanted` passes, true if it would find
+    nothing in it. A forked worker asks it (so the engine's GIL-bound work spreads over cores
+    too) and clears such a file; the walking process never does, it yields the Chunk.
 
     With one job there are no threads: the walking thread reads each small file in one call and
     tests it, as a worker would (a thread pool on one core only adds hand-offs)."""
@@ -175,7 +182,8 @@ def walk_spread(
             if root == STDIN:
                 yield from _stream(0, "<stdin>", archives)
             else:
-                yield from walk_forked(_items([root], excludes, archives, batches=True), wanted, jobs, archives)
+                items = _items([root], excludes, archives, batches=True)
+                yield from walk_forked(items, wanted, jobs, archives, quiet)
         return
     from concurrent.futures import ThreadPoolExecutor
 
@@ -495,7 +503,7 @@ def _directory(
     for walk_spread's workers); return the subdirectories to enter."""
     try:
         with os.scandir(fd) as it:
-            entries = sorted(it, key=lambda e: e.name)
+            entries = sorted(it, key=_NAME)
     except OSError as exc:  # a directory that cannot be listed: not scanned, the walk goes on
         yield _unread(m.shown(rel) or ".", exc)
         return []
@@ -510,8 +518,9 @@ def _directory(
         if m.excluded(path, name):
             continue
         try:
-            is_dir = entry.is_dir(follow_symlinks=False)  # d_type: no system call
-            is_file = not is_dir and entry.is_file(follow_symlinks=False)
+            # d_type: no system call. Most entries are files: one question for those.
+            is_file = entry.is_file(follow_symlinks=False)
+            is_dir = not is_file and entry.is_dir(follow_symlinks=False)
         except OSError as exc:
             if batch:  # the files listed before this entry come first
                 yield _batch_of(fd, batch, m.shown(rel))

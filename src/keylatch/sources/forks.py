@@ -39,6 +39,7 @@ import os
 import signal
 from collections.abc import Callable, Generator, Iterator
 
+from keylatch.model import Chunk
 from keylatch.sources.archives import Limits
 from keylatch.sources.files import Cleared, Item, _Batch, _Deferred, _deferred, _read_small
 
@@ -122,7 +123,11 @@ class _Worker:
 
 
 def walk_forked(
-    items: Generator[object, None, None], wanted: Callable[[bytes], bool], jobs: int, archives: Limits
+    items: Generator[object, None, None],
+    wanted: Callable[[bytes], bool],
+    jobs: int,
+    archives: Limits,
+    quiet: Callable[[Chunk], bool] | None = None,
 ) -> Generator[Item | Cleared, None, None]:
     """What `items` (files._items with batches) yields, its batches read here or by workers."""
     workers: list[_Worker] = []
@@ -133,7 +138,7 @@ def walk_forked(
                 yield item  # type: ignore[misc]  # Chunk, Skipped, Unread, Cleared
                 continue
             if n == FORK_AFTER and jobs > 1:
-                workers = _fork(items, item, n, jobs, wanted, archives)
+                workers = _fork(items, item, n, jobs, wanted, archives, quiet)
             share = (n - FORK_AFTER) % (len(workers) + 1) if workers else 0
             sizes = workers[share - 1].answer(n, tuple(name for name, _ in item.files)) if share else None
             n += 1
@@ -183,6 +188,7 @@ def _fork(
     jobs: int,
     wanted: Callable[[bytes], bool],
     archives: Limits,
+    quiet: Callable[[Chunk], bool] | None,
 ) -> list[_Worker]:
     """Up to `jobs - 1` workers, each walking on from batch `n` (`first`); fewer if fork fails."""
     workers: list[_Worker] = []
@@ -206,7 +212,7 @@ def _fork(
                     os.close(r)
                     for other in workers:
                         os.close(other.fd)
-                    _work(items, first, n, share, jobs, w, wanted, archives)
+                    _work(items, first, n, share, jobs, w, wanted, archives, quiet)
                     code = 0
                 finally:
                     os._exit(code)
@@ -227,12 +233,15 @@ def _work(
     out: int,
     wanted: Callable[[bytes], bool],
     archives: Limits,
+    quiet: Callable[[Chunk], bool] | None,
 ) -> None:
     """A worker's walk: its share of the batches, one frame each, in order."""
     while True:
         try:
             if (n - FORK_AFTER) % jobs == share:
-                sizes = tuple(_cleared(batch.dir_fd, name, archives, wanted) for name, _ in batch.files)
+                sizes = tuple(
+                    _cleared(batch.dir_fd, name, shown, archives, wanted, quiet) for name, shown in batch.files
+                )
                 frame = marshal.dumps((n, tuple(name for name, _ in batch.files), sizes))
                 _write(out, len(frame).to_bytes(4, "little") + frame)
         finally:
@@ -246,11 +255,21 @@ def _work(
             return
 
 
-def _cleared(dir_fd: int, name: str, archives: Limits, wanted: Callable[[bytes], bool]) -> int:
-    """The size of a file read whole that `wanted` passes over; -1: the parent reads it."""
-    outcome = _read_small(dir_fd, name, name, archives, wanted)
+def _cleared(
+    dir_fd: int,
+    name: str,
+    shown: str,
+    archives: Limits,
+    wanted: Callable[[bytes], bool],
+    quiet: Callable[[Chunk], bool] | None,
+) -> int:
+    """The size of a file read whole that `wanted` passes over, or that `quiet` says holds
+    nothing for the caller; -1: the parent reads it."""
+    outcome = _read_small(dir_fd, name, shown, archives, wanted)
     if isinstance(outcome, int):
         return outcome
+    if isinstance(outcome, Chunk) and quiet is not None and quiet(outcome):
+        return len(outcome.data)
     if isinstance(outcome, _Deferred):
         os.close(outcome.fd)
     return -1
