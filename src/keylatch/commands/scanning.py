@@ -83,14 +83,14 @@ def in_files(
     found: set[Finding] = set()
     skipped: list[str] = []
     jobs = _usable_cores()
-    rules = cfg.rules
 
     def quiet(chunk: Chunk) -> bool:
         # A forked worker's verdict (sources/forks.py): no hit at all is what judge() makes of
-        # the chunk here, with nothing set aside; any hit comes back to be judged here.
+        # the chunk here, with nothing set aside; any hit comes back to be judged here. The
+        # rules are built here, in the worker, not before the walk (cfg.rules builds them).
         from keylatch.engine import scan_chunk
 
-        return not scan_chunk(chunk, rules)
+        return not scan_chunk(chunk, cfg.rules)
 
     items = walk_spread(paths, wanted, jobs, excludes, cfg.archives, quiet)
     try:
