@@ -21,7 +21,8 @@ from keylatch.errors import KeylatchError, ScanError
 from keylatch.model import Chunk
 from keylatch.sources import archives, files, forks
 from keylatch.sources.excludes import Excludes
-from keylatch.sources.files import BLOCK, Cleared, Skipped, Unread, walk, walk_spread
+from keylatch.sources.files import BLOCK, Cleared, Skipped, Unread, walk
+from keylatch.sources.forks import walk_spread
 
 Item = tuple[str, ...]
 
@@ -99,7 +100,7 @@ def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     if request.param == "forks":
         monkeypatch.setattr(forks, "FORK_AFTER", 0)
     else:
-        monkeypatch.setattr(files, "_can_fork", lambda: False)
+        monkeypatch.setattr(forks, "can_fork", lambda: False)
     return str(request.param)
 
 

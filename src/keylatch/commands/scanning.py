@@ -48,8 +48,9 @@ def in_files(
     on: the caller reports the keys found and exits 3. Without `unread` the first one is a
     ScanError (exit 3): a caller that cannot report an incomplete scan must not look complete.
 
-    Files are read by one thread a usable core (sources/files.py, walk_spread), each testing
-    what it read for the rules' literals; the engine and the policy run here, in the walk's order.
+    Files are read on every usable core (sources/forks.py: forked workers after the first few
+    batches; threads where a process cannot fork), each testing what it read for the rules'
+    literals, a worker asking the engine too; what holds a hit is judged here, in the walk's order.
     """
     import dataclasses
     import os
@@ -57,7 +58,8 @@ def in_files(
     from keylatch.errors import ScanError, printable
     from keylatch.prefilter import any_present, scan_gate
     from keylatch.sources.excludes import Excludes
-    from keylatch.sources.files import Cleared, Skipped, Unread, walk_spread
+    from keylatch.sources.files import Cleared, Skipped, Unread
+    from keylatch.sources.forks import walk_spread
 
     # The engine's own gates (engine/matching.py, Scan.has_literal): without one of these
     # literals and not wrapped base64, it finds nothing in a chunk, so a clean file costs one

@@ -43,7 +43,8 @@ is nothing else it could mean.
 `wanted` test, a Hyperscan pass, release the GIL), in batches of a directory's files, in the
 walk's order: what it yields, and the first error, are what `walk` yields. A small file the
 `wanted` test passes over comes back as `Cleared` (counted, not scanned); larger files and
-archives are read by the walking thread in blocks, as by `walk`.
+archives are read by the walking thread in blocks, as by `walk`. sources/forks.py spreads the
+same batches over forked processes instead, where the process may fork.
 """
 
 from __future__ import annotations
@@ -158,14 +159,10 @@ def walk_spread(
     jobs: int,
     excludes: Excludes | None = None,
     archives: Limits = DEFAULT_LIMITS,
-    quiet: Callable[[Chunk], bool] | None = None,
 ) -> Generator[Item | Cleared, None, None]:
     """`walk`, with regular files in directories read by `jobs` threads; a file read whole for
     which `wanted(data)` is false comes back as Cleared. Same order, same Unread entries.
-
-    `quiet(chunk)`: the caller's own verdict on a file `wanted` passes, true if it would find
-    nothing in it. A forked worker asks it (so the engine's GIL-bound work spreads over cores
-    too) and clears such a file; the walking process never does, it yields the Chunk.
+    (sources/forks.py spreads the same walk over processes, where a process may fork.)
 
     With one job there are no threads: the walking thread reads each small file in one call and
     tests it, as a worker would (a thread pool on one core only adds hand-offs)."""
@@ -173,17 +170,6 @@ def walk_spread(
         for item in _items(paths, excludes or Excludes(), archives, batches=False, wanted=wanted):
             assert not isinstance(item, _Batch)  # batches=False: files are read in place
             yield item
-        return
-    if _can_fork():  # processes: the walk's Python is GIL-bound, so threads only overlap the reads
-        from keylatch.sources.forks import walk_forked
-
-        excludes = excludes or Excludes()
-        for root in paths:  # one walk a PATH: a worker's copy must never read standard input
-            if root == STDIN:
-                yield from _stream(0, "<stdin>", archives)
-            else:
-                items = _items([root], excludes, archives, batches=True)
-                yield from walk_forked(items, wanted, jobs, archives, quiet)
         return
     from concurrent.futures import ThreadPoolExecutor
 
@@ -212,19 +198,6 @@ def walk_spread(
                 for outcome in pending[0].result():
                     if isinstance(outcome, _Deferred):
                         os.close(outcome.fd)
-
-
-def _can_fork() -> bool:
-    """os.fork and signal masks exist (not Windows), and no other thread does: a forked child
-    holds a copy of one thread, and a lock another thread held would stay held for ever."""
-    import signal
-    import sys
-
-    if not hasattr(os, "fork") or not hasattr(signal, "pthread_sigmask"):
-        return False
-
-    threading = sys.modules.get("threading")
-    return threading is None or threading.active_count() == 1
 
 
 def _emit(
@@ -333,6 +306,14 @@ def _items(
             yield from _stream(0, "<stdin>", archives)
         else:
             yield from _named(root, excludes, archives, batches, wanted)
+
+
+def batched(root: Path, excludes: Excludes, archives: Limits) -> Generator[Item | _Batch, None, None]:
+    """The walk of one PATH (not standard input), each directory's regular files handed out in
+    batches, unread, for a walk_spread to read (sources/forks.py)."""
+    for item in _named(root, excludes, archives, True, None):
+        assert not isinstance(item, Cleared)  # no `wanted`: nothing is tested here
+        yield item
 
 
 def display_path(path: Path) -> str:

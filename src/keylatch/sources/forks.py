@@ -1,8 +1,8 @@
-"""walk_spread on processes: the GIL-bound part of a walk (open, fstat, read, the `wanted` test)
-shared with forked workers, so a directory tree is read on every usable core.
+"""files.walk_spread on processes: the GIL-bound part of a walk (open, fstat, read, the `wanted`
+test, and the caller's own verdict) shared with forked workers, so a tree is read on every core.
 
-    for item in walk_forked(_items([root], excludes, archives, batches=True), wanted, jobs, archives):
-        ...  # what walk_spread yields: Chunks, Cleared, Skipped, Unread, in the walk's order
+    for item in walk_spread(paths, wanted, jobs, excludes, archives, quiet):
+        ...  # what files.walk_spread yields: Chunks, Cleared, Skipped, Unread, in the walk's order
 
 The parent walks the tree and reads its batches itself until it has seen FORK_AFTER batches (a
 small tree never pays for a fork). Then it forks `jobs - 1` workers, each holding a copy of the
@@ -26,10 +26,15 @@ SIGINT and SIGTERM are blocked across the fork and default in a worker (it dies 
 the parent's process group); the parent's generator, closed by an error or an interrupt, kills
 and reaps every worker it started.
 
-Only where os.fork exists, and only from a process without other threads (a fork copies one
-thread; another could hold a lock). The caller (files.walk_spread) decides that, and never for
-standard input or a FIFO: a worker's copy of the walk must not read a stream. Each named PATH is
-walked by its own call, so a worker's walk ends with that PATH's tree.
+`quiet(chunk)` is the caller's verdict on a file `wanted` passes: true if it would find nothing
+in it (scan: the engine reports no hit). A worker asks it and clears such a file, so the
+engine's GIL-bound work spreads over the cores too; the parent never asks, it yields the Chunk.
+
+Only where os.fork exists, only from a process without other threads (a fork copies one thread;
+another could hold a lock), and only for more than one job; otherwise files.walk_spread's
+threads, or one thread. Standard input is read by the parent alone (a worker's copy of the walk
+must not read a stream), and each named PATH is walked by its own call, so a worker's walk ends
+with that PATH's tree.
 """
 
 from __future__ import annotations
@@ -37,11 +42,14 @@ from __future__ import annotations
 import marshal
 import os
 import signal
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
+from pathlib import Path
 
 from keylatch.model import Chunk
-from keylatch.sources.archives import Limits
-from keylatch.sources.files import Cleared, Item, _Batch, _Deferred, _deferred, _read_small
+from keylatch.sources import files
+from keylatch.sources.archives import DEFAULT_LIMITS, Limits
+from keylatch.sources.excludes import Excludes
+from keylatch.sources.files import STDIN, Cleared, Item, _Batch, _Deferred, _deferred, _read_small
 
 # Batches (of files.BATCH files) the parent reads alone before forking: a fork and a worker's
 # exit cost ~3 ms of the parent's time, about 200 small files' reads (bench/README.md).
@@ -122,8 +130,39 @@ class _Worker:
             self.fd = -1
 
 
+def walk_spread(
+    paths: Sequence[Path],
+    wanted: Callable[[bytes], bool],
+    jobs: int,
+    excludes: Excludes | None = None,
+    archives: Limits = DEFAULT_LIMITS,
+    quiet: Callable[[Chunk], bool] | None = None,
+) -> Generator[Item | Cleared, None, None]:
+    """files.walk_spread, its batches read by `jobs` processes where this process may fork."""
+    if jobs <= 1 or not can_fork():
+        yield from files.walk_spread(paths, wanted, jobs, excludes, archives)
+        return
+    excludes = excludes or Excludes()
+    for root in paths:  # one walk a PATH: a worker's copy must never read standard input
+        if root == STDIN:
+            yield from files.walk_spread([root], wanted, 1, excludes, archives)
+        else:
+            yield from walk_forked(files.batched(root, excludes, archives), wanted, jobs, archives, quiet)
+
+
+def can_fork() -> bool:
+    """os.fork and signal masks exist (not Windows), and no other thread does: a forked child
+    holds a copy of one thread, and a lock another thread held would stay held for ever."""
+    import sys
+
+    if not hasattr(os, "fork") or not hasattr(signal, "pthread_sigmask"):
+        return False
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
+
+
 def walk_forked(
-    items: Generator[object, None, None],
+    items: Generator[Item | _Batch, None, None],
     wanted: Callable[[bytes], bool],
     jobs: int,
     archives: Limits,
@@ -135,7 +174,7 @@ def walk_forked(
     try:
         for item in items:
             if not isinstance(item, _Batch):
-                yield item  # type: ignore[misc]  # Chunk, Skipped, Unread, Cleared
+                yield item
                 continue
             if n == FORK_AFTER and jobs > 1:
                 workers = _fork(items, item, n, jobs, wanted, archives, quiet)
@@ -182,7 +221,7 @@ def _batch(
 
 
 def _fork(
-    items: Generator[object, None, None],
+    items: Generator[Item | _Batch, None, None],
     first: _Batch,
     n: int,
     jobs: int,
@@ -225,7 +264,7 @@ def _fork(
 
 
 def _work(
-    items: Generator[object, None, None],
+    items: Generator[Item | _Batch, None, None],
     batch: _Batch,
     n: int,
     share: int,
