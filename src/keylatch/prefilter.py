@@ -183,16 +183,21 @@ def any_may_hold_key(blobs: Iterable[bytes]) -> bool:
     return any(may_hold_key(b) for b in blobs)
 
 
-def any_present(needles: tuple[bytes, ...]) -> Callable[[bytes], bool]:
+def any_present(needles: tuple[bytes, ...], *, wrapped: bool = False) -> Callable[[bytes], bool]:
     """A test of whether any of `needles` occurs in a text, for many texts on several threads
     (scan's gate): `bool(present(data, needles))`, without its per-call costs. One Hyperscan
     database, and a scratch space per thread made once (not per call: a third of the cost of
-    testing a 4 KiB file, bench/README.md); the same `in` tests without Hyperscan."""
+    testing a 4 KiB file, bench/README.md); the same `in` tests without Hyperscan. With
+    `wrapped`, a text that starts as a wrapped base64 file passes too (wrapped_base64_width)."""
     database = _database(needles)
     if database is None:
-        return lambda data: any(n in data for n in needles)
-    found_in = _matches(database)
-    return lambda data: bool(found_in(data))
+        found: Callable[[bytes], bool] = lambda data: any(n in data for n in needles)  # noqa: E731
+    else:
+        found_in = _matches(database)
+        found = lambda data: bool(found_in(data))  # noqa: E731
+    if not wrapped:
+        return found
+    return lambda data: found(data) or wrapped_base64_width(data) > 0
 
 
 # What may stand right before `ek_` where the Realtime rule (rules/context.py) can start a key:
@@ -251,15 +256,26 @@ def _ek_before_text() -> re.Pattern[str]:
     return re.compile(EK_BEFORE.decode("ascii"))
 
 
-def scan_gate() -> Callable[[bytes], bool]:
+def scan_gate(*, wrapped: bool = False) -> Callable[[bytes], bool]:
     """`scan`'s test of a file with the default rules: any of KEYWORDS, but `ek_` only where a
     key may start (EK_BEFORE). Whatever the `ek_` rule reports passes it; what it drops is
     `ek_` inside a word, around which the engine would only decode escapes and joins (a key
     found there holds no keyword of its own, and is not found without the word either:
     tests/test_prefilter.py). The one pass finds which needles occur; `ek_` alone is then
     checked at each place it occurs, a few bytes back (a Hyperscan regex of the same test
-    took 50-70 ms to compile, against 1 ms for the literals)."""
+    took 50-70 ms to compile, against 1 ms for the literals).
+
+    `zure` and `ZURE` alone count only where the Azure OpenAI evidence the 32-hex rules need is
+    written, in any ASCII case (azure_evidence): history's gate, the same superset of what the
+    rules accept (tests/test_prefilter.py); in git's tree, 8 of the 9 files that reached the
+    engine held only "Azure" of CI and translations.
+
+    With `wrapped`, a file that starts as wrapped base64 passes too (wrapped_base64_width): one
+    call a file, with the scratch lookup and both tests inlined (four Python calls a file were
+    ~3 ms of git's 4,843 files; tests/commands/test_scan_gate.py)."""
     ek = KEYWORDS.index(b"ek_")
+    azure = {KEYWORDS.index(b"zure"), KEYWORDS.index(b"ZURE")}
+    neither = {ek, *azure}
 
     def ek_starts(data: bytes) -> bool:
         at = data.find(b"ek_")
@@ -271,15 +287,61 @@ def scan_gate() -> Callable[[bytes], bool]:
 
     database = _database(KEYWORDS)
     if database is None:
-        others = tuple(n for n in KEYWORDS if n != b"ek_")
-        return lambda data: any(n in data for n in others) or ek_starts(data)
-    found_in = _matches(database)
+        others = tuple(n for n in KEYWORDS if n not in (b"ek_", b"zure", b"ZURE"))
+
+        def fallback(data: bytes) -> bool:
+            return (
+                any(n in data for n in others)
+                or ek_starts(data)
+                or ((b"zure" in data or b"ZURE" in data) and azure_evidence(data))
+                or (wrapped and wrapped_base64_width(data) > 0)
+            )
+
+        return fallback
+    import threading
+
+    import hyperscan
+
+    local = threading.local()
 
     def test(data: bytes) -> bool:
-        found = found_in(data)
-        return bool(found) and (len(found) > 1 or ek not in found or ek_starts(data))
+        scratch = getattr(local, "scratch", None)
+        if scratch is None:
+            scratch = local.scratch = hyperscan.Scratch(database)
+        found: set[int] = set()
+        database.scan(data, match_event_handler=_record, context=found, scratch=scratch)
+        if found and (
+            not found <= neither or (ek in found and ek_starts(data)) or (found & azure and azure_evidence(data))
+        ):
+            return True
+        # wrapped_base64_width's first test, inline: a first line of 60+ base64 characters.
+        return wrapped and not data[:60].translate(None, _BASE64) and wrapped_base64_width(data) > 0
 
     return test
+
+
+def azure_evidence(data: bytes) -> bool:
+    """Whether AZURE_EVIDENCE is in `data` in any ASCII case, as history's caseless Hyperscan
+    pattern finds it. Every alternative holds `azure`, so it is searched in a window around each
+    `azure` of the lower-cased bytes (one C pass), not by an IGNORECASE regex over the file."""
+    lower = data.lower()
+    at = lower.find(b"azure")
+    if at < 0:
+        return False
+    evidence = _azure_evidence()
+    while at >= 0:
+        # Every alternative starts at most 18 bytes before its `azure` and ends 17 after it.
+        if evidence.search(lower, max(0, at - 32), at + 64):
+            return True
+        at = lower.find(b"azure", at + 5)
+    return False
+
+
+@functools.cache
+def _azure_evidence() -> re.Pattern[bytes]:
+    import re
+
+    return re.compile(AZURE_EVIDENCE)
 
 
 def _matches(database: hyperscan.Database) -> Callable[[bytes], set[int]]:

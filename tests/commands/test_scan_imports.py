@@ -1,6 +1,7 @@
 """`keylatch scan` builds only what the tree needs: the rules, the engine, the baseline reader
 and the notices cost about 25 ms of imports, as much as the whole scan of a small tree. A tree
-without any rule literal (or with `ek_` only inside words) needs none of them; the first file
+without any rule literal (or with `ek_` only inside words, or "Azure" without Azure OpenAI)
+needs none of them; the first file
 with one brings the rules and the engine; a configured rule set or a baseline file brings what
 reads it. The exit code and the
 summary are those of a full run either way."""
@@ -47,9 +48,12 @@ def _tree(root: Path, extra: dict[str, str]) -> None:
 CASES = {
     # files, config, expected exit, modules loaded
     "clean, no literal": ({}, "", 0, []),
-    "a literal, no key": ({"notes.md": "Deploy to Azure.\n"}, "", 0, BUILT),
+    "a literal, no key": ({"notes.md": "Ids look like sess-1234.\n"}, "", 0, BUILT),
     # `ek_` counts only where a Realtime key could start (prefilter.scan_gate), not in C's `lseek_`.
     "ek_ inside a word": ({"seek.c": "lseek_end(fd);\n"}, "", 0, []),
+    # `zure` only with the Azure OpenAI evidence the 32-hex rules need (prefilter.azure_evidence).
+    "Azure, no OpenAI": ({"notes.md": "Deploy to Azure Pipelines.\n"}, "", 0, []),
+    "Azure OpenAI, no key": ({"notes.md": "AZURE_OPENAI_ENDPOINT=https://x.openai.azure.com\n"}, "", 0, BUILT),
     "a key": ({"k.env": "OPENAI_API_KEY={key}\n"}, "", 1, BUILT),
     # A disabled rule is said (report/set_aside.py): the notice that says it is built.
     "clean, rules configured": ({}, "disable = ['openai-session-key']\n", 0, ["keylatch.report.notice",

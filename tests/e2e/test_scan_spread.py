@@ -23,7 +23,8 @@ pytestmark = [
 
 
 def _tree(root: Path, files: int, size: int) -> list[str]:
-    """`files` files in 12 directories, a key in every 37th, an allow-commented one, FIFOs."""
+    """`files` files in 12 directories, a key in every 37th, an allow-commented one, a rule
+    literal without a key in every 41st, FIFOs."""
     keys = []
     line = b"static int value = compute(buffer, len); /* ordinary text */\n"
     body = line * (size // len(line) + 1)
@@ -36,6 +37,8 @@ def _tree(root: Path, files: int, size: int) -> list[str]:
             keys.append(key)
             pragma = b"  # keylatch: allow" if i % 111 == 3 else b""
             data += f'OPENAI_API_KEY="{key}"'.encode() + pragma + b"\n"
+        elif i % 41 == 5:  # a rule literal and no key: judged by a worker's engine, or here
+            data += b"AZURE_OPENAI_ENDPOINT=https://x.openai.azure.com  # sess-\n"
         (d / f"f{i}.py").write_bytes(data)
         if i % 500 == 7:
             os.mkfifo(d / f"f{i}.fifo")
@@ -79,16 +82,31 @@ def test_a_corrupt_archive_fails_the_same_way_on_every_core(tmp_path: Path) -> N
     assert many[0] == 3 and many[2].index("d3/f100.zip") < many[2].index("d9/f200.zip")
 
 
-def _threads(pid: int) -> int:
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (the scan's forked workers)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if entry.isdigit() and int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
     try:
-        return len(os.listdir(f"/proc/{pid}/task"))
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
-        return 0
+        return False
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="watches threads in /proc")
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="watches processes in /proc")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupt_while_the_readers_run_exits_130(tmp_path: Path, sig: signal.Signals) -> None:
+    """The workers (sources/forks.py) are running when the signal comes: the scan exits 130
+    and leaves none of them behind."""
     tree = tmp_path / "tree"
     _tree(tree, 6000, 16000)  # ~100 MB: still reading when the signal comes
     proc = subprocess.Popen(
@@ -99,7 +117,7 @@ def test_an_interrupt_while_the_readers_run_exits_130(tmp_path: Path, sig: signa
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while _threads(proc.pid) < 2:  # the reader threads have started: the walk is under way
+        while not (workers := _children(proc.pid)):  # forked: the walk is under way
             assert proc.poll() is None, "the scan finished before it could be interrupted"
             assert time.monotonic() < deadline
             time.sleep(0.002)
@@ -112,3 +130,4 @@ def test_an_interrupt_while_the_readers_run_exits_130(tmp_path: Path, sig: signa
             proc.wait()
     assert code == 130, err
     assert err.decode().startswith("keylatch: interrupted") and b"Traceback" not in err
+    assert not [pid for pid in workers if _alive(pid)]

@@ -217,3 +217,80 @@ def test_read_small_refuses_what_is_not_a_regular_file_and_stops_at_the_limit(tm
     for path in (tmp_path / "fifo", Path("/dev/zero"), tmp_path):
         with pytest.raises(OSError, match="not a regular file"):
             read_small(path, 10)
+
+
+def _archives() -> dict[str, bytes]:
+    """One small archive of every kind sources/magic.py recognises, each holding `m.txt`."""
+    import bz2
+    import gzip
+    import io
+    import lzma
+    import tarfile
+    import zipfile
+
+    tar = io.BytesIO()
+    with tarfile.open(fileobj=tar, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        info = tarfile.TarInfo("m.txt")
+        info.size = 6
+        t.addfile(info, io.BytesIO(b"inner\n"))
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr("m.txt", b"inner\n")
+    return {
+        "a.tar": tar.getvalue(),
+        "a.zip": zipped.getvalue(),
+        "a.gz": gzip.compress(b"inner\n"),
+        "a.bz2": bz2.compress(b"inner\n"),
+        "a.xz": lzma.compress(b"inner\n"),
+    }
+
+
+@pytest.mark.parametrize("name", ["a.tar", "a.zip", "a.gz", "a.bz2", "a.xz"])
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_every_archive_kind_is_opened_where_the_walk_reads_files_in_one_call(
+    tmp_path: Path, name: str, jobs: int
+) -> None:
+    """The one-call read tests an archive's first byte before its magic (files._ARCHIVE_FIRST):
+    no kind may slip past it as a plain file."""
+    from keylatch.sources.magic import kind
+
+    data = _archives()[name]
+    assert kind(data[:512]) is not None
+    assert data[0] in files._ARCHIVE_FIRST or data[257:262] == b"ustar"
+    (tmp_path / name).write_bytes(data)
+    got = [i for i in files.walk_spread([tmp_path], lambda d: True, jobs) if isinstance(i, Chunk)]
+    assert [c.data for c in got] == [b"inner\n"]
+    assert got[0].path.startswith(str(tmp_path / name)) and got[0].path != str(tmp_path / name)
+
+
+GLOBS = ["t/t5000/huge.tar", "*.min.js", "vendor", "a?c", "x[0-9]", "docs/*", "*", "b]c", "**/z.txt", "z.txt"]
+RELS = [
+    "vendor",
+    "src/vendor",
+    "a/b.min.js",
+    "abc",
+    "d/abc",
+    "x7",
+    "docs/y",
+    "b]c",
+    "q/z.txt",
+    "z.txt",
+    "t/t5000/huge.tar",
+]
+
+
+@pytest.mark.parametrize("glob", GLOBS)
+@pytest.mark.parametrize("base", [None, "/repo"], ids=["typed", "config"])
+def test_the_literal_end_of_a_glob_decides_nothing_the_glob_would_not(glob: str, base: str | None) -> None:
+    """excludes.Matcher skips a glob group's regex for a path that ends with none of the groups'
+    literal ends: the same answers as matching every path."""
+    import dataclasses
+
+    from keylatch.sources.excludes import Matcher
+
+    ex = Excludes(config=(glob,), base=base) if base else Excludes(typed=(glob,))
+    m = Matcher.of(Path("/repo/sub"), "/repo/sub", ex)
+    plain = dataclasses.replace(m, config_tails=None, typed_tails=None)
+    for rel in RELS:
+        name = rel.rsplit("/", 1)[-1]
+        assert m.excluded(rel, name) == plain.excluded(rel, name), rel

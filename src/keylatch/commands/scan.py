@@ -136,10 +136,11 @@ class Read:
 
         self._overlap = OVERLAP
 
-    def __call__(self, path: str, size: int) -> None:
-        """A chunk of `size` bytes of `path` was read (one call a block of a large file)."""
-        if path != self._last or not self.files:
-            self.files += 1
+    def __call__(self, path: str, size: int, files: int = 1) -> None:
+        """A chunk of `size` bytes of `path` was read (one call a block of a large file), or
+        `files` whole files, the last `path`, that the gate cleared."""
+        if files != 1 or path != self._last or not self.files:
+            self.files += files
             self.bytes += size
         else:  # the next block of the same file starts with the previous block's last OVERLAP bytes
             self.bytes += size - self._overlap

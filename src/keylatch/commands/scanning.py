@@ -34,29 +34,32 @@ def in_files(
     paths: Sequence[Path],
     cfg: Config,
     pol: Policy,
-    read: Callable[[str, int], None] | None = None,
+    read: Callable[[str, int, int], None] | None = None,
     unread: Callable[[Unread], None] | None = None,
     aside: Callable[[SetAside], None] | None = None,
 ) -> tuple[list[Finding], tuple[str, ...]]:
     """Findings in the files under `paths` (engine + path excludes + allow comments), and the
     entries skipped because they are not regular files (FIFOs, sockets, devices, symlinks).
-    `read(path, size)` sees every chunk read (scan's summary counts files and bytes);
+    `read(path, size, files)` sees every chunk read, and every run of `files` files read whole
+    and cleared by the gate (scan's summary counts files and bytes);
     `aside(counts)` what allow comments and allow-lines dropped from a chunk (policy.SetAside).
 
     An entry that cannot be read (sources/files.py, Unread) goes to `unread` and the walk goes
     on: the caller reports the keys found and exits 3. Without `unread` the first one is a
     ScanError (exit 3): a caller that cannot report an incomplete scan must not look complete.
 
-    Files are read by one thread a usable core (sources/files.py, walk_spread), each testing
-    what it read for the rules' literals; the engine and the policy run here, in the walk's order.
+    Files are read on every usable core (sources/forks.py: forked workers after the first few
+    batches; threads where a process cannot fork), each testing what it read for the rules'
+    literals, a worker asking the engine too; what holds a hit is judged here, in the walk's order.
     """
     import dataclasses
     import os
 
     from keylatch.errors import ScanError, printable
-    from keylatch.prefilter import any_present, scan_gate, wrapped_base64_width
+    from keylatch.prefilter import any_present, scan_gate
     from keylatch.sources.excludes import Excludes
-    from keylatch.sources.files import Cleared, Skipped, Unread, walk_spread
+    from keylatch.sources.files import Cleared, Skipped, Unread
+    from keylatch.sources.forks import walk_spread
 
     # The engine's own gates (engine/matching.py, Scan.has_literal): without one of these
     # literals and not wrapped base64, it finds nothing in a chunk, so a clean file costs one
@@ -66,15 +69,12 @@ def in_files(
     # tree without one never pays for them. `ek_` counts only where a key can start
     # (prefilter.scan_gate): C's `seek_` and `peek_` would pass most of a C tree.
     if cfg.default_rules:
-        gate = scan_gate()
+        wanted = scan_gate(wrapped=True)
     else:
         from keylatch.rules import needles
 
-        gate = any_present(needles(cfg.rules))
+        wanted = any_present(needles(cfg.rules), wrapped=True)
     judge: Callable[[Chunk], tuple[Finding, ...]] | None = None
-
-    def wanted(data: bytes) -> bool:
-        return gate(data) or wrapped_base64_width(data) > 0
 
     # The walk applies the path globs, each relative to where it was written (the config file's
     # directory, or the paths as typed); matching them again against displayed paths could drop
@@ -85,7 +85,16 @@ def in_files(
     found: set[Finding] = set()
     skipped: list[str] = []
     jobs = _usable_cores()
-    items = walk_spread(paths, wanted, jobs, excludes, cfg.archives)
+
+    def quiet(chunk: Chunk) -> bool:
+        # A forked worker's verdict (sources/forks.py): no hit at all is what judge() makes of
+        # the chunk here, with nothing set aside; any hit comes back to be judged here. The
+        # rules are built here, in the worker, not before the walk (cfg.rules builds them).
+        from keylatch.engine import scan_chunk
+
+        return not scan_chunk(chunk, cfg.rules)
+
+    items = walk_spread(paths, wanted, jobs, excludes, cfg.archives, quiet)
     try:
         for chunk in items:
             if isinstance(chunk, Skipped):
@@ -99,11 +108,11 @@ def in_files(
                 continue
             if isinstance(chunk, Cleared):
                 if read is not None:
-                    read(chunk.path, chunk.size)
+                    read(chunk.path, chunk.size, chunk.files)
                 continue
             data = chunk.data
             if read is not None:
-                read(chunk.path, len(data))
+                read(chunk.path, len(data), 1)
             if not wanted(data):
                 continue
             judge = judge or _judge(cfg, pol, aside)

@@ -37,12 +37,17 @@ class Matcher:
     # The PATH as displayed with a trailing `/` ("" for `.`): made once, not for every file
     # that a command-line glob is matched against.
     shown_prefix: str = ""
+    # What every path a glob group matches ends with (`_tails`), or None: a path that ends with
+    # none of them is matched by none of its globs, without a regex.
+    config_tails: tuple[str, ...] | None = None
+    typed_tails: tuple[str, ...] | None = None
 
     @classmethod
     def of(cls, root: Path, shown: str, excludes: Excludes) -> Matcher:
         shown_root = "" if shown == "." else shown
         if excludes.base is None:  # no configuration file: globs are matched as typed ones
-            return cls(shown_root, None, "", _compile((*excludes.typed, *excludes.config)), _prefix(shown_root))
+            typed = (*excludes.typed, *excludes.config)
+            return cls(shown_root, None, "", _compile(typed), _prefix(shown_root), None, _tails(typed))
         prefix = _prefix(shown_root)  # outside the configuration's directory: as displayed
         if excludes.config:
             real, base = os.path.realpath(root), excludes.base.rstrip("/")
@@ -50,7 +55,10 @@ class Matcher:
                 prefix = ""
             elif real.startswith(base + "/"):
                 prefix = real[len(base) + 1 :] + "/"
-        return cls(shown_root, _compile(excludes.config), prefix, _compile(excludes.typed), _prefix(shown_root))
+        return cls(
+            shown_root, _compile(excludes.config), prefix, _compile(excludes.typed), _prefix(shown_root),
+            _tails(excludes.config), _tails(excludes.typed),
+        )  # fmt: skip
 
     def shown(self, rel: str) -> str:
         return f"{self.shown_prefix}{rel}"
@@ -59,10 +67,17 @@ class Matcher:
         """Whether the entry `rel` (below the PATH) is excluded. Its directories were checked on
         the way down, so of its components only `name` is left to check."""
         c, t = self.config, self.typed
-        return bool(
-            (c is not None and (c.match(name) or c.match(self.config_prefix + rel)))
-            or (t is not None and (t.match(name) or t.match(rel) or t.match(self.shown(rel))))
-        )
+        # `name` ends `rel`, which ends the path below the config's base and the shown path.
+        if c is not None:
+            below = self.config_prefix + rel
+            ct = self.config_tails
+            if (ct is None or below.endswith(ct)) and (c.match(name) or c.match(below)):
+                return True
+        if t is not None:
+            shown = self.shown_prefix + rel
+            tt = self.typed_tails
+            return (tt is None or shown.endswith(tt)) and bool(t.match(name) or t.match(rel) or t.match(shown))
+        return False
 
     def root_excluded(self) -> bool:
         c, t = self.config, self.typed
@@ -75,6 +90,14 @@ class Matcher:
 
 def _prefix(path: str) -> str:
     return "" if not path else path if path.endswith("/") else path + "/"
+
+
+def _tails(globs: Sequence[str]) -> tuple[str, ...] | None:
+    """Each glob's literal end, after its last `*`, `?` or bracket: fnmatch matches whole strings
+    (translate ends each in `\\Z`), so whatever a glob matches ends so. None if a glob ends in a
+    wildcard: then any path may match."""
+    tails = tuple(g[max(g.rfind(ch) for ch in "*?[]") + 1 :] for g in globs)
+    return None if not tails or "" in tails else tails
 
 
 def _compile(globs: Sequence[str]) -> re.Pattern[str] | None:

@@ -43,7 +43,8 @@ is nothing else it could mean.
 `wanted` test, a Hyperscan pass, release the GIL), in batches of a directory's files, in the
 walk's order: what it yields, and the first error, are what `walk` yields. A small file the
 `wanted` test passes over comes back as `Cleared` (counted, not scanned); larger files and
-archives are read by the walking thread in blocks, as by `walk`.
+archives are read by the walking thread in blocks, as by `walk`. sources/forks.py spreads the
+same batches over forked processes instead, where the process may fork.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ import stat
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from keylatch.errors import KeylatchError, ScanError, UsageError, printable
 from keylatch.model import Chunk
@@ -79,6 +81,11 @@ _SMALL = 256 << 10
 # Files per task: one task per file cost more in thread hand-offs than it saved (bench/README.md).
 _BATCH = 16
 
+# What every archive sources/magic.py `kind` recognises starts with, but tar (its magic is at byte
+# 257): zip "PK", gzip 0x1f, bzip2 "BZh", xz 0xfd (tests/sources/test_files.py checks each kind).
+_ARCHIVE_FIRST = frozenset(b"P\x1fB\xfd")
+
+_NAME = attrgetter("name")  # a directory's entries sort by name (a lambda costs a frame each)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _OPEN_ENTRY = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
 _OPEN_SUBDIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
@@ -103,14 +110,18 @@ class Unread:
 
 @dataclass(frozen=True, slots=True)
 class Cleared:
-    """A file read whole that the `wanted` test of walk_spread passed over: nothing to scan."""
+    """Files read whole that the `wanted` test of walk_spread passed over: nothing to scan. One
+    record stands for a run of such files in the walk's order (one a file cost ~1 us each in
+    records and generator hops: 5 ms of a 5,000-file tree); `path` is the run's last."""
 
     path: str  # as displayed
-    size: int  # bytes read
+    size: int  # bytes read, all the run's files together
+    files: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class _Batch:
+# The two records below never leave this module and sources/forks.py: NamedTuples, which cost
+# ~80 us each to define where a frozen dataclass costs ~440 us, on every start-up.
+class _Batch(NamedTuple):
     """Files of one directory for a worker: its own descriptor of the directory (closed by the
     worker, or by walk_spread if the batch never ran), and (name, displayed path) in order."""
 
@@ -118,8 +129,7 @@ class _Batch:
     files: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Deferred:
+class _Deferred(NamedTuple):
     """A regular file a worker opened but left to the walking thread (large, or an archive)."""
 
     fd: int
@@ -127,7 +137,8 @@ class _Deferred:
     size: int
 
 
-_Outcome = Chunk | Skipped | Cleared | Unread | _Deferred
+# int: the size of a small file read whole that `wanted` passes over (Cleared, without the record).
+_Outcome = Chunk | Skipped | Unread | _Deferred | int
 Item = Chunk | Skipped | Unread
 
 
@@ -151,6 +162,7 @@ def walk_spread(
 ) -> Generator[Item | Cleared, None, None]:
     """`walk`, with regular files in directories read by `jobs` threads; a file read whole for
     which `wanted(data)` is false comes back as Cleared. Same order, same Unread entries.
+    (sources/forks.py spreads the same walk over processes, where a process may fork.)
 
     With one job there are no threads: the walking thread reads each small file in one call and
     tests it, as a worker would (a thread pool on one core only adds hand-offs)."""
@@ -163,7 +175,7 @@ def walk_spread(
 
     window = 4 * jobs
     items = _items(paths, excludes or Excludes(), archives, batches=True)
-    queue: deque[tuple[Future[list[_Outcome | KeylatchError]], _Batch] | Item | Cleared] = deque()
+    queue: deque[tuple[Future[list[_Outcome | Cleared | KeylatchError]], _Batch] | Item | Cleared] = deque()
     pool = ThreadPoolExecutor(jobs, thread_name_prefix="keylatch-read")
     try:
         for item in items:
@@ -189,7 +201,7 @@ def walk_spread(
 
 
 def _emit(
-    item: tuple[Future[list[_Outcome | KeylatchError]], _Batch] | Item | Cleared, archives: Limits
+    item: tuple[Future[list[_Outcome | Cleared | KeylatchError]], _Batch] | Item | Cleared, archives: Limits
 ) -> Iterator[Item | Cleared]:
     if not isinstance(item, tuple):
         yield item
@@ -203,7 +215,7 @@ def _emit(
                 raise outcome
             if isinstance(outcome, _Deferred):
                 yield from _deferred(outcome, archives)
-            else:
+            elif not isinstance(outcome, int):  # _read_batch made each a Cleared
                 yield outcome
     finally:
         for outcome in outcomes[done:]:  # an error or an interrupt: the rest stay unread
@@ -220,12 +232,15 @@ def _deferred(outcome: _Deferred, archives: Limits) -> Iterator[Chunk | Unread]:
         os.close(outcome.fd)
 
 
-def _read_batch(batch: _Batch, archives: Limits, wanted: Callable[[bytes], bool]) -> list[_Outcome | KeylatchError]:
+def _read_batch(
+    batch: _Batch, archives: Limits, wanted: Callable[[bytes], bool]
+) -> list[_Outcome | Cleared | KeylatchError]:
     """A worker's task: each file of the batch, in order; an error ends the batch, last."""
-    out: list[_Outcome | KeylatchError] = []
+    out: list[_Outcome | Cleared | KeylatchError] = []
     try:
         for name, shown in batch.files:
-            out.append(_read_small(batch.dir_fd, name, shown, archives, wanted))
+            outcome = _read_small(batch.dir_fd, name, shown, archives, wanted)
+            out.append(Cleared(shown, outcome) if isinstance(outcome, int) else outcome)
     except KeylatchError as exc:
         out.append(exc)
     finally:
@@ -237,7 +252,8 @@ def _read_small(
     dir_fd: int, name: str, shown: str, archives: Limits, wanted: Callable[[bytes], bool] | None
 ) -> _Outcome:
     """`_entry` in one call: a small regular file read whole and tested (no `wanted`: always a
-    Chunk); the rest deferred. A worker's task, and walk's when it is given `wanted`."""
+    Chunk; its size if `wanted` passes over it); the rest deferred. A worker's task, and walk's
+    when it is given `wanted`."""
     try:
         fd = os.open(name, _OPEN_ENTRY, dir_fd=dir_fd)
     except OSError as exc:
@@ -261,11 +277,17 @@ def _read_small(
                 data += more
         except OSError as exc:
             return _unread(shown, exc)
-        # The archive test reads the head already in hand (walk's pread, without the call).
-        if not end or (archives.depth and len(data) >= 4 and packed.kind(data[: packed.HEAD])):
+        # The archive test reads the head already in hand (walk's pread, without the call); a
+        # first byte no archive starts with and no tar magic answer it without a call at all.
+        if not end or (
+            archives.depth
+            and len(data) >= 4
+            and (data[0] in _ARCHIVE_FIRST or data[257:262] == b"ustar")
+            and packed.kind(data[: packed.HEAD])
+        ):
             deferred = True
             return _Deferred(fd, shown, st.st_size)
-        return Chunk(data, shown) if wanted is None or wanted(data) else Cleared(shown, len(data))
+        return Chunk(data, shown) if wanted is None or wanted(data) else len(data)
     finally:
         if not deferred:
             os.close(fd)
@@ -284,6 +306,14 @@ def _items(
             yield from _stream(0, "<stdin>", archives)
         else:
             yield from _named(root, excludes, archives, batches, wanted)
+
+
+def batched(root: Path, excludes: Excludes, archives: Limits) -> Generator[Item | _Batch, None, None]:
+    """The walk of one PATH (not standard input), each directory's regular files handed out in
+    batches, unread, for a walk_spread to read (sources/forks.py)."""
+    for item in _named(root, excludes, archives, True, None):
+        assert not isinstance(item, Cleared)  # no `wanted`: nothing is tested here
+        yield item
 
 
 def display_path(path: Path) -> str:
@@ -454,25 +484,31 @@ def _directory(
     for walk_spread's workers); return the subdirectories to enter."""
     try:
         with os.scandir(fd) as it:
-            entries = sorted(it, key=lambda e: e.name)
+            entries = sorted(it, key=_NAME)
     except OSError as exc:  # a directory that cannot be listed: not scanned, the walk goes on
         yield _unread(m.shown(rel) or ".", exc)
         return []
     subdirs = []
     batch: list[tuple[str, str]] = []
     shown_in = m.shown(f"{rel}/" if rel else "")  # each entry is shown as shown_in + its name
+    cleared = cleared_size = 0  # a run of files read in place that `wanted` passed over
+    last_cleared = ""
     for entry in entries:
         name = entry.name
         path = f"{rel}/{name}" if rel else name
         if m.excluded(path, name):
             continue
         try:
-            is_dir = entry.is_dir(follow_symlinks=False)  # d_type: no system call
-            is_file = not is_dir and entry.is_file(follow_symlinks=False)
+            # d_type: no system call. Most entries are files: one question for those.
+            is_file = entry.is_file(follow_symlinks=False)
+            is_dir = not is_file and entry.is_dir(follow_symlinks=False)
         except OSError as exc:
             if batch:  # the files listed before this entry come first
                 yield _batch_of(fd, batch, m.shown(rel))
                 batch = []
+            if cleared:
+                yield Cleared(shown_in + last_cleared, cleared_size, cleared)
+                cleared = cleared_size = 0
             yield _unread(shown_in + name, exc)
             continue
         if is_dir:
@@ -485,6 +521,14 @@ def _directory(
                 batch = []
         elif is_file:  # one call a small file, as a worker reads it (no pread of its head)
             outcome = _read_small(fd, name, shown_in + name, archives, wanted)
+            if isinstance(outcome, int):
+                cleared += 1
+                cleared_size += outcome
+                last_cleared = name
+                continue
+            if cleared:  # before this file's chunks: a chunk's path follows a different one
+                yield Cleared(shown_in + last_cleared, cleared_size, cleared)
+                cleared = cleared_size = 0
             if isinstance(outcome, _Deferred):
                 yield from _deferred(outcome, archives)
             else:
@@ -493,9 +537,14 @@ def _directory(
             if batch:  # the files listed before this entry come first
                 yield _batch_of(fd, batch, m.shown(rel))
                 batch = []
+            if cleared:
+                yield Cleared(shown_in + last_cleared, cleared_size, cleared)
+                cleared = cleared_size = 0
             yield Skipped(shown_in + name, _entry_kind(entry))
     if batch:
         yield _batch_of(fd, batch, m.shown(rel))
+    if cleared:
+        yield Cleared(shown_in + last_cleared, cleared_size, cleared)
     return subdirs
 
 
