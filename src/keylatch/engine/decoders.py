@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 
 from keylatch.encoded import base64_payloads, base64_value, short_values, wrapped_block
 from keylatch.engine.matching import REACH, Scan
-from keylatch.engine.views import Piece
+from keylatch.engine.views import Piece, in_order
 from keylatch.rules import Rule
 
 
@@ -59,21 +59,30 @@ _BASES = {"u": 16, "x": 16, "o": 8, "p": 16, "d": 10, "h": 16}
 _KEY_CHARS = frozenset(range(0x21, 0x7F))
 
 
-def escape_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+def escape_pieces(scan: Scan, rules: Sequence[Rule]) -> Iterator[Piece]:
+    """The escapes of key characters in the windows around keywords, in order of start, one
+    at a time: a document dense with escapes holds no record per escape (views.in_order)."""
     raw = scan.doc.raw
     intro = (b"\\", b"%", b"&") if isinstance(raw, bytes) else ("\\", "%", "&")
     # The keyword test is cached from the plain scan: clean text pays nothing here.
     if not _has_keyword(scan, rules, long=True) or not any(c in raw for c in intro):  # type: ignore[operator]
-        return []
-    pieces: dict[int, Piece] = {}  # by start: the two kinds of windows may overlap
-    for base, text in _keyword_windows(scan, rules, long=True):
+        return iter(())
+    # The kinds of windows may overlap: at a start, the first kind's escape is kept.
+    return in_order(*(_escapes(group) for group in _keyword_windows(scan, rules, long=True)))
+
+
+def _escapes(windows: Iterator[tuple[int, str]]) -> Iterator[Piece]:
+    for base, text in windows:
         for m in _ESCAPE.finditer(text):
             group = m.lastgroup or ""
             value = m.group(group)
             code = _entity(value) if group == "n" else ord(value) if group == "s" else int(value, _BASES[group])
             if code in _KEY_CHARS:
-                pieces.setdefault(base + m.start(), Piece(base + m.start(), base + m.end(), bytes((code,))))
-    return list(pieces.values())
+                yield Piece(base + m.start(), base + m.end(), BYTES[code])
+
+
+# One bytes object a character, shared by every escape of it.
+BYTES = tuple(bytes((c,)) for c in range(256))
 
 
 # The end of one string literal and the start of the next of the same quote: adjacent literals
@@ -92,16 +101,19 @@ def _entity(name: str) -> int:
     return ord(text) if len(text) == 1 else -1
 
 
-def join_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+def join_pieces(scan: Scan, rules: Sequence[Rule]) -> Iterator[Piece]:
+    """The joins in the windows around keywords, in order of start, one at a time."""
     raw = scan.doc.raw
     quotes = (b'"', b"'", b"\\") if isinstance(raw, bytes) else ('"', "'", "\\")
     if not _has_keyword(scan, rules, long=True) or not any(c in raw for c in quotes):  # type: ignore[operator]
-        return []
-    pieces: dict[int, Piece] = {}  # by start: the two kinds of windows may overlap
-    for base, text in _keyword_windows(scan, rules, long=True):
+        return iter(())
+    return in_order(*(_joins(group) for group in _keyword_windows(scan, rules, long=True)))
+
+
+def _joins(windows: Iterator[tuple[int, str]]) -> Iterator[Piece]:
+    for base, text in windows:
         for m in _JOIN.finditer(text):
-            pieces.setdefault(base + m.start(), Piece(base + m.start(), base + m.end(), b""))
-    return list(pieces.values())
+            yield Piece(base + m.start(), base + m.end(), b"")
 
 
 def _has_keyword(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -> bool:
@@ -124,20 +136,22 @@ def _gating(rule: Rule) -> tuple[str, ...]:
     return (*rule.keywords, *rule.keyword_parts)
 
 
-def _keyword_windows(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -> Iterator[tuple[int, str]]:
+def _keyword_windows(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -> list[Iterator[tuple[int, str]]]:
     """(offset, text) of the merged windows around the keywords of the self-identifying rules,
     and with `long`, of the rules whose keys start at their keyword and run up to `key_reach`
     past it (a JWT: its signature's length is its algorithm's and key size's, so a literal joined
-    after a whole token is cut off again by the rule, rules/oauth.py)."""
+    after a whole token is cut off again by the rule, rules/oauth.py): one stream per kind, each
+    in order and without overlaps (the kinds may overlap one another)."""
     if _whole(scan, rules):
-        yield 0, scan.full()
-        return
+        return [iter(((0, scan.full()),))]
+    groups: list[Iterator[tuple[int, str]]] = []
     keywords = tuple(sorted({k for r in rules if r.anchored for k in _gating(r)}))
     if any(scan.has(k) for k in keywords):
-        for w in scan.windows(keywords, REACH, key_starts=True):
-            yield w.base, w.text
+        groups.append((w.base, w.text) for w in scan.windows(keywords, REACH, key_starts=True))
     if long:
-        for r in rules:
-            if r.key_reach and not r.anchored and any(scan.has(k) for k in _gating(r)):
-                for w in scan.windows(_gating(r), r.key_reach):
-                    yield w.base, w.text
+        groups.extend(
+            ((w.base, w.text) for w in scan.windows(_gating(r), r.key_reach))
+            for r in rules
+            if r.key_reach and not r.anchored and any(scan.has(k) for k in _gating(r))
+        )
+    return groups
