@@ -27,7 +27,7 @@ from keylatch.encoded import (
 from keylatch.engine.decoders import BYTES, base64_pieces, escape_pieces, join_pieces
 from keylatch.engine.lines import Lines
 from keylatch.engine.matching import REACH, Doc, Hit, Scan, sorted_hits
-from keylatch.engine.views import Piece, in_order, view_hits
+from keylatch.engine.views import Piece, in_order, start_of, view_hits
 from keylatch.model import Chunk, Finding, Location, Secret
 from keylatch.rules import DEFAULT_RULES, Rule
 
@@ -62,10 +62,10 @@ def _scan_doc(doc: Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
     # One decoder at a time, its pieces streamed into its view in order of start (none is held
     # a record each: tests/test_engine_memory.py); a decoder that found nothing costs no view.
     decoders: tuple[tuple[str, bytes, Callable[[], Iterable[Piece]]], ...] = (
-        ("base64", b" ", lambda: sorted(base64_pieces(scan, rules), key=_start)),
+        ("base64", b" ", lambda: base64_pieces(scan, rules)),
         ("escaped", b"", lambda: _escape_pieces(scan, rules)),
         ("joined", b"", lambda: _join_pieces(scan, rules)),
-        ("hex", b" ", lambda: sorted(_hex_pieces(scan), key=_start)),
+        ("hex", b" ", lambda: sorted(_hex_pieces(scan), key=start_of)),
     )
     data: bytes | None = None
     for label, sep, pieces in decoders:
@@ -113,10 +113,6 @@ def _join_pieces(scan: Scan, rules: Sequence[Rule]) -> Iterator[Piece]:
         for a, b in block_scalar_breaks(w.text, w.base)
     )
     return in_order(breaks, joins)  # at a start both removed, the fold's break
-
-
-def _start(p: Piece) -> int:
-    return p.start
 
 
 def _hex_pieces(scan: Scan) -> list[Piece]:

@@ -8,38 +8,46 @@ windows around the keyword hits.
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from keylatch.encoded import base64_payloads, base64_value, short_values, wrapped_block
 from keylatch.engine.matching import REACH, Scan
-from keylatch.engine.views import Piece, in_order
+from keylatch.engine.views import Piece, in_order, start_of
 from keylatch.rules import Rule
 
 
-def base64_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+def base64_pieces(scan: Scan, rules: Sequence[Rule]) -> Iterator[Piece]:
+    """The base64 values that may hold a key, decoded, in order of start (several at one start:
+    a value at each alignment a needle in it needs), one at a time."""
     raw = scan.doc.raw
     data = raw if isinstance(raw, bytes) else raw.encode("latin-1", "replace")
-    pieces: list[Piece] = []
+    streams: list[Iterable[Piece]] = []
     # Every key that holds its keyword holds the keyword's base64 spelling once encoded, so
     # those spellings (rules.base64_gates) are looked for everywhere, in the scan's one literal
     # pass; once a value is decoded, every rule is looked for in it.
     if any(scan.has_literal(n) for n in scan.gates.base64):
-        pieces += (Piece(a, b, decoded) for a, b, decoded in base64_payloads(data))
+        streams.append(Piece(a, b, decoded) for a, b, decoded in base64_payloads(data))
     if isinstance(raw, bytes):
         block = wrapped_block(raw)
         decoded = base64_value(block, 0, len(block)) if block is not None else None
         if decoded is not None:  # a wrapped base64 file: decoded whole, whatever it holds
-            pieces.append(Piece(0, 0, decoded))
+            streams.append((Piece(0, 0, decoded),))
     # A key that holds no keyword (the 32-hex Azure key) is found in its own base64 value, next
     # to its name, where its rule's keyword is in the plain text.
     lengths = {n for r in rules if r.run_length and scan.any(r) for n in _encoded_lengths(r.run_length)}
     if lengths:
-        for a, b in short_values(data, tuple(sorted(lengths))):
-            decoded = base64_value(data, a, b)
-            if decoded is not None:
-                pieces.append(Piece(a, b, decoded))
-    return pieces
+        streams.append(_short_pieces(data, tuple(sorted(lengths))))
+    # Not views.in_order: every piece at a start is kept (merge is stable, as sorted() was).
+    return heapq.merge(*streams, key=start_of)
+
+
+def _short_pieces(data: bytes, lengths: tuple[int, ...]) -> Iterator[Piece]:
+    for a, b in short_values(data, lengths):
+        decoded = base64_value(data, a, b)
+        if decoded is not None:
+            yield Piece(a, b, decoded)
 
 
 def _encoded_lengths(n: int) -> tuple[int, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import io
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,13 +32,13 @@ def in_order(*streams: Iterable[Piece]) -> Iterator[Piece]:
     one a start: the first stream's at a start shared by several. Lazy, so that a document
     dense with escapes never holds a record per escape (tests/test_engine_memory.py)."""
     last = -1
-    for p in heapq.merge(*streams, key=_start):
+    for p in heapq.merge(*streams, key=start_of):
         if p.start != last:
             last = p.start
             yield p
 
 
-def _start(p: Piece) -> int:
+def start_of(p: Piece) -> int:
     return p.start
 
 
@@ -50,7 +51,8 @@ def view_hits(raw: bytes, pieces: Iterable[Piece], rules: Sequence[Rule], label:
     bytearray of kinds, about 9 bytes a segment, not a record each: an escape of three
     characters would otherwise hold a hundred bytes until the view is scanned.
     """
-    view = bytearray()
+    # Built in a BytesIO: its getvalue() hands over its buffer, where bytes(bytearray) copies it.
+    view = io.BytesIO()
     # Offsets fit 32 bits: a view is at most a few times its document (decoded values are
     # shorter than their spelling; overlapping base64 alignments, four at most, and seps).
     code = "I" if len(raw) < 1 << 28 else "q"
@@ -62,32 +64,32 @@ def view_hits(raw: bytes, pieces: Iterable[Piece], rules: Sequence[Rule], label:
     for p in pieces:
         start = p.start
         if start > pos:
-            view_at.append(len(view))
+            view_at.append(view.tell())
             origins.append(pos)
             kinds.append(0)
-            view += data[pos:start]
+            view.write(data[pos:start])
         if sep:
-            view_at.append(len(view))
+            view_at.append(view.tell())
             origins.append(start)
             kinds.append(0)
-            view += sep
-        view_at.append(len(view))
+            view.write(sep)
+        view_at.append(view.tell())
         origins.append(start)
         kinds.append(1)
-        view += p.data
+        view.write(p.data)
         if sep:
-            view_at.append(len(view))
+            view_at.append(view.tell())
             origins.append(start)
             kinds.append(0)
-            view += sep
+            view.write(sep)
         pos = max(pos, p.end)
     if not kinds:
         return []
-    view_at.append(len(view))
+    view_at.append(view.tell())
     origins.append(pos)
     kinds.append(0)
-    view += data[pos:]
-    text = bytes(view)
+    view.write(data[pos:])
+    text = view.getvalue()
     del view
     last = len(kinds) - 1
     hits: dict[tuple[int, str], Hit] = {}
