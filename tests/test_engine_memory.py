@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 import pytest
 
-from keylatch.engine import scan_chunk
-from keylatch.model import Chunk
+from keylatch.engine import scan_chunk, scan_text
+from keylatch.model import Chunk, Finding
 from keylatch.rules.synthetic import make_key
 from tests.helpers.spellings import ESCAPES
 
@@ -97,17 +97,31 @@ CASES: dict[str, Callable[[], tuple[bytes, str, str]]] = {
 }
 
 
+def _peak(scan: Callable[[], list[Finding]]) -> tuple[list[Finding], int]:
+    tracemalloc.start()
+    try:
+        return scan(), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_memory_stays_a_small_multiple_of_a_dense_escape_input(case: str) -> None:
     data, key, label = CASES[case]()
     line = data[: data.rindex(key[:6].encode())].count(b"\n") + 1  # the planted key's first
     # Warm: rules built on first use and the HTML entity table are not the document's cost.
     scan_chunk(Chunk(data[-4096:], "warm"))
-    tracemalloc.start()
-    try:
-        findings = scan_chunk(Chunk(data, "dense.txt"))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    findings, peak = _peak(lambda: scan_chunk(Chunk(data, "dense.txt")))
     assert [(f.secret.value, f.encoding, f.location.line) for f in findings] == [(key, label, line)]
     assert peak < BOUND * len(data), f"{peak / len(data):.1f}x the input"
+
+
+# The detect-secrets adapter and the audit scan text (`scan_text`): a str document.
+@pytest.mark.parametrize("case", ["percent-whsec_", "join-plus", "hex-x-whole-document"])
+def test_memory_of_a_dense_escape_text_scanned_as_str(case: str) -> None:
+    data, key, label = CASES[case]()
+    text = data.decode("ascii")
+    scan_text(text[-4096:])
+    findings, peak = _peak(lambda: scan_text(text))
+    assert [(f.secret.value, f.encoding) for f in findings] == [(key, label)]
+    assert peak < BOUND * len(text), f"{peak / len(text):.1f}x the input"
