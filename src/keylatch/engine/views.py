@@ -32,7 +32,7 @@ def in_order(*streams: Iterable[Piece]) -> Iterator[Piece]:
     one a start: the first stream's at a start shared by several. Lazy, so that a document
     dense with escapes never holds a record per escape (tests/test_engine_memory.py)."""
     last = -1
-    for p in heapq.merge(*streams, key=start_of):
+    for p in heapq.merge(*streams, key=start_of) if len(streams) > 1 else streams[0]:
         if p.start != last:
             last = p.start
             yield p
@@ -60,35 +60,38 @@ def view_hits(raw: bytes, pieces: Iterable[Piece], rules: Sequence[Rule], label:
     origins = array(code)  # each segment's offset in the document
     kinds = bytearray()  # 1 where the segment is a piece
     data = memoryview(raw)
-    pos = 0
+    # Bound once: this loop runs once per escape of a dense document.
+    at_add, origin_add, kind_add, write = view_at.append, origins.append, kinds.append, view.write
+    pos = size = 0
     for p in pieces:
         start = p.start
         if start > pos:
-            view_at.append(view.tell())
-            origins.append(pos)
-            kinds.append(0)
-            view.write(data[pos:start])
+            at_add(size)
+            origin_add(pos)
+            kind_add(0)
+            size += write(data[pos:start])
         if sep:
-            view_at.append(view.tell())
-            origins.append(start)
-            kinds.append(0)
-            view.write(sep)
-        view_at.append(view.tell())
-        origins.append(start)
-        kinds.append(1)
-        view.write(p.data)
+            at_add(size)
+            origin_add(start)
+            kind_add(0)
+            size += write(sep)
+        at_add(size)
+        origin_add(start)
+        kind_add(1)
+        size += write(p.data)
         if sep:
-            view_at.append(view.tell())
-            origins.append(start)
-            kinds.append(0)
-            view.write(sep)
-        pos = max(pos, p.end)
+            at_add(size)
+            origin_add(start)
+            kind_add(0)
+            size += write(sep)
+        if p.end > pos:
+            pos = p.end
     if not kinds:
         return []
-    view_at.append(view.tell())
-    origins.append(pos)
-    kinds.append(0)
-    view.write(data[pos:])
+    at_add(size)
+    origin_add(pos)
+    kind_add(0)
+    write(data[pos:])
     text = view.getvalue()
     del view
     last = len(kinds) - 1
