@@ -1,10 +1,12 @@
 """Chunks x rules -> findings. Pure: no I/O, no global state beyond compiled constants.
 
 matching.py finds each rule's keys in one document; this module adds what is encoded in it
-(views.py): base64 and hex values, UTF-16 and UTF-32 text (encoded.py), escapes inside a key (escapes.py) and
-keys split across string literals (joins.py). Each decoder runs only where a literal that it
+(views.py): base64 and hex values, UTF-16 and UTF-32 text (encoded.py), escapes inside a key and
+keys split across string literals (decoders.py). Each decoder runs only where a literal that it
 needs is in the document (a keyword's encoded spelling, an escape's introducer next to a
-keyword), so clean text pays a few `bytes.find` passes for them (bench/engine_bench.py).
+keyword), so clean text pays a few `bytes.find` passes for them (bench/engine_bench.py). Its
+pieces stream into its view one at a time, so memory stays a small multiple of the document
+however densely it is encoded (tests/test_engine_memory.py).
 A key is reported at every place it is written, each with its own encoding label.
 """
 
