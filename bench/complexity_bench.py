@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -174,6 +175,67 @@ CLASSES: dict[str, tuple[str, Callable[[int], bytes]]] = {
 }
 
 
+def _repeated(unit: bytes, head: bytes) -> Callable[[int], bytes]:
+    return lambda n: _fill(n, unit, head)
+
+
+OPENAI = b"openai\n"
+AZURE = b"AZURE_OPENAI_ENDPOINT=https://x.openai.azure.com/\n"
+# Dense escapes and joins: a keyword on every line, then ~15-20 escapes (or joins) of key
+# characters, every spelling the decoders accept next to every kind of keyword window: the
+# decoders make a piece per escape, so these measure their memory (the QA reproducer is
+# `esc-pct-whsec`: 3.3 MB of it took 490 MB RSS before t-escmem).
+CLASSES.update(
+    {
+        name: (what, _repeated(unit, head))
+        for name, what, unit, head in (
+            ("esc-pct-whsec", "`whsec_` + `a%2F` x15 per line", b"whsec_" + b"a%2F" * 15 + b"\n", OPENAI),
+            ("esc-pct-dense", "`whsec_%2F` repeated, no separator", b"whsec_%2F", OPENAI),
+            ("esc-u-marker", "the marker + `\\u0041` x15 per line", M + b"\\u0041" * 15 + b"\n", b""),
+            ("esc-x-sess", "`sess-` + `\\x41` x15 per line", b"sess-" + b"\\x41" * 15 + b"\n", OPENAI),
+            ("esc-octal-ek", "`ek_` + `\\101` x15 per line", b"ek_" + b"\\101" * 15 + b"\n", OPENAI),
+            ("esc-slash-whsec", "`whsec_` + `a\\/` x20 per line (JSON)", b"whsec_" + b"a\\/" * 20 + b"\n", OPENAI),
+            (
+                "esc-entity-whsec",
+                "`whsec_` + `&#65;&#x41;&amp;` x5 per line",
+                b"whsec_" + b"&#65;&#x41;&amp;" * 5 + b"\n",
+                OPENAI,
+            ),
+            ("esc-pct-jqqj99", "`JQQJ99` + `%41` x20 per line", b"JQQJ99" + b"%41" * 20 + b"\n", b""),
+            ("esc-pct-jwt", "a JWT header + `%41` x20 per line", b"eyJhbGciOi" + b"%41" * 20 + b"\n", b""),
+            (
+                "esc-pct-azure",
+                "Azure evidence, then `%41` x20 per line (whole file decoded)",
+                b"%41" * 20 + b"\n",
+                AZURE,
+            ),
+            (
+                "esc-whole-x",
+                "`whsec_` wholly escaped once, then `\\x41` x20 per line (whole file decoded)",
+                b"\\x41" * 20 + b"\n",
+                OPENAI + b"\\x77\\x68\\x73\\x65\\x63\\x5f\n",
+            ),
+            ("join-quote-whsec", '`"whsec_` + `a" "` x20 per line', b'"whsec_' + b'a" "' * 20 + b"\n", OPENAI),
+            ("join-plus-jwt", '`"` JWT header + `a" + "` x20 per line', b'"eyJhbGciOi' + b'a" + "' * 20 + b"\n", b""),
+            (
+                "join-bsnl-whsec",
+                "`whsec_` + `a\\<newline>  ` x15 per line",
+                b"whsec_" + b"a\\\n  " * 15 + b"\n",
+                OPENAI,
+            ),
+            ("join-quote-azure", 'Azure evidence, then `"a" "` x20 per line', b'"a" "' * 20 + b"\n", AZURE),
+            (
+                "yaml-fold-whsec",
+                "YAML block scalars folding `whsec_` over short lines",
+                b"k: >-\n  whsec_ab\n  cd\n  ef\n  gh\n",
+                OPENAI,
+            ),
+            ("hex-marker-dense", "the marker's hex spelling repeated", b"5433426c626b464a" * 20 + b" ", b""),
+        )
+    }
+)
+
+
 def best(fn: Callable[[], object], runs: int, clock: Callable[[], float] = time.process_time) -> float:
     """The fastest of `runs` calls, in CPU seconds: the machine is shared, and CPU time does not
     count the time another process held the core (wall time varied 2x between runs under load)."""
@@ -194,19 +256,48 @@ def engine_time(data: bytes, runs: int) -> float:
     return best(lambda: scan_chunk(Chunk(data, "bench")), runs)
 
 
-def scan_time(data: bytes, runs: int, tmp: Path) -> float:
+def engine_peak(data: bytes) -> float:
+    """The peak of Python's allocations during `scan_chunk`, as a multiple of the input
+    (tracemalloc: deterministic, where RSS depends on the allocator; not timed, it is slow)."""
+    tracemalloc.start()
+    try:
+        scan_chunk(Chunk(data, "bench"))
+        return tracemalloc.get_traced_memory()[1] / max(1, len(data))
+    finally:
+        tracemalloc.stop()
+
+
+# `keylatch scan` run so that it writes its own peak RSS (VmHWM, counted from its exec) to a file:
+# a child's ru_maxrss counts the parent's RSS it was forked with (Linux keeps it across exec).
+_SCAN_CHILD = """import runpy, sys
+out = sys.argv.pop(1)
+try:
+    runpy.run_module("keylatch", run_name="__main__", alter_sys=True)
+finally:
+    with open("/proc/self/status") as status, open(out, "w") as f:
+        f.write(next((line.split()[1] for line in status if line.startswith("VmHWM:")), "0"))
+"""
+
+
+def scan_time(data: bytes, runs: int, tmp: Path, rss: list[int] | None = None) -> float:
+    """CPU of `keylatch scan FILE` (best of `runs`); each run's peak RSS in bytes is added to
+    `rss` (Linux; 0 elsewhere)."""
     path = tmp / "input.txt"
     path.write_bytes(data)
+    out = tmp / "rss.txt"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    cmd = [sys.executable, "-m", "keylatch", "scan", str(path), "--no-baseline"]
+    cmd = [sys.executable, "-c", _SCAN_CHILD, str(out), "scan", str(path), "--no-baseline"]
 
     def run() -> None:
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tmp, check=False)
+        if rss is not None:
+            rss.append(int(out.read_text() or 0) * 1024 if out.exists() else 0)  # kB
 
     return best(run, runs, _children_cpu)
 
 
-def _row(name: str, times: list[float | None], clean: list[float]) -> str:
+def _row(name: str, times: list[float | None], clean: list[float], mem: float | None = None) -> str:
+    """One line of the table; `mem` (peak memory / input, the largest over the sizes) last."""
     cells = []
     for i, t in enumerate(times):
         if t is None:
@@ -215,7 +306,7 @@ def _row(name: str, times: list[float | None], clean: list[float]) -> str:
         prev = times[i - 1] if i else None
         growth = f"x{t / prev:.1f}" if prev else "    "
         cells.append(f"{t:7.3f}s {t / clean[i]:5.1f}x {growth:>5}")
-    return f"{name:<18}" + " ".join(cells)
+    return f"{name:<18}" + " ".join(cells) + (f" {mem:6.1f}x" if mem is not None else "")
 
 
 def main() -> None:
@@ -225,6 +316,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--scan", action="store_true", help="also time `keylatch scan FILE` end to end")
     ap.add_argument("--limit", type=float, default=0.0, help="skip larger sizes after a slower measurement")
+    ap.add_argument("--no-mem", action="store_true", help="skip the peak-memory column (tracemalloc)")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
     if args.list:
@@ -233,13 +325,18 @@ def main() -> None:
         return
     sizes = [int(float(s) * (1 << 20)) for s in args.sizes.split(",")]
     names = [n for n in args.only.split(",") if n] or list(CLASSES)
-    header = f"{'':<18}" + " ".join(f"{s / (1 << 20):>6g} MB: time ratio grow" for s in sizes)
+    header = f"{'':<18}" + " ".join(f"{s / (1 << 20):>6g} MB: time ratio grow" for s in sizes) + "    mem"
     clean_data = [_clean(n) for n in sizes]
+    # Warm: rules are built when a document first meets their literals (about 8 ms), which the
+    # first size of clean text (it holds `openai`) would otherwise pay.
+    scan_chunk(Chunk(b"".join(CLASSES[name][1](4096) for name in names) + _clean(1 << 16), "warm"))
     clean = [engine_time(d, args.runs) for d in clean_data]
-    print("engine.scan_chunk, default rules; ratio = class / clean of the same size, grow = per doubling")
+    print("engine.scan_chunk, default rules; ratio = class / clean of the same size, grow = per doubling,")
+    print("mem = tracemalloc peak during the scan / input size, the largest over the sizes")
     print(header)
+    mem = None if args.no_mem else max(engine_peak(d) for d in clean_data)
     print(
-        _row("clean", list[float | None](clean), clean)
+        _row("clean", list[float | None](clean), clean, mem)
         + "   "
         + " ".join(f"{len(d) / t / 1e6:.0f} MB/s" for d, t in zip(clean_data, clean, strict=True))
     )
@@ -247,32 +344,49 @@ def main() -> None:
     for name in names:
         gen = CLASSES[name][1]
         times: list[float | None] = []
+        peaks: list[float] = []
         for n in sizes:
             if args.limit and times and (times[-1] is None or times[-1] > args.limit):
                 times.append(None)
                 continue
-            times.append(engine_time(gen(n), args.runs))
-        print(_row(name, times, clean), flush=True)
+            data = gen(n)
+            times.append(engine_time(data, args.runs))
+            if not args.no_mem:
+                peaks.append(engine_peak(data))
+        print(_row(name, times, clean, max(peaks) if peaks else None), flush=True)
         worst[name] = max(t / c for t, c in zip(times, clean, strict=True) if t is not None)
     print(f"worst ratio: {max(worst.values()):.1f}x ({max(worst, key=worst.__getitem__)})")
     if not args.scan:
         return
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        startup = scan_time(b"", args.runs, tmp)
-        sclean = [scan_time(d, args.runs, tmp) - startup for d in clean_data]
-        print(f"\nkeylatch scan FILE, minus start-up ({startup:.3f}s)")
+        base: list[int] = []
+        startup = scan_time(b"", args.runs, tmp, base)
+        print(f"\nkeylatch scan FILE, minus start-up ({startup:.3f}s); mem = peak RSS above an empty file's / input")
         print(header)
-        print(_row("clean", list[float | None](sclean), sclean))
+
+        def over(rss: list[int], size: int) -> float:
+            return (min(rss) - min(base)) / size
+
+        sclean: list[float] = []
+        crss: list[float] = []
+        for d in clean_data:
+            rss: list[int] = []
+            sclean.append(scan_time(d, args.runs, tmp, rss) - startup)
+            crss.append(over(rss, len(d)))
+        print(_row("clean", list[float | None](sclean), sclean, max(crss)))
         for name in names:
             gen = CLASSES[name][1]
             stimes: list[float | None] = []
+            srss: list[float] = []
             for n in sizes:
                 if args.limit and stimes and (stimes[-1] is None or stimes[-1] > args.limit):
                     stimes.append(None)
                     continue
-                stimes.append(scan_time(gen(n), args.runs, tmp) - startup)
-            print(_row(name, stimes, sclean), flush=True)
+                rss = []
+                stimes.append(scan_time(gen(n), args.runs, tmp, rss) - startup)
+                srss.append(over(rss, n))
+            print(_row(name, stimes, sclean, max(srss)), flush=True)
 
 
 if __name__ == "__main__":

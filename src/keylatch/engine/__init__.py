@@ -1,15 +1,18 @@
 """Chunks x rules -> findings. Pure: no I/O, no global state beyond compiled constants.
 
 matching.py finds each rule's keys in one document; this module adds what is encoded in it
-(views.py): base64 and hex values, UTF-16 and UTF-32 text (encoded.py), escapes inside a key (escapes.py) and
-keys split across string literals (joins.py). Each decoder runs only where a literal that it
+(views.py): base64 and hex values, UTF-16 and UTF-32 text (encoded.py), escapes inside a key and
+keys split across string literals (decoders.py). Each decoder runs only where a literal that it
 needs is in the document (a keyword's encoded spelling, an escape's introducer next to a
-keyword), so clean text pays a few `bytes.find` passes for them (bench/engine_bench.py).
+keyword), so clean text pays a few `bytes.find` passes for them (bench/engine_bench.py). Its
+pieces stream into its view one at a time, so memory stays a small multiple of the document
+however densely it is encoded (tests/test_engine_memory.py).
 A key is reported at every place it is written, each with its own encoding label.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from keylatch.encoded import (
@@ -23,10 +26,10 @@ from keylatch.encoded import (
     utf16_texts,
     utf32_texts,
 )
-from keylatch.engine.decoders import base64_pieces, escape_pieces, join_pieces
+from keylatch.engine.decoders import BYTES, base64_pieces, escape_pieces, join_pieces
 from keylatch.engine.lines import Lines
 from keylatch.engine.matching import REACH, Doc, Hit, Scan, sorted_hits
-from keylatch.engine.views import Piece, view_hits
+from keylatch.engine.views import Piece, in_order, start_of, view_hits
 from keylatch.model import Chunk, Finding, Location, Secret
 from keylatch.rules import DEFAULT_RULES, Rule
 
@@ -58,14 +61,21 @@ def _findings(chunk: Chunk, lines: Lines, hits: list[Hit], scale: int = 1, base:
 def _scan_doc(doc: Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
     scan = Scan(doc, rules)
     hits = sorted_hits(scan, rules)
-    for label, sep, pieces in (
-        ("base64", b" ", base64_pieces(scan, rules)),
-        ("escaped", b"", _escape_pieces(scan, rules)),
-        ("joined", b"", _join_pieces(scan, rules)),
-        ("hex", b" ", _hex_pieces(scan)),
-    ):
-        if pieces:
-            hits += view_hits(doc.data(0, len(doc.raw)), pieces, rules, label, sep)
+    # One decoder at a time, its pieces streamed into its view in order of start (none is held
+    # a record each: tests/test_engine_memory.py); a decoder that found nothing costs no view.
+    decoders: tuple[tuple[str, bytes, Callable[[], Iterable[Piece]]], ...] = (
+        ("base64", b" ", lambda: base64_pieces(scan, rules)),
+        ("escaped", b"", lambda: _escape_pieces(scan, rules)),
+        ("joined", b"", lambda: _join_pieces(scan, rules)),
+        ("hex", b" ", lambda: sorted(_hex_pieces(scan), key=start_of)),
+    )
+    data: bytes | None = None
+    for label, sep, pieces in decoders:
+        stream = iter(pieces())
+        first = next(stream, None)
+        if first is not None:
+            data = doc.data(0, len(doc.raw)) if data is None else data
+            hits += view_hits(data, itertools.chain((first,), stream), rules, label, sep)
     hits.sort(key=lambda h: h[0])
     findings = list(_findings(chunk, Lines(doc.raw), hits))
     # UTF-16 and UTF-32 text has NUL bytes; the NUL test is a memchr, far cheaper than the
@@ -77,29 +87,34 @@ def _scan_doc(doc: Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.span, f.rule_id, f.secret.value))
 
 
-def _escape_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+def _escape_pieces(scan: Scan, rules: Sequence[Rule]) -> Iterator[Piece]:
     """Escapes near a keyword (decoders.escape_pieces), and in a document that holds a keyword
     wholly escaped (a key written as `\\u0073\\u006b...`), every `\\u00XX` and `\\xXX` of it: one
     piece per escape, so a key is reported at its first escaped character either way."""
-    pieces = {p.start: p for p in escape_pieces(scan, rules)}
-    if any(scan.has_literal(n) for n in scan.gates.escapes):
-        data = scan.doc.data(0, len(scan.doc.raw))
-        pieces.update((a, Piece(a, b, bytes((c,)))) for a, b, c in escaped_characters(data))
-    return list(pieces.values())
+    near = escape_pieces(scan, rules)
+    if not any(scan.has_literal(n) for n in scan.gates.escapes):
+        return near
+    data = scan.doc.data(0, len(scan.doc.raw))
+    whole = (Piece(a, b, BYTES[c]) for a, b, c in escaped_characters(data))
+    return in_order(whole, near)  # at a start both decoded, the whole document's escape
 
 
-def _join_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+def _join_pieces(scan: Scan, rules: Sequence[Rule]) -> Iterator[Piece]:
     """String literals joined (decoders.join_pieces), and a key folded over the lines of a YAML
     block scalar (`key: >-`): its line breaks and indentation removed, where a scalar holds a
     keyword or a half of one (a fold may cut the keyword) the one pass found in the document."""
-    pieces = {p.start: p for p in join_pieces(scan, rules)}
+    joins = join_pieces(scan, rules)
     folds = scan.gates.folds
     # The windows the escape and join decoders built already (cached by the scan): where a key
     # can start (`ek_` in `seek_` opens none), a block scalar's header is looked for in each.
-    if any(scan.has(k) for k in folds):
-        for w in scan.windows(folds, REACH, key_starts=True):
-            pieces.update((a, Piece(a, b, b"")) for a, b in block_scalar_breaks(w.text, w.base))
-    return list(pieces.values())
+    if not any(scan.has(k) for k in folds):
+        return joins
+    breaks = (
+        Piece(a, b, b"")
+        for w in scan.windows(folds, REACH, key_starts=True)
+        for a, b in block_scalar_breaks(w.text, w.base)
+    )
+    return in_order(breaks, joins)  # at a start both removed, the fold's break
 
 
 def _hex_pieces(scan: Scan) -> list[Piece]:

@@ -8,38 +8,46 @@ windows around the keyword hits.
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from keylatch.encoded import base64_payloads, base64_value, short_values, wrapped_block
 from keylatch.engine.matching import REACH, Scan
-from keylatch.engine.views import Piece
+from keylatch.engine.views import Piece, in_order, start_of
 from keylatch.rules import Rule
 
 
-def base64_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+def base64_pieces(scan: Scan, rules: Sequence[Rule]) -> Iterator[Piece]:
+    """The base64 values that may hold a key, decoded, in order of start (several at one start:
+    a value at each alignment a needle in it needs), one at a time."""
     raw = scan.doc.raw
     data = raw if isinstance(raw, bytes) else raw.encode("latin-1", "replace")
-    pieces: list[Piece] = []
+    streams: list[Iterable[Piece]] = []
     # Every key that holds its keyword holds the keyword's base64 spelling once encoded, so
     # those spellings (rules.base64_gates) are looked for everywhere, in the scan's one literal
     # pass; once a value is decoded, every rule is looked for in it.
     if any(scan.has_literal(n) for n in scan.gates.base64):
-        pieces += (Piece(a, b, decoded) for a, b, decoded in base64_payloads(data))
+        streams.append(Piece(a, b, decoded) for a, b, decoded in base64_payloads(data))
     if isinstance(raw, bytes):
         block = wrapped_block(raw)
         decoded = base64_value(block, 0, len(block)) if block is not None else None
         if decoded is not None:  # a wrapped base64 file: decoded whole, whatever it holds
-            pieces.append(Piece(0, 0, decoded))
+            streams.append((Piece(0, 0, decoded),))
     # A key that holds no keyword (the 32-hex Azure key) is found in its own base64 value, next
     # to its name, where its rule's keyword is in the plain text.
     lengths = {n for r in rules if r.run_length and scan.any(r) for n in _encoded_lengths(r.run_length)}
     if lengths:
-        for a, b in short_values(data, tuple(sorted(lengths))):
-            decoded = base64_value(data, a, b)
-            if decoded is not None:
-                pieces.append(Piece(a, b, decoded))
-    return pieces
+        streams.append(_short_pieces(data, tuple(sorted(lengths))))
+    # Not views.in_order: every piece at a start is kept (merge is stable, as sorted() was).
+    return heapq.merge(*streams, key=start_of)
+
+
+def _short_pieces(data: bytes, lengths: tuple[int, ...]) -> Iterator[Piece]:
+    for a, b in short_values(data, lengths):
+        decoded = base64_value(data, a, b)
+        if decoded is not None:
+            yield Piece(a, b, decoded)
 
 
 def _encoded_lengths(n: int) -> tuple[int, ...]:
@@ -59,21 +67,30 @@ _BASES = {"u": 16, "x": 16, "o": 8, "p": 16, "d": 10, "h": 16}
 _KEY_CHARS = frozenset(range(0x21, 0x7F))
 
 
-def escape_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+def escape_pieces(scan: Scan, rules: Sequence[Rule]) -> Iterator[Piece]:
+    """The escapes of key characters in the windows around keywords, in order of start, one
+    at a time: a document dense with escapes holds no record per escape (views.in_order)."""
     raw = scan.doc.raw
     intro = (b"\\", b"%", b"&") if isinstance(raw, bytes) else ("\\", "%", "&")
     # The keyword test is cached from the plain scan: clean text pays nothing here.
     if not _has_keyword(scan, rules, long=True) or not any(c in raw for c in intro):  # type: ignore[operator]
-        return []
-    pieces: dict[int, Piece] = {}  # by start: the two kinds of windows may overlap
-    for base, text in _keyword_windows(scan, rules, long=True):
+        return iter(())
+    # The kinds of windows may overlap: at a start, the first kind's escape is kept.
+    return in_order(*(_escapes(group) for group in _keyword_windows(scan, rules, long=True)))
+
+
+def _escapes(windows: Iterator[tuple[int, str]]) -> Iterator[Piece]:
+    for base, text in windows:
         for m in _ESCAPE.finditer(text):
             group = m.lastgroup or ""
             value = m.group(group)
             code = _entity(value) if group == "n" else ord(value) if group == "s" else int(value, _BASES[group])
             if code in _KEY_CHARS:
-                pieces.setdefault(base + m.start(), Piece(base + m.start(), base + m.end(), bytes((code,))))
-    return list(pieces.values())
+                yield Piece(base + m.start(), base + m.end(), BYTES[code])
+
+
+# One bytes object a character, shared by every escape of it.
+BYTES = tuple(bytes((c,)) for c in range(256))
 
 
 # The end of one string literal and the start of the next of the same quote: adjacent literals
@@ -92,16 +109,19 @@ def _entity(name: str) -> int:
     return ord(text) if len(text) == 1 else -1
 
 
-def join_pieces(scan: Scan, rules: Sequence[Rule]) -> list[Piece]:
+def join_pieces(scan: Scan, rules: Sequence[Rule]) -> Iterator[Piece]:
+    """The joins in the windows around keywords, in order of start, one at a time."""
     raw = scan.doc.raw
     quotes = (b'"', b"'", b"\\") if isinstance(raw, bytes) else ('"', "'", "\\")
     if not _has_keyword(scan, rules, long=True) or not any(c in raw for c in quotes):  # type: ignore[operator]
-        return []
-    pieces: dict[int, Piece] = {}  # by start: the two kinds of windows may overlap
-    for base, text in _keyword_windows(scan, rules, long=True):
+        return iter(())
+    return in_order(*(_joins(group) for group in _keyword_windows(scan, rules, long=True)))
+
+
+def _joins(windows: Iterator[tuple[int, str]]) -> Iterator[Piece]:
+    for base, text in windows:
         for m in _JOIN.finditer(text):
-            pieces.setdefault(base + m.start(), Piece(base + m.start(), base + m.end(), b""))
-    return list(pieces.values())
+            yield Piece(base + m.start(), base + m.end(), b"")
 
 
 def _has_keyword(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -> bool:
@@ -124,20 +144,22 @@ def _gating(rule: Rule) -> tuple[str, ...]:
     return (*rule.keywords, *rule.keyword_parts)
 
 
-def _keyword_windows(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -> Iterator[tuple[int, str]]:
+def _keyword_windows(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -> list[Iterator[tuple[int, str]]]:
     """(offset, text) of the merged windows around the keywords of the self-identifying rules,
     and with `long`, of the rules whose keys start at their keyword and run up to `key_reach`
     past it (a JWT: its signature's length is its algorithm's and key size's, so a literal joined
-    after a whole token is cut off again by the rule, rules/oauth.py)."""
+    after a whole token is cut off again by the rule, rules/oauth.py): one stream per kind, each
+    in order and without overlaps (the kinds may overlap one another)."""
     if _whole(scan, rules):
-        yield 0, scan.full()
-        return
+        return [iter(((0, scan.full()),))]
+    groups: list[Iterator[tuple[int, str]]] = []
     keywords = tuple(sorted({k for r in rules if r.anchored for k in _gating(r)}))
     if any(scan.has(k) for k in keywords):
-        for w in scan.windows(keywords, REACH, key_starts=True):
-            yield w.base, w.text
+        groups.append((w.base, w.text) for w in scan.windows(keywords, REACH, key_starts=True))
     if long:
-        for r in rules:
-            if r.key_reach and not r.anchored and any(scan.has(k) for k in _gating(r)):
-                for w in scan.windows(_gating(r), r.key_reach):
-                    yield w.base, w.text
+        groups.extend(
+            ((w.base, w.text) for w in scan.windows(_gating(r), r.key_reach))
+            for r in rules
+            if r.key_reach and not r.anchored and any(scan.has(k) for k in _gating(r))
+        )
+    return groups

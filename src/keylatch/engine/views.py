@@ -10,7 +10,10 @@ offset in the document where they start, or where the piece holding their start 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+import heapq
+import io
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from keylatch.engine.matching import Doc, Hit, Scan, sorted_hits
@@ -24,48 +27,82 @@ class Piece:
     data: bytes  # what the span stands for
 
 
-def view_hits(raw: bytes, pieces: Sequence[Piece], rules: Sequence[Rule], label: str, sep: bytes = b"") -> list[Hit]:
-    """Hits of `rules` in `raw` with `pieces` decoded in place (each between `sep`s), labelled.
+def in_order(*streams: Iterable[Piece]) -> Iterator[Piece]:
+    """The pieces of `streams` (each in increasing order of start) in increasing order of start,
+    one a start: the first stream's at a start shared by several. Lazy, so that a document
+    dense with escapes never holds a record per escape (tests/test_engine_memory.py)."""
+    last = -1
+    for p in heapq.merge(*streams, key=start_of) if len(streams) > 1 else streams[0]:
+        if p.start != last:
+            last = p.start
+            yield p
+
+
+def start_of(p: Piece) -> int:
+    return p.start
+
+
+def view_hits(raw: bytes, pieces: Iterable[Piece], rules: Sequence[Rule], label: str, sep: bytes = b"") -> list[Hit]:
+    """Hits of `rules` in `raw` with `pieces` (in order of start) decoded in place (each between
+    `sep`s), labelled.
 
     Pieces that overlap an earlier one (the same value decoded at several alignments) are
-    placed one after the other.
+    placed one after the other. The view's segments are kept in two arrays of offsets and a
+    bytearray of kinds, about 9 bytes a segment, not a record each: an escape of three
+    characters would otherwise hold a hundred bytes until the view is scanned.
     """
-    if not pieces:
+    # Built in a BytesIO: its getvalue() hands over its buffer, where bytes(bytearray) copies it.
+    view = io.BytesIO()
+    # Offsets fit 32 bits: a view is at most a few times its document (decoded values are
+    # shorter than their spelling; overlapping base64 alignments, four at most, and seps).
+    code = "I" if len(raw) < 1 << 28 else "q"
+    view_at = array(code)  # segment starts in the view
+    origins = array(code)  # each segment's offset in the document
+    kinds = bytearray()  # 1 where the segment is a piece
+    data = memoryview(raw)
+    # Bound once: this loop runs once per escape of a dense document.
+    at_add, origin_add, kind_add, write = view_at.append, origins.append, kinds.append, view.write
+    pos = size = 0
+    for p in pieces:
+        start = p.start
+        if start > pos:
+            at_add(size)
+            origin_add(pos)
+            kind_add(0)
+            size += write(data[pos:start])
+        if sep:
+            at_add(size)
+            origin_add(start)
+            kind_add(0)
+            size += write(sep)
+        at_add(size)
+        origin_add(start)
+        kind_add(1)
+        size += write(p.data)
+        if sep:
+            at_add(size)
+            origin_add(start)
+            kind_add(0)
+            size += write(sep)
+        if p.end > pos:
+            pos = p.end
+    if not kinds:
         return []
-    parts: list[bytes] = []
-    view_at: list[int] = []  # segment starts in the view
-    segments: list[tuple[int, bool]] = []  # (offset in the document, is a piece)
-    size = pos = 0
-
-    def add(data: bytes, orig: int, piece: bool) -> None:
-        nonlocal size
-        view_at.append(size)
-        segments.append((orig, piece))
-        parts.append(data)
-        size += len(data)
-
-    for p in sorted(pieces, key=lambda p: p.start):
-        if p.start > pos:
-            add(raw[pos : p.start], pos, False)
-        if sep:
-            add(sep, p.start, False)
-        add(p.data, p.start, True)
-        if sep:
-            add(sep, p.start, False)
-        pos = max(pos, p.end)
-    add(raw[pos:], pos, False)
+    at_add(size)
+    origin_add(pos)
+    kind_add(0)
+    write(data[pos:])
+    text = view.getvalue()
+    del view
+    last = len(kinds) - 1
     hits: dict[tuple[int, str], Hit] = {}
-    for at, rule, key, _ in sorted_hits(Scan(Doc(b"".join(parts))), rules):
+    for at, rule, key, _ in sorted_hits(Scan(Doc(text)), rules):
         i = bisect.bisect_right(view_at, at) - 1
-        j = bisect.bisect_left(view_at, at + len(key))
         end = at + len(key)
+        j = bisect.bisect_left(view_at, end)
         # A decoded byte in the key, or a removed span (a join) strictly inside it.
-        if not any(
-            segments[k][1] and (view_at[k] < view_at[k + 1] or at < view_at[k] < end)
-            for k in range(i, min(j, len(segments) - 1))
-        ):
+        if not any(kinds[k] and (view_at[k] < view_at[k + 1] or at < view_at[k] < end) for k in range(i, min(j, last))):
             continue  # no decoded byte in the key: the plain scan reports it
-        orig, piece = segments[i]
-        start = orig if piece else orig + at - view_at[i]
+        start = origins[i] if kinds[i] else origins[i] + at - view_at[i]
         hits.setdefault((start, key), (start, rule, key, label))
     return list(hits.values())
