@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +70,8 @@ class GitRepo:
     def init(cls, path: Path, home: Path, *args: str) -> GitRepo:
         path.mkdir(parents=True, exist_ok=True)
         repo = cls(path, git_env(home))
-        repo.git("init", "-q", *args)
+        if args or not _copied_init(path, home):
+            repo.git("init", "-q", *args)
         return repo
 
     def git(self, *args: str, input: str | None = None, check: bool = True) -> str:
@@ -129,3 +134,62 @@ class GitRepo:
         except OSError:
             return None
         return tip if len(tip) in (40, 64) and not tip.strip("0123456789abcdef") else None
+
+
+# --- `git init` made once per session, copied per repository ------------------------------------
+#
+# A plain `git init` writes the same few files every time (HEAD, config, description, the
+# template's info/exclude, empty refs and objects directories); thousands of tests start with
+# one. The first is made by git, in a directory of its own; every later one with the same home
+# configuration and git template is a copy of it (shutil, no git process) when it goes on the
+# same filesystem (git probes the filesystem for core.filemode and the like). Anything else (init
+# flags, an existing .git, a home configuration a test changed) runs `git init` as before.
+
+_HOME = b"\0home\0"  # stands for the home directory's path: no path or config value holds a NUL
+
+
+def _home_state(home: Path) -> tuple[tuple[str, bytes], ...]:
+    """The home configuration `git init` reads (gitconfig, the template it names), with the
+    home directory's own name taken out so that two tests' homes compare equal."""
+    out = [(".gitconfig", (home / ".gitconfig").read_bytes().replace(os.fsencode(home), _HOME))]
+    template = home / ".git-template"
+    for dirpath, dirnames, filenames in os.walk(template):
+        dirnames.sort()
+        out.append((os.path.relpath(dirpath, template) + "/", b""))
+        for name in sorted(filenames):
+            with open(os.path.join(dirpath, name), "rb") as f:
+                out.append((os.path.relpath(os.path.join(dirpath, name), template), f.read()))
+    return tuple(out)
+
+
+@functools.cache
+def _initialised(state: tuple[tuple[str, bytes], ...], device: int) -> Path | None:
+    """A `git init` made by git under a home holding `state`, on filesystem `device` (None when
+    the temporary directory is on another one)."""
+    root = Path(tempfile.mkdtemp(prefix="keylatch-init-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    if os.stat(root).st_dev != device:
+        return None
+    home = root / "home"
+    home.mkdir()
+    for rel, data in state:
+        target = home / ".git-template" / rel if rel != ".gitconfig" else home / rel
+        if rel.endswith("/"):
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.write_bytes(data.replace(_HOME, os.fsencode(home)) if rel == ".gitconfig" else data)
+    repo = root / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, env=git_env(home), check=True, capture_output=True)
+    return repo / ".git"
+
+
+def _copied_init(path: Path, home: Path) -> bool:
+    """`git init` of `path` as a copy of the session's first one; False when it cannot be."""
+    if (path / ".git").exists() or os.path.islink(path / ".git"):
+        return False
+    made = _initialised(_home_state(home), os.stat(path).st_dev)
+    if made is None:
+        return False
+    shutil.copytree(made, path / ".git", symlinks=True)
+    return True
