@@ -7,18 +7,13 @@ since afterwards git may not be able to compute them.
 
 from __future__ import annotations
 
-import atexit
-import functools
-import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, git_env, replayed
 from tests.helpers.run import Result
 
 MakeRepo = Callable[..., GitRepo]
@@ -36,81 +31,27 @@ class Planted:
 
 def history_with_key(repo: GitRepo) -> Planted:
     key = make_key("sk-proj-", seed=81)
-    return _copied(repo, "keyed") or _history_with_key(repo, key)
+    # Built once per session and copied into each fresh repository (tests/helpers/gitrepo.py).
+    return Planted(repo, key, *replayed(repo, _keyed))
 
 
-def _history_with_key(repo: GitRepo, key: str) -> Planted:
+def _keyed(repo: GitRepo) -> tuple[tuple[str, str, str], str, str, str]:
     repo.write("a.txt", "hello\n")
     base = repo.commit("base", date="2024-01-01T12:00:00Z")
-    repo.write("conf.env", f"OPENAI_API_KEY={key}\n")
+    repo.write("conf.env", f"OPENAI_API_KEY={make_key('sk-proj-', seed=81)}\n")
     repo.write("d/x.txt", "x\n")
     keyed = repo.commit("add settings", author="bob", date="2024-01-02T12:00:00Z")
     repo.write("b.txt", "b\n")
     third = repo.commit("third", date="2024-01-03T12:00:00Z")
     # One rev-parse for the three objects (it prints one line per argument, in order).
     blob, subtree, clean = repo.git("rev-parse", f"{keyed}:conf.env", f"{keyed}:d", f"{keyed}:d/x.txt").split()
-    return Planted(repo, key, (base, keyed, third), blob, subtree, clean)
+    return (base, keyed, third), blob, subtree, clean
 
 
-# --- Built once per session, copied per test -----------------------------------------------------
-#
-# The builders make the same repository every time (fixed contents, authors and dates, so fixed
-# shas): each is built once, in a directory of its own, and copied into every freshly initialised
-# repository that asks for it (shutil, no git process), instead of ~12 git processes per test. A
-# repository that is not exactly what `git init` with the suite's configuration makes (other
-# init flags, config or environment, files already written) is built for real, as before.
-
-_STANDARD_ENV = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM", "GIT_TERMINAL_PROMPT")
-
-
-def _fresh(repo: GitRepo) -> tuple[tuple[str, bytes], ...] | None:
-    """What decides that `repo` is a plain fresh `git init` (its .git's files and contents, its
-    home's git config with the home directory's name taken out); None when it cannot be one."""
-    if os.listdir(repo.path) != [".git"] or any(k.startswith("GIT_") and k not in _STANDARD_ENV for k in repo.env):
-        return None
-    home = repo.env.get("HOME", "")
-    gitconfig = Path(repo.env.get("GIT_CONFIG_GLOBAL", os.devnull))
-    if not home or gitconfig.parent != Path(home):
-        return None
-    out = [("~/.gitconfig", gitconfig.read_bytes().replace(os.fsencode(home), b"~"))]
-    git_dir = repo.path / ".git"
-    for dirpath, dirnames, filenames in os.walk(git_dir):
-        dirnames.sort()
-        rel = os.path.relpath(dirpath, git_dir)
-        out.append((rel + "/", b""))
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            if os.path.islink(path) or not os.path.isfile(path):
-                return None
-            with open(path, "rb") as f:
-                out.append((os.path.join(rel, name), f.read()))
-    return tuple(out)
-
-
-@functools.cache
-def _template(stage: str) -> tuple[tuple[tuple[str, bytes], ...] | None, Planted]:
-    """The repository `stage` builds, made once: the fresh state it was built from, its record."""
-    root = Path(tempfile.mkdtemp(prefix=f"keylatch-damaged-{stage}-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    (root / "home").mkdir()
-    repo = GitRepo.init(root / "repo", root / "home")
-    fresh = _fresh(repo)
-    key = make_key("sk-proj-", seed=81)
-    planted = _history_with_key(repo, key)
-    if stage == "intact":
-        _add_intact(repo)
-    return fresh, planted
-
-
-def _copied(repo: GitRepo, stage: str) -> Planted | None:
-    """`stage`'s repository copied into `repo` when `repo` is fresh as the template was; else None."""
-    want = _fresh(repo)
-    fresh, planted = _template(stage)
-    if want is None or want != fresh:
-        return None
-    shutil.rmtree(repo.path / ".git")
-    shutil.copytree(planted.repo.path, repo.path, symlinks=True, dirs_exist_ok=True)
-    return replace(planted, repo=repo)
+def _keyed_then_intact(repo: GitRepo) -> tuple[tuple[str, str, str], str, str, str]:
+    made = _keyed(repo)
+    _add_intact(repo)
+    return made
 
 
 def loose_path(repo: GitRepo, oid: str) -> Path:
@@ -179,13 +120,8 @@ INTACT = make_key("sk-proj-", seed=85)
 def with_intact_key(repo: GitRepo) -> Planted:
     """history_with_key, then a fourth commit adding `intact.env` with another key (INTACT)
     that no damage touches."""
-    copied = _copied(repo, "intact")
-    if copied is not None:
-        make_key("sk-proj-", seed=81)  # as history_with_key: the key is this test's too
-        return copied
-    p = history_with_key(repo)
-    _add_intact(repo)
-    return p
+    key = make_key("sk-proj-", seed=81)
+    return Planted(repo, key, *replayed(repo, _keyed_then_intact))
 
 
 def packed_then_intact(repo: GitRepo) -> tuple[Planted, Path]:

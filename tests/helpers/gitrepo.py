@@ -8,8 +8,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar, cast
+
+T = TypeVar("T")
 
 AUTHORS = {
     "alice": ("Alice Example", "alice@example.test"),
@@ -193,3 +197,56 @@ def _copied_init(path: Path, home: Path) -> bool:
         return False
     shutil.copytree(made, path / ".git", symlinks=True)
     return True
+
+
+# --- Repositories a recipe makes the same every time: made once per session, copied per test ------
+
+_STANDARD_ENV = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM", "GIT_TERMINAL_PROMPT")
+
+
+def fresh_state(repo: GitRepo) -> tuple[tuple[str, bytes], ...] | None:
+    """What makes `repo` a plain fresh `git init` of the suite (its .git's files and contents, its
+    home's git configuration and template); None when it cannot be one (files written, a git
+    variable in its environment, a .git that is no plain directory)."""
+    if os.listdir(repo.path) != [".git"] or any(k.startswith("GIT_") and k not in _STANDARD_ENV for k in repo.env):
+        return None
+    home = Path(repo.env.get("HOME", "/nonexistent"))
+    if Path(repo.env.get("GIT_CONFIG_GLOBAL", os.devnull)) != home / ".gitconfig":
+        return None
+    out = list(_home_state(home))
+    git_dir = repo.path / ".git"
+    for dirpath, dirnames, filenames in os.walk(git_dir):
+        dirnames.sort()
+        rel = os.path.relpath(dirpath, git_dir)
+        out.append((".git/" + rel + "/", b""))
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                return None
+            with open(path, "rb") as f:
+                out.append((".git/" + os.path.join(rel, name), f.read()))
+    return tuple(out)
+
+
+@functools.cache
+def _replay_template(recipe: Callable[[GitRepo], object]) -> tuple[tuple[tuple[str, bytes], ...] | None, Path, object]:
+    root = Path(tempfile.mkdtemp(prefix="keylatch-recipe-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    (root / "home").mkdir()
+    repo = GitRepo.init(root / "repo", root / "home")
+    fresh = fresh_state(repo)
+    return fresh, repo.path, recipe(repo)
+
+
+def replayed(repo: GitRepo, recipe: Callable[[GitRepo], T]) -> T:
+    """`recipe(repo)`, for a recipe that makes the same repository every time (fixed contents,
+    authors and dates) and returns nothing that names its path (commit ids, keys): run once per
+    session on a fresh repository of its own, then copied (shutil, no git process) into each
+    `repo` that is fresh exactly as that one was. Any other `repo` gets the recipe run for real."""
+    want = fresh_state(repo)
+    fresh, built, result = _replay_template(recipe)
+    if want is None or want != fresh:
+        return recipe(repo)
+    shutil.rmtree(repo.path / ".git")
+    shutil.copytree(built, repo.path, symlinks=True, dirs_exist_ok=True)
+    return cast(T, result)  # what recipe returned for the template
