@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar, cast
@@ -229,24 +229,27 @@ def fresh_state(repo: GitRepo) -> tuple[tuple[str, bytes], ...] | None:
 
 
 @functools.cache
-def _replay_template(recipe: Callable[[GitRepo], object]) -> tuple[tuple[tuple[str, bytes], ...] | None, Path, object]:
+def _replay_template(
+    recipe: Callable[..., object], args: tuple[Hashable, ...]
+) -> tuple[tuple[tuple[str, bytes], ...] | None, Path, object]:
     root = Path(tempfile.mkdtemp(prefix="keylatch-recipe-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     (root / "home").mkdir()
     repo = GitRepo.init(root / "repo", root / "home")
     fresh = fresh_state(repo)
-    return fresh, repo.path, recipe(repo)
+    return fresh, repo.path, recipe(repo, *args)
 
 
-def replayed(repo: GitRepo, recipe: Callable[[GitRepo], T]) -> T:
-    """`recipe(repo)`, for a recipe that makes the same repository every time (fixed contents,
-    authors and dates) and returns nothing that names its path (commit ids, keys): run once per
-    session on a fresh repository of its own, then copied (shutil, no git process) into each
-    `repo` that is fresh exactly as that one was. Any other `repo` gets the recipe run for real."""
+def replayed(repo: GitRepo, recipe: Callable[..., T], *args: Hashable) -> T:
+    """`recipe(repo, *args)`, for a recipe that makes the same repository every time for the
+    same `args` (fixed contents, authors and dates) and returns nothing that names its path
+    (commit ids, keys): run once per session on a fresh repository of its own, then copied
+    (shutil, no git process) into each `repo` that is fresh exactly as that one was. Any other
+    `repo` gets the recipe run for real."""
     want = fresh_state(repo)
-    fresh, built, result = _replay_template(recipe)
+    fresh, built, result = _replay_template(recipe, args)
     if want is None or want != fresh:
-        return recipe(repo)
+        return recipe(repo, *args)
     shutil.rmtree(repo.path / ".git")
     shutil.copytree(built, repo.path, symlinks=True, dirs_exist_ok=True)
     return cast(T, result)  # what recipe returned for the template
