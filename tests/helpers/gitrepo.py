@@ -167,9 +167,10 @@ def _home_state(home: Path) -> tuple[tuple[str, bytes], ...]:
 
 
 @functools.cache
-def _initialised(state: tuple[tuple[str, bytes], ...], device: int) -> Path | None:
-    """A `git init` made by git under a home holding `state`, on filesystem `device` (None when
-    the temporary directory is on another one)."""
+def _initialised(state: tuple[tuple[str, bytes], ...], device: int) -> tuple[tuple[str, bytes | None, int], ...] | None:
+    """A `git init` made by git under a home holding `state`, on filesystem `device`, as its
+    entries in creation order: (path under .git, contents or None for a directory, mode). None
+    when the temporary directory is on another filesystem."""
     root = Path(tempfile.mkdtemp(prefix="keylatch-init-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     if os.stat(root).st_dev != device:
@@ -185,17 +186,39 @@ def _initialised(state: tuple[tuple[str, bytes], ...], device: int) -> Path | No
     repo = root / "repo"
     repo.mkdir()
     subprocess.run(["git", "init", "-q"], cwd=repo, env=git_env(home), check=True, capture_output=True)
-    return repo / ".git"
+    git_dir = repo / ".git"
+    entries: list[tuple[str, bytes | None, int]] = []
+    for dirpath, dirnames, filenames in os.walk(git_dir):
+        dirnames.sort()
+        for name in sorted(dirnames):
+            full = os.path.join(dirpath, name)
+            entries.append((os.path.relpath(full, git_dir), None, os.lstat(full).st_mode & 0o7777))
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            if not os.path.isfile(full) or os.path.islink(full):
+                return None  # only plain files and directories are rewritten below
+            with open(full, "rb") as f:
+                entries.append((os.path.relpath(full, git_dir), f.read(), os.lstat(full).st_mode & 0o7777))
+    return (("", None, os.lstat(git_dir).st_mode & 0o7777), *entries)
 
 
 def _copied_init(path: Path, home: Path) -> bool:
-    """`git init` of `path` as a copy of the session's first one; False when it cannot be."""
+    """`git init` of `path` as a copy of the session's first one (the same entries, contents and
+    modes); False when it cannot be."""
     if (path / ".git").exists() or os.path.islink(path / ".git"):
         return False
     made = _initialised(_home_state(home), os.stat(path).st_dev)
     if made is None:
         return False
-    shutil.copytree(made, path / ".git", symlinks=True)
+    git_dir = path / ".git"
+    for rel, data, mode in made:
+        target = os.path.join(git_dir, rel) if rel else str(git_dir)
+        if data is None:
+            os.mkdir(target)
+        else:
+            with open(target, "wb") as f:
+                f.write(data)
+        os.chmod(target, mode)
     return True
 
 
