@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, replayed
 from tests.helpers.run import Result, RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
@@ -29,13 +29,17 @@ class Setup:
     head: str
 
 
-@pytest.fixture
-def setup(make_repo: MakeRepo, tmp_path: Path) -> Setup:
-    repo = make_repo()
+def _base_then_key(repo: GitRepo) -> tuple[str, str]:
     repo.write("README.md", "app\n")
     base = repo.commit("base")
     repo.write("app.py", f'KEY = "{KEY}"\n')
-    head = repo.commit("a key")
+    return base, repo.commit("a key")
+
+
+@pytest.fixture
+def setup(make_repo: MakeRepo, tmp_path: Path) -> Setup:
+    repo = make_repo()
+    base, head = replayed(repo, _base_then_key)  # built once per session, copied per test
     plain = tmp_path / "plain"
     plain.mkdir()
     return Setup(repo, plain, base, head)

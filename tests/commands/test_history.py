@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, replayed
 from tests.helpers.history import day
 from tests.helpers.hostile import hostile_repo
 from tests.helpers.redaction import assert_files_redacted
@@ -21,13 +21,18 @@ MakeRepo = Callable[..., GitRepo]
 def leaky(make_repo: MakeRepo) -> tuple[GitRepo, str, str]:
     repo = make_repo()
     key = make_key("sk-proj-", seed=41)
+    return repo, key, replayed(repo, _leaky)  # built once per session, copied per test
+
+
+def _leaky(repo: GitRepo) -> str:
+    key = make_key("sk-proj-", seed=41)
     repo.write("README", "x\n")
     repo.commit("init", date=day(1))
     repo.write("deploy/.env", f"# prod\nOPENAI_API_KEY={key}\n")
     c = repo.commit("add deploy env", author="bob", date=day(2))
     repo.git("rm", "-q", "deploy/.env")
     repo.commit("remove env", date=day(3))
-    return repo, key, c
+    return c
 
 
 def test_text_report_names_commit_author_path_and_summary(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:

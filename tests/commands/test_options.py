@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, replayed
 from tests.helpers.run import RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
@@ -33,11 +33,15 @@ ACCEPTED_URLS = ["https://api.openai.com", "https://proxy.example.test:8443/v1",
 @pytest.fixture
 def repo(make_repo: MakeRepo) -> GitRepo:
     r = make_repo()
+    replayed(r, _two_commits)  # built once per session, copied per test
+    return r
+
+
+def _two_commits(r: GitRepo) -> None:
     r.write("a.py", "a = 1\n")
     r.commit("one")
     r.write("b.py", "b = 1\n")
     r.commit("two")
-    return r
 
 
 @pytest.mark.parametrize("url", REFUSED_URLS)

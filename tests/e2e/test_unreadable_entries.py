@@ -29,7 +29,7 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.archives import zipped
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, replayed
 from tests.helpers.redaction import assert_redacted
 from tests.helpers.run import SRC, Result, RunKeylatch
 
@@ -155,13 +155,18 @@ def _committed(make_repo: Callable[..., GitRepo], name: str, data: bytes, *, key
     """A repository whose second commit adds the archive (and, with `key`, a plain key file);
     the first commit's id (the base of ci's range)."""
     repo = make_repo()
+    # The same repository for every command of a case: built once per session, copied per test.
+    return repo, replayed(repo, _base_then_archive, name, data, key)
+
+
+def _base_then_archive(repo: GitRepo, name: str, data: bytes, key: bool) -> str:
     repo.write("README", "hello\n")
     base = repo.commit("base")
     repo.write(f"dist/{name}", data)
     if key:
         repo.write("z.env", ENV)
     repo.commit("add")
-    return repo, base
+    return base
 
 
 def _history_command(keylatch: RunKeylatch, repo: GitRepo, base: str, command: str, *extra: str) -> Result:

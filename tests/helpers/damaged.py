@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, git_env, replayed
 from tests.helpers.run import Result
 
 MakeRepo = Callable[..., GitRepo]
@@ -31,18 +31,27 @@ class Planted:
 
 def history_with_key(repo: GitRepo) -> Planted:
     key = make_key("sk-proj-", seed=81)
+    # Built once per session and copied into each fresh repository (tests/helpers/gitrepo.py).
+    return Planted(repo, key, *replayed(repo, _keyed))
+
+
+def _keyed(repo: GitRepo) -> tuple[tuple[str, str, str], str, str, str]:
     repo.write("a.txt", "hello\n")
     base = repo.commit("base", date="2024-01-01T12:00:00Z")
-    repo.write("conf.env", f"OPENAI_API_KEY={key}\n")
+    repo.write("conf.env", f"OPENAI_API_KEY={make_key('sk-proj-', seed=81)}\n")
     repo.write("d/x.txt", "x\n")
     keyed = repo.commit("add settings", author="bob", date="2024-01-02T12:00:00Z")
     repo.write("b.txt", "b\n")
     third = repo.commit("third", date="2024-01-03T12:00:00Z")
-    return Planted(
-        repo, key, (base, keyed, third),
-        repo.git("rev-parse", f"{keyed}:conf.env"), repo.git("rev-parse", f"{keyed}:d"),
-        repo.git("rev-parse", f"{keyed}:d/x.txt"),
-    )  # fmt: skip
+    # One rev-parse for the three objects (it prints one line per argument, in order).
+    blob, subtree, clean = repo.git("rev-parse", f"{keyed}:conf.env", f"{keyed}:d", f"{keyed}:d/x.txt").split()
+    return (base, keyed, third), blob, subtree, clean
+
+
+def _keyed_then_intact(repo: GitRepo) -> tuple[tuple[str, str, str], str, str, str]:
+    made = _keyed(repo)
+    _add_intact(repo)
+    return made
 
 
 def loose_path(repo: GitRepo, oid: str) -> Path:
@@ -111,9 +120,8 @@ INTACT = make_key("sk-proj-", seed=85)
 def with_intact_key(repo: GitRepo) -> Planted:
     """history_with_key, then a fourth commit adding `intact.env` with another key (INTACT)
     that no damage touches."""
-    p = history_with_key(repo)
-    _add_intact(repo)
-    return p
+    key = make_key("sk-proj-", seed=81)
+    return Planted(repo, key, *replayed(repo, _keyed_then_intact))
 
 
 def packed_then_intact(repo: GitRepo) -> tuple[Planted, Path]:

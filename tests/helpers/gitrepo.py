@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar, cast
+
+T = TypeVar("T")
 
 AUTHORS = {
     "alice": ("Alice Example", "alice@example.test"),
@@ -66,7 +74,8 @@ class GitRepo:
     def init(cls, path: Path, home: Path, *args: str) -> GitRepo:
         path.mkdir(parents=True, exist_ok=True)
         repo = cls(path, git_env(home))
-        repo.git("init", "-q", *args)
+        if args or not _copied_init(path, home):
+            repo.git("init", "-q", *args)
         return repo
 
     def git(self, *args: str, input: str | None = None, check: bool = True) -> str:
@@ -129,3 +138,141 @@ class GitRepo:
         except OSError:
             return None
         return tip if len(tip) in (40, 64) and not tip.strip("0123456789abcdef") else None
+
+
+# --- `git init` made once per session, copied per repository ------------------------------------
+#
+# A plain `git init` writes the same few files every time (HEAD, config, description, the
+# template's info/exclude, empty refs and objects directories); thousands of tests start with
+# one. The first is made by git, in a directory of its own; every later one with the same home
+# configuration and git template is a copy of it (shutil, no git process) when it goes on the
+# same filesystem (git probes the filesystem for core.filemode and the like). Anything else (init
+# flags, an existing .git, a home configuration a test changed) runs `git init` as before.
+
+_HOME = b"\0home\0"  # stands for the home directory's path: no path or config value holds a NUL
+
+
+def _home_state(home: Path) -> tuple[tuple[str, bytes], ...]:
+    """The home configuration `git init` reads (gitconfig, the template it names), with the
+    home directory's own name taken out so that two tests' homes compare equal."""
+    out = [(".gitconfig", (home / ".gitconfig").read_bytes().replace(os.fsencode(home), _HOME))]
+    template = home / ".git-template"
+    for dirpath, dirnames, filenames in os.walk(template):
+        dirnames.sort()
+        out.append((os.path.relpath(dirpath, template) + "/", b""))
+        for name in sorted(filenames):
+            with open(os.path.join(dirpath, name), "rb") as f:
+                out.append((os.path.relpath(os.path.join(dirpath, name), template), f.read()))
+    return tuple(out)
+
+
+@functools.cache
+def _initialised(state: tuple[tuple[str, bytes], ...], device: int) -> tuple[tuple[str, bytes | None, int], ...] | None:
+    """A `git init` made by git under a home holding `state`, on filesystem `device`, as its
+    entries in creation order: (path under .git, contents or None for a directory, mode). None
+    when the temporary directory is on another filesystem."""
+    root = Path(tempfile.mkdtemp(prefix="keylatch-init-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    if os.stat(root).st_dev != device:
+        return None
+    home = root / "home"
+    home.mkdir()
+    for rel, data in state:
+        target = home / ".git-template" / rel if rel != ".gitconfig" else home / rel
+        if rel.endswith("/"):
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.write_bytes(data.replace(_HOME, os.fsencode(home)) if rel == ".gitconfig" else data)
+    repo = root / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, env=git_env(home), check=True, capture_output=True)
+    git_dir = repo / ".git"
+    entries: list[tuple[str, bytes | None, int]] = []
+    for dirpath, dirnames, filenames in os.walk(git_dir):
+        dirnames.sort()
+        for name in sorted(dirnames):
+            full = os.path.join(dirpath, name)
+            entries.append((os.path.relpath(full, git_dir), None, os.lstat(full).st_mode & 0o7777))
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            if not os.path.isfile(full) or os.path.islink(full):
+                return None  # only plain files and directories are rewritten below
+            with open(full, "rb") as f:
+                entries.append((os.path.relpath(full, git_dir), f.read(), os.lstat(full).st_mode & 0o7777))
+    return (("", None, os.lstat(git_dir).st_mode & 0o7777), *entries)
+
+
+def _copied_init(path: Path, home: Path) -> bool:
+    """`git init` of `path` as a copy of the session's first one (the same entries, contents and
+    modes); False when it cannot be."""
+    if (path / ".git").exists() or os.path.islink(path / ".git"):
+        return False
+    made = _initialised(_home_state(home), os.stat(path).st_dev)
+    if made is None:
+        return False
+    git_dir = path / ".git"
+    for rel, data, mode in made:
+        target = os.path.join(git_dir, rel) if rel else str(git_dir)
+        if data is None:
+            os.mkdir(target)
+        else:
+            with open(target, "wb") as f:
+                f.write(data)
+        os.chmod(target, mode)
+    return True
+
+
+# --- Repositories a recipe makes the same every time: made once per session, copied per test ------
+
+_STANDARD_ENV = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM", "GIT_TERMINAL_PROMPT")
+
+
+def fresh_state(repo: GitRepo) -> tuple[tuple[str, bytes], ...] | None:
+    """What makes `repo` a plain fresh `git init` of the suite (its .git's files and contents, its
+    home's git configuration and template); None when it cannot be one (files written, a git
+    variable in its environment, a .git that is no plain directory)."""
+    if os.listdir(repo.path) != [".git"] or any(k.startswith("GIT_") and k not in _STANDARD_ENV for k in repo.env):
+        return None
+    home = Path(repo.env.get("HOME", "/nonexistent"))
+    if Path(repo.env.get("GIT_CONFIG_GLOBAL", os.devnull)) != home / ".gitconfig":
+        return None
+    out = list(_home_state(home))
+    git_dir = repo.path / ".git"
+    for dirpath, dirnames, filenames in os.walk(git_dir):
+        dirnames.sort()
+        rel = os.path.relpath(dirpath, git_dir)
+        out.append((".git/" + rel + "/", b""))
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                return None
+            with open(path, "rb") as f:
+                out.append((".git/" + os.path.join(rel, name), f.read()))
+    return tuple(out)
+
+
+@functools.cache
+def _replay_template(
+    recipe: Callable[..., object], args: tuple[Hashable, ...]
+) -> tuple[tuple[tuple[str, bytes], ...] | None, Path, object]:
+    root = Path(tempfile.mkdtemp(prefix="keylatch-recipe-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    (root / "home").mkdir()
+    repo = GitRepo.init(root / "repo", root / "home")
+    fresh = fresh_state(repo)
+    return fresh, repo.path, recipe(repo, *args)
+
+
+def replayed(repo: GitRepo, recipe: Callable[..., T], *args: Hashable) -> T:
+    """`recipe(repo, *args)`, for a recipe that makes the same repository every time for the
+    same `args` (fixed contents, authors and dates) and returns nothing that names its path
+    (commit ids, keys): run once per session on a fresh repository of its own, then copied
+    (shutil, no git process) into each `repo` that is fresh exactly as that one was. Any other
+    `repo` gets the recipe run for real."""
+    want = fresh_state(repo)
+    fresh, built, result = _replay_template(recipe, args)
+    if want is None or want != fresh:
+        return recipe(repo, *args)
+    shutil.rmtree(repo.path / ".git")
+    shutil.copytree(built, repo.path, symlinks=True, dirs_exist_ok=True)
+    return cast(T, result)  # what recipe returned for the template

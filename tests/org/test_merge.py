@@ -4,35 +4,76 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo
+from tests.conftest import PLANTED
+from tests.helpers.gitrepo import GitRepo, git_env
 from tests.helpers.openai_emulator import emulator
 from tests.helpers.orgrepos import SHARED, build
-from tests.helpers.run import RunKeylatch
+from tests.helpers.redaction import assert_redacted, leaks, snapshot, written
+from tests.helpers.run import SRC, RunKeylatch, in_process
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "sarif-schema-2.1.0.json").read_text())
 UNIQUE = ("sk-proj-", 60)
 
 
-@pytest.fixture
-def scanned(keylatch: RunKeylatch, make_repo: Callable[..., GitRepo], tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def scanned_once(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four hosted repositories, their plan and one org scan of them, made once per module (the
+    scan is the costly part); `scanned` gives each test its own copy of the plan and results.
+    The two runs get the checks every `keylatch` fixture run gets: redacted output, and no
+    planted key in what they print or in the files they write (tests/conftest.py)."""
+    root = tmp_path_factory.mktemp("scanned")
+    home = root / "home"
+    home.mkdir()
+
+    def make_repo(name: str) -> GitRepo:
+        return GitRepo.init(root / name, home)
+
     urls = build(make_repo, ["a", "b", "c", "d"], {"a": [SHARED], "b": [SHARED], "c": [SHARED, UNIQUE]})
-    missing = (tmp_path / "hosted" / "never").as_uri()
-    listing = tmp_path / "repos.txt"
+    missing = (root / "hosted" / "never").as_uri()
+    listing = root / "repos.txt"
     listing.write_text("".join(u + "\n" for u in urls.values()))
-    keylatch("org", "plan", "--repos", str(listing), "-o", str(tmp_path / "plan.jsonl"))
-    res = keylatch("org", "scan", str(tmp_path / "plan.jsonl"), "--out", str(tmp_path / "out"),
-                   "--keep-clones", str(tmp_path / "clones"))  # fmt: skip
-    assert res.code == 1, res.err
-    with (tmp_path / "plan.jsonl").open("a") as fh:  # a repository the scan never reached
+    env = {k: v for k, v in git_env(home).items() if k not in ("CI", "NO_COLOR")} | {"PYTHONPATH": str(SRC)}
+    for argv, code in (
+        (("org", "plan", "--repos", str(listing), "-o", str(root / "plan.jsonl")), 0),
+        (
+            (
+                "org",
+                "scan",
+                str(root / "plan.jsonl"),
+                "--out",
+                str(root / "out"),
+                "--keep-clones",
+                str(root / "clones"),
+            ),
+            1,
+        ),
+    ):
+        before = snapshot(root)
+        res = in_process(argv, None, env, None)
+        assert res.code == code, res.err
+        assert_redacted(res.out, res.err)
+        seen = [("stdout", res.out), ("stderr", res.err), *written(root, before)]
+        assert not leaks(request.config.stash[PLANTED], seen)
+    with (root / "plan.jsonl").open("a") as fh:  # a repository the scan never reached
         entry = {"auth": "", "clone_url": missing, "default_branch": "", "head": "", "repository": "zz/never"}
         fh.write(json.dumps(entry | {"size": 0}) + "\n")
+    return root
+
+
+@pytest.fixture
+def scanned(scanned_once: Path, tmp_path: Path) -> Path:
+    """The module's plan, results and kept clones, copied into this test's directory (the hosted
+    repositories they name stay where they were built: nothing writes to them)."""
+    for name in ("repos.txt", "plan.jsonl"):
+        shutil.copy2(scanned_once / name, tmp_path / name)
+    for name in ("out", "clones"):
+        shutil.copytree(scanned_once / name, tmp_path / name, symlinks=True)
     return tmp_path
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from keylatch.model import Secret
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, replayed
 from tests.helpers.redaction import assert_redacted
 from tests.helpers.run import Result, RunKeylatch
 
@@ -64,6 +64,10 @@ def _commit(repo: GitRepo, message: str, name: str = "Alice Example", email: str
 @pytest.fixture
 def hostile(make_repo: MakeRepo) -> Hostile:
     repo = make_repo()
+    return Hostile(repo, *replayed(repo, _hostile))  # built once per session, copied per test
+
+
+def _hostile(repo: GitRepo) -> tuple[str, str]:
     repo.write("README", "hello\n")
     base = _commit(repo, "init")
     repo.write(HOSTILE_PATH, f"OPENAI_API_KEY={KEY_FILE}\n")
@@ -71,7 +75,7 @@ def hostile(make_repo: MakeRepo) -> Hostile:
     head = _commit(repo, f"add env {KEY_MSG}{ESC}\rall clean", name=AUTHOR, email=f"eve+{KEY_AUTHOR}@example.test")
     repo.git("branch", f"feat/{KEY_REF}")
     repo.git("tag", f"v1-{KEY_TAG}")
-    return Hostile(repo, base, head)
+    return base, head
 
 
 def check(r: Result, *, text: bool = True) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import importlib
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -113,3 +114,58 @@ def test_clean_staged_starts_three_git_processes(
 
     seen = collections.Counter(_processes(log))
     assert seen == {"config --get-regexp (drivers)": 1, "cat-file": 1, "diff-index": 1}, seen
+
+
+def test_clean_ci_range_starts_each_git_process_once(
+    make_repo: MakeRepo, keylatch: RunKeylatch, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    repo = _repo(make_repo)
+    repo.write("app.py", "print('hi')\n")
+    repo.commit("more")
+
+    assert keylatch("ci", "--range", "HEAD~1..HEAD", cwd=repo.path, env=env).code == 0
+
+    seen = collections.Counter(_processes(log))
+    # Each end of the range resolved once; the settings files and the default baselines looked
+    # up in one ls-tree per end (commands/ci_settings.py).
+    assert seen["config --get-regexp (drivers)"] == 1, seen
+    assert seen["ls-tree"] == 2, seen
+    assert sum(seen.values()) == 12, seen  # 14 before
+
+
+def test_clean_ci_of_a_github_push_starts_each_git_process_once(
+    make_repo: MakeRepo, keylatch: RunKeylatch, counted: tuple[dict[str, str], Path], tmp_path: Path
+) -> None:
+    env, log = counted
+    repo = _repo(make_repo)
+    base = repo.git("rev-parse", "HEAD")
+    repo.write("app.py", "print('hi')\n")
+    head = repo.commit("more")
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"before": base, "after": head, "ref": "refs/heads/main"}))
+    github = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(event),
+              "GITHUB_SHA": head, "GITHUB_REF": "refs/heads/main"}  # fmt: skip
+
+    assert keylatch("ci", cwd=repo.path, env={**env, **github}).code == 0
+
+    seen = collections.Counter(_processes(log))
+    # The platform's two commit ids: one rev-parse each (sources/ci_range.py), besides where and inspect.
+    assert seen["rev-parse"] == 4, seen
+    assert seen["ls-tree"] == 2, seen
+    assert sum(seen.values()) == 12, seen  # 17 before
+
+
+def test_clean_baseline_of_the_history_starts_each_git_process_once(
+    make_repo: MakeRepo, keylatch: RunKeylatch, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    repo = _repo(make_repo)
+
+    assert keylatch("baseline", "create", "--history", cwd=repo.path, env=env).code == 0
+
+    seen = collections.Counter(_processes(log))
+    # One Git for the command: the driver names listed once, inspect's answer handed to the walk.
+    assert seen["config --get-regexp (drivers)"] == 1, seen
+    assert seen["rev-parse"] == 2, seen
+    assert sum(seen.values()) == 12, seen  # 15 before

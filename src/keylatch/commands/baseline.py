@@ -126,16 +126,19 @@ def run(args: Args) -> ExitCode:
         from keylatch.sources.revs import where
 
         gitdir.check(".")  # before any git process: a FIFO in .git would hang it
-        inspect(Path("."), args.trust_repo_owner)  # says why git refuses it (another user's repository)
         trusted = (f"safe.directory={Path('.').resolve()}",) if args.trust_repo_owner else ()
-        where(Git(Path("."), config=trusted), Path("."))  # not a repository: a usage error (exit 2), as everywhere
+        # One Git for the command (the repository's driver names listed once) and inspect's
+        # answer handed to the walk, which would otherwise ask again.
+        git = Git(Path("."), config=trusted)
+        state = inspect(Path("."), args.trust_repo_owner, git=git)  # says why git refuses it (another user's)
+        where(git, Path("."))  # not a repository: a usage error (exit 2), as everywhere
         # The walk goes on past archive blobs it cannot open; each is named below, and nothing is written.
         walked = scan_history(
             Path("."), WHOLE_HISTORY, rules=cfg.rules, allow_shallow=args.allow_shallow,
             allow_partial=args.allow_partial, trust_owner=args.trust_repo_owner, archives=cfg.archives,
-            report_unread=True, report_damage=True,
+            report_unread=True, report_damage=True, git=git, state=state,
         )  # fmt: skip
-        judged = judge_places(walked, Path("."), policy_of(cfg), trust_owner=args.trust_repo_owner)
+        judged = judge_places(walked, Path("."), policy_of(cfg), trust_owner=args.trust_repo_owner, git=git)
         findings, aside = list(judged.kept), judged.set_aside
         notices = not_read_notices(walked)
         unread = len(walked.unread) + len(walked.damaged)

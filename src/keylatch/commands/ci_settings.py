@@ -25,6 +25,7 @@ request that repairs it can pass.
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -80,6 +81,15 @@ def _candidates(prefix: str) -> list[str]:
     return [f"{d}{name}" for d in _dirs(prefix) for name in (*YAML_NAMES, PYPROJECT)]
 
 
+def _baseline_candidates(where: Where, config: str | None) -> list[str]:
+    """Where _side looks for a baseline no setting names: next to the config file it finds (in
+    one of `_dirs`, or the one --config names), else where ci runs."""
+    dirs = _dirs(where.prefix)
+    if config is not None:
+        dirs.append(posixpath.join(posixpath.dirname(config), ""))
+    return [f"{d}{DEFAULT_BASELINE}" for d in dict.fromkeys(dirs)]
+
+
 def _inside(top: Path, path: Path) -> str | None:
     """`path` as a repository path when it lies inside the working tree, else None.
 
@@ -116,15 +126,17 @@ class _Reader:
         self.entries: dict[tuple[str, str], Entry | None] = {}
         self.blobs: dict[str, bytes] = {}
 
-    def want(self, paths: Sequence[str]) -> None:
-        todo = [p for p in dict.fromkeys(paths) if any((c, p) not in self.entries for c in self.commits)]
-        if not todo:
-            return
-        for c in self.commits:
+    def want(self, paths: Sequence[str], *, listed: Sequence[str] = ()) -> None:
+        """Entries of `paths` and `listed` at every commit (one ls-tree per commit for those not
+        yet looked up), and the contents of `paths`' regular files (one cat-file). `listed`
+        are looked up in the same ls-tree without reading their contents: paths a later want()
+        may ask for, which then costs no ls-tree of its own."""
+        todo = [p for p in dict.fromkeys((*paths, *listed)) if any((c, p) not in self.entries for c in self.commits)]
+        for c in self.commits if todo else ():
             found = entries_at(self.git, c, todo)
             for p in todo:
                 self.entries[(c, p)] = found.get(p)
-        oids = {e.oid for p in todo for c in self.commits if (e := self.entries[(c, p)]) is not None and e.regular}
+        oids = {e.oid for p in paths for c in self.commits if (e := self.entries[(c, p)]) is not None and e.regular}
         self.blobs.update(read_blobs(self.git, oids - set(self.blobs)))
 
     def entry(self, commit: str | None, path: str) -> Entry | None:
@@ -140,7 +152,11 @@ def settle_range(flags: ConfigFlags, git: Git, where: Where, base: str | None, h
     """The settings of `base` (None: defaults) with the flags over them, and the notices."""
     reader = _Reader(git, [base, head])
     explicit = [_inside(where.top, p) if p is not None else None for p in (flags.config, flags.baseline)]
-    reader.want([*_candidates(where.prefix), *(p for p in explicit if p)])
+    # The default baselines (next to a config file, or where ci runs: _side) are looked up with
+    # the config files, so a range without a baseline costs no second ls-tree per commit.
+    reader.want(
+        [*_candidates(where.prefix), *(p for p in explicit if p)], listed=_baseline_candidates(where, explicit[0])
+    )
     # A file the command line names is repository content when git tracks it at either end.
     tracked = [p is not None and any(reader.entry(c, p) for c in (base, head)) for p in explicit]
     at_base = _side(flags, reader, where, base, tracked)  # no base: only what the command line names

@@ -198,8 +198,12 @@ def _has_commit(git: Git, rev: str) -> bool:
     return git.returncode("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}") == 0
 
 
-def _sha(git: Git, rev: str) -> str:
-    return git.run("rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}").decode().strip()
+def _commit_id(git: Git, rev: str) -> str | None:
+    """The commit `rev` names, or None where _has_commit says False (any failure of git's)."""
+    proc = git.popen("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    out, _ = proc.communicate()
+    sha = out.decode("ascii", "replace").strip()
+    return sha if proc.returncode == 0 and sha else None
 
 
 def _short(rev: str) -> str:
@@ -219,7 +223,7 @@ def _named_tag(spec: RangeSpec, git: Git, head: str, note: str) -> tuple[str, ..
     (history/tags.py). A tag the CI event pushed must be in the clone: its message is part of
     what was pushed, so not finding it is a scan that could not read its input (exit 3)."""
     if spec.tag is not None:
-        if not _has_commit(git, spec.tag) or _sha(git, spec.tag) != head:
+        if _commit_id(git, spec.tag) != head:
             raise ScanError(
                 f"{spec.origin}: the pushed tag {spec.tag} is not in this clone at {_short(head)}, so its "
                 f"message cannot be read{note}; fetch it (`git fetch origin {spec.tag}:{spec.tag}`)"
@@ -250,15 +254,23 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
                 if rev != spec.base or not unreadable(git, rev, known[spec.head]):
                     raise
                 known[rev], lost = rev.lower(), True
-    if spec.head not in known and not _has_commit(git, spec.head):
-        raise ScanError(
-            f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_fix(spec.platform)}"
-        )
-    head = known.get(spec.head) or _sha(git, spec.head)
+    if spec.head not in known:
+        # The platform's commit ids: one rev-parse each says whether it is here and which it is.
+        head_id = _commit_id(git, spec.head)
+        if head_id is None:
+            raise ScanError(
+                f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_fix(spec.platform)}"
+            )
+        known[spec.head] = head_id
+    head = known[spec.head]
     base = spec.base
-    if base is not None and base not in known and not _has_commit(git, base) and unreadable(git, base, head):
-        known[base], lost = base.lower(), True
-    if base is not None and base not in known and not _has_commit(git, base):
+    if base is not None and base not in known:
+        base_id = _commit_id(git, base)
+        if base_id is not None:
+            known[base] = base_id
+        elif unreadable(git, base, head):
+            known[base], lost = base.lower(), True
+    if base is not None and base not in known:
         if shallow or not spec.platform:
             raise ScanError(
                 f"{spec.origin}: base commit {_short(base)} is not in this clone{note}; {_fix(spec.platform)}"
@@ -269,7 +281,7 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
                     spec.origin, _short(base), what)  # fmt: skip
         base = None
     if base is not None:
-        base = known.get(base) or _sha(git, base)
+        base = known[base]
     damaged = lost
     if base is not None and spec.from_merge_base and not lost:
         try:
