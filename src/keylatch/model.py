@@ -14,11 +14,12 @@ class Record:
     """A frozen record written out by hand, for the records every command's start-up defines.
 
     `@dataclass(frozen=True, slots=True)` costs ~0.45 ms a class to define (it compiles six
-    methods and makes the class twice), this ~5 us: ~2.7 ms of `keylatch scan`'s start-up for
-    the six option, policy and allowlist records it defines. A subclass names its fields in `__slots__`, in the
-    order of its `__init__`'s parameters, and sets them with `self._set(...)`; it gets a
-    frozen dataclass's equality, hash, repr, and refusal to be changed. Records that callers copy
-    with `dataclasses.replace` stay dataclasses (mypy says which).
+    methods and makes the class twice), this ~5 us: ~3 ms of every `keylatch scan`'s start-up
+    for the records it defines (Secret, options, policy, allowlist), ~1.6 ms more for the rules'.
+    A subclass names its fields in `__slots__`, in the order of its `__init__`'s parameters, and
+    sets them with `self._set(...)`; it gets a frozen dataclass's equality, hash, repr, and
+    refusal to be changed. Records that callers copy with `dataclasses.replace` stay dataclasses
+    (mypy says which).
     """
 
     __slots__: tuple[str, ...] = ()
@@ -68,17 +69,20 @@ class Severity(str, enum.Enum):
 _SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
 
 
-@dataclass(frozen=True, slots=True)
-class Secret:
+class Secret(Record):
     """A secret value that cannot print itself: repr and str show only the redacted form."""
 
-    value: str = field(repr=False)
+    __slots__ = ("value", "prefix_len", "expires")
+    value: str
     # How many leading characters are a public prefix (`sk-proj-`), shown in the redacted form.
-    prefix_len: int = 0
+    prefix_len: int
     # When the credential stops working by its own word (an OAuth access token's `exp` claim,
     # Unix seconds), else None. Part of the secret rather than of one finding: it is derived from
     # the value, so every place and every report of the key (history's too) carries the same.
-    expires: int | None = None
+    expires: int | None
+
+    def __init__(self, value: str, prefix_len: int = 0, expires: int | None = None) -> None:
+        self._set(value, prefix_len, expires)
 
     @property
     def redacted(self) -> str:
