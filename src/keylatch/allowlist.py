@@ -44,7 +44,6 @@ import functools
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 
 from keylatch.model import Finding, Record
 
@@ -69,17 +68,33 @@ def _comments() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(_SAME_LINE), re.compile(_NEXT_LINE)
 
 
-@dataclass(frozen=True, slots=True)  # a dataclass: commands/scanning.py copies it with dataclasses.replace
-class Allowlist:
+class Allowlist(Record):
+    __slots__ = ("paths", "pragmas", "lines", "timed_out")
     # Globs matched against the whole `/`-separated path and against each path component.
-    paths: tuple[str, ...] = ()
+    paths: tuple[str, ...]
     # Honour inline comments (on by default; `pragmas: false` in the config turns them off).
-    pragmas: bool = True
+    pragmas: bool
     # User regexes searched in the key's line (see the module docstring).
-    lines: tuple[str, ...] = ()
+    lines: tuple[str, ...]
     # The `lines` patterns that have timed out in this run, skipped from then on (line_pattern).
     # Mutable on purpose, and only ever grows: one record per run (Config builds one per policy).
-    timed_out: set[str] = field(default_factory=set, compare=False, repr=False)
+    # Not compared, hashed or shown; a `replace` copy shares it.
+    timed_out: set[str]
+
+    def __init__(
+        self,
+        paths: tuple[str, ...] = (),
+        pragmas: bool = True,
+        lines: tuple[str, ...] = (),
+        timed_out: set[str] | None = None,
+    ) -> None:
+        self._set(paths, pragmas, lines, set() if timed_out is None else timed_out)
+
+    def _compared(self) -> tuple[object, ...]:
+        return self.paths, self.pragmas, self.lines
+
+    def __repr__(self) -> str:
+        return f"Allowlist(paths={self.paths!r}, pragmas={self.pragmas!r}, lines={self.lines!r})"
 
 
 class Decision(Record):

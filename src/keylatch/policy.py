@@ -22,10 +22,8 @@ a scan that fails reports its own error first, as it always has.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -58,19 +56,34 @@ LinesAt = Callable[[str, int], "tuple[str, str] | None"]
 
 ANY = "any"  # fail-on-verdict: every key found fails the run
 LIVE = "live"  # fail-on-verdict: keys --verify found revoked are reported, not failing
+# Policy's default allowlist: one for every Policy, as a dataclass field default was (its
+# timed_out set grows only through allow-lines patterns, and it has none).
+_ALLOW_ALL = Allowlist()
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
-    allow: Allowlist = Allowlist()  # path excludes, allow comments, allow-lines
-    known: Baseline | None = None  # a baseline already read (ci reads its base commit's)
-    baseline_file: Path | None = None  # else one to read when first needed
-    baseline_label: str = ""  # where the baseline came from, for messages
-    fail_on: Severity = Severity.LOW
-    fail_on_verdict: str = ANY
+class Policy(Record):
+    __slots__ = ("allow", "known", "baseline_file", "baseline_label", "fail_on", "fail_on_verdict", "today")
+    allow: Allowlist  # path excludes, allow comments, allow-lines
+    known: Baseline | None  # a baseline already read (ci reads its base commit's)
+    baseline_file: Path | None  # else one to read when first needed
+    baseline_label: str  # where the baseline came from, for messages
+    fail_on: Severity
+    fail_on_verdict: str
     # Baseline entries expire by it (UTC); None: the date when the baseline is consulted
     # (baseline.today), so a run without a baseline never imports datetime (~1 ms).
-    today: dt.date | None = None
+    today: dt.date | None
+
+    def __init__(
+        self,
+        allow: Allowlist = _ALLOW_ALL,
+        known: Baseline | None = None,
+        baseline_file: Path | None = None,
+        baseline_label: str = "",
+        fail_on: Severity = Severity.LOW,
+        fail_on_verdict: str = ANY,
+        today: dt.date | None = None,
+    ) -> None:
+        self._set(allow, known, baseline_file, baseline_label, fail_on, fail_on_verdict, today)
 
     def fails(self, severity: Severity) -> bool:
         return severity.rank >= self.fail_on.rank
@@ -161,12 +174,21 @@ def _counted(kinds: Iterable[str]) -> SetAside:
     return SetAside(allow_lines=n[allowlist.LINES], allow_comment=n[allowlist.COMMENT], excluded=n[allowlist.EXCLUDE])
 
 
-@dataclass(frozen=True, slots=True)  # a dataclass: hook_policy copies it with dataclasses.replace
-class Outcome:
+class Outcome(Record):
+    __slots__ = ("blocking", "below", "dead", "set_aside")
     blocking: tuple[Finding, ...]  # at or above fail-on: the run fails
-    below: tuple[Finding, ...] = ()  # reported, but below fail-on
-    dead: tuple[Finding, ...] = ()  # fail-on-verdict live: keys --verify found revoked, reported only
-    set_aside: SetAside = NOTHING  # what the settings dropped before
+    below: tuple[Finding, ...]  # reported, but below fail-on
+    dead: tuple[Finding, ...]  # fail-on-verdict live: keys --verify found revoked, reported only
+    set_aside: SetAside  # what the settings dropped before
+
+    def __init__(
+        self,
+        blocking: tuple[Finding, ...],
+        below: tuple[Finding, ...] = (),
+        dead: tuple[Finding, ...] = (),
+        set_aside: SetAside = NOTHING,
+    ) -> None:
+        self._set(blocking, below, dead, set_aside)
 
 
 def allowed(findings: Iterable[Finding], pol: Policy, lines_of: allowlist.LinesOf | None = None) -> Allowed:
@@ -251,6 +273,8 @@ def judge_keys(
     on the introducing commit's line); a key is dropped when every place is, or when the
     baseline accepts it (the baseline matches keys, not places).
     """
+    import dataclasses
+
     kept = []
     dropped: list[str] = []
     for key in keys:
@@ -263,7 +287,7 @@ def judge_keys(
                 dropped.append(kind)
         if key.locations and not places:
             continue
-        kept.append(dataclasses.replace(key, locations=tuple(places)))
+        kept.append(dataclasses.replace(key, locations=tuple(places)))  # history's records are dataclasses
     reported = _known(kept, pol)
     accepted = sum(max(1, len(k.locations)) for k in kept) - sum(max(1, len(k.locations)) for k in reported)
     return reported, _counted(dropped) + SetAside(baseline=accepted)
