@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
@@ -91,7 +90,7 @@ def test_an_expired_entry_suppresses_nothing_and_says_so(caplog: pytest.LogCaptu
     with caplog.at_level(logging.INFO):
         assert len(policy.known([finding(KEYS[0])], pol)) == 1
     assert "1 expired entry no longer suppresses their keys" in caplog.text
-    assert policy.known([finding(KEYS[0])], dataclasses.replace(pol, today=TODAY - dt.timedelta(days=1))) == []
+    assert policy.known([finding(KEYS[0])], pol.replace(today=TODAY - dt.timedelta(days=1))) == []
 
 
 def test_a_baseline_file_is_read_when_first_needed(tmp_path: Path) -> None:
@@ -136,7 +135,7 @@ def test_below_fail_on_is_reported_with_a_warning(caplog: pytest.LogCaptureFixtu
 @pytest.mark.parametrize("verdict", list(Verdict))
 @pytest.mark.parametrize("fail_on_verdict", ["any", "live"])
 def test_fail_on_verdict_live_lets_only_revoked_keys_through(verdict: Verdict, fail_on_verdict: str) -> None:
-    checked = dataclasses.replace(finding(KEYS[0]), verified=KeyCheck(verdict, "test"))
+    checked = finding(KEYS[0]).replace(verified=KeyCheck(verdict, "test"))
     pol = Policy(fail_on_verdict=fail_on_verdict)
     outcome = policy.judge([checked, finding(KEYS[1])], pol)
     dead = fail_on_verdict == "live" and verdict is Verdict.REVOKED

@@ -45,15 +45,14 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from keylatch.allowlist import LINE_PATTERN_TIMEOUT, Allowlist, compile_check, path_excluded
 from keylatch.errors import UsageError, printable
-from keylatch.model import Severity
+from keylatch.model import Record, Severity
 from keylatch.report import FORMATS
-from keylatch.sources.archives import Limits
+from keylatch.sources.archives import DEFAULT_LIMITS, Limits
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -75,23 +74,48 @@ MAX_BYTES = 1 << 20
 PROBE_PATHS = ("a", "x.env", "dir/sub/file.py", ".hidden", "README.md", "src/main.go", "Makefile")
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
-    source: Path | None = None  # the file it came from; None for defaults
-    exclude: tuple[str, ...] = ()
-    baseline: Path | None = None
-    enable: tuple[str, ...] = ()
-    disable: tuple[str, ...] = ()
-    fail_on: Severity = Severity.LOW
-    format: str | None = None
-    pragmas: bool = True
-    allow_lines: tuple[str, ...] = ()
-    verify: bool = False
-    fail_on_verdict: str = "any"  # VERDICT_POLICIES
-    archives: Limits = Limits()  # how far archives are opened (sources/archives.py)
+class Config(Record):
+    __slots__ = (
+        "source", "exclude", "baseline", "enable", "disable", "fail_on", "format", "pragmas", "allow_lines",
+        "verify", "fail_on_verdict", "archives", "ignore_baseline", "flag_exclude",
+    )  # fmt: skip
+    source: Path | None  # the file it came from; None for defaults
+    exclude: tuple[str, ...]
+    baseline: Path | None
+    enable: tuple[str, ...]
+    disable: tuple[str, ...]
+    fail_on: Severity
+    format: str | None
+    pragmas: bool
+    allow_lines: tuple[str, ...]
+    verify: bool
+    fail_on_verdict: str  # VERDICT_POLICIES
+    archives: Limits  # how far archives are opened (sources/archives.py)
     # Set only by flags (`--no-baseline`, `--exclude`), never by a file.
-    ignore_baseline: bool = False
-    flag_exclude: tuple[str, ...] = ()  # relative to the paths as typed, not to the file
+    ignore_baseline: bool
+    flag_exclude: tuple[str, ...]  # relative to the paths as typed, not to the file
+
+    def __init__(
+        self,
+        source: Path | None = None,
+        exclude: tuple[str, ...] = (),
+        baseline: Path | None = None,
+        enable: tuple[str, ...] = (),
+        disable: tuple[str, ...] = (),
+        fail_on: Severity = Severity.LOW,
+        format: str | None = None,
+        pragmas: bool = True,
+        allow_lines: tuple[str, ...] = (),
+        verify: bool = False,
+        fail_on_verdict: str = "any",
+        archives: Limits = DEFAULT_LIMITS,
+        ignore_baseline: bool = False,
+        flag_exclude: tuple[str, ...] = (),
+    ) -> None:
+        self._set(
+            source, exclude, baseline, enable, disable, fail_on, format, pragmas, allow_lines, verify,
+            fail_on_verdict, archives, ignore_baseline, flag_exclude,
+        )  # fmt: skip
 
     def override(
         self,
@@ -104,8 +128,7 @@ class Config:
         flag_exclude: tuple[str, ...] | None = None,
     ) -> Config:
         """A copy with every flag that was given (not None) applied: flags beat the file."""
-        return replace(
-            self,
+        return self.replace(
             exclude=self.exclude if exclude is None else exclude,
             baseline=self.baseline if baseline is None else baseline,
             fail_on=self.fail_on if fail_on is None else fail_on,

@@ -22,19 +22,18 @@ a scan that fails reports its own error first, as it always has.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from keylatch import allowlist
 from keylatch.allowlist import Allowlist
-from keylatch.model import Finding, Keyed, Severity, Verdict
+from keylatch.model import Finding, Keyed, Record, Severity, Verdict
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from keylatch.baseline import Baseline
     from keylatch.history.model import KeyFinding, Occurrence
 
@@ -57,29 +56,40 @@ LinesAt = Callable[[str, int], "tuple[str, str] | None"]
 
 ANY = "any"  # fail-on-verdict: every key found fails the run
 LIVE = "live"  # fail-on-verdict: keys --verify found revoked are reported, not failing
+# Policy's default allowlist: one for every Policy, as a dataclass field default was (its
+# timed_out set grows only through allow-lines patterns, and it has none).
+_ALLOW_ALL = Allowlist()
 
 
-def _today() -> dt.date:
-    # baseline.today, without importing baseline (json, its records) for a run that has none.
-    return dt.datetime.now(dt.timezone.utc).date()
+class Policy(Record):
+    __slots__ = ("allow", "known", "baseline_file", "baseline_label", "fail_on", "fail_on_verdict", "today")
+    allow: Allowlist  # path excludes, allow comments, allow-lines
+    known: Baseline | None  # a baseline already read (ci reads its base commit's)
+    baseline_file: Path | None  # else one to read when first needed
+    baseline_label: str  # where the baseline came from, for messages
+    fail_on: Severity
+    fail_on_verdict: str
+    # Baseline entries expire by it (UTC); None: the date when the baseline is consulted
+    # (baseline.today), so a run without a baseline never imports datetime (~1 ms).
+    today: dt.date | None
 
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    allow: Allowlist = Allowlist()  # path excludes, allow comments, allow-lines
-    known: Baseline | None = None  # a baseline already read (ci reads its base commit's)
-    baseline_file: Path | None = None  # else one to read when first needed
-    baseline_label: str = ""  # where the baseline came from, for messages
-    fail_on: Severity = Severity.LOW
-    fail_on_verdict: str = ANY
-    today: dt.date = field(default_factory=_today)  # baseline entries expire by it (UTC)
+    def __init__(
+        self,
+        allow: Allowlist = _ALLOW_ALL,
+        known: Baseline | None = None,
+        baseline_file: Path | None = None,
+        baseline_label: str = "",
+        fail_on: Severity = Severity.LOW,
+        fail_on_verdict: str = ANY,
+        today: dt.date | None = None,
+    ) -> None:
+        self._set(allow, known, baseline_file, baseline_label, fail_on, fail_on_verdict, today)
 
     def fails(self, severity: Severity) -> bool:
         return severity.rank >= self.fail_on.rank
 
 
-@dataclass(frozen=True, slots=True)
-class SetAside:
+class SetAside(Record):
     """How many findings each kind of setting kept out of a report, and the rules it turned off.
 
     A repository's own settings may hide keys (a team's baseline and allowlist are its
@@ -87,14 +97,26 @@ class SetAside:
     (report/set_aside.py). Counts are places (findings); in history, places of keys.
     """
 
-    baseline: int = 0  # accepted by an unexpired baseline entry
-    allow_lines: int = 0  # on a line an `allow-lines` pattern matches
-    allow_comment: int = 0  # under an allow comment (keylatch:allow, pragma: allowlist secret)
-    excluded: int = 0  # at a path an `exclude` glob matches
-    rules_off: tuple[str, ...] = ()  # rules `enable`/`disable` turned off (the engine never ran them)
+    __slots__ = ("baseline", "allow_lines", "allow_comment", "excluded", "rules_off", "unread_globs")
+    baseline: int  # accepted by an unexpired baseline entry
+    allow_lines: int  # on a line an `allow-lines` pattern matches
+    allow_comment: int  # under an allow comment (keylatch:allow, pragma: allowlist secret)
+    excluded: int  # at a path an `exclude` glob matches
+    rules_off: tuple[str, ...]  # rules `enable`/`disable` turned off (the engine never ran them)
     # `exclude` globs of the settings that a walk of files applied before reading (scan, baseline):
     # what they kept out was never read, so it is named by glob, not counted.
-    unread_globs: tuple[str, ...] = ()
+    unread_globs: tuple[str, ...]
+
+    def __init__(
+        self,
+        baseline: int = 0,
+        allow_lines: int = 0,
+        allow_comment: int = 0,
+        excluded: int = 0,
+        rules_off: tuple[str, ...] = (),
+        unread_globs: tuple[str, ...] = (),
+    ) -> None:
+        self._set(baseline, allow_lines, allow_comment, excluded, rules_off, unread_globs)
 
     def __add__(self, other: SetAside) -> SetAside:
         return SetAside(
@@ -130,13 +152,18 @@ def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
 NOTHING = SetAside()
 
 
-@dataclass(frozen=True, slots=True)
-class Allowed:
+class Allowed(Record):
+    __slots__ = ("kept", "by_comment", "set_aside")
     kept: tuple[Finding, ...]
     # Each finding an allow comment dropped, with the comment's name (`keylatch ci` names them:
     # a comment is part of the change it approves).
-    by_comment: tuple[tuple[Finding, str], ...] = ()
-    set_aside: SetAside = NOTHING  # how many each setting dropped
+    by_comment: tuple[tuple[Finding, str], ...]
+    set_aside: SetAside  # how many each setting dropped
+
+    def __init__(
+        self, kept: tuple[Finding, ...], by_comment: tuple[tuple[Finding, str], ...] = (), set_aside: SetAside = NOTHING
+    ) -> None:
+        self._set(kept, by_comment, set_aside)
 
 
 def _counted(kinds: Iterable[str]) -> SetAside:
@@ -147,12 +174,21 @@ def _counted(kinds: Iterable[str]) -> SetAside:
     return SetAside(allow_lines=n[allowlist.LINES], allow_comment=n[allowlist.COMMENT], excluded=n[allowlist.EXCLUDE])
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(Record):
+    __slots__ = ("blocking", "below", "dead", "set_aside")
     blocking: tuple[Finding, ...]  # at or above fail-on: the run fails
-    below: tuple[Finding, ...] = ()  # reported, but below fail-on
-    dead: tuple[Finding, ...] = ()  # fail-on-verdict live: keys --verify found revoked, reported only
-    set_aside: SetAside = NOTHING  # what the settings dropped before
+    below: tuple[Finding, ...]  # reported, but below fail-on
+    dead: tuple[Finding, ...]  # fail-on-verdict live: keys --verify found revoked, reported only
+    set_aside: SetAside  # what the settings dropped before
+
+    def __init__(
+        self,
+        blocking: tuple[Finding, ...],
+        below: tuple[Finding, ...] = (),
+        dead: tuple[Finding, ...] = (),
+        set_aside: SetAside = NOTHING,
+    ) -> None:
+        self._set(blocking, below, dead, set_aside)
 
 
 def allowed(findings: Iterable[Finding], pol: Policy, lines_of: allowlist.LinesOf | None = None) -> Allowed:
@@ -172,7 +208,8 @@ def allowed(findings: Iterable[Finding], pol: Policy, lines_of: allowlist.LinesO
 
 
 def known(found: Sequence[K], pol: Policy) -> list[K]:
-    """`found` minus the keys the baseline accepts on `pol.today` (findings or history's keys)."""
+    """`found` minus the keys the baseline accepts on `pol.today` (default: today, UTC), findings or
+    history's keys."""
     return known_counted(found, pol)[0]
 
 
@@ -193,10 +230,11 @@ def _known(found: Sequence[K], pol: Policy) -> list[K]:
     if accepted is None:
         return list(found)
     label = pol.baseline_label or str(pol.baseline_file)
-    kept = baseline.subtract(found, accepted, pol.today)
+    today = baseline.today() if pol.today is None else pol.today
+    kept = baseline.subtract(found, accepted, today)
     if len(kept) != len(found):
         log.info("baseline %s suppressed %d finding(s)", label, len(found) - len(kept))
-    stale = baseline.expired(accepted, pol.today)
+    stale = baseline.expired(accepted, today)
     if stale:
         log.warning("baseline %s: %d expired entr%s no longer suppress%s their keys", label,
                     len(stale), "ies" if len(stale) != 1 else "y", "" if len(stale) != 1 else "es")  # fmt: skip
@@ -235,6 +273,8 @@ def judge_keys(
     on the introducing commit's line); a key is dropped when every place is, or when the
     baseline accepts it (the baseline matches keys, not places).
     """
+    import dataclasses
+
     kept = []
     dropped: list[str] = []
     for key in keys:
@@ -247,7 +287,7 @@ def judge_keys(
                 dropped.append(kind)
         if key.locations and not places:
             continue
-        kept.append(dataclasses.replace(key, locations=tuple(places)))
+        kept.append(dataclasses.replace(key, locations=tuple(places)))  # history's records are dataclasses
     reported = _known(kept, pol)
     accepted = sum(max(1, len(k.locations)) for k in kept) - sum(max(1, len(k.locations)) for k in reported)
     return reported, _counted(dropped) + SetAside(baseline=accepted)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
@@ -217,7 +216,7 @@ def _import_note(imported: Imported, findings: Sequence[Finding], new: Baseline)
 
 def _path_redacted(f: Finding) -> Finding:
     path = for_data(f.location.path, PATH_LIMIT)
-    return f if path == f.location.path else dataclasses.replace(f, location=dataclasses.replace(f.location, path=path))
+    return f if path == f.location.path else f.replace(location=f.location.replace(path=path))
 
 
 def _check(path: Path) -> ExitCode:

@@ -295,7 +295,7 @@ def _table_changed(reader: _Reader, base: str | None, head: str, path: str) -> b
         data = reader.data(commit, path)
         if data is None or not _has_table(path, data):
             return None
-        return replace(load_bytes(data, Path(path)), source=None)
+        return load_bytes(data, Path(path)).replace(source=None)
 
     try:
         return table(base) != table(head)

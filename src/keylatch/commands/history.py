@@ -213,7 +213,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
         return ExitCode.SCAN_FAILED
     # --fail-on-verdict live: keys found revoked do not fail the run; every other key at or
     # above fail-on does.
-    pol = dataclasses.replace(pol, fail_on_verdict=verification(verifying, None)[1])
+    pol = pol.replace(fail_on_verdict=verification(verifying, None)[1])
     dead = {f.fingerprint for f in reported} - {f.fingerprint for f in policy.alive(reported, pol)}
     return ExitCode.LEAKS if policy.failing(result.findings, dead, pol) else ExitCode.CLEAN
 

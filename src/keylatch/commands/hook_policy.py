@@ -64,20 +64,18 @@ def judge_chunks(
     `git rev-parse --show-prefix` spells it; files named on the command line in a subdirectory).
     `exclude` globs are matched against the repository path; findings keep the path as given.
     """
-    from dataclasses import replace
-
     from keylatch import allowlist, policy
     from keylatch.engine import scan_chunk
 
     kept: list[Finding] = []
     for chunk in chunks:
-        judged = replace(chunk, path=in_repository(prefix, chunk.path)) if prefix else chunk
+        judged = chunk.replace(path=in_repository(prefix, chunk.path)) if prefix else chunk
         allowed = policy.allowed(scan_chunk(judged, cfg.rules), pol, allowlist.lines_in(chunk.data))
         if aside is not None and allowed.set_aside:
             aside.append(allowed.set_aside)
         found = allowed.kept
         if prefix:
-            found = tuple(replace(f, location=replace(f.location, path=chunk.path)) for f in found)
+            found = tuple(f.replace(location=f.location.replace(path=chunk.path)) for f in found)
         kept += found
     return kept
 
@@ -91,8 +89,6 @@ def in_repository(prefix: str, path: str) -> str:
 
 def verdict(findings: Sequence[Finding], cfg: Config, pol: Policy) -> Outcome:
     """The findings judged (Outcome.set_aside: how many the baseline accepted)."""
-    import dataclasses
-
     from keylatch import policy
 
     reported, accepted = policy.known_counted(findings, pol)
@@ -106,7 +102,7 @@ def verdict(findings: Sequence[Finding], cfg: Config, pol: Policy) -> Outcome:
         repo = Git(Path(".")) if any(f.location.commit for f in reported) else None
         reported = verify_findings(reported, VerifyFlags(), cfg, repo)
     outcome = policy.judge(reported, pol)
-    return dataclasses.replace(outcome, set_aside=accepted) if accepted else outcome
+    return outcome.replace(set_aside=accepted) if accepted else outcome
 
 
 def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], head: str) -> Pushed:

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from keylatch.model import Severity
+from keylatch.model import Record, Severity
 
 SEVERITIES = tuple(s.value for s in Severity)
 
@@ -36,16 +35,27 @@ class ConfigArgs(argparse.Namespace):
     fail_on: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigFlags:
+class ConfigFlags(Record):
     """The flags that override a configuration file (None / empty: not given)."""
 
-    config: Path | None = None
-    baseline: Path | None = None
-    no_baseline: bool = False
-    fail_on: Severity | None = None
-    format: str | None = None
-    exclude: tuple[str, ...] = ()  # relative to the paths as typed
+    __slots__ = ("config", "baseline", "no_baseline", "fail_on", "format", "exclude")
+    config: Path | None
+    baseline: Path | None
+    no_baseline: bool
+    fail_on: Severity | None
+    format: str | None
+    exclude: tuple[str, ...]  # relative to the paths as typed
+
+    def __init__(
+        self,
+        config: Path | None = None,
+        baseline: Path | None = None,
+        no_baseline: bool = False,
+        fail_on: Severity | None = None,
+        format: str | None = None,
+        exclude: tuple[str, ...] = (),
+    ) -> None:
+        self._set(config, baseline, no_baseline, fail_on, format, exclude)
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, baseline: bool = True, fail_on: bool = True) -> None:
@@ -88,12 +98,17 @@ class OutputArgs(argparse.Namespace):
     no_color: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Output:
+class Output(Record):
+    __slots__ = ("format", "output", "show_secrets", "no_color")
     format: str  # the one in effect: the flag, else the configuration's, else text
-    output: Path | None = None  # None: stdout
-    show_secrets: bool = False
-    no_color: bool = False
+    output: Path | None  # None: stdout
+    show_secrets: bool
+    no_color: bool
+
+    def __init__(
+        self, format: str, output: Path | None = None, show_secrets: bool = False, no_color: bool = False
+    ) -> None:
+        self._set(format, output, show_secrets, no_color)
 
 
 def add_output_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] = ("text", "json")) -> None:
@@ -124,15 +139,25 @@ class VerifyArgs(argparse.Namespace):
     fail_on_verdict: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyFlags:
+class VerifyFlags(Record):
     """The verification flags (all off: a command without them, or a hook)."""
 
-    verify: bool = False
-    url: str | None = None
-    azure_url: str | None = None
-    no_cache: bool = False
-    fail_on_verdict: str | None = None
+    __slots__ = ("verify", "url", "azure_url", "no_cache", "fail_on_verdict")
+    verify: bool
+    url: str | None
+    azure_url: str | None
+    no_cache: bool
+    fail_on_verdict: str | None
+
+    def __init__(
+        self,
+        verify: bool = False,
+        url: str | None = None,
+        azure_url: str | None = None,
+        no_cache: bool = False,
+        fail_on_verdict: str | None = None,
+    ) -> None:
+        self._set(verify, url, azure_url, no_cache, fail_on_verdict)
 
 
 def add_verify_arguments(parser: argparse.ArgumentParser) -> None:

@@ -103,8 +103,6 @@ def finish(
     `render`: instead of report.render (ci adds each key's exposure). `set_aside`: what the
     settings kept out of the report (the rules they turned off are added from `cfg`): a
     `set-aside` notice, and JSON's `set_aside` counts (report/set_aside.py)."""
-    import dataclasses
-
     from keylatch import policy
 
     findings = verify_findings(findings, verifying, cfg, repo)  # unchanged without verification
@@ -124,7 +122,7 @@ def finish(
     code = emit(findings, out, notices, skipped=skipped, unread=unread, gits=gits, render=render, set_aside=counts)
     if unread:
         return ExitCode.SCAN_FAILED
-    pol = dataclasses.replace(pol, fail_on_verdict=verification(verifying, cfg)[1])
+    pol = pol.replace(fail_on_verdict=verification(verifying, cfg)[1])
     if not policy.blocks(policy.judge(findings, pol), pol):
         return ExitCode.CLEAN
     return code

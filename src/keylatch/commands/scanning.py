@@ -52,7 +52,6 @@ def in_files(
     batches; threads where a process cannot fork), each testing what it read for the rules'
     literals, a worker asking the engine too; what holds a hit is judged here, in the walk's order.
     """
-    import dataclasses
     import os
 
     from keylatch.errors import ScanError, printable
@@ -79,7 +78,7 @@ def in_files(
     # The walk applies the path globs, each relative to where it was written (the config file's
     # directory, or the paths as typed); matching them again against displayed paths could drop
     # a finding by a glob meant for another directory.
-    pol = dataclasses.replace(pol, allow=dataclasses.replace(pol.allow, paths=()))
+    pol = pol.replace(allow=pol.allow.replace(paths=()))
     base = os.path.realpath(cfg.source.parent) if cfg.source is not None else None
     excludes = Excludes(config=cfg.exclude, base=base, typed=cfg.flag_exclude)
     found: set[Finding] = set()

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from keylatch.model import Finding, KeyCheck, Location, Severity
 from keylatch.report.labels import encoding_label, expiry_text, found_summary, no_file_place
-from keylatch.report.untrusted import PATH_LIMIT, for_terminal
 
 _COLOURS = {
     Severity.CRITICAL: "\033[1;35m",
@@ -36,6 +35,10 @@ def by_urgency(findings: Sequence[Finding]) -> list[Finding]:
 
 def place_text(loc: Location) -> str:
     """`commit:path:line:col`, or for a key in no file, which commit message or blob."""
+    # Here, not at the top: a clean run renders only the summary, and redaction's patterns
+    # cost ~0.5 ms to import.
+    from keylatch.report.untrusted import PATH_LIMIT, for_terminal
+
     if not loc.path:
         return f"{for_terminal(no_file_place(loc.commit, loc.blob, loc.ref, loc.tag))}:{loc.line}:{loc.column}"
     where = f"{for_terminal(loc.path, PATH_LIMIT)}:{loc.line}:{loc.column}"

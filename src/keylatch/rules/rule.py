@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
-from keylatch.model import Severity
+from keylatch.model import Record, Severity
 
 # Returns the accepted key (a prefix of match.group("key")) or None to reject the match.
 Validator = Callable[["re.Match[str]"], "str | None"]
@@ -54,16 +53,48 @@ class Regex:
         return f"Regex({self.pattern!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
+class Example(Record):
     """`text` must yield exactly one finding of the rule, whose secret is `key`."""
 
+    __slots__ = ("text", "key")
     text: str
     key: str
 
+    def __init__(self, text: str, key: str) -> None:
+        self._set(text, key)
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+
+class Rule(Record):
+    """A model.Record, not a dataclass: defining a 25-field dataclass costs ~1.2 ms, in every
+    process that builds the rules."""
+
+    __slots__ = (
+        "id",
+        "description",
+        "severity",
+        "keywords",
+        "pattern",
+        "anchored",
+        "make_examples",
+        "make_counterexamples",
+        "references",
+        "prefix",
+        "validate",
+        "file_context",
+        "line_context",
+        "line_exclude",
+        "line_words",
+        "base64",
+        "key_reach",
+        "context_near_keyword",
+        "run_chars",
+        "run_length",
+        "token_chars",
+        "key_len",
+        "assess",
+        "glued",
+        "judge_in_document",
+    )
     id: str  # kebab-case and stable: baselines and SARIF store it
     description: str
     severity: Severity
@@ -82,55 +113,111 @@ class Rule:
     references: tuple[str, ...]
     # Length of the public prefix shown in redacted output (e.g. len("sk-proj-")).
     prefix: Callable[[str], int]
-    validate: Validator | None = None
+    validate: Validator | None
     # Evidence the whole chunk must show (e.g. an Azure OpenAI endpoint) for a non-self-identifying
     # key. Case-insensitive: it is searched in the lower-cased text, so write it in lower case
     # (an IGNORECASE regex runs at a fraction of the speed on text full of near misses).
-    file_context: Regex | None = None
+    file_context: Regex | None
     # The key's line must match line_context (searched in the line as written), and the first
     # line_exclude match on its line must not end before the key (searched in the line with ASCII
     # letters lower-cased, so write it in lower case). Each runs once per line, however many keys
     # the line holds.
-    line_context: Regex | None = None
-    line_exclude: Regex | None = None
+    line_context: Regex | None
+    line_exclude: Regex | None
     # Lower-case words of which a line that matches line_context holds one (case-insensitively):
     # a line without any is rejected without running line_context (tests/rules check the words).
-    line_words: tuple[str, ...] = ()
+    line_words: tuple[str, ...]
     # Look for this rule's keys inside base64-encoded values too.
-    base64: bool = False
+    base64: bool
     # For a rule that is not anchored (its keys are longer than the engine's window reach) but
     # whose keyword starts every key (a JWT's header): how far past a keyword hit a key may end.
     # The escape decoder looks that far after each hit (engine/decoders.py).
-    key_reach: int = 0
+    key_reach: int
     # The file_context evidence contains a keyword (e.g. "azure" in `openai.azure.com`), so the
     # engine only tests it in a small window around each keyword hit, never over the whole chunk.
-    context_near_keyword: bool = False
+    context_near_keyword: bool
     # For a key that is a fixed-length run of these characters (the 32-hex Azure key): the engine
     # finds runs with bytes.translate + find and tries `pattern` only there, because scanning a
     # whole chunk with a character-class regex runs at about 10 MB/s.
-    run_chars: str = ""
-    run_length: int = 0
+    run_chars: str
+    run_length: int
     # For an anchored rule whose every match is key_len[0]..key_len[1] characters of a run of
     # these characters, within the run's last key_len[1] (the key runs to the end of its token,
     # or nearly), and ends where the run ends when the two lengths are equal: the engine skips the
     # head of a longer run, and tries a fixed-length key only at the end of each run long enough
     # for it. A long token, or a prefix repeated inside one, then costs one attempt instead of
     # one per position. key_len[1] must not exceed the engine's window reach (test_engine.py).
-    token_chars: str = ""
-    key_len: tuple[int, int] = (0, 0)
+    token_chars: str
+    key_len: tuple[int, int]
     # Severity and expiry per key, for keys that carry their own expiry (OAuth access tokens);
     # None: every key of the rule has `severity` and no expiry.
-    assess: Assessor | None = None
+    assess: Assessor | None
     # For a key whose shape fixes every part's offset (the 84-character Azure key): the pattern
     # without its token boundaries, tried only in binary data (a window with a NUL byte), where
     # a key glued to neighbouring bytes (a `.pyc` constant, SQLite columns back to back) runs on
     # into them. In text a longer token stays unreported.
-    glued: Regex | None = None
+    glued: Regex | None
     # For an anchored rule whose validator judges the text around a key (the 84-character Azure
     # key's owner: its paragraph, record and resource kind, as far back as the 32-hex rule looks):
     # the validator is given the match in the whole document, not in the engine's window (about
     # 600 characters before the key), which is decoded whole only when it holds a candidate.
-    judge_in_document: bool = False
+    judge_in_document: bool
+
+    def __init__(
+        self,
+        id: str,
+        description: str,
+        severity: Severity,
+        keywords: tuple[str, ...],
+        pattern: Regex,
+        anchored: bool,
+        make_examples: Callable[[], tuple[Example, ...]],
+        make_counterexamples: Callable[[], tuple[str, ...]],
+        references: tuple[str, ...],
+        prefix: Callable[[str], int],
+        validate: Validator | None = None,
+        file_context: Regex | None = None,
+        line_context: Regex | None = None,
+        line_exclude: Regex | None = None,
+        line_words: tuple[str, ...] = (),
+        base64: bool = False,
+        key_reach: int = 0,
+        context_near_keyword: bool = False,
+        run_chars: str = "",
+        run_length: int = 0,
+        token_chars: str = "",
+        key_len: tuple[int, int] = (0, 0),
+        assess: Assessor | None = None,
+        glued: Regex | None = None,
+        judge_in_document: bool = False,
+    ) -> None:
+        self._set(
+            id,
+            description,
+            severity,
+            keywords,
+            pattern,
+            anchored,
+            make_examples,
+            make_counterexamples,
+            references,
+            prefix,
+            validate,
+            file_context,
+            line_context,
+            line_exclude,
+            line_words,
+            base64,
+            key_reach,
+            context_near_keyword,
+            run_chars,
+            run_length,
+            token_chars,
+            key_len,
+            assess,
+            glued,
+            judge_in_document,
+        )
 
     @property
     def examples(self) -> tuple[Example, ...]:

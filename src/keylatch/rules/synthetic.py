@@ -6,8 +6,6 @@ call `make_key`. The values are random, never real, and never verified against a
 
 from __future__ import annotations
 
-import string
-
 # Imported by the function that needs them: the rules import MARKER from here at every scan
 # that meets a rule literal, and only their examples (tests) make keys.
 TYPE_CHECKING = False
@@ -15,7 +13,10 @@ if TYPE_CHECKING:
     import random
 
 MARKER = "T3BlbkFJ"  # base64("OpenAI"); present in every OpenAI API key
-_ALNUM = string.ascii_letters + string.digits
+# string.ascii_letters + string.digits, in that order (a seed picks by index), written out: the
+# rules import this module, and `string` costs ~0.5 ms where nothing else imports it (the hook).
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_ALNUM = _LOWER + _LOWER.upper() + "0123456789"
 _URLSAFE = _ALNUM + "-_"
 _HEX = "0123456789abcdef"
 # Tails of current keys end in these characters (a base64 padding artefact).
@@ -103,7 +104,7 @@ def _openai_claims(rng: random.Random, exp: int, aud: object = ("https://api.ope
             "chatgpt_user_id": user,
             "user_id": user,
         },
-        "https://api.openai.com/profile": {"email": f"{_pick(rng, string.ascii_lowercase, 8)}@example.com"},
+        "https://api.openai.com/profile": {"email": f"{_pick(rng, _LOWER, 8)}@example.com"},
         "iat": exp - 864000,
         "iss": "https://auth.openai.com",
         "jti": str(uuid.UUID(int=rng.getrandbits(128))),

@@ -15,32 +15,51 @@ import fnmatch
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-
-@dataclass(frozen=True, slots=True)
-class Excludes:
-    config: tuple[str, ...] = ()  # relative to `base`
-    base: str | None = None  # absolute, symlinks resolved: the configuration file's directory
-    typed: tuple[str, ...] = ()  # from the command line: relative to the PATH as typed
+from keylatch.model import Record
 
 
-@dataclass(frozen=True, slots=True)
-class Matcher:
+# model.Records, not dataclasses: on every scan's start-up (keylatch/model.py says what that saves).
+class Excludes(Record):
+    __slots__ = ("config", "base", "typed")
+    config: tuple[str, ...]  # relative to `base`
+    base: str | None  # absolute, symlinks resolved: the configuration file's directory
+    typed: tuple[str, ...]  # from the command line: relative to the PATH as typed
+
+    def __init__(self, config: tuple[str, ...] = (), base: str | None = None, typed: tuple[str, ...] = ()) -> None:
+        self._set(config, base, typed)
+
+
+class Matcher(Record):
     """The excludes as they apply below one PATH given on the command line (internal to sources)."""
 
+    __slots__ = (
+        "shown_root", "config", "config_prefix", "typed", "shown_prefix", "config_tails", "typed_tails"
+    )  # fmt: skip
     shown_root: str  # the PATH as displayed
     config: re.Pattern[str] | None  # configuration globs
     config_prefix: str  # the PATH relative to their base, with a trailing `/` ("" for the base)
     typed: re.Pattern[str] | None  # command-line globs
     # The PATH as displayed with a trailing `/` ("" for `.`): made once, not for every file
     # that a command-line glob is matched against.
-    shown_prefix: str = ""
+    shown_prefix: str
     # What every path a glob group matches ends with (`_tails`), or None: a path that ends with
     # none of them is matched by none of its globs, without a regex.
-    config_tails: tuple[str, ...] | None = None
-    typed_tails: tuple[str, ...] | None = None
+    config_tails: tuple[str, ...] | None
+    typed_tails: tuple[str, ...] | None
+
+    def __init__(
+        self,
+        shown_root: str,
+        config: re.Pattern[str] | None,
+        config_prefix: str,
+        typed: re.Pattern[str] | None,
+        shown_prefix: str = "",
+        config_tails: tuple[str, ...] | None = None,
+        typed_tails: tuple[str, ...] | None = None,
+    ) -> None:
+        self._set(shown_root, config, config_prefix, typed, shown_prefix, config_tails, typed_tails)
 
     @classmethod
     def of(cls, root: Path, shown: str, excludes: Excludes) -> Matcher:

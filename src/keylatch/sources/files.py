@@ -54,13 +54,12 @@ import os
 import stat
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from keylatch.errors import KeylatchError, ScanError, UsageError, printable
-from keylatch.model import Chunk
+from keylatch.model import Chunk, Record
 from keylatch.sources import archives as packed
 from keylatch.sources.archives import DEFAULT_LIMITS, Limits
 from keylatch.sources.blocks import blocks
@@ -92,31 +91,41 @@ _OPEN_SUBDIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
 _OPEN_NAMED = os.O_RDONLY | os.O_NONBLOCK | _CLOEXEC  # a named PATH: links followed, FIFOs never wait
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
+# model.Records, not dataclasses: on every scan's start-up (keylatch/model.py says what that saves).
+class Skipped(Record):
     """A directory entry that is not a regular file, left unopened."""
 
+    __slots__ = ("path", "kind")
     path: str  # as displayed
     kind: str  # "symlink", "FIFO", "socket", "character device", "block device"
 
+    def __init__(self, path: str, kind: str) -> None:
+        self._set(path, kind)
 
-@dataclass(frozen=True, slots=True)
-class Unread:
+
+class Unread(Record):
     """An entry that could not be read (whole): the scan is incomplete, the walk went on."""
 
+    __slots__ = ("path", "message")
     path: str  # as displayed: the file (an archive's own path, not its member's)
     message: str  # one line, printable: "cannot read x: Permission denied", "a.zip!m: not fully scanned: ..."
 
+    def __init__(self, path: str, message: str) -> None:
+        self._set(path, message)
 
-@dataclass(frozen=True, slots=True)
-class Cleared:
+
+class Cleared(Record):
     """Files read whole that the `wanted` test of walk_spread passed over: nothing to scan. One
     record stands for a run of such files in the walk's order (one a file cost ~1 us each in
     records and generator hops: 5 ms of a 5,000-file tree); `path` is the run's last."""
 
+    __slots__ = ("path", "size", "files")
     path: str  # as displayed
     size: int  # bytes read, all the run's files together
-    files: int = 1
+    files: int
+
+    def __init__(self, path: str, size: int, files: int = 1) -> None:
+        self._set(path, size, files)
 
 
 # The two records below never leave this module and sources/forks.py: NamedTuples, which cost

@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -112,7 +112,7 @@ def check(
 def annotate(findings: Sequence[Finding], options: Options = Options(), context: Context = no_context) -> list[Finding]:
     """The findings, each with `verified` set; none is dropped."""
     checks = check(findings, options, context)
-    return [replace(f, verified=checks[f.fingerprint]) for f in findings]
+    return [f.replace(verified=checks[f.fingerprint]) for f in findings]
 
 
 def _plan(group: Sequence[Finding], options: Options, context: Context) -> _Probe | KeyCheck:
@@ -157,4 +157,4 @@ def _ask(probe: _Probe, options: Options) -> KeyCheck:
 
 
 def _at(c: KeyCheck, probe: _Probe) -> KeyCheck:
-    return replace(c, reason=f"{probe.where}: {c.reason}")
+    return c.replace(reason=f"{probe.where}: {c.reason}")
