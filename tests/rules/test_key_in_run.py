@@ -76,6 +76,19 @@ def test_a_legacy_key_after_an_escape_or_punctuation_is_found(before: str) -> No
     assert _found(f'"{before}{key}"\n') == [key]
 
 
+@pytest.mark.parametrize("run", ["_", "-", "__"])
+@pytest.mark.parametrize("kind", ["sk-admin-", "sk-svcacct-"])
+def test_a_cut_admin_or_service_key_never_reads_as_an_early_key_and_a_word(kind: str, run: str) -> None:
+    # Its head cut to 20 characters and a `_` 20 into its tail: the early 20 + 20 shape followed
+    # by a run, which admin and service account keys were never issued in (hypothesis found it).
+    keys = (make_key(kind, seed=s, n=46) for s in range(2000))
+    key = next(k for k in keys if (h := k.split("T3BlbkFJ"))[0][-20:].isalnum() and h[1][:20].isalnum())
+    head, tail = key.removeprefix(kind).split("T3BlbkFJ")
+    damaged = f"{kind}{head[-20:]}T3BlbkFJ{tail[:20]}{run}{tail[21:]}"
+    assert _found(f"k={damaged}\n") == []
+    assert _found(f"k={key}\n") == [key]
+
+
 @settings(max_examples=300, deadline=None)
 @given(kind=st.sampled_from(CURRENT_KINDS), seed=st.integers(0, 2**32), cut=st.integers(1, 30))
 def test_a_key_that_lost_head_characters_stays_unreported(kind: str, seed: int, cut: int) -> None:

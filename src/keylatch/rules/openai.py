@@ -111,11 +111,14 @@ def _word_before(text: str, start: int) -> bool:
     return i > 0 and text[i - 1].isascii() and text[i - 1].isalnum() and _ESCAPE_BEFORE.match(text, i) is None
 
 
-def _split_key(m: re.Match[str], alnum_only: bool) -> str | None:
+def _split_key(m: re.Match[str], alnum_only: bool, early: bool = True) -> str | None:
     """Accept `prefix + head + MARKER + tail` only when head and tail have equal length.
 
     Equal halves are what makes a match precise without hard-coding one length: a truncated key,
-    or a key glued to more token characters, has unequal halves and is not reported.
+    or a key glued to more token characters, has unequal halves and is not reported. `early`:
+    the prefix was also issued in the early 20 + 20 shape (`sk-`, `sk-proj-`, `sk-None-`); admin
+    and service account keys never were, so a 20 + 20 reading of theirs is a key that lost head
+    characters, not a key followed by `_old`.
     """
     body = m.group("body")
     key = m.group("key") + body
@@ -126,7 +129,7 @@ def _split_key(m: re.Match[str], alnum_only: bool) -> str | None:
         # The 20+20 formats are alphanumeric: a `_` or `-` after the tail ends the key, so
         # `_sk-…_` (Markdown emphasis) or `sk-…_old` still yield the whole key.
         cut = _ALNUM_RUN.match(body, 20 + len(MARKER))
-        if body[20 : 20 + len(MARKER)] == MARKER and body[:20].isalnum() and cut and cut.end() == _BODY_MIN:
+        if early and body[20 : 20 + len(MARKER)] == MARKER and body[:20].isalnum() and cut and cut.end() == _BODY_MIN:
             halves = body[:20], cut.group()
         elif "\0" in m.string:
             halves = _glued(body)
@@ -147,6 +150,10 @@ def _split_key(m: re.Match[str], alnum_only: bool) -> str | None:
 
 def _validate_current(m: re.Match[str]) -> str | None:
     return _split_key(m, alnum_only=False)
+
+
+def _validate_admin(m: re.Match[str]) -> str | None:
+    return _split_key(m, alnum_only=False, early=False)
 
 
 def _validate_user(m: re.Match[str]) -> str | None:
@@ -221,7 +228,7 @@ OPENAI_ADMIN_KEY = _sk_rule(
     "OpenAI admin API key (sk-admin-): manages the whole organisation",
     Severity.CRITICAL,
     rf"(?P<key>sk-admin-){_BODY}",
-    _validate_current,
+    _validate_admin,
     ("sk-admin-",),
     lambda: (mutate_marker(make_key("sk-admin-", seed=1)),),
     ("https://platform.openai.com/docs/api-reference/administration",),
@@ -231,7 +238,7 @@ OPENAI_ADMIN_KEY = _sk_rule(
 
 def _validate_service(m: re.Match[str]) -> str | None:
     if m.group("body") is not None:
-        return _split_key(m, alnum_only=False)
+        return _split_key(m, alnum_only=False, early=False)
     body, key = m.group("nbody"), m.group("key")
     halves = _halves(body)
     if halves is None and "\0" in m.string:  # binary: glued to the bytes after it (_glued)
