@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -216,6 +217,22 @@ def _restore_signals(previous: dict[int, object]) -> None:
         signal.signal(sig, handler)  # type: ignore[arg-type]  # what getsignal returned
 
 
+def _stdout_never_refuses() -> None:
+    # A report holds the scanned repository's text (`é` in a path, `ü` in an author's name): on
+    # a stdout that cannot encode it (LC_ALL=C without UTF-8 mode, PYTHONIOENCODING=ascii, a
+    # cp1252 console) the report was lost to "unexpected UnicodeEncodeError" (exit 3, keys found
+    # but not shown). Such characters are written escaped instead, as stderr already does.
+    # A UTF-8 stdout that passes undecodable names back as bytes (surrogateescape) keeps that.
+    import codecs
+
+    out = sys.stdout
+    encoding, errors = getattr(out, "encoding", None), getattr(out, "errors", None)
+    if not isinstance(out, io.TextIOWrapper) or not encoding:
+        return
+    if codecs.lookup(encoding).name != "utf-8" or errors == "strict":
+        out.reconfigure(errors="backslashreplace")
+
+
 def _stdout_gone() -> None:
     # The reader went away (`keylatch history | head -1`): point stdout at /dev/null so the
     # interpreter's final flush does not print a second BrokenPipeError.
@@ -260,6 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ExitCode.USAGE
         command, args = modules[parsed.command], parsed
     _setup_logging(debug, command)
+    _stdout_never_refuses()
     previous = _catch_signals()
     try:
         return _run(command, args, debug)

@@ -138,6 +138,12 @@ def run(args: Args) -> ExitCode:
     except ScanError as exc:
         raise not_a_repo(exc, Path.cwd()) from exc  # outside a repository: exit 2, as everywhere
     for name in args.hook or sorted(COMMANDS):
-        note = install(directory, name, sys.executable)
+        try:
+            note = install(directory, name, sys.executable)
+        except OSError as exc:
+            # Where the hooks go is the user's to fix (a core.hooksPath that is a file, a
+            # read-only directory): exit 2 with the place, as `-o FILE` does, not a traceback.
+            where = printable(str(exc.filename or directory / name), 300)
+            raise UsageError(f"cannot install the {name} hook: {where}: {exc.strerror or exc}") from exc
         print(f"keylatch: {name} hook {note}: {directory / name}")
     return ExitCode.CLEAN

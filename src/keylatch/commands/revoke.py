@@ -166,14 +166,33 @@ def _describe(k: ApiKey) -> str:
     where = f"project '{_show(k.project_name)}' ({_show(k.project_id)})" if k.project_id else "admin key"
     used = _date(k.last_used_at) if k.last_used_at else "never"
     return (
-        f"{where}, key '{_show(k.name)}' ({_show(k.id)}, {_show(k.redacted)}), owner {_show(k.owner) or '?'}, "
-        f"created {_date(k.created_at)}, last used {used}"
+        f"{where}, key '{_show(k.name)}' ({_show(k.id)}, {_listed_redacted(k.redacted)}), "
+        f"owner {_show(k.owner) or '?'}, created {_date(k.created_at)}, last used {used}"
     )
 
 
 def _show(text: str) -> str:
-    """Text from the Admin API, safe for a terminal: control characters escaped, length capped."""
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text[:120])
+    """Text from the Admin API, safe for a terminal: a key in it redacted (a key named after the
+    key, a hostile --admin-url), control characters escaped, length capped."""
+    from keylatch.report.untrusted import for_terminal
+
+    return for_terminal(text, 120)
+
+
+# The Admin API's `redacted_value` shows a prefix and the last few characters ("sk-abc...def",
+# "sk-proj-...wxyz", "sk-proj-ab****wxyz"). A longer head or tail is no redacted form: one that
+# hid a single character still matched the key and was printed nearly whole.
+_HEAD, _TAIL = 16, 8
+
+
+def _listed_redacted(text: str) -> str:
+    from keylatch.report.untrusted import NOT_REDACTED
+    from keylatch.verify.admin import split_redacted
+
+    parts = split_redacted(text)
+    if parts is not None and (len(parts[0]) > _HEAD or len(parts[1]) > _TAIL):
+        return NOT_REDACTED
+    return _show(text)
 
 
 def _date(t: int | None) -> str:

@@ -155,7 +155,8 @@ def rate_limit_wait(status: int, headers: Mapping[str, str], now: float) -> floa
         return None
     retry = headers.get("retry-after")
     if retry:
-        if retry.strip().isdigit():
+        # ASCII digits only: str.isdigit also takes `²` (a Latin-1 header byte), which float refuses.
+        if _digits(retry.strip()):
             return float(retry)
         try:
             return parsedate_to_datetime(retry).timestamp() - now
@@ -164,9 +165,13 @@ def rate_limit_wait(status: int, headers: Mapping[str, str], now: float) -> floa
     for name in ("x-ratelimit-reset", "ratelimit-reset"):
         reset = headers.get(name, "")
         remaining = headers.get(name.replace("reset", "remaining"), "0")
-        if reset.isdigit() and remaining.strip() == "0":
+        if _digits(reset) and remaining.strip() == "0":
             return float(reset) - now + 1
     return 60.0 if status == 429 else None
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def check_api_url(url: str, option: str) -> str:

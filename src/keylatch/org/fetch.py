@@ -11,6 +11,7 @@ credential helper, scoped to that URL's origin and given with `-c` (after the ha
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -72,7 +73,7 @@ def mirror(repo: PlannedRepo, keep: Path | None) -> Iterator[Path]:
     config = ALLOW + credentials(repo.clone_url)  # the URL's own host decides, not repo.auth
     check_local_source(repo.clone_url)  # a local source's FIFO would hang clone and fetch alike
     if keep is not None:
-        dest = keep / (slug(repo.repository) + ".git")
+        dest = kept_mirror(keep, repo.repository)
         if (dest / "HEAD").is_file():
             # From the plan's URL, not the one the mirror was cloned from: a renamed repository moves.
             _run(Git(dest, config=config), repo, "fetch", "--prune", "--quiet", "--", repo.clone_url, "+refs/*:refs/*")
@@ -84,6 +85,15 @@ def mirror(repo: PlannedRepo, keep: Path | None) -> Iterator[Path]:
         dest = tmp / "repo.git"
         _clone(config, repo, dest)
         yield dest
+
+
+def kept_mirror(keep: Path, repository: str) -> Path:
+    """Where `--keep-clones DIR` keeps `repository`'s mirror: absolute, since git runs in the
+    mirror's parent (a relative DIR failed every clone), and with the digest that keeps names
+    apart that slug() maps alike (GitLab's `g/a__b` and `g/a/b`), which shared one mirror:
+    with --jobs they fetched into it at once (as results.file_name does for result files)."""
+    digest = hashlib.sha256(repository.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return keep.absolute() / f"{slug(repository)}-{digest}.git"
 
 
 def slug(name: str) -> str:

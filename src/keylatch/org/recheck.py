@@ -16,7 +16,7 @@ from pathlib import Path
 from keylatch.engine import scan_chunk
 from keylatch.errors import KeylatchError
 from keylatch.model import Chunk, Finding, KeyCheck, Verdict
-from keylatch.org.fetch import mirror, slug
+from keylatch.org.fetch import kept_mirror, mirror
 from keylatch.org.merge import Exposure, OrgKey
 from keylatch.org.plan import PlannedRepo
 from keylatch.org.results import RepoResult
@@ -59,7 +59,7 @@ def verdicts(
 def _read_back(
     result: RepoResult, items: Sequence[tuple[OrgKey, Exposure]], clones: Path | None
 ) -> Iterator[tuple[Finding, bytes]]:
-    kept = clones / (slug(result.repository) + ".git") if clones is not None else None
+    kept = kept_mirror(clones, result.repository) if clones is not None else None
     if kept is not None and (kept / "HEAD").is_file():
         yield from _from(kept, items)
         return

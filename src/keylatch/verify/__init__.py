@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from keylatch.model import Finding, KeyCheck, Verdict
 from keylatch.verify import azure
 from keylatch.verify.cache import VerdictCache, entry_key
-from keylatch.verify.classify import RateLimited, classify
+from keylatch.verify.classify import RateLimited, classify, unechoed
 from keylatch.verify.context import Context, no_context
 from keylatch.verify.transport import Unreachable, check_base_url, get
 
@@ -146,6 +146,7 @@ def _ask(probe: _Probe, options: Options) -> KeyCheck:
             return KeyCheck(Verdict.UNKNOWN, f"no answer from {probe.where}: {exc}")
         verdict = classify(answer, service=probe.service)
         if not isinstance(verdict, RateLimited):
+            verdict = _unechoed(verdict, probe.key.removeprefix("Bearer "))
             return _at(verdict, probe) if probe.service == "azure" else verdict
         wait = verdict.after if verdict.after is not None else options.backoff * 2**attempt
         if attempt + 1 == options.attempts:
@@ -154,6 +155,12 @@ def _ask(probe: _Probe, options: Options) -> KeyCheck:
             return KeyCheck(Verdict.UNKNOWN, f"rate-limited: HTTP 429, asked to wait {wait:.0f} s")
         time.sleep(wait)
     return KeyCheck(Verdict.UNKNOWN, f"rate-limited: HTTP 429 on all {options.attempts} attempts")
+
+
+def _unechoed(c: KeyCheck, key: str) -> KeyCheck:
+    # What the answer said (organisation, project, an error code in the reason) never holds the key.
+    org, project = unechoed(c.organization, key), unechoed(c.project, key)
+    return replace(c, reason=unechoed(c.reason, key), organization=org, project=project)
 
 
 def _at(c: KeyCheck, probe: _Probe) -> KeyCheck:

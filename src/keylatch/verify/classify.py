@@ -37,8 +37,27 @@ class Answer:
 
 
 def safe(text: str, limit: int = 80) -> str:
-    """`text` reduced to characters that cannot carry a key or a control sequence."""
+    """`text` reduced to characters that cannot carry a control sequence."""
     return _SAFE.sub("", text)[:limit]
+
+
+# A run of the key sent this long, quoted back in an answer, is the key echoed: the API itself
+# shows at most its first 8 and last 4 characters ("Incorrect API key provided: sk-ab***wxyz").
+# 12 is below the shortest key (a 32-hex Azure key) and above every public prefix (`sk-svcacct-`).
+_ECHO = 12
+_ECHOED = "[the key, echoed]"
+
+
+def unechoed(text: str, key: str) -> str:
+    """`text` quoted from an answer to a request that carried `key`, with every run of the key of
+    _ECHO characters or more cut out: a server (or a proxy) that repeats the key in a header or an
+    error code would otherwise have it printed in the report and written to the verdict cache."""
+    if len(key) < _ECHO or len(text) < _ECHO:
+        return text
+    hits = [i for i in range(len(key) - _ECHO + 1) if key[i : i + _ECHO] in text]
+    for i in hits:
+        text = text.replace(key[i : i + _ECHO], _ECHOED)
+    return re.sub(f"(?:{re.escape(_ECHOED)}[A-Za-z0-9_-]{{0,{_ECHO - 1}}})+", _ECHOED, text) if hits else text
 
 
 def error_fields(body: bytes) -> tuple[str, str, str]:
