@@ -160,7 +160,7 @@ def _ask(probe: _Probe, options: Options) -> KeyCheck:
 def _unechoed(c: KeyCheck, key: str) -> KeyCheck:
     # What the answer said (organisation, project, an error code in the reason) never holds the key.
     org, project = unechoed(c.organization, key), unechoed(c.project, key)
-    return replace(c, reason=unechoed(c.reason, key), organization=org, project=project)
+    return c.replace(reason=unechoed(c.reason, key), organization=org, project=project)
 
 
 def _at(c: KeyCheck, probe: _Probe) -> KeyCheck:
