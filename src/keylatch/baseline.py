@@ -202,7 +202,9 @@ def _parse_json(data: bytes, path: Path, what: str = "baseline") -> object:
     if len(data) > MAX_BYTES:
         raise UsageError(f"{path}: larger than {MAX_BYTES >> 20} MiB; not a {what}")
     try:
-        text = data.decode("utf-8")
+        # utf-8-sig: a BOM, which Windows editors write, is no part of the JSON (RFC 8259 lets a
+        # reader ignore it; json.loads refuses it).
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UsageError(f"cannot read {what} {path}: {exc}") from exc
     try:

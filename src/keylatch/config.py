@@ -43,6 +43,7 @@ probe path (`a`, `x.env`, `dir/sub/file.py`, `.hidden`, ...).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -160,7 +161,7 @@ class Config(Record):
 def discover(start: Path) -> Config:
     """Config from the nearest directory (from `start` up to the repository root) that has one."""
     for d in (start.resolve(), *start.resolve().parents):
-        found = [_relative(d / n) for n in YAML_NAMES if (d / n).is_file()]
+        found = [_relative(d / n) for n in YAML_NAMES if _present(d / n)]
         pyproject = _relative(d / "pyproject.toml")
         if pyproject.is_file() and _toml_table(pyproject) is not None:
             found.append(pyproject)
@@ -177,11 +178,23 @@ def discover_baseline(start: Path) -> Path | None:
     """`.keylatch-baseline.json` in the nearest directory from `start` up to the repository root,
     for when no configuration file says where the baseline is."""
     for d in (start.resolve(), *start.resolve().parents):
-        if (d / DEFAULT_BASELINE).is_file():
+        if _present(d / DEFAULT_BASELINE, "baseline"):
             return _relative(d / DEFAULT_BASELINE)
         if (d / ".git").exists():
             break
     return None
+
+
+def _present(path: Path, what: str = "configuration") -> bool:
+    """Whether keylatch's own file is there to read. A directory, FIFO, socket, device or broken
+    link under its name is a UsageError, not absent: skipping it ran the scan on defaults without
+    a word about the settings the user wrote (a FIFO is never opened: it could block)."""
+    if path.is_file():
+        return True
+    if not os.path.lexists(path):
+        return False
+    kind = "a directory" if path.is_dir() else "a broken link" if path.is_symlink() else "not a regular file"
+    raise UsageError(f"cannot read {what} {printable(str(_relative(path)), 200)}: {kind}")
 
 
 def _relative(path: Path) -> Path:
