@@ -18,7 +18,6 @@ default), so git's total grows with the number of readers (bench/history_bench.p
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import queue
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from keylatch.errors import ScanError
 from keylatch.history import hsgate
 from keylatch.history.grepfilter import MARK, Objects, grep_needles, grep_program
+from keylatch.history.pipes import HalfPipeReads
 from keylatch.sources import cores
 from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.objects import PIPE_SIZE, feed, widen
@@ -270,8 +270,9 @@ def _gated(
             progress()
 
     try:
-        assert isinstance(cat.stdout, io.BufferedReader)  # Popen's default buffering
-        matched = hsgate.follow(cat.stdout, objs, r.first, r.stop, gate, r.found.put, step)
+        # Straight off the descriptor, half a pipe at a time (history/pipes.py).
+        stream = HalfPipeReads(cat.stdout.fileno())
+        matched = hsgate.follow(stream, objs, r.first, r.stop, gate, r.found.put, step)
         if matched != r.stop - r.first:
             # Out of step (an object vanished): stop git, which may be blocked writing to us;
             # the engine reads the range whole and names what is missing.
