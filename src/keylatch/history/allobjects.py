@@ -158,9 +158,10 @@ def _count_the_rest(
         at = end + 1
 
 
-# One row of the listing; tree rows (skipped) are matched before the row a match returns.
-_ROWS = re.compile(rb"(?:tree [0-9a-f]+ \d+\n)*(blob|commit|tag) ([0-9a-f]+) (\d+)\n")
-_WELL_FORMED = re.compile(rb"(?:(?:blob|commit|tag|tree) [0-9a-f]+ \d+\n)*")
+# One whole row of the listing, trees too: anchored at a line's start, it holds one newline, so
+# as many rows as newlines means every line is a row (one pass in C, where a separate fullmatch
+# of the whole listing cost as much again: 0.67 s against 0.49 s on git/git's 849k rows).
+_ROW = re.compile(rb"^(blob|commit|tag|tree) ([0-9a-f]+) (\d+)\n", re.MULTILINE)
 _BLOCK = 1 << 20
 
 
@@ -241,8 +242,9 @@ def _read_listing(
 def _rows(data: bytes, unreadable: list[bytes]) -> list[tuple[bytes, bytes, bytes]]:
     """The blob, commit and tag rows of whole lines `data`; an id git lists as "missing" goes
     to `unreadable`; anything else raises."""
-    if _WELL_FORMED.fullmatch(data):
-        return list(_ROWS.findall(data))
+    rows: list[tuple[bytes, bytes, bytes]] = _ROW.findall(data)
+    if len(rows) == data.count(b"\n"):
+        return [row for row in rows if row[0] != b"tree"]
     rows = []
     for line in data.splitlines():
         parts = line.split()
@@ -255,4 +257,6 @@ def _rows(data: bytes, unreadable: list[bytes]) -> list[tuple[bytes, bytes, byte
         kind, oid, size = parts
         if kind in OBJECT_KINDS:
             rows.append((kind, oid, size))
+        elif kind != b"tree":  # a row that is no row: every object listed is read or named
+            raise ScanError(f"git cat-file: unexpected output {line[:80]!r}")
     return rows
