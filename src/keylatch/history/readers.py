@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 _POLL = 0.1  # seconds between checks for an abandoned stream while waiting for a candidate
 # Bytes a range is charged per object besides its content: the id lookup and the header.
 _PER_OBJECT = 256
+# Bytes listed before an early range starts (Early): about 0.2 s of one reader.
+EARLY_BYTES = 128 << 20
 
 
 def jobs() -> int:
@@ -45,13 +47,14 @@ def jobs() -> int:
     return cores.usable()
 
 
-def split(sizes: Objects, n: int) -> list[tuple[int, int]]:
-    """`n` contiguous index ranges of about equal bytes (fewer when objects are few): each object
-    goes to the range its middle byte falls in."""
-    total = sum(sizes.sizes) + _PER_OBJECT * len(sizes)
-    bounds = [0]
+def split(sizes: Objects, n: int, first: int = 0) -> list[tuple[int, int]]:
+    """`n` contiguous index ranges of about equal bytes over objects `first` to the end (fewer
+    when objects are few): each object goes to the range its middle byte falls in."""
+    rest = sizes.sizes[first:]
+    total = sum(rest) + _PER_OBJECT * len(rest)
+    bounds = [first]
     acc = 0
-    for i, size in enumerate(sizes.sizes):
+    for i, size in enumerate(rest, first):
         weight = size + _PER_OBJECT
         if len(bounds) < n and i > bounds[-1] and (2 * acc + weight) * n >= 2 * total * len(bounds):
             bounds.append(i)
@@ -120,6 +123,55 @@ def literal_gate(needles: tuple[bytes, ...], heads: hsgate.Heads | None) -> hsga
     return hsgate.gate(needles, heads)
 
 
+@dataclass(slots=True)
+class Early:
+    """Readers over the list's first objects while the listing still runs.
+
+    `start` cuts equal-byte ranges, so it needs the whole listing (1-3 s of wall on git/git, git
+    and Python, before any reader ran: bench/README.md, t-pipe18). The listing calls `poll`
+    after each block of rows; once EARLY_BYTES are listed that no range holds, and the last
+    early range is done, those objects become a range of their own, read at once. One at a
+    time: a core reads while git lists, and what is left when the listing ends is split as
+    before. Each early range is an ordinary range, first in the list: aligned or read whole
+    by the engine, its errors raised by `finish`, its processes killed by `stop`."""
+
+    git: Git
+    gate: hsgate.Gate
+    report: Report | None
+    ranges: list[Range] = field(default_factory=list)
+    next: int = 0  # the first object no early range holds
+    counted: int = 0  # objects whose bytes are in `pending`
+    pending: int = 0  # bytes (as `split` weighs them) of objects `next` to `counted`
+    progress: Progress | None = None
+
+    def poll(self, objs: Objects) -> None:
+        n = len(objs)
+        self.pending += sum(objs.sizes[self.counted : n]) + _PER_OBJECT * (n - self.counted)
+        self.counted = n
+        if self.pending < EARLY_BYTES or (self.ranges and self.ranges[-1].threads[-1].is_alive()):
+            return
+        r = Range(self.next, n)
+        self.ranges.append(r)
+        self.next, self.pending = n, 0
+        if self.progress is None and self.report is not None:
+            self.progress = Progress(self.ranges, self.report)  # counts every range, early or not
+        try:
+            _start_gated(self.git, self.gate, objs, r, self.progress)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Kill the early ranges' processes and wait for their threads (a failed listing)."""
+        Readers(Objects(), self.ranges, bytearray()).stop()
+
+
+def early(git: Git, needles: tuple[bytes, ...], report: Report | None, heads: hsgate.Heads | None) -> Early | None:
+    """Readers for the listing to start early, or None without Hyperscan (grep's readers wait)."""
+    gate = literal_gate(needles, heads)
+    return Early(git, gate, report) if gate is not None else None
+
+
 def start(
     git: Git,
     objs: Objects,
@@ -127,21 +179,28 @@ def start(
     n: int,
     report: Report | None,
     heads: hsgate.Heads | None = None,
+    first: Early | None = None,
 ) -> Readers:
     """Start up to `n` readers over `objs`: Hyperscan on each reader's thread, else grep;
     without either, every object is a candidate. An object is a candidate if it holds one of
-    `needles`, or if `heads` accepts how it starts."""
-    gate = literal_gate(needles, heads)
+    `needles`, or if `heads` accepts how it starts. `first`: the ranges the listing started
+    (`early`), whose gate is used; the objects after them are split."""
+    gate = first.gate if first is not None else literal_gate(needles, heads)
     grep = grep_program() if gate is None else None
-    ranges = [Range(a, b) for a, b in split(objs, n)]
-    readers = Readers(objs, ranges, bytearray(len(objs)))
+    started = first.ranges if first is not None else []
+    ranges = [Range(a, b) for a, b in split(objs, n, first.next if first is not None else 0)]
+    readers = Readers(objs, started + ranges, bytearray(len(objs)))
     if gate is None and grep is None:
         for r in ranges:
             r.found.put(END)  # not aligned: the whole range goes to the engine
         return readers
     literals = (*needles, *(heads.literals if heads is not None else ()))
     patterns = b"\n".join((MARK, *grep_needles(literals))) + b"\n"
-    progress = Progress(ranges, report) if report is not None else None
+    progress = first.progress if first is not None else None
+    if progress is not None:
+        progress.ranges = readers.ranges
+    elif report is not None:
+        progress = Progress(readers.ranges, report)
     try:
         for r in ranges:
             if gate is not None:
