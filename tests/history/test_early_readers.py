@@ -157,3 +157,24 @@ def test_a_listing_that_fails_late_drops_its_early_ranges(
     assert history(keylatch, repo) == waited
     assert all(p.returncode is not None for r in dropped[0].ranges for p in r.procs)  # killed and reaped
     assert not any(t.is_alive() for r in dropped[0].ranges for t in r.threads)
+
+
+def test_an_early_range_takes_about_early_bytes_and_the_rest_is_split(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo()
+    objs = Objects()
+    for i in range(12):
+        path = repo.write("tmp.bin", b"%d NEEDLE\n" % i if i in (1, 9) else b"%05d\n" % i * 800)
+        objs.add(repo.git("hash-object", "-w", str(path)).encode(), path.stat().st_size, commit=False)
+    monkeypatch.setattr(readers, "EARLY_BYTES", 3 * 4800)
+    early = readers.early(Git(repo.path), (b"NEEDLE",), None, None)
+    assert early is not None
+    early.poll(objs)  # everything listed at once: the range still takes about EARLY_BYTES
+    (first,) = early.ranges
+    assert (first.first, first.stop) == (0, 4)  # objects 0, 2 and 3 (4800 bytes each) tip it
+    found = readers.start(Git(repo.path), objs, (b"NEEDLE",), 2, None, None, early)
+    assert [(r.first, r.stop) for r in found.ranges] == [(0, 4), (4, 8), (8, 12)]
+    got = list(found.candidates())
+    found.finish()
+    assert got == [objs.oid(1), objs.oid(9)]

@@ -130,9 +130,9 @@ class Early:
     `start` cuts equal-byte ranges, so it needs the whole listing (1-3 s of wall on git/git, git
     and Python, before any reader ran: bench/README.md, t-pipe18). The listing calls `poll`
     after each block of rows; once EARLY_BYTES are listed that no range holds, and the last
-    early range is done, those objects become a range of their own, read at once. One at a
-    time: a core reads while git lists, and what is left when the listing ends is split as
-    before. Each early range is an ordinary range, first in the list: aligned or read whole
+    early range is done, the next EARLY_BYTES of them become a range of their own, read at
+    once. One at a time: a core reads while git lists, and what is left when the listing ends
+    is split as before. Each early range is an ordinary range, first in the list: aligned or read whole
     by the engine, its errors raised by `finish`, its processes killed by `stop`."""
 
     git: Git
@@ -141,7 +141,7 @@ class Early:
     ranges: list[Range] = field(default_factory=list)
     next: int = 0  # the first object no early range holds
     counted: int = 0  # objects whose bytes are in `pending`
-    pending: int = 0  # bytes (as `split` weighs them) of objects `next` to `counted`
+    pending: int = 0  # bytes (as `split` weighs them) of objects `next` to `counted`: >= 0
     progress: Progress | None = None
 
     def poll(self, objs: Objects) -> None:
@@ -150,9 +150,15 @@ class Early:
         self.counted = n
         if self.pending < EARLY_BYTES or (self.ranges and self.ranges[-1].threads[-1].is_alive()):
             return
-        r = Range(self.next, n)
+        # About EARLY_BYTES, not all that is pending: the listing runs ahead of any reader, and
+        # a range of most of the list would leave the other readers the tail.
+        stop, taken = self.next, 0
+        while taken < EARLY_BYTES:
+            taken += objs.sizes[stop] + _PER_OBJECT
+            stop += 1
+        r = Range(self.next, stop)
         self.ranges.append(r)
-        self.next, self.pending = n, 0
+        self.next, self.pending = stop, self.pending - taken
         if self.progress is None and self.report is not None:
             self.progress = Progress(self.ranges, self.report)  # counts every range, early or not
         try:
