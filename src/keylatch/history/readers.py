@@ -40,6 +40,7 @@ _POLL = 0.1  # seconds between checks for an abandoned stream while waiting for 
 _PER_OBJECT = 256
 # Bytes listed before an early range starts (Early): about 0.2 s of one reader.
 EARLY_BYTES = 128 << 20
+EARLY_CORES = 3  # usable cores from which the listing starts readers (`early`)
 
 
 def jobs() -> int:
@@ -173,7 +174,12 @@ class Early:
 
 
 def early(git: Git, needles: tuple[bytes, ...], report: Report | None, heads: hsgate.Heads | None) -> Early | None:
-    """Readers for the listing to start early, or None without Hyperscan (grep's readers wait)."""
+    """Readers for the listing to start early, or None without Hyperscan (grep's readers wait)
+    or without a core to spare: the listing (git, then Python) and `git log` take two, and on
+    2 cores an early reader delayed the listing by 1.1-1.4 s for about 0.8 s of reading done
+    (git/git, bench/README.md, t-pipe18)."""
+    if jobs() < EARLY_CORES:
+        return None
     gate = literal_gate(needles, heads)
     return Early(git, gate, report) if gate is not None else None
 
