@@ -20,7 +20,8 @@ every child it waited for):
   --stream   what the readers' transport costs: one `cat-file --batch` over the blob, commit and
           tag ids in pack order (the objects the readers read) into /dev/null, then into a 1 MiB
           pipe read by Python (`readinto` a 1 MiB buffer, as history/hsgate.py) without and with
-          `--buffer`, alternated --runs times; CPU of git and of the reading process
+          `--buffer`, then with --src's history/pipes.py reader (half a pipe per read), alternated
+          --runs times; CPU of git and of the reading process, context switches of both
 The core count, and the load average before and after, say how busy the machine was.
 Build a large deterministic repository with bench/build_history_repo.py.
 """
@@ -229,13 +230,14 @@ def _best(runs: list[Run]) -> Run:
     return min(runs, key=lambda r: r.wall)
 
 
-def _stream(repo: Path, ids: Path, how: str) -> tuple[float, float]:
-    """CPU seconds of git and of this process for one pass of the readers' objects."""
+def _stream(repo: Path, ids: Path, how: str, src: Path) -> tuple[float, float, int]:
+    """CPU seconds of git and of this process, and context switches of both, for one pass of the
+    readers' objects."""
     import fcntl
     import mmap
 
-    args = ["git", "-C", str(repo), "cat-file", "--batch", *(("--buffer",) if how == "buffer" else ())]
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), cpu_of_children()
+    args = ["git", "-C", str(repo), "cat-file", "--batch", *(() if how == "pipe" else ("--buffer",))]
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     with ids.open("rb") as stdin:
         if how == "null":
             subprocess.run(args, stdin=stdin, stdout=subprocess.DEVNULL, check=True, env=env())
@@ -244,15 +246,25 @@ def _stream(repo: Path, ids: Path, how: str) -> tuple[float, float]:
             assert isinstance(proc.stdout, io.BufferedReader)  # Popen's default buffering
             with contextlib.suppress(OSError):
                 fcntl.fcntl(proc.stdout.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+            stream: io.BufferedIOBase = proc.stdout
+            if how == "half":  # the checkout's own reader (history/pipes.py), if it has one
+                sys.path.insert(0, str(src))
+                from keylatch.history.pipes import HalfPipeReads  # type: ignore[import-not-found,unused-ignore]
+
+                stream = HalfPipeReads(proc.stdout.fileno())
             view = memoryview(mmap.mmap(-1, 1 << 20))
-            while proc.stdout.readinto(view):
+            while stream.readinto(view):
                 pass
             proc.wait()
-    now = resource.getrusage(resource.RUSAGE_SELF)
-    return cpu_of_children() - kids, now.ru_utime + now.ru_stime - own.ru_utime - own.ru_stime
+    now, kids_now = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    switches = sum(r.ru_nvcsw + r.ru_nivcsw for r in (now, kids_now)) - sum(
+        r.ru_nvcsw + r.ru_nivcsw for r in (own, kids)
+    )
+    git = kids_now.ru_utime + kids_now.ru_stime - kids.ru_utime - kids.ru_stime
+    return git, now.ru_utime + now.ru_stime - own.ru_utime - own.ru_stime, switches
 
 
-def stream(repo: Path, runs: int, tmp: Path) -> None:
+def stream(repo: Path, runs: int, tmp: Path, src: Path) -> None:
     ids = tmp / "ids"
     listing = subprocess.run(
         ["git", "-C", str(repo), "cat-file", "--batch-all-objects", "--unordered",
@@ -262,11 +274,20 @@ def stream(repo: Path, runs: int, tmp: Path) -> None:
     kept = [line.split(b" ")[1] for line in listing.splitlines() if not line.startswith(b"tree")]
     ids.write_bytes(b"".join(oid + b"\n" for oid in kept))
     print(f"stream: {len(kept)} objects (blobs, commits, tags) in pack order; load {os.getloadavg()[0]:.1f}")
+    hows = ("null", "pipe", "buffer", "half")
+    labels = {
+        "null": "> /dev/null",
+        "pipe": "| readinto",
+        "buffer": "--buffer | readinto",
+        "half": "--buffer | half pipe",
+    }
     for _ in range(runs):
-        for how in ("null", "pipe", "buffer"):
-            git, own = _stream(repo, ids, how)
-            label = {"null": "> /dev/null", "pipe": "| python", "buffer": "--buffer | python"}[how]
-            print(f"  cat-file --batch {label:18} git {git:6.2f} s CPU, reader {own:5.2f} s, total {git + own:6.2f} s")
+        for how in hows:
+            git, own, switches = _stream(repo, ids, how, src)
+            print(
+                f"  cat-file --batch {labels[how]:22} git {git:6.2f} s CPU, reader {own:5.2f} s, "
+                f"total {git + own:6.2f} s, {switches:8d} context switches; load {os.getloadavg()[0]:.1f}"
+            )
 
 
 def main() -> None:
@@ -291,7 +312,7 @@ def main() -> None:
             subprocess.run([sys.executable, "-c", _GATE, str(a.src), str(copy), str(a.gate)], check=True, env=env())
             return
         if a.stream:
-            stream(copy, a.runs, tmp)
+            stream(copy, a.runs, tmp, a.src)
             return
         commits = subprocess.run(
             ["git", "-C", str(copy), "rev-list", "--all", "--count"],
