@@ -4,7 +4,7 @@ import functools
 import os
 import re
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -14,6 +14,7 @@ from hypothesis import settings
 
 import keylatch.rules.synthetic as synthetic
 from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.openai_emulator import Emulator, emulator
 from tests.helpers.redaction import Planted, assert_redacted, leaks, snapshot, written
 from tests.helpers.run import SRC, Result, RunKeylatch, in_process, in_subprocess
 
@@ -186,6 +187,13 @@ def own_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """keylatch's caches (history's per-repository caches, the cache key, verdicts) go to this
     test's own directory: nothing in the real user's cache, nothing shared between tests."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home" / ".cache"))
+
+
+@pytest.fixture
+def api() -> Iterator[Emulator]:
+    """An OpenAI API emulator serving on 127.0.0.1 (tests/helpers/openai_emulator.py)."""
+    with emulator() as e:
+        yield e
 
 
 @pytest.fixture

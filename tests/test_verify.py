@@ -10,7 +10,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,12 +40,6 @@ OPENAI_KINDS = [
     ("sk-None-", "/v1/models"),
     ("sk-admin-", "/v1/organization/users?limit=1"),
 ]
-
-
-@pytest.fixture
-def api() -> Iterator[Emulator]:
-    with emulator() as e:
-        yield e
 
 
 def one(key: str, text: str | None = None) -> Finding:

@@ -5,23 +5,17 @@ and places as every report does (a commit message is a place, not a file)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from keylatch.model import Secret
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
-from tests.helpers.openai_emulator import Emulator, emulator
+from tests.helpers.openai_emulator import Emulator
 from tests.helpers.run import RunKeylatch
 
 SHARED = make_key("sk-proj-", seed=91)
-
-
-@pytest.fixture
-def api() -> Iterator[Emulator]:
-    with emulator() as e:
-        yield e
 
 
 @pytest.fixture

@@ -9,29 +9,20 @@ name that is the key, and an error code that echoes the admin key (80 characters
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.openai_emulator import Emulator, Org, Reply, api_key, emulator, user
+from tests.helpers.openai_emulator import Emulator, Org, Reply, api_key, user
+from tests.helpers.redaction import pieces
 from tests.helpers.run import Result, RunKeylatch
 
 ADMIN = make_key("sk-admin-", 80)
 TARGET = make_key("sk-proj-", 81)
 LEGACY = make_key("sk-", 82)
 JAN_1 = 1704067200
-
-
-@pytest.fixture
-def api() -> Iterator[Emulator]:
-    with emulator() as e:
-        yield e
-
-
-def _pieces(key: str) -> list[str]:
-    return [key[i : i + 16] for i in range(0, len(key) - 15, 4)]
 
 
 def _listed(key: str, place: str) -> dict[str, object]:
@@ -61,7 +52,7 @@ def test_a_key_in_the_listing_is_not_printed(
     assert r.code in (0, 1), r.err
     shown = r.out + r.err
     assert "key_target" in shown or "no key of this organisation matches" in shown
-    assert not [p for p in _pieces(key) if p in shown], shown
+    assert not [p for p in pieces(key) if p in shown], shown
 
 
 Answer = Callable[[str], Reply]
@@ -80,4 +71,4 @@ def test_an_admin_key_echoed_in_an_error_is_not_printed(
     (tmp_path / ".env").write_text(f"OPENAI_API_KEY={TARGET}\n")
     r: Result = keylatch("revoke", "--admin-url", api.url, ".env", cwd=tmp_path, env={"OPENAI_ADMIN_KEY": ADMIN})
     assert r.code == 3 and "Admin API" in r.err
-    assert not [p for p in _pieces(ADMIN) if p in r.out + r.err], r.err
+    assert not [p for p in pieces(ADMIN) if p in r.out + r.err], r.err

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
-from tests.helpers.openai_emulator import Emulator, Org, api_key, emulator, service_account
+from tests.helpers.openai_emulator import Emulator, Org, api_key, service_account
 from tests.helpers.run import Result, RunKeylatch
 
 Revoke = Callable[..., Result]
@@ -20,12 +20,6 @@ LEAKED_ADMIN = make_key("sk-admin-", 52)
 DECOYS = [make_key("sk-proj-", s) for s in range(60, 67)]
 JAN_1 = 1704067200  # 2024-01-01 00:00 UTC; gitrepo commits are dated 2024-01-01 12:00 UTC
 FEB_1 = 1706745600
-
-
-@pytest.fixture
-def api() -> Iterator[Emulator]:
-    with emulator() as e:
-        yield e
 
 
 def organisation(api: Emulator, style: str = "prefix", *extra: dict[str, object]) -> Org:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -14,7 +14,7 @@ from keylatch.model import KeyCheck, Secret, Severity, Verdict
 from keylatch.report.exposure import by_urgency, expose
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
-from tests.helpers.openai_emulator import Emulator, emulator
+from tests.helpers.openai_emulator import Emulator
 from tests.helpers.run import RunKeylatch
 
 NOW = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
@@ -78,12 +78,6 @@ def test_urgency_order() -> None:
 
 
 # --- real repositories ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def api() -> Iterator[Emulator]:
-    with emulator() as e:
-        yield e
 
 
 def test_history_reports_exposure(make_repo: Callable[..., GitRepo], keylatch: RunKeylatch) -> None:

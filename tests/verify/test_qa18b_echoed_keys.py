@@ -9,13 +9,14 @@ keylatch quoted those (reduced to [A-Za-z0-9_.:,- ], which a key passes) into ev
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.openai_emulator import Emulator, Reply, emulator
+from tests.helpers.openai_emulator import Emulator, Reply
+from tests.helpers.redaction import pieces
 from tests.helpers.run import RunKeylatch
 
 
@@ -41,16 +42,6 @@ KEYS = {
 }
 
 
-@pytest.fixture
-def api() -> Iterator[Emulator]:
-    with emulator() as e:
-        yield e
-
-
-def _pieces(key: str) -> list[str]:
-    return [key[i : i + 16] for i in range(0, len(key) - 15, 4)]
-
-
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
 @pytest.mark.parametrize("place", sorted(ECHOES))
 @pytest.mark.parametrize("kind", sorted(KEYS))
@@ -65,7 +56,7 @@ def test_an_echoed_key_is_not_printed_nor_cached(
                  env={"XDG_CACHE_HOME": str(cache)})  # fmt: skip
     assert r.code == 1 and len(api.seen(key)) == 1
     written = r.out + r.err + "".join(p.read_text() for p in cache.rglob("*") if p.is_file())
-    assert not [p for p in _pieces(key) if p in written], written
+    assert not [p for p in pieces(key) if p in written], written
     if fmt == "json":
         (finding,) = json.loads(r.out)["findings"]
         assert finding["verification"]["verdict"] and finding["secret"].endswith(key[-4:])
@@ -81,4 +72,4 @@ def test_an_echoed_azure_key_is_not_printed(api: Emulator, tmp_path: Path, keyla
     r = keylatch("scan", "a.env", "--verify", "--verify-url", api.url, "--verify-azure-url", api.url,
                  "--no-verify-cache", cwd=tmp_path)  # fmt: skip
     assert r.code == 1 and len(api.seen(key)) == 1 and "contoso.openai.azure.com: HTTP 4" in r.out
-    assert not [p for p in _pieces(key) if p in r.out + r.err], r.out
+    assert not [p for p in pieces(key) if p in r.out + r.err], r.out

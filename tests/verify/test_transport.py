@@ -30,12 +30,6 @@ PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 @pytest.fixture
-def api() -> Iterator[Emulator]:
-    with emulator() as e:
-        yield e
-
-
-@pytest.fixture
 def leak(tmp_path: Path) -> Path:
     (tmp_path / "k.env").write_text(f"K={KEY}\n")
     return tmp_path
