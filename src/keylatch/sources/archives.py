@@ -415,11 +415,13 @@ def _tar(src: _Prefixed, label: str, depth: int, budget: _Budget) -> Iterator[tu
     import tarfile
 
     # Stream mode ("r|"): no seeking, members in order. Links, devices and directories hold no
-    # bytes of their own and are never followed; nothing is extracted.
+    # bytes of their own and are never followed; nothing is extracted. A member of a type tarfile
+    # does not know (`Z`, GNU `V`/`D`/`M`/`N`) holds `size` bytes: tarfile and GNU tar read it as a
+    # regular file, so it is one here too (skipped, a key in it would read "clean").
     budget.done.setdefault(depth, [])  # a container at this depth was opened (rawleaf.py)
     with tarfile.open(fileobj=src, mode="r|", tarinfo=_ended_tar_info()) as tf:  # type: ignore[call-overload]
         for member in tf:
-            if not member.isreg():
+            if not member.isreg() and member.type in tarfile.SUPPORTED_TYPES:
                 continue
             inner = f"{label}!{printable(member.name)}"
             fh = tf.extractfile(member)
