@@ -132,6 +132,7 @@ class Read:
         self.files = 0
         self.bytes = 0
         self._last = ""
+        self._around = ""
         from keylatch.sources.blocks import OVERLAP
 
         self._overlap = OVERLAP
@@ -139,6 +140,12 @@ class Read:
     def __call__(self, path: str, size: int, files: int = 1) -> None:
         """A chunk of `size` bytes of `path` was read (one call a block of a large file), or
         `files` whole files, the last `path`, that the gate cleared."""
+        if files == 1 and (path == self._around or self._last.startswith(path + "!")):
+            # An archive's own bytes around its members (names, comments: sources/archives.py),
+            # read after them: the archive was counted as its members are.
+            self._around = self._last = path
+            return
+        self._around = ""
         if files != 1 or path != self._last or not self.files:
             self.files += files
             self.bytes += size
