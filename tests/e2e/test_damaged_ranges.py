@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.damaged import (
     INTACT,
-    Planted,
+    Broken,
     clone,
     corrupt_index,
     corrupt_loose,
+    corrupt_pack_index,
     damage_line,
     drop_loose,
+    lost_commit,
+    lost_tree,
     packed_then_intact,
     with_intact_key,
 )
@@ -33,25 +35,6 @@ from tests.helpers.run import Result, RunKeylatch
 
 pytestmark = pytest.mark.e2e
 MakeRepo = Callable[..., GitRepo]
-ZERO = "0" * 40
-
-
-@dataclass(frozen=True)
-class Broken:
-    planted: Planted
-    named: str  # the object the report must name
-
-
-def lost_commit(repo: GitRepo) -> Broken:
-    p = with_intact_key(repo)
-    drop_loose(repo, p.commits[1])
-    return Broken(p, p.commits[1])
-
-
-def lost_tree(repo: GitRepo) -> Broken:
-    p = with_intact_key(repo)
-    drop_loose(repo, p.subtree)
-    return Broken(p, p.subtree)
 
 
 def corrupt_loose_commit(repo: GitRepo) -> Broken:
@@ -66,12 +49,6 @@ def truncated_pack(repo: GitRepo) -> Broken:
     pack.chmod(0o644)
     data = pack.read_bytes()
     pack.write_bytes(data[: len(data) // 2])
-    return Broken(p, p.commits[2])
-
-
-def corrupt_pack_index(repo: GitRepo) -> Broken:
-    p, idx = packed_then_intact(repo)
-    corrupt_index(idx)
     return Broken(p, p.commits[2])
 
 

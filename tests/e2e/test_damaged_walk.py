@@ -11,42 +11,29 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.damaged import (
     INTACT,
-    Planted,
-    corrupt_index,
+    Broken,
     corrupt_loose,
+    corrupt_pack_index,
     damage_line,
     drop_loose,
     ghost_ref,
     history_with_key,
-    packed_then_intact,
+    lost_commit,
+    lost_tree,
     with_intact_key,
 )
 from tests.helpers.gitrepo import GitRepo
+from tests.helpers.pushing import ZERO
 from tests.helpers.run import Result, RunKeylatch
 
 pytestmark = pytest.mark.e2e
 MakeRepo = Callable[..., GitRepo]
-ZERO = "0" * 40
-
-
-@dataclass(frozen=True)
-class Broken:
-    planted: Planted
-    named: str  # the object the report must name
-    in_range: bool = True  # the damage is inside base..HEAD (a ref elsewhere is not)
-
-
-def missing_subtree(repo: GitRepo) -> Broken:
-    p = with_intact_key(repo)
-    drop_loose(repo, p.subtree)
-    return Broken(p, p.subtree)
 
 
 def corrupt_subtree(repo: GitRepo) -> Broken:
@@ -62,30 +49,15 @@ def missing_root_tree(repo: GitRepo) -> Broken:
     return Broken(p, root)
 
 
-def missing_parent_commit(repo: GitRepo) -> Broken:
-    p = with_intact_key(repo)
-    drop_loose(repo, p.commits[1])
-    return Broken(p, p.commits[1])
-
-
 def ref_to_missing_object(repo: GitRepo) -> Broken:
     p = with_intact_key(repo)
     return Broken(p, ghost_ref(repo), in_range=False)
 
 
-def corrupt_pack_index(repo: GitRepo) -> Broken:
-    """The first three commits packed, the pack's index corrupt; the intact commit loose."""
-    p, idx = packed_then_intact(repo)
-    corrupt_index(idx)
-    return Broken(p, p.commits[2])
-
-
 KINDS = {
-    f.__name__: f
-    for f in (
-        missing_subtree, corrupt_subtree, missing_root_tree, missing_parent_commit, ref_to_missing_object,
-        corrupt_pack_index,
-    )
+    "missing_subtree": lost_tree, "corrupt_subtree": corrupt_subtree, "missing_root_tree": missing_root_tree,
+    "missing_parent_commit": lost_commit, "ref_to_missing_object": ref_to_missing_object,
+    "corrupt_pack_index": corrupt_pack_index,
 }  # fmt: skip
 COMMANDS = ("history", "history-no-cache", "history-json", "ci", "pre-push", "baseline")
 

@@ -170,3 +170,33 @@ def damage_line(r: Result) -> str:
     *_, last = r.err.splitlines()
     assert last.startswith("keylatch: error: ") and "damaged" in last and "git fsck" in last, r.err
     return last
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A repository damaged after its keys were planted, and the object a report must name."""
+
+    planted: Planted
+    named: str
+    in_range: bool = True  # the damage is inside base..HEAD (a ref elsewhere is not)
+
+
+def lost_tree(repo: GitRepo) -> Broken:
+    """The tree holding the keyed file lost (a loose object deleted)."""
+    p = with_intact_key(repo)
+    drop_loose(repo, p.subtree)
+    return Broken(p, p.subtree)
+
+
+def lost_commit(repo: GitRepo) -> Broken:
+    """The commit after the keyed one lost: the intact commit's parent."""
+    p = with_intact_key(repo)
+    drop_loose(repo, p.commits[1])
+    return Broken(p, p.commits[1])
+
+
+def corrupt_pack_index(repo: GitRepo) -> Broken:
+    """The first three commits packed, the pack's index corrupt; the intact commit loose."""
+    p, idx = packed_then_intact(repo)
+    corrupt_index(idx)
+    return Broken(p, p.commits[2])
