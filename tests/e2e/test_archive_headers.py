@@ -13,10 +13,13 @@ import struct
 import tarfile
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from keylatch.engine import scan_chunk
 from keylatch.rules.synthetic import make_key
+from keylatch.sources.archives import Limits, stream_chunks
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.run import RunKeylatch
 
@@ -112,3 +115,22 @@ def test_a_member_s_key_is_reported_once_not_again_in_the_container_s_bytes(
     res = keylatch(*((command, "bundle.zip") if command == "scan" else (command,)), "--format", "json", cwd=repo.path)
     assert res.code == 1 and res.out.count('"path": "bundle.zip!app.env"') == 1
     assert '"path": "bundle.zip"' not in res.out, res.out
+
+
+@pytest.mark.parametrize("place", sorted(PLACES))
+def test_a_streamed_archive_is_scanned_around_its_members_too(place: str) -> None:
+    # Standard input and FIFOs (`scan -`, `<(cmd)`) are read by stream_chunks, not members.
+    name, build = PLACES[place]
+    chunks = list(stream_chunks(io.BytesIO(build()).read, name, Limits(), 1 << 20))
+    key = SHORT if place.endswith(("name", "target")) else KEY
+    found = {(f.location.path, f.secret.value) for c in chunks for f in scan_chunk(c)}
+    assert (name, key) in found, sorted(p for p, _ in found)
+
+
+@pytest.mark.parametrize("place", sorted(p for p in PLACES if p.startswith("tar")))
+def test_a_tar_on_standard_input_is_scanned_around_its_members_too(
+    tmp_path: Path, keylatch: RunKeylatch, place: str
+) -> None:
+    _, build = PLACES[place]
+    res = keylatch("scan", "-", cwd=tmp_path, input=build().decode("ascii"))  # a tar of ASCII text
+    assert res.code == 1 and "keylatch: scanned 1 file" in res.err, res

@@ -88,11 +88,16 @@ def members(src: IO[bytes], name: str, limits: Limits) -> Iterator[tuple[str, Re
         # key they show (a stored member, a truncated tail) is still found; the error stands.
         yield from _fallback(src, name, budget)
         raise exc
-    # Read whole, a container still holds bytes that are no member's data: names, comments,
-    # extra fields, pax records, link targets, entries the directory leaves out. A key there
-    # is in the file as much as in a member: they are a leaf too, less the members read whole
-    # (reported once). Only for a container (a zip or tar, or one in a compression), whose
-    # `done` layer was opened; a compressed file's leaf already holds everything it has.
+    yield from _around(src, name, budget)
+
+
+def _around(src: IO[bytes], name: str, budget: _Budget) -> Iterator[tuple[str, Read]]:
+    """The leaves of an archive read whole around its members. A container still holds bytes
+    that are no member's data: names, comments, extra fields, pax records, link targets,
+    entries the directory leaves out. A key there is in the file as much as in a member: they
+    are a leaf too, less the members read whole (reported once). Only for a container (a zip
+    or tar, or one in a compression), whose `done` layer was opened; a compressed file's leaf
+    already holds everything it has."""
     if 1 in budget.done or 2 in budget.done:
         yield from _raw_leaves(src, name, budget.done, 1, budget.limits, raw=1 in budget.done)
 
@@ -167,6 +172,10 @@ def stream_chunks(read: Read, name: str, limits: Limits, block: int) -> Iterator
             for raw_label, raw in _fallback(seen, name, budget):
                 yield from blocks(_filler(raw), block, raw_label)
             raise exc
+        for piece in iter(lambda: read(_PIECE), b""):  # what the readers left (a tar's end)
+            seen.write(piece)
+        for raw_label, raw in _around(seen, name, budget):
+            yield from blocks(_filler(raw), block, raw_label)
 
 
 def _leaves(layers: Generator[tuple[str, Read], None, None]) -> Iterator[tuple[str, Read]]:
