@@ -55,11 +55,12 @@ def _encoded_lengths(n: int) -> tuple[int, ...]:
     return tuple({-(-4 * m // 3) for m in (n, n + 1)} | {4 * -(-m // 3) for m in (n, n + 1)})
 
 
-# JSON/JS `\uXXXX`, Python/JS/C `\xNN` and octal `\NNN`, percent-encoding, HTML entities, and
+# JSON/JS `\uXXXX`, Python/JS/C `\xNN` and octal `\NNN`, percent-encoding (`%252D`, encoded twice
+# over as a URL inside a URL's query, too), HTML entities, and
 # JSON's `\/`: PHP's json_encode (and so Laravel's cached config) writes every `/` that way,
 # and a webhook secret is base64 (tests/e2e/test_qa18_json_slash.py).
 _ESCAPE = re.compile(
-    r"\\u(?P<u>[0-9A-Fa-f]{4})|\\x(?P<x>[0-9A-Fa-f]{2})|\\(?P<o>[0-7]{3})|%(?P<p>[0-9A-Fa-f]{2})"
+    r"\\u(?P<u>[0-9A-Fa-f]{4})|\\x(?P<x>[0-9A-Fa-f]{2})|\\(?P<o>[0-7]{3})|%(?:25)*(?P<p>[0-9A-Fa-f]{2})"
     r"|&#(?P<d>[0-9]{1,7});|&#[xX](?P<h>[0-9A-Fa-f]{1,6});|&(?P<n>[A-Za-z][A-Za-z0-9]{1,15});|\\(?P<s>/)"
 )
 _BASES = {"u": 16, "x": 16, "o": 8, "p": 16, "d": 10, "h": 16}
