@@ -264,12 +264,16 @@ def hex_payloads(raw: bytes, needles: Iterable[bytes]) -> Iterator[tuple[int, in
             i = raw.find(needle, b)
 
 
-# An escape of printable ASCII (what a key is made of): JSON/JS `\u00XX` or C/Python `\xXX`.
-_ESCAPE_ONE = re.compile(rb"\\(?:u00|x)([2-7][0-9A-Fa-f])")
+# An escape of printable ASCII (what a key is made of), in each of rules.ESCAPE_FORMS: JSON/JS
+# `\u00XX`, C/Python `\xXX`, percent-encoding (`%2D`, and `%252D` encoded twice over), and
+# HTML's `&#NN;` and `&#xXX;`.
+_ESCAPE_ONE = re.compile(
+    rb"(?:\\(?:u00|x)|%(?:25)*)(?P<h>[2-7][0-9A-Fa-f])|&#(?P<d>[3-9][0-9]|1[01][0-9]|12[0-6]);|&#[xX](?P<x>[2-7][0-9A-Fa-f]);"
+)
 
 
 def escaped_characters(raw: bytes) -> Iterator[tuple[int, int, int]]:
-    """(start, end, character) of every `\\u00XX` and `\\xXX` escape of printable ASCII in `raw`.
+    """(start, end, character) of every escape of printable ASCII in `raw` (_ESCAPE_ONE).
 
     Asked only of a document that holds a keyword wholly escaped (rules.escape_gates): the whole
     document is decoded, so that a key is found with its evidence escaped on another line too (a
@@ -277,7 +281,8 @@ def escaped_characters(raw: bytes) -> Iterator[tuple[int, int, int]]:
     pass, a step per escape.
     """
     for m in _ESCAPE_ONE.finditer(raw):
-        yield m.start(), m.end(), int(m.group(1), 16)
+        h, d = m.group("h"), m.group("d")
+        yield m.start(), m.end(), int(h, 16) if h else int(d) if d else int(m.group("x"), 16)
 
 
 # A YAML block scalar's header: `key: >-`, `- |`, `key: |2+` (style, chomping, indentation

@@ -65,12 +65,15 @@ KEYWORDS: tuple[bytes, ...] = (
     b"5433426c626b464a", b"5433426C626B464A", b"4a51514a3939", b"4A51514A3939",
     b"7a757265", b"7A757265", b"5a555245", b"5A555245", b"736573732d", b"736573732D",
     b"77687365635f", b"77687365635F", b"65794a68624763694f69", b"65794A68624763694F69",
-    # rules.escape_gates: every keyword wholly escaped, `\u00XX` and `\xXX` in either case (32
-    # literals of 12-60 bytes, built here rather than spelled out)
-    *(
+    # rules.escape_gates: every keyword wholly escaped, `\u00XX`, `\xXX`, `%XX` in either case and
+    # `&#NN;`, `&#xXX;` (literals of 9-60 bytes, built here rather than spelled out; duplicates,
+    # where a keyword's hex digits have no letter, are dropped)
+    *dict.fromkeys(
         b"".join(form % c for c in word)
         for word in (b"T3BlbkFJ", b"JQQJ99", b"zure", b"ZURE", b"sess-", b"whsec_", b"ek_", b"eyJhbGciOi")
-        for form in (b"\\u%04x", b"\\u%04X", b"\\x%02x", b"\\x%02X")
+        for form in (
+            b"\\u%04x", b"\\u%04X", b"\\x%02x", b"\\x%02X", b"%%%02x", b"%%%02X", b"&#%d;", b"&#x%x;", b"&#x%X;"
+        )
     ),
 )  # fmt: skip
 

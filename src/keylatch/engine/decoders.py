@@ -55,11 +55,12 @@ def _encoded_lengths(n: int) -> tuple[int, ...]:
     return tuple({-(-4 * m // 3) for m in (n, n + 1)} | {4 * -(-m // 3) for m in (n, n + 1)})
 
 
-# JSON/JS `\uXXXX`, Python/JS/C `\xNN` and octal `\NNN`, percent-encoding, HTML entities, and
+# JSON/JS `\uXXXX`, Python/JS/C `\xNN` and octal `\NNN`, percent-encoding (`%252D`, encoded twice
+# over as a URL inside a URL's query, too), HTML entities, and
 # JSON's `\/`: PHP's json_encode (and so Laravel's cached config) writes every `/` that way,
 # and a webhook secret is base64 (tests/e2e/test_qa18_json_slash.py).
 _ESCAPE = re.compile(
-    r"\\u(?P<u>[0-9A-Fa-f]{4})|\\x(?P<x>[0-9A-Fa-f]{2})|\\(?P<o>[0-7]{3})|%(?P<p>[0-9A-Fa-f]{2})"
+    r"\\u(?P<u>[0-9A-Fa-f]{4})|\\x(?P<x>[0-9A-Fa-f]{2})|\\(?P<o>[0-7]{3})|%(?:25)*(?P<p>[0-9A-Fa-f]{2})"
     r"|&#(?P<d>[0-9]{1,7});|&#[xX](?P<h>[0-9A-Fa-f]{1,6});|&(?P<n>[A-Za-z][A-Za-z0-9]{1,15});|\\(?P<s>/)"
 )
 _BASES = {"u": 16, "x": 16, "o": 8, "p": 16, "d": 10, "h": 16}
@@ -93,12 +94,21 @@ def _escapes(windows: Iterator[tuple[int, str]]) -> Iterator[Piece]:
 BYTES = tuple(bytes((c,)) for c in range(256))
 
 
-# The end of one string literal and the start of the next of the same quote: adjacent literals
-# (Python, C), `+` (JS, Java, Python), `.` (PHP), `..` (Lua), `&` (VB), across a line break
-# too; and a backslash-newline (shell, TOML line-ending backslash) with the indentation after it.
+# The end of one string literal and the start of the next, either quote (shell's `"…"'…'`):
+# adjacent literals (Python, C), `+` (JS, Java, Python, PowerShell), `.` (PHP), `..` (Lua), `&`
+# (VB), `||` (SQL), `,` (Rust's `concat!`, C#'s `string.Concat`, `[…].join("")`), across line
+# breaks, line continuations (`\` shell/C/TOML, a backtick PowerShell) and end-of-line comments
+# (`#`, `//`) too; a quote escaped inside a JSON string (`\"`, a notebook's source) with `\n`
+# for its line break and `", "` between a notebook's source lines. Then a backslash-newline with
+# the indentation after it, and quoted-printable's soft line break (mail: `=` ends a line of 76,
+# the width every encoder wraps at; a `whsec_` key's `=` ends shorter lines, or this one by chance).
+# The gaps between separators are spaces only, so no two ways of matching the same gap exist.
+_QUOTE = r"""\\?["']"""
+_SEPARATOR = r"""(?:\\?\r?\n|`\r?\n|\\[nr]|(?:\#|//)[^\r\n"']*(?=\r?\n)|"[ \t]*,\s*"|\|\||[+&,]|\.\.?)"""
+# A literal that a `:` follows is a mapping's key (`"rt_…", "access_token": …`), not a part.
+_NOT_A_NAME = r"""(?![^"'\r\n]*\\?["'][ \t]*:)"""
 _JOIN = re.compile(
-    r"""(?P<q>["'])[ \t]*(?:\\?\r?\n[ \t]*)?(?:\+|\.\.?|&)?[ \t]*(?:\\?\r?\n[ \t]*)?(?P=q)"""
-    r"""|\\\r?\n[ \t]*"""
+    rf"{_QUOTE}[ \t]*(?:{_SEPARATOR}[ \t]*){{0,8}}{_QUOTE}{_NOT_A_NAME}|\\\r?\n[ \t]*|(?m:(?<=^[^\r\n]{{75}})=\r?\n)"
 )
 
 
@@ -112,7 +122,7 @@ def _entity(name: str) -> int:
 def join_pieces(scan: Scan, rules: Sequence[Rule]) -> Iterator[Piece]:
     """The joins in the windows around keywords, in order of start, one at a time."""
     raw = scan.doc.raw
-    quotes = (b'"', b"'", b"\\") if isinstance(raw, bytes) else ('"', "'", "\\")
+    quotes = (b'"', b"'", b"\\", b"=\n") if isinstance(raw, bytes) else ('"', "'", "\\", "=\n")
     if not _has_keyword(scan, rules, long=True) or not any(c in raw for c in quotes):  # type: ignore[operator]
         return iter(())
     return in_order(*(_joins(group) for group in _keyword_windows(scan, rules, long=True)))

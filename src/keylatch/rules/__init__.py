@@ -82,12 +82,16 @@ def hex_gates(rules: tuple[Rule, ...] = DEFAULT_RULES) -> tuple[bytes, ...]:
     return tuple(sorted({s for kw in words for s in hex_spellings(kw)}))
 
 
+# Every escape a keyword may be written in whole (escape_spellings): JSON/JS `\\u00XX`, C/Python
+# `\\xXX`, percent-encoding, and HTML's numeric entities, decimal and hex (an `<input value>`
+# written by a template engine), in lower and upper case hex. prefilter.py spells them too.
+ESCAPE_FORMS = (b"\\u%04x", b"\\u%04X", b"\\x%02x", b"\\x%02X", b"%%%02x", b"%%%02X", b"&#%d;", b"&#x%x;", b"&#x%X;")
+
+
 def escape_spellings(literal: bytes) -> tuple[bytes, ...]:
-    """`literal` with every character escaped: JSON/JS `\\u00XX` and C/Python `\\xXX`, in lower
-    and upper case hex (a whole key escaped holds one; one escape inside a keyword leaves a half
-    whole instead, `Rule.keyword_parts`)."""
-    forms = (b"\\u%04x", b"\\u%04X", b"\\x%02x", b"\\x%02X")
-    return tuple(sorted({b"".join(form % c for c in literal) for form in forms}))
+    """`literal` with every character escaped in each of ESCAPE_FORMS (a whole key escaped holds
+    one; one escape inside a keyword leaves a half whole instead, `Rule.keyword_parts`)."""
+    return tuple(sorted({b"".join(form % c for c in literal) for form in ESCAPE_FORMS}))
 
 
 @functools.lru_cache(maxsize=16)

@@ -16,7 +16,7 @@ from keylatch.model import Severity
 from keylatch.rules.examples import AZURE_AI_SERVICES_TEXTS, AZURE_OPENAI_TEXTS, AZURE_OTHER_TEXTS, contexts, fill
 from keylatch.rules.owner import BLOCK, OTHER_SERVICES, named_as_id, owner
 from keylatch.rules.rule import Example, Regex, Rule, Validator
-from keylatch.rules.shape import A_CHARS, LEFT, diverse, no_prefix, validate_diverse
+from keylatch.rules.shape import A_CHARS, AFTER_ESCAPE, LEFT, diverse, no_prefix, validate_diverse
 from keylatch.rules.synthetic import make_key
 
 
@@ -81,7 +81,7 @@ AZURE_OPENAI_KEY = Rule(
     # Fixed offsets of JQQJ99 and ACOG make the shape self-identifying, so only letters and
     # digits (not base64 punctuation) need to bound it.
     pattern=Regex(
-        r"(?:(?<![A-Za-z0-9])|(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4}))"
+        rf"(?:(?<![A-Za-z0-9])|{AFTER_ESCAPE})"
         r"(?P<key>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9][A-L][A-Za-z0-9]{12}AAA[AB]ACOG"
         r"[A-Za-z0-9]{4})(?![A-Za-z0-9])"
     ),

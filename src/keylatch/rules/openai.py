@@ -14,7 +14,7 @@ from collections.abc import Callable
 from keylatch.model import Severity
 from keylatch.rules.examples import PLACEHOLDERS, contexts, mutate_marker
 from keylatch.rules.rule import Example, Regex, Rule, Validator
-from keylatch.rules.shape import B_CHARS, TOKEN_END, A, B, diverse
+from keylatch.rules.shape import AFTER_ESCAPE, B_CHARS, TOKEN_END, A, B, diverse
 from keylatch.rules.synthetic import MARKER, make_key
 
 # Longest head/tail we accept; seen lengths are 20, 46, 58 and 74.
@@ -97,8 +97,8 @@ def _before_run(body: str) -> tuple[str, str] | None:
     return (body[:half], body[half + len(MARKER) : end]) if _SUFFIX.fullmatch(body, end) else None
 
 
-# An escape before a key whose last character is a letter or digit (shape.LEFT).
-_ESCAPE_BEFORE = Regex(r"(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\x[0-9A-Fa-f]{2})")
+# An escape before a key whose last character is a letter or digit (shape.LEFT), an ANSI colour.
+_ESCAPE_BEFORE = Regex(AFTER_ESCAPE)
 
 
 def _word_before(text: str, start: int) -> bool:

@@ -12,11 +12,22 @@ B = r"[A-Za-z0-9_-]"  # current keys are base64url on both sides of the marker
 A = r"[A-Za-z0-9]"
 TOKEN_END = r"(?![A-Za-z0-9_-])"
 # A key may follow a non-token character or an escape whose last character is alphanumeric:
-# "\nsk-..." in a JSON string, "%22sk-..." URL-encoded, "\u0022..." and "\x22...".
-LEFT = (
-    r"(?:(?<![A-Za-z0-9_+/-])|(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})"
-    r"|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\x[0-9A-Fa-f]{2}))"
+# "\nsk-..." in a JSON string, "%22sk-..." URL-encoded, "\u0022..." and "\x22...", `=3D` (an
+# `=` in quoted-printable mail), and an ANSI colour (`ESC[32m`, `ESC[0;32m`: a coloured log).
+_AFTER = (
+    r"\\[nrt]",
+    r"%[0-9A-Fa-f]{2}",
+    r"\\u[0-9A-Fa-f]{4}",
+    r"\\x[0-9A-Fa-f]{2}",
+    r"=3D",
+    r"\[[0-9]m",
+    r"\[[0-9]{2}m",
+    r"[0-9];[0-9]m",
+    r"[0-9];[0-9]{2}m",
 )
+# Right after one of those (legacy keys: openai._word_before).
+AFTER_ESCAPE = "|".join(f"(?<={a})" for a in _AFTER)
+LEFT = f"(?:(?<![A-Za-z0-9_+/-])|{AFTER_ESCAPE})"
 
 
 def left_of(literal: str) -> str:
@@ -26,10 +37,7 @@ def left_of(literal: str) -> str:
     which the regex engine jumps to instead of trying the lookbehinds at every position.
     """
     e = re.escape(literal)
-    return (
-        rf"(?:(?<![A-Za-z0-9_+/-]{e})|(?<=\\[nrt]{e})|(?<=%[0-9A-Fa-f]{{2}}{e})"
-        rf"|(?<=\\u[0-9A-Fa-f]{{4}}{e})|(?<=\\x[0-9A-Fa-f]{{2}}{e}))"
-    )
+    return rf"(?:(?<![A-Za-z0-9_+/-]{e})" + "".join(f"|(?<={a}{e})" for a in _AFTER) + ")"
 
 
 # The characters of the runs keys live in (Rule.token_chars): the engine tries a pattern only
