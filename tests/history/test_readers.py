@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from keylatch.history import readers, scan_history
+from keylatch.history import ranges, readers, scan_history
 from keylatch.history.grepfilter import MARK, Objects
 from keylatch.rules.synthetic import make_key
 from keylatch.sources.gitcmd import Git
@@ -104,3 +104,18 @@ def test_history_is_the_same_with_any_number_of_readers(
     assert len(one.findings) == 3
     assert many.findings == one.findings
     assert (many.blobs, many.bytes, many.commits) == (one.blobs, one.bytes, one.commits)
+
+
+@pytest.mark.parametrize(
+    ("n", "share"), [(1, 512 << 20), (2, 256 << 20), (4, 128 << 20), (8, 96 << 20), (64, 96 << 20)]
+)
+def test_readers_share_a_delta_cache_budget_the_repository_cannot_change(
+    make_repo: MakeRepo, n: int, share: int
+) -> None:
+    """Each reader's git inflates delta bases into a cache of its share of the budget (never
+    below git's default), whatever the scanned repository's config asks: a huge value there
+    would multiply the readers' memory, a tiny one their CPU."""
+    repo = make_repo()
+    repo.git("config", "core.deltaBaseCacheLimit", "64g")
+    git = ranges.readers_git(Git(repo.path), n)
+    assert git.run("config", "--get", "--type=int", "core.deltaBaseCacheLimit").strip() == str(share).encode()

@@ -16,6 +16,15 @@ from keylatch.sources.objects import feed, widen
 
 END = -1  # a range's queue ends with this, after its last candidate
 REQUEST_BLOCK = 4096  # ids per write to a reader's cat-file
+# git keeps inflated delta bases in a cache per process (core.deltaBaseCacheLimit, 96 MiB by
+# default); a base evicted is inflated again for the next delta that needs it. Over git/git's
+# 262k blobs in pack order, 256 MiB per reader (two readers) took 1.8-3.6 s less CPU of the
+# readers' git than the default, for about 430 MB more of their memory (bench/README.md, round
+# 19); more than ~512 MiB in all bought little. The budget is shared by the readers, never
+# below git's default per reader, and given on the command line, so a repository's own config
+# can neither shrink it (slower) nor blow it up (memory).
+DELTA_CACHE_TOTAL = 512 << 20
+DELTA_CACHE_FLOOR = 96 << 20  # git's default
 Report = Callable[[int, int], None]
 
 
@@ -54,6 +63,12 @@ class Progress:
     def __call__(self) -> None:
         with self.lock:
             self.report(sum(r.objects for r in self.ranges), sum(r.nbytes for r in self.ranges))
+
+
+def readers_git(git: Git, readers: int) -> Git:
+    """`git` for `readers` cat-files at once, each with its share of DELTA_CACHE_TOTAL."""
+    share = max(DELTA_CACHE_FLOOR, DELTA_CACHE_TOTAL // max(readers, 1))
+    return git.derived(config=(f"core.deltaBaseCacheLimit={share}",))
 
 
 def cat_file(

@@ -29,7 +29,7 @@ from keylatch.errors import ScanError
 from keylatch.history import grepreaders, hsgate
 from keylatch.history.grepfilter import MARK, Objects, grep_needles, grep_program
 from keylatch.history.pipes import HalfPipeReads
-from keylatch.history.ranges import END, Progress, Range, Report, cat_file
+from keylatch.history.ranges import END, Progress, Range, Report, cat_file, readers_git
 from keylatch.sources import cores
 from keylatch.sources.gitcmd import Git, first_line
 from keylatch.sources.reaping import kill
@@ -181,7 +181,7 @@ def early(git: Git, needles: tuple[bytes, ...], report: Report | None, heads: hs
     if jobs() < EARLY_CORES:
         return None
     gate = literal_gate(needles, heads)
-    return Early(git, gate, report) if gate is not None else None
+    return Early(readers_git(git, jobs()), gate, report) if gate is not None else None
 
 
 def start(
@@ -213,6 +213,7 @@ def start(
         progress.ranges = readers.ranges
     elif report is not None:
         progress = Progress(readers.ranges, report)
+    git = readers_git(git, len(started) + len(ranges))
     try:
         for r in ranges:
             if gate is not None:
