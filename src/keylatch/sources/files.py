@@ -291,8 +291,10 @@ def _read_small(
         if not end or (
             archives.depth
             and len(data) >= 4
-            and (data[0] in _ARCHIVE_FIRST or data[257:262] == b"ustar")
-            and packed.kind(data[: packed.HEAD])
+            and (
+                ((data[0] in _ARCHIVE_FIRST or data[257:262] == b"ustar") and packed.kind(data[: packed.HEAD]))
+                or packed.zip_end(data, len(data))  # a zip with bytes in front (sources/magic.py)
+            )
         ):
             deferred = True
             return _Deferred(fd, shown, st.st_size)
@@ -600,7 +602,13 @@ def _regular(fd: int, name: str, size: int, archives: Limits) -> Iterator[Chunk 
             head = os.pread(fd, packed.HEAD, 0)
         except OSError as exc:
             raise _cannot_read(name, exc) from exc
-        if packed.kind(head):
+        opened = bool(packed.kind(head))
+        if not opened and size >= 22:  # a zip with bytes in front is known by its end (sources/magic.py)
+            try:
+                opened = packed.zip_end(os.pread(fd, packed.TAIL, max(0, size - packed.TAIL)), size)
+            except OSError as exc:
+                raise _cannot_read(name, exc) from exc
+        if opened:
             # Its own descriptor, seekable (zip reads its directory at the end); closed here.
             with open(os.dup(fd), "rb") as fh:
                 yield from _members(packed.member_chunks(fh, name, archives, BLOCK), name)
