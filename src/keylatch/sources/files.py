@@ -62,7 +62,7 @@ from keylatch.errors import KeylatchError, ScanError, UsageError, printable
 from keylatch.model import Chunk, Record
 from keylatch.sources import archives as packed
 from keylatch.sources.archives import DEFAULT_LIMITS, Limits
-from keylatch.sources.blocks import blocks
+from keylatch.sources.blocks import OVERLAP, blocks
 from keylatch.sources.excludes import Excludes, Matcher
 
 if TYPE_CHECKING:
@@ -433,7 +433,16 @@ def _stream(fd: int, shown: str, archives: Limits, first: bytes = b"") -> Iterat
 
             yield from _members(packed.stream_chunks(read, shown, archives, BLOCK), shown)
             return
-    yield from _chunks(fd, shown, 0, head)
+    last, size = None, 0
+    for chunk in _chunks(fd, shown, 0, head):
+        size += len(chunk.data) - (OVERLAP if last is not None else 0)  # each block after the first repeats OVERLAP
+        last = chunk
+        yield chunk
+    if archives.depth and last is not None and packed.zip_end(last.data, size):
+        # A zip with bytes in front is known by its end, read last: a stream cannot go back to
+        # its members (a file can, sources/archives.py). Its text was scanned; its members were not.
+        why = "a zip with bytes in front of it, read from a pipe: its members were not read (scan it by its path)"
+        yield Unread(shown, f"{printable(shown)}: not fully scanned: {why}")
 
 
 def _is_anonymous_pipe(path: Path) -> bool:
