@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import random
 import struct
 import subprocess
 import sys
@@ -104,15 +105,23 @@ def _tar_pax(comment: str) -> bytes:
     return out.getvalue()
 
 
+def _sfx() -> bytes:
+    """A self-extracting installer: a shell stub, then a zip (`cat stub.sh app.zip`)."""
+    return b'#!/bin/sh\nexec unzip -o "$0"\n' + _zip([("a.env", ENV)])
+
+
 def _inner_commented() -> bytes:
     return _zip([("x.txt", CLEAN)], comment=f"key={KEY}".encode())
 
 
 # name -> (file name, its bytes, where the key is reported, the key)
 FOUND: dict[str, tuple[str, Callable[[], bytes], str, str]] = {
-    "sfx shell stub": (
-        "installer", lambda: b'#!/bin/sh\nexec unzip -o "$0"\n' + _zip([("a.env", ENV)]), "installer!a.env", KEY
+    "sfx shell stub": ("installer", _sfx, "installer!a.env", KEY),
+    "sfx in a zip": ("release.zip", lambda: _zip([("setup.sh", _sfx())]), "release.zip!setup.sh!a.env", KEY),
+    "sfx in a tar.gz": (
+        "release.tgz", lambda: gzip.compress(tarred({"setup.sh": _sfx()})), "release.tgz!setup.sh!a.env", KEY
     ),
+    "sfx gzipped": ("setup.sh.gz", lambda: gzip.compress(_sfx()), "setup.sh.gz!setup.sh!a.env", KEY),
     "sfx binary stub, zip comment": (
         "setup.exe", lambda: b"MZ\x90\x00" + bytes(300) + _zip([("a.env", ENV)], comment=b"v1.0\n"), "setup.exe!a.env",
         KEY,
@@ -150,6 +159,10 @@ FOUND: dict[str, tuple[str, Callable[[], bytes], str, str]] = {
         "app.env.gz", lambda: _gzip(CLEAN, extra=b"KL" + struct.pack("<H", len(ENV)) + ENV), "app.env.gz", KEY
     ),
     "second gzip member": ("app.env.gz", lambda: _gzip(CLEAN) + _gzip(ENV), "app.env.gz!app.env", KEY),
+    "second gzip member of a tar.gz": (
+        "bundle.tgz", lambda: _gzip(tarred({"a.txt": ENV})[:512]) + _gzip(tarred({"a.txt": ENV})[512:]),
+        "bundle.tgz!a.txt", KEY,
+    ),
 }  # fmt: skip
 
 
@@ -161,6 +174,15 @@ def _stdin(tmp_path: Path, data: bytes) -> Result:
         check=False,
     )  # fmt: skip
     return Result(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
+
+
+def _on_stdin(name: str, where: str) -> str:
+    """Where a key is reported when the file is read from standard input: a compressed plain
+    file there is named after the pipe too (`<stdin>!<stdin>`)."""
+    inner = name.removesuffix(".gz")
+    if name.endswith(".gz") and where.startswith(f"{name}!{inner}"):
+        return "<stdin>!<stdin>" + where[len(name) + 1 + len(inner) :]
+    return "<stdin>" + where[len(name) :]
 
 
 def _run(keylatch: RunKeylatch, make_repo: MakeRepo, tmp_path: Path, command: str, name: str, data: bytes) -> Result:
@@ -178,14 +200,14 @@ def test_a_key_hidden_in_a_container_is_found(
     res = _run(keylatch, make_repo, tmp_path, command, name, build())
     shown = res.out + res.err
     assert key not in shown
-    if command == "scan -" and case.startswith("sfx"):
+    if command == "scan -" and case in ("sfx shell stub", "sfx binary stub, zip comment"):
         # A stream cannot go back from the end record to the members: said so, exit 3.
         assert res.code == 3, res
         assert "<stdin>: not fully scanned: a zip with bytes in front of it" in res.err, res
         return
     assert res.code == 1, res
-    if command == "scan -":  # a compressed plain file on a pipe is named after the pipe too
-        where = "<stdin>!<stdin>" if where == f"{name}!app.env" else "<stdin>" + where[len(name) :]
+    if command == "scan -":
+        where = _on_stdin(name, where)
     assert f"{where}:" in res.out, res
     assert f"...{key[-4:]}" in res.out
 
@@ -248,3 +270,16 @@ def test_a_clean_installer_and_its_hidden_entries_are_clean(
     data = b"#!/bin/sh\nexit 0\n" + _zip([("a.txt", CLEAN), ("inner.zip", inner), ("b.gz", _gzip(CLEAN, name=b"b"))])
     res = _run(keylatch, make_repo, tmp_path, command, "installer", data)
     assert res.code == (3 if command == "scan -" else 0), res
+
+
+def test_a_large_installer_in_history_is_read_or_said_unread(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
+    # history reads a blob in 8 MiB blocks: an installer whose first block holds a local header
+    # is kept and opened at its end; one whose zip starts past it is named, exit 3.
+    noise = random.Random(1901).randbytes(9 << 20)  # incompressible: the blob stays over 8 MiB
+    big = b"#!/bin/sh\nexit 0\n" + _zip([("noise.bin", noise), ("a.env", ENV)])
+    res = run_on_archive(keylatch, make_repo, "history", "installer", big)
+    assert res.code == 1 and "installer!a.env:" in res.out, res
+    stub = (b"#" * 99 + b"\n") * (90 << 10)  # 9 MiB of text before the zip's first entry
+    res = run_on_archive(keylatch, make_repo, "history", "installer", stub + _zip([("a.env", ENV)]))
+    assert res.code == 3, res
+    assert "installer: not fully scanned: a zip with more than 8 MiB in front of its first entry" in res.err, res

@@ -246,8 +246,8 @@ def member_contents(data: bytes, name: str, limits: Limits) -> list[tuple[str, b
 
 def rejoin(path: str, member: str) -> str:
     """The label of `member` (as `members` labels it in an archive named "") inside `path`."""
-    if member == "!-":  # a compressed plain file: named after the archive, as `members` does
-        return f"{path}!{_unsuffixed(path)}"
+    if member == "!-" or member.startswith("!-!"):  # a compressed file: named after the archive, as `members` does
+        return f"{path}!{_unsuffixed(path)}{member[2:]}"  # (and what it holds: an installer's members)
     return path + member
 
 
@@ -375,6 +375,8 @@ def _layer(
     if what is not None and member and depth < budget.limits.depth:
         return (yield from _member_archive(_Prefixed(head, src.read, label), label, depth, budget, shown_at))
     body = _Prefixed(head, src.read, leaf if what is None else label)
+    if what is None and depth and depth < budget.limits.depth:  # inside an archive: its end is watched
+        return (yield from _plain_member(body, leaf, depth, budget))
     if what is None:
         yield leaf, body.read
         return True
@@ -392,6 +394,44 @@ def _layer(
         raise
     except Exception as exc:  # noqa: BLE001 -- whatever the readers raise: not fully scanned
         raise _unscanned(label, _reason(exc)) from exc
+    return True
+
+
+def _plain_member(body: _Prefixed, label: str, depth: int, budget: _Budget) -> Generator[tuple[str, Read], None, bool]:
+    """A member that does not start as an archive: one leaf, whose end is watched. A zip with
+    bytes in front (an installer in a release zip) shows only there: its bytes, held as they
+    are read (references to the pieces, up to _KEEP), are then opened as a zip's; its text
+    was the leaf. Too large to hold, it is not read, said so."""
+    import io
+
+    held: list[bytes] | None = []
+    size = 0
+    tail = b""
+
+    def read(n: int) -> bytes:
+        nonlocal held, size, tail
+        data = body.read(n)
+        size += len(data)
+        tail = (tail + data)[-TAIL:] if len(data) < TAIL else data[-TAIL:]
+        if held is not None:
+            held.append(data)
+            if size > _KEEP:
+                held = None
+        return data
+
+    yield label, read
+    if not zip_end(tail, size):
+        return True
+    if held is None:
+        raise _unscanned(
+            label, f"a zip with bytes in front of it, larger than {_size(_KEEP)}: its members were not read"
+        )
+    outer, budget.done = budget.done, {}
+    try:
+        whole = io.BytesIO(b"".join(held))
+        yield from _layer(whole, label, label, depth, budget, seekable=whole, what="zip")
+    finally:
+        budget.done = outer
     return True
 
 
