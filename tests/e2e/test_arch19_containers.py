@@ -85,6 +85,23 @@ def _before(entry: bytes) -> bytes:
     return entry + _zip([("readme.txt", CLEAN)])
 
 
+def _covered(method: int) -> bytes:
+    """A zip whose first member's sizes (local and central) run past its data over bytes that
+    are no member's, a key among them: read whole all the same (its data ends first)."""
+    data = _zip([("a.txt", CLEAN), ("b.txt", CLEAN)], method)
+    junk = b"\n" + ENV
+    second = data.index(b"PK\x03\x04", 4)
+    out = bytearray(data[:second] + junk + data[second:])
+    first_cd = out.index(b"PK\x01\x02")
+    second_cd = out.index(b"PK\x01\x02", first_cd + 4)
+    end = out.rindex(b"PK\x05\x06")
+    for at in (18, first_cd + 20):  # its compressed size, in its local header and its directory entry
+        struct.pack_into("<I", out, at, struct.unpack_from("<I", out, at)[0] + len(junk))
+    struct.pack_into("<I", out, second_cd + 42, second + len(junk))  # the next member moved
+    struct.pack_into("<I", out, end + 16, first_cd)  # and so did the directory
+    return bytes(out)
+
+
 def _gzip(data: bytes, *, name: bytes = b"", comment: bytes = b"", extra: bytes = b"") -> bytes:
     """One gzip member with the header fields given (RFC 1952 2.3)."""
     flags = (0x04 if extra else 0) | (0x08 if name else 0) | (0x10 if comment else 0)
@@ -132,6 +149,10 @@ FOUND: dict[str, tuple[str, Callable[[], bytes], str, str]] = {
         "bundle.zip", lambda: _between(_local("h.env", ENV, descriptor=True)), "bundle.zip!h.env", KEY
     ),
     "hidden entry, stored": ("bundle.zip", lambda: _between(_local("h.env", ENV, method=0)), "bundle.zip!h.env", KEY),
+    "bytes a stored member's size runs over": ("bundle.zip", lambda: _covered(zipfile.ZIP_STORED), "bundle.zip", KEY),
+    "bytes a deflated member's size runs over": (
+        "bundle.zip", lambda: _covered(zipfile.ZIP_DEFLATED), "bundle.zip", KEY
+    ),
     "duplicate name, first": (
         "bundle.zip", lambda: _zip([("a.env", ENV), ("a.env", CLEAN)]), "bundle.zip!a.env", KEY
     ),

@@ -533,9 +533,25 @@ def _zip_member(
         start = getattr(raw, "_orig_compress_start", None)
         at = start if isinstance(start, int) and info.compress_type == zipfile.ZIP_STORED else None
         blank = yield from _layer(metered, inner, inner, depth, budget, member=True, shown_at=at)
-        # Read whole (a failed read never resumes this generator): its stored bytes.
+        # Read whole (a failed read never resumes this generator): its stored bytes, as far as
+        # its reading used them. A directory may give a size past its data's end: what lies
+        # there is no member's, and stays in the container's own leaf.
         if isinstance(start, int) and blank:
-            budget.done.setdefault(depth, []).append((start, start + size))
+            budget.done.setdefault(depth, []).append((start, start + _used(raw, info)))
+
+
+def _used(raw: IO[bytes], info: zipfile.ZipInfo) -> int:
+    """How many of a zip member's stored bytes reading it used: stored, its length; compressed,
+    what was read less what its decompressor left (zipfile's ZipExtFile: CPython 3.8 to 3.13).
+    Unknown: none (its bytes then show in the container's leaf: a key there reported twice,
+    never missed)."""
+    if info.compress_type == 0:
+        return min(info.compress_size, info.file_size)
+    left, dec = getattr(raw, "_compress_left", None), getattr(raw, "_decompressor", None)
+    if not isinstance(left, int) or dec is None:
+        return 0
+    rest = getattr(dec, "unused_data", b"") + getattr(dec, "unconsumed_tail", b"")
+    return max(0, info.compress_size - left - len(rest)) if isinstance(rest, bytes) else 0
 
 
 def _described(src: IO[bytes], entry: Hidden, inner: str, depth: int, budget: _Budget) -> Iterator[tuple[str, Read]]:
