@@ -1,6 +1,6 @@
 """sources/archives.py past a container's head: a zip known by its end record (magic.zip_end),
 local entries its directory leaves out (zipscan.py), members of one name, gzip's header fields
-and members (gzstream.py). The e2e matrix is tests/e2e/test_arch19_containers.py."""
+and members (streams.py). The e2e matrix is tests/e2e/test_arch19_containers.py."""
 
 from __future__ import annotations
 

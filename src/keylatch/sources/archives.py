@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     import zipfile
 
     from keylatch.model import Chunk
-    from keylatch.sources.rawleaf import Decompressor
     from keylatch.sources.zipscan import Hidden
 
 # Below this much output from one layer, no compression ratio is suspicious.
@@ -641,22 +640,12 @@ class _Truncated(Exception):
 
 
 def _stream(what: str, src: _Prefixed, label: str, depth: int, budget: _Budget) -> Iterator[tuple[str, Read]]:
+    from keylatch.sources.streams import decoder as open_decoder
+
     counted = _Counted(src.read)
-    decoder: IO[bytes]
-    if what == "gzip":
-        from keylatch.sources.gzstream import Gzip
-
-        decoder = Gzip(counted.read)  # type: ignore[assignment]
-    elif what == "bzip2":
-        import bz2
-
-        decoder = _Streams(counted.read, bz2.BZ2Decompressor)  # type: ignore[assignment]
-    else:
-        import lzma
-
-        decoder = _Streams(counted.read, lzma.LZMADecompressor)  # type: ignore[assignment]
+    decoder = open_decoder(what, counted.read)
     with decoder:
-        metered = _Metered(decoder, lambda: counted.count, budget, label)
+        metered = _Metered(decoder, lambda: counted.count, budget, label)  # type: ignore[arg-type]
         # A compressed container keeps the label; a compressed plain file is named after it.
         yield from _layer(metered, label, f"{label}!{_unsuffixed(label)}", depth, budget)
         # Read to its end: a stream cut short, or bytes after it that are no stream, are found
@@ -664,51 +653,11 @@ def _stream(what: str, src: _Prefixed, label: str, depth: int, budget: _Budget) 
         # (_around) scans what follows a container's end.
         for _ in iter(lambda: metered.read(_PIECE), b""):
             pass
-    fields = getattr(decoder, "fields", None)
+    fields = decoder.fields
     if fields:  # a gzip header's extra field, name, comment: the file's own bytes, in no member
         import io
 
         yield label, io.BytesIO(b"\n".join(fields)).read
-
-
-class _Streams:
-    """A bzip2 or xz file's output, stream after stream. What follows the last stream must be
-    another stream (or zero padding): BZ2File and LZMAFile drop anything else unread, so text
-    appended to a `.bz2` would never be scanned; here it is an error (raw bytes scanned, exit 3)."""
-
-    def __init__(self, read: Read, new: Callable[[], Decompressor]) -> None:
-        self._read, self._new = read, new
-        self._dec = new()
-
-    def read(self, n: int = -1) -> bytes:
-        n = n if n > 0 else _PIECE
-        while True:
-            if self._dec.eof:
-                data = self._dec.unused_data or self._read(_PIECE)
-                while data and not data.strip(b"\0"):  # padding after the last stream
-                    data = self._read(_PIECE)
-                if not data:
-                    return b""
-                self._dec = self._new()
-                try:
-                    out = self._dec.decompress(data, n)
-                except Exception as exc:  # noqa: BLE001 -- the decoders' own error types
-                    raise _Truncated("bytes after the end of the compressed stream are not a stream") from exc
-            elif self._dec.needs_input:
-                data = self._read(_PIECE)
-                if not data:
-                    raise _Truncated("truncated: the compressed stream ends before its end marker")
-                out = self._dec.decompress(data, n)
-            else:
-                out = self._dec.decompress(b"", n)
-            if out:
-                return out
-
-    def __enter__(self) -> _Streams:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _buffered(body: _Prefixed, label: str, limits: Limits) -> IO[bytes]:
@@ -758,7 +707,9 @@ def _reason(exc: BaseException) -> str:
         return "encrypted; its content cannot be read"
     if isinstance(exc, NotImplementedError):
         return f"uses a compression method keylatch cannot read ({text})"
-    if isinstance(exc, _Truncated):
+    from keylatch.sources.streams import Malformed  # loaded with the first compressed stream
+
+    if isinstance(exc, (_Truncated, Malformed)):  # their words say what is wrong
         return text
     return f"corrupt or truncated ({text})"
 

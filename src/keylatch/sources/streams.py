@@ -1,4 +1,5 @@
-"""A gzip file's output, member after member, and the header fields around it (sources/archives.py).
+"""Compressed streams read whole (sources/archives.py): gzip member after member with the header
+fields around them, bzip2 and xz stream after stream.
 
 RFC 1952 2.3: each member's header may carry an extra field (FEXTRA), a file name (FNAME) and a
 comment (FCOMMENT), stored as they are, outside the compressed data. gzip.GzipFile skips them, so
@@ -12,6 +13,11 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
+from typing import Protocol
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.sources.rawleaf import Decompressor
 
 Read = Callable[[int], bytes]
 _PIECE = 1 << 20
@@ -19,7 +25,28 @@ _FIELD_MAX = 1 << 20  # a name or comment longer than this is no header a gzip w
 
 
 class Malformed(Exception):
-    """The gzip stream is not one a reader can read whole; the message says why."""
+    """The stream is not one a reader can read whole; the message says why."""
+
+
+class Decoder(Protocol):
+    fields: list[bytes]  # bytes of the file around its compressed data (gzip's header fields)
+
+    def read(self, n: int = -1) -> bytes: ...
+    def __enter__(self) -> Decoder: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def decoder(what: str, read: Read) -> Decoder:
+    """The output of the "gzip", "bzip2" or "xz" stream that `read` gives."""
+    if what == "gzip":
+        return Gzip(read)
+    if what == "bzip2":
+        import bz2
+
+        return Streams(read, bz2.BZ2Decompressor)
+    import lzma
+
+    return Streams(read, lzma.LZMADecompressor)
 
 
 class Gzip:
@@ -42,11 +69,11 @@ class Gzip:
                 self._start()
                 continue
             if not self._buf and not self._more():
-                raise Malformed("truncated: the compressed stream ends before its end marker")
+                raise Malformed("corrupt or truncated: the compressed stream ends before its end marker")
             try:
                 out = self._dec.decompress(self._buf, n)
             except zlib.error as exc:
-                raise Malformed(f"corrupt ({exc})") from exc
+                raise Malformed(f"corrupt or truncated ({exc})") from exc
             self._crc = zlib.crc32(out, self._crc)
             self._size += len(out)
             if self._dec.eof:  # what follows the stream is all in unused_data (the tail is stale)
@@ -72,7 +99,7 @@ class Gzip:
     def _need(self, n: int) -> None:
         while len(self._buf) < n:
             if not self._more():
-                raise Malformed("truncated: the compressed stream ends inside a member's header")
+                raise Malformed("corrupt or truncated: the compressed stream ends inside a member's header")
 
     def _start(self) -> None:
         """At a member's start, or after the last member: padding, the end, or a header."""
@@ -88,7 +115,7 @@ class Gzip:
         self._need(10)
         buf = self._buf
         if buf[:3] != b"\x1f\x8b\x08" or buf[3] & 0xE0:
-            raise Malformed("bytes after the end of the compressed stream are not a stream")
+            raise Malformed("corrupt or truncated: bytes after the end of the compressed stream are not a stream")
         flags, pos = buf[3], 10
         if flags & 0x04:  # FEXTRA: a length, then that many bytes
             self._need(pos + 2)
@@ -101,7 +128,7 @@ class Gzip:
                 end = self._buf.find(b"\0", pos)
                 while end < 0:
                     if len(self._buf) - pos > _FIELD_MAX:
-                        raise Malformed("corrupt: a header's name or comment is longer than 1 MiB")
+                        raise Malformed("corrupt or truncated: a header's name or comment is longer than 1 MiB")
                     searched = len(self._buf)
                     self._need(searched + 1)
                     end = self._buf.find(b"\0", searched)
@@ -119,6 +146,47 @@ class Gzip:
         self._need(8)
         crc, size = int.from_bytes(self._buf[:4], "little"), int.from_bytes(self._buf[4:8], "little")
         if crc != self._crc or size != self._size & 0xFFFFFFFF:
-            raise Malformed("corrupt: a member's CRC or length does not match its data")
+            raise Malformed("corrupt or truncated: a member's CRC or length does not match its data")
         self._buf = self._buf[8:]
         self._dec = None
+
+
+class Streams:
+    """A bzip2 or xz file's output, stream after stream. What follows the last stream must be
+    another stream (or zero padding): BZ2File and LZMAFile drop anything else unread, so text
+    appended to a `.bz2` would never be scanned; here it is an error (raw bytes scanned, exit 3)."""
+
+    def __init__(self, read: Read, new: Callable[[], Decompressor]) -> None:
+        self._read, self._new = read, new
+        self._dec = new()
+        self.fields: list[bytes] = []  # none: bzip2 and xz carry no names or comments
+
+    def read(self, n: int = -1) -> bytes:
+        n = n if n > 0 else _PIECE
+        while True:
+            if self._dec.eof:
+                data = self._dec.unused_data or self._read(_PIECE)
+                while data and not data.strip(b"\0"):  # padding after the last stream
+                    data = self._read(_PIECE)
+                if not data:
+                    return b""
+                self._dec = self._new()
+                try:
+                    out = self._dec.decompress(data, n)
+                except Exception as exc:  # noqa: BLE001 -- the decoders' own error types
+                    raise Malformed("bytes after the end of the compressed stream are not a stream") from exc
+            elif self._dec.needs_input:
+                data = self._read(_PIECE)
+                if not data:
+                    raise Malformed("truncated: the compressed stream ends before its end marker")
+                out = self._dec.decompress(data, n)
+            else:
+                out = self._dec.decompress(b"", n)
+            if out:
+                return out
+
+    def __enter__(self) -> Streams:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
