@@ -60,8 +60,10 @@ def test_plain_text_is_no_archive() -> None:
 
 
 def _members_only(leaves: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
-    """The members' leaves, without the container's own bytes around them (labelled by its name)."""
-    return [(label, data) for label, data in leaves if "!" in label]
+    """The members' leaves, without the containers' own bytes around them (labelled by their
+    names, at every level: `n.zip`, `n.zip!inner.zip`)."""
+    containers = {label.rsplit("!", i)[0] for label, _ in leaves for i in range(1, label.count("!") + 1)}
+    return [(label, data) for label, data in leaves if label not in containers]
 
 
 def nest(levels: int) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 from keylatch.engine import scan_chunk
 from keylatch.history.cache import BlobCache
@@ -86,18 +87,29 @@ class BlobScanner:
             chunks = _message(header, chunks)
         elif header.kind == b"tag":
             chunks = tag_body(header, chunks)
+        teed: _Teed | None = None
+        several = False  # a blob of several blocks, read as text: its end may say it is a zip
         for chunk in chunks:
             if first and chunk.data.startswith(LFS_POINTER):
                 self.lfs_pointers += 1
-            if first and header.kind == b"blob" and self.archives.depth and archives.kind(chunk.data[: archives.HEAD]):
-                hits.extend(self._members(header, chunk, chunks))
-                packed = True
-                break
+            if first and header.kind == b"blob" and self.archives.depth:
+                whole = len(chunk.data) >= header.size
+                if archives.kind(chunk.data[: archives.HEAD]) or (whole and archives.zip_end(chunk.data, header.size)):
+                    hits.extend(self._members(header, chunk, chunks))
+                    packed = True
+                    break
+                several = not whole
+                if several and b"PK\x03\x04" in chunk.data:  # perhaps a zip with bytes in front: kept
+                    teed = _Teed(chunk)
+            elif teed is not None:
+                teed.add(chunk)
             first = False
             # One pass for every literal (prefilter.present), before the engine's own; a wrapped
             # base64 file goes on without one, as in scan (the engine joins and decodes it).
             if _may_hold_key(chunk.data, self._needles):
                 hits.extend(scan_chunk(chunk, self.rules))
+        if several:
+            packed = self._prefixed(header, chunk, teed, hits)
         if header.kind == b"blob":  # the stats count blobs; commit messages come free
             self.blobs += 1
             self.nbytes += header.size
@@ -117,31 +129,47 @@ class BlobScanner:
                 self._next_report = now + 0.25
                 self.progress(Progress(self.blobs, self.nbytes, now - self.started))
 
+    def _prefixed(self, header: BlobHeader, last: Chunk, teed: _Teed | None, hits: list[Finding]) -> bool:
+        """After a blob of several blocks read as text: whether it is a zip with bytes in front
+        (its end record in its last block, sources/magic.py); its members' findings then join
+        `hits` (the text's findings and its own leaf's are the same: _dedup). One whose front
+        held no local header in its first block was not kept: not read, said so (exit 3)."""
+        if not archives.zip_end(last.data, header.size):
+            if teed is not None:
+                teed.spool.close()
+            return False
+        if teed is None:
+            self.unread.setdefault(
+                header.oid, ": not fully scanned: a zip with more than 8 MiB in front of its first entry (not read)"
+            )
+            return True
+        with teed.spool as spool:
+            hits.extend(self._member_hits(header, spool))
+        return True
+
     def _members(self, header: BlobHeader, first: Chunk, rest: Iterator[Chunk]) -> list[Finding]:
         """Findings in the members of an archive blob. Its blocks are joined into a spooled
         file (zip seeks; memory stays at most BLOCK), members then stream in blocks."""
-        import tempfile
+        teed = _Teed(first)
+        for chunk in rest:
+            teed.add(chunk)
+        with teed.spool as spool:
+            return self._member_hits(header, spool)
 
+    def _member_hits(self, header: BlobHeader, spool: IO[bytes]) -> list[Finding]:
         from keylatch.errors import ScanError
-        from keylatch.sources.blocks import OVERLAP
 
         hits: list[Finding] = []
-        with tempfile.SpooledTemporaryFile(max_size=BLOCK) as spool:
-            spool.write(first.data)
-            prev = len(first.data)
-            for chunk in rest:  # each block after the first repeats its predecessor's tail
-                spool.write(chunk.data[min(OVERLAP, prev) :])
-                prev = len(chunk.data)
-            spool.seek(0)
-            try:
-                for member in archives.member_chunks(spool, "", self.archives, BLOCK):
-                    if _may_hold_key(member.data, self._needles):
-                        hits.extend(scan_chunk(member, self.rules))
-            except ScanError as exc:
-                # Recorded, and the walk goes on: keys in every other blob (and in this one's
-                # members read so far) are still reported; the command exits 3 (walk.py names
-                # it by a path when the log has one).
-                self.unread.setdefault(header.oid, str(exc))
+        spool.seek(0)
+        try:
+            for member in archives.member_chunks(spool, "", self.archives, BLOCK):
+                if _may_hold_key(member.data, self._needles):
+                    hits.extend(scan_chunk(member, self.rules))
+        except ScanError as exc:
+            # Recorded, and the walk goes on: keys in every other blob (and in this one's
+            # members read so far) are still reported; the command exits 3 (walk.py names
+            # it by a path when the log has one).
+            self.unread.setdefault(header.oid, str(exc))
         return hits
 
     def needles(self) -> tuple[bytes, ...]:
@@ -150,6 +178,23 @@ class BlobScanner:
 
     def is_scanned(self, oid: bytes) -> bool:
         return oid in self.found or oid in self.scanned or (self.cache is not None and oid in self.cache)
+
+
+class _Teed:
+    """A blob's blocks joined again into one spooled file (memory stays at most BLOCK)."""
+
+    def __init__(self, first: Chunk) -> None:
+        import tempfile
+
+        self.spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=BLOCK)
+        self.spool.write(first.data)
+        self._prev = len(first.data)
+
+    def add(self, chunk: Chunk) -> None:
+        from keylatch.sources.blocks import OVERLAP
+
+        self.spool.write(chunk.data[min(OVERLAP, self._prev) :])  # each block repeats its predecessor's tail
+        self._prev = len(chunk.data)
 
 
 def _may_hold_key(data: bytes, needles: tuple[bytes, ...]) -> bool:

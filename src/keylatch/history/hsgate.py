@@ -65,6 +65,9 @@ class Heads:
     # as scan reads such a file: the engine joins its lines and decodes it, and a key found
     # there need hold no needle in its base64 spelling (`ek_`'s has none). grep cannot see it.
     wrapped: bool = False
+    # Literals that make an object worth reading wherever they are: a zip's end record, which
+    # an installer with a zip behind its stub does not show at its start (sources/magic.py).
+    anywhere: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +84,9 @@ def gate(needles: Sequence[bytes], heads: Heads | None = None) -> Gate | None:
     """The compiled needles, or None without Hyperscan (readers.py then runs grep)."""
     from keylatch.prefilter import STARTS_LONGEST, compiled, compiled_starts
 
-    database = compiled_starts(tuple(needles))
-    plain = compiled(tuple(needles))
+    needles = (*needles, *(heads.anywhere if heads is not None else ()))
+    database = compiled_starts(needles)
+    plain = compiled(needles)
     if database is None or plain is None:
         return None
     return Gate(database, max(STARTS_LONGEST, *(len(n) for n in needles)) - 1, heads, plain)

@@ -42,14 +42,17 @@ from typing import IO, NamedTuple
 
 from keylatch.errors import KeylatchError, ScanError, printable
 from keylatch.sources.magic import HEAD as HEAD  # re-exported: callers ask archives for both
+from keylatch.sources.magic import TAIL as TAIL
 from keylatch.sources.magic import kind as kind
+from keylatch.sources.magic import zip_end as zip_end
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import tarfile
+    import zipfile
 
     from keylatch.model import Chunk
-    from keylatch.sources.rawleaf import Decompressor
+    from keylatch.sources.zipscan import Hidden
 
 # Below this much output from one layer, no compression ratio is suspicious.
 RATIO_FLOOR = 1 << 20
@@ -82,24 +85,47 @@ def members(src: IO[bytes], name: str, limits: Limits) -> Iterator[tuple[str, Re
     budget = _Budget(limits)
     label = printable(name)
     try:
-        yield from _leaves(_layer(src, label, label, 0, budget, seekable=src))
+        yield from _leaves(_layer(src, label, label, 0, budget, seekable=src, what=_prefixed_zip(src)))
     except ScanError as exc:
         # Not read whole: its own bytes are a leaf too (named `name`, as a plain file is), so a
         # key they show (a stored member, a truncated tail) is still found; the error stands.
         yield from _fallback(src, name, budget)
         raise exc
-    yield from _around(src, name, budget)
+    yield from _around(src, name, budget.done, 1, limits)
 
 
-def _around(src: IO[bytes], name: str, budget: _Budget) -> Iterator[tuple[str, Read]]:
-    """The leaves of an archive read whole around its members. A container still holds bytes
-    that are no member's data: names, comments, extra fields, pax records, link targets,
-    entries the directory leaves out. A key there is in the file as much as in a member: they
-    are a leaf too, less the members read whole (reported once). Only for a container (a zip
-    or tar, or one in a compression), whose `done` layer was opened; a compressed file's leaf
-    already holds everything it has."""
-    if 1 in budget.done or 2 in budget.done:
-        yield from _raw_leaves(src, name, budget.done, 1, budget.limits, raw=1 in budget.done)
+def is_archive(head: bytes, tail: bytes, size: int) -> bool:
+    """Whether content `size` bytes long, whose first HEAD bytes are `head` and last (at least
+    TAIL) bytes `tail`, is opened by `members`: by its header, or a zip by its end record."""
+    return bool(kind(head[:HEAD])) or zip_end(tail, size)
+
+
+def _prefixed_zip(src: IO[bytes]) -> str | None:
+    """The kind "zip" for a zip with bytes in front (its end record says, as zipfile reads it: from the
+    end); None when the head says what `src` is, or nothing does."""
+    src.seek(0)
+    head = src.read(HEAD)
+    src.seek(0)
+    if kind(head):
+        return None
+    size = src.seek(0, 2)
+    src.seek(max(0, size - TAIL))
+    found = zip_end(src.read(TAIL), size)
+    src.seek(0)
+    return "zip" if found else None
+
+
+def _around(
+    src: IO[bytes], name: str, done: dict[int, list[tuple[int, int]]], depth: int, limits: Limits
+) -> Iterator[tuple[str, Read]]:
+    """The leaves of an archive read whole around its members (`depth`: the layer it is). A
+    container still holds bytes that are no member's data: names, comments, extra fields, pax
+    records, link targets, entries the directory leaves out. A key there is in the file as much
+    as in a member: they are a leaf too, less the members read whole (reported once). Only for
+    a container (a zip or tar, or one in a compression), whose `done` layer was opened; a
+    compressed file's leaf already holds everything it has (its gzip header fields: _stream)."""
+    if depth in done or depth + 1 in done:
+        yield from _raw_leaves(src, name, done, depth, limits, raw=depth in done)
 
 
 def _fallback(src: IO[bytes], name: str, budget: _Budget) -> Iterator[tuple[str, Read]]:
@@ -174,11 +200,11 @@ def stream_chunks(read: Read, name: str, limits: Limits, block: int) -> Iterator
             raise exc
         for piece in iter(lambda: read(_PIECE), b""):  # what the readers left (a tar's end)
             seen.write(piece)
-        for raw_label, raw in _around(seen, name, budget):
+        for raw_label, raw in _around(seen, name, budget.done, 1, limits):
             yield from blocks(_filler(raw), block, raw_label)
 
 
-def _leaves(layers: Generator[tuple[str, Read], None, None]) -> Iterator[tuple[str, Read]]:
+def _leaves(layers: Generator[tuple[str, Read], None, bool]) -> Iterator[tuple[str, Read]]:
     """`layers` with each leaf's `read` guarded: a failure there (the caller's call, outside the
     generators) ends that leaf (b"") and is raised here when the next leaf is asked for, so the
     raw-bytes fallback above sees every failure, wherever it happened."""
@@ -219,8 +245,8 @@ def member_contents(data: bytes, name: str, limits: Limits) -> list[tuple[str, b
 
 def rejoin(path: str, member: str) -> str:
     """The label of `member` (as `members` labels it in an archive named "") inside `path`."""
-    if member == "!-":  # a compressed plain file: named after the archive, as `members` does
-        return f"{path}!{_unsuffixed(path)}"
+    if member == "!-" or member.startswith("!-!"):  # a compressed file: named after the archive, as `members` does
+        return f"{path}!{_unsuffixed(path)}{member[2:]}"  # (and what it holds: an installer's members)
     return path + member
 
 
@@ -334,20 +360,25 @@ def _layer(
     seekable: IO[bytes] | None = None,
     member: bool = False,
     shown_at: int | None = None,
-) -> Generator[tuple[str, Read], None, None]:
+    what: str | None = None,
+) -> Generator[tuple[str, Read], None, bool]:
     """What `src` holds: itself as one leaf labelled `leaf`, or the members of the archive it is
     (`label` names it; `depth` layers are open around it; `seekable`: `src`, when it can seek;
     `member`: `src` is a member of a container, whose leaf shows its bytes from offset
-    `shown_at`, or does not (None: a compressed zip member))."""
+    `shown_at`, or does not (None: a compressed zip member); `what`: its kind, when its head
+    does not say (a zip with bytes in front, known by its end). Returns whether its container
+    may blank its bytes in its own leaf: not when an archive member's own bytes (names,
+    comments) could not be kept to be scanned around its members."""
     head = _read_up_to(src, HEAD, label)
-    what = kind(head)
+    what = what or kind(head)
     if what is not None and member and depth < budget.limits.depth:
-        yield from _member_archive(_Prefixed(head, src.read, label), label, depth, budget, shown_at)
-        return
+        return (yield from _member_archive(_Prefixed(head, src.read, label), label, depth, budget, shown_at))
     body = _Prefixed(head, src.read, leaf if what is None else label)
+    if what is None and depth and depth < budget.limits.depth:  # inside an archive: its end is watched
+        return (yield from _plain_member(body, leaf, depth, budget))
     if what is None:
         yield leaf, body.read
-        return
+        return True
     if depth >= budget.limits.depth:
         n = budget.limits.depth
         raise _unscanned(label, f"nested deeper than {n} archive layer{'s' if n != 1 else ''} (archive-depth)")
@@ -362,16 +393,57 @@ def _layer(
         raise
     except Exception as exc:  # noqa: BLE001 -- whatever the readers raise: not fully scanned
         raise _unscanned(label, _reason(exc)) from exc
+    return True
+
+
+def _plain_member(body: _Prefixed, label: str, depth: int, budget: _Budget) -> Generator[tuple[str, Read], None, bool]:
+    """A member that does not start as an archive: one leaf, whose end is watched. A zip with
+    bytes in front (an installer in a release zip) shows only there: its bytes, held as they
+    are read (references to the pieces, up to _KEEP), are then opened as a zip's; its text
+    was the leaf. Too large to hold, it is not read, said so."""
+    import io
+
+    held: list[bytes] | None = []
+    size = 0
+    tail = b""
+
+    def read(n: int) -> bytes:
+        nonlocal held, size, tail
+        data = body.read(n)
+        size += len(data)
+        tail = (tail + data)[-TAIL:] if len(data) < TAIL else data[-TAIL:]
+        if held is not None:
+            held.append(data)
+            if size > _KEEP:
+                held = None
+        return data
+
+    yield label, read
+    if not zip_end(tail, size):
+        return True
+    if held is None:
+        raise _unscanned(
+            label, f"a zip with bytes in front of it, larger than {_size(_KEEP)}: its members were not read"
+        )
+    outer, budget.done = budget.done, {}
+    try:
+        whole = io.BytesIO(b"".join(held))
+        yield from _layer(whole, label, label, depth, budget, seekable=whole, what="zip")
+    finally:
+        budget.done = outer
+    return True
 
 
 def _member_archive(
     body: _Prefixed, label: str, depth: int, budget: _Budget, shown_at: int | None
-) -> Generator[tuple[str, Read], None, None]:
+) -> Generator[tuple[str, Read], None, bool]:
     """A member that is itself an archive, read as any archive, its bytes kept as they are read
-    (in memory up to _KEEP, then in a temporary file; at most `max_bytes`): if it cannot be
-    read whole, its own leaves are scanned as a top-level archive's are (_fallback; a cut
-    `.tgz` in a zip: its decompressed bytes), with the members it read whole blanked, there and
-    in its container's leaf when that shows its bytes (from `shown_at`): each key reported once."""
+    (in memory up to _KEEP, then in a temporary file; at most `max_bytes`). Read whole, it is
+    scanned around its members as a top-level archive is (_around: its names, comments, extra
+    fields, at every level), and its container blanks it in its own leaf. If it cannot be read
+    whole, its own leaves are scanned as a top-level archive's are (_fallback; a cut `.tgz` in
+    a zip: its decompressed bytes), with the members it read whole blanked, there and in its
+    container's leaf when that shows its bytes (from `shown_at`): each key reported once."""
     import tempfile
 
     kept = tempfile.SpooledTemporaryFile(max_size=_KEEP)
@@ -382,49 +454,135 @@ def _member_archive(
         data = body.read(n)
         if room > 0:
             kept.write(data[:room])
-            room -= len(data)
+        room -= len(data)
         return data
 
     outer, budget.done = budget.done, {}
     whole = False
     try:
         yield from _layer(_Prefixed(b"", tee, label), label, label, depth, budget)
+        for _ in iter(lambda: tee(_PIECE), b""):  # what its reader left (after a tar's end): kept too
+            pass
         whole = True
     finally:
         mine, budget.done = budget.done, outer
-        if whole:
-            kept.close()
-        else:  # a failure here, or the walk closed after a failure in a leaf's read (_leaves)
+        if not whole:  # a failure here, or the walk closed after a failure in a leaf's read (_leaves)
             if shown_at is not None:  # its container's leaf shows its bytes: blank its members read whole
                 outer.setdefault(depth, []).extend((shown_at + a, shown_at + b) for a, b in mine.get(depth + 1, ()))
             budget.failed.append(_Failed(label, kept, mine, depth + 1, shown_at is None))
+    with kept:
+        if room >= 0:  # all of it kept: scanned around its members here
+            yield from _around(kept, label, mine, depth + 1, budget.limits)
+            return True
+    # Too large to keep (a tar member past max_bytes): its container's leaf shows it instead,
+    # less its members read whole; or, compressed, nothing does: said so.
+    if shown_at is None:
+        raise _unscanned(
+            label, f"larger than {_size(budget.limits.max_bytes)}: its own bytes were not scanned (archive-max-bytes)"
+        )
+    outer.setdefault(depth, []).extend((shown_at + a, shown_at + b) for a, b in mine.get(depth + 1, ()))
+    return False
 
 
 def _zip(src: IO[bytes], label: str, depth: int, budget: _Budget) -> Iterator[tuple[str, Read]]:
+    """Every entry the central directory names, each by its own record (two of one name are two
+    members: zipfile.open(name) would read the last twice), then the local entries it leaves
+    out (sources/zipscan.py): a deflated key there is in the file as much as in a member."""
     import zipfile
 
+    from keylatch.sources import zipscan
+
     src.seek(0)
-    budget.done.setdefault(depth, [])  # a container at this depth was opened (rawleaf.py)
+    done = budget.done.setdefault(depth, [])  # a container at this depth was opened (rawleaf.py)
+    seen: dict[str, int] = {}
     with zipfile.ZipFile(src) as zf:
+        named = {info.header_offset for info in zf.infolist()}
         for info in zf.infolist():
             if info.is_dir():
                 continue
-            inner = f"{label}!{printable(info.filename)}"
-            if info.flag_bits & 0x41:  # traditional or strong encryption (APPNOTE 4.4.4)
-                raise _unscanned(inner, "encrypted; its content cannot be read")
-            try:
-                raw = zf.open(info)
-            except Exception as exc:  # noqa: BLE001 -- a bad local header, an unknown method
-                raise _unscanned(inner, _reason(exc)) from exc
-            with raw:
-                size = info.compress_size
-                metered = _Metered(raw, lambda size=size: size, budget, inner)  # type: ignore[misc]
-                start = getattr(raw, "_orig_compress_start", None)
-                at = start if isinstance(start, int) and info.compress_type == zipfile.ZIP_STORED else None
-                yield from _layer(metered, inner, inner, depth, budget, member=True, shown_at=at)
-                # Read whole (a failed read never resumes this generator): its stored bytes.
-                if isinstance(start, int):
-                    budget.done.setdefault(depth, []).append((start, start + size))
+            inner = _unique(f"{label}!{printable(info.filename)}", seen)
+            yield from _zip_member(zf, info, inner, depth, budget)
+        for entry in zipscan.hidden(src, named, done):
+            if entry.name.endswith("/") and not entry.size:
+                continue  # a directory
+            inner = _unique(f"{label}!{printable(entry.name)}", seen)
+            if entry.flags & 0x08 and not entry.compressed:  # its sizes follow its data
+                yield from _described(src, entry, inner, depth, budget)
+                continue
+            info = zipfile.ZipInfo(entry.name)
+            info.header_offset, info.flag_bits, info.compress_type = entry.offset, entry.flags, entry.method
+            info.CRC, info.compress_size, info.file_size = entry.crc, entry.compressed, entry.size
+            yield from _zip_member(zf, info, inner, depth, budget)
+
+
+def _zip_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, inner: str, depth: int, budget: _Budget
+) -> Iterator[tuple[str, Read]]:
+    import zipfile
+
+    if info.flag_bits & 0x41:  # traditional or strong encryption (APPNOTE 4.4.4)
+        raise _unscanned(inner, "encrypted; its content cannot be read")
+    try:
+        raw = zf.open(info)
+    except Exception as exc:  # noqa: BLE001 -- a bad local header, an unknown method
+        raise _unscanned(inner, _reason(exc)) from exc
+    with raw:
+        size = info.compress_size
+        metered = _Metered(raw, lambda size=size: size, budget, inner)  # type: ignore[misc]
+        start = getattr(raw, "_orig_compress_start", None)
+        at = start if isinstance(start, int) and info.compress_type == zipfile.ZIP_STORED else None
+        blank = yield from _layer(metered, inner, inner, depth, budget, member=True, shown_at=at)
+        # Read whole (a failed read never resumes this generator): its stored bytes, as far as
+        # its reading used them. A directory may give a size past its data's end: what lies
+        # there is no member's, and stays in the container's own leaf.
+        if isinstance(start, int) and blank:
+            budget.done.setdefault(depth, []).append((start, start + _used(raw, info)))
+
+
+def _used(raw: IO[bytes], info: zipfile.ZipInfo) -> int:
+    """How many of a zip member's stored bytes reading it used: stored, its length; compressed,
+    what was read less what its decompressor left (zipfile's ZipExtFile: CPython 3.8 to 3.13).
+    Unknown: none (its bytes then show in the container's leaf: a key there reported twice,
+    never missed)."""
+    if info.compress_type == 0:
+        return min(info.compress_size, info.file_size)
+    left, dec = getattr(raw, "_compress_left", None), getattr(raw, "_decompressor", None)
+    if not isinstance(left, int) or dec is None:
+        return 0
+    rest = getattr(dec, "unused_data", b"") + getattr(dec, "unconsumed_tail", b"")
+    return max(0, info.compress_size - left - len(rest)) if isinstance(rest, bytes) else 0
+
+
+def _described(src: IO[bytes], entry: Hidden, inner: str, depth: int, budget: _Budget) -> Iterator[tuple[str, Read]]:
+    """A local entry the directory leaves out whose sizes follow its data: deflated, it is read
+    to its stream's end; otherwise its end cannot be known (stored: its bytes show in the
+    archive's own leaf; any other method: not read, said so)."""
+    from keylatch.sources import zipscan
+
+    if entry.flags & 0x41:
+        raise _unscanned(inner, "encrypted; its content cannot be read")
+    if entry.method == 0:
+        return
+    if entry.method != 8:
+        raise _unscanned(
+            inner, f"uses a compression method keylatch cannot read (method {entry.method}, sizes after its data)"
+        )
+    data = zipscan.Inflated(src, entry.data)
+    metered = _Metered(data, lambda: data.consumed, budget, inner)  # type: ignore[arg-type]
+    yield from _layer(metered, inner, inner, depth, budget, member=True)
+    budget.done.setdefault(depth, []).append((entry.data, data.end()))
+
+
+def _unique(label: str, seen: dict[str, int]) -> str:
+    """`label`, or `label#2`, `label#3`... for the next members of one name: each is a file of its
+    own (counted, and told apart in a report)."""
+    n = seen.get(label, 0) + 1
+    seen[label] = n
+    while n > 1 and f"{label}#{n}" in seen:
+        n += 1
+    out = label if n == 1 else f"{label}#{n}"
+    seen.setdefault(out, 1)
+    return out
 
 
 def _tar(src: _Prefixed, label: str, depth: int, budget: _Budget) -> Iterator[tuple[str, Read]]:
@@ -435,11 +593,12 @@ def _tar(src: _Prefixed, label: str, depth: int, budget: _Budget) -> Iterator[tu
     # does not know (`Z`, GNU `V`/`D`/`M`/`N`) holds `size` bytes: tarfile and GNU tar read it as a
     # regular file, so it is one here too (skipped, a key in it would read "clean").
     budget.done.setdefault(depth, [])  # a container at this depth was opened (rawleaf.py)
+    seen: dict[str, int] = {}
     with tarfile.open(fileobj=src, mode="r|", tarinfo=_ended_tar_info()) as tf:  # type: ignore[call-overload]
         for member in tf:
             if not member.isreg() and member.type in tarfile.SUPPORTED_TYPES:
                 continue
-            inner = f"{label}!{printable(member.name)}"
+            inner = _unique(f"{label}!{printable(member.name)}", seen)
             fh = tf.extractfile(member)
             if fh is None:
                 continue
@@ -450,8 +609,8 @@ def _tar(src: _Prefixed, label: str, depth: int, budget: _Budget) -> Iterator[tu
             else:
                 data = fh
             at = None if sparse else member.offset_data  # a sparse member's bytes are not where it is stored
-            yield from _layer(data, inner, inner, depth, budget, member=True, shown_at=at)
-            if not sparse:  # read whole: its bytes in the tar stream
+            blank = yield from _layer(data, inner, inner, depth, budget, member=True, shown_at=at)
+            if not sparse and blank:  # read whole: its bytes in the tar stream
                 budget.done.setdefault(depth, []).append((member.offset_data, member.offset_data + member.size))
 
 
@@ -481,64 +640,24 @@ class _Truncated(Exception):
 
 
 def _stream(what: str, src: _Prefixed, label: str, depth: int, budget: _Budget) -> Iterator[tuple[str, Read]]:
+    from keylatch.sources.streams import decoder as open_decoder
+
     counted = _Counted(src.read)
-    decoder: IO[bytes]
-    if what == "gzip":
-        import gzip
-
-        decoder = gzip.GzipFile(fileobj=counted, mode="rb")  # type: ignore[call-overload]
-    elif what == "bzip2":
-        import bz2
-
-        decoder = _Streams(counted.read, bz2.BZ2Decompressor)  # type: ignore[assignment]
-    else:
-        import lzma
-
-        decoder = _Streams(counted.read, lzma.LZMADecompressor)  # type: ignore[assignment]
+    decoder = open_decoder(what, counted.read)
     with decoder:
-        metered = _Metered(decoder, lambda: counted.count, budget, label)
+        metered = _Metered(decoder, lambda: counted.count, budget, label)  # type: ignore[arg-type]
         # A compressed container keeps the label; a compressed plain file is named after it.
         yield from _layer(metered, label, f"{label}!{_unsuffixed(label)}", depth, budget)
+        # Read to its end: a stream cut short, or bytes after it that are no stream, are found
+        # even when what it holds ended first (a tar's end blocks); the archive's own leaf
+        # (_around) scans what follows a container's end.
+        for _ in iter(lambda: metered.read(_PIECE), b""):
+            pass
+    fields = decoder.fields
+    if fields:  # a gzip header's extra field, name, comment: the file's own bytes, in no member
+        import io
 
-
-class _Streams:
-    """A bzip2 or xz file's output, stream after stream. What follows the last stream must be
-    another stream (or zero padding): BZ2File and LZMAFile drop anything else unread, so text
-    appended to a `.bz2` would never be scanned; here it is an error (raw bytes scanned, exit 3)."""
-
-    def __init__(self, read: Read, new: Callable[[], Decompressor]) -> None:
-        self._read, self._new = read, new
-        self._dec = new()
-
-    def read(self, n: int = -1) -> bytes:
-        n = n if n > 0 else _PIECE
-        while True:
-            if self._dec.eof:
-                data = self._dec.unused_data or self._read(_PIECE)
-                while data and not data.strip(b"\0"):  # padding after the last stream
-                    data = self._read(_PIECE)
-                if not data:
-                    return b""
-                self._dec = self._new()
-                try:
-                    out = self._dec.decompress(data, n)
-                except Exception as exc:  # noqa: BLE001 -- the decoders' own error types
-                    raise _Truncated("bytes after the end of the compressed stream are not a stream") from exc
-            elif self._dec.needs_input:
-                data = self._read(_PIECE)
-                if not data:
-                    raise _Truncated("truncated: the compressed stream ends before its end marker")
-                out = self._dec.decompress(data, n)
-            else:
-                out = self._dec.decompress(b"", n)
-            if out:
-                return out
-
-    def __enter__(self) -> _Streams:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+        yield label, io.BytesIO(b"\n".join(fields)).read
 
 
 def _buffered(body: _Prefixed, label: str, limits: Limits) -> IO[bytes]:
@@ -588,7 +707,9 @@ def _reason(exc: BaseException) -> str:
         return "encrypted; its content cannot be read"
     if isinstance(exc, NotImplementedError):
         return f"uses a compression method keylatch cannot read ({text})"
-    if isinstance(exc, _Truncated):
+    from keylatch.sources.streams import Malformed  # loaded with the first compressed stream
+
+    if isinstance(exc, (_Truncated, Malformed)):  # their words say what is wrong
         return text
     return f"corrupt or truncated ({text})"
 

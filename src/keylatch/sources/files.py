@@ -62,7 +62,7 @@ from keylatch.errors import KeylatchError, ScanError, UsageError, printable
 from keylatch.model import Chunk, Record
 from keylatch.sources import archives as packed
 from keylatch.sources.archives import DEFAULT_LIMITS, Limits
-from keylatch.sources.blocks import blocks
+from keylatch.sources.blocks import OVERLAP, blocks
 from keylatch.sources.excludes import Excludes, Matcher
 
 if TYPE_CHECKING:
@@ -291,8 +291,10 @@ def _read_small(
         if not end or (
             archives.depth
             and len(data) >= 4
-            and (data[0] in _ARCHIVE_FIRST or data[257:262] == b"ustar")
-            and packed.kind(data[: packed.HEAD])
+            and (
+                ((data[0] in _ARCHIVE_FIRST or data[257:262] == b"ustar") and packed.kind(data[: packed.HEAD]))
+                or packed.zip_end(data, len(data))  # a zip with bytes in front (sources/magic.py)
+            )
         ):
             deferred = True
             return _Deferred(fd, shown, st.st_size)
@@ -431,7 +433,16 @@ def _stream(fd: int, shown: str, archives: Limits, first: bytes = b"") -> Iterat
 
             yield from _members(packed.stream_chunks(read, shown, archives, BLOCK), shown)
             return
-    yield from _chunks(fd, shown, 0, head)
+    last, size = None, 0
+    for chunk in _chunks(fd, shown, 0, head):
+        size += len(chunk.data) - (OVERLAP if last is not None else 0)  # each block after the first repeats OVERLAP
+        last = chunk
+        yield chunk
+    if archives.depth and last is not None and packed.zip_end(last.data, size):
+        # A zip with bytes in front is known by its end, read last: a stream cannot go back to
+        # its members (a file can, sources/archives.py). Its text was scanned; its members were not.
+        why = "a zip with bytes in front of it, read from a pipe: its members were not read (scan it by its path)"
+        yield Unread(shown, f"{printable(shown)}: not fully scanned: {why}")
 
 
 def _is_anonymous_pipe(path: Path) -> bool:
@@ -600,7 +611,13 @@ def _regular(fd: int, name: str, size: int, archives: Limits) -> Iterator[Chunk 
             head = os.pread(fd, packed.HEAD, 0)
         except OSError as exc:
             raise _cannot_read(name, exc) from exc
-        if packed.kind(head):
+        opened = bool(packed.kind(head))
+        if not opened and size >= 22:  # a zip with bytes in front is known by its end (sources/magic.py)
+            try:
+                opened = packed.zip_end(os.pread(fd, packed.TAIL, max(0, size - packed.TAIL)), size)
+            except OSError as exc:
+                raise _cannot_read(name, exc) from exc
+        if opened:
             # Its own descriptor, seekable (zip reads its directory at the end); closed here.
             with open(os.dup(fd), "rb") as fh:
                 yield from _members(packed.member_chunks(fh, name, archives, BLOCK), name)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 # How many leading bytes `kind` needs: a tar header is one 512-byte block.
 HEAD = 512
+# How many trailing bytes `zip_end` needs: a zip's end record (22 bytes) and its longest comment.
+TAIL = 22 + 0xFFFF
 
 # APPNOTE 4.4.5 compression methods: stored .. LZ77, zstd, MP3, xz, JPEG, WavPack, PPMd, AES.
 _ZIP_METHODS = frozenset((*range(0, 21), *range(93, 100)))
@@ -40,6 +42,28 @@ def kind(head: bytes) -> str | None:
     if head[257:262] == b"ustar" and _tar(head):  # POSIX ustar and GNU tar; v7 tar has no magic
         return "tar"
     return None
+
+
+def zip_end(tail: bytes, size: int) -> bool:
+    """Whether `tail`, the last bytes of content `size` bytes long (at least its last TAIL, or
+    all of it), holds a zip's end of central directory record (APPNOTE 4.3.16) that fits the
+    content: a zip with bytes in front (a self-extracting installer, `cat stub.sh app.zip`, a
+    polyglot) starts with no zip magic, and zipfile opens it from its end. One record, one
+    disk; its directory lies before it; each directory entry is at least 46 bytes."""
+    start = max(0, len(tail) - TAIL)
+    # Every end record holds zero bytes (its disk numbers; a zip64 one, its locator's): one
+    # memchr passes over text, where the signature's own search costs three times as much.
+    if tail.find(b"\0", start) < 0:
+        return False
+    at = tail.rfind(b"PK\x05\x06", start)
+    if at < 0 or len(tail) - at < 22:
+        return False
+    disk, cd_disk, here, total = (int.from_bytes(tail[i : i + 2], "little") for i in range(at + 4, at + 12, 2))
+    cd_size, cd_at = (int.from_bytes(tail[i : i + 4], "little") for i in (at + 12, at + 16))
+    where = size - len(tail) + at  # the record's offset in the content
+    if (disk, cd_disk) == (0xFFFF, 0xFFFF) or 0xFFFFFFFF in (cd_size, cd_at):
+        return where >= 20 + 56  # zip64: its locator and end record lie before it (zipfile checks)
+    return disk == cd_disk == 0 and here == total and total * 46 <= cd_size <= where
 
 
 def _zip_local(head: bytes) -> bool:

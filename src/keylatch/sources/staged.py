@@ -242,9 +242,10 @@ def staged_contents(staged: Staged, blobs: Mapping[str, bytes]) -> list[Content]
 
 def has_archives(contents: Iterable[Content]) -> bool:
     """Whether any content is an archive (magic bytes only: zipfile and friends load only then)."""
-    from keylatch.sources.magic import kind
+    from keylatch.sources.magic import kind, zip_end
 
-    return any(kind(data[:512]) for _, data, _ in contents)
+    # A zip with bytes in front (an installer) is known by its end record (sources/magic.py).
+    return any(kind(data[:512]) or zip_end(data, len(data)) for _, data, _ in contents)
 
 
 def unpacked(contents: Iterable[Content], limits: Limits, unread: list[tuple[str, str]] | None = None) -> list[Content]:
@@ -254,11 +255,11 @@ def unpacked(contents: Iterable[Content], limits: Limits, unread: list[tuple[str
     still scanned, and the hook exits 3. Without `unread`, it is a ScanError."""
     import io
 
-    from keylatch.sources.archives import kind, members
+    from keylatch.sources.archives import is_archive, members
 
     out: list[Content] = []
     for path, data, blob in contents:
-        if not (limits.depth and kind(data[:512])):
+        if not (limits.depth and is_archive(data, data, len(data))):
             out.append((path, data, blob))
             continue
         try:
