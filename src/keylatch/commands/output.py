@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from keylatch.commands.options import Output, OutputArgs, VerifyFlags, output_flags
-from keylatch.errors import ExitCode, UsageError
+from keylatch.errors import ExitCode, ScanError, UsageError
 from keylatch.model import Finding
 
 TYPE_CHECKING = False
@@ -142,7 +142,7 @@ def with_rules_off(aside: SetAside | None, cfg: Config) -> SetAside:
 
 
 def use_colour(no_color: bool) -> bool:
-    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    return not no_color and "NO_COLOR" not in os.environ and sys.stdout is not None and sys.stdout.isatty()
 
 
 def emit(
@@ -233,7 +233,19 @@ def write(report: str, args: Output) -> bool:
     if args.show_secrets:
         log.warning("--show-secrets: full keys are printed%s", " in CI logs" if os.environ.get("CI") else "")
     if args.output is None:
-        sys.stdout.write(report)
+        # The report must reach stdout or the run says it did not: a closed stdout (`>&-`) made
+        # print() drop it silently, a full disk (`> /dev/full`) was "unexpected OSError" (QA
+        # t-qa19; tests/commands/test_qa19_stdout_fails.py). A reader that went away stays
+        # BrokenPipeError (cli.py). Exit 3 like that: the scan ran, its report was not delivered.
+        if sys.stdout is None:
+            raise ScanError("cannot write the report: standard output is closed (use --output FILE)")
+        try:
+            sys.stdout.write(report)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise ScanError(f"cannot write the report to standard output: {exc.strerror or exc}") from exc
         return False
     try:
         args.output.write_text(report, encoding="utf-8")

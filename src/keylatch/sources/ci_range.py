@@ -82,14 +82,26 @@ def _zero(sha: str | None) -> bool:
     return sha is None or null_id(sha)
 
 
+# GitHub caps webhook payloads at 25 MB; anything larger is not an event payload.
+MAX_EVENT_BYTES = 64 << 20
+
+
 def load_event(env: Mapping[str, str]) -> dict[str, object] | None:
     path = env.get("GITHUB_EVENT_PATH")
     if not path:
         return None
+    # Bounded, and only a regular file: GITHUB_EVENT_PATH=/dev/zero read until the kernel killed
+    # keylatch (exit 137), a FIFO blocked forever (QA t-qa19; tests/sources/test_qa19_ci_event.py).
+    from keylatch.sources.files import read_small
+
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = read_small(Path(path), MAX_EVENT_BYTES)
+        if len(data) > MAX_EVENT_BYTES:
+            raise ValueError(f"larger than {MAX_EVENT_BYTES >> 20} MiB")
+        doc = json.loads(data.decode("utf-8"))
     except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read the GitHub event payload {path}: {exc}") from exc
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise UsageError(f"cannot read the GitHub event payload {path}: {why}") from exc
     if not isinstance(doc, dict):
         raise UsageError(f"the GitHub event payload {path} is not a JSON object")
     return doc

@@ -9,6 +9,7 @@ imports this module (GitPython costs ~110 ms to import; the hook path never pays
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,10 +30,17 @@ def _located(path: Path) -> tuple[Path, Path | None]:
     from keylatch.sources import includes
 
     includes.check(str(path))  # GitPython follows config includes too, in Python: a FIFO would hang it
+    # git takes $GIT_DIR for the current directory (sources/gitcmd.py LOCATING: a hook, a script,
+    # `git --git-dir`), so discovery does too. Otherwise `GIT_DIR=/other/.git keylatch history`
+    # found the repository it stood in and git scanned /other: "no keys found", exit 0, for a
+    # repository with a key (QA t-qa19; tests/history/test_qa19_git_dir_env.py).
+    env_dir = os.environ.get("GIT_DIR")
+    here = os.path.realpath(path) == os.path.realpath(os.getcwd())
+    where, search = (Path(env_dir), False) if env_dir and here else (path, True)
     try:
-        repo = git.Repo(path, search_parent_directories=True)
+        repo = git.Repo(where, search_parent_directories=search)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise UsageError(f"not a git repository: {path}") from exc
+        raise UsageError(f"not a git repository: {where}") from exc
     try:
         tree = None if repo.bare else Path(str(repo.working_tree_dir))
         return Path(repo.git_dir), tree

@@ -50,6 +50,10 @@ SETTINGS: tuple[tuple[str, str], ...] = (
     ("core.alternateRefsCommand", ""),  # empty: "cannot run", never a program
     ("core.editor", "false"),
     ("core.untrackedCache", "false"),
+    # The repository's commit-graph file is a cache git trusts for parents and trees without
+    # reading the commits: one that lies about a parent cut history short, and `history`
+    # called a key on main unreachable, exit 0 (QA t-qa19; tests/e2e/test_qa19_commit_graph.py).
+    ("core.commitGraph", "false"),
     ("diff.external", ""),
     ("diff.submodule", "short"),  # `diff=diff` would run git diff inside submodules
     ("diff.ignoreSubmodules", "dirty"),  # porcelain diff/status: never `git status` in a submodule
