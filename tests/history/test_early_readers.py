@@ -37,10 +37,11 @@ MakeRepo = Callable[..., GitRepo]
 
 
 def keyed(make_repo: MakeRepo, *init: str) -> GitRepo:
-    """Forty commits of a few KB each, three of them adding a key: many listing blocks."""
+    """Sixteen commits of a few KB each, three of them adding a key: many listing blocks (about
+    sixteen, at the tests' 200-byte blocks)."""
     repo = make_repo("repo", *init)
-    for i in range(40):
-        key = make_key("sk-proj-", seed=90 + i) if i % 13 == 5 else ""
+    for i in range(16):
+        key = make_key("sk-proj-", seed=90 + i) if i % 5 == 2 else ""
         repo.write(f"d{i % 4}/f{i}.txt", "filler line\n" * (50 * (i + 1)) + key + "\n")
         repo.commit(f"c{i}")
     return repo
