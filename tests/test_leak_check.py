@@ -143,6 +143,9 @@ def test_opt_out_that_shows_nothing():
 
 
 def test_the_check_flags_each_channel_in_a_real_session(tmp_path: Path) -> None:
+    # --basetemp: a child pytest without one numbers its tmp_path among the user's previous runs
+    # and deletes the oldest beyond three at exit (the suite's own runs, 100k files and more):
+    # ~7 s CPU, mostly system time, for a session whose own tests take ~0.6 s.
     (tmp_path / "conftest.py").write_text(SESSION_CONFTEST)
     (tmp_path / "test_leaky.py").write_text(LEAKY_TESTS)
     (tmp_path / "pytest.ini").write_text(
@@ -154,7 +157,7 @@ def test_the_check_flags_each_channel_in_a_real_session(tmp_path: Path) -> None:
     )
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--junitxml", "out.xml",
-         "-o", "junit_logging=no", str(tmp_path / "test_leaky.py")],
+         "-o", "junit_logging=no", "--basetemp", str(tmp_path / "basetemp"), str(tmp_path / "test_leaky.py")],
         cwd=tmp_path, env={"PYTHONPATH": f"{ROOT}{':'}{ROOT / 'src'}", "PATH": str(Path(sys.executable).parent)},
         capture_output=True, text=True, check=False,
     )  # fmt: skip

@@ -49,10 +49,10 @@ def test_push_of_a_key_is_refused(pushing: GitRepo) -> None:
     assert on_remote(pushing, "main") == before
 
 
-def test_a_key_in_a_commit_message_names_the_message(pushing: GitRepo) -> None:
+def test_a_key_in_a_commit_message_names_the_message(pushing: GitRepo, keylatch: RunKeylatch) -> None:
     before = on_remote(pushing, "main")
     sha = plant(pushing, "ok.py", "ok = 1\n", f"deploy with {make_key('sk-proj-', seed=32)}")
-    res = git_run(pushing, "push", "origin", "main")
+    res = push_in_process(pushing, keylatch)  # what the hook decides; the real pushes are around it
     assert res.code != 0
     assert "push blocked" in res.out and f"message of commit {sha[:12]}:1" in res.out
     assert on_remote(pushing, "main") == before
@@ -140,15 +140,16 @@ def test_framework_variables_cover_refs_it_does_not_pass(pushing: GitRepo, keyla
 
 
 def test_allow_comment_and_baseline_apply_to_pushed_commits(pushing: GitRepo, keylatch: RunKeylatch) -> None:
+    # What the hook decides, in this process (push_in_process); the real pushes are the tests above.
     plant(pushing, "t.py", f"k = '{make_key('sk-proj-', seed=36)}'  # keylatch:allow test key\n", "allowed")
     pushing.write("old.py", f"k = '{make_key('sk-proj-', seed=37)}'\n")
     assert keylatch("baseline", "create", "--reason", "revoked", cwd=pushing.path).code == 0
     # The baseline reaches the remote first, on its own: then it applies to the key's push.
     pushing.git("add", ".keylatch-baseline.json")
     pushing.git("commit", "-q", "-m", "baseline")
-    assert git_run(pushing, "push", "origin", "main").code == 0
+    assert push_in_process(pushing, keylatch).code == 0
     sha = plant(pushing, "old.py", (pushing.path / "old.py").read_text(), "baselined")
-    res = git_run(pushing, "push", "origin", "main")
+    res = push_in_process(pushing, keylatch)
     assert res.code == 0, res.out
     assert on_remote(pushing, "main") == sha
 
@@ -211,7 +212,7 @@ def test_a_push_cannot_approve_its_own_key(
 def test_uncommitted_settings_do_not_apply_to_a_push(pushing: GitRepo, keylatch: RunKeylatch) -> None:
     plant(pushing, "app.py", f"k = '{make_key('sk-proj-', seed=39)}'\n", "key")
     pushing.write(".keylatch.yaml", "exclude: ['app.py']\n")
-    res = git_run(pushing, "push", "origin", "main")
+    res = push_in_process(pushing, keylatch)  # what the hook decides (the working tree is the subject)
     assert res.code != 0 and "app.py:1" in res.out
 
 
@@ -255,7 +256,7 @@ def test_every_way_git_names_the_remote_is_accepted(pushing: GitRepo, keylatch: 
         assert f"{url}/<branch>" not in pushed.out and "keylatch history --range <base>..<branch>" in pushed.out
 
 
-def test_push_advice_names_the_remote_tracking_range(pushing: GitRepo) -> None:
+def test_push_advice_names_the_remote_tracking_range(pushing: GitRepo, keylatch: RunKeylatch) -> None:
     plant(pushing, "conf.py", "".join(f"k{i} = '{make_key('sk-proj-', seed=60 + i)}'\n" for i in range(25)), "keys")
-    res = git_run(pushing, "push", "origin", "main")
+    res = push_in_process(pushing, keylatch)  # `origin <url>`, as git names the remote to the hook
     assert res.code != 0 and "(keylatch history --range origin/<branch>..<branch> lists all)" in res.out

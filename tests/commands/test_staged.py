@@ -9,7 +9,7 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
-from tests.helpers.hooks import git_run
+from tests.helpers.hooks import Git, git_run
 from tests.helpers.redaction import assert_redacted
 from tests.helpers.run import SRC, RunKeylatch
 
@@ -30,6 +30,16 @@ def commit_unchecked(repo: GitRepo, message: str) -> None:
     """Commit bypassing the hook: how a key got into history before keylatch was installed."""
     repo.git("add", "-A")
     repo.git("commit", "-q", "--no-verify", "-m", message)
+
+
+def commit_in_process(repo: GitRepo, keylatch: RunKeylatch, message: str) -> Git:
+    """`git commit -m message` with the pre-commit hook's `keylatch staged` run in this process
+    first (git runs it at the top of the work tree, on the index): the commit is made only if it
+    exits 0. For tests whose subject is what the hook decides; the others commit under real git."""
+    res = keylatch("staged", cwd=repo.path)
+    if res.code == 0:
+        repo.git("commit", "-q", "--no-verify", "-m", message)
+    return Git(res.code, res.out + res.err)
 
 
 def committed(repo: GitRepo) -> int:
@@ -206,17 +216,17 @@ def test_no_colour_when_piped(make_repo: MakeRepo, keylatch: RunKeylatch) -> Non
     assert res.code == 1 and "\033[" not in res.out + res.err
 
 
-def test_allow_comments_and_config_excludes_apply(hooked: GitRepo) -> None:
+def test_allow_comments_and_config_excludes_apply(hooked: GitRepo, keylatch: RunKeylatch) -> None:
     hooked.write("a.py", f"k = '{make_key('sk-proj-', seed=14)}'  # keylatch:allow test fixture\n")
     hooked.write("b.py", f"k = '{make_key('sk-proj-', seed=15)}'  # pragma: allowlist secret\n")
     hooked.write("fixtures/c.txt", f"{make_key('sk-proj-', seed=16)}\n")
     hooked.write("pyproject.toml", '[tool.keylatch]\nexclude = ["fixtures/*"]\n')
     hooked.git("add", "-A")
-    res = git_run(hooked, "commit", "-m", "allowed")
+    res = commit_in_process(hooked, keylatch, "allowed")
     assert res.code == 0, res.out
     hooked.write("d.py", f"k = '{make_key('sk-proj-', seed=17)}'\n")
     hooked.git("add", "-A")
-    res = git_run(hooked, "commit", "-m", "not allowed")
+    res = commit_in_process(hooked, keylatch, "not allowed")
     assert res.code == 1 and "d.py:1" in res.out and "a.py" not in res.out
 
 
@@ -225,11 +235,11 @@ def test_baselined_key_passes_and_a_new_one_does_not(hooked: GitRepo, keylatch: 
     res = keylatch("baseline", "create", "--reason", "revoked", cwd=hooked.path)
     assert res.code == 0, res.err
     hooked.git("add", "-A")
-    hook = git_run(hooked, "commit", "-m", "legacy key, revoked and baselined")
+    hook = commit_in_process(hooked, keylatch, "legacy key, revoked and baselined")
     assert hook.code == 0, hook.out
     hooked.write("legacy.py", f"k = '{make_key('sk-', seed=18)}'\nj = '{make_key('sk-', seed=19)}'\n")
     hooked.git("add", "-A")
-    hook = git_run(hooked, "commit", "-m", "a second key")
+    hook = commit_in_process(hooked, keylatch, "a second key")
     assert hook.code == 1 and "legacy.py:2" in hook.out and "legacy.py:1" not in hook.out
 
 

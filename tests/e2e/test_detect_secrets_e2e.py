@@ -25,7 +25,7 @@ from keylatch.rules.synthetic import ALL_KINDS, make_key
 from tests.helpers.contexts import cases, negatives
 from tests.helpers.gitrepo import GitRepo, git_env
 from tests.helpers.redaction import assert_redacted
-from tests.helpers.run import SRC, Result, RunKeylatch
+from tests.helpers.run import SRC, Result, RunKeylatch, in_process
 
 pytestmark = pytest.mark.e2e
 
@@ -84,6 +84,13 @@ def run_keylatch_from(src: Path, *args: str, cwd: Path, home: Path) -> Result:
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def run_keylatch_here(*args: str, cwd: Path, home: Path) -> Result:
+    """`keylatch.cli.main(argv)` in this process, for a module fixture (no test's `keylatch`)."""
+    res = in_process(args, cwd, dict(git_env(home), PYTHONPATH=str(SRC)), None)
+    assert_redacted(res.out, res.err)
+    return res
+
+
 def copy_src(dest: Path) -> Path:
     shutil.copytree(SRC, dest, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     return dest
@@ -110,9 +117,10 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
     text, keys = keys_file(seed=21)
     repo.write("keys.py", text)
     repo.commit("keys")
-    plugin = run_keylatch_from(SRC, "plugin-path", cwd=repo.path, home=home).out.strip()
+    # keylatch's own runs in this process (tests/helpers/run.py); stock detect-secrets is a child.
+    plugin = run_keylatch_here("plugin-path", cwd=repo.path, home=home).out.strip()
     stock = run_ds("detect-secrets", "scan", "--plugin", plugin, "keys.py", cwd=repo.path, home=home)
-    recipe = run_keylatch_from(SRC, *RECIPE_SCAN, "keys.py", cwd=repo.path, home=home)
+    recipe = run_keylatch_here(*RECIPE_SCAN, "keys.py", cwd=repo.path, home=home)
     assert stock.code == 0 and recipe.code == 0, stock.err + recipe.err
     repo.write(BASELINE, recipe.out)
     repo.write(STOCK_BASELINE, stock.out)
@@ -218,7 +226,7 @@ def test_audit_report_lists_our_findings_redacted_unless_asked(
 
 
 def test_baselines_survive_a_move_to_another_machine(
-    tmp_path: Path, make_repo: Callable[..., GitRepo], home: Path
+    tmp_path: Path, make_repo: Callable[..., GitRepo], home: Path, keylatch: RunKeylatch
 ) -> None:
     # Machine A: keylatch installed in a/src; one baseline made by stock --plugin, one by the recipe.
     src_a = copy_src(tmp_path / "a" / "src")
@@ -232,24 +240,22 @@ def test_baselines_survive_a_move_to_another_machine(
     recipe = run_keylatch_from(src_a, *RECIPE_SCAN, "keys.py", cwd=repo.path, home=home)
     repo.write(BASELINE, recipe.out)
     repo.commit("baselines")
-    # Machine B: the project and keylatch live elsewhere; machine A's paths are gone.
+    # Machine B: the project lives elsewhere, keylatch is this checkout (run in this process:
+    # installed anywhere but a/src); machine A's paths are gone.
     moved = tmp_path / "b" / "project"
     shutil.copytree(repo.path, moved)
-    src_b = copy_src(tmp_path / "b" / "src")
     shutil.rmtree(tmp_path / "a")
     (moved / "new.py").write_text(f'K = "{make_key("sk-proj-", seed=78)}"\n')
     GitRepo(moved, repo.env).git("add", "-A")
     for name in (BASELINE, "stock.baseline"):
         # One run: the baselined keys in keys.py pass, the new key is blocked.
-        res = run_keylatch_from(
-            src_b, "detect-secrets", "hook", "--baseline", name, "keys.py", "new.py", cwd=moved, home=home
-        )
+        res = keylatch("detect-secrets", "hook", "--baseline", name, "keys.py", "new.py", cwd=moved)
         assert res.code == 1 and "new.py:1" in res.out and "keys.py" not in res.out, (name, res.out, res.err)
     # Stock detect-secrets-hook on machine B with the stock baseline: fails open (the trap).
-    trap = run_ds("detect-secrets-hook", "--baseline", "stock.baseline", "new.py", cwd=moved, home=home, src=src_b)
+    trap = run_ds("detect-secrets-hook", "--baseline", "stock.baseline", "new.py", cwd=moved, home=home)
     assert trap.code == 0 and "Failed to load" in trap.err
     # Re-cataloguing through the recipe makes the stock baseline portable.
-    redo = run_keylatch_from(src_b, *RECIPE_SCAN, "--baseline", "stock.baseline", "keys.py", cwd=moved, home=home)
+    redo = keylatch(*RECIPE_SCAN, "--baseline", "stock.baseline", "keys.py", cwd=moved)
     assert redo.code == 0, redo.err
     rewritten = (moved / "stock.baseline").read_text()
     assert "file://" not in rewritten and ours(json.loads(rewritten)) == {sha1(k) for k in keys}

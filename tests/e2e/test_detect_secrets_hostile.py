@@ -14,7 +14,6 @@ import importlib.util
 import json
 import os
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, git_env
 from tests.helpers.run import SRC, Result, RunKeylatch
 
 pytestmark = pytest.mark.e2e
@@ -83,16 +82,31 @@ class Project:
         self.repo.git("add", "-A")  # the hook refuses an unstaged baseline before scanning
 
 
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository with a key committed, made once per module and copied by each `project`."""
+    root = tmp_path_factory.mktemp("ds-hostile")
+    home = root / "home"
+    home.mkdir()
+    repo = GitRepo.init(root / "repo", home)
+    repo.write("keys.py", f'KEY = "{make_key("sk-proj-", seed=61)}"\n')
+    repo.commit("keys")
+    return repo.path
+
+
 @pytest.fixture
-def project(keylatch: RunKeylatch, make_repo: Callable[..., GitRepo], tmp_path: Path) -> Project:
-    """A repository with a baselined key and, committed next to it, a hostile module."""
-    repo = make_repo()
+def project(keylatch: RunKeylatch, keyed: Path, home: Path, tmp_path: Path) -> Project:
+    """A repository with a baselined key and, committed next to it, a hostile module.
+
+    The baseline is made by this test's own run, not once with the repository: made once, a
+    later test's in-process hook (after other tests' runs) trimmed its Base64 High Entropy String
+    entry and rewrote it, which a child process's hook does not do; some detect-secrets state
+    outlives an in-process run (not yet found)."""
+    repo = GitRepo(Path(shutil.copytree(keyed, tmp_path / "repo", symlinks=True)), git_env(home))
     key = make_key("sk-proj-", seed=61)
-    repo.write("keys.py", f'KEY = "{key}"\n')
     marker = tmp_path / "IMPORTED"
     repo.write("evil.py", EVIL.format(marker=str(marker)))
     repo.write("evilmod.py", EVIL.format(marker=str(marker)))
-    repo.commit("keys")
     made = keylatch(*RECIPE_SCAN, "keys.py", cwd=repo.path)
     assert made.code == 0, made.err
     repo.write(BASELINE, made.out)

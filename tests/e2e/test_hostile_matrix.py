@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,7 +28,7 @@ import pytest
 from keylatch.engine import scan_text
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo, git_env
-from tests.helpers.run import SRC, RunKeylatch
+from tests.helpers.run import SRC, RunKeylatch, in_process
 
 pytestmark = pytest.mark.e2e
 
@@ -321,36 +320,24 @@ ROWS = (
 # ---- the template, built once per row ------------------------------------------------------
 
 
-def run_keylatch_in(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(git_env(home), PYTHONPATH=str(SRC))
-    return subprocess.run([sys.executable, "-m", "keylatch", *args], cwd=cwd, env=env, capture_output=True, text=True)
-
-
 @pytest.fixture(scope="module")
-def empty_ds_baseline(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A detect-secrets baseline of nothing, made once (each detect-secrets run costs ~1 s)."""
-    root = tmp_path_factory.mktemp("ds-baseline")
+def ordinary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ordinary repository every row starts from (three commits, a staged change), made once:
+    each row's `build` copies it and plants its trap in the copy."""
+    root = tmp_path_factory.mktemp("ordinary")
     home = root / "home"
     home.mkdir()
     repo = GitRepo.init(root / "repo", home)
+    # A detect-secrets baseline of nothing (keylatch in this process: its process is not the subject).
     repo.write("README", "nothing\n")
-    repo.commit("init")
-    proc = run_keylatch_in(repo.path, home, "detect-secrets", "scan", "--disable-plugin", "OpenAIDetector", "README")
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
-
-
-def build(root: Path, row: Row, ds_baseline: str) -> Lab:
-    home = root / "home"
-    home.mkdir()
-    marker = root / "PWNED"
-    evil = root / "evil.sh"
-    evil.write_text(f'#!/bin/sh\necho "$0 $*" >> \'{marker}\'\n[ "$1" = --filter ] && exec cat\nexit 0\n')
-    evil.chmod(0o755)
-    repo = GitRepo.init(root / "repo", home)
+    made = in_process(
+        ("detect-secrets", "scan", "--disable-plugin", "OpenAIDetector", "README"),
+        repo.path, dict(repo.env, PYTHONPATH=str(SRC)), None,
+    )  # fmt: skip
+    assert made.code == 0, made.err
     repo.write("README", "hello\n")
     repo.write("config.py", f"ADMIN_KEY = '{KEY_C}'\n")
-    repo.write(DS_BASELINE, ds_baseline)
+    repo.write(DS_BASELINE, made.out)
     repo.commit("init")
     repo.write("settings.py", f"API = 'x'\nOPENAI_API_KEY = '{KEY_A}'\n")
     repo.commit("settings", author="bob")
@@ -361,6 +348,17 @@ def build(root: Path, row: Row, ds_baseline: str) -> Lab:
     # A staged change to a file whose key HEAD already holds: `staged` reads HEAD's version of it.
     repo.write("config.py", f"ADMIN_KEY = '{KEY_C}'\nDEBUG = False\n")
     repo.git("add", "staged.py", "config.py")
+    return repo.path
+
+
+def build(root: Path, row: Row, ordinary: Path) -> Lab:
+    home = root / "home"
+    home.mkdir()
+    marker = root / "PWNED"
+    evil = root / "evil.sh"
+    evil.write_text(f'#!/bin/sh\necho "$0 $*" >> \'{marker}\'\n[ "$1" = --filter ] && exec cat\nexit 0\n')
+    evil.chmod(0o755)
+    repo = GitRepo(Path(shutil.copytree(ordinary, root / "repo", symlinks=True)), git_env(home))
     lab = Lab(row, root, repo, evil, marker)
     row.plant(lab)
     # Every row gets a racy index: each git that compares the work tree re-hashes every file.
@@ -380,9 +378,9 @@ def cell(lab: Lab, dest: Path) -> Path:
 
 
 @pytest.fixture(scope="module", params=ROWS, ids=[r.name for r in ROWS])
-def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, empty_ds_baseline: str) -> Lab:
+def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, ordinary: Path) -> Lab:
     row: Row = request.param
-    made = build(tmp_path_factory.mktemp(row.name.replace(" ", "-")), row, empty_ds_baseline)
+    made = build(tmp_path_factory.mktemp(row.name.replace(" ", "-")), row, ordinary)
     scratch = tmp_path_factory.mktemp("armed")
     copy = cell(made, scratch)
     assert row.armed(made, copy), f"{row.name}: plain git is not caught by the trap"

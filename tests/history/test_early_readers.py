@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -35,10 +37,11 @@ MakeRepo = Callable[..., GitRepo]
 
 
 def keyed(make_repo: MakeRepo, *init: str) -> GitRepo:
-    """Forty commits of a few KB each, three of them adding a key: many listing blocks."""
+    """Sixteen commits of a few KB each, three of them adding a key: many listing blocks (about
+    sixteen, at the tests' 200-byte blocks)."""
     repo = make_repo("repo", *init)
-    for i in range(40):
-        key = make_key("sk-proj-", seed=90 + i) if i % 13 == 5 else ""
+    for i in range(16):
+        key = make_key("sk-proj-", seed=90 + i) if i % 5 == 2 else ""
         repo.write(f"d{i % 4}/f{i}.txt", "filler line\n" * (50 * (i + 1)) + key + "\n")
         repo.commit(f"c{i}")
     return repo
@@ -89,8 +92,33 @@ REPOS: dict[str, Callable[[MakeRepo], GitRepo]] = {
 }
 
 
-def history(keylatch: RunKeylatch, repo: GitRepo) -> tuple[int, dict[str, object], str]:
-    res: Result = keylatch("history", str(repo.path), "--format", "json", "--no-cache")
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Each of REPOS made once for the module (`keyed` alone is ~120 git processes), in a
+    directory of its own; `copied` gives each test its own copy of it to read."""
+    root = tmp_path_factory.mktemp("early-readers")
+    home = root / "home"
+    home.mkdir()
+    made: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in made:
+
+            def make(sub: str = "repo", *args: str) -> GitRepo:
+                return GitRepo.init(root / name / sub, home, *args)
+
+            made[name] = REPOS[name](make).path
+        return made[name]
+
+    return get
+
+
+def copied(built: Callable[[str], Path], name: str, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(built(name), tmp_path / "repo", symlinks=True))
+
+
+def history(keylatch: RunKeylatch, repo: Path) -> tuple[int, dict[str, object], str]:
+    res: Result = keylatch("history", str(repo), "--format", "json", "--no-cache")
     doc = json.loads(res.out)
     doc["stats"].pop("seconds")
     return res.code, doc, re.sub(r"\d+(\.\d+)?s\b", "Ns", res.err)  # "scanned in 0.2s"
@@ -99,9 +127,14 @@ def history(keylatch: RunKeylatch, repo: GitRepo) -> tuple[int, dict[str, object
 @pytest.mark.parametrize("jobs", [2, 3, 4])  # 2: no core to spare, no early range
 @pytest.mark.parametrize("name", list(REPOS))
 def test_early_readers_report_what_waiting_readers_report(
-    make_repo: MakeRepo, keylatch: RunKeylatch, monkeypatch: pytest.MonkeyPatch, name: str, jobs: int
+    built: Callable[[str], Path],
+    tmp_path: Path,
+    keylatch: RunKeylatch,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    jobs: int,
 ) -> None:
-    repo = REPOS[name](make_repo)
+    repo = copied(built, name, tmp_path)
     monkeypatch.setattr(readers, "jobs", lambda: jobs)
     monkeypatch.setattr(readers, "EARLY_BYTES", 1 << 40)  # never: the readers wait for the listing
     waited = history(keylatch, repo)
@@ -137,9 +170,9 @@ def test_early_readers_report_what_waiting_readers_report(
 
 
 def test_a_listing_that_fails_late_drops_its_early_ranges(
-    make_repo: MakeRepo, keylatch: RunKeylatch, monkeypatch: pytest.MonkeyPatch
+    built: Callable[[str], Path], tmp_path: Path, keylatch: RunKeylatch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = keyed(make_repo)
+    repo = copied(built, "keys", tmp_path)
     waited = history(keylatch, repo)
     monkeypatch.setattr(readers, "jobs", lambda: readers.EARLY_CORES)
     monkeypatch.setattr(readers, "EARLY_BYTES", 1)
