@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,14 +55,20 @@ def run(action: str, argv: Sequence[str], reveal: bool = False) -> int:
 
 
 def _reset_detect_secrets() -> None:
-    from detect_secrets import settings
-    from detect_secrets.audit import common
-    from detect_secrets.core.plugins import util
-
-    for cache in (settings.get_settings, settings.get_plugins, settings.get_filters):
-        cache.cache_clear()
-    util.get_mapping_from_secret_type_to_class.cache_clear()
-    common.open_file.cache_clear()
+    """Clear every per-process cache detect-secrets keeps (`functools.lru_cache` on its settings,
+    plugin catalogue, the filters' compiled patterns and the baseline's name, the audit's file),
+    whichever of its modules are loaded: each is built from one run's settings, and a run after
+    it in the same process (tests, a program embedding keylatch) was judged by the last run's
+    `--exclude-lines`/`--exclude-files`/`--exclude-secrets` patterns (tests/e2e/
+    test_detect_secrets_reruns.py). Found by walking the modules, not listed, so a cache a
+    detect-secrets release adds is cleared too."""
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "detect_secrets" or name.startswith("detect_secrets.")):
+            continue
+        for value in list(vars(module).values()):
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear):
+                clear()
 
 
 def _register() -> frozenset[str]:

@@ -98,10 +98,11 @@ def keyed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def project(keylatch: RunKeylatch, keyed: Path, home: Path, tmp_path: Path) -> Project:
     """A repository with a baselined key and, committed next to it, a hostile module.
 
-    The baseline is made by this test's own run, not once with the repository: made once, a
-    later test's in-process hook (after other tests' runs) trimmed its Base64 High Entropy String
-    entry and rewrote it, which a child process's hook does not do; some detect-secrets state
-    outlives an in-process run (not yet found)."""
+    The baseline is made by this test's own run, not once with the repository, so each test
+    starts from what a fresh `detect-secrets scan` writes. (Made once, a later test's in-process
+    hook trimmed its Base64 High Entropy String entry: an earlier test's `--exclude-secrets .*`
+    outlived its run in detect-secrets' caches, which detect_secrets_runner now clears whole;
+    tests/e2e/test_detect_secrets_reruns.py.)"""
     repo = GitRepo(Path(shutil.copytree(keyed, tmp_path / "repo", symlinks=True)), git_env(home))
     key = make_key("sk-proj-", seed=61)
     marker = tmp_path / "IMPORTED"
