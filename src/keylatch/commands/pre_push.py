@@ -1,4 +1,5 @@
-"""`keylatch pre-push [REMOTE [URL]]`: the pre-push hook. Scans every commit the push publishes.
+"""`keylatch pre-push [REMOTE [URL]]`: the pre-push hook. Scans every commit the push publishes,
+and every blob or tree a pushed ref is or tags (`git tag keys <blob>`: history/direct.py).
 
 As a plain git hook it reads git's ref lines from stdin (every ref of the push). Under the
 pre-commit framework, which consumes those lines and passes only the first ref, it scans every
