@@ -21,7 +21,7 @@ from keylatch.commands.options import (
     output_flags,
     verify_flags,
 )
-from keylatch.errors import ExitCode, UsageError
+from keylatch.errors import ExitCode, ScanError, UsageError
 from keylatch.report import FORMATS
 
 if TYPE_CHECKING:
@@ -105,6 +105,27 @@ def revisions(args: Args, branch_ref: Sequence[str], git: Git) -> tuple[str, ...
     return revs
 
 
+def _object_range(args: Args, git: Git) -> tuple[tuple[str, str], ...]:
+    """((name, X),) when `--range X` (one revision, not A..B) is, or tags, a blob or a tree: the
+    content a ref publishes without a commit, placed as the whole-history walk places it, by
+    the ref's full name. Anything else is left to `revisions` (a commit, or a usage error)."""
+    from keylatch.history.direct import peel
+    from keylatch.sources import revs as rv
+
+    rev = args.range or ""
+    if not rev or ".." in rev or rev.startswith("-") or rv.is_commit(git, rev):
+        return ()
+    if not peel(git, [(rev, rev)]):
+        sha = git.run("rev-parse", "--verify", "--quiet", "--end-of-options", rev, ok_codes=(0, 1)).strip()
+        if sha and git.returncode("cat-file", "-e", sha.decode("ascii", "replace")) != 0:
+            # It names an object the repository cannot read: what it is is unknown (damage, exit 3).
+            raise ScanError(f"--range: {rev!r} names {sha.decode('ascii', 'replace')}, which is missing or "
+                            "unreadable; `git fsck` says more")  # fmt: skip
+        return ()
+    full = git.run("rev-parse", "--symbolic-full-name", rev, ok_codes=(0, 1, 128)).strip()
+    return ((full.decode("utf-8", "surrogateescape") or rev, rev),)
+
+
 def run(args: Args) -> ExitCode:
     from keylatch.sources import clone
 
@@ -134,7 +155,9 @@ def _scan(args: Args, path: Path) -> ExitCode:
     if args.range or args.since:
         # an unreadable repository says why before a revision is judged
         state = inspect(found.root, args.trust_repo_owner, git=git)
-    revs = revisions(args, [branch_ref(git, b) for b in args.branch], git)
+    # --range X naming a blob or a tree (`git tag keys <blob>`): that object, read as content.
+    direct = _object_range(args, git)
+    revs = () if direct else revisions(args, [branch_ref(git, b) for b in args.branch], git)
     # The scanned repository's own config (rules, excludes, allow comments, baseline, fail-on)
     # applies, as in scan and ci.
     cfg = settle(config_flags(args, format=args.format), found.root)
@@ -152,7 +175,7 @@ def _scan(args: Args, path: Path) -> ExitCode:
         report_damage=True,
     )
     shown = _Shown() if sys.stderr.isatty() else None
-    result = scan(found.root, revs, progress=shown, git=git, state=state)
+    result = scan(found.root, revs, progress=shown, git=git, state=state, direct=direct)
     gits = [git]
     if args.recurse_submodules and not found.bare:
         from keylatch.history.submodules import checked_out, combine

@@ -105,7 +105,9 @@ def verdict(findings: Sequence[Finding], cfg: Config, pol: Policy) -> Outcome:
     return outcome.replace(set_aside=accepted) if accepted else outcome
 
 
-def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], head: str) -> Pushed:
+def judge_push(
+    git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], head: str, objects: Sequence[tuple[str, str]] = ()
+) -> Pushed:
     """The pushed commits `revs` judged with the settings the remote already has.
 
     A push must not approve itself: the configuration and baseline come from the commits the
@@ -115,6 +117,8 @@ def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], h
     would block it; with none (the push brings its own history), keylatch's defaults and no
     baseline, the strictest. `head`, a pushed commit, is read to check its settings: a
     configuration the push breaks is exit 2. Changes the push makes to them are named.
+    `objects`: (name, id) of pushed blobs and trees (a tag of a blob), judged with the same
+    settings (history/direct.py); `head` may then be a base, or "" (no commit at all).
     """
     from keylatch import policy
     from keylatch.commands.ci_settings import Where, settle_range
@@ -133,7 +137,7 @@ def judge_push(git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], h
     limits = max((side.cfg.archives for side in sides), key=lambda a: (a.depth, a.max_bytes, a.max_ratio))
     result = scan_history(
         Path("."), revs, rules=tuple(rules.values()), allow_shallow=True, offer_flags=False, report_unread=True,
-        report_damage=True, archives=limits, git=git,
+        report_damage=True, archives=limits, git=git, direct=objects,
     )  # fmt: skip
     blocking: dict[tuple[object, ...], Finding] = {}
     other: dict[tuple[object, ...], tuple[Finding, bool]] = {}

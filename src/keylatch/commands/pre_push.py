@@ -1,4 +1,5 @@
-"""`keylatch pre-push [REMOTE [URL]]`: the pre-push hook. Scans every commit the push publishes.
+"""`keylatch pre-push [REMOTE [URL]]`: the pre-push hook. Scans every commit the push publishes,
+and every blob or tree a pushed ref is or tags (`git tag keys <blob>`: history/direct.py).
 
 As a plain git hook it reads git's ref lines from stdin (every ref of the push). Under the
 pre-commit framework, which consumes those lines and passes only the first ref, it scans every
@@ -57,7 +58,7 @@ def run(args: Args) -> ExitCode:
         from keylatch.sources.revs import not_a_repo
 
         raise not_a_repo(exc, os.getcwd()) from exc  # run outside a repository: exit 2, as everywhere
-    if not new and not tagged:
+    if not new and not tagged and not plan.objects:
         from keylatch.report.untrusted import for_terminal
 
         print(f"keylatch: nothing new to push to {for_terminal(plan.remote)}", file=sys.stderr)
@@ -73,9 +74,14 @@ def run(args: Args) -> ExitCode:
     # Excluded paths, disabled rules and allow comments apply as in `keylatch ci`. A push from a
     # shallow clone is fine: its new commits are all here, and the range stops at the remote.
     top = Path(top_and_prefix(git)[0]).absolute()
-    # A tag pushed alone is judged with the settings of the commit it points at (the remote has it).
-    bases = push.bases(git, plan) if not tagged else (tagged,)
-    verdict = hook_policy.judge_push(git, top, plan.revs, bases, new or tagged)
+    # A tag pushed alone is judged with the settings of the commit it points at (the remote has it);
+    # a blob or tree pushed alone, with those of the remote's default branch, when known.
+    if new:
+        bases = push.bases(git, plan)
+    else:
+        bases = (tagged,) if tagged else push.remote_head(git, plan.remote)
+    head = new or tagged or (bases[0] if bases else "")
+    verdict = hook_policy.judge_push(git, top, plan.revs, bases, head, plan.objects)
     for notice in verdict.notices:
         sys.stderr.write(hook_text.settings_notice(notice, plan.remote))
     if verdict.set_aside:  # the bases' settings never hide keys silently (report/set_aside.py)

@@ -14,7 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from keylatch.errors import ScanError
 from keylatch.history.blobscan import BlobScanner
+from keylatch.history.direct import Reached, reached, ref_roots
 from keylatch.history.model import CommitInfo, KeyFinding, Occurrence
 from keylatch.history.rawlog import MESSAGE, LogDigest
 from keylatch.model import Finding
@@ -60,6 +62,7 @@ def attribute(
     missing: frozenset[bytes],
     include_unreachable: bool,
     whole: bool = False,
+    direct: Reached | None = None,
 ) -> Outcome:
     keyed = scanner.found
     kept = log.changes
@@ -103,8 +106,8 @@ def attribute(
     # Oldest introduction first (committer time: ISO dates in mixed time zones do not sort).
     dated = sorted(_build(git, state, intros, removed_in, removed_by, keyed), key=lambda t: t[0])
     findings = [k for _, k in dated]
-    if whole:
-        tagged, tagged_blobs = _tagged(git, keyed, seen_blobs, set(intros))
+    if whole or direct is not None:  # a range's: only the objects it names (history/direct.py)
+        tagged, tagged_blobs = _tagged(git, keyed, seen_blobs, set(intros), None if whole else direct)
         findings += tagged
         seen_blobs |= tagged_blobs
     if include_unreachable:
@@ -239,24 +242,23 @@ def _dangling(keyed: dict[bytes, tuple[Finding, ...]], seen: set[bytes], known: 
 
 
 def _tagged(
-    git: Git, keyed: dict[bytes, tuple[Finding, ...]], seen: set[bytes], known: set[str]
+    git: Git,
+    keyed: dict[bytes, tuple[Finding, ...]],
+    seen: set[bytes],
+    known: set[str],
+    direct: Reached | None = None,
 ) -> tuple[list[KeyFinding], set[bytes]]:
-    """Keys in blobs a ref reaches without any commit: a tag on a blob or on a tree."""
-    fmt = "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)"
+    """Keys in blobs a ref reaches without any commit: a tag on a blob or on a tree. `direct`:
+    the blobs a range reached so (a pushed tag of a blob, by its pushed name); None: every ref's."""
+    if direct is None:
+        direct = reached(git, ref_roots(git))
+        if direct.unreadable:  # as when git's ls-tree failed here: the scan is not complete
+            tree, _ = direct.unreadable[0]
+            raise ScanError(f"tree {tree.decode('ascii')} that a ref points at is missing or unreadable")
     places: dict[bytes, list[tuple[str, str]]] = defaultdict(list)  # blob -> (path, ref)
-    for line in git.run("for-each-ref", fmt).splitlines():
-        kind, oid, peeled_kind, peeled, ref = line.split(b" ", 4)
-        if peeled_kind:
-            kind, oid = peeled_kind, peeled
-        name = ref.decode("utf-8", "backslashreplace")
-        if kind == b"blob" and oid in keyed and oid not in seen:
-            places[oid].append(("", name))
-        elif kind == b"tree":
-            for entry in git.run("ls-tree", "-r", "-z", oid.decode("ascii")).split(b"\0"):
-                meta, _, path = entry.partition(b"\t")
-                blob = meta.split(b" ")[-1] if meta else b""
-                if blob in keyed and blob not in seen:
-                    places[blob].append((path.decode("utf-8", "backslashreplace"), name))
+    for blob, path, name in direct.blobs:
+        if blob in keyed and blob not in seen:
+            places[blob].append((path, name))
     by_fp: dict[str, list[tuple[bytes, str, str, Finding]]] = defaultdict(list)
     for oid, where in places.items():
         for f in keyed[oid]:

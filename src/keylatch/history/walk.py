@@ -40,6 +40,7 @@ from keylatch.history.damage import (
     unreachable,
     unreadable_packs,
 )
+from keylatch.history.direct import named_damage, peel, reached
 from keylatch.history.logcache import LogCache
 from keylatch.history.model import WHOLE_HISTORY, DamagedObject, HistoryResult, UnreadBlob
 from keylatch.history.rawlog import GITLINK, MESSAGE, LogDigest, digest, log_args, parse_log
@@ -69,6 +70,7 @@ def scan_history(
     report_damage: bool = False,
     git: Git | None = None,
     state: RepoState | None = None,
+    direct: Sequence[tuple[str, str]] = (),
 ) -> HistoryResult:
     """Scan the commits `revs` selects (git rev-list arguments) and return one finding per key.
 
@@ -82,6 +84,10 @@ def scan_history(
     `git`: the caller's Git for `repo` (same trust_owner), so the repository's driver names
     are listed once per command rather than once per Git (gitcmd.Git.derived); `state`: what
     the caller's `inspect(repo, git=git)` already answered, so it is not asked again.
+
+    `direct`: (name, revision) pairs a range also publishes that may be, or tag, a blob or a tree
+    (a pushed `git tag keys <blob>`): those are scanned as content and their keys placed by the
+    name (history/direct.py). `revs` may then be empty: no commit is walked.
 
     Raises ScanError when the history cannot be read completely: shallow clones and partial
     clones with missing blobs unless explicitly allowed, git failures, missing objects.
@@ -110,7 +116,7 @@ def scan_history(
         walk += ("--reflog",)
         extra, fsck_lost = unreachable(git, repo)
         lost.update(fsck_lost)
-    missing = missing_blobs(git, walk, extra) if state.partial else frozenset()
+    missing = missing_blobs(git, walk, extra) if state.partial and walk else frozenset()
     if missing and not allow_partial:
         raise ScanError(
             f"history is incomplete: {repo} is a partial clone and {len(missing)} blob(s) were "
@@ -133,7 +139,10 @@ def scan_history(
         readable_part(git, state.common_dir, bad_packs) if whole else contextlib.nullcontext(git) as git,
     ):
         # The log runs while the blobs stream, unless the cache may make it unnecessary.
-        proc = None if log_cache is not None and log_cache.fresh() else _start_log(git, walk, extra, log_out, log_err)
+        # No revision at all (a push of a blob tag alone): no log, as git's would default to HEAD.
+        no_log = not walk and not extra
+        fresh = no_log or (log_cache is not None and log_cache.fresh())
+        proc = None if fresh else _start_log(git, walk, extra, log_out, log_err)
         # Whatever fails first (or an interrupt) kills the log: it must not outlive the scan.
         # Objects git log could not walk past, when the log was rebuilt (history/salvage.py).
         rebuilt: tuple[DamagedObject, ...] | None = None
@@ -160,11 +169,17 @@ def scan_history(
             found = found if rebuilt is None else None
             lost.update(check_present(git, log_out) if found is None else found)
         named: tuple[bytes, ...] = ()
+        reach = None
         if not whole:
             log_out.seek(0)
             stream_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit, OBJECT_KINDS)
             # A tag the range names (a pushed tag) is read for its message (history/tags.py).
             named = named_tags(git, walk)
+            if direct:  # blobs and trees the range names: read as content (history/direct.py)
+                reach = reached(git, peel(git, direct))
+                blobs = dict.fromkeys(b for b, _, _ in reach.blobs if b not in missing and not scanner.is_scanned(b))
+                stream_objects(git, blobs, scanner.visit, OBJECT_KINDS)
+                named = tuple(dict.fromkeys((*named, *named_tags(git, [rev for _, rev in direct]))))
             stream_objects(git, [t for t in named if not scanner.is_scanned(t)], scanner.visit, OBJECT_KINDS)
         lost.update(scanner.missing.difference(missing))
         if progress is not None:  # the final count, whatever the throttling showed last
@@ -177,7 +192,7 @@ def scan_history(
         keyed = frozenset(scanner.found) | frozenset(scanner.unread) | frozenset(lost)
         digested = log_cache.load(keyed) if log_cache is not None and proc is None else None
         if digested is None:
-            if proc is None:
+            if proc is None and not no_log:
                 rebuilt = _logged(
                     functools.partial(_run_log, git, repo, (walk, extra), log_out, log_err),
                     report_damage,
@@ -196,7 +211,7 @@ def scan_history(
             from keylatch.history.salvage import tolerant
 
             git = tolerant(git)
-        outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole)
+        outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole, reach)
         lost.update(scanner.missing.difference(missing))  # attribution read the parents' versions too
         findings = tag_keys(git, repo, tagged, outcome.findings, named=named, include_unreachable=include_unreachable)
         unreached = outcome.unreached
@@ -205,6 +220,8 @@ def scan_history(
             unreached = 0
         unread = _unread_named(scanner.unread, digested)
         damaged: tuple[DamagedObject, ...] = lost_objects(lost, digested) if lost else ()
+        if reach is not None:  # no commit names these: the names that reach them do
+            damaged = named_damage(damaged, reach)
         if rebuilt:  # the rebuild names a lost tree or commit with what needs it: that one wins
             by_oid = {d.oid: d for d in (*damaged, *rebuilt)}
             damaged = tuple(by_oid[oid] for oid in sorted(by_oid))

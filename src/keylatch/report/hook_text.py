@@ -85,6 +85,8 @@ def _lines(
             where = f"{_shown(no_file_place(loc.commit, loc.blob, loc.ref, loc.tag))}:{loc.line}"
         elif with_commit and loc.commit:
             where = f"{loc.commit[:12]} {_shown(loc.path)}:{loc.line}"
+        elif loc.ref:  # in a tree only a ref reaches (a tag of a tree): git's `<ref>:<path>`
+            where = f"{_shown(loc.ref)}:{_shown(loc.path)}:{loc.line}"
         else:
             where = f"{_shown(loc.path)}:{loc.line}"
         # Each occurrence says how it was written (one key may be plain here, base64 there).
@@ -203,9 +205,18 @@ def push_block(
     scope = [] if exact else [f"(refs of this push not visible: checked every local branch and tag not on {remote})"]
     n = len(commits)
     tags = len({f.location.blob for f in findings if f.location.tag})
-    where = [f"{n} commit{'s' if n != 1 else ''}"] if n or not tags else []
+    # A blob or tree a pushed ref points at (`git tag keys <blob>`): in no commit either.
+    refs = sorted({f.location.ref for f in findings if f.location.ref and not f.location.commit and not f.location.tag})
+    where = [f"{n} commit{'s' if n != 1 else ''}"] if n or not (tags or refs) else []
     if tags:  # a key in an annotated tag's message is in no commit
         where.append(f"{tags} tag{'s' if tags != 1 else ''}")
+    if refs:
+        where.append(f"{len(refs)} ref{'s' if len(refs) != 1 else ''} to a blob or tree")
+    fixes = ["  - rewrite those commits without it: git rebase -i <base> (git commit --amend for the last)"]
+    if refs:
+        rest = " (and the rest)" if len(refs) > 1 else ""
+        drop = f"  - drop or re-point {_shown(refs[0])}{rest}: it names the object itself (git tag -d <tag>)"
+        fixes = [*(fixes if n else []), drop]
     out = [
         f"{head} {_count(len(findings))} in {' and '.join(where)} not yet on {remote}",
         *_lines(
@@ -216,7 +227,7 @@ def push_block(
         ),
         *scope,
         "next:",
-        "  - rewrite those commits without it: git rebase -i <base> (git commit --amend for the last)",
+        *fixes,
         "  - load the key from an environment variable (OPENAI_API_KEY) or a secret store",
         "  - if it was ever pushed or shared, revoke and rotate it:",
         f"    {ROTATE_URL}",

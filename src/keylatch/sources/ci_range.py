@@ -12,13 +12,17 @@ payload (`load_event(env)` reads GITHUB_EVENT_PATH). It understands
 - GitHub `merge_group`: base_sha..head_sha;
 - GitLab merge request pipelines: CI_MERGE_REQUEST_DIFF_BASE_SHA..head, where head is
   CI_MERGE_REQUEST_SOURCE_BRANCH_SHA in merged-results pipelines, else CI_COMMIT_SHA;
+- GitLab external pull request pipelines (a GitHub pull request built by GitLab CI):
+  merge-base(CI_EXTERNAL_PULL_REQUEST_TARGET_BRANCH_SHA, ..._SOURCE_BRANCH_SHA)..source;
 - GitLab push pipelines: CI_COMMIT_BEFORE_SHA..CI_COMMIT_SHA, or for a new branch the commits
   not on CI_DEFAULT_BRANCH;
 - `--range A..B` / `--since REV` (REV..HEAD), which win over all of the above.
 
 `resolve` fails closed: a base that is not in the clone, or a range that runs into the shallow
 boundary, is a ScanError (exit 3) whose message names the fix (`fetch-depth: 0` on
-actions/checkout, `GIT_DEPTH: 0` on GitLab, or `git fetch --deepen`/`--unshallow`). A damaged
+actions/checkout, `GIT_DEPTH: 0` on GitLab, or `git fetch --deepen`/`--unshallow`), and, where
+deepening cannot bring it (a pull request's target branch GitLab never fetched, a fork's head
+under `pull_request_target`), the `git fetch` that does. A damaged
 repository (a commit of the range, or the base itself, that git cannot read) is planned anyway,
 `damaged`: the walk reports the readable commits' keys and names what is lost (exit 3).
 """
@@ -54,6 +58,12 @@ class RangeSpec:
     # The tag the event pushed (refs/tags/<name>): its commits are `head`'s, and an annotated
     # tag's message is pushed content too, read as the pre-push hook reads a pushed tag.
     tag: str | None = None
+    # A pull request's: the branch its base (target) commit is on, fetched by name when the clone
+    # lacks it (the CI fetched only the pipeline's ref); never the force-push fallback.
+    fetch_base: str | None = None
+    # pull_request_target: the ref of the head commit (`refs/pull/N/head`), which the job's
+    # checkout of the base branch does not fetch, however deep.
+    fetch_head: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,16 +170,28 @@ def _github(name: str, event: Mapping[str, object], env: Mapping[str, str]) -> R
         base, head = _str(event, "pull_request", "base", "sha"), _str(event, "pull_request", "head", "sha")
         if base is None or head is None:
             raise UsageError(f"GitHub {name} event without pull_request.base.sha / head.sha")
-        return RangeSpec(f"GitHub {name}", head=head, base=base, from_merge_base=True, platform="github")
+        number = event.get("number", _at(event, "pull_request", "number"))
+        pull = f"refs/pull/{number}/head" if isinstance(number, int) and not isinstance(number, bool) else None
+        return RangeSpec(f"GitHub {name}", head=head, base=base, from_merge_base=True, platform="github",
+                         fetch_base=_str(event, "pull_request", "base", "ref"),
+                         fetch_head=pull if name == "pull_request_target" else None)  # fmt: skip
     if name == "merge_group":
         base, head = _str(event, "merge_group", "base_sha"), _str(event, "merge_group", "head_sha")
         if base is None or head is None:
             raise UsageError("GitHub merge_group event without base_sha / head_sha")
-        return RangeSpec("GitHub merge_group", head=head, base=base, platform="github")
+        return RangeSpec("GitHub merge_group", head=head, base=base, platform="github",
+                         fetch_base=_str(event, "merge_group", "base_ref"))  # fmt: skip
     raise UsageError(
         f"GitHub event {name or '(none)'!r} has no commit range; "
         "pass --range BASE..HEAD or --since REV (or run `keylatch history` for a full audit)"
     )
+
+
+def _at(doc: Mapping[str, object], *path: str) -> object:
+    cur: object = doc
+    for key in path:
+        cur = cur.get(key) if isinstance(cur, Mapping) else None
+    return cur
 
 
 def _gitlab(env: Mapping[str, str]) -> RangeSpec:
@@ -182,7 +204,18 @@ def _gitlab(env: Mapping[str, str]) -> RangeSpec:
             raise UsageError("GitLab merge request pipeline without CI_MERGE_REQUEST_DIFF_BASE_SHA")
         # Merged-results pipelines run on a merge commit; the MR's own commits end at the source SHA.
         mr_head = env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA") or head
-        return RangeSpec("GitLab merge request", head=mr_head, base=base, from_merge_base=True, platform="gitlab")
+        return RangeSpec("GitLab merge request", head=mr_head, base=base, from_merge_base=True, platform="gitlab",
+                         fetch_base=env.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME") or None)  # fmt: skip
+    if source == "external_pull_request_event" or env.get("CI_EXTERNAL_PULL_REQUEST_IID"):
+        # A GitHub pull request built by GitLab CI (docs.gitlab.com, predefined variables for
+        # external pull request pipelines): from where the source branch left the target's tip.
+        base = env.get("CI_EXTERNAL_PULL_REQUEST_TARGET_BRANCH_SHA")
+        if not base:
+            raise UsageError("GitLab external pull request pipeline without CI_EXTERNAL_PULL_REQUEST_TARGET_BRANCH_SHA")
+        pr_head = env.get("CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_SHA") or head
+        target = env.get("CI_EXTERNAL_PULL_REQUEST_TARGET_BRANCH_NAME") or None
+        return RangeSpec("GitLab external pull request", head=pr_head, base=base, from_merge_base=True,
+                         platform="gitlab", fetch_base=target)  # fmt: skip
     if source == "push":
         before = env.get("CI_COMMIT_BEFORE_SHA")
         tag = f"refs/tags/{env['CI_COMMIT_TAG']}" if env.get("CI_COMMIT_TAG") else None
@@ -192,7 +225,8 @@ def _gitlab(env: Mapping[str, str]) -> RangeSpec:
             return RangeSpec("GitLab push", head=head, base=before, default_branch=branch, platform="gitlab", tag=tag)
         return RangeSpec("GitLab push (new ref)", head=head, default_branch=branch, platform="gitlab", tag=tag)
     raise UsageError(
-        f"GitLab pipeline source {source or '(none)'!r} has no commit range; pass --range BASE..HEAD or --since REV"
+        f"GitLab pipeline source {source or '(none)'!r} has no commit range; "
+        "pass --range BASE..HEAD or --since REV (or run `keylatch history` for a full audit)"
     )
 
 
@@ -204,6 +238,25 @@ def _fix(platform: str) -> str:
     else:
         first = "clone with full history"
     return f"{first}, or run `git fetch --deepen=100` (or `git fetch --unshallow`) before keylatch"
+
+
+def _head_fix(spec: RangeSpec) -> str:
+    if spec.origin == "GitHub pull_request_target":
+        # The job checks out the base branch; no depth fetches the pull request's commits (a
+        # fork's live in the fork), but the base repository serves them as refs/pull/N/head.
+        ref = spec.fetch_head or "refs/pull/<number>/head"
+        return (
+            f"run `git fetch origin {ref}` before keylatch (a pull_request_target job checks out the base "
+            "branch, and `fetch-depth: 0` fetches no fork's commits), or check out "
+            "`${{ github.event.pull_request.head.sha }}` with `fetch-depth: 0` on actions/checkout"
+        )
+    return _fix(spec.platform)
+
+
+def _base_fix(spec: RangeSpec, shallow: Collection[str]) -> str:
+    branch = spec.fetch_base or "<target branch>"
+    fetch = f"run `git fetch origin {branch.removeprefix('refs/heads/')}` before keylatch"
+    return f"{_fix(spec.platform)}; if it is still missing, {fetch}" if shallow else fetch
 
 
 def _has_commit(git: Git, rev: str) -> bool:
@@ -271,7 +324,7 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
         head_id = _commit_id(git, spec.head)
         if head_id is None:
             raise ScanError(
-                f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_fix(spec.platform)}"
+                f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_head_fix(spec)}"
             )
         known[spec.head] = head_id
     head = known[spec.head]
@@ -282,6 +335,13 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
             known[base] = base_id
         elif unreadable(git, base, head):
             known[base], lost = base.lower(), True
+    if base is not None and base not in known and (spec.from_merge_base or spec.fetch_base is not None):
+        # A pull request's target: scanning all of head instead (the force-push fallback) would
+        # blame the pull request for the target branch's history. Deepening brings it only when
+        # it is an ancestor of what was fetched (GitLab fetches the pipeline's ref alone).
+        raise ScanError(
+            f"{spec.origin}: base commit {_short(base)} is not in this clone{note}; {_base_fix(spec, shallow)}"
+        )
     if base is not None and base not in known:
         if shallow or not spec.platform:
             raise ScanError(
@@ -315,10 +375,14 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
     elif spec.default_branch is not None:
         ref = _default_ref(git, spec.default_branch)
         if ref is None:
+            # GitLab fetches the pipeline's own ref only, whatever GIT_DEPTH: only a fetch brings it.
+            # A single-branch clone's fetch of it updates no remote-tracking ref unless told to.
+            fix = "" if spec.platform == "gitlab" else f"{_fix(spec.platform)}, or "
+            name = spec.default_branch
             raise ScanError(
-                f"{spec.origin}: the default branch {spec.default_branch!r} is not in this clone, so the new "
-                f"commits cannot be told apart{note}; {_fix(spec.platform)}, "
-                f"or `git fetch origin {spec.default_branch}`"
+                f"{spec.origin}: the default branch {name!r} is not in this clone, so the new commits cannot be "
+                f"told apart{note}; {fix}run `git fetch origin {name}` before keylatch "
+                f"(`git fetch origin {name}:refs/remotes/origin/{name}` in a single-branch clone)"
             )
         revs = (head, f"^{ref}")
         description = f"{_short(head)} not on {ref.removeprefix('refs/remotes/').removeprefix('refs/heads/')}"

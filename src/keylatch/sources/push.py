@@ -12,6 +12,12 @@ pre-commit framework: it reads that stdin itself and passes only the first ref w
 Trusting them let `git push origin clean leak` publish a key. So without the ref lines keylatch
 scans every local branch and tag (plus HEAD and TO_REF) that is not yet on the remote: a
 superset of any push to that remote.
+
+A pushed ref that is, or tags, a blob or a tree (`git tag keys <blob>`) publishes content that
+no commit holds: it goes in `PushPlan.objects`, by the name the remote gets, and is scanned as
+content (history/direct.py), unless the remote already has that very object. Without ref lines
+every local branch and tag on a blob or tree is scanned: whether the remote has one cannot be
+told without the network, and they are few.
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ class PushPlan:
     refs: tuple[str, ...]  # what is being pushed, for messages
     # False when keylatch had to assume every local branch and tag (no ref lines available).
     exact: bool = True
+    # (name, object id) of pushed refs that are, or tag, a blob or a tree: scanned as content.
+    objects: tuple[tuple[str, str], ...] = ()
 
 
 def parse_ref_lines(text: str) -> tuple[PushedRef, ...]:
@@ -85,27 +93,53 @@ def from_ref_lines(git: Git, remote: str, refs: Sequence[PushedRef]) -> PushPlan
     names = tuple(r.local_ref for r in pushed)
     if not pushed:
         return PushPlan(remote, (), names)
-    _check_commits(git, pushed)
-    olds = _known(git, [r.remote_sha for r in pushed if not r.new_on_remote])
-    tips = list(dict.fromkeys(r.local_sha for r in pushed))
-    return PushPlan(remote, (*tips, "--not", *olds, _remote_tracking(remote)), names)
-
-
-def _check_commits(git: Git, pushed: Sequence[PushedRef]) -> None:
-    """A pushed ref that is, or tags, a blob or a tree (`git tag k <blob>`) publishes content
-    that is no commit's change, which is what the walk reads: "nothing new to push" (a blob) or
-    a git error (a tree) until it was refused by name (tests/e2e/test_qa18_push_non_commits.py).
-    An object missing here is left to the range checks, which name it."""
-    out = git.run(
-        "cat-file", "--batch-check=%(objecttype)", input="".join(f"{r.local_sha}^{{}}\n" for r in pushed).encode()
-    )
-    for ref, kind in zip(pushed, out.decode("ascii", "replace").splitlines(), strict=True):
-        if kind in ("blob", "tree"):
+    kinds = _peeled_kinds(git, [r.local_sha for r in pushed])
+    for r, kind in zip(pushed, kinds, strict=True):
+        if kind == "missing":  # what it is cannot be told, so neither can what it publishes
             raise ScanError(
-                f"cannot judge the push of {ref.local_ref}: it points at a {kind}, not a commit, and keylatch "
-                f"reads a push's commits and tag messages only; check the {kind} (git show {ref.local_sha[:12]}), "
-                "then push it with --no-verify"
+                f"the pushed object {r.local_sha} (or what it tags) is missing or unreadable; `git fsck` says more"
             )
+    # A blob or a tree: its content is what is published. Named as the remote will name it (a
+    # push of `<sha>:refs/tags/x` has no local ref); one the remote already has is not new.
+    objects = tuple(
+        dict.fromkeys(
+            (r.remote_ref, r.local_sha)
+            for r, k in zip(pushed, kinds, strict=True)
+            if k in _CONTENT and r.local_sha != r.remote_sha
+        )
+    )
+    commits = [r for r, k in zip(pushed, kinds, strict=True) if k not in _CONTENT]
+    if not commits:  # no commit to walk (and none for git's log to default to)
+        return PushPlan(remote, (), names, objects=objects)
+    olds = _known(git, [r.remote_sha for r in commits if not r.new_on_remote])
+    tips = list(dict.fromkeys(r.local_sha for r in commits))
+    return PushPlan(remote, (*tips, "--not", *olds, _remote_tracking(remote)), names, objects=objects)
+
+
+_CONTENT = ("blob", "tree")
+
+
+def _peeled_kinds(git: Git, shas: Sequence[str]) -> list[str]:
+    """What each object is, tags peeled: "commit", "blob", "tree", or "missing"."""
+    out = git.run("cat-file", "--batch-check=%(objecttype)", input="".join(f"{s}^{{}}\n" for s in shas).encode())
+    return [row.split(" ")[-1] for row in out.decode("ascii", "replace").splitlines()]
+
+
+def local_objects(git: Git, *extra: str) -> tuple[tuple[str, str], ...]:
+    """(ref, object id) of every local branch and tag (and of `extra` refs) that is, or tags, a
+    blob or a tree: what `--branches --tags` leaves out, since they are no commits."""
+    fmt = "--format=%(objectname) %(refname)"
+    rows = git.run("for-each-ref", fmt, "refs/heads/", "refs/tags/").decode("utf-8", "surrogateescape").splitlines()
+    named = [tuple(row.split(" ", 1)) for row in rows]
+    extra_ids = [
+        git.run("rev-parse", "--verify", "--quiet", "--end-of-options", ref, ok_codes=(0, 1)).decode().strip()
+        for ref in extra
+    ]
+    named += [(sha, ref) for sha, ref in zip(extra_ids, extra, strict=True) if sha]
+    if not named:
+        return ()
+    kinds = _peeled_kinds(git, [sha for sha, _ in named])
+    return tuple(dict.fromkeys((ref, sha) for (sha, ref), k in zip(named, kinds, strict=True) if k in _CONTENT))
 
 
 def unpushed(git: Git, remote: str, to_ref: str = "", from_ref: str = "") -> PushPlan:
@@ -120,7 +154,8 @@ def unpushed(git: Git, remote: str, to_ref: str = "", from_ref: str = "") -> Pus
         tips.append("HEAD")
     olds = _known(git, [from_ref]) if from_ref else []
     revs = (*tips, "--not", *olds, _remote_tracking(remote))
-    return PushPlan(remote, revs, ("local branches and tags",), exact=False)
+    objects = local_objects(git, *([to_ref] if to_ref else []))
+    return PushPlan(remote, revs, ("local branches and tags",), exact=False, objects=objects)
 
 
 def from_environment(git: Git, env: Mapping[str, str]) -> PushPlan:
@@ -199,3 +234,15 @@ def bases(git: Git, plan: PushPlan) -> tuple[str, ...]:
         # defaults and no baseline, the strictest; the walk names what is lost (exit 3).
         return ()
     return tuple(dict.fromkeys(line[1:] for line in out.split("\n") if line.startswith("-")))
+
+
+def remote_head(git: Git, remote: str) -> tuple[str, ...]:
+    """The commit the remote's default branch is at here (`refs/remotes/<remote>/HEAD`), as the
+    base to judge a push that brings no commit with (a tag of a blob alone); () when unknown
+    (a URL, a remote added by hand): keylatch's defaults then, the strictest."""
+    if looks_like_url(remote):
+        return ()
+    ref = f"refs/remotes/{remote}/HEAD^{{commit}}"
+    out = git.run("rev-parse", "--verify", "--quiet", "--end-of-options", ref, ok_codes=(0, 1, 128))
+    sha = out.decode("ascii", "replace").strip()
+    return (sha,) if sha else ()
