@@ -5,6 +5,7 @@ cannot vouch for sends the commit to git, with nothing written."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -154,6 +155,17 @@ def _branches(repo: GitRepo) -> list[str]:
     return out
 
 
+def _same_size_rewrites(repo: GitRepo) -> list[str]:
+    # Rewritten in place within a clock tick: same inode, size and times as the index holds.
+    # Only git's racy-clean rule (a file no older than the index is read again) tells them apart.
+    repo.write("keep", "written once\n")
+    out = []
+    for n in range(6):
+        repo.write("f", f"{n}\n")
+        out.append(repo.commit(f"rewrite {n}"))
+    return out
+
+
 def _mixed(repo: GitRepo) -> list[str]:
     # git reads the index written here and the other way round
     repo.write("one", "1\n")
@@ -183,6 +195,7 @@ RECIPES: dict[str, Recipe] = {
     "dates-authors": _dates_and_authors,
     "branches": _branches,
     "mixed": _mixed,
+    "same-size-rewrites": _same_size_rewrites,
 }
 
 
@@ -549,3 +562,16 @@ def test_a_commit_without_add_leaves_the_work_tree_alone(tmp_path: Path) -> None
         ).stdout
         == "?? unstaged\n"
     )
+
+
+def test_a_file_no_older_than_the_index_is_read_again(tmp_path: Path) -> None:
+    # git's racy-clean rule, which the writer shares: stat data equal to the index's say nothing
+    # when the file is as new as the index (a rewrite in the same clock tick keeps them all).
+    (tmp_path / "f").write_bytes(b"now\n")
+    st = os.lstat(tmp_path / "f")
+    known = {b"f": gitwrite._stat_data(st, 0o100644) + b"\1" * 20}  # what the index said: stale id
+    fresh = hashlib.sha1(b"blob 4\0now\n").digest()
+    for racy_from, oid in ((st.st_mtime_ns, fresh), (st.st_mtime_ns + 1, b"\1" * 20)):
+        walk = gitwrite._Walk(os.fsencode(tmp_path), known, racy_from, {}, [])
+        gitwrite._scan(walk, b"")
+        assert [(e.path, e.oid) for e in walk.entries] == [(b"f", oid)]

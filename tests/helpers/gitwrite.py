@@ -67,7 +67,15 @@ class _Entry(NamedTuple):
     path: bytes  # from the top of the work tree, '/'-separated
     mode: int  # 0o100644, 0o100755 or 0o120000
     oid: bytes  # 20 bytes
-    st: os.stat_result
+    stat: bytes  # the index entry's 40 bytes of stat data and mode
+
+
+class _Walk(NamedTuple):
+    root: bytes
+    known: Mapping[bytes, bytes]  # path -> its entry's stat data and id in the index before
+    racy_from: int  # the old index's mtime (ns): a file no older may have changed unseen
+    objects: dict[bytes, bytes]  # id -> the object as git hashes it (header and body)
+    entries: list[_Entry]
 
 
 class _Fallback(Exception):
@@ -93,10 +101,10 @@ def _commit(work: Path, env: Mapping[str, str], message: str, ident: bytes) -> s
     parent = _tip(git_dir, ref)
     if parent is not None:
         _check_commit(git_dir, parent)
-    objects: dict[bytes, bytes] = {}  # oid -> the object as git hashes it (header and body)
-    entries: list[_Entry] = []
-    _scan(os.fsencode(work), b"", objects, entries, top=True)
-    entries.sort(key=lambda e: e.path)
+    known, racy_from = _old_index(git_dir)
+    walk = _Walk(os.fsencode(work), known, racy_from, {}, [])
+    _scan(walk, b"")
+    objects, entries = walk.objects, sorted(walk.entries, key=lambda e: e.path)
     tree, cache_tree = _trees(entries, objects)
     body = b"tree " + tree.hex().encode() + b"\n"
     if parent is not None:
@@ -189,14 +197,26 @@ def _check_git_dir(git_dir: bytes) -> bytes:
     branch = head.group(1)
     if b".." in branch or any(c.endswith((b".lock", b".")) for c in branch.split(b"/")):
         raise _Fallback
-    if b"index" in names:
-        _check_index(_read(git_dir + b"/index"))
     return branch
 
 
-def _check_index(data: bytes) -> None:
-    """The index git (or this module) wrote holds nothing `git add -A` would keep from it:
-    version 2, every entry stage 0 without assume-valid, intent-to-add or skip-worktree flags,
+def _old_index(git_dir: bytes) -> tuple[dict[bytes, bytes], int]:
+    """The index as it was: each path's stat data and id (git add -A hashes again only files
+    whose stat data changed, or that are racily clean), and its mtime."""
+    try:
+        fd = os.open(git_dir + b"/index", os.O_RDONLY)
+    except FileNotFoundError:
+        return {}, 0
+    except OSError:
+        raise _Fallback from None
+    with os.fdopen(fd, "rb") as f:
+        racy_from = os.fstat(fd).st_mtime_ns
+        return _read_index(f.read()), racy_from
+
+
+def _read_index(data: bytes) -> dict[bytes, bytes]:
+    """An index git (or this module) wrote, when it holds nothing `git add -A` would keep from
+    it: version 2, every entry stage 0 without assume-valid, intent-to-add or skip-worktree flags,
     no submodule, no extension but the cache tree (no resolve-undo, split index, untracked cache)."""
     if len(data) < 32 or hashlib.sha1(data[:-20]).digest() != data[-20:]:
         raise _Fallback
@@ -204,6 +224,7 @@ def _check_index(data: bytes) -> None:
     if sig != b"DIRC" or version != 2:
         raise _Fallback
     pos = 12
+    known = {}
     for _ in range(count):
         if pos + 62 > len(data) - 20:
             raise _Fallback
@@ -214,6 +235,7 @@ def _check_index(data: bytes) -> None:
         end = data.find(b"\0", pos + 62)
         if end < 0:
             raise _Fallback
+        known[data[pos + 62 : end]] = data[pos : pos + 60]
         pos += (62 + (end - pos - 62) + 8) & ~7
     while pos < len(data) - 20:
         if data[pos : pos + 4] != b"TREE":
@@ -222,6 +244,7 @@ def _check_index(data: bytes) -> None:
         pos += 8 + size
     if pos != len(data) - 20:
         raise _Fallback
+    return known
 
 
 def _tip(git_dir: bytes, ref: bytes) -> str | None:
@@ -347,38 +370,58 @@ def _reflog_message(msg: bytes) -> bytes:
 _SPECIAL_PREFIXES = (b".git", b"git~", b"gitmod~", b"gitatt~", b"gitign~")
 
 
-def _scan(root: bytes, prefix: bytes, objects: dict[bytes, bytes], entries: list[_Entry], top: bool = False) -> None:
+def _scan(walk: _Walk, prefix: bytes) -> None:
     try:
-        with os.scandir(root + b"/" + prefix if prefix else root) as it:
+        with os.scandir(walk.root + b"/" + prefix if prefix else walk.root) as it:
             listed = list(it)
     except OSError:
         raise _Fallback from None
     for entry in listed:
         name = entry.name
-        if top and name == b".git":
+        if not prefix and name == b".git":
             continue
         if name.lower().startswith(_SPECIAL_PREFIXES) or not _plain_name(name):
             raise _Fallback
         rel = prefix + name
+        if len(rel) >= 0xFFF:
+            raise _Fallback  # a name past the index's 12-bit length
         try:
             st = entry.stat(follow_symlinks=False)
             if stat.S_ISDIR(st.st_mode):
-                _scan(root, rel + b"/", objects, entries)
+                _scan(walk, rel + b"/")
                 continue
             if stat.S_ISLNK(st.st_mode):
-                data = os.readlink(entry.path)
                 mode = 0o120000
             elif stat.S_ISREG(st.st_mode) and st.st_size <= _MAX_FILE:
-                with open(entry.path, "rb") as f:
-                    data = f.read()
                 mode = 0o100755 if st.st_mode & 0o100 else 0o100644
             else:
                 raise _Fallback  # a FIFO, socket or device; a file too big
+            packed = _stat_data(st, mode)
+            old = walk.known.get(rel)
+            if old is not None and old[:40] == packed and st.st_mtime_ns < walk.racy_from:
+                walk.entries.append(_Entry(rel, mode, old[40:], packed))  # unchanged: not read again
+                continue
+            if mode == 0o120000:
+                data = os.readlink(entry.path)
+            else:
+                with open(entry.path, "rb") as f:
+                    data = f.read()
         except OSError:
             raise _Fallback from None
-        if len(data) != st.st_size or len(rel) >= 0xFFF:
-            raise _Fallback  # changed under us; a name past the index's 12-bit length
-        entries.append(_Entry(rel, mode, _add(objects, b"blob", data), st))
+        if len(data) != st.st_size:
+            raise _Fallback  # changed under us
+        walk.entries.append(_Entry(rel, mode, _add(walk.objects, b"blob", data), packed))
+
+
+def _stat_data(st: os.stat_result, mode: int) -> bytes:
+    """An index entry's stat data, as git fills it from lstat (32-bit fields, nanoseconds)."""
+    m = 0xFFFFFFFF
+    return struct.pack(
+        ">10I",
+        st.st_ctime_ns // 1_000_000_000 & m, st.st_ctime_ns % 1_000_000_000,
+        st.st_mtime_ns // 1_000_000_000 & m, st.st_mtime_ns % 1_000_000_000,
+        st.st_dev & m, st.st_ino & m, mode, st.st_uid & m, st.st_gid & m, st.st_size & m,
+    )  # fmt: skip
 
 
 def _plain_name(name: bytes) -> bool:
@@ -447,16 +490,7 @@ def _write_tree(node: _Tree, name: bytes, objects: dict[bytes, bytes]) -> tuple[
 def _index(entries: list[_Entry], cache_tree: bytes) -> bytes:
     out = [struct.pack(">4sII", b"DIRC", 2, len(entries))]
     for e in entries:
-        st = e.st
-        fixed = struct.pack(
-            ">10I20sH",
-            st.st_ctime_ns // 1_000_000_000 & 0xFFFFFFFF, st.st_ctime_ns % 1_000_000_000,
-            st.st_mtime_ns // 1_000_000_000 & 0xFFFFFFFF, st.st_mtime_ns % 1_000_000_000,
-            st.st_dev & 0xFFFFFFFF, st.st_ino & 0xFFFFFFFF, e.mode,
-            st.st_uid & 0xFFFFFFFF, st.st_gid & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF,
-            e.oid, len(e.path),
-        )  # fmt: skip
-        out.append(fixed + e.path + b"\0" * (8 - (62 + len(e.path)) % 8))
+        out.append(e.stat + e.oid + struct.pack(">H", len(e.path)) + e.path + b"\0" * (8 - (62 + len(e.path)) % 8))
     out.append(b"TREE" + struct.pack(">I", len(cache_tree)) + cache_tree)
     data = b"".join(out)
     return data + hashlib.sha1(data).digest()
