@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar, cast
 
+from tests.helpers import gitwrite
+
 T = TypeVar("T")
 
 AUTHORS = {
@@ -44,11 +46,7 @@ def git_env(home: Path) -> dict[str, str]:
             "Unnamed repository; edit this file 'description' to name the repository.\n"
         )
         (template / "info" / "exclude").write_text("# git ls-files --others --exclude-from=.git/info/exclude\n")
-        gitconfig.write_text(
-            "[user]\n\tname = Test User\n\temail = test@example.test\n"
-            f"[init]\n\tdefaultBranch = main\n\ttemplateDir = {_quoted(str(template))}\n[commit]\n\tgpgsign = false\n"
-            '[protocol "file"]\n\tallow = always\n'
-        )
+        gitconfig.write_text(gitwrite.home_gitconfig(template))
     env.update(
         HOME=str(home),
         GIT_CONFIG_GLOBAL=str(gitconfig),
@@ -57,12 +55,6 @@ def git_env(home: Path) -> dict[str, str]:
         LC_ALL="C",
     )
     return env
-
-
-def _quoted(value: str) -> str:
-    """A git config value, whatever the path holds (git-config(1): quoting and escapes)."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    return f'"{escaped}"'
 
 
 @dataclass
@@ -99,6 +91,11 @@ class GitRepo:
     def commit(self, message: str, author: str = "alice", date: str = "2024-01-01T12:00:00Z", add: bool = True) -> str:
         name, email = AUTHORS[author]
         if add:
+            # Written from memory where that is exactly what git would write (gitwrite.py);
+            # anything else, and every commit without add, goes to git.
+            made = gitwrite.commit(self.path, self.env, message, name, email, date)
+            if made is not None:
+                return made
             self.git("add", "-A")
         env = dict(self.env)
         env.update(
