@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -49,6 +50,12 @@ if [ -x "$chained" ]; then
 fi
 "$python" -c "$run" {command} "$@" < "$input"
 """
+
+
+# husky's hooks run by their own file name (v9's `h` and v4's `husky.sh` read `basename "$0"`):
+# kept as pre-commit.pre-keylatch, the user's .husky/pre-commit silently stopped running, and
+# husky rewrites its directory on every `npm install`, silently removing keylatch's hook.
+_HUSKY_SOURCED = re.compile(r'\.\s+"\$\(dirname\s+(?:--\s+)?"\$0"\)/(?:_/)?(?:h|husky\.sh)"')
 
 
 class Args(argparse.Namespace):
@@ -110,6 +117,41 @@ def _inside(path: Path, root: Path) -> bool:
     return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
 
 
+def check_not_husky(directory: Path, names: list[str]) -> None:
+    """A UsageError when husky manages `directory`: its hooks cannot be chained under another
+    name, and keylatch's would not survive husky's next install. Say where keylatch goes instead."""
+    parts = directory.absolute().parts
+    husky = parts[-1:] == (".husky",) or parts[-2:] == (".husky", "_")
+    husky = husky or (directory / "husky.sh").is_file() or _mentions_husky(directory / "h")
+    for name in names:
+        hook = directory / name
+        husky = husky or (not _ours(hook) and _HUSKY_SOURCED.search(_text(hook)) is not None)
+    if husky:
+        raise UsageError(
+            f"{printable(str(directory), 200)} is managed by husky, which rewrites these hooks on install and "
+            "runs each by its own name: add `keylatch staged` to .husky/pre-commit and "
+            '`keylatch pre-push "$@"` to .husky/pre-push instead'
+        )
+
+
+def _text(path: Path) -> str:
+    if not path.is_file():  # a FIFO or a device is never opened
+        return ""
+    try:
+        with path.open("rb") as fh:  # a hook is a small script: its head is enough
+            return fh.read(1 << 16).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _ours(hook: Path) -> bool:
+    return MARKER in _text(hook)
+
+
+def _mentions_husky(path: Path) -> bool:
+    return "husky" in _text(path).lower()
+
+
 def install(directory: Path, name: str, python: str) -> str:
     """Write the hook; returns what happened, for the one-line report."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -137,7 +179,9 @@ def run(args: Args) -> ExitCode:
         directory = args.hooks_dir.absolute() if args.hooks_dir else hooks_dir(None)
     except ScanError as exc:
         raise not_a_repo(exc, Path.cwd()) from exc  # outside a repository: exit 2, as everywhere
-    for name in args.hook or sorted(COMMANDS):
+    names = args.hook or sorted(COMMANDS)
+    check_not_husky(directory, names)
+    for name in names:
         try:
             note = install(directory, name, sys.executable)
         except OSError as exc:

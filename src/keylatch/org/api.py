@@ -35,6 +35,10 @@ _MAX_BODY = 64 << 20
 _MAX_TOTAL = 1 << 30
 _CHUNK = 1 << 16
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+# The least a rate-limited answer waits: one that asks for no wait (a reset already past,
+# `Retry-After: 0`) was asked again at once, for ever (thousands of requests a second, never
+# counting against --max-wait). GitHub's docs add 1 s to the reset for clock skew too.
+_MIN_WAIT = 1.0
 Sleep = Callable[[float], None]
 
 
@@ -91,14 +95,15 @@ class Api:
             wait = rate_limit_wait(status, headers, self.clock())
             if wait is None:
                 raise self._refused(status, body)
+            wait = max(wait, _MIN_WAIT)
             if wait > self.max_wait - waited:
                 said = f"asked to wait {wait:.0f} s" + (f" after {waited:.0f} s of waits" if waited else "")
                 raise ScanError(
                     f"{self.name} API rate limit: {said}, more than --max-wait "
                     f"{self.max_wait:.0f} s; run again later or raise --max-wait"
                 )
-            waited += max(wait, 0.0)
-            self.sleep(max(wait, 0.0))
+            waited += wait
+            self.sleep(wait)
 
     def _request(self, url: str) -> tuple[int, bytes, dict[str, str]]:
         headers = {**self.auth, "User-Agent": USER_AGENT, "Accept": "application/json"}

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from keylatch.errors import ScanError, UsageError
 from keylatch.org.api import Api, NotFound
-from keylatch.org.plan import Listed
+from keylatch.org.plan import Listed, size, text
 
 DEFAULT_URL = "https://api.github.com"
 TOKEN_ENV = "GITHUB_TOKEN"
@@ -39,12 +39,14 @@ def _repos(page: object) -> Iterator[Listed]:
     for item in page:
         if not isinstance(item, dict):
             raise ScanError("GitHub API: a repository entry is not an object")
+        # Only a JSON true leaves a repository out: `"archived": "false"` was truthy, and a hostile
+        # or odd answer would drop a repository from the plan silently.
         yield Listed(
-            repository=str(item.get("full_name") or ""),
-            clone_url=str(item.get("clone_url") or ""),
-            default_branch=str(item.get("default_branch") or ""),
-            size=int(item.get("size") or 0),
-            archived=bool(item.get("archived")),
-            fork=bool(item.get("fork")),
+            repository=text(item, "full_name"),
+            clone_url=text(item, "clone_url"),
+            default_branch=text(item, "default_branch"),
+            size=size(item.get("size")),
+            archived=item.get("archived") is True,
+            fork=item.get("fork") is True,
             auth="github",
         )

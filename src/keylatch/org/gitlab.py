@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from keylatch.errors import ScanError, UsageError
 from keylatch.org.api import Api, NotFound
-from keylatch.org.plan import Listed
+from keylatch.org.plan import Listed, size, text
 
 DEFAULT_URL = "https://gitlab.com/api/v4"
 TOKEN_ENV = "GITLAB_TOKEN"
@@ -40,13 +40,13 @@ def _projects(page: object) -> Iterator[Listed]:
         if not isinstance(item, dict):
             raise ScanError("GitLab API: a project entry is not an object")
         stats = item.get("statistics")
-        size = int(stats.get("repository_size") or 0) // 1024 if isinstance(stats, dict) else 0
+        # Only a JSON true (a fork: an object) leaves a project out, as in github.py.
         yield Listed(
-            repository=str(item.get("path_with_namespace") or ""),
-            clone_url=str(item.get("http_url_to_repo") or ""),
-            default_branch=str(item.get("default_branch") or ""),
-            size=size,
-            archived=bool(item.get("archived")),
-            fork=bool(item.get("forked_from_project")),
+            repository=text(item, "path_with_namespace"),
+            clone_url=text(item, "http_url_to_repo"),
+            default_branch=text(item, "default_branch"),
+            size=size(stats.get("repository_size")) // 1024 if isinstance(stats, dict) else 0,
+            archived=item.get("archived") is True,
+            fork=isinstance(item.get("forked_from_project"), dict),
             auth="gitlab",
         )

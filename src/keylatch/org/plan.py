@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,6 +33,22 @@ class Listed:
     archived: bool = False
     fork: bool = False
     auth: str = ""
+
+
+def text(item: Mapping[str, object], key: str) -> str:
+    """A text field of an API's entry; anything else (null, a number, an object) is "" rather
+    than its str(), which planned `{'a': 1}` as a name: an entry without a name or clone URL is
+    one keylatch cannot plan, and says so (planning.py)."""
+    value = item.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def size(value: object) -> int:
+    """A size the host reports, or 0 (unknown) for anything but a finite number >= 0: it is a
+    note, and "big", Infinity or 1e400 ended the plan in "unexpected ValueError/OverflowError"."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    return int(value) if math.isfinite(value) and value >= 0 else 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,12 +56,29 @@ def listed(source: Source, env: Mapping[str, str]) -> Iterable[Listed]:
 def make_plan(source: Source, filters: Filters, env: Mapping[str, str], jobs: int = 8) -> tuple[PlannedRepo, ...]:
     if source.max_wait < 0:
         raise UsageError("--max-wait cannot be negative")
-    kept = [r for r in listed(source, env) if r.repository and r.clone_url and filters.keep(r)]
+    listing = list(listed(source, env))
+    _check_plannable(source, listing, filters)
+    kept = [r for r in listing if filters.keep(r)]
     # The API host the user named is one the token may go to (GitHub Enterprise, self-hosted
     # GitLab); a clone URL the API lists on any other host gets no token (tokens.py).
     extra: Extra = {source.kind: (api_url(source, env),)} if source.kind != "repos" else {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return ordered(pool.map(lambda r: _planned(r, env, extra), kept))
+
+
+def _check_plannable(source: Source, listing: Iterable[Listed], filters: Filters) -> None:
+    """Every entry the filters keep has a name and a clone URL, or the plan fails naming those
+    without: they were left out silently, and "everything listed is scanned or exit 3" broke.
+    An unnamed entry counts whatever the filters say (a glob cannot judge a missing name)."""
+    bad = [r for r in listing if not (r.repository and r.clone_url) and (not r.repository or filters.keep(r))]
+    if bad:
+        host = "GitHub" if source.kind == "github" else "GitLab"
+        named = ", ".join(repr(r.repository or r.clone_url or "(no name, no URL)") for r in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise ScanError(
+            f"{host} API listed {len(bad)} repositories without a name or a clone URL, which cannot be "
+            f"planned or scanned: {named}{more}; nothing was planned"
+        )
 
 
 def _planned(repo: Listed, env: Mapping[str, str], extra: Extra) -> PlannedRepo:

@@ -16,6 +16,7 @@ with after=<last_id> (API reference, "Pagination").
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,10 @@ from keylatch.verify.transport import Unreachable, check_base_url, get
 
 PAGE = 100
 MAX_PAGES = 1000  # a loop guard against a server whose cursor never ends
+# A page of 100 keys as the API writes it (indented, each with its owner) is about 60 KiB, and
+# more with long names: cut at verify's 64 KiB it was "not JSON", and revoke failed (exit 3) for
+# any project with 100 keys or so. A page is read whole up to this, and a larger one is refused.
+MAX_PAGE_BYTES = 32 << 20
 _GAP = re.compile(r"(?:\.{2,}|\*{2,}|…)+")
 
 
@@ -113,10 +118,12 @@ class AdminClient:
 
     def _call(self, path: str, method: str = "GET") -> dict[str, Any]:
         try:
-            answer = get(self._base + path, self._headers, self._timeout, method)
+            answer = get(self._base + path, self._headers, self._timeout, method, MAX_PAGE_BYTES + 1)
         except Unreachable as exc:
             raise ScanError(f"Admin API: no answer from {self._base}: {exc}") from None
         where = f"Admin API: {method} {path.split('?')[0]}"
+        if len(answer.body) > MAX_PAGE_BYTES:
+            raise ScanError(f"{where}: an answer larger than {MAX_PAGE_BYTES >> 20} MiB")
         if answer.status != 200:
             code = error_fields(answer.body)[0]
             what = f"HTTP {answer.status} {safe(code)}".rstrip()
@@ -133,14 +140,22 @@ class AdminClient:
 
     def _pages(self, path: str, **query: str) -> Iterator[dict[str, Any]]:
         after = ""
+        asked: set[str] = set()
         for _ in range(MAX_PAGES):
+            asked.add(after)
             q = {"limit": str(PAGE), **query, **({"after": after} if after else {})}
             doc = self._call(f"{path}?{urlencode(q)}")
             items = doc.get("data") or []
-            yield from (i for i in items if isinstance(i, dict))
-            after = str(doc.get("last_id") or (items[-1].get("id") if items and isinstance(items[-1], dict) else ""))
+            # A list of objects, or no answer: `data: 5` was "unexpected TypeError", and an entry
+            # skipped in silence could leave one candidate of two to be deleted.
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise ScanError(f"Admin API: GET {path}: a page whose data is not a list of objects")
+            yield from items
+            after = str(doc.get("last_id") or (items[-1].get("id") if items else ""))
             if not doc.get("has_more") or not after:
                 return
+            if after in asked:  # a cursor that comes back would list the same keys until MAX_PAGES
+                raise ScanError(f"Admin API: GET {path}: the next page's cursor goes back to a page already read")
         raise ScanError(f"Admin API: {path}: more than {MAX_PAGES} pages")
 
     def keys(self, admin: bool = True, project: bool = True) -> list[ApiKey]:
@@ -162,11 +177,16 @@ class AdminClient:
 
 
 def _key(k: dict[str, Any], project_id: str = "", project_name: str = "") -> ApiKey:
+    created = k.get("created_at") or 0
+    # The creation time decides a match (not after the found key's first commit): one that is
+    # not a number is no answer, not "unexpected ValueError" (nor 0, which would match anything).
+    if isinstance(created, bool) or not isinstance(created, (int, float)) or not math.isfinite(created):
+        raise ScanError(f"Admin API: key {safe(str(k.get('id', '')))!r}: created_at is not a time")
     return ApiKey(
         id=str(k.get("id", "")),
         name=str(k.get("name") or ""),
         redacted=str(k.get("redacted_value") or ""),
-        created_at=int(k.get("created_at") or 0),
+        created_at=int(created),
         last_used_at=int(k["last_used_at"]) if isinstance(k.get("last_used_at"), (int, float)) else None,
         owner=_owner(k.get("owner")),
         project_id=project_id,

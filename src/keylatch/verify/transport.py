@@ -139,14 +139,15 @@ def _opener(url: str, deadline: _Deadline) -> urllib.request.OpenerDirector:
     )
 
 
-def get(url: str, headers: Mapping[str, str], timeout: float, method: str = "GET") -> Answer:
+def get(url: str, headers: Mapping[str, str], timeout: float, method: str = "GET", max_body: int = _MAX_BODY) -> Answer:
     """One request (GET unless `method` says, e.g. DELETE for `keylatch revoke`). Any HTTP status
-    is an Answer; no answer at all raises Unreachable."""
+    is an Answer; no answer at all raises Unreachable. At most `max_body` bytes of the body are
+    kept (64 KiB: a verdict needs only the error's code; the Admin API's pages need more)."""
     check_base_url(url)  # the last guard: nothing reaches the network that the policy refuses
     request = urllib.request.Request(url, headers={**headers, "User-Agent": USER_AGENT}, method=method)
     with _Deadline(timeout) as deadline:
         try:
-            answer = _ask(_opener(url, deadline), request, timeout)
+            answer = _ask(_opener(url, deadline), request, timeout, max_body)
         except Unreachable:
             if deadline.expired.is_set():
                 raise Unreachable("timed out") from None
@@ -156,13 +157,15 @@ def get(url: str, headers: Mapping[str, str], timeout: float, method: str = "GET
         return answer
 
 
-def _ask(opener: urllib.request.OpenerDirector, request: urllib.request.Request, timeout: float) -> Answer:
+def _ask(
+    opener: urllib.request.OpenerDirector, request: urllib.request.Request, timeout: float, max_body: int
+) -> Answer:
     try:
         with opener.open(request, timeout=timeout) as response:
-            return Answer(response.status, response.read(_MAX_BODY), _lower(response.headers))
+            return Answer(response.status, response.read(max_body), _lower(response.headers))
     except urllib.error.HTTPError as exc:
         try:
-            body = exc.read(_MAX_BODY)
+            body = exc.read(max_body)
         except (OSError, http.client.HTTPException):
             body = b""
         return Answer(exc.code, body, _lower(exc.headers))
