@@ -7,7 +7,8 @@
 payload (`load_event(env)` reads GITHUB_EVENT_PATH). It understands
 
 - GitHub Actions `push`: `before..after`; a new branch or tag (`before` is all zeros): the
-  commits not on the default branch (`repository.default_branch`); a deleted ref: nothing;
+  commits not on the default branch (`repository.default_branch`); a deleted ref: nothing; a
+  tag of a blob or a tree (`git tag keys <blob>`): that content, no commit (history/direct.py);
 - GitHub `pull_request` / `pull_request_target`: merge-base(base.sha, head.sha)..head.sha;
 - GitHub `merge_group`: base_sha..head_sha;
 - GitLab merge request pipelines: CI_MERGE_REQUEST_DIFF_BASE_SHA..head, where head is
@@ -37,7 +38,7 @@ from pathlib import Path
 
 from keylatch.errors import ScanError, UsageError
 from keylatch.sources.gitcmd import Git, null_id
-from keylatch.sources.revs import commit, damage_said, unreadable
+from keylatch.sources.revs import commit, damage_said, non_commit, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,9 @@ class RangePlan:
     # A name of the head (a pushed tag, --range's head) the walk reads as a tag: with no new
     # commit (a tag pushed on a commit the default branch has) there is still a message to read.
     tag: str | None = None
+    # (name, object id) of a pushed ref that is, or tags, a blob or a tree (`git tag keys <blob>`):
+    # no commit is walked, that content is scanned (history/direct.py), as pre-push does.
+    objects: tuple[tuple[str, str], ...] = ()
     # The repository is damaged (git cannot read a commit the range needs, or the base itself):
     # `commits` is unknown (0); the walk scans every readable commit of the range and names the
     # lost objects (history/salvage.py), exit 3.
@@ -322,6 +326,9 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
     if spec.head not in known:
         # The platform's commit ids: one rev-parse each says whether it is here and which it is.
         head_id = _commit_id(git, spec.head)
+        kind = non_commit(git, spec.head) if head_id is None else None
+        if kind is not None:
+            return _content_plan(spec, git, kind)
         if head_id is None:
             raise ScanError(
                 f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_head_fix(spec)}"
@@ -415,6 +422,18 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
     return RangePlan(
         revs, description, len(commits), spec.origin, head=head, base=None if lost else base, tag=tag, damaged=damaged
     )
+
+
+def _content_plan(spec: RangeSpec, git: Git, kind: str) -> RangePlan:
+    """A push whose ref is, or tags, a blob or a tree publishes no commit, only that content:
+    it is scanned as `history --range X` and the pre-push hook scan it, placed by the pushed
+    ref's name, and judged with the settings of the default branch's tip (pre-push: the
+    remote's HEAD), or keylatch's defaults when the clone lacks it."""
+    name = spec.tag or spec.head
+    base = _commit_id(git, ref) if spec.default_branch and (ref := _default_ref(git, spec.default_branch)) else None
+    named = f"tag {spec.tag.removeprefix('refs/tags/')}" if spec.tag is not None else "the pushed ref"
+    what = f"{kind} ({_short(spec.head)}, named by {named}; no commit)"
+    return RangePlan((), what, 0, spec.origin, head=base or "", base=base, objects=((name, spec.head),))
 
 
 def _merge_base(git: Git, head: str, ref: str) -> str | None:
