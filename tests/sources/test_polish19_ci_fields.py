@@ -49,7 +49,7 @@ def _events(base: str, head: str) -> dict[str, dict[str, object]]:
 
 
 # (event, path of the field, its wrong values, fields set first so that it is read)
-GITHUB = [
+GITHUB: list[tuple[str, tuple[str, ...], dict[str, object], dict[str, object]]] = [
     ("push", ("before",), NOT_IDS, {}),
     ("push", ("after",), NOT_IDS, {}),
     ("push", ("ref",), NOT_TEXT, {}),
