@@ -79,7 +79,8 @@ def test_a_range_with_a_blob_side_stays_a_usage_error(
     repo, blob = _repo(make_repo)
     repo.git("tag", "keys", blob)
     r = keylatch(command, "--range", shape.format(x="keys"), cwd=repo.path)
-    assert (r.code, r.err) == (2, "keylatch: error: --range: 'keys' is not a commit\n"), r.out + r.err
+    said = "--range: 'keys' names a blob, not a commit; `keylatch history --range keys` scans it as content"
+    assert (r.code, r.err) == (2, f"keylatch: error: {said}\n"), r.out + r.err
 
 
 def test_a_named_object_that_cannot_be_read_is_exit_3(keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]) -> None:

@@ -1,7 +1,6 @@
 """`keylatch install-hook` where the hooks cannot go: one line and exit 2, never a traceback.
 
-A core.hooksPath (or --hooks-dir) that is a file, or lies below one, is the user's to fix, as a
-`-o FILE` that is a directory is (exit 2, "cannot write ..."). It used to end in
+A core.hooksPath (or --hooks-dir) that is a file, or lies below one, is the user's to fix. It used to end in
 `unexpected FileExistsError` / `NotADirectoryError` and exit 3.
 """
 

@@ -50,6 +50,8 @@ ARCHIVES: dict[str, Callable[[bytes], tuple[str, bytes]]] = {
     "zip-stored": lambda data: ("dist/bundle.zip", zipped({"config/.env": data}, zipfile.ZIP_STORED)),
     "tar-gz": lambda data: ("dist/bundle.tar.gz", tarred({"config/.env": data}, "w:gz")),
     "zip-in-zip": lambda data: ("dist/outer.zip", zipped({"inner.zip": zipped({"config/.env": data})})),
+    # Bytes in front (an installer): opened by its end record, as the scan opens it (t-polish19).
+    "zip-prefixed": lambda data: ("dist/install.sh", b"#!/bin/sh\nexit 0\n" + zipped({"config/.env": data})),
 }
 COMMANDS = ("scan", "history", "ci", "pre-push")
 

@@ -37,6 +37,8 @@ ARCHIVES: dict[str, Callable[[], tuple[str, bytes]]] = {
     "gz-file": lambda: ("conf.env.gz", gzip.compress(ENV)),
     "bz2-file": lambda: ("conf.env.bz2", bz2.compress(ENV)),
     "cut-tgz": lambda: ("bundle.tgz", gzip.compress(_cut_tar())),
+    # Bytes in front: opened by its end record, as the scan opens it (t-polish19).
+    "zip-prefixed": lambda: ("install.sh", b"#!/bin/sh\nexit 0\n" + zipped({"conf.env": ENV * 20})),
 }
 
 

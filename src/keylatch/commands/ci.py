@@ -110,10 +110,12 @@ def run(args: Args) -> ExitCode:
     count = "the readable commits" if plan.damaged else f"{plan.commits} {noun}"
     # Branch names in the description come from the pull request: attacker text (report/untrusted.py).
     about = for_terminal(f"{plan.origin}: scanning {count} ({plan.description})")
+    if plan.objects:  # a tag of a blob or a tree: its content, no commit
+        about = for_terminal(f"{plan.origin}: scanning {plan.description}")
     print(f"keylatch: {about}", file=sys.stderr)
     verifying = verify_flags(args)
     commits = git  # where verification finds Azure endpoints
-    if not plan.head:  # nothing to scan (a deleted branch): the settings do not matter
+    if not plan.head and not plan.objects:  # nothing to scan (a deleted branch): the settings do not matter
         from keylatch.config import Config
 
         return finish([], Config().override(format=args.format), policy.Policy(), args, verifying, repo=commits)
@@ -125,8 +127,8 @@ def run(args: Args) -> ExitCode:
                         fail_on=cfg.fail_on)  # fmt: skip
     # resolve() has checked that the range stops short of any shallow boundary.
     found, exposed, walked = (
-        _walk(args, plan.revs, cfg, pol, git, state)
-        if plan.commits or plan.tag or plan.damaged
+        _walk(args, plan.revs, cfg, pol, git, state, plan.objects)
+        if plan.commits or plan.tag or plan.damaged or plan.objects
         else (policy.Allowed(()), {}, None)
     )
     reported, accepted = policy.known_counted(found.kept, pol)
@@ -159,7 +161,13 @@ def _render(fmt: str, findings: Sequence[Finding], *, ex: Mapping[str, Exposure]
 
 
 def _walk(
-    args: Args, revs: Sequence[str], cfg: Config, pol: Policy, git: Git, state: RepoState
+    args: Args,
+    revs: Sequence[str],
+    cfg: Config,
+    pol: Policy,
+    git: Git,
+    state: RepoState,
+    objects: Sequence[tuple[str, str]] = (),
 ) -> tuple[Allowed, Mapping[str, Exposure], HistoryResult]:
     """The range's findings as policy judges them, each key's exposure (who committed it, since
     when, published or local), computed from the same walk as `keylatch history`'s, and the
@@ -183,6 +191,7 @@ def _walk(
         report_damage=True,
         git=git,
         state=state,
+        direct=objects,  # a pushed tag of a blob or a tree (history/direct.py)
     )
     found = judge_places(result, args.repo, pol, trust_owner=args.trust_repo_owner, git=git)
     return found, exposures(result.findings, dt.datetime.now(dt.timezone.utc)), result

@@ -97,6 +97,8 @@ def revisions(args: Args, branch_ref: Sequence[str], git: Git) -> tuple[str, ...
             revs += ("--not", rv.commit(git, args.since, "--since"))
         elif (when := rv.date(args.since)) is not None:
             revs += (f"--since={when}",)
+        elif (kind := rv.non_commit(git, args.since)) is not None:
+            raise UsageError(f"--since: {args.since!r} names {kind}, not a commit; {rv.content_hint(args.since)}")
         else:
             raise UsageError(
                 f"--since: {args.since!r} is neither a commit in this repository nor a date "

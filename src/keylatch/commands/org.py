@@ -88,14 +88,9 @@ def run(args: Args) -> ExitCode:
 
 
 def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ScanError(f"cannot write {output}: {exc.strerror}") from None
+    from keylatch.commands.output import deliver
+
+    deliver(text, output)  # as every command's report: not delivered is exit 3, one line
 
 
 def _plan(args: Args) -> ExitCode:

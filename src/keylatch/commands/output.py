@@ -18,6 +18,7 @@ from keylatch.model import Finding
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
     from keylatch.config import Config
@@ -232,23 +233,30 @@ def write(report: str, args: Output) -> bool:
     """Write a rendered report to --output (True) or stdout (False); warn about --show-secrets."""
     if args.show_secrets:
         log.warning("--show-secrets: full keys are printed%s", " in CI logs" if os.environ.get("CI") else "")
-    if args.output is None:
-        # The report must reach stdout or the run says it did not: a closed stdout (`>&-`) made
-        # print() drop it silently, a full disk (`> /dev/full`) was "unexpected OSError" (QA
-        # t-qa19; tests/commands/test_qa19_stdout_fails.py). A reader that went away stays
-        # BrokenPipeError (cli.py). Exit 3 like that: the scan ran, its report was not delivered.
-        if sys.stdout is None:
-            raise ScanError("cannot write the report: standard output is closed (use --output FILE)")
+    deliver(report, args.output)
+    return args.output is not None
+
+
+def deliver(report: str, output: Path | None) -> None:
+    """Put a rendered report where it was asked for: `output` (--output FILE), or stdout.
+
+    One rule for both, exit 3: the scan ran, its report was not delivered. A closed stdout
+    (`>&-`) made print() drop it silently and a full disk (`> /dev/full`) was "unexpected
+    OSError" (QA t-qa19; tests/commands/test_qa19_stdout_fails.py); `-o /dev/full`, or an
+    --output in a directory that does not exist, was exit 2 (tests/commands/
+    test_polish19_report_delivery.py). A reader that went away stays BrokenPipeError (cli.py)."""
+    if output is not None:
         try:
-            sys.stdout.write(report)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            raise
+            output.write_text(report, encoding="utf-8")
         except OSError as exc:
-            raise ScanError(f"cannot write the report to standard output: {exc.strerror or exc}") from exc
-        return False
+            raise ScanError(f"cannot write the report to {output}: {exc.strerror or exc}") from exc
+        return
+    if sys.stdout is None:
+        raise ScanError("cannot write the report: standard output is closed (use --output FILE)")
     try:
-        args.output.write_text(report, encoding="utf-8")
+        sys.stdout.write(report)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
     except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-    return True
+        raise ScanError(f"cannot write the report to standard output: {exc.strerror or exc}") from exc

@@ -84,7 +84,7 @@ def _found(data: bytes, blob: str, fp: str) -> tuple[Finding, bytes] | None:
     blob), then its raw bytes (a damaged archive's key may be found only there)."""
     from keylatch.sources import archives
 
-    if archives.kind(data[: archives.HEAD]):
+    if archives.is_archive(data, data, len(data)):  # a zip with bytes in front too, as the scan opens it
         import io
 
         try:

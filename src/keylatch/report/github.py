@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from keylatch.model import Finding, Severity
-from keylatch.report.labels import encoding_label, expiry_text, no_file_place
+from keylatch.report.labels import encoding_label, expiry_text, in_tree_of, no_file_place
 from keylatch.report.notice import Notice
 from keylatch.report.text import summary_line
 from keylatch.report.untrusted import PATH_LIMIT, for_terminal
@@ -43,7 +43,11 @@ def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequen
         shown = f.secret.value if reveal else f.secret.redacted
         enc = f" ({encoding_label(f.encoding)})" if f.encoding else ""
         title = _prop(f"keylatch {f.rule_id}")
-        if loc.path:
+        if loc.path and loc.ref and not loc.commit:
+            # In a tree only a ref reaches: no file of the checkout to annotate (as below).
+            where = f" in {for_terminal(in_tree_of(loc.ref, loc.path), PATH_LIMIT)}, line {loc.line} (in no commit)"
+            props = f"title={title}"
+        elif loc.path:
             where = f" in commit {loc.commit[:12]}" if loc.commit else ""
             path = _prop(for_terminal(loc.path, PATH_LIMIT))
             props = f"file={path},line={loc.line},col={loc.column},title={title}"

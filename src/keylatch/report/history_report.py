@@ -130,6 +130,8 @@ def render_text(
             enc = f" ({encoding_label(o.encoding)})" if o.encoding else ""
             if o.path:
                 where = f"{for_terminal(o.path, PATH_LIMIT)}:{o.line}:{o.column}"
+                if o.ref and not o.commit:  # in a tree only a ref reaches (labels.in_tree_of)
+                    where = f"{for_terminal(o.ref)}:{where}"
             else:
                 where = f"{for_terminal(no_file_place(o.commit, o.blob, o.ref, o.tag))} line {o.line}:{o.column}"
             author = for_terminal(o.author_name)

@@ -49,6 +49,13 @@ def no_file_place(commit: str | None, blob: str | None, ref: str | None = None, 
     return "no file"
 
 
+def in_tree_of(ref: str, path: str) -> str:
+    """A file in a tree no commit holds, only a ref reaches (`git tag keys <tree>`), as git names
+    it (`refs/tags/keys:deploy/prod.env`): every format says how the place is reached, as the
+    pre-push hook's text and JSON's `ref` do. Untrusted: the caller escapes it for its output."""
+    return f"{ref}:{path}"
+
+
 def counted(n: int, noun: str, plural: str = "") -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 

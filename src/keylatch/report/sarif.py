@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from keylatch import __version__
 from keylatch.model import Finding, Location, Severity
-from keylatch.report.labels import encoding_label, expiry_iso, expiry_text, no_file_place
+from keylatch.report.labels import encoding_label, expiry_iso, expiry_text, in_tree_of, no_file_place
 from keylatch.report.notice import ALLOWED_BY_COMMENT, NOT_SCANNED, Notice
 from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.rules import DEFAULT_RULES, Rule, rule_by_id
@@ -146,6 +146,13 @@ def _place(loc: Location, region: dict[str, Any]) -> dict[str, Any]:
             "logicalLocations": [{"name": inner, "fullyQualifiedName": f"{archive}!{inner}", "kind": "resource"}],
             "message": {"text": f"archive member {inner}, line {loc.line}"},
         }
+    if loc.path and loc.ref and not loc.commit:
+        # In a tree only a ref reaches: no file of the checkout, so no `uri` (see above).
+        name = for_data(in_tree_of(loc.ref, loc.path))
+        return {
+            "logicalLocations": [{"name": name, "fullyQualifiedName": name, "kind": "resource"}],
+            "message": {"text": f"{name}, line {loc.line}"},
+        }
     if loc.path:
         return {
             "physicalLocation": {
@@ -171,7 +178,9 @@ def _result(f: Finding, index: int, reveal: bool, line_of: LineOf | None) -> dic
     loc = f.location
     shown = f.secret.value if reveal else f.secret.redacted
     member = member_of(loc)
-    if loc.path:
+    if loc.path and loc.ref and not loc.commit:
+        where = f" in {for_data(in_tree_of(loc.ref, loc.path))}, line {loc.line} (in no commit)"
+    elif loc.path:
         where = f" in commit {loc.commit[:12]}" if loc.commit else ""
         if member is not None:
             archive, inner = (for_data(p, PATH_LIMIT) for p in member)

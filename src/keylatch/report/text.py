@@ -42,6 +42,8 @@ def place_text(loc: Location) -> str:
     if not loc.path:
         return f"{for_terminal(no_file_place(loc.commit, loc.blob, loc.ref, loc.tag))}:{loc.line}:{loc.column}"
     where = f"{for_terminal(loc.path, PATH_LIMIT)}:{loc.line}:{loc.column}"
+    if loc.ref and not loc.commit:  # in a tree only a ref reaches (labels.in_tree_of)
+        return f"{for_terminal(loc.ref)}:{where}"
     return f"{loc.commit[:12]}:{where}" if loc.commit else where
 
 

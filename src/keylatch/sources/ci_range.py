@@ -7,7 +7,8 @@
 payload (`load_event(env)` reads GITHUB_EVENT_PATH). It understands
 
 - GitHub Actions `push`: `before..after`; a new branch or tag (`before` is all zeros): the
-  commits not on the default branch (`repository.default_branch`); a deleted ref: nothing;
+  commits not on the default branch (`repository.default_branch`); a deleted ref: nothing; a
+  tag of a blob or a tree (`git tag keys <blob>`): that content, no commit (history/direct.py);
 - GitHub `pull_request` / `pull_request_target`: merge-base(base.sha, head.sha)..head.sha;
 - GitHub `merge_group`: base_sha..head_sha;
 - GitLab merge request pipelines: CI_MERGE_REQUEST_DIFF_BASE_SHA..head, where head is
@@ -36,8 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keylatch.errors import ScanError, UsageError
+from keylatch.sources.ci_fields import Fields, variable
 from keylatch.sources.gitcmd import Git, null_id
-from keylatch.sources.revs import commit, damage_said, unreadable
+from keylatch.sources.revs import commit, damage_said, non_commit, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,9 @@ class RangePlan:
     # A name of the head (a pushed tag, --range's head) the walk reads as a tag: with no new
     # commit (a tag pushed on a commit the default branch has) there is still a message to read.
     tag: str | None = None
+    # (name, object id) of a pushed ref that is, or tags, a blob or a tree (`git tag keys <blob>`):
+    # no commit is walked, that content is scanned (history/direct.py), as pre-push does.
+    objects: tuple[tuple[str, str], ...] = ()
     # The repository is damaged (git cannot read a commit the range needs, or the base itself):
     # `commits` is unknown (0); the walk scans every readable commit of the range and names the
     # lost objects (history/salvage.py), exit 3.
@@ -138,25 +143,17 @@ def detect(
     raise UsageError("not in GitHub Actions or GitLab CI; pass --range BASE..HEAD or --since REV")
 
 
-def _str(doc: Mapping[str, object], *path: str) -> str | None:
-    """The string at `path` in the payload, or None (payload fields are untrusted input)."""
-    cur: object = doc
-    for key in path:
-        if not isinstance(cur, Mapping):
-            return None
-        cur = cur.get(key)
-    return cur if isinstance(cur, str) else None
-
-
 def _github(name: str, event: Mapping[str, object], env: Mapping[str, str]) -> RangeSpec:
-    default = _str(event, "repository", "default_branch")
+    # Every field is checked as it is read: a present but malformed one is exit 2 (ci_fields.py).
+    f = Fields(event, f"GitHub {name or '(none)'} event")
+    default = f.text("repository", "default_branch")
     if name == "push":
-        before, after = _str(event, "before"), _str(event, "after") or env.get("GITHUB_SHA")
+        before, after = f.commit("before"), f.commit("after") or variable(env, "GITHUB_SHA")
         if after is None or _zero(after):
-            if event.get("deleted") is True:
-                return RangeSpec("GitHub push", nothing=f"{_str(event, 'ref') or 'the ref'} was deleted")
+            if f.flag("deleted"):
+                return RangeSpec("GitHub push", nothing=f"{f.text('ref') or 'the ref'} was deleted")
             raise UsageError("GitHub push event without an 'after' commit")
-        ref = _str(event, "ref")
+        ref = f.text("ref")
         tag = ref if ref and ref.startswith("refs/tags/") else None
         # The first push of the default branch itself has nothing to compare against: scan it all.
         # So does a force push to it whose `before` the clone lacks (resolve's fallback): its
@@ -167,57 +164,52 @@ def _github(name: str, event: Mapping[str, object], env: Mapping[str, str]) -> R
             return RangeSpec("GitHub push", head=after, base=before, default_branch=branch, platform="github", tag=tag)
         return RangeSpec("GitHub push (new ref)", head=after, default_branch=branch, platform="github", tag=tag)
     if name in ("pull_request", "pull_request_target"):
-        base, head = _str(event, "pull_request", "base", "sha"), _str(event, "pull_request", "head", "sha")
+        base, head = f.commit("pull_request", "base", "sha"), f.commit("pull_request", "head", "sha")
         if base is None or head is None:
             raise UsageError(f"GitHub {name} event without pull_request.base.sha / head.sha")
-        number = event.get("number", _at(event, "pull_request", "number"))
-        pull = f"refs/pull/{number}/head" if isinstance(number, int) and not isinstance(number, bool) else None
+        number = f.number("number")
+        number = f.number("pull_request", "number") if number is None else number
+        pull = f"refs/pull/{number}/head" if number is not None else None
         return RangeSpec(f"GitHub {name}", head=head, base=base, from_merge_base=True, platform="github",
-                         fetch_base=_str(event, "pull_request", "base", "ref"),
+                         fetch_base=f.text("pull_request", "base", "ref"),
                          fetch_head=pull if name == "pull_request_target" else None)  # fmt: skip
     if name == "merge_group":
-        base, head = _str(event, "merge_group", "base_sha"), _str(event, "merge_group", "head_sha")
+        base, head = f.commit("merge_group", "base_sha"), f.commit("merge_group", "head_sha")
         if base is None or head is None:
             raise UsageError("GitHub merge_group event without base_sha / head_sha")
         return RangeSpec("GitHub merge_group", head=head, base=base, platform="github",
-                         fetch_base=_str(event, "merge_group", "base_ref"))  # fmt: skip
+                         fetch_base=f.text("merge_group", "base_ref"))  # fmt: skip
     raise UsageError(
         f"GitHub event {name or '(none)'!r} has no commit range; "
         "pass --range BASE..HEAD or --since REV (or run `keylatch history` for a full audit)"
     )
 
 
-def _at(doc: Mapping[str, object], *path: str) -> object:
-    cur: object = doc
-    for key in path:
-        cur = cur.get(key) if isinstance(cur, Mapping) else None
-    return cur
-
-
 def _gitlab(env: Mapping[str, str]) -> RangeSpec:
     source = env.get("CI_PIPELINE_SOURCE", "")
-    head = env.get("CI_COMMIT_SHA") or "HEAD"
+    # Commit ids are checked as GitHub's are (ci_fields.variable): a malformed one is exit 2.
+    head = variable(env, "CI_COMMIT_SHA") or "HEAD"
     default = env.get("CI_DEFAULT_BRANCH") or None
     if source in ("merge_request_event",) or env.get("CI_MERGE_REQUEST_IID"):
-        base = env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA")
+        base = variable(env, "CI_MERGE_REQUEST_DIFF_BASE_SHA")
         if not base:
             raise UsageError("GitLab merge request pipeline without CI_MERGE_REQUEST_DIFF_BASE_SHA")
         # Merged-results pipelines run on a merge commit; the MR's own commits end at the source SHA.
-        mr_head = env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA") or head
+        mr_head = variable(env, "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA") or head
         return RangeSpec("GitLab merge request", head=mr_head, base=base, from_merge_base=True, platform="gitlab",
                          fetch_base=env.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME") or None)  # fmt: skip
     if source == "external_pull_request_event" or env.get("CI_EXTERNAL_PULL_REQUEST_IID"):
         # A GitHub pull request built by GitLab CI (docs.gitlab.com, predefined variables for
         # external pull request pipelines): from where the source branch left the target's tip.
-        base = env.get("CI_EXTERNAL_PULL_REQUEST_TARGET_BRANCH_SHA")
+        base = variable(env, "CI_EXTERNAL_PULL_REQUEST_TARGET_BRANCH_SHA")
         if not base:
             raise UsageError("GitLab external pull request pipeline without CI_EXTERNAL_PULL_REQUEST_TARGET_BRANCH_SHA")
-        pr_head = env.get("CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_SHA") or head
+        pr_head = variable(env, "CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_SHA") or head
         target = env.get("CI_EXTERNAL_PULL_REQUEST_TARGET_BRANCH_NAME") or None
         return RangeSpec("GitLab external pull request", head=pr_head, base=base, from_merge_base=True,
                          platform="gitlab", fetch_base=target)  # fmt: skip
     if source == "push":
-        before = env.get("CI_COMMIT_BEFORE_SHA")
+        before = variable(env, "CI_COMMIT_BEFORE_SHA")
         tag = f"refs/tags/{env['CI_COMMIT_TAG']}" if env.get("CI_COMMIT_TAG") else None
         # As on GitHub: a first or force push of the default branch is scanned whole.
         branch = None if env.get("CI_COMMIT_BRANCH") == default else default
@@ -322,6 +314,9 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
     if spec.head not in known:
         # The platform's commit ids: one rev-parse each says whether it is here and which it is.
         head_id = _commit_id(git, spec.head)
+        kind = non_commit(git, spec.head) if head_id is None else None
+        if kind is not None:
+            return _content_plan(spec, git, kind)
         if head_id is None:
             raise ScanError(
                 f"{spec.origin}: head commit {_short(spec.head)} is not in this clone{note}; {_head_fix(spec)}"
@@ -415,6 +410,18 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
     return RangePlan(
         revs, description, len(commits), spec.origin, head=head, base=None if lost else base, tag=tag, damaged=damaged
     )
+
+
+def _content_plan(spec: RangeSpec, git: Git, kind: str) -> RangePlan:
+    """A push whose ref is, or tags, a blob or a tree publishes no commit, only that content:
+    it is scanned as `history --range X` and the pre-push hook scan it, placed by the pushed
+    ref's name, and judged with the settings of the default branch's tip (pre-push: the
+    remote's HEAD), or keylatch's defaults when the clone lacks it."""
+    name = spec.tag or spec.head
+    base = _commit_id(git, ref) if spec.default_branch and (ref := _default_ref(git, spec.default_branch)) else None
+    named = f"tag {spec.tag.removeprefix('refs/tags/')}" if spec.tag is not None else "the pushed ref"
+    what = f"{kind} ({_short(spec.head)}, named by {named}; no commit)"
+    return RangePlan((), what, 0, spec.origin, head=base or "", base=base, objects=((name, spec.head),))
 
 
 def _merge_base(git: Git, head: str, ref: str) -> str | None:

@@ -70,4 +70,9 @@ def branch_ref(git: Git, name: str) -> str:
     for ref in (f"refs/heads/{name}", f"refs/remotes/{name}", name):
         if git.returncode("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}") == 0:
             return ref
+    from keylatch.sources.revs import content_hint, non_commit
+
+    kind = non_commit(git, name)  # `git tag keys <blob>`: no branch, but content to scan
+    if kind is not None:
+        raise UsageError(f"--branch: {name!r} names {kind}, not a branch; {content_hint(name)}")
     raise UsageError(f"no such branch: {name}")

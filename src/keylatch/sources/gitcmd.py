@@ -181,14 +181,34 @@ def null_id(oid: str | bytes) -> bool:
     return not (oid.strip(b"0") if isinstance(oid, bytes) else oid.strip("0"))
 
 
+# How many indented lines a reason ending in ":" may take along (one each, joined on one line).
+_CONTINUED = 8
+
+
 def first_line(stderr: bytes) -> str:
-    """git's reason for failing: its first fatal/error line, not a hint or warning before it."""
-    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    """git's reason for failing: its first fatal/error line, not a hint or warning before it,
+    with the indented lines that finish it when it ends in ":" (`unknown repository extension
+    found:` and then `\tfoo` on a line of its own: the message ended at the colon, without the
+    name; tests/sources/test_polish19_git_reasons.py)."""
+    raw = stderr.decode("utf-8", "replace").splitlines()
+    lines = [(i, line.strip()) for i, line in enumerate(raw) if line.strip()]
     for prefixes in (("fatal:", "error:"), ("",)):
-        for line in lines:
+        for i, line in lines:
             if line.startswith(prefixes) and not line.startswith(("hint:", "warning:")):
-                return line
-    return lines[0] if lines else "git failed with no message"
+                return _finished(line, raw[i + 1 :])
+    return lines[0][1] if lines else "git failed with no message"
+
+
+def _finished(line: str, rest: Sequence[str]) -> str:
+    if not line.endswith(":"):
+        return line
+    more = []
+    for cont in rest:
+        if not cont[:1].isspace() or not cont.strip():
+            break
+        more.append(cont.strip())
+    shown = ", ".join(more[:_CONTINUED]) + (", ..." if len(more) > _CONTINUED else "")
+    return f"{line} {shown}" if more else line
 
 
 def neutralising(names: Sequence[str]) -> Overrides:

@@ -64,11 +64,14 @@ def member_lines(
             for chunk in chunks:  # each block after the first repeats its predecessor's tail
                 spool.write(chunk.data if first else chunk.data[OVERLAP:])
                 first = False
+            size = spool.tell()
+            spool.seek(max(0, size - archives.TAIL))
+            tail = spool.read(archives.TAIL)  # a zip with bytes in front is opened by its end record
             spool.seek(0)
             head = spool.read(archives.HEAD)
             spool.seek(0)
             paths = by_blob[oid]
-            if not archives.kind(head):
+            if not archives.is_archive(head, tail, size):
                 for path, lines in paths.items():
                     spool.seek(0)
                     out[f"{oid}{SEP}{path}"] = pick(iter(lambda: spool.read(_PIECE), b""), lines)

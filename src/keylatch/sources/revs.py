@@ -82,6 +82,9 @@ def commit(
     sha = out.decode("ascii", "replace").strip()
     if sha:
         return sha
+    kind = non_commit(git, rev)
+    if kind is not None:  # before the shallow advice: a blob id here is no missing commit
+        raise UsageError(f"{what}: {rev!r} names {kind}, not a commit; {content_hint(rev)}")
     if _OBJECT_ID.fullmatch(rev) and (_incomplete(git) if shallow is None else shallow):
         raise ScanError(f"{what}: commit {rev[:12]} is not in this clone (the clone is shallow or partial); {fix}")
     steps = _ANCESTRY.fullmatch(rev)
@@ -90,6 +93,29 @@ def commit(
     if git.returncode("rev-parse", "--verify", "--quiet", "--end-of-options", rev) == 0:
         raise UsageError(f"{what}: {rev!r} is not a commit")
     raise UsageError(f"{what}: {rev!r} is not a commit in this repository")
+
+
+_KINDS = {b"blob": "a blob", b"tree": "a tree"}
+
+
+def non_commit(git: Git, rev: str) -> str | None:
+    """What `rev` names when it is, or tags, a blob or a tree ("a blob", "a tag of a tree"); None
+    for anything else (nothing, a commit, an object git cannot read). Only on a failure path:
+    one `cat-file --batch-check` of `rev` and of it peeled."""
+    if "\n" in rev or rev.startswith("-"):
+        return None
+    request = f"{rev}\n{rev}^{{}}\n".encode("utf-8", "surrogateescape")
+    kinds = git.run("cat-file", "--batch-check=%(objecttype)", input=request, ok_codes=(0, 128)).split()
+    if len(kinds) != 2 or kinds[1] not in _KINDS:
+        return None  # `<rev> missing`, a commit, or git refused: the caller's usual message
+    return _KINDS[kinds[1]] if kinds[0] != b"tag" else f"a tag of {_KINDS[kinds[1]]}"
+
+
+def content_hint(rev: str) -> str:
+    """Where a blob or a tree a user named is scanned: as content, by `history --range X`."""
+    import shlex
+
+    return f"`keylatch history --range {shlex.quote(rev)}` scans it as content"
 
 
 # git's words for an object it cannot read (git 2.39 .. 2.47): a damaged repository (exit 3),
