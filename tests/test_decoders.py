@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +14,7 @@ from keylatch.rules import base64_spellings
 from keylatch.rules.examples import AZURE_OPENAI_TEXTS, fill
 from keylatch.rules.synthetic import ALL_KINDS, make_key
 from tests.helpers.damaged import MakeRepo
+from tests.helpers.every_command import assert_each_found_exactly, run_every_command
 from tests.helpers.run import RunKeylatch
 from tests.helpers.spellings import ESCAPES
 
@@ -289,19 +288,5 @@ def test_every_command_finds_the_spellings_that_were_gaps(make_repo: MakeRepo, k
         "azure.py": (f'{_EVIDENCE}AZURE_OPENAI_API_KEY = "{hexkey[:12]}" "{hexkey[12:]}"\n', hexkey),
         "settings.json": (f'{{"appsettings": "{env}"}}\n', other),
     }
-    repo = make_repo()
-    repo.write("README.md", "hello\n")
-    base = repo.commit("base")
-    for path, (text, _) in files.items():
-        repo.write(path, text)
-    repo.git("add", "-A")
-    runs = {"scan": keylatch("scan", ".", "--format", "json", cwd=repo.path)}
-    runs["staged"] = keylatch("staged", "--format", "json", cwd=repo.path)
-    repo.commit("keys")
-    runs["history"] = keylatch("history", ".", "--format", "json", cwd=repo.path)
-    runs["ci"] = keylatch("ci", "--range", f"{base}..HEAD", "--format", "json", cwd=repo.path)
-    want = {hashlib.sha256(k.encode()).hexdigest() for _, k in files.values()}
-    for command, result in runs.items():
-        assert result.code == 1, (command, result.err)
-        got = {f["fingerprint"] for f in json.loads(result.out)["findings"]}
-        assert got == want, command
+    runs = run_every_command(keylatch, make_repo(), {path: text for path, (text, _) in files.items()})
+    assert_each_found_exactly(runs, [k for _, k in files.values()])

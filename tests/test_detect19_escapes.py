@@ -4,8 +4,6 @@ decoded like the `\\u00XX` and `\\xXX` runs were, by every command (QA round 4, 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import urllib.parse
 from collections.abc import Callable
 
@@ -16,6 +14,7 @@ from keylatch.model import Chunk
 from keylatch.prefilter import may_hold_key
 from keylatch.rules.synthetic import ALL_KINDS, make_key
 from tests.helpers.damaged import MakeRepo
+from tests.helpers.every_command import assert_each_found_exactly, run_every_command
 from tests.helpers.run import RunKeylatch
 
 _EVIDENCE = "AZURE_OPENAI_ENDPOINT=https://c.openai.azure.com/\n"
@@ -70,19 +69,5 @@ def test_every_command_finds_a_key_escaped_whole(make_repo: MakeRepo, keylatch: 
         "logs/redirect.log": f"GET /cb?token={FORMS['percent-upper'](keys[1])} 302\n",
         "web/page.xml": f"<k>{FORMS['html-hex'](keys[2])}</k>\n",
     }
-    repo = make_repo()
-    repo.write("README.md", "hello\n")
-    base = repo.commit("base")
-    for path, text in files.items():
-        repo.write(path, text)
-    repo.git("add", "-A")
-    runs = {"scan": keylatch("scan", ".", "--format", "json", cwd=repo.path)}
-    runs["staged"] = keylatch("staged", "--format", "json", cwd=repo.path)
-    repo.commit("keys")
-    runs["history"] = keylatch("history", ".", "--format", "json", cwd=repo.path)
-    runs["ci"] = keylatch("ci", "--range", f"{base}..HEAD", "--format", "json", cwd=repo.path)
-    want = {hashlib.sha256(k.encode()).hexdigest() for k in keys}
-    for command, result in runs.items():
-        assert result.code == 1, (command, result.err)
-        assert {f["fingerprint"] for f in json.loads(result.out)["findings"]} == want, command
-        assert not any(k in result.out + result.err for k in keys)
+    runs = run_every_command(keylatch, make_repo(), files)
+    assert_each_found_exactly(runs, keys)

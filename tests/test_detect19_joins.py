@@ -6,7 +6,6 @@ labelled `joined`, where the first literal starts, by every command."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import quopri
 
@@ -16,6 +15,7 @@ from keylatch.engine import scan_chunk, scan_text
 from keylatch.model import Chunk
 from keylatch.rules.synthetic import make_key
 from tests.helpers.damaged import MakeRepo
+from tests.helpers.every_command import assert_each_found_exactly, run_every_command
 from tests.helpers.run import RunKeylatch
 
 _EVIDENCE = "AZURE_OPENAI_ENDPOINT=https://c.openai.azure.com/\n"
@@ -123,19 +123,5 @@ def test_every_command_finds_the_new_joins(make_repo: MakeRepo, keylatch: RunKey
         "mail/leak.eml": "Content-Transfer-Encoding: quoted-printable\n\n"
         + quopri.encodestring(f"here: {keys[3]}\n".encode()).decode(),
     }
-    repo = make_repo()
-    repo.write("README.md", "hello\n")
-    base = repo.commit("base")
-    for path, text in files.items():
-        repo.write(path, text)
-    repo.git("add", "-A")
-    runs = {"scan": keylatch("scan", ".", "--format", "json", cwd=repo.path)}
-    runs["staged"] = keylatch("staged", "--format", "json", cwd=repo.path)
-    repo.commit("keys")
-    runs["history"] = keylatch("history", ".", "--format", "json", cwd=repo.path)
-    runs["ci"] = keylatch("ci", "--range", f"{base}..HEAD", "--format", "json", cwd=repo.path)
-    want = {hashlib.sha256(k.encode()).hexdigest() for k in keys}
-    for command, result in runs.items():
-        assert result.code == 1, (command, result.err)
-        assert {f["fingerprint"] for f in json.loads(result.out)["findings"]} == want, command
-        assert not any(k in result.out + result.err for k in keys)
+    runs = run_every_command(keylatch, make_repo(), files)
+    assert_each_found_exactly(runs, keys)

@@ -97,24 +97,14 @@ def _report(baseline: str, only: Any) -> dict[str, Any]:
 def _found_again(filename: str, secret_hash: str) -> list[tuple[int, str, str]]:
     """(line, key, line's text) of each place keylatch's engine finds the key hashed `secret_hash`
     in `filename`, read as `keylatch scan` reads it (archives opened, any encoding)."""
-    from pathlib import Path
 
     from detect_secrets.core.potential_secret import PotentialSecret
 
-    from keylatch.detect_secrets_setup import regular
+    from keylatch.detect_secrets_setup import file_chunks
     from keylatch.engine import scan_chunk
-    from keylatch.errors import ScanError
-    from keylatch.model import Chunk
-    from keylatch.sources.files import Unread, walk
 
     found: list[tuple[int, str, str]] = []
-    if not regular(filename):  # gone: as detect-secrets, nothing to show
-        return found
-    for chunk in walk([Path(filename)]):
-        if isinstance(chunk, Unread):
-            raise ScanError(chunk.message)
-        if not isinstance(chunk, Chunk):
-            continue
+    for chunk in file_chunks(filename):  # gone: as detect-secrets, nothing to show
         lines = chunk.data.split(b"\n")
         for f in scan_chunk(chunk):
             if PotentialSecret.hash_secret(f.secret.value) != secret_hash:

@@ -8,14 +8,13 @@ import json
 import os
 import subprocess
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from keylatch.detect_secrets_baseline import Trusted
 from keylatch.detect_secrets_plugin import KeylatchOpenAIDetector
-from keylatch.detect_secrets_setup import configure, parsed, portable, regular
+from keylatch.detect_secrets_setup import configure, file_chunks, parsed, portable
 from keylatch.engine import scan_chunk
-from keylatch.errors import ScanError, UsageError
+from keylatch.errors import UsageError
 
 
 def scan(argv: Sequence[str], trusted: Trusted) -> int:
@@ -93,22 +92,10 @@ def keylatch_pass(secrets: Any, filenames: Iterable[str], root: str = "") -> Non
     from detect_secrets.filters.allowlist import is_line_allowlisted
     from detect_secrets.util.code_snippet import get_code_snippet
 
-    from keylatch.model import Chunk
-    from keylatch.sources.files import Unread, walk
-
     for name in filenames:
-        path = os.path.join(root, name)
-        if not regular(path):  # gone (as detect-secrets skips it) or not a file to read
-            continue
-        # walk opens an archive (zip, tar, gzip ...) as `keylatch scan` does: detect-secrets'
-        # line model reads its compressed bytes, where no key shows; one it cannot read whole
-        # is an error (exit 3), never a clean baseline. Keys in members are catalogued under
-        # the archive's path (the file detect-secrets and the hook know), at the member's line.
-        for chunk in walk([Path(path)]):
-            if isinstance(chunk, Unread):
-                raise ScanError(chunk.message)
-            if not isinstance(chunk, Chunk):
-                continue
+        # Keys in an archive's members are catalogued under the archive's path (the file
+        # detect-secrets and the hook know), at the member's line.
+        for chunk in file_chunks(os.path.join(root, name)):
             lines = chunk.data.split(b"\n")
             for finding in scan_chunk(chunk):
                 n = finding.location.line

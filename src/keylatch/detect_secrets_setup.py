@@ -8,12 +8,16 @@ from __future__ import annotations
 import argparse
 import os
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from keylatch.detect_secrets_baseline import OUR_FILTER, Trusted, check_settings, shown
 from keylatch.detect_secrets_plugin import KeylatchOpenAIDetector, plugin_file
 from keylatch.errors import ScanError, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.model import Chunk
 
 NAME = KeylatchOpenAIDetector.__name__
 _STOCK_FILTER = "detect_secrets.filters.heuristic.is_indirect_reference"
@@ -79,6 +83,25 @@ def regular(path: str) -> bool:
         return False
     except OSError as exc:
         raise ScanError(f"cannot read {escaped(path)}: {exc.strerror or exc}") from exc
+
+
+def file_chunks(path: str) -> Iterator[Chunk]:
+    """`path` read as `keylatch scan` reads it, chunk by chunk: an archive (zip, tar, gzip ...)
+    opened, where detect-secrets' line model would read compressed bytes and no key shows. What
+    cannot be read whole is an error (exit 3), never a clean result. Nothing for a file that is
+    gone or not regular (detect-secrets skips it too). scan and audit read files so alike."""
+    from pathlib import Path
+
+    from keylatch.model import Chunk
+    from keylatch.sources.files import Unread, walk
+
+    if not regular(path):
+        return
+    for chunk in walk([Path(path)]):
+        if isinstance(chunk, Unread):
+            raise ScanError(chunk.message)
+        if isinstance(chunk, Chunk):
+            yield chunk
 
 
 def escaped(path: str) -> str:
