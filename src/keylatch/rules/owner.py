@@ -100,9 +100,8 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
     if record is not None:
         return None if record == "none" else record
     # A generic name: the nearest clue in its paragraph (a blank line ends one).
-    lower = text[max(0, line_start - _BACK) : line_start].lower()
-    para = lower.rfind("\n\n")
-    found = _last_clue(lower[para + 1 :] if para >= 0 else lower)
+    near, far = paragraph(text, line_start)
+    found = _last_clue(near) or (_last_clue(far) if far else None)
     if found is not None:
         return found
     # Ahead, only the next lines of its block that name no other key (`"Endpoint": ...` after
@@ -115,6 +114,23 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
             if found is not None:
                 return found
     return _resource_kind(text, line_start)
+
+
+def paragraph(text: str, line_start: int) -> tuple[str, str]:
+    """The paragraph before the line at `line_start` (a blank line ends one), lower-cased, as
+    (near, far): `near` its last _BACK characters, where the nearest clue is looked for first;
+    `far` the whole paragraph up to BLOCK characters back when it starts before `near` does
+    (else ""), read only when `near` names nothing. A heading over thirty settings (`# Azure
+    Speech`, then a key named `key`: corpus17's t12) is a paragraph longer than _BACK; the
+    C-level `rfind` for its start costs little, the clue search over `far` runs only then."""
+    lo = max(0, line_start - _BACK)
+    near = text[lo:line_start].lower()
+    cut = near.rfind("\n\n")
+    if cut >= 0 or lo == 0:
+        return near[cut + 1 :], ""
+    far_lo = max(0, line_start - BLOCK)
+    cut = text.rfind("\n\n", far_lo, line_start)
+    return near, text[cut + 1 if cut >= 0 else far_lo : line_start].lower()
 
 
 # A name that says its value identifies something rather than unlocks it: `EPHEMERAL_KEY_ID`,
