@@ -70,3 +70,41 @@ def test_a_webhook_secrets_paragraph_is_read_to_its_heading(distance: int, headi
     secret = make_key("whsec_", seed=distance)
     text = f"OPENAI_API_KEY=sk-x\n\n{heading}\n{_settings(distance)}WEBHOOK_SECRET={secret}\n"
     assert _found(text) == (["openai-webhook-secret"] if reported else [])
+
+
+# A setting's name glued by `=` to a value with a digit (`westus2`, `eastus2`: common regions) was
+# blanked as one random token, and the service it names with it: the key after it was reported.
+GLUED_SETTINGS = [
+    "AZURE_SPEECH_REGION=westus2",
+    "SPEECH_REGION=eastus2",
+    "TRANSLATOR_REGION=westeurope2",
+    "AZURE_SEARCH_INDEX=docs-v2",
+    "DOCUMENT_INTELLIGENCE_API_VERSION=2024-11-30",
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("setting", GLUED_SETTINGS)
+@pytest.mark.parametrize("line", ["KEY={k}", "key = '{k}'", "export KEY={k}"])
+def test_a_setting_glued_to_its_value_names_its_service(shape: str, setting: str, line: str) -> None:
+    key = make_key(shape, seed=len(setting) + len(line))
+    text = f"AZURE_OPENAI_ENDPOINT={EP}\n\n{setting}\n{line.format(k=key)}\n"
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("setting", ["AZURE_OPENAI_API_VERSION=2024-02-01", "AZURE_OPENAI_DEPLOYMENT=gpt-4o-2024"])
+def test_an_azure_openai_setting_glued_to_its_value_keeps_the_key_reported(shape: str, setting: str) -> None:
+    key = make_key(shape, seed=len(setting))
+    text = f"# Azure Speech\nSPEECH_REGION=westus\n\n{setting}\nKEY={key}\n"
+    assert _found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("padding", ["", "=", "=="])
+def test_a_random_token_with_padding_still_names_nothing(shape: str, padding: str) -> None:
+    # A clue word inside a random base64 token (`maps`) says nothing, padded or not.
+    token = make_key("whsec_", seed=3)[6:20] + "maps" + make_key("whsec_", seed=4)[6:20] + padding
+    key = make_key(shape, seed=len(padding))
+    text = f"AZURE_OPENAI_ENDPOINT={EP}\n\nSESSION_BLOB={token}\nKEY={key}\n"
+    assert _found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]

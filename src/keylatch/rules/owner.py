@@ -44,7 +44,9 @@ _AHEAD_LINES = 2
 
 # Random tokens (other keys, hashes) are not names: a clue word inside one (`maps`, `luis`) says
 # nothing. A name has no digit in a run of 20 token characters; a random token almost always has.
-_TOKEN = Regex(r"[a-z0-9+/=_-]{20,}")
+# `=` ends a token (base64 has it only as trailing padding): in `AZURE_SPEECH_REGION=westus2` it
+# joins a name to its value, and the pair, a digit in it, was blanked whole, the Speech clue with it.
+_TOKEN = Regex(r"[a-z0-9+/_-]{20,}")
 
 
 def names(text: str) -> str:
