@@ -108,3 +108,17 @@ def test_a_random_token_with_padding_still_names_nothing(shape: str, padding: st
     key = make_key(shape, seed=len(padding))
     text = f"AZURE_OPENAI_ENDPOINT={EP}\n\nSESSION_BLOB={token}\nKEY={key}\n"
     assert _found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
+
+
+@pytest.mark.parametrize(
+    ("head", "name"), [("", "k{i} = "), ("", "key: "), (f"AZURE_OPENAI_ENDPOINT={EP}\n", "api_key_{i} = ")]
+)
+@pytest.mark.parametrize("count", [150, 300])
+def test_keys_one_a_line_in_a_long_paragraph_are_all_reported(head: str, name: str, count: int) -> None:
+    # The paragraph is cut 6,000 characters back, inside another key: a piece of that key may
+    # spell a clue (`maps`, `face`) and must not be read as a name (tests/test_allowlist.py's
+    # 300 keys, one a line, lost one).
+    shape = "azure" if not head else "azure-classic"
+    keys = [make_key(shape, seed=i) for i in range(count)]
+    text = head + "".join(f"{name.format(i=i)}{k}\n" for i, k in enumerate(keys))
+    assert _found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"] * count

@@ -47,6 +47,8 @@ _AHEAD_LINES = 2
 # `=` ends a token (base64 has it only as trailing padding): in `AZURE_SPEECH_REGION=westus2` it
 # joins a name to its value, and the pair, a digit in it, was blanked whole, the Speech clue with it.
 _TOKEN = Regex(r"[a-z0-9+/_-]{20,}")
+_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/_-")
+_TOKEN_RUN = Regex(r"[A-Za-z0-9+/_-]*")
 
 
 def names(text: str) -> str:
@@ -132,7 +134,15 @@ def paragraph(text: str, line_start: int) -> tuple[str, str]:
         return near[cut + 1 :], ""
     far_lo = max(0, line_start - BLOCK)
     cut = text.rfind("\n\n", far_lo, line_start)
-    return near, text[cut + 1 if cut >= 0 else far_lo : line_start].lower()
+    if cut >= 0:
+        return near, text[cut + 1 : line_start].lower()
+    # Cut at BLOCK: a token cut there is dropped whole, since a piece of a random one (under 20
+    # characters, names() keeps it) may spell a clue (`maps`, `face`: tests/test_allowlist.py's
+    # 300 keys, one a line).
+    if far_lo and text[far_lo - 1] in _TOKEN_CHARS:
+        run = _TOKEN_RUN.match(text, far_lo, line_start)
+        far_lo = run.end() if run is not None else far_lo
+    return near, text[far_lo:line_start].lower()
 
 
 # A name that says its value identifies something rather than unlocks it: `EPHEMERAL_KEY_ID`,
