@@ -1,8 +1,8 @@
 """A generic name is judged by its whole paragraph, also one longer than the 800 characters
 owner.py first reads back: a heading over thirty settings (`# Azure Speech`, then `key=<84>`)
 named the key's service more than 800 characters back and the key was reported as Azure
-OpenAI's (QA corpus17, t12). The paragraph is read on to its start, at most owner.BLOCK back;
-a blank line still ends it, and the nearest clue still wins.
+OpenAI's (QA corpus17, t12). The paragraph is read on to its start, at most 3,000 characters
+back; a blank line still ends it, and the nearest clue still wins.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 
 from keylatch.engine import scan_text
-from keylatch.rules.owner import BLOCK
 from keylatch.rules.synthetic import make_key
 
 SHAPES = ("azure", "azure-classic")
 EP = "https://contoso.openai.azure.com/"
-FAR = [900, 2000, BLOCK - 600]
+REACH = 3000  # owner._PARAGRAPH
+FAR = [900, 2000, REACH - 400]
 
 
 def _found(text: str) -> list[str]:
@@ -60,7 +60,7 @@ def test_a_blank_line_still_ends_the_paragraph_far_back(shape: str, distance: in
 @pytest.mark.parametrize("shape", SHAPES)
 def test_a_heading_beyond_the_block_is_not_read(shape: str) -> None:
     key = make_key(shape, seed=17)
-    text = f"AZURE_OPENAI_ENDPOINT={EP}\n\n# Azure Speech\n{_settings(BLOCK + 400)}key={key}\n"
+    text = f"AZURE_OPENAI_ENDPOINT={EP}\n\n# Azure Speech\n{_settings(REACH + 400)}key={key}\n"
     assert _found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
 
 
@@ -115,9 +115,9 @@ def test_a_random_token_with_padding_still_names_nothing(shape: str, padding: st
 )
 @pytest.mark.parametrize("count", [150, 300])
 def test_keys_one_a_line_in_a_long_paragraph_are_all_reported(head: str, name: str, count: int) -> None:
-    # The paragraph is cut 6,000 characters back, inside another key: a piece of that key may
-    # spell a clue (`maps`, `face`) and must not be read as a name (tests/test_allowlist.py's
-    # 300 keys, one a line, lost one).
+    # A paragraph with no start within reach is judged by its last 800 characters: read further
+    # back, cut inside another key, a piece of it spelled a clue (`maps`, `face`) and one of
+    # tests/test_allowlist.py's 300 keys, one a line, went unreported.
     shape = "azure" if not head else "azure-classic"
     keys = [make_key(shape, seed=i) for i in range(count)]
     text = head + "".join(f"{name.format(i=i)}{k}\n" for i, k in enumerate(keys))

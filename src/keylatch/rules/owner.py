@@ -39,6 +39,8 @@ _KEYISH_NAME = Regex(r"key|secret|token|credential|password")
 # How far a generic name looks for its owner: its paragraph, at most this many characters.
 _BACK = 800
 _AHEAD = 400
+# How far back a paragraph longer than _BACK is read to its start (paragraph() below).
+_PARAGRAPH = 3000
 _AHEAD_LINES = 2
 
 
@@ -47,8 +49,6 @@ _AHEAD_LINES = 2
 # `=` ends a token (base64 has it only as trailing padding): in `AZURE_SPEECH_REGION=westus2` it
 # joins a name to its value, and the pair, a digit in it, was blanked whole, the Speech clue with it.
 _TOKEN = Regex(r"[a-z0-9+/_-]{20,}")
-_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/_-")
-_TOKEN_RUN = Regex(r"[A-Za-z0-9+/_-]*")
 
 
 def names(text: str) -> str:
@@ -123,26 +123,19 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
 def paragraph(text: str, line_start: int) -> tuple[str, str]:
     """The paragraph before the line at `line_start` (a blank line ends one), lower-cased, as
     (near, far): `near` its last _BACK characters, where the nearest clue is looked for first;
-    `far` the whole paragraph up to BLOCK characters back when it starts before `near` does
-    (else ""), read only when `near` names nothing. A heading over thirty settings (`# Azure
-    Speech`, then a key named `key`: corpus17's t12) is a paragraph longer than _BACK; the
-    C-level `rfind` for its start costs little, the clue search over `far` runs only then."""
+    `far` the whole paragraph when it starts before `near` does, at most _PARAGRAPH characters
+    back (else ""), read only when `near` names nothing. A heading over thirty settings (`# Azure
+    Speech`, then a key named `key`: corpus17's t12) is a paragraph longer than _BACK."""
     lo = max(0, line_start - _BACK)
     near = text[lo:line_start].lower()
     cut = near.rfind("\n\n")
     if cut >= 0 or lo == 0:
         return near[cut + 1 :], ""
-    far_lo = max(0, line_start - BLOCK)
-    cut = text.rfind("\n\n", far_lo, line_start)
-    if cut >= 0:
-        return near, text[cut + 1 : line_start].lower()
-    # Cut at BLOCK: a token cut there is dropped whole, since a piece of a random one (under 20
-    # characters, names() keeps it) may spell a clue (`maps`, `face`: tests/test_allowlist.py's
-    # 300 keys, one a line).
-    if far_lo and text[far_lo - 1] in _TOKEN_CHARS:
-        run = _TOKEN_RUN.match(text, far_lo, line_start)
-        far_lo = run.end() if run is not None else far_lo
-    return near, text[far_lo:line_start].lower()
+    # Only a paragraph whose start is found within reach is read on: text without a blank line
+    # for _PARAGRAPH characters (a file of keys one a line, a minified line) is judged by `near`
+    # alone, as before, and costs one C-level `rfind` per key.
+    cut = text.rfind("\n\n", max(0, line_start - _PARAGRAPH), lo + 1)
+    return near, text[cut + 1 : line_start].lower() if cut >= 0 or line_start <= _PARAGRAPH else ""
 
 
 # A name that says its value identifies something rather than unlocks it: `EPHEMERAL_KEY_ID`,
