@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from keylatch.model import Severity
-from keylatch.rules.owner import named_as_id, names
+from keylatch.rules.owner import named_as_id, names, paragraph
 from keylatch.rules.rule import Example, Regex, Rule
 from keylatch.rules.shape import B_CHARS, dash_prefix, left_of, validate_diverse
 from keylatch.rules.synthetic import make_key
@@ -46,10 +46,12 @@ def _whsec_owner_is_other(text: str, pos: int, end: int) -> bool:
     after = _WHSEC_CLUE.search(names(text[end:stop].lower()))
     if after is not None:
         return after.group("other") is not None  # a comment after the key names it (`// svix`)
-    above = text[max(0, line_start - _BACK) : line_start].lower()
-    para = names(above[above.rfind("\n\n") + 1 :])
-    near = max(_WHSEC_CLUE.finditer(para), key=lambda m: m.start(), default=None)
-    return near is not None and near.group("other") is not None
+    # Its paragraph, nearest clue first; a paragraph longer than _BACK is read on to its start.
+    for part in paragraph(text, line_start):
+        near = max(_WHSEC_CLUE.finditer(names(part)), key=lambda m: m.start(), default=None)
+        if near is not None:
+            return near.group("other") is not None
+    return False
 
 
 def _validate_whsec(m: re.Match[str]) -> str | None:
@@ -126,6 +128,9 @@ OPENAI_WEBHOOK_SECRET = Rule(
     file_context=_OPENAI_EVIDENCE,
     token_chars=B_CHARS + "+/=",
     key_len=(len("whsec_") + 43, len("whsec_") + 44),
+    # Its paragraph may begin more than the engine's window (about 600 characters) back: a
+    # vendor's heading over its settings (tests/rules/test_precision19_paragraph.py).
+    judge_in_document=True,
 )
 
 OPENAI_EPHEMERAL_KEY = Rule(

@@ -39,12 +39,16 @@ _KEYISH_NAME = Regex(r"key|secret|token|credential|password")
 # How far a generic name looks for its owner: its paragraph, at most this many characters.
 _BACK = 800
 _AHEAD = 400
+# How far back a paragraph longer than _BACK is read to its start (paragraph() below).
+_PARAGRAPH = 3000
 _AHEAD_LINES = 2
 
 
 # Random tokens (other keys, hashes) are not names: a clue word inside one (`maps`, `luis`) says
 # nothing. A name has no digit in a run of 20 token characters; a random token almost always has.
-_TOKEN = Regex(r"[a-z0-9+/=_-]{20,}")
+# `=` ends a token (base64 has it only as trailing padding): in `AZURE_SPEECH_REGION=westus2` it
+# joins a name to its value, and the pair, a digit in it, was blanked whole, the Speech clue with it.
+_TOKEN = Regex(r"[a-z0-9+/_-]{20,}")
 
 
 def names(text: str) -> str:
@@ -100,9 +104,8 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
     if record is not None:
         return None if record == "none" else record
     # A generic name: the nearest clue in its paragraph (a blank line ends one).
-    lower = text[max(0, line_start - _BACK) : line_start].lower()
-    para = lower.rfind("\n\n")
-    found = _last_clue(lower[para + 1 :] if para >= 0 else lower)
+    near, far = paragraph(text, line_start)
+    found = _last_clue(near) or (_last_clue(far) if far else None)
     if found is not None:
         return found
     # Ahead, only the next lines of its block that name no other key (`"Endpoint": ...` after
@@ -115,6 +118,24 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
             if found is not None:
                 return found
     return _resource_kind(text, line_start)
+
+
+def paragraph(text: str, line_start: int) -> tuple[str, str]:
+    """The paragraph before the line at `line_start` (a blank line ends one), lower-cased, as
+    (near, far): `near` its last _BACK characters, where the nearest clue is looked for first;
+    `far` the whole paragraph when it starts before `near` does, at most _PARAGRAPH characters
+    back (else ""), read only when `near` names nothing. A heading over thirty settings (`# Azure
+    Speech`, then a key named `key`: corpus17's t12) is a paragraph longer than _BACK."""
+    lo = max(0, line_start - _BACK)
+    near = text[lo:line_start].lower()
+    cut = near.rfind("\n\n")
+    if cut >= 0 or lo == 0:
+        return near[cut + 1 :], ""
+    # Only a paragraph whose start is found within reach is read on: text without a blank line
+    # for _PARAGRAPH characters (a file of keys one a line, a minified line) is judged by `near`
+    # alone, as before, and costs one C-level `rfind` per key.
+    cut = text.rfind("\n\n", max(0, line_start - _PARAGRAPH), lo + 1)
+    return near, text[cut + 1 : line_start].lower() if cut >= 0 or line_start <= _PARAGRAPH else ""
 
 
 # A name that says its value identifies something rather than unlocks it: `EPHEMERAL_KEY_ID`,
