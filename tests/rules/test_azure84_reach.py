@@ -11,21 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from keylatch.engine import scan_text
 from keylatch.rules.examples import AZURE_OTHER_TEXTS, fill
 from keylatch.rules.synthetic import make_key
-
-SHAPES = ("azure", "azure-classic")
-EP = "https://contoso.openai.azure.com/"
-
-
-def _found(text: str) -> list[str]:
-    return [f.rule_id for f in scan_text(text)]
-
-
-def _settings(chars: int) -> str:
-    """Lines of settings that name no service, about `chars` long, without a blank line."""
-    return "".join(f"SETTING_{i:03d}=value-{i:03d}-of-the-paragraph\n" for i in range(chars // 36 + 1))
+from tests.helpers.paragraphs import EP, SHAPES, found, settings
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -36,16 +24,16 @@ def test_a_generic_name_in_another_services_paragraph_is_not_reported_at_any_dis
     shape: str, distance: int, service: str, line: str
 ) -> None:
     key = make_key(shape, seed=distance + len(service) + len(line))
-    text = f"AZURE_OPENAI_ENDPOINT={EP}\n\n{service}\n{_settings(distance)}{line.format(k=key)}\n"
-    assert _found(text) == []
+    text = f"AZURE_OPENAI_ENDPOINT={EP}\n\n{service}\n{settings(distance)}{line.format(k=key)}\n"
+    assert found(text) == []
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("distance", [0, 300, 700])
 def test_a_generic_name_in_an_azure_openai_paragraph_is_reported_at_any_distance(shape: str, distance: int) -> None:
     key = make_key(shape, seed=distance + 3)
-    text = f"# Azure OpenAI\nAZURE_OPENAI_ENDPOINT={EP}\n{_settings(distance)}key = '{key}'\n"
-    assert _found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
+    text = f"# Azure OpenAI\nAZURE_OPENAI_ENDPOINT={EP}\n{settings(distance)}key = '{key}'\n"
+    assert found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
 
 
 # `az cognitiveservices account show` then `keys list` for a resource whose kind is another
@@ -60,7 +48,7 @@ def test_a_key_of_a_resource_whose_kind_is_another_service_is_not_reported(shape
     others = [make_key("azure-classic", seed=1000 * (500 + i) + n) for n in range(1, 3)]
     if shape == "azure":
         text = text.replace(others[0], make_key("azure", seed=500 + i))
-    assert _found(text) == []
+    assert found(text) == []
 
 
 def test_the_kind_texts_put_the_kind_beyond_the_engines_window() -> None:
@@ -71,4 +59,4 @@ def test_the_kind_texts_put_the_kind_beyond_the_engines_window() -> None:
 @pytest.mark.parametrize("distance", [0, 700, 3000])
 def test_an_84_character_key_that_nothing_assigns_stays_reported_far_into_a_file(distance: int) -> None:
     key = make_key("azure", seed=distance)
-    assert _found(f"# Speech\nSPEECH_REGION=eastus\n\n{_settings(distance)}key = '{key}'\n") == ["azure-openai-key"]
+    assert found(f"# Speech\nSPEECH_REGION=eastus\n\n{settings(distance)}key = '{key}'\n") == ["azure-openai-key"]

@@ -9,22 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from keylatch.engine import scan_text
 from keylatch.rules.synthetic import make_key
+from tests.helpers.paragraphs import EP, SHAPES, found, settings
 
-SHAPES = ("azure", "azure-classic")
-EP = "https://contoso.openai.azure.com/"
 REACH = 3000  # owner._PARAGRAPH
 FAR = [900, 2000, REACH - 400]
-
-
-def _found(text: str) -> list[str]:
-    return [f.rule_id for f in scan_text(text)]
-
-
-def _settings(chars: int) -> str:
-    """Settings that name no service, about `chars` long, without a blank line."""
-    return "".join(f"SETTING_{i:03d}=value-{i:03d}-of-the-paragraph\n" for i in range(chars // 36 + 1))
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -35,8 +24,8 @@ def test_another_services_heading_far_back_in_the_keys_paragraph_is_its_owner(
     shape: str, distance: int, service: str, line: str
 ) -> None:
     key = make_key(shape, seed=distance + len(service) + len(line))
-    text = f"AZURE_OPENAI_ENDPOINT={EP}\n\n{service}\n{_settings(distance)}{line.format(k=key)}\n"
-    assert _found(text) == []
+    text = f"AZURE_OPENAI_ENDPOINT={EP}\n\n{service}\n{settings(distance)}{line.format(k=key)}\n"
+    assert found(text) == []
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -44,8 +33,8 @@ def test_another_services_heading_far_back_in_the_keys_paragraph_is_its_owner(
 def test_an_azure_openai_heading_far_back_keeps_the_key_reported(shape: str, distance: int) -> None:
     key = make_key(shape, seed=distance + 7)
     speech = "# Azure Speech\nSPEECH_REGION=eastus\n\n"
-    text = f"{speech}# Azure OpenAI\nAZURE_OPENAI_ENDPOINT={EP}\n{_settings(distance)}key={key}\n"
-    assert _found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
+    text = f"{speech}# Azure OpenAI\nAZURE_OPENAI_ENDPOINT={EP}\n{settings(distance)}key={key}\n"
+    assert found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -53,23 +42,23 @@ def test_an_azure_openai_heading_far_back_keeps_the_key_reported(shape: str, dis
 def test_a_blank_line_still_ends_the_paragraph_far_back(shape: str, distance: int) -> None:
     # The Speech heading is in the paragraph before: it says nothing about this key.
     key = make_key(shape, seed=distance + 11)
-    text = f"AZURE_OPENAI_ENDPOINT={EP}\n# Azure Speech\nSPEECH_REGION=eastus\n\n{_settings(distance)}key={key}\n"
-    assert _found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
+    text = f"AZURE_OPENAI_ENDPOINT={EP}\n# Azure Speech\nSPEECH_REGION=eastus\n\n{settings(distance)}key={key}\n"
+    assert found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_a_heading_beyond_the_block_is_not_read(shape: str) -> None:
     key = make_key(shape, seed=17)
-    text = f"AZURE_OPENAI_ENDPOINT={EP}\n\n# Azure Speech\n{_settings(REACH + 400)}key={key}\n"
-    assert _found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
+    text = f"AZURE_OPENAI_ENDPOINT={EP}\n\n# Azure Speech\n{settings(REACH + 400)}key={key}\n"
+    assert found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
 
 
 @pytest.mark.parametrize("distance", FAR)
 @pytest.mark.parametrize(("heading", "reported"), [("# Stripe webhooks", False), ("# OpenAI webhooks", True)])
 def test_a_webhook_secrets_paragraph_is_read_to_its_heading(distance: int, heading: str, reported: bool) -> None:
     secret = make_key("whsec_", seed=distance)
-    text = f"OPENAI_API_KEY=sk-x\n\n{heading}\n{_settings(distance)}WEBHOOK_SECRET={secret}\n"
-    assert _found(text) == (["openai-webhook-secret"] if reported else [])
+    text = f"OPENAI_API_KEY=sk-x\n\n{heading}\n{settings(distance)}WEBHOOK_SECRET={secret}\n"
+    assert found(text) == (["openai-webhook-secret"] if reported else [])
 
 
 # A setting's name glued by `=` to a value with a digit (`westus2`, `eastus2`: common regions) was
@@ -89,7 +78,7 @@ GLUED_SETTINGS = [
 def test_a_setting_glued_to_its_value_names_its_service(shape: str, setting: str, line: str) -> None:
     key = make_key(shape, seed=len(setting) + len(line))
     text = f"AZURE_OPENAI_ENDPOINT={EP}\n\n{setting}\n{line.format(k=key)}\n"
-    assert _found(text) == []
+    assert found(text) == []
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -97,7 +86,7 @@ def test_a_setting_glued_to_its_value_names_its_service(shape: str, setting: str
 def test_an_azure_openai_setting_glued_to_its_value_keeps_the_key_reported(shape: str, setting: str) -> None:
     key = make_key(shape, seed=len(setting))
     text = f"# Azure Speech\nSPEECH_REGION=westus\n\n{setting}\nKEY={key}\n"
-    assert _found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
+    assert found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -107,7 +96,7 @@ def test_a_random_token_with_padding_still_names_nothing(shape: str, padding: st
     token = make_key("whsec_", seed=3)[6:20] + "maps" + make_key("whsec_", seed=4)[6:20] + padding
     key = make_key(shape, seed=len(padding))
     text = f"AZURE_OPENAI_ENDPOINT={EP}\n\nSESSION_BLOB={token}\nKEY={key}\n"
-    assert _found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
+    assert found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"]
 
 
 @pytest.mark.parametrize(
@@ -121,4 +110,4 @@ def test_keys_one_a_line_in_a_long_paragraph_are_all_reported(head: str, name: s
     shape = "azure" if not head else "azure-classic"
     keys = [make_key(shape, seed=i) for i in range(count)]
     text = head + "".join(f"{name.format(i=i)}{k}\n" for i, k in enumerate(keys))
-    assert _found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"] * count
+    assert found(text) == ["azure-openai-key" if shape == "azure" else "azure-openai-classic-key"] * count
