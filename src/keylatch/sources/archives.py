@@ -43,6 +43,7 @@ from typing import IO, NamedTuple
 from keylatch.errors import KeylatchError, ScanError, printable
 from keylatch.sources.magic import HEAD as HEAD  # re-exported: callers ask archives for both
 from keylatch.sources.magic import TAIL as TAIL
+from keylatch.sources.magic import is_archive as is_archive
 from keylatch.sources.magic import kind as kind
 from keylatch.sources.magic import zip_end as zip_end
 
@@ -92,12 +93,6 @@ def members(src: IO[bytes], name: str, limits: Limits) -> Iterator[tuple[str, Re
         yield from _fallback(src, name, budget)
         raise exc
     yield from _around(src, name, budget.done, 1, limits)
-
-
-def is_archive(head: bytes, tail: bytes, size: int) -> bool:
-    """Whether content `size` bytes long, whose first HEAD bytes are `head` and last (at least
-    TAIL) bytes `tail`, is opened by `members`: by its header, or a zip by its end record."""
-    return bool(kind(head[:HEAD])) or zip_end(tail, size)
 
 
 def _prefixed_zip(src: IO[bytes]) -> str | None:

@@ -66,6 +66,13 @@ def zip_end(tail: bytes, size: int) -> bool:
     return disk == cd_disk == 0 and here == total and total * 46 <= cd_size <= where
 
 
+def is_archive(head: bytes, tail: bytes, size: int) -> bool:
+    """Whether content `size` bytes long, whose first HEAD bytes are `head` and last (at least
+    TAIL) bytes `tail`, is opened by archives.members: by its header, or a zip by its end record.
+    Here, without imports, so the hook's has_archives asks the same question as the reader."""
+    return bool(kind(head[:HEAD])) or zip_end(tail, size)
+
+
 def _zip_local(head: bytes) -> bool:
     """APPNOTE 4.3.7: version needed (low byte: 1.0 .. 9.9) and a known method, whose high byte
     is zero: two printable bytes there are at least 0x2020. A zero header (no name, no method)

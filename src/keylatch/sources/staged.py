@@ -242,10 +242,10 @@ def staged_contents(staged: Staged, blobs: Mapping[str, bytes]) -> list[Content]
 
 def has_archives(contents: Iterable[Content]) -> bool:
     """Whether any content is an archive (magic bytes only: zipfile and friends load only then)."""
-    from keylatch.sources.magic import kind, zip_end
+    from keylatch.sources.magic import is_archive
 
-    # A zip with bytes in front (an installer) is known by its end record (sources/magic.py).
-    return any(kind(data[:512]) or zip_end(data, len(data)) for _, data, _ in contents)
+    # A zip with bytes in front (an installer) is known by its end record, as unpacked() opens it.
+    return any(is_archive(data, data, len(data)) for _, data, _ in contents)
 
 
 def unpacked(contents: Iterable[Content], limits: Limits, unread: list[tuple[str, str]] | None = None) -> list[Content]:
