@@ -61,11 +61,65 @@ _SAME_LINE = _COMMENT + r"[ \t]*(?:(?P<own>keylatch:allow)\b|(?P<ds>pragma: ?(?:
 _NEXT_LINE = r"^[ \t]*" + _COMMENT + r"[ \t]*pragma: ?allowlist[ -]nextline[ -]secret\b"
 
 
+# What the line-local lexer stops at outside string literals (pragma_outside_strings): a string
+# literal, read whole ("...", `...`, '...' with backslash escapes, to its close or the line's
+# end), a comment marker, or an escaped character. A `'` right after a letter or digit is an
+# apostrophe (don't, keys'), not a string, unless the letters are a string prefix (f'', rb'').
+_LEXEME = (
+    r'"(?:[^"\\]|\\.)*(?:"|\\?$)'
+    r"|`(?:[^`\\]|\\.)*(?:`|\\?$)"
+    r"|(?<![A-Za-z0-9_])[rRbBuUfF]{0,2}'(?:[^'\\]|\\.)*(?:'|\\?$)"
+    r"|(?P<marker><!--|#|//|/\*|--|;|%)"
+    r"|\\."
+)
+# Markers after which the rest of the line is comment (its quotes are prose: "# it's fine"),
+# and where a block comment ends. `--`, `;` and `%` are also operators (i--, a; b, "%s" % x),
+# so they open no comment for the lexer: only a pragma right after them counts.
+_LINE_COMMENTS = ("#", "//")
+_BLOCK_ENDS = {"/*": "*/", "<!--": "-->"}
+
+
 @functools.cache
-def _comments() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """The two pragma patterns, compiled when a finding's line is first judged (~0.4 ms that a
-    clean run, which judges none, does not pay)."""
-    return re.compile(_SAME_LINE), re.compile(_NEXT_LINE)
+def _comments() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The pragma patterns and the lexer, compiled when a finding's line is first judged (~0.4 ms
+    that a clean run, which judges none, does not pay)."""
+    return re.compile(_SAME_LINE), re.compile(_NEXT_LINE), re.compile(_LEXEME)
+
+
+def pragma_outside_strings(line: str) -> re.Match[str] | None:
+    """The same-line pragma in a real comment of `line`, else None.
+
+    A comment marker inside a string literal is text: `KEY = "sk-... # keylatch:allow"` allows
+    nothing, while `KEY = "a#b"  # keylatch:allow` does. One left-to-right pass over the line
+    (each character is read by the lexer or by one comment search once), so a long minified
+    line costs linear time. Line-local: a line inside a multi-line string is read as code.
+    """
+    same_line, _, lexeme = _comments()
+    pos = 0
+    while True:
+        m = lexeme.search(line, pos)
+        if m is None:
+            return None
+        marker = m.group("marker")
+        if marker is None:
+            pos = max(m.end(), pos + 1)
+            continue
+        start = m.start()
+        if marker in _LINE_COMMENTS:
+            return same_line.search(line, start)
+        end_mark = _BLOCK_ENDS.get(marker)
+        if end_mark is None:
+            found = same_line.match(line, start)
+            if found is not None:
+                return found
+            pos = m.end()
+            continue
+        close = line.find(end_mark, m.end())
+        stop = len(line) if close < 0 else close
+        found = same_line.search(line, start, stop)
+        if found is not None or close < 0:
+            return found
+        pos = close + len(end_mark)
 
 
 class Allowlist(Record):
@@ -126,8 +180,8 @@ def path_excluded(path: str, globs: Iterable[str]) -> str | None:
 
 def pragma(previous: str, line: str) -> str | None:
     """Name of the allow comment that covers a key on `line`, else None."""
-    same_line, next_line = _comments()
-    m = same_line.search(line)
+    _, next_line, _ = _comments()
+    m = pragma_outside_strings(line)
     if m:
         return "keylatch:allow" if m.group("own") else "pragma: allowlist secret"
     if next_line.search(previous):

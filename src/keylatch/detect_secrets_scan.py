@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from keylatch import allowlist
 from keylatch.detect_secrets_baseline import Trusted
 from keylatch.detect_secrets_plugin import KeylatchOpenAIDetector
 from keylatch.detect_secrets_setup import configure, file_chunks, parsed, portable
@@ -101,7 +102,13 @@ def keylatch_pass(secrets: Any, filenames: Iterable[str], root: str = "") -> Non
                 n = finding.location.line
                 i = n - chunk.first_line
                 near = [line.decode("utf-8", "replace") for line in lines[max(i - 1, 0) : i + 1]]
-                if is_line_allowlisted(name, near[-1], get_code_snippet(near, len(near))):
+                # detect-secrets' own pragma regex also matches inside the key's string literal
+                # (`"sk-... # pragma: allowlist secret"`); keylatch's decision must agree that
+                # the pragma sits in a real comment (allowlist.pragma, tests/test_allowlist_strings.py).
+                previous = near[0].rstrip("\r") if len(near) == 2 else ""
+                if is_line_allowlisted(name, near[-1], get_code_snippet(near, len(near))) and (
+                    allowlist.pragma(previous, near[-1].rstrip("\r")) is not None
+                ):
                     continue
                 secret = finding.secret.value
                 secrets[name].add(

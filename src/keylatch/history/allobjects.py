@@ -141,7 +141,8 @@ def start_heads(depth: int) -> Heads:
     # 0x1f, bzip2's "B", xz's 0xfd, tar's "ustar" at 257; an LFS pointer's "v".
     firsts = frozenset(b"P\x1fB\xfd" if depth else b"") | {LFS_POINTER[0]}
     marks = ((257, b"ustar"),) if depth else ()
-    ends = (b"PK\x05\x06",) if depth else ()  # a zip with bytes in front: its end record
+    # A zip with bytes in front: its end record; a script's compressed payload after its text.
+    ends = (b"PK\x05\x06", *archives.PAYLOAD_NEEDLES) if depth else ()
     return Heads((*(archives.MAGIC_NEEDLES if depth else ()), LFS_POINTER), test, firsts, marks, True, ends)
 
 

@@ -94,7 +94,11 @@ class BlobScanner:
                 self.lfs_pointers += 1
             if first and header.kind == b"blob" and self.archives.depth:
                 whole = len(chunk.data) >= header.size
-                if archives.kind(chunk.data[: archives.HEAD]) or (whole and archives.zip_end(chunk.data, header.size)):
+                if (
+                    archives.kind(chunk.data[: archives.HEAD])
+                    or (whole and archives.zip_end(chunk.data, header.size))
+                    or archives.script_payload(chunk.data)  # a script's payload (sources/magic.py)
+                ):
                     hits.extend(self._members(header, chunk, chunks))
                     packed = True
                     break

@@ -128,14 +128,23 @@ def paragraph(text: str, line_start: int) -> tuple[str, str]:
     Speech`, then a key named `key`: corpus17's t12) is a paragraph longer than _BACK."""
     lo = max(0, line_start - _BACK)
     near = text[lo:line_start].lower()
-    cut = near.rfind("\n\n")
+    cut = _last_break(near, 0, len(near))
     if cut >= 0 or lo == 0:
         return near[cut + 1 :], ""
     # Only a paragraph whose start is found within reach is read on: text without a blank line
     # for _PARAGRAPH characters (a file of keys one a line, a minified line) is judged by `near`
-    # alone, as before, and costs one C-level `rfind` per key.
-    cut = text.rfind("\n\n", max(0, line_start - _PARAGRAPH), lo + 1)
+    # alone, as before, and costs a few C-level `rfind`s per key. A break may straddle `lo`.
+    cut = _last_break(text, max(0, line_start - _PARAGRAPH), lo + 2)
     return near, text[cut + 1 : line_start].lower() if cut >= 0 or line_start <= _PARAGRAPH else ""
+
+
+# A blank line, however lines end: LF, CRLF (Windows: "\r\n\r\n" holds no "\n\n") and CR ("\r\r").
+_BREAKS = ("\n\n", "\n\r\n", "\r\r")
+
+
+def _last_break(text: str, start: int, end: int) -> int:
+    """Where the last paragraph break wholly inside text[start:end] starts, else -1."""
+    return max(text.rfind(b, start, end) for b in _BREAKS)
 
 
 # A name that says its value identifies something rather than unlocks it: `EPHEMERAL_KEY_ID`,

@@ -37,14 +37,17 @@ on the pre-commit hook's path.
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Callable, Generator, Iterator
-from typing import IO, NamedTuple
+from typing import IO, NamedTuple, cast
 
 from keylatch.errors import KeylatchError, ScanError, printable
 from keylatch.sources.magic import HEAD as HEAD  # re-exported: callers ask archives for both
+from keylatch.sources.magic import SCRIPT as SCRIPT
 from keylatch.sources.magic import TAIL as TAIL
 from keylatch.sources.magic import is_archive as is_archive
 from keylatch.sources.magic import kind as kind
+from keylatch.sources.magic import script_payload as script_payload
 from keylatch.sources.magic import zip_end as zip_end
 
 TYPE_CHECKING = False
@@ -76,6 +79,11 @@ DEFAULT_LIMITS = Limits()
 # Literals every archive `kind` recognises holds (a superset filter for history's grep prefilter;
 # no NUL or newline: grep -F reads them one a line).
 MAGIC_NEEDLES = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b\x08", b"1AY&SY", b"\x17rE8P\x90", b"\xfd7zXZ", b"ustar")
+# Literals a script's compressed payload (magic.script_payload) holds wherever it starts, for
+# history's Hyperscan gate, which reads an object for its start or for a literal anywhere in
+# it. A tar payload has none (its magic sits anywhere, in many blobs): its stored members show
+# a key's own literal, which has the object read (and then opened, blobscan.py).
+PAYLOAD_NEEDLES = (b"\n\x1f\x8b\x08", b"\nBZh", b"\n\xfd7zXZ")
 Read = Callable[[int], bytes]
 
 
@@ -85,6 +93,11 @@ def members(src: IO[bytes], name: str, limits: Limits) -> Iterator[tuple[str, Re
     for the next member. Raises ScanError (see the module docstring)."""
     budget = _Budget(limits)
     label = printable(name)
+    at = _script_payload(src)
+    if at:  # a self-extracting script: its text is a plain leaf, its payload the archive
+        src.seek(0)
+        yield name, _Window(src, 0, at).read
+        src = cast("IO[bytes]", _Window(src, at))  # as much a file as zipfile and tarfile need
     try:
         yield from _leaves(_layer(src, label, label, 0, budget, seekable=src, what=_prefixed_zip(src)))
     except ScanError as exc:
@@ -93,6 +106,58 @@ def members(src: IO[bytes], name: str, limits: Limits) -> Iterator[tuple[str, Re
         yield from _fallback(src, name, budget)
         raise exc
     yield from _around(src, name, budget.done, 1, limits)
+
+
+def _script_payload(src: IO[bytes]) -> int:
+    """Where a script's compressed payload starts (magic.script_payload), else 0."""
+    src.seek(0)
+    head = src.read(SCRIPT)
+    src.seek(0)
+    return script_payload(head)
+
+
+class _Window(io.RawIOBase):
+    """The bytes of `src` from `start` (up to `end`) as a file of their own, seekable: a script's
+    text, or its payload, read as any archive is (offsets, its raw leaf, from the payload's start)."""
+
+    def __init__(self, src: IO[bytes], start: int, end: int | None = None) -> None:
+        super().__init__()
+        self._src, self._start, self._end = src, start, end
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if whence == 2:
+            size = (self._end if self._end is not None else self._src.seek(0, 2)) - self._start
+            offset += size
+        elif whence == 1:
+            offset += self._pos
+        self._pos = max(0, offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, n: int = -1) -> bytes:
+        if self._end is not None:
+            left = self._end - self._start - self._pos
+            n = left if n < 0 else min(n, left)
+        if n == 0:
+            return b""
+        self._src.seek(self._start + self._pos)
+        data = self._src.read(n)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _prefixed_zip(src: IO[bytes]) -> str | None:
@@ -173,12 +238,19 @@ def stream_chunks(read: Read, name: str, limits: Limits, block: int) -> Iterator
     from keylatch.sources.blocks import blocks
 
     label = printable(name)
+    first = b""
+    while len(first) < SCRIPT and (piece := read(SCRIPT - len(first))):
+        first += piece
+    at = script_payload(first)
+    if at:  # a self-extracting script: its text is a plain leaf, its payload the archive
+        yield from blocks(_filler(io.BytesIO(first[:at]).read), block, name)
+    source = _Prefixed(first[at:], read, label)
     # What the archive readers take is kept (in memory up to `block`, then on disk): a stream
     # cannot be read again, and its raw bytes are scanned when it cannot be read whole.
     with tempfile.SpooledTemporaryFile(max_size=block) as seen:
 
         def tee(n: int) -> bytes:
-            data = read(n)
+            data = source.read(n)
             seen.write(data)
             return data
 
@@ -188,12 +260,12 @@ def stream_chunks(read: Read, name: str, limits: Limits, block: int) -> Iterator
             for inner, read_member in _leaves(layers):
                 yield from blocks(_filler(read_member), block, inner)
         except ScanError as exc:
-            for piece in iter(lambda: read(_PIECE), b""):
+            for piece in iter(lambda: source.read(_PIECE), b""):
                 seen.write(piece)
             for raw_label, raw in _fallback(seen, name, budget):
                 yield from blocks(_filler(raw), block, raw_label)
             raise exc
-        for piece in iter(lambda: read(_PIECE), b""):  # what the readers left (a tar's end)
+        for piece in iter(lambda: source.read(_PIECE), b""):  # what the readers left (a tar's end)
             seen.write(piece)
         for raw_label, raw in _around(seen, name, budget.done, 1, limits):
             yield from blocks(_filler(raw), block, raw_label)
@@ -395,16 +467,18 @@ def _plain_member(body: _Prefixed, label: str, depth: int, budget: _Budget) -> G
     """A member that does not start as an archive: one leaf, whose end is watched. A zip with
     bytes in front (an installer in a release zip) shows only there: its bytes, held as they
     are read (references to the pieces, up to _KEEP), are then opened as a zip's; its text
-    was the leaf. Too large to hold, it is not read, said so."""
-    import io
-
+    was the leaf. Too large to hold, it is not read, said so. So is a script with a compressed
+    payload after its text (magic.script_payload: an installer in a release tarball)."""
     held: list[bytes] | None = []
     size = 0
     tail = b""
+    front = b""  # its first SCRIPT bytes
 
     def read(n: int) -> bytes:
-        nonlocal held, size, tail
+        nonlocal held, size, tail, front
         data = body.read(n)
+        if size < SCRIPT:
+            front += data[: SCRIPT - size]
         size += len(data)
         tail = (tail + data)[-TAIL:] if len(data) < TAIL else data[-TAIL:]
         if held is not None:
@@ -414,16 +488,17 @@ def _plain_member(body: _Prefixed, label: str, depth: int, budget: _Budget) -> G
         return data
 
     yield label, read
-    if not zip_end(tail, size):
+    prefixed = zip_end(tail, size)
+    at = 0 if prefixed else script_payload(front)
+    if not (prefixed or at):
         return True
     if held is None:
-        raise _unscanned(
-            label, f"a zip with bytes in front of it, larger than {_size(_KEEP)}: its members were not read"
-        )
+        what = "a zip with bytes in front of it" if prefixed else "a script with a compressed payload"
+        raise _unscanned(label, f"{what}, larger than {_size(_KEEP)}: its members were not read")
     outer, budget.done = budget.done, {}
     try:
-        whole = io.BytesIO(b"".join(held))
-        yield from _layer(whole, label, label, depth, budget, seekable=whole, what="zip")
+        whole = io.BytesIO(b"".join(held)[at:])
+        yield from _layer(whole, label, label, depth, budget, seekable=whole, what="zip" if prefixed else None)
     finally:
         budget.done = outer
     return True

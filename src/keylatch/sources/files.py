@@ -294,6 +294,7 @@ def _read_small(
             and (
                 ((data[0] in _ARCHIVE_FIRST or data[257:262] == b"ustar") and packed.kind(data[: packed.HEAD]))
                 or packed.zip_end(data, len(data))  # a zip with bytes in front (sources/magic.py)
+                or packed.script_payload(data)  # a script's compressed payload (sources/magic.py)
             )
         ):
             deferred = True
@@ -420,9 +421,19 @@ def _stream(fd: int, shown: str, archives: Limits, first: bytes = b"") -> Iterat
         try:
             while len(head) < packed.HEAD and (piece := os.read(fd, _PIPE_READ)):
                 head += piece
+            opened = bool(packed.kind(head[: packed.HEAD]))
+            # A script's compressed payload follows its text (sources/magic.py): read up to its
+            # first zero byte, and a header's length more.
+            while (
+                not opened
+                and len(head) < packed.SCRIPT
+                and head.find(b"\0", 0, max(0, len(head) - packed.HEAD)) < 0
+                and (piece := os.read(fd, _PIPE_READ))
+            ):
+                head += piece
         except OSError as exc:
             raise _cannot_read(shown, exc) from exc
-        if packed.kind(head[: packed.HEAD]):
+        if opened or packed.script_payload(head):
 
             def read(n: int) -> bytes:
                 nonlocal head
@@ -615,6 +626,11 @@ def _regular(fd: int, name: str, size: int, archives: Limits) -> Iterator[Chunk 
         if not opened and size >= 22:  # a zip with bytes in front is known by its end (sources/magic.py)
             try:
                 opened = packed.zip_end(os.pread(fd, packed.TAIL, max(0, size - packed.TAIL)), size)
+            except OSError as exc:
+                raise _cannot_read(name, exc) from exc
+        if not opened:  # a script with a compressed payload after its text (sources/magic.py)
+            try:
+                opened = bool(packed.script_payload(os.pread(fd, packed.SCRIPT, 0)))
             except OSError as exc:
                 raise _cannot_read(name, exc) from exc
         if opened:

@@ -21,6 +21,13 @@ HEAD = 512
 # How many trailing bytes `zip_end` needs: a zip's end record (22 bytes) and its longest comment.
 TAIL = 22 + 0xFFFF
 
+# How far into a file `script_payload` looks for a compressed payload after a script's text:
+# makeself's header, with an embedded licence, is tens of KiB.
+SCRIPT = 256 << 10
+# How far before the first zero byte a payload's header may start: a gzip header with a name,
+# or a tar header (its name field, NUL-padded, is its first 100 bytes).
+_PAYLOAD_LEAD = 512
+
 # APPNOTE 4.4.5 compression methods: stored .. LZ77, zstd, MP3, xz, JPEG, WavPack, PPMd, AES.
 _ZIP_METHODS = frozenset((*range(0, 21), *range(93, 100)))
 
@@ -67,10 +74,39 @@ def zip_end(tail: bytes, size: int) -> bool:
 
 
 def is_archive(head: bytes, tail: bytes, size: int) -> bool:
-    """Whether content `size` bytes long, whose first HEAD bytes are `head` and last (at least
-    TAIL) bytes `tail`, is opened by archives.members: by its header, or a zip by its end record.
+    """Whether content `size` bytes long, whose first HEAD (SCRIPT, for a script's payload)
+    bytes are `head` and last (at least TAIL) bytes `tail`, is opened by archives.members: by
+    its header, a zip by its end record, or a script by its payload (script_payload).
     Here, without imports, so the hook's has_archives asks the same question as the reader."""
-    return bool(kind(head[:HEAD])) or zip_end(tail, size)
+    return bool(kind(head[:HEAD])) or zip_end(tail, size) or bool(script_payload(head))
+
+
+def script_payload(head: bytes) -> int:
+    """The offset of a gzip, bzip2, xz or tar stream that starts at a line start after text in
+    `head` (a file's first SCRIPT bytes), else 0: a self-extracting script (makeself, or
+    `cat header.sh payload.tar.gz > installer.sh`) whose payload no header at offset 0 shows.
+
+    "After text": no zero byte before it. Every such payload holds one near its start (gzip's
+    flags or name end, xz's stream flags, a tar's padded name; bzip2's data, which is why its
+    magic is searched for), so the search is one memchr for the first zero byte (none: a text
+    file, done) and `kind` on the line starts shortly before it. Those headers are checked as
+    at offset 0 (structure, not magic alone), so binary content rarely passes; one that does
+    and cannot be read is an archive that is damaged (exit 3), as for a file starting so."""
+    nul = head.find(b"\0", 0, SCRIPT)
+    if nul <= 0 or kind(head[:HEAD]):
+        return 0
+    lo = max(0, nul - _PAYLOAD_LEAD)
+    at = head.rfind(b"\n", lo, nul)
+    while at >= 0:
+        if kind(head[at + 1 : at + 1 + HEAD]) in _PAYLOADS:
+            return at + 1
+        at = head.rfind(b"\n", lo, at)
+    at = head.rfind(b"\nBZh", 0, nul)
+    return at + 1 if at >= 0 and kind(head[at + 1 : at + 1 + HEAD]) == "bzip2" else 0
+
+
+# What `script_payload` opens: a zip after a stub is known by its end record instead (zip_end).
+_PAYLOADS = frozenset(("gzip", "bzip2", "xz", "tar"))
 
 
 def _zip_local(head: bytes) -> bool:
