@@ -202,13 +202,18 @@ def byte_pieces(scan: Scan, *, decimal: bool = False) -> Iterator[Piece]:
     (rules.byte_gates, found by the one pass), in order of start, one at a time; with `decimal`,
     decimal lists only (their digits may read as hex too: a view of their own)."""
     found = tuple(sorted(n.decode("latin-1") for n in scan.gates.byte_lists if scan.has_literal(n)))
-    if not found:
+    # Each view only where a needle of its kind is (a decimal needle is digits, commas, spaces).
+    if not any(_is_decimal(n) == decimal for n in found):
         return iter(())
     return (
         Piece(a, b, data)
         for w in scan.windows(found, BYTES_REACH)
         for a, b, data in byte_lists(w.text, w.base, decimal=decimal)
     )
+
+
+def _is_decimal(needle: str) -> bool:
+    return not needle.strip("0123456789, ")
 
 
 def dump_pieces(scan: Scan) -> Iterator[Piece]:
