@@ -13,7 +13,17 @@ from keylatch import encoded, prefilter
 from keylatch.engine import BASE64_MARKERS, scan_chunk
 from keylatch.model import Chunk
 from keylatch.prefilter import KEYWORDS, may_hold_key, present, present_each
-from keylatch.rules import DEFAULT_RULES, Rule, base64_gates, base64_spellings, escape_gates, hex_gates, needles
+from keylatch.rules import (
+    DEFAULT_RULES,
+    Rule,
+    base64_gates,
+    base64_spellings,
+    base64_twice_gates,
+    byte_gates,
+    escape_gates,
+    hex_gates,
+    needles,
+)
 from keylatch.rules.azure import _AZURE_EVIDENCE as AZURE_RULE_EVIDENCE
 from keylatch.rules.synthetic import ALL_KINDS, MARKER, make_key
 
@@ -26,6 +36,7 @@ def test_the_rules_needles_are_the_engines_gates() -> None:
     expected = {kw for rule in DEFAULT_RULES for kw in rule.keyword_bytes}
     expected |= set(base64_gates(DEFAULT_RULES)) | set(encoded.UTF16_NEEDLES) | set(encoded.UTF32_NEEDLES)
     expected |= set(hex_gates(DEFAULT_RULES)) | set(escape_gates(DEFAULT_RULES))
+    expected |= set(byte_gates(DEFAULT_RULES)) | set(base64_twice_gates(DEFAULT_RULES))
     # the halves of the keywords an escape or a split may fall inside (Rule.keyword_parts)
     expected |= {b"T3Bl", b"bkFJ", b"JQQ", b"J99", b"eyJhb", b"GciOi"}
     assert set(needles(DEFAULT_RULES)) == expected

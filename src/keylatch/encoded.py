@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from keylatch.prefilter import present, wrapped_base64_width
-from keylatch.rules import DEFAULT_RULES, utf32_spelling
+from keylatch.rules import BASE64_TWICE_MIN, DEFAULT_RULES, utf32_spelling
 from keylatch.rules.synthetic import MARKER
 
 
@@ -85,6 +85,16 @@ _SHIFT_PROBES = 16
 
 
 _DEFAULT_AT = {s: _AT[p] for kw in _B64_KEYWORDS for p, s in enumerate(base64_spellings(kw.encode("ascii")))}
+# A key base64-encoded twice (a Kubernetes Secret of a base64'd `.env`): the value that holds a
+# keyword's spelling spelled again (rules.base64_twice_gates) is decoded where that says; the
+# engine then decodes what it decoded (engine/decoders.py).
+_DEFAULT_AT.update(
+    (t, _AT[p])
+    for kw in _B64_KEYWORDS
+    if len(kw) >= BASE64_TWICE_MIN
+    for s in base64_spellings(kw.encode("ascii"))
+    for p, t in enumerate(base64_spellings(s))
+)
 
 
 def base64_payloads(raw: bytes, at: dict[bytes, int] | None = None) -> Iterator[tuple[int, int, bytes]]:
@@ -306,3 +316,85 @@ def block_scalar_breaks(text: str, base: int = 0) -> Iterator[tuple[int, int]]:
         line = text.rfind("\n", 0, m.start()) + 1  # the line before: indented alike
         if text.startswith(indent, line) and text[line + len(indent)] not in " \t":
             yield base + m.start(), base + m.end()
+
+
+# A list of bytes written one at a time (rules.BYTE_FORMS): what separates two (a comma or colon
+# with spaces, a line break after it, a `.reg` file's backslash continuation; spaces; a line
+# break), and each kind of byte. Never empty: a run of hex digits is the hex decoder's.
+_SEP = r"(?:[ \t]*[,:][ \t]*(?:\\?\r?\n[ \t]*)?|[ \t]+(?:\\?\r?\n[ \t]*)?|[ \t]*\\?\r?\n[ \t]*)"
+_ELEMENTS = {
+    "x": r"0[xX][0-9A-Fa-f]{2}(?![0-9A-Za-z])",  # C, Go, Java, Python, Rust: 0x73
+    "c": r"""'[!-&(-\[\]-~]'|"[!#-\[\]-~]\"""",  # a character literal, 's' or "s"
+    "e": r"""'\\x[0-9A-Fa-f]{2}'|"\\x[0-9A-Fa-f]{2}\"""",  # '\x73'
+    "h": r"(?<![0-9A-Za-z])[0-9A-Fa-f]{2}(?![0-9A-Za-z])",  # .reg hex:, xxd -g1, 73:6b
+}
+_DECIMAL = r"(?<![0-9A-Za-z.])(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?![0-9A-Za-z.])"
+# At most 256 bytes a match: an unbounded repeat keeps a record per repetition in `re` (a 50 MB
+# list took 3.7 GB); longer lists are matched in parts, and consecutive parts joined (byte_lists).
+_PART = "(?:{e})(?:{sep}(?:{e})){{0,255}}"
+_BYTE_RUN = re.compile("|".join(f"(?P<{k}>{_PART.format(e=e, sep=_SEP)})" for k, e in _ELEMENTS.items()))
+_DECIMAL_RUN = re.compile(f"(?P<d>{_PART.format(e=_DECIMAL, sep=_SEP)})")
+_SEP_WHOLE = re.compile(_SEP)
+_NOT_HEX = re.compile(r"0[xX]|[^0-9A-Fa-f]")
+_QUOTED = re.compile(r"""['"](.)['"]""")
+_X_ESCAPE = re.compile(r"\\x([0-9A-Fa-f]{2})")
+_NUMBER = re.compile(r"[0-9]+")
+# A shorter list standing alone is no key's (the shortest key is 20 bytes).
+_MIN_LIST = 16
+
+
+def _list_bytes(kind: str, text: str) -> bytes:
+    if kind in "xh":  # the digits of 0x73 (or 73), two a byte
+        return bytes.fromhex(_NOT_HEX.sub("", text))
+    if kind == "c":
+        return "".join(_QUOTED.findall(text)).encode("latin-1")
+    if kind == "e":
+        return bytes.fromhex("".join(_X_ESCAPE.findall(text)))
+    return bytes(int(n) for n in _NUMBER.findall(text))
+
+
+def byte_lists(text: str, base: int = 0, *, decimal: bool = False) -> Iterator[tuple[int, int, bytes]]:
+    """(start, end, bytes) from `base` of the lists of bytes in `text`, a part (up to 256 bytes)
+    at a time, with the separator between two parts of one list as a span of no bytes: a key
+    written as `0x73, 0x6b, …`, `'s', 'k', …`, `'\\x73', …` or `73,6b,…` (with `decimal`, only
+    `115, 107, …`: its digits may also be hex) is whole once they replace the list. A list whose
+    every other byte is NUL is UTF-16LE text (a `.reg` file's `hex(2):73,00,6b,00`): its letters.
+    One regex pass, a step per 256 bytes."""
+    held: tuple[str, int, int, bytes] | None = None
+    run = 0  # bytes of the list before the held part
+    for m in (_DECIMAL_RUN if decimal else _BYTE_RUN).finditer(text):
+        kind = m.lastgroup or ""
+        data = _list_bytes(kind, m.group())
+        if len(data) > 1 and not data[1::2].strip(b"\0"):
+            data = data[0::2]
+        if held is not None:
+            if held[0] == kind and _SEP_WHOLE.fullmatch(text, held[2], m.start()):
+                yield base + held[1], base + held[2], held[3]
+                yield base + held[2], base + m.start(), b""
+                run += len(held[3])
+            else:
+                if run or len(held[3]) >= _MIN_LIST:
+                    yield base + held[1], base + held[2], held[3]
+                run = 0
+        held = (kind, m.start(), m.end(), data)
+    if held is not None and (run or len(held[3]) >= _MIN_LIST):
+        yield base + held[1], base + held[2], held[3]
+
+
+# A hex dump's line: an offset, then bytes in groups of 1-8 (`xxd`'s 2, `xxd -g1`, `hexdump -C`,
+# `od -t x1`), then two spaces and the text column (or the end of the line).
+_DUMP_LINE = re.compile(
+    r"(?m)^[ \t]*[0-9A-Fa-f]{4,16}:?(?P<hex>(?:[ \t]{1,2}(?:[0-9A-Fa-f]{2}){1,8})+)"
+    r"(?=[ \t]{2}|[ \t]*\r?$)[^\r\n]*(?:\r?\n|\Z)"
+)
+_DUMP_WIDTH = 32  # bytes a dump line shows at most (xxd -c 32)
+
+
+def dump_lines(text: str, base: int = 0) -> Iterator[tuple[int, int, bytes]]:
+    """(start, end, bytes) from `base` of each hex dump line in `text` (`xxd`, `hexdump -C`), its
+    offset, text column and line break included: a key dumped over several lines is whole once
+    the lines are replaced by their bytes. One regex pass."""
+    for m in _DUMP_LINE.finditer(text):
+        data = bytes.fromhex(m.group("hex").replace(" ", "").replace("\t", ""))
+        if len(data) <= _DUMP_WIDTH:
+            yield base + m.start(), base + m.end(), data

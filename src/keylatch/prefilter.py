@@ -75,6 +75,26 @@ KEYWORDS: tuple[bytes, ...] = (
             b"\\u%04x", b"\\u%04X", b"\\x%02x", b"\\x%02X", b"%%%02x", b"%%%02X", b"&#%d;", b"&#x%x;", b"&#x%X;"
         )
     ),
+    # rules.byte_gates: the anchored keywords (T3BlbkFJ as its halves) written as byte lists,
+    # `0x54, 0x33`, `'T', '3'`, `84, 51`, a `.reg` file's `54,00,33,00`, `54 33`, `54:33`
+    *dict.fromkeys(
+        join.join(form % c for c in word)
+        for word in (b"T3Bl", b"bkFJ", b"JQQJ99", b"sess-", b"whsec_")
+        for form, join in (
+            (b"0x%02x", b", "), (b"0x%02x", b","), (b"0x%02X", b", "), (b"0x%02X", b","),
+            (b"'%c'", b", "), (b"'%c'", b","), (b'"%c"', b", "), (b"'\\x%02x'", b", "),
+            (b"%d", b", "), (b"%d", b","), (b"%02x", b","), (b"%02x,00", b","),
+            (b"%02x", b" "), (b"%02X", b" "), (b"%02x", b":"),
+        )
+    ),
+    # rules.base64_twice_gates: T3BlbkFJ, JQQJ99, whsec_, eyJhbGciOi base64-encoded twice, at
+    # every alignment of both encodings (nine spellings each)
+    b"BSVVVvNU", b"F6UW14aWEwW", b"LVVZGS09U", b"M2FITmxZM", b"NhSE5sWT", b"NsRlJTams1",
+    b"QyaHpaV05m", b"RelFteGlhMFp", b"RvYzJWal", b"S1VWRktPV", b"TbEZSU2prN", b"U2xGUlNqaz",
+    b"UXpRbXhpYTBa", b"VNMEpzWW10R", b"VTTBKc1ltdEd", b"VU0wSnNZbXRH", b"VjVTbWhpUjJOcFQ", b"VkROQ2JHSnJS",
+    b"WNVNtaGlSMk5wV", b"WRE5DYkdKclJ", b"WlhsS2FHSkhZMmxQ", b"Y1U21oaVIyTnBU", b"ZDJoelpXTm", b"ZETkNiR0pyU",
+    b"ZG9jMlZqW", b"aWGxLYUdKSFkybFB", b"bGVVcG9Za2RqYVU5", b"cFJVVW81T", b"kMmh6WldOZ", b"kb2MyVmpY",
+    b"pYbEthR0pIWTJsU", b"sZVVwb1lrZGphVTl", b"tVVkZLT1", b"wUlVVbzVP", b"xlVXBvWWtkamFVO", b"zYUhObFkx",
 )  # fmt: skip
 
 # The hook's staged files are small: below this size the `in` tests cost less than importing

@@ -26,7 +26,7 @@ from keylatch.encoded import (
     utf16_texts,
     utf32_texts,
 )
-from keylatch.engine.decoders import BYTES, base64_pieces, escape_pieces, join_pieces
+from keylatch.engine.decoders import BYTES, base64_pieces, byte_pieces, dump_pieces, escape_pieces, join_pieces
 from keylatch.engine.lines import Lines
 from keylatch.engine.matching import REACH, Doc, Hit, Scan, sorted_hits
 from keylatch.engine.views import Piece, in_order, start_of, view_hits
@@ -68,6 +68,9 @@ def _scan_doc(doc: Doc, chunk: Chunk, rules: Sequence[Rule]) -> list[Finding]:
         ("escaped", b"", lambda: _escape_pieces(scan, rules)),
         ("joined", b"", lambda: _join_pieces(scan, rules)),
         ("hex", b" ", lambda: sorted(_hex_pieces(scan), key=start_of)),
+        ("bytes", b"", lambda: byte_pieces(scan)),
+        ("bytes", b"", lambda: byte_pieces(scan, decimal=True)),
+        ("bytes", b"", lambda: dump_pieces(scan)),
     )
     data: bytes | None = None
     for label, sep, pieces in decoders:

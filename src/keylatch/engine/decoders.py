@@ -12,7 +12,7 @@ import heapq
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
-from keylatch.encoded import base64_payloads, base64_value, short_values, wrapped_block
+from keylatch.encoded import base64_payloads, base64_value, byte_lists, dump_lines, short_values, wrapped_block
 from keylatch.engine.matching import REACH, Scan
 from keylatch.engine.views import Piece, in_order, start_of
 from keylatch.rules import Rule
@@ -27,13 +27,14 @@ def base64_pieces(scan: Scan, rules: Sequence[Rule]) -> Iterator[Piece]:
     # Every key that holds its keyword holds the keyword's base64 spelling once encoded, so
     # those spellings (rules.base64_gates) are looked for everywhere, in the scan's one literal
     # pass; once a value is decoded, every rule is looked for in it.
-    if any(scan.has_literal(n) for n in scan.gates.base64):
-        streams.append(Piece(a, b, decoded) for a, b, decoded in base64_payloads(data))
+    gates = scan.gates
+    if any(scan.has_literal(n) for n in gates.base64) or any(scan.has_literal(n) for n in gates.base64_twice):
+        streams.append(_nested(Piece(a, b, decoded) for a, b, decoded in base64_payloads(data)))
     if isinstance(raw, bytes):
         block = wrapped_block(raw)
         decoded = base64_value(block, 0, len(block)) if block is not None else None
         if decoded is not None:  # a wrapped base64 file: decoded whole, whatever it holds
-            streams.append((Piece(0, 0, decoded),))
+            streams.append(_nested((Piece(0, 0, decoded),)))
     # A key that holds no keyword (the 32-hex Azure key) is found in its own base64 value, next
     # to its name, where its rule's keyword is in the plain text.
     lengths = {n for r in rules if r.run_length and scan.any(r) for n in _encoded_lengths(r.run_length)}
@@ -41,6 +42,21 @@ def base64_pieces(scan: Scan, rules: Sequence[Rule]) -> Iterator[Piece]:
         streams.append(_short_pieces(data, tuple(sorted(lengths))))
     # Not views.in_order: every piece at a start is kept (merge is stable, as sorted() was).
     return heapq.merge(*streams, key=start_of)
+
+
+# Base64 inside base64 decoded this many times more (a Kubernetes Secret of a base64'd `.env`
+# is twice; a Secret of that, thrice).
+_NESTED = 2
+
+
+def _nested(pieces: Iterable[Piece], depth: int = _NESTED) -> Iterator[Piece]:
+    """Each piece, then the base64 values inside what it decoded (at its start, as a value's
+    several alignments are), to `depth` levels: each level is gated like the document
+    (encoded.base64_payloads decodes only a value that holds a keyword's spelling)."""
+    for p in pieces:
+        yield p
+        if depth and len(p.data) >= 40:
+            yield from _nested((Piece(p.start, p.end, d) for _, _, d in base64_payloads(p.data)), depth - 1)
 
 
 def _short_pieces(data: bytes, lengths: tuple[int, ...]) -> Iterator[Piece]:
@@ -173,3 +189,42 @@ def _keyword_windows(scan: Scan, rules: Sequence[Rule], *, long: bool = False) -
             if r.key_reach and not r.anchored and any(scan.has(k) for k in _gating(r))
         )
     return groups
+
+
+# How far a byte list reaches around a keyword's spelling in it: a key starts at most 82 bytes
+# before its keyword and ends 74 after it, and a byte takes at most 8 characters (`'\\x73', `)
+# and a line break now and then.
+BYTES_REACH = 1600
+
+
+def byte_pieces(scan: Scan, *, decimal: bool = False) -> Iterator[Piece]:
+    """Lists of bytes (encoded.byte_lists) in the windows around a keyword written as one
+    (rules.byte_gates, found by the one pass), in order of start, one at a time; with `decimal`,
+    decimal lists only (their digits may read as hex too: a view of their own)."""
+    found = tuple(sorted(n.decode("latin-1") for n in scan.gates.byte_lists if scan.has_literal(n)))
+    # Each view only where a needle of its kind is (a decimal needle is digits, commas, spaces).
+    if not any(_is_decimal(n) == decimal for n in found):
+        return iter(())
+    return (
+        Piece(a, b, data)
+        for w in scan.windows(found, BYTES_REACH)
+        for a, b, data in byte_lists(w.text, w.base, decimal=decimal)
+    )
+
+
+def _is_decimal(needle: str) -> bool:
+    return not needle.strip("0123456789, ")
+
+
+def dump_pieces(scan: Scan) -> Iterator[Piece]:
+    """Hex dump lines (encoded.dump_lines) in the windows around the keywords and their halves:
+    a dump's text column shows a keyword's half whole (16 bytes a line, a keyword 6-8), so the
+    escape and join decoders' windows (cached by the scan) hold the dump of every key."""
+    folds = scan.gates.folds
+    if not any(scan.has(k) for k in folds):
+        return iter(())
+    return (
+        Piece(a, b, data)
+        for w in scan.windows(folds, REACH, key_starts=True)
+        for a, b, data in dump_lines(w.text, w.base)
+    )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from keylatch.engine.lines import LineTest
 from keylatch.prefilter import ek_starts_at, present
-from keylatch.rules import Regex, Rule, base64_gates, escape_gates, hex_gates, needles
+from keylatch.rules import Regex, Rule, base64_gates, base64_twice_gates, byte_gates, escape_gates, hex_gates, needles
 
 # A match starts at most this far before its keyword and ends at most this far after it
 # (tests/test_engine.py checks every rule's key_len against it).
@@ -99,6 +99,8 @@ class Gates:
     base64: tuple[bytes, ...]
     hex: tuple[bytes, ...]  # rules.hex_gates: what starts the hex decoder (engine/__init__.py)
     escapes: tuple[bytes, ...]  # rules.escape_gates: what starts the decoder of escape runs (same)
+    byte_lists: tuple[bytes, ...]  # rules.byte_gates: what starts the byte-list decoder (decoders.py)
+    base64_twice: tuple[bytes, ...]  # rules.base64_twice_gates: a value decoded, then again
     # The anchored rules' keywords and their halves, as decoders._keyword_windows asks for their
     # windows (the same tuple: one cached set of windows): YAML folds are removed in them.
     folds: tuple[str, ...]
@@ -128,7 +130,16 @@ def _gates(same: _Same) -> Gates:
     rules = tuple(same.rules)
     found = needles(rules)
     folds = tuple(sorted({w for r in rules if r.anchored for w in (*r.keywords, *r.keyword_parts)}))
-    return Gates(found, base64_gates(rules), hex_gates(rules), escape_gates(rules), folds, frozenset(found))
+    return Gates(
+        found,
+        base64_gates(rules),
+        hex_gates(rules),
+        escape_gates(rules),
+        byte_gates(rules),
+        base64_twice_gates(rules),
+        folds,
+        frozenset(found),
+    )
 
 
 def gates(rules: Sequence[Rule]) -> Gates:

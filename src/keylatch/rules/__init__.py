@@ -101,6 +101,68 @@ def escape_gates(rules: tuple[Rule, ...] = DEFAULT_RULES) -> tuple[bytes, ...]:
     return tuple(sorted({s for r in rules for kw in r.keyword_bytes for s in escape_spellings(kw)}))
 
 
+# A byte list (engine/decoders.py bytes_pieces): (one byte's spelling, what joins two) for a C/Go/
+# Java/Python `0x73, 0x6b`, C's and Java's char arrays `'s', 'k'` and `'\\x73'`, JS and Python
+# `["s", "k"]`, decimal `115, 107` (Java's byte[], `bytes([...])`, Uint8Array), a `.reg` file's
+# `hex:73,6b` and `hex(2):73,00,6b,00` (UTF-16LE), `xxd -g1` / `hexdump -C` / openssl's
+# `73:6b`. prefilter.py spells them too.
+BYTE_FORMS: tuple[tuple[bytes, bytes], ...] = (
+    (b"0x%02x", b", "),
+    (b"0x%02x", b","),
+    (b"0x%02X", b", "),
+    (b"0x%02X", b","),
+    (b"'%c'", b", "),
+    (b"'%c'", b","),
+    (b'"%c"', b", "),
+    (b"'\\x%02x'", b", "),
+    (b"%d", b", "),
+    (b"%d", b","),
+    (b"%02x", b","),
+    (b"%02x,00", b","),
+    (b"%02x", b" "),
+    (b"%02X", b" "),
+    (b"%02x", b":"),
+)
+
+
+def byte_spellings(literal: bytes) -> tuple[bytes, ...]:
+    """`literal` written as a list of its bytes in each of BYTE_FORMS."""
+    return tuple(sorted({join.join(form % c for c in literal) for form, join in BYTE_FORMS}))
+
+
+@functools.lru_cache(maxsize=16)
+def byte_gates(rules: tuple[Rule, ...] = DEFAULT_RULES) -> tuple[bytes, ...]:
+    """The anchored rules' keywords of BASE64_GATE_MIN bytes or more written as byte lists
+    (`byte_spellings`), as their halves where both have 4 bytes (`T3Bl`, `bkFJ`: a list wrapped
+    over lines keeps one whole), sorted: what starts the byte-list decoder (engine/decoders.py)."""
+    words: set[bytes] = set()
+    for r in rules:
+        if not r.anchored:
+            continue
+        for kw in r.keyword_bytes:
+            parts = [p.encode("ascii") for p in r.keyword_parts if p in kw.decode("ascii")]
+            if len(parts) == 2 and all(len(p) >= BASE64_GATE_MIN for p in parts):
+                words.update(parts)
+            elif len(kw) >= BASE64_GATE_MIN:
+                words.add(kw)
+    return tuple(sorted({s for w in words for s in byte_spellings(w)}))
+
+
+# The keywords whose base64 spelling is itself looked for in base64 (a key base64-encoded twice:
+# a Kubernetes Secret of a base64'd `.env`): 6 bytes or more, so each of the nine spellings
+# (three alignments of three) is 8 characters or more.
+BASE64_TWICE_MIN = 6
+
+
+@functools.lru_cache(maxsize=16)
+def base64_twice_gates(rules: tuple[Rule, ...] = DEFAULT_RULES) -> tuple[bytes, ...]:
+    """The base64 spellings of the base64 spellings of the keywords of keys that hold them
+    (anchored rules and rules marked `base64`), sorted: a value that holds one is decoded, then
+    its decoded base64 again (encoded.base64_payloads, engine/decoders.py)."""
+    words = {kw for r in rules if r.anchored or r.base64 for kw in r.keyword_bytes if len(kw) >= BASE64_TWICE_MIN}
+    return tuple(sorted({_gate(t) for kw in words for s in base64_spellings(kw) for t in base64_spellings(s)}))
+
+
 # A keyword's base64 spelling gates the base64 decoder only when it has at least this many bytes:
 # a 3-byte keyword (`ek_`) is 3-4 base64 characters, which any long base64 value holds somewhere.
 BASE64_GATE_MIN = 4
@@ -173,6 +235,8 @@ def _needles(rules: tuple[Rule, ...]) -> tuple[bytes, ...]:
     out.update(utf32_spelling(kw) for r in rules for kw in r.keyword_bytes)
     out.update(hex_gates(rules))
     out.update(escape_gates(rules))
+    out.update(byte_gates(rules))
+    out.update(base64_twice_gates(rules))
     return tuple(sorted(out))
 
 
@@ -181,8 +245,12 @@ __all__ = [
     "Example",
     "Regex",
     "Rule",
+    "BYTE_FORMS",
     "base64_gates",
     "base64_spellings",
+    "base64_twice_gates",
+    "byte_gates",
+    "byte_spellings",
     "escape_gates",
     "escape_spellings",
     "hex_gates",
