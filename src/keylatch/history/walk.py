@@ -125,11 +125,12 @@ def scan_history(
         )
     # Range scans (the hooks) neither read nor write caches: loading a big blob cache would cost
     # more than the few blobs a push adds, and a hook should not write into the git dir.
-    cache = BlobCache.load(state.common_dir, rules) if use_cache and whole else None
+    code_digest = rules_digest(rules) if use_cache and whole else ""
+    cache = BlobCache.load(state.common_dir, code_digest) if code_digest else None
     scanner = BlobScanner(rules, cache, progress, track=not whole, archives=archives)
     log_cache = None
     if use_cache and whole and not include_unreachable:
-        log_cache = LogCache.open(state.common_dir, git, rules_digest(rules), walk, state.shallow)
+        log_cache = LogCache.open(state.common_dir, git, code_digest, walk, state.shallow)
     # A pack git cannot read is skipped without a word: named below, so the scan is not complete;
     # a whole-history scan also reads what such a pack still holds.
     bad_packs = unreadable_packs(state.common_dir)
