@@ -93,17 +93,18 @@ def test_clean_history_starts_each_git_process_once(
 
     seen = collections.Counter(_processes(log))
     # One listing of the repository's config names (which also tells inspect that this is no
-    # partial clone), no `git version`; rev-parse: git's word on bareness after GitPython's
-    # discovery, then inspect's five answers.
+    # partial clone), no `git version`; rev-parse: inspect's five answers, run in the working
+    # tree GitPython found, which are also git's word that it is no bare repository
+    # (sources/discover.py `_worktree`).
     assert seen["config --get-regexp (drivers)"] == 1, seen
     assert seen["config"] == 0, seen
     assert seen["version"] == 0, seen
-    assert seen["rev-parse"] == 2, seen
+    assert seen["rev-parse"] == 1, seen
     # One reader for a small listing (history/readers.py `needed`), and no `cat-file --batch` for
     # the engine when no object holds a needle (sources/objects.py): log, the listing, the
     # presence check, one reader, for-each-ref.
     assert seen["cat-file"] == 3, seen
-    assert sum(seen.values()) == 8, seen  # 10 before
+    assert sum(seen.values()) == 7, seen  # 10 before
 
 
 def test_clean_staged_starts_three_git_processes(

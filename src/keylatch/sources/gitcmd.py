@@ -95,8 +95,9 @@ NAMED: dict[str, tuple[tuple[str, str], ...]] = {
 }
 # `git <name>` resolves to an alias when no git command has that name: remote helpers do.
 # extensions.partialclone rides along (no override: it names no program) so that sources/repo.py
-# learns from the same listing whether the repository may be a partial clone (Git.config_names).
-_NAMED_QUERY = r"^(alias|" + "|".join(NAMED) + r")\.|^extensions\.partialclone$"
+# learns from the same listing whether the repository may be a partial clone (Git.config_names),
+# and core.bare so that sources/discover.py learns whether git must guess bareness.
+_NAMED_QUERY = r"^(alias|" + "|".join(NAMED) + r")\.|^extensions\.partialclone$|^core\.bare$"
 # A `-c name=value` under these could name one of those programs (git reads names case-blind).
 _NAMED_SECTIONS: tuple[str, ...] = tuple(f"{s}." for s in ("alias", *NAMED))
 # Beyond this many driver names the overrides would not fit in an environment: refuse.
