@@ -93,13 +93,18 @@ def test_clean_history_starts_each_git_process_once(
 
     seen = collections.Counter(_processes(log))
     # One listing of the repository's config names (which also tells inspect that this is no
-    # partial clone), no `git version`; rev-parse: git's word on bareness after GitPython's
-    # discovery, then inspect's five answers.
+    # partial clone), no `git version`; rev-parse: inspect's five answers, run in the working
+    # tree GitPython found, which are also git's word that it is no bare repository
+    # (sources/discover.py `_worktree`).
     assert seen["config --get-regexp (drivers)"] == 1, seen
     assert seen["config"] == 0, seen
     assert seen["version"] == 0, seen
-    assert seen["rev-parse"] == 2, seen
-    assert sum(seen.values()) == 10, seen
+    assert seen["rev-parse"] == 1, seen
+    # One reader for a small listing (history/readers.py `needed`), and no `cat-file --batch` for
+    # the engine when no object holds a needle (sources/objects.py): log, the listing, the
+    # presence check, one reader, for-each-ref.
+    assert seen["cat-file"] == 3, seen
+    assert sum(seen.values()) == 7, seen  # 10 before
 
 
 def test_clean_staged_starts_three_git_processes(
@@ -131,7 +136,10 @@ def test_clean_ci_range_starts_each_git_process_once(
     # up in one ls-tree per end (commands/ci_settings.py).
     assert seen["config --get-regexp (drivers)"] == 1, seen
     assert seen["ls-tree"] == 2, seen
-    assert sum(seen.values()) == 12, seen  # 14 before
+    # where and inspect in one rev-parse (sources/repo.py `located`); no cat-file for tags the
+    # range does not name (sources/objects.py).
+    assert seen["rev-parse"] == 3, seen
+    assert sum(seen.values()) == 10, seen  # 14, then 12 before
 
 
 def test_clean_ci_of_a_github_push_starts_each_git_process_once(
@@ -150,10 +158,11 @@ def test_clean_ci_of_a_github_push_starts_each_git_process_once(
     assert keylatch("ci", cwd=repo.path, env={**env, **github}).code == 0
 
     seen = collections.Counter(_processes(log))
-    # The platform's two commit ids: one rev-parse each (sources/ci_range.py), besides where and inspect.
-    assert seen["rev-parse"] == 4, seen
+    # The platform's two commit ids: one rev-parse each (sources/ci_range.py), besides where and
+    # inspect's one (sources/repo.py `located`).
+    assert seen["rev-parse"] == 3, seen
     assert seen["ls-tree"] == 2, seen
-    assert sum(seen.values()) == 12, seen  # 17 before
+    assert sum(seen.values()) == 10, seen  # 17, then 12 before
 
 
 def test_clean_baseline_of_the_history_starts_each_git_process_once(
@@ -165,7 +174,8 @@ def test_clean_baseline_of_the_history_starts_each_git_process_once(
     assert keylatch("baseline", "create", "--history", cwd=repo.path, env=env).code == 0
 
     seen = collections.Counter(_processes(log))
-    # One Git for the command: the driver names listed once, inspect's answer handed to the walk.
+    # One Git for the command: the driver names listed once, inspect's answer (with where's, in
+    # one rev-parse: sources/repo.py `located`) handed to the walk; one reader.
     assert seen["config --get-regexp (drivers)"] == 1, seen
-    assert seen["rev-parse"] == 2, seen
-    assert sum(seen.values()) == 12, seen  # 15 before
+    assert seen["rev-parse"] == 1, seen
+    assert sum(seen.values()) == 9, seen  # 15, then 12 before

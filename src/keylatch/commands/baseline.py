@@ -121,7 +121,7 @@ def run(args: Args) -> ExitCode:
         from keylatch.history import WHOLE_HISTORY, scan_history
         from keylatch.sources import gitdir
         from keylatch.sources.gitcmd import Git
-        from keylatch.sources.repo import inspect
+        from keylatch.sources.repo import inspect, located
         from keylatch.sources.revs import where
 
         gitdir.check(".")  # before any git process: a FIFO in .git would hang it
@@ -129,8 +129,12 @@ def run(args: Args) -> ExitCode:
         # One Git for the command (the repository's driver names listed once) and inspect's
         # answer handed to the walk, which would otherwise ask again.
         git = Git(Path("."), config=trusted)
-        state = inspect(Path("."), args.trust_repo_owner, git=git)  # says why git refuses it (another user's)
-        where(git, Path("."))  # not a repository: a usage error (exit 2), as everywhere
+        both = located(git, Path("."))  # inspect and where in one git process
+        if both is None:  # each asked on its own, for its own error
+            state = inspect(Path("."), args.trust_repo_owner, git=git)  # says why git refuses it (another user's)
+            where(git, Path("."))  # not a repository: a usage error (exit 2), as everywhere
+        else:
+            state = both[0]
         # The walk goes on past archive blobs it cannot open; each is named below, and nothing is written.
         walked = scan_history(
             Path("."), WHOLE_HISTORY, rules=cfg.rules, allow_shallow=args.allow_shallow,

@@ -83,20 +83,25 @@ def run(args: Args) -> ExitCode:
     from keylatch.sources import gitdir
     from keylatch.sources.ci_range import detect, load_event, resolve
     from keylatch.sources.gitcmd import Git
-    from keylatch.sources.repo import inspect
+    from keylatch.sources.repo import inspect, located
     from keylatch.sources.revs import where
 
     env = os.environ
     gitdir.check(str(args.repo))  # before any git process: a FIFO in .git would hang it
     git = Git(args.repo, config=_trust(args))
-    try:
-        top, prefix, _ = where(git, args.repo)  # no such directory, not a repository: exit 2
-    except ScanError:
-        inspect(args.repo, args.trust_repo_owner)  # says why git refuses it (dubious ownership, ...)
-        raise
+    both = located(git, args.repo)  # where and inspect in one git process
+    if both is None:  # each asked on its own, for its own error
+        try:
+            top, prefix, _ = where(git, args.repo)  # no such directory, not a repository: exit 2
+        except ScanError:
+            inspect(args.repo, args.trust_repo_owner)  # says why git refuses it (dubious ownership, ...)
+            raise
+    else:
+        state, (top, prefix, _) = both
     event = load_event(env) if env.get("GITHUB_ACTIONS") == "true" and not (args.range or args.since) else None
     spec = detect(env, event, range_arg=args.range, since_arg=args.since)
-    state = inspect(args.repo, args.trust_repo_owner, git=git)
+    if both is None:
+        state = inspect(args.repo, args.trust_repo_owner, git=git)
     try:
         plan = resolve(spec, git, state.shallow)
     except UsageError as exc:

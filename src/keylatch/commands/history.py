@@ -153,8 +153,8 @@ def _scan(args: Args, path: Path) -> ExitCode:
         raise UsageError(f"no such file or directory: {path}")
     gitdir.check(str(path))  # before GitPython or git reads it: a FIFO in .git would hang them
     found, git = discover(path, args.trust_repo_owner)
-    state = None
-    if args.range or args.since:
+    state = found.state  # discovery's answer, when it had one (sources/discover.py)
+    if state is None and (args.range or args.since):
         # an unreadable repository says why before a revision is judged
         state = inspect(found.root, args.trust_repo_owner, git=git)
     # --range X naming a blob or a tree (`git tag keys <blob>`): that object, read as content.

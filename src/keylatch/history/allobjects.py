@@ -55,7 +55,8 @@ def scan_all(git: Git, scanner: BlobScanner, cache: BlobCache | None) -> None:
         raise
     if not todo:
         return
-    found = readers.start(git, todo, needles, readers.jobs(), report, heads, early)
+    n = readers.needed(todo, readers.jobs(), early.next if early is not None else 0)
+    found = readers.start(git, todo, needles, n, report, heads, early)
     # While the readers run, the progress line shows their counts, not the engine's few.
     scanner.progress = None
     done: set[bytes] = set()  # objects the engine read to their end

@@ -48,6 +48,18 @@ def jobs() -> int:
     return cores.usable()
 
 
+# Listed bytes (as `split` weighs them) per reader beyond the first: a reader is a git process
+# (~1.2 ms of CPU to start, and its delta-base cache to warm), while 8 MiB take one reader some
+# 20-50 ms. A small repository (most of the test suite's, a fresh project's) is read by one git.
+RANGE_BYTES = 8 << 20
+
+
+def needed(objs: Objects, n: int, first: int = 0) -> int:
+    """Readers for the objects `first` to the end: at most `n`, one more per RANGE_BYTES."""
+    rest = sum(objs.sizes[first:]) + _PER_OBJECT * (len(objs) - first)
+    return max(1, min(n, 1 + rest // RANGE_BYTES))
+
+
 def split(sizes: Objects, n: int, first: int = 0) -> list[tuple[int, int]]:
     """`n` contiguous index ranges of about equal bytes over objects `first` to the end (fewer
     when objects are few): each object goes to the range its middle byte falls in."""

@@ -16,11 +16,16 @@ from pathlib import Path
 from keylatch.errors import UsageError
 from keylatch.sources.gitcmd import Git
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keylatch.sources.repo import RepoState
+
 
 @dataclass(frozen=True, slots=True)
 class Found:
     root: Path  # the working tree, or the git dir of a bare repository
     bare: bool
+    state: RepoState | None = None  # inspect(root)'s answer when discovery had it already
 
 
 def _located(path: Path) -> tuple[Path, Path | None]:
@@ -57,12 +62,44 @@ def discover(path: Path, trust_owner: bool = False) -> tuple[Found, Git]:
     # whose driver listing the returned Git shares). If git refuses, e.g. another user's
     # repository, GitPython's answer stands and the scan reports the refusal.
     probe = Git(git_dir, config=("safe.directory=*",) if trust_owner else ())
+    if tree is not None and (confirmed := _worktree(probe, git_dir, tree, trust_owner)) is not None:
+        return confirmed
     if tree is None or probe.run("rev-parse", "--is-bare-repository", ok_codes=(0, 128)).strip() == b"true":
         found = Found(git_dir, True)
     else:
         found = Found(tree, False)
     trusted = (f"safe.directory={found.root.resolve()}",) if trust_owner else ()
     return found, probe.derived(found.root, trusted)
+
+
+def _worktree(probe: Git, git_dir: Path, tree: Path, trust_owner: bool) -> tuple[Found, Git] | None:
+    """The common layout answered by inspect's own rev-parse, run in `tree`, instead of asking the
+    git dir about bareness first (one git process a history run, not two): `tree/.git` is the
+    git dir itself, core.bare is set, and no variable points git elsewhere (gitcmd.LOCATING:
+    with one set, git in `tree` and in the git dir could read different repositories). git
+    found from `tree` then reads the same core.bare as from the git dir, so "not bare, this git
+    dir" is the answer the probe would give. Without core.bare git guesses, and its guess
+    differs between the two places (bare from the git dir, tests/sources/test_discover_worktree.py).
+    Anything else (a `.git` file, a refusal, another answer): None, and the probe asks as before."""
+    from keylatch.errors import KeylatchError
+    from keylatch.sources.gitcmd import LOCATING
+    from keylatch.sources.repo import inspect
+
+    if any(os.environ.get(name) for name in LOCATING):
+        return None
+    if not any(name.lower() == "core.bare" for name in probe.config_names()):
+        return None
+    dot = tree / ".git"
+    if not dot.is_dir() or os.path.realpath(dot) != os.path.realpath(git_dir):
+        return None
+    git = probe.derived(tree, (f"safe.directory={tree.resolve()}",) if trust_owner else ())
+    try:
+        state = inspect(tree, trust_owner, git=git)
+    except KeylatchError:
+        return None
+    if state.bare or os.path.realpath(state.git_dir) != os.path.realpath(git_dir):
+        return None
+    return Found(tree, False, state), git
 
 
 def branch_ref(git: Git, name: str) -> str:

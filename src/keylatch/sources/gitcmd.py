@@ -95,8 +95,9 @@ NAMED: dict[str, tuple[tuple[str, str], ...]] = {
 }
 # `git <name>` resolves to an alias when no git command has that name: remote helpers do.
 # extensions.partialclone rides along (no override: it names no program) so that sources/repo.py
-# learns from the same listing whether the repository may be a partial clone (Git.config_names).
-_NAMED_QUERY = r"^(alias|" + "|".join(NAMED) + r")\.|^extensions\.partialclone$"
+# learns from the same listing whether the repository may be a partial clone (Git.config_names),
+# and core.bare so that sources/discover.py learns whether git must guess bareness.
+_NAMED_QUERY = r"^(alias|" + "|".join(NAMED) + r")\.|^extensions\.partialclone$|^core\.bare$"
 # A `-c name=value` under these could name one of those programs (git reads names case-blind).
 _NAMED_SECTIONS: tuple[str, ...] = tuple(f"{s}." for s in ("alias", *NAMED))
 # Beyond this many driver names the overrides would not fit in an environment: refuse.
@@ -242,14 +243,18 @@ def configured_programs(repo: Path | None, config: Sequence[str] = ()) -> Overri
     return neutralising(configured_names(repo, config))
 
 
-def configured_names(repo: Path | None, config: Sequence[str] = ()) -> tuple[str, ...]:
-    """The config names under _NAMED_QUERY that git sees in `repo` (see configured_programs)."""
+def configured_names(
+    repo: Path | None, config: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
+    """The config names under _NAMED_QUERY that git sees in `repo` (see configured_programs).
+    `env`: `_base_env(None, repo)` when the caller has it already."""
     argv = git_argv(repo, [*(a for c in config for a in ("-c", c)), "config", "-z", "--name-only"])
     proc = subprocess.run(
         [*argv, "--get-regexp", _NAMED_QUERY],
         stdin=subprocess.DEVNULL,
         capture_output=True,
-        env=_base_env(None, repo),  # the same repository as the commands whose drivers it lists
+        # The same repository as the commands whose drivers it lists.
+        env=_base_env(None, repo) if env is None else env,
         check=False,
     )
     if proc.returncode not in (0, 1):  # 1: no such setting
@@ -277,10 +282,14 @@ class Git:
 
     Not a record: it remembers the repository's program overrides after its first call (one
     `git config` process per instance), so create one per command and pass it along, or derive
-    the variants a command needs with `derived()`, which shares them.
+    the variants a command needs with `derived()`, which shares them. It remembers its process
+    environment too: built from os.environ, the current directory and those overrides, none of
+    which a command changes while it runs (keylatch never chdirs or sets os.environ on the way
+    to git), and rebuilt for every git process it cost ~0.3 ms (two realpaths, a copy of the
+    environment: ~2 s of the test suite).
     """
 
-    __slots__ = ("_named", "_names", "config", "repo")
+    __slots__ = ("_base", "_env", "_named", "_names", "config", "repo")
 
     def __init__(self, repo: Path | None, config: tuple[str, ...] = ()) -> None:
         self.repo = repo
@@ -289,6 +298,8 @@ class Git:
         self.config = config
         self._named: Overrides | None = None
         self._names: tuple[str, ...] = ()
+        self._base: dict[str, str] | None = None  # _base_env(None, repo), read-only once built
+        self._env: dict[str, str] | None = None  # _base with the overrides; env() hands out copies
 
     def __repr__(self) -> str:
         return f"Git({self.repo!r}, config={self.config!r})"
@@ -311,14 +322,21 @@ class Git:
             raise ValueError(f"derived() cannot add program settings: {config!r}")
         out = Git(self.repo if repo is None else repo, config if repo is not None else (*self.config, *config))
         out._named, out._names = named, self._names
+        if repo is None:  # the environment depends on the repository's path, not on `config`
+            out._base, out._env = self._base, self._env
         return out
+
+    def _base_env(self) -> dict[str, str]:
+        if self._base is None:
+            self._base = _base_env(None, self.repo)
+        return self._base
 
     def _overrides(self) -> Overrides:
         if self._named is None:
             # Before any git process reads the repository: an include it would wait on is refused.
             includes.check(None if self.repo is None else str(self.repo))
             try:
-                names = configured_names(self.repo, self.config)
+                names = configured_names(self.repo, self.config, self._base_env())
             except FileNotFoundError as exc:
                 raise ScanError("git is not installed or not on PATH") from exc
             self._named, self._names = neutralising(names), names
@@ -332,8 +350,12 @@ class Git:
         return self._names
 
     def env(self) -> dict[str, str]:
-        """The process environment: hardened, with this repository's program overrides."""
-        return _with_config(_base_env(None, self.repo), self._overrides())
+        """The process environment: hardened, with this repository's program overrides (a copy:
+        the caller may add to it)."""
+        if self._env is None:
+            overrides = self._overrides()
+            self._env = _with_config(dict(self._base_env()), overrides)
+        return dict(self._env)
 
     def run(self, *args: str, input: bytes | None = None, ok_codes: tuple[int, ...] = (0,)) -> bytes:
         """Run git and return stdout; any other exit status raises ScanError with git's message."""

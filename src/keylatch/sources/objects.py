@@ -14,6 +14,7 @@ Two shapes of the same protocol:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -200,6 +201,18 @@ def stream_objects(
     args = ["cat-file", "--batch"]
     if oids is None:
         args += ["--batch-all-objects", "--unordered"]
+    else:
+        # No id, no git process: a clean history has no candidate to read again, a range often
+        # no tag (~1.2 ms of CPU a process). Waiting for the first id costs nothing: git would
+        # wait for it on stdin too.
+        ids = iter(oids)
+        try:
+            first = next(ids, None)
+        except Exception as exc:  # as the feeder reports a failing iterator
+            raise ScanError(f"git cat-file: could not send object ids: {exc}") from exc
+        if first is None:
+            return
+        oids = itertools.chain((first,), ids)
     proc = git.popen(*args, stdin=None if oids is None else subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     widen(proc.stdout)
@@ -234,6 +247,11 @@ def absent(git: Git, oids: Iterable[bytes]) -> frozenset[bytes]:
     read: on the synthetic bench repository this check adds about 1% to a whole-history scan.
     A corrupt loose object passes here; reading it fails later, in the listing or the scan.
     """
+    ids = iter(oids)
+    first = next(ids, None)  # none to check (a history without blobs): no git process
+    if first is None:
+        return frozenset()
+    oids = itertools.chain((first,), ids)
     proc = git.popen("cat-file", "--batch-check=%(objectname)", "--buffer", stdin=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     widen(proc.stdout)

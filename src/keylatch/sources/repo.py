@@ -5,6 +5,7 @@ Plumbing only (no GitPython): `scan_history` runs in the pre-push hook, which mu
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,18 +37,20 @@ def owner_hint(repo: Path, message: str) -> ScanError:
     )
 
 
+_STATE = ("--absolute-git-dir", "--git-common-dir", "--is-bare-repository", "--is-shallow-repository")
+# HEAD's commit in the same process: without one (an empty repository) git prints the other
+# answers, then exits 1 silently (-q).
+_HEAD = ("-q", "--verify", "HEAD^{commit}")
+# revs.where's answers, then the git dir again to mark where they end (located).
+_WHERE = ("--show-prefix", "--show-cdup", "--absolute-git-dir")
+
+
 def inspect(repo: Path, trust_owner: bool = False, *, git: Git | None = None) -> RepoState:
     """`git`: the command's Git for `repo` (sharing its driver listing); None makes one."""
     if git is None:
         git = Git(repo, config=(f"safe.directory={repo.resolve()}",) if trust_owner else ())
     try:
-        # HEAD's commit in the same process: without one (an empty repository) git prints the
-        # four answers, then exits 1 silently (-q).
-        out = git.run(
-            "rev-parse", "--absolute-git-dir", "--git-common-dir",
-            "--is-bare-repository", "--is-shallow-repository", "-q", "--verify", "HEAD^{commit}",
-            ok_codes=(0, 1),
-        )  # fmt: skip
+        out = git.run("rev-parse", *_STATE, *_HEAD, ok_codes=(0, 1))
     except ScanError as exc:
         msg = str(exc)
         if "dubious ownership" in msg:
@@ -56,7 +59,43 @@ def inspect(repo: Path, trust_owner: bool = False, *, git: Git | None = None) ->
             # The user pointed keylatch at the wrong place: a usage error (2), not a failed scan.
             raise UsageError(f"not a git repository: {repo}") from exc
         raise
+    return _state(repo, git, out.decode("utf-8", "surrogateescape").splitlines())
+
+
+def located(git: Git, path: Path) -> tuple[RepoState, tuple[Path, str, bool]] | None:
+    """inspect(path, git=git) and revs.where(git, path) from one `rev-parse` (a command that needs
+    both, ci and `baseline --history`, started two); None when git refuses or answers in a shape
+    not foreseen: the caller then asks each, for its own error. --absolute-git-dir is asked
+    again after --show-prefix and --show-cdup, which print one, two or no lines (a bare
+    repository, a git dir, a working tree): the lines between are theirs."""
+    if not path.is_dir():
+        return None
+    try:
+        out = git.run("rev-parse", *_STATE, *_WHERE, *_HEAD, ok_codes=(0, 1))
+    except ScanError:
+        return None
     lines = out.decode("utf-8", "surrogateescape").splitlines()
+    try:  # the prefix and cdup are relative ("sub/", "../"), never the absolute git dir
+        end = lines.index(lines[0], 4) if len(lines) > 4 else -1
+    except ValueError:
+        end = -1
+    if end < 0:
+        return None
+    shown, rest = lines[4:end], lines[end + 1 :]
+    if len(shown) > 2 or len(rest) > 1:
+        return None
+    try:
+        state = _state(path, git, [*lines[:4], *rest])
+    except ScanError:  # raised again by the caller's own inspect, in the caller's order
+        return None
+    if state.bare:
+        return state, (state.git_dir, "", True)
+    prefix, cdup = (shown + ["", ""])[:2]
+    # As revs.where: lexical, as the user spells paths (symbolic links are not followed).
+    return state, (Path(os.path.normpath(os.path.abspath(path / cdup))), prefix, False)
+
+
+def _state(repo: Path, git: Git, lines: list[str]) -> RepoState:
     if len(lines) not in (4, 5):
         raise ScanError(f"git rev-parse: unexpected output for {repo}")
     git_dir = Path(lines[0])

@@ -14,8 +14,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import ipaddress
+import os
 import socket
 import ssl
 import threading
@@ -106,11 +108,25 @@ class _Deadline:
                 sock.shutdown(socket.SHUT_RDWR)
 
 
+@functools.lru_cache(maxsize=4)
+def _tls(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    """The client context for `cafile` / `capath` (SSL_CERT_FILE / SSL_CERT_DIR, which OpenSSL
+    reads when the CA store loads). Building one loads the whole CA store (~20 ms), so a run that
+    verifies many keys builds it once: cached by those two variables, the only inputs it reads,
+    and never changed after it is built (no option, no certificate is added to it later), so the
+    cache holds a constant, not state that one request could leave for the next."""
+    return ssl.create_default_context()
+
+
 def _opener(url: str, deadline: _Deadline) -> urllib.request.OpenerDirector:
-    host = urlsplit(url).hostname or ""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
     # {} disables proxies; None lets urllib read HTTPS_PROXY / NO_PROXY from the environment.
     proxies: dict[str, str] | None = {} if is_loopback(host) else None
-    context = ssl.create_default_context()
+    # Only an https URL loads the CA store: plain http goes only to loopback (check_base_url) and
+    # redirects are refused, so no https connection follows it (were one made, http.client would
+    # build a verifying default context of its own).
+    context = _tls(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")) if parts.scheme == "https" else None
 
     # Connections that the deadline can cut, from their first byte (a proxy's CONNECT, the TLS
     # handshake) to the answer's last.
