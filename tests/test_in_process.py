@@ -4,6 +4,7 @@ ways and must give the same exit code, stdout and stderr, byte for byte."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ from tests.helpers.run import Result, RunKeylatch, caller_path, watchdog
 
 KEY = make_key("sk-proj-", seed=4242)
 
-CASES: dict[str, tuple[tuple[str, ...], str | None]] = {
+CASES: dict[str, tuple[tuple[str, ...], str | bytes | None]] = {
     "help": (("--help",), None),
     "version": (("--version",), None),
     "no command": ((), None),
@@ -30,6 +31,8 @@ CASES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "keys found, json": (("scan", "src", "--format", "json"), None),
     "keys found, sarif": (("scan", "src", "--format", "sarif"), None),
     "standard input": (("scan", "-"), f"token = '{KEY}'\n"),
+    # Bytes on stdin (tests/e2e/test_arch19_containers.py feeds archives this way in-process).
+    "binary standard input": (("scan", "-"), gzip.compress(f"token = '{KEY}'\n".encode(), mtime=0)),
     "unreadable path": (("scan", "missing"), None),
     "staged": (("staged", "--no-color"), None),
     "history": (("history", ".", "--no-cache"), None),  # the first run's cache would serve the second

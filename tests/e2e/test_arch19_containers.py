@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import random
 import struct
-import subprocess
-import sys
 import tarfile
 import warnings
 import zipfile
@@ -33,7 +30,7 @@ import pytest
 from keylatch.rules.synthetic import make_key
 from tests.helpers.archives import ARCHIVE_COMMANDS, run_on_archive, tarred
 from tests.helpers.gitrepo import GitRepo
-from tests.helpers.run import SRC, Result, RunKeylatch
+from tests.helpers.run import Result, RunKeylatch
 
 pytestmark = pytest.mark.e2e
 MakeRepo = Callable[..., GitRepo]
@@ -187,16 +184,6 @@ FOUND: dict[str, tuple[str, Callable[[], bytes], str, str]] = {
 }  # fmt: skip
 
 
-def _stdin(tmp_path: Path, data: bytes) -> Result:
-    """`keylatch scan -` with `data` on standard input, in a child process (binary input)."""
-    env = {**os.environ, "PYTHONPATH": str(SRC), "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "keylatch", "scan", "-"], input=data, cwd=tmp_path, env=env, capture_output=True,
-        check=False,
-    )  # fmt: skip
-    return Result(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
-
-
 def _on_stdin(name: str, where: str) -> str:
     """Where a key is reported when the file is read from standard input: a compressed plain
     file there is named after the pipe too (`<stdin>!<stdin>`)."""
@@ -208,7 +195,9 @@ def _on_stdin(name: str, where: str) -> str:
 
 def _run(keylatch: RunKeylatch, make_repo: MakeRepo, tmp_path: Path, command: str, name: str, data: bytes) -> Result:
     if command == "scan -":
-        return _stdin(tmp_path, data)
+        # The bytes on standard input, in this process (tests/test_in_process.py compares a
+        # child's answer to binary input with this one's).
+        return keylatch("scan", "-", cwd=tmp_path, input=data)
     return run_on_archive(keylatch, make_repo, command, name, data)
 
 

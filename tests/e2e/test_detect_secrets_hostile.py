@@ -22,7 +22,8 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo, git_env
-from tests.helpers.run import SRC, Result, RunKeylatch
+from tests.helpers.redaction import assert_redacted
+from tests.helpers.run import SRC, Result, RunKeylatch, in_process
 
 pytestmark = pytest.mark.e2e
 
@@ -84,33 +85,36 @@ class Project:
 
 @pytest.fixture(scope="module")
 def keyed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A repository with a key committed, made once per module and copied by each `project`."""
+    """A repository with a key committed and the baseline a fresh `detect-secrets scan` writes of
+    it (not yet committed), made once per module and copied by each `project`.
+
+    The baseline holds no path of the machine (tests/e2e/test_detect_secrets_e2e.py), so every
+    copy's is the one that copy's own scan would write. (Round 19 made it per test: made once, a
+    later test's in-process hook had trimmed its Base64 High Entropy String entry, because an
+    earlier test's `--exclude-secrets .*` outlived its run in detect-secrets' caches;
+    detect_secrets_runner now clears them whole, tests/e2e/test_detect_secrets_reruns.py. And
+    this one is made before any test of the module runs.)"""
     root = tmp_path_factory.mktemp("ds-hostile")
     home = root / "home"
     home.mkdir()
     repo = GitRepo.init(root / "repo", home)
     repo.write("keys.py", f'KEY = "{make_key("sk-proj-", seed=61)}"\n')
     repo.commit("keys")
+    made = in_process((*RECIPE_SCAN, "keys.py"), repo.path, dict(repo.env, PYTHONPATH=str(SRC)), None)
+    assert made.code == 0, made.err
+    assert_redacted(made.out, made.err)
+    repo.write(BASELINE, made.out)
     return repo.path
 
 
 @pytest.fixture
-def project(keylatch: RunKeylatch, keyed: Path, home: Path, tmp_path: Path) -> Project:
-    """A repository with a baselined key and, committed next to it, a hostile module.
-
-    The baseline is made by this test's own run, not once with the repository, so each test
-    starts from what a fresh `detect-secrets scan` writes. (Made once, a later test's in-process
-    hook trimmed its Base64 High Entropy String entry: an earlier test's `--exclude-secrets .*`
-    outlived its run in detect-secrets' caches, which detect_secrets_runner now clears whole;
-    tests/e2e/test_detect_secrets_reruns.py.)"""
+def project(keyed: Path, home: Path, tmp_path: Path) -> Project:
+    """A repository with a baselined key and, committed next to it, a hostile module."""
     repo = GitRepo(Path(shutil.copytree(keyed, tmp_path / "repo", symlinks=True)), git_env(home))
     key = make_key("sk-proj-", seed=61)
     marker = tmp_path / "IMPORTED"
     repo.write("evil.py", EVIL.format(marker=str(marker)))
     repo.write("evilmod.py", EVIL.format(marker=str(marker)))
-    made = keylatch(*RECIPE_SCAN, "keys.py", cwd=repo.path)
-    assert made.code == 0, made.err
-    repo.write(BASELINE, made.out)
     repo.commit("baseline")
     # Elsewhere on disk too: a copy of keylatch's own plugin file that also writes the marker.
     outside = tmp_path / "outside"

@@ -81,9 +81,10 @@ def fsmonitor(lab: Lab) -> None:
 
 
 def hooks(lab: Lab) -> None:
+    where = lab.git_dir() / "hooks"  # asked of git once, not twice per hook
     for name in HOOKS:
-        (lab.git_dir() / "hooks" / name).unlink(missing_ok=True)
-        (lab.git_dir() / "hooks" / name).symlink_to(lab.evil)
+        (where / name).unlink(missing_ok=True)
+        (where / name).symlink_to(lab.evil)
 
 
 def hooks_path(lab: Lab) -> None:

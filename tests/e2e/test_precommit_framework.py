@@ -116,6 +116,10 @@ def framework_env(tmp_path_factory: pytest.TempPathFactory, hook_repo: tuple[Pat
         # and --no-compile (pip's configuration docs).
         PIP_NO_BUILD_ISOLATION="0",
         PIP_NO_COMPILE="0",
+        # virtualenv (which pre-commit makes the environment with) otherwise starts, unwaited, a
+        # `pip download` of the newest pip and setuptools per session (its update record lives in
+        # this session's HOME): the machine's CPU, the run's, offline all the same.
+        VIRTUALENV_NO_PERIODIC_UPDATE="1",
     )
     scratch = GitRepo.init(tmp_path_factory.mktemp("precommit-scratch"), home)
     scratch.env = env

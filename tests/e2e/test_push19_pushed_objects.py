@@ -7,19 +7,31 @@ of a repository with one (git.git's `junio-gpg-pub`) needed the hook turned off.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.damaged import drop_loose
 from tests.helpers.gitrepo import GitRepo
-from tests.helpers.pushing import ZERO, pushing_clone
+from tests.helpers.pushing import ZERO, copied_clone, pushing_template
 from tests.helpers.run import RunKeylatch
 
 pytestmark = pytest.mark.e2e
 
 KEY = make_key("sk-proj-", seed=1931)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return pushing_template(tmp_path_factory.mktemp("pushing"))
+
+
+@pytest.fixture
+def pushing(template: Path, tmp_path: Path, home: Path) -> GitRepo:
+    """pushing_clone's repositories (main on a bare origin, keylatch's pre-push hook), copied
+    from one built per module (tests/helpers/pushing.py): each test pushes from its own copy."""
+    return copied_clone(template, tmp_path, home)
 
 
 def _blob(repo: GitRepo, text: str = f"OPENAI_API_KEY={KEY}\n") -> str:
@@ -73,9 +85,9 @@ BESIDE = ["alone", "up-to-date-branch", "new-clean-commit"]
 @pytest.mark.parametrize("how", HOW)
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_key_in_a_pushed_blob_or_tree_blocks_the_push_named_by_the_pushed_ref(
-    kind: str, how: str, beside: str, keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]
+    kind: str, how: str, beside: str, keylatch: RunKeylatch, pushing: GitRepo
 ) -> None:
-    repo = pushing_clone(make_repo, keylatch)
+    repo = pushing
     blob = _blob(repo)
     oid = _make(repo, kind, blob)
     remote_ref = "refs/tags/keys" if how == "ref" else "refs/tags/pushed-by-id"
@@ -100,9 +112,9 @@ def test_a_key_in_a_pushed_blob_or_tree_blocks_the_push_named_by_the_pushed_ref(
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_clean_blob_or_tree_passes_and_one_the_remote_has_is_not_judged_again(
-    kind: str, keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]
+    kind: str, keylatch: RunKeylatch, pushing: GitRepo
 ) -> None:
-    repo = pushing_clone(make_repo, keylatch)
+    repo = pushing
     clean = _make(repo, kind, _blob(repo, "-----BEGIN PGP PUBLIC KEY BLOCK-----\nnot a key\n"))
     r = keylatch("pre-push", "origin", "url", cwd=repo.path, input=f"refs/tags/gpg {clean} refs/tags/gpg {ZERO}\n")
     assert r.code == 0, r.out + r.err
@@ -114,12 +126,10 @@ def test_a_clean_blob_or_tree_passes_and_one_the_remote_has_is_not_judged_again(
 
 
 @pytest.mark.parametrize("kind", ["blob", "annotated-tree"])
-def test_git_push_tags_runs_the_real_hook_over_them(
-    kind: str, keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]
-) -> None:
+def test_git_push_tags_runs_the_real_hook_over_them(kind: str, pushing: GitRepo) -> None:
     """`git push --tags` with the installed hook: a clean tag of a blob (git.git's junio-gpg-pub)
     goes out; a keyed one is held back, and nothing of that push reaches the remote."""
-    repo = pushing_clone(make_repo, keylatch)
+    repo = pushing
     repo.git("update-ref", "refs/tags/junio-gpg-pub", _make(repo, kind, _blob(repo, "public key\n")))
     ok = subprocess.run(
         ["git", "push", "origin", "--tags"], cwd=repo.path, env=repo.env, capture_output=True, text=True
@@ -136,10 +146,8 @@ def test_git_push_tags_runs_the_real_hook_over_them(
     assert KEY not in bad.stdout + bad.stderr
 
 
-def test_a_key_in_the_message_of_a_tag_of_a_blob_is_read_too(
-    keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]
-) -> None:
-    repo = pushing_clone(make_repo, keylatch)
+def test_a_key_in_the_message_of_a_tag_of_a_blob_is_read_too(keylatch: RunKeylatch, pushing: GitRepo) -> None:
+    repo = pushing
     tag = _annotated(repo, _blob(repo, "public key\n"), "blob", message=f"key: {KEY}")
     r = keylatch("pre-push", "origin", "url", cwd=repo.path, input=f"refs/tags/keys {tag} refs/tags/keys {ZERO}\n")
     assert r.code == 1, r.out + r.err
@@ -148,11 +156,11 @@ def test_a_key_in_the_message_of_a_tag_of_a_blob_is_read_too(
 
 @pytest.mark.parametrize("kind", ["blob", "tree", "annotated-tree"])
 def test_under_the_pre_commit_framework_every_local_blob_or_tree_tag_is_scanned(
-    kind: str, keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]
+    kind: str, keylatch: RunKeylatch, pushing: GitRepo
 ) -> None:
     """No ref lines (the framework consumed them): whether the remote has a local tag cannot be
     told without the network, so every local tag of a blob or tree is scanned, never skipped."""
-    repo = pushing_clone(make_repo, keylatch)
+    repo = pushing
     blob = _blob(repo)
     repo.git("update-ref", "refs/tags/keys", _make(repo, kind, blob))
     env = {"PRE_COMMIT_REMOTE_NAME": "origin", "PRE_COMMIT_REMOTE_URL": "url"}
@@ -162,10 +170,10 @@ def test_under_the_pre_commit_framework_every_local_blob_or_tree_tag_is_scanned(
     assert "checked every local branch and tag not on origin" in r.out
 
 
-def test_settings_are_the_remotes_not_the_pushs(keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]) -> None:
+def test_settings_are_the_remotes_not_the_pushs(keylatch: RunKeylatch, pushing: GitRepo) -> None:
     """A tree pushed with a commit is judged with the settings the push builds on: an exclude
     the remote has applies; one the push itself brings does not (a push cannot approve itself)."""
-    repo = pushing_clone(make_repo, keylatch)
+    repo = pushing
     blob = _blob(repo)
     tree = _tree(repo, blob)
     repo.write("pyproject.toml", '[tool.keylatch]\nexclude = ["deploy/*"]\n')
@@ -189,18 +197,16 @@ def test_settings_are_the_remotes_not_the_pushs(keylatch: RunKeylatch, make_repo
     assert "refs/tags/keys:deploy/prod.env:1" in r.out
 
 
-def test_an_allow_comment_in_the_blob_applies(keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]) -> None:
-    repo = pushing_clone(make_repo, keylatch)
+def test_an_allow_comment_in_the_blob_applies(keylatch: RunKeylatch, pushing: GitRepo) -> None:
+    repo = pushing
     blob = _blob(repo, f"OPENAI_API_KEY={KEY}  # keylatch:allow\n")
     r = keylatch("pre-push", "origin", "url", cwd=repo.path, input=f"refs/tags/k {blob} refs/tags/k {ZERO}\n")
     assert r.code == 0, r.out + r.err
 
 
 @pytest.mark.parametrize("lost", ["the-blob", "a-blob-in-the-tree"])
-def test_an_object_that_cannot_be_read_is_exit_3_naming_it(
-    lost: str, keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]
-) -> None:
-    repo = pushing_clone(make_repo, keylatch)
+def test_an_object_that_cannot_be_read_is_exit_3_naming_it(lost: str, keylatch: RunKeylatch, pushing: GitRepo) -> None:
+    repo = pushing
     blob = _blob(repo)
     oid = blob if lost == "the-blob" else _tree(repo, blob)
     drop_loose(repo, blob)
@@ -211,9 +217,9 @@ def test_an_object_that_cannot_be_read_is_exit_3_naming_it(
         assert "named by refs/tags/k" in r.err, r.err
 
 
-def test_a_ref_name_is_escaped_and_redacted(keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]) -> None:
+def test_a_ref_name_is_escaped_and_redacted(keylatch: RunKeylatch, pushing: GitRepo) -> None:
     """The pushed name is untrusted: a key in it is redacted (the report never prints it)."""
-    repo = pushing_clone(make_repo, keylatch)
+    repo = pushing
     blob = _blob(repo)
     ref = f"refs/tags/{make_key('sk-proj-', seed=1932)}"
     r = keylatch("pre-push", "origin", "url", cwd=repo.path, input=f"{ref} {blob} {ref} {ZERO}\n")

@@ -54,6 +54,11 @@ def home_gitconfig(template: Path) -> str:
         "[user]\n\tname = Test User\n\temail = test@example.test\n"
         f"[init]\n\tdefaultBranch = main\n\ttemplateDir = {quoted(str(template))}\n[commit]\n\tgpgsign = false\n"
         '[protocol "file"]\n\tallow = always\n'
+        # The test machine's git, not a repository's: no `maintenance run --auto` after each
+        # commit, merge and fetch, no `gc --auto` after each push received (a git process each,
+        # hundreds a run, that never packed the suite's small repositories). A repository's own
+        # config still overrides these (tests/helpers/hostile.py turns them back on).
+        "[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n[receive]\n\tautogc = false\n"
     )
 
 

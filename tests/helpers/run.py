@@ -32,19 +32,22 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 RunKeylatch = Callable[..., Result]
 
 
-def in_subprocess(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str], input: str | None) -> Result:
-    proc = subprocess.run(
-        [sys.executable, "-m", "keylatch", *argv],
-        cwd=cwd, env=dict(env), input=input, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+def in_subprocess(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str], input: str | bytes | None) -> Result:
+    """`python -m keylatch argv` in a child process, `input` on its stdin: text, or bytes for
+    binary input (an archive on `scan -`), whose output is then decoded as text mode would."""
+    command = [sys.executable, "-m", "keylatch", *argv]
+    if isinstance(input, bytes):
+        raw = subprocess.run(command, cwd=cwd, env=dict(env), input=input, capture_output=True, check=False)
+        return Result(raw.returncode, _text(raw.stdout), _text(raw.stderr))
+    proc = subprocess.run(command, cwd=cwd, env=dict(env), input=input, capture_output=True, text=True, check=False)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
-def in_process(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str], input: str | None) -> Result:
+def in_process(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str], input: str | bytes | None) -> Result:
     """`keylatch.cli.main(argv)` with what a child process would have had: exactly `env` as its
     environment (git and keylatch's own children inherit it), `cwd`, `input` on stdin, and pipes
     for stdout and stderr. What it returns is what `in_subprocess` would (tests/test_in_process.py
-    compares the two).
+    compares the two). `input` may be bytes: binary input on `scan -`.
 
     Python in the C locale that git_env sets writes stdout with surrogateescape and stderr with
     backslashreplace; the parent's text mode then decodes UTF-8 and folds \\r\\n and \\r to \\n."""
@@ -54,7 +57,8 @@ def in_process(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str], in
     out, err = io.BytesIO(), io.BytesIO()
     stdout = io.TextIOWrapper(out, encoding="utf-8", errors="surrogateescape", line_buffering=True)
     stderr = io.TextIOWrapper(err, encoding="utf-8", errors="backslashreplace", line_buffering=True)
-    with environ(env), _cwd(cwd), _stdin((input or "").encode()) as stdin, _streams(stdin, stdout, stderr):
+    data = input.encode() if isinstance(input, str) else input or b""
+    with environ(env), _cwd(cwd), _stdin(data) as stdin, _streams(stdin, stdout, stderr):
         with _own_logging(), _library_logs(), _as_at_exit(), _quick_caller_path():
             try:
                 code = cli.main(list(argv))
