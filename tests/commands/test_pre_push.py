@@ -10,7 +10,7 @@ import pytest
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.hooks import git_run
-from tests.helpers.pushing import copied_clone, push_in_process, pushing_template
+from tests.helpers.pushing import copied_clone, push_in_process, pushing_template, remote_tip
 from tests.helpers.run import RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
@@ -35,7 +35,7 @@ def plant(repo: GitRepo, path: str, content: str, message: str) -> str:
 
 
 def on_remote(repo: GitRepo, branch: str) -> str:
-    return repo.git("ls-remote", "origin", f"refs/heads/{branch}").split("\t")[0]
+    return remote_tip(repo, str(repo.path.parent / "origin.git"), branch)  # copied_clone's origin
 
 
 def test_push_of_a_key_is_refused(pushing: GitRepo) -> None:
