@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -12,6 +15,7 @@ from tests.helpers.gitrepo import GitRepo
 from tests.helpers.hooks import Git, git_run
 from tests.helpers.redaction import assert_redacted
 from tests.helpers.run import SRC, RunKeylatch
+from tests.helpers.sinks import stdout_of_main
 
 MakeRepo = Callable[..., GitRepo]
 PAD = "".join(f"line {i}\n" for i in range(30))  # keeps hunks apart for `git add -p`
@@ -268,39 +272,44 @@ def test_unreadable_staged_blob_blocks_with_exit_3(make_repo: MakeRepo, keylatch
     assert "a.py" in res.err and "cannot be read" in res.err
 
 
-def test_colour_only_on_a_terminal(make_repo: MakeRepo) -> None:
-    import os
-    import pty
-    import sys
+def _from_terminal(master: int) -> str:
+    out = b""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other end is closed and drained
+            break
+        if not data:
+            break
+        out += data
+    os.close(master)
+    return out.decode()
 
+
+def test_colour_only_on_a_terminal(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
     repo = make_repo()
     repo.write("a.py", f"k = '{make_key('sk-proj-', seed=43)}'\n")
     repo.git("add", "-A")
     env = dict(repo.env, PYTHONPATH=str(SRC))
     env.pop("NO_COLOR", None)
-    outputs = []
-    for extra in ([], ["--no-color"]):
-        master, slave = pty.openpty()
-        proc = subprocess.run(
-            [sys.executable, "-m", "keylatch", "staged", *extra],
-            cwd=repo.path, env=env, stdout=slave, stderr=subprocess.DEVNULL, check=False,
-        )  # fmt: skip
-        os.close(slave)
-        out = b""
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the terminal's other end is closed and drained
-                break
-            if not data:
-                break
-            out += data
-        os.close(master)
-        assert proc.returncode == 1
-        outputs.append(out.decode())
-    assert_redacted(*outputs)
-    assert "\033[1;31mkeylatch: commit blocked:" in outputs[0]
-    assert "\033[" not in outputs[1] and "commit blocked" in outputs[1]
+    # A child whose stdout is a terminal from its start: coloured.
+    master, slave = pty.openpty()
+    proc = subprocess.run(
+        [sys.executable, "-m", "keylatch", "staged"],
+        cwd=repo.path, env=env, stdout=slave, stderr=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    os.close(slave)
+    coloured = _from_terminal(master)
+    assert proc.returncode == 1
+    # --no-color on the same terminal, decided in this process (tests/helpers/sinks.py).
+    master, slave = pty.openpty()
+    with open(slave, "w", encoding="utf-8", errors="surrogateescape") as terminal, stdout_of_main(terminal):
+        res = keylatch("staged", "--no-color", cwd=repo.path)
+    plain = _from_terminal(master)
+    assert res.code == 1
+    assert_redacted(coloured, plain)
+    assert "\033[1;31mkeylatch: commit blocked:" in coloured
+    assert "\033[" not in plain and "commit blocked" in plain
 
 
 # File names a user can have, each with the argument a shell needs to name it.
