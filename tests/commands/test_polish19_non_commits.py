@@ -113,6 +113,15 @@ def test_a_blob_or_tree_where_a_commit_is_needed_is_named_with_the_way_to_scan_i
     r = keylatch(*argv, cwd=repo.path)
     hint = "; `keylatch history --range keys` scans it as content\n"
     assert (r.code, r.err) == (2, f"keylatch: error: {said.format(what=KINDS[kind][1])}{hint}"), r.out + r.err
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_the_way_the_refusal_names_scans_the_content(
+    kind: str, keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]
+) -> None:
+    """The hint above works: `history --range keys` finds the key. (_origin's repository has the
+    same objects for every refusal, so this runs once per kind, not once per refusal.)"""
+    repo, _ = _origin(make_repo, kind, f"OPENAI_API_KEY={KEY}\n")
     assert keylatch("history", "--range", "keys", cwd=repo.path).code == 1
 
 

@@ -10,7 +10,7 @@ import pytest
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.hooks import git_run
-from tests.helpers.pushing import copied_clone, push_in_process, pushing_template
+from tests.helpers.pushing import copied_clone, push_in_process, pushing_template, remote_tip
 from tests.helpers.run import RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
@@ -35,7 +35,7 @@ def plant(repo: GitRepo, path: str, content: str, message: str) -> str:
 
 
 def on_remote(repo: GitRepo, branch: str) -> str:
-    return repo.git("ls-remote", "origin", f"refs/heads/{branch}").split("\t")[0]
+    return remote_tip(repo, str(repo.path.parent / "origin.git"), branch)  # copied_clone's origin
 
 
 def test_push_of_a_key_is_refused(pushing: GitRepo) -> None:
@@ -166,6 +166,10 @@ WEAKENINGS: dict[str, tuple[str, str | None]] = {
 }
 
 
+# The key each weakening drops: in secrets/ (exclude), on a line allow-lines matches (KEEP).
+KEPT = f"K={make_key('sk-proj-', seed=38)}  # KEEP\n"
+
+
 def _weaken(repo: GitRepo, keylatch: RunKeylatch, how: str) -> None:
     """Write the settings that would drop the key in secrets/app.env (which must be on disk)."""
     path, text = WEAKENINGS[how]
@@ -184,8 +188,7 @@ def test_a_push_cannot_approve_its_own_key(
     The hook runs in-process with git's arguments and ref line (what it decides is the subject;
     the tests above run it under real pushes)."""
     before = on_remote(pushing, "main")
-    key = f"K={make_key('sk-proj-', seed=38)}  # KEEP\n"
-    pushing.write("secrets/app.env", key)
+    pushing.write("secrets/app.env", KEPT)
     if not same_commit:
         pushing.commit("the key")
     _weaken(pushing, keylatch, how)
@@ -196,9 +199,16 @@ def test_a_push_cannot_approve_its_own_key(
     assert res.code != 0 and "push blocked" in res.out and "secrets/app.env:1" in res.out, res.out
     assert f"the pushed commits change keylatch's settings in {WEAKENINGS[how][0]}; not applied" in res.out
     assert on_remote(pushing, "main") == before
-    # The documented way: the settings change reaches the remote on its own first.
-    pushing.git("reset", "-q", "--hard", before)
-    pushing.write("secrets/app.env", key)
+
+
+@pytest.mark.parametrize("how", sorted(WEAKENINGS))
+def test_settings_that_reach_the_remote_first_apply_to_the_next_push(
+    pushing: GitRepo, keylatch: RunKeylatch, how: str
+) -> None:
+    """The documented way out of the test above: the settings change reaches the remote on its
+    own first. (Whether the refused push had the key and its approval in one commit or two does
+    not matter here: this starts from the remote's commit either way.)"""
+    pushing.write("secrets/app.env", KEPT)
     _weaken(pushing, keylatch, how)
     pushing.git("add", "--", WEAKENINGS[how][0])
     pushing.commit("settings", add=False)

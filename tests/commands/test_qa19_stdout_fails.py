@@ -19,7 +19,8 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo, git_env
-from tests.helpers.run import SRC
+from tests.helpers.run import SRC, Result, RunKeylatch
+from tests.helpers.sinks import dev_full, stdout_of_main
 
 pytestmark = pytest.mark.e2e
 
@@ -33,27 +34,58 @@ COMMANDS = {
 }
 
 
-def _close_stdout() -> None:
-    os.close(1)
-
-
-@pytest.mark.parametrize("sink", ["dev-full", "closed"])
-@pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_a_report_that_cannot_be_written_is_one_line_exit_3(
-    command: str, sink: str, make_repo: Callable[..., GitRepo], home: Path
-) -> None:
+def _keyed(make_repo: Callable[..., GitRepo]) -> tuple[GitRepo, str]:
+    """A repository whose second commit adds a key, and its first commit."""
     repo = make_repo()
     repo.write("README", "clean\n")
     root = repo.commit("readme")
     repo.write("settings.py", f'OPENAI_API_KEY = "{KEY}"\n')
     repo.commit("settings")
+    return repo, root
+
+
+def _assert_one_line_exit_3(code: int, err: str) -> None:
+    assert code == 3, err
+    errors = [line for line in err.splitlines() if line.startswith("keylatch: error:")]
+    assert errors == [errors[0]] and "cannot write the report" in errors[0], err
+    assert "unexpected" not in err and KEY not in err
+
+
+@pytest.mark.parametrize("sink", ["dev-full", "closed"])
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_report_that_cannot_be_written_is_one_line_exit_3(
+    command: str, sink: str, make_repo: Callable[..., GitRepo], keylatch: RunKeylatch
+) -> None:
+    # In this process, with the sys.stdout Python gives a child whose stdout is /dev/full or
+    # closed (tests/helpers/sinks.py); the child itself is the test below.
+    repo, root = _keyed(make_repo)
+    argv = [a.replace("ROOT", root) for a in COMMANDS[command]]
+    if sink == "closed":
+        with stdout_of_main(None):
+            r: Result = keylatch(*argv, cwd=repo.path)
+    else:
+        with dev_full() as full, stdout_of_main(full):
+            r = keylatch(*argv, cwd=repo.path)
+    _assert_one_line_exit_3(r.code, r.err)
+
+
+def _close_stdout() -> None:
+    os.close(1)
+
+
+@pytest.mark.parametrize("sink", ["dev-full", "closed"])
+def test_a_child_whose_stdout_cannot_take_the_report_exits_3(
+    sink: str, make_repo: Callable[..., GitRepo], home: Path
+) -> None:
+    # The interpreter's own startup: sys.stdout None for a closed descriptor, a flush that fails
+    # for /dev/full, and its exit after the report was lost.
+    repo, _ = _keyed(make_repo)
     env = git_env(home)
     env["PYTHONPATH"] = str(SRC)
     env["XDG_CACHE_HOME"] = str(repo.path.parent / "cache")
-    argv = [a.replace("ROOT", root) for a in COMMANDS[command]]
     with open(os.devnull.replace("null", "full"), "w") as full:
         proc = subprocess.run(
-            [sys.executable, "-m", "keylatch", *argv],
+            [sys.executable, "-m", "keylatch", *COMMANDS["history"]],
             cwd=repo.path,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -63,7 +95,4 @@ def test_a_report_that_cannot_be_written_is_one_line_exit_3(
             text=True,
             check=False,
         )
-    assert proc.returncode == 3, proc.stderr
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("keylatch: error:")]
-    assert errors == [errors[0]] and "cannot write the report" in errors[0], proc.stderr
-    assert "unexpected" not in proc.stderr and KEY not in proc.stderr
+    _assert_one_line_exit_3(proc.returncode, proc.stderr)

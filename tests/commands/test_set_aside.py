@@ -9,14 +9,16 @@ and stays; the run names what they set aside (report/set_aside.py).
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo
-from tests.helpers.run import Result, RunKeylatch
+from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.redaction import assert_redacted
+from tests.helpers.run import SRC, Result, RunKeylatch, in_process
 
 MakeRepo = Callable[..., GitRepo]
 
@@ -43,10 +45,50 @@ KINDS: dict[str, tuple[str, dict[str, str], str, str | None]] = {
 COMMANDS = ("scan", "history", "staged", "pre-push", "ci", "baseline --history")
 
 
-def _repo(make_repo: MakeRepo, keylatch: RunKeylatch, kind: str, staged_only: bool) -> tuple[GitRepo, str]:
+Built = tuple[Path, str]  # a directory holding `repo` and `remote.git`, and the first commit
+Templates = Callable[[str, bool], Built]
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    """_build's repositories, each built once per module (a bare remote, a push and, for the
+    baseline, a baseline create: the same for every command that reads them), for _repo to copy."""
+    built: dict[tuple[str, bool], Built] = {}
+
+    def get(kind: str, staged_only: bool) -> Built:
+        if (kind, staged_only) not in built:
+            root = tmp_path_factory.mktemp("set-aside")
+            (root / "home").mkdir()
+            base = _build(lambda name, *a: GitRepo.init(root / name, root / "home", *a), _module_run, kind, staged_only)
+            built[kind, staged_only] = root, base
+        return built[kind, staged_only]
+
+    return get
+
+
+def _module_run(*argv: str, cwd: Path) -> Result:
+    """`keylatch` for a module-scoped template: in this process, with the same hermetic
+    environment and redaction check as the `keylatch` fixture."""
+    env = git_env(cwd.parent / "home") | {"PYTHONPATH": str(SRC), "XDG_CACHE_HOME": str(cwd.parent / "cache")}
+    res = in_process(argv, cwd, env, None)
+    assert_redacted(res.out, res.err)
+    return res
+
+
+def _repo(templates: Templates, tmp_path: Path, home: Path, kind: str, staged_only: bool) -> tuple[GitRepo, str]:
+    """A copy of _build's repositories for (kind, staged_only), origin pointing at the copy."""
+    root, base = templates(kind, staged_only)
+    for name in ("remote.git", "repo"):
+        shutil.copytree(root / name, tmp_path / name, symlinks=True)
+    config = tmp_path / "repo" / ".git" / "config"
+    config.write_text(config.read_text().replace(str(root / "remote.git"), str(tmp_path / "remote.git")))
+    return GitRepo(tmp_path / "repo", git_env(home)), base
+
+
+def _build(make_repo: MakeRepo, keylatch: RunKeylatch, kind: str, staged_only: bool) -> str:
     """A repository whose first commit (on the remote) holds the settings, then the key's change:
-    committed, or only staged. Returns it and the first commit."""
-    config, files, _, _ = KINDS[kind]
+    committed, or only staged (kind "none": no settings, a clean change). Returns the first commit."""
+    config, files, _, _ = KINDS[kind] if kind != "none" else ("", {"app.py": "x = 1\n"}, "", None)
     remote = make_repo("remote.git", "--bare")
     repo = make_repo("repo")
     repo.write("README", "hello\n")
@@ -67,7 +109,7 @@ def _repo(make_repo: MakeRepo, keylatch: RunKeylatch, kind: str, staged_only: bo
         repo.git("add", "-A")
     else:
         repo.commit("the change")
-    return repo, base
+    return base
 
 
 def _run(keylatch: RunKeylatch, command: str, repo: GitRepo, base: str, *more: str) -> Result:
@@ -101,9 +143,9 @@ CASES = [
 
 @pytest.mark.parametrize(("kind", "command"), CASES)
 def test_every_command_says_what_the_settings_set_aside(
-    make_repo: MakeRepo, keylatch: RunKeylatch, kind: str, command: str
+    templates: Templates, tmp_path: Path, home: Path, keylatch: RunKeylatch, kind: str, command: str
 ) -> None:
-    repo, base = _repo(make_repo, keylatch, kind, staged_only=command == "staged")
+    repo, base = _repo(templates, tmp_path, home, kind, staged_only=command == "staged")
     res = _run(keylatch, command, repo, base)
     assert res.code == 0, res.err  # the settings' decision stands
     assert f"keylatch: warning: {_said(kind, command)}" in res.err, res.err
@@ -111,18 +153,10 @@ def test_every_command_says_what_the_settings_set_aside(
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_nothing_set_aside_says_nothing_more(make_repo: MakeRepo, keylatch: RunKeylatch, command: str) -> None:
-    repo = make_repo("repo")
-    remote = make_repo("remote.git", "--bare")
-    repo.write("README", "hello\n")
-    base = repo.commit("first")
-    repo.git("remote", "add", "origin", str(remote.path))
-    repo.git("push", "-q", "origin", "HEAD:refs/heads/main")
-    repo.write("app.py", "x = 1\n")
-    if command == "staged":
-        repo.git("add", "-A")
-    else:
-        repo.commit("clean")
+def test_nothing_set_aside_says_nothing_more(
+    templates: Templates, tmp_path: Path, home: Path, keylatch: RunKeylatch, command: str
+) -> None:
+    repo, base = _repo(templates, tmp_path, home, "none", staged_only=command == "staged")
     res = _run(keylatch, command, repo, base)
     assert res.code == 0, res.err
     assert "set aside" not in res.err and "not reported" not in res.err

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -12,6 +15,7 @@ from tests.helpers.gitrepo import GitRepo
 from tests.helpers.hooks import Git, git_run
 from tests.helpers.redaction import assert_redacted
 from tests.helpers.run import SRC, RunKeylatch
+from tests.helpers.sinks import stdout_of_main
 
 MakeRepo = Callable[..., GitRepo]
 PAD = "".join(f"line {i}\n" for i in range(30))  # keeps hunks apart for `git add -p`
@@ -35,7 +39,11 @@ def commit_unchecked(repo: GitRepo, message: str) -> None:
 def commit_in_process(repo: GitRepo, keylatch: RunKeylatch, message: str) -> Git:
     """`git commit -m message` with the pre-commit hook's `keylatch staged` run in this process
     first (git runs it at the top of the work tree, on the index): the commit is made only if it
-    exits 0. For tests whose subject is what the hook decides; the others commit under real git."""
+    exits 0. For tests whose subject is what the hook decides from the index and HEAD (a first
+    commit, a staged key gone from disk, a rename, a deletion, allow comments, baselines); real
+    git runs the installed hook where what git hands it is the subject: a refused and a clean
+    commit, partial staging's warning, `commit -a`, `commit <paths>` (a temporary index), a
+    merge's resolution and an amend."""
     res = keylatch("staged", cwd=repo.path)
     if res.code == 0:
         repo.git("commit", "-q", "--no-verify", "-m", message)
@@ -69,10 +77,10 @@ def test_clean_commit_passes(hooked: GitRepo) -> None:
     assert committed(hooked) == 1
 
 
-def test_first_commit_with_key_is_refused(hooked: GitRepo) -> None:
+def test_first_commit_with_key_is_refused(hooked: GitRepo, keylatch: RunKeylatch) -> None:
     hooked.write("a.py", f"k = '{make_key('sk-', seed=5)}'\n")
     hooked.git("add", "-A")
-    res = git_run(hooked, "commit", "-m", "first")
+    res = commit_in_process(hooked, keylatch, "first")
     assert res.code == 1 and "a.py:1" in res.out
     assert hooked.git("rev-parse", "--verify", "-q", "HEAD", check=False) == ""
 
@@ -90,22 +98,22 @@ def test_partial_staging_key_left_unstaged_warns_and_passes(hooked: GitRepo) -> 
     assert key not in hooked.git("show", "HEAD:a.py")
 
 
-def test_partial_staging_key_staged_is_refused(hooked: GitRepo) -> None:
+def test_partial_staging_key_staged_is_refused(hooked: GitRepo, keylatch: RunKeylatch) -> None:
     hooked.write("a.py", "top = 1\n" + PAD + "bottom = 1\n")
     hooked.commit("init")
     hooked.write("a.py", f"top = '{make_key('sk-proj-', seed=3)}'\n" + PAD + "bottom = 2\n")
     hooked.git("add", "-p", "a.py", input="y\nn\n")
-    res = git_run(hooked, "commit", "-m", "top")
+    res = commit_in_process(hooked, keylatch, "top")
     assert res.code == 1 and "a.py:1" in res.out
 
 
-def test_key_staged_then_deleted_from_disk_is_refused(hooked: GitRepo) -> None:
+def test_key_staged_then_deleted_from_disk_is_refused(hooked: GitRepo, keylatch: RunKeylatch) -> None:
     hooked.write("a.py", "a = 1\n")
     hooked.commit("init")
     hooked.write("a.py", f"a = '{make_key('sk-proj-', seed=4)}'\n")
     hooked.git("add", "a.py")
     (hooked.path / "a.py").unlink()
-    res = git_run(hooked, "commit", "-m", "x")
+    res = commit_in_process(hooked, keylatch, "x")
     assert res.code == 1 and "a.py:1" in res.out
 
 
@@ -133,23 +141,23 @@ def test_commit_paths_uses_the_temporary_index(hooked: GitRepo) -> None:
     assert res.code == 1 and "leak.py:1" in res.out
 
 
-def test_rename_of_a_committed_key_says_already_in_head(hooked: GitRepo) -> None:
+def test_rename_of_a_committed_key_says_already_in_head(hooked: GitRepo, keylatch: RunKeylatch) -> None:
     key = make_key("sk-svcacct-", seed=7)
     hooked.write("old.py", f"K = '{key}'\n" + PAD)
     commit_unchecked(hooked, "legacy")
     hooked.git("mv", "old.py", "new.py")
-    res = git_run(hooked, "commit", "-m", "rename")
+    res = commit_in_process(hooked, keylatch, "rename")
     assert res.code == 1
     assert "new.py:1" in res.out and "already in HEAD" in res.out
     assert "keylatch baseline" in res.out and "keylatch:allow" in res.out
 
 
-def test_deleting_a_file_with_a_key_passes(hooked: GitRepo) -> None:
+def test_deleting_a_file_with_a_key_passes(hooked: GitRepo, keylatch: RunKeylatch) -> None:
     hooked.write("old.py", f"K = '{make_key('sk-', seed=8)}'\n")
     hooked.write("other.py", "o\n")
     commit_unchecked(hooked, "legacy")
     hooked.git("rm", "-q", "old.py")
-    res = git_run(hooked, "commit", "-m", "remove the key")
+    res = commit_in_process(hooked, keylatch, "remove the key")
     assert res.code == 0, res.out
 
 
@@ -264,39 +272,44 @@ def test_unreadable_staged_blob_blocks_with_exit_3(make_repo: MakeRepo, keylatch
     assert "a.py" in res.err and "cannot be read" in res.err
 
 
-def test_colour_only_on_a_terminal(make_repo: MakeRepo) -> None:
-    import os
-    import pty
-    import sys
+def _from_terminal(master: int) -> str:
+    out = b""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other end is closed and drained
+            break
+        if not data:
+            break
+        out += data
+    os.close(master)
+    return out.decode()
 
+
+def test_colour_only_on_a_terminal(make_repo: MakeRepo, keylatch: RunKeylatch) -> None:
     repo = make_repo()
     repo.write("a.py", f"k = '{make_key('sk-proj-', seed=43)}'\n")
     repo.git("add", "-A")
     env = dict(repo.env, PYTHONPATH=str(SRC))
     env.pop("NO_COLOR", None)
-    outputs = []
-    for extra in ([], ["--no-color"]):
-        master, slave = pty.openpty()
-        proc = subprocess.run(
-            [sys.executable, "-m", "keylatch", "staged", *extra],
-            cwd=repo.path, env=env, stdout=slave, stderr=subprocess.DEVNULL, check=False,
-        )  # fmt: skip
-        os.close(slave)
-        out = b""
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the terminal's other end is closed and drained
-                break
-            if not data:
-                break
-            out += data
-        os.close(master)
-        assert proc.returncode == 1
-        outputs.append(out.decode())
-    assert_redacted(*outputs)
-    assert "\033[1;31mkeylatch: commit blocked:" in outputs[0]
-    assert "\033[" not in outputs[1] and "commit blocked" in outputs[1]
+    # A child whose stdout is a terminal from its start: coloured.
+    master, slave = pty.openpty()
+    proc = subprocess.run(
+        [sys.executable, "-m", "keylatch", "staged"],
+        cwd=repo.path, env=env, stdout=slave, stderr=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    os.close(slave)
+    coloured = _from_terminal(master)
+    assert proc.returncode == 1
+    # --no-color on the same terminal, decided in this process (tests/helpers/sinks.py).
+    master, slave = pty.openpty()
+    with open(slave, "w", encoding="utf-8", errors="surrogateescape") as terminal, stdout_of_main(terminal):
+        res = keylatch("staged", "--no-color", cwd=repo.path)
+    plain = _from_terminal(master)
+    assert res.code == 1
+    assert_redacted(coloured, plain)
+    assert "\033[1;31mkeylatch: commit blocked:" in coloured
+    assert "\033[" not in plain and "commit blocked" in plain
 
 
 # File names a user can have, each with the argument a shell needs to name it.

@@ -18,9 +18,11 @@ import pytest
 from keylatch.rules.synthetic import make_key
 from tests.helpers.advice import foreign_flags
 from tests.helpers.damaged import (
+    DEEP_PATH,
     Planted,
     clone,
     corrupt_loose,
+    deep_tree,
     drop_from_pack,
     drop_loose,
     forget_promisor,
@@ -170,32 +172,18 @@ def test_staged_with_head_tree_missing(make_repo: MakeRepo, keylatch: RunKeylatc
     assert r.code == 3 and r.err.startswith("keylatch: error: "), r
 
 
-def deep_tree(repo: GitRepo, key: str) -> tuple[str, str, str]:
-    """A key 2,000 directories deep (fast-import: no checkout, no file system limits)."""
-    repo.write("top.txt", "top\n")
-    base = repo.commit("base")
-    path = "/".join(["d"] * 2000) + "/k.env"
-    body = f"OPENAI_API_KEY={key}\n"
-    repo.git(
-        "fast-import", "--quiet",
-        input=f"commit refs/heads/main\ncommitter A <a@example.test> 1700000000 +0000\ndata 5\ndeep\n"
-        f"from {base}\nM 100644 inline {path}\ndata {len(body)}\n{body}\n",
-    )  # fmt: skip
-    return base, repo.git("rev-parse", "main"), path
-
-
 @pytest.mark.parametrize("command", ["history", "ci", "pre-push"])
 def test_a_tree_two_thousand_levels_deep_is_scanned(
     make_repo: MakeRepo, keylatch: RunKeylatch, tmp_path: Path, command: str
 ) -> None:
     repo = make_repo()
-    base, head, path = deep_tree(repo, make_key("sk-proj-", seed=84))
+    _, base, head = deep_tree(repo)
     d = Damaged(Planted(repo, "", (base, base, head), "", "", ""), "")
 
     r = run_command(keylatch, command, d, tmp_path)
 
     assert r.code == 1, r
-    assert "RecursionError" not in r.err and path[-40:] in r.out + r.err
+    assert "RecursionError" not in r.err and DEEP_PATH[-40:] in r.out + r.err
 
 
 def test_a_bare_repository_without_config_is_scanned(

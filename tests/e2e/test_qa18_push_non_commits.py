@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
-from tests.helpers.pushing import ZERO, pushing_clone
+from tests.helpers.pushing import ZERO, copied_clone, pushing_template
 from tests.helpers.run import RunKeylatch
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +40,17 @@ MAKERS: dict[str, Callable[[GitRepo], str]] = {
 }
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return pushing_template(tmp_path_factory.mktemp("pushing"))
+
+
+@pytest.fixture
+def repo(template: Path, tmp_path: Path, home: Path) -> GitRepo:
+    """pushing_clone's repositories, copied from one built per module (tests/helpers/pushing.py)."""
+    return copied_clone(template, tmp_path, home)
+
+
 def _tag(oid: str, kind: str) -> str:
     return f"object {oid}\ntype {kind}\ntag keys\ntagger T <t@example.test> 1700000000 +0000\n\nkeys\n"
 
@@ -46,9 +58,8 @@ def _tag(oid: str, kind: str) -> str:
 @pytest.mark.parametrize("ref", ["refs/tags/keys", "refs/notes-like/keys"])
 @pytest.mark.parametrize("kind", sorted(MAKERS))
 def test_a_pushed_ref_to_a_blob_or_tree_is_scanned_as_content(
-    kind: str, ref: str, keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]
+    kind: str, ref: str, keylatch: RunKeylatch, repo: GitRepo
 ) -> None:
-    repo = pushing_clone(make_repo, keylatch)
     oid = MAKERS[kind](repo)
     repo.git("update-ref", ref, oid)
     head = repo.git("rev-parse", "HEAD")
@@ -64,8 +75,7 @@ def test_a_pushed_ref_to_a_blob_or_tree_is_scanned_as_content(
         assert place in r.out, r.out
 
 
-def test_git_push_of_a_blob_tag_does_not_publish_it(keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]) -> None:
-    repo = pushing_clone(make_repo, keylatch)
+def test_git_push_of_a_blob_tag_does_not_publish_it(repo: GitRepo) -> None:
     repo.git("tag", "keys", _blob(repo))
     push = subprocess.run(
         ["git", "push", "origin", "keys"], cwd=repo.path, env=repo.env, capture_output=True, text=True
@@ -75,10 +85,7 @@ def test_git_push_of_a_blob_tag_does_not_publish_it(keylatch: RunKeylatch, make_
     assert repo.git("ls-remote", "origin", "refs/tags/keys") == ""
 
 
-def test_a_tag_of_a_commit_is_still_judged_by_its_commits(
-    keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]
-) -> None:
-    repo = pushing_clone(make_repo, keylatch)
+def test_a_tag_of_a_commit_is_still_judged_by_its_commits(keylatch: RunKeylatch, repo: GitRepo) -> None:
     repo.write("admin.env", f"OPENAI_ADMIN_KEY={KEY}\n")
     sha = repo.commit("admin key")
     repo.git("tag", "-a", "v1", "-m", "release", sha)

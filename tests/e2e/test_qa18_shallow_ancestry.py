@@ -6,6 +6,7 @@ In a full clone the same expressions keep their meaning, and one past the root s
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -46,12 +47,22 @@ def _shallow(origin: GitRepo, tmp_path: Path) -> Path:
     return dst
 
 
+@pytest.fixture(scope="module")
+def shallow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One depth-1 clone of _origin for the module: each case reads a copy of its own (only
+    reads: the scans write their cache under XDG_CACHE_HOME, outside the clone)."""
+    root = tmp_path_factory.mktemp("shallow")
+    (root / "home").mkdir()
+    origin = _origin(lambda name: GitRepo.init(root / name, root / "home"))
+    return _shallow(origin, root)
+
+
 @pytest.mark.parametrize("rev", REVS)
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_ancestry_past_a_shallow_boundary_is_missing_history(
-    command: str, rev: str, keylatch: RunKeylatch, make_repo: Callable[..., GitRepo], tmp_path: Path
+    command: str, rev: str, keylatch: RunKeylatch, shallow_template: Path, tmp_path: Path
 ) -> None:
-    shallow = _shallow(_origin(make_repo), tmp_path)
+    shallow = Path(shutil.copytree(shallow_template, tmp_path / "shallow", symlinks=True))
     r = keylatch(*COMMANDS[command](rev), cwd=shallow)
     assert r.code == 3, r.err
     (line,) = r.err.splitlines()

@@ -8,6 +8,7 @@ characters are written escaped (`\\xf6`), as stderr already wrote them, and the 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import pytest
@@ -15,14 +16,11 @@ import pytest
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.run import RunKeylatch
+from tests.helpers.sinks import NARROW, narrow, stdout_of_main
 
 KEY = make_key("sk-proj-", seed=31)
 NAME = "wörld€ł.env"  # ö: Latin-1; € and ł: not
 
-STREAMS = {
-    "C-locale-no-utf8-mode": {"LC_ALL": "C", "PYTHONUTF8": "0"},
-    "ascii": {"PYTHONIOENCODING": "ascii"},
-}
 COMMANDS: dict[str, tuple[str, ...]] = {
     "scan-text": ("scan", "."),
     "scan-github": ("scan", ".", "-f", "github"),
@@ -32,11 +30,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 }
 
 
-@pytest.mark.parametrize("stream", sorted(STREAMS))
-@pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_the_report_reaches_a_stdout_that_cannot_encode_it(
-    make_repo: Callable[..., GitRepo], keylatch_process: RunKeylatch, stream: str, command: str
-) -> None:
+def _repo(make_repo: Callable[..., GitRepo], command: str) -> GitRepo:
     repo = make_repo()
     repo.write("README", "nothing here\n")
     repo.commit("first")
@@ -45,9 +39,37 @@ def test_the_report_reaches_a_stdout_that_cannot_encode_it(
     repo.git("-c", "user.name=Jörg Ærø", "commit", "-q", "-m", "Grüße, € and ł")
     if command == "staged":
         repo.git("reset", "-q", "--soft", "HEAD~1")  # the key file staged, not committed
-    r = keylatch_process(*COMMANDS[command], cwd=repo.path, env=STREAMS[stream])
-    assert r.code == 1, r.err
-    assert "UnicodeEncodeError" not in r.err and "unexpected" not in r.err
-    shown = r.out + r.err
+    return repo
+
+
+def _assert_whole_report(code: int, out: str, err: str) -> None:
+    assert code == 1, err
+    assert "UnicodeEncodeError" not in err and "unexpected" not in err
+    shown = out + err
     assert "w\\xf6rld" in shown or "wörld" in shown or "w\\udcc3\\udcb6rld" in shown, shown
     assert KEY[:12] in shown and KEY not in shown
+
+
+@pytest.mark.parametrize("stream", sorted(NARROW))
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_the_report_reaches_a_stdout_that_cannot_encode_it(
+    make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, stream: str, command: str
+) -> None:
+    # In this process, with the sys.stdout Python builds under the stream's environment
+    # (tests/helpers/sinks.py); the interpreter's own startup is the test below.
+    repo = _repo(make_repo, command)
+    written = io.BytesIO()
+    with narrow(stream, written) as stdout, stdout_of_main(stdout):
+        r = keylatch(*COMMANDS[command], cwd=repo.path, env=NARROW[stream][0])
+        stdout.flush()
+        out = written.getvalue().decode("ascii")  # what reached it is all ASCII, or it failed
+    _assert_whole_report(r.code, out, r.err)
+
+
+@pytest.mark.parametrize("stream", sorted(NARROW))
+def test_a_child_under_a_narrow_locale_prints_the_whole_report(
+    make_repo: Callable[..., GitRepo], keylatch_process: RunKeylatch, stream: str
+) -> None:
+    repo = _repo(make_repo, "history-text")
+    r = keylatch_process(*COMMANDS["history-text"], cwd=repo.path, env=NARROW[stream][0])
+    _assert_whole_report(r.code, r.out, r.err)

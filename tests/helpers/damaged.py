@@ -35,6 +35,30 @@ def history_with_key(repo: GitRepo) -> Planted:
     return Planted(repo, key, *replayed(repo, _keyed))
 
 
+# A file 2,000 directories deep: deeper than any recursion a reader could afford per level.
+DEEP_PATH = "/".join(["d"] * 2000) + "/k.env"
+
+
+def deep_tree(repo: GitRepo) -> tuple[str, str, str]:
+    """`main` is a commit, then one that adds a key at DEEP_PATH; returns the key, the two
+    commits. git fast-import writes it (no checkout, no file system limits) once per session;
+    each fresh repository gets a copy (~100 ms of fast-import each time, mostly system time)."""
+    key = make_key("sk-proj-", seed=84)
+    return key, *replayed(repo, _deep, key)
+
+
+def _deep(repo: GitRepo, key: str) -> tuple[str, str]:
+    repo.write("top.txt", "top\n")
+    base = repo.commit("base")
+    body = f"OPENAI_API_KEY={key}\n"
+    repo.git(
+        "fast-import", "--quiet",
+        input=f"commit refs/heads/main\ncommitter A <a@example.test> 1700000000 +0000\ndata 5\ndeep\n"
+        f"from {base}\nM 100644 inline {DEEP_PATH}\ndata {len(body)}\n{body}\n",
+    )  # fmt: skip
+    return base, repo.git("rev-parse", "main")
+
+
 def _keyed(repo: GitRepo) -> tuple[tuple[str, str, str], str, str, str]:
     repo.write("a.txt", "hello\n")
     base = repo.commit("base", date="2024-01-01T12:00:00Z")

@@ -62,9 +62,18 @@ def push_in_process(repo: GitRepo, keylatch: RunKeylatch, branch: str = "main") 
     the installed hook."""
     url = repo.git("remote", "get-url", "origin")
     local = repo.git("rev-parse", f"refs/heads/{branch}")
-    remote = repo.git("ls-remote", "origin", f"refs/heads/{branch}").split("\t")[0] or ZERO
+    remote = remote_tip(repo, url, branch) or ZERO
     line = f"refs/heads/{branch} {local} refs/heads/{branch} {remote}\n"
     res = keylatch("pre-push", "origin", url, cwd=repo.path, input=line)
     if res.code == 0:
         repo.git("push", "-q", "--no-verify", "origin", branch)
     return Git(res.code, res.out + res.err)
+
+
+def remote_tip(repo: GitRepo, url: str, branch: str) -> str:
+    """The commit the remote at `url` has for `branch` ('' if none), as `git ls-remote` answers:
+    for a repository on this disk, read from its own refs by one git process (ls-remote starts
+    upload-pack through a shell: ~4 ms CPU against ~1.2 ms)."""
+    if Path(url).is_dir():
+        return repo.git(f"--git-dir={url}", "rev-parse", "-q", "--verify", f"refs/heads/{branch}", check=False)
+    return repo.git("ls-remote", url, f"refs/heads/{branch}").split("\t")[0]

@@ -17,8 +17,10 @@ from keylatch.errors import ScanError, UsageError
 from keylatch.history import WHOLE_HISTORY, scan_history
 from keylatch.sources.repo import inspect
 from tests.helpers.damaged import (
+    DEEP_PATH,
     Planted,
     corrupt_loose,
+    deep_tree,
     drop_from_pack,
     drop_loose,
     forget_promisor,
@@ -175,22 +177,12 @@ def test_a_missing_tree_or_commit_is_named(keyed: Planted, scope: str, lost: str
 
 
 def test_a_tree_two_thousand_levels_deep_is_scanned(make_repo: MakeRepo) -> None:
-    from keylatch.rules.synthetic import make_key
-
     repo = make_repo()
-    key = make_key("sk-proj-", seed=82)
-    path = "/".join(["d"] * 2000) + "/k.env"
-    body = f"OPENAI_API_KEY={key}\n".encode()
-    stream = (
-        b"commit refs/heads/main\ncommitter A <a@example.test> 1700000000 +0000\ndata 5\ndeep\n"
-        + f"M 100644 inline {path}\n".encode() + b"data %d\n" % len(body) + body + b"\n"
-    )  # fmt: skip
-    repo.git("fast-import", "--quiet", input=stream.decode())
-    head = repo.git("rev-parse", "main")
+    key, _, head = deep_tree(repo)
 
     for revs in (WHOLE_HISTORY, ("main",)):
         k = only(scan_history(repo.path, revs))
-        assert k.secret.value == key and where(k) == [(head, path, 1)]
+        assert k.secret.value == key and where(k) == [(head, DEEP_PATH, 1)]
 
 
 def test_a_bare_repository_without_config_is_still_a_repository(keyed: Planted, home: Path, tmp_path: Path) -> None:

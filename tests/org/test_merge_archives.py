@@ -9,6 +9,7 @@ import bz2
 import gzip
 import json
 import lzma
+import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +18,10 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.archives import tarred, zipped
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, git_env
 from tests.helpers.openai_emulator import emulator
-from tests.helpers.run import RunKeylatch
+from tests.helpers.redaction import assert_redacted
+from tests.helpers.run import SRC, Result, RunKeylatch, in_process
 
 KEY = make_key("sk-proj-", seed=61)
 ENV = f"OPENAI_API_KEY={KEY}\n".encode()
@@ -42,21 +44,48 @@ ARCHIVES: dict[str, Callable[[], tuple[str, bytes]]] = {
 }
 
 
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Each archive's hosted repository, planned and scanned with --keep-clones once for the
+    module (the scan is the same for both ways of merging); each test merges a copy of its results
+    and mirrors. In this process, with the `keylatch` fixture's environment and redaction check."""
+    made: dict[str, Path] = {}
+
+    def get(archive: str) -> Path:
+        if archive not in made:
+            root = tmp_path_factory.mktemp("merge-archives")
+            (root / "home").mkdir()
+            env = git_env(root / "home") | {"PYTHONPATH": str(SRC), "XDG_CACHE_HOME": str(root / "cache")}
+
+            def run(*argv: str) -> Result:
+                res = in_process(argv, root, env, None)
+                assert_redacted(res.out, res.err)
+                return res
+
+            name, data = ARCHIVES[archive]()
+            repo = GitRepo.init(root / "hosted" / "packed", root / "home")
+            (repo.path / name).write_bytes(data)
+            repo.commit("bundle")
+            listing = root / "repos.txt"
+            listing.write_text(Path(repo.path).as_uri() + "\n")
+            assert run("org", "plan", "--repos", str(listing), "-o", str(root / "plan.jsonl")).code == 0
+            scan = run("org", "scan", str(root / "plan.jsonl"), "--out", str(root / "out"),
+                       "--keep-clones", str(root / "clones"))  # fmt: skip
+            assert scan.code in (1, 3), scan.err  # 3: the cut archive is named, its key still recorded
+            made[archive] = root
+        return made[archive]
+
+    return get
+
+
 @pytest.mark.parametrize("kept", [True, False], ids=["kept-mirrors", "fresh-clone"])
 @pytest.mark.parametrize("archive", ARCHIVES)
 def test_a_key_in_an_archive_is_read_back_and_checked(
-    keylatch: RunKeylatch, make_repo: Callable[..., GitRepo], tmp_path: Path, archive: str, kept: bool
+    keylatch: RunKeylatch, scanned: Callable[[str], Path], tmp_path: Path, archive: str, kept: bool
 ) -> None:
-    name, data = ARCHIVES[archive]()
-    repo = make_repo("hosted/packed")
-    (repo.path / name).write_bytes(data)
-    repo.commit("bundle")
-    listing = tmp_path / "repos.txt"
-    listing.write_text(Path(repo.path).as_uri() + "\n")
-    assert keylatch("org", "plan", "--repos", str(listing), "-o", str(tmp_path / "plan.jsonl")).code == 0
-    scan = keylatch("org", "scan", str(tmp_path / "plan.jsonl"), "--out", str(tmp_path / "out"),
-                    "--keep-clones", str(tmp_path / "clones"))  # fmt: skip
-    assert scan.code in (1, 3), scan.err  # 3: the cut archive is named, its key still recorded
+    root = scanned(archive)
+    for name in ("out", "clones"):
+        shutil.copytree(root / name, tmp_path / name, symlinks=True)
     clones = ("--clones", str(tmp_path / "clones")) if kept else ()
     with emulator() as api:
         api.answer(KEY, "live")
