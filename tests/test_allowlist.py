@@ -12,21 +12,11 @@ from keylatch.allowlist import Allowlist, apply, judge, lines_at, lines_in
 from keylatch.engine import scan_chunk
 from keylatch.model import Chunk, Finding, Location
 from keylatch.rules.synthetic import make_key
+from tests.helpers.contexts import COMMENTS
 from tests.helpers.work import Counting
 
 KEY = make_key("sk-proj-", seed=11)
 OTHER = make_key("sk-", seed=12)
-
-# (comment start, comment end) for every syntax the issue names.
-SYNTAXES = {
-    "hash": ("#", ""),
-    "slashes": ("//", ""),
-    "sql": ("--", ""),
-    "c-block": ("/*", " */"),
-    "html": ("<!--", " -->"),
-    "ini": (";", ""),
-    "tex": ("%", ""),
-}
 
 
 DEFAULT = Allowlist()
@@ -37,17 +27,17 @@ def kept(text: str, allow: Allowlist = DEFAULT, path: str = "app/settings.py") -
     return [f.location.line for f in apply(scan_chunk(chunk), allow, lines_in(chunk.data))]
 
 
-@pytest.mark.parametrize("syntax", SYNTAXES)
+@pytest.mark.parametrize("syntax", COMMENTS)
 @pytest.mark.parametrize("pragma", ["keylatch:allow", "keylatch:allow test fixture", "pragma: allowlist secret"])
 def test_same_line_comment_allows_the_key(syntax: str, pragma: str) -> None:
-    start, end = SYNTAXES[syntax]
+    start, end = COMMENTS[syntax]
     text = f'a = 1\nkey = "{KEY}"  {start} {pragma}{end}\nother = "{OTHER}"\n'
     assert kept(text) == [3]
 
 
-@pytest.mark.parametrize("syntax", SYNTAXES)
+@pytest.mark.parametrize("syntax", COMMENTS)
 def test_nextline_pragma_allows_only_the_next_line(syntax: str) -> None:
-    start, end = SYNTAXES[syntax]
+    start, end = COMMENTS[syntax]
     text = f'  {start} pragma: allowlist nextline secret{end}\nkey = "{KEY}"\nagain = "{OTHER}"\n'
     assert kept(text) == [3]
 

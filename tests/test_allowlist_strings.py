@@ -10,22 +10,13 @@ import pytest
 
 from keylatch import allowlist
 from keylatch.rules.synthetic import make_key
+from tests.helpers.contexts import COMMENTS
 from tests.helpers.damaged import MakeRepo
 from tests.helpers.every_command import assert_each_found_exactly, run_every_command
 from tests.helpers.run import RunKeylatch
 
 KEY = make_key("sk-proj-", seed=3)
 
-# (comment start, comment end) of each marker the allowlist recognises.
-MARKERS = {
-    "hash": ("#", ""),
-    "slashes": ("//", ""),
-    "sql": ("--", ""),
-    "c-block": ("/*", " */"),
-    "html": ("<!--", " -->"),
-    "ini": (";", ""),
-    "tex": ("%", ""),
-}
 PRAGMAS = ("keylatch:allow", "keylatch:allow fixture", "pragma: allowlist secret", "pragma: whitelist secret")
 
 # How a key's string literal is written: {s} is the string's body.
@@ -47,7 +38,7 @@ STRINGS = {
 
 
 def _inside(string: str, marker: str, pragma: str) -> str:
-    start, end = MARKERS[marker]
+    start, end = COMMENTS[marker]
     return STRINGS[string].format(s=f"{KEY}  {start} {pragma}{end}")
 
 
@@ -56,16 +47,16 @@ def _last_line(text: str) -> str:
 
 
 @pytest.mark.parametrize("pragma", PRAGMAS)
-@pytest.mark.parametrize("marker", MARKERS)
+@pytest.mark.parametrize("marker", COMMENTS)
 @pytest.mark.parametrize("string", STRINGS)
 def test_a_pragma_inside_the_string_allows_nothing(string: str, marker: str, pragma: str) -> None:
     assert allowlist.pragma("", _last_line(_inside(string, marker, pragma))) is None
 
 
-@pytest.mark.parametrize("marker", MARKERS)
+@pytest.mark.parametrize("marker", COMMENTS)
 @pytest.mark.parametrize("string", STRINGS)
 def test_a_real_comment_after_the_string_still_allows(string: str, marker: str) -> None:
-    start, end = MARKERS[marker]
+    start, end = COMMENTS[marker]
     # The string holds a `#` and a `//` of its own: text, then the real comment counts.
     line = _last_line(STRINGS[string].format(s=f"{KEY}#x//y")) + f"  {start} keylatch:allow{end}"
     assert allowlist.pragma("", line) == "keylatch:allow"

@@ -12,6 +12,18 @@ from urllib.parse import quote
 
 from keylatch.rules.synthetic import ALL_KINDS, make_key
 
+# (comment start, comment end) of each comment syntax an allow comment may follow
+# (docs/configuration.md, "Allow comments").
+COMMENTS: dict[str, tuple[str, str]] = {
+    "hash": ("#", ""),
+    "slashes": ("//", ""),
+    "sql": ("--", ""),
+    "c-block": ("/*", " */"),
+    "html": ("<!--", " -->"),
+    "ini": (";", ""),
+    "tex": ("%", ""),
+}
+
 CONTEXTS: dict[str, str] = {
     "bare": "{k}\n",
     "dotenv": "OPENAI_API_KEY={k}\n",

@@ -3,10 +3,11 @@ server run on a thread for the length of a `with` block. No test reaches the int
 
 from __future__ import annotations
 
+import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -37,3 +38,52 @@ def running(server: ThreadingHTTPServer) -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def listening(serve: Callable[[socket.socket], None] | None) -> Iterator[int]:
+    """A TCP server on 127.0.0.1: `serve` gets each accepted connection; None never accepts."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    conns: list[socket.socket] = []
+
+    def loop() -> None:
+        server.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conns.append(conn)
+            if serve is not None:
+                threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=loop, daemon=True) if serve is not None else None
+    if thread is not None:
+        thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join()
+        for c in conns:
+            c.close()
+        server.close()
+
+
+def tls_handshake(ctx: ssl.SSLContext) -> Callable[[socket.socket], None]:
+    """A `listening` server's answer: the TLS handshake with `ctx`, then a hang-up without an
+    answer (a client that refuses the certificate ends it sooner)."""
+
+    def serve(conn: socket.socket) -> None:
+        try:
+            with ctx.wrap_socket(conn, server_side=True) as tls:
+                tls.settimeout(2)
+                tls.recv(1024)
+        except (OSError, ssl.SSLError):
+            pass
+
+    return serve

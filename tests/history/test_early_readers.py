@@ -16,8 +16,6 @@ from keylatch.errors import ScanError
 from keylatch.history import allobjects, readers
 from keylatch.history.cache import BlobCache
 from keylatch.history.grepfilter import Objects
-from keylatch.history.hsgate import Heads
-from keylatch.history.ranges import Report
 from keylatch.rules.synthetic import make_key
 from keylatch.sources.gitcmd import Git
 from tests.helpers.damaged import (
@@ -29,6 +27,7 @@ from tests.helpers.damaged import (
     with_intact_key,
 )
 from tests.helpers.gitrepo import GitRepo
+from tests.helpers.readers import on_start
 from tests.helpers.run import Result, RunKeylatch
 
 Listed = tuple[Objects, int, int, int, list[bytes]]
@@ -142,21 +141,7 @@ def test_early_readers_report_what_waiting_readers_report(
     monkeypatch.setattr(readers, "EARLY_BYTES", 1)
     monkeypatch.setattr(allobjects, "_BLOCK", 200)
     started: list[int] = []
-    start = readers.start
-
-    def spy(
-        git: Git,
-        objs: Objects,
-        needles: tuple[bytes, ...],
-        n: int,
-        report: Report | None,
-        heads: Heads | None = None,
-        first: readers.Early | None = None,
-    ) -> readers.Readers:
-        started.append(len(first.ranges) if first is not None else 0)
-        return start(git, objs, needles, n, report, heads, first)
-
-    monkeypatch.setattr(readers, "start", spy)
+    on_start(monkeypatch, lambda n, first: started.append(len(first.ranges) if first is not None else 0))
     early = history(keylatch, repo)
     assert early == waited
     assert waited[0] in (1, 3)

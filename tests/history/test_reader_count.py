@@ -10,22 +10,12 @@ from collections.abc import Callable
 import pytest
 
 from keylatch.history import readers, scan_history
-from keylatch.history.grepfilter import Objects
-from keylatch.history.hsgate import Heads
-from keylatch.history.ranges import Report
 from keylatch.rules.synthetic import make_key
-from keylatch.sources.gitcmd import Git
 from tests.helpers.gitrepo import GitRepo
+from tests.helpers.readers import objects, on_start
 
 MakeRepo = Callable[..., GitRepo]
 MIB = 1 << 20
-
-
-def objects(sizes: list[int]) -> Objects:
-    objs = Objects()
-    for i, size in enumerate(sizes):
-        objs.add(b"%040x" % i, size, commit=False)
-    return objs
 
 
 @pytest.mark.parametrize(
@@ -58,21 +48,7 @@ def keyed(make_repo: MakeRepo) -> GitRepo:
 def _started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The `n` each whole-history scan passes to readers.start."""
     seen: list[int] = []
-    start = readers.start
-
-    def spy(
-        git: Git,
-        objs: Objects,
-        needles: tuple[bytes, ...],
-        n: int,
-        report: Report | None,
-        heads: Heads | None = None,
-        first: readers.Early | None = None,
-    ) -> readers.Readers:
-        seen.append(n)
-        return start(git, objs, needles, n, report, heads, first)
-
-    monkeypatch.setattr(readers, "start", spy)
+    on_start(monkeypatch, lambda n, first: seen.append(n))
     return seen
 
 

@@ -11,15 +11,9 @@ from keylatch.history.grepfilter import MARK, Objects
 from keylatch.rules.synthetic import make_key
 from keylatch.sources.gitcmd import Git
 from tests.helpers.gitrepo import GitRepo
+from tests.helpers.readers import objects
 
 MakeRepo = Callable[..., GitRepo]
-
-
-def objects(sizes: list[int]) -> Objects:
-    objs = Objects()
-    for i, size in enumerate(sizes):
-        objs.add(b"%040x" % i, size, commit=False)
-    return objs
 
 
 @pytest.mark.parametrize(

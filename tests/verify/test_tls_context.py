@@ -5,11 +5,8 @@ not cost: a certificate check. Each https request still verifies, and a changed 
 
 from __future__ import annotations
 
-import socket
 import ssl
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,7 @@ from keylatch.engine import scan_text
 from keylatch.model import Finding, Verdict
 from keylatch.rules.synthetic import make_key
 from keylatch.verify import Options, check, transport
-from tests.helpers.localserver import self_signed
+from tests.helpers.localserver import listening, self_signed, tls_handshake
 from tests.helpers.openai_emulator import Emulator
 
 KEYS = tuple(make_key("sk-proj-", seed) for seed in (61, 62, 63))
@@ -44,41 +41,6 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     transport._tls.cache_clear()
 
 
-@contextmanager
-def tls_server(ctx: ssl.SSLContext) -> Iterator[int]:
-    """Completes a TLS handshake with `ctx` on each connection, then hangs up without an answer."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.05)
-    stop = threading.Event()
-
-    def serve(conn: socket.socket) -> None:
-        try:
-            with ctx.wrap_socket(conn, server_side=True) as tls:
-                tls.settimeout(2)
-                tls.recv(1024)
-        except (OSError, ssl.SSLError):
-            pass
-
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        server.close()
-
-
 def test_plain_http_to_loopback_loads_no_ca_store(loads: list[int], api: Emulator) -> None:
     found = _findings()
     got = check(found, Options(base_url=api.url, workers=1))
@@ -92,7 +54,7 @@ def test_https_loads_the_ca_store_once_and_checks_every_certificate(
     server_ctx, cert = self_signed(tmp_path)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     found = _findings()
-    with tls_server(server_ctx) as port:
+    with listening(tls_handshake(server_ctx)) as port:
         url, refused = f"https://127.0.0.1:{port}", f"no answer from 127.0.0.1:{port}: TLS certificate not trusted"
         monkeypatch.delenv("SSL_CERT_FILE", raising=False)
         untrusted = check(found, Options(base_url=url, workers=1, attempts=1, timeout=5))

@@ -9,10 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +18,7 @@ from keylatch.engine import scan_text
 from keylatch.model import Verdict
 from keylatch.rules.synthetic import make_key
 from keylatch.verify import Options, check
+from tests.helpers.localserver import listening, tls_handshake
 from tests.helpers.localserver import self_signed as self_signed_context
 from tests.helpers.openai_emulator import Emulator, emulator, scenario
 from tests.helpers.run import RunKeylatch
@@ -53,59 +51,14 @@ def verify(
     return r.code, f"{v['verdict']}: {v['reason']}"
 
 
-@contextmanager
-def listening(serve: Callable[[socket.socket], None] | None) -> Iterator[int]:
-    """A TCP server on 127.0.0.1: `serve` gets each accepted connection; None never accepts."""
-    server = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-    conns: list[socket.socket] = []
-
-    def loop() -> None:
-        server.settimeout(0.05)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conns.append(conn)
-            if serve is not None:
-                threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=loop, daemon=True) if serve is not None else None
-    if thread is not None:
-        thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        if thread is not None:
-            thread.join()
-        for c in conns:
-            c.close()
-        server.close()
-
-
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
     """A server context with a certificate for 127.0.0.1 that no CA signed."""
     return self_signed_context(tmp_path_factory.mktemp("tls"))[0]
 
 
-def _tls(ctx: ssl.SSLContext) -> Callable[[socket.socket], None]:
-    def serve(conn: socket.socket) -> None:
-        try:
-            with ctx.wrap_socket(conn, server_side=True) as tls:
-                tls.recv(1024)
-        except (OSError, ssl.SSLError):
-            pass  # the client refused the certificate: what the test wants
-
-    return serve
-
-
 def test_an_untrusted_certificate_is_unknown(leak: Path, keylatch: RunKeylatch, self_signed: ssl.SSLContext) -> None:
-    with listening(_tls(self_signed)) as port:
+    with listening(tls_handshake(self_signed)) as port:
         code, said = verify(keylatch, leak, f"https://127.0.0.1:{port}", "--fail-on-verdict", "live")
     assert code == 1 and said == f"unknown: no answer from 127.0.0.1:{port}: TLS certificate not trusted"
 
