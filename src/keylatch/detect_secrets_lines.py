@@ -6,8 +6,9 @@ detect_secrets: a snippet is anything with detect-secrets' CodeSnippet's `lines`
 
 What the engine decodes on one line is found here too: escapes, literals joined on the line,
 a base64 (or base64 of base64) or hex value on the line, a byte list, a key wholly escaped or a
-character a literal, a key glued to the bytes after it in a line with a NUL. What spans lines or needs the whole file (UTF-16, UTF-32, wrapped base64 blocks,
-joins across lines, archives) is docs/detect-secrets.md's "What the line model cannot see".
+character a literal, a key glued to the bytes after it in a line with a NUL. What spans lines or
+needs the whole file (UTF-16, UTF-32, wrapped base64 blocks and byte lists, hex dumps, joins
+across lines, archives) is docs/detect-secrets.md's "What the line model cannot see".
 """
 
 from __future__ import annotations
