@@ -69,6 +69,27 @@ def test_one_pass_finds_exactly_the_needles_that_in_finds(left: bytes, pieces: l
     assert present(data, NEEDLES) == present_each(data, NEEDLES)
 
 
+# The same pieces in other cases: the fallback groups needles by their lower-cased spelling.
+CASED = st.lists(st.sampled_from([*NEEDLES, *(n.swapcase() for n in NEEDLES), *(n.upper() for n in NEEDLES), b"0X"]))
+
+
+@given(st.binary(max_size=64), CASED, st.binary(max_size=64), PIECES)
+def test_the_hook_s_fallback_finds_exactly_the_needles_that_in_finds(
+    left: bytes, cased: list[bytes], right: bytes, pieces: list[bytes]
+) -> None:
+    data = left + b"".join(cased) + right + b"".join(pieces)
+    expected = present_each(data, NEEDLES)
+    assert present(data, NEEDLES, min_size=len(data) + 1) == expected  # below HOOK_ONE_PASS_MIN
+    assert prefilter.may_hold_key(data) == (bool(expected) or prefilter.wrapped_base64_width(data) > 0)
+
+
+@pytest.mark.parametrize("needle", NEEDLES)
+def test_the_hook_s_fallback_finds_each_needle_alone_and_in_text(needle: bytes) -> None:
+    for data in (needle, b"x = " + needle + b"\n", needle.swapcase() + b" " + needle):
+        assert present(data, NEEDLES, min_size=1 << 30) == present_each(data, NEEDLES) >= {needle}
+    assert present(needle[:-1], NEEDLES, min_size=1 << 30) == present_each(needle[:-1], NEEDLES)
+
+
 @pytest.mark.parametrize("size", [1, 7, 1 << 16, 3 << 20])
 def test_one_pass_sees_needles_at_both_ends_of_large_data(size: int) -> None:
     for needle in NEEDLES:

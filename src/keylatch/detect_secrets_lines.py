@@ -5,9 +5,10 @@ detect_secrets: a snippet is anything with detect-secrets' CodeSnippet's `lines`
 `target_index`.
 
 What the engine decodes on one line is found here too: escapes, literals joined on the line,
-a base64 or hex value on the line, a key wholly escaped, a key glued to the bytes after it in a
-line with a NUL. What spans lines or needs the whole file (UTF-16, UTF-32, wrapped base64 blocks,
-joins across lines, archives) is docs/detect-secrets.md's "What the line model cannot see".
+a base64 (or base64 of base64) or hex value on the line, a byte list, a key wholly escaped or a
+character a literal, a key glued to the bytes after it in a line with a NUL. What spans lines or
+needs the whole file (UTF-16, UTF-32, wrapped base64 blocks and byte lists, hex dumps, joins
+across lines, archives) is docs/detect-secrets.md's "What the line model cannot see".
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Protocol
 
 from keylatch.engine import scan_chunk, scan_text
 from keylatch.model import Chunk, Finding
-from keylatch.rules import DEFAULT_RULES, Rule, base64_gates, escape_gates, hex_gates
+from keylatch.rules import DEFAULT_RULES, Rule, needles
 
 
 class Snippet(Protocol):
@@ -36,9 +37,15 @@ class Snippet(Protocol):
 # around the line; the others identify themselves and need only the line.
 _ALONE = tuple(r for r in DEFAULT_RULES if r.file_context is None and not r.judge_in_document)
 _IN_CONTEXT = tuple(r for r in DEFAULT_RULES if r not in _ALONE)
-# Every keyword's base64 and hex spelling and the keyword wholly escaped (rules.base64_gates,
-# hex_gates, escape_gates): a line with one may hold any rule's key in a value the engine decodes.
-_B64_GATES = tuple(g.decode("ascii") for gates in (base64_gates, hex_gates, escape_gates) for g in gates(DEFAULT_RULES))
+_ALONE_IDS = frozenset(r.id for r in _ALONE)
+# Every needle of the engine's one pass that is not a keyword written plain (rules.needles): a
+# keyword's base64, hex, byte-list (`0x73, 0x6b`, `'s', 'k'`, `115, 107`, `.reg` hex) and base64-
+# of-base64 spellings, wholly escaped, or as UTF-16 / UTF-32 write it. A line with one may hold
+# any rule's key in a value the engine decodes, so every spelling the engine gates on is one here
+# too, and a spelling added to the rules reaches the plugin without an edit here
+# (tests/test_detect_secrets_line_gates.py).
+_PLAIN = {kw for r in DEFAULT_RULES for kw in (*r.keywords, *r.keyword_parts)}
+_B64_GATES = tuple(g.decode("latin-1") for g in needles(DEFAULT_RULES) if g.decode("latin-1") not in _PLAIN)
 # The engine finds nothing for `_ALONE` rules in text without one of their keywords or a base64
 # gate; checking that first saves the engine call on almost every line.
 # A keyword's halves (Rule.keyword_parts) count: an escape inside the keyword leaves one whole.
@@ -46,6 +53,8 @@ _ALONE_GATE = tuple(sorted({k for r in _ALONE for k in (*r.keywords, *r.keyword_
 # A base64 value long enough to be a 32-hex key's own (44 characters and up): the engine decodes
 # one next to the key's name (engine/decoders.py).
 _B64_VALUE = re.compile(r"[A-Za-z0-9+/]{43,}")
+# Literals of a character or two joined by commas or `+` (a char array, `["s", "k"]`, `"s" + "k"`).
+_SPLIT = re.compile(r"""["'][^"'\n]{1,2}["'][ \t]*[,+][ \t]*["']""")
 _ESCAPED_OR_JOINED = re.compile(r"""\\[ux0-7]|%[0-9A-Fa-f]{2}|&#|&[A-Za-z]+;|["'][ \t]*(?:[+.&]|["'])|\\$""")
 
 
@@ -77,22 +86,46 @@ def line_findings(line: str, context: Snippet | None, filename: str = "") -> lis
     run only for rules that may match the line itself (`_may_hold`).
     """
     b64 = any(g in line for g in _B64_GATES)
-    found = scan_text(line, _ALONE) if b64 or any(k in line for k in _ALONE_GATE) else []
+    # With an encoded gate on the line every rule is scanned: one rule's gate opens a decoder
+    # that may show another's key (a ZURE spelling met by chance in base64 of base64 of base64).
+    if b64:
+        found = [f for f in scan_text(line) if f.rule_id in _ALONE_IDS]
+    else:
+        found = scan_text(line, _ALONE) if any(k in line for k in _ALONE_GATE) else []
+    split = not b64 and _SPLIT.search(line) is not None
     rules = tuple(r for r in _IN_CONTEXT if _may_hold(r, line, b64))
-    if not rules:
+    if not rules and not split:
         return found
     has_snippet = context is not None and bool(context.lines)
     lines = context.lines if context is not None and has_snippet else [line]
     target = context.target_index + 1 if context is not None and has_snippet else 1
     text = "\n".join(raw.rstrip("\r\n") for raw in lines)
+    if split:
+        # A key written a character a literal (`'e', 'k', '_', ...`) holds no keyword of its own:
+        # the engine joins it inside the window of any keyword within REACH bytes
+        # (engine/matching.py), such as the Azure endpoint a few lines above; the snippet shows it.
+        found = _unique([*found, *(f for f in scan_text(text) if f.location.line == target)])
+    if not rules:
+        return found
     # A base64 value is decoded only for a gate of the rules scanned (base64_gates): `ek_` has
     # none of its own, so with a gate on the line every rule is scanned, keeping these rules' keys.
     scanned = DEFAULT_RULES if b64 else rules
     ids = {r.id for r in rules}
     near = [f for f in scan_text(text, scanned) if f.location.line == target and f.rule_id in ids]
     if near or not filename:
-        return found + near
-    return found + [f for f in _in_file(filename, line, scanned) if f.rule_id in ids]
+        return _unique(found + near)
+    return _unique(found + [f for f in _in_file(filename, line, scanned) if f.rule_id in ids])
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    """Each key once per rule: the line's own scan and the snippet's may both find it."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for f in findings:
+        if (f.rule_id, f.secret.value) not in seen:
+            seen.add((f.rule_id, f.secret.value))
+            out.append(f)
+    return out
 
 
 def _in_file(filename: str, line: str, rules: Sequence[Rule]) -> list[Finding]:
