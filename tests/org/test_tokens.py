@@ -9,6 +9,7 @@ named as the token's own server) shows the witness would see the token."""
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 from keylatch.org import tokens
 from tests.helpers.fakehost import FakeHost, HostedRepo, serve
 from tests.helpers.run import RunKeylatch
-from tests.helpers.tlsgit import TlsGitHost, serve_tls_git
+from tests.helpers.tlsgit import TlsGitHost, certificate, serve_tls_git
 
 GH_TOKEN = "ghp_" + "Fake0Github1Token2" * 2
 GL_TOKEN = "glpat-" + "Fake0Gitlab1Token2" * 2
@@ -25,10 +26,16 @@ TOKENS = {"GITHUB_TOKEN": GH_TOKEN, "GITLAB_TOKEN": GL_TOKEN}
 SERVER_ENV = {"github": "GITHUB_SERVER_URL", "gitlab": "CI_SERVER_URL"}
 
 
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, Path]:
+    """One certificate for the module's witnesses: generating its RSA key was most of each test's CPU."""
+    return certificate(tmp_path_factory.mktemp("tls"))
+
+
 @pytest.fixture
-def witness(tmp_path: Path) -> Iterator[TlsGitHost]:
-    (tmp_path / "tls").mkdir()
-    with serve_tls_git(tmp_path / "tls") as host:
+def witness(tls: tuple[ssl.SSLContext, Path]) -> Iterator[TlsGitHost]:
+    """A fresh witness per test (its own port, requests and offers), serving the module's certificate."""
+    with serve_tls_git(tls) as host:
         yield host
 
 

@@ -149,18 +149,31 @@ def _outcome(items: Callable[[], Iterator[Chunk | Skipped | Unread | Cleared]]) 
     return seen, ""
 
 
+@pytest.fixture(scope="module")
+def shaped(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict[bool, list[Item]]]]:
+    """Each tree of TREES, built once per module (the walks only read it), and what `walk`
+    yields over it, as _events gives it with `cleared` False and True: the reference every
+    spread walk of it is held to, the same for each mode and number of jobs (the huge tree's
+    33 MiB were read again for each)."""
+    out = {}
+    for shape, build in TREES.items():
+        tree = tmp_path_factory.mktemp(f"shape-{shape}") / "tree"
+        tree.mkdir()
+        build(tree)
+        items = list(walk([tree]))
+        out[shape] = tree, {c: _events(iter(items), cleared=c) for c in (False, True)}
+    return out
+
+
 @pytest.mark.parametrize("jobs", [2, 4])
 @pytest.mark.parametrize("wanted", [True, False], ids=["all-wanted", "none-wanted"])
 @pytest.mark.parametrize("shape", sorted(TREES))
 def test_spread_walk_yields_what_the_walk_yields(
-    tmp_path: Path, shape: str, wanted: bool, jobs: int, mode: str
+    shaped: dict[str, tuple[Path, dict[bool, list[Item]]]], shape: str, wanted: bool, jobs: int, mode: str
 ) -> None:
-    tree = tmp_path / "tree"
-    tree.mkdir()
-    TREES[shape](tree)
-    expected = _events(walk([tree]), cleared=not wanted)
+    tree, expected = shaped[shape]
     got = list(walk_spread([tree], lambda data: wanted, jobs))
-    assert _events(iter(got)) == expected
+    assert _events(iter(got)) == expected[not wanted]
     # Only whole small files are cleared, and only when unwanted.
     cleared = [i for i in got if isinstance(i, Cleared)]
     assert bool(cleared) == (not wanted)
@@ -169,14 +182,14 @@ def test_spread_walk_yields_what_the_walk_yields(
 
 @pytest.mark.parametrize("wanted", [True, False], ids=["all-wanted", "none-wanted"])
 @pytest.mark.parametrize("shape", sorted(TREES))
-def test_one_job_reads_in_place_and_clears_what_the_threads_clear(tmp_path: Path, shape: str, wanted: bool) -> None:
+def test_one_job_reads_in_place_and_clears_what_the_threads_clear(
+    shaped: dict[str, tuple[Path, dict[bool, list[Item]]]], shape: str, wanted: bool
+) -> None:
     # One job: no threads; the walking thread reads each small file in one call and tests it.
-    tree = tmp_path / "tree"
-    tree.mkdir()
-    TREES[shape](tree)
+    tree, expected = shaped[shape]
     got = _events(walk_spread([tree], lambda data: wanted, 1))
     assert got == _events(walk_spread([tree], lambda data: wanted, 2))
-    assert got == _events(walk([tree]), cleared=not wanted)
+    assert got == expected[not wanted]
     assert any(kind == "cleared" for kind, *_ in got) == (not wanted)
 
 
@@ -252,17 +265,26 @@ def test_a_walk_abandoned_midway_leaves_no_descriptor_or_thread(tmp_path: Path, 
         os.waitpid(-1, os.WNOHANG)
 
 
-def test_a_tree_deeper_than_path_max_is_walked(tmp_path: Path, mode: str) -> None:
+@pytest.fixture(scope="module")
+def deep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[Item]]]:
+    """A 2,000-level tree and what `walk` yields over it, built once for both modes (each build
+    and removal is 4,000 directory operations, each walk 2,000 levels)."""
     from tests.helpers.deep import make_deep, remove_flat
 
-    make_deep(tmp_path, "deep", 2000, "leaf.txt", b"leaf\n")
+    top = tmp_path_factory.mktemp("deep")
+    make_deep(top, "deep", 2000, "leaf.txt", b"leaf\n")
     try:
-        events = _events(walk_spread([tmp_path / "deep"], lambda d: True, 2))
-        assert events == _events(walk([tmp_path / "deep"]))
-        assert len(events) == 1 and events[0][1].endswith("/deep" * 2000 + "/leaf.txt")
-        assert _events(walk_spread([tmp_path / "deep"], lambda d: False, 2)) == [("cleared", "1", "5")]
+        yield top / "deep", _events(walk([top / "deep"]))
     finally:
-        remove_flat(tmp_path, "deep")
+        remove_flat(top, "deep")
+
+
+def test_a_tree_deeper_than_path_max_is_walked(deep: tuple[Path, list[Item]], mode: str) -> None:
+    root, expected = deep
+    events = _events(walk_spread([root], lambda d: True, 2))
+    assert events == expected
+    assert len(events) == 1 and events[0][1].endswith("/deep" * 2000 + "/leaf.txt")
+    assert _events(walk_spread([root], lambda d: False, 2)) == [("cleared", "1", "5")]
 
 
 def test_a_corrupt_archive_is_not_swallowed(tmp_path: Path, mode: str) -> None:

@@ -223,17 +223,30 @@ def _pack(name: str, kind: str) -> DamagedObject:
 
 
 class WithObjects(Git):
-    """A Git that also reads objects from `objects` (an object directory): the readable part of
-    the cut packs, which git refuses whole (readable_part)."""
+    """`git` that also reads objects from `objects` (an object directory): the readable part of
+    the cut packs, which git refuses whole (readable_part).
 
-    __slots__ = ("objects",)
+    It wraps `git` rather than copying its repository and config: `git`'s listing of the
+    repository's driver names (gitcmd.Git, one `git config` process) and its environment are
+    reused, not listed again, and what it derives (the readers' `derived(config=...)`) is
+    wrapped too, so a reader sees `objects` as well (tests/history/test_damage_processes.py).
+    """
 
-    def __init__(self, repo: Path | None, config: tuple[str, ...] = (), objects: str = "") -> None:
-        super().__init__(repo, config)
+    __slots__ = ("inner", "objects")
+
+    def __init__(self, inner: Git, objects: str = "") -> None:
+        super().__init__(inner.repo, inner.config)
+        self.inner = inner
         self.objects = objects
 
+    def derived(self, repo: Path | None = None, config: tuple[str, ...] = ()) -> Git:
+        return type(self)(self.inner.derived(repo, config), self.objects)
+
+    def config_names(self) -> tuple[str, ...]:
+        return self.inner.config_names()
+
     def env(self) -> dict[str, str]:
-        env = super().env()
+        env = self.inner.env()
         if self.objects:
             # After any the caller's environment names (kept only for the current directory).
             env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = os.pathsep.join(
@@ -259,10 +272,9 @@ def readable_part(git: Git, common_dir: Path, bad: Sequence[DamagedObject]) -> I
         yield git
         return
     with tempfile.TemporaryDirectory(prefix="keylatch-packs-") as objects:
-        unpack = WithObjects(git.repo, git.config)
         for pack in cut:
-            _unpack(unpack, pack, objects)
-        yield WithObjects(git.repo, git.config, objects)
+            _unpack(git, pack, objects)
+        yield WithObjects(git, objects)
 
 
 def _unpack(git: Git, pack: Path, objects: str) -> None:

@@ -284,10 +284,9 @@ def _write_record(
     its readable parents' trees (a parent that cannot be read counts as none: a root commit)."""
     c = commits[sha]
     parents = [p for p in c.parents if p in commits]
-    mine, holes = _files(git, sha, c.tree, lost)
+    (mine, holes), *theirs = _files(git, [(sha, c.tree), *((p, commits[p].tree) for p in parents)], lost)
     olds = []
-    for p in parents:
-        files, parent_holes = _files(git, p, commits[p].tree, lost)
+    for files, parent_holes in theirs:
         olds.append(files)
         holes |= parent_holes
     n = max(1, len(parents))
@@ -305,29 +304,32 @@ def _write_record(
 
 
 def _files(
-    git: Git, commit: bytes, tree: bytes, lost: dict[bytes, DamagedObject]
-) -> tuple[dict[bytes, tuple[bytes, bytes]], set[bytes]]:
-    """path -> (mode, id) of every file and gitlink in the readable part of `tree`, and the
-    directories ("d/", or b"" for the whole tree) whose tree could not be read."""
-    files: dict[bytes, tuple[bytes, bytes]] = {}
-    holes: set[bytes] = set()
-    level = {tree: [b""]}
+    git: Git, roots: Sequence[tuple[bytes, bytes]], lost: dict[bytes, DamagedObject]
+) -> list[tuple[dict[bytes, tuple[bytes, bytes]], set[bytes]]]:
+    """For each (commit, tree) of `roots`: path -> (mode, id) of every file and gitlink in the
+    readable part of the tree, and the directories ("d/", or b"" for the whole tree) whose tree
+    could not be read. The trees are read a level at a time, every root's at once: one
+    `cat-file` per level, not per level of each tree (tests/history/test_damage_processes.py)."""
+    out: list[tuple[dict[bytes, tuple[bytes, bytes]], set[bytes]]] = [({}, set()) for _ in roots]
+    level: dict[bytes, list[tuple[int, bytes]]] = defaultdict(list)
+    for i, (_, tree) in enumerate(roots):
+        level[tree].append((i, b""))
     while level:
-        nxt: dict[bytes, list[bytes]] = defaultdict(list)
+        nxt: dict[bytes, list[tuple[int, bytes]]] = defaultdict(list)
         for oid, obj in _read(git, list(level)):
             if obj is None or obj.kind != b"tree":
-                for prefix in level[oid]:
-                    holes.add(prefix)
-                    _name_tree(lost, oid, prefix, commit)
+                for i, prefix in level[oid]:
+                    out[i][1].add(prefix)
+                    _name_tree(lost, oid, prefix, roots[i][0])
                 continue
             for mode, name, entry in _entries(obj.data, len(oid) // 2):
-                for prefix in level[oid]:
+                for i, prefix in level[oid]:
                     if mode == b"40000":
-                        nxt[entry].append(prefix + name + b"/")
+                        nxt[entry].append((i, prefix + name + b"/"))
                     else:
-                        files[prefix + name] = (mode.zfill(6), entry)
+                        out[i][0][prefix + name] = (mode.zfill(6), entry)
         level = nxt
-    return files, holes
+    return out
 
 
 def _name_tree(lost: dict[bytes, DamagedObject], oid: bytes, prefix: bytes, commit: bytes) -> None:
@@ -360,4 +362,5 @@ class Damaged(WithObjects):
 
 
 def tolerant(git: Git) -> Git:
-    return Damaged(git.repo, git.config, git.objects if isinstance(git, WithObjects) else "")
+    """`git` (and the objects it reads), tolerant: its driver listing is reused, not repeated."""
+    return Damaged(git)
