@@ -6,11 +6,13 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
+from tests.helpers.gitrepo import GitRepo
 from tests.helpers.run import RunKeylatch
 
 KINDS = {
@@ -102,3 +104,56 @@ def test_sarif_places_a_key_in_a_name_at_line_1(keylatch: RunKeylatch, tmp_path:
     assert res["properties"]["in"] == "path"
     assert "in the path" in res["message"]["text"]
     assert key not in result.out
+
+
+# (what the commit does, the path it adds): a new file, a new directory, the new side of a
+# rename, an archive member.
+GIT_PLACES = ["file", "directory", "renamed", "member"]
+
+
+def _stage(repo: GitRepo, place: str, key: str) -> str:
+    """Stage `key` in a name the next commit adds; return the path keylatch should report."""
+    if place == "file":
+        repo.write(f"backup.{key}.txt", "x\n")
+        want = f"backup.{key}.txt"
+    elif place == "directory":
+        repo.write(f"config/{key}/a.txt", "x\n")
+        repo.write(f"config/{key}/b.txt", "y\n")
+        want = f"config/{key}"
+    elif place == "renamed":
+        repo.git("mv", "README.md", f"{key}.md")
+        want = f"{key}.md"
+    else:
+        repo.write("a.zip", _zip({f"dir/{key}.txt": b"plain\n"}))
+        want = f"a.zip!dir/{key}.txt"
+    repo.git("add", "-A")
+    return want
+
+
+@pytest.mark.parametrize("place", GIT_PLACES)
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_staged_blocks_a_key_in_a_name(
+    keylatch: RunKeylatch, make_repo: Callable[..., GitRepo], kind: str, place: str
+) -> None:
+    key = KINDS[kind]
+    repo = make_repo()
+    repo.write("README.md", "hello\n")
+    repo.commit("base")
+    want = _stage(repo, place, key)
+    result = keylatch("staged", "--format", "json", cwd=repo.path)
+    assert result.code == 1, result.err
+    findings = json.loads(result.out)["findings"]
+    (finding,) = [f for f in findings if f.get("in") == "path"]
+    assert finding["path"] == want.replace(key, finding["secret"])
+    assert (finding["line"], finding["column"]) == (0, want.index(key) + 1)
+    text = keylatch("staged", cwd=repo.path)
+    assert text.code == 1
+    assert "(in the path)" in text.out + text.err
+    assert key not in result.out + result.err + text.out + text.err
+
+
+def test_staged_passes_a_commit_that_adds_no_name(keylatch: RunKeylatch, make_repo: Callable[..., GitRepo]) -> None:
+    repo = make_repo()
+    repo.write("0123456789abcdef0123456789abcdef01234567", "x\n")  # a hex name: no key
+    repo.git("add", "-A")
+    assert keylatch("staged", cwd=repo.path).code == 0
