@@ -9,6 +9,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from keylatch.rules.synthetic import make_key
@@ -94,12 +95,18 @@ def test_hex_names_never_alarm(keylatch: RunKeylatch, tmp_path: Path, name: str)
     assert keylatch("scan", ".", cwd=tmp_path).code == 0
 
 
-def test_sarif_places_a_key_in_a_name_at_line_1(keylatch: RunKeylatch, tmp_path: Path) -> None:
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "sarif-schema-2.1.0.json").read_text())
+
+
+@pytest.mark.parametrize("place", ["file", "directory"])
+def test_sarif_places_a_key_in_a_name_at_line_1(keylatch: RunKeylatch, tmp_path: Path, place: str) -> None:
     key = KINDS["project"]
-    (tmp_path / f"{key}.txt").write_text("x\n")
+    _plant(tmp_path, place, key)
     result = keylatch("scan", ".", "--format", "sarif", cwd=tmp_path)
     assert result.code == 1
-    (res,) = json.loads(result.out)["runs"][0]["results"]
+    doc = json.loads(result.out)
+    jsonschema.validate(doc, SCHEMA)
+    (res,) = doc["runs"][0]["results"]
     assert res["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
     assert res["properties"]["in"] == "path"
     assert "in the path" in res["message"]["text"]
@@ -157,3 +164,20 @@ def test_staged_passes_a_commit_that_adds_no_name(keylatch: RunKeylatch, make_re
     repo.write("0123456789abcdef0123456789abcdef01234567", "x\n")  # a hex name: no key
     repo.git("add", "-A")
     assert keylatch("staged", cwd=repo.path).code == 0
+
+
+def test_github_annotates_the_file_without_a_line(keylatch: RunKeylatch, tmp_path: Path) -> None:
+    key = KINDS["admin"]
+    _plant(tmp_path, "directory", key)
+    result = keylatch("scan", ".", "--format", "github", cwd=tmp_path)
+    assert result.code == 1
+    (line,) = [x for x in result.out.splitlines() if x.startswith("::")]
+    assert ",line=" not in line and "in the path, column 8" in line
+    assert key not in result.out
+
+
+def test_baseline_accepts_a_key_in_a_name(keylatch: RunKeylatch, tmp_path: Path) -> None:
+    key = KINDS["project"]
+    _plant(tmp_path, "file", key)
+    assert keylatch("baseline", "update", "--reason", "test key", cwd=tmp_path).code == 0
+    assert keylatch("scan", ".", cwd=tmp_path).code == 0
