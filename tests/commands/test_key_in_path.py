@@ -181,3 +181,22 @@ def test_baseline_accepts_a_key_in_a_name(keylatch: RunKeylatch, tmp_path: Path)
     _plant(tmp_path, "file", key)
     assert keylatch("baseline", "update", "--reason", "test key", cwd=tmp_path).code == 0
     assert keylatch("scan", ".", cwd=tmp_path).code == 0
+
+
+@pytest.mark.parametrize("evidence", [True, False])
+def test_azure_key_in_a_name_needs_azure_evidence_beside_it(
+    keylatch: RunKeylatch, tmp_path: Path, evidence: bool
+) -> None:
+    """The same rule as in text: written as a setting (`api_key=<hex>`), and Azure OpenAI evidence
+    in the names around it (here a sibling named by the resource's endpoint)."""
+    key = make_key("azure-classic", seed=11)
+    (tmp_path / "azure" / f"api_key={key}").mkdir(parents=True)
+    (tmp_path / "azure" / f"api_key={key}" / "x").write_text("x\n")
+    (tmp_path / "azure" / ("endpoint-myres.openai.azure.com" if evidence else "endpoint-myres.example.org")).touch()
+    result = keylatch("scan", ".", "--format", "json", cwd=tmp_path)
+    assert result.code == (1 if evidence else 0), result.err
+    if evidence:
+        (finding,) = json.loads(result.out)["findings"]
+        assert (finding["rule_id"], finding["in"]) == ("azure-openai-classic-key", "path")
+        assert finding["path"] == f"azure/api_key={finding['secret']}"
+    assert key not in result.out + result.err
