@@ -21,7 +21,7 @@ from keylatch.errors import KeylatchError, ScanError
 from keylatch.model import Chunk
 from keylatch.sources import archives, files, forks
 from keylatch.sources.excludes import Excludes
-from keylatch.sources.files import BLOCK, Cleared, Skipped, Unread, walk
+from keylatch.sources.files import BLOCK, Cleared, Names, Skipped, Unread, walk
 from keylatch.sources.forks import walk_spread
 
 Item = tuple[str, ...]
@@ -105,7 +105,7 @@ def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
 
 
 def _events(
-    items: Iterator[Chunk | Skipped | Unread | Cleared], cleared: bool | Callable[[bytes], bool] = False
+    items: Iterator[Chunk | Skipped | Unread | Names | Cleared], cleared: bool | Callable[[bytes], bool] = False
 ) -> list[Item]:
     """What a walk yielded; with `cleared`, each whole small file as a walk_spread whose `wanted`
     test passes over everything (or whose data `cleared` accepts) clears it. Consecutive cleared
@@ -118,6 +118,8 @@ def _events(
             out.append(("skip", item.path, item.kind))
         elif isinstance(item, Cleared):
             _clear(out, item.files, item.size)
+        elif isinstance(item, Names):  # long names, for the key-in-a-path check
+            out.append(("names", *item.paths))
         elif (cleared(item.data) if callable(cleared) else cleared) and _whole_small_file(item):
             _clear(out, 1, len(item.data))
         else:
@@ -140,7 +142,7 @@ def _whole_small_file(chunk: Chunk) -> bool:
     return len(chunk.data) == size <= files._SMALL and not archives.kind(chunk.data[: archives.HEAD])
 
 
-def _outcome(items: Callable[[], Iterator[Chunk | Skipped | Unread | Cleared]]) -> tuple[list[Item], str]:
+def _outcome(items: Callable[[], Iterator[Chunk | Skipped | Unread | Names | Cleared]]) -> tuple[list[Item], str]:
     seen: list[Item] = []
     try:
         seen = _events(items())

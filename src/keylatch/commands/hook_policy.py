@@ -80,6 +80,29 @@ def judge_chunks(
     return kept
 
 
+def judge_names(paths: Sequence[str], cfg: Config, pol: Policy, prefix: str = "") -> list[Finding]:
+    """Keys written in the `paths` a commit adds (history/pathkeys.py: file and directory names,
+    archive members), minus excluded paths; an allow comment cannot stand in a name. `prefix`
+    as for judge_chunks."""
+    from keylatch import policy
+    from keylatch.history.pathkeys import keys_in_paths
+
+    hits = keys_in_paths(((in_repository(prefix, p) if prefix else p, None) for p in paths), cfg.rules)
+    kept = list(policy.allowed(hits, pol).kept) if hits else []
+    if prefix:  # findings keep the path as given: the names were cut after the key's
+        given = {in_repository(prefix, p): p for p in paths}
+        kept = [f.replace(location=f.location.replace(path=_as_given(f.location.path, given))) for f in kept]
+    return kept
+
+
+def _as_given(path: str, given: dict[str, str]) -> str:
+    """A cut repository path back in the form given (relative to the current directory)."""
+    for repo_path, as_given in given.items():
+        if repo_path == path or repo_path.startswith(path + "/"):
+            return as_given[: len(as_given) - (len(repo_path) - len(path))]
+    return path
+
+
 def in_repository(prefix: str, path: str) -> str:
     """`path`, relative to the repository directory `prefix` (`sub/dir/`), as a repository path."""
     import posixpath

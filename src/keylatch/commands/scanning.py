@@ -57,7 +57,7 @@ def in_files(
     from keylatch.errors import ScanError, printable
     from keylatch.prefilter import any_present, scan_gate
     from keylatch.sources.excludes import Excludes
-    from keylatch.sources.files import Cleared, Skipped, Unread
+    from keylatch.sources.files import NAME_MIN, Cleared, Names, Skipped, Unread
     from keylatch.sources.forks import walk_spread
 
     # The engine's own gates (engine/matching.py, Scan.has_literal): without one of these
@@ -83,6 +83,9 @@ def in_files(
     excludes = Excludes(config=cfg.exclude, base=base, typed=cfg.flag_exclude)
     found: set[Finding] = set()
     skipped: list[str] = []
+    # Paths whose names may hold a key (history/pathkeys.py): long names the walk listed, and
+    # archive members (`a.zip!dir/<key>.txt`), scanned in batches after the walk.
+    named: dict[str, None] = {}
     jobs = _usable_cores()
 
     def quiet(chunk: Chunk) -> bool:
@@ -109,6 +112,11 @@ def in_files(
                 if read is not None:
                     read(chunk.path, chunk.size, chunk.files)
                 continue
+            if isinstance(chunk, Names):
+                named.update(dict.fromkeys(chunk.paths))
+                continue
+            if chunk.first_line == 1 and len(chunk.path) >= NAME_MIN and "!" in chunk.path:
+                named[chunk.path] = None  # a member: its name is in no directory listing
             data = chunk.data
             if read is not None:
                 read(chunk.path, len(data), 1)
@@ -118,7 +126,20 @@ def in_files(
             found.update(judge(chunk))
     finally:
         items.close()  # an error or an interrupt: the reader threads stop first
+    # The gate first, as for a file: a tree of clean names never builds the rules and the engine.
+    if named and wanted("\n".join(named).encode("utf-8", "surrogateescape")):
+        found.update(in_paths(named, cfg, pol))
     return _dedup(sorted(found, key=sort_key)), tuple(skipped)
+
+
+def in_paths(paths: Iterable[str], cfg: Config, pol: Policy, commit: str | None = None) -> tuple[Finding, ...]:
+    """The keys written in `paths` (history/pathkeys.py) that the policy keeps. Path globs apply
+    as to any finding (the walk applied them already); an allow comment cannot stand in a name."""
+    from keylatch import policy
+    from keylatch.history.pathkeys import keys_in_paths
+
+    hits = keys_in_paths(((p, commit) for p in paths), cfg.rules)
+    return policy.allowed(hits, pol).kept if hits else ()
 
 
 def _judge(

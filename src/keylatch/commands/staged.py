@@ -102,12 +102,16 @@ def run(args: Args) -> ExitCode:
     # clean commit more than the rest of the hook (issue 14), for a warning about a file that
     # is not being committed.
     worktree = src.worktree_changes(git, plan, blobs)
+    # A path is pushed with its content: the names this commit adds (new files, the new side of
+    # a rename, archive members) may hold a key too (history/pathkeys.py).
+    names = [f.path for f in plan.files if f.head_blob is None] + [p for p, _, _ in scanned if "!" in p]
     blocking: list[Finding] = []
     below: list[Finding] = []
     unstaged: list[Finding] = []
     aside: SetAside | None = None  # what the settings kept out of this commit's report
     # Most commits hold no keyword at all: then the rules, config and baseline are not needed.
-    if any_may_hold_key(data for _, data, _ in [*scanned, *worktree]):
+    named = "\n".join(names).encode("utf-8", "surrogateescape")
+    if any_may_hold_key([named, *(data for _, data, _ in [*scanned, *worktree])]):
         from pathlib import Path
 
         from keylatch.commands import hook_policy
@@ -118,6 +122,7 @@ def run(args: Args) -> ExitCode:
         cfg, pol = hook_policy.settle(Path(top))
         dropped: list[SetAside] = []
         found = hook_policy.judge_chunks(src.chunks(scanned), cfg, pol, here, dropped)
+        found += hook_policy.judge_names(names, cfg, pol, here)
         verdict = hook_policy.verdict(found, cfg, pol)
         aside = _set_aside([*dropped, verdict.set_aside], cfg)
         blocking, below = _sorted(verdict.blocking), _sorted([*verdict.below, *verdict.dead])

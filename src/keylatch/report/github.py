@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from keylatch.model import Finding, Severity
-from keylatch.report.labels import encoding_label, expiry_text, in_tree_of, no_file_place
+from keylatch.report.labels import IN_PATH, encoding_label, expiry_text, in_path, in_tree_of, no_file_place, path_shown
 from keylatch.report.notice import Notice
 from keylatch.report.text import summary_line
 from keylatch.report.untrusted import PATH_LIMIT, for_terminal
@@ -47,6 +47,11 @@ def render(findings: Sequence[Finding], *, reveal: bool = False, notices: Sequen
             # In a tree only a ref reaches: no file of the checkout to annotate (as below).
             where = f" in {for_terminal(in_tree_of(loc.ref, loc.path), PATH_LIMIT)}, line {loc.line} (in no commit)"
             props = f"title={title}"
+        elif loc.path and in_path(loc.line):
+            # In the path itself: the file is annotated, at no line (a line 0 the runner rejects).
+            where = f" {IN_PATH}, column {loc.column}" + (f" in commit {loc.commit[:12]}" if loc.commit else "")
+            path = _prop(for_terminal(path_shown(loc.path, loc.line, f.secret.value, f.secret.redacted), PATH_LIMIT))
+            props = f"file={path},title={title}"
         elif loc.path:
             where = f" in commit {loc.commit[:12]}" if loc.commit else ""
             path = _prop(for_terminal(loc.path, PATH_LIMIT))

@@ -19,7 +19,16 @@ from keylatch.model import KeyCheck
 from keylatch.report.exposure import as_dict, by_urgency, expose, exposures
 from keylatch.report.exposure import text_lines as exposure_lines
 from keylatch.report.json_report import verification_dict
-from keylatch.report.labels import counted, encoding_label, expiry_iso, expiry_text, no_file_place
+from keylatch.report.labels import (
+    IN_PATH,
+    counted,
+    encoding_label,
+    expiry_iso,
+    expiry_text,
+    in_path,
+    no_file_place,
+    path_shown,
+)
 from keylatch.report.notice import Notice, unread
 from keylatch.report.text import verdict_text
 from keylatch.report.untrusted import PATH_LIMIT, for_data, for_terminal
@@ -128,8 +137,10 @@ def render_text(
         lines.append(f"  introduced {_commit_text(k.introduced)}{boundary}")
         for o in k.locations:
             enc = f" ({encoding_label(o.encoding)})" if o.encoding else ""
+            enc += f" ({IN_PATH})" if in_path(o.line) else ""
             if o.path:
-                where = f"{for_terminal(o.path, PATH_LIMIT)}:{o.line}:{o.column}"
+                shown = path_shown(o.path, o.line, k.secret.value, k.secret.redacted)
+                where = f"{for_terminal(shown, PATH_LIMIT)}:{o.line}:{o.column}"
                 if o.ref and not o.commit:  # in a tree only a ref reaches (labels.in_tree_of)
                     where = f"{for_terminal(o.ref)}:{where}"
             else:
@@ -179,7 +190,7 @@ def finding_dict(
         "locations": [
             {
                 "commit": o.commit or None,
-                "path": for_data(o.path, PATH_LIMIT) or None,
+                "path": for_data(path_shown(o.path, o.line, k.secret.value, k.secret.redacted), PATH_LIMIT) or None,
                 "line": o.line,
                 "column": o.column,
                 "author_name": for_data(o.author_name) or None,
@@ -188,6 +199,7 @@ def finding_dict(
                 "encoding": o.encoding or None,
                 "ref": for_data(o.ref) or None,
                 "tag": for_data(o.tag) or None,
+                **({"in": "path"} if in_path(o.line) else {}),  # additive: a key in a file or directory name
             }
             for o in k.locations
         ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from keylatch.report.labels import encoding_label, expiry_text, no_file_place
+from keylatch.report.labels import IN_PATH, encoding_label, expiry_text, in_path, no_file_place, path_shown
 
 TYPE_CHECKING = False  # keylatch.model (and hashlib) stay off a clean commit's import path
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ def _lines(
     rows = []
     for f in findings[:MAX_LINES]:
         loc = f.location
+        loc = loc.replace(path=path_shown(loc.path, loc.line, f.secret.value, f.secret.redacted))
         if not loc.path:  # a commit's message, or a blob only a tag reaches: say which
             where = f"{_shown(no_file_place(loc.commit, loc.blob, loc.ref, loc.tag))}:{loc.line}"
         elif with_commit and loc.commit:
@@ -91,6 +92,8 @@ def _lines(
             where = f"{_shown(loc.path)}:{loc.line}"
         # Each occurrence says how it was written (one key may be plain here, base64 there).
         enc = f" {encoding_label(f.encoding)}" if f.encoding else ""
+        if in_path(loc.line):  # a key written in a file or directory name (line 0)
+            enc += f" ({IN_PATH})"
         # With `verify = true` the verdict shows beside the key (`[live; already in HEAD]`).
         note = "; ".join(n for n in (f.verified.verdict.label if f.verified else "", notes.get(f, "")) if n)
         rows.append((where, f"{f.secret.redacted}{enc}{expiry_text(f.secret.expires)}", _kind(f), note))

@@ -8,7 +8,7 @@ from typing import Any
 
 from keylatch import __version__
 from keylatch.model import Finding, KeyCheck
-from keylatch.report.labels import expiry_iso
+from keylatch.report.labels import expiry_iso, in_path, path_shown
 from keylatch.report.notice import Notice
 from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.rules import rule_by_id
@@ -27,7 +27,7 @@ def finding_dict(f: Finding, reveal: bool = False) -> dict[str, Any]:
         "rule_id": f.rule_id,
         "description": rule_by_id(f.rule_id).description,
         "severity": f.severity.value,
-        "path": for_data(loc.path, PATH_LIMIT),
+        "path": for_data(path_shown(loc.path, loc.line, f.secret.value, f.secret.redacted), PATH_LIMIT),
         "line": loc.line,
         "column": loc.column,
         "commit": loc.commit,
@@ -40,6 +40,9 @@ def finding_dict(f: Finding, reveal: bool = False) -> dict[str, Any]:
     }
     # Additive, only where the place is no file of a commit (ci, pre-push): a key in an annotated
     # tag's message (`tag` names it, `blob` is the tag object) or in a blob a ref reaches directly.
+    # Additive: a key written in the path itself (a file or directory name; line 0).
+    if in_path(loc.line):
+        out["in"] = "path"
     if loc.tag:
         out["tag"] = for_data(loc.tag)
     if loc.ref:

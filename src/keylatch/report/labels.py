@@ -49,6 +49,23 @@ def no_file_place(commit: str | None, blob: str | None, ref: str | None = None, 
     return "no file"
 
 
+# A key written in a path (a file or directory name, history/pathkeys.py) has line 0: it is in no
+# line of a file. Every format says so with these words (docs/reports.md).
+IN_PATH = "in the path"
+
+
+def in_path(line: int) -> bool:
+    """Whether a finding's place is its path itself (line 0) rather than a line of the file."""
+    return line == 0
+
+
+def path_shown(path: str, line: int, key: str, redacted: str) -> str:
+    """The path of a finding, the key written in it (line 0) redacted whatever its kind: an Azure
+    key whose owner evidence was beside it is no key to report/untrusted.py's redaction alone.
+    Untrusted still: the caller redacts and escapes it for its output."""
+    return path.replace(key, redacted) if line == 0 and key else path
+
+
 def in_tree_of(ref: str, path: str) -> str:
     """A file in a tree no commit holds, only a ref reaches (`git tag keys <tree>`), as git names
     it (`refs/tags/keys:deploy/prod.env`): every format says how the place is reached, as the

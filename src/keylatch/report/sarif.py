@@ -17,7 +17,16 @@ from urllib.parse import quote
 
 from keylatch import __version__
 from keylatch.model import Finding, Location, Severity
-from keylatch.report.labels import encoding_label, expiry_iso, expiry_text, in_tree_of, no_file_place
+from keylatch.report.labels import (
+    IN_PATH,
+    encoding_label,
+    expiry_iso,
+    expiry_text,
+    in_path,
+    in_tree_of,
+    no_file_place,
+    path_shown,
+)
 from keylatch.report.notice import ALLOWED_BY_COMMENT, NOT_SCANNED, Notice
 from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.rules import DEFAULT_RULES, Rule, rule_by_id
@@ -144,7 +153,7 @@ def _place(loc: Location, region: dict[str, Any]) -> dict[str, Any]:
                 "region": {"startLine": 1},
             },
             "logicalLocations": [{"name": inner, "fullyQualifiedName": f"{archive}!{inner}", "kind": "resource"}],
-            "message": {"text": f"archive member {inner}, line {loc.line}"},
+            "message": {"text": f"archive member {inner}, " + (IN_PATH if in_path(loc.line) else f"line {loc.line}")},
         }
     if loc.path and loc.ref and not loc.commit:
         # In a tree only a ref reaches: no file of the checkout, so no `uri` (see above).
@@ -177,8 +186,14 @@ def _place(loc: Location, region: dict[str, Any]) -> dict[str, Any]:
 def _result(f: Finding, index: int, reveal: bool, line_of: LineOf | None) -> dict[str, Any]:
     loc = f.location
     shown = f.secret.value if reveal else f.secret.redacted
+    named = in_path(loc.line)  # the key is in the path itself (line 0): SARIF's lines start at 1
+    if named:
+        loc = loc.replace(path=path_shown(loc.path, loc.line, f.secret.value, f.secret.redacted))
     member = member_of(loc)
-    if loc.path and loc.ref and not loc.commit:
+    if named:
+        where = f" {IN_PATH} (a file or directory name), column {loc.column}"
+        where += f" in commit {loc.commit[:12]}" if loc.commit else ""
+    elif loc.path and loc.ref and not loc.commit:
         where = f" in {for_data(in_tree_of(loc.ref, loc.path))}, line {loc.line} (in no commit)"
     elif loc.path:
         where = f" in commit {loc.commit[:12]}" if loc.commit else ""
@@ -196,7 +211,7 @@ def _result(f: Finding, index: int, reveal: bool, line_of: LineOf | None) -> dic
         "ruleIndex": index,
         "level": _LEVEL[f.severity],
         "message": {"text": text},
-        "locations": [_place(loc, _region(f, line_of))],
+        "locations": [_place(loc, {"startLine": 1} if named else _region(f, line_of))],
         "partialFingerprints": {FINGERPRINT: f.fingerprint},
     }
     props: dict[str, Any] = {"severity": f.severity.value}
@@ -210,7 +225,11 @@ def _result(f: Finding, index: int, reveal: bool, line_of: LineOf | None) -> dic
         props["blob"] = loc.blob
     if member is not None:
         props["archive"], props["member"] = (for_data(p, PATH_LIMIT) for p in member)
-        props["memberLine"], props["memberColumn"] = loc.line, loc.column
+        if not named:
+            props["memberLine"], props["memberColumn"] = loc.line, loc.column
+    if named:
+        props["in"] = "path"
+        props["pathColumn"] = loc.column
     if f.encoding:
         props["encoding"] = f.encoding
     if f.secret.expires is not None:

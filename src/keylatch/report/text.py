@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from keylatch.model import Finding, KeyCheck, Location, Severity
-from keylatch.report.labels import encoding_label, expiry_text, found_summary, no_file_place
+from keylatch.report.labels import (
+    IN_PATH,
+    encoding_label,
+    expiry_text,
+    found_summary,
+    in_path,
+    no_file_place,
+    path_shown,
+)
 
 _COLOURS = {
     Severity.CRITICAL: "\033[1;35m",
@@ -33,15 +41,16 @@ def by_urgency(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: f.verified.verdict.rank if f.verified else 0)
 
 
-def place_text(loc: Location) -> str:
-    """`commit:path:line:col`, or for a key in no file, which commit message or blob."""
+def place_text(loc: Location, key: str = "", redacted: str = "") -> str:
+    """`commit:path:line:col`, or for a key in no file, which commit message or blob. A key in
+    the path (line 0) is redacted in it: `key` and its `redacted` form."""
     # Here, not at the top: a clean run renders only the summary, and redaction's patterns
     # cost ~0.5 ms to import.
     from keylatch.report.untrusted import PATH_LIMIT, for_terminal
 
     if not loc.path:
         return f"{for_terminal(no_file_place(loc.commit, loc.blob, loc.ref, loc.tag))}:{loc.line}:{loc.column}"
-    where = f"{for_terminal(loc.path, PATH_LIMIT)}:{loc.line}:{loc.column}"
+    where = f"{for_terminal(path_shown(loc.path, loc.line, key, redacted), PATH_LIMIT)}:{loc.line}:{loc.column}"
     if loc.ref and not loc.commit:  # in a tree only a ref reaches (labels.in_tree_of)
         return f"{for_terminal(loc.ref)}:{where}"
     return f"{loc.commit[:12]}:{where}" if loc.commit else where
@@ -61,9 +70,11 @@ def render(
         sev = f.severity.value
         if colour:
             sev = f"{_COLOURS[f.severity]}{sev}{_RESET}"
-        enc = f" ({encoding_label(f.encoding)})" if f.encoding else ""
+        labels = [encoding_label(f.encoding), IN_PATH if in_path(f.location.line) else ""]
+        enc = "".join(f" ({label})" for label in labels if label)
         lines.append(
-            f"{place_text(f.location)}: {sev} {f.rule_id}{enc} {secret_text(f, reveal)} sha256:{f.fingerprint[:12]}"
+            f"{place_text(f.location, f.secret.value, f.secret.redacted)}: {sev} {f.rule_id}{enc}"
+            f" {secret_text(f, reveal)} sha256:{f.fingerprint[:12]}"
             + expiry_text(f.secret.expires)
             + verdict_text(f.verified)
         )

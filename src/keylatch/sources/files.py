@@ -91,7 +91,24 @@ _OPEN_SUBDIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
 _OPEN_NAMED = os.O_RDONLY | os.O_NONBLOCK | _CLOEXEC  # a named PATH: links followed, FIFOs never wait
 
 
+# A name shorter than this holds no key: the shortest any rule finds is 32 characters (an Azure
+# key's hex); the margin is for configured rules (tests/sources/test_pathnames.py checks the rules).
+NAME_MIN = 20
+
+
 # model.Records, not dataclasses: on every scan's start-up (keylatch/model.py says what that saves).
+class Names(Record):
+    """Displayed paths of a directory's entries whose names are long enough to hold a key (files,
+    subdirectories, anything listed, excluded ones left out): a path is pushed with the content,
+    so a key written in a name is a leak too (commands/scanning.py scans them, batched)."""
+
+    __slots__ = ("paths",)
+    paths: tuple[str, ...]
+
+    def __init__(self, paths: tuple[str, ...]) -> None:
+        self._set(paths)
+
+
 class Skipped(Record):
     """A directory entry that is not a regular file, left unopened."""
 
@@ -148,7 +165,7 @@ class _Deferred(NamedTuple):
 
 # int: the size of a small file read whole that `wanted` passes over (Cleared, without the record).
 _Outcome = Chunk | Skipped | Unread | _Deferred | int
-Item = Chunk | Skipped | Unread
+Item = Chunk | Skipped | Unread | Names
 
 
 def walk(
@@ -524,11 +541,14 @@ def _directory(
     shown_in = m.shown(f"{rel}/" if rel else "")  # each entry is shown as shown_in + its name
     cleared = cleared_size = 0  # a run of files read in place that `wanted` passed over
     last_cleared = ""
+    named: list[str] = []  # entries whose names may hold a key
     for entry in entries:
         name = entry.name
         path = f"{rel}/{name}" if rel else name
         if m.excluded(path, name):
             continue
+        if len(name) >= NAME_MIN:
+            named.append(shown_in + name)
         try:
             # d_type: no system call. Most entries are files: one question for those.
             is_file = entry.is_file(follow_symlinks=False)
@@ -576,6 +596,8 @@ def _directory(
         yield _batch_of(fd, batch, m.shown(rel))
     if cleared:
         yield Cleared(shown_in + last_cleared, cleared_size, cleared)
+    if named:
+        yield Names(tuple(named))
     return subdirs
 
 
