@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.run import RunKeylatch
 
@@ -179,3 +180,20 @@ def test_clean_baseline_of_the_history_starts_each_git_process_once(
     assert seen["config --get-regexp (drivers)"] == 1, seen
     assert seen["rev-parse"] == 1, seen
     assert sum(seen.values()) == 9, seen  # 15, then 12 before
+
+
+def test_history_with_a_key_on_the_checked_out_branch_lists_its_tree_once(
+    make_repo: MakeRepo, keylatch: RunKeylatch, counted: tuple[dict[str, str], Path]
+) -> None:
+    """Attribution asks whether each ref tip still holds the key; the checked-out branch's tip is
+    HEAD, whose tree "in HEAD" already listed (history/attribute.py `_build`)."""
+    env, log = counted
+    repo = _repo(make_repo)
+    repo.write("app.py", f'KEY = "{make_key("sk-proj-", seed=7)}"\n')
+    repo.commit("add a key")
+    importlib.import_module("git")
+
+    result = keylatch("history", "--no-cache", str(repo.path), env=env)
+
+    assert result.code == 1 and "in HEAD: yes" in result.out, result.out
+    assert collections.Counter(_processes(log))["ls-tree"] == 1

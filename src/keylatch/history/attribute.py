@@ -134,7 +134,12 @@ def _build(
     head_blobs = _tree_blobs(git, state.head, keyed) if state.head else frozenset()
     refs_of = _refs(git, {fp: frozenset(i.sha for i in lst) for fp, lst in intros.items()})
     tips = sorted({tip for rs in refs_of.values() for _, tip in rs})
-    tip_blobs = {t: _tree_blobs(git, t, keyed) for t in tips} if len(tips) <= _MAX_TIPS else {}
+    # The usual tip is HEAD's own commit (the checked-out branch): its tree is already listed.
+    tip_blobs = (
+        {t: head_blobs if t == state.head else _tree_blobs(git, t, keyed) for t in tips}
+        if len(tips) <= _MAX_TIPS
+        else {}
+    )
     blob_fps = {oid: {f.fingerprint for f in fs} for oid, fs in keyed.items()}
 
     def holds(blobs: frozenset[bytes], fp: str) -> bool:
