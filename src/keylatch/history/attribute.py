@@ -103,6 +103,7 @@ def attribute(
             for fp in fps.get(old, frozenset()) - new_fps:
                 removed_in[fp].add(parent.decode("ascii"))
                 removed_by[fp].add(sha)
+    _path_intros(log, scanner, intros)
     # Oldest introduction first (committer time: ISO dates in mixed time zones do not sort).
     dated = sorted(_build(git, state, intros, removed_in, removed_by, keyed), key=lambda t: t[0])
     findings = [k for _, k in dated]
@@ -119,6 +120,21 @@ def attribute(
         unseen = {f.fingerprint for oid, fs in keyed.items() if oid not in seen_blobs for f in fs}
         unreached = len(unseen - {k.fingerprint for k in findings})
     return Outcome(tuple(findings), log.commits, log.gitlinks, unreached)
+
+
+def _path_intros(log: LogDigest, scanner: BlobScanner, intros: dict[str, list[_Intro]]) -> None:
+    """Keys written in the paths commits added (history/pathkeys.py), placed by the commit that
+    added the path, at line 0 ("in the path"), with no blob (no line holds the key)."""
+    if not log.paths:
+        return
+    from keylatch.history.pathkeys import keys_in_paths
+
+    by_sha = {c.sha.decode("ascii"): (order, c) for order, c, _ in log.paths}
+    places = ((path.decode("utf-8", "backslashreplace"), c.sha.decode("ascii")) for _, c, path in log.paths)
+    for f in keys_in_paths(places, scanner.rules):
+        sha = f.location.commit or ""
+        order, commit = by_sha[sha]
+        intros[f.fingerprint].append(_Intro(commit.time, order, sha, f.location.path, b"", f))
 
 
 def _build(
