@@ -177,3 +177,15 @@ def test_excluded_and_baselined_paths_are_not_reported(
     made = keylatch("baseline", "create", "--file", str(baseline), cwd=repo.path)
     assert made.code == 0, made.err
     assert _run(keylatch, command, repo, base, "--baseline", str(baseline)).code == 0
+
+
+def test_in_head_while_a_path_under_the_name_is(keylatch: RunKeylatch, make_repo: MakeRepo) -> None:
+    repo, base = _based(make_repo)
+    _plant(repo, "directory", KINDS["project"])
+    first = json.loads(_run(keylatch, "history", repo, base).out)["findings"]
+    repo.git("mv", "config", "settings")  # the key-named directory now under another name
+    repo.git("mv", f"settings/{KINDS['project']}", "settings/plain")
+    repo.commit("rename the directory", add=False)
+    then = json.loads(_run(keylatch, "history", repo, base).out)["findings"]
+    assert [f["in_head"] for f in first] == [True]
+    assert [f["in_head"] for f in then] == [False]
