@@ -103,6 +103,7 @@ def attribute(
             for fp in fps.get(old, frozenset()) - new_fps:
                 removed_in[fp].add(parent.decode("ascii"))
                 removed_by[fp].add(sha)
+    _path_intros(log, scanner, intros)
     # Oldest introduction first (committer time: ISO dates in mixed time zones do not sort).
     dated = sorted(_build(git, state, intros, removed_in, removed_by, keyed), key=lambda t: t[0])
     findings = [k for _, k in dated]
@@ -119,6 +120,21 @@ def attribute(
         unseen = {f.fingerprint for oid, fs in keyed.items() if oid not in seen_blobs for f in fs}
         unreached = len(unseen - {k.fingerprint for k in findings})
     return Outcome(tuple(findings), log.commits, log.gitlinks, unreached)
+
+
+def _path_intros(log: LogDigest, scanner: BlobScanner, intros: dict[str, list[_Intro]]) -> None:
+    """Keys written in the paths commits added (history/pathkeys.py), placed by the commit that
+    added the path, at line 0 ("in the path"), with no blob (no line holds the key)."""
+    if not log.paths:
+        return
+    from keylatch.history.pathkeys import keys_in_paths
+
+    by_sha = {c.sha.decode("ascii"): (order, c) for order, c, _ in log.paths}
+    places = ((path.decode("utf-8", "backslashreplace"), c.sha.decode("ascii")) for _, c, path in log.paths)
+    for f in keys_in_paths(places, scanner.rules):
+        sha = f.location.commit or ""
+        order, commit = by_sha[sha]
+        intros[f.fingerprint].append(_Intro(commit.time, order, sha, f.location.path, b"", f))
 
 
 def _build(
@@ -145,6 +161,13 @@ def _build(
     def holds(blobs: frozenset[bytes], fp: str) -> bool:
         return any(fp in blob_fps.get(b, ()) for b in blobs)
 
+    # A key in a name is in HEAD while a path under that name is (one ls-tree, only then).
+    named = {fp: {i.path for i in lst if not i.blob and i.finding.location.line == 0} for fp, lst in intros.items()}
+    head_paths = _tree_paths(git, state.head) if state.head and any(named.values()) else frozenset()
+
+    def named_in_head(fp: str) -> bool:
+        return any(p in head_paths for p in named[fp])
+
     wanted: set[str] = set()
     for fp, lst in intros.items():
         wanted.update(i.sha for i in lst)
@@ -158,7 +181,7 @@ def _build(
     out = []
     for fp, lst in intros.items():
         first = min(lst, key=lambda i: i.age)
-        in_head = holds(head_blobs, fp)
+        in_head = holds(head_blobs, fp) or named_in_head(fp)
         my_tips = {tip for _, tip in refs_of[fp]}
         if in_head and state.head:
             # "in HEAD: yes" and "last seen" must name the same state: HEAD still holds it.
@@ -283,6 +306,17 @@ def _tagged(
         )  # fmt: skip
         out.append(KeyFinding(f.rule_id, f.severity, f.secret, info, info, locs, False, refs))
     return sorted(out, key=lambda k: k.fingerprint), set(places)
+
+
+def _tree_paths(git: Git, commit: str) -> frozenset[str]:
+    """Every path in `commit`'s tree and every directory above one (as attribution names them)."""
+    out: set[str] = set()
+    for raw in git.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", commit).split(b"\0"):
+        path = raw.decode("utf-8", "backslashreplace")
+        while path and path not in out:
+            out.add(path)
+            path = path.rpartition("/")[0]
+    return frozenset(out)
 
 
 def _tree_blobs(git: Git, commit: str, keyed: dict[bytes, tuple[Finding, ...]]) -> frozenset[bytes]:

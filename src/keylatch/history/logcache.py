@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 # 3: an entry carries a MAC under this user's key (sources/cachekey.py).
 # 4: the key covers the object store's state (_store_state): an object lost since the entry was
 # written (no ref moved) must not let the scan skip the log and its presence check.
-_FORMAT = 4
+# 5: an entry carries the added paths that may hold a key (rawlog.LogDigest.paths): a warm run
+# must report a key in a name as the cold run did.
+_FORMAT = 5
 _PURPOSE = "log"
 
 
@@ -96,7 +98,11 @@ class LogCache:
             )
             for order, sha, when, parents, path, mode, new, olds in doc["changes"]
         )
-        return LogDigest(doc["commits"], doc["gitlinks"], changes)
+        paths = tuple(
+            (order, CommitChanges(sha.encode(), when, tuple(p.encode() for p in parents), ()), bytes.fromhex(path))
+            for order, sha, when, parents, path in doc["paths"]
+        )
+        return LogDigest(doc["commits"], doc["gitlinks"], changes, paths)
 
     def save(self, keyed: Collection[bytes], digest: LogDigest) -> None:
         doc = {
@@ -108,6 +114,10 @@ class LogCache:
                 [order, c.sha.decode(), c.time, [p.decode() for p in c.parents], ch.path.hex(),
                  ch.mode.decode(), ch.new.decode(), [o.decode() for o in ch.olds]]
                 for order, c, ch in digest.changes
+            ],
+            "paths": [
+                [order, c.sha.decode(), c.time, [p.decode() for p in c.parents], path.hex()]
+                for order, c, path in digest.paths
             ],
         }  # fmt: skip
         key = cachekey.load_key()

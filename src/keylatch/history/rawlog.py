@@ -15,7 +15,7 @@ import mmap
 import os
 import re
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO
 
 from keylatch.errors import ScanError
@@ -140,6 +140,10 @@ class LogDigest:
     commits: int
     gitlinks: int  # distinct (path, commit id) submodule entries
     changes: tuple[tuple[int, CommitChanges, Change], ...]
+    # (order, commit, path) of the paths a commit added (new to every parent: a new file, the
+    # new side of a rename) that hold a rule's literal: a key may be written in the name
+    # (history/pathkeys.py). Kept here so the log cache keeps them too.
+    paths: tuple[tuple[int, CommitChanges, bytes], ...] = ()
 
 
 # Above this many key-holding blobs one parsing pass beats one `find` pass per blob.
@@ -149,15 +153,75 @@ _WINDOW = 16 << 20  # a multiple of the page size
 _HEADER = re.compile(rb"\x01([0-9a-f]{40}(?:[0-9a-f]{24})?) (\d+) ((?:[0-9a-f]{40}(?:[0-9a-f]{24})? ?)*)\0")
 
 
-def digest(fh: IO[bytes], keyed: Collection[bytes]) -> LogDigest:
+def digest(fh: IO[bytes], keyed: Collection[bytes], needles: tuple[bytes, ...] = ()) -> LogDigest:
+    """The changes that touch the `keyed` blobs, and the added paths holding one of `needles`."""
     fh.seek(0, os.SEEK_END)
     if fh.tell() == 0:
         return LogDigest(0, 0, ())
     fh.seek(0)
     if len(keyed) > _FIND_LIMIT:
-        return _digest_parsed(fh, keyed)
+        found = _digest_parsed(fh, keyed)
+    else:
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            found = _digest_found(mm, keyed)
+    if not needles:
+        return found
     with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        return _digest_found(mm, keyed)
+        return replace(found, paths=added_paths(mm, needles))
+
+
+def added_paths(mm: mmap.mmap, needles: tuple[bytes, ...]) -> tuple[tuple[int, CommitChanges, bytes], ...]:
+    """(order, commit, path) of each path a commit added that holds one of `needles`.
+
+    The names are prefiltered in bulk, as the blobs are: one literal pass (prefilter.present,
+    Hyperscan) per window of the log, then a `find` of only the needles a window holds, and
+    only the tokens around a hit are parsed. git/git's log (37 MB, ~400k added paths) holds
+    almost none, so a whole-history walk pays one pass over its log (bench/README.md).
+    """
+    from keylatch.prefilter import present
+
+    hits: dict[int, tuple[int, CommitChanges, bytes]] = {}
+    for start in range(0, len(mm), _WINDOW):
+        end = min(len(mm), start + _WINDOW)
+        # A needle across the window's end is found by overlapping the next window's start.
+        stop = min(len(mm), end + max(map(len, needles)) - 1)
+        for needle in present(mm[start:stop], needles):
+            pos = mm.find(needle, start, stop)
+            while pos >= 0:
+                found = _path_at(mm, pos)
+                if found is not None:
+                    hits.setdefault(found[0], found)
+                pos = mm.find(needle, pos + 1, stop)
+        if hasattr(mmap, "MADV_DONTNEED"):
+            mm.madvise(mmap.MADV_DONTNEED, start, end - start)
+    return tuple(hits[k] for k in sorted(hits))
+
+
+def _path_at(mm: mmap.mmap, pos: int) -> tuple[int, CommitChanges, bytes] | None:
+    """The added path containing `pos` with its commit, or None when `pos` is in no path, or in
+    the path of a change that is no addition (a file changed or deleted: its name is older)."""
+    start = mm.rfind(b"\0", 0, pos) + 1
+    end = mm.find(b"\0", pos)
+    if start == 0:
+        return None  # the first token is a commit header
+    meta_start = mm.rfind(b"\0", 0, start - 1) + 1
+    meta = mm[meta_start : start - 1].lstrip(b"\n")
+    if not meta.startswith(b":"):
+        return None  # a change line or a header, not the path after a change line
+    try:
+        ch = _change(meta, mm[start : end if end >= 0 else len(mm)])
+    except ScanError:
+        return None  # a path whose previous token only looks like a change line
+    if null_id(ch.new) or not all(null_id(o) for o in ch.olds):
+        return None
+    head = mm.rfind(b"\x01", 0, meta_start)
+    while head >= 0:
+        m = _HEADER.match(mm, head)
+        if m is not None:
+            commit = CommitChanges(m.group(1), int(m.group(2)), tuple(m.group(3).split()), ())
+            return meta_start, commit, ch.path
+        head = mm.rfind(b"\x01", 0, head)  # a \x01 inside a path name
+    raise ScanError("git log: change line without a commit")
 
 
 def _digest_parsed(fh: IO[bytes], keyed: Collection[bytes]) -> LogDigest:

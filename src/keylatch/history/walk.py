@@ -205,7 +205,8 @@ def scan_history(
                 if check and (now_lost := check_present(git, log_out) - lost):
                     lost.update(now_lost)
                     keyed |= now_lost
-            digested = digest(log_out, keyed)
+            # The paths commits added are read from the same log: a key may be in a name.
+            digested = digest(log_out, keyed, scanner.needles())
             if log_cache is not None and not lost and rebuilt is None:  # an entry is for a repository found whole
                 log_cache.save(keyed, digested)
         if rebuilt is not None:  # git's reads of the rest answer with what they could read
