@@ -1,7 +1,7 @@
-"""A `git` first on PATH that logs each hardened process keylatch starts, then execs the real one.
+"""A `git` first on PATH that logs each process keylatch starts, then execs the real one.
 
-Only processes carrying sources/gitcmd.py's hardening (`-c core.fsmonitor=false`) are logged,
-so a test's own git (building or damaging a repository) is not counted.
+Each line: GIT_CONFIG_NOSYSTEM, GIT_CONFIG_COUNT, then the arguments, so a test can check both
+how many processes ran and that each ran with sources/gitcmd.py's hardening.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 DRIVER_LISTING = "^(alias|filter|diff|merge|difftool|mergetool|remote|submodule)\\."
+HARDENED = "-c core.fsmonitor=false"
 
 
 def counting_git(where: Path) -> tuple[dict[str, str], Path]:
@@ -23,7 +24,8 @@ def counting_git(where: Path) -> tuple[dict[str, str], Path]:
     wrapper = bindir / "git"
     wrapper.write_text(
         "#!/bin/sh\n"
-        'case "$*" in *core.fsmonitor=false*) printf \'%s\\n\' "$*" >> "$KEYLATCH_TEST_GIT_LOG";; esac\n'
+        'printf \'%s %s %s\\n\' "${GIT_CONFIG_NOSYSTEM:-no}" "${GIT_CONFIG_COUNT:-0}" "$*" \\\n'
+        '  >> "$KEYLATCH_TEST_GIT_LOG"\n'
         f'exec "{real}" "$@"\n'
     )
     wrapper.chmod(0o755)
@@ -31,16 +33,28 @@ def counting_git(where: Path) -> tuple[dict[str, str], Path]:
     return env, log
 
 
-def counted(log: Path) -> collections.Counter[str]:
-    """Each logged process by subcommand; the driver listing as `config --get-regexp (drivers)`."""
-    out: collections.Counter[str] = collections.Counter()
+def logged(log: Path) -> list[tuple[str, str, str]]:
+    """(GIT_CONFIG_NOSYSTEM, GIT_CONFIG_COUNT, arguments) of each process, in order."""
     if not log.exists():
-        return out
-    for args in log.read_text().splitlines():
-        words = [w for w in args.split(" ") if w]
-        i = 0
-        while i < len(words) and words[i].startswith("-"):
-            i += 2 if words[i] in ("-c", "-C") else 1
-        name = words[i]
-        out["config --get-regexp (drivers)" if name == "config" and DRIVER_LISTING in args else name] += 1
+        return []
+    out = []
+    for line in log.read_text().splitlines():
+        nosystem, count, args = line.split(" ", 2)
+        out.append((nosystem, count, args))
     return out
+
+
+def subcommand(args: str) -> str:
+    """The git subcommand of `args` (after the options); the driver listing as
+    `config --get-regexp (drivers)`."""
+    words = [w for w in args.split(" ") if w]
+    i = 0
+    while i < len(words) and words[i].startswith("-"):
+        i += 2 if words[i] in ("-c", "-C") else 1
+    name = words[i]
+    return "config --get-regexp (drivers)" if name == "config" and DRIVER_LISTING in args else name
+
+
+def counted(log: Path) -> collections.Counter[str]:
+    """The hardened processes (keylatch's, not a test's own git) by subcommand."""
+    return collections.Counter(subcommand(args) for _, _, args in logged(log) if HARDENED in args)

@@ -12,39 +12,24 @@ from __future__ import annotations
 import collections
 import importlib
 import json
-import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
+from tests.helpers.gitcount import HARDENED, counting_git, logged, subcommand
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.run import RunKeylatch
 
 MakeRepo = Callable[..., GitRepo]
-DRIVER_LISTING = "^(alias|filter|diff|merge|difftool|mergetool|remote|submodule)\\."
 
 
 @pytest.fixture
 def counted(tmp_path: Path) -> tuple[dict[str, str], Path]:
     """(env putting a logging `git` first on PATH, its log): one line per process, the hardening
-    markers it saw first, then its arguments."""
-    real = shutil.which("git")
-    assert real is not None
-    bindir, log = tmp_path / "counting-bin", tmp_path / "git-processes.log"
-    bindir.mkdir()
-    wrapper = bindir / "git"
-    wrapper.write_text(
-        "#!/bin/sh\n"
-        'printf \'%s %s %s\\n\' "${GIT_CONFIG_NOSYSTEM:-no}" "${GIT_CONFIG_COUNT:-0}" "$*" \\\n'
-        '  >> "$KEYLATCH_TEST_GIT_LOG"\n'
-        f'exec "{real}" "$@"\n'
-    )
-    wrapper.chmod(0o755)
-    env = {"PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}", "KEYLATCH_TEST_GIT_LOG": str(log)}
-    return env, log
+    markers it saw first, then its arguments (tests/helpers/gitcount.py)."""
+    return counting_git(tmp_path)
 
 
 def _processes(log: Path) -> list[str]:
@@ -52,20 +37,12 @@ def _processes(log: Path) -> list[str]:
     that it ran hardened: system config off, `-c` overrides, and (but for the listing itself)
     the repository's driver names neutralised in the environment."""
     out = []
-    for line in log.read_text().splitlines():
-        nosystem, count, args = line.split(" ", 2)
+    for nosystem, count, args in logged(log):
+        line = f"{nosystem} {count} {args}"
         assert nosystem == "1", line
-        assert "-c core.fsmonitor=false" in args and "-c core.hooksPath=" in args and "--no-replace-objects" in args, (
-            line
-        )
-        words = [w for w in args.split(" ") if w]
-        i = 0
-        while i < len(words) and words[i].startswith("-"):
-            i += 2 if words[i] in ("-c", "-C") else 1
-        name = words[i]
-        if name == "config" and DRIVER_LISTING in args:
-            name = "config --get-regexp (drivers)"
-        else:
+        assert HARDENED in args and "-c core.hooksPath=" in args and "--no-replace-objects" in args, line
+        name = subcommand(args)
+        if name != "config --get-regexp (drivers)":
             # The repository below names one filter: every other process must get its override.
             assert int(count) > 0, line
         out.append(name)
