@@ -18,3 +18,9 @@ def found(text: str) -> list[str]:
 def settings(chars: int) -> str:
     """Lines of settings that name no service, about `chars` long, without a blank line."""
     return "".join(f"SETTING_{i:03d}=value-{i:03d}-of-the-paragraph\n" for i in range(chars // 36 + 1))
+
+
+def in_another_services_paragraph(service: str, distance: int, line: str) -> str:
+    """An Azure OpenAI endpoint's paragraph, then `service`'s heading, `distance` characters of
+    settings that name no service, and `line` (holding a key): the key's owner is `service`."""
+    return f"AZURE_OPENAI_ENDPOINT={EP}\n\n{service}\n{settings(distance)}{line}\n"

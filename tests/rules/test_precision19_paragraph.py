@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.paragraphs import EP, SHAPES, found, settings
+from tests.helpers.paragraphs import EP, SHAPES, found, in_another_services_paragraph, settings
 
 REACH = 3000  # owner._PARAGRAPH
 FAR = [900, 2000, REACH - 400]
@@ -24,8 +24,7 @@ def test_another_services_heading_far_back_in_the_keys_paragraph_is_its_owner(
     shape: str, distance: int, service: str, line: str
 ) -> None:
     key = make_key(shape, seed=distance + len(service) + len(line))
-    text = f"AZURE_OPENAI_ENDPOINT={EP}\n\n{service}\n{settings(distance)}{line.format(k=key)}\n"
-    assert found(text) == []
+    assert found(in_another_services_paragraph(service, distance, line.format(k=key))) == []
 
 
 @pytest.mark.parametrize("shape", SHAPES)

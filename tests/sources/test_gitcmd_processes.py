@@ -174,3 +174,20 @@ def test_history_with_a_key_on_the_checked_out_branch_lists_its_tree_once(
 
     assert result.code == 1 and "in HEAD: yes" in result.out, result.out
     assert collections.Counter(_processes(log))["ls-tree"] == 1
+
+
+def test_history_with_a_key_in_a_name_in_head_lists_heads_tree_once(
+    make_repo: MakeRepo, keylatch: RunKeylatch, counted: tuple[dict[str, str], Path]
+) -> None:
+    """Whether HEAD still holds a key written in a name, and which key-holding blobs it holds,
+    come from one listing of its tree (history/attribute.py `_listing`)."""
+    env, log = counted
+    repo = _repo(make_repo)
+    repo.write(f"config/{make_key('sk-proj-', seed=8)}/app.env", "x = 1\n")
+    repo.commit("a key as a directory name")
+    importlib.import_module("git")
+
+    result = keylatch("history", "--no-cache", str(repo.path), env=env)
+
+    assert result.code == 1 and "in HEAD: yes" in result.out, result.out
+    assert collections.Counter(_processes(log))["ls-tree"] == 1

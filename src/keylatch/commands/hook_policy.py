@@ -84,11 +84,9 @@ def judge_names(paths: Sequence[str], cfg: Config, pol: Policy, prefix: str = ""
     """Keys written in the `paths` a commit adds (history/pathkeys.py: file and directory names,
     archive members), minus excluded paths; an allow comment cannot stand in a name. `prefix`
     as for judge_chunks."""
-    from keylatch import policy
-    from keylatch.history.pathkeys import keys_in_paths
+    from keylatch.commands.scanning import in_paths
 
-    hits = keys_in_paths(((in_repository(prefix, p) if prefix else p, None) for p in paths), cfg.rules)
-    kept = list(policy.allowed(hits, pol).kept) if hits else []
+    kept = list(in_paths([in_repository(prefix, p) if prefix else p for p in paths], cfg, pol))
     if prefix:  # findings keep the path as given: the names were cut after the key's
         given = {in_repository(prefix, p): p for p in paths}
         kept = [f.replace(location=f.location.replace(path=_as_given(f.location.path, given))) for f in kept]

@@ -147,12 +147,13 @@ def _build(
 ) -> list[tuple[tuple[int, str, str, str], KeyFinding]]:
     if not intros:
         return []
-    head_blobs = _tree_blobs(git, state.head, keyed) if state.head else frozenset()
+    head_tree = _listing(git, state.head) if state.head else b""
+    head_blobs = _tree_blobs(head_tree, keyed)
     refs_of = _refs(git, {fp: frozenset(i.sha for i in lst) for fp, lst in intros.items()})
     tips = sorted({tip for rs in refs_of.values() for _, tip in rs})
     # The usual tip is HEAD's own commit (the checked-out branch): its tree is already listed.
     tip_blobs = (
-        {t: head_blobs if t == state.head else _tree_blobs(git, t, keyed) for t in tips}
+        {t: head_blobs if t == state.head else _tree_blobs(_listing(git, t), keyed) for t in tips}
         if len(tips) <= _MAX_TIPS
         else {}
     )
@@ -163,7 +164,7 @@ def _build(
 
     # A key in a name is in HEAD while a path under that name is (one ls-tree, only then).
     named = {fp: {i.path for i in lst if not i.blob and i.finding.location.line == 0} for fp, lst in intros.items()}
-    head_paths = _tree_paths(git, state.head) if state.head and any(named.values()) else frozenset()
+    head_paths = _tree_paths(head_tree) if any(named.values()) else frozenset()
 
     def named_in_head(fp: str) -> bool:
         return any(p in head_paths for p in named[fp])
@@ -308,22 +309,27 @@ def _tagged(
     return sorted(out, key=lambda k: k.fingerprint), set(places)
 
 
-def _tree_paths(git: Git, commit: str) -> frozenset[str]:
-    """Every path in `commit`'s tree and every directory above one (as attribution names them)."""
+def _listing(git: Git, commit: str) -> bytes:
+    """`ls-tree -r` of `commit`'s whole tree (`mode type id\tpath`, NUL-separated): one listing
+    answers both which key-holding blobs and which paths the commit holds."""
+    return git.run("ls-tree", "-r", "-z", "--full-tree", commit)
+
+
+def _tree_paths(listing: bytes) -> frozenset[str]:
+    """Every path in a tree `_listing` and every directory above one (as attribution names them)."""
     out: set[str] = set()
-    for raw in git.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", commit).split(b"\0"):
-        path = raw.decode("utf-8", "backslashreplace")
+    for entry in listing.split(b"\0"):
+        path = entry.partition(b"\t")[2].decode("utf-8", "backslashreplace")
         while path and path not in out:
             out.add(path)
             path = path.rpartition("/")[0]
     return frozenset(out)
 
 
-def _tree_blobs(git: Git, commit: str, keyed: dict[bytes, tuple[Finding, ...]]) -> frozenset[bytes]:
-    """The key-holding blobs in `commit`'s tree."""
-    out = git.run("ls-tree", "-r", "-z", "--full-tree", commit)
+def _tree_blobs(listing: bytes, keyed: dict[bytes, tuple[Finding, ...]]) -> frozenset[bytes]:
+    """The key-holding blobs in a tree `_listing`."""
     found = set()
-    for entry in out.split(b"\0"):
+    for entry in listing.split(b"\0"):
         meta = entry.split(b"\t", 1)[0].split(b" ")
         if len(meta) == 3 and meta[1] == b"blob" and meta[2] in keyed:
             found.add(meta[2])

@@ -94,11 +94,8 @@ class BlobScanner:
                 self.lfs_pointers += 1
             if first and header.kind == b"blob" and self.archives.depth:
                 whole = len(chunk.data) >= header.size
-                if (
-                    archives.kind(chunk.data[: archives.HEAD])
-                    or (whole and archives.zip_end(chunk.data, header.size))
-                    or archives.script_payload(chunk.data)  # a script's payload (sources/magic.py)
-                ):
+                # The reader's own test (sources/magic.py); a zip's end record only in a whole blob.
+                if archives.is_archive(chunk.data, chunk.data if whole else b"", header.size):
                     hits.extend(self._members(header, chunk, chunks))
                     packed = True
                     break
