@@ -283,8 +283,8 @@ def _read_small(
     try:
         fd = os.open(name, _OPEN_ENTRY, dir_fd=dir_fd)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:  # O_NOFOLLOW: it is a symbolic link now
-            return Skipped(shown, "symlink")
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW: it is a symbolic link now; its text is its content
+            return _link_text(dir_fd, name, shown)
         return _unread(shown, exc)
     deferred = False
     try:
@@ -385,12 +385,26 @@ def _named(
 ) -> Iterator[Item | Cleared | _Batch]:
     shown = display_path(root)
     try:
-        mode = os.stat(root).st_mode  # follows links: the user named this path
+        link = stat.S_ISLNK(os.lstat(root).st_mode)
     except OSError as exc:
         raise _not_found(root, shown, exc) from exc
+    if link and not _kernel_link(root):
+        # A link named on the command line is content too: its text, as git would commit it
+        # (a dangling link or a loop has no other); then what it leads to, as the user named it.
+        # Its own place, not its target's, says whether a configuration glob excludes it.
+        # (Matcher.of resolves its root: the link's directory is resolved, the link is not.)
+        up = Matcher.of(root.parent, display_path(root.parent), excludes)
+        if not (up.root_excluded() or up.excluded(root.name, root.name)):
+            yield _link_text(None, root, shown)
     m = Matcher.of(root, shown, excludes)
     if m.root_excluded():
         return
+    try:
+        mode = os.stat(root).st_mode  # follows links: the user named this path
+    except OSError as exc:
+        if link and exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP) and not _kernel_link(root):
+            return  # dangling, or a loop: its text was all there is
+        raise _not_found(root, shown, exc) from exc
     if stat.S_ISDIR(mode):
         try:
             fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
@@ -591,7 +605,10 @@ def _directory(
             if cleared:
                 yield Cleared(shown_in + last_cleared, cleared_size, cleared)
                 cleared = cleared_size = 0
-            yield Skipped(shown_in + name, _entry_kind(entry))
+            if entry.is_symlink():  # its text, as git stores it; never followed
+                yield _link_text(fd, name, shown_in + name)
+            else:
+                yield Skipped(shown_in + name, _entry_kind(entry))
     if batch:
         yield _batch_of(fd, batch, m.shown(rel))
     if cleared:
@@ -613,8 +630,8 @@ def _entry(dir_fd: int, name: str, shown: str, archives: Limits = DEFAULT_LIMITS
     try:
         fd = os.open(name, _OPEN_ENTRY, dir_fd=dir_fd)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:  # O_NOFOLLOW: it is a symbolic link now
-            yield Skipped(shown, "symlink")
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW: it is a symbolic link now; its text is its content
+            yield _link_text(dir_fd, name, shown)
         else:
             yield _unread(shown, exc)
         return
@@ -702,6 +719,27 @@ def _fill(fd: int, n: int, expected: int) -> tuple[bytes, bool]:
         if 0 < left == len(piece):
             return b"".join(parts), True
     return b"".join(parts), False
+
+
+def _link_text(dir_fd: int | None, name: str | Path, shown: str) -> Chunk | Skipped | Unread:
+    """A symbolic link's content: the bytes of its target text, which is what git commits for it
+    (a blob holding that text), at `shown`:1. Read with readlink, never followed: a link to
+    /dev/zero, a FIFO, `/` or itself is text like any other. Bytes, so a target that is not UTF-8
+    is scanned as git stores it."""
+    try:
+        return Chunk(os.readlink(os.fsencode(name), dir_fd=dir_fd), shown)
+    except OSError as exc:
+        if exc.errno == errno.EINVAL:  # not a link any more (replaced since the listing): not opened
+            return Skipped(shown, "special file")
+        return _unread(shown, exc)
+
+
+def _kernel_link(path: Path) -> bool:
+    """A link the kernel made (/proc/self/fd/N, /dev/fd/63 for `<(cmd)`, /dev/stdin): its text
+    (`pipe:[N]`, `/proc/self/fd/0`) describes an open file, it is no one's content to commit; and
+    one of /proc's dangling fd links is not a dangling link the user wrote."""
+    parent = os.path.realpath(path.parent)
+    return parent in ("/dev", "/proc") or parent.startswith(("/dev/", "/proc/"))
 
 
 def _kind(mode: int) -> str:
