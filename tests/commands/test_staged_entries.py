@@ -76,3 +76,23 @@ def test_a_new_gitlink_with_a_plain_name_passes(make_repo: MakeRepo, keylatch: R
     stage_gitlink(repo, "vendor/lib", "")
     r = keylatch("staged", cwd=repo.path)
     assert r.code == 0, r
+
+
+@pytest.mark.parametrize("target", ["key", "file holding a key"])
+def test_an_untracked_link_given_as_a_file_is_judged_by_its_text(
+    make_repo: MakeRepo, keylatch: RunKeylatch, target: str
+) -> None:
+    # `git add link` would store the link's target text, never the file it leads to.
+    repo = make_repo()
+    repo.write("README", "hi\n")
+    repo.commit("init")
+    if target == "key":
+        os.symlink(KEY, repo.path / "link")
+    else:
+        repo.write("secret.env", f"OPENAI_API_KEY={KEY}\n")  # untracked, not given: not committed
+        os.symlink("secret.env", repo.path / "link")
+    r = keylatch("staged", "link", cwd=repo.path)
+    if target == "key":
+        assert r.code == 1 and "link:1" in r.out and "untracked" in r.out, r
+    else:
+        assert r.code == 0 and "no keys in 1 staged file (10 bytes)" in r.err, r

@@ -738,8 +738,11 @@ def _kernel_link(path: Path) -> bool:
     """A link the kernel made (/proc/self/fd/N, /dev/fd/63 for `<(cmd)`, /dev/stdin): its text
     (`pipe:[N]`, `/proc/self/fd/0`) describes an open file, it is no one's content to commit; and
     one of /proc's dangling fd links is not a dangling link the user wrote."""
-    parent = os.path.realpath(path.parent)
-    return parent in ("/dev", "/proc") or parent.startswith(("/dev/", "/proc/"))
+    parent = os.path.realpath(path.parent)  # /dev/fd is /proc/self/fd; /dev/shm holds user files
+    return parent == "/proc" or parent.startswith("/proc/") or (parent == "/dev" and path.name in _DEV_STREAMS)
+
+
+_DEV_STREAMS = frozenset(("stdin", "stdout", "stderr", "fd"))
 
 
 def _kind(mode: int) -> str:

@@ -202,7 +202,7 @@ def staged_paths(git: Git, paths: Sequence[str]) -> Staged:
     for p, norm in zip(paths, norms, strict=True):
         if norm in covered or norm == ".":
             continue
-        if os.path.isfile(p):
+        if os.path.isfile(p) or os.path.islink(p):  # a link, even dangling: git would commit its text
             untracked.append(p)
         else:
             missing.append(p)
@@ -250,7 +250,11 @@ def staged_contents(staged: Staged, blobs: Mapping[str, bytes]) -> list[Content]
     out: list[Content] = [(f.path, blobs[f.blob], f.blob) for f in staged.files]
     out += [(p.replace(os.sep, "/"), _read_file(p), None) for p in staged.untracked]
     on_disk = [(p, os.path.join(staged.top, p) if staged.top else p) for p in staged.unmerged]
-    out += [(p.replace(os.sep, "/"), _read_file(full), None) for p, full in on_disk if os.path.isfile(full)]
+    out += [
+        (p.replace(os.sep, "/"), _read_file(full), None)
+        for p, full in on_disk
+        if os.path.isfile(full) or os.path.islink(full)
+    ]
     return out
 
 
@@ -293,7 +297,11 @@ def chunks(contents: Iterable[Content]) -> list[Chunk]:
 
 
 def _read_file(path: str) -> bytes:
+    """What `git add` would store for `path`: a symbolic link's target text (never followed),
+    else the file's bytes."""
     try:
+        if os.path.islink(path):
+            return os.readlink(os.fsencode(path))
         with open(path, "rb") as fh:
             return fh.read()
     except OSError as exc:
