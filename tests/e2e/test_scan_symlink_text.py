@@ -158,3 +158,35 @@ def test_a_link_named_on_the_command_line_to_a_device_is_still_a_usage_error(
     with watchdog(HANG, "scan of a named link to /dev/zero"):
         r = keylatch("scan", "via-link", cwd=tmp_path)
     assert r.code == 2 and r.err == "keylatch: error: not a file or directory: via-link (character device)\n", r
+
+
+def test_links_in_a_tree_large_enough_to_be_read_by_forked_workers(keylatch: RunKeylatch, tmp_path: Path) -> None:
+    # sources/forks.py: the parent yields each link's text between the workers' batches.
+    root = tmp_path / "tree"
+    for d in range(30):
+        (root / f"d{d:02}").mkdir(parents=True)
+        for f in range(20):
+            (root / f"d{d:02}" / f"f{f:02}").write_text("x\n")
+        (root / f"d{d:02}" / "zero").symlink_to("/dev/zero")
+    place(root, "d29/key", KEY.encode())
+    with watchdog(HANG, "scan of a large tree with links"):
+        r = keylatch("scan", ".", cwd=root)
+    assert r.code == 1 and r.out.startswith("d29/key:1:1: high openai-project-key"), r
+    assert r.err.startswith("keylatch: scanned 631 files ("), r.err
+
+
+@pytest.mark.parametrize("kind", ["file", "directory", "symlink"])
+def test_a_key_in_the_name_of_a_path_given_itself_is_found(keylatch: RunKeylatch, tmp_path: Path, kind: str) -> None:
+    # Inside a directory an entry's name is judged (a path is pushed with its content); a PATH
+    # named on the command line is such a name too.
+    name = f"{KEY}.d"
+    if kind == "file":
+        (tmp_path / name).write_text("x\n")
+    elif kind == "directory":
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "f").write_text("x\n")
+    else:
+        (tmp_path / name).symlink_to("elsewhere")
+    r = keylatch("scan", name, cwd=tmp_path)
+    assert r.code == 1, r
+    assert r.out.startswith("sk-proj-") and ":0:1: high openai-project-key (in the path)" in r.out, r.out

@@ -11,13 +11,18 @@ What a PATH named on the command line may be:
   and one non-blocking read tells "no writer" (end of file at once) from "a writer that has not
   written yet" (EAGAIN); then reads block as usual. A pipe (`pipe:[N]`) that
   is already at its end is empty content, not an error: its writer came and went;
-- anything else (a device, a socket, a symbolic link loop, a broken link) names nothing to scan:
+- a symbolic link: its target text first (below), then what it leads to, as if named itself; a
+  broken link or a loop is its text alone;
+- anything else (a device, a socket, a path below a link loop) names nothing to scan:
   UsageError (exit 2), like a missing path. A device is never opened (`/dev/zero` never ends).
 
-Inside a directory only regular files are read. FIFOs, sockets, devices and symbolic links are
-yielded as Skipped without being opened (a FIFO would block for ever, a device never ends, a link
-could lead out of the tree or into a loop). A file is opened with O_NOFOLLOW|O_NONBLOCK and checked
-with fstat, so an entry swapped for a link or FIFO after the listing is skipped too, not waited on.
+A symbolic link anywhere is content: git commits it as a blob of its target text, so that text
+(os.readlink, bytes) is a Chunk at the link's path, line 1. Inside a directory it is never
+followed (it could lead out of the tree, into a loop, to a device or a FIFO). Of the rest, only
+regular files are read: FIFOs, sockets and devices are yielded as Skipped without being opened
+(a FIFO would block for ever, a device never ends). A file is opened with O_NOFOLLOW|O_NONBLOCK
+and checked with fstat, so an entry swapped for a FIFO after the listing is skipped too, not
+waited on, and one swapped for a link is read as a link.
 That is one open and one fstat per file (the listing's d_type answers "is it a regular file").
 
 The walk is iterative and opens each directory relative to its parent's descriptor, so neither the
@@ -399,6 +404,8 @@ def _named(
     m = Matcher.of(root, shown, excludes)
     if m.root_excluded():
         return
+    if len(root.name) >= NAME_MIN:  # its own name may hold a key, as an entry's below it may
+        yield Names((shown,))
     try:
         mode = os.stat(root).st_mode  # follows links: the user named this path
     except OSError as exc:
