@@ -311,3 +311,25 @@ def test_each_blocked_batch_says_it_is_one(project: GitRepo) -> None:
     headers = [line for line in res.out.splitlines() if "commit blocked" in line]
     assert len(headers) == 2, res.out
     assert all("1 OpenAI key in staged files (in a pre-commit batch of " in h for h in headers), headers
+
+
+@pytest.mark.parametrize("entry", ["symlink", "symlink to a directory", "submodule"])
+def test_entries_that_are_not_files_are_passed_to_the_hook(project: GitRepo, entry: str) -> None:
+    # pre-commit's default `types: [file]` left these out: the commit went through unscanned.
+    key = make_key("sk-proj-", seed=24)
+    if entry == "symlink":
+        os.symlink(key, project.path / "link")
+    elif entry == "symlink to a directory":
+        plant(project, f"d-{key}/x.txt", "x\n", "a directory named so")  # its name, already in HEAD
+        os.symlink(f"d-{key}", project.path / "link")
+    else:  # a submodule's entry (a gitlink) and its checked-out directory: the name is pushed
+        (project.path / "vendor" / key).mkdir(parents=True)
+        head = project.git("rev-parse", "HEAD")
+        project.git("update-index", "--add", "--cacheinfo", f"160000,{head},vendor/{key}")
+    if entry != "submodule":  # `add -A` would drop the gitlink of an empty directory
+        project.git("add", "-A")
+    before = project.git("rev-list", "--count", "HEAD")
+    res = git(project, "commit", "-m", entry)
+    assert res.code != 0 and "commit blocked" in res.out, res.out
+    assert ("link:1" if entry != "submodule" else "(in the path)") in res.out
+    assert project.git("rev-list", "--count", "HEAD") == before

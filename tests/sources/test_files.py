@@ -53,9 +53,11 @@ def test_walk_is_sorted_skips_git_objects_and_does_not_follow_links(tmp_path: Pa
     root = str(tmp_path)
     # A directory's own entries by name, then its subdirectories by name.
     assert walked([tmp_path]) == [
-        f"{root}/a.txt", f"skip:symlink:{root}/link", f"skip:symlink:{root}/loop",
-        f"{root}/.git/config", f"{root}/b/z.txt",
+        f"{root}/a.txt", f"{root}/link", f"{root}/loop", f"{root}/.git/config", f"{root}/b/z.txt",
     ]  # fmt: skip
+    # A link's content is its target text (what git commits for it), never what it leads to.
+    texts = {c.path: c.data for c in walk([tmp_path]) if isinstance(c, Chunk)}
+    assert (texts[f"{root}/link"], texts[f"{root}/loop"]) == (f"{root}/a.txt".encode(), root.encode())
     assert walked([tmp_path]) == walked([tmp_path])
 
 
@@ -77,7 +79,7 @@ def test_an_entry_that_turns_into_a_fifo_after_listing_is_skipped_not_waited_on(
     fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         assert list(files._entry(fd, "pipe", "d/pipe")) == [Skipped("d/pipe", "FIFO")]
-        assert list(files._entry(fd, "link", "d/link")) == [Skipped("d/link", "symlink")]
+        assert list(files._entry(fd, "link", "d/link")) == [Chunk(b"pipe", "d/link")]  # its text, not the FIFO
     finally:
         os.close(fd)
 
@@ -150,12 +152,16 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
         list(walk([tmp_path / "nope"]))
 
 
-def test_devices_and_link_loops_named_directly_are_usage_errors(tmp_path: Path) -> None:
+def test_devices_and_paths_below_link_loops_named_directly_are_usage_errors(tmp_path: Path) -> None:
     (tmp_path / "loop").symlink_to("loop")
     with pytest.raises(UsageError, match=r"not a file or directory: /dev/null \(character device\)"):
         list(walk([Path("/dev/null")]))
     with pytest.raises(UsageError, match="symbolic link loop"):
-        list(walk([tmp_path / "loop"]))
+        list(walk([tmp_path / "loop" / "x"]))
+    # The loop itself is a link: its text is its content (tests/e2e/test_scan_symlink_text.py).
+    assert [(c.data, c.path) for c in walk([tmp_path / "loop"]) if isinstance(c, Chunk)] == [
+        (b"loop", f"{tmp_path}/loop")
+    ]
 
 
 def test_a_fifo_named_directly_is_read_and_one_without_a_writer_is_an_error(tmp_path: Path) -> None:

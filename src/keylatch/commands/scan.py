@@ -45,8 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="GLOB",
         help="skip paths matching GLOB, relative to PATH as typed (repeatable, added to the configured excludes, "
-        "which are relative to the config file); nothing else is skipped but FIFOs, sockets, devices and symlinks "
-        "inside directories",
+        "which are relative to the config file); nothing else is skipped but FIFOs, sockets and devices inside "
+        "directories (a symlink is scanned as its target text, never followed)",
     )
     add_config_arguments(parser)
     add_output_arguments(parser, FORMATS)
@@ -157,8 +157,12 @@ class Read:
         files = f"{self.files} file{'s' if self.files != 1 else ''}"
         out = f"keylatch: scanned {files} ({self.bytes / 1e6:.1f} MB) in {seconds:.1f}s"
         if skipped:
-            entries = f"{skipped} entr{'ies' if skipped != 1 else 'y'}"
-            out += f"; skipped {entries} that are not regular files (FIFOs, sockets, devices, symlinks: not opened)"
+            entries = (
+                "1 entry that is not a regular file"
+                if skipped == 1
+                else f"{skipped} entries that are not regular files"
+            )
+            out += f"; skipped {entries} (FIFOs, sockets, devices: not opened)"
         if unread:
             from keylatch.report.notice import unread_summary
 

@@ -105,6 +105,7 @@ def run(args: Args) -> ExitCode:
     # A path is pushed with its content: the names this commit adds (new files, the new side of
     # a rename, archive members) may hold a key too (history/pathkeys.py).
     names = [f.path for f in plan.files if f.head_blob is None] + [p for p, _, _ in scanned if "!" in p]
+    names += plan.gitlinks  # a submodule entry has no content to scan, but its name is pushed
     blocking: list[Finding] = []
     below: list[Finding] = []
     unstaged: list[Finding] = []

@@ -79,7 +79,7 @@ def render(
             + verdict_text(f.verified)
         )
     summary = summary_line(findings)
-    if skipped:  # FIFOs, sockets, devices, symlinks in a walked directory: not opened
+    if skipped:  # FIFOs, sockets, devices in a walked directory: not opened
         summary += f"; skipped {skipped} non-regular entr{'ies' if skipped != 1 else 'y'}"
     if unread:  # named on stderr (report/notice.py); "keys found" must not read as "all read"
         from keylatch.report.notice import unread_summary

@@ -11,13 +11,18 @@ What a PATH named on the command line may be:
   and one non-blocking read tells "no writer" (end of file at once) from "a writer that has not
   written yet" (EAGAIN); then reads block as usual. A pipe (`pipe:[N]`) that
   is already at its end is empty content, not an error: its writer came and went;
-- anything else (a device, a socket, a symbolic link loop, a broken link) names nothing to scan:
+- a symbolic link: its target text first (below), then what it leads to, as if named itself; a
+  broken link or a loop is its text alone;
+- anything else (a device, a socket, a path below a link loop) names nothing to scan:
   UsageError (exit 2), like a missing path. A device is never opened (`/dev/zero` never ends).
 
-Inside a directory only regular files are read. FIFOs, sockets, devices and symbolic links are
-yielded as Skipped without being opened (a FIFO would block for ever, a device never ends, a link
-could lead out of the tree or into a loop). A file is opened with O_NOFOLLOW|O_NONBLOCK and checked
-with fstat, so an entry swapped for a link or FIFO after the listing is skipped too, not waited on.
+A symbolic link anywhere is content: git commits it as a blob of its target text, so that text
+(os.readlink, bytes) is a Chunk at the link's path, line 1. Inside a directory it is never
+followed (it could lead out of the tree, into a loop, to a device or a FIFO). Of the rest, only
+regular files are read: FIFOs, sockets and devices are yielded as Skipped without being opened
+(a FIFO would block for ever, a device never ends). A file is opened with O_NOFOLLOW|O_NONBLOCK
+and checked with fstat, so an entry swapped for a FIFO after the listing is skipped too, not
+waited on, and one swapped for a link is read as a link.
 That is one open and one fstat per file (the listing's d_type answers "is it a regular file").
 
 The walk is iterative and opens each directory relative to its parent's descriptor, so neither the
@@ -283,8 +288,8 @@ def _read_small(
     try:
         fd = os.open(name, _OPEN_ENTRY, dir_fd=dir_fd)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:  # O_NOFOLLOW: it is a symbolic link now
-            return Skipped(shown, "symlink")
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW: it is a symbolic link now; its text is its content
+            return _link_text(dir_fd, name, shown)
         return _unread(shown, exc)
     deferred = False
     try:
@@ -385,12 +390,28 @@ def _named(
 ) -> Iterator[Item | Cleared | _Batch]:
     shown = display_path(root)
     try:
-        mode = os.stat(root).st_mode  # follows links: the user named this path
+        link = stat.S_ISLNK(os.lstat(root).st_mode)
     except OSError as exc:
         raise _not_found(root, shown, exc) from exc
+    if link and not _kernel_link(root):
+        # A link named on the command line is content too: its text, as git would commit it
+        # (a dangling link or a loop has no other); then what it leads to, as the user named it.
+        # Its own place, not its target's, says whether a configuration glob excludes it.
+        # (Matcher.of resolves its root: the link's directory is resolved, the link is not.)
+        up = Matcher.of(root.parent, display_path(root.parent), excludes)
+        if not (up.root_excluded() or up.excluded(root.name, root.name)):
+            yield _link_text(None, root, shown)
     m = Matcher.of(root, shown, excludes)
     if m.root_excluded():
         return
+    if len(root.name) >= NAME_MIN:  # its own name may hold a key, as an entry's below it may
+        yield Names((shown,))
+    try:
+        mode = os.stat(root).st_mode  # follows links: the user named this path
+    except OSError as exc:
+        if link and exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP) and not _kernel_link(root):
+            return  # dangling, or a loop: its text was all there is
+        raise _not_found(root, shown, exc) from exc
     if stat.S_ISDIR(mode):
         try:
             fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
@@ -591,7 +612,10 @@ def _directory(
             if cleared:
                 yield Cleared(shown_in + last_cleared, cleared_size, cleared)
                 cleared = cleared_size = 0
-            yield Skipped(shown_in + name, _entry_kind(entry))
+            if entry.is_symlink():  # its text, as git stores it; never followed
+                yield _link_text(fd, name, shown_in + name)
+            else:
+                yield Skipped(shown_in + name, _entry_kind(entry))
     if batch:
         yield _batch_of(fd, batch, m.shown(rel))
     if cleared:
@@ -613,8 +637,8 @@ def _entry(dir_fd: int, name: str, shown: str, archives: Limits = DEFAULT_LIMITS
     try:
         fd = os.open(name, _OPEN_ENTRY, dir_fd=dir_fd)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:  # O_NOFOLLOW: it is a symbolic link now
-            yield Skipped(shown, "symlink")
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW: it is a symbolic link now; its text is its content
+            yield _link_text(dir_fd, name, shown)
         else:
             yield _unread(shown, exc)
         return
@@ -702,6 +726,30 @@ def _fill(fd: int, n: int, expected: int) -> tuple[bytes, bool]:
         if 0 < left == len(piece):
             return b"".join(parts), True
     return b"".join(parts), False
+
+
+def _link_text(dir_fd: int | None, name: str | Path, shown: str) -> Chunk | Skipped | Unread:
+    """A symbolic link's content: the bytes of its target text, which is what git commits for it
+    (a blob holding that text), at `shown`:1. Read with readlink, never followed: a link to
+    /dev/zero, a FIFO, `/` or itself is text like any other. Bytes, so a target that is not UTF-8
+    is scanned as git stores it."""
+    try:
+        return Chunk(os.readlink(os.fsencode(name), dir_fd=dir_fd), shown)
+    except OSError as exc:
+        if exc.errno == errno.EINVAL:  # not a link any more (replaced since the listing): not opened
+            return Skipped(shown, "special file")
+        return _unread(shown, exc)
+
+
+def _kernel_link(path: Path) -> bool:
+    """A link the kernel made (/proc/self/fd/N, /dev/fd/63 for `<(cmd)`, /dev/stdin): its text
+    (`pipe:[N]`, `/proc/self/fd/0`) describes an open file, it is no one's content to commit; and
+    one of /proc's dangling fd links is not a dangling link the user wrote."""
+    parent = os.path.realpath(path.parent)  # /dev/fd is /proc/self/fd; /dev/shm holds user files
+    return parent == "/proc" or parent.startswith("/proc/") or (parent == "/dev" and path.name in _DEV_STREAMS)
+
+
+_DEV_STREAMS = frozenset(("stdin", "stdout", "stderr", "fd"))
 
 
 def _kind(mode: int) -> str:

@@ -65,13 +65,18 @@ if TYPE_CHECKING:
         cwd_relative: bool = False
         # Where the top-relative `unmerged` paths are on disk from here ("" : they are cwd-relative).
         top: str = ""
+        # Submodule entries (gitlinks) the commit adds: no content, but their names are pushed
+        # in the tree, so a key in one is a leak (commands/staged.py judges the names).
+        gitlinks: tuple[str, ...] = ()
 
 else:
     from collections import namedtuple
 
     StagedFile = namedtuple("StagedFile", "path blob head_blob", defaults=(None,))
     Staged = namedtuple(
-        "Staged", "files untracked deleted unmerged has_head cwd_relative top", defaults=((), (), (), True, False, "")
+        "Staged",
+        "files untracked deleted unmerged has_head cwd_relative top gitlinks",
+        defaults=((), (), (), True, False, "", ()),
     )
 
 
@@ -92,8 +97,8 @@ def _parse_raw(out: bytes) -> Iterator[tuple[str, str, str, str, str]]:
         yield status[:1], path, new_mode, new_blob, old_blob
 
 
-def _from_index(git: Git, pathspecs: Sequence[str]) -> tuple[list[StagedFile], list[str], set[str]]:
-    """Every index entry under `pathspecs`: files, unmerged paths, matched names.
+def _from_index(git: Git, pathspecs: Sequence[str]) -> tuple[list[StagedFile], list[str], set[str], list[str]]:
+    """Every index entry under `pathspecs`: files, unmerged paths, matched names, gitlinks.
 
     Names are relative to the current directory, like the paths a user gives (`:/` gives all
     entries, relative to the top).
@@ -103,6 +108,7 @@ def _from_index(git: Git, pathspecs: Sequence[str]) -> tuple[list[StagedFile], l
     files: list[StagedFile] = []
     unmerged: list[str] = []
     seen: set[str] = set()
+    gitlinks: list[str] = []
     for rec in split_z(out):
         meta, path = rec.split("\t", 1)
         mode, blob, stage = meta.split(" ")
@@ -112,7 +118,9 @@ def _from_index(git: Git, pathspecs: Sequence[str]) -> tuple[list[StagedFile], l
                 unmerged.append(path)
         elif mode != _GITLINK:
             files.append(StagedFile(path, blob))
-    return files, unmerged, seen
+        else:
+            gitlinks.append(path)
+    return files, unmerged, seen, gitlinks
 
 
 def _head_exists(git: Git) -> bool:
@@ -128,12 +136,13 @@ def staged_changes(git: Git) -> Staged:
             raise
         # No HEAD: the first commit (or an orphan branch). Everything in the index is new; a
         # failure here (not a repository at all) is the error to report.
-        every, conflicted, _ = _from_index(git, (":/",))
+        every, conflicted, _, links = _from_index(git, (":/",))
         top = _toplevel(git) if conflicted else ""
-        return Staged(tuple(every), unmerged=tuple(conflicted), has_head=False, top=top)
+        return Staged(tuple(every), unmerged=tuple(conflicted), has_head=False, top=top, gitlinks=tuple(links))
     files: list[StagedFile] = []
     deleted: list[str] = []
     unmerged: list[str] = []
+    gitlinks: list[str] = []
     for status, path, new_mode, new_blob, old_blob in _parse_raw(out):
         if status == "D":
             deleted.append(path)
@@ -142,9 +151,11 @@ def staged_changes(git: Git) -> Staged:
         elif new_mode != _GITLINK:
             known = None if null_id(old_blob) else old_blob
             files.append(StagedFile(path, new_blob, head_blob=known))
+        elif null_id(old_blob):  # a new submodule entry: a new name in the tree
+            gitlinks.append(path)
     # Unmerged paths stay top-relative, as every other path reported; read from disk at `top`.
     top = _toplevel(git) if unmerged else ""
-    return Staged(tuple(files), deleted=tuple(deleted), unmerged=tuple(unmerged), top=top)
+    return Staged(tuple(files), deleted=tuple(deleted), unmerged=tuple(unmerged), top=top, gitlinks=tuple(gitlinks))
 
 
 # Above this many paths (`pre-commit run --all-files` passes thousands) git's pathspec matching
@@ -172,7 +183,7 @@ def staged_paths(git: Git, paths: Sequence[str]) -> Staged:
     norms = [os.path.normpath(p).replace(os.sep, "/") for p in paths]
     inside = all(not (n == ".." or n.startswith(("../", "/"))) for n in norms)
     if len(paths) > _MANY_PATHS and inside:
-        every, unmerged, names = _from_index(git, ())
+        every, unmerged, names, links = _from_index(git, ())
         wanted = set(norms)
         below = tuple(n.rstrip("/") + "/" for n in wanted if n != ".")
         if "." in wanted:
@@ -181,8 +192,9 @@ def staged_paths(git: Git, paths: Sequence[str]) -> Staged:
             files = [f for f in every if f.path in wanted or (below and f.path.startswith(below))]
             seen = {n for n in names if n in wanted or (below and n.startswith(below))}
         unmerged = [u for u in unmerged if u in seen]
+        gitlinks = [g for g in links if g in seen]
     else:
-        files, unmerged, seen = _from_index(git, [_literal(p) for p in paths])
+        files, unmerged, seen, gitlinks = _from_index(git, [_literal(p) for p in paths])
     covered = _covering(seen)
     untracked: list[str] = []
     deleted: list[str] = []
@@ -190,7 +202,7 @@ def staged_paths(git: Git, paths: Sequence[str]) -> Staged:
     for p, norm in zip(paths, norms, strict=True):
         if norm in covered or norm == ".":
             continue
-        if os.path.isfile(p):
+        if os.path.isfile(p) or os.path.islink(p):  # a link, even dangling: git would commit its text
             untracked.append(p)
         else:
             missing.append(p)
@@ -201,7 +213,9 @@ def staged_paths(git: Git, paths: Sequence[str]) -> Staged:
                 # A path the user (or pre-commit) named that exists nowhere: a usage error, exit 2.
                 raise UsageError(f"{p}: not in the index, in HEAD or on disk: nothing to scan")
             deleted.append(p)
-    return Staged(tuple(files), tuple(untracked), tuple(deleted), tuple(unmerged), cwd_relative=True)
+    return Staged(
+        tuple(files), tuple(untracked), tuple(deleted), tuple(unmerged), cwd_relative=True, gitlinks=tuple(gitlinks)
+    )
 
 
 def checked_head(git: Git, staged: Staged) -> Staged:
@@ -236,7 +250,11 @@ def staged_contents(staged: Staged, blobs: Mapping[str, bytes]) -> list[Content]
     out: list[Content] = [(f.path, blobs[f.blob], f.blob) for f in staged.files]
     out += [(p.replace(os.sep, "/"), _read_file(p), None) for p in staged.untracked]
     on_disk = [(p, os.path.join(staged.top, p) if staged.top else p) for p in staged.unmerged]
-    out += [(p.replace(os.sep, "/"), _read_file(full), None) for p, full in on_disk if os.path.isfile(full)]
+    out += [
+        (p.replace(os.sep, "/"), _read_file(full), None)
+        for p, full in on_disk
+        if os.path.isfile(full) or os.path.islink(full)
+    ]
     return out
 
 
@@ -279,7 +297,11 @@ def chunks(contents: Iterable[Content]) -> list[Chunk]:
 
 
 def _read_file(path: str) -> bytes:
+    """What `git add` would store for `path`: a symbolic link's target text (never followed),
+    else the file's bytes."""
     try:
+        if os.path.islink(path):
+            return os.readlink(os.fsencode(path))
         with open(path, "rb") as fh:
             return fh.read()
     except OSError as exc:
