@@ -83,7 +83,7 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
     if setting is not None:
         # A named setting's "value" (`{"name": "api-key", "value": …}`): the setting's name is the
         # key's name, on one line or over several (HAR, Postman, Insomnia exports).
-        if not _KEYISH_NAME.search(setting.lower()) or _ID_NAME.search(setting.strip(".-")):
+        if not _KEYISH_NAME.search(setting.lower()) or _ID_NAME.search(setting) or _DATA_KEY_NAME.search(setting):
             return None if shape_only else "other"
         prefix = setting.lower()
     elif _VALUE_NAME.search(prefix) and not _KEYISH_NAME.search(prefix[: prefix.rfind('"value"')]):
@@ -178,13 +178,35 @@ _NAME_REACH = 160  # a name and what separates it from its value, on the value's
 
 def named_as_id(text: str, pos: int) -> bool:
     """Whether the name right before the value at text[pos] (on its line) names an identifier."""
+    return _ID_NAME.search(_name_before(text, pos)) is not None
+
+
+def named_as_data_key(text: str, pos: int) -> bool:
+    """Whether the name right before the value at text[pos] names a key of data, not a credential:
+    `row_key`, `PartitionKey`, `"Idempotency-Key":`, `conversation_key`, `dedupe_key`."""
+    return _DATA_KEY_NAME.search(_name_before(text, pos)) is not None
+
+
+def _name_before(text: str, pos: int) -> str:
     lo = max(0, pos - _NAME_REACH)
     nl = text.rfind("\n", lo, pos)
     before = text[nl + 1 if nl >= 0 else lo : pos].rstrip(_BETWEEN)
     start = len(before)
     while start and before[start - 1] in _NAME_CHARS:
         start -= 1
-    return _ID_NAME.search(before[start:].strip(".-")) is not None
+    return before[start:].strip(".-")
+
+
+# Keys of data that apps beside Azure OpenAI hold as 32 hex (`uuid4().hex`, an MD5): table and
+# database keys, object and blob names, idempotency, dedupe and conversation keys (corpus21: each
+# reported as an Azure OpenAI key in a file that configures one). The word before `key`, in any case
+# style, decides; `api_key`, `azure_openai_key`, `primary_key` of a resource (`primary_access_key`) stay keys.
+_DATA_KEY_NAME = Regex(
+    r"(?:^|[_.-]|(?<=[a-z0-9])(?=[A-Z]))"
+    r"(?i:row|partition|sort|range|foreign|composite|object|blob|bucket|idempotency|dedupe?|dedup|conversation|thread"
+    r"|run|job|task|lookup|index|shard|routing|cursor|lock|queue|message|event|correlation|group|item|record|entity"
+    r"|doc|document|file|path|s3|redis)[_.-]?(?i:key)$"
+)
 
 
 # A resource's kind (`"kind": "OpenAI"`, `kind: 'AIServices'`, `kind = "SpeechServices"`): which
