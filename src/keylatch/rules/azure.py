@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from keylatch.model import Severity
 from keylatch.rules.examples import AZURE_AI_SERVICES_TEXTS, AZURE_OPENAI_TEXTS, AZURE_OTHER_TEXTS, contexts, fill
-from keylatch.rules.owner import BLOCK, OTHER_SERVICES, named_as_id, owner
+from keylatch.rules.owner import BLOCK, OTHER_SERVICES, named_as_data_key, named_as_id, owner
 from keylatch.rules.rule import Example, Regex, Rule, Validator
 from keylatch.rules.shape import A_CHARS, AFTER_ESCAPE, LEFT, diverse, no_prefix, validate_diverse
 from keylatch.rules.synthetic import make_key
@@ -155,9 +155,11 @@ def _validate_ai_services(m: re.Match[str]) -> str | None:
 
 
 def _named_key(m: re.Match[str]) -> str | None:
-    """A diverse value not named as an identifier (`AZURE_OPENAI_KEY_ID`, `"keyId":`)."""
+    """A diverse value not named as an identifier (`AZURE_OPENAI_KEY_ID`, `"keyId":`) or as a key of
+    data (`row_key`, `"Idempotency-Key":`)."""
     key = validate_diverse(m)
-    return key if key and not named_as_id(m.string, m.start("key")) else None
+    pos = m.start("key")
+    return key if key and not named_as_id(m.string, pos) and not named_as_data_key(m.string, pos) else None
 
 
 def _classic_examples() -> tuple[Example, ...]:

@@ -104,6 +104,9 @@ AZURE_OPENAI_TEXTS = (
     # an acronym before `Key` (Azure-Samples/openai's C#), another service's camel-case name beside it
     f'var azureOpenAIEndpoint = "{_EP}";\nvar azureOpenAIKey = "{{k}}";\nvar azureSpeechAIKey = "{{o}}";\n',
     *(t.replace("{kind}", "OpenAI") for t in _KIND_TEXTS),
+    # a header record of a HAR (Postman writes "key" for "name"), one field a line (corpus21)
+    f'{{"request": {{\n  "url": "{_EP}openai/deployments/gpt/chat/completions",\n  "headers": [\n    {{\n'
+    '      "name": "api-key",\n      "value": "{k}"\n    }\n  ]\n}}\n',
 )
 # A multi-service Azure AI services key (it authenticates Azure OpenAI too) in the same settings.
 AZURE_AI_SERVICES_TEXTS = (
@@ -124,6 +127,11 @@ AZURE_OTHER_TEXTS = (
     # records of a JSON array (a blob cache) in a file that configures Azure OpenAI
     f'{{\n "azure_openai": {{"endpoint": "{_EP}"}},\n "files": [\n  {{\n   "name": "a.txt",\n   "md5": "{{o}}"\n  }},\n'
     '  {\n   "name": "b.txt",\n   "key": "{o}"\n  }\n ]\n}\n',
+    # keys of data held as 32 hex beside Azure OpenAI settings, and a Postman variable named
+    # otherwise (corpus21)
+    f"AZURE_OPENAI_ENDPOINT={_EP}\nrow_key = '{{o}}'\nPartitionKey={{o}}\n"
+    'headers = {"Idempotency-Key": "{o}"}\nconversation_key: {o}\n',
+    f'{{"values": [\n  {{"key": "endpoint", "value": "{_EP}"}},\n  {{"key": "deployment_id", "value": "{{o}}"}}\n]}}\n',
     # a bare Cognitive Services host whose kind is another service (or the legacy multi-service
     # kind, whose keys do not authenticate Azure OpenAI)
     *(

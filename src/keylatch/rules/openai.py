@@ -127,9 +127,19 @@ def _split_key(m: re.Match[str], alnum_only: bool, early: bool = True) -> str | 
     halves = _halves(body)
     if halves is None:
         # The 20+20 formats are alphanumeric: a `_` or `-` after the tail ends the key, so
-        # `_sk-…_` (Markdown emphasis) or `sk-…_old` still yield the whole key.
+        # `_sk-…_` (Markdown emphasis) or `sk-…_old` still yield the whole key. What follows is a
+        # short word, as after a current key (_before_run): a current key whose head lost characters
+        # down to 20 reads so too, its tail's random rest after the first `_` or `-` (hypothesis,
+        # tests/rules/test_key_in_run.py).
         cut = _ALNUM_RUN.match(body, 20 + len(MARKER))
-        if early and body[20 : 20 + len(MARKER)] == MARKER and body[:20].isalnum() and cut and cut.end() == _BODY_MIN:
+        if (
+            early
+            and body[20 : 20 + len(MARKER)] == MARKER
+            and body[:20].isalnum()
+            and cut
+            and cut.end() == _BODY_MIN
+            and (cut.end() == len(body) or _SUFFIX.fullmatch(body, cut.end()))
+        ):
             halves = body[:20], cut.group()
         elif "\0" in m.string:
             halves = _glued(body)

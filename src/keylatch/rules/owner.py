@@ -79,7 +79,14 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
     """
     line_start = text.rfind("\n", 0, pos) + 1
     prefix = text[line_start:pos].lower()
-    if _VALUE_NAME.search(prefix) and not _KEYISH_NAME.search(prefix[: prefix.rfind('"value"')]):
+    setting = _setting_name(text, pos, end) if _VALUE_NAME.search(prefix) else None
+    if setting is not None:
+        # A named setting's "value" (`{"name": "api-key", "value": …}`): the setting's name is the
+        # key's name, on one line or over several (HAR, Postman, Insomnia exports).
+        if not _KEYISH_NAME.search(setting.lower()) or _ID_NAME.search(setting) or _DATA_KEY_NAME.search(setting):
+            return None if shape_only else "other"
+        prefix = setting.lower()
+    elif _VALUE_NAME.search(prefix) and not _KEYISH_NAME.search(prefix[: prefix.rfind('"value"')]):
         # The object's name, up to three lines back: `"openAiKey": {` / `"primary_key": {`.
         above = text[max(0, line_start - 240) : line_start].lower().split("\n")[-4:]
         name = next((m.group(1) for ln in reversed(above) for m in (_OBJECT_NAME.search(ln),) if m), None)
@@ -97,7 +104,7 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
         if not _KEYISH_NAME.search(parent):
             return None if shape_only else "other"
         prefix = parent
-    own = _last_clue(prefix)
+    own = _last_clue(_own_name(text, line_start, pos, prefix))
     if own is not None:
         return own
     record = _record(text, pos, end, shape_only)
@@ -118,6 +125,14 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
             if found is not None:
                 return found
     return _resource_kind(text, line_start)
+
+
+def _own_name(text: str, line_start: int, pos: int, prefix: str) -> str:
+    """The key's own name: the text before it on its line, from its record's `{` when a record of a
+    JSON array opens on that line (minified JSON: the line's earlier members, an endpoint, name the
+    document, not the record; the record and its array's name judge it, _record)."""
+    chain = _json_record(text, pos) if prefix == text[line_start:pos].lower() else None
+    return prefix[chain[0] - line_start :] if chain is not None and chain[0] > line_start else prefix
 
 
 def paragraph(text: str, line_start: int) -> tuple[str, str]:
@@ -163,13 +178,35 @@ _NAME_REACH = 160  # a name and what separates it from its value, on the value's
 
 def named_as_id(text: str, pos: int) -> bool:
     """Whether the name right before the value at text[pos] (on its line) names an identifier."""
+    return _ID_NAME.search(_name_before(text, pos)) is not None
+
+
+def named_as_data_key(text: str, pos: int) -> bool:
+    """Whether the name right before the value at text[pos] names a key of data, not a credential:
+    `row_key`, `PartitionKey`, `"Idempotency-Key":`, `conversation_key`, `dedupe_key`."""
+    return _DATA_KEY_NAME.search(_name_before(text, pos)) is not None
+
+
+def _name_before(text: str, pos: int) -> str:
     lo = max(0, pos - _NAME_REACH)
     nl = text.rfind("\n", lo, pos)
     before = text[nl + 1 if nl >= 0 else lo : pos].rstrip(_BETWEEN)
     start = len(before)
     while start and before[start - 1] in _NAME_CHARS:
         start -= 1
-    return _ID_NAME.search(before[start:].strip(".-")) is not None
+    return before[start:].strip(".-")
+
+
+# Keys of data that apps beside Azure OpenAI hold as 32 hex (`uuid4().hex`, an MD5): table and
+# database keys, object and blob names, idempotency, dedupe and conversation keys (corpus21: each
+# reported as an Azure OpenAI key in a file that configures one). The word before `key`, in any case
+# style, decides; `api_key`, `azure_openai_key`, `primary_key` of a resource (`primary_access_key`) stay keys.
+_DATA_KEY_NAME = Regex(
+    r"(?:^|[_.-]|(?<=[a-z0-9])(?=[A-Z]))"
+    r"(?i:row|partition|sort|range|foreign|composite|object|blob|bucket|idempotency|dedupe?|dedup|conversation|thread"
+    r"|run|job|task|lookup|index|shard|routing|cursor|lock|queue|message|event|correlation|group|item|record|entity"
+    r"|doc|document|file|path|s3|redis)[_.-]?(?i:key)$"
+)
 
 
 # A resource's kind (`"kind": "OpenAI"`, `kind: 'AIServices'`, `kind = "SpeechServices"`): which
@@ -193,6 +230,46 @@ def _resource_kind(text: str, line_start: int) -> Owner | None:
 
 
 _BRACKET = Regex(r"[][{}]")
+# The field that names a setting in a name/value record: `"name"` (HAR and Insomnia headers, App
+# Service settings, ARM `appSettings`), `"key"` (Postman headers, variables and environments).
+_SETTING_FIELD = Regex(r'"(?:name|key)"\s*:\s*"([^"\n]{1,120})"')
+
+
+def _setting_name(text: str, pos: int, end: int) -> str | None:
+    """The name of the setting whose JSON `"value"` is at text[pos:end], when the value is a field of
+    a flat record that names it (`{"name": "api-key", "value": …}`, `{"key": "deployment_id",
+    "value": …}`), on one line or over several, the name before or after the value; else None.
+
+    QA: a HAR's `api-key` header and a Postman environment's `api-key` variable were judged as an
+    unnamed object's `"value"` (not reported), and a Postman `deployment_id` by the file's Azure
+    OpenAI evidence (reported)."""
+    opener = text.rfind("{", max(0, pos - _BACK), pos)
+    close = text.find("}", end, end + _AHEAD)
+    # A flat record only: a bracket between the record's braces and the value makes it a nested
+    # object, which the object-name rules judge as before.
+    if opener < 0 or close < 0 or _BRACKET.search(text, opener + 1, pos) or _BRACKET.search(text, end, close):
+        return None
+    m = _SETTING_FIELD.search(text, opener, pos) or _SETTING_FIELD.search(text, end, close)
+    return m.group(1) if m else None
+
+
+def _json_record(text: str, pos: int) -> tuple[int, int] | None:
+    """(the record's `{`, its array's `[`) when text[pos] is inside a record of a JSON array."""
+    depth = 0
+    chain: list[int] = []
+    for m in reversed(list(_BRACKET.finditer(text, max(0, pos - _BACK), pos))):
+        c = m.group()
+        if c in "}]":
+            depth += 1
+        elif depth:
+            depth -= 1
+        else:
+            chain.append(m.start())
+            if len(chain) == 2:
+                break
+    if len(chain) < 2 or text[chain[0]] != "{" or text[chain[1]] != "[":
+        return None
+    return chain[0], chain[1]
 
 
 def _record(text: str, pos: int, end: int, shape_only: bool) -> Owner | Literal["none"] | None:
@@ -205,25 +282,16 @@ def _record(text: str, pos: int, end: int, shape_only: bool) -> Owner | Literal[
     service's (QA: a blob cache's `"key"` beside an Azure OpenAI endpoint), or with `shape_only`
     unassigned ("none": no further look).
     """
-    lo = max(0, pos - _BACK)
-    depth = 0
-    chain: list[int] = []
-    for m in reversed(list(_BRACKET.finditer(text, lo, pos))):
-        c = m.group()
-        if c in "}]":
-            depth += 1
-        elif depth:
-            depth -= 1
-        else:
-            chain.append(m.start())
-            if len(chain) == 2:
-                break
-    if len(chain) < 2 or text[chain[0]] != "{" or text[chain[1]] != "[":
+    chain = _json_record(text, pos)
+    if chain is None:
         return _yaml_record(text, pos, end, shape_only)
     opener, array = chain
     close = text.find("}", end, end + _AHEAD)
     inside = text[opener:pos] + " " + text[end : close if close >= 0 else end]
-    name_start = text.rfind("\n", 0, array) + 1
+    # The array's name is the member right before it (`"files": [`): on a minified line, the text
+    # back to the line's start holds the document's other members too (QA: an endpoint there named
+    # a file list Azure OpenAI's).
+    name_start = max(text.rfind(c, 0, array) for c in "\n{,") + 1
     return _judge_record(inside, text[name_start:array], shape_only)
 
 
@@ -238,7 +306,11 @@ def _judge_record(inside: str, array_name: str, shape_only: bool) -> Owner | Lit
     return found or ("none" if shape_only else "other")
 
 
-_SETTING_NAME = Regex(r"""["']?name["']?[ \t]*[:=][ \t]*["']?[a-z0-9_.:-]*(?:key|secret|token|credential|password)""")
+# `"key"` too, quoted as JSON writes it: Postman names its variables and headers so (a YAML `key:`
+# is a record's data field, `files: - name: b.txt  key: …`).
+_SETTING_NAME = Regex(
+    r"""(?:["']?name["']?|"key")[ \t]*[:=][ \t]*["']?[a-z0-9_.:-]*(?:key|secret|token|credential|password)"""
+)
 # A YAML mapping entry, optionally the first of a sequence item: `  - name: x`, `    key: `.
 _YAML_ENTRY = Regex(r"""( *)(- +)?["']?[A-Za-z0-9_.$/-]+["']? *:(?: |$)""")
 
