@@ -114,10 +114,11 @@ def test_clean_ci_range_starts_each_git_process_once(
     # up in one ls-tree per end (commands/ci_settings.py).
     assert seen["config --get-regexp (drivers)"] == 1, seen
     assert seen["ls-tree"] == 2, seen
-    # where and inspect in one rev-parse (sources/repo.py `located`); no cat-file for tags the
-    # range does not name (sources/objects.py).
-    assert seen["rev-parse"] == 3, seen
-    assert sum(seen.values()) == 10, seen  # 14, then 12 before
+    # where and inspect in one rev-parse (sources/repo.py `located`); both ends of the range in
+    # one `cat-file --batch-check` (sources/revs.py `commit_ids`), not a rev-parse each; no
+    # cat-file for tags the range does not name (sources/objects.py).
+    assert seen["rev-parse"] == 1, seen
+    assert sum(seen.values()) == 9, seen  # 14, 12, then 10 before
 
 
 def test_clean_ci_of_a_github_push_starts_each_git_process_once(
@@ -136,11 +137,11 @@ def test_clean_ci_of_a_github_push_starts_each_git_process_once(
     assert keylatch("ci", cwd=repo.path, env={**env, **github}).code == 0
 
     seen = collections.Counter(_processes(log))
-    # The platform's two commit ids: one rev-parse each (sources/ci_range.py), besides where and
-    # inspect's one (sources/repo.py `located`).
-    assert seen["rev-parse"] == 3, seen
+    # The platform's two commit ids in one `cat-file --batch-check` (sources/revs.py
+    # `commit_ids`), besides where and inspect's one rev-parse (sources/repo.py `located`).
+    assert seen["rev-parse"] == 1, seen
     assert seen["ls-tree"] == 2, seen
-    assert sum(seen.values()) == 10, seen  # 17, then 12 before
+    assert sum(seen.values()) == 9, seen  # 17, 12, then 10 before
 
 
 def test_clean_baseline_of_the_history_starts_each_git_process_once(
