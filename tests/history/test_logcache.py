@@ -11,6 +11,7 @@ import pytest
 from keylatch.history import scan_history
 from keylatch.history.cache import history_dir
 from keylatch.rules.synthetic import make_key
+from tests.helpers.gitcount import counted, counting_git
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.history import day, where
 
@@ -68,3 +69,53 @@ def test_range_scans_write_no_cache(make_repo: MakeRepo) -> None:
     assert [where(k) for k in result.findings] == [[(c, "a.txt", 1)]]
     assert not (repo.path / ".git" / "keylatch").exists()
     assert not history_dir(repo.path / ".git").exists()
+
+
+def _git_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every git process scan_history starts from here on, logged (tests/helpers/gitcount.py)."""
+    env, log = counting_git(tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return log
+
+
+def test_a_moved_head_redoes_the_log_without_asking_for_worktrees(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No linked worktree: HEAD is the only worktree HEAD, and inspect already resolved it, so
+    the cache key takes it from there (history/logcache.py `_heads`), not from `worktree list`."""
+    repo = make_repo()
+    repo.write("a.txt", "clean\n")
+    repo.commit("one", date=day(1))
+    repo.git("checkout", "-q", "--detach")
+    repo.write("k.txt", make_key("sk-", seed=65) + "\n")
+    c2 = repo.commit("on a detached HEAD", date=day(2))
+    log = _git_log(tmp_path, monkeypatch)
+
+    assert [where(k) for k in scan_history(repo.path).findings] == [[(c2, "k.txt", 1)]]
+    # HEAD goes back to main: no ref moved, no object was written, only HEAD reaches c2 no more.
+    repo.git("checkout", "-q", "main")
+    again = scan_history(repo.path)
+
+    assert (again.findings, again.unreachable_keys) == ((), 1)
+    assert counted(log)["worktree"] == 0
+
+
+def test_a_moved_head_in_a_linked_worktree_redoes_the_log(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo()
+    repo.write("a.txt", "clean\n")
+    repo.commit("one", date=day(1))
+    wt = GitRepo(tmp_path / "wt", repo.env)
+    repo.git("worktree", "add", "-q", "--detach", str(wt.path))
+    wt.write("k.txt", make_key("sk-", seed=66) + "\n")
+    c2 = wt.commit("in the worktree", date=day(2))
+    log = _git_log(tmp_path, monkeypatch)
+
+    assert [where(k) for k in scan_history(repo.path).findings] == [[(c2, "k.txt", 1)]]
+    wt.git("checkout", "-q", "--detach", "main")
+    again = scan_history(repo.path)
+
+    assert (again.findings, again.unreachable_keys) == ((), 1)
+    assert counted(log)["worktree"] == 2  # the worktrees' HEADs are git's to list

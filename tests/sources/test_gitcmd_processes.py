@@ -157,7 +157,10 @@ def test_clean_baseline_of_the_history_starts_each_git_process_once(
     # one rev-parse: sources/repo.py `located`) handed to the walk; one reader.
     assert seen["config --get-regexp (drivers)"] == 1, seen
     assert seen["rev-parse"] == 1, seen
-    assert sum(seen.values()) == 9, seen  # 15, then 12 before
+    # The attribution cache's key takes HEAD from that answer: no `worktree list` without a
+    # linked worktree (history/logcache.py `_heads`).
+    assert seen["worktree"] == 0, seen
+    assert sum(seen.values()) == 8, seen  # 15, 12, then 9 before
 
 
 def test_history_with_a_key_on_the_checked_out_branch_lists_its_tree_once(
@@ -192,3 +195,28 @@ def test_history_with_a_key_in_a_name_in_head_lists_heads_tree_once(
 
     assert result.code == 1 and "in HEAD: yes" in result.out, result.out
     assert collections.Counter(_processes(log))["ls-tree"] == 1
+
+
+def test_clean_history_with_its_caches_starts_each_git_process_once(
+    make_repo: MakeRepo, keylatch: RunKeylatch, counted: tuple[dict[str, str], Path], tmp_path: Path
+) -> None:
+    """The default run, which keeps caches: the attribution cache's key is the refs and HEAD,
+    which inspect already resolved, so no `worktree list` without a linked worktree
+    (history/logcache.py `_heads`). A second run of an unchanged repository needs no log and no
+    presence check (its entry was saved only for a repository found whole)."""
+    env, log = counted
+    env = {**env, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    repo = _repo(make_repo)
+    importlib.import_module("git")
+
+    assert keylatch("history", str(repo.path), env=env).code == 0
+    first = collections.Counter(_processes(log))
+    log.unlink()
+    assert keylatch("history", str(repo.path), env=env).code == 0
+    second = collections.Counter(_processes(log))
+
+    assert first["worktree"] == second["worktree"] == 0, (first, second)
+    assert first["for-each-ref"] == 2, first  # the cache's key, then refs to blobs or trees
+    assert sum(first.values()) == 8, first  # 9 before
+    assert second["log"] == 0, second
+    assert sum(second.values()) == 5, second  # 6 before

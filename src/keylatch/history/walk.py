@@ -130,7 +130,7 @@ def scan_history(
     scanner = BlobScanner(rules, cache, progress, track=not whole, archives=archives)
     log_cache = None
     if use_cache and whole and not include_unreachable:
-        log_cache = LogCache.open(state.common_dir, git, code_digest, walk, state.shallow)
+        log_cache = LogCache.open(state.common_dir, git, code_digest, walk, state.shallow, state.head)
     # A pack git cannot read is skipped without a word: named below, so the scan is not complete;
     # a whole-history scan also reads what such a pack still holds.
     bad_packs = unreadable_packs(state.common_dir)
