@@ -220,3 +220,23 @@ def test_clean_history_with_its_caches_starts_each_git_process_once(
     assert sum(first.values()) == 8, first  # 9 before
     assert second["log"] == 0, second
     assert sum(second.values()) == 5, second  # 6 before
+
+
+@pytest.mark.parametrize("scope", [("--range", "HEAD~1..HEAD"), ("--range", "HEAD"), ("--since", "HEAD~1")])
+def test_history_of_a_range_resolves_what_it_names_once(
+    make_repo: MakeRepo, keylatch: RunKeylatch, counted: tuple[dict[str, str], Path], scope: tuple[str, str]
+) -> None:
+    """The revisions `--range` and `--since` name, resolved together in one `cat-file
+    --batch-check` (commands/history.py `named_commits`): each was asked whether it is a commit,
+    then for its id, one rev-parse each."""
+    env, log = counted
+    repo = _repo(make_repo)
+    repo.write("app.py", "print('hi')\n")
+    repo.commit("more")
+    importlib.import_module("git")
+
+    assert keylatch("history", "--no-cache", *scope, str(repo.path), env=env).code == 0
+
+    seen = collections.Counter(_processes(log))
+    assert seen["rev-parse"] == 1, seen  # inspect's (sources/repo.py)
+    assert sum(seen.values()) == (5 if scope[0] == "--since" else 6), seen  # 6 and 7 before

@@ -31,7 +31,8 @@ def repo(make_repo: MakeRepo) -> GitRepo:
 
 RESOLVED = ["HEAD", "HEAD~1", "HEAD^", "v1", "light", "side", "refs/heads/side", "main", "@", "HEAD@{0}"]
 # `:/two fix^{commit}` searches messages for that whole text, for rev-parse as for cat-file.
-LEFT_OUT = [":/two fix", "nope", "HEAD~9", "blobtag", "HEAD:a.txt", "HEAD^{tree}", "-x", "--all", "a\nb", "HEAD\r", ""]
+NO_COMMIT = [":/two fix", "nope", "HEAD~9", "blobtag", "HEAD:a.txt", "HEAD^{tree}"]
+UNASKED = ["-x", "--all", "a\nb", "HEAD\r", ""]
 
 
 def _rev_parse(repo: GitRepo, rev: str) -> str | None:
@@ -40,19 +41,22 @@ def _rev_parse(repo: GitRepo, rev: str) -> str | None:
 
 
 def test_each_end_is_the_commit_rev_parse_names(repo: GitRepo) -> None:
-    found = commit_ids(Git(repo.path), RESOLVED)
-    assert found == {rev: _rev_parse(repo, rev) for rev in RESOLVED}
+    found = commit_ids(Git(repo.path), RESOLVED + NO_COMMIT)
+    assert found == {rev: _rev_parse(repo, rev) for rev in RESOLVED + NO_COMMIT}
+    assert all(found[rev] for rev in RESOLVED) and not any(found[rev] for rev in NO_COMMIT)
     # The abbreviated and full ids of a commit name it too.
     head = repo.git("rev-parse", "HEAD").strip()
     assert commit_ids(Git(repo.path), [head, head[:10]]) == {head: head, head[:10]: head}
 
 
-@pytest.mark.parametrize("rev", LEFT_OUT)
-def test_a_name_that_names_no_commit_is_left_out(repo: GitRepo, rev: str) -> None:
-    # Among the resolved ones, so a missing answer cannot shift the others' answers.
+@pytest.mark.parametrize("rev", NO_COMMIT + UNASKED)
+def test_an_answer_is_never_another_names(repo: GitRepo, rev: str) -> None:
+    """Among resolved names, so a name git answers oddly cannot shift the others' answers; a
+    name that cannot be one request line, or looks like an option, is not asked at all."""
     found = commit_ids(Git(repo.path), ["HEAD", rev, "side"])
-    assert found == {"HEAD": _rev_parse(repo, "HEAD"), "side": _rev_parse(repo, "side")}
+    expected = {"HEAD": _rev_parse(repo, "HEAD"), "side": _rev_parse(repo, "side")}
+    assert found == (expected if rev in UNASKED else {**expected, rev: None})
 
 
-def test_outside_a_repository_nothing_is_resolved(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_outside_a_repository_nothing_is_answered(tmp_path_factory: pytest.TempPathFactory) -> None:
     assert commit_ids(Git(tmp_path_factory.mktemp("plain")), ["HEAD"]) == {}

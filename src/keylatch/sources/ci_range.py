@@ -307,8 +307,8 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
         for rev in (spec.head, spec.base):
             if rev is None:
                 continue
-            if rev in ids:
-                known[rev] = ids[rev]
+            if sha := ids.get(rev):
+                known[rev] = sha
                 continue
             try:
                 known[rev] = commit(git, rev, spec.origin, shallow=bool(shallow) or None, fix=_fix(spec.platform))
@@ -318,7 +318,7 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
                 known[rev], lost = rev.lower(), True
     if spec.head not in known:
         # The platform's commit ids: one rev-parse each says whether it is here and which it is.
-        head_id = ids.get(spec.head) or _commit_id(git, spec.head)
+        head_id = ids[spec.head] if spec.head in ids else _commit_id(git, spec.head)
         kind = non_commit(git, spec.head) if head_id is None else None
         if kind is not None:
             return _content_plan(spec, git, kind)
@@ -330,7 +330,7 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
     head = known[spec.head]
     base = spec.base
     if base is not None and base not in known:
-        base_id = ids.get(base) or _commit_id(git, base)
+        base_id = ids[base] if base in ids else _commit_id(git, base)
         if base_id is not None:
             known[base] = base_id
         elif unreadable(git, base, head):

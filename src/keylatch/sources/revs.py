@@ -67,13 +67,13 @@ def is_commit(git: Git, rev: str) -> bool:
     return git.returncode("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}") == 0
 
 
-def commit_ids(git: Git, revs: Iterable[str]) -> dict[str, str]:
-    """The commit each of `revs` names, those git resolves, in one process: a range's two ends
-    (ci) were one `rev-parse --verify` each. `cat-file --batch-check` resolves a name as
-    `rev-parse` does (the same lookup, `^{commit}` peeling included); a name it cannot resolve,
-    or any failure of git's, is left out, for `commit` or the caller's own lookup to explain
-    with the messages they always gave. Names that cannot be one request line, or that look
-    like options, are left out unasked."""
+def commit_ids(git: Git, revs: Iterable[str]) -> dict[str, str | None]:
+    """The commit each of `revs` names, in one process: a range's two ends (ci, history) were one
+    `rev-parse --verify` each. `cat-file --batch-check` resolves a name as `rev-parse` does (the
+    same lookup, `^{commit}` peeling included). None: git answered that the name names no
+    commit (`is_commit` would say False), for `commit` or the caller's own lookup to explain with
+    the message it always gave. Left out: names that cannot be one request line or look like
+    options, and every name when git fails (an unreadable repository says why elsewhere)."""
     asked = list(dict.fromkeys(r for r in revs if r and "\n" not in r and "\r" not in r and not r.startswith("-")))
     if not asked:
         return {}
@@ -85,11 +85,10 @@ def commit_ids(git: Git, revs: Iterable[str]) -> dict[str, str]:
     rows = out.decode("ascii", "replace").split("\n")
     if len(rows) != len(asked) + 1 or rows[-1]:  # one answer per request line, or none believed
         return {}
-    found = {}
+    found: dict[str, str | None] = {}
     for rev, row in zip(asked, rows, strict=False):
         sha, _, kind = row.partition(" ")
-        if kind == "commit" and _FULL_ID.fullmatch(sha):
-            found[rev] = sha
+        found[rev] = sha if kind == "commit" and _FULL_ID.fullmatch(sha) else None
     return found
 
 
