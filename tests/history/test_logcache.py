@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from keylatch.errors import ScanError
 from keylatch.history import scan_history
 from keylatch.history.cache import history_dir
 from keylatch.rules.synthetic import make_key
@@ -119,3 +120,44 @@ def test_a_moved_head_in_a_linked_worktree_redoes_the_log(
 
     assert (again.findings, again.unreachable_keys) == ((), 1)
     assert counted(log)["worktree"] == 2  # the worktrees' HEADs are git's to list
+
+
+def _tag_a_blob(repo: GitRepo, text: str) -> str:
+    blob = repo.git("hash-object", "-w", "--stdin", input=text).strip()
+    repo.git("tag", "published", blob)
+    return blob
+
+
+def test_a_key_a_ref_reaches_without_a_commit_is_placed_alike_with_and_without_caches(
+    make_repo: MakeRepo,
+) -> None:
+    """The cached scan lists its refs once, at its start, for the cache's key and for the refs
+    to blobs and trees (history/direct.py `ref_listing`): the same places as a scan without."""
+    repo = make_repo()
+    repo.write("a.txt", "clean\n")
+    repo.commit("one", date=day(1))
+    blob = _tag_a_blob(repo, make_key("sk-proj-", seed=67) + "\n")
+
+    plain = scan_history(repo.path, use_cache=False)
+    cached = [scan_history(repo.path) for _ in range(2)]
+
+    (finding,) = plain.findings
+    assert finding.refs == ("refs/tags/published",) and finding.locations[0].blob == blob
+    assert [r.findings for r in cached] == [plain.findings] * 2
+
+
+def test_a_ref_to_a_lost_object_fails_alike_with_and_without_caches(make_repo: MakeRepo) -> None:
+    """git cannot list the refs with their types past a ref to a lost object: the cached scan
+    then lists them as it did before, and names what is lost as the scan without caches does."""
+    repo = make_repo()
+    repo.write("a.txt", make_key("sk-proj-", seed=68) + "\n")
+    repo.commit("one", date=day(1))
+    blob = _tag_a_blob(repo, "lost\n")
+    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+
+    said = []
+    for use_cache in (False, True):
+        with pytest.raises(ScanError) as failure:
+            scan_history(repo.path, use_cache=use_cache)
+        said.append(str(failure.value))
+    assert said[0] == said[1] and "refs/tags/published" in said[0], said

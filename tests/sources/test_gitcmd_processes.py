@@ -160,7 +160,8 @@ def test_clean_baseline_of_the_history_starts_each_git_process_once(
     # The attribution cache's key takes HEAD from that answer: no `worktree list` without a
     # linked worktree (history/logcache.py `_heads`).
     assert seen["worktree"] == 0, seen
-    assert sum(seen.values()) == 8, seen  # 15, 12, then 9 before
+    assert seen["for-each-ref"] == 1, seen  # the cache's key and attribution's (history/direct.py)
+    assert sum(seen.values()) == 7, seen  # 15, 12, then 9 before
 
 
 def test_history_with_a_key_on_the_checked_out_branch_lists_its_tree_once(
@@ -216,10 +217,12 @@ def test_clean_history_with_its_caches_starts_each_git_process_once(
     second = collections.Counter(_processes(log))
 
     assert first["worktree"] == second["worktree"] == 0, (first, second)
-    assert first["for-each-ref"] == 2, first  # the cache's key, then refs to blobs or trees
-    assert sum(first.values()) == 8, first  # 9 before
+    # Every ref listed once, with what it points at: the cache's key and the refs to blobs or
+    # trees that attribution reads (history/direct.py `ref_listing`).
+    assert first["for-each-ref"] == second["for-each-ref"] == 1, (first, second)
+    assert sum(first.values()) == 7, first  # 9 before
     assert second["log"] == 0, second
-    assert sum(second.values()) == 5, second  # 6 before
+    assert sum(second.values()) == 4, second  # 6 before
 
 
 @pytest.mark.parametrize("scope", [("--range", "HEAD~1..HEAD"), ("--range", "HEAD"), ("--since", "HEAD~1")])

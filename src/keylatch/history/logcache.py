@@ -85,10 +85,16 @@ class LogCache:
         walk: Sequence[str],
         shallow: Sequence[str],
         head: str | None,
+        refs: bytes | None = None,
     ) -> LogCache:
-        """`head`: HEAD's commit as inspect (sources/repo.py) resolved it, None when unborn."""
+        """`head`: HEAD's commit as inspect (sources/repo.py) resolved it, None when unborn.
+        `refs`: every ref where it points, as history/direct.py `ref_listing` lists them (the
+        scan's one listing); None lists them here."""
         h = hashlib.sha256(repr((_FORMAT, rules_id, tuple(walk), tuple(shallow))).encode())
-        h.update(git.run("for-each-ref", "--format=%(objectname) %(refname)"))
+        if refs is not None:
+            h.update(b"typed\0" + refs)
+        else:
+            h.update(b"names\0" + git.run("for-each-ref", "--format=%(objectname) %(refname)"))
         h.update(_heads(common_dir, git, head))
         h.update(_store_state(common_dir / "objects"))
         return cls(history_dir(common_dir) / f"log-{rules_id}.json", h.hexdigest())

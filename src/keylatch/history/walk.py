@@ -40,7 +40,7 @@ from keylatch.history.damage import (
     unreachable,
     unreadable_packs,
 )
-from keylatch.history.direct import named_damage, peel, reached
+from keylatch.history.direct import named_damage, peel, reached, ref_listing
 from keylatch.history.logcache import LogCache
 from keylatch.history.model import WHOLE_HISTORY, DamagedObject, HistoryResult, UnreadBlob
 from keylatch.history.rawlog import GITLINK, MESSAGE, LogDigest, digest, log_args, parse_log
@@ -129,8 +129,10 @@ def scan_history(
     cache = BlobCache.load(state.common_dir, code_digest) if code_digest else None
     scanner = BlobScanner(rules, cache, progress, track=not whole, archives=archives)
     log_cache = None
+    refs = None  # every ref, listed once for the cache's key and attribution (history/direct.py)
     if use_cache and whole and not include_unreachable:
-        log_cache = LogCache.open(state.common_dir, git, code_digest, walk, state.shallow, state.head)
+        refs = ref_listing(git)
+        log_cache = LogCache.open(state.common_dir, git, code_digest, walk, state.shallow, state.head, refs)
     # A pack git cannot read is skipped without a word: named below, so the scan is not complete;
     # a whole-history scan also reads what such a pack still holds.
     bad_packs = unreadable_packs(state.common_dir)
@@ -213,7 +215,7 @@ def scan_history(
             from keylatch.history.salvage import tolerant
 
             git = tolerant(git)
-        outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole, reach)
+        outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole, reach, refs)
         lost.update(scanner.missing.difference(missing))  # attribution read the parents' versions too
         findings = tag_keys(git, repo, tagged, outcome.findings, named=named, include_unreachable=include_unreachable)
         unreached = outcome.unreached
