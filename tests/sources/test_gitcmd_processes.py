@@ -114,10 +114,13 @@ def test_clean_ci_range_starts_each_git_process_once(
     # up in one ls-tree per end (commands/ci_settings.py).
     assert seen["config --get-regexp (drivers)"] == 1, seen
     assert seen["ls-tree"] == 2, seen
-    # where and inspect in one rev-parse (sources/repo.py `located`); no cat-file for tags the
-    # range does not name (sources/objects.py).
-    assert seen["rev-parse"] == 3, seen
-    assert sum(seen.values()) == 10, seen  # 14, then 12 before
+    # where and inspect in one rev-parse (sources/repo.py `located`); both ends of the range in
+    # one `cat-file --batch-check` (sources/revs.py `commit_ids`), not a rev-parse each; no
+    # cat-file for tags the range does not name (sources/objects.py), nor to ask whether the
+    # head's commit id is a tag (history/tags.py `named_tags`).
+    assert seen["rev-parse"] == 1, seen
+    assert seen["cat-file"] == 2, seen  # the ends; the blobs the range adds
+    assert sum(seen.values()) == 8, seen  # 14, 12, then 10 before
 
 
 def test_clean_ci_of_a_github_push_starts_each_git_process_once(
@@ -136,11 +139,11 @@ def test_clean_ci_of_a_github_push_starts_each_git_process_once(
     assert keylatch("ci", cwd=repo.path, env={**env, **github}).code == 0
 
     seen = collections.Counter(_processes(log))
-    # The platform's two commit ids: one rev-parse each (sources/ci_range.py), besides where and
-    # inspect's one (sources/repo.py `located`).
-    assert seen["rev-parse"] == 3, seen
+    # The platform's two commit ids in one `cat-file --batch-check` (sources/revs.py
+    # `commit_ids`), besides where and inspect's one rev-parse (sources/repo.py `located`).
+    assert seen["rev-parse"] == 1, seen
     assert seen["ls-tree"] == 2, seen
-    assert sum(seen.values()) == 10, seen  # 17, then 12 before
+    assert sum(seen.values()) == 8, seen  # 17, 12, then 10 before
 
 
 def test_clean_baseline_of_the_history_starts_each_git_process_once(
@@ -156,7 +159,11 @@ def test_clean_baseline_of_the_history_starts_each_git_process_once(
     # one rev-parse: sources/repo.py `located`) handed to the walk; one reader.
     assert seen["config --get-regexp (drivers)"] == 1, seen
     assert seen["rev-parse"] == 1, seen
-    assert sum(seen.values()) == 9, seen  # 15, then 12 before
+    # The attribution cache's key takes HEAD from that answer: no `worktree list` without a
+    # linked worktree (history/logcache.py `_heads`).
+    assert seen["worktree"] == 0, seen
+    assert seen["for-each-ref"] == 1, seen  # the cache's key and attribution's (history/direct.py)
+    assert sum(seen.values()) == 7, seen  # 15, 12, then 9 before
 
 
 def test_history_with_a_key_on_the_checked_out_branch_lists_its_tree_once(
@@ -191,3 +198,50 @@ def test_history_with_a_key_in_a_name_in_head_lists_heads_tree_once(
 
     assert result.code == 1 and "in HEAD: yes" in result.out, result.out
     assert collections.Counter(_processes(log))["ls-tree"] == 1
+
+
+def test_clean_history_with_its_caches_starts_each_git_process_once(
+    make_repo: MakeRepo, keylatch: RunKeylatch, counted: tuple[dict[str, str], Path], tmp_path: Path
+) -> None:
+    """The default run, which keeps caches: the attribution cache's key is the refs and HEAD,
+    which inspect already resolved, so no `worktree list` without a linked worktree
+    (history/logcache.py `_heads`). A second run of an unchanged repository needs no log and no
+    presence check (its entry was saved only for a repository found whole)."""
+    env, log = counted
+    env = {**env, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    repo = _repo(make_repo)
+    importlib.import_module("git")
+
+    assert keylatch("history", str(repo.path), env=env).code == 0
+    first = collections.Counter(_processes(log))
+    log.unlink()
+    assert keylatch("history", str(repo.path), env=env).code == 0
+    second = collections.Counter(_processes(log))
+
+    assert first["worktree"] == second["worktree"] == 0, (first, second)
+    # Every ref listed once, with what it points at: the cache's key and the refs to blobs or
+    # trees that attribution reads (history/direct.py `ref_listing`).
+    assert first["for-each-ref"] == second["for-each-ref"] == 1, (first, second)
+    assert sum(first.values()) == 7, first  # 9 before
+    assert second["log"] == 0, second
+    assert sum(second.values()) == 4, second  # 6 before
+
+
+@pytest.mark.parametrize("scope", [("--range", "HEAD~1..HEAD"), ("--range", "HEAD"), ("--since", "HEAD~1")])
+def test_history_of_a_range_resolves_what_it_names_once(
+    make_repo: MakeRepo, keylatch: RunKeylatch, counted: tuple[dict[str, str], Path], scope: tuple[str, str]
+) -> None:
+    """The revisions `--range` and `--since` name, resolved together in one `cat-file
+    --batch-check` (commands/history.py `named_commits`): each was asked whether it is a commit,
+    then for its id, one rev-parse each."""
+    env, log = counted
+    repo = _repo(make_repo)
+    repo.write("app.py", "print('hi')\n")
+    repo.commit("more")
+    importlib.import_module("git")
+
+    assert keylatch("history", "--no-cache", *scope, str(repo.path), env=env).code == 0
+
+    seen = collections.Counter(_processes(log))
+    assert seen["rev-parse"] == 1, seen  # inspect's (sources/repo.py)
+    assert sum(seen.values()) == (5 if scope[0] == "--since" else 6), seen  # 6 and 7 before

@@ -132,7 +132,7 @@ def run(args: Args) -> ExitCode:
                         fail_on=cfg.fail_on)  # fmt: skip
     # resolve() has checked that the range stops short of any shallow boundary.
     found, exposed, walked = (
-        _walk(args, plan.revs, cfg, pol, git, state, plan.objects)
+        _walk(args, plan.revs, cfg, pol, git, state, plan.objects, plan.head)
         if plan.commits or plan.tag or plan.damaged or plan.objects
         else (policy.Allowed(()), {}, None)
     )
@@ -173,6 +173,7 @@ def _walk(
     git: Git,
     state: RepoState,
     objects: Sequence[tuple[str, str]] = (),
+    head: str = "",
 ) -> tuple[Allowed, Mapping[str, Exposure], HistoryResult]:
     """The range's findings as policy judges them, each key's exposure (who committed it, since
     when, published or local), computed from the same walk as `keylatch history`'s, and the
@@ -197,6 +198,8 @@ def _walk(
         git=git,
         state=state,
         direct=objects,  # a pushed tag of a blob or a tree (history/direct.py)
+        # The range's head, resolved to a commit id (sources/ci_range.py): no tag behind it.
+        commits=(head,) if head else (),
     )
     found = judge_places(result, args.repo, pol, trust_owner=args.trust_repo_owner, git=git)
     return found, exposures(result.findings, dt.datetime.now(dt.timezone.utc)), result

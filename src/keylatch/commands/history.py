@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,21 +79,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_verify_arguments(parser)
 
 
-def revisions(args: Args, branch_ref: Sequence[str], git: Git) -> tuple[str, ...]:
-    """rev-list arguments for the scope options; every revision is checked first, so a typo is a
-    usage error (exit 2) rather than a git failure (exit 3)."""
+def named_commits(args: Args, git: Git) -> dict[str, str | None]:
+    """The commits `--range` and `--since` name, resolved together in one git process
+    (sources/revs.py `commit_ids`): each end was asked once to tell whether it is a commit, then
+    again for its id. None: git says it names no commit; a name left out is asked as before."""
     from keylatch.sources import revs as rv
+
+    names: list[str] = [args.since] if args.since else []
+    if args.range:
+        try:
+            names += rv.split_range(args.range, "--range")
+        except UsageError:
+            pass  # `revisions` says what is wrong with it, in its order
+    return rv.commit_ids(git, names)
+
+
+def revisions(
+    args: Args, branch_ref: Sequence[str], git: Git, known: Mapping[str, str | None] | None = None
+) -> tuple[str, ...]:
+    """rev-list arguments for the scope options; every revision is checked first, so a typo is a
+    usage error (exit 2) rather than a git failure (exit 3). `known`: `named_commits`."""
+    from keylatch.sources import revs as rv
+
+    known = known or {}
 
     if args.range and (args.since or args.branch):
         raise UsageError("--range cannot be combined with --since or --branch")
     if args.range:
         for rev in rv.split_range(args.range, "--range"):
-            rv.commit(git, rev, "--range")
+            if not known.get(rev):
+                rv.commit(git, rev, "--range")
         return (args.range,)
     revs = tuple(branch_ref) or ("--all",)
     if args.since:
         # A revision if it names one (as before), else a date as `git log --since` reads it.
-        if rv.is_commit(git, args.since) or args.since.startswith("-") or rv.ancestry(args.since):
+        if sha := known.get(args.since):
+            revs += ("--not", sha)
+        elif _is_commit(git, known, args.since) or args.since.startswith("-") or rv.ancestry(args.since):
             revs += ("--not", rv.commit(git, args.since, "--since"))
         elif (when := rv.date(args.since)) is not None:
             revs += (f"--since={when}",)
@@ -107,15 +129,21 @@ def revisions(args: Args, branch_ref: Sequence[str], git: Git) -> tuple[str, ...
     return revs
 
 
-def _object_range(args: Args, git: Git) -> tuple[tuple[str, str], ...]:
+def _is_commit(git: Git, known: Mapping[str, str | None], rev: str) -> bool:
+    """`revs.is_commit`, answered from `named_commits` when it asked."""
+    from keylatch.sources import revs as rv
+
+    return bool(known[rev]) if rev in known else rv.is_commit(git, rev)
+
+
+def _object_range(args: Args, git: Git, known: Mapping[str, str | None]) -> tuple[tuple[str, str], ...]:
     """((name, X),) when `--range X` (one revision, not A..B) is, or tags, a blob or a tree: the
     content a ref publishes without a commit, placed as the whole-history walk places it, by
     the ref's full name. Anything else is left to `revisions` (a commit, or a usage error)."""
     from keylatch.history.direct import peel
-    from keylatch.sources import revs as rv
 
     rev = args.range or ""
-    if not rev or ".." in rev or rev.startswith("-") or rv.is_commit(git, rev):
+    if not rev or ".." in rev or rev.startswith("-") or _is_commit(git, known, rev):
         return ()
     if not peel(git, [(rev, rev)]):
         sha = git.run("rev-parse", "--verify", "--quiet", "--end-of-options", rev, ok_codes=(0, 1)).strip()
@@ -158,8 +186,9 @@ def _scan(args: Args, path: Path) -> ExitCode:
         # an unreadable repository says why before a revision is judged
         state = inspect(found.root, args.trust_repo_owner, git=git)
     # --range X naming a blob or a tree (`git tag keys <blob>`): that object, read as content.
-    direct = _object_range(args, git)
-    revs = () if direct else revisions(args, [branch_ref(git, b) for b in args.branch], git)
+    known = named_commits(args, git)
+    direct = _object_range(args, git, known)
+    revs = () if direct else revisions(args, [branch_ref(git, b) for b in args.branch], git, known)
     # The scanned repository's own config (rules, excludes, allow comments, baseline, fail-on)
     # applies, as in scan and ci.
     cfg = settle(config_flags(args, format=args.format), found.root)

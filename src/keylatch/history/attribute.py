@@ -63,7 +63,9 @@ def attribute(
     include_unreachable: bool,
     whole: bool = False,
     direct: Reached | None = None,
+    refs: bytes | None = None,
 ) -> Outcome:
+    """`refs`: the scan's listing of every ref (history/direct.py `ref_listing`), if it made one."""
     keyed = scanner.found
     kept = log.changes
     # A range scan read only the blobs its commits added; their parents' versions of the files
@@ -108,7 +110,7 @@ def attribute(
     dated = sorted(_build(git, state, intros, removed_in, removed_by, keyed), key=lambda t: t[0])
     findings = [k for _, k in dated]
     if whole or direct is not None:  # a range's: only the objects it names (history/direct.py)
-        tagged, tagged_blobs = _tagged(git, keyed, seen_blobs, set(intros), None if whole else direct)
+        tagged, tagged_blobs = _tagged(git, keyed, seen_blobs, set(intros), None if whole else direct, refs)
         findings += tagged
         seen_blobs |= tagged_blobs
     if include_unreachable:
@@ -276,11 +278,12 @@ def _tagged(
     seen: set[bytes],
     known: set[str],
     direct: Reached | None = None,
+    listing: bytes | None = None,
 ) -> tuple[list[KeyFinding], set[bytes]]:
     """Keys in blobs a ref reaches without any commit: a tag on a blob or on a tree. `direct`:
     the blobs a range reached so (a pushed tag of a blob, by its pushed name); None: every ref's."""
     if direct is None:
-        direct = reached(git, ref_roots(git))
+        direct = reached(git, ref_roots(git, listing=listing))
         if direct.unreadable:  # as when git's ls-tree failed here: the scan is not complete
             tree, _ = direct.unreadable[0]
             raise ScanError(f"tree {tree.decode('ascii')} that a ref points at is missing or unreadable")

@@ -70,11 +70,26 @@ def _check(git: Git, revs: Sequence[str]) -> list[tuple[bytes, bytes]]:
     ]
 
 
-def ref_roots(git: Git, *patterns: str) -> tuple[Root, ...]:
-    """Every ref (or those under `patterns`, `refs/tags/`) that is, or tags, a blob or a tree."""
-    fmt = "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)"
+_REF_FORMAT = "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)"
+
+
+def ref_listing(git: Git) -> bytes | None:
+    """Every ref with what it points at and, for a tag, what that tags, as `ref_roots` reads
+    them; None when git cannot list them so (a ref to a lost object: git stops there): then
+    `ref_roots` lists them itself, later, as before. A whole-history scan with caches lists its
+    refs once, at its start, for the attribution cache's key and for `ref_roots`."""
+    proc = git.popen("for-each-ref", _REF_FORMAT)
+    out, _ = proc.communicate()
+    return out if proc.returncode == 0 else None
+
+
+def ref_roots(git: Git, *patterns: str, listing: bytes | None = None) -> tuple[Root, ...]:
+    """Every ref (or those under `patterns`, `refs/tags/`) that is, or tags, a blob or a tree.
+    `listing`: `ref_listing`'s, of every ref (no patterns), when the scan has it."""
+    if listing is None:
+        listing = git.run("for-each-ref", _REF_FORMAT, *patterns)
     roots = []
-    for line in git.run("for-each-ref", fmt, *patterns).splitlines():
+    for line in listing.splitlines():
         kind, oid, peeled_kind, peeled, ref = line.split(b" ", 4)
         if peeled_kind:
             kind, oid = peeled_kind, peeled

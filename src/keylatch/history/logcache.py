@@ -54,16 +54,48 @@ def _store_state(objects: Path) -> bytes:
     return "\n".join(sorted(out)).encode()
 
 
+def _heads(common_dir: Path, git: Git, head: str | None) -> bytes:
+    """Where every worktree's HEAD is (`git log --all` walks each, a detached one too). A
+    repository with no linked worktree (nothing under `worktrees/`, where git keeps them) has one
+    HEAD, the one inspect already resolved: no `worktree list` process. Anything else (linked
+    worktrees, a `worktrees` git may read differently from us) asks git, as before."""
+    try:
+        with os.scandir(common_dir / "worktrees") as entries:
+            linked = any(True for _ in entries)
+    except FileNotFoundError:
+        linked = False
+    except OSError:  # not a directory, unreadable: git's word, not a guess
+        linked = True
+    if linked:
+        return git.run("worktree", "list", "--porcelain")
+    return b"\0HEAD " + (head or "-").encode("ascii")
+
+
 @dataclass(frozen=True, slots=True)
 class LogCache:
     path: Path
     key: str
 
     @classmethod
-    def open(cls, common_dir: Path, git: Git, rules_id: str, walk: Sequence[str], shallow: Sequence[str]) -> LogCache:
+    def open(
+        cls,
+        common_dir: Path,
+        git: Git,
+        rules_id: str,
+        walk: Sequence[str],
+        shallow: Sequence[str],
+        head: str | None,
+        refs: bytes | None = None,
+    ) -> LogCache:
+        """`head`: HEAD's commit as inspect (sources/repo.py) resolved it, None when unborn.
+        `refs`: every ref where it points, as history/direct.py `ref_listing` lists them (the
+        scan's one listing); None lists them here."""
         h = hashlib.sha256(repr((_FORMAT, rules_id, tuple(walk), tuple(shallow))).encode())
-        h.update(git.run("for-each-ref", "--format=%(objectname) %(refname)"))
-        h.update(git.run("worktree", "list", "--porcelain"))
+        if refs is not None:
+            h.update(b"typed\0" + refs)
+        else:
+            h.update(b"names\0" + git.run("for-each-ref", "--format=%(objectname) %(refname)"))
+        h.update(_heads(common_dir, git, head))
         h.update(_store_state(common_dir / "objects"))
         return cls(history_dir(common_dir) / f"log-{rules_id}.json", h.hexdigest())
 

@@ -85,10 +85,11 @@ def _tagger(value: bytes, subject: bytes) -> CommitInfo:
     return CommitInfo("", name.strip().decode(*text), email.decode(*text), date, subject.decode(*text))
 
 
-def named_tags(git: Git, revs: Sequence[str]) -> tuple[bytes, ...]:
+def named_tags(git: Git, revs: Sequence[str], commits: Collection[str] = ()) -> tuple[bytes, ...]:
     """The tag objects a range names as a positive revision (`v1.0`, `B` of `A..B`, a pushed
     tag's id), and the tags nested in them. Pseudo-options (`--all`, `--tags`) name no tag here:
-    under pre-push `--tags` means every local tag, most of them published long ago."""
+    under pre-push `--tags` means every local tag, most of them published long ago. `commits`:
+    revisions the caller knows are commit ids (ci's resolved head): not asked about."""
     names: list[str] = []
     negated = False
     for rev in revs:
@@ -102,6 +103,7 @@ def named_tags(git: Git, revs: Sequence[str]) -> tuple[bytes, ...]:
                 names += [n for n in (left, right[1:]) if n]
             elif right:
                 names.append(right)
+    names = [n for n in names if n not in commits]
     if not names:
         return ()
     fmt = "--batch-check=%(objecttype) %(objectname)"

@@ -21,7 +21,7 @@ import functools
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -40,7 +40,7 @@ from keylatch.history.damage import (
     unreachable,
     unreadable_packs,
 )
-from keylatch.history.direct import named_damage, peel, reached
+from keylatch.history.direct import named_damage, peel, reached, ref_listing
 from keylatch.history.logcache import LogCache
 from keylatch.history.model import WHOLE_HISTORY, DamagedObject, HistoryResult, UnreadBlob
 from keylatch.history.rawlog import GITLINK, MESSAGE, LogDigest, digest, log_args, parse_log
@@ -71,6 +71,7 @@ def scan_history(
     git: Git | None = None,
     state: RepoState | None = None,
     direct: Sequence[tuple[str, str]] = (),
+    commits: Collection[str] = (),
 ) -> HistoryResult:
     """Scan the commits `revs` selects (git rev-list arguments) and return one finding per key.
 
@@ -88,6 +89,9 @@ def scan_history(
     `direct`: (name, revision) pairs a range also publishes that may be, or tag, a blob or a tree
     (a pushed `git tag keys <blob>`): those are scanned as content and their keys placed by the
     name (history/direct.py). `revs` may then be empty: no commit is walked.
+
+    `commits`: revisions of `revs` the caller resolved to commit ids (ci's head), so no tag
+    object is looked for behind them (history/tags.py `named_tags`: one process fewer).
 
     Raises ScanError when the history cannot be read completely: shallow clones and partial
     clones with missing blobs unless explicitly allowed, git failures, missing objects.
@@ -129,8 +133,10 @@ def scan_history(
     cache = BlobCache.load(state.common_dir, code_digest) if code_digest else None
     scanner = BlobScanner(rules, cache, progress, track=not whole, archives=archives)
     log_cache = None
+    refs = None  # every ref, listed once for the cache's key and attribution (history/direct.py)
     if use_cache and whole and not include_unreachable:
-        log_cache = LogCache.open(state.common_dir, git, code_digest, walk, state.shallow)
+        refs = ref_listing(git)
+        log_cache = LogCache.open(state.common_dir, git, code_digest, walk, state.shallow, state.head, refs)
     # A pack git cannot read is skipped without a word: named below, so the scan is not complete;
     # a whole-history scan also reads what such a pack still holds.
     bad_packs = unreadable_packs(state.common_dir)
@@ -175,7 +181,7 @@ def scan_history(
             log_out.seek(0)
             stream_objects(git, _added_blobs(log_out, scanner, missing), scanner.visit, OBJECT_KINDS)
             # A tag the range names (a pushed tag) is read for its message (history/tags.py).
-            named = named_tags(git, walk)
+            named = named_tags(git, walk, commits)
             if direct:  # blobs and trees the range names: read as content (history/direct.py)
                 reach = reached(git, peel(git, direct))
                 blobs = dict.fromkeys(b for b, _, _ in reach.blobs if b not in missing and not scanner.is_scanned(b))
@@ -213,7 +219,7 @@ def scan_history(
             from keylatch.history.salvage import tolerant
 
             git = tolerant(git)
-        outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole, reach)
+        outcome = attribute(git, state, digested, scanner, missing, include_unreachable, whole, reach, refs)
         lost.update(scanner.missing.difference(missing))  # attribution read the parents' versions too
         findings = tag_keys(git, repo, tagged, outcome.findings, named=named, include_unreachable=include_unreachable)
         unreached = outcome.unreached

@@ -39,7 +39,7 @@ from pathlib import Path
 from keylatch.errors import ScanError, UsageError
 from keylatch.sources.ci_fields import Fields, variable
 from keylatch.sources.gitcmd import Git, null_id
-from keylatch.sources.revs import commit, damage_said, non_commit, unreadable
+from keylatch.sources.revs import commit, commit_ids, damage_said, non_commit, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +296,9 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
     if spec.nothing:
         return RangePlan((), f"nothing ({spec.nothing})", 0, spec.origin)
     note = " (the clone is shallow)" if shallow else ""
-    # Commit ids already resolved (one rev-parse each, not three).
+    # Commit ids already resolved: both ends in one process (revs.commit_ids); an end that does
+    # not resolve there is asked again below, for the message its case has always had.
+    ids = commit_ids(git, [r for r in (spec.head, spec.base) if r is not None])
     known: dict[str, str] = {}
     lost = False  # the base is a commit the damaged repository cannot read
     if not spec.platform:
@@ -304,6 +306,9 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
         # id a shallow clone lacks may be missing history (exit 3). See sources/revs.py.
         for rev in (spec.head, spec.base):
             if rev is None:
+                continue
+            if sha := ids.get(rev):
+                known[rev] = sha
                 continue
             try:
                 known[rev] = commit(git, rev, spec.origin, shallow=bool(shallow) or None, fix=_fix(spec.platform))
@@ -313,7 +318,7 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
                 known[rev], lost = rev.lower(), True
     if spec.head not in known:
         # The platform's commit ids: one rev-parse each says whether it is here and which it is.
-        head_id = _commit_id(git, spec.head)
+        head_id = ids[spec.head] if spec.head in ids else _commit_id(git, spec.head)
         kind = non_commit(git, spec.head) if head_id is None else None
         if kind is not None:
             return _content_plan(spec, git, kind)
@@ -325,7 +330,7 @@ def resolve(spec: RangeSpec, git: Git, shallow: Collection[str] = ()) -> RangePl
     head = known[spec.head]
     base = spec.base
     if base is not None and base not in known:
-        base_id = _commit_id(git, base)
+        base_id = ids[base] if base in ids else _commit_id(git, base)
         if base_id is not None:
             known[base] = base_id
         elif unreadable(git, base, head):

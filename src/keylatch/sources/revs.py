@@ -22,6 +22,7 @@ from keylatch.sources.gitcmd import Git
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
 # An object id, full or abbreviated: in a shallow or partial clone one may name history that
@@ -64,6 +65,31 @@ def where(git: Git, path: Path) -> tuple[Path, str, bool]:
 
 def is_commit(git: Git, rev: str) -> bool:
     return git.returncode("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}") == 0
+
+
+def commit_ids(git: Git, revs: Iterable[str]) -> dict[str, str | None]:
+    """The commit each of `revs` names, in one process: a range's two ends (ci, history) were one
+    `rev-parse --verify` each. `cat-file --batch-check` resolves a name as `rev-parse` does (the
+    same lookup, `^{commit}` peeling included). None: git answered that the name names no
+    commit (`is_commit` would say False), for `commit` or the caller's own lookup to explain with
+    the message it always gave. Left out: names that cannot be one request line or look like
+    options, and every name when git fails (an unreadable repository says why elsewhere)."""
+    asked = list(dict.fromkeys(r for r in revs if r and "\n" not in r and "\r" not in r and not r.startswith("-")))
+    if not asked:
+        return {}
+    request = "".join(f"{r}^{{commit}}\n" for r in asked).encode("utf-8", "surrogateescape")
+    try:
+        out = git.run("cat-file", "--batch-check=%(objectname) %(objecttype)", input=request, ok_codes=(0,))
+    except ScanError:
+        return {}
+    rows = out.decode("ascii", "replace").split("\n")
+    if len(rows) != len(asked) + 1 or rows[-1]:  # one answer per request line, or none believed
+        return {}
+    found: dict[str, str | None] = {}
+    for rev, row in zip(asked, rows, strict=False):
+        sha, _, kind = row.partition(" ")
+        found[rev] = sha if kind == "commit" and _FULL_ID.fullmatch(sha) else None
+    return found
 
 
 def commit(
