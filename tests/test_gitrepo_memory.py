@@ -575,3 +575,42 @@ def test_a_file_no_older_than_the_index_is_read_again(tmp_path: Path) -> None:
         walk = gitwrite._Walk(os.fsencode(tmp_path), known, racy_from, {}, [])
         gitwrite._scan(walk, b"")
         assert [(e.path, e.oid) for e in walk.entries] == [(b"f", oid)]
+
+
+# --- `git init` copied (gitrepo._copied_init) under the session's one template ----------------
+
+
+def test_a_copied_init_is_what_git_init_makes(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    copied = GitRepo.init(tmp_path / "copied", home)
+    real = GitRepo.init(tmp_path / "real", home, "-q")  # init flags: always git's own
+    assert _files(copied.path / ".git") == _files(real.path / ".git")
+    # The home holds its configuration only; the template it names is the session's.
+    assert os.listdir(home) == [".gitconfig"]
+    assert f"templateDir = {gitwrite.quoted(str(gitwrite.git_template()))}" in (home / ".gitconfig").read_text()
+
+
+def test_the_sessions_git_template_is_gits_without_samples_and_read_only() -> None:
+    template = gitwrite.git_template()
+    found = []
+    for dirpath, dirnames, filenames in os.walk(template):
+        for name in (".", *dirnames, *filenames):
+            path = os.path.join(dirpath, name)
+            assert not os.stat(path).st_mode & 0o222, path  # shared by every test home
+            found.append(os.path.relpath(path, template))
+    assert sorted(set(found)) == [".", "branches", "description", "hooks", "info", "info/exclude"]
+    assert (template / "info" / "exclude").read_text().startswith("# git ls-files")
+
+
+def test_a_home_configuration_a_test_changed_gets_git_init_itself(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    first = GitRepo.init(tmp_path / "first", home)  # writes the suite's configuration
+    template = tmp_path / "template"
+    (template / "hooks").mkdir(parents=True)
+    (template / "hooks" / "commit-msg").write_text("#!/bin/sh\nexit 0\n")
+    first.git("config", "--global", "init.templateDir", str(template))
+    repo = GitRepo.init(tmp_path / "repo", home)
+    assert os.listdir(repo.path / ".git" / "hooks") == ["commit-msg"]
+    assert (repo.path / ".git" / "description").exists() is False  # git's own init, this template only

@@ -13,13 +13,16 @@ own eyes (fsck, status, ls-files, log, reflogs), and proves each way out leads t
 
 from __future__ import annotations
 
+import atexit
 import calendar
 import functools
 import hashlib
 import os
 import re
+import shutil
 import stat
 import struct
+import tempfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,11 +51,42 @@ _GC_AUTO_17 = 27
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
-def home_gitconfig(template: Path) -> str:
-    """The global configuration git_env writes for a home whose git template is `template`."""
+@functools.cache
+def git_template() -> Path:
+    """The session's git template, made once and read-only: git's own without its 13 sample
+    hooks (inert files: `git init` copied them into every repository, thousands in the suite,
+    and pytest deleted them all again). The rest stays as git makes it: tests replace hooks/,
+    description and info/exclude in their repositories. One for the session instead of one per
+    test home (three directories, two files); a test wanting another template passes
+    `git init --template` or writes its own home configuration, and gets a real `git init`."""
+    root = tempfile.mkdtemp(prefix="keylatch-template-")
+    atexit.register(_remove_read_only, root)
+    template = Path(root) / "git-template"
+    for sub in ("hooks", "info", "branches"):
+        (template / sub).mkdir(parents=True)
+    (template / "description").write_text("Unnamed repository; edit this file 'description' to name the repository.\n")
+    (template / "info" / "exclude").write_text("# git ls-files --others --exclude-from=.git/info/exclude\n")
+    # git copies a template file's executable bit only (copy.c: 0777 or 0666), so read-only
+    # files and directories make the same repositories; a test writing here fails loudly.
+    for path in (template / "description", template / "info" / "exclude"):
+        path.chmod(0o444)
+    for path in (template / "hooks", template / "info", template / "branches", template):
+        path.chmod(0o555)
+    return template
+
+
+def _remove_read_only(root: str) -> None:
+    for dirpath, _, _ in os.walk(root):
+        os.chmod(dirpath, 0o755)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@functools.cache
+def home_gitconfig() -> str:
+    """The global configuration git_env writes into every test home (naming git_template())."""
     return (
         "[user]\n\tname = Test User\n\temail = test@example.test\n"
-        f"[init]\n\tdefaultBranch = main\n\ttemplateDir = {quoted(str(template))}\n[commit]\n\tgpgsign = false\n"
+        f"[init]\n\tdefaultBranch = main\n\ttemplateDir = {quoted(str(git_template()))}\n[commit]\n\tgpgsign = false\n"
         '[protocol "file"]\n\tallow = always\n'
         # The test machine's git, not a repository's: no `maintenance run --auto` after each
         # commit, merge and fetch, no `gc --auto` after each push received (a git process each,
@@ -150,7 +184,7 @@ def _check_env(env: Mapping[str, str]) -> None:
         raise _Fallback
     try:
         with open(os.path.join(home, ".gitconfig"), encoding="utf-8") as f:
-            if f.read() != home_gitconfig(Path(home) / ".git-template"):
+            if f.read() != home_gitconfig():
                 raise _Fallback  # a test's core.hooksPath, excludesFile, autocrlf, ...
     except (OSError, UnicodeDecodeError):
         raise _Fallback from None
