@@ -153,8 +153,9 @@ def _commit(work: Path, env: Mapping[str, str], message: str, ident: bytes) -> s
     _check_gc(git_dir, objects)
     # Everything is known; from here on, write as git does (objects, COMMIT_EDITMSG, ref and
     # reflogs, then the index).
+    fan_out = set(os.listdir(git_dir + b"/objects"))  # one listing, not a makedirs per object
     for key, data in objects.items():
-        _write_object(git_dir, key, data)
+        _write_object(git_dir, key, data, fan_out)
     _write(git_dir + b"/COMMIT_EDITMSG", text)
     new = oid.hex()
     old = parent or "0" * 40
@@ -164,8 +165,12 @@ def _commit(work: Path, env: Mapping[str, str], message: str, ident: bytes) -> s
     line = b"%s %s %s\t%s\n" % (old.encode(), new.encode(), ident, _reflog_message(what + subject))
     for log in (b"logs/HEAD", b"logs/" + ref):
         path = git_dir + b"/" + log
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "ab") as f:
+        try:
+            f = open(path, "ab")
+        except FileNotFoundError:  # the first commit: logs/ and its refs/heads/ are git's to make
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            f = open(path, "ab")
+        with f:
             f.write(line)
     _write_locked(git_dir + b"/index", _index(entries, cache_tree))
     return new
@@ -535,12 +540,16 @@ def _index(entries: list[_Entry], cache_tree: bytes) -> bytes:
     return data + hashlib.sha1(data).digest()
 
 
-def _write_object(git_dir: bytes, oid: bytes, data: bytes) -> None:
+def _write_object(git_dir: bytes, oid: bytes, data: bytes, fan_out: set[bytes]) -> None:
+    """Loose, under its fan-out directory; `fan_out` names those that exist (kept up to date)."""
     hexid = oid.hex().encode()
-    path = git_dir + b"/objects/" + hexid[:2] + b"/" + hexid[2:]
-    if os.path.exists(path):
+    folder = git_dir + b"/objects/" + hexid[:2]
+    path = folder + b"/" + hexid[2:]
+    if hexid[:2] not in fan_out:
+        os.mkdir(folder)
+        fan_out.add(hexid[:2])
+    elif os.path.exists(path):
         return  # unchanged files and directories: git add -A did not even hash them
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + b".tmp"
     # Loose objects are read-only and compressed at core.looseCompression's default (best speed).
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
@@ -551,9 +560,13 @@ def _write_object(git_dir: bytes, oid: bytes, data: bytes) -> None:
 
 def _write_locked(path: bytes, data: bytes) -> None:
     """Through `path.lock` and a rename, as git updates refs and the index."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     lock = path + b".lock"
-    fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    try:
+        fd = os.open(lock, flags, 0o666)
+    except FileNotFoundError:  # a branch under a folder not made yet (refs/heads/topic/x)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(lock, flags, 0o666)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
     os.rename(lock, path)
