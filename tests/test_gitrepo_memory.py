@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import gitwrite
+from tests.helpers import gitrepo, gitwrite
 from tests.helpers.gitrepo import AUTHORS, GitRepo
 
 Recipe = Callable[[GitRepo], list[str]]
@@ -614,3 +614,51 @@ def test_a_home_configuration_a_test_changed_gets_git_init_itself(tmp_path: Path
     repo = GitRepo.init(tmp_path / "repo", home)
     assert os.listdir(repo.path / ".git" / "hooks") == ["commit-msg"]
     assert (repo.path / ".git" / "description").exists() is False  # git's own init, this template only
+
+
+# --- gitrepo.copy_tree: shutil.copytree(symlinks=True) without extended attributes ---------------
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int, bytes | str | None]]:
+    """Each entry's mode, mtime and contents (a link's target), the root's own included."""
+    out: dict[str, tuple[int, int, bytes | str | None]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in (".", *dirnames, *filenames):
+            full = os.path.join(dirpath, name)
+            st = os.lstat(full)
+            what: bytes | str | None = None
+            if stat.S_ISLNK(st.st_mode):
+                what = os.readlink(full)
+            elif stat.S_ISREG(st.st_mode):
+                what = Path(full).read_bytes()
+            out[os.path.relpath(full, root)] = (st.st_mode, st.st_mtime_ns, what)
+    return out
+
+
+def test_copy_tree_copies_what_copytree_copies(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "a" / "b").mkdir(parents=True)
+    (src / "a" / "b" / "deep.txt").write_bytes(b"deep\n")
+    (src / "run.sh").write_text("#!/bin/sh\n")
+    (src / "run.sh").chmod(0o755)
+    (src / "object").write_bytes(b"x" * 100_000)
+    (src / "object").chmod(0o444)
+    (src / "shared").write_text("group-writable\n")
+    (src / "shared").chmod(0o666)
+    (src / "to-a").symlink_to("a")
+    (src / "dangling").symlink_to("nowhere")
+    (src / "locked").mkdir()
+    (src / "locked" / "inside").write_text("in a read-only directory\n")
+    for n, path in enumerate(sorted(src.rglob("*"), reverse=True)):
+        os.utime(path, ns=(10**18 + n, 10**18 + 2 * n), follow_symlinks=False)  # racy-index tests set times too
+    (src / "locked").chmod(0o555)
+    os.utime(src, ns=(10**18, 10**18 + 7))
+    theirs = Path(shutil.copytree(src, tmp_path / "theirs", symlinks=True))
+    mine = gitrepo.copy_tree(src, tmp_path / "mine")
+    assert _tree(mine) == _tree(theirs) == _tree(src)
+    (tmp_path / "into").mkdir()
+    assert _tree(gitrepo.copy_tree(src, tmp_path / "into", dirs_exist_ok=True)) == _tree(src)
+    with pytest.raises(FileExistsError):
+        gitrepo.copy_tree(src, tmp_path / "into")
+    for root in (src, mine, theirs, tmp_path / "into"):
+        (root / "locked").chmod(0o755)  # for pytest's cleanup

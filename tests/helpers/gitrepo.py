@@ -6,6 +6,7 @@ import atexit
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Hashable
@@ -205,6 +206,62 @@ def _copied_init(path: Path, home: Path) -> bool:
     return True
 
 
+# --- Trees copied as shutil.copytree(symlinks=True) copies them, for less -------------------------
+#
+# copytree's copy2 reads each file's extended attributes and copies them (listxattr, then
+# getxattr/setxattr), stats source and copy again and copies each directory's stat the same way:
+# ~40% of a repository's copy, tens of thousands of files in the suite, none with an attribute.
+
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def copy_tree(src: Path, dst: Path, dirs_exist_ok: bool = False) -> Path:
+    """`shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=...)` for trees of directories,
+    files and symbolic links: the same contents, modes and access and modification times (git's
+    index and history's caches compare mtimes; tests make indexes racy on purpose), without
+    extended attributes or file flags. Anything else (a fifo, a file already at the copy's place)
+    goes to shutil.copy2, as copytree would send it."""
+    if not (dirs_exist_ok and dst.is_dir()):
+        os.mkdir(dst)
+    dirs = [(str(src), str(dst), os.stat(src))]
+    stack = [(str(src), str(dst))]
+    while stack:
+        here, there = stack.pop()
+        with os.scandir(here) as entries:
+            for entry in entries:
+                to = os.path.join(there, entry.name)
+                st = entry.stat(follow_symlinks=False)
+                if stat.S_ISDIR(st.st_mode):
+                    os.mkdir(to)
+                    stack.append((entry.path, to))
+                    dirs.append((entry.path, to, st))
+                elif stat.S_ISLNK(st.st_mode):
+                    os.symlink(os.readlink(entry.path), to)
+                    os.utime(to, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+                elif stat.S_ISREG(st.st_mode) and not os.path.lexists(to):
+                    _copy_file(entry.path, to, st)
+                else:
+                    shutil.copy2(entry.path, to, follow_symlinks=False)
+    for _, there, st in reversed(dirs):  # after their entries: each one made changed the mtime
+        if stat.S_IMODE(st.st_mode) != 0o777 & ~_UMASK:
+            os.chmod(there, stat.S_IMODE(st.st_mode))
+        os.utime(there, ns=(st.st_atime_ns, st.st_mtime_ns))
+    return dst
+
+
+def _copy_file(src: str, dst: str, st: os.stat_result) -> None:
+    mode = stat.S_IMODE(st.st_mode)
+    with open(src, "rb") as f:
+        data = f.read()
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        if mode & _UMASK:
+            os.fchmod(fd, mode)
+    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
 # --- Repositories a recipe makes the same every time: made once per session, copied per test ------
 
 _STANDARD_ENV = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM", "GIT_TERMINAL_PROMPT")
@@ -257,5 +314,5 @@ def replayed(repo: GitRepo, recipe: Callable[..., T], *args: Hashable) -> T:
     if want is None or want != fresh:
         return recipe(repo, *args)
     shutil.rmtree(repo.path / ".git")
-    shutil.copytree(built, repo.path, symlinks=True, dirs_exist_ok=True)
+    copy_tree(built, repo.path, dirs_exist_ok=True)
     return cast(T, result)  # what recipe returned for the template
