@@ -239,9 +239,7 @@ def copy_tree(src: Path, dst: Path, dirs_exist_ok: bool = False) -> Path:
                 elif stat.S_ISLNK(st.st_mode):
                     os.symlink(os.readlink(entry.path), to)
                     os.utime(to, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
-                elif stat.S_ISREG(st.st_mode) and not os.path.lexists(to):
-                    _copy_file(entry.path, to, st)
-                else:
+                elif not (stat.S_ISREG(st.st_mode) and _copy_file(entry.path, to, st)):
                     shutil.copy2(entry.path, to, follow_symlinks=False)
     for _, there, st in reversed(dirs):  # after their entries: each one made changed the mtime
         if stat.S_IMODE(st.st_mode) != 0o777 & ~_UMASK:
@@ -250,16 +248,21 @@ def copy_tree(src: Path, dst: Path, dirs_exist_ok: bool = False) -> Path:
     return dst
 
 
-def _copy_file(src: str, dst: str, st: os.stat_result) -> None:
+def _copy_file(src: str, dst: str, st: os.stat_result) -> bool:
+    """False, with nothing done, when `dst` exists."""
     mode = stat.S_IMODE(st.st_mode)
     with open(src, "rb") as f:
         data = f.read()
-    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    try:
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    except FileExistsError:
+        return False
     with os.fdopen(fd, "wb") as out:
         out.write(data)
         if mode & _UMASK:
             os.fchmod(fd, mode)
     os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+    return True
 
 
 # --- Repositories a recipe makes the same every time: made once per session, copied per test ------
