@@ -24,6 +24,11 @@ AUTHORS = {
 }
 
 
+# The process's umask, for helpers that create files with their final modes (a chmod less each).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 # Bytecode for the Python children the suite starts (keylatch, pre-commit and its hooks,
 # detect-secrets), written outside the checkout and reused by the next child: with
 # PYTHONDONTWRITEBYTECODE set, as on this machine, every child recompiled every module it
@@ -198,11 +203,12 @@ def _copied_init(path: Path, home: Path) -> bool:
     for rel, data, mode in made:
         target = os.path.join(git_dir, rel) if rel else str(git_dir)
         if data is None:
-            os.mkdir(target)
+            os.mkdir(target, mode)
         else:
-            with open(target, "wb") as f:
+            with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode), "wb") as f:
                 f.write(data)
-        os.chmod(target, mode)
+        if mode & _UMASK:  # made with less than asked for (a chmod a call: 14 a repository otherwise)
+            os.chmod(target, mode)
     return True
 
 
@@ -211,9 +217,6 @@ def _copied_init(path: Path, home: Path) -> bool:
 # copytree's copy2 reads each file's extended attributes and copies them (listxattr, then
 # getxattr/setxattr), stats source and copy again and copies each directory's stat the same way:
 # ~40% of a repository's copy, tens of thousands of files in the suite, none with an attribute.
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 
 def copy_tree(src: Path, dst: Path, dirs_exist_ok: bool = False) -> Path:
