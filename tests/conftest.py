@@ -159,34 +159,51 @@ REVEALING = ("--show-secrets", "--write-replacements")
 
 
 TMP_NUMBERS = pytest.StashKey[dict[str, int]]()
+TMP_PATH = pytest.StashKey[Path]()
+
+
+def _tmp_path_name(request: pytest.FixtureRequest, factory: pytest.TempPathFactory) -> Path:
+    """The path this test's tmp_path has or will have, chosen once and not made: pytest's own
+    (the test's name made safe, 30 characters, then a number, under the session's base
+    directory), numbered by a count instead of a listing: pytest's mktemp lists every entry of
+    the base directory to find the next number, once per test, so the session paid with the
+    square of its test count (~3 ms a test at 5,000 entries, ~8 s CPU in all)."""
+    path: Path | None = request.node.stash.get(TMP_PATH, None)
+    if path is None:
+        name = re.sub(r"[\W]", "_", request.node.name)[:30]
+        numbers = request.config.stash.setdefault(TMP_NUMBERS, {})
+        base = factory.getbasetemp()
+        while True:
+            n = numbers.get(name, 0)
+            numbers[name] = n + 1
+            path = base / f"{name}{n}"
+            if not os.path.lexists(path):  # else made by tmp_path_factory.mktemp, which numbers by listing
+                break
+        request.node.stash[TMP_PATH] = path
+    return path
 
 
 @pytest.fixture
 def tmp_path(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pytest's own tmp_path (the test's name made safe, 30 characters, then a number, under the
-    session's base directory), numbered by a count instead of a listing: pytest's mktemp lists
-    every entry of the base directory to find the next number, once per test, so the session
-    paid with the square of its test count (~3 ms a test at 5,000 entries, ~8 s CPU in all).
-    Every test takes one (own_cache_dir). The project keeps pytest's default retention, "all"."""
-    name = re.sub(r"[\W]", "_", request.node.name)[:30]
-    numbers = request.config.stash.setdefault(TMP_NUMBERS, {})
-    base = tmp_path_factory.getbasetemp()
-    while True:
-        n = numbers.get(name, 0)
-        numbers[name] = n + 1
-        path = base / f"{name}{n}"
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:  # made by tmp_path_factory.mktemp, which numbers by listing
-            continue
-        return path
+    """pytest's tmp_path, at the path _tmp_path_name chose. The project keeps pytest's default
+    retention, "all"."""
+    path = _tmp_path_name(request, tmp_path_factory)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:  # this test's own: a cache in it was written before it asked for it
+        path.chmod(0o700)
+    return path
 
 
 @pytest.fixture(autouse=True)
-def own_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def own_cache_dir(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """keylatch's caches (history's per-repository caches, the cache key, verdicts) go to this
-    test's own directory: nothing in the real user's cache, nothing shared between tests."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home" / ".cache"))
+    test's own directory: nothing in the real user's cache, nothing shared between tests. Under
+    its tmp_path (home/.cache), named but not made: about a third of the tests never write a
+    file, and a directory each was a mkdir they all paid (keylatch makes its cache's parents)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_tmp_path_name(request, tmp_path_factory) / "home" / ".cache"))
 
 
 @pytest.fixture

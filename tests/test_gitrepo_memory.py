@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import gitwrite
+from tests.helpers import gitrepo, gitwrite
 from tests.helpers.gitrepo import AUTHORS, GitRepo
 
 Recipe = Callable[[GitRepo], list[str]]
@@ -575,3 +575,90 @@ def test_a_file_no_older_than_the_index_is_read_again(tmp_path: Path) -> None:
         walk = gitwrite._Walk(os.fsencode(tmp_path), known, racy_from, {}, [])
         gitwrite._scan(walk, b"")
         assert [(e.path, e.oid) for e in walk.entries] == [(b"f", oid)]
+
+
+# --- `git init` copied (gitrepo._copied_init) under the session's one template ----------------
+
+
+def test_a_copied_init_is_what_git_init_makes(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    copied = GitRepo.init(tmp_path / "copied", home)
+    real = GitRepo.init(tmp_path / "real", home, "-q")  # init flags: always git's own
+    assert _files(copied.path / ".git") == _files(real.path / ".git")
+    # The home holds its configuration only; the template it names is the session's.
+    assert os.listdir(home) == [".gitconfig"]
+    assert f"templateDir = {gitwrite.quoted(str(gitwrite.git_template()))}" in (home / ".gitconfig").read_text()
+
+
+def test_the_sessions_git_template_is_gits_without_samples_and_read_only() -> None:
+    template = gitwrite.git_template()
+    found = []
+    for dirpath, dirnames, filenames in os.walk(template):
+        for name in (".", *dirnames, *filenames):
+            path = os.path.join(dirpath, name)
+            assert not os.stat(path).st_mode & 0o222, path  # shared by every test home
+            found.append(os.path.relpath(path, template))
+    assert sorted(set(found)) == [".", "branches", "description", "hooks", "info", "info/exclude"]
+    assert (template / "info" / "exclude").read_text().startswith("# git ls-files")
+
+
+def test_a_home_configuration_a_test_changed_gets_git_init_itself(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    first = GitRepo.init(tmp_path / "first", home)  # writes the suite's configuration
+    template = tmp_path / "template"
+    (template / "hooks").mkdir(parents=True)
+    (template / "hooks" / "commit-msg").write_text("#!/bin/sh\nexit 0\n")
+    first.git("config", "--global", "init.templateDir", str(template))
+    repo = GitRepo.init(tmp_path / "repo", home)
+    assert os.listdir(repo.path / ".git" / "hooks") == ["commit-msg"]
+    assert (repo.path / ".git" / "description").exists() is False  # git's own init, this template only
+
+
+# --- gitrepo.copy_tree: shutil.copytree(symlinks=True) without extended attributes ---------------
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int, bytes | str | None]]:
+    """Each entry's mode, mtime and contents (a link's target), the root's own included."""
+    out: dict[str, tuple[int, int, bytes | str | None]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in (".", *dirnames, *filenames):
+            full = os.path.join(dirpath, name)
+            st = os.lstat(full)
+            what: bytes | str | None = None
+            if stat.S_ISLNK(st.st_mode):
+                what = os.readlink(full)
+            elif stat.S_ISREG(st.st_mode):
+                what = Path(full).read_bytes()
+            out[os.path.relpath(full, root)] = (st.st_mode, st.st_mtime_ns, what)
+    return out
+
+
+def test_copy_tree_copies_what_copytree_copies(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "a" / "b").mkdir(parents=True)
+    (src / "a" / "b" / "deep.txt").write_bytes(b"deep\n")
+    (src / "run.sh").write_text("#!/bin/sh\n")
+    (src / "run.sh").chmod(0o755)
+    (src / "object").write_bytes(b"x" * 100_000)
+    (src / "object").chmod(0o444)
+    (src / "shared").write_text("group-writable\n")
+    (src / "shared").chmod(0o666)
+    (src / "to-a").symlink_to("a")
+    (src / "dangling").symlink_to("nowhere")
+    (src / "locked").mkdir()
+    (src / "locked" / "inside").write_text("in a read-only directory\n")
+    for n, path in enumerate(sorted(src.rglob("*"), reverse=True)):
+        os.utime(path, ns=(10**18 + n, 10**18 + 2 * n), follow_symlinks=False)  # racy-index tests set times too
+    (src / "locked").chmod(0o555)
+    os.utime(src, ns=(10**18, 10**18 + 7))
+    theirs = Path(shutil.copytree(src, tmp_path / "theirs", symlinks=True))
+    mine = gitrepo.copy_tree(src, tmp_path / "mine")
+    assert _tree(mine) == _tree(theirs) == _tree(src)
+    (tmp_path / "into").mkdir()
+    assert _tree(gitrepo.copy_tree(src, tmp_path / "into", dirs_exist_ok=True)) == _tree(src)
+    with pytest.raises(FileExistsError):
+        gitrepo.copy_tree(src, tmp_path / "into")
+    for root in (src, mine, theirs, tmp_path / "into"):
+        (root / "locked").chmod(0o755)  # for pytest's cleanup

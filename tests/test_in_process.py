@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, copy_tree, git_env
 from tests.helpers.run import Result, RunKeylatch, caller_path, watchdog
 
 KEY = make_key("sk-proj-", seed=4242)
@@ -72,7 +71,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def repo(template: Path, tmp_path: Path, home: Path) -> GitRepo:
     """A committed key and a staged one, built once per module: each test runs in its own copy."""
-    shutil.copytree(template, tmp_path / "repo", symlinks=True)
+    copy_tree(template, tmp_path / "repo")
     return GitRepo(tmp_path / "repo", git_env(home))
 
 

@@ -9,14 +9,13 @@ and stays; the run names what they set aside (report/set_aside.py).
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, copy_tree, git_env
 from tests.helpers.redaction import assert_redacted
 from tests.helpers.run import SRC, Result, RunKeylatch, in_process
 
@@ -79,7 +78,7 @@ def _repo(templates: Templates, tmp_path: Path, home: Path, kind: str, staged_on
     """A copy of _build's repositories for (kind, staged_only), origin pointing at the copy."""
     root, base = templates(kind, staged_only)
     for name in ("remote.git", "repo"):
-        shutil.copytree(root / name, tmp_path / name, symlinks=True)
+        copy_tree(root / name, tmp_path / name)
     config = tmp_path / "repo" / ".git" / "config"
     config.write_text(config.read_text().replace(str(root / "remote.git"), str(tmp_path / "remote.git")))
     return GitRepo(tmp_path / "repo", git_env(home)), base

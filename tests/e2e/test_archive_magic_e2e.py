@@ -6,7 +6,6 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.archives import tarred, zipped
-from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, copy_tree, git_env
 from tests.helpers.run import RunKeylatch
 
 KEY = make_key("sk-proj-", seed=16)
@@ -55,7 +54,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def started(template: Path, tmp_path: Path, home: Path) -> GitRepo:
-    shutil.copytree(template, tmp_path / "repo", symlinks=True)
+    copy_tree(template, tmp_path / "repo")
     return GitRepo(tmp_path / "repo", git_env(home))
 
 

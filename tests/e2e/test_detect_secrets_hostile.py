@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, copy_tree, git_env
 from tests.helpers.redaction import assert_redacted
 from tests.helpers.run import SRC, Result, RunKeylatch, in_process
 
@@ -110,7 +110,7 @@ def keyed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def project(keyed: Path, home: Path, tmp_path: Path) -> Project:
     """A repository with a baselined key and, committed next to it, a hostile module."""
-    repo = GitRepo(Path(shutil.copytree(keyed, tmp_path / "repo", symlinks=True)), git_env(home))
+    repo = GitRepo(copy_tree(keyed, tmp_path / "repo"), git_env(home))
     key = make_key("sk-proj-", seed=61)
     marker = tmp_path / "IMPORTED"
     repo.write("evil.py", EVIL.format(marker=str(marker)))

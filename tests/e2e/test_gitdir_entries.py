@@ -20,7 +20,7 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitdir import KINDS, LOCATIONS, plant
-from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, copy_tree, git_env
 from tests.helpers.run import SRC, Result, in_process, watchdog
 
 pytestmark = pytest.mark.e2e
@@ -70,7 +70,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 def _copy(template: Template, tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
-    shutil.copytree(template.repo, repo, symlinks=True)
+    copy_tree(template.repo, repo)
     return repo
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -27,7 +26,7 @@ import pytest
 
 from keylatch.engine import scan_text
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, copy_tree, git_env
 from tests.helpers.run import SRC, RunKeylatch, in_process
 
 pytestmark = pytest.mark.e2e
@@ -359,7 +358,7 @@ def build(root: Path, row: Row, ordinary: Path) -> Lab:
     evil = root / "evil.sh"
     evil.write_text(f'#!/bin/sh\necho "$0 $*" >> \'{marker}\'\n[ "$1" = --filter ] && exec cat\nexit 0\n')
     evil.chmod(0o755)
-    repo = GitRepo(Path(shutil.copytree(ordinary, root / "repo", symlinks=True)), git_env(home))
+    repo = GitRepo(copy_tree(ordinary, root / "repo"), git_env(home))
     lab = Lab(row, root, repo, evil, marker)
     row.plant(lab)
     # Every row gets a racy index: each git that compares the work tree re-hashes every file.
@@ -370,10 +369,10 @@ def build(root: Path, row: Row, ordinary: Path) -> Lab:
 
 def cell(lab: Lab, dest: Path) -> Path:
     """A private copy of the template's repository (and of a .git file's target)."""
-    shutil.copytree(lab.repo.path, dest / "repo", symlinks=True)
+    copy_tree(lab.repo.path, dest / "repo")
     gitfile = dest / "repo" / ".git"
     if gitfile.is_file():
-        shutil.copytree(lab.root / "elsewhere.git", dest / "elsewhere.git", symlinks=True)
+        copy_tree(lab.root / "elsewhere.git", dest / "elsewhere.git")
         gitfile.write_text(f"gitdir: {dest / 'elsewhere.git'}\n")
     return dest / "repo"
 

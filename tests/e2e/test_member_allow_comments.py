@@ -9,7 +9,6 @@ commented key is left out and the uncommented key beside it in the same member s
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.archives import tarred, zipped
-from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, copy_tree, git_env
 from tests.helpers.redaction import assert_redacted
 from tests.helpers.run import Result, RunKeylatch
 
@@ -105,7 +104,7 @@ def template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 def test_an_allow_comment_in_a_member_counts_on_the_members_own_line(
     template: Template, tmp_path: Path, home: Path, keylatch: RunKeylatch, command: str
 ) -> None:
-    shutil.copytree(template.repo, tmp_path / "repo", symlinks=True)
+    copy_tree(template.repo, tmp_path / "repo")
     repo = GitRepo(tmp_path / "repo", git_env(home))
     res = _run(keylatch, repo, template.base, command)
     assert res.code == 1, res

@@ -6,7 +6,6 @@ In a full clone the same expressions keep their meaning, and one past the root s
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from keylatch.rules.synthetic import make_key
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, copy_tree
 from tests.helpers.run import RunKeylatch
 
 pytestmark = pytest.mark.e2e
@@ -62,7 +61,7 @@ def shallow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_ancestry_past_a_shallow_boundary_is_missing_history(
     command: str, rev: str, keylatch: RunKeylatch, shallow_template: Path, tmp_path: Path
 ) -> None:
-    shallow = Path(shutil.copytree(shallow_template, tmp_path / "shallow", symlinks=True))
+    shallow = copy_tree(shallow_template, tmp_path / "shallow")
     r = keylatch(*COMMANDS[command](rev), cwd=shallow)
     assert r.code == 3, r.err
     (line,) = r.err.splitlines()

@@ -6,6 +6,7 @@ import atexit
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Hashable
@@ -23,6 +24,11 @@ AUTHORS = {
 }
 
 
+# The process's umask, for helpers that create files with their final modes (a chmod less each).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 # Bytecode for the Python children the suite starts (keylatch, pre-commit and its hooks,
 # detect-secrets), written outside the checkout and reused by the next child: with
 # PYTHONDONTWRITEBYTECODE set, as on this machine, every child recompiled every module it
@@ -36,17 +42,10 @@ def git_env(home: Path) -> dict[str, str]:
     env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     gitconfig = home / ".gitconfig"
     if not gitconfig.exists():
-        # git's template without its 13 sample hooks (inert files): `git init` copied them into
-        # every repository, thousands in the suite, and pytest deleted them all again. The rest
-        # stays as git makes it: tests replace hooks/, description and info/exclude.
-        template = home / ".git-template"
-        for sub in ("hooks", "info", "branches"):
-            (template / sub).mkdir(parents=True, exist_ok=True)
-        (template / "description").write_text(
-            "Unnamed repository; edit this file 'description' to name the repository.\n"
-        )
-        (template / "info" / "exclude").write_text("# git ls-files --others --exclude-from=.git/info/exclude\n")
-        gitconfig.write_text(gitwrite.home_gitconfig(template))
+        # One small file per home (made if need be, as tests expect): the git template it
+        # names is the session's (gitwrite.git_template), not a copy per home.
+        home.mkdir(parents=True, exist_ok=True)
+        gitconfig.write_text(gitwrite.home_gitconfig())
     env.update(
         HOME=str(home),
         GIT_CONFIG_GLOBAL=str(gitconfig),
@@ -141,45 +140,38 @@ class GitRepo:
 #
 # A plain `git init` writes the same few files every time (HEAD, config, description, the
 # template's info/exclude, empty refs and objects directories); thousands of tests start with
-# one. The first is made by git, in a directory of its own; every later one with the same home
-# configuration and git template is a copy of it (shutil, no git process) when it goes on the
-# same filesystem (git probes the filesystem for core.filemode and the like). Anything else (init
-# flags, an existing .git, a home configuration a test changed) runs `git init` as before.
+# one. The first is made by git, in a directory of its own; every later one under a home whose
+# configuration is the suite's own (gitwrite.home_gitconfig, naming the session's read-only
+# template) is a copy of it (no git process) when it goes on the same filesystem (git probes
+# the filesystem for core.filemode and the like). Anything else (init flags, an existing .git,
+# a home configuration a test changed or wrote) runs `git init` as before.
 
-_HOME = b"\0home\0"  # stands for the home directory's path: no path or config value holds a NUL
 
-
-def _home_state(home: Path) -> tuple[tuple[str, bytes], ...]:
-    """The home configuration `git init` reads (gitconfig, the template it names), with the
-    home directory's own name taken out so that two tests' homes compare equal."""
-    out = [(".gitconfig", (home / ".gitconfig").read_bytes().replace(os.fsencode(home), _HOME))]
-    template = home / ".git-template"
-    for dirpath, dirnames, filenames in os.walk(template):
-        dirnames.sort()
-        out.append((os.path.relpath(dirpath, template) + "/", b""))
-        for name in sorted(filenames):
-            with open(os.path.join(dirpath, name), "rb") as f:
-                out.append((os.path.relpath(os.path.join(dirpath, name), template), f.read()))
-    return tuple(out)
+def _standard_home(home: Path) -> bool:
+    """Whether `home`'s git configuration is exactly the one git_env writes: then `git init`
+    reads nothing a test chose (the template it names is the session's, read-only)."""
+    try:
+        return (home / ".gitconfig").read_bytes() == _standard_gitconfig()
+    except OSError:
+        return False
 
 
 @functools.cache
-def _initialised(state: tuple[tuple[str, bytes], ...], device: int) -> tuple[tuple[str, bytes | None, int], ...] | None:
-    """A `git init` made by git under a home holding `state`, on filesystem `device`, as its
-    entries in creation order: (path under .git, contents or None for a directory, mode). None
-    when the temporary directory is on another filesystem."""
+def _standard_gitconfig() -> bytes:
+    return gitwrite.home_gitconfig().encode()
+
+
+@functools.cache
+def _initialised(device: int) -> tuple[tuple[str, bytes | None, int], ...] | None:
+    """A `git init` made by git under a home of the suite's own configuration, on filesystem
+    `device`, as its entries in creation order: (path under .git, contents or None for a
+    directory, mode). None when the temporary directory is on another filesystem."""
     root = Path(tempfile.mkdtemp(prefix="keylatch-init-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     if os.stat(root).st_dev != device:
         return None
     home = root / "home"
     home.mkdir()
-    for rel, data in state:
-        target = home / ".git-template" / rel if rel != ".gitconfig" else home / rel
-        if rel.endswith("/"):
-            target.mkdir(parents=True, exist_ok=True)
-        else:
-            target.write_bytes(data.replace(_HOME, os.fsencode(home)) if rel == ".gitconfig" else data)
     repo = root / "repo"
     repo.mkdir()
     subprocess.run(["git", "init", "-q"], cwd=repo, env=git_env(home), check=True, capture_output=True)
@@ -202,20 +194,77 @@ def _initialised(state: tuple[tuple[str, bytes], ...], device: int) -> tuple[tup
 def _copied_init(path: Path, home: Path) -> bool:
     """`git init` of `path` as a copy of the session's first one (the same entries, contents and
     modes); False when it cannot be."""
-    if (path / ".git").exists() or os.path.islink(path / ".git"):
+    if os.path.lexists(path / ".git") or not _standard_home(home):
         return False
-    made = _initialised(_home_state(home), os.stat(path).st_dev)
+    made = _initialised(os.stat(path).st_dev)
     if made is None:
         return False
     git_dir = path / ".git"
     for rel, data, mode in made:
         target = os.path.join(git_dir, rel) if rel else str(git_dir)
         if data is None:
-            os.mkdir(target)
+            os.mkdir(target, mode)
         else:
-            with open(target, "wb") as f:
+            with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode), "wb") as f:
                 f.write(data)
-        os.chmod(target, mode)
+        if mode & _UMASK:  # made with less than asked for (a chmod a call: 14 a repository otherwise)
+            os.chmod(target, mode)
+    return True
+
+
+# --- Trees copied as shutil.copytree(symlinks=True) copies them, for less -------------------------
+#
+# copytree's copy2 reads each file's extended attributes and copies them (listxattr, then
+# getxattr/setxattr), stats source and copy again and copies each directory's stat the same way:
+# ~40% of a repository's copy, tens of thousands of files in the suite, none with an attribute.
+
+
+def copy_tree(src: Path, dst: Path, dirs_exist_ok: bool = False) -> Path:
+    """`shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=...)` for trees of directories,
+    files and symbolic links: the same contents, modes and access and modification times (git's
+    index and history's caches compare mtimes; tests make indexes racy on purpose), without
+    extended attributes or file flags. Anything else (a fifo, a file already at the copy's place)
+    goes to shutil.copy2, as copytree would send it."""
+    if not (dirs_exist_ok and dst.is_dir()):
+        os.mkdir(dst)
+    dirs = [(str(src), str(dst), os.stat(src))]
+    stack = [(str(src), str(dst))]
+    while stack:
+        here, there = stack.pop()
+        with os.scandir(here) as entries:
+            for entry in entries:
+                to = os.path.join(there, entry.name)
+                st = entry.stat(follow_symlinks=False)
+                if stat.S_ISDIR(st.st_mode):
+                    os.mkdir(to)
+                    stack.append((entry.path, to))
+                    dirs.append((entry.path, to, st))
+                elif stat.S_ISLNK(st.st_mode):
+                    os.symlink(os.readlink(entry.path), to)
+                    os.utime(to, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+                elif not (stat.S_ISREG(st.st_mode) and _copy_file(entry.path, to, st)):
+                    shutil.copy2(entry.path, to, follow_symlinks=False)
+    for _, there, st in reversed(dirs):  # after their entries: each one made changed the mtime
+        if stat.S_IMODE(st.st_mode) != 0o777 & ~_UMASK:
+            os.chmod(there, stat.S_IMODE(st.st_mode))
+        os.utime(there, ns=(st.st_atime_ns, st.st_mtime_ns))
+    return dst
+
+
+def _copy_file(src: str, dst: str, st: os.stat_result) -> bool:
+    """False, with nothing done, when `dst` exists."""
+    mode = stat.S_IMODE(st.st_mode)
+    with open(src, "rb") as f:
+        data = f.read()
+    try:
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        if mode & _UMASK:
+            os.fchmod(fd, mode)
+    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
     return True
 
 
@@ -225,15 +274,15 @@ _STANDARD_ENV = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM", "GIT_TERMINAL_PROMP
 
 
 def fresh_state(repo: GitRepo) -> tuple[tuple[str, bytes], ...] | None:
-    """What makes `repo` a plain fresh `git init` of the suite (its .git's files and contents, its
-    home's git configuration and template); None when it cannot be one (files written, a git
-    variable in its environment, a .git that is no plain directory)."""
+    """What makes `repo` a plain fresh `git init` of the suite (its .git's files and contents);
+    None when it cannot be one (files written, a git variable in its environment, a home
+    configuration other than the suite's, a .git that is no plain directory)."""
     if os.listdir(repo.path) != [".git"] or any(k.startswith("GIT_") and k not in _STANDARD_ENV for k in repo.env):
         return None
     home = Path(repo.env.get("HOME", "/nonexistent"))
-    if Path(repo.env.get("GIT_CONFIG_GLOBAL", os.devnull)) != home / ".gitconfig":
+    if Path(repo.env.get("GIT_CONFIG_GLOBAL", os.devnull)) != home / ".gitconfig" or not _standard_home(home):
         return None
-    out = list(_home_state(home))
+    out: list[tuple[str, bytes]] = []
     git_dir = repo.path / ".git"
     for dirpath, dirnames, filenames in os.walk(git_dir):
         dirnames.sort()
@@ -271,5 +320,5 @@ def replayed(repo: GitRepo, recipe: Callable[..., T], *args: Hashable) -> T:
     if want is None or want != fresh:
         return recipe(repo, *args)
     shutil.rmtree(repo.path / ".git")
-    shutil.copytree(built, repo.path, symlinks=True, dirs_exist_ok=True)
+    copy_tree(built, repo.path, dirs_exist_ok=True)
     return cast(T, result)  # what recipe returned for the template

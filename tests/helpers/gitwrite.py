@@ -13,13 +13,16 @@ own eyes (fsck, status, ls-files, log, reflogs), and proves each way out leads t
 
 from __future__ import annotations
 
+import atexit
 import calendar
 import functools
 import hashlib
 import os
 import re
+import shutil
 import stat
 import struct
+import tempfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,11 +51,42 @@ _GC_AUTO_17 = 27
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
-def home_gitconfig(template: Path) -> str:
-    """The global configuration git_env writes for a home whose git template is `template`."""
+@functools.cache
+def git_template() -> Path:
+    """The session's git template, made once and read-only: git's own without its 13 sample
+    hooks (inert files: `git init` copied them into every repository, thousands in the suite,
+    and pytest deleted them all again). The rest stays as git makes it: tests replace hooks/,
+    description and info/exclude in their repositories. One for the session instead of one per
+    test home (three directories, two files); a test wanting another template passes
+    `git init --template` or writes its own home configuration, and gets a real `git init`."""
+    root = tempfile.mkdtemp(prefix="keylatch-template-")
+    atexit.register(_remove_read_only, root)
+    template = Path(root) / "git-template"
+    for sub in ("hooks", "info", "branches"):
+        (template / sub).mkdir(parents=True)
+    (template / "description").write_text("Unnamed repository; edit this file 'description' to name the repository.\n")
+    (template / "info" / "exclude").write_text("# git ls-files --others --exclude-from=.git/info/exclude\n")
+    # git copies a template file's executable bit only (copy.c: 0777 or 0666), so read-only
+    # files and directories make the same repositories; a test writing here fails loudly.
+    for path in (template / "description", template / "info" / "exclude"):
+        path.chmod(0o444)
+    for path in (template / "hooks", template / "info", template / "branches", template):
+        path.chmod(0o555)
+    return template
+
+
+def _remove_read_only(root: str) -> None:
+    for dirpath, _, _ in os.walk(root):
+        os.chmod(dirpath, 0o755)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@functools.cache
+def home_gitconfig() -> str:
+    """The global configuration git_env writes into every test home (naming git_template())."""
     return (
         "[user]\n\tname = Test User\n\temail = test@example.test\n"
-        f"[init]\n\tdefaultBranch = main\n\ttemplateDir = {quoted(str(template))}\n[commit]\n\tgpgsign = false\n"
+        f"[init]\n\tdefaultBranch = main\n\ttemplateDir = {quoted(str(git_template()))}\n[commit]\n\tgpgsign = false\n"
         '[protocol "file"]\n\tallow = always\n'
         # The test machine's git, not a repository's: no `maintenance run --auto` after each
         # commit, merge and fetch, no `gc --auto` after each push received (a git process each,
@@ -119,8 +153,9 @@ def _commit(work: Path, env: Mapping[str, str], message: str, ident: bytes) -> s
     _check_gc(git_dir, objects)
     # Everything is known; from here on, write as git does (objects, COMMIT_EDITMSG, ref and
     # reflogs, then the index).
+    fan_out = set(os.listdir(git_dir + b"/objects"))  # one listing, not a makedirs per object
     for key, data in objects.items():
-        _write_object(git_dir, key, data)
+        _write_object(git_dir, key, data, fan_out)
     _write(git_dir + b"/COMMIT_EDITMSG", text)
     new = oid.hex()
     old = parent or "0" * 40
@@ -130,8 +165,12 @@ def _commit(work: Path, env: Mapping[str, str], message: str, ident: bytes) -> s
     line = b"%s %s %s\t%s\n" % (old.encode(), new.encode(), ident, _reflog_message(what + subject))
     for log in (b"logs/HEAD", b"logs/" + ref):
         path = git_dir + b"/" + log
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "ab") as f:
+        try:
+            f = open(path, "ab")
+        except FileNotFoundError:  # the first commit: logs/ and its refs/heads/ are git's to make
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            f = open(path, "ab")
+        with f:
             f.write(line)
     _write_locked(git_dir + b"/index", _index(entries, cache_tree))
     return new
@@ -150,7 +189,7 @@ def _check_env(env: Mapping[str, str]) -> None:
         raise _Fallback
     try:
         with open(os.path.join(home, ".gitconfig"), encoding="utf-8") as f:
-            if f.read() != home_gitconfig(Path(home) / ".git-template"):
+            if f.read() != home_gitconfig():
                 raise _Fallback  # a test's core.hooksPath, excludesFile, autocrlf, ...
     except (OSError, UnicodeDecodeError):
         raise _Fallback from None
@@ -501,12 +540,16 @@ def _index(entries: list[_Entry], cache_tree: bytes) -> bytes:
     return data + hashlib.sha1(data).digest()
 
 
-def _write_object(git_dir: bytes, oid: bytes, data: bytes) -> None:
+def _write_object(git_dir: bytes, oid: bytes, data: bytes, fan_out: set[bytes]) -> None:
+    """Loose, under its fan-out directory; `fan_out` names those that exist (kept up to date)."""
     hexid = oid.hex().encode()
-    path = git_dir + b"/objects/" + hexid[:2] + b"/" + hexid[2:]
-    if os.path.exists(path):
+    folder = git_dir + b"/objects/" + hexid[:2]
+    path = folder + b"/" + hexid[2:]
+    if hexid[:2] not in fan_out:
+        os.mkdir(folder)
+        fan_out.add(hexid[:2])
+    elif os.path.exists(path):
         return  # unchanged files and directories: git add -A did not even hash them
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + b".tmp"
     # Loose objects are read-only and compressed at core.looseCompression's default (best speed).
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
@@ -517,9 +560,13 @@ def _write_object(git_dir: bytes, oid: bytes, data: bytes) -> None:
 
 def _write_locked(path: bytes, data: bytes) -> None:
     """Through `path.lock` and a rename, as git updates refs and the index."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     lock = path + b".lock"
-    fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    try:
+        fd = os.open(lock, flags, 0o666)
+    except FileNotFoundError:  # a branch under a folder not made yet (refs/heads/topic/x)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(lock, flags, 0o666)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
     os.rename(lock, path)

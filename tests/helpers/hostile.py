@@ -63,7 +63,7 @@ def hostile_repo(repo: GitRepo, tmp_path: Path) -> tuple[str, str, Path]:
         "log.showSignature": "true",
         "uploadpack.packObjectsHook": str(evil),
         "gc.auto": "1",
-        # The suite's home config turns automatic maintenance off (gitwrite.home_gitconfig): on
+        # The suite's home config turns automatic maintenance off (gitwrite.home_gitconfig()): on
         # again here, so a git that keylatch let run it would still reach pre-auto-gc.
         "maintenance.auto": "true",
         "receive.autogc": "true",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, copy_tree, git_env
 from tests.helpers.hooks import Git
 from tests.helpers.run import SRC, RunKeylatch, in_process
 
@@ -46,7 +45,7 @@ def copied_clone(template: Path, tmp_path: Path, home: Path) -> GitRepo:
     """What `pushing_clone` builds, copied from `pushing_template`: the same commits (fixed
     authors and dates), the same hook, origin's URL pointing at the copy."""
     for name in ("origin.git", "work"):
-        shutil.copytree(template / name, tmp_path / name, symlinks=True)
+        copy_tree(template / name, tmp_path / name)
     config = tmp_path / "work" / ".git" / "config"
     config.write_text(config.read_text().replace(str(template / "origin.git"), str(tmp_path / "origin.git")))
     repo = GitRepo(tmp_path / "work", git_env(home))

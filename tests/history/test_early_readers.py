@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from tests.helpers.damaged import (
     packed_then_intact,
     with_intact_key,
 )
-from tests.helpers.gitrepo import GitRepo
+from tests.helpers.gitrepo import GitRepo, copy_tree
 from tests.helpers.readers import on_start
 from tests.helpers.run import Result, RunKeylatch
 
@@ -113,7 +112,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
 
 
 def copied(built: Callable[[str], Path], name: str, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(built(name), tmp_path / "repo", symlinks=True))
+    return copy_tree(built(name), tmp_path / "repo")
 
 
 def history(keylatch: RunKeylatch, repo: Path) -> tuple[int, dict[str, object], str]:

@@ -6,7 +6,6 @@ gone is never asked for; the walk must still notice that a commit needs it.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -28,7 +27,7 @@ from tests.helpers.damaged import (
     missing_count,
     partial_clone,
 )
-from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, copy_tree, git_env
 from tests.helpers.history import only, where
 
 MakeRepo = Callable[..., GitRepo]
@@ -55,7 +54,7 @@ def keyed_template(tmp_path_factory: pytest.TempPathFactory) -> Planted:
 @pytest.fixture
 def keyed(keyed_template: Planted, tmp_path: Path, home: Path) -> Planted:
     """history_with_key's repository, built once per module: each test damages its own copy."""
-    shutil.copytree(keyed_template.repo.path, tmp_path / "repo", symlinks=True)
+    copy_tree(keyed_template.repo.path, tmp_path / "repo")
     return replace(keyed_template, repo=GitRepo(tmp_path / "repo", git_env(home)))
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.conftest import PLANTED
-from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, copy_tree, git_env
 from tests.helpers.openai_emulator import emulator
 from tests.helpers.orgrepos import SHARED, build
 from tests.helpers.redaction import assert_redacted, leaks, snapshot, written
@@ -73,7 +73,7 @@ def scanned(scanned_once: Path, tmp_path: Path) -> Path:
     for name in ("repos.txt", "plan.jsonl"):
         shutil.copy2(scanned_once / name, tmp_path / name)
     for name in ("out", "clones"):
-        shutil.copytree(scanned_once / name, tmp_path / name, symlinks=True)
+        copy_tree(scanned_once / name, tmp_path / name)
     return tmp_path
 
 

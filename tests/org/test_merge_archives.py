@@ -9,7 +9,6 @@ import bz2
 import gzip
 import json
 import lzma
-import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 
 from keylatch.rules.synthetic import make_key
 from tests.helpers.archives import tarred, zipped
-from tests.helpers.gitrepo import GitRepo, git_env
+from tests.helpers.gitrepo import GitRepo, copy_tree, git_env
 from tests.helpers.openai_emulator import emulator
 from tests.helpers.redaction import assert_redacted
 from tests.helpers.run import SRC, Result, RunKeylatch, in_process
@@ -85,7 +84,7 @@ def test_a_key_in_an_archive_is_read_back_and_checked(
 ) -> None:
     root = scanned(archive)
     for name in ("out", "clones"):
-        shutil.copytree(root / name, tmp_path / name, symlinks=True)
+        copy_tree(root / name, tmp_path / name)
     clones = ("--clones", str(tmp_path / "clones")) if kept else ()
     with emulator() as api:
         api.answer(KEY, "live")
