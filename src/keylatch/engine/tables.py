@@ -60,15 +60,10 @@ def _split(line: str, delim: str) -> list[tuple[int, int]]:
             j += 1
         if j < n and line[j] in "\"'":
             q = line[j]
-            k = j + 1
-            while k < n:
-                if line[k] == q:
-                    if k + 1 < n and line[k + 1] == q:
-                        k += 2
-                        continue
-                    break
-                k += 1
-            nxt = line.find(delim, k + 1)
+            k = line.find(q, j + 1)
+            while 0 <= k < n - 1 and line[k + 1] == q:  # a doubled quote inside the field
+                k = line.find(q, k + 2)
+            nxt = line.find(delim, k + 1) if k >= 0 else -1
         else:
             nxt = line.find(delim, i)
         end = n if nxt < 0 else nxt
@@ -117,18 +112,26 @@ _Header = tuple[int, tuple[str, ...], tuple[int, ...]]
 class Tables:
     """Column names of values in one document's table rows, for increasing offsets."""
 
-    __slots__ = ("_text", "_memo", "_sql")
+    __slots__ = ("_text", "_memo", "_sql", "_columns")
 
     def __init__(self, text: str) -> None:
         self._text = text
         # The last row of tuples walked from, its column list and where its rows begin.
         self._sql: tuple[int, re.Match[str] | None, int] = (-1, None, 0)
+        # Each value's column, as the first rule to ask found it: the two 32-hex rules ask alike.
+        self._columns: dict[int, Column | None] = {}
         # (delimiter, cells) -> (line start of the last row known to be in the block, its header)
         self._memo: dict[tuple[str, int], tuple[int, _Header | None]] = {}
 
     def column(self, pos: int, end: int) -> Column | None:
         """The column of the value at text[pos:end], when it stands in a cell of a table row whose
         header names every cell; None otherwise."""
+        if pos in self._columns:
+            return self._columns[pos]
+        found = self._columns[pos] = self._column(pos, end)
+        return found
+
+    def _column(self, pos: int, end: int) -> Column | None:
         text = self._text
         ls = text.rfind("\n", 0, pos) + 1
         le = text.find("\n", end)

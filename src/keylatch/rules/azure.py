@@ -9,6 +9,7 @@ Format sources (public):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -177,10 +178,15 @@ def _column_key(name: str, header: tuple[str, ...], m: re.Match[str]) -> str | N
     """A diverse value whose table column is named as a key (`key`, `API Key`, `Key1`,
     `Ocp-Apim-Subscription-Key`), as a key's line would be (_KEYISH_LINE, _NOT_OPENAI_LINE), and not
     as an id or a key of data (`md5`, `etag`, `object_id`, `RowKey`: owner.column_names_data)."""
-    key = validate_diverse(m)
-    if not key or _KEYISH_LINE.search(name) is None or _NOT_OPENAI_LINE.search(name.lower()) is not None:
-        return None
-    return None if column_names_data(name, header) else key
+    return validate_diverse(m) if _names_a_key(name, header) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _names_a_key(name: str, header: tuple[str, ...]) -> bool:
+    """Memoised (a pure function of its arguments): every row of a table asks it of the same names."""
+    if _KEYISH_LINE.search(name) is None or _NOT_OPENAI_LINE.search(name.lower()) is not None:
+        return False
+    return not column_names_data(name, header)
 
 
 def _classic_by_column(name: str, header: tuple[str, ...], rows_start: int, m: re.Match[str]) -> str | None:
