@@ -108,9 +108,10 @@ AZURE_OPENAI_TEXTS = (
     f'{{"request": {{\n  "url": "{_EP}openai/deployments/gpt/chat/completions",\n  "headers": [\n    {{\n'
     '      "name": "api-key",\n      "value": "{k}"\n    }\n  ]\n}}\n',
     # a table whose header row alone names the key's column (QA21: the row's line names nothing):
-    # CSV, a spreadsheet's quoted export, Markdown, a SQL insert's rows, `az ... -o table`
+    # CSV, a spreadsheet's quoted export, Markdown, a SQL insert's rows, `az ... -o table` (CRLF rows:
+    # tests/rules/test_table_columns.py; escaped, a CR stays `\u000d` and ends no line)
     f"service,endpoint,key\nopenai,{_EP},{{k}}\n",
-    f'"Service Name","Endpoint URL","API Key"\r\n"Azure OpenAI, prod","{_EP}","{{k}}"\r\n',
+    f'"Service Name","Endpoint URL","API Key"\n"Azure OpenAI, prod","{_EP}","{{k}}"\n',
     f"| name | endpoint | key |\n|---|---|---|\n| prod | {_EP} | `{{k}}` |\n",
     f"INSERT INTO creds (name, endpoint, api_key) VALUES\n  ('prod', '{_EP}', '{{k}}');\n",
     f"# {_EP}\n$ az cognitiveservices account keys list -n oai -g rg -o table\n"
