@@ -67,7 +67,7 @@ def _may_hold(rule: Rule, line: str, b64: bool) -> bool:
     if b64:  # the decoded value brings its own line (a base64'd .env holds the key's name)
         return True
     if rule.line_context is not None and not rule.line_context.search(line):
-        return False
+        return _table_row(rule, line)
     if rule.pattern.search(line):
         return True
     if rule.anchored:
@@ -75,6 +75,20 @@ def _may_hold(rule: Rule, line: str, b64: bool) -> bool:
     # A 32-hex key escaped or split across literals on its key-ish line: the engine decodes
     # those in a file with Azure OpenAI evidence (engine/decoders.py).
     return rule.run_length > 0 and (_B64_VALUE.search(line) is not None or _ESCAPED_OR_JOINED.search(line) is not None)
+
+
+# A table's row names its key only in the header row (engine/tables.py): a candidate on a line with
+# a delimiter is scanned with its snippet, where a header up to 5 lines above names its column (not
+# the file: a hash table would read it again for every row; docs/detect-secrets.md).
+_ROW = re.compile(r"[,;|\t(]|  ")
+
+
+def _table_row(rule: Rule, line: str) -> bool:
+    return rule.by_column is not None and _ROW.search(line) is not None and rule.pattern.search(line) is not None
+
+
+def _named_on_line(rules: Sequence[Rule], line: str) -> bool:
+    return any(r.line_context is None or r.line_context.search(line) for r in rules)
 
 
 def line_findings(line: str, context: Snippet | None, filename: str = "") -> list[Finding]:
@@ -112,7 +126,7 @@ def line_findings(line: str, context: Snippet | None, filename: str = "") -> lis
     scanned = DEFAULT_RULES if b64 else rules
     ids = {r.id for r in rules}
     near = [f for f in scan_text(text, scanned) if f.location.line == target and f.rule_id in ids]
-    if near or not filename:
+    if near or not filename or not (b64 or _named_on_line(rules, line)):
         return _unique(found + near)
     return _unique(found + [f for f in _in_file(filename, line, scanned) if f.rule_id in ids])
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from keylatch.engine.lines import LineTest
+from keylatch.engine.tables import Column, Tables
 from keylatch.prefilter import ek_starts_at, present
 from keylatch.rules import Regex, Rule, base64_gates, base64_twice_gates, byte_gates, escape_gates, hex_gates, needles
 
@@ -155,7 +156,7 @@ class Scan:
     decoded at most once.
     """
 
-    __slots__ = ("doc", "gates", "_present", "_seen", "_windows", "_full", "_lower", "_evidence")
+    __slots__ = ("doc", "gates", "_present", "_seen", "_windows", "_full", "_lower", "_evidence", "_tables")
 
     def __init__(self, doc: Doc, rules: Sequence[Rule] = ()) -> None:
         self.doc = doc
@@ -164,6 +165,7 @@ class Scan:
         self._seen: dict[str, bool] = {}
         self._windows: dict[tuple[tuple[str, ...], int, bool], list[Window]] = {}
         self._full: str | None = None
+        self._tables: Tables | None = None
         self._lower: str | None = None
         self._evidence: dict[tuple[Regex, tuple[str, ...] | None], bool] = {}
 
@@ -188,6 +190,12 @@ class Scan:
         if self._full is None:
             self._full = self.doc.text()
         return self._full
+
+    def tables(self) -> Tables:
+        """The document's tables, read as far as asked (engine/tables.py); shared by its rules."""
+        if self._tables is None:
+            self._tables = Tables(self.full())
+        return self._tables
 
     def lower(self) -> str:
         """The text with ASCII letters lower-cased; offsets are those of the text."""
@@ -380,14 +388,24 @@ def _loose_matches(scan: Scan, rule: Rule) -> Iterator[tuple[int, str]]:
     while pos >= 0:
         end = runs.find(b"\0", pos)
         end = len(runs) if end < 0 else end
+        column: Column | None = None
         if end - pos == length:  # the key is the whole run: its line first, the cheaper test
             start = pos
             hit = match(text, start) if line_ok(start) else None
+            if hit is None and rule.by_column is not None:
+                # A table row names no key on its line: its header row may (engine/tables.py).
+                column = scan.tables().column(start, end)
+                hit = match(text, start) if column is not None else None
         else:  # a longer run ends in a key only after an escape ("%22", "\x22"): the pattern first
             start = end - length
             hit = match(text, start)
             hit = hit if hit is not None and line_ok(start) else None
-        key = (validate(hit) if validate else hit.group("key")) if hit is not None else None
+        if hit is None:
+            key = None
+        elif column is not None and rule.by_column is not None:
+            key = rule.by_column(column.name, column.names, column.rows_start, hit)
+        else:
+            key = validate(hit) if validate else hit.group("key")
         if key:
             yield start, key
         pos = runs.find(needle, end)

@@ -9,13 +9,22 @@ Format sources (public):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
 from keylatch.model import Severity
 from keylatch.rules.examples import AZURE_AI_SERVICES_TEXTS, AZURE_OPENAI_TEXTS, AZURE_OTHER_TEXTS, contexts, fill
-from keylatch.rules.owner import BLOCK, OTHER_SERVICES, named_as_data_key, named_as_id, owner
-from keylatch.rules.rule import Example, Regex, Rule, Validator
+from keylatch.rules.owner import (
+    BLOCK,
+    OTHER_SERVICES,
+    column_names_data,
+    column_owner,
+    named_as_data_key,
+    named_as_id,
+    owner,
+)
+from keylatch.rules.rule import ColumnValidator, Example, Regex, Rule, Validator
 from keylatch.rules.shape import A_CHARS, AFTER_ESCAPE, LEFT, diverse, no_prefix, validate_diverse
 from keylatch.rules.synthetic import make_key
 
@@ -135,12 +144,15 @@ _KEYISH_LINE = Regex(
 _KEYISH_WORDS = tuple(
     "key secret token credential password authorization bearer azureopenai azurechatopenai value".split()
 )
-# Other Azure services share the 32-hex shape; hashes and ids are 32-hex too.
+# Other Azure services share the 32-hex shape; hashes and ids are 32-hex too. `subscription` is an
+# Azure subscription's id, but not in `Ocp-Apim-Subscription-Key`: the header that carries Azure AI
+# services and Azure OpenAI keys (QA21: dropped on its header's line, found on a line of its own).
 # Lower case (Rule.line_exclude is searched in the lower-cased line), and every alternative starts
 # with a letter, so that the regex jumps from one candidate letter to the next.
 _NOT_OPENAI_LINE = Regex(
     r"face|" + OTHER_SERVICES + r"|md5|sha(?<![a-z]sha)(?:\d|_|\b)|hash|checksum|digest|etag|commit|uuid|guid"
-    r"|fingerprint|integrity|cache|nonce|tenant|subscription|client_?id|object_?id|trace|request_?id|session_?id"
+    r"|fingerprint|integrity|cache|nonce|tenant|subscription(?![ _-]?key)|client_?id|object_?id|trace|request_?id"
+    r"|session_?id"
 )
 
 
@@ -160,6 +172,37 @@ def _named_key(m: re.Match[str]) -> str | None:
     key = validate_diverse(m)
     pos = m.start("key")
     return key if key and not named_as_id(m.string, pos) and not named_as_data_key(m.string, pos) else None
+
+
+def _column_key(name: str, header: tuple[str, ...], m: re.Match[str]) -> str | None:
+    """A diverse value whose table column is named as a key (`key`, `API Key`, `Key1`,
+    `Ocp-Apim-Subscription-Key`), as a key's line would be (_KEYISH_LINE, _NOT_OPENAI_LINE), and not
+    as an id or a key of data (`md5`, `etag`, `object_id`, `RowKey`: owner.column_names_data)."""
+    return validate_diverse(m) if _names_a_key(name, header) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _names_a_key(name: str, header: tuple[str, ...]) -> bool:
+    """Memoised (a pure function of its arguments): every row of a table asks it of the same names."""
+    if _KEYISH_LINE.search(name) is None or _NOT_OPENAI_LINE.search(name.lower()) is not None:
+        return False
+    return not column_names_data(name, header)
+
+
+def _classic_by_column(name: str, header: tuple[str, ...], rows_start: int, m: re.Match[str]) -> str | None:
+    key = _column_key(name, header, m)
+    return (
+        key
+        if key and column_owner(m.string, m.start("key"), m.end("key"), name, rows_start) in (None, "openai")
+        else None
+    )
+
+
+def _ai_services_by_column(name: str, header: tuple[str, ...], rows_start: int, m: re.Match[str]) -> str | None:
+    key = _column_key(name, header, m)
+    return (
+        key if key and column_owner(m.string, m.start("key"), m.end("key"), name, rows_start) == "ai-services" else None
+    )
 
 
 def _classic_examples() -> tuple[Example, ...]:
@@ -187,7 +230,13 @@ def _filled(texts: tuple[str, ...], seed: int) -> tuple[Example, ...]:
     )
 
 
-def _hex_rule(rule_id: str, description: str, validate: Validator, examples: Callable[[], tuple[Example, ...]]) -> Rule:
+def _hex_rule(
+    rule_id: str,
+    description: str,
+    validate: Validator,
+    by_column: ColumnValidator,
+    examples: Callable[[], tuple[Example, ...]],
+) -> Rule:
     """A 32-hex key rule: the same candidates, evidence and line tests; `validate` says whose."""
     return Rule(
         id=rule_id,
@@ -234,6 +283,7 @@ def _hex_rule(rule_id: str, description: str, validate: Validator, examples: Cal
         line_context=_KEYISH_LINE,
         line_words=_KEYISH_WORDS,
         line_exclude=_NOT_OPENAI_LINE,
+        by_column=by_column,
     )
 
 
@@ -241,6 +291,7 @@ AZURE_OPENAI_CLASSIC_KEY = _hex_rule(
     "azure-openai-classic-key",
     "Azure OpenAI key (32 hex characters) next to Azure OpenAI configuration",
     _validate_classic,
+    _classic_by_column,
     _classic_examples,
 )
 
@@ -248,5 +299,6 @@ AZURE_AI_SERVICES_KEY = _hex_rule(
     "azure-ai-services-key",
     "Azure AI services multi-service key (32 hex characters): also authenticates Azure OpenAI",
     _validate_ai_services,
+    _ai_services_by_column,
     lambda: _filled(AZURE_AI_SERVICES_TEXTS, 30),
 )

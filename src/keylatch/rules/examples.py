@@ -107,6 +107,17 @@ AZURE_OPENAI_TEXTS = (
     # a header record of a HAR (Postman writes "key" for "name"), one field a line (corpus21)
     f'{{"request": {{\n  "url": "{_EP}openai/deployments/gpt/chat/completions",\n  "headers": [\n    {{\n'
     '      "name": "api-key",\n      "value": "{k}"\n    }\n  ]\n}}\n',
+    # a table whose header row alone names the key's column (QA21: the row's line names nothing):
+    # CSV, a spreadsheet's quoted export, Markdown, a SQL insert's rows, `az ... -o table` (CRLF rows:
+    # tests/rules/test_table_columns.py; escaped, a CR stays `\u000d` and ends no line)
+    f"service,endpoint,key\nopenai,{_EP},{{k}}\n",
+    f'"Service Name","Endpoint URL","API Key"\n"Azure OpenAI, prod","{_EP}","{{k}}"\n',
+    f"| name | endpoint | key |\n|---|---|---|\n| prod | {_EP} | `{{k}}` |\n",
+    f"INSERT INTO creds (name, endpoint, api_key) VALUES\n  ('prod', '{_EP}', '{{k}}');\n",
+    f"# {_EP}\n$ az cognitiveservices account keys list -n oai -g rg -o table\n"
+    "Name        Key1\n----------  --------------------------------\noai         {k}\n",
+    # the header that carries Azure AI services and Azure OpenAI keys, on the key's own line
+    f'curl {_EP}openai/deployments/gpt/chat/completions -H "Ocp-Apim-Subscription-Key: {{k}}"\n',
 )
 # A multi-service Azure AI services key (it authenticates Azure OpenAI too) in the same settings.
 AZURE_AI_SERVICES_TEXTS = (
@@ -132,6 +143,15 @@ AZURE_OTHER_TEXTS = (
     f"AZURE_OPENAI_ENDPOINT={_EP}\nrow_key = '{{o}}'\nPartitionKey={{o}}\n"
     'headers = {"Idempotency-Key": "{o}"}\nconversation_key: {o}\n',
     f'{{"values": [\n  {{"key": "endpoint", "value": "{_EP}"}},\n  {{"key": "deployment_id", "value": "{{o}}"}}\n]}}\n',
+    # tables whose columns hold ids, hashes and keys of data beside an Azure OpenAI endpoint; a
+    # row with more cells than its header (no name shifts onto it); another service's column
+    f"name,endpoint,etag,md5\nblob,{_EP},{{o}},{{o}}\n",
+    f"| deployment | endpoint | id | object_id |\n|---|---|---|---|\n| gpt | {_EP} | {{o}} | {{o}} |\n",
+    f"PartitionKey,RowKey,Endpoint\n{{o}},{{o}},{_EP}\n",
+    f"| key | value |\n|---|---|\n| {{o}} | {_EP} |\n",
+    f"service,endpoint,key\nopenai,{_EP},{{o}},extra\n",
+    f"service,endpoint,speech_key\nprod,{_EP},{{o}}\n",
+    f"INSERT INTO files (name, endpoint, checksum) VALUES\n  ('a', '{_EP}', '{{o}}');\n",
     # a bare Cognitive Services host whose kind is another service (or the legacy multi-service
     # kind, whose keys do not authenticate Azure OpenAI)
     *(

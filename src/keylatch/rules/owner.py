@@ -127,6 +127,36 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
     return _resource_kind(text, line_start)
 
 
+def column_owner(text: str, pos: int, end: int, name: str, rows_start: int) -> Owner | None:
+    """Who the 32-hex key at text[pos:end] belongs to when it stands in a table's cell named `name`
+    by the header row (engine/tables.py): the column's name first (`speech_key`, `openai_key`), then
+    its row's other cells (`openai,https://x.openai.azure.com/,<key>`: the row's own clue, before
+    the key first), then the paragraph the table stands in, its header included (rows_start is
+    just past the header line), as a generic name's (owner); the other rows never judge it."""
+    own = _last_clue(name.lower())
+    if own is not None:
+        return own
+    line_start = text.rfind("\n", 0, pos) + 1
+    line_end = text.find("\n", end)
+    row = _last_clue(text[line_start:pos].lower()) or _kind(
+        _CLUE.search(names(text[end : line_end if line_end >= 0 else len(text)].lower()))
+    )
+    if row is not None:
+        return row
+    near, far = paragraph(text, rows_start)
+    return _last_clue(near) or (_last_clue(far) if far else None) or _resource_kind(text, rows_start)
+
+
+def column_names_data(name: str, header: tuple[str, ...]) -> bool:
+    """Whether a table's column holds identifiers or keys of data rather than credentials: named
+    as an id (`key_id`, `Key ID`) or a key of data (`RowKey`, `Partition Key`, `object_key`), or the
+    `key` column of a key/value table (its cells name the values beside them)."""
+    word = "_".join(name.split())
+    if _ID_NAME.search(word) or _DATA_KEY_NAME.search(word):
+        return True
+    return name.lower() == "key" and any(n.lower() == "value" for n in header)
+
+
 def _own_name(text: str, line_start: int, pos: int, prefix: str) -> str:
     """The key's own name: the text before it on its line, from its record's `{` when a record of a
     JSON array opens on that line (minified JSON: the line's earlier members, an endpoint, name the

@@ -10,6 +10,9 @@ from keylatch.model import Record, Severity
 
 # Returns the accepted key (a prefix of match.group("key")) or None to reject the match.
 Validator = Callable[["re.Match[str]"], "str | None"]
+# For a key in a table row whose line names nothing: (its column's name, every name of the header
+# row, where the table's rows begin, the match) -> the accepted key or None.
+ColumnValidator = Callable[[str, "tuple[str, ...]", int, "re.Match[str]"], "str | None"]
 # For a credential that says when it expires: (severity, expiry in Unix seconds or None) of an
 # accepted key. The rule decides the severity (an expired token is low, never dropped).
 Assessor = Callable[[str], "tuple[Severity, int | None]"]
@@ -94,6 +97,7 @@ class Rule(Record):
         "assess",
         "glued",
         "judge_in_document",
+        "by_column",
     )
     id: str  # kebab-case and stable: baselines and SARIF store it
     description: str
@@ -162,6 +166,10 @@ class Rule(Record):
     # the validator is given the match in the whole document, not in the engine's window (about
     # 600 characters before the key), which is decoded whole only when it holds a candidate.
     judge_in_document: bool
+    # For a rule with line tests: a candidate whose line fails them, standing in a table row
+    # (CSV, Markdown, SQL values, fixed-width columns: engine/tables.py), is judged by its column's
+    # header name instead. None: the line alone decides.
+    by_column: ColumnValidator | None
 
     def __init__(
         self,
@@ -190,6 +198,7 @@ class Rule(Record):
         assess: Assessor | None = None,
         glued: Regex | None = None,
         judge_in_document: bool = False,
+        by_column: ColumnValidator | None = None,
     ) -> None:
         self._set(
             id,
@@ -217,6 +226,7 @@ class Rule(Record):
             assess,
             glued,
             judge_in_document,
+            by_column,
         )
 
     @property
