@@ -103,3 +103,28 @@ def test_no_filename_callback_when_no_key_is_in_a_path(
     argv = _filter_repo_argv(result.out)
     assert "--filename-callback" not in argv
     assert _option(argv, "--replace-message") == "replacements.txt"
+
+
+@pytest.mark.parametrize(
+    "name", ["leaks report.json", "leaks;rm -rf x.json", "leaks\x1b[2J.json"], ids=["space", "semicolon", "escape"]
+)
+def test_printed_commands_quote_and_escape_the_paths_given(
+    name: str, make_repo: Callable[..., GitRepo], keylatch: RunKeylatch, tmp_path: Path
+) -> None:
+    """The plan's commands are copied into a shell: a path with a space used to split into two
+    arguments, one with `;` into two commands, and an escape reached the terminal raw."""
+    repo = make_repo()
+    _content(repo)
+    report = tmp_path / name
+    keylatch("history", str(repo.path), "-f", "json", "-o", str(report))
+    result = keylatch("remediate", str(report), cwd=repo.path)
+    assert result.code == 0, result.err
+    assert "\x1b" not in result.out
+    (revoke,) = [ln for ln in result.out.splitlines() if "keylatch revoke --yes" in ln]
+    argv = shlex.split(revoke.split("1) revoke:")[1].split("   (a dry run")[0])
+    if "\x1b" in name:
+        assert argv[-1] == str(report).replace("\x1b", "\\x1b")  # visible, not run
+    else:
+        assert argv[-1] == str(report)
+    (hint,) = [ln for ln in result.out.splitlines() if "--write-replacements" in ln]
+    assert shlex.split(hint.split("   #")[0])[2] == argv[-1]

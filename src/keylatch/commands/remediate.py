@@ -91,7 +91,7 @@ def run(args: Args) -> ExitCode:
     items = sorted(load(args.report), key=_urgency)
     unread = list(not_scanned(args.report))
     out = sys.stdout
-    print(f"keylatch remediate: {len(items)} key(s) in {args.report}, most urgent first", file=out)
+    print(f"keylatch remediate: {len(items)} key(s) in {_arg(args.report)}, most urgent first", file=out)
     for n, item in enumerate(items, 1):
         _plan(n, item, args.report, out)
     unread += _purge(items, args, out)
@@ -152,6 +152,15 @@ def _plan(n: int, i: Item, report: Path, out: Any) -> None:
     print("   3) purge:   from history with git filter-repo (below), after revoking", file=out)
 
 
+def _arg(value: Path | str) -> str:
+    """A path (or argument) in a command the plan prints for copy and paste: shell-quoted, so a
+    space or `;` in it stays one argument, and escaped, so a control character in a file name
+    cannot steer the terminal."""
+    from keylatch.report.untrusted import escape
+
+    return escape(shlex.quote(str(value)))
+
+
 def _short(fingerprint: str) -> str:
     """A fingerprint's first 12 characters for a terminal: the report's text, escaped."""
     from keylatch.report.untrusted import escape
@@ -161,7 +170,7 @@ def _short(fingerprint: str) -> str:
 
 def _revoke_step(i: Item, report: Path) -> str:
     if i.rule_id in ("openai-project-key", "openai-service-account-key", "openai-user-key", "openai-admin-key"):
-        return f"OPENAI_ADMIN_KEY=... keylatch revoke --yes {report}   (a dry run without --yes)"
+        return f"OPENAI_ADMIN_KEY=... keylatch revoke --yes {_arg(report)}   (a dry run without --yes)"
     if i.rule_id.startswith("azure-"):
         return (
             "az cognitiveservices account keys regenerate --name <resource> --resource-group <resource-group> "
@@ -177,14 +186,14 @@ def _purge(items: Sequence[Item], args: Args, out: Any) -> tuple[Notice, ...]:
     target = args.write_replacements or Path("replacements.txt")
     unread: tuple[Notice, ...] = ()
     if args.write_replacements is None:
-        print(f"  keylatch remediate {args.report} --write-replacements {target}   # mode 0600: holds the keys",
-              file=out)  # fmt: skip
+        hint = f"keylatch remediate {_arg(args.report)} --write-replacements {_arg(target)}"
+        print(f"  {hint}   # mode 0600: holds the keys", file=out)
     else:
         n, unread = write_replacements(items, args.write_replacements, args.repo)
-        print(f"  wrote {target} ({n} key(s), mode 0600)", file=out)
+        print(f"  wrote {_arg(target)} ({n} key(s), mode 0600)", file=out)
     print(f"  {filter_repo_command(target, paths=any(i.in_path for i in items))}   # filter-repo 2.47+", file=out)
     print("  git push --force --all origin && git push --force --tags origin", file=out)
-    print(f"  shred -u {target}   # or delete it: it holds the keys", file=out)
+    print(f"  shred -u {_arg(target)}   # or delete it: it holds the keys", file=out)
     print("", file=out)
     for line in CAVEATS:
         print(f"  {line}", file=out)
@@ -198,7 +207,7 @@ def filter_repo_command(target: Path, *, paths: bool) -> str:
     filter-repo has no option that applies an expressions file to paths, so the callback reads
     the file itself (by absolute path: filter-repo runs at the repository's top level) and the
     keys never appear on the command line."""
-    quoted = shlex.quote(str(target))
+    quoted = _arg(target)
     command = f"git filter-repo --sensitive-data-removal --replace-text {quoted} --replace-message {quoted}"
     if not paths:
         return command
@@ -210,7 +219,7 @@ def filter_repo_command(target: Path, *, paths: bool) -> str:
         ".read_bytes().splitlines() "
         'if b"==>" in line], filename)'
     )
-    return f"{command} --filename-callback {shlex.quote(callback)}"
+    return f"{command} --filename-callback {_arg(callback)}"
 
 
 def write_replacements(items: Sequence[Item], path: Path, repo: Path) -> tuple[int, tuple[Notice, ...]]:
