@@ -8,6 +8,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from keylatch.rules.synthetic import make_key
 from tests.helpers.gitrepo import GitRepo
 from tests.helpers.redaction import assert_files_redacted
@@ -186,3 +188,33 @@ def test_detect_secrets_import_counts_reason_and_other_plugins(tmp_path: Path, k
         f"keylatch: .keylatch-baseline.json unchanged ({len(written)} entries); "
         f"{len(hashes)} detect-secrets secrets: {n} imported, {SKIPPED}\n"
     )
+
+
+def _in_commit_message(repo: GitRepo) -> str:
+    return "message of commit " + repo.commit(f"temporary {make_key('sk-proj-', seed=2121)}")[:12]
+
+
+def _in_tag_message(repo: GitRepo) -> str:
+    repo.git("tag", "-a", "v9", "-m", f"release {make_key('sk-proj-', seed=2122)}")
+    return "message of tag v9"
+
+
+def _in_tagged_blob(repo: GitRepo) -> str:
+    blob = repo.git("hash-object", "-w", "--stdin", input=f"k={make_key('sk-proj-', seed=2123)}\n").strip()
+    repo.git("tag", "keys", blob)
+    return "blob reached by refs/tags/keys"
+
+
+@pytest.mark.parametrize("place", [_in_commit_message, _in_tag_message, _in_tagged_blob], ids=lambda f: f.__name__)
+def test_a_history_entry_without_a_file_names_where_its_key_was(
+    place: Callable[[GitRepo], str], make_repo: Callable[..., GitRepo], keylatch: RunKeylatch
+) -> None:
+    """`paths` is for reviewers; a key in a message or a tagged blob used to leave `""` there."""
+    repo = make_repo()
+    repo.write("README", "hi\n")
+    repo.commit("base")
+    shown = place(repo)
+    r = keylatch("baseline", "create", "--history", cwd=repo.path)
+    assert r.code == 0, r.err
+    (entry,) = json.loads((repo.path / ".keylatch-baseline.json").read_text())["entries"]
+    assert entry["paths"] == [shown]

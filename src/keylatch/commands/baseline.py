@@ -10,7 +10,7 @@ from pathlib import Path
 from keylatch.commands.options import ConfigArgs, add_config_arguments, config_flags
 from keylatch.detect_secrets_hashes import sha1_hashes
 from keylatch.errors import ExitCode, ScanError, UsageError
-from keylatch.model import Finding
+from keylatch.model import Finding, Location
 from keylatch.report.untrusted import PATH_LIMIT, for_data
 from keylatch.report.untrusted import for_terminal as shown
 
@@ -219,8 +219,18 @@ def _import_note(imported: Imported, findings: Sequence[Finding], new: Baseline)
 
 
 def _path_redacted(f: Finding) -> Finding:
-    path = for_data(f.location.path, PATH_LIMIT)
+    path = for_data(f.location.path or _pathless(f.location), PATH_LIMIT)
     return f if path == f.location.path else f.replace(location=f.location.replace(path=path))
+
+
+def _pathless(loc: Location) -> str:
+    """What a reviewer reads in `paths` for a history place that has no path (it used to be
+    `""`): the commit or tag message, or the ref that reaches a blob directly."""
+    if loc.tag:
+        return f"message of tag {loc.tag}"
+    if loc.commit:
+        return f"message of commit {loc.commit[:12]}"
+    return f"blob reached by {loc.ref}" if loc.ref else ""
 
 
 def _check(path: Path) -> ExitCode:

@@ -6,6 +6,12 @@ variable the OpenAI and Azure SDKs read), purge it from history (`git filter-rep
 Nothing is changed and nothing is sent anywhere. The replacements file for filter-repo holds the
 keys themselves, so it is written only when asked (`--write-replacements FILE`), with mode 0600,
 never over an existing file, and with a warning.
+
+`--replace-text` rewrites file contents only. A key is also stored in commit and tag messages and
+in path names (keylatch reports all three), so the printed command adds `--replace-message` (the
+same file: filter-repo reads one format for both) and, when a key is in a path, a
+`--filename-callback` that applies the same file to every path: following the plan must leave no
+copy of a key that the report names.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -65,6 +72,7 @@ class Item:
     days: int | None = None
     published: bool | None = None
     shared: bool = False
+    in_path: bool = False  # a place is in a file or directory name, which --replace-text never rewrites
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,7 +91,7 @@ def run(args: Args) -> ExitCode:
     items = sorted(load(args.report), key=_urgency)
     unread = list(not_scanned(args.report))
     out = sys.stdout
-    print(f"keylatch remediate: {len(items)} key(s) in {args.report}, most urgent first", file=out)
+    print(f"keylatch remediate: {len(items)} key(s) in {_arg(args.report)}, most urgent first", file=out)
     for n, item in enumerate(items, 1):
         _plan(n, item, args.report, out)
     unread += _purge(items, args, out)
@@ -144,6 +152,15 @@ def _plan(n: int, i: Item, report: Path, out: Any) -> None:
     print("   3) purge:   from history with git filter-repo (below), after revoking", file=out)
 
 
+def _arg(value: Path | str) -> str:
+    """A path (or argument) in a command the plan prints for copy and paste: shell-quoted, so a
+    space or `;` in it stays one argument, and escaped, so a control character in a file name
+    cannot steer the terminal."""
+    from keylatch.report.untrusted import escape
+
+    return escape(shlex.quote(str(value)))
+
+
 def _short(fingerprint: str) -> str:
     """A fingerprint's first 12 characters for a terminal: the report's text, escaped."""
     from keylatch.report.untrusted import escape
@@ -153,7 +170,7 @@ def _short(fingerprint: str) -> str:
 
 def _revoke_step(i: Item, report: Path) -> str:
     if i.rule_id in ("openai-project-key", "openai-service-account-key", "openai-user-key", "openai-admin-key"):
-        return f"OPENAI_ADMIN_KEY=... keylatch revoke --yes {report}   (a dry run without --yes)"
+        return f"OPENAI_ADMIN_KEY=... keylatch revoke --yes {_arg(report)}   (a dry run without --yes)"
     if i.rule_id.startswith("azure-"):
         return (
             "az cognitiveservices account keys regenerate --name <resource> --resource-group <resource-group> "
@@ -169,18 +186,40 @@ def _purge(items: Sequence[Item], args: Args, out: Any) -> tuple[Notice, ...]:
     target = args.write_replacements or Path("replacements.txt")
     unread: tuple[Notice, ...] = ()
     if args.write_replacements is None:
-        print(f"  keylatch remediate {args.report} --write-replacements {target}   # mode 0600: holds the keys",
-              file=out)  # fmt: skip
+        hint = f"keylatch remediate {_arg(args.report)} --write-replacements {_arg(target)}"
+        print(f"  {hint}   # mode 0600: holds the keys", file=out)
     else:
         n, unread = write_replacements(items, args.write_replacements, args.repo)
-        print(f"  wrote {target} ({n} key(s), mode 0600)", file=out)
-    print(f"  git filter-repo --sensitive-data-removal --replace-text {target}   # filter-repo 2.47+", file=out)
+        print(f"  wrote {_arg(target)} ({n} key(s), mode 0600)", file=out)
+    print(f"  {filter_repo_command(target, paths=any(i.in_path for i in items))}   # filter-repo 2.47+", file=out)
     print("  git push --force --all origin && git push --force --tags origin", file=out)
-    print(f"  shred -u {target}   # or delete it: it holds the keys", file=out)
+    print(f"  shred -u {_arg(target)}   # or delete it: it holds the keys", file=out)
     print("", file=out)
     for line in CAVEATS:
         print(f"  {line}", file=out)
     return unread
+
+
+def filter_repo_command(target: Path, *, paths: bool) -> str:
+    """The `git filter-repo` command that removes every key of `target` from file contents, commit
+    and tag messages, and (with `paths`) file and directory names.
+
+    filter-repo has no option that applies an expressions file to paths, so the callback reads
+    the file itself (by absolute path: filter-repo runs at the repository's top level) and the
+    keys never appear on the command line."""
+    quoted = _arg(target)
+    command = f"git filter-repo --sensitive-data-removal --replace-text {quoted} --replace-message {quoted}"
+    if not paths:
+        return command
+    # Double quotes inside, so the shell's single quotes wrap it plainly; json.dumps spells the
+    # path as a Python string literal too.
+    callback = (
+        'return __import__("functools").reduce(lambda name, pair: name.replace(*pair), '
+        f'[line.split(b"==>", 1) for line in __import__("pathlib").Path({json.dumps(os.path.abspath(target))})'
+        ".read_bytes().splitlines() "
+        'if b"==>" in line], filename)'
+    )
+    return f"{command} --filename-callback {_arg(callback)}"
 
 
 def write_replacements(items: Sequence[Item], path: Path, repo: Path) -> tuple[int, tuple[Notice, ...]]:
@@ -274,13 +313,16 @@ def load(path: Path) -> list[Item]:
     doc = json.loads(path.read_text(encoding="utf-8"))
     items: dict[str, Item] = {}
     places: dict[str, list[str]] = {}
+    in_path: set[str] = set()
     for f in doc["findings"]:
         fp, rule = str(f["fingerprint"]), for_terminal(str(f.get("rule_id", "")))
         value, redacted = report_secret(f.get("secret", ""), fp)
         locs = f.get("locations")
-        here = [f"{o.get('path')}:{o.get('line')} ({str(o.get('commit') or '')[:12]})" for o in locs
-                if isinstance(o, dict)] if isinstance(locs, list) else [_where(f)]  # fmt: skip
+        here = [_place(o) for o in locs if isinstance(o, dict)] if isinstance(locs, list) else [_where(f)]
         places.setdefault(fp, []).extend(for_terminal(p, limit=PATH_LIMIT) for p in here)
+        rows = [o for o in locs if isinstance(o, dict)] if isinstance(locs, list) else [f]
+        if any(o.get("in") == "path" for o in rows):
+            in_path.add(fp)
         if fp in items:
             continue
         check = f.get("verification") if isinstance(f.get("verification"), dict) else {}
@@ -300,4 +342,21 @@ def load(path: Path) -> list[Item]:
             published=exposure.get("published") if isinstance(exposure.get("published"), bool) else None,
             shared=bool(exposure.get("shared")),
         )
-    return [replace(i, places=tuple(dict.fromkeys(places[i.fingerprint]))) for i in items.values()]
+    return [
+        replace(i, places=tuple(dict.fromkeys(places[i.fingerprint])), in_path=i.fingerprint in in_path)
+        for i in items.values()
+    ]
+
+
+def _place(o: Mapping[str, Any]) -> str:
+    """A history report's location as the text report names it: a path, a commit's message, a
+    tag's message (JSON `"path": null`; it used to read `None:1`)."""
+    commit = str(o.get("commit") or "")[:12]
+    if o.get("path"):
+        return f"{o.get('path')}:{o.get('line')} ({commit})"
+    if o.get("tag"):
+        return f"message of tag {o.get('tag')} line {o.get('line')}"
+    if commit:
+        return f"message of commit {commit} line {o.get('line')}"
+    reached = f" reached by {o.get('ref')}" if o.get("ref") else ""
+    return f"blob {str(o.get('blob') or '')[:12]}{reached} line {o.get('line')}"

@@ -97,8 +97,13 @@ def kept_mirror(keep: Path, repository: str) -> Path:
 
 
 def slug(name: str) -> str:
-    """A file name for a repository name (`group/sub/repo` -> `group__sub__repo`)."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name.replace("/", "__"))
+    """A file name for a repository name (`group/sub/repo` -> `group__sub__repo`).
+
+    The name is the host's (or the list file's) text: a key in it is redacted first, as in every
+    other place keylatch writes, so no result file or kept mirror is named by a whole key."""
+    from keylatch.report.untrusted import redact
+
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in redact(name).replace("/", "__"))
     return safe.lstrip(".")[:150] or "repository"
 
 

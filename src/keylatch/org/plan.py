@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from keylatch.errors import UsageError
+from keylatch.report.untrusted import redact
 
 AUTH_KINDS = ("github", "gitlab", "")
 
@@ -111,7 +112,9 @@ def _parse(raw: str, where: str) -> PlannedRepo:
     try:
         doc = json.loads(raw)
         repo = PlannedRepo(
-            repository=_str(doc, "repository"),
+            # Shown and named after, never cloned from: a key in it (a hand-written plan) is
+            # redacted, as planning.py redacts the host's names, so no record or file name holds it.
+            repository=redact(_str(doc, "repository")),
             clone_url=_str(doc, "clone_url"),
             default_branch=_str(doc, "default_branch"),
             head=_str(doc, "head"),

@@ -20,6 +20,7 @@ from keylatch.org.api import Api, check_api_url
 from keylatch.org.fetch import Extra, remote_head
 from keylatch.org.plan import Filters, Listed, PlannedRepo, ordered
 from keylatch.org.tokens import owner
+from keylatch.report.untrusted import redact
 
 log = logging.getLogger(__name__)
 
@@ -90,4 +91,7 @@ def _planned(repo: Listed, env: Mapping[str, str], extra: Extra) -> PlannedRepo:
     # `auth` is a note for people; org scan decides again from the URL (tokens.py).
     https = repo.clone_url.lower().startswith("https://")
     auth = owner(repo.clone_url, env, extra) if https else repo.auth
-    return PlannedRepo(repo.repository, repo.clone_url, repo.default_branch or branch, head, repo.size, auth)
+    # The name is only shown and named after (result files, kept mirrors, reports), never cloned
+    # from: a key in it is redacted here, once, so the plan and all that follows hold none.
+    name = redact(repo.repository)
+    return PlannedRepo(name, repo.clone_url, repo.default_branch or branch, head, repo.size, auth)
