@@ -245,3 +245,61 @@ def test_history_of_a_range_resolves_what_it_names_once(
     seen = collections.Counter(_processes(log))
     assert seen["rev-parse"] == 1, seen  # inspect's (sources/repo.py)
     assert sum(seen.values()) == (5 if scope[0] == "--since" else 6), seen  # 6 and 7 before
+
+
+ZERO = "0" * 40
+
+
+@pytest.mark.parametrize(
+    ("pushed", "total"),
+    [
+        ("a new branch", 8),
+        ("an update", 8),
+        ("a deletion", 0),
+        ("a tag", 9),
+        ("a new commit's tag", 11),
+        ("a lightweight tag", 3),
+    ],  # fmt: skip
+)
+def test_clean_pre_push_starts_each_git_process_once(
+    make_repo: MakeRepo, keylatch: RunKeylatch, counted: tuple[dict[str, str], Path], pushed: str, total: int
+) -> None:
+    """The hook every `git push` waits for (before: 10, 11, 0, 11, 12 and 4). An annotated tag of
+    a commit the remote has is judged for its message; a lightweight one publishes nothing new.
+    The pushed objects' kinds, what each tags and whether the remote's old value is here: one `cat-file
+    --batch-check` (sources/push.py `_kinds`), not one each; the newest pushed commit and the
+    boundary whose settings judge the push: one `rev-list --boundary` (push.py `ends`), not a
+    `--max-count=1` first; the pushed commits handed to the walk as commits, so it does not ask
+    whether they are tags (history/tags.py `named_tags`)."""
+    env, log = counted
+    origin = make_repo("origin.git", "--bare")
+    repo = _repo(make_repo)
+    repo.git("remote", "add", "origin", str(origin.path))
+    base = repo.git("rev-parse", "HEAD")
+    repo.git("push", "-q", "origin", "main")
+    if pushed == "a new branch":
+        repo.git("checkout", "-q", "-b", "feature")
+    if pushed in ("a new branch", "an update"):
+        repo.write("app.py", "print('hi')\n")
+    branch = "feature" if pushed == "a new branch" else "main"
+    tip = repo.commit("more") if pushed in ("a new branch", "an update") else base
+    lines = {
+        "a new branch": f"refs/heads/feature {tip} refs/heads/feature {ZERO}",
+        "an update": f"refs/heads/main {tip} refs/heads/main {base}",
+        "a deletion": f"(delete) {ZERO} refs/heads/old {base}",
+    }
+    if "tag" in pushed:
+        if pushed == "a new commit's tag":  # the tag's message and the commit are read
+            repo.write("app.py", "print('hi')\n")
+            repo.commit("more")
+        repo.git("tag", *(() if pushed == "a lightweight tag" else ("-a", "-m", "release")), "v1")
+        lines[pushed] = f"refs/tags/v1 {repo.git('rev-parse', 'v1')} refs/tags/v1 {ZERO}"
+    res = keylatch("pre-push", "origin", str(origin.path), cwd=repo.path, env=env, input=lines[pushed] + "\n")
+
+    nothing = pushed in ("a deletion", "a lightweight tag")
+    assert res.code == 0 and ("nothing new" if nothing else "no keys in the commits") in res.err, res.err
+    seen = collections.Counter(_processes(log))
+    assert seen["rev-list"] == (0 if pushed == "a deletion" else 1), seen
+    # The settings at the base and the head (one commit for a tag of a commit the remote has).
+    assert seen["ls-tree"] == (0 if nothing else 1 if pushed == "a tag" else 2), seen
+    assert sum(seen.values()) == total, (seen, branch)
