@@ -111,16 +111,17 @@ def test_clean_ci_range_starts_each_git_process_once(
 
     seen = collections.Counter(_processes(log))
     # Each end of the range resolved once; the settings files and the default baselines looked
-    # up in one ls-tree per end (commands/ci_settings.py).
+    # up at both ends in one `cat-file --batch` of their trees (sources/commit_files.py
+    # `entries_each`), not one ls-tree per end.
     assert seen["config --get-regexp (drivers)"] == 1, seen
-    assert seen["ls-tree"] == 2, seen
+    assert seen["ls-tree"] == 0, seen
     # where and inspect in one rev-parse (sources/repo.py `located`); both ends of the range in
     # one `cat-file --batch-check` (sources/revs.py `commit_ids`), not a rev-parse each; no
     # cat-file for tags the range does not name (sources/objects.py), nor to ask whether the
     # head's commit id is a tag (history/tags.py `named_tags`).
     assert seen["rev-parse"] == 1, seen
-    assert seen["cat-file"] == 2, seen  # the ends; the blobs the range adds
-    assert sum(seen.values()) == 8, seen  # 14, 12, then 10 before
+    assert seen["cat-file"] == 3, seen  # the ends; both ends' trees; the blobs the range adds
+    assert sum(seen.values()) == 7, seen  # 14, 12, 10, then 8 before
 
 
 def test_clean_ci_of_a_github_push_starts_each_git_process_once(
@@ -142,8 +143,8 @@ def test_clean_ci_of_a_github_push_starts_each_git_process_once(
     # The platform's two commit ids in one `cat-file --batch-check` (sources/revs.py
     # `commit_ids`), besides where and inspect's one rev-parse (sources/repo.py `located`).
     assert seen["rev-parse"] == 1, seen
-    assert seen["ls-tree"] == 2, seen
-    assert sum(seen.values()) == 8, seen  # 17, 12, then 10 before
+    assert seen["ls-tree"] == 0, seen  # both ends' trees in one cat-file (commit_files.entries_each)
+    assert sum(seen.values()) == 7, seen  # 17, 12, 10, then 8 before
 
 
 def test_clean_baseline_of_the_history_starts_each_git_process_once(
@@ -245,3 +246,62 @@ def test_history_of_a_range_resolves_what_it_names_once(
     seen = collections.Counter(_processes(log))
     assert seen["rev-parse"] == 1, seen  # inspect's (sources/repo.py)
     assert sum(seen.values()) == (5 if scope[0] == "--since" else 6), seen  # 6 and 7 before
+
+
+ZERO = "0" * 40
+
+
+@pytest.mark.parametrize(
+    ("pushed", "total"),
+    [
+        ("a new branch", 7),
+        ("an update", 7),
+        ("a deletion", 0),
+        ("a tag", 9),
+        ("a new commit's tag", 10),
+        ("a lightweight tag", 3),
+    ],  # fmt: skip
+)
+def test_clean_pre_push_starts_each_git_process_once(
+    make_repo: MakeRepo, keylatch: RunKeylatch, counted: tuple[dict[str, str], Path], pushed: str, total: int
+) -> None:
+    """The hook every `git push` waits for (before: 10, 11, 0, 11, 12 and 4). An annotated tag of
+    a commit the remote has is judged for its message; a lightweight one publishes nothing new.
+    The pushed objects' kinds, what each tags and whether the remote's old value is here: one `cat-file
+    --batch-check` (sources/push.py `_kinds`), not one each; the newest pushed commit and the
+    boundary whose settings judge the push: one `rev-list --boundary` (push.py `ends`), not a
+    `--max-count=1` first; the pushed commits handed to the walk as commits, so it does not ask
+    whether they are tags (history/tags.py `named_tags`); the settings at the base and the
+    head looked up in one `cat-file --batch` of their trees (sources/commit_files.py
+    `entries_each`), not one ls-tree each (a tag of a commit the remote has: one commit)."""
+    env, log = counted
+    origin = make_repo("origin.git", "--bare")
+    repo = _repo(make_repo)
+    repo.git("remote", "add", "origin", str(origin.path))
+    base = repo.git("rev-parse", "HEAD")
+    repo.git("push", "-q", "origin", "main")
+    if pushed == "a new branch":
+        repo.git("checkout", "-q", "-b", "feature")
+    if pushed in ("a new branch", "an update"):
+        repo.write("app.py", "print('hi')\n")
+    branch = "feature" if pushed == "a new branch" else "main"
+    tip = repo.commit("more") if pushed in ("a new branch", "an update") else base
+    lines = {
+        "a new branch": f"refs/heads/feature {tip} refs/heads/feature {ZERO}",
+        "an update": f"refs/heads/main {tip} refs/heads/main {base}",
+        "a deletion": f"(delete) {ZERO} refs/heads/old {base}",
+    }
+    if "tag" in pushed:
+        if pushed == "a new commit's tag":  # the tag's message and the commit are read
+            repo.write("app.py", "print('hi')\n")
+            repo.commit("more")
+        repo.git("tag", *(() if pushed == "a lightweight tag" else ("-a", "-m", "release")), "v1")
+        lines[pushed] = f"refs/tags/v1 {repo.git('rev-parse', 'v1')} refs/tags/v1 {ZERO}"
+    res = keylatch("pre-push", "origin", str(origin.path), cwd=repo.path, env=env, input=lines[pushed] + "\n")
+
+    nothing = pushed in ("a deletion", "a lightweight tag")
+    assert res.code == 0 and ("nothing new" if nothing else "no keys in the commits") in res.err, res.err
+    seen = collections.Counter(_processes(log))
+    assert seen["rev-list"] == (0 if pushed == "a deletion" else 1), seen
+    assert seen["ls-tree"] == 0, seen
+    assert sum(seen.values()) == total, (seen, branch)

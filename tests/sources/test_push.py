@@ -119,3 +119,74 @@ def test_framework_without_remote_name_fails_closed(pair: tuple[GitRepo, GitRepo
     repo, _ = pair
     with pytest.raises(ScanError, match="which remote"):
         push.from_environment(Git(repo.path), {})
+
+
+def _history(repo: GitRepo, dated: bool) -> dict[str, str]:
+    """Branches that fork, merge and interleave in time (`dated`), or all share one date (git
+    then breaks ties by its own order), with the main branch already on the remote."""
+    day = iter(range(2, 28)).__next__
+
+    def commit(message: str) -> str:
+        return repo.commit(message, date=f"2024-01-{day() if dated else 1:02d}T12:00:00Z")
+
+    repo.git("checkout", "-q", "-b", "old", "main")
+    repo.write("old", "1\n")
+    old = commit("old")  # older than main's next commits when dated
+    repo.git("checkout", "-q", "main")
+    repo.write("m1", "1\n")
+    commit("m1")
+    repo.write("m2", "1\n")
+    commit("m2")
+    repo.git("push", "-q", "origin", "main")
+    base = repo.git("rev-parse", "main")
+    repo.git("checkout", "-q", "-b", "side", "main~1")
+    repo.write("s", "1\n")
+    commit("side")
+    repo.git("checkout", "-q", "main")
+    repo.write("m3", "1\n")
+    commit("m3")
+    repo.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
+    repo.git("tag", "-a", "-m", "v1", "v1", "side")
+    repo.git("tag", "-a", "-m", "v0", "v0", base)  # a commit the remote has
+    return {"old": old, "base": base, "main": repo.git("rev-parse", "main"), "side": repo.git("rev-parse", "side"),
+            "v1": repo.git("rev-parse", "v1"), "v0": repo.git("rev-parse", "v0")}  # fmt: skip
+
+
+PLANS = {
+    "update": ["main base"],
+    "new branch": ["side"],
+    "new branch, older than the remote's": ["old"],
+    "two refs": ["old", "main base"],
+    "two refs, the other order": ["main base", "old"],
+    "a tag and a branch": ["v1", "main base"],
+    "a tag of a commit the remote has": ["v0"],
+    "nothing new": ["base base"],
+    "an old value never fetched": ["main " + "1" * 40],
+}
+
+
+@pytest.mark.parametrize("dated", [True, False], ids=["dated", "one date"])
+@pytest.mark.parametrize("plan_name", PLANS)
+def test_one_walk_answers_what_two_did(pair: tuple[GitRepo, GitRepo], dated: bool, plan_name: str) -> None:
+    """`ends` (one `rev-list --boundary`) against the two walks it replaces, and the kinds read
+    with the plan against `cat-file -t` and `rev-parse X^{commit}` asked one by one."""
+    repo, _ = pair
+    ids = _history(repo, dated)
+    lines = ""
+    for spec in PLANS[plan_name]:
+        name, _, old = spec.partition(" ")
+        kind = "tags" if name.startswith("v") else "heads"
+        lines += f"refs/{kind}/{name} {ids[name]} refs/{kind}/{name} {ids.get(old, old) or Z}\n"
+    plan = push.from_ref_lines(Git(repo.path), "origin", push.parse_ref_lines(lines))
+
+    first = repo.git("rev-list", "--max-count=1", *plan.revs, "--")
+    boundary = repo.git("rev-list", "--boundary", *plan.revs, "--").split()
+    assert push.ends(Git(repo.path), plan) == (first, tuple(b[1:] for b in boundary if b.startswith("-")))
+    tips = plan.revs[: plan.revs.index("--not")]
+    assert plan.commits == tuple(t for t in tips if repo.git("cat-file", "-t", t) == "commit")
+    tags = [t for t in tips if repo.git("cat-file", "-t", t) == "tag"]
+    assert push.tag_only(plan) == (repo.git("rev-parse", f"{tags[0]}^{{commit}}") if tags else "")
+    if plan_name == "an old value never fetched":  # only the tracking refs stop the walk
+        assert plan.revs == (ids["main"], "--not", "--remotes=origin")
+    if plan_name == "a tag of a commit the remote has":
+        assert first == "" and push.tag_only(plan) == ids["base"]

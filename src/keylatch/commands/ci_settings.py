@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from keylatch.config import DEFAULT_BASELINE, YAML_NAMES, Config, load, load_bytes
 from keylatch.errors import UsageError
 from keylatch.report.notice import JUDGED_WITH, SETTINGS_CHANGED, SETTINGS_INVALID, Notice, safe
-from keylatch.sources.commit_files import Entry, entries_at, read_blobs
+from keylatch.sources.commit_files import Entry, entries_each, read_blobs
 
 if TYPE_CHECKING:
     from keylatch.baseline import Baseline
@@ -127,13 +127,12 @@ class _Reader:
         self.blobs: dict[str, bytes] = {}
 
     def want(self, paths: Sequence[str], *, listed: Sequence[str] = ()) -> None:
-        """Entries of `paths` and `listed` at every commit (one ls-tree per commit for those not
-        yet looked up), and the contents of `paths`' regular files (one cat-file). `listed`
-        are looked up in the same ls-tree without reading their contents: paths a later want()
-        may ask for, which then costs no ls-tree of its own."""
+        """Entries of `paths` and `listed` at every commit, for those not yet looked up (one
+        process for all the commits: commit_files.entries_each), and the contents of `paths`'
+        regular files (one cat-file). `listed` are looked up in the same process without reading
+        their contents: paths a later want() may ask for, which then costs no lookup of its own."""
         todo = [p for p in dict.fromkeys((*paths, *listed)) if any((c, p) not in self.entries for c in self.commits)]
-        for c in self.commits if todo else ():
-            found = entries_at(self.git, c, todo)
+        for c, found in (entries_each(self.git, self.commits, todo) if todo else {}).items():
             for p in todo:
                 self.entries[(c, p)] = found.get(p)
         oids = {e.oid for p in paths for c in self.commits if (e := self.entries[(c, p)]) is not None and e.regular}
@@ -153,7 +152,7 @@ def settle_range(flags: ConfigFlags, git: Git, where: Where, base: str | None, h
     reader = _Reader(git, [base, head])
     explicit = [_inside(where.top, p) if p is not None else None for p in (flags.config, flags.baseline)]
     # The default baselines (next to a config file, or where ci runs: _side) are looked up with
-    # the config files, so a range without a baseline costs no second ls-tree per commit.
+    # the config files, so a range without a baseline costs no second lookup.
     reader.want(
         [*_candidates(where.prefix), *(p for p in explicit if p)], listed=_baseline_candidates(where, explicit[0])
     )

@@ -127,7 +127,13 @@ def verdict(findings: Sequence[Finding], cfg: Config, pol: Policy) -> Outcome:
 
 
 def judge_push(
-    git: Git, top: Path, revs: Sequence[str], bases: Sequence[str], head: str, objects: Sequence[tuple[str, str]] = ()
+    git: Git,
+    top: Path,
+    revs: Sequence[str],
+    bases: Sequence[str],
+    head: str,
+    objects: Sequence[tuple[str, str]] = (),
+    commits: Sequence[str] = (),
 ) -> Pushed:
     """The pushed commits `revs` judged with the settings the remote already has.
 
@@ -140,6 +146,8 @@ def judge_push(
     configuration the push breaks is exit 2. Changes the push makes to them are named.
     `objects`: (name, id) of pushed blobs and trees (a tag of a blob), judged with the same
     settings (history/direct.py); `head` may then be a base, or "" (no commit at all).
+    `commits`: positive revisions of `revs` known to be commit ids, not tags (push.PushPlan):
+    the walk does not ask what they are.
     """
     from keylatch import policy
     from keylatch.commands.ci_settings import Where, settle_range
@@ -158,7 +166,7 @@ def judge_push(
     limits = max((side.cfg.archives for side in sides), key=lambda a: (a.depth, a.max_bytes, a.max_ratio))
     result = scan_history(
         Path("."), revs, rules=tuple(rules.values()), allow_shallow=True, offer_flags=False, report_unread=True,
-        report_damage=True, archives=limits, git=git, direct=objects,
+        report_damage=True, archives=limits, git=git, direct=objects, commits=commits,
     )  # fmt: skip
     blocking: dict[tuple[object, ...], Finding] = {}
     other: dict[tuple[object, ...], tuple[Finding, bool]] = {}

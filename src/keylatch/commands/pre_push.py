@@ -49,9 +49,11 @@ def run(args: Args) -> ExitCode:
             refs = push.parse_ref_lines(lines)
             # No ref lines at all (not run by git): assume everything local that the remote lacks.
             plan = push.from_ref_lines(git, remote, refs) if refs else push.unpushed(git, remote)
-        new = push.newest(git, plan)  # first: outside a repository, that is the error to report
+        # The newest pushed commit and the boundary, from one walk. First: outside a repository,
+        # that is the error to report.
+        new, walked = push.ends(git, plan)
         # A tag pushed alone brings no commit but a new tag object whose message is read.
-        tagged = "" if new else push.tag_only(git, plan)
+        tagged = "" if new else push.tag_only(plan)
         if args.remote and not args.url:
             _check_remote(git, args.remote)
     except ScanError as exc:
@@ -77,11 +79,11 @@ def run(args: Args) -> ExitCode:
     # A tag pushed alone is judged with the settings of the commit it points at (the remote has it);
     # a blob or tree pushed alone, with those of the remote's default branch, when known.
     if new:
-        bases = push.bases(git, plan)
+        bases = walked
     else:
         bases = (tagged,) if tagged else push.remote_head(git, plan.remote)
     head = new or tagged or (bases[0] if bases else "")
-    verdict = hook_policy.judge_push(git, top, plan.revs, bases, head, plan.objects)
+    verdict = hook_policy.judge_push(git, top, plan.revs, bases, head, plan.objects, plan.commits)
     for notice in verdict.notices:
         sys.stderr.write(hook_text.settings_notice(notice, plan.remote))
     if verdict.set_aside:  # the bases' settings never hide keys silently (report/set_aside.py)

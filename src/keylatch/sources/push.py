@@ -56,6 +56,12 @@ class PushPlan:
     exact: bool = True
     # (name, object id) of pushed refs that are, or tag, a blob or a tree: scanned as content.
     objects: tuple[tuple[str, str], ...] = ()
+    # Pushed tips that are commits themselves (no tag): the walk need not ask what they are
+    # (history/tags.py `named_tags`). Known only from ref lines, whose kinds are read anyway.
+    commits: tuple[str, ...] = ()
+    # The commit the first pushed annotated tag of a commit points at ("" for none): `tag_only`'s
+    # answer, read with the kinds.
+    tagged: str = ""
 
 
 def parse_ref_lines(text: str) -> tuple[PushedRef, ...]:
@@ -93,7 +99,8 @@ def from_ref_lines(git: Git, remote: str, refs: Sequence[PushedRef]) -> PushPlan
     names = tuple(r.local_ref for r in pushed)
     if not pushed:
         return PushPlan(remote, (), names)
-    kinds = _peeled_kinds(git, [r.local_sha for r in pushed])
+    olds_asked = list(dict.fromkeys(r.remote_sha for r in pushed if not r.new_on_remote))
+    kinds, raw, peeled, old_kinds = _kinds(git, [r.local_sha for r in pushed], olds_asked)
     for r, kind in zip(pushed, kinds, strict=True):
         if kind == "missing":  # what it is cannot be told, so neither can what it publishes
             raise ScanError(
@@ -108,12 +115,36 @@ def from_ref_lines(git: Git, remote: str, refs: Sequence[PushedRef]) -> PushPlan
             if k in _CONTENT and r.local_sha != r.remote_sha
         )
     )
-    commits = [r for r, k in zip(pushed, kinds, strict=True) if k not in _CONTENT]
+    commits = [(r, t, p) for r, k, t, p in zip(pushed, kinds, raw, peeled, strict=True) if k not in _CONTENT]
     if not commits:  # no commit to walk (and none for git's log to default to)
         return PushPlan(remote, (), names, objects=objects)
-    olds = _known(git, [r.remote_sha for r in commits if not r.new_on_remote])
-    tips = list(dict.fromkeys(r.local_sha for r in commits))
-    return PushPlan(remote, (*tips, "--not", *olds, _remote_tracking(remote)), names, objects=objects)
+    # The remote's old values that are commits here, as `_known` tells them (`^{commit}`).
+    known = {s for s, k in zip(olds_asked, old_kinds, strict=True) if k == "commit"}
+    olds = [r.remote_sha for r, _, _ in commits if not r.new_on_remote and r.remote_sha in known]
+    tips = list(dict.fromkeys(r.local_sha for r, _, _ in commits))
+    plain = tuple(dict.fromkeys(r.local_sha for r, t, _ in commits if t == "commit"))
+    tagged = next((p for _, t, p in commits if t == "tag"), "")
+    revs = (*tips, "--not", *olds, _remote_tracking(remote))
+    return PushPlan(remote, revs, names, objects=objects, commits=plain, tagged=tagged)
+
+
+def _kinds(git: Git, shas: Sequence[str], olds: Sequence[str]) -> tuple[list[str], ...]:
+    """For the pushed `shas`: what each is with tags peeled ("commit", "blob", "tree" or
+    "missing", as `_peeled_kinds`), what it is itself ("tag" for an annotated tag), and the
+    peeled id; for the remote's `olds`: "commit" for each that is one here (as `_known`). One
+    `cat-file --batch-check` for all: these were three processes. Every request line is built
+    from an id parse_ref_lines checked is hexadecimal, so none can be split or read otherwise."""
+    request = [f"{s}^{{}}\n{s}\n" for s in shas] + [f"{s}^{{commit}}\n" for s in olds]
+    out = git.run("cat-file", "--batch-check=%(objecttype) %(objectname)", input="".join(request).encode())
+    rows = [row.split(" ") for row in out.decode("ascii", "replace").splitlines()]
+    if len(rows) != 2 * len(shas) + len(olds):
+        raise ScanError("git cat-file answered an unexpected number of lines about the pushed objects")
+    peeled_rows, raw_rows, old_rows = rows[0 : 2 * len(shas) : 2], rows[1 : 2 * len(shas) : 2], rows[2 * len(shas) :]
+    kinds = [row[-1] if row[-1] == "missing" else row[0] for row in peeled_rows]
+    raw = [row[0] if row[-1] != "missing" else "missing" for row in raw_rows]
+    peeled = [row[1] if row[-1] != "missing" and len(row) == 2 else "" for row in peeled_rows]
+    old_kinds = [row[0] if row[-1] != "missing" else "missing" for row in old_rows]
+    return kinds, raw, peeled, old_kinds
 
 
 _CONTENT = ("blob", "tree")
@@ -207,33 +238,35 @@ def _tips(plan: PushPlan) -> tuple[str, ...]:
     return plan.revs[: plan.revs.index("--not")] if "--not" in plan.revs else plan.revs
 
 
-def tag_only(git: Git, plan: PushPlan) -> str:
+def tag_only(plan: PushPlan) -> str:
     """For a push of annotated tags alone (their commits already on the remote, so `newest` is
     ""): the commit the first tag points at, else "". The tag object is new, and its message
-    is content the walker reads (history/tags.py), so such a push is still judged."""
-    if not plan.exact or not plan.revs:
-        return ""
-    for tip in _tips(plan):
-        if git.run("cat-file", "-t", tip).strip() == b"tag":
-            return git.run("rev-parse", "--verify", "--quiet", f"{tip}^{{commit}}").decode("ascii", "replace").strip()
-    return ""
+    is content the walker reads (history/tags.py), so such a push is still judged. Read with
+    the pushed objects' kinds (`from_ref_lines`); a plan without ref lines has none."""
+    return plan.tagged if plan.exact else ""
 
 
-def bases(git: Git, plan: PushPlan) -> tuple[str, ...]:
-    """The commits the remote already has that the pushed commits build on (rev-list's boundary):
-    the settings they hold are the ones a push is judged with. Empty when the push brings its
-    own history (a first push, an unrelated branch)."""
+def ends(git: Git, plan: PushPlan) -> tuple[str, tuple[str, ...]]:
+    """(newest, bases) from one walk. `newest`: the newest commit the plan selects ("" for
+    none). `bases`: the commits the remote already has that the pushed commits build on
+    (rev-list's boundary), whose settings a push is judged with; empty when the push brings its
+    own history (a first push, an unrelated branch). The range was walked twice, `rev-list
+    --max-count=1` then `--boundary`; the first commit the second lists is the first's answer
+    (git orders both walks alike: tests/sources/test_push.py compares them)."""
     if not plan.revs:
-        return ()
+        return "", ()
     try:
         out = git.run("rev-list", "--boundary", *plan.revs, "--").decode("ascii", "replace")
     except ScanError as exc:
         if not damage_said(str(exc)):
             raise
-        # A damaged repository: the boundary cannot be walked to. Judged with keylatch's
-        # defaults and no baseline, the strictest; the walk names what is lost (exit 3).
-        return ()
-    return tuple(dict.fromkeys(line[1:] for line in out.split("\n") if line.startswith("-")))
+        # A damaged repository: the boundary cannot be walked to, so no bases (keylatch's
+        # defaults and no baseline, the strictest); the newest commit as `newest` finds it (git
+        # may still tell it, else the first readable tip). The walk names what is lost (exit 3).
+        return newest(git, plan), ()
+    lines = out.split("\n")
+    first = next((line for line in lines if line and not line.startswith("-")), "")
+    return first, tuple(dict.fromkeys(line[1:] for line in lines if line.startswith("-")))
 
 
 def remote_head(git: Git, remote: str) -> tuple[str, ...]:
