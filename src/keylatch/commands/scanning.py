@@ -39,7 +39,8 @@ def in_files(
     aside: Callable[[SetAside], None] | None = None,
 ) -> tuple[list[Finding], tuple[str, ...]]:
     """Findings in the files under `paths` (engine + path excludes + allow comments), and the
-    entries skipped because they are not regular files (FIFOs, sockets, devices, symlinks).
+    entries skipped because they are not regular files (FIFOs, sockets, devices; a symbolic
+    link is content: its target text).
     `read(path, size, files)` sees every chunk read, and every run of `files` files read whole
     and cleared by the gate (scan's summary counts files and bytes);
     `aside(counts)` what allow comments and allow-lines dropped from a chunk (policy.SetAside).
