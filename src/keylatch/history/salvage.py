@@ -34,7 +34,7 @@ from keylatch.history.damage import WithObjects
 from keylatch.history.model import PLACES_SHOWN, DamagedObject
 from keylatch.history.rawlog import ZERO, log_args
 from keylatch.sources.gitcmd import Git, first_line
-from keylatch.sources.objects import Object, read_batch
+from keylatch.sources.objects import Object, read_batch, tree_entries
 from keylatch.sources.reaping import reaped
 
 # Commits git cannot diff, beyond which the rebuild stops (each costs one more `git log`): a
@@ -322,7 +322,8 @@ def _files(
                     out[i][1].add(prefix)
                     _name_tree(lost, oid, prefix, roots[i][0])
                 continue
-            for mode, name, entry in _entries(obj.data, len(oid) // 2):
+            for mode, name, raw in tree_entries(obj.data, len(oid) // 2):
+                entry = raw.hex().encode("ascii")
                 for i, prefix in level[oid]:
                     if mode == b"40000":
                         nxt[entry].append((i, prefix + name + b"/"))
@@ -337,16 +338,6 @@ def _name_tree(lost: dict[bytes, DamagedObject], oid: bytes, prefix: bytes, comm
     old = lost.get(oid, DamagedObject(oid.decode("ascii"), "tree"))
     places = tuple(sorted({*old.places, place}))
     lost[oid] = DamagedObject(old.oid, "tree", places[:PLACES_SHOWN], old.needed + (place not in old.places))
-
-
-def _entries(data: bytes, size: int) -> Iterable[tuple[bytes, bytes, bytes]]:
-    """(mode, name, hex id) of each entry of a tree object (`<mode> <name>\\0<binary id>`)."""
-    pos = 0
-    while pos < len(data):
-        space = data.index(b" ", pos)
-        nul = data.index(b"\0", space)
-        yield data[pos:space], data[space + 1 : nul], data[nul + 1 : nul + 1 + size].hex().encode("ascii")
-        pos = nul + 1 + size
 
 
 class Damaged(WithObjects):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from keylatch.errors import ScanError, UsageError
 from keylatch.sources.gitcmd import Git
-from keylatch.sources.objects import read_batch
+from keylatch.sources.objects import read_batch, tree_entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,26 +143,21 @@ def _parse_tree(data: bytes, width: int) -> dict[str, Entry] | None:
     """A tree object's entries by name, or None if it is not plain and well-formed."""
     entries: dict[str, Entry] = {}
     last = b""
-    i = 0
-    while i < len(data):
-        space = data.find(b" ", i)
-        nul = data.find(b"\0", space + 1) if space >= 0 else -1
-        if nul < 0 or nul + 1 + width > len(data):
-            return None
-        mode, raw = data[i:space], data[space + 1 : nul]
-        known = _MODES.get(mode)
-        if known is None or not raw or b"/" in raw:
-            return None
-        # git's order: a directory's name sorts as if it ended in `/`; strictly increasing, so
-        # no name twice (ls-tree's walk relies on the order to stop early).
-        key = raw + (b"/" if known[1] == "tree" else b"\0")
-        if key <= last or raw.decode("utf-8", "surrogateescape") in entries:
-            return None
-        last = key
-        entries[raw.decode("utf-8", "surrogateescape")] = Entry(
-            known[0], known[1], data[nul + 1 : nul + 1 + width].hex()
-        )
-        i = nul + 1 + width
+    try:
+        for mode, raw, oid in tree_entries(data, width):
+            known = _MODES.get(mode)
+            if known is None or not raw or b"/" in raw or len(oid) != width:
+                return None
+            # git's order: a directory's name sorts as if it ended in `/`; strictly increasing, so
+            # no name twice (ls-tree's walk relies on the order to stop early).
+            key = raw + (b"/" if known[1] == "tree" else b"\0")
+            name = raw.decode("utf-8", "surrogateescape")
+            if key <= last or name in entries:
+                return None
+            last = key
+            entries[name] = Entry(known[0], known[1], oid.hex())
+    except ValueError:  # an entry without its space or NUL
+        return None
     return entries
 
 

@@ -101,6 +101,19 @@ def read_objects(git: Git, names: Iterable[str], reader: BlobReader | None = Non
     return {n: None if o is None else o.data for n, o in read_batch(git, names, reader).items()}
 
 
+def tree_entries(data: bytes, width: int) -> Iterator[tuple[bytes, bytes, bytes]]:
+    """(mode, name, binary id) of each entry of a tree object's data, `<mode> <name>\\0<id>` in
+    turn, with ids of `width` bytes (20, or 32 in a sha256 repository). As stored: nothing is
+    checked but the split. ValueError where an entry lacks its space or NUL; a last id cut short
+    is yielded short (the caller decides what a truncated tree is)."""
+    pos = 0
+    while pos < len(data):
+        space = data.index(b" ", pos)
+        nul = data.index(b"\0", space)
+        yield data[pos:space], data[space + 1 : nul], data[nul + 1 : nul + 1 + width]
+        pos = nul + 1 + width
+
+
 class BlobReader:
     """A `cat-file --batch` started before the names are known, so its startup overlaps the
     index listing (one process's latency less on every commit). Use it once."""
