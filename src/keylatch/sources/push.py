@@ -84,9 +84,7 @@ def _known(git: Git, shas: Sequence[str]) -> list[str]:
     """The commits among `shas` that exist here (a remote sha we never fetched does not)."""
     if not shas:
         return []
-    out = git.run("cat-file", "--batch-check", input="".join(f"{s}^{{commit}}\n" for s in shas).encode())
-    lines = out.decode().splitlines()
-    return [s for s, line in zip(shas, lines, strict=True) if line.split()[1:2] == ["commit"]]
+    return [s for s, k in zip(shas, _kinds(git, (), shas)[3], strict=True) if k == "commit"]
 
 
 def _remote_tracking(remote: str) -> str:
@@ -152,8 +150,7 @@ _CONTENT = ("blob", "tree")
 
 def _peeled_kinds(git: Git, shas: Sequence[str]) -> list[str]:
     """What each object is, tags peeled: "commit", "blob", "tree", or "missing"."""
-    out = git.run("cat-file", "--batch-check=%(objecttype)", input="".join(f"{s}^{{}}\n" for s in shas).encode())
-    return [row.split(" ")[-1] for row in out.decode("ascii", "replace").splitlines()]
+    return _kinds(git, shas, ())[0]
 
 
 def local_objects(git: Git, *extra: str) -> tuple[tuple[str, str], ...]:
