@@ -79,6 +79,8 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
     """
     line_start = text.rfind("\n", 0, pos) + 1
     prefix = text[line_start:pos].lower()
+    # The record of a JSON array the key stands in, if any: its own name and _record both ask.
+    chain = _json_record(text, pos)
     setting = _setting_name(text, pos, end) if _VALUE_NAME.search(prefix) else None
     if setting is not None:
         # A named setting's "value" (`{"name": "api-key", "value": …}`): the setting's name is the
@@ -97,17 +99,17 @@ def owner(text: str, pos: int, end: int, shape_only: bool = False) -> Owner | No
     if _YAML_VALUE.match(prefix):
         # A YAML `value:`: judged by its record (`- name: AZURE_OPENAI_API_KEY`), else named by
         # its parent mapping (`openAiKey:` then `value: ...`), as a JSON "value" by its object.
-        record = _record(text, pos, end, shape_only)
+        record = _record(text, pos, end, shape_only, chain)
         if record is not None:
             return None if record == "none" else record
         parent = _yaml_parent(text, line_start)
         if not _KEYISH_NAME.search(parent):
             return None if shape_only else "other"
         prefix = parent
-    own = _last_clue(_own_name(text, line_start, pos, prefix))
+    own = _last_clue(_own_name(text, line_start, pos, prefix, chain))
     if own is not None:
         return own
-    record = _record(text, pos, end, shape_only)
+    record = _record(text, pos, end, shape_only, chain)
     if record is not None:
         return None if record == "none" else record
     # A generic name: the nearest clue in its paragraph (a blank line ends one).
@@ -157,12 +159,13 @@ def column_names_data(name: str, header: tuple[str, ...]) -> bool:
     return name.lower() == "key" and any(n.lower() == "value" for n in header)
 
 
-def _own_name(text: str, line_start: int, pos: int, prefix: str) -> str:
+def _own_name(text: str, line_start: int, pos: int, prefix: str, chain: tuple[int, int] | None) -> str:
     """The key's own name: the text before it on its line, from its record's `{` when a record of a
     JSON array opens on that line (minified JSON: the line's earlier members, an endpoint, name the
     document, not the record; the record and its array's name judge it, _record)."""
-    chain = _json_record(text, pos) if prefix == text[line_start:pos].lower() else None
-    return prefix[chain[0] - line_start :] if chain is not None and chain[0] > line_start else prefix
+    if chain is None or prefix != text[line_start:pos].lower():
+        return prefix
+    return prefix[chain[0] - line_start :] if chain[0] > line_start else prefix
 
 
 def paragraph(text: str, line_start: int) -> tuple[str, str]:
@@ -302,7 +305,9 @@ def _json_record(text: str, pos: int) -> tuple[int, int] | None:
     return chain[0], chain[1]
 
 
-def _record(text: str, pos: int, end: int, shape_only: bool) -> Owner | Literal["none"] | None:
+def _record(
+    text: str, pos: int, end: int, shape_only: bool, chain: tuple[int, int] | None
+) -> Owner | Literal["none"] | None:
     """The owner of a generic name inside a record of a JSON array (`"files": [{"name": ...,
     "key": ...}, ...]`), None when the key is not in one.
 
@@ -310,9 +315,8 @@ def _record(text: str, pos: int, end: int, shape_only: bool) -> Owner | Literal[
     nothing about each record's `key`. Only the record itself (before and after the key, to its
     closing brace) and the array's name decide, and a record that names no service is another
     service's (QA: a blob cache's `"key"` beside an Azure OpenAI endpoint), or with `shape_only`
-    unassigned ("none": no further look).
+    unassigned ("none": no further look). `chain`: _json_record's answer for `pos`.
     """
-    chain = _json_record(text, pos)
     if chain is None:
         return _yaml_record(text, pos, end, shape_only)
     opener, array = chain
